@@ -1,0 +1,41 @@
+// IPv6 and IPv4 address value types used by the wire layer.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hmip {
+
+struct Ip6Addr {
+  std::array<std::uint8_t, 16> b{};
+
+  /// Parses textual IPv6 ("2001:db8::1"); nullopt if it is not one.
+  static std::optional<Ip6Addr> parse(std::string_view text);
+  /// Parses or aborts; for constants in tests and examples only.
+  static Ip6Addr must(std::string_view text);
+
+  [[nodiscard]] std::string str() const;
+  [[nodiscard]] bool is_unspecified() const noexcept;
+  [[nodiscard]] bool is_multicast() const noexcept { return b[0] == 0xff; }
+  [[nodiscard]] bool is_link_local() const noexcept { return b[0] == 0xfe && (b[1] & 0xc0) == 0x80; }
+  [[nodiscard]] bool is_loopback() const noexcept;
+
+  friend auto operator<=>(const Ip6Addr&, const Ip6Addr&) = default;
+  friend bool operator==(const Ip6Addr&, const Ip6Addr&) = default;
+};
+
+struct Ip4Addr {
+  std::array<std::uint8_t, 4> b{};
+
+  static std::optional<Ip4Addr> parse(std::string_view text);
+  [[nodiscard]] std::string str() const;
+
+  friend auto operator<=>(const Ip4Addr&, const Ip4Addr&) = default;
+  friend bool operator==(const Ip4Addr&, const Ip4Addr&) = default;
+};
+
+}  // namespace hmip
