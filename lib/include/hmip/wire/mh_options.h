@@ -1,0 +1,162 @@
+// Mobility options (RFC 6275 §6.2) carried in the Mobility Header.
+//
+// Alignment (RFC 6275 §6.2): an option with requirement "xn+y" must have its
+// Option Type octet at x*n+y octets from the START OF THE MOBILITY HEADER.
+// The encoder inserts the canonical padding before each option and after the
+// last one (so that the message is a multiple of 8 octets): Pad1 for a gap of
+// one octet, otherwise a single PadN with zero data, always the minimal gap.
+// This is exactly what scapy 2.5 `_OptionsField.i2m` (layers/inet6.py) does
+// for the options it knows; for options scapy does not know (it has no class
+// for the Binding Identifier, type 35) scapy assumes no alignment and will not
+// pad before them, so a hand-built scapy packet must add the Pad1/PadN itself.
+//
+// The decoder consumes Pad1/PadN (PadN data is ignored, RFC 6275 §6.2.2),
+// checks the length and the alignment of every option it knows, and keeps
+// options of any other type as UnknownOption{type, data}: RFC 6275 §6.2.1 says
+// a receiver skips options it does not understand, and keeping them raw makes
+// encode() the inverse of decode().
+//
+// Binding Identifier option, O flag and BID-PRI (checked against the RFCs):
+//  * draft-ietf-monami6-multiplecoa-13 §4.2 (the seed) added an Overwrite (O)
+//    flag to the Binding Update flag word. Final RFC 5648 (§6.1, §6.2)
+//    dropped it: there is no O flag in the BU nor in the BID option; the BID
+//    option's flag byte is "|H| Reserved |" (H = simultaneous home and foreign
+//    binding, RFC 5648 §6.1). Bulk re-registration replaces bindings by BID.
+//  * RFC 6089 (Flow Bindings) §6.1 ("BID mobility option", updating RFC 5648)
+//    redefines the 7 reserved bits after H as BID-PRI, the priority of the
+//    binding used by flow-binding policy (0 = lowest ... 127). We model them
+//    as `bid_pri`, a 7-bit value kept bit-exact; it is zero for plain RFC
+//    5648 senders.
+//  * Type 35 (IANA "Mobility Options", RFC 5648 §9). Length 4 (no CoA), 8
+//    (IPv4 CoA) or 20 (IPv6 CoA), RFC 5648 §6.1. Alignment 2n without a CoA,
+//    8n+2 with one (RFC 5648 §6.1: "2n if the Care-of Address field is not
+//    present. Otherwise, ... 8n + 2") - we apply 8n+2 to IPv4 CoAs too.
+//  Wireshark names the fields mip6.bi.bid, mip6.bi.status, mip6.bi.h_flag
+//  (mask 0x80) and mip6.bi.coa_ipv4 / mip6.bi.coa_ipv6.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <variant>
+#include <vector>
+
+#include "hmip/wire/addr.h"
+#include "hmip/wire/bytes.h"
+#include "hmip/wire/result.h"
+
+namespace hmip::wire {
+
+/// Mobility option type values (IANA "Mobility Options").
+namespace mh_opt {
+inline constexpr std::uint8_t kPad1 = 0;                     // RFC 6275 §6.2.2
+inline constexpr std::uint8_t kPadN = 1;                     // RFC 6275 §6.2.3
+inline constexpr std::uint8_t kBindingRefreshAdvice = 2;     // RFC 6275 §6.2.4
+inline constexpr std::uint8_t kAlternateCareOfAddress = 3;   // RFC 6275 §6.2.5
+inline constexpr std::uint8_t kNonceIndices = 4;             // RFC 6275 §6.2.6
+inline constexpr std::uint8_t kBindingAuthorizationData = 5; // RFC 6275 §6.2.7
+inline constexpr std::uint8_t kMobileNodeIdentifier = 8;     // RFC 4283 §3
+inline constexpr std::uint8_t kBindingIdentifier = 35;       // RFC 5648 §6.1
+}  // namespace mh_opt
+
+/// Mobile Node Identifier subtypes (RFC 4283 §3).
+inline constexpr std::uint8_t kMnIdSubtypeNai = 1;
+
+/// Binding Refresh Advice (RFC 6275 §6.2.4), alignment 2n, length 2.
+struct BindingRefreshAdviceOption {
+  std::uint16_t refresh_interval = 0;  ///< in units of 4 seconds
+  friend bool operator==(const BindingRefreshAdviceOption&, const BindingRefreshAdviceOption&) = default;
+};
+
+/// Alternate Care-of Address (RFC 6275 §6.2.5), alignment 8n+6, length 16.
+struct AlternateCareOfAddressOption {
+  Ip6Addr care_of_address;
+  friend bool operator==(const AlternateCareOfAddressOption&, const AlternateCareOfAddressOption&) = default;
+};
+
+/// Nonce Indices (RFC 6275 §6.2.6), alignment 2n, length 4.
+struct NonceIndicesOption {
+  std::uint16_t home_nonce_index = 0;
+  std::uint16_t care_of_nonce_index = 0;
+  friend bool operator==(const NonceIndicesOption&, const NonceIndicesOption&) = default;
+};
+
+/// Binding Authorization Data (RFC 6275 §6.2.7), alignment 8n+2. The
+/// authenticator is 12 octets with RFC 6275 return routability, but any
+/// non-empty length is carried.
+struct BindingAuthorizationDataOption {
+  Bytes authenticator;
+  friend bool operator==(const BindingAuthorizationDataOption&, const BindingAuthorizationDataOption&) = default;
+};
+
+/// Mobile Node Identifier (RFC 4283 §3), no alignment requirement. The
+/// identifier must not be empty (an NAI, RFC 4282, has at least one octet)
+/// and at most 254 octets (the option length is one octet).
+struct MobileNodeIdentifierOption {
+  std::uint8_t subtype = kMnIdSubtypeNai;
+  Bytes identifier;
+  friend bool operator==(const MobileNodeIdentifierOption&, const MobileNodeIdentifierOption&) = default;
+};
+
+/// Binding Identifier (RFC 5648 §6.1, flag byte per RFC 6089 §6.1):
+///   | Type = 35 | Length | BID (16) | Status | H | BID-PRI (7) | [CoA] |
+struct BindingIdentifierOption {
+  /// No care-of address (length 4), an IPv4 one (length 8) or an IPv6 one
+  /// (length 20).
+  using CareOfAddress = std::variant<std::monostate, Ip4Addr, Ip6Addr>;
+
+  std::uint16_t bid = 0;      ///< Binding ID; 0 is reserved (RFC 5648 §6.1) but carried
+  std::uint8_t status = 0;    ///< a Binding Acknowledgement status, 0 = use the BA's
+  bool simultaneous_home_and_foreign = false;  ///< H flag (0x80)
+  std::uint8_t bid_pri = 0;   ///< low 7 bits: BID-PRI (RFC 6089 §6.1), must be <= 0x7f
+  CareOfAddress care_of_address;
+  friend bool operator==(const BindingIdentifierOption&, const BindingIdentifierOption&) = default;
+};
+
+/// An option of a type this layer does not interpret (RFC 6275 §6.2.1),
+/// kept raw. `type` must not be Pad1, PadN or a type modelled above.
+struct UnknownMobilityOption {
+  std::uint8_t type = 0;
+  Bytes data;  ///< the Option Data (at most 255 octets)
+  friend bool operator==(const UnknownMobilityOption&, const UnknownMobilityOption&) = default;
+};
+
+/// One mobility option. Pad1/PadN never appear here: the encoder generates
+/// them and the decoder consumes them.
+using MobilityOption =
+    std::variant<BindingRefreshAdviceOption, AlternateCareOfAddressOption, NonceIndicesOption,
+                 BindingAuthorizationDataOption, MobileNodeIdentifierOption, BindingIdentifierOption,
+                 UnknownMobilityOption>;
+
+/// An alignment requirement xn+y (RFC 6275 §6.2); x == 1 means none.
+struct OptionAlignment {
+  std::uint8_t x = 1;
+  std::uint8_t y = 0;
+  friend bool operator==(const OptionAlignment&, const OptionAlignment&) = default;
+};
+
+/// The Option Type value of `opt`.
+[[nodiscard]] std::uint8_t option_type(const MobilityOption& opt) noexcept;
+
+/// The alignment requirement of `opt` (depends on the value for the BID option).
+[[nodiscard]] OptionAlignment option_alignment(const MobilityOption& opt) noexcept;
+
+/// Appends `options` to `out`, which already holds the Mobility Header up to
+/// the start of the options (out.size() is the offset used for alignment),
+/// with canonical padding before each option and at the end so that the
+/// total is a multiple of 8 octets.
+/// Errors: invalid_field (an UnknownMobilityOption of type Pad1/PadN/a
+/// modelled type, bid_pri > 0x7f, empty authenticator or identifier),
+/// too_long (option data over 255 octets). `offset` is where the option
+/// would have started in `out`.
+Status encode_mobility_options(std::span<const MobilityOption> options, Bytes& out);
+
+/// Decodes the options area `area`, which starts `start` octets after the
+/// start of the Mobility Header (alignment is measured from there; error
+/// offsets are start + position). Errors: truncated (an option header or its
+/// data runs past the end, PadN too), bad_length (a known option with a wrong
+/// Option Length, including zero), bad_alignment (a known option at the wrong
+/// alignment).
+Result<std::vector<MobilityOption>> decode_mobility_options(ByteSpan area, std::size_t start);
+
+}  // namespace hmip::wire
