@@ -24,14 +24,15 @@
 // Flag words, checked against the final RFCs:
 //   * BU (RFC 6275 §6.1.7): |A|H|L|K|M|R|P| 9 more bits | - M is RFC 5380 §4
 //     (MAP registration), R is RFC 3963 §4.1, P is RFC 5213 §8.1. Later RFCs
-//     assign some of the 9 low bits (F RFC 5555, T RFC 5845, B RFC 6058, ...);
-//     they are kept raw in `other_flags`.
-//   * The Overwrite (O) flag of draft-ietf-monami6-multiplecoa-13 §4.2 (the
-//     seed) is NOT in RFC 5648: the final RFC has no O flag anywhere (see
-//     mh_options.h, Binding Identifier option). A bit set where the draft put
-//     O simply lands in `other_flags`.
+//     assign some of the 9 low bits (F 0x0100 RFC 5555, T 0x0080 RFC 5845,
+//     B 0x0040 RFC 6602); they are kept raw in `other_flags`.
+//   * The Overwrite (O) flag that draft-ietf-monami6-multiplecoa-13 §4.2
+//     (the seed) put at BU bit 0x0040 is NOT in final RFC 5648, neither in
+//     the BU nor in the Binding Identifier option; that bit is now RFC
+//     6602's B flag. See mh_options.h for the evidence and for RFC 6089's
+//     BID-PRI. A sender setting the draft's O bit lands in `other_flags`.
 //   * BA (RFC 6275 §6.1.8): |K|R|P| 5 more bits | - R RFC 3963 §4.2, P RFC
-//     5213 §8.2; the rest is kept raw in `other_flags`.
+//     5213 §8.2 (T 0x10, B 0x08 later); the rest is kept raw in `other_flags`.
 #pragma once
 
 #include <cstddef>
@@ -62,11 +63,13 @@ inline constexpr std::uint8_t kBindingError = 7;
 
 /// Binding Acknowledgement status values (IANA "Binding Acknowledgement
 /// Status Codes"). Values below 128 mean the BU was accepted (§6.1.8).
+/// RFC 5380 (HMIPv6) defines no status values of its own; 160 is RFC 5213's
+/// MISSING_MN_IDENTIFIER_OPTION, not an HMIPv6 code.
 namespace ba_status {
 inline constexpr std::uint8_t kAccepted = 0;                          // RFC 6275 §6.1.8
 inline constexpr std::uint8_t kAcceptedPrefixDiscoveryNecessary = 1;  // RFC 6275 §6.1.8
-inline constexpr std::uint8_t kMcoaNotComplete = 4;                   // RFC 5648 §6.2
-inline constexpr std::uint8_t kMcoaReturnHomeWoNdp = 5;               // RFC 5648 §6.2
+inline constexpr std::uint8_t kMcoaNotComplete = 4;                   // RFC 5648
+inline constexpr std::uint8_t kMcoaReturnHomeWoNdp = 5;               // RFC 5648
 inline constexpr std::uint8_t kReasonUnspecified = 128;               // RFC 6275 §6.1.8
 inline constexpr std::uint8_t kAdministrativelyProhibited = 129;
 inline constexpr std::uint8_t kInsufficientResources = 130;
@@ -79,7 +82,7 @@ inline constexpr std::uint8_t kExpiredHomeNonceIndex = 136;
 inline constexpr std::uint8_t kExpiredCareOfNonceIndex = 137;
 inline constexpr std::uint8_t kExpiredNonces = 138;
 inline constexpr std::uint8_t kRegistrationTypeChangeDisallowed = 139;
-inline constexpr std::uint8_t kMcoaMalformed = 164;                   // RFC 5648 §6.2
+inline constexpr std::uint8_t kMcoaMalformed = 164;                   // RFC 5648
 inline constexpr std::uint8_t kMcoaNonMcoaBindingExists = 165;
 inline constexpr std::uint8_t kMcoaProhibited = 166;
 inline constexpr std::uint8_t kMcoaUnknownCoa = 167;

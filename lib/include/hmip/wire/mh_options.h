@@ -10,29 +10,33 @@
 // for the Binding Identifier, type 35) scapy assumes no alignment and will not
 // pad before them, so a hand-built scapy packet must add the Pad1/PadN itself.
 //
-// The decoder consumes Pad1/PadN (PadN data is ignored, RFC 6275 §6.2.2),
+// The decoder consumes Pad1/PadN (PadN data is ignored, RFC 6275 §6.2.3),
 // checks the length and the alignment of every option it knows, and keeps
-// options of any other type as UnknownOption{type, data}: RFC 6275 §6.2.1 says
+// options of any other type as UnknownMobilityOption{type, data}: RFC 6275 §6.2.1 says
 // a receiver skips options it does not understand, and keeping them raw makes
 // encode() the inverse of decode().
 //
-// Binding Identifier option, O flag and BID-PRI (checked against the RFCs):
-//  * draft-ietf-monami6-multiplecoa-13 §4.2 (the seed) added an Overwrite (O)
-//    flag to the Binding Update flag word. Final RFC 5648 (§6.1, §6.2)
-//    dropped it: there is no O flag in the BU nor in the BID option; the BID
-//    option's flag byte is "|H| Reserved |" (H = simultaneous home and foreign
-//    binding, RFC 5648 §6.1). Bulk re-registration replaces bindings by BID.
-//  * RFC 6089 (Flow Bindings) §6.1 ("BID mobility option", updating RFC 5648)
-//    redefines the 7 reserved bits after H as BID-PRI, the priority of the
-//    binding used by flow-binding policy (0 = lowest ... 127). We model them
-//    as `bid_pri`, a 7-bit value kept bit-exact; it is zero for plain RFC
-//    5648 senders.
-//  * Type 35 (IANA "Mobility Options", RFC 5648 §9). Length 4 (no CoA), 8
-//    (IPv4 CoA) or 20 (IPv6 CoA), RFC 5648 §6.1. Alignment 2n without a CoA,
-//    8n+2 with one (RFC 5648 §6.1: "2n if the Care-of Address field is not
-//    present. Otherwise, ... 8n + 2") - we apply 8n+2 to IPv4 CoAs too.
-//  Wireshark names the fields mip6.bi.bid, mip6.bi.status, mip6.bi.h_flag
-//  (mask 0x80) and mip6.bi.coa_ipv4 / mip6.bi.coa_ipv6.
+// Binding Identifier option, O flag and BID-PRI (what we found, and why):
+//  * The seed draft-ietf-monami6-multiplecoa-13 §4.2 puts an Overwrite (O)
+//    flag in the Binding Update flag word, |A|H|L|K|M|R|P|F|T|O|, i.e. mask
+//    0x0040. Final RFC 5648 does not define it: not in the BU and not in the
+//    BID option, whose flag byte is |H| Reserved(7)| (H = Simultaneous Home
+//    and Foreign Binding). Evidence: IANA later gave BU bit 0x0040 to the B
+//    flag of RFC 6602 (Wireshark packet-mip6.c: mip6.bu.b_flag = 0x0040), and
+//    Wireshark's BID dissector (mip6.bi.bid, mip6.bi.status, mip6.bi.h_flag =
+//    0x80, mip6.bi.coa_ipv4/ipv6) shows no O bit. We model no O flag; BU
+//    bit 0x0040 is kept raw in BindingUpdate::other_flags.
+//  * RFC 6089 (Flow Bindings, "Updates: 5648") turns the 7 Reserved bits
+//    after H into BID-PRI, the relative priority of the BID: 0 reserved,
+//    a lower value is a higher priority (PcapDotNet's RFC 5648/6089 BID
+//    option; Wireshark still shows only H). We carry it bit-exact as
+//    `bid_pri` (must be <= 0x7f); plain RFC 5648 senders leave it 0, which
+//    we accept.
+//  * Type 35 (IANA; Wireshark MIP6_BI = 35 [RFC5648]). Length exactly 4 (no
+//    CoA), 8 (IPv4 CoA) or 20 (IPv6 CoA). Alignment 2n without a CoA, 8n+2
+//    with one ("Otherwise, ... 8n + 2", draft-13 §4.3, unchanged in RFC
+//    5648 as far as we could check); we apply 8n+2 to IPv4 CoAs too.
+//  Scapy 2.5 has no BID option class (it decodes as MIP6OptUnknown).
 #pragma once
 
 #include <cstddef>
@@ -56,7 +60,7 @@ inline constexpr std::uint8_t kAlternateCareOfAddress = 3;   // RFC 6275 §6.2.5
 inline constexpr std::uint8_t kNonceIndices = 4;             // RFC 6275 §6.2.6
 inline constexpr std::uint8_t kBindingAuthorizationData = 5; // RFC 6275 §6.2.7
 inline constexpr std::uint8_t kMobileNodeIdentifier = 8;     // RFC 4283 §3
-inline constexpr std::uint8_t kBindingIdentifier = 35;       // RFC 5648 §6.1
+inline constexpr std::uint8_t kBindingIdentifier = 35;       // RFC 5648
 }  // namespace mh_opt
 
 /// Mobile Node Identifier subtypes (RFC 4283 §3).
@@ -98,17 +102,17 @@ struct MobileNodeIdentifierOption {
   friend bool operator==(const MobileNodeIdentifierOption&, const MobileNodeIdentifierOption&) = default;
 };
 
-/// Binding Identifier (RFC 5648 §6.1, flag byte per RFC 6089 §6.1):
+/// Binding Identifier (RFC 5648, flag byte as updated by RFC 6089):
 ///   | Type = 35 | Length | BID (16) | Status | H | BID-PRI (7) | [CoA] |
 struct BindingIdentifierOption {
   /// No care-of address (length 4), an IPv4 one (length 8) or an IPv6 one
   /// (length 20).
   using CareOfAddress = std::variant<std::monostate, Ip4Addr, Ip6Addr>;
 
-  std::uint16_t bid = 0;      ///< Binding ID; 0 is reserved (RFC 5648 §6.1) but carried
+  std::uint16_t bid = 0;      ///< Binding ID; 0 is reserved (RFC 5648) but carried
   std::uint8_t status = 0;    ///< a Binding Acknowledgement status, 0 = use the BA's
   bool simultaneous_home_and_foreign = false;  ///< H flag (0x80)
-  std::uint8_t bid_pri = 0;   ///< low 7 bits: BID-PRI (RFC 6089 §6.1), must be <= 0x7f
+  std::uint8_t bid_pri = 0;   ///< low 7 bits: BID-PRI (RFC 6089), must be <= 0x7f
   CareOfAddress care_of_address;
   friend bool operator==(const BindingIdentifierOption&, const BindingIdentifierOption&) = default;
 };

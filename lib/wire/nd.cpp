@@ -1,0 +1,225 @@
+// ICMPv6 framing, the four Neighbor Discovery messages (RFC 4861 §4.1-4.4)
+// and the generic ICMPv6 codec. See nd.h.
+#include "hmip/wire/nd.h"
+
+#include <utility>
+
+namespace hmip::wire {
+namespace {
+
+constexpr std::size_t kIcmpv6HeaderOctets = 4;   // RFC 4443 §2.1
+constexpr std::size_t kMaxIcmpv6Octets = 65535;  // IPv6 Payload Length (RFC 8200 §3)
+
+// Starts a message: Type, Code 0, Checksum 0 (set by finish_icmpv6).
+void begin(ByteWriter& w, std::uint8_t type) {
+  w.u8(type);
+  w.u8(0);
+  w.u16(0);
+}
+
+// Appends options and finishes the checksum.
+Result<Bytes> finish(Bytes out, const NdOptions& options, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto st = encode_nd_options(options, out, cfg); !st) return st.error();
+  if (auto st = finish_icmpv6(out, ph); !st) return st.error();
+  return out;
+}
+
+Error truncated(const ByteReader& r, std::string_view rule) { return Error{Errc::truncated, r.offset(), rule}; }
+
+}  // namespace
+
+Result<Icmpv6Header> decode_icmpv6_header(ByteSpan msg, const PseudoHeader* ph) {
+  ByteReader r(msg);
+  Icmpv6Header h;
+  h.type = r.u8();
+  h.code = r.u8();
+  h.checksum = r.u16();
+  if (!r) return Error{Errc::truncated, 0, "ICMPv6 header needs 4 octets (RFC 4443 §2.1)"};
+  if (ph != nullptr && !verify_upper_layer_checksum(*ph, kIpProtoIcmpv6, msg))
+    return Error{Errc::bad_checksum, 2, "ICMPv6 checksum does not verify (RFC 4443 §2.3)"};
+  return h;
+}
+
+Result<Icmpv6Header> expect_icmpv6(ByteSpan msg, const PseudoHeader* ph, std::uint8_t type) {
+  auto h = decode_icmpv6_header(msg, ph);
+  if (!h) return h;
+  if (h->type != type) return Error{Errc::unknown_type, 0, "ICMPv6 Type is not the expected message type"};
+  if (h->code != 0) return Error{Errc::invalid_field, 1, "ICMPv6 Code must be 0 (RFC 4861 §6.1, §7.1)"};
+  return h;
+}
+
+Status finish_icmpv6(Bytes& msg, const PseudoHeader* ph) {
+  if (msg.size() < kIcmpv6HeaderOctets)
+    return Error{Errc::truncated, msg.size(), "ICMPv6 header needs 4 octets (RFC 4443 §2.1)"};
+  if (msg.size() > kMaxIcmpv6Octets) return Error{Errc::too_long, 0, "ICMPv6 message over 65535 octets"};
+  ByteWriter w(msg);
+  w.put_u16_at(2, 0);
+  if (ph != nullptr) w.put_u16_at(2, upper_layer_checksum(*ph, kIpProtoIcmpv6, msg));
+  return Ok{};
+}
+
+// ------------------------------------------------------------- encoders
+
+Result<Bytes> encode(const RouterSolicitation& msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  Bytes out;
+  ByteWriter w(out);
+  begin(w, icmpv6::kRouterSolicitation);
+  w.u32(msg.reserved);
+  return finish(std::move(out), msg.options, ph, cfg);
+}
+
+Result<Bytes> encode(const RouterAdvertisement& msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  auto prf = static_cast<std::uint8_t>(msg.prf);
+  if (prf > 3) return Error{Errc::invalid_field, 5, "Router Advertisement Prf is a 2-bit field (RFC 4191 §2.2)"};
+  if (msg.reserved > 0x07)
+    return Error{Errc::invalid_field, 5, "Router Advertisement reserved overlaps M/O/H/Prf (mask 0x07)"};
+  Bytes out;
+  ByteWriter w(out);
+  begin(w, icmpv6::kRouterAdvertisement);
+  w.u8(msg.cur_hop_limit);
+  w.u8(static_cast<std::uint8_t>((msg.m_flag ? 0x80 : 0) | (msg.o_flag ? 0x40 : 0) | (msg.h_flag ? 0x20 : 0) |
+                                 (prf << 3) | msg.reserved));
+  w.u16(msg.router_lifetime);
+  w.u32(msg.reachable_time);
+  w.u32(msg.retrans_timer);
+  return finish(std::move(out), msg.options, ph, cfg);
+}
+
+Result<Bytes> encode(const NeighborSolicitation& msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (msg.target.is_multicast())
+    return Error{Errc::invalid_field, 8, "Neighbor Solicitation Target must not be multicast (RFC 4861 §7.1.1)"};
+  Bytes out;
+  ByteWriter w(out);
+  begin(w, icmpv6::kNeighborSolicitation);
+  w.u32(msg.reserved);
+  w.ip6(msg.target);
+  return finish(std::move(out), msg.options, ph, cfg);
+}
+
+Result<Bytes> encode(const NeighborAdvertisement& msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (msg.reserved > 0x1fffffffu)
+    return Error{Errc::invalid_field, 4, "Neighbor Advertisement reserved overlaps R/S/O (mask 0x1fffffff)"};
+  if (msg.target.is_multicast())
+    return Error{Errc::invalid_field, 8, "Neighbor Advertisement Target must not be multicast (RFC 4861 §7.1.2)"};
+  Bytes out;
+  ByteWriter w(out);
+  begin(w, icmpv6::kNeighborAdvertisement);
+  w.u32((msg.r_flag ? 0x80000000u : 0u) | (msg.s_flag ? 0x40000000u : 0u) | (msg.o_flag ? 0x20000000u : 0u) |
+        msg.reserved);
+  w.ip6(msg.target);
+  return finish(std::move(out), msg.options, ph, cfg);
+}
+
+// ------------------------------------------------------------- decoders
+
+Result<RouterSolicitation> decode_router_solicitation(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto h = expect_icmpv6(msg, ph, icmpv6::kRouterSolicitation); !h) return h.error();
+  ByteReader r(msg);
+  r.skip(kIcmpv6HeaderOctets);
+  RouterSolicitation m;
+  m.reserved = r.u32();
+  if (!r) return truncated(r, "Router Solicitation needs 8 octets (RFC 4861 §4.1)");
+  auto opts = decode_nd_options(r.rest(), r.offset(), cfg);
+  if (!opts) return opts.error();
+  m.options = std::move(*opts);
+  return m;
+}
+
+Result<RouterAdvertisement> decode_router_advertisement(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto h = expect_icmpv6(msg, ph, icmpv6::kRouterAdvertisement); !h) return h.error();
+  ByteReader r(msg);
+  r.skip(kIcmpv6HeaderOctets);
+  RouterAdvertisement m;
+  m.cur_hop_limit = r.u8();
+  const std::uint8_t f = r.u8();
+  m.m_flag = f & 0x80;
+  m.o_flag = f & 0x40;
+  m.h_flag = f & 0x20;
+  m.prf = static_cast<RouterPreference>((f >> 3) & 0x03);
+  m.reserved = f & 0x07;
+  m.router_lifetime = r.u16();
+  m.reachable_time = r.u32();
+  m.retrans_timer = r.u32();
+  if (!r) return truncated(r, "Router Advertisement needs 16 octets (RFC 4861 §4.2)");
+  auto opts = decode_nd_options(r.rest(), r.offset(), cfg);
+  if (!opts) return opts.error();
+  m.options = std::move(*opts);
+  return m;
+}
+
+Result<NeighborSolicitation> decode_neighbor_solicitation(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto h = expect_icmpv6(msg, ph, icmpv6::kNeighborSolicitation); !h) return h.error();
+  ByteReader r(msg);
+  r.skip(kIcmpv6HeaderOctets);
+  NeighborSolicitation m;
+  m.reserved = r.u32();
+  m.target = r.ip6();
+  if (!r) return truncated(r, "Neighbor Solicitation needs 24 octets (RFC 4861 §4.3)");
+  if (m.target.is_multicast())
+    return Error{Errc::invalid_field, 8, "Neighbor Solicitation Target must not be multicast (RFC 4861 §7.1.1)"};
+  auto opts = decode_nd_options(r.rest(), r.offset(), cfg);
+  if (!opts) return opts.error();
+  m.options = std::move(*opts);
+  return m;
+}
+
+Result<NeighborAdvertisement> decode_neighbor_advertisement(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto h = expect_icmpv6(msg, ph, icmpv6::kNeighborAdvertisement); !h) return h.error();
+  ByteReader r(msg);
+  r.skip(kIcmpv6HeaderOctets);
+  NeighborAdvertisement m;
+  const std::uint32_t f = r.u32();
+  m.r_flag = f & 0x80000000u;
+  m.s_flag = f & 0x40000000u;
+  m.o_flag = f & 0x20000000u;
+  m.reserved = f & 0x1fffffffu;
+  m.target = r.ip6();
+  if (!r) return truncated(r, "Neighbor Advertisement needs 24 octets (RFC 4861 §4.4)");
+  if (m.target.is_multicast())
+    return Error{Errc::invalid_field, 8, "Neighbor Advertisement Target must not be multicast (RFC 4861 §7.1.2)"};
+  auto opts = decode_nd_options(r.rest(), r.offset(), cfg);
+  if (!opts) return opts.error();
+  m.options = std::move(*opts);
+  return m;
+}
+
+// ------------------------------------------------------------- generic
+
+std::uint8_t icmpv6_type(const IcmpMessage& msg, const HoConfig& cfg) noexcept {
+  if (std::holds_alternative<RouterSolicitation>(msg)) return icmpv6::kRouterSolicitation;
+  if (std::holds_alternative<RouterAdvertisement>(msg)) return icmpv6::kRouterAdvertisement;
+  if (std::holds_alternative<NeighborSolicitation>(msg)) return icmpv6::kNeighborSolicitation;
+  if (std::holds_alternative<NeighborAdvertisement>(msg)) return icmpv6::kNeighborAdvertisement;
+  if (std::holds_alternative<HoRequest>(msg)) return cfg.request_type;
+  return cfg.response_type;
+}
+
+Result<Bytes> encode_icmpv6(const IcmpMessage& msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  return std::visit([&](const auto& m) { return encode(m, ph, cfg); }, msg);
+}
+
+namespace {
+template <class T>
+Result<IcmpMessage> widen(Result<T> r) {
+  if (!r) return r.error();
+  return IcmpMessage{std::move(*r)};
+}
+}  // namespace
+
+Result<IcmpMessage> decode_icmpv6(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto st = validate(cfg); !st) return st.error();
+  auto h = decode_icmpv6_header(msg, ph);  // the checksum is verified once, here
+  if (!h) return h.error();
+  switch (h->type) {
+    case icmpv6::kRouterSolicitation: return widen(decode_router_solicitation(msg, nullptr, cfg));
+    case icmpv6::kRouterAdvertisement: return widen(decode_router_advertisement(msg, nullptr, cfg));
+    case icmpv6::kNeighborSolicitation: return widen(decode_neighbor_solicitation(msg, nullptr, cfg));
+    case icmpv6::kNeighborAdvertisement: return widen(decode_neighbor_advertisement(msg, nullptr, cfg));
+    default: break;
+  }
+  if (h->type == cfg.request_type) return widen(decode_ho_request(msg, nullptr, cfg));
+  if (h->type == cfg.response_type) return widen(decode_ho_response(msg, nullptr, cfg));
+  return Error{Errc::unknown_type, 0, "ICMPv6 Type is not an ND or HO message type"};
+}
+
+}  // namespace hmip::wire

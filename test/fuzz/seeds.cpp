@@ -1,0 +1,78 @@
+// Writes the fuzzers' seed corpus: every oracle test vector (test/oracle),
+// cut into the piece each decoder family reads.
+//   mh/           the Mobility Header of each MH vector
+//   icmpv6/       the ICMPv6 message of each ND and HO vector
+//   ext_headers/  whole IPv6 packets, and each vector's type 2 routing header
+//                 and Destination Options header on their own
+// Usage: hmip_fuzz_seeds DIR
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <variant>
+
+#include "hmip/wire/ext_headers.h"
+#include "hmip/wire/ipv6.h"
+#include "vectors.h"
+
+namespace fs = std::filesystem;
+using namespace hmip;
+using namespace hmip::wire;
+
+namespace {
+
+void write(const fs::path& dir, const std::string& name, ByteSpan bytes) {
+  fs::create_directories(dir);
+  std::ofstream f(dir / name, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!f) throw std::runtime_error("cannot write " + (dir / name).string());
+}
+
+// Skips the routing and destination options headers of a vector's packet,
+// writing each as an ext_headers seed; returns the upper-layer message.
+ByteSpan upper_layer(const fs::path& root, const oracle::Vec& v, const Ipv6Packet& pkt) {
+  ByteSpan rest = pkt.payload;
+  std::uint8_t next = pkt.header.next_header;
+  if (next == kIpProtoRouting) {
+    auto rh = decode_rh2(rest);
+    if (!rh) throw std::runtime_error(v.name + ": " + to_string(rh.error()));
+    write(root / "ext_headers", v.name + ".rh2", rest.first(kRh2Length));
+    next = rh->next_header;
+    rest = rest.subspan(kRh2Length);
+  }
+  if (next == kIpProtoDstOpts) {
+    auto d = decode_dstopts(rest);
+    if (!d) throw std::runtime_error(v.name + ": " + to_string(d.error()));
+    write(root / "ext_headers", v.name + ".dstopts", rest.first(d->length));
+    rest = rest.subspan(d->length);
+  }
+  return rest;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s DIR\n", argv[0]);
+    return 2;
+  }
+  const fs::path root = argv[1];
+  try {
+    int n = 0;
+    for (const auto& v : oracle::all_vectors()) {
+      const Bytes packet = oracle::build(v);
+      auto pkt = parse_ipv6_packet(packet);
+      if (!pkt) throw std::runtime_error(v.name + ": " + to_string(pkt.error()));
+      write(root / "ext_headers", v.name + ".ipv6", packet);
+      ByteSpan msg = upper_layer(root, v, *pkt);
+      write(root / (std::holds_alternative<MhMessage>(v.msg) ? "mh" : "icmpv6"), v.name, msg);
+      ++n;
+    }
+    std::printf("hmip_fuzz_seeds: %d vectors written under %s\n", n, root.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hmip_fuzz_seeds: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
