@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config clang clang-tidy libclang-rt-14-dev
-  catch2 libboost-dev libboost-program-options-dev
+  catch2 libboost-dev libboost-program-options-dev nlohmann-json3-dev
   libnl-3-dev libnl-route-3-dev libnl-xfrm-3-dev libsystemd-dev
   # oracles for the wire tests
   tshark python3-scapy python3-pytest
