@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# HMIPv6 local binding signalling through the kernel's MIPv6 code
+# (CONFIG_IPV6_MIP6), between raw IPPROTO_MH sockets, with hmip's own
+# encoders and decoders (test/kernel/mh_probe):
+#   1. MN -> MAP Binding Update (A and M flags) from the RCoA: the kernel
+#      inserts the Home Address option itself (RCoA->MAP "proto hao" state and
+#      a SUB OUT policy, as UMIP does) and sends from the LCoA.
+#   2. MAP -> MN Binding Acknowledgement to the RCoA with a type 2 routing
+#      header (IPV6_RTHDR cmsg built by hmip's encoder).
+# The receivers check the source and destination the upper layer sees, every
+# decoded field, the checksum, and the HAO / RH2 the kernel hands up in the
+# cmsg (decoded with hmip's decoder). The wire is checked with tcpdump.
+# The XFRM states and policies are the ones shared/notes/kernel-testbed.md
+# records as the kernel's rules.
+# shellcheck source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+
+PROBE=$HMIP_BUILD_DIR/test/kernel/mh_probe
+[ -x "$PROBE" ] || hk_fail "$PROBE is not built (ninja -C $HMIP_BUILD_DIR mh_probe)"
+
+LCOA=2001:db8:1::10
+MAP=2001:db8:1::1
+RCOA=2001:db8:99::5
+SEQ=4242
+LIFETIME=150   # units of 4 s
+
+hk_ns mn
+hk_ns map
+hk_veth mn eth0 "$LCOA/64" map eth0 "$MAP/64"
+mn=$(hk_ns_name mn)
+map=$(hk_ns_name map)
+
+# The RCoA is the MN's home address for this MAP: IFA_F_HOMEADDRESS, or the
+# kernel refuses the RH2 (Ip6InAddrErrors).
+ip -n "$mn" addr add "$RCOA/128" dev lo home nodad
+
+# MN: the kernel inserts the HAO on BUs from the RCoA to the MAP.
+ip -n "$mn" xfrm state add src "$RCOA" dst "$MAP" proto hao mode ro coa "$LCOA"
+ip -n "$mn" xfrm policy add src "$RCOA/128" dst "$MAP/128" proto 135 dir out ptype sub \
+  tmpl src "$RCOA" dst "$MAP" proto hao mode ro
+# MN: accept an RH2 from anyone, and let MH that came with one through.
+ip -n "$mn" xfrm state add src :: dst :: proto route2 mode ro coa :: flag wildrecv
+ip -n "$mn" xfrm policy add src ::/0 dst ::/0 proto 135 dir in ptype sub \
+  tmpl proto route2 mode ro level use
+# MAP: accept a HAO from anyone, and let MH that came with one through.
+ip -n "$map" xfrm state add src :: dst :: proto hao mode ro coa :: flag wildrecv
+ip -n "$map" xfrm policy add src ::/0 dst ::/0 proto 135 dir in ptype sub \
+  tmpl proto hao mode ro level use
+
+OUT=$HMIP_KERNEL_OUT
+PCAP=$OUT/mh.pcap
+# Only packets with a Destination Options or Routing header (BU, BA).
+hk_capture_start map eth0 "$PCAP" "ip6[6] == 60 or ip6[6] == 43"
+
+echo "-- Binding Update MN -> MAP (kernel-inserted HAO)"
+rm -f "$OUT/bu.ready"
+hk_bg map "$OUT/recv-bu.txt" "$PROBE" recv-bu --expect-src "$RCOA" --expect-dst "$MAP" \
+  --expect-hao "$LCOA" --seq "$SEQ" --lifetime "$LIFETIME" --flags AM --timeout 30 \
+  --ready "$OUT/bu.ready"
+rx=$HK_BG_PID
+hk_wait_file "$OUT/bu.ready" 30 || hk_fail "recv-bu did not start"
+hk_in mn "$PROBE" send-bu --src "$RCOA" --dst "$MAP" --seq "$SEQ" --lifetime "$LIFETIME" \
+  --flags AM | sed 's/^/  send: /'
+rc=0
+wait "$rx" || rc=$?
+sed 's/^/  recv: /' "$OUT/recv-bu.txt"
+[ "$rc" -eq 0 ] || hk_fail "the MAP did not receive the BU as sent (see above; xfrm_stat: $(hk_in map awk '$2 != 0' /proc/net/xfrm_stat | tr '\n' ' '))"
+
+echo "-- Binding Acknowledgement MAP -> MN (type 2 routing header)"
+rm -f "$OUT/ba.ready"
+hk_bg mn "$OUT/recv-ba.txt" "$PROBE" recv-ba --expect-src "$MAP" --expect-dst "$RCOA" \
+  --expect-rh2 "$LCOA" --seq "$SEQ" --lifetime "$LIFETIME" --status 0 --timeout 30 \
+  --ready "$OUT/ba.ready"
+rx=$HK_BG_PID
+hk_wait_file "$OUT/ba.ready" 30 || hk_fail "recv-ba did not start"
+hk_in map "$PROBE" send-ba --src "$MAP" --dst "$RCOA" --rh2 "$LCOA" --seq "$SEQ" \
+  --lifetime "$LIFETIME" --status 0 | sed 's/^/  send: /'
+rc=0
+wait "$rx" || rc=$?
+sed 's/^/  recv: /' "$OUT/recv-ba.txt"
+[ "$rc" -eq 0 ] || hk_fail "the MN did not receive the BA as sent (see above; xfrm_stat: $(hk_in mn awk '$2 != 0' /proc/net/xfrm_stat | tr '\n' ' '); snmp6: $(hk_in mn awk '/Ip6InAddrErrors|Ip6InHdrErrors/' /proc/net/snmp6 | tr '\n' ' '))"
+hk_capture_stop 2
+
+# On the wire: the BU from the LCoA with a HAO carrying the RCoA; the BA to
+# the LCoA with an RH2 carrying the RCoA (tcpdump's own dissectors).
+tcpdump -v -n -r "$PCAP" 2>/dev/null | tr -s ' \n' ' ' | sed 's/ IP6 /\nIP6 /g' | grep mobility >"$PCAP.txt" || true
+sed 's/^/  wire: /' "$PCAP.txt"
+# tcpdump prints the lifetime in seconds and knows the A flag, not M.
+grep "$LCOA > $MAP: DSTOPT .*(homeaddr: $RCOA) mobility: BU seq#=$SEQ A lifetime=$((LIFETIME * 4))" \
+  "$PCAP.txt" >/dev/null || hk_fail "no BU from the LCoA with a HAO carrying the RCoA on the wire"
+grep "$MAP > $LCOA: RT6 (len=2, type=2, segleft=1, .*\[0\]$RCOA) mobility: BA status=0 seq#=$SEQ lifetime=$((LIFETIME * 4))" \
+  "$PCAP.txt" >/dev/null || hk_fail "no BA to the LCoA with an RH2 carrying the RCoA on the wire"
+echo "ok: BU with kernel-inserted HAO and BA with RH2 between raw MH sockets"
