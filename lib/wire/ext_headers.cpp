@@ -1,15 +1,10 @@
 #include "hmip/wire/ext_headers.h"
 
+#include "ip6_tlv.h"
+
 namespace hmip::wire {
-namespace {
 
-// RFC 8200 §4.2 and RFC 4942 §2.1.9.5: at most 7 consecutive octets of
-// padding (anything longer would be a full 8-octet unit of nothing), and PadN
-// carries zeros. Linux (net/ipv6/exthdrs.c, ip6_parse_tlv) drops packets that
-// break either rule.
-constexpr std::size_t kMaxPadRun = 7;
-
-}  // namespace
+static_assert(ip6_opt::kPad1 == detail::kTlvPad1 && ip6_opt::kPadN == detail::kTlvPadN);
 
 Bytes encode_hao_dstopts(std::uint8_t next_header, const Ip6Addr& home) {
   Bytes out;
@@ -17,12 +12,12 @@ Bytes encode_hao_dstopts(std::uint8_t next_header, const Ip6Addr& home) {
   ByteWriter w(out);
   w.u8(next_header);
   w.u8(static_cast<std::uint8_t>(kHaoDstOptsLength / 8 - 1));  // Hdr Ext Len = 2
-  w.u8(ip6_opt::kPadN);  // PadN: 2 + 2 octets, so the HAO's type octet lands at 6 = 8n+6
-  w.u8(2);
-  w.zeros(2);
+  // PadN of 4 octets so that the HAO's type octet lands at 6 = 8n+6.
+  detail::write_tlv_padding(w, detail::tlv_padding_for(out.size(), 8, 6));
   w.u8(ip6_opt::kHomeAddress);
   w.u8(kHaoOptionLength);
   w.ip6(home);
+  detail::write_tlv_padding(w, detail::tlv_padding_for(out.size(), 8, 0));  // none: 24 octets
   return out;
 }
 
@@ -35,47 +30,24 @@ Result<DestOptions> decode_dstopts(ByteSpan in) {
   if (in.size() < d.length)
     return Error{Errc::truncated, in.size(), "Hdr Ext Len declares more octets than the input holds"};
 
-  const ByteSpan hdr = in.first(d.length);
-  std::size_t pos = 2;
-  std::size_t pad_run = 0;
-  while (pos < hdr.size()) {
-    const std::uint8_t type = hdr[pos];
-    if (type == ip6_opt::kPad1) {
-      if (++pad_run > kMaxPadRun)
-        return Error{Errc::invalid_field, pos, "more than 7 consecutive octets of padding"};
-      ++pos;
+  // Options start after Next Header and Hdr Ext Len; offsets count from the
+  // start of the header, which is also where alignment is measured from.
+  detail::TlvReader r(in.subspan(2, d.length - 2), 2, detail::PadRules::strict);
+  while (r.next()) {
+    const detail::Tlv& t = r.tlv();
+    if (t.type != ip6_opt::kHomeAddress) {
+      d.others.push_back(RawIp6Option{t.type, Bytes(t.data.begin(), t.data.end()), t.offset});
       continue;
     }
-    if (pos + 2 > hdr.size())
-      return Error{Errc::bad_length, pos + 1, "option runs past the end of the header"};
-    const std::size_t len = hdr[pos + 1];
-    if (pos + 2 + len > hdr.size())
-      return Error{Errc::bad_length, pos + 1, "option runs past the end of the header"};
-    const ByteSpan data = hdr.subspan(pos + 2, len);
-    if (type == ip6_opt::kPadN) {
-      pad_run += 2 + len;
-      if (pad_run > kMaxPadRun)
-        return Error{Errc::invalid_field, pos, "more than 7 consecutive octets of padding"};
-      for (std::size_t i = 0; i < len; ++i)
-        if (data[i] != 0) return Error{Errc::invalid_field, pos + 2 + i, "PadN data must be zero"};
-      pos += 2 + len;
-      continue;
-    }
-    pad_run = 0;
-    if (type == ip6_opt::kHomeAddress) {
-      if (pos % 8 != 6)
-        return Error{Errc::bad_alignment, pos, "Home Address option must be at 8n+6 (RFC 6275 §6.3)"};
-      if (len != kHaoOptionLength)
-        return Error{Errc::bad_length, pos + 1, "Home Address option length must be 16"};
-      if (d.home_address)
-        return Error{Errc::invalid_field, pos, "more than one Home Address option"};
-      ByteReader r(data);
-      d.home_address = r.ip6();
-    } else {
-      d.others.push_back(RawIp6Option{type, Bytes(data.begin(), data.end()), pos});
-    }
-    pos += 2 + len;
+    if (!detail::tlv_aligned(t.offset, 8, 6))
+      return Error{Errc::bad_alignment, t.offset, "Home Address option must be at 8n+6 (RFC 6275 §6.3)"};
+    if (t.data.size() != kHaoOptionLength)
+      return Error{Errc::bad_length, t.offset + 1, "Home Address option length must be 16"};
+    if (d.home_address) return Error{Errc::invalid_field, t.offset, "more than one Home Address option"};
+    ByteReader hr(t.data);
+    d.home_address = hr.ip6();
   }
+  if (!r.ok()) return r.error();
   return d;
 }
 
@@ -92,14 +64,19 @@ Bytes encode_rh2(std::uint8_t next_header, const Ip6Addr& home) {
   return out;
 }
 
-Result<RoutingHeader2> decode_rh2(ByteSpan in) {
+Result<RoutingHeader2> decode_rh2(ByteSpan in, Rh2Stage stage) {
   if (in.size() < 4)
     return Error{Errc::truncated, in.size(), "type 2 routing header needs 24 octets"};
+  // RFC 8200 §4.4: the Routing Type decides how the rest is read, so it is
+  // checked first (an SRH, type 4, has its own Hdr Ext Len).
+  if (in[2] != 2) return Error{Errc::unknown_type, 2, "Routing Type is not 2"};
   if (in[1] != kRh2Length / 8 - 1)
     return Error{Errc::bad_length, 1, "type 2 routing header Hdr Ext Len must be 2 (RFC 6275 §6.4)"};
-  if (in[2] != 2) return Error{Errc::unknown_type, 2, "Routing Type is not 2"};
-  if (in[3] != 1)
+  if (stage == Rh2Stage::on_wire && in[3] != 1)
     return Error{Errc::invalid_field, 3, "type 2 routing header Segments Left must be 1 (RFC 6275 §6.4)"};
+  if (stage == Rh2Stage::processed && in[3] != 0)
+    return Error{Errc::invalid_field, 3,
+                 "a processed type 2 routing header has Segments Left 0 (RFC 6275 §9.3.4)"};
   if (in.size() < kRh2Length)
     return Error{Errc::truncated, in.size(), "type 2 routing header needs 24 octets"};
   ByteReader r(in);

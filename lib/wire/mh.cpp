@@ -7,6 +7,7 @@ namespace hmip::wire {
 namespace {
 
 // Fixed layout (RFC 6275 §6.1.1).
+constexpr std::size_t kHeaderOctets = 6;
 constexpr std::size_t kHeaderLenOffset = 1;
 constexpr std::size_t kTypeOffset = 2;
 constexpr std::size_t kChecksumOffset = 4;
@@ -102,7 +103,7 @@ Status write_message_data(ByteWriter& w, const MhMessage& msg) {
       msg);
 }
 
-const std::vector<MobilityOption>& options_of(const MhMessage& msg) {
+const std::vector<MobilityOption>& message_options(const MhMessage& msg) {
   return std::visit([](const auto& m) -> const std::vector<MobilityOption>& { return m.options; }, msg);
 }
 
@@ -193,7 +194,7 @@ Result<Bytes> encode_mh(const MhMessage& msg, const PseudoHeader* ph) {
   w.u8(0);              // Reserved
   w.u16(0);             // Checksum, set below
   if (auto st = write_message_data(w, msg); !st) return st.error();
-  if (auto st = encode_mobility_options(options_of(msg), out); !st) return st.error();
+  if (auto st = encode_mobility_options(message_options(msg), out); !st) return st.error();
   if (out.size() > kMhMaxLength)
     return Error{Errc::too_long, kMhMaxLength, "a Mobility Header is at most 2048 octets"};
   w.put_u8_at(kHeaderLenOffset, static_cast<std::uint8_t>(out.size() / kUnit - 1));
@@ -201,30 +202,30 @@ Result<Bytes> encode_mh(const MhMessage& msg, const PseudoHeader* ph) {
   return out;
 }
 
-Result<MhMessage> decode_mh(ByteSpan mh, const PseudoHeader* ph) {
-  ByteReader r(mh);
-  const std::uint8_t payload_proto = r.u8();
-  const std::uint8_t header_len = r.u8();
-  const std::uint8_t type = r.u8();
-  r.skip(1);  // Reserved: ignored (§6.1.1)
-  r.skip(2);  // Checksum: verified below over the whole message
-  if (!r) return Error{Errc::truncated, r.offset(), "a Mobility Header needs 6 octets of header"};
-
-  // RFC 6275 §9.2, in its order.
-  if (payload_proto != kIpProtoNone)
-    return Error{Errc::invalid_field, 0, "Payload Proto must be 59 (IPPROTO_NONE)"};
-  const std::size_t declared = (std::size_t{header_len} + 1) * kUnit;
-  if (declared > mh.size())
+Result<MhMessage> decode_mh(ByteSpan in, const PseudoHeader* ph) {
+  // RFC 6275 §9.2, in its order, after the framing: the checksum, the MH
+  // Type, Payload Proto, then Header Len against the type's minimum.
+  if (in.size() < kHeaderOctets)
+    return Error{Errc::truncated, in.size(), "a Mobility Header needs 6 octets of header"};
+  const std::size_t declared = (std::size_t{in[kHeaderLenOffset]} + 1) * kUnit;
+  if (declared > in.size())
     return Error{Errc::truncated, kHeaderLenOffset, "Header Len declares more octets than the input holds"};
-  if (declared < mh.size())
-    return Error{Errc::bad_length, kHeaderLenOffset, "Header Len declares fewer octets than the input holds"};
-  const auto info = type_info(type);
-  if (info && header_len < info->min_header_len)
-    return Error{Errc::bad_length, kHeaderLenOffset, info->below_minimum};
+  // Octets after the declared length follow a Payload Proto of 59 (No Next
+  // Header): RFC 8200 §4.7 says they are ignored. The checksum covers the
+  // Mobility Header only (RFC 6275 §6.1.1, "the entire Mobility Header").
+  const ByteSpan mh = in.first(declared);
   if (ph != nullptr && !verify_upper_layer_checksum(*ph, kIpProtoMh, mh))
     return Error{Errc::bad_checksum, kChecksumOffset, "the Mobility Header checksum does not verify"};
+  const std::uint8_t type = mh[kTypeOffset];
+  const auto info = type_info(type);
   if (!info)
     return Error{Errc::unknown_type, kTypeOffset, "MH Type is not BRR, BU, BA or BE (answer with BE status 2)"};
+  if (mh[0] != kIpProtoNone)
+    return Error{Errc::invalid_field, 0, "Payload Proto must be 59 (IPPROTO_NONE)"};
+  if (mh[kHeaderLenOffset] < info->min_header_len)
+    return Error{Errc::bad_length, kHeaderLenOffset, info->below_minimum};
+  ByteReader r(mh);
+  r.skip(kHeaderOctets);  // Payload Proto, Header Len, MH Type, Reserved (ignored), Checksum
   return read_message(type, r);
 }
 

@@ -4,6 +4,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "ip6_tlv.h"
+
 namespace hmip::wire {
 namespace {
 
@@ -17,6 +19,8 @@ constexpr std::uint8_t kBidV6Length = 20;     // + IPv6 care-of address
 constexpr std::size_t kMaxOptionData = 255;   // one-octet Option Length
 constexpr std::uint8_t kBidHFlag = 0x80;
 constexpr std::uint8_t kBidPriMask = 0x7f;
+
+static_assert(mh_opt::kPad1 == detail::kTlvPad1 && mh_opt::kPadN == detail::kTlvPadN);
 
 bool is_modelled_type(std::uint8_t type) noexcept {
   switch (type) {
@@ -36,23 +40,7 @@ bool is_modelled_type(std::uint8_t type) noexcept {
 
 /// Octets of padding needed so that an option starting at `pos` (from the
 /// start of the MH) meets xn+y.
-std::size_t padding_for(std::size_t pos, OptionAlignment a) noexcept {
-  const std::size_t x = a.x;
-  return (a.y + x - pos % x) % x;
-}
-
-/// Canonical padding (RFC 6275 §6.2.2, §6.2.3): Pad1 for one octet,
-/// otherwise one PadN with zero data.
-void write_padding(ByteWriter& w, std::size_t n) {
-  if (n == 0) return;
-  if (n == 1) {
-    w.u8(mh_opt::kPad1);
-    return;
-  }
-  w.u8(mh_opt::kPadN);
-  w.u8(static_cast<std::uint8_t>(n - 2));
-  w.zeros(n - 2);
-}
+std::size_t padding_for(std::size_t pos, OptionAlignment a) noexcept { return detail::tlv_padding_for(pos, a.x, a.y); }
 
 Error encode_error(Errc code, std::size_t offset, std::string_view rule) { return Error{code, offset, rule}; }
 
@@ -108,6 +96,15 @@ Status write_option(ByteWriter& w, const MobilityOption& opt, std::size_t at) {
           w.u8(static_cast<std::uint8_t>((o.simultaneous_home_and_foreign ? kBidHFlag : 0) | o.bid_pri));
           if (const auto* v4 = std::get_if<Ip4Addr>(&o.care_of_address)) w.ip4(*v4);
           if (const auto* v6 = std::get_if<Ip6Addr>(&o.care_of_address)) w.ip6(*v6);
+        } else if constexpr (std::is_same_v<T, MalformedMobilityOption>) {
+          // Written back raw, where it falls (its alignment is not restored).
+          if (!is_modelled_type(o.type) || o.type == mh_opt::kPad1 || o.type == mh_opt::kPadN)
+            return encode_error(Errc::invalid_field, at, "a malformed mobility option must have a modelled type");
+          if (o.data.size() > kMaxOptionData)
+            return encode_error(Errc::too_long, at, "a mobility option carries at most 255 octets");
+          w.u8(o.type);
+          w.u8(static_cast<std::uint8_t>(o.data.size()));
+          w.bytes(o.data);
         } else {
           static_assert(std::is_same_v<T, UnknownMobilityOption>);
           if (is_modelled_type(o.type))
@@ -126,11 +123,12 @@ Status write_option(ByteWriter& w, const MobilityOption& opt, std::size_t at) {
 
 // ---- decoding ------------------------------------------------------------
 
-/// Checks that the option of `type` at MH offset `at` meets its alignment.
-bool aligned(std::size_t at, OptionAlignment a) noexcept { return at % a.x == a.y; }
+/// Checks that the option at MH offset `at` meets its alignment.
+bool aligned(std::size_t at, OptionAlignment a) noexcept { return detail::tlv_aligned(at, a.x, a.y); }
 
 /// Decodes the data of a known option (its length already validated to fit
-/// the buffer). `at` is the MH offset of the Option Type octet.
+/// the buffer). `at` is the MH offset of the Option Type octet. An error
+/// here makes the option a MalformedMobilityOption, not the message fail.
 Result<MobilityOption> decode_known(std::uint8_t type, ByteSpan data, std::size_t at) {
   const std::size_t len_at = at + 1;
   ByteReader r(data, at + 2);
@@ -203,8 +201,9 @@ std::uint8_t option_type(const MobilityOption& opt) noexcept {
   if (std::holds_alternative<BindingAuthorizationDataOption>(opt)) return mh_opt::kBindingAuthorizationData;
   if (std::holds_alternative<MobileNodeIdentifierOption>(opt)) return mh_opt::kMobileNodeIdentifier;
   if (std::holds_alternative<BindingIdentifierOption>(opt)) return mh_opt::kBindingIdentifier;
-  const auto* unknown = std::get_if<UnknownMobilityOption>(&opt);
-  return unknown != nullptr ? unknown->type : mh_opt::kPadN;  // PadN only if valueless
+  if (const auto* unknown = std::get_if<UnknownMobilityOption>(&opt)) return unknown->type;
+  const auto* malformed = std::get_if<MalformedMobilityOption>(&opt);
+  return malformed != nullptr ? malformed->type : mh_opt::kPadN;  // PadN only if valueless
 }
 
 OptionAlignment option_alignment(const MobilityOption& opt) noexcept {
@@ -215,53 +214,41 @@ OptionAlignment option_alignment(const MobilityOption& opt) noexcept {
   if (const auto* bid = std::get_if<BindingIdentifierOption>(&opt))
     return std::holds_alternative<std::monostate>(bid->care_of_address) ? OptionAlignment{2, 0}
                                                                          : OptionAlignment{8, 2};
-  // Mobile Node Identifier (RFC 4283) and unknown options: none.
+  // Mobile Node Identifier (RFC 4283), unknown and malformed options: none.
   return {1, 0};
 }
 
 Status encode_mobility_options(std::span<const MobilityOption> options, Bytes& out) {
+  const std::size_t original = out.size();
   ByteWriter w(out);
   for (const auto& opt : options) {
-    write_padding(w, padding_for(out.size(), option_alignment(opt)));
-    const std::size_t at = out.size();
-    if (auto st = write_option(w, opt, at); !st) {
-      out.resize(at);
+    detail::write_tlv_padding(w, padding_for(out.size(), option_alignment(opt)));
+    if (auto st = write_option(w, opt, out.size()); !st) {
+      out.resize(original);
       return st;
     }
   }
-  write_padding(w, padding_for(out.size(), {8, 0}));
+  detail::write_tlv_padding(w, padding_for(out.size(), {8, 0}));
   return Ok{};
 }
 
 Result<std::vector<MobilityOption>> decode_mobility_options(ByteSpan area, std::size_t start) {
   std::vector<MobilityOption> options;
-  std::size_t pos = 0;
-  while (pos < area.size()) {
-    const std::size_t at = start + pos;
-    const std::uint8_t type = area[pos];
-    if (type == mh_opt::kPad1) {  // RFC 6275 §6.2.2: a single octet
-      ++pos;
+  detail::TlvReader r(area, start, detail::PadRules::lenient);  // PadN data ignored (§6.2.3)
+  while (r.next()) {
+    const detail::Tlv& t = r.tlv();
+    if (!is_modelled_type(t.type)) {  // RFC 6275 §6.2.1: kept raw
+      options.emplace_back(UnknownMobilityOption{t.type, Bytes(t.data.begin(), t.data.end())});
       continue;
     }
-    if (area.size() - pos < 2)
-      return Error{Errc::truncated, at, "a mobility option needs Option Type and Option Length"};
-    const std::size_t len = area[pos + 1];
-    if (len > area.size() - pos - 2) {
-      return Error{Errc::truncated, at,
-                   type == mh_opt::kPadN ? "PadN runs past the end of the Mobility Header"
-                                         : "a mobility option runs past the end of the Mobility Header"};
+    auto opt = decode_known(t.type, t.data, t.offset);
+    if (opt) {
+      options.push_back(std::move(opt).value());
+    } else {
+      options.emplace_back(MalformedMobilityOption{t.type, Bytes(t.data.begin(), t.data.end()), opt.error()});
     }
-    const ByteSpan data = area.subspan(pos + 2, len);
-    pos += 2 + len;
-    if (type == mh_opt::kPadN) continue;  // RFC 6275 §6.2.3: data ignored
-    if (!is_modelled_type(type)) {        // RFC 6275 §6.2.1: kept raw
-      options.emplace_back(UnknownMobilityOption{type, Bytes(data.begin(), data.end())});
-      continue;
-    }
-    auto opt = decode_known(type, data, at);
-    if (!opt) return opt.error();
-    options.push_back(std::move(opt).value());
   }
+  if (!r.ok()) return r.error();
   return options;
 }
 

@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "icmpv6_internal.h"
+
 namespace hmip::wire {
 namespace {
 
@@ -17,11 +19,16 @@ void begin(ByteWriter& w, std::uint8_t type) {
   w.u16(0);
 }
 
-// Appends options and finishes the checksum.
-Result<Bytes> finish(Bytes out, const NdOptions& options, const PseudoHeader* ph, const HoConfig& cfg) {
-  if (auto st = encode_nd_options(options, out, cfg); !st) return st.error();
-  if (auto st = finish_icmpv6(out, ph); !st) return st.error();
-  return out;
+// The options of an ND message (RS, RA, NS, NA), after ph and cfg are known
+// to be fine: the NAI option type is not interpreted there.
+Result<Bytes> finish_nd(Bytes out, const NdOptions& options, const PseudoHeader* ph, const HoConfig& cfg) {
+  return detail::finish_message(std::move(out), options, ph, cfg, NdOptionContext::neighbor_discovery);
+}
+
+Result<NdOptions> decode_nd(const ByteReader& r, const HoConfig& cfg) {
+  auto opts = detail::decode_nd_options_at(r.rest(), r.offset(), cfg, NdOptionContext::neighbor_discovery);
+  if (!opts) return opts.error();
+  return std::move(opts->options);
 }
 
 Error truncated(const ByteReader& r, std::string_view rule) { return Error{Errc::truncated, r.offset(), rule}; }
@@ -61,14 +68,16 @@ Status finish_icmpv6(Bytes& msg, const PseudoHeader* ph) {
 // ------------------------------------------------------------- encoders
 
 Result<Bytes> encode(const RouterSolicitation& msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto st = validate(cfg); !st) return st.error();
   Bytes out;
   ByteWriter w(out);
   begin(w, icmpv6::kRouterSolicitation);
   w.u32(msg.reserved);
-  return finish(std::move(out), msg.options, ph, cfg);
+  return finish_nd(std::move(out), msg.options, ph, cfg);
 }
 
 Result<Bytes> encode(const RouterAdvertisement& msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto st = validate(cfg); !st) return st.error();
   auto prf = static_cast<std::uint8_t>(msg.prf);
   if (prf > 3) return Error{Errc::invalid_field, 5, "Router Advertisement Prf is a 2-bit field (RFC 4191 §2.2)"};
   if (msg.reserved > 0x07)
@@ -82,10 +91,11 @@ Result<Bytes> encode(const RouterAdvertisement& msg, const PseudoHeader* ph, con
   w.u16(msg.router_lifetime);
   w.u32(msg.reachable_time);
   w.u32(msg.retrans_timer);
-  return finish(std::move(out), msg.options, ph, cfg);
+  return finish_nd(std::move(out), msg.options, ph, cfg);
 }
 
 Result<Bytes> encode(const NeighborSolicitation& msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto st = validate(cfg); !st) return st.error();
   if (msg.target.is_multicast())
     return Error{Errc::invalid_field, 8, "Neighbor Solicitation Target must not be multicast (RFC 4861 §7.1.1)"};
   Bytes out;
@@ -93,10 +103,11 @@ Result<Bytes> encode(const NeighborSolicitation& msg, const PseudoHeader* ph, co
   begin(w, icmpv6::kNeighborSolicitation);
   w.u32(msg.reserved);
   w.ip6(msg.target);
-  return finish(std::move(out), msg.options, ph, cfg);
+  return finish_nd(std::move(out), msg.options, ph, cfg);
 }
 
 Result<Bytes> encode(const NeighborAdvertisement& msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto st = validate(cfg); !st) return st.error();
   if (msg.reserved > 0x1fffffffu)
     return Error{Errc::invalid_field, 4, "Neighbor Advertisement reserved overlaps R/S/O (mask 0x1fffffff)"};
   if (msg.target.is_multicast())
@@ -107,26 +118,28 @@ Result<Bytes> encode(const NeighborAdvertisement& msg, const PseudoHeader* ph, c
   w.u32((msg.r_flag ? 0x80000000u : 0u) | (msg.s_flag ? 0x40000000u : 0u) | (msg.o_flag ? 0x20000000u : 0u) |
         msg.reserved);
   w.ip6(msg.target);
-  return finish(std::move(out), msg.options, ph, cfg);
+  return finish_nd(std::move(out), msg.options, ph, cfg);
 }
 
 // ------------------------------------------------------------- decoders
 
-Result<RouterSolicitation> decode_router_solicitation(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
-  if (auto h = expect_icmpv6(msg, ph, icmpv6::kRouterSolicitation); !h) return h.error();
+namespace {
+
+// Message bodies: after the ICMPv6 header checks and validate(cfg).
+
+Result<RouterSolicitation> rs_body(ByteSpan msg, const HoConfig& cfg) {
   ByteReader r(msg);
   r.skip(kIcmpv6HeaderOctets);
   RouterSolicitation m;
   m.reserved = r.u32();
   if (!r) return truncated(r, "Router Solicitation needs 8 octets (RFC 4861 §4.1)");
-  auto opts = decode_nd_options(r.rest(), r.offset(), cfg);
+  auto opts = decode_nd(r, cfg);
   if (!opts) return opts.error();
   m.options = std::move(*opts);
   return m;
 }
 
-Result<RouterAdvertisement> decode_router_advertisement(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
-  if (auto h = expect_icmpv6(msg, ph, icmpv6::kRouterAdvertisement); !h) return h.error();
+Result<RouterAdvertisement> ra_body(ByteSpan msg, const HoConfig& cfg) {
   ByteReader r(msg);
   r.skip(kIcmpv6HeaderOctets);
   RouterAdvertisement m;
@@ -141,14 +154,13 @@ Result<RouterAdvertisement> decode_router_advertisement(ByteSpan msg, const Pseu
   m.reachable_time = r.u32();
   m.retrans_timer = r.u32();
   if (!r) return truncated(r, "Router Advertisement needs 16 octets (RFC 4861 §4.2)");
-  auto opts = decode_nd_options(r.rest(), r.offset(), cfg);
+  auto opts = decode_nd(r, cfg);
   if (!opts) return opts.error();
   m.options = std::move(*opts);
   return m;
 }
 
-Result<NeighborSolicitation> decode_neighbor_solicitation(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
-  if (auto h = expect_icmpv6(msg, ph, icmpv6::kNeighborSolicitation); !h) return h.error();
+Result<NeighborSolicitation> ns_body(ByteSpan msg, const HoConfig& cfg) {
   ByteReader r(msg);
   r.skip(kIcmpv6HeaderOctets);
   NeighborSolicitation m;
@@ -157,14 +169,13 @@ Result<NeighborSolicitation> decode_neighbor_solicitation(ByteSpan msg, const Ps
   if (!r) return truncated(r, "Neighbor Solicitation needs 24 octets (RFC 4861 §4.3)");
   if (m.target.is_multicast())
     return Error{Errc::invalid_field, 8, "Neighbor Solicitation Target must not be multicast (RFC 4861 §7.1.1)"};
-  auto opts = decode_nd_options(r.rest(), r.offset(), cfg);
+  auto opts = decode_nd(r, cfg);
   if (!opts) return opts.error();
   m.options = std::move(*opts);
   return m;
 }
 
-Result<NeighborAdvertisement> decode_neighbor_advertisement(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
-  if (auto h = expect_icmpv6(msg, ph, icmpv6::kNeighborAdvertisement); !h) return h.error();
+Result<NeighborAdvertisement> na_body(ByteSpan msg, const HoConfig& cfg) {
   ByteReader r(msg);
   r.skip(kIcmpv6HeaderOctets);
   NeighborAdvertisement m;
@@ -177,10 +188,49 @@ Result<NeighborAdvertisement> decode_neighbor_advertisement(ByteSpan msg, const 
   if (!r) return truncated(r, "Neighbor Advertisement needs 24 octets (RFC 4861 §4.4)");
   if (m.target.is_multicast())
     return Error{Errc::invalid_field, 8, "Neighbor Advertisement Target must not be multicast (RFC 4861 §7.1.2)"};
-  auto opts = decode_nd_options(r.rest(), r.offset(), cfg);
+  auto opts = decode_nd(r, cfg);
   if (!opts) return opts.error();
   m.options = std::move(*opts);
   return m;
+}
+
+}  // namespace
+
+namespace detail {
+
+Status check_message(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg, std::uint8_t type) {
+  if (auto st = validate(cfg); !st) return st;
+  if (auto h = expect_icmpv6(msg, ph, type); !h) return h.error();
+  return Ok{};
+}
+
+Result<Bytes> finish_message(Bytes out, std::span<const NdOption> options, const PseudoHeader* ph, const HoConfig& cfg,
+                             NdOptionContext ctx, std::vector<std::size_t>* offsets) {
+  if (auto st = encode_nd_options_at(options, out, cfg, ctx, offsets); !st) return st.error();
+  if (auto st = finish_icmpv6(out, ph); !st) return st.error();
+  return out;
+}
+
+}  // namespace detail
+
+Result<RouterSolicitation> decode_router_solicitation(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto st = detail::check_message(msg, ph, cfg, icmpv6::kRouterSolicitation); !st) return st.error();
+  return rs_body(msg, cfg);
+}
+
+Result<RouterAdvertisement> decode_router_advertisement(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto st = detail::check_message(msg, ph, cfg, icmpv6::kRouterAdvertisement); !st) return st.error();
+  return ra_body(msg, cfg);
+}
+
+Result<NeighborSolicitation> decode_neighbor_solicitation(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto st = detail::check_message(msg, ph, cfg, icmpv6::kNeighborSolicitation); !st) return st.error();
+  return ns_body(msg, cfg);
+}
+
+Result<NeighborAdvertisement> decode_neighbor_advertisement(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  if (auto st = detail::check_message(msg, ph, cfg, icmpv6::kNeighborAdvertisement); !st) return st.error();
+  return na_body(msg, cfg);
 }
 
 // ------------------------------------------------------------- generic
@@ -207,19 +257,24 @@ Result<IcmpMessage> widen(Result<T> r) {
 }  // namespace
 
 Result<IcmpMessage> decode_icmpv6(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg) {
+  // Each check once: the configuration, the checksum, the Type, the Code.
   if (auto st = validate(cfg); !st) return st.error();
-  auto h = decode_icmpv6_header(msg, ph);  // the checksum is verified once, here
+  auto h = decode_icmpv6_header(msg, ph);
   if (!h) return h.error();
-  switch (h->type) {
-    case icmpv6::kRouterSolicitation: return widen(decode_router_solicitation(msg, nullptr, cfg));
-    case icmpv6::kRouterAdvertisement: return widen(decode_router_advertisement(msg, nullptr, cfg));
-    case icmpv6::kNeighborSolicitation: return widen(decode_neighbor_solicitation(msg, nullptr, cfg));
-    case icmpv6::kNeighborAdvertisement: return widen(decode_neighbor_advertisement(msg, nullptr, cfg));
+  const std::uint8_t type = h->type;
+  const bool nd = type >= icmpv6::kRouterSolicitation && type <= icmpv6::kNeighborAdvertisement;
+  if (!nd && type != cfg.request_type && type != cfg.response_type)
+    return Error{Errc::unknown_type, 0, "ICMPv6 Type is not an ND or HO message type"};
+  if (h->code != 0) return Error{Errc::invalid_field, 1, "ICMPv6 Code must be 0 (RFC 4861 §6.1, §7.1)"};
+  switch (type) {
+    case icmpv6::kRouterSolicitation: return widen(rs_body(msg, cfg));
+    case icmpv6::kRouterAdvertisement: return widen(ra_body(msg, cfg));
+    case icmpv6::kNeighborSolicitation: return widen(ns_body(msg, cfg));
+    case icmpv6::kNeighborAdvertisement: return widen(na_body(msg, cfg));
     default: break;
   }
-  if (h->type == cfg.request_type) return widen(decode_ho_request(msg, nullptr, cfg));
-  if (h->type == cfg.response_type) return widen(decode_ho_response(msg, nullptr, cfg));
-  return Error{Errc::unknown_type, 0, "ICMPv6 Type is not an ND or HO message type"};
+  if (type == cfg.request_type) return widen(detail::decode_ho_request_body(msg, cfg));
+  return widen(detail::decode_ho_response_body(msg, cfg));
 }
 
 }  // namespace hmip::wire

@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "icmpv6_internal.h"
+
 namespace hmip::wire {
 namespace {
 
@@ -30,6 +32,12 @@ bool is_modelled_type(std::uint8_t t) noexcept {
   }
 }
 
+// True if options of type `t` are decoded (not kept as UnknownNdOption) in
+// messages of kind `ctx`: the NAI option only in the HO messages.
+bool is_interpreted(std::uint8_t t, const HoConfig& cfg, NdOptionContext ctx) noexcept {
+  return is_modelled_type(t) || (ctx == NdOptionContext::handoff && t == cfg.nai_option_type);
+}
+
 // ---------------------------------------------------------------- encoding
 
 // Writes one option's data (everything after Type and Length, before the
@@ -37,6 +45,7 @@ bool is_modelled_type(std::uint8_t t) noexcept {
 struct BodyWriter {
   ByteWriter& w;
   const HoConfig& cfg;
+  NdOptionContext ctx;
   std::size_t at;
 
   Status operator()(const SourceLlaOption& o) const { return lla(o.address); }
@@ -154,6 +163,8 @@ struct BodyWriter {
   }
 
   Status operator()(const NaiOption& o) const {
+    if (ctx != NdOptionContext::handoff)
+      return Error{Errc::invalid_field, at, "the NAI option belongs to the HO Request/Response only"};
     if (o.nai.empty()) return Error{Errc::invalid_field, at, "NAI option needs a non-empty NAI"};
     if (o.nai.size() > 255) return Error{Errc::too_long, at, "NAI option carries at most 255 octets"};
     w.u8(static_cast<std::uint8_t>(o.nai.size()));
@@ -162,21 +173,33 @@ struct BodyWriter {
   }
 
   Status operator()(const UnknownNdOption& o) const {
-    if (is_modelled_type(o.type) || o.type == cfg.nai_option_type)
-      return Error{Errc::invalid_field, at, "UnknownNdOption has the type of a modelled option"};
-    if (o.data.size() + 2 > kMaxOptionOctets) return Error{Errc::too_long, at, "ND option over 2040 octets"};
-    if ((o.data.size() + 2) % kUnit != 0) return Error{Errc::bad_length, at, "UnknownNdOption data size must be 8n-2"};
-    w.bytes(o.data);
+    if (is_interpreted(o.type, cfg, ctx))
+      return Error{Errc::invalid_field, at, "UnknownNdOption has the type of an option this message interprets"};
+    return raw(o.data);
+  }
+
+  // Written back as received.
+  Status operator()(const MalformedNdOption& o) const {
+    if (!is_interpreted(o.type, cfg, ctx))
+      return Error{Errc::invalid_field, at,
+                   "MalformedNdOption has the type of an option this message does not interpret"};
+    return raw(o.data);
+  }
+
+  Status raw(const Bytes& data) const {
+    if (data.size() + 2 > kMaxOptionOctets) return Error{Errc::too_long, at, "ND option over 2040 octets"};
+    if ((data.size() + 2) % kUnit != 0) return Error{Errc::bad_length, at, "raw ND option data size must be 8n-2"};
+    w.bytes(data);
     return Ok{};
   }
 };
 
-Status encode_one(const NdOption& opt, Bytes& out, const HoConfig& cfg) {
+Status encode_one(const NdOption& opt, Bytes& out, const HoConfig& cfg, NdOptionContext ctx) {
   const std::size_t start = out.size();
   ByteWriter w(out);
   w.u8(nd_option_type(opt, cfg));
   w.u8(0);  // Length, set below
-  if (auto st = std::visit(BodyWriter{w, cfg, start}, opt); !st) return st;
+  if (auto st = std::visit(BodyWriter{w, cfg, ctx, start}, opt); !st) return st;
   w.zeros((kUnit - (out.size() - start) % kUnit) % kUnit);
   std::size_t octets = out.size() - start;
   if (octets < 2 * kUnit && std::holds_alternative<DnsslOption>(opt)) {
@@ -229,9 +252,11 @@ Result<std::vector<std::string>> decode_names(ByteSpan data, std::size_t base) {
 }
 
 // Decodes one option whose `len` units (`body`, header included) are present.
-Result<NdOption> decode_one(std::uint8_t type, std::uint8_t len, ByteSpan body, std::size_t at, const HoConfig& cfg) {
+// An error here makes the option a MalformedNdOption, not the message fail.
+Result<NdOption> decode_one(std::uint8_t type, std::uint8_t len, ByteSpan body, std::size_t at, const HoConfig& cfg,
+                            NdOptionContext ctx) {
   ByteReader r(body.subspan(2), at + 2);
-  if (type == cfg.nai_option_type) {
+  if (ctx == NdOptionContext::handoff && type == cfg.nai_option_type) {
     const std::uint8_t n = r.u8();
     if (n == 0) return Error{Errc::invalid_field, at + 2, "NAI option needs a non-empty NAI"};
     if (n > r.remaining()) return Error{Errc::bad_length, at + 2, "NAI Length runs past the end of the NAI option"};
@@ -358,27 +383,31 @@ Status validate(const HoConfig& cfg) {
 }
 
 std::uint8_t nd_option_type(const NdOption& opt, const HoConfig& cfg) noexcept {
-  // Indexed like the NdOption alternatives; the last two depend on the value.
+  // Indexed like the NdOption alternatives; the last three depend on the value.
   static constexpr std::uint8_t kByIndex[] = {
       nd_opt::kSourceLla,     nd_opt::kTargetLla, nd_opt::kPrefixInfo, nd_opt::kMtu,   nd_opt::kAdvInterval,
       nd_opt::kHomeAgentInfo, nd_opt::kMap,       nd_opt::kRouteInfo,  nd_opt::kRdnss, nd_opt::kDnssl};
-  static_assert(std::size(kByIndex) + 2 == std::variant_size_v<NdOption>);
+  static_assert(std::size(kByIndex) + 3 == std::variant_size_v<NdOption>);
   static_assert(std::is_same_v<std::variant_alternative_t<std::size(kByIndex), NdOption>, NaiOption>);
   if (opt.index() < std::size(kByIndex)) return kByIndex[opt.index()];
   if (std::holds_alternative<NaiOption>(opt)) return cfg.nai_option_type;
-  const auto* unknown = std::get_if<UnknownNdOption>(&opt);
-  return unknown != nullptr ? unknown->type : 0;  // 0 only if valueless
+  if (const auto* unknown = std::get_if<UnknownNdOption>(&opt)) return unknown->type;
+  const auto* malformed = std::get_if<MalformedNdOption>(&opt);
+  return malformed != nullptr ? malformed->type : 0;  // 0 only if valueless
 }
 
 ByteSpan link_layer_address(const Bytes& address, std::size_t n) noexcept {
   return ByteSpan(address).first(n < address.size() ? n : address.size());
 }
 
-Status encode_nd_options(std::span<const NdOption> options, Bytes& out, const HoConfig& cfg) {
-  if (auto st = validate(cfg); !st) return st;
+namespace detail {
+
+Status encode_nd_options_at(std::span<const NdOption> options, Bytes& out, const HoConfig& cfg, NdOptionContext ctx,
+                            std::vector<std::size_t>* offsets) {
   const std::size_t original = out.size();
   for (const auto& opt : options) {
-    if (auto st = encode_one(opt, out, cfg); !st) {
+    if (offsets != nullptr) offsets->push_back(out.size());
+    if (auto st = encode_one(opt, out, cfg, ctx); !st) {
       out.resize(original);
       return st;
     }
@@ -386,12 +415,12 @@ Status encode_nd_options(std::span<const NdOption> options, Bytes& out, const Ho
   return Ok{};
 }
 
-Result<NdOptions> decode_nd_options(ByteSpan area, std::size_t start, const HoConfig& cfg) {
-  if (auto st = validate(cfg); !st) return st.error();
-  NdOptions options;
+Result<NdOptionsAt> decode_nd_options_at(ByteSpan area, std::size_t start, const HoConfig& cfg, NdOptionContext ctx) {
+  NdOptionsAt result;
   std::size_t pos = 0;
   while (pos < area.size()) {
     const std::size_t at = start + pos;
+    // Framing (RFC 4861 §4.6): these errors, and only these, fail the message.
     if (area.size() - pos < 2) return Error{Errc::truncated, at, "ND option header needs 2 octets (RFC 4861 §4.6)"};
     const std::uint8_t type = area[pos];
     const std::uint8_t len = area[pos + 1];
@@ -399,12 +428,32 @@ Result<NdOptions> decode_nd_options(ByteSpan area, std::size_t start, const HoCo
     const std::size_t octets = std::size_t{len} * kUnit;
     if (octets > area.size() - pos)
       return Error{Errc::truncated, at, "ND option runs past the end of the message (RFC 4861 §4.6)"};
-    auto opt = decode_one(type, len, area.subspan(pos, octets), at, cfg);
-    if (!opt) return opt.error();
-    options.push_back(std::move(*opt));
+    const ByteSpan body = area.subspan(pos, octets);
+    auto opt = decode_one(type, len, body, at, cfg, ctx);
+    if (opt) {
+      result.options.push_back(std::move(*opt));
+    } else {
+      const ByteSpan data = body.subspan(2);
+      result.options.emplace_back(MalformedNdOption{type, Bytes(data.begin(), data.end()), opt.error()});
+    }
+    result.offsets.push_back(at);
     pos += octets;
   }
-  return options;
+  return result;
+}
+
+}  // namespace detail
+
+Status encode_nd_options(std::span<const NdOption> options, Bytes& out, const HoConfig& cfg, NdOptionContext ctx) {
+  if (auto st = validate(cfg); !st) return st;
+  return detail::encode_nd_options_at(options, out, cfg, ctx, nullptr);
+}
+
+Result<NdOptions> decode_nd_options(ByteSpan area, std::size_t start, const HoConfig& cfg, NdOptionContext ctx) {
+  if (auto st = validate(cfg); !st) return st.error();
+  auto decoded = detail::decode_nd_options_at(area, start, cfg, ctx);
+  if (!decoded) return decoded.error();
+  return std::move(decoded->options);
 }
 
 }  // namespace hmip::wire

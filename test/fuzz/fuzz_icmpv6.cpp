@@ -1,9 +1,13 @@
 // Fuzzes the ICMPv6 decoder (RS, RA, NS, NA with every ND option, and the
 // netmip6 HO Request/Response), with the default and with a non-default
-// HoConfig, and checks the round-trip property on everything it accepts.
+// HoConfig, and checks the round-trip property on everything it accepts. A
+// MalformedNdOption is written back as received but where the canonical
+// encoding of the options before it puts it, so only its error offset may
+// differ after the round trip, and the encoding is then a fixed point.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <variant>
 
 #include "hmip/wire/nd.h"
 
@@ -12,6 +16,16 @@ using namespace hmip::wire;
 
 namespace {
 
+IcmpMessage without_malformed_offsets(IcmpMessage m) {
+  std::visit(
+      [](auto& msg) {
+        for (auto& o : msg.options)
+          if (auto* bad = std::get_if<MalformedNdOption>(&o)) bad->error.offset = 0;
+      },
+      m);
+  return m;
+}
+
 void round_trip(ByteSpan in, const PseudoHeader& ph, const HoConfig& cfg) {
   (void)decode_icmpv6(in, &ph, cfg);
   auto msg = decode_icmpv6(in, nullptr, cfg);
@@ -19,7 +33,9 @@ void round_trip(ByteSpan in, const PseudoHeader& ph, const HoConfig& cfg) {
   auto bytes = encode_icmpv6(*msg, &ph, cfg);
   if (!bytes) std::abort();  // whatever decodes must encode
   auto again = decode_icmpv6(*bytes, &ph, cfg);
-  if (!again || !(*again == *msg)) std::abort();
+  if (!again || !(without_malformed_offsets(*again) == without_malformed_offsets(*msg))) std::abort();
+  auto twice = encode_icmpv6(*again, &ph, cfg);
+  if (!twice || !(*twice == *bytes)) std::abort();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 //   icmpv6/       the ICMPv6 message of each ND and HO vector
 //   ext_headers/  whole IPv6 packets, and each vector's type 2 routing header
 //                 and Destination Options header on their own
+//   ard_config/   the example ard.conf (daemons/ard/ard.conf.example)
 // Usage: hmip_fuzz_seeds DIR
 #include <cstdio>
 #include <exception>
@@ -69,7 +70,11 @@ int main(int argc, char** argv) {
       write(root / (std::holds_alternative<MhMessage>(v.msg) ? "mh" : "icmpv6"), v.name, msg);
       ++n;
     }
-    std::printf("hmip_fuzz_seeds: %d vectors written under %s\n", n, root.c_str());
+    const fs::path example = fs::path(HMIP_SOURCE_DIR) / "daemons/ard/ard.conf.example";
+    fs::create_directories(root / "ard_config");
+    fs::copy_file(example, root / "ard_config" / "ard.conf.example", fs::copy_options::overwrite_existing);
+    std::printf("hmip_fuzz_seeds: %d vectors and the example configurations written under %s\n", n,
+                root.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hmip_fuzz_seeds: %s\n", e.what());
     return 1;

@@ -448,17 +448,12 @@ int cmd_recv_ba(const Args& a) {
     std::printf("MISMATCH no IPV6_RTHDR cmsg: the BA carried no type 2 routing header\n");
     ++failures;
   } else {
-    wire::Bytes rh = *rx.rthdr;
+    const wire::Bytes& rh = *rx.rthdr;
     // The kernel hands over the routing header as it left it after
     // processing: Segments Left decremented to 0 and the address swapped
-    // with the IPv6 destination. decode_rh2 accepts only what a sender puts
-    // on the wire (Segments Left 1), so check the 0 here and decode the
-    // header as it was before the kernel's decrement.
-    if (rh.size() >= 4) {
-      expect_num("RH2 segments left (after kernel processing)", rh[3], 0);
-      rh[3] = 1;
-    }
-    auto d = wire::decode_rh2(rh);
+    // with the IPv6 destination (wire::Rh2Stage::processed).
+    if (rh.size() >= 4) expect_num("RH2 segments left (after kernel processing)", rh[3], 0);
+    auto d = wire::decode_rh2(rh, wire::Rh2Stage::processed);
     if (!d) {
       std::printf("MISMATCH decode_rh2: %s\n", wire::to_string(d.error()).c_str());
       ++failures;

@@ -76,6 +76,24 @@ void describe_one(Fields& f, Json& s, const T& o, std::size_t i) {
   } else if constexpr (std::is_same_v<T, UnknownMobilityOption>) {
     s.set("opt", "unknown").set("type", o.type).set("data", hex(o.data));
     f.scapy_only("unknown.data", [i](Vec& v) { mh_opt<UnknownMobilityOption>(v, i).data.back() ^= 1; });
+  } else {
+    // Written back raw and unpadded, exactly as scapy's MIP6OptUnknown
+    // (no alignment) builds it. tshark dissects it by its type: for a
+    // Binding Identifier of a wrong length it still shows the fixed fields
+    // of RFC 5648 Figure 5, read here from the raw data.
+    static_assert(std::is_same_v<T, MalformedMobilityOption>);
+    s.set("opt", "unknown").set("type", o.type).set("data", hex(o.data));
+    auto raw = [i](Vec& v) -> Bytes& { return mh_opt<MalformedMobilityOption>(v, i).data; };
+    if (o.type == mh_opt::kBindingIdentifier && o.data.size() >= 4) {
+      f.add("mip6.bi.bid", u((std::uint16_t{o.data[0]} << 8) | o.data[1]), [raw](Vec& v) { raw(v)[0] ^= 1; });
+      f.add("mip6.bi.status", u(o.data[2]), [raw](Vec& v) { raw(v)[2] ^= 1; });
+      f.add("mip6.bi.h_flag", b(o.data[3] & 0x80), [raw](Vec& v) { raw(v)[3] ^= 0x80; });
+    }
+    f.scapy_only("malformed.data", [raw](Vec& v) {
+      auto& d = raw(v);
+      if (d.empty()) d.push_back(0);
+      else d.back() ^= 1;
+    });
   }
 }
 

@@ -127,6 +127,11 @@ void describe_one(Fields& f, Json& s, const T& o, std::size_t i) {
   } else if constexpr (std::is_same_v<T, UnknownNdOption>) {
     s.set("opt", "unknown").set("type", o.type).set("data", hex(o.data));
     f.scapy_only("unknown.data", [i](Vec& v) { nd_opt<UnknownNdOption>(v, i).data.back() ^= 1; });
+  } else {
+    // Written back as received: scapy builds it as ICMPv6NDOptUnknown.
+    static_assert(std::is_same_v<T, MalformedNdOption>);
+    s.set("opt", "unknown").set("type", o.type).set("data", hex(o.data));
+    f.scapy_only("malformed.data", [i](Vec& v) { nd_opt<MalformedNdOption>(v, i).data.back() ^= 1; });
   }
 }
 

@@ -136,6 +136,20 @@ std::vector<Vec> mh_vectors() {
     out.push_back(bu_vec("bu.bid_bulk_mnid", m, 0x48, 0x77777));
   }
 
+  {
+    // RFC 5648: a BU whose Binding Identifier is malformed (Option Length 6)
+    // still decodes, sequence number included, so that the MAP can answer
+    // with BA status 164 (MCOA MALFORMED); the well-formed BID after it is
+    // kept too. The malformed option sits unpadded at 12, where it was.
+    auto m = bu(0x1005, 0x0077);
+    m.ack = m.home_registration = true;
+    // The error is exactly what decode_mh reports (check_decodes compares).
+    const Error bad_length{Errc::bad_length, 13, "Binding Identifier has Option Length 4, 8 or 20"};
+    m.options = {MalformedMobilityOption{mh_opt::kBindingIdentifier, {0x00, 0x09, 0x00, 0x00, 0xaa, 0xbb}, bad_length},
+                 BindingIdentifierOption{0x000a, 0, false, 0, {}}};
+    out.push_back(bu_vec("bu.malformed_bid", m, 0x50, 0x0b1d0));
+  }
+
   // --- Binding Acknowledgements from the MAP (RH2 = RCoA).
   {
     auto m = ba(ba_status::kAccepted, 0xbeef, 0x0a0a);

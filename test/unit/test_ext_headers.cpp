@@ -120,7 +120,7 @@ TEST_CASE("HAO dstopts: malformed table", "[ext]") {
       {"HAO length 15 (header still 24 octets)",
        cat({0x87, 0x02, 0x01, 0x02, 0x00, 0x00, 0xc9, 0x0f}, a), Errc::bad_length, 7},
       {"HAO length 17 runs past the header", cat({0x87, 0x02, 0x01, 0x02, 0x00, 0x00, 0xc9, 0x11}, a),
-       Errc::bad_length, 7},
+       Errc::truncated, 6},
       {"HAO length 14 with 2 octets of Pad1 after it",
        cat(cat({0x87, 0x02, 0x01, 0x02, 0x00, 0x00, 0xc9, 0x0e}, Bytes(a.begin(), a.begin() + 14)), {0, 0}),
        Errc::bad_length, 7},
@@ -135,9 +135,10 @@ TEST_CASE("HAO dstopts: malformed table", "[ext]") {
       {"8 octets of padding in a row (one PadN)", Bytes{0x87, 0x01, 0x01, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
        Errc::invalid_field, 2},
       {"Pad1 run of 8", Bytes{59, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, Errc::invalid_field, 9},
-      {"PadN runs past the header", Bytes{59, 0, 0x01, 0x07, 0, 0, 0, 0}, Errc::bad_length, 3},
+      {"PadN runs past the header", Bytes{59, 0, 0x01, 0x07, 0, 0, 0, 0}, Errc::truncated, 2},
       {"option type in the last octet, no length octet", Bytes{59, 0, 0x01, 0x03, 0, 0, 0, 0x1e},
-       Errc::bad_length, 8},
+       Errc::truncated, 7},
+      {"unknown option runs past the header", Bytes{59, 0, 0x1e, 0x06, 0, 0, 0, 0}, Errc::truncated, 2},
       {"Hdr Ext Len 3 over a 24-octet input", cat({0x87, 0x03, 0x01, 0x02, 0x00, 0x00, 0xc9, 0x10}, a),
        Errc::truncated, 24},
   };
@@ -217,6 +218,54 @@ TEST_CASE("RH2: malformed table", "[ext]") {
     REQUIRE_FALSE(d.ok());
     check_error(d.error(), c.code, c.offset);
   }
+}
+
+TEST_CASE("RH2: the processed copy the kernel hands up has Segments Left 0", "[ext]") {
+  // What recvmsg's IPV6_RTHDR cmsg holds after the receiving kernel processed
+  // the header (measured in test/kernel case 30): Segments Left 0, and the
+  // address swapped with the IPv6 destination (the care-of address).
+  Bytes processed = encode_rh2(kIpProtoMh, kCoa);
+  processed[3] = 0;
+  auto d = decode_rh2(processed, Rh2Stage::processed);
+  REQUIRE(d.ok());
+  CHECK(*d == RoutingHeader2{kIpProtoMh, kCoa});
+  // Each stage accepts only its own Segments Left.
+  auto as_wire = decode_rh2(processed, Rh2Stage::on_wire);
+  REQUIRE_FALSE(as_wire.ok());
+  check_error(as_wire.error(), Errc::invalid_field, 3);
+  auto unprocessed = decode_rh2(encode_rh2(kIpProtoMh, kHome), Rh2Stage::processed);
+  REQUIRE_FALSE(unprocessed.ok());
+  check_error(unprocessed.error(), Errc::invalid_field, 3);
+  // The other checks are the same in both stages.
+  processed[2] = 4;
+  auto srh = decode_rh2(processed, Rh2Stage::processed);
+  REQUIRE_FALSE(srh.ok());
+  check_error(srh.error(), Errc::unknown_type, 2);
+  processed[2] = 2;
+  auto short_hdr = decode_rh2(ByteSpan(processed).first(4), Rh2Stage::processed);
+  REQUIRE_FALSE(short_hdr.ok());
+  check_error(short_hdr.error(), Errc::truncated, 4);
+}
+
+TEST_CASE("RH2: the Routing Type is checked before Hdr Ext Len (RFC 8200 §4.4)", "[ext]") {
+  // An SRH (RFC 8754): Routing Type 4 with its own Hdr Ext Len (4 here: one
+  // segment and 8 octets of TLVs), Segments Left 0.
+  Bytes srh = cat({0x87, 0x04, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00}, addr_bytes(kHome));
+  srh.resize(40, 0);
+  auto d = decode_rh2(srh);
+  REQUIRE_FALSE(d.ok());
+  check_error(d.error(), Errc::unknown_type, 2);
+  // Even when it is too short to be one.
+  auto short_srh = decode_rh2(ByteSpan(srh).first(8));
+  REQUIRE_FALSE(short_srh.ok());
+  check_error(short_srh.error(), Errc::unknown_type, 2);
+  // Type 0 (RFC 5095) with a Hdr Ext Len that fits neither.
+  Bytes rh0 = encode_rh2(kIpProtoMh, kHome);
+  rh0[1] = 0;
+  rh0[2] = 0;
+  auto d0 = decode_rh2(rh0);
+  REQUIRE_FALSE(d0.ok());
+  check_error(d0.error(), Errc::unknown_type, 2);
 }
 
 // ---------------------------------------------------------------------------

@@ -25,6 +25,11 @@ Bytes hex(std::string_view s) {
   return out;
 }
 
+Bytes cat_bytes(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 // TAR -> SAR (draft §4.1 IP fields).
 const PseudoHeader kTarToSar{Ip6Addr::must("2001:db8:a::1"), Ip6Addr::must("2001:db8:b::1")};
 
@@ -160,18 +165,28 @@ TEST_CASE("HoConfig changes the ICMPv6 types and the NAI option type", "[ho]") {
   REQUIRE_FALSE(no_nai.ok());
   CHECK(no_nai.error() == Error{Errc::invalid_field, 8, no_nai.error().rule});
 
-  // The NAI option type is understood in ND messages too.
+  // The NAI option type is interpreted in the HO messages only: in an RA it
+  // is an option like any other unknown one, under any configuration.
   RouterAdvertisement ra;
   ra.options = {NaiOption{"mn@x"}};
-  auto ra_enc = encode(ra, nullptr, cfg);
-  REQUIRE(ra_enc.ok());
-  auto ra_dec = decode_icmpv6(*ra_enc, nullptr, cfg);
-  REQUIRE(ra_dec.ok());
-  CHECK(std::get<RouterAdvertisement>(*ra_dec) == ra);
-  auto ra_default = decode_icmpv6(*ra_enc, nullptr);  // 254 is unknown by default
-  REQUIRE(ra_default.ok());
-  CHECK(std::get<RouterAdvertisement>(*ra_default).options.front() ==
-        NdOption{UnknownNdOption{254, hex("04 6d6e4078 00")}});
+  auto ra_nai = encode(ra, nullptr, cfg);
+  REQUIRE_FALSE(ra_nai.ok());
+  CHECK(ra_nai.error() == Error{Errc::invalid_field, 16, ra_nai.error().rule});
+  const Bytes ra_wire = hex("86000000 00000000 00000000 00000000 fe 01 04 6d6e4078 00");
+  for (const HoConfig& c : {cfg, HoConfig{}}) {
+    auto ra_dec = decode_icmpv6(ra_wire, nullptr, c);
+    REQUIRE(ra_dec.ok());
+    CHECK(std::get<RouterAdvertisement>(*ra_dec).options ==
+          NdOptions{UnknownNdOption{254, hex("04 6d6e4078 00")}});
+    auto back = encode_icmpv6(*ra_dec, nullptr, c);
+    REQUIRE(back.ok());
+    CHECK(*back == ra_wire);
+  }
+  // The same octets in an HO Response are the NAI option under cfg.
+  Bytes rsp_wire = hex("97000000 00070000 fe 01 04 6d6e4078 00");
+  auto rsp_dec = decode_icmpv6(rsp_wire, nullptr, cfg);
+  REQUIRE(rsp_dec.ok());
+  CHECK(std::get<HoResponse>(*rsp_dec).options == NdOptions{NaiOption{"mn@x"}});
 
   auto bad = encode(req, nullptr, HoConfig{200, 201, 24});
   REQUIRE_FALSE(bad.ok());
@@ -205,4 +220,26 @@ TEST_CASE("HO encoders reject invalid messages", "[ho]") {
   auto too_long = encode(req, nullptr);
   REQUIRE_FALSE(too_long.ok());
   CHECK(too_long.error().code == Errc::too_long);
+}
+
+TEST_CASE("HO Request with a malformed NAI option still decodes, by Identifier", "[ho]") {
+  // NAI Length 0: the request carries its (one) NAI option, malformed; the
+  // SAR can answer status 1 (poorly formatted request) for Identifier 0x1234.
+  const Bytes wire = hex("c8000000 1234c000 fd01 00 0000000000");
+  auto dec = decode_ho_request(wire, nullptr);
+  REQUIRE(dec.ok());
+  CHECK(dec->identifier == 0x1234);
+  CHECK(find_nd_option<NaiOption>(dec->options) == nullptr);
+  const auto bad = options_of<MalformedNdOption>(dec->options);
+  REQUIRE(bad.size() == 1);
+  CHECK(bad[0]->type == 253);
+  CHECK(bad[0]->error == Error{Errc::invalid_field, 10, bad[0]->error.rule});
+  // It re-encodes as it was (it counts as the request's NAI option).
+  auto enc = encode(*dec, nullptr);
+  REQUIRE(enc.ok());
+  CHECK(*enc == wire);
+  // A well-formed NAI option next to it is a second NAI option.
+  auto two = decode_icmpv6(cat_bytes(wire, hex("fd01 03 782479 0000")), nullptr);
+  REQUIRE_FALSE(two.ok());
+  CHECK(two.error() == Error{Errc::invalid_field, 16, two.error().rule});
 }

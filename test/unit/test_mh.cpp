@@ -411,8 +411,73 @@ TEST_CASE("MH: encode_mobility_options and decode_mobility_options directly", "[
   auto back = decode_mobility_options(ByteSpan(area).subspan(12), 12);
   REQUIRE(back.ok());
   CHECK(back.value() == opts);
-  // The same bytes measured from another start are misaligned.
+  // The same bytes measured from another start are misaligned: both options
+  // are kept as MalformedMobilityOption with the error, the decode succeeds.
+  // PadN(0) at 13, the Alternate CoA at 15, the Refresh Advice at 33.
   auto shifted = decode_mobility_options(ByteSpan(area).subspan(12), 13);
-  REQUIRE_FALSE(shifted.ok());
-  CHECK(shifted.error().code == Errc::bad_alignment);
+  REQUIRE(shifted.ok());
+  REQUIRE(shifted->size() == 2);
+  const auto bad = options_of<MalformedMobilityOption>(*shifted);
+  REQUIRE(bad.size() == 2);
+  CHECK(bad[0]->type == mh_opt::kAlternateCareOfAddress);
+  CHECK(bad[0]->data == Bytes(area.begin() + 16, area.begin() + 32));
+  CHECK(bad[0]->error == Error{Errc::bad_alignment, 15, bad[0]->error.rule});
+  CHECK(bad[1]->type == mh_opt::kBindingRefreshAdvice);
+  CHECK(bad[1]->error == Error{Errc::bad_alignment, 33, bad[1]->error.rule});
+}
+
+TEST_CASE("MH: encode_mobility_options leaves `out` unchanged on error", "[mh]") {
+  const Bytes prefix{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};  // 13: padding needed before a 2n option
+  const std::vector<std::vector<MobilityOption>> bad = {
+      {NonceIndicesOption{1, 2}, BindingIdentifierOption{1, 0, false, 0x80, {}}},
+      {AlternateCareOfAddressOption{}, BindingAuthorizationDataOption{}},
+      {BindingRefreshAdviceOption{1}, UnknownMobilityOption{200, Bytes(256, 0)}},
+      {UnknownMobilityOption{mh_opt::kPadN, {}}},
+      {MalformedMobilityOption{mh_opt::kPad1, {}, {}}},
+      {NonceIndicesOption{1, 2}, MalformedMobilityOption{200, Bytes{1}, {}}},
+      {MalformedMobilityOption{mh_opt::kBindingIdentifier, Bytes(256, 0), {}}},
+  };
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    INFO("case " << i);
+    Bytes out = prefix;
+    auto st = encode_mobility_options(bad[i], out);
+    REQUIRE_FALSE(st.ok());
+    CHECK(out == prefix);
+  }
+}
+
+TEST_CASE("MH: a MalformedMobilityOption is written back raw", "[mh]") {
+  // BRR options start at 8: a BID of length 6 (malformed) is written at 8
+  // without padding and ends the message at 16.
+  const MalformedMobilityOption bid{mh_opt::kBindingIdentifier, Bytes{0, 1, 0, 0, 0xaa, 0xbb},
+                                    Error{Errc::bad_length, 9, "x"}};
+  CHECK(encode_ok(BindingRefreshRequest{{bid}}) == from_hex("3b01000000000000" "230600010000aabb"));
+  CHECK(option_type(bid) == mh_opt::kBindingIdentifier);
+  CHECK(option_alignment(bid) == OptionAlignment{1, 0});
+  auto back = decode_ok(encode_ok(BindingRefreshRequest{{bid}}));
+  const auto& opts = std::get<BindingRefreshRequest>(back).options;
+  REQUIRE(opts.size() == 1);
+  const auto& m = std::get<MalformedMobilityOption>(opts[0]);
+  CHECK(m.type == bid.type);
+  CHECK(m.data == bid.data);
+  CHECK(m.error.code == Errc::bad_length);
+  CHECK(m.error.offset == 9);
+}
+
+TEST_CASE("MH: options_of and find_option pick every option of a kind", "[mh]") {
+  BindingUpdate bu;  // bulk registration (RFC 5648): several BIDs
+  bu.options = {BindingIdentifierOption{1, 0, false, 0, Ip6Addr::must("2001:db8::1")},
+                MobileNodeIdentifierOption{kMnIdSubtypeNai, Bytes{'a'}},
+                BindingIdentifierOption{2, 0, false, 0, {}},
+                BindingIdentifierOption{3, 0, true, 0, Ip4Addr{{192, 0, 2, 3}}}};
+  const auto bids = options_of<BindingIdentifierOption>(bu.options);
+  REQUIRE(bids.size() == 3);
+  CHECK(bids[0]->bid == 1);
+  CHECK(bids[1]->bid == 2);
+  CHECK(bids[2]->bid == 3);
+  CHECK(bids[1] == &std::get<BindingIdentifierOption>(bu.options[2]));
+  CHECK(options_of<NonceIndicesOption>(bu.options).empty());
+  CHECK(find_option<BindingIdentifierOption>(bu.options) == bids[0]);
+  CHECK(find_option<MobileNodeIdentifierOption>(bu.options)->identifier == Bytes{'a'});
+  CHECK(find_option<AlternateCareOfAddressOption>(bu.options) == nullptr);
 }

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hmip/wire/checksum.h"
 #include "hmip/wire/mh.h"
 #include "hmip/wire/mh_options.h"
 
@@ -46,6 +47,69 @@ Error decode_error(ByteSpan b, const PseudoHeader* ph = nullptr) {
   REQUIRE_FALSE(r.ok());
   CHECK_FALSE(r.error().rule.empty());
   return r.error();
+}
+
+/// Sets the checksum of the MH in `b` for kPh.
+Bytes with_checksum(Bytes b) {
+  b[4] = 0;
+  b[5] = 0;
+  const std::uint16_t sum = upper_layer_checksum(kPh, kIpProtoMh, b);
+  b[4] = static_cast<std::uint8_t>(sum >> 8);
+  b[5] = static_cast<std::uint8_t>(sum);
+  return b;
+}
+
+/// Decodes a BU built by bu_with() (sequence 1, lifetime 1), which must
+/// decode although one of its options is malformed, and returns that
+/// option's error. The option must be kept raw, with its type and data.
+Error malformed_option_error(const Bytes& b) {
+  auto r = decode_mh(b, nullptr);
+  INFO((r ? std::string("decoded") : to_string(r.error())));
+  REQUIRE(r.ok());
+  const auto& bu = std::get<BindingUpdate>(r.value());
+  CHECK(bu.sequence == 1);  // what a BA with status 164 needs (RFC 5648)
+  CHECK(bu.lifetime == 1);
+  const auto bad = options_of<MalformedMobilityOption>(bu.options);
+  REQUIRE(bad.size() == 1);
+  const MalformedMobilityOption& m = *bad.front();
+  CHECK_FALSE(m.error.rule.empty());
+  // Type and data as on the wire: the type octet is at or after offset 12,
+  // the data right after its Length octet.
+  const std::size_t at = m.error.code == Errc::bad_length ? m.error.offset - 1 : m.error.offset;
+  CHECK(b[at] == m.type);
+  CHECK(b[at + 1] == m.data.size());
+  CHECK(Bytes(b.begin() + static_cast<std::ptrdiff_t>(at) + 2,
+              b.begin() + static_cast<std::ptrdiff_t>(at + 2 + m.data.size())) == m.data);
+  return m.error;
+}
+
+bool has_malformed(const MhMessage& m) {
+  return std::visit([](const auto& msg) { return !options_of<MalformedMobilityOption>(msg.options).empty(); }, m);
+}
+
+/// The message without its options (the fixed fields only).
+MhMessage fixed_fields(MhMessage m) {
+  std::visit([](auto& msg) { msg.options.clear(); }, m);
+  return m;
+}
+
+/// The round-trip property of whatever decodes: it encodes; the encoding
+/// decodes to the same value unless a malformed option was re-placed (a
+/// MalformedMobilityOption is written back unpadded, see mh_options.h), in
+/// which case the fixed fields agree and the encoding is a fixed point.
+void check_round_trip_property(const MhMessage& m) {
+  auto again = encode_mh(m, nullptr);
+  REQUIRE(again.ok());
+  auto back = decode_mh(again.value(), nullptr);
+  REQUIRE(back.ok());
+  if (!has_malformed(m)) {
+    CHECK(back.value() == m);
+    return;
+  }
+  CHECK(fixed_fields(back.value()) == fixed_fields(m));
+  auto third = encode_mh(back.value(), nullptr);
+  REQUIRE(third.ok());
+  CHECK(third.value() == again.value());
 }
 
 std::vector<Bytes> valid_messages() {
@@ -105,19 +169,30 @@ TEST_CASE("MH malformed: header fields", "[mh]") {
     CHECK(e.code == Errc::truncated);
     CHECK(e.offset == 1);
   }
-  SECTION("Header Len one less than the input") {
+  SECTION("Header Len one less than the input: a BU of 8 octets is below its minimum") {
     Bytes b = bu;
     b[1] = 0;
     const Error e = decode_error(b);
     CHECK(e.code == Errc::bad_length);
     CHECK(e.offset == 1);
   }
-  SECTION("input longer than Header Len by a few octets, or not a multiple of 8") {
-    Bytes b = bu;
-    b.push_back(0);
-    CHECK(decode_error(b).code == Errc::bad_length);
-    b.resize(24, 0);
-    CHECK(decode_error(b) == Error{Errc::bad_length, 1, decode_error(b).rule});
+  SECTION("octets after the declared length are ignored (RFC 8200 §4.7)") {
+    const MhMessage expect = decode_mh(bu, &kPh).value();
+    for (const std::size_t extra : {1, 3, 8, 100}) {
+      INFO(extra << " trailing octets");
+      Bytes b = bu;
+      b.insert(b.end(), extra, 0xa5);
+      // The checksum covers the declared Mobility Header only.
+      auto r = decode_mh(b, &kPh);
+      REQUIRE(r.ok());
+      CHECK(r.value() == expect);
+      CHECK(decode_mh(b, nullptr).value() == expect);
+    }
+    // A BRR of 8 octets declared, followed by what looks like options.
+    const Bytes brr{kIpProtoNone, 0, 0, 0, 0, 0, 0, 0, mh_opt::kAlternateCareOfAddress, 16};
+    auto r = decode_mh(brr, nullptr);
+    REQUIRE(r.ok());
+    CHECK(r.value() == MhMessage{BindingRefreshRequest{}});
   }
   SECTION("Header Len below the minimum of the MH Type") {
     // BU and BA need 1, BE needs 2 (RFC 6275 §9.2).
@@ -156,6 +231,50 @@ TEST_CASE("MH malformed: header fields", "[mh]") {
     b[2] = 42;  // unknown type with a now-wrong checksum
     CHECK(decode_error(b, &kPh).code == Errc::bad_checksum);
     CHECK(decode_error(b).code == Errc::unknown_type);
+  }
+}
+
+TEST_CASE("MH malformed: RFC 6275 §9.2 order after the framing", "[mh]") {
+  const Bytes bu = valid_messages().front();  // 16 octets, Header Len 1, checksum for kPh
+
+  SECTION("Payload Proto 6 and a bad checksum: bad_checksum (silently discard)") {
+    Bytes b = bu;
+    b[0] = 6;  // the checksum now fails too
+    CHECK(decode_error(b, &kPh) == Error{Errc::bad_checksum, 4, decode_error(b, &kPh).rule});
+    CHECK(decode_error(b) == Error{Errc::invalid_field, 0, decode_error(b).rule});
+  }
+  SECTION("Header Len 0 in a BU and a bad checksum: bad_checksum") {
+    Bytes b(bu.begin(), bu.begin() + 8);
+    b[1] = 0;  // 8 octets: below the BU minimum, checksum not recomputed
+    CHECK(decode_error(b, &kPh) == Error{Errc::bad_checksum, 4, decode_error(b, &kPh).rule});
+    CHECK(decode_error(b) == Error{Errc::bad_length, 1, decode_error(b).rule});
+    // With a good checksum the Header Len minimum is what fails.
+    CHECK(decode_error(with_checksum(b), &kPh) == Error{Errc::bad_length, 1, decode_error(b).rule});
+  }
+  SECTION("unknown MH Type, Payload Proto 6, good checksum: unknown_type (Binding Error status 2)") {
+    Bytes b = bu;
+    b[0] = 6;
+    b[2] = 42;
+    b = with_checksum(b);
+    CHECK(decode_error(b, &kPh) == Error{Errc::unknown_type, 2, decode_error(b, &kPh).rule});
+    CHECK(peek_mh_type(b) == std::optional<std::uint8_t>{42});
+  }
+  SECTION("unknown MH Type and Header Len 0: unknown_type") {
+    const Bytes b = with_checksum(Bytes{kIpProtoNone, 0, 9, 0, 0, 0, 0, 0});
+    CHECK(decode_error(b, &kPh).code == Errc::unknown_type);
+  }
+  SECTION("Payload Proto 6 and Header Len below the minimum: invalid_field at 0 (Parameter Problem)") {
+    Bytes b(bu.begin(), bu.begin() + 8);
+    b[0] = 6;
+    b[1] = 0;
+    b = with_checksum(b);
+    CHECK(decode_error(b, &kPh) == Error{Errc::invalid_field, 0, decode_error(b, &kPh).rule});
+  }
+  SECTION("framing before the checksum: Header Len past the input is truncated") {
+    Bytes b = bu;
+    b[1] = 5;
+    CHECK(decode_error(b, &kPh) == Error{Errc::truncated, 1, decode_error(b, &kPh).rule});
+    CHECK(decode_error(ByteSpan(bu).first(5), &kPh).code == Errc::truncated);
   }
 }
 
@@ -219,9 +338,11 @@ TEST_CASE("MH malformed: wrong and zero lengths of known options", "[mh]") {
       {"Binding Identifier length 3", {35, 3, 0, 1, 0}, 13},
       {"Binding Identifier length 16", {1, 2, 0, 0, 35, 16, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 17},
   };
+  // Each stays in the option list as a MalformedMobilityOption carrying the
+  // error; the BU itself still decodes.
   for (const auto& c : cases) {
     INFO(c.name);
-    const Error e = decode_error(bu_with(c.options));
+    const Error e = malformed_option_error(bu_with(c.options));
     CHECK(e.code == Errc::bad_length);
     CHECK(e.offset == c.offset);
   }
@@ -250,7 +371,7 @@ TEST_CASE("MH malformed: misaligned known options", "[mh]") {
   };
   for (const auto& c : cases) {
     INFO(c.name);
-    const Error e = decode_error(bu_with(c.options));
+    const Error e = malformed_option_error(bu_with(c.options));
     CHECK(e.code == Errc::bad_alignment);
     CHECK(e.offset == c.offset);
   }
@@ -259,9 +380,64 @@ TEST_CASE("MH malformed: misaligned known options", "[mh]") {
   CHECK(decode_mh(bu_with({0, 99, 1, 'x'}), nullptr).ok());
 }
 
+TEST_CASE("MH malformed: a BU with a malformed BID keeps its sequence number and other options", "[mh]") {
+  // RFC 5648: a malformed Binding Identifier is answered with BA status 164
+  // (MCOA MALFORMED), echoing the BU's sequence number. BID length 6 at 12,
+  // then a well-formed BID (2n) at 20 and an MNID.
+  const Bytes b = bu_with({35, 6, 0, 9, 0, 0, 0xaa, 0xbb, 35, 4, 0, 7, 0, 0, 8, 3, 1, 'm', 'n'});
+  auto r = decode_mh(b, nullptr);
+  REQUIRE(r.ok());
+  const auto& bu = std::get<BindingUpdate>(r.value());
+  CHECK(bu.sequence == 1);
+  REQUIRE(bu.options.size() == 3);
+  const auto* bad = std::get_if<MalformedMobilityOption>(&bu.options[0]);
+  REQUIRE(bad != nullptr);
+  CHECK(bad->type == mh_opt::kBindingIdentifier);
+  CHECK(bad->data == Bytes{0, 9, 0, 0, 0xaa, 0xbb});
+  CHECK(bad->error.code == Errc::bad_length);
+  CHECK(bad->error.offset == 13);
+  CHECK(bu.options[1] == MobilityOption{BindingIdentifierOption{7, 0, false, 0, {}}});
+  CHECK(bu.options[2] == MobilityOption{MobileNodeIdentifierOption{1, Bytes{'m', 'n'}}});
+  CHECK(options_of<BindingIdentifierOption>(bu.options).size() == 1);
+  CHECK(find_option<MobileNodeIdentifierOption>(bu.options)->identifier == Bytes{'m', 'n'});
+
+  // The answer the daemon builds from it.
+  BindingAck ba;
+  ba.status = ba_status::kMcoaMalformed;
+  ba.sequence = bu.sequence;
+  CHECK(encode_mh(ba, &kPh).ok());
+
+  // Re-encoding writes the malformed option back raw, unpadded, where it
+  // falls; here that is where it was, so the octets are the same.
+  auto again = encode_mh(r.value(), nullptr);
+  REQUIRE(again.ok());
+  CHECK(again.value() == b);
+}
+
+TEST_CASE("MH malformed: a misaligned option is re-encoded raw, without restoring its alignment", "[mh]") {
+  // Binding Refresh Advice at 13 (needs 2n): Pad1 at 12, BRA, PadN(1).
+  const Bytes b = bu_with({0, 2, 2, 0, 5});
+  auto r = decode_mh(b, nullptr);
+  REQUIRE(r.ok());
+  const auto& opts = std::get<BindingUpdate>(r.value()).options;
+  REQUIRE(opts.size() == 1);
+  const auto* bad = std::get_if<MalformedMobilityOption>(&opts[0]);
+  REQUIRE(bad != nullptr);
+  CHECK(bad->error == Error{Errc::bad_alignment, 13, bad->error.rule});
+  // Written at 12 (no padding before it), where it happens to be aligned:
+  // decoding the result gives the well-formed option.
+  auto again = encode_mh(r.value(), nullptr);
+  REQUIRE(again.ok());
+  CHECK(again.value() == bu_with({2, 2, 0, 5}));
+  auto back = decode_mh(again.value(), nullptr);
+  REQUIRE(back.ok());
+  CHECK(std::get<BindingUpdate>(back.value()).options == std::vector<MobilityOption>{BindingRefreshAdviceOption{5}});
+  check_round_trip_property(r.value());
+}
+
 TEST_CASE("MH malformed: bit flips and random bytes never crash", "[mh]") {
-  // Every single-bit flip of each valid message either decodes to a value
-  // that re-encodes and decodes to itself, or gives an error.
+  // Every single-bit flip of each valid message either gives an error or
+  // decodes to a value with the round-trip property.
   for (const Bytes& whole : valid_messages()) {
     for (std::size_t bit = 0; bit < whole.size() * 8; ++bit) {
       Bytes b = whole;
@@ -271,11 +447,7 @@ TEST_CASE("MH malformed: bit flips and random bytes never crash", "[mh]") {
         CHECK(r.error().offset <= b.size());
         continue;
       }
-      auto again = encode_mh(r.value(), nullptr);
-      REQUIRE(again.ok());
-      auto back = decode_mh(again.value(), nullptr);
-      REQUIRE(back.ok());
-      CHECK(back.value() == r.value());
+      check_round_trip_property(r.value());
     }
   }
   // Deterministic pseudo-random inputs with a plausible header.
@@ -285,6 +457,7 @@ TEST_CASE("MH malformed: bit flips and random bytes never crash", "[mh]") {
     return static_cast<std::uint8_t>(state >> 24);
   };
   int decoded = 0;
+  int with_malformed = 0;
   for (int i = 0; i < 20000; ++i) {
     const std::size_t units = 1 + next() % 6;
     Bytes b(units * 8);
@@ -293,7 +466,11 @@ TEST_CASE("MH malformed: bit flips and random bytes never crash", "[mh]") {
     b[1] = static_cast<std::uint8_t>(units - 1);
     b[2] = static_cast<std::uint8_t>(next() % 9);
     auto r = decode_mh(b, nullptr);
-    if (r) ++decoded;
+    if (!r) continue;
+    ++decoded;
+    if (has_malformed(r.value())) ++with_malformed;
+    check_round_trip_property(r.value());
   }
   CHECK(decoded > 0);
+  CHECK(with_malformed > 0);
 }

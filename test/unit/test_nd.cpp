@@ -2,6 +2,7 @@
 // (built by hand from the RFC figures; the checksummed ones also agree with
 // scapy 2.5), checksums.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <string_view>
 
 #include "hmip/wire/nd.h"
@@ -72,6 +73,15 @@ NdOptions all_options() {
   };
 }
 
+// all_options() without the NAI option, which only the HO messages carry.
+NdOptions nd_options() {
+  NdOptions opts = all_options();
+  std::erase_if(opts, [](const NdOption& o) { return std::holds_alternative<NaiOption>(o); });
+  return opts;
+}
+
+constexpr auto kHandoff = NdOptionContext::handoff;
+
 const PseudoHeader kPh{Ip6Addr::must("fe80::1"), Ip6Addr::must("ff02::1")};
 
 template <class T>
@@ -93,9 +103,9 @@ T round_trip(const T& msg, const PseudoHeader* ph = nullptr) {
 TEST_CASE("every ND option round-trips field by field", "[nd][options]") {
   const auto opts = all_options();
   Bytes area;
-  REQUIRE(encode_nd_options(opts, area).ok());
+  REQUIRE(encode_nd_options(opts, area, {}, kHandoff).ok());  // with the NAI option
   CHECK(area.size() % 8 == 0);
-  auto dec = decode_nd_options(area, 16);
+  auto dec = decode_nd_options(area, 16, {}, kHandoff);
   REQUIRE(dec.ok());
   REQUIRE(dec->size() == opts.size());
   for (std::size_t i = 0; i < opts.size(); ++i) {
@@ -126,15 +136,15 @@ TEST_CASE("every ND option round-trips field by field", "[nd][options]") {
   CHECK(std::get<NaiOption>((*dec)[14]).nai == "mn1@example.com");
 
   Bytes again;
-  REQUIRE(encode_nd_options(*dec, again).ok());
+  REQUIRE(encode_nd_options(*dec, again, {}, kHandoff).ok());
   CHECK(again == area);
 }
 
 TEST_CASE("option byte layouts match the RFC figures", "[nd][options]") {
-  auto enc1 = [](NdOption o) {
+  auto enc1 = [](NdOption o, NdOptionContext ctx = NdOptionContext::neighbor_discovery) {
     Bytes b;
-    REQUIRE(encode_nd_options(std::span<const NdOption>(&o, 1), b).ok());
-    auto d = decode_nd_options(b, 0);
+    REQUIRE(encode_nd_options(std::span<const NdOption>(&o, 1), b, {}, ctx).ok());
+    auto d = decode_nd_options(b, 0, {}, ctx);
     REQUIRE(d.ok());
     REQUIRE(d->size() == 1);
     CHECK(d->front() == o);
@@ -161,7 +171,7 @@ TEST_CASE("option byte layouts match the RFC figures", "[nd][options]") {
         hex("1f05 0000 00000384 076578616d706c6503636f6d00 04636f7270076578616d706c65036f726700 00"));
   CHECK(enc1(DnsslOption{0, 900, {}}) == hex("1f02 0000 00000384 0000000000000000"));
   // Our NAI option: Type 253 | Length | NAI Length | NAI | zero padding.
-  CHECK(enc1(NaiOption{"mn1@example.com"}) == hex("fd03 0f 6d6e31406578616d706c652e636f6d 000000000000"));
+  CHECK(enc1(NaiOption{"mn1@example.com"}, kHandoff) == hex("fd03 0f 6d6e31406578616d706c652e636f6d 000000000000"));
   CHECK(enc1(UnknownNdOption{14, hex("aabbccddeeff")}) == hex("0e01 aabbccddeeff"));
 }
 
@@ -212,7 +222,7 @@ TEST_CASE("Router Advertisement round-trips every field", "[nd]") {
   ra.router_lifetime = 9000;
   ra.reachable_time = 30000;
   ra.retrans_timer = 1000;
-  ra.options = all_options();
+  ra.options = nd_options();
   auto back = round_trip(ra, &kPh);
   CHECK(back == ra);
   CHECK(back.cur_hop_limit == 255);
@@ -308,7 +318,7 @@ TEST_CASE("Neighbor Solicitation and Advertisement: vectors and round trips", "[
   CHECK(*na_dec == na);
 
   ns.reserved = 0xffffffff;
-  ns.options = all_options();
+  ns.options = nd_options();
   CHECK(round_trip(ns, &kPh) == ns);
   for (int bits = 0; bits < 8; ++bits) {
     NeighborAdvertisement x;
@@ -384,4 +394,78 @@ TEST_CASE("icmpv6_type, find_nd_option and HoConfig validation", "[nd]") {
   auto bad_dec = decode_icmpv6(hex("85000000 00000000"), nullptr, HoConfig{200, 200, 253});
   REQUIRE_FALSE(bad_dec.ok());
   CHECK(bad_dec.error().code == Errc::invalid_field);
+}
+
+TEST_CASE("a malformed option does not hide the others (RFC 4861 §6.1.2)", "[nd][options]") {
+  // An RA with a good MAP, a MAP with Dist 0 (RFC 5380 §5: MUST NOT be
+  // used), a Prefix Information option of Length 3 and a good PIO.
+  const Bytes wire =
+      hex("86000000 40000708 00000000 00000000"
+          "1703 1a00 00000e10 20010db8009900000000000000000001"
+          "1703 0a00 00000e10 20010db8009900000000000000000002"
+          "0303 40c0 00278d00 00093a80 00000000 20010db800010000"
+          "0304 40c0 00278d00 00093a80 00000000 20010db8000200000000000000000000");
+  auto ra = decode_router_advertisement(wire, nullptr);
+  REQUIRE(ra.ok());
+  REQUIRE(ra->options.size() == 4);
+  CHECK(ra->router_lifetime == 1800);
+
+  const auto maps = options_of<MapOption>(ra->options);
+  REQUIRE(maps.size() == 1);
+  CHECK(maps[0]->address == Ip6Addr::must("2001:db8:99::1"));
+  const auto pios = options_of<PrefixInfoOption>(ra->options);
+  REQUIRE(pios.size() == 1);
+  CHECK(pios[0]->prefix == Ip6Addr::must("2001:db8:2::"));
+  CHECK(find_nd_option<PrefixInfoOption>(ra->options) == pios[0]);
+
+  const auto bad = options_of<MalformedNdOption>(ra->options);
+  REQUIRE(bad.size() == 2);
+  CHECK(bad[0]->type == nd_opt::kMap);
+  CHECK(bad[0]->data == Bytes(wire.begin() + 42, wire.begin() + 64));
+  CHECK(bad[0]->error == Error{Errc::invalid_field, 42, bad[0]->error.rule});
+  CHECK(bad[1]->type == nd_opt::kPrefixInfo);
+  CHECK(bad[1]->data.size() == 22);
+  CHECK(bad[1]->error == Error{Errc::bad_length, 65, bad[1]->error.rule});
+  CHECK(nd_option_type(*std::find_if(ra->options.begin(), ra->options.end(), [](const NdOption& o) {
+          return std::holds_alternative<MalformedNdOption>(o);
+        })) == nd_opt::kMap);
+
+  // Written back as received.
+  auto again = encode(*ra, nullptr);
+  REQUIRE(again.ok());
+  CHECK(*again == wire);
+}
+
+TEST_CASE("MalformedNdOption and UnknownNdOption: what the encoder accepts in each context", "[nd][options]") {
+  auto enc = [](NdOption o, NdOptionContext ctx) {
+    Bytes out = hex("aabb");
+    auto st = encode_nd_options(std::span<const NdOption>(&o, 1), out, {}, ctx);
+    if (!st) CHECK(out == hex("aabb"));
+    return st;
+  };
+  const auto nd = NdOptionContext::neighbor_discovery;
+  // The NAI type (253 by default) is interpreted in the HO messages only.
+  CHECK(enc(UnknownNdOption{253, hex("000000000000")}, nd).ok());
+  CHECK(enc(UnknownNdOption{253, hex("000000000000")}, kHandoff).error().code == Errc::invalid_field);
+  CHECK(enc(NaiOption{"a@b"}, nd).error() == Error{Errc::invalid_field, 2, enc(NaiOption{"a@b"}, nd).error().rule});
+  CHECK(enc(NaiOption{"a@b"}, kHandoff).ok());
+  CHECK(enc(MalformedNdOption{253, hex("000000000000"), {}}, kHandoff).ok());
+  CHECK(enc(MalformedNdOption{253, hex("000000000000"), {}}, nd).error().code == Errc::invalid_field);
+  CHECK(enc(MalformedNdOption{nd_opt::kMap, hex("000000000000"), {}}, nd).ok());
+  CHECK(enc(MalformedNdOption{99, hex("000000000000"), {}}, nd).error().code == Errc::invalid_field);
+  CHECK(enc(MalformedNdOption{nd_opt::kMap, hex("0000000000"), {}}, nd).error().code == Errc::bad_length);
+  CHECK(enc(MalformedNdOption{nd_opt::kMap, Bytes(2046), {}}, nd).error().code == Errc::too_long);
+}
+
+TEST_CASE("options_of works on ND and mobility option lists alike", "[nd][options]") {
+  RouterAdvertisement ra;
+  ra.options = {MapOption{1, 5, false, 0, 60, Ip6Addr::must("2001:db8:a::1")}, PrefixInfoOption{},
+                MapOption{2, 9, true, 0, 60, Ip6Addr::must("2001:db8:b::1")}, MtuOption{0, 1280}};
+  const auto maps = options_of<MapOption>(ra.options);
+  REQUIRE(maps.size() == 2);
+  CHECK(maps[0]->pref == 5);
+  CHECK(maps[1]->pref == 9);
+  CHECK(options_of<RdnssOption>(ra.options).empty());
+  CHECK(find_option<MtuOption>(ra.options)->mtu == 1280u);
+  CHECK(find_nd_option<MapOption>(ra.options) == maps[0]);
 }

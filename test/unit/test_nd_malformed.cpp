@@ -47,6 +47,46 @@ Error ra_error(const Bytes& option) {
   return r.error();
 }
 
+// Decodes `wire`, which must decode, and returns its only MalformedNdOption
+// (a malformed option does not fail the message).
+MalformedNdOption malformed_option(const Bytes& wire) {
+  auto r = decode_icmpv6(wire, nullptr);
+  INFO((r.ok() ? std::string("decoded") : to_string(r.error())));
+  REQUIRE(r.ok());
+  const NdOptions& opts = std::visit([](const auto& m) -> const NdOptions& { return m.options; }, *r);
+  const auto bad = options_of<MalformedNdOption>(opts);
+  REQUIRE(bad.size() == 1);
+  CHECK_FALSE(bad.front()->error.rule.empty());
+  CHECK((bad.front()->data.size() + 2) % 8 == 0);
+  return *bad.front();
+}
+
+Error malformed_error(const Bytes& wire) { return malformed_option(wire).error; }
+
+// An RA with `option` appended: the RA decodes, the option is kept as a
+// MalformedNdOption of its type, with its data.
+Error ra_bad(const Bytes& option) {
+  const MalformedNdOption m = malformed_option(cat(kRaHead, option));
+  CHECK(m.type == option[0]);
+  CHECK(m.data == Bytes(option.begin() + 2, option.end()));
+  return m.error;
+}
+
+// An HO Response (options start at 8) with an MTU option and then `option`,
+// so that `option` starts at 16 as in an RA.
+Error ho_malformed(const Bytes& option) { return malformed_error(cat(cat(hex("c9000000 12340000"), kMtu), option)); }
+
+// `m` with the offsets of its MalformedNdOption errors set to 0.
+IcmpMessage without_malformed_offsets(IcmpMessage m) {
+  std::visit(
+      [](auto& msg) {
+        for (auto& o : msg.options)
+          if (auto* bad = std::get_if<MalformedNdOption>(&o)) bad->error.offset = 0;
+      },
+      m);
+  return m;
+}
+
 void check_error(const Error& e, Errc code, std::size_t offset) {
   INFO(to_string(e));
   CHECK(e.code == code);
@@ -120,42 +160,45 @@ TEST_CASE("option framing errors", "[nd][malformed]") {
 }
 
 TEST_CASE("wrong fixed option lengths", "[nd][malformed]") {
-  check_error(ra_error(hex("1702 1a00 00000e10 20010db800990000")), Errc::bad_length, 17);  // MAP 2
+  check_error(ra_bad(hex("1702 1a00 00000e10 20010db800990000")), Errc::bad_length, 17);  // MAP 2
   Bytes map4 = cat(kMap, hex("0000000000000000"));
   map4[1] = 4;
-  check_error(ra_error(map4), Errc::bad_length, 17);                                                          // MAP 4
-  check_error(ra_error(hex("0303 40c0 00278d00 00093a80 00000000 20010db800010000")), Errc::bad_length, 17);  // PIO 3
-  check_error(ra_error(hex("0502 0000 000005dc 0000000000000000")), Errc::bad_length, 17);                    // MTU 2
-  check_error(ra_error(hex("0702 0000 000005dc 0000000000000000")), Errc::bad_length, 17);   // Adv. Interval 2
-  check_error(ra_error(hex("0802 0000 0000 0708 0000000000000000")), Errc::bad_length, 17);  // HA Info 2
-  check_error(ra_error(hex("1904 0000 00000384 20010db8000000000000000000000053 0000000000000000")), Errc::bad_length,
+  check_error(ra_bad(map4), Errc::bad_length, 17);                                                          // MAP 4
+  check_error(ra_bad(hex("0303 40c0 00278d00 00093a80 00000000 20010db800010000")), Errc::bad_length, 17);  // PIO 3
+  check_error(ra_bad(hex("0502 0000 000005dc 0000000000000000")), Errc::bad_length, 17);                    // MTU 2
+  check_error(ra_bad(hex("0702 0000 000005dc 0000000000000000")), Errc::bad_length, 17);   // Adv. Interval 2
+  check_error(ra_bad(hex("0802 0000 0000 0708 0000000000000000")), Errc::bad_length, 17);  // HA Info 2
+  check_error(ra_bad(hex("1904 0000 00000384 20010db8000000000000000000000053 0000000000000000")), Errc::bad_length,
               17);                                                         // RDNSS even
-  check_error(ra_error(hex("1901 0000 00000384")), Errc::bad_length, 17);  // RDNSS without addresses
-  check_error(ra_error(hex("1f01 0000 00000384")), Errc::bad_length, 17);  // DNSSL 1
-  check_error(ra_error(hex("1804 3008 00000258 20010db8000200000000000000000000 0000000000000000")), Errc::bad_length,
+  check_error(ra_bad(hex("1901 0000 00000384")), Errc::bad_length, 17);  // RDNSS without addresses
+  check_error(ra_bad(hex("1f01 0000 00000384")), Errc::bad_length, 17);  // DNSSL 1
+  check_error(ra_bad(hex("1804 3008 00000258 20010db8000200000000000000000000 0000000000000000")), Errc::bad_length,
               17);                                                                          // RIO 4
-  check_error(ra_error(hex("1801 0808 00000258")), Errc::bad_length, 17);                   // RIO /8 in Length 1
-  check_error(ra_error(hex("1802 4108 00000258 20010db800020000")), Errc::bad_length, 17);  // RIO /65 in Length 2
+  check_error(ra_bad(hex("1801 0808 00000258")), Errc::bad_length, 17);                   // RIO /8 in Length 1
+  check_error(ra_bad(hex("1802 4108 00000258 20010db800020000")), Errc::bad_length, 17);  // RIO /65 in Length 2
 }
 
 TEST_CASE("forbidden option field values", "[nd][malformed]") {
-  check_error(ra_error(hex("1703 0a00 00000e10 20010db8009900000000000000000001")), Errc::invalid_field,
+  check_error(ra_bad(hex("1703 0a00 00000e10 20010db8009900000000000000000001")), Errc::invalid_field,
               18);  // MAP Dist 0
-  check_error(ra_error(hex("1703 0f80 00000e10 20010db8009900000000000000000001")), Errc::invalid_field, 18);
-  check_error(ra_error(hex("0304 81c0 00278d00 00093a80 00000000 20010db8000100000000000000000000")),
+  check_error(ra_bad(hex("1703 0f80 00000e10 20010db8009900000000000000000001")), Errc::invalid_field, 18);
+  check_error(ra_bad(hex("0304 81c0 00278d00 00093a80 00000000 20010db8000100000000000000000000")),
               Errc::invalid_field, 18);  // PIO /129
-  check_error(ra_error(hex("1803 8108 00000258 20010db8000200000000000000000000")), Errc::invalid_field,
+  check_error(ra_bad(hex("1803 8108 00000258 20010db8000200000000000000000000")), Errc::invalid_field,
               18);                                                             // RIO /129
-  check_error(ra_error(hex("0801 0000 0005 0000")), Errc::invalid_field, 22);  // HA lifetime 0
-  check_error(ra_error(hex("fd01 00 0000000000")), Errc::invalid_field, 18);   // NAI length 0
-  check_error(ra_error(hex("fd01 06 616263646566")), Errc::bad_length, 18);    // NAI longer than the option
+  check_error(ra_bad(hex("0801 0000 0005 0000")), Errc::invalid_field, 22);  // HA lifetime 0
+  // The NAI option belongs to the HO messages (in an RA type 253 is unknown).
+  check_error(ho_malformed(hex("fd01 00 0000000000")), Errc::invalid_field, 18);  // NAI length 0
+  check_error(ho_malformed(hex("fd01 06 6162636465")), Errc::bad_length, 18);  // NAI Length 6, 5 octets left
+  CHECK(std::get<RouterAdvertisement>(*decode_icmpv6(cat(kRaHead, hex("fd01 00 0000000000")), nullptr)).options ==
+        NdOptions{UnknownNdOption{253, hex("00 0000000000")}});
   // DNSSL (RFC 8106 §5.2): the names start at offset 24.
-  check_error(ra_error(hex("1f02 0000 00000384 40616263 00000000")), Errc::invalid_field, 24);  // label of 64
-  check_error(ra_error(hex("1f02 0000 00000384 c00c0000 00000000")), Errc::invalid_field, 24);  // compression
-  check_error(ra_error(hex("1f02 0000 00000384 0a616263 64656667")), Errc::bad_length, 24);     // label past the end
-  check_error(ra_error(hex("1f02 0000 00000384 03616263 03646566")), Errc::bad_length, 32);     // no root label
-  check_error(ra_error(hex("1f02 0000 00000384 03616263 00000100")), Errc::invalid_field, 30);  // non-zero padding
-  check_error(ra_error(hex("1f02 0000 00000384 03612e63 00000000")), Errc::invalid_field, 26);  // '.' in a label
+  check_error(ra_bad(hex("1f02 0000 00000384 40616263 00000000")), Errc::invalid_field, 24);  // label of 64
+  check_error(ra_bad(hex("1f02 0000 00000384 c00c0000 00000000")), Errc::invalid_field, 24);  // compression
+  check_error(ra_bad(hex("1f02 0000 00000384 0a616263 64656667")), Errc::bad_length, 24);     // label past the end
+  check_error(ra_bad(hex("1f02 0000 00000384 03616263 03646566")), Errc::bad_length, 32);     // no root label
+  check_error(ra_bad(hex("1f02 0000 00000384 03616263 00000100")), Errc::invalid_field, 30);  // non-zero padding
+  check_error(ra_bad(hex("1f02 0000 00000384 03612e63 00000000")), Errc::invalid_field, 26);  // '.' in a label
 }
 
 TEST_CASE("message-level errors: code, type, target", "[nd][malformed]") {
@@ -221,10 +264,13 @@ TEST_CASE("HO Request with bad or missing options", "[ho][malformed]") {
   check_error(err(cat(cat(kNai, kMtu), kNai)), Errc::invalid_field, 40);                          // second NAI
   check_error(err(hex("fd00 0f6d6e3140657861")), Errc::bad_length, 9);                            // Length 0
   check_error(err(hex("fd04 0f6d6e3140657861")), Errc::truncated, 8);                             // past the end
-  check_error(err(hex("fd01 00 0000000000")), Errc::invalid_field, 10);                           // empty NAI
-  check_error(err(hex("fd01 07 6d6e31406578")), Errc::bad_length, 10);                            // NAI Length > option
-  check_error(err(cat(kNai, hex("1702 1a00 00000e10 20010db800990000"))), Errc::bad_length, 33);  // MAP length 2
   check_error(err(cat(kNai, hex("01"))), Errc::truncated, 32);
+  // Malformed options are kept (the request decodes, by Identifier); a
+  // malformed NAI option still counts as the request's NAI option.
+  auto req_malformed = [&](const Bytes& options) { return malformed_error(cat(head, options)); };
+  check_error(req_malformed(hex("fd01 00 0000000000")), Errc::invalid_field, 10);                // empty NAI
+  check_error(req_malformed(hex("fd01 07 6d6e314065")), Errc::bad_length, 10);  // NAI Length 7, 5 octets left
+  check_error(req_malformed(cat(kNai, hex("1702 1a00 00000e10 20010db800990000"))), Errc::bad_length, 33);  // MAP 2
 
   const Bytes rsp = hex("c9000000 12340000");
   auto rerr = [&](const Bytes& options) {
@@ -234,7 +280,8 @@ TEST_CASE("HO Request with bad or missing options", "[ho][malformed]") {
   };
   check_error(rerr(hex("0500 0000 000005dc")), Errc::bad_length, 9);
   check_error(rerr(hex("0502 0000 000005dc")), Errc::truncated, 8);
-  check_error(rerr(cat(kMtu, hex("1703 0a00 00000e10 20010db8009900000000000000000001"))), Errc::invalid_field, 18);
+  check_error(malformed_error(cat(rsp, cat(kMtu, hex("1703 0a00 00000e10 20010db8009900000000000000000001")))),
+              Errc::invalid_field, 18);
 }
 
 TEST_CASE("encoders reject values the format cannot carry", "[nd][malformed]") {
@@ -269,11 +316,26 @@ TEST_CASE("encoders reject values the format cannot carry", "[nd][malformed]") {
   long_name.pop_back();  // 4 * 64 + 1 = 257 encoded octets
   CHECK(opt_err(DnsslOption{0, 0, {long_name}}) == Errc::invalid_field);
   CHECK(opt_err(UnknownNdOption{3, hex("000000000000")}) == Errc::invalid_field);
-  CHECK(opt_err(UnknownNdOption{253, hex("000000000000")}) == Errc::invalid_field);
+  CHECK(opt_err(UnknownNdOption{nd_opt::kMap, hex("000000000000")}) == Errc::invalid_field);
+  CHECK(opt_err(NaiOption{"a@b"}) == Errc::invalid_field);  // not in an ND message
+  CHECK(opt_err(MalformedNdOption{99, hex("000000000000"), {}}) == Errc::invalid_field);
+  CHECK(opt_err(MalformedNdOption{nd_opt::kMtu, hex("00"), {}}) == Errc::bad_length);
   CHECK(opt_err(UnknownNdOption{99, hex("0000000000")}) == Errc::bad_length);
   CHECK(opt_err(UnknownNdOption{99, Bytes(2046)}) == Errc::too_long);
   CHECK(opt_err(SourceLlaOption{Bytes(2039)}) == Errc::too_long);
   CHECK(opt_err(NaiOption{}) == Errc::invalid_field);
+  // In the HO messages the NAI type is interpreted.
+  auto ho_err = [](NdOption o) {
+    Bytes out = hex("aabb");
+    auto st = encode_nd_options(std::span<const NdOption>(&o, 1), out, {}, NdOptionContext::handoff);
+    REQUIRE_FALSE(st.ok());
+    CHECK(out == hex("aabb"));
+    CHECK(st.error().offset == 2);
+    return st.error().code;
+  };
+  CHECK(ho_err(UnknownNdOption{253, hex("000000000000")}) == Errc::invalid_field);
+  CHECK(ho_err(NaiOption{}) == Errc::invalid_field);
+  CHECK(ho_err(NaiOption{std::string(256, 'a')}) == Errc::too_long);
 
   RouterAdvertisement ra;
   ra.reserved = 0x08;
@@ -313,6 +375,7 @@ TEST_CASE("random mutations: errors or canonical values, never a crash", "[nd][h
 
   std::mt19937 rng(4861);
   int decoded = 0;
+  int with_malformed = 0;
   for (int iter = 0; iter < 20000; ++iter) {
     Bytes b = seeds[rng() % seeds.size()];
     const int edits = 1 + static_cast<int>(rng() % 4);
@@ -333,11 +396,19 @@ TEST_CASE("random mutations: errors or canonical values, never a crash", "[nd][h
       continue;
     }
     ++decoded;
+    const NdOptions& opts = std::visit([](const auto& m) -> const NdOptions& { return m.options; }, *d);
+    if (!options_of<MalformedNdOption>(opts).empty()) ++with_malformed;
     auto enc = encode_icmpv6(*d, nullptr);
     REQUIRE(enc.ok());
     auto again = decode_icmpv6(*enc, nullptr);
     REQUIRE(again.ok());
-    REQUIRE(*again == *d);
+    // A malformed option comes back the same, but where the canonical
+    // encoding of the options before it put it (its error offset moves).
+    REQUIRE(without_malformed_offsets(*again) == without_malformed_offsets(*d));
+    auto twice = encode_icmpv6(*again, nullptr);
+    REQUIRE(twice.ok());
+    REQUIRE(*twice == *enc);
   }
   CHECK(decoded > 100);
+  CHECK(with_malformed > 20);
 }

@@ -42,7 +42,7 @@ struct RouteConfig {
 /// One RDNSS option (RFC 8106 §5.1).
 struct RdnssConfig {
   std::vector<Ip6Addr> servers;
-  std::optional<std::uint32_t> lifetime;  ///< AdvRDNSSLifetime, seconds; default 2 * MaxRtrAdvInterval
+  std::optional<std::uint32_t> lifetime;  ///< AdvRDNSSLifetime, seconds; default 3 * MaxRtrAdvInterval (RFC 8106 §5.1)
   int line = 0;
   friend bool operator==(const RdnssConfig&, const RdnssConfig&) = default;
 };
@@ -50,7 +50,7 @@ struct RdnssConfig {
 /// One DNSSL option (RFC 8106 §5.2).
 struct DnsslConfig {
   std::vector<std::string> domains;
-  std::optional<std::uint32_t> lifetime;  ///< AdvDNSSLLifetime, seconds; default 2 * MaxRtrAdvInterval
+  std::optional<std::uint32_t> lifetime;  ///< AdvDNSSLLifetime, seconds; default 3 * MaxRtrAdvInterval (RFC 8106 §5.1)
   int line = 0;
   friend bool operator==(const DnsslConfig&, const DnsslConfig&) = default;
 };

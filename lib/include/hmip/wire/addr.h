@@ -24,7 +24,10 @@ struct Ip6Addr {
   [[nodiscard]] bool is_link_local() const noexcept { return b[0] == 0xfe && (b[1] & 0xc0) == 0x80; }
   [[nodiscard]] bool is_loopback() const noexcept;
 
-  friend auto operator<=>(const Ip6Addr&, const Ip6Addr&) = default;
+  // clang-tidy 14 flags the `0` of the defaulted <=>'s synthesized
+  // comparison as a null pointer constant (false positive) when a caller
+  // instantiates it, e.g. std::sort over a struct holding an Ip6Addr.
+  friend auto operator<=>(const Ip6Addr&, const Ip6Addr&) = default;  // NOLINT(modernize-use-nullptr)
   friend bool operator==(const Ip6Addr&, const Ip6Addr&) = default;
 };
 
@@ -34,7 +37,7 @@ struct Ip4Addr {
   static std::optional<Ip4Addr> parse(std::string_view text);
   [[nodiscard]] std::string str() const;
 
-  friend auto operator<=>(const Ip4Addr&, const Ip4Addr&) = default;
+  friend auto operator<=>(const Ip4Addr&, const Ip4Addr&) = default;  // NOLINT(modernize-use-nullptr): as above
   friend bool operator==(const Ip4Addr&, const Ip4Addr&) = default;
 };
 

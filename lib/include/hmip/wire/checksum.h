@@ -25,8 +25,9 @@ struct PseudoHeader {
 };
 
 /// One's-complement sum over the pseudo-header (src, dst, upper-layer length,
-/// next header) and `payload`, returned ready to store (never 0 is remapped:
-/// IPv6 upper layers have no "no checksum" value). The checksum field inside
+/// next header) and `payload`, returned ready to store. A computed checksum
+/// of 0 is stored as 0: IPv6 upper layers (ICMPv6, the Mobility Header) have
+/// no UDP-style substitution of 0xffff for 0. The checksum field inside
 /// `payload` must be zero when computing and left as received when verifying.
 std::uint16_t upper_layer_checksum(const PseudoHeader& ph, std::uint8_t next_header,
                                    ByteSpan payload) noexcept;

@@ -72,15 +72,18 @@ Bytes encode_hao_dstopts(std::uint8_t next_header, const Ip6Addr& home);
 /// Decodes the Destination Options header at the start of `in` (which may
 /// continue with the rest of the packet: the header is `length` octets and
 /// what follows is in.subspan(length)). Errors, with the offset from the start
-/// of `in`:
+/// of `in`, the first one in the header's order:
 ///   truncated     (size)  fewer than 2 octets, or fewer than the 8*(HEL+1)
 ///                         octets Hdr Ext Len declares
-///   bad_length    (opt+1) an option runs past the end of the header; a Home
-///                         Address option whose Option Length is not 16
+///   truncated     (opt)   an option (PadN included) runs past the end of the
+///                         header, at its Option Type octet (as for mobility
+///                         options, decode_mobility_options)
+///   bad_length    (opt+1) a Home Address option whose Option Length is not 16
 ///   bad_alignment (opt)   a Home Address option not at 8n+6
-///   invalid_field (opt)   PadN data not all zero, or more than 7 consecutive
-///                         octets of padding (RFC 4942 §2.1.9.5, as Linux
-///                         enforces it); a second Home Address option
+///   invalid_field (opt)   PadN data not all zero (at the non-zero octet), or
+///                         more than 7 consecutive octets of padding (RFC 4942
+///                         §2.1.9.5, as Linux enforces it); a second Home
+///                         Address option
 /// The decoder is the inverse of encode_hao_dstopts(): decoding its output
 /// gives {next_header, 24, home, {}}; and for a header holding only a Home
 /// Address option with that canonical padding, re-encoding gives the same
@@ -97,14 +100,29 @@ struct RoutingHeader2 {
 /// The type 2 routing header above (24 octets, Segments Left 1, Reserved 0).
 Bytes encode_rh2(std::uint8_t next_header, const Ip6Addr& home);
 
+/// Which copy of a type 2 routing header is being decoded.
+enum class Rh2Stage : std::uint8_t {
+  /// As a sender puts it on the wire: Segments Left 1, the address field
+  /// holds the home address (RFC 6275 §6.4).
+  on_wire,
+  /// As the receiving kernel hands it to the upper layer (the IPV6_RTHDR
+  /// ancillary data of recvmsg) after processing it (RFC 6275 §9.3.4,
+  /// Linux's mip6 code): Segments Left decremented to 0 and the address
+  /// swapped with the IPv6 destination, so `home_address` then holds the
+  /// care-of address the packet was sent to.
+  processed,
+};
+
 /// Decodes the type 2 routing header at the start of `in` (which may continue
 /// with the rest of the packet; the header is kRh2Length octets). The
-/// Reserved field is ignored (RFC 6275 §6.4). Errors, checked in this order:
+/// Reserved field is ignored (RFC 6275 §6.4). Errors, checked in this order
+/// (the Routing Type first: RFC 8200 §4.4 reads the rest by type, so e.g. an
+/// SRH, type 4 with its own Hdr Ext Len, is unknown_type):
 ///   truncated     (size) fewer than 4 octets
-///   bad_length    (1)    Hdr Ext Len is not 2
 ///   unknown_type  (2)    Routing Type is not 2
-///   invalid_field (3)    Segments Left is not 1
+///   bad_length    (1)    Hdr Ext Len is not 2
+///   invalid_field (3)    Segments Left is not 1 (on_wire) or 0 (processed)
 ///   truncated     (size) fewer than 24 octets
-Result<RoutingHeader2> decode_rh2(ByteSpan in);
+Result<RoutingHeader2> decode_rh2(ByteSpan in, Rh2Stage stage = Rh2Stage::on_wire);
 
 }  // namespace hmip::wire

@@ -15,7 +15,10 @@
 //   C: the sender requests context transfer for the identified MN.
 //   H: the reason for the request is a handoff of the identified MN.
 //   The options MUST include exactly one NAI option (see nd_options.h) naming
-//   the MN: a request without one, or with two, is invalid_field.
+//   the MN: a request without one, or with two, is invalid_field. A
+//   malformed NAI option (a MalformedNdOption of the NAI type, e.g. NAI
+//   Length 0) counts as that one option: the request still decodes, so that
+//   the SAR can answer it by Identifier with status 1 (poorly formatted).
 //
 // HO Response (draft §4.2 stops after Identifier and Status Code; we define
 // the fourth octet of the second word as Reserved and let ND-format options
@@ -86,11 +89,14 @@ struct HoResponse {
 Result<Bytes> encode(const HoRequest& msg, const PseudoHeader* ph, const HoConfig& cfg = {});
 Result<Bytes> encode(const HoResponse& msg, const PseudoHeader* ph, const HoConfig& cfg = {});
 
-/// Decodes a whole ICMPv6 message; with ph the checksum is verified first.
-/// Errors: truncated (under 8 octets), unknown_type (offset 0: not
-/// cfg.request_type / cfg.response_type), invalid_field (code != 0 at
-/// offset 1; request without an NAI option at offset 8, with a second one at
-/// that option's offset), bad_checksum (offset 2), option errors.
+/// Decodes a whole ICMPv6 message, checking in this order: the HoConfig
+/// (invalid_field, offset 0), at least 4 octets (truncated, offset 0), with
+/// ph the checksum (bad_checksum, offset 2), the Type (unknown_type, offset
+/// 0: not cfg.request_type / cfg.response_type), Code 0 (invalid_field,
+/// offset 1), 8 octets (truncated), the option framing errors of
+/// decode_nd_options() (options of the NAI type are NaiOption here), then,
+/// for a request, exactly one NAI option (invalid_field at offset 8 if
+/// there is none, at the second one's offset if there are two).
 Result<HoRequest> decode_ho_request(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg = {});
 Result<HoResponse> decode_ho_response(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg = {});
 

@@ -172,16 +172,25 @@ using MhMessage = std::variant<BindingRefreshRequest, BindingUpdate, BindingAck,
 /// that does not fit its field; see encode_mobility_options).
 Result<Bytes> encode_mh(const MhMessage& msg, const PseudoHeader* ph);
 
-/// Decodes one Mobility Header that fills `mh` exactly. Checks, in RFC 6275
-/// §9.2 order, with the offset reported:
-///   truncated     (any offset) fixed fields or options run past the end;
-///                 (1) Header Len declares more than the input holds
-///   invalid_field (0) Payload Proto is not 59
-///   bad_length    (1) Header Len declares less than the input holds, or less
-///                 than the minimum for the MH Type (BRR 0, BU 1, BA 1, BE 2)
-///   bad_checksum  (4) `ph` given and the checksum does not verify
-///   unknown_type  (2) an MH Type other than 0, 5, 6, 7 (see peek_mh_type)
-///   and the option errors of decode_mobility_options.
-Result<MhMessage> decode_mh(ByteSpan mh, const PseudoHeader* ph);
+/// Decodes the Mobility Header at the start of `mh`. Octets after the length
+/// Header Len declares are ignored (the MH's Payload Proto is 59, No Next
+/// Header, and RFC 8200 §4.7 says octets after it are ignored); the checksum
+/// covers the declared length only. Checks, with the offset reported: first
+/// the framing, then RFC 6275 §9.2 in its order (so that a daemon can act on
+/// the error: discard silently, answer with a Binding Error, or send an ICMP
+/// Parameter Problem pointing at the offset):
+///   truncated     (size) fewer than 6 octets
+///                 (1)    Header Len declares more octets than the input holds
+///   bad_checksum  (4)    `ph` given and the checksum does not verify
+///                        (§9.2: silently discard)
+///   unknown_type  (2)    an MH Type other than 0, 5, 6, 7 (§9.2: Binding
+///                        Error status 2; see peek_mh_type)
+///   invalid_field (0)    Payload Proto is not 59 (§9.2: Parameter Problem)
+///   bad_length    (1)    Header Len below the minimum for the MH Type: BRR
+///                        0, BU 1, BA 1, BE 2 (§9.2: Parameter Problem)
+///   truncated     (opt)  an option or a PadN runs past the end (see
+///                        decode_mobility_options; a malformed known option
+///                        is kept as a MalformedMobilityOption instead)
+Result<MhMessage> decode_mh(ByteSpan in, const PseudoHeader* ph);
 
 }  // namespace hmip::wire

@@ -9,12 +9,24 @@
 // for the options it knows; for options scapy does not know (it has no class
 // for the Binding Identifier, type 35) scapy assumes no alignment and will not
 // pad before them, so a hand-built scapy packet must add the Pad1/PadN itself.
+// A MalformedMobilityOption is written back raw where it falls, unpadded
+// (its alignment is not restored), like scapy's MIP6OptUnknown.
 //
-// The decoder consumes Pad1/PadN (PadN data is ignored, RFC 6275 §6.2.3),
-// checks the length and the alignment of every option it knows, and keeps
-// options of any other type as UnknownMobilityOption{type, data}: RFC 6275 §6.2.1 says
-// a receiver skips options it does not understand, and keeping them raw makes
-// encode() the inverse of decode().
+// The decoder consumes Pad1/PadN (PadN data is ignored, RFC 6275 §6.2.3) and
+// keeps options of any type it does not model as UnknownMobilityOption{type,
+// data}: RFC 6275 §6.2.1 says a receiver skips options it does not
+// understand, and keeping them raw makes encode() the inverse of decode().
+//
+// A known option that breaks its own rules (wrong Option Length, wrong
+// alignment, a forbidden value) does NOT make the message undecodable: it is
+// kept as MalformedMobilityOption{type, data, error}, with the precise error,
+// and the rest of the message decodes. RFC 5648 answers a malformed Binding
+// Identifier with a BA of status 164 (MCOA MALFORMED), which needs the BU's
+// sequence number, and RFC 6275 §6.2 puts alignment on the sender. Only
+// framing errors fail the message: an option header, an option's data or a
+// PadN running past the end of the Mobility Header. The Pad1/PadN and
+// alignment logic is shared with the Destination Options header
+// (lib/wire/ip6_tlv.h, the IPv6 option format of RFC 8200 §4.2).
 //
 // Binding Identifier option, O flag and BID-PRI (what we found, and why):
 //  * The seed draft-ietf-monami6-multiplecoa-13 §4.2 puts an Overwrite (O)
@@ -47,6 +59,8 @@
 
 #include "hmip/wire/addr.h"
 #include "hmip/wire/bytes.h"
+#include "hmip/wire/error.h"
+#include "hmip/wire/options.h"
 #include "hmip/wire/result.h"
 
 namespace hmip::wire {
@@ -125,12 +139,29 @@ struct UnknownMobilityOption {
   friend bool operator==(const UnknownMobilityOption&, const UnknownMobilityOption&) = default;
 };
 
+/// A known option (a type modelled above) that the decoder found malformed:
+/// an Option Length its type forbids, an alignment its type forbids (RFC
+/// 6275 §6.2), or a forbidden value. The option is kept raw with the error so
+/// that the message still decodes (see the file comment); the caller decides
+/// (e.g. BA status 164 for a malformed Binding Identifier, RFC 5648).
+/// The encoder writes it back raw, | type | data.size() | data |, with NO
+/// alignment padding before it: a misaligned option is not re-aligned, and
+/// one that lands aligned at its new offset decodes as the well-formed
+/// option. `type` must be a modelled type (not Pad1/PadN).
+struct MalformedMobilityOption {
+  std::uint8_t type = 0;
+  Bytes data;   ///< the Option Data as received (at most 255 octets)
+  Error error;  ///< what is wrong; offset from the start of the Mobility Header
+  friend bool operator==(const MalformedMobilityOption&, const MalformedMobilityOption&) = default;
+};
+
 /// One mobility option. Pad1/PadN never appear here: the encoder generates
-/// them and the decoder consumes them.
+/// them and the decoder consumes them. Use options_of<T> / find_option<T>
+/// (options.h) to pick options of one kind.
 using MobilityOption =
     std::variant<BindingRefreshAdviceOption, AlternateCareOfAddressOption, NonceIndicesOption,
                  BindingAuthorizationDataOption, MobileNodeIdentifierOption, BindingIdentifierOption,
-                 UnknownMobilityOption>;
+                 UnknownMobilityOption, MalformedMobilityOption>;
 
 /// An alignment requirement xn+y (RFC 6275 §6.2); x == 1 means none.
 struct OptionAlignment {
@@ -142,25 +173,28 @@ struct OptionAlignment {
 /// The Option Type value of `opt`.
 [[nodiscard]] std::uint8_t option_type(const MobilityOption& opt) noexcept;
 
-/// The alignment requirement of `opt` (depends on the value for the BID option).
+/// The alignment requirement of `opt` (depends on the value for the BID
+/// option; none for MalformedMobilityOption, which is written where it falls).
 [[nodiscard]] OptionAlignment option_alignment(const MobilityOption& opt) noexcept;
 
 /// Appends `options` to `out`, which already holds the Mobility Header up to
 /// the start of the options (out.size() is the offset used for alignment),
 /// with canonical padding before each option and at the end so that the
-/// total is a multiple of 8 octets.
-/// Errors: invalid_field (an UnknownMobilityOption of type Pad1/PadN/a
-/// modelled type, bid_pri > 0x7f, empty authenticator or identifier),
-/// too_long (option data over 255 octets). `offset` is where the option
-/// would have started in `out`.
+/// total is a multiple of 8 octets: Pad1 for one octet, else one PadN.
+/// Errors (`out` is then left as it was): invalid_field (an
+/// UnknownMobilityOption of type Pad1/PadN/a modelled type, a
+/// MalformedMobilityOption of a type that is not modelled, bid_pri > 0x7f,
+/// empty authenticator or identifier), too_long (option data over 255
+/// octets). `offset` is where the option would have started in `out`.
 Status encode_mobility_options(std::span<const MobilityOption> options, Bytes& out);
 
 /// Decodes the options area `area`, which starts `start` octets after the
-/// start of the Mobility Header (alignment is measured from there; error
-/// offsets are start + position). Errors: truncated (an option header or its
-/// data runs past the end, PadN too), bad_length (a known option with a wrong
-/// Option Length, including zero), bad_alignment (a known option at the wrong
-/// alignment).
+/// start of the Mobility Header (alignment is measured from there; offsets
+/// are start + position). Errors: truncated only, at the option's Type octet
+/// (an option header or its data, PadN too, runs past the end). A known
+/// option with a wrong Option Length (bad_length at its Length octet), at a
+/// wrong alignment (bad_alignment at its Type octet) or with a forbidden
+/// value is returned as a MalformedMobilityOption carrying that error.
 Result<std::vector<MobilityOption>> decode_mobility_options(ByteSpan area, std::size_t start);
 
 }  // namespace hmip::wire

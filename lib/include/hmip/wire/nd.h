@@ -3,10 +3,15 @@
 // generic ICMPv6 codec that also covers the netmip6 HO messages (ho.h).
 //
 // Offsets in errors count from the first octet of the ICMPv6 message.
-// Decoders check, in this order: at least 4 octets (truncated), the checksum
+// Decoders check, in this order and each once: the HoConfig (validate(),
+// invalid_field at offset 0), at least 4 octets (truncated), the checksum
 // when a PseudoHeader is given (bad_checksum, offset 2), the Type
 // (unknown_type, offset 0), Code == 0 (invalid_field, offset 1), the fixed
-// fields (truncated at the first field that does not fit), then options.
+// fields (truncated at the first field that does not fit), then the option
+// framing (decode_nd_options(): a malformed option does not fail the
+// message, it is returned as a MalformedNdOption). In RS/RA/NS/NA an option
+// of HoConfig::nai_option_type is an UnknownNdOption (NAI options belong to
+// the HO messages, ho.h), and encoding a NaiOption there is invalid_field.
 //
 // Not checked here (RFC 4861 §6.1, §7.1.1): IP Hop Limit 255, source/
 // destination address rules (e.g. no Source LLA option when the source is
@@ -121,8 +126,11 @@ Result<Bytes> encode_icmpv6(const IcmpMessage& msg, const PseudoHeader* ph, cons
 
 /// Decodes any ICMPv6 message this codec handles; with ph the checksum is
 /// verified. Errors: truncated, bad_checksum, unknown_type (offset 0: not an
-/// ND type nor cfg.request_type/response_type), invalid_field (Code != 0 at
-/// offset 1, bad field values), bad_length and the option errors.
+/// ND type nor cfg.request_type/response_type), invalid_field (bad HoConfig
+/// at offset 0, Code != 0 at offset 1, bad fixed field values, the NAI rule
+/// of an HO Request) and the option framing errors of decode_nd_options()
+/// (truncated, bad_length for a zero Length); a malformed option is kept as
+/// a MalformedNdOption.
 Result<IcmpMessage> decode_icmpv6(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg = {});
 
 /// Per-message encoders (same contract as encode_icmpv6). Errors:

@@ -4,16 +4,24 @@
 //
 // Every option is  | Type (8) | Length (8, in units of 8 octets) | data |.
 // A Length of 0 is invalid (RFC 4861 §4.6: "Nodes MUST silently discard an
-// ND packet that contains an option with length zero") -> Errc::bad_length.
+// ND packet that contains an option with length zero") -> Errc::bad_length,
+// and so is an option running past the end of the message (truncated): these
+// framing errors, and only these, fail the whole decode (RFC 4861 §6.1.2,
+// §7.1.1 invalidate a message for a zero-length option only).
 // Options this codec does not model are kept as UnknownNdOption{type, data}
 // (RFC 4861 §4.6: receivers skip options they do not recognise), which makes
 // encode() the inverse of decode().
 //
-// The decoder is strict: an option of a modelled type that breaks its
-// format (wrong fixed length, MAP Dist 0, ...) fails the whole decode, with
-// the offset of the offending octet. Where an RFC says the receiver ignores
-// a value (RA/RIO preference 10, Prf bits of a zero-lifetime RA, reserved
-// bits, padding contents) the value is kept raw and NOT rejected.
+// A modelled option that breaks its own format (wrong fixed Length, MAP Dist
+// 0, prefix length over 128, a bad DNSSL name, ...) is kept as
+// MalformedNdOption{type, data, error} with the precise error (offset of the
+// offending octet) and the rest of the message decodes: the RFCs process or
+// ignore options one by one (RFC 4862 §5.5.3 ignores a bad Prefix
+// Information option, RFC 4191 §3.1 a bad Route Information option, RFC 5380
+// §5 a MAP option with Dist 0), so one bad option must not hide the others.
+// Where an RFC says the receiver ignores a value (RA/RIO preference 10, Prf
+// bits of a zero-lifetime RA, reserved bits, padding contents) the value is
+// kept raw and NOT flagged.
 //
 // "reserved" members hold the other bits of the octet(s) that carry the named
 // flags, in their wire positions with the named bits cleared (so they are 0
@@ -23,7 +31,9 @@
 // NAI option (our definition; draft-chowdhury-netmip6-01 §4.1 only says "an
 // option carrying MN's identity (e.g. NAI) MUST be included", encoded as an
 // RFC 2461 option; its type is left to IANA, default 253 = RFC 4727
-// experimental, configurable through HoConfig):
+// experimental, configurable through HoConfig). It is interpreted ONLY in the
+// HO Request/Response (NdOptionContext::handoff); in RS/RA/NS/NA an option of
+// that type is an UnknownNdOption, as any experimental option would be:
 //
 //     0                   1                   2                   3
 //     0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -47,6 +57,8 @@
 
 #include "hmip/wire/addr.h"
 #include "hmip/wire/bytes.h"
+#include "hmip/wire/error.h"
+#include "hmip/wire/options.h"
 #include "hmip/wire/result.h"
 
 namespace hmip::wire {
@@ -55,8 +67,8 @@ namespace hmip::wire {
 /// Defaults: ICMPv6 types 200/201 (RFC 4443 §2.1 private experimentation)
 /// and ND option type 253 (RFC 4727 §5.1.8 experimental). The types must not
 /// collide with each other nor with a type this codec models (checked by
-/// validate(); every encoder and decoder taking a HoConfig checks it and
-/// fails with Errc::invalid_field at offset 0).
+/// validate(); every encoder and decoder taking a HoConfig checks it, once,
+/// and fails with Errc::invalid_field at offset 0).
 struct HoConfig {
   std::uint8_t request_type = 200;
   std::uint8_t response_type = 201;
@@ -66,6 +78,13 @@ struct HoConfig {
 
 /// Ok, or invalid_field naming the collision.
 Status validate(const HoConfig& cfg);
+
+/// The kind of message an options area belongs to: it decides whether
+/// HoConfig::nai_option_type is the NAI option.
+enum class NdOptionContext : std::uint8_t {
+  neighbor_discovery,  ///< RS, RA, NS, NA: that type is an UnknownNdOption
+  handoff,             ///< netmip6 HO Request/Response: that type is a NaiOption
+};
 
 /// ND option type values (IANA "IPv6 Neighbor Discovery Option Formats").
 namespace nd_opt {
@@ -202,24 +221,43 @@ struct DnsslOption {
 };
 
 /// The mobile node's NAI (see the figure at the top of this file); its type
-/// is HoConfig::nai_option_type. `nai` is 1..255 octets.
+/// is HoConfig::nai_option_type, and it belongs to the HO messages only
+/// (NdOptionContext::handoff). `nai` is 1..255 octets.
 struct NaiOption {
   std::string nai;
   friend bool operator==(const NaiOption&, const NaiOption&) = default;
 };
 
-/// An option of a type not modelled above. `data` is everything after the
+/// An option of a type not interpreted in its message (not modelled above;
+/// the NAI type outside the HO messages). `data` is everything after the
 /// Length octet, so data.size() + 2 must be a multiple of 8 (at most 2038);
-/// `type` must not be a modelled type (nor the configured NAI type).
+/// `type` must not be interpreted in the message's context.
 struct UnknownNdOption {
   std::uint8_t type = 0;
   Bytes data;
   friend bool operator==(const UnknownNdOption&, const UnknownNdOption&) = default;
 };
 
+/// An option of an interpreted type that breaks its format (see the file
+/// comment), kept so that the rest of the message decodes. `data` is
+/// everything after the Length octet (data.size() + 2 a multiple of 8, at
+/// most 2038), `error` the precise error, its offset from the start of the
+/// ICMPv6 message. The encoder writes | type | Length | data | back as is;
+/// `type` must be interpreted in the message's context (a modelled type, or
+/// the NAI type in an HO message).
+struct MalformedNdOption {
+  std::uint8_t type = 0;
+  Bytes data;
+  Error error;
+  friend bool operator==(const MalformedNdOption&, const MalformedNdOption&) = default;
+};
+
+/// One ND option. Use options_of<T> / find_option<T> (options.h) to pick
+/// options of one kind, e.g. every MapOption and PrefixInfoOption of an RA.
 using NdOption =
     std::variant<SourceLlaOption, TargetLlaOption, PrefixInfoOption, MtuOption, AdvIntervalOption, HomeAgentInfoOption,
-                 MapOption, RouteInfoOption, RdnssOption, DnsslOption, NaiOption, UnknownNdOption>;
+                 MapOption, RouteInfoOption, RdnssOption, DnsslOption, NaiOption, UnknownNdOption,
+                 MalformedNdOption>;
 using NdOptions = std::vector<NdOption>;
 
 /// The Type octet `opt` is encoded with.
@@ -229,33 +267,39 @@ using NdOptions = std::vector<NdOption>;
 /// shorter), e.g. link_layer_address(opt.address, 6) for Ethernet.
 [[nodiscard]] ByteSpan link_layer_address(const Bytes& address, std::size_t n) noexcept;
 
-/// The first option of type T in `options`, or nullptr.
+/// The first option of type T in `options`, or nullptr (find_option<T>).
 template <class T>
 [[nodiscard]] const T* find_nd_option(const NdOptions& options) noexcept {
-  for (const auto& o : options)
-    if (const T* p = std::get_if<T>(&o)) return p;
-  return nullptr;
+  return find_option<T>(options);
 }
 
-/// Appends the encoded `options` to `out`.
-/// Errors (offset = where the offending option would start in `out`):
-/// invalid_field (a value out of its range, reserved bits overlapping a
-/// named field, MAP Dist 0, HA lifetime 0, empty RDNSS list, bad domain
-/// name or NAI, UnknownNdOption of a modelled type, bad HoConfig),
-/// bad_length (UnknownNdOption data not a multiple of 8 minus 2),
-/// too_long (an option over 255 units of 8 octets).
-Status encode_nd_options(std::span<const NdOption> options, Bytes& out, const HoConfig& cfg = {});
+/// Appends the encoded `options` to `out`; `ctx` says which message they
+/// belong to (a NaiOption only in NdOptionContext::handoff).
+/// Errors (offset = where the offending option would start in `out`; `out`
+/// is then left as it was): invalid_field (a value out of its range,
+/// reserved bits overlapping a named field, MAP Dist 0, HA lifetime 0, empty
+/// RDNSS list, bad domain name or NAI, a NaiOption outside the HO messages,
+/// an UnknownNdOption of a type interpreted in `ctx`, a MalformedNdOption of
+/// one that is not, bad HoConfig), bad_length (UnknownNdOption or
+/// MalformedNdOption data not a multiple of 8 minus 2), too_long (an option
+/// over 255 units of 8 octets).
+Status encode_nd_options(std::span<const NdOption> options, Bytes& out, const HoConfig& cfg = {},
+                         NdOptionContext ctx = NdOptionContext::neighbor_discovery);
 
 /// Decodes the options area `area`, which starts `start` octets into the
-/// ICMPv6 message (error offsets are start + position within `area`).
-/// Errors: truncated (fewer than 2 octets left for an option header, or the
-/// option's Length runs past the end; offset = option start), bad_length
-/// (Length 0 or a Length the option type forbids, offset = the Length
-/// octet; an NAI Length, DNSSL label or name running past the option's end,
-/// offset = that length octet), invalid_field (a field value the RFC
-/// forbids, e.g. MAP Dist 0, HA lifetime 0, prefix length over 128, a DNSSL
-/// label over 63 octets or non-zero padding; offset = that field), and
-/// invalid_field at offset 0 for a bad HoConfig.
-Result<NdOptions> decode_nd_options(ByteSpan area, std::size_t start, const HoConfig& cfg = {});
+/// ICMPv6 message (offsets are start + position within `area`), of a message
+/// of kind `ctx`. Errors, which fail the decode: truncated (fewer than 2
+/// octets left for an option header, or the option's Length runs past the
+/// end; offset = option start), bad_length (Length 0, offset = the Length
+/// octet), invalid_field at offset 0 for a bad HoConfig.
+/// An interpreted option that breaks its format becomes a MalformedNdOption
+/// whose error is: bad_length (a Length the option type forbids, offset =
+/// the Length octet; an NAI Length, DNSSL label or name running past the
+/// option's end, offset = that length octet), invalid_field (a field value
+/// the RFC forbids, e.g. MAP Dist 0, HA lifetime 0, prefix length over 128,
+/// an empty NAI, a DNSSL label over 63 octets or non-zero padding; offset =
+/// that field).
+Result<NdOptions> decode_nd_options(ByteSpan area, std::size_t start, const HoConfig& cfg = {},
+                                    NdOptionContext ctx = NdOptionContext::neighbor_discovery);
 
 }  // namespace hmip::wire

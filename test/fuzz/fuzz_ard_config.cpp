@@ -1,0 +1,18 @@
+// Fuzzes the ard.conf parser: any text gives either a configuration or a list
+// of errors with line numbers, never a crash; a configuration is never
+// returned together with errors.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "hmip/ar/config_parse.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto r = hmip::ar::parse_ard_config(text);
+  if (r.ok() == !r.errors.empty()) std::abort();
+  for (const auto& e : r.errors)
+    if (e.line < 0) std::abort();
+  return 0;
+}
