@@ -24,17 +24,8 @@ std::string hex_byte(unsigned char c) {
   return buf;
 }
 
-// Shortens a token's text for messages (fuzzed input can be megabytes long).
-std::string quote(std::string_view s) {
-  constexpr std::size_t kMax = 40;
-  std::string out;
-  for (const char ch : s.substr(0, kMax)) {
-    const auto c = static_cast<unsigned char>(ch);
-    out += (c < 0x20 || c == 0x7f) ? '?' : ch;
-  }
-  if (s.size() > kMax) out += "...";
-  return out;
-}
+// A token's text in a syntax error message.
+std::string quote(std::string_view s) { return excerpt(s, 40); }
 
 class TreeReader {
  public:
@@ -211,6 +202,16 @@ class TreeReader {
 std::string ConfigError::str() const {
   if (line <= 0) return message;
   return "line " + std::to_string(line) + ": " + message;
+}
+
+std::string excerpt(std::string_view text, std::size_t max) {
+  std::string out;
+  for (const char ch : text.substr(0, max)) {
+    const auto c = static_cast<unsigned char>(ch);
+    out += (c < 0x20 || c == 0x7f) ? '?' : ch;
+  }
+  if (text.size() > max) out += "...";
+  return out;
 }
 
 std::string format_diagnostic(std::string_view file, const ConfigError& e, std::string_view severity) {

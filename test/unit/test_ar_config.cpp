@@ -58,6 +58,27 @@ bool has(const std::vector<ConfigError>& v, int line, std::string_view needle) {
     REQUIRE((r).ok());                                       \
   } while (0)
 
+// One diagnostic a test expects: on `line`, a message containing `needle`.
+struct Expect {
+  int line;
+  std::string_view needle;
+};
+
+// CHECK_ERROR / CHECK_WARNING for each of `want`, in order: a test that
+// parses one file with many mistakes lists what it expects as a table.
+void check_errors(const ParseResult& r, std::initializer_list<Expect> want) {
+  for (const auto& w : want) {
+    INFO("expected an error on line " << w.line << " containing: " << w.needle);
+    CHECK_ERROR(r, w.line, w.needle);
+  }
+}
+void check_warnings(const ParseResult& r, std::initializer_list<Expect> want) {
+  for (const auto& w : want) {
+    INFO("expected a warning on line " << w.line << " containing: " << w.needle);
+    CHECK_WARNING(r, w.line, w.needle);
+  }
+}
+
 // One interface block around `body` lines; body line i is file line i + 1.
 std::string iface(std::initializer_list<std::string_view> body) {
   std::string out = "interface eth0 {\n";
@@ -443,17 +464,19 @@ TEST_CASE("range errors name the value, the range and the line", "[arconf]") {
   REQUIRE(r.errors.size() == 12);
   CHECK(r.errors[0].str() == "line 2: MaxRtrAdvInterval 2000 is out of range 0.07..1800 seconds");
   CHECK(r.errors[0].column == 19);
-  CHECK_ERROR(r, 3, "AdvCurHopLimit 256 is out of range 0..255");
-  CHECK_ERROR(r, 4, "AdvLinkMTU 1000 must be 0 (no MTU option) or at least 1280");
-  CHECK_ERROR(r, 5, "AdvReachableTime 3600001 is out of range 0..3600000 ms");
-  CHECK_ERROR(r, 6, "AdvDefaultLifetime 9001 is out of range 0..9000 seconds");
-  CHECK_ERROR(r, 7, "MinDelayBetweenRAs 0.01 is out of range 0.03..1800 seconds");
-  CHECK_ERROR(r, 8, "MaxRADelay 11 is out of range 0..10 seconds");
-  CHECK_ERROR(r, 9, "MinRtrAdvInterval 0.02 is out of range 0.03..1350 seconds");
-  CHECK_ERROR(r, 10, "AdvSendAdvert expects on or off, got 'maybe'");
-  CHECK_ERROR(r, 11, "expects low, medium or high");
-  CHECK_ERROR(r, 12, "too precise");
-  CHECK_ERROR(r, 13, "AdvRetransTimer expects a number");
+  check_errors(r, {
+      {3, "AdvCurHopLimit 256 is out of range 0..255"},
+      {4, "AdvLinkMTU 1000 must be 0 (no MTU option) or at least 1280"},
+      {5, "AdvReachableTime 3600001 is out of range 0..3600000 ms"},
+      {6, "AdvDefaultLifetime 9001 is out of range 0..9000 seconds"},
+      {7, "MinDelayBetweenRAs 0.01 is out of range 0.03..1800 seconds"},
+      {8, "MaxRADelay 11 is out of range 0..10 seconds"},
+      {9, "MinRtrAdvInterval 0.02 is out of range 0.03..1350 seconds"},
+      {10, "AdvSendAdvert expects on or off, got 'maybe'"},
+      {11, "expects low, medium or high"},
+      {12, "too precise"},
+      {13, "AdvRetransTimer expects a number"},
+  });
 
   const auto small = parse_ard_config(iface({"MaxRtrAdvInterval 0.05;"}));
   CHECK_ERROR(small, 2, "MaxRtrAdvInterval 0.05 is out of range 0.07..1800 seconds");
@@ -507,24 +530,28 @@ TEST_CASE("prefix, route, RDNSS and DNSSL errors", "[arconf]") {
       "DNSSL good.example bad..example { };",                                           // 15
       "prefix 2001:db8:7::/64 { AdvValidLifetime 4294967296; };",                       // 16
   }));
-  CHECK_ERROR(r, 2, "AdvPreferredLifetime 7200 of prefix 2001:db8:1::/64 is longer than its AdvValidLifetime 3600");
-  CHECK_WARNING(r, 3, "has AdvAutonomous on but length 48");
-  CHECK_ERROR(r, 4, "prefix 2001:db8:1::/64 is already configured on line 2");
-  CHECK_ERROR(r, 5, "'2001:db8:zz::/64' is not an IPv6 prefix");
-  CHECK_ERROR(r, 6, "needs a prefix length");
-  CHECK_ERROR(r, 7, "is link-local");
-  CHECK_ERROR(r, 8, "is not an IPv6 prefix");
-  CHECK_WARNING(r, 9, "host bits set");
-  // The default preferred lifetime (7 days) exceeds a valid lifetime of 1 day, as in radvd.
-  CHECK_ERROR(r, 10, "AdvPreferredLifetime 604800 of prefix 2001:db8:6::/64 is longer");
-  CHECK_ERROR(r, 11, "expects low, medium or high, got 'higher'");
-  CHECK_ERROR(r, 11, "AdvRouteLifetime expects a number (0..4294967295 seconds or infinity), got 'forever'");
-  CHECK_ERROR(r, 12, "route 2001:db8:f::/48 is already configured on line 11");
-  CHECK_ERROR(r, 13, "RDNSS ff02::1 is not a unicast address");
-  CHECK_ERROR(r, 13, "'nonsense' is not an IPv6 address");
-  CHECK_ERROR(r, 14, "RDNSS needs at least one DNS server address");
-  CHECK_ERROR(r, 15, "'bad..example' is not a valid domain name");
-  CHECK_ERROR(r, 16, "out of range 0..4294967295 seconds");
+  check_errors(r, {
+      {2, "AdvPreferredLifetime 7200 of prefix 2001:db8:1::/64 is longer than its AdvValidLifetime 3600"},
+      {4, "prefix 2001:db8:1::/64 is already configured on line 2"},
+      {5, "'2001:db8:zz::/64' is not an IPv6 prefix"},
+      {6, "needs a prefix length"},
+      {7, "is link-local"},
+      {8, "is not an IPv6 prefix"},
+      // The default preferred lifetime (7 days) exceeds a valid lifetime of 1 day, as in radvd.
+      {10, "AdvPreferredLifetime 604800 of prefix 2001:db8:6::/64 is longer"},
+      {11, "expects low, medium or high, got 'higher'"},
+      {11, "AdvRouteLifetime expects a number (0..4294967295 seconds or infinity), got 'forever'"},
+      {12, "route 2001:db8:f::/48 is already configured on line 11"},
+      {13, "RDNSS ff02::1 is not a unicast address"},
+      {13, "'nonsense' is not an IPv6 address"},
+      {14, "RDNSS needs at least one DNS server address"},
+      {15, "'bad..example' is not a valid domain name"},
+      {16, "out of range 0..4294967295 seconds"},
+  });
+  check_warnings(r, {
+      {3, "has AdvAutonomous on but length 48"},
+      {9, "host bits set"},
+  });
 }
 
 TEST_CASE("map and probe errors", "[arconf]") {
@@ -544,18 +571,20 @@ TEST_CASE("map and probe errors", "[arconf]") {
       "map 2001:db8:102::1 { ValidLifetime 0; };",                          // 14
       "map 2001:db8:103::1 { Dsit 2; };",                                   // 15
   }));
-  CHECK_ERROR(r, 2, "Dist 0 is out of range 1..15");
-  CHECK_ERROR(r, 2, "Pref 16 is out of range 0..15");
-  CHECK_ERROR(r, 3, "Dist 16 is out of range 1..15");
-  CHECK_ERROR(r, 3, "MAP 2001:db8:100::1 is already configured on line 2");
-  CHECK_ERROR(r, 4, "global addresses (RFC 5380 §5)");
-  CHECK_ERROR(r, 5, "'not-an-address' is not an IPv6 address");
-  CHECK_ERROR(r, 8, "ProbeFailAfter 4 must be at least ProbeRetryInterval 5");
-  CHECK_ERROR(r, 10, "ProbeTimeout 3 must be at most ProbeInterval 2");
-  CHECK_ERROR(r, 11, "ProbeRestoreAfter 0 is out of range 1..1000");
-  CHECK_ERROR(r, 12, "RFlag expects on or off");
+  check_errors(r, {
+      {2, "Dist 0 is out of range 1..15"},
+      {2, "Pref 16 is out of range 0..15"},
+      {3, "Dist 16 is out of range 1..15"},
+      {3, "MAP 2001:db8:100::1 is already configured on line 2"},
+      {4, "global addresses (RFC 5380 §5)"},
+      {5, "'not-an-address' is not an IPv6 address"},
+      {8, "ProbeFailAfter 4 must be at least ProbeRetryInterval 5"},
+      {10, "ProbeTimeout 3 must be at most ProbeInterval 2"},
+      {11, "ProbeRestoreAfter 0 is out of range 1..1000"},
+      {12, "RFlag expects on or off"},
+      {15, "unknown keyword 'Dsit' in a map block; did you mean 'Dist'?"},
+  });
   CHECK_WARNING(r, 14, "ValidLifetime 0 advertises this MAP as failed");
-  CHECK_ERROR(r, 15, "unknown keyword 'Dsit' in a map block; did you mean 'Dist'?");
 
   // Defaults interact: ProbeTimeout 20 > default ProbeInterval 10, reported at ProbeTimeout.
   const auto r2 = parse_ard_config(iface({"map 2001:db8::1 {", "  ProbeTimeout 20;", "};"}));
@@ -624,26 +653,28 @@ TEST_CASE("structure errors: interfaces, keywords, braces, semicolons", "[arconf
       "\"eth4\" { };",                    // 26
       "interfce eth5 { };",               // 27
   }));
-  CHECK_ERROR(r, 2, "unknown keyword 'AdvSendAdvrt' in an interface block; did you mean 'AdvSendAdvert'?");
-  CHECK_ERROR(r, 3, "did you mean 'AdvSendAdvert'?");
-  CHECK_ERROR(r, 4, "'AdvOnLink' is not valid in an interface block; it belongs in a prefix block");
-  CHECK_ERROR(r, 5, "'AdvHomeAgentFlag' is a radvd option that ard does not support");
-  CHECK_ERROR(r, 6, "'LogLevel' is a global statement");
-  CHECK_ERROR(r, 7, "unknown keyword 'Frobnicate'");
-  CHECK_ERROR(r, 8, "missing ';' at the end of the 'AdvManagedFlag' statement");
-  CHECK_ERROR(r, 10, "AdvCurHopLimit takes one value (a number), got 2");
-  CHECK_ERROR(r, 11, "AdvLinkMTU needs a value");
-  CHECK_ERROR(r, 12, "'AdvSendAdvert' does not take a { ... } block");
-  CHECK_ERROR(r, 14, "interface eth0 is already configured on line 1");
-  CHECK_ERROR(r, 19, "missing '}' before 'interface': the 'interface' block opened on line 15 is still open");
-  CHECK_ERROR(r, 20, "unexpected '}'");
-  CHECK_ERROR(r, 21, "must be 1..15 characters long");
-  CHECK_ERROR(r, 22, "'AdvSendAdvert' is not valid in the top level; it belongs in an interface block");
-  CHECK_ERROR(r, 23, "LogLevel expects error, warning, notice, info or debug, got 'chatty'");
-  CHECK_ERROR(r, 24, "must be an absolute path");
-  CHECK_ERROR(r, 25, "interface eth3 needs a { ... } block");
-  CHECK_ERROR(r, 26, "expected a keyword, found the string \"eth4\"");
-  CHECK_ERROR(r, 27, "did you mean 'interface'?");
+  check_errors(r, {
+      {2, "unknown keyword 'AdvSendAdvrt' in an interface block; did you mean 'AdvSendAdvert'?"},
+      {3, "did you mean 'AdvSendAdvert'?"},
+      {4, "'AdvOnLink' is not valid in an interface block; it belongs in a prefix block"},
+      {5, "'AdvHomeAgentFlag' is a radvd option that ard does not support"},
+      {6, "'LogLevel' is a global statement"},
+      {7, "unknown keyword 'Frobnicate'"},
+      {8, "missing ';' at the end of the 'AdvManagedFlag' statement"},
+      {10, "AdvCurHopLimit takes one value (a number), got 2"},
+      {11, "AdvLinkMTU needs a value"},
+      {12, "'AdvSendAdvert' does not take a { ... } block"},
+      {14, "interface eth0 is already configured on line 1"},
+      {19, "missing '}' before 'interface': the 'interface' block opened on line 15 is still open"},
+      {20, "unexpected '}'"},
+      {21, "must be 1..15 characters long"},
+      {22, "'AdvSendAdvert' is not valid in the top level; it belongs in an interface block"},
+      {23, "LogLevel expects error, warning, notice, info or debug, got 'chatty'"},
+      {24, "must be an absolute path"},
+      {25, "interface eth3 needs a { ... } block"},
+      {26, "expected a keyword, found the string \"eth4\""},
+      {27, "did you mean 'interface'?"},
+  });
   // Only the statements above are wrong: nothing else is reported.
   INFO(dump(r.errors));
   CHECK(r.errors.size() == 20);

@@ -48,6 +48,22 @@ MapConfig map_cfg(const Ip6Addr& a, bool probe = false) {
   return m;
 }
 
+// A relaying router's interfaces: "up" only listens (no RAs of its own), to
+// the upstream router fe80::1; "down" advertises `own` and relays what "up"
+// learned.
+ArdConfig listen_up_relay_down(std::vector<MapConfig> own = {}) {
+  auto up = iface_cfg("up");
+  up.send_advert = false;
+  up.map_listen = true;
+  up.map_upstream = {Ip6Addr::must("fe80::1")};
+  auto down = iface_cfg("down");
+  down.map_relay = true;
+  down.maps = std::move(own);
+  ArdConfig cfg;
+  cfg.interfaces = {up, down};
+  return cfg;
+}
+
 LinkState link(unsigned ifindex, std::string name, const std::string& ll, bool up = true) {
   LinkState l;
   l.ifindex = ifindex;
@@ -903,17 +919,7 @@ struct Chain {
       c.maps.push_back(map_cfg(kMap1));
       r1 = sim.add("r1", one_iface(c), 11);
     }
-    {
-      ArdConfig cfg;
-      auto up = iface_cfg("up");
-      up.send_advert = false;
-      up.map_listen = true;
-      up.map_upstream = {Ip6Addr::must("fe80::1")};
-      auto down = iface_cfg("down");
-      down.map_relay = true;
-      cfg.interfaces = {up, down};
-      r2 = sim.add("r2", cfg, 12);
-    }
+    r2 = sim.add("r2", listen_up_relay_down(), 12);
     {
       ArdConfig cfg;
       auto up = iface_cfg("up");
@@ -1004,27 +1010,21 @@ struct Relay {
   Sim sim;
   std::size_t r = 0;
   explicit Relay(std::vector<MapConfig> own = {}) {
-    ArdConfig cfg;
-    auto up = iface_cfg("up");
-    up.send_advert = false;
-    up.map_listen = true;
-    up.map_upstream = {Ip6Addr::must("fe80::1")};
-    auto down = iface_cfg("down");
-    down.map_relay = true;
-    down.maps = std::move(own);
-    cfg.interfaces = {up, down};
-    r = sim.add("relay", cfg);
+    r = sim.add("relay", listen_up_relay_down(std::move(own)));
     sim.attach(r, link(1, "up", "fe80::10"), "s1");
     sim.attach(r, link(2, "down", "fe80::11"), "s2");
     sim.start(r);
     sim.run_for(minutes(2));
   }
-  void hear(const std::vector<wire::MapOption>& maps, const std::string& from = "fe80::1", unsigned ifx = 1) {
+  // An RA with `maps` from `from` on ifindex `ifx`, now; returns when.
+  TimePoint hear(const std::vector<wire::MapOption>& maps, const std::string& from = "fe80::1", unsigned ifx = 1) {
+    const TimePoint at = sim.now;
     wire::RouterAdvertisement ra;
     ra.router_lifetime = 1800;
     for (const auto& m : maps) ra.options.emplace_back(m);
-    sim.node(r).handle_ra(ifx, Ip6Addr::must(from), ra, sim.now);
+    sim.node(r).handle_ra(ifx, Ip6Addr::must(from), ra, at);
     sim.drain_all();
+    return at;
   }
   std::optional<wire::MapOption> relayed(const Ip6Addr& a) { return map_in(sim.last_ra(r, "down").ra.ra, a); }
   InterfaceCounters up_counters() { return sim.node(r).state(sim.now).interfaces.at(0).counters; }
@@ -1043,8 +1043,7 @@ wire::MapOption mopt(const Ip6Addr& a, std::uint8_t dist, std::uint32_t lifetime
 
 TEST_CASE("ard: learned MAPs count down and expire with their lifetime", "[ar]") {
   Relay t;
-  const TimePoint at = t.sim.now;
-  t.hear({mopt(kMap1, 1, 100)});
+  const TimePoint at = t.hear({mopt(kMap1, 1, 100)});
   REQUIRE(t.relayed(kMap1));
   CHECK(t.sim.last_ra(t.r, "down").at == at);  // a change: an RA at once
   CHECK(t.relayed(kMap1)->valid_lifetime == 100U);
@@ -1070,8 +1069,7 @@ TEST_CASE("ard: a learned MAP refreshed by later RAs does not expire; no fast RA
   Relay t;
   t.hear({mopt(kMap1, 1, 100)});
   t.sim.run_for(seconds(60));
-  const TimePoint at = t.sim.now;
-  t.hear({mopt(kMap1, 1, 100)});
+  const TimePoint at = t.hear({mopt(kMap1, 1, 100)});
   t.sim.run_for(seconds(30));
   CHECK(t.sim.ras(t.r, "down", at).empty());
   t.sim.run_for(seconds(60));
@@ -1133,8 +1131,7 @@ TEST_CASE("ard: a learned withdrawal (lifetime 0) is relayed as such for a while
   Relay t;
   t.hear({mopt(kMap1, 1, 3600)});
   t.sim.run_for(seconds(50));
-  const TimePoint at = t.sim.now;
-  t.hear({mopt(kMap1, 1, 0)});
+  const TimePoint at = t.hear({mopt(kMap1, 1, 0)});
   auto v = t.sim.ras(t.r, "down", at);
   REQUIRE(v.size() == 1);  // at once
   CHECK(map_in(v[0].ra.ra, kMap1)->valid_lifetime == 0U);
@@ -1181,16 +1178,8 @@ TEST_CASE("ard: a MAP configured here wins over the same MAP learned", "[ar]") {
 }
 
 TEST_CASE("ard: reload keeps learned MAPs, probe state and counters; a changed interface gets fast RAs", "[ar]") {
-  ArdConfig cfg;
-  auto up = iface_cfg("up");
-  up.send_advert = false;
-  up.map_listen = true;
-  up.map_upstream = {Ip6Addr::must("fe80::1")};
-  auto down = iface_cfg("down");
-  down.map_relay = true;
-  down.maps.push_back(map_cfg(kMap1, true));
-  auto other = iface_cfg("other");
-  cfg.interfaces = {up, down, other};
+  ArdConfig cfg = listen_up_relay_down({map_cfg(kMap1, true)});
+  cfg.interfaces.push_back(iface_cfg("other"));
   Sim sim;
   const auto r = sim.add("ar", cfg);
   sim.map_alive[kMap1] = false;

@@ -1,34 +1,18 @@
 // netmip6 HO Request / HO Response (draft-chowdhury-netmip6-01 §4): round
 // trips, byte-exact vectors built from the draft's figures, configuration.
 #include <catch2/catch.hpp>
-#include <string_view>
 
 #include "hmip/wire/ho.h"
 #include "hmip/wire/nd.h"
 
+#include "nd_test_util.h"
+
 using namespace hmip;
 using namespace hmip::wire;
+using nd_test::hex;
+using nd_test::cat;
 
 namespace {
-
-Bytes hex(std::string_view s) {
-  Bytes out;
-  auto nib = [](char c) { return static_cast<std::uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10); };
-  for (std::size_t i = 0; i < s.size();) {
-    if (s[i] == ' ') {
-      ++i;
-      continue;
-    }
-    out.push_back(static_cast<std::uint8_t>(nib(s[i]) << 4 | nib(s[i + 1])));
-    i += 2;
-  }
-  return out;
-}
-
-Bytes cat_bytes(Bytes a, const Bytes& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 // TAR -> SAR (draft §4.1 IP fields).
 const PseudoHeader kTarToSar{Ip6Addr::must("2001:db8:a::1"), Ip6Addr::must("2001:db8:b::1")};
@@ -239,7 +223,7 @@ TEST_CASE("HO Request with a malformed NAI option still decodes, by Identifier",
   REQUIRE(enc.ok());
   CHECK(*enc == wire);
   // A well-formed NAI option next to it is a second NAI option.
-  auto two = decode_icmpv6(cat_bytes(wire, hex("fd01 03 782479 0000")), nullptr);
+  auto two = decode_icmpv6(cat(wire, hex("fd01 03 782479 0000")), nullptr);
   REQUIRE_FALSE(two.ok());
   CHECK(two.error() == Error{Errc::invalid_field, 16, two.error().rule});
 }

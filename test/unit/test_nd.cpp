@@ -3,29 +3,17 @@
 // scapy 2.5), checksums.
 #include <catch2/catch.hpp>
 #include <algorithm>
-#include <string_view>
 
 #include "hmip/wire/nd.h"
 #include "hmip/wire/nd_options.h"
 
+#include "nd_test_util.h"
+
 using namespace hmip;
 using namespace hmip::wire;
+using nd_test::hex;
 
 namespace {
-
-Bytes hex(std::string_view s) {
-  Bytes out;
-  auto nib = [](char c) { return static_cast<std::uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10); };
-  for (std::size_t i = 0; i < s.size();) {
-    if (s[i] == ' ') {
-      ++i;
-      continue;
-    }
-    out.push_back(static_cast<std::uint8_t>(nib(s[i]) << 4 | nib(s[i + 1])));
-    i += 2;
-  }
-  return out;
-}
 
 // One of every option, every field non-default.
 NdOptions all_options() {

@@ -7,29 +7,14 @@
 #include "hmip/wire/ho.h"
 #include "hmip/wire/nd.h"
 
+#include "nd_test_util.h"
+
 using namespace hmip;
 using namespace hmip::wire;
+using nd_test::hex;
+using nd_test::cat;
 
 namespace {
-
-Bytes hex(std::string_view s) {
-  Bytes out;
-  auto nib = [](char c) { return static_cast<std::uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10); };
-  for (std::size_t i = 0; i < s.size();) {
-    if (s[i] == ' ') {
-      ++i;
-      continue;
-    }
-    out.push_back(static_cast<std::uint8_t>(nib(s[i]) << 4 | nib(s[i + 1])));
-    i += 2;
-  }
-  return out;
-}
-
-Bytes cat(Bytes a, const Bytes& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 // RA header: Cur Hop Limit 64, Router Lifetime 1800, 16 octets.
 const Bytes kRaHead = hex("86000000 40000708 00000000 00000000");

@@ -273,6 +273,10 @@ class AccessRouter {
     std::vector<Ip6Addr> warned_inconsistent;
     bool warned_router_address = false;
     InterfaceCounters counters;
+    /// The earlier of the pending unsolicited and solicited multicast RAs.
+    [[nodiscard]] std::optional<TimePoint> next_multicast() const;
+    /// Whether the configuration has a MAP option for `map`.
+    [[nodiscard]] bool configures_map(const Ip6Addr& map) const;
   };
   struct Monitor {
     Ip6Addr address;
@@ -280,6 +284,8 @@ class AccessRouter {
     EchoProber prober;
     MapAdmin admin = MapAdmin::automatic;
     bool probing = false;
+    /// The probe's verdict unless handle_map_admin() overrides it.
+    [[nodiscard]] MapHealthState advertised_health() const;
   };
   struct LearnedSource {
     std::string iface;
@@ -287,6 +293,9 @@ class AccessRouter {
     wire::MapOption opt;  ///< as received
     TimePoint received;
     TimePoint expires;    ///< received + lifetime, or received + hold when withdrawn
+    /// The Valid Lifetime to relay at `now`: counted down from receipt, 0
+    /// only when withdrawn.
+    [[nodiscard]] std::uint32_t lifetime_at(TimePoint now) const;
   };
 
   void service(TimePoint now);
@@ -298,6 +307,8 @@ class AccessRouter {
   void trigger_fast(Iface& i, TimePoint now);
   void send_multicast(Iface& i, const LinkState& l, RaKind kind, TimePoint now);
   void send_final(Iface& i, const LinkState& l, TimePoint now);
+  void send_final_if_advertising(Iface& i, TimePoint now);
+  static void stop_advertising(Iface& i);
   void emit_ras(Iface& i, const LinkState& l, const Ip6Addr& dst, RaKind kind, bool final, TimePoint now);
   [[nodiscard]] wire::RouterAdvertisement build_ra(const Iface& i, const LinkState& l, bool final, TimePoint now) const;
   [[nodiscard]] std::vector<wire::MapOption> map_options(const Iface& i, TimePoint now) const;
@@ -306,6 +317,8 @@ class AccessRouter {
   [[nodiscard]] wire::RouterAdvertisement content_key(const Iface& i, const LinkState& l, TimePoint now) const;
   [[nodiscard]] const LinkState* link_of(const Iface& i) const;
   [[nodiscard]] Iface* iface_by_index(unsigned ifindex);
+  [[nodiscard]] Iface* receiving_iface(unsigned ifindex);
+  [[nodiscard]] Iface* begin_receive(unsigned ifindex, TimePoint now);
   [[nodiscard]] bool should_advertise(const Iface& i) const;
   [[nodiscard]] TimePoint earliest_multicast(const Iface& i, TimePoint t) const;
   [[nodiscard]] Monitor* monitor(const Ip6Addr& a);

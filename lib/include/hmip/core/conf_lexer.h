@@ -26,6 +26,7 @@
 // string is a valid input (fuzz-friendly).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -52,6 +53,11 @@ struct ConfigError {
 /// "/etc/hmip/ard.conf:12:5: error: message", the compiler style editors
 /// understand; severity is "error" or "warning".
 std::string format_diagnostic(std::string_view file, const ConfigError& e, std::string_view severity);
+
+/// `text` as it may appear inside a message: control characters (and DEL)
+/// as '?', and at most `max` bytes of it, then "..." when longer (fuzzed
+/// input can be megabytes long).
+std::string excerpt(std::string_view text, std::size_t max);
 
 enum class TokenKind : std::uint8_t { word, string, open_brace, close_brace, semicolon, end };
 
