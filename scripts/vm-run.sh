@@ -83,8 +83,15 @@ if [ -n "$OUT" ]; then
   OUT=$(cd "$OUT" && pwd -P)
 fi
 CWD=$(pwd -P)
+# The guest mounts fresh tmpfs on /tmp and /run, hiding the host's: a repo,
+# cache or working directory there (a CI clone in /tmp, say) is bound back
+# from the read-only host root.
+BIND_DIRS=
+for p in $(printf '%s\n' "$(cd "$REPO" && pwd -P)" "$(cd "$VM_CACHE" && pwd -P)" "$CWD" | sort -u); do
+  case "$p" in /tmp/*|/run/*) BIND_DIRS="$BIND_DIRS $p" ;; esac
+done
 # boot.conf is read by busybox sh and the guest mounts by path: no blanks.
-for p in "$VM_CACHE" "$OUT" "$VM_LIB"; do
+for p in "$VM_CACHE" "$OUT" "$VM_LIB" "$REPO" "$CWD"; do
   case "$p" in *[[:space:]]*) vm_log "paths with blanks are not supported: '$p'"; exit 2 ;; esac
 done
 
@@ -109,6 +116,7 @@ KVER=$VM_KVER
 MODULES_DIR=$VM_KROOT/lib/modules/$VM_KVER
 STAGE2=$VM_LIB/vm-guest.sh
 OUT_DIR=$OUT
+BIND_DIRS="$BIND_DIRS"
 EOF
 
 {

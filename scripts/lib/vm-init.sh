@@ -62,6 +62,12 @@ mount -t tmpfs -o mode=1777 tmpfs /newroot/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
 mount -t debugfs debugfs /newroot/sys/kernel/debug 2>/dev/null
+# Host directories below /tmp or /run the job needs (vm-run.sh's BIND_DIRS),
+# read-only from the host root, over the fresh tmpfs.
+for d in $BIND_DIRS; do
+  mkdir -p "/newroot$d"
+  mount --bind "/lower$d" "/newroot$d" || die "cannot bind $d"
+done
 
 # The distro kernel's modules, so modprobe (and the kernel's auto-loading,
 # which calls /sbin/modprobe in the real root) finds them after switch_root.
