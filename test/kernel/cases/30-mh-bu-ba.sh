@@ -53,38 +53,21 @@ PCAP=$OUT/mh.pcap
 hk_capture_start map eth0 "$PCAP" "ip6[6] == 60 or ip6[6] == 43"
 
 echo "-- Binding Update MN -> MAP (kernel-inserted HAO)"
-rm -f "$OUT/bu.ready"
-hk_bg map "$OUT/recv-bu.txt" "$PROBE" recv-bu --expect-src "$RCOA" --expect-dst "$MAP" \
-  --expect-hao "$LCOA" --seq "$SEQ" --lifetime "$LIFETIME" --flags AM --timeout 30 \
-  --ready "$OUT/bu.ready"
-rx=$HK_BG_PID
-hk_wait_file "$OUT/bu.ready" 30 || hk_fail "recv-bu did not start"
-hk_in mn "$PROBE" send-bu --src "$RCOA" --dst "$MAP" --seq "$SEQ" --lifetime "$LIFETIME" \
-  --flags AM | sed 's/^/  send: /'
-rc=0
-wait "$rx" || rc=$?
-sed 's/^/  recv: /' "$OUT/recv-bu.txt"
-[ "$rc" -eq 0 ] || hk_fail "the MAP did not receive the BU as sent (see above; xfrm_stat: $(hk_in map awk '$2 != 0' /proc/net/xfrm_stat | tr '\n' ' '))"
+hk_mh_exchange map mn bu --expect-src "$RCOA" --expect-dst "$MAP" --expect-hao "$LCOA" \
+  --seq "$SEQ" --lifetime "$LIFETIME" --flags AM -- \
+  --src "$RCOA" --dst "$MAP" --seq "$SEQ" --lifetime "$LIFETIME" --flags AM ||
+  hk_fail "the MAP did not receive the BU as sent (see above; xfrm_stat: $(hk_in map awk '$2 != 0' /proc/net/xfrm_stat | tr '\n' ' '))"
 
 echo "-- Binding Acknowledgement MAP -> MN (type 2 routing header)"
-rm -f "$OUT/ba.ready"
-hk_bg mn "$OUT/recv-ba.txt" "$PROBE" recv-ba --expect-src "$MAP" --expect-dst "$RCOA" \
-  --expect-rh2 "$LCOA" --seq "$SEQ" --lifetime "$LIFETIME" --status 0 --timeout 30 \
-  --ready "$OUT/ba.ready"
-rx=$HK_BG_PID
-hk_wait_file "$OUT/ba.ready" 30 || hk_fail "recv-ba did not start"
-hk_in map "$PROBE" send-ba --src "$MAP" --dst "$RCOA" --rh2 "$LCOA" --seq "$SEQ" \
-  --lifetime "$LIFETIME" --status 0 | sed 's/^/  send: /'
-rc=0
-wait "$rx" || rc=$?
-sed 's/^/  recv: /' "$OUT/recv-ba.txt"
-[ "$rc" -eq 0 ] || hk_fail "the MN did not receive the BA as sent (see above; xfrm_stat: $(hk_in mn awk '$2 != 0' /proc/net/xfrm_stat | tr '\n' ' '); snmp6: $(hk_in mn awk '/Ip6InAddrErrors|Ip6InHdrErrors/' /proc/net/snmp6 | tr '\n' ' '))"
+hk_mh_exchange mn map ba --expect-src "$MAP" --expect-dst "$RCOA" --expect-rh2 "$LCOA" \
+  --seq "$SEQ" --lifetime "$LIFETIME" --status 0 -- \
+  --src "$MAP" --dst "$RCOA" --rh2 "$LCOA" --seq "$SEQ" --lifetime "$LIFETIME" --status 0 ||
+  hk_fail "the MN did not receive the BA as sent (see above; xfrm_stat: $(hk_in mn awk '$2 != 0' /proc/net/xfrm_stat | tr '\n' ' '); snmp6: $(hk_in mn awk '/Ip6InAddrErrors|Ip6InHdrErrors/' /proc/net/snmp6 | tr '\n' ' '))"
 hk_capture_stop 2
 
 # On the wire: the BU from the LCoA with a HAO carrying the RCoA; the BA to
 # the LCoA with an RH2 carrying the RCoA (tcpdump's own dissectors).
-tcpdump -v -n -r "$PCAP" 2>/dev/null | tr -s ' \n' ' ' | sed 's/ IP6 /\nIP6 /g' | grep mobility >"$PCAP.txt" || true
-sed 's/^/  wire: /' "$PCAP.txt"
+hk_mh_wire "$PCAP"
 # tcpdump prints the lifetime in seconds and knows the A flag, not M.
 grep "$LCOA > $MAP: DSTOPT .*(homeaddr: $RCOA) mobility: BU seq#=$SEQ A lifetime=$((LIFETIME * 4))" \
   "$PCAP.txt" >/dev/null || hk_fail "no BU from the LCoA with a HAO carrying the RCoA on the wire"

@@ -33,22 +33,13 @@ OUT=$HMIP_KERNEL_OUT
 PCAP=$OUT/mh.pcap
 hk_capture_start map eth0 "$PCAP" "ip6[6] == 60"
 
-rm -f "$OUT/bu.ready"
-hk_bg map "$OUT/recv-bu.txt" "$PROBE" recv-bu --expect-src "$RCOA" --expect-dst "$MAP" \
-  --expect-hao "$LCOA" --seq "$SEQ" --lifetime "$LIFETIME" --flags AM --timeout 30 \
-  --ready "$OUT/bu.ready"
-rx=$HK_BG_PID
-hk_wait_file "$OUT/bu.ready" 30 || hk_fail "recv-bu did not start"
-hk_in mn "$PROBE" send-bu --src "$RCOA" --dst "$MAP" --hao "$LCOA" --seq "$SEQ" \
-  --lifetime "$LIFETIME" --flags AM | sed 's/^/  send: /'
-rc=0
-wait "$rx" || rc=$?
-sed 's/^/  recv: /' "$OUT/recv-bu.txt"
-[ "$rc" -eq 0 ] || hk_fail "the MAP did not receive the BU as sent (xfrm_stat: $(hk_in map awk '$2 != 0' /proc/net/xfrm_stat | tr '\n' ' '))"
+hk_mh_exchange map mn bu --expect-src "$RCOA" --expect-dst "$MAP" --expect-hao "$LCOA" \
+  --seq "$SEQ" --lifetime "$LIFETIME" --flags AM -- \
+  --src "$RCOA" --dst "$MAP" --hao "$LCOA" --seq "$SEQ" --lifetime "$LIFETIME" --flags AM ||
+  hk_fail "the MAP did not receive the BU as sent (xfrm_stat: $(hk_in map awk '$2 != 0' /proc/net/xfrm_stat | tr '\n' ' '))"
 hk_capture_stop 1
 
-tcpdump -v -n -r "$PCAP" 2>/dev/null | tr -s ' \n' ' ' | sed 's/ IP6 /\nIP6 /g' | grep mobility >"$PCAP.txt" || true
-sed 's/^/  wire: /' "$PCAP.txt"
+hk_mh_wire "$PCAP"
 grep "$LCOA > $MAP: DSTOPT .*(homeaddr: $RCOA) mobility: BU seq#=$SEQ A lifetime=$((LIFETIME * 4))" \
   "$PCAP.txt" >/dev/null || hk_fail "no BU from the LCoA with a HAO carrying the RCoA on the wire"
 echo "ok: BU with a user-built HAO (IPV6_DSTOPTS) and user-computed checksum"

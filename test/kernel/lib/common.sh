@@ -86,6 +86,38 @@ hk_wait_file() {
   done
 }
 
+# hk_mh_exchange RX TX KIND RECV_ARGS... -- SEND_ARGS...: starts
+# `$PROBE recv-KIND RECV_ARGS` in namespace RX, waits until it listens, runs
+# `$PROBE send-KIND SEND_ARGS` in namespace TX, prints both sides' output and
+# returns the receiver's status (non-zero: it did not get what was sent).
+# KIND is bu or ba (test/kernel/mh_probe.cpp).
+hk_mh_exchange() {
+  local rx_ns=$1 tx_ns=$2 kind=$3
+  shift 3
+  local recv_args=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    recv_args+=("$1")
+    shift
+  done
+  [ $# -gt 0 ] && shift
+  local ready="$HMIP_KERNEL_OUT/$kind.ready" log="$HMIP_KERNEL_OUT/recv-$kind.txt" rx rc=0
+  rm -f "$ready"
+  hk_bg "$rx_ns" "$log" "$PROBE" "recv-$kind" "${recv_args[@]}" --timeout 30 --ready "$ready"
+  rx=$HK_BG_PID
+  hk_wait_file "$ready" 30 || hk_fail "recv-$kind did not start"
+  hk_in "$tx_ns" "$PROBE" "send-$kind" "$@" | sed 's/^/  send: /'
+  wait "$rx" || rc=$?
+  sed 's/^/  recv: /' "$log"
+  return "$rc"
+}
+
+# hk_mh_wire PCAP: the Mobility Header packets of PCAP as tcpdump -v prints
+# them, one per line, into PCAP.txt (also shown); grep that for the wire view.
+hk_mh_wire() {
+  tcpdump -v -n -r "$1" 2>/dev/null | tr -s ' \n' ' ' | sed 's/ IP6 /\nIP6 /g' | grep mobility >"$1.txt" || true
+  sed 's/^/  wire: /' "$1.txt"
+}
+
 # hk_capture_start NAME IFACE PCAP [FILTER...]: tcpdump on IFACE in
 # namespace NAME, writing PCAP; returns once tcpdump listens.
 hk_capture_start() {
