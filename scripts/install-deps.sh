@@ -7,11 +7,11 @@ PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config clang clang-tidy libclang-rt-14-dev
   catch2 libboost-dev libboost-program-options-dev nlohmann-json3-dev
-  libnl-3-dev libnl-route-3-dev libnl-xfrm-3-dev libsystemd-dev
+  libnl-3-dev libnl-route-3-dev libnl-xfrm-3-dev libnftables-dev libsystemd-dev
   # oracles for the wire tests
   tshark python3-scapy python3-pytest
   # namespace testbeds and the distro-kernel VM
-  iproute2 iputils-ping tcpdump nftables
+  iproute2 iputils-ping tcpdump nftables python3-matplotlib
   qemu-system-x86 busybox-static kmod cpio zstd xz-utils
 )
 

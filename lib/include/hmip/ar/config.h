@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "hmip/core/log_level.h"
 #include "hmip/core/prefix.h"
 #include "hmip/core/time.h"
 #include "hmip/wire/addr.h"
@@ -130,7 +131,7 @@ struct InterfaceConfig {
   friend bool operator==(const InterfaceConfig&, const InterfaceConfig&) = default;
 };
 
-enum class LogLevel : std::uint8_t { error, warning, notice, info, debug };
+using LogLevel = core::LogLevel;
 
 struct ArdConfig {
   std::vector<InterfaceConfig> interfaces;

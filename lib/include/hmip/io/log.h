@@ -12,9 +12,11 @@
 #include <string>
 #include <string_view>
 
+#include "hmip/core/log_level.h"
+
 namespace hmip::io {
 
-enum class LogLevel : std::uint8_t { error, warning, notice, info, debug };
+using LogLevel = core::LogLevel;
 
 std::string_view to_string(LogLevel l) noexcept;
 /// "error", "warning" (or "warn"), "notice", "info", "debug"; nullopt otherwise.

@@ -1,0 +1,188 @@
+// The one interface between hmip's daemons and the kernel's data path.
+//
+// The sans-IO cores (lib/map, lib/mn) decide *what* must exist; a daemon
+// turns their actions into calls on a Dataplane, which owns *how*: ip6tnl
+// devices, routes, policy rules, proxy neighbours, XFRM states and SUB
+// policies, the nftables ingress check. Two implementations:
+//   * NetlinkDataplane (netlink_dataplane.h): libnl-3 route/xfrm + libnftables,
+//     netlink work batched, every object tagged (see Tags), mirrored, reconciled
+//     at start and flushed at stop;
+//   * RecordingDataplane (recording_dataplane.h): records every call and keeps
+//     the resulting "installed" set in memory, for tests and simulations.
+//
+// Each operation takes a key (how the object set is identified) and settings
+// (what it should look like now). install_* is idempotent and updates in
+// place: calling it again for an existing key with new settings changes the
+// existing objects without a moment where the old state is gone and the new
+// one is not there yet (make-before-break). remove_* of an unknown key is a
+// no-op returning success.
+//
+// Failure: every call returns a Status whose error text says which kernel
+// object failed and why (errno text). A failed install leaves no partial
+// objects of that key behind (it rolls back what it added); a failed update
+// keeps the previous settings installed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hmip/wire/addr.h"
+#include "hmip/wire/result.h"
+
+namespace hmip::kglue {
+
+using wire::Status;
+
+/// How hmip recognises its own kernel objects (one Tags per daemon, so that
+/// a mapd and an mnd on one host never touch each other's objects).
+struct Tags {
+  std::string link_prefix;            ///< ip6tnl device names start with this ("hmipm", "hmipn"); <= 6 chars
+  std::uint8_t route_protocol = 0;    ///< rtm_protocol of routes and FRA_PROTOCOL of rules
+  std::uint32_t xfrm_priority_lo = 0; ///< XFRM policies use priorities in [lo, hi]
+  std::uint32_t xfrm_priority_hi = 0;
+  std::uint32_t rule_priority_lo = 0; ///< policy-routing rules use priorities in [lo, hi]
+  std::uint32_t rule_priority_hi = 0;
+  std::uint32_t table_lo = 0;         ///< routing tables used are in [lo, hi] (mnd)
+  std::uint32_t table_hi = 0;
+  std::string nft_table;              ///< nftables table name (family inet) for the ingress check ("" = none)
+
+  static Tags mapd();  ///< hmipm, protocol 203, xfrm prio 0x4d490000.., rules/tables unused, nft "hmip_mapd"
+  static Tags mnd();   ///< hmipn, protocol 204, xfrm prio 0x4d4e0000.., rule prio 2000..2099, tables 0x4d4e00..
+};
+
+// ---------------------------------------------------------------------------
+// MAP side (mapd)
+
+/// MIPv6 signalling state the MAP needs once (not per binding): a wildcard
+/// `proto hao mode ro flag wildrecv` state and a SUB IN policy for protocol
+/// 135 with a `hao` template at level use, so binding updates carrying a Home
+/// Address option are delivered with the RCoA as source (kernel-testbed.md).
+struct MapSignallingSettings {
+  Ip6Addr map_address;  ///< the MAP's own address (BUs arrive to it)
+};
+
+/// One binding of the MAP's cache as the kernel must carry it.
+/// The bid is the seam for Multiple CoA (RFC 5648): 0 = no BID option.
+struct MapBindingKey {
+  Ip6Addr rcoa;
+  std::uint16_t bid = 0;
+  friend auto operator<=>(const MapBindingKey&, const MapBindingKey&) = default;
+};
+
+struct MapBindingSettings {
+  Ip6Addr map_address;       ///< tunnel local end (the MAP address the MN registered with)
+  Ip6Addr lcoa;              ///< tunnel remote end
+  int proxy_ifindex = 0;     ///< link on which the MAP answers ND for the RCoA (proxy entry); 0 = routed RCoA prefix, no proxy entry
+  std::uint32_t tunnel_mtu = 0;  ///< 0 = kernel default (link MTU - 40: the tunnel ignores the encapsulation limit)
+  friend bool operator==(const MapBindingSettings&, const MapBindingSettings&) = default;
+};
+
+/// What a MAP binding looks like in the kernel (for views and tests).
+struct MapBindingObjects {
+  std::string tunnel;     ///< ip6tnl device name (hmipm + hex of a stable binding number)
+  int tunnel_ifindex = 0;
+};
+
+// ---------------------------------------------------------------------------
+// MN side (mnd)
+
+/// Signalling state the MN needs once: a wildcard `proto route2 mode ro flag
+/// wildrecv` state and a SUB IN policy for protocol 135 with a route2
+/// template at level use, so BAs carrying a type 2 routing header reach mnd.
+struct MnSignallingSettings {};
+
+/// One MN-MAP binding (one RCoA registered at one MAP through one LCoA).
+struct MnBindingKey {
+  Ip6Addr map_address;
+  Ip6Addr rcoa;
+  friend auto operator<=>(const MnBindingKey&, const MnBindingKey&) = default;
+};
+
+struct MnBindingSettings {
+  Ip6Addr lcoa;               ///< tunnel local end, source of everything sent outside the tunnel
+  int ifindex = 0;            ///< interface the LCoA is on
+  Ip6Addr router;             ///< default router on that interface (link-local), for the host route to the MAP
+  std::uint32_t tunnel_mtu = 0;  ///< link MTU - 40 (RFC 5380 §11), 0 = kernel default
+  /// The RCoA new connections use as source (the default route through this
+  /// binding's tunnel, RCoA preferred). Exactly one binding is primary; the
+  /// others (e.g. the previous MAP's, until it expires) keep carrying traffic
+  /// sourced from their RCoA, and their RCoA is deprecated (preferred 0).
+  bool primary = true;
+  /// Signalling to the MAP: a `proto hao mode ro` state src RCoA dst MAP with
+  /// care-of address LCoA, and a SUB OUT policy for protocol 135 RCoA->MAP
+  /// with a hao template, so a BU sent from the RCoA leaves from the LCoA
+  /// with a Home Address option (and RCoA-keyed ESP can sit on top).
+  friend bool operator==(const MnBindingSettings&, const MnBindingSettings&) = default;
+};
+
+struct MnBindingObjects {
+  std::string tunnel;
+  int tunnel_ifindex = 0;
+  std::uint32_t table = 0;  ///< routing table holding this binding's default route
+};
+
+// ---------------------------------------------------------------------------
+
+/// Counters the kernel keeps for hmip's objects.
+struct DataplaneCounters {
+  std::uint64_t ingress_dropped_packets = 0;  ///< reverse-tunnelled packets whose inner source is not the bound RCoA
+  std::uint64_t ingress_dropped_bytes = 0;
+};
+
+/// What reconcile() found at start.
+struct ReconcileReport {
+  std::vector<std::string> removed;  ///< leftover tagged objects removed ("link hmipm0001", "route ...", ...)
+};
+
+class Dataplane {
+ public:
+  virtual ~Dataplane() = default;
+  Dataplane() = default;
+  Dataplane(const Dataplane&) = delete;
+  Dataplane& operator=(const Dataplane&) = delete;
+
+  /// At start: finds every object carrying this daemon's tags that is not
+  /// installed through this instance (leftovers of a crashed run) and
+  /// removes it.
+  virtual wire::Result<ReconcileReport> reconcile() = 0;
+  /// Removes everything this instance installed (clean stop). Also run by
+  /// NetlinkDataplane's destructor if not called.
+  virtual Status flush() = 0;
+
+  // MAP ---------------------------------------------------------------------
+  /// Installs the MAP's signalling states and policy; also turns on
+  /// forwarding, proxy_ndp and proxy_delay 0 on `proxy_ifindex`'s link.
+  virtual Status install_map_signalling(const MapSignallingSettings& s) = 0;
+  /// Binding: ip6tnl map_address -> lcoa (encaplimit none), route RCoA/128
+  /// into it, proxy neighbour for the RCoA, a route2 state (src MAP, dst
+  /// RCoA, coa LCoA) + SUB OUT policy for protocol 135 MAP->RCoA so BAs
+  /// leave with a type 2 routing header, and the ingress check entry.
+  virtual wire::Result<MapBindingObjects> install_map_binding(const MapBindingKey& k,
+                                                               const MapBindingSettings& s) = 0;
+  virtual Status remove_map_binding(const MapBindingKey& k) = 0;
+  /// A route2 state + SUB OUT policy for one refused BA (no binding): the BA
+  /// to `rcoa` leaves to `lcoa` with a type 2 routing header. Removed by
+  /// remove_ba_route(); at most a few exist at a time.
+  virtual Status install_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) = 0;
+  virtual Status remove_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa) = 0;
+  /// Re-adds the proxy neighbour entries on `ifindex` (the kernel flushes
+  /// them when the link loses carrier).
+  virtual Status refresh_proxies(int ifindex) = 0;
+
+  // MN ----------------------------------------------------------------------
+  virtual Status install_mn_signalling(const MnSignallingSettings& s) = 0;
+  /// Binding: RCoA/128 with the home flag (nodad) on the tunnel, ip6tnl
+  /// lcoa -> map (encaplimit none), a table with `default dev TUN src RCoA`
+  /// and `MAP/128 via router dev ifindex`, rules (from LCoA -> main;
+  /// main with suppress_prefixlength 0; from RCoA -> table; primary only:
+  /// all -> table), the hao state and SUB OUT policy for the BU.
+  virtual wire::Result<MnBindingObjects> install_mn_binding(const MnBindingKey& k,
+                                                             const MnBindingSettings& s) = 0;
+  virtual Status remove_mn_binding(const MnBindingKey& k) = 0;
+
+  [[nodiscard]] virtual DataplaneCounters counters() = 0;
+};
+
+}  // namespace hmip::kglue

@@ -1,0 +1,73 @@
+// mapd's configuration: what /etc/hmip/mapd.conf says (man mapd.conf(5)), as
+// plain values. Parsed by hmip/map/config_parse.h, consumed by the sans-IO
+// MAP core (hmip/map/map_agent.h) and by mapd's wiring.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hmip/core/log_level.h"
+#include "hmip/core/prefix.h"
+#include "hmip/core/time.h"
+#include "hmip/wire/addr.h"
+
+namespace hmip::map {
+
+using core::Duration;
+
+/// A prefix RCoAs are formed from (RFC 5380 §6.1: the MAP's subnet; 4140bis
+/// §6.1 stateless formation from the MAP option's prefix).
+struct RcoaPrefixConfig {
+  Ip6Prefix prefix;
+  /// Link on which the MAP answers Neighbour Solicitations for RCoAs of this
+  /// prefix (proxy ND, RFC 5380 §6.2) and runs DAD for new RCoAs. Empty: the
+  /// prefix is routed to the MAP, no proxy ND, no DAD on a link.
+  std::string interface;
+  /// The prefix's valid lifetime as the MAP's domain advertises it (seconds;
+  /// 0xffffffff infinite): a binding never outlives it (RFC 5380 §6.1).
+  std::uint32_t valid_lifetime = 0xffffffff;
+  int line = 0;
+  friend bool operator==(const RcoaPrefixConfig&, const RcoaPrefixConfig&) = default;
+};
+
+/// Unprotected local binding updates (no IPsec yet: the security issue adds
+/// IKEv2/ESP). Off by default: then every BU is refused. On, BUs are
+/// accepted only from LCoAs inside `trusted_prefixes`. Testbeds only.
+struct InsecureSignallingConfig {
+  bool enabled = false;                 ///< InsecureTestbedSignalling yes
+  std::vector<Ip6Prefix> trusted_prefixes;  ///< TrustedPrefix (required when enabled)
+  int line = 0;
+  friend bool operator==(const InsecureSignallingConfig&, const InsecureSignallingConfig&) = default;
+};
+
+struct MapdConfig {
+  Ip6Addr map_address;                          ///< MapAddress: where BUs are sent; tunnel local end
+  std::vector<RcoaPrefixConfig> rcoa_prefixes;  ///< RcoaPrefix ... (at least one)
+  std::vector<Ip6Prefix> lcoa_prefixes;         ///< LcoaPrefix: valid on-link prefixes of the MAP domain (else 129)
+  std::vector<Ip6Prefix> neighbour_prefixes;    ///< NeighbourPrefix: other MAP domains a moved-on MN may register from (RFC 5380 §8)
+
+  /// MaxBindingLifetime: granted lifetimes are capped to this (seconds).
+  std::uint32_t max_binding_lifetime = 600;
+  /// AdvertisedValidLifetime: the Valid Lifetime of this MAP's option in the
+  /// ARs' RAs (seconds); a binding never outlives it (RFC 5380 §10).
+  std::uint32_t advertised_valid_lifetime = 3600;
+  /// BRR: send a Binding Refresh Request this long before a binding expires
+  /// (RFC 6275 §9.5.5; 0 disables). Retried every brr_interval until expiry.
+  Duration brr_lead = core::seconds(10);
+  Duration brr_interval = core::seconds(2);
+  /// DAD for a new RCoA on its prefix's link (4140bis §6.1): NS from ::, the
+  /// RCoA is taken if an NA or an NS for it from :: arrives within dad_timeout.
+  bool dad = true;                                ///< RcoaDad
+  Duration dad_timeout = core::milliseconds(1000);  ///< RcoaDadTimeout (RetransTimer * DupAddrDetectTransmits)
+  /// Tunnel MTU for bindings (0: link MTU - 40).
+  std::uint32_t tunnel_mtu = 0;
+
+  InsecureSignallingConfig insecure;
+
+  std::string control_socket = "/run/hmip/mapd.sock";
+  core::LogLevel log_level = core::LogLevel::info;
+  friend bool operator==(const MapdConfig&, const MapdConfig&) = default;
+};
+
+}  // namespace hmip::map

@@ -1,0 +1,53 @@
+// mnd's configuration: what /etc/hmip/mnd.conf says (man mnd.conf(5)), as
+// plain values. Parsed by hmip/mn/config_parse.h, consumed by the sans-IO
+// mobile-node core (hmip/mn/mobile_node.h) and by mnd's wiring.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hmip/core/log_level.h"
+#include "hmip/core/time.h"
+
+namespace hmip::mn {
+
+using core::Duration;
+
+/// How the MN picks its MAP among those its ARs advertise.
+enum class MapSelection : std::uint8_t {
+  furthest,            ///< RFC 5380 §9.1 (default): largest Dist with Pref > 0 and lifetime > 0; Pref breaks ties
+  highest_preference,  ///< RFC 5380 §7.1: highest Pref; the smaller Dist breaks ties
+};
+
+struct MndConfig {
+  std::vector<std::string> interfaces;  ///< Interface: access interfaces mnd watches (at least one)
+  MapSelection selection = MapSelection::furthest;  ///< MapSelection furthest|preference
+
+  /// Lifetime asked for in BUs (seconds; the MAP may grant less).
+  std::uint32_t binding_lifetime = 600;  ///< BindingLifetime
+  /// Lifetime of the BU sent to the previous MAP after an inter-MAP move
+  /// (RFC 5380 §8: short, so in-flight packets follow).
+  std::uint32_t previous_map_lifetime = 10;  ///< PreviousMapLifetime
+  /// Refresh a binding when this fraction of its granted lifetime is left.
+  unsigned refresh_percent = 20;  ///< RefreshPercent (1..90)
+
+  /// RFC 6275 §13 / §12 retransmission (InitialBindackTimeoutFirstReg 1.5 s,
+  /// INITIAL_BINDACK_TIMEOUT 1 s, MAX_BINDACK_TIMEOUT 32 s). Smaller values
+  /// for testbeds only.
+  Duration initial_bindack_timeout_first_reg = core::milliseconds(1500);
+  Duration initial_bindack_timeout = core::milliseconds(1000);
+  Duration max_bindack_timeout = core::seconds(32);
+
+  /// Send a Router Solicitation as soon as a link comes up or changes
+  /// (movement detection without waiting for periodic RAs).
+  bool solicit_on_link_change = true;
+  /// Deregister (lifetime 0) the current binding on a clean stop.
+  bool deregister_on_stop = true;
+
+  std::string control_socket = "/run/hmip/mnd.sock";
+  core::LogLevel log_level = core::LogLevel::info;
+  friend bool operator==(const MndConfig&, const MndConfig&) = default;
+};
+
+}  // namespace hmip::mn
