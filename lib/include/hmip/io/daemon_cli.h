@@ -1,0 +1,47 @@
+// The command line every hmip daemon shares (ard(8), mapd(8), mnd(8)) and
+// the run loop around its io_context: parse, check a configuration, start,
+// detach once everything is open, run until stopped.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "hmip/io/log.h"
+
+namespace hmip::io {
+
+struct DaemonSpec {
+  std::string_view name;            ///< "mapd": messages, usage, --version
+  std::string_view default_config;  ///< "/etc/hmip/mapd.conf"
+  std::string_view version;
+  /// --check-config FILE: prints the diagnostics, returns the exit status
+  /// (0 clean or warnings only, 1 errors).
+  std::function<int(const std::string& path)> check_config;
+};
+
+struct CommandLine {
+  std::string config_path;      ///< absolute once resolve_config_path() ran
+  bool foreground = false;      ///< -f: do not detach
+  bool debug = false;           ///< -d: log at level debug
+  bool force_journal = false;   ///< --journal
+};
+
+/// Parses argv. Returns the options to run with, or the exit status when the
+/// command line was fully handled here (--help, --version, --check-config:
+/// 0/1) or wrong (2, with a message and the usage on stderr).
+std::variant<CommandLine, int> parse_command_line(const DaemonSpec& spec, int argc, char** argv);
+
+/// Makes `cl.config_path` absolute, so that SIGHUP still finds the file after
+/// daemon(3)'s chdir("/").
+void resolve_config_path(CommandLine& cl);
+
+/// Runs `start()` (which opens everything and throws std::exception on
+/// failure), detaches unless cl.foreground (only once everything is open, so
+/// set-up errors reach the caller's terminal and exit status), then runs `io`
+/// until it has no more work. Returns the exit status; errors are logged.
+int run_daemon(boost::asio::io_context& io, Logger& log, const CommandLine& cl, const std::function<void()>& start);
+
+}  // namespace hmip::io
