@@ -163,16 +163,27 @@ void Icmpv6Socket::arm() {
     if (ec == asio::error::operation_aborted) return;
     if (ec) {
       if (on_error_) on_error_(ec);
+      arm();
+    } else if (read_all()) {
+      // Budget used up with datagrams possibly still queued: the reactor is
+      // edge-triggered and would not wake us for them, so come back after
+      // the other handlers had their turn.
+      asio::post(socket_.get_executor(), [this, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.expired() || !socket_.is_open()) return;
+        while (socket_.is_open() && read_all()) {
+        }
+        arm();
+      });
     } else {
-      read_all();
+      arm();
     }
-    arm();
   });
 }
 
-void Icmpv6Socket::read_all() {
+bool Icmpv6Socket::read_all() {
   // Drain what is queued; a bounded number per wakeup keeps other sources fair.
-  for (int budget = 64; budget > 0 && socket_.is_open(); --budget) {
+  for (int budget = 64; budget > 0; --budget) {
+    if (!socket_.is_open()) return false;
     sockaddr_in6 from{};
     iovec iov{buffer_.data(), buffer_.size()};
     alignas(cmsghdr) std::array<std::uint8_t, 256> control{};
@@ -186,9 +197,9 @@ void Icmpv6Socket::read_all() {
     const ssize_t n = ::recvmsg(socket_.native_handle(), &mh, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
       if (on_error_) on_error_(last_error());
-      return;
+      return false;
     }
     Icmpv6Packet p;
     p.data.assign(buffer_.begin(), buffer_.begin() + n);
@@ -200,6 +211,7 @@ void Icmpv6Socket::read_all() {
     p.hop_limit = meta.hop_limit;
     if (on_packet_) on_packet_(p);
   }
+  return true;
 }
 
 void Icmpv6Socket::close() {

@@ -5,6 +5,8 @@
 //   ext_headers/  whole IPv6 packets, and each vector's type 2 routing header
 //                 and Destination Options header on their own
 //   ard_config/   the example ard.conf (daemons/ard/ard.conf.example)
+//   mapd_config/  the example mapd.conf (daemons/mapd/mapd.conf.example)
+//   mnd_config/   the example mnd.conf (daemons/mnd/mnd.conf.example)
 // Usage: hmip_fuzz_seeds DIR
 #include <cstdio>
 #include <exception>
@@ -70,9 +72,12 @@ int main(int argc, char** argv) {
       write(root / (std::holds_alternative<MhMessage>(v.msg) ? "mh" : "icmpv6"), v.name, msg);
       ++n;
     }
-    const fs::path example = fs::path(HMIP_SOURCE_DIR) / "daemons/ard/ard.conf.example";
-    fs::create_directories(root / "ard_config");
-    fs::copy_file(example, root / "ard_config" / "ard.conf.example", fs::copy_options::overwrite_existing);
+    for (const std::string d : {"ard", "mapd", "mnd"}) {
+      const fs::path example = fs::path(HMIP_SOURCE_DIR) / "daemons" / d / (d + ".conf.example");
+      const fs::path dir = root / (d + "_config");
+      fs::create_directories(dir);
+      fs::copy_file(example, dir / example.filename(), fs::copy_options::overwrite_existing);
+    }
     std::printf("hmip_fuzz_seeds: %d vectors and the example configurations written under %s\n", n,
                 root.c_str());
   } catch (const std::exception& e) {

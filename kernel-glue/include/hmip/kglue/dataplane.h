@@ -68,7 +68,7 @@ struct MapSignallingSettings {
 struct MapBindingKey {
   Ip6Addr rcoa;
   std::uint16_t bid = 0;
-  friend auto operator<=>(const MapBindingKey&, const MapBindingKey&) = default;
+  friend auto operator<=>(const MapBindingKey&, const MapBindingKey&) = default;  // NOLINT(modernize-use-nullptr): see addr.h
 };
 
 struct MapBindingSettings {
@@ -97,7 +97,7 @@ struct MnSignallingSettings {};
 struct MnBindingKey {
   Ip6Addr map_address;
   Ip6Addr rcoa;
-  friend auto operator<=>(const MnBindingKey&, const MnBindingKey&) = default;
+  friend auto operator<=>(const MnBindingKey&, const MnBindingKey&) = default;  // NOLINT(modernize-use-nullptr): see addr.h
 };
 
 struct MnBindingSettings {
@@ -183,6 +183,9 @@ class Dataplane {
   virtual Status remove_mn_binding(const MnBindingKey& k) = 0;
 
   [[nodiscard]] virtual DataplaneCounters counters() = 0;
+  /// The full text of the last failure (which object, which request, the
+  /// kernel's errno text): wire::Error carries only a fixed description.
+  [[nodiscard]] virtual std::string last_error_text() const { return {}; }
 };
 
 }  // namespace hmip::kglue

@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <system_error>
@@ -103,12 +104,15 @@ class Icmpv6Socket {
 
  private:
   void arm();
-  void read_all();
+  /// Reads up to a budget of datagrams; true if the budget ran out (more
+  /// may be queued).
+  bool read_all();
 
   boost::asio::generic::raw_protocol::socket socket_;
   std::vector<std::uint8_t> buffer_;
   ReceiveHandler on_packet_;
   ErrorHandler on_error_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  ///< expires with the socket (posted reads)
 };
 
 }  // namespace hmip::io

@@ -1,0 +1,389 @@
+#include "mapd_daemon.h"
+
+#include <random>
+#include <stdexcept>
+#include <system_error>
+#include <variant>
+
+#include "hmip/io/map_view.h"
+#include "hmip/io/notify.h"
+#include "hmip/map/config_parse.h"
+#include "hmip/wire/checksum.h"
+#include "hmip/wire/mh.h"
+#include "hmip/wire/nd.h"
+
+#ifndef HMIP_VERSION
+#define HMIP_VERSION "unknown"
+#endif
+
+namespace hmip::mapd {
+
+namespace asio = boost::asio;
+
+namespace {
+
+core::TimePoint now() { return core::Clock::now(); }
+
+std::uint64_t seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+}  // namespace
+
+std::string Daemon::dp_error(const wire::Error& e) const {
+  auto text = dataplane_->last_error_text();
+  return text.empty() ? wire::to_string(e) : text;
+}
+
+Daemon::Daemon(asio::io_context& io, Options opts, map::MapdConfig cfg, io::Logger& log,
+               std::unique_ptr<kglue::Dataplane> dataplane)
+    : io_(io),
+      opts_(std::move(opts)),
+      log_(log),
+      core_(std::move(cfg), seed()),
+      dataplane_(std::move(dataplane)),
+      timer_(io) {}
+
+Daemon::~Daemon() = default;
+
+void Daemon::start() {
+  links_ = std::make_unique<io::LinkWatcher>(
+      io_, [this](const io::LinkChange& c) { on_link(c); }, [this](const std::string& e) { log_.warning(e); });
+  links_->start();
+  for (const auto& p : core_.config().rcoa_prefixes)
+    if (!p.interface.empty() && ifindex_of(p.interface) == 0)
+      throw std::runtime_error("interface " + p.interface + " of RcoaPrefix " + p.prefix.str() + " does not exist");
+
+  // Leftovers of a run that did not stop cleanly go before anything new.
+  auto rec = dataplane_->reconcile();
+  if (!rec) throw std::runtime_error("cannot reconcile kernel state: " + dp_error(rec.error()));
+  for (const auto& r : rec->removed) log_.notice("removed leftover " + r);
+  if (auto s = dataplane_->install_map_signalling({core_.config().map_address}); !s)
+    throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(s.error()));
+
+  try {
+    mh_ = std::make_unique<io::MhSocket>(io_, io::MhSocketOptions{});
+    nd_ = std::make_unique<io::Icmpv6Socket>(io_, io::nd_dad_socket_options());
+    prober_ = std::make_unique<io::DadProber>();
+  } catch (const std::system_error& e) {
+    throw std::runtime_error(std::string("cannot open raw sockets (mapd needs CAP_NET_RAW): ") + e.what());
+  }
+
+  control_ = std::make_unique<io::ControlServer>(io_, "mapd", HMIP_VERSION,
+                                                 [this](const std::string& e) { log_.warning(e); });
+  register_commands();
+  if (auto ec = control_->listen(core_.config().control_socket); ec) {
+    if (ec == std::errc::address_in_use)
+      throw std::runtime_error("another mapd answers on " + core_.config().control_socket);
+    throw std::system_error(ec, "control socket " + core_.config().control_socket);
+  }
+  signals_ = std::make_unique<io::SignalWatcher>(
+      io_, [this](int) { (void)reload(); }, [this](int) { shutdown(); });
+
+  mh_->start_receive([this](const io::ReceivedMhPacket& p) { on_mh(p); },
+                     [this](const std::error_code& ec, std::string_view detail) {
+                       log_.debug("MH socket: " + ec.message() + " " + std::string(detail));
+                     });
+  nd_->start_receive([this](const io::Icmpv6Packet& p) { on_nd(p); },
+                     [this](const std::error_code& ec) { log_.warning("ND socket: " + ec.message()); });
+  if (core_.config().insecure.enabled) log_.warning(std::string(map::kInsecureWarning));
+  pump();
+  log_.notice(std::string("mapd ") + HMIP_VERSION + " started, MAP " + core_.config().map_address.str() +
+              ", control socket " + core_.config().control_socket);
+  io::notify::ready(status_text());
+}
+
+int Daemon::ifindex_of(const std::string& name) const {
+  const auto* l = links_ ? links_->find(name) : nullptr;
+  return l != nullptr ? l->ifindex : 0;
+}
+
+void Daemon::on_link(const io::LinkChange& c) {
+  if (stopping_) return;
+  bool relevant = false;
+  for (const auto& p : core_.config().rcoa_prefixes) relevant = relevant || p.interface == c.link.name;
+  if (!relevant) return;
+  const bool up = c.kind != io::LinkChange::Kind::removed && c.link.operational();
+  auto [it, fresh] = carrier_.try_emplace(c.link.name, up);
+  if (!fresh && it->second == up) return;
+  it->second = up;
+  log_.info("RCoA link " + c.link.name + (up ? " up" : " down"));
+  core_.handle_link_carrier(now(), c.link.name, up);
+  pump();
+}
+
+void Daemon::on_mh(const io::ReceivedMhPacket& p) {
+  if (stopping_) return;
+  ++counters_.mh_received;
+  const auto t = now();
+  // The kernel verified the checksum over (home address, destination); this
+  // decode checks it again over the same pseudo-header.
+  const wire::PseudoHeader ph{p.src, p.dst};
+  auto m = wire::decode_mh(p.bytes, &ph);
+  if (!m) {
+    ++counters_.mh_invalid;
+    log_.debug("invalid Mobility Header from " + p.src.str() + ": " + wire::to_string(m.error()));
+    core_.handle_invalid_mh(t, p.src, p.hao, m.error(), wire::peek_mh_type(p.bytes));
+  } else {
+    map::ReceivedMh r{p.src, p.dst, p.hao, false, std::move(*m)};
+    core_.handle_mh(t, r);
+  }
+  pump();
+}
+
+void Daemon::on_nd(const io::Icmpv6Packet& p) {
+  if (stopping_ || dads_.empty()) return;
+  ++counters_.nd_received;
+  for (auto it = dads_.begin(); it != dads_.end();) {
+    if (it->second.ifindex != p.ifindex) {
+      ++it;
+      continue;
+    }
+    const auto obs = io::classify_dad(p, it->first);
+    if (!io::dad_failed(obs.event)) {
+      ++it;
+      continue;
+    }
+    log_.notice("DAD for RCoA " + it->first.str() + ": " + obs.detail);
+    const Ip6Addr rcoa = it->first;
+    (void)io::leave_solicited_node(*nd_, it->second.ifindex, rcoa);
+    it = dads_.erase(it);
+    core_.handle_dad_result(now(), rcoa, true);
+  }
+  pump();
+}
+
+void Daemon::pump() {
+  while (auto a = core_.poll_action()) std::visit([this](const auto& x) { perform(x); }, *a);
+  expire_dads(now());
+  arm_timer();
+}
+
+void Daemon::expire_dads(core::TimePoint t) {
+  for (auto it = dads_.begin(); it != dads_.end();) {
+    if (it->second.until > t) {
+      ++it;
+      continue;
+    }
+    (void)io::leave_solicited_node(*nd_, it->second.ifindex, it->first);
+    it = dads_.erase(it);
+  }
+}
+
+void Daemon::arm_timer() {
+  auto deadline = core_.poll_timeout();
+  for (const auto& [rcoa, d] : dads_)
+    if (!deadline || d.until < *deadline) deadline = d.until;
+  if (stopping_ || !deadline) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(*deadline);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled or re-armed
+    core_.handle_timeout(now());
+    pump();
+  });
+}
+
+void Daemon::perform(const map::InstallBinding& a) {
+  kglue::MapBindingSettings s;
+  s.map_address = a.map_address;
+  s.lcoa = a.lcoa;
+  s.proxy_ifindex = a.proxy_interface.empty() ? 0 : ifindex_of(a.proxy_interface);
+  s.tunnel_mtu = a.tunnel_mtu;
+  const kglue::MapBindingKey key{a.key.rcoa, a.key.bid};
+  if (!a.proxy_interface.empty() && s.proxy_ifindex == 0) {
+    ++counters_.dataplane_errors;
+    core_.handle_dataplane_result(now(), a.key, false, "interface " + a.proxy_interface + " does not exist");
+    return;
+  }
+  auto r = dataplane_->install_map_binding(key, s);
+  if (!r) {
+    ++counters_.dataplane_errors;
+    core_.handle_dataplane_result(now(), a.key, false, dp_error(r.error()));
+    return;
+  }
+  log_.debug(std::string(map::to_string(a.reason)) + " binding " + a.key.rcoa.str() + " -> " + a.lcoa.str() +
+             " on " + r->tunnel);
+  core_.handle_dataplane_result(now(), a.key, true, {});
+}
+
+void Daemon::perform(const map::RemoveBinding& a) {
+  if (auto s = dataplane_->remove_map_binding({a.key.rcoa, a.key.bid}); !s) {
+    ++counters_.dataplane_errors;
+    log_.error("cannot remove the kernel state of binding " + a.key.rcoa.str() + ": " + dp_error(s.error()));
+  }
+}
+
+void Daemon::send_mh(const wire::MhMessage& m, const Ip6Addr& src, const Ip6Addr& dst, std::string_view what) {
+  auto bytes = wire::encode_mh(m, nullptr);  // the kernel fills the checksum (raw MH socket, offset 4)
+  if (!bytes) {
+    ++counters_.send_errors;
+    log_.error("cannot encode " + std::string(what) + ": " + wire::to_string(bytes.error()));
+    return;
+  }
+  if (auto ec = mh_->send(*bytes, src, dst); ec) {
+    ++counters_.send_errors;
+    log_.warning(std::string(what) + " to " + dst.str() + ": " + ec.message());
+  }
+}
+
+void Daemon::perform(const map::SendBa& a) {
+  // The BA goes to the RCoA; the kernel's route2 state adds the type 2
+  // routing header and sends it to the LCoA (RFC 5380 §6.2). Without a
+  // binding a transient state carries this one BA.
+  const bool transient = a.transient_route && a.lcoa != a.rcoa;
+  if (transient) {
+    if (auto s = dataplane_->install_ba_route(a.src, a.rcoa, a.lcoa); !s) {
+      ++counters_.dataplane_errors;
+      log_.warning("BA to " + a.rcoa.str() + " via " + a.lcoa.str() + ": " + dp_error(s.error()));
+      return;
+    }
+  }
+  send_mh(a.ba, a.src, a.rcoa, "BA");
+  if (transient) (void)dataplane_->remove_ba_route(a.src, a.rcoa);
+}
+
+void Daemon::perform(const map::SendBrr& a) { send_mh(wire::BindingRefreshRequest{}, a.src, a.rcoa, "BRR"); }
+
+void Daemon::perform(const map::SendBindingError& a) { send_mh(a.be, a.src, a.dst, "Binding Error"); }
+
+void Daemon::perform(const map::StartDad& a) {
+  const int idx = ifindex_of(a.interface);
+  if (idx == 0) {
+    log_.warning("DAD for " + a.rcoa.str() + ": interface " + a.interface + " does not exist");
+    return;  // the core's timer ends the DAD
+  }
+  if (auto ec = io::join_solicited_node(*nd_, idx, a.rcoa); ec && ec != std::errc::address_in_use)
+    log_.warning("DAD for " + a.rcoa.str() + ": cannot join its solicited-node group: " + ec.message());
+  dads_[a.rcoa] = Dad{idx, now() + a.timeout};
+  if (auto ec = prober_->send_probe(idx, a.rcoa); ec) {
+    ++counters_.send_errors;
+    log_.warning("DAD probe for " + a.rcoa.str() + " on " + a.interface + ": " + ec.message());
+    return;
+  }
+  ++counters_.dad_probes_sent;
+}
+
+void Daemon::perform(const map::SendUnsolicitedNa& a) {
+  const auto* l = links_->find(a.interface);
+  const auto ll = l != nullptr ? l->usable_link_local() : std::nullopt;
+  if (l == nullptr || !ll || l->mac.empty()) {
+    log_.debug("no unsolicited NA for " + a.rcoa.str() + ": " + a.interface + " has no usable link-local or MAC");
+    return;
+  }
+  if (auto ec = io::send_unsolicited_na(*nd_, l->ifindex, *ll, a.rcoa, l->mac, false); ec) {
+    ++counters_.send_errors;
+    log_.warning("unsolicited NA for " + a.rcoa.str() + " on " + a.interface + ": " + ec.message());
+    return;
+  }
+  ++counters_.na_sent;
+}
+
+void Daemon::perform(const map::RefreshProxies& a) {
+  const int idx = ifindex_of(a.interface);
+  if (idx == 0) return;
+  if (auto s = dataplane_->refresh_proxies(idx); !s) {
+    ++counters_.dataplane_errors;
+    log_.warning("cannot re-add proxy entries on " + a.interface + ": " + dp_error(s.error()));
+  }
+}
+
+void Daemon::perform(const map::LogEvent& a) { log_.log(a.level, a.text); }
+
+Daemon::ReloadResult Daemon::reload() {
+  ReloadResult res;
+  if (stopping_) {
+    res.messages.emplace_back("shutting down");
+    return res;
+  }
+  io::notify::reloading();
+  log_.notice("reloading " + opts_.config_path);
+  const auto r = map::load_mapd_config(opts_.config_path);
+  const auto lines = map::format_diagnostics(opts_.config_path, r);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    (i < r.errors.size() ? log_.error(lines[i]) : log_.warning(lines[i]));
+    res.messages.push_back(lines[i]);
+  }
+  if (r.ok() && (r.config->map_address != core_.config().map_address ||
+                 r.config->control_socket != core_.config().control_socket)) {
+    res.messages.emplace_back(opts_.config_path +
+                              ": error: MapAddress and ControlSocket take effect only at a restart");
+    log_.error(res.messages.back());
+  } else if (r.ok()) {
+    core_.reload(now(), *r.config);
+    ++counters_.reloads;
+    res.ok = true;
+    if (!opts_.debug) log_.set_level(core_.config().log_level);
+    pump();
+    io::notify::ready(status_text());
+    return res;
+  }
+  ++counters_.reload_failures;
+  log_.error("reload failed; keeping the running configuration");
+  io::notify::ready(status_text());
+  return res;
+}
+
+void Daemon::shutdown() {
+  if (stopping_) return;
+  io::notify::stopping();
+  stopping_ = true;
+  log_.notice("shutting down: removing " + std::to_string(core_.binding_count()) + " binding(s) from the kernel");
+  if (auto s = dataplane_->flush(); !s) log_.error("kernel clean-up: " + dp_error(s.error()));
+  timer_.cancel();
+  for (const auto& [rcoa, d] : dads_) (void)io::leave_solicited_node(*nd_, d.ifindex, rcoa);
+  dads_.clear();
+  if (signals_) signals_->stop();
+  if (links_) links_->stop();
+  if (mh_) mh_->close();
+  if (nd_) nd_->close();
+  if (control_) control_->close();
+}
+
+void Daemon::register_commands() {
+  control_->add_command("show", [this](const io::Json& req) {
+    if (!req.contains("what") || !req["what"].is_string())
+      throw io::ControlError("show needs \"what\": bindings, pending, counters or config");
+    return io::mapd_show_json(req["what"].get<std::string>(), core_.state(now()), core_.config(), daemon_counters());
+  });
+  control_->add_command("reload", [this](const io::Json&) {
+    const auto r = reload();
+    io::Json d;
+    d["reloaded"] = r.ok;
+    d["messages"] = r.messages;
+    return d;
+  });
+}
+
+io::Json Daemon::daemon_counters() const {
+  io::Json d;
+  d["mh_received"] = counters_.mh_received;
+  d["mh_invalid"] = counters_.mh_invalid;
+  d["nd_received"] = counters_.nd_received;
+  d["na_sent"] = counters_.na_sent;
+  d["dad_probes_sent"] = counters_.dad_probes_sent;
+  d["send_errors"] = counters_.send_errors;
+  d["dataplane_errors"] = counters_.dataplane_errors;
+  const auto dp = dataplane_->counters();
+  d["ingress_dropped_packets"] = dp.ingress_dropped_packets;
+  d["ingress_dropped_bytes"] = dp.ingress_dropped_bytes;
+  if (mh_) {
+    const auto& m = mh_->counters();
+    d["mh_socket_truncated"] = m.truncated;
+    d["mh_socket_bad_cmsg"] = m.bad_cmsg;
+    d["mh_socket_receive_errors"] = m.receive_errors;
+  }
+  d["reloads"] = counters_.reloads;
+  d["reload_failures"] = counters_.reload_failures;
+  return d;
+}
+
+std::string Daemon::status_text() const {
+  return std::to_string(core_.binding_count()) + " binding(s), " + std::to_string(core_.pending_count()) +
+         " pending";
+}
+
+}  // namespace hmip::mapd

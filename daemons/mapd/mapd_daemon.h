@@ -1,0 +1,118 @@
+// mapd's wiring: the MapAgent core fed from the raw Mobility Header socket,
+// the ND socket (DAD for new RCoAs), the netlink link watcher, the control
+// socket and signals, driven by one steady_timer at the core's
+// poll_timeout(); its actions carried out on the kernel through
+// kglue::Dataplane. No protocol decisions here.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hmip/io/control.h"
+#include "hmip/io/icmpv6_socket.h"
+#include "hmip/io/link_watcher.h"
+#include "hmip/io/log.h"
+#include "hmip/io/mh_socket.h"
+#include "hmip/io/nd_dad.h"
+#include "hmip/io/signals.h"
+#include "hmip/kglue/dataplane.h"
+#include "hmip/map/config.h"
+#include "hmip/map/map_agent.h"
+
+namespace hmip::mapd {
+
+struct Options {
+  std::string config_path;
+  bool debug = false;
+};
+
+class Daemon {
+ public:
+  /// `dataplane` is what the actions are carried out on (NetlinkDataplane in
+  /// mapd; anything else in tests).
+  Daemon(boost::asio::io_context& io, Options opts, map::MapdConfig cfg, io::Logger& log,
+         std::unique_ptr<kglue::Dataplane> dataplane);
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+  ~Daemon();
+
+  /// Opens the sockets, the netlink watcher, the control socket and the
+  /// signal handlers; removes leftover kernel objects of a crashed run;
+  /// installs the signalling state; tells systemd READY=1. Throws
+  /// std::runtime_error / std::system_error when something cannot be set up.
+  void start();
+
+  struct ReloadResult {
+    bool ok = false;
+    std::vector<std::string> messages;
+  };
+  /// SIGHUP and `hmipctl mapd reload`.
+  ReloadResult reload();
+  /// SIGTERM/SIGINT: removes every kernel object mapd installed, closes
+  /// everything so that io_context::run() returns.
+  void shutdown();
+
+ private:
+  struct Dad {
+    int ifindex = 0;
+    core::TimePoint until;
+  };
+  struct Counters {
+    std::uint64_t mh_received = 0;
+    std::uint64_t mh_invalid = 0;
+    std::uint64_t nd_received = 0;
+    std::uint64_t send_errors = 0;
+    std::uint64_t dataplane_errors = 0;
+    std::uint64_t na_sent = 0;
+    std::uint64_t dad_probes_sent = 0;
+    std::uint64_t reloads = 0;
+    std::uint64_t reload_failures = 0;
+  };
+
+  void on_link(const io::LinkChange& c);
+  void on_mh(const io::ReceivedMhPacket& p);
+  void on_nd(const io::Icmpv6Packet& p);
+  void pump();
+  void arm_timer();
+  void expire_dads(core::TimePoint now);
+  void perform(const map::InstallBinding& a);
+  void perform(const map::RemoveBinding& a);
+  void perform(const map::SendBa& a);
+  void perform(const map::SendBrr& a);
+  void perform(const map::SendBindingError& a);
+  void perform(const map::StartDad& a);
+  void perform(const map::SendUnsolicitedNa& a);
+  void perform(const map::RefreshProxies& a);
+  void perform(const map::LogEvent& a);
+  void send_mh(const wire::MhMessage& m, const Ip6Addr& src, const Ip6Addr& dst, std::string_view what);
+  [[nodiscard]] int ifindex_of(const std::string& name) const;
+  /// A dataplane failure as text: the dataplane's full description if it has one.
+  [[nodiscard]] std::string dp_error(const wire::Error& e) const;
+  void register_commands();
+  [[nodiscard]] io::Json daemon_counters() const;
+  [[nodiscard]] std::string status_text() const;
+
+  boost::asio::io_context& io_;
+  Options opts_;
+  io::Logger& log_;
+  map::MapAgent core_;
+  std::unique_ptr<kglue::Dataplane> dataplane_;
+  boost::asio::steady_timer timer_;
+  std::unique_ptr<io::MhSocket> mh_;
+  std::unique_ptr<io::Icmpv6Socket> nd_;
+  std::unique_ptr<io::DadProber> prober_;
+  std::unique_ptr<io::LinkWatcher> links_;
+  std::unique_ptr<io::ControlServer> control_;
+  std::unique_ptr<io::SignalWatcher> signals_;
+  std::map<Ip6Addr, Dad> dads_;            ///< running DADs by RCoA
+  std::map<std::string, bool> carrier_;    ///< RCoA interfaces: last carrier reported to the core
+  Counters counters_;
+  bool stopping_ = false;
+};
+
+}  // namespace hmip::mapd

@@ -1,0 +1,311 @@
+#include "mnd_daemon.h"
+
+#include <random>
+#include <stdexcept>
+#include <system_error>
+#include <variant>
+
+#include "hmip/io/mn_view.h"
+#include "hmip/io/nd_receive.h"
+#include "hmip/io/notify.h"
+#include "hmip/mn/config_parse.h"
+#include "hmip/wire/checksum.h"
+#include "hmip/wire/mh.h"
+#include "hmip/wire/nd.h"
+
+#ifndef HMIP_VERSION
+#define HMIP_VERSION "unknown"
+#endif
+
+namespace hmip::mnd {
+
+namespace asio = boost::asio;
+
+namespace {
+
+const Ip6Addr kAllRouters = Ip6Addr::must("ff02::2");  // RFC 4291 §2.7.1
+
+core::TimePoint now() { return core::Clock::now(); }
+
+std::uint64_t seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+}  // namespace
+
+std::string Daemon::dp_error(const wire::Error& e) const {
+  auto text = dataplane_->last_error_text();
+  return text.empty() ? wire::to_string(e) : text;
+}
+
+Daemon::Daemon(asio::io_context& io, Options opts, mn::MndConfig cfg, io::Logger& log,
+               std::unique_ptr<kglue::Dataplane> dataplane)
+    : io_(io),
+      opts_(std::move(opts)),
+      log_(log),
+      core_(std::move(cfg), core::Rng(seed())),
+      dataplane_(std::move(dataplane)),
+      timer_(io) {}
+
+Daemon::~Daemon() = default;
+
+void Daemon::start() {
+  auto rec = dataplane_->reconcile();
+  if (!rec) throw std::runtime_error("cannot reconcile kernel state: " + dp_error(rec.error()));
+  for (const auto& r : rec->removed) log_.notice("removed leftover " + r);
+  if (auto s = dataplane_->install_mn_signalling({}); !s)
+    throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(s.error()));
+
+  io::Icmpv6SocketOptions nd;
+  nd.accept_types = {wire::icmpv6::kRouterAdvertisement};
+  nd.unicast_hops = wire::icmpv6::kNdHopLimit;
+  nd.multicast_hops = wire::icmpv6::kNdHopLimit;
+  try {
+    nd_ = std::make_unique<io::Icmpv6Socket>(io_, nd);
+    mh_ = std::make_unique<io::MhSocket>(io_, io::MhSocketOptions{});
+  } catch (const std::system_error& e) {
+    throw std::runtime_error(std::string("cannot open raw sockets (mnd needs CAP_NET_RAW): ") + e.what());
+  }
+
+  control_ = std::make_unique<io::ControlServer>(io_, "mnd", HMIP_VERSION,
+                                                 [this](const std::string& e) { log_.warning(e); });
+  register_commands();
+  if (auto ec = control_->listen(core_.config().control_socket); ec) {
+    if (ec == std::errc::address_in_use)
+      throw std::runtime_error("another mnd answers on " + core_.config().control_socket);
+    throw std::system_error(ec, "control socket " + core_.config().control_socket);
+  }
+  signals_ = std::make_unique<io::SignalWatcher>(
+      io_, [this](int) { (void)reload(); }, [this](int) { shutdown(); });
+
+  nd_->start_receive([this](const io::Icmpv6Packet& p) { on_nd(p); },
+                     [this](const std::error_code& ec) { log_.warning("ND socket: " + ec.message()); });
+  mh_->start_receive([this](const io::ReceivedMhPacket& p) { on_mh(p); },
+                     [this](const std::error_code& ec, std::string_view detail) {
+                       log_.debug("MH socket: " + ec.message() + " " + std::string(detail));
+                     });
+  links_ = std::make_unique<io::LinkWatcher>(
+      io_, [this](const io::LinkChange& c) { on_link(c); }, [this](const std::string& e) { log_.warning(e); });
+  links_->start();  // every current link reaches the core first
+  pump();
+  log_.notice(std::string("mnd ") + HMIP_VERSION + " started, control socket " + core_.config().control_socket);
+  io::notify::ready(status_text());
+}
+
+void Daemon::on_link(const io::LinkChange& c) {
+  if (stopped_ || c.link.loopback) return;
+  if (c.kind == io::LinkChange::Kind::removed)
+    core_.handle_link_removed(now(), static_cast<unsigned>(c.link.ifindex));
+  else
+    core_.handle_link(now(), io::to_mn_link_state(c.link));
+  pump();
+}
+
+void Daemon::on_nd(const io::Icmpv6Packet& p) {
+  if (stopped_) return;
+  ++counters_.nd_received;
+  const auto r = io::classify_nd(p);
+  if (const auto* ra = std::get_if<io::RaReceived>(&r)) {
+    core_.handle_ra(now(), ra->ifindex, ra->src, ra->ra);
+  } else if (const auto* bad = std::get_if<io::NdInvalid>(&r)) {
+    ++counters_.nd_invalid;
+    log_.debug("dropped " + bad->detail);
+  }
+  pump();
+}
+
+void Daemon::on_mh(const io::ReceivedMhPacket& p) {
+  if (stopped_) return;
+  ++counters_.mh_received;
+  // The checksum covers the final destination (the RCoA, RFC 6275 §6.1.1).
+  const wire::PseudoHeader ph{p.src, p.dst};
+  auto m = wire::decode_mh(p.bytes, &ph);
+  if (!m) {
+    ++counters_.mh_invalid;
+    log_.debug("invalid Mobility Header from " + p.src.str() + ": " + wire::to_string(m.error()));
+    return;
+  }
+  // The kernel hands the type 2 routing header up processed: the home
+  // address it carried is now the destination and the header holds the
+  // care-of address (RFC 6275 §6.4). What the core checks is the former.
+  const std::optional<Ip6Addr> rh2_home = p.rh2 ? std::optional<Ip6Addr>(p.dst) : std::nullopt;
+  core_.handle_mh(now(), mn::ReceivedMh{p.src, p.dst, rh2_home, std::move(*m)});
+  pump();
+}
+
+void Daemon::pump() {
+  while (auto a = core_.poll_action()) std::visit([this](const auto& x) { perform(x); }, *a);
+  if (stop_deadline_ && (core_.finished() || now() >= *stop_deadline_)) {
+    finish_stop();
+    return;
+  }
+  if (!stop_deadline_) {
+    auto s = core_.state(now()).status;
+    if (s != last_status_) {
+      io::notify::status(s);
+      last_status_ = std::move(s);
+    }
+  }
+  arm_timer();
+}
+
+void Daemon::arm_timer() {
+  auto deadline = core_.poll_timeout();
+  if (stop_deadline_ && (!deadline || *stop_deadline_ < *deadline)) deadline = stop_deadline_;
+  if (stopped_ || !deadline) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(*deadline);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    core_.handle_timeout(now());
+    pump();
+  });
+}
+
+void Daemon::perform(const mn::SendRs& a) {
+  wire::RouterSolicitation rs;
+  std::optional<Ip6Addr> src;
+  for (const auto& [idx, l] : links_->links()) {
+    if (idx != static_cast<int>(a.ifindex)) continue;
+    src = l.usable_link_local();
+    // RFC 4861 §4.1: the Source LLA option only with a specified source.
+    if (src && !l.mac.empty()) rs.options.emplace_back(wire::SourceLlaOption{l.mac});
+  }
+  auto bytes = wire::encode_icmpv6(rs, nullptr);
+  if (!bytes) {
+    ++counters_.send_errors;
+    log_.error("cannot encode an RS: " + wire::to_string(bytes.error()));
+    return;
+  }
+  if (auto ec = nd_->send(*bytes, kAllRouters, static_cast<int>(a.ifindex), src); ec) {
+    ++counters_.send_errors;
+    log_.debug("RS on ifindex " + std::to_string(a.ifindex) + ": " + ec.message());
+  }
+}
+
+void Daemon::perform(const mn::SendBu& a) {
+  // Sent from the RCoA: the binding's hao state makes the kernel send it
+  // from the LCoA with a Home Address option (and compute the checksum).
+  auto bytes = wire::encode_mh(a.bu, nullptr);
+  if (!bytes) {
+    ++counters_.send_errors;
+    log_.error("cannot encode a BU: " + wire::to_string(bytes.error()));
+    return;
+  }
+  if (auto ec = mh_->send(*bytes, a.src, a.dst); ec) {
+    ++counters_.send_errors;
+    log_.warning("BU to " + a.dst.str() + " from " + a.src.str() + ": " + ec.message());
+  }
+}
+
+void Daemon::perform(const mn::InstallBinding& a) {
+  const kglue::MnBindingKey k{a.key.map_address, a.key.rcoa};
+  const kglue::MnBindingSettings s{a.settings.lcoa, a.settings.ifindex, a.settings.router, a.settings.tunnel_mtu,
+                                   a.settings.primary};
+  auto r = dataplane_->install_mn_binding(k, s);
+  if (!r) {
+    ++counters_.dataplane_errors;
+    log_.error("cannot install the binding " + a.key.rcoa.str() + " at " + a.key.map_address.str() + ": " +
+               dp_error(r.error()));
+    return;
+  }
+  log_.debug("binding " + a.key.rcoa.str() + " at " + a.key.map_address.str() + " via " + a.settings.lcoa.str() +
+             " on " + r->tunnel + (a.settings.primary ? " (primary)" : ""));
+}
+
+void Daemon::perform(const mn::RemoveBinding& a) {
+  if (auto s = dataplane_->remove_mn_binding({a.key.map_address, a.key.rcoa}); !s) {
+    ++counters_.dataplane_errors;
+    log_.error("cannot remove the binding " + a.key.rcoa.str() + ": " + dp_error(s.error()));
+  }
+}
+
+void Daemon::perform(const mn::LogEvent& a) { log_.log(a.level, a.text); }
+
+Daemon::ReloadResult Daemon::reload() {
+  ReloadResult res;
+  if (stopped_ || stop_deadline_) {
+    res.messages.emplace_back("shutting down");
+    return res;
+  }
+  io::notify::reloading();
+  log_.notice("reloading " + opts_.config_path);
+  const auto r = mn::load_mnd_config(opts_.config_path);
+  const auto lines = mn::format_diagnostics(opts_.config_path, r);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    (i < r.errors.size() ? log_.error(lines[i]) : log_.warning(lines[i]));
+    res.messages.push_back(lines[i]);
+  }
+  if (r.ok() && r.config->control_socket != core_.config().control_socket) {
+    res.messages.emplace_back(opts_.config_path + ": error: ControlSocket takes effect only at a restart");
+    log_.error(res.messages.back());
+  } else if (r.ok()) {
+    core_.handle_reload(now(), *r.config);
+    ++counters_.reloads;
+    res.ok = true;
+    if (!opts_.debug) log_.set_level(core_.config().log_level);
+    pump();
+    io::notify::ready(status_text());
+    return res;
+  }
+  ++counters_.reload_failures;
+  log_.error("reload failed; keeping the running configuration");
+  io::notify::ready(status_text());
+  return res;
+}
+
+void Daemon::shutdown() {
+  if (stopped_ || stop_deadline_) return;
+  io::notify::stopping();
+  log_.notice("shutting down");
+  stop_deadline_ = now() + kStopGrace;
+  core_.handle_stop(now());
+  pump();
+}
+
+void Daemon::finish_stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (auto s = dataplane_->flush(); !s) log_.error("kernel clean-up: " + dp_error(s.error()));
+  timer_.cancel();
+  if (signals_) signals_->stop();
+  if (links_) links_->stop();
+  if (nd_) nd_->close();
+  if (mh_) mh_->close();
+  if (control_) control_->close();
+}
+
+void Daemon::register_commands() {
+  control_->add_command("show", [this](const io::Json& req) {
+    if (!req.contains("what") || !req["what"].is_string())
+      throw io::ControlError("show needs \"what\": status, maps, interfaces, bul, tunnel, held or counters");
+    return io::mnd_show_json(req["what"].get<std::string>(), core_.state(now()), daemon_counters());
+  });
+  control_->add_command("reload", [this](const io::Json&) {
+    const auto r = reload();
+    io::Json d;
+    d["reloaded"] = r.ok;
+    d["messages"] = r.messages;
+    return d;
+  });
+}
+
+io::Json Daemon::daemon_counters() const {
+  io::Json d;
+  d["nd_received"] = counters_.nd_received;
+  d["nd_invalid"] = counters_.nd_invalid;
+  d["mh_received"] = counters_.mh_received;
+  d["mh_invalid"] = counters_.mh_invalid;
+  d["send_errors"] = counters_.send_errors;
+  d["dataplane_errors"] = counters_.dataplane_errors;
+  d["reloads"] = counters_.reloads;
+  d["reload_failures"] = counters_.reload_failures;
+  return d;
+}
+
+std::string Daemon::status_text() const { return core_.state(now()).status; }
+
+}  // namespace hmip::mnd

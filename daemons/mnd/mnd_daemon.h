@@ -1,0 +1,107 @@
+// mnd's wiring: the MobileNode core fed from the netlink link watcher
+// (links, addresses, carrier), the raw ICMPv6 socket (Router Advertisements
+// in, Router Solicitations out), the raw Mobility Header socket (BA, BRR, BE
+// in; BUs out from the RCoA, the kernel adding the Home Address option), the
+// control socket and signals; one steady_timer at the core's poll_timeout();
+// kernel state through kglue::Dataplane. No protocol decisions here.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hmip/io/control.h"
+#include "hmip/io/icmpv6_socket.h"
+#include "hmip/io/link_watcher.h"
+#include "hmip/io/log.h"
+#include "hmip/io/mh_socket.h"
+#include "hmip/io/signals.h"
+#include "hmip/kglue/dataplane.h"
+#include "hmip/mn/config.h"
+#include "hmip/mn/mobile_node.h"
+
+namespace hmip::mnd {
+
+struct Options {
+  std::string config_path;
+  bool debug = false;
+};
+
+/// How long a clean stop waits for the deregistration's BA before it removes
+/// the kernel state anyway.
+inline constexpr core::Duration kStopGrace = core::milliseconds(1500);
+
+class Daemon {
+ public:
+  Daemon(boost::asio::io_context& io, Options opts, mn::MndConfig cfg, io::Logger& log,
+         std::unique_ptr<kglue::Dataplane> dataplane);
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+  ~Daemon();
+
+  /// Removes leftovers of a crashed run, installs the signalling state,
+  /// opens the sockets, the watcher, the control socket and the signal
+  /// handlers; READY=1. Throws std::runtime_error / std::system_error.
+  void start();
+
+  struct ReloadResult {
+    bool ok = false;
+    std::vector<std::string> messages;
+  };
+  ReloadResult reload();
+  /// SIGTERM/SIGINT: deregisters (DeregisterOnStop), waits at most
+  /// kStopGrace for the BA, removes every kernel object mnd installed and
+  /// closes everything so that io_context::run() returns.
+  void shutdown();
+
+ private:
+  struct Counters {
+    std::uint64_t nd_received = 0;
+    std::uint64_t nd_invalid = 0;
+    std::uint64_t mh_received = 0;
+    std::uint64_t mh_invalid = 0;
+    std::uint64_t send_errors = 0;
+    std::uint64_t dataplane_errors = 0;
+    std::uint64_t reloads = 0;
+    std::uint64_t reload_failures = 0;
+  };
+
+  void on_link(const io::LinkChange& c);
+  void on_nd(const io::Icmpv6Packet& p);
+  void on_mh(const io::ReceivedMhPacket& p);
+  void pump();
+  void arm_timer();
+  void finish_stop();
+  void perform(const mn::SendRs& a);
+  void perform(const mn::SendBu& a);
+  void perform(const mn::InstallBinding& a);
+  void perform(const mn::RemoveBinding& a);
+  void perform(const mn::LogEvent& a);
+  /// A dataplane failure as text: the dataplane's full description if it has one.
+  [[nodiscard]] std::string dp_error(const wire::Error& e) const;
+  void register_commands();
+  [[nodiscard]] io::Json daemon_counters() const;
+  [[nodiscard]] std::string status_text() const;
+
+  boost::asio::io_context& io_;
+  Options opts_;
+  io::Logger& log_;
+  mn::MobileNode core_;
+  std::unique_ptr<kglue::Dataplane> dataplane_;
+  boost::asio::steady_timer timer_;
+  std::unique_ptr<io::Icmpv6Socket> nd_;
+  std::unique_ptr<io::MhSocket> mh_;
+  std::unique_ptr<io::LinkWatcher> links_;
+  std::unique_ptr<io::ControlServer> control_;
+  std::unique_ptr<io::SignalWatcher> signals_;
+  Counters counters_;
+  std::optional<core::TimePoint> stop_deadline_;  ///< a clean stop is waiting for the deregistration
+  bool stopped_ = false;
+  std::string last_status_;
+};
+
+}  // namespace hmip::mnd

@@ -1,0 +1,155 @@
+// A Dataplane that keeps everything in memory: it records every call (what
+// a core or daemon asked for, in order) and the set that call sequence has
+// installed (what the kernel would hold now), and it can be told to fail the
+// next call(s), so tests can drive rollback paths. Cheap enough for 100k
+// bindings (ordered maps; recording can be switched off for benchmarks).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "hmip/kglue/dataplane.h"
+
+namespace hmip::kglue {
+
+namespace call {
+struct Reconcile {
+  friend bool operator==(const Reconcile&, const Reconcile&) = default;
+};
+struct Flush {
+  friend bool operator==(const Flush&, const Flush&) = default;
+};
+struct InstallMapSignalling {
+  MapSignallingSettings settings;
+  friend bool operator==(const InstallMapSignalling& a, const InstallMapSignalling& b) {
+    return a.settings.map_address == b.settings.map_address;
+  }
+};
+struct InstallMapBinding {
+  MapBindingKey key;
+  MapBindingSettings settings;
+  friend bool operator==(const InstallMapBinding&, const InstallMapBinding&) = default;
+};
+struct RemoveMapBinding {
+  MapBindingKey key;
+  friend bool operator==(const RemoveMapBinding&, const RemoveMapBinding&) = default;
+};
+struct InstallBaRoute {
+  Ip6Addr map_address, rcoa, lcoa;
+  friend bool operator==(const InstallBaRoute&, const InstallBaRoute&) = default;
+};
+struct RemoveBaRoute {
+  Ip6Addr map_address, rcoa;
+  friend bool operator==(const RemoveBaRoute&, const RemoveBaRoute&) = default;
+};
+struct RefreshProxies {
+  int ifindex = 0;
+  friend bool operator==(const RefreshProxies&, const RefreshProxies&) = default;
+};
+struct InstallMnSignalling {
+  friend bool operator==(const InstallMnSignalling&, const InstallMnSignalling&) = default;
+};
+struct InstallMnBinding {
+  MnBindingKey key;
+  MnBindingSettings settings;
+  friend bool operator==(const InstallMnBinding&, const InstallMnBinding&) = default;
+};
+struct RemoveMnBinding {
+  MnBindingKey key;
+  friend bool operator==(const RemoveMnBinding&, const RemoveMnBinding&) = default;
+};
+}  // namespace call
+
+/// One call on the Dataplane interface (counters() is not recorded: it
+/// changes nothing).
+using Call = std::variant<call::Reconcile, call::Flush, call::InstallMapSignalling, call::InstallMapBinding,
+                          call::RemoveMapBinding, call::InstallBaRoute, call::RemoveBaRoute, call::RefreshProxies,
+                          call::InstallMnSignalling, call::InstallMnBinding, call::RemoveMnBinding>;
+
+/// A recorded call and whether it succeeded.
+struct CallRecord {
+  Call call;
+  bool ok = true;
+};
+
+class RecordingDataplane final : public Dataplane {
+ public:
+  struct MapBinding {
+    MapBindingSettings settings;
+    MapBindingObjects objects;
+  };
+  struct MnBinding {
+    MnBindingSettings settings;
+    MnBindingObjects objects;
+  };
+  using BaRouteKey = std::pair<Ip6Addr, Ip6Addr>;  ///< (map_address, rcoa)
+
+  /// `tags` names the fake objects (tunnel names from link_prefix, MN
+  /// tables from table_lo) the way NetlinkDataplane would.
+  explicit RecordingDataplane(Tags tags = Tags::mapd());
+
+  wire::Result<ReconcileReport> reconcile() override;
+  Status flush() override;
+  Status install_map_signalling(const MapSignallingSettings& s) override;
+  wire::Result<MapBindingObjects> install_map_binding(const MapBindingKey& k, const MapBindingSettings& s) override;
+  Status remove_map_binding(const MapBindingKey& k) override;
+  Status install_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) override;
+  Status remove_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa) override;
+  Status refresh_proxies(int ifindex) override;
+  Status install_mn_signalling(const MnSignallingSettings& s) override;
+  wire::Result<MnBindingObjects> install_mn_binding(const MnBindingKey& k, const MnBindingSettings& s) override;
+  Status remove_mn_binding(const MnBindingKey& k) override;
+  [[nodiscard]] DataplaneCounters counters() override { return counters_; }
+
+  // Test controls ------------------------------------------------------------
+  /// The next `count` calls (of any kind except counters()) fail with
+  /// `error`, change nothing and are recorded with ok = false.
+  void fail_next(wire::Error error, std::size_t count = 1);
+  /// What counters() returns from now on.
+  void set_counters(DataplaneCounters c) { counters_ = c; }
+  /// Leftovers the next reconcile() reports as removed (a crashed run's).
+  void set_leftovers(std::vector<std::string> names) { leftovers_ = std::move(names); }
+  /// Off: calls are no longer appended to calls() (installed state is still
+  /// kept); for benchmarks with very many bindings.
+  void set_recording(bool on) { recording_ = on; }
+  void clear_calls() { calls_.clear(); }
+
+  // Views --------------------------------------------------------------------
+  [[nodiscard]] const std::vector<CallRecord>& calls() const { return calls_; }
+  [[nodiscard]] const std::map<MapBindingKey, MapBinding>& map_bindings() const { return map_; }
+  [[nodiscard]] const std::map<MnBindingKey, MnBinding>& mn_bindings() const { return mn_; }
+  [[nodiscard]] const std::map<BaRouteKey, Ip6Addr>& ba_routes() const { return ba_; }
+  [[nodiscard]] const std::optional<MapSignallingSettings>& map_signalling() const { return map_sig_; }
+  [[nodiscard]] bool mn_signalling() const { return mn_sig_; }
+  /// refresh_proxies() calls per ifindex so far.
+  [[nodiscard]] std::size_t proxy_refreshes(int ifindex) const;
+  /// Whether nothing at all is installed.
+  [[nodiscard]] bool empty() const;
+
+ private:
+  /// Records `c`; returns the injected failure if one is pending.
+  std::optional<wire::Error> begin(const Call& c);
+
+  Tags tags_;
+  std::vector<CallRecord> calls_;
+  std::map<MapBindingKey, MapBinding> map_;
+  std::map<MnBindingKey, MnBinding> mn_;
+  std::map<BaRouteKey, Ip6Addr> ba_;
+  std::map<int, std::size_t> refreshes_;
+  std::optional<MapSignallingSettings> map_sig_;
+  bool mn_sig_ = false;
+  DataplaneCounters counters_;
+  std::vector<std::string> leftovers_;
+  std::optional<wire::Error> fail_error_;
+  std::size_t fail_count_ = 0;
+  bool recording_ = true;
+  std::uint32_t next_tunnel_ = 1;
+  int next_ifindex_ = 1000;
+};
+
+}  // namespace hmip::kglue

@@ -1,0 +1,75 @@
+#include "binding_layout.h"
+
+namespace hmip::kglue::detail {
+namespace {
+
+Ip6Prefix host(const Ip6Addr& a) { return Ip6Prefix{a, 128}; }
+const Ip6Prefix kAny{};
+
+}  // namespace
+
+TunnelObj map_tunnel(const std::string& name, const MapBindingSettings& s) {
+  return TunnelObj{name, s.map_address, s.lcoa, 0, s.tunnel_mtu};
+}
+
+std::vector<KObj> map_objects(const MapBindingKey& k, const MapBindingSettings& s, int tunnel_ifindex) {
+  std::vector<KObj> v;
+  v.emplace_back(RouteObj{kMainTable, host(k.rcoa), tunnel_ifindex, Ip6Addr{}, Ip6Addr{}});
+  if (s.proxy_ifindex != 0) v.emplace_back(NeighObj{s.proxy_ifindex, k.rcoa});
+  return v;
+}
+
+XfrmSet ba_xfrm(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) {
+  XfrmSet x;
+  x.states.emplace_back(RoStateKey{map_address, rcoa, RoProto::route2}, RoStateSettings{lcoa, false});
+  x.policies.emplace_back(PolicyKey{host(map_address), host(rcoa), 135, PolicyDir::out},
+                          PolicySettings{RoProto::route2, map_address, rcoa});
+  return x;
+}
+
+XfrmSet map_signalling_xfrm() {
+  XfrmSet x;
+  x.states.emplace_back(RoStateKey{Ip6Addr{}, Ip6Addr{}, RoProto::hao}, RoStateSettings{Ip6Addr{}, true});
+  x.policies.emplace_back(PolicyKey{kAny, kAny, 135, PolicyDir::in}, PolicySettings{RoProto::hao, Ip6Addr{}, Ip6Addr{}});
+  return x;
+}
+
+TunnelObj mn_tunnel(const std::string& name, const MnBindingKey& k, const MnBindingSettings& s) {
+  return TunnelObj{name, s.lcoa, k.map_address, s.ifindex, s.tunnel_mtu};
+}
+
+std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBindingSettings& s, int tunnel_ifindex,
+                             std::uint32_t table) {
+  const std::uint32_t p = tags.rule_priority_lo;
+  std::vector<KObj> v;
+  // The address first: the default route below names it as source.
+  v.emplace_back(AddrObj{tunnel_ifindex, k.rcoa, 128, true, s.primary});
+  v.emplace_back(RouteObj{table, host(k.map_address), s.ifindex, s.router, Ip6Addr{}});
+  v.emplace_back(RouteObj{table, kAny, tunnel_ifindex, Ip6Addr{}, k.rcoa});
+  // LCoA-sourced traffic goes out directly; link-local and on-link stay in
+  // main (its routes other than the default); RCoA-sourced traffic goes
+  // through the tunnel; new connections too, if this binding is primary.
+  v.emplace_back(RuleObj{p, host(s.lcoa), kMainTable, false});
+  v.emplace_back(RuleObj{p + 1, kAny, kMainTable, true});
+  v.emplace_back(RuleObj{p + 2, host(k.rcoa), table, false});
+  if (s.primary) v.emplace_back(RuleObj{p + 3, kAny, table, false});
+  return v;
+}
+
+XfrmSet mn_xfrm(const MnBindingKey& k, const MnBindingSettings& s) {
+  XfrmSet x;
+  x.states.emplace_back(RoStateKey{k.rcoa, k.map_address, RoProto::hao}, RoStateSettings{s.lcoa, false});
+  x.policies.emplace_back(PolicyKey{host(k.rcoa), host(k.map_address), 135, PolicyDir::out},
+                          PolicySettings{RoProto::hao, k.rcoa, k.map_address});
+  return x;
+}
+
+XfrmSet mn_signalling_xfrm() {
+  XfrmSet x;
+  x.states.emplace_back(RoStateKey{Ip6Addr{}, Ip6Addr{}, RoProto::route2}, RoStateSettings{Ip6Addr{}, true});
+  x.policies.emplace_back(PolicyKey{kAny, kAny, 135, PolicyDir::in},
+                          PolicySettings{RoProto::route2, Ip6Addr{}, Ip6Addr{}});
+  return x;
+}
+
+}  // namespace hmip::kglue::detail

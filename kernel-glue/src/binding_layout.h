@@ -1,0 +1,39 @@
+// What a binding is made of in the kernel: pure functions from a key and
+// settings to the tunnel, the rtnetlink objects and the XFRM states and
+// policies (dataplane.h describes each; netlink_dataplane.h sums them up).
+// No I/O: NetlinkDataplane installs the result, the unit tests read it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hmip/kglue/dataplane.h"
+#include "nl_objects.h"
+#include "object_set.h"
+
+namespace hmip::kglue::detail {
+
+/// MAP binding tunnel: local MAP address, remote LCoA.
+TunnelObj map_tunnel(const std::string& name, const MapBindingSettings& s);
+/// RCoA/128 dev TUN (main table) and, if proxy_ifindex != 0, the proxy entry.
+std::vector<KObj> map_objects(const MapBindingKey& k, const MapBindingSettings& s, int tunnel_ifindex);
+/// route2 state MAP->RCoA coa LCoA; SUB OUT policy MAP/128->RCoA/128 proto 135
+/// with a route2 template (RFC 6275 §6.4: the BA reaches the MN's care-of
+/// address with the RCoA in a type 2 routing header).
+XfrmSet ba_xfrm(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa);
+/// MAP signalling: wildrecv hao state and SUB IN policy (BUs with a HAO).
+XfrmSet map_signalling_xfrm();
+
+/// MN binding tunnel: local LCoA, remote MAP, on `ifindex`, mtu.
+TunnelObj mn_tunnel(const std::string& name, const MnBindingKey& k, const MnBindingSettings& s);
+/// RCoA on the tunnel, table routes and rules (priorities from tags).
+std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBindingSettings& s, int tunnel_ifindex,
+                             std::uint32_t table);
+/// hao state RCoA->MAP coa LCoA; SUB OUT policy RCoA/128->MAP/128 proto 135
+/// with a hao template (RFC 6275 §6.3, RFC 5380 §6.1: the BU to the MAP is
+/// sent from the RCoA with a Home Address option, from the LCoA).
+XfrmSet mn_xfrm(const MnBindingKey& k, const MnBindingSettings& s);
+/// MN signalling: wildrecv route2 state and SUB IN policy (BAs with an RH2).
+XfrmSet mn_signalling_xfrm();
+
+}  // namespace hmip::kglue::detail

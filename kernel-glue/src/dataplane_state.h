@@ -1,0 +1,35 @@
+// What NetlinkDataplane mirrors per binding: exactly the objects it put into
+// the kernel, so updates are diffs and removal/flush delete exactly these.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hmip/kglue/dataplane.h"
+#include "nl_objects.h"
+#include "object_set.h"
+
+namespace hmip::kglue::detail {
+
+struct MapState {
+  MapBindingSettings settings;
+  TunnelObj tunnel;
+  int ifindex = 0;
+  std::vector<KObj> objects;
+  XfrmSet xfrm;
+};
+
+struct MnState {
+  MnBindingSettings settings;
+  TunnelObj tunnel;
+  int ifindex = 0;
+  std::uint32_t table = 0;
+  std::vector<KObj> objects;
+  XfrmSet xfrm;
+};
+
+struct BaState {
+  XfrmSet xfrm;
+};
+
+}  // namespace hmip::kglue::detail

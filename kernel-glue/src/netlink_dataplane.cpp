@@ -1,0 +1,312 @@
+// NetlinkDataplane: construction, tunnels, flush, counters and the MAP side.
+// (MN side: netlink_dataplane_mn.cpp; reconcile: netlink_reconcile.cpp.)
+#include "hmip/kglue/netlink_dataplane.h"
+
+#include <net/if.h>
+#include <netlink/route/link.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "binding_layout.h"
+#include "dataplane_state.h"
+#include "hmip/kglue/binding_checks.h"
+#include "hmip/kglue/kernel_names.h"
+#include "hmip/kglue/nft_ingress.h"
+#include "nl_batch.h"
+#include "proc_sysctl.h"
+#include "xfrm_table.h"
+
+namespace hmip::kglue {
+
+using detail::apply_objects;
+using detail::apply_xfrm;
+using detail::KObj;
+using detail::XfrmSet;
+
+NetlinkDataplane::NetlinkDataplane(Options options) : opt_(std::move(options)) {
+  if (auto why = check_tags(opt_.tags); !why.empty()) throw std::invalid_argument(std::string(why));
+  sock_ = std::make_unique<detail::RouteSocket>(opt_.socket_buffer);
+  xfrm_ = std::make_unique<detail::XfrmTable>(opt_.tags);
+  if (!opt_.tags.nft_table.empty()) nft_ = std::make_unique<NftIngress>(opt_.tags);
+  sysctl_ = std::make_unique<detail::SysctlSetter>(opt_.proc_sys);
+}
+
+NetlinkDataplane::~NetlinkDataplane() { (void)flush(); }
+
+Status NetlinkDataplane::fail(const wire::Error& e, std::string detail) {
+  last_error_ = std::move(detail);
+  return e;
+}
+
+// ---------------------------------------------------------------------------
+// Tunnels
+
+wire::Result<int> NetlinkDataplane::create_tunnel(detail::TunnelObj& t) {
+  // A name may be taken by something we do not track (another instance with
+  // the same prefix, a leftover before reconcile): try the next number.
+  int last = 0;
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    auto name = tunnel_name(opt_.tags.link_prefix, next_tunnel_++);
+    if (!name) {
+      next_tunnel_ = 1;
+      continue;
+    }
+    t.name = *name;
+    std::vector<detail::NlRequest> batch;
+    batch.push_back(detail::NlRequest{detail::build_tunnel_add(t), "add ip6tnl " + t.name});
+    last = sock_->run(batch).front();
+    if (last == -EEXIST) continue;
+    if (last != 0) break;
+    rtnl_link* link = nullptr;
+    const int rc = rtnl_link_get_kernel(sock_->get(), 0, t.name.c_str(), &link);
+    if (rc < 0 || link == nullptr) {
+      (void)delete_tunnel(0, t.name);
+      last = -ENODEV;
+      break;
+    }
+    const int ifindex = rtnl_link_get_ifindex(link);
+    rtnl_link_put(link);
+    return ifindex;
+  }
+  std::string detail;
+  const wire::Error e =
+      detail::kernel_error(last, "kernel refused creating a binding's ip6tnl device", "add ip6tnl " + t.name, detail);
+  last_error_ = detail;
+  return e;
+}
+
+Status NetlinkDataplane::change_tunnel(const detail::TunnelObj& t, int ifindex) {
+  std::vector<detail::NlRequest> batch;
+  batch.push_back(detail::NlRequest{detail::build_tunnel_change(t, ifindex), "change ip6tnl " + t.name});
+  const int rc = sock_->run(batch).front();
+  if (rc == 0) return wire::Ok{};
+  std::string detail;
+  const wire::Error e = detail::kernel_error(rc, "kernel refused changing a binding's ip6tnl device endpoints",
+                                             batch.front().what + " remote " + t.remote.str(), detail);
+  return fail(e, detail);
+}
+
+Status NetlinkDataplane::delete_tunnel(int ifindex, const std::string& name) {
+  std::vector<detail::NlRequest> batch;
+  batch.push_back(detail::NlRequest{detail::build_link_delete(ifindex, name), "delete link " + name});
+  const int rc = sock_->run(batch).front();
+  if (rc == 0 || rc == -ENODEV) return wire::Ok{};
+  std::string detail;
+  const wire::Error e = detail::kernel_error(rc, "kernel refused deleting a binding's ip6tnl device",
+                                             batch.front().what, detail);
+  return fail(e, detail);
+}
+
+// ---------------------------------------------------------------------------
+// MAP
+
+Status NetlinkDataplane::set_proxy_sysctls(int ifindex) {
+  if (ifindex == 0 || proxy_links_done_.count(ifindex) != 0) return wire::Ok{};
+  std::array<char, IF_NAMESIZE> buf{};
+  if (if_indextoname(static_cast<unsigned>(ifindex), buf.data()) == nullptr) {
+    return fail(wire::Error{wire::Errc::invalid_field, static_cast<std::size_t>(ENODEV),
+                            "proxy link: no such interface"},
+                "proxy link ifindex " + std::to_string(ifindex) + ": no such interface");
+  }
+  const std::string name(buf.data());
+  std::string detail;
+  // The kernel answers NS for proxy entries only with forwarding on as well
+  // as proxy_ndp, and delays answers by up to proxy_delay (kernel-testbed.md).
+  for (const auto& [key, value] :
+       {std::pair<std::string, std::string>{"net/ipv6/conf/all/forwarding", "1"},
+        {"net/ipv6/conf/" + name + "/forwarding", "1"},
+        {"net/ipv6/conf/" + name + "/proxy_ndp", "1"},
+        {"net/ipv6/neigh/" + name + "/proxy_delay", "0"}}) {
+    if (Status st = sysctl_->set(key, value, detail); !st) return fail(st.error(), detail);
+  }
+  proxy_links_done_.insert(ifindex);
+  return wire::Ok{};
+}
+
+Status NetlinkDataplane::ensure_ingress() {
+  if (!nft_ || nft_->installed()) return wire::Ok{};
+  if (Status st = nft_->install(); !st) return fail(st.error(), nft_->last_error());
+  return wire::Ok{};
+}
+
+Status NetlinkDataplane::install_map_signalling(const MapSignallingSettings& /*s*/) {
+  for (const int ifindex : opt_.proxy_links) {
+    if (Status st = set_proxy_sysctls(ifindex); !st) return st;
+  }
+  if (map_signalling_) return wire::Ok{};
+  std::string detail;
+  if (Status st = apply_xfrm(*xfrm_, XfrmSet{}, detail::map_signalling_xfrm(), detail); !st) return fail(st.error(), detail);
+  map_signalling_ = true;
+  return wire::Ok{};
+}
+
+wire::Result<MapBindingObjects> NetlinkDataplane::install_map_binding(const MapBindingKey& k,
+                                                                      const MapBindingSettings& s) {
+  if (auto e = check_map_binding(k, s)) return fail(*e, std::string(e->rule)).error();
+  if (ba_.count({s.map_address, k.rcoa}) != 0) {
+    return fail(wire::Error{wire::Errc::invalid_field, 0, "MAP binding: a BA route holds this RCoA's route2 state"},
+                "MAP binding " + k.rcoa.str() + ": remove the BA route first")
+        .error();
+  }
+  if (Status st = set_proxy_sysctls(s.proxy_ifindex); !st) return st.error();
+  if (Status st = ensure_ingress(); !st) return st.error();
+  std::string detail;
+  auto it = map_.find(k);
+  if (it != map_.end()) {
+    detail::MapState& b = it->second;
+    if (b.settings == s) return MapBindingObjects{b.tunnel.name, b.ifindex};
+    detail::TunnelObj t = detail::map_tunnel(b.tunnel.name, s);
+    const bool tunnel_changes = !(t == b.tunnel);
+    if (tunnel_changes) {
+      if (Status st = change_tunnel(t, b.ifindex); !st) return st.error();
+    }
+    std::vector<KObj> objs = detail::map_objects(k, s, b.ifindex);
+    XfrmSet x = detail::ba_xfrm(s.map_address, k.rcoa, s.lcoa);
+    Status st = apply_objects(*sock_, opt_.tags.route_protocol, b.objects, objs, detail);
+    if (st) {
+      st = apply_xfrm(*xfrm_, b.xfrm, x, detail);
+      if (!st) (void)apply_objects(*sock_, opt_.tags.route_protocol, objs, b.objects, last_error_);
+    }
+    if (!st) {
+      if (tunnel_changes) (void)change_tunnel(b.tunnel, b.ifindex);
+      return fail(st.error(), detail).error();
+    }
+    b.settings = s;
+    b.tunnel = t;
+    b.objects = std::move(objs);
+    b.xfrm = std::move(x);
+    return MapBindingObjects{b.tunnel.name, b.ifindex};
+  }
+
+  detail::MapState b;
+  b.settings = s;
+  b.tunnel = detail::map_tunnel("", s);
+  auto ifindex = create_tunnel(b.tunnel);
+  if (!ifindex) return ifindex.error();
+  b.ifindex = *ifindex;
+  b.objects = detail::map_objects(k, s, b.ifindex);
+  b.xfrm = detail::ba_xfrm(s.map_address, k.rcoa, s.lcoa);
+  Status st = apply_objects(*sock_, opt_.tags.route_protocol, {}, b.objects, detail);
+  if (st) {
+    st = apply_xfrm(*xfrm_, XfrmSet{}, b.xfrm, detail);
+    if (!st) (void)apply_objects(*sock_, opt_.tags.route_protocol, b.objects, {}, last_error_);
+  }
+  if (!st) {
+    (void)delete_tunnel(b.ifindex, b.tunnel.name);
+    return fail(st.error(), detail).error();
+  }
+  MapBindingObjects o{b.tunnel.name, b.ifindex};
+  map_.emplace(k, std::move(b));
+  return o;
+}
+
+Status NetlinkDataplane::remove_map_state(detail::MapState& b) {
+  std::string detail;
+  Status result = apply_xfrm(*xfrm_, b.xfrm, XfrmSet{}, detail);
+  if (!result) last_error_ = detail;
+  if (Status st = apply_objects(*sock_, opt_.tags.route_protocol, b.objects, {}, detail); !st && result) {
+    result = fail(st.error(), detail);
+  }
+  if (Status st = delete_tunnel(b.ifindex, b.tunnel.name); !st && result) result = st;
+  return result;
+}
+
+Status NetlinkDataplane::remove_map_binding(const MapBindingKey& k) {
+  auto it = map_.find(k);
+  if (it == map_.end()) return wire::Ok{};
+  Status st = remove_map_state(it->second);
+  map_.erase(it);
+  return st;
+}
+
+Status NetlinkDataplane::install_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) {
+  if (auto e = check_ba_route(map_address, rcoa, lcoa)) return fail(*e, std::string(e->rule));
+  for (const auto& [k, b] : map_) {
+    if (k.rcoa == rcoa && b.settings.map_address == map_address) {
+      return fail(wire::Error{wire::Errc::invalid_field, 0, "BA route: a binding holds this RCoA's route2 state"},
+                  "BA route " + rcoa.str() + ": the binding's state already routes the BA");
+    }
+  }
+  XfrmSet x = detail::ba_xfrm(map_address, rcoa, lcoa);
+  auto& cur = ba_[{map_address, rcoa}];
+  std::string detail;
+  if (Status st = apply_xfrm(*xfrm_, cur.xfrm, x, detail); !st) {
+    if (cur.xfrm.states.empty()) ba_.erase({map_address, rcoa});
+    return fail(st.error(), detail);
+  }
+  cur.xfrm = std::move(x);
+  return wire::Ok{};
+}
+
+Status NetlinkDataplane::remove_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa) {
+  auto it = ba_.find({map_address, rcoa});
+  if (it == ba_.end()) return wire::Ok{};
+  std::string detail;
+  Status st = apply_xfrm(*xfrm_, it->second.xfrm, XfrmSet{}, detail);
+  ba_.erase(it);
+  if (!st) return fail(st.error(), detail);
+  return wire::Ok{};
+}
+
+Status NetlinkDataplane::refresh_proxies(int ifindex) {
+  std::vector<detail::NlRequest> batch;
+  for (const auto& [k, b] : map_) {
+    for (const KObj& o : b.objects) {
+      const auto* n = std::get_if<detail::NeighObj>(&o);
+      if (n != nullptr && n->ifindex == ifindex) {
+        batch.push_back(detail::NlRequest{detail::build_add(o, opt_.tags.route_protocol, true), detail::describe(o)});
+      }
+    }
+  }
+  if (batch.empty()) return wire::Ok{};
+  const std::vector<int> res = sock_->run(batch);
+  for (std::size_t i = 0; i < res.size(); ++i) {
+    if (res[i] != 0) {
+      std::string detail;
+      const wire::Error e = detail::kernel_error(res[i], "kernel refused re-adding a proxy neighbour entry",
+                                                 "add " + batch[i].what, detail);
+      return fail(e, detail);
+    }
+  }
+  return wire::Ok{};
+}
+
+// ---------------------------------------------------------------------------
+
+Status NetlinkDataplane::flush() {
+  Status result = wire::Ok{};
+  auto keep_first = [&](Status st) {
+    if (!st && result) result = st;
+  };
+  for (auto& [k, b] : mn_) keep_first(remove_mn_state(b));
+  mn_.clear();
+  for (auto& [k, b] : map_) keep_first(remove_map_state(b));
+  map_.clear();
+  for (auto& [k, b] : ba_) {
+    std::string detail;
+    keep_first(apply_xfrm(*xfrm_, b.xfrm, XfrmSet{}, detail));
+  }
+  ba_.clear();
+  // Signalling states and policies, and anything else the table still holds.
+  keep_first(xfrm_->flush());
+  map_signalling_ = false;
+  mn_signalling_ = false;
+  if (nft_) keep_first(nft_->remove());
+  sysctl_->restore();
+  proxy_links_done_.clear();
+  return result;
+}
+
+DataplaneCounters NetlinkDataplane::counters() {
+  DataplaneCounters c;
+  if (!nft_ || !nft_->installed()) return c;
+  auto n = nft_->counter();
+  if (n) {
+    c.ingress_dropped_packets = n->packets;
+    c.ingress_dropped_bytes = n->bytes;
+  }
+  return c;
+}
+
+}  // namespace hmip::kglue

@@ -1,0 +1,115 @@
+// NetlinkDataplane: the MN side (mnd).
+#include <set>
+
+#include "binding_layout.h"
+#include "dataplane_state.h"
+#include "hmip/kglue/binding_checks.h"
+#include "hmip/kglue/netlink_dataplane.h"
+#include "nl_batch.h"
+#include "xfrm_table.h"
+
+namespace hmip::kglue {
+
+using detail::apply_objects;
+using detail::apply_xfrm;
+using detail::KObj;
+using detail::XfrmSet;
+
+Status NetlinkDataplane::install_mn_signalling(const MnSignallingSettings& /*s*/) {
+  if (mn_signalling_) return wire::Ok{};
+  std::string detail;
+  if (Status st = apply_xfrm(*xfrm_, XfrmSet{}, detail::mn_signalling_xfrm(), detail); !st) return fail(st.error(), detail);
+  mn_signalling_ = true;
+  return wire::Ok{};
+}
+
+wire::Result<MnBindingObjects> NetlinkDataplane::install_mn_binding(const MnBindingKey& k,
+                                                                    const MnBindingSettings& s) {
+  if (auto e = check_mn_binding(k, s)) return fail(*e, std::string(e->rule)).error();
+  if (opt_.tags.rule_priority_hi == 0 || opt_.tags.table_hi == 0) {
+    return fail(wire::Error{wire::Errc::invalid_field, 0, "MN binding: the tags have no rule or table range"},
+                "MN binding: these tags (" + opt_.tags.link_prefix + ") are not an MN's")
+        .error();
+  }
+  std::string detail;
+  auto it = mn_.find(k);
+  if (it != mn_.end()) {
+    detail::MnState& b = it->second;
+    if (b.settings == s) return MnBindingObjects{b.tunnel.name, b.ifindex, b.table};
+    detail::TunnelObj t = detail::mn_tunnel(b.tunnel.name, k, s);
+    const bool tunnel_changes = !(t == b.tunnel);
+    if (tunnel_changes) {
+      if (Status st = change_tunnel(t, b.ifindex); !st) return st.error();
+    }
+    std::vector<KObj> objs = detail::mn_objects(opt_.tags, k, s, b.ifindex, b.table);
+    XfrmSet x = detail::mn_xfrm(k, s);
+    Status st = apply_objects(*sock_, opt_.tags.route_protocol, b.objects, objs, detail);
+    if (st) {
+      st = apply_xfrm(*xfrm_, b.xfrm, x, detail);
+      if (!st) (void)apply_objects(*sock_, opt_.tags.route_protocol, objs, b.objects, last_error_);
+    }
+    if (!st) {
+      if (tunnel_changes) (void)change_tunnel(b.tunnel, b.ifindex);
+      return fail(st.error(), detail).error();
+    }
+    b.settings = s;
+    b.tunnel = t;
+    b.objects = std::move(objs);
+    b.xfrm = std::move(x);
+    return MnBindingObjects{b.tunnel.name, b.ifindex, b.table};
+  }
+
+  std::set<std::uint32_t> used;
+  for (const auto& [key, b] : mn_) used.insert(b.table);
+  std::uint32_t table = opt_.tags.table_lo;
+  while (table <= opt_.tags.table_hi && used.count(table) != 0) ++table;
+  if (table > opt_.tags.table_hi) {
+    return fail(wire::Error{wire::Errc::too_long, 0, "MN binding: no free routing table left in the tag range"},
+                "MN binding " + k.rcoa.str() + ": all tables of the tag range are in use")
+        .error();
+  }
+  detail::MnState b;
+  b.settings = s;
+  b.table = table;
+  b.tunnel = detail::mn_tunnel("", k, s);
+  auto ifindex = create_tunnel(b.tunnel);
+  if (!ifindex) return ifindex.error();
+  b.ifindex = *ifindex;
+  b.objects = detail::mn_objects(opt_.tags, k, s, b.ifindex, table);
+  b.xfrm = detail::mn_xfrm(k, s);
+  Status st = apply_objects(*sock_, opt_.tags.route_protocol, {}, b.objects, detail);
+  if (st) {
+    st = apply_xfrm(*xfrm_, XfrmSet{}, b.xfrm, detail);
+    if (!st) (void)apply_objects(*sock_, opt_.tags.route_protocol, b.objects, {}, last_error_);
+  }
+  if (!st) {
+    (void)delete_tunnel(b.ifindex, b.tunnel.name);
+    return fail(st.error(), detail).error();
+  }
+  MnBindingObjects o{b.tunnel.name, b.ifindex, b.table};
+  mn_.emplace(k, std::move(b));
+  return o;
+}
+
+Status NetlinkDataplane::remove_mn_state(detail::MnState& b) {
+  std::string detail;
+  Status result = apply_xfrm(*xfrm_, b.xfrm, XfrmSet{}, detail);
+  if (!result) last_error_ = detail;
+  // Rules and table routes first: the tunnel's deletion takes the address
+  // and the routes through it, but not the rules or the MAP/128 route.
+  if (Status st = apply_objects(*sock_, opt_.tags.route_protocol, b.objects, {}, detail); !st && result) {
+    result = fail(st.error(), detail);
+  }
+  if (Status st = delete_tunnel(b.ifindex, b.tunnel.name); !st && result) result = st;
+  return result;
+}
+
+Status NetlinkDataplane::remove_mn_binding(const MnBindingKey& k) {
+  auto it = mn_.find(k);
+  if (it == mn_.end()) return wire::Ok{};
+  Status st = remove_mn_state(it->second);
+  mn_.erase(it);
+  return st;
+}
+
+}  // namespace hmip::kglue

@@ -1,0 +1,210 @@
+// NetlinkDataplane::reconcile(): removing the tagged objects a previous run
+// (crashed, killed) left behind, and nothing else.
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <netlink/addr.h>
+#include <netlink/cache.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/nexthop.h>
+#include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "dataplane_state.h"
+#include "hmip/kglue/kernel_names.h"
+#include "hmip/kglue/netlink_dataplane.h"
+#include "hmip/kglue/nft_ingress.h"
+#include "nl_batch.h"
+#include "xfrm_table.h"
+
+namespace hmip::kglue {
+namespace {
+
+struct CacheFree {
+  void operator()(nl_cache* c) const noexcept { nl_cache_free(c); }
+};
+using CachePtr = std::unique_ptr<nl_cache, CacheFree>;
+
+Ip6Addr to_ip6(nl_addr* a) {
+  Ip6Addr r;
+  if (a != nullptr && nl_addr_get_family(a) == AF_INET6 && nl_addr_get_len(a) == 16) {
+    std::memcpy(r.b.data(), nl_addr_get_binary_addr(a), 16);
+  }
+  return r;
+}
+
+struct ProxyDump {
+  std::vector<detail::NeighObj> entries;
+};
+
+int on_proxy(nl_msg* msg, void* arg) {
+  nlmsghdr* h = nlmsg_hdr(msg);
+  if (h->nlmsg_type != RTM_NEWNEIGH || !nlmsg_valid_hdr(h, sizeof(ndmsg))) return NL_SKIP;
+  const auto* nd = static_cast<const ndmsg*>(nlmsg_data(h));
+  if ((nd->ndm_flags & NTF_PROXY) == 0 || nd->ndm_family != AF_INET6) return NL_SKIP;
+  std::array<nlattr*, NDA_MAX + 1> tb{};
+  if (nlmsg_parse(h, sizeof(ndmsg), tb.data(), NDA_MAX, nullptr) < 0 || tb[NDA_DST] == nullptr ||
+      nla_len(tb[NDA_DST]) != 16) {
+    return NL_SKIP;
+  }
+  detail::NeighObj n;
+  n.ifindex = nd->ndm_ifindex;
+  std::memcpy(n.addr.b.data(), nla_data(tb[NDA_DST]), 16);
+  static_cast<ProxyDump*>(arg)->entries.push_back(n);
+  return NL_OK;
+}
+
+}  // namespace
+
+void NetlinkDataplane::reconcile_links(ReconcileReport& r) {
+  nl_cache* raw = nullptr;
+  if (rtnl_link_alloc_cache(sock_->get(), AF_UNSPEC, &raw) < 0) return;
+  CachePtr cache(raw);
+  std::set<int> ours;
+  for (const auto& [k, b] : map_) ours.insert(b.ifindex);
+  for (const auto& [k, b] : mn_) ours.insert(b.ifindex);
+  std::vector<std::pair<int, std::string>> doomed;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
+    auto* link = reinterpret_cast<rtnl_link*>(o);  // NOLINT: libnl's object model
+    const char* name = rtnl_link_get_name(link);
+    const int ifindex = rtnl_link_get_ifindex(link);
+    if (name == nullptr || !tunnel_number(opt_.tags.link_prefix, name) || ours.count(ifindex) != 0) continue;
+    doomed.emplace_back(ifindex, name);
+  }
+  for (const auto& [ifindex, name] : doomed) {
+    if (delete_tunnel(ifindex, name)) r.removed.push_back("link " + name);
+  }
+}
+
+void NetlinkDataplane::reconcile_routes(ReconcileReport& r, std::set<Ip6Addr>& leftover_rcoas) {
+  nl_cache* raw = nullptr;
+  if (rtnl_route_alloc_cache(sock_->get(), AF_INET6, 0, &raw) < 0) return;
+  CachePtr cache(raw);
+  std::vector<detail::KObj> ours;
+  for (const auto& [k, b] : map_) ours.insert(ours.end(), b.objects.begin(), b.objects.end());
+  for (const auto& [k, b] : mn_) ours.insert(ours.end(), b.objects.begin(), b.objects.end());
+  std::vector<detail::KObj> doomed;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
+    auto* route = reinterpret_cast<rtnl_route*>(o);  // NOLINT: libnl's object model
+    if (rtnl_route_get_protocol(route) != opt_.tags.route_protocol) continue;
+    nl_addr* dst = rtnl_route_get_dst(route);
+    detail::RouteObj ro;
+    ro.table = rtnl_route_get_table(route);
+    ro.dst = Ip6Prefix::of(to_ip6(dst), static_cast<std::uint8_t>(dst != nullptr ? nl_addr_get_prefixlen(dst) : 0));
+    if (rtnl_route_get_nnexthops(route) > 0) ro.oif = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, 0));
+    const bool tracked = std::any_of(ours.begin(), ours.end(), [&](const detail::KObj& x) {
+      return detail::same_key(x, detail::KObj{ro});
+    });
+    if (tracked) continue;
+    if (ro.dst.len == 128) leftover_rcoas.insert(ro.dst.addr);
+    doomed.emplace_back(ro);
+  }
+  if (doomed.empty()) return;
+  std::vector<detail::NlRequest> batch;
+  batch.reserve(doomed.size());
+  for (const auto& o : doomed) batch.push_back({detail::build_delete(o, opt_.tags.route_protocol), detail::describe(o)});
+  const std::vector<int> res = sock_->run(batch);
+  for (std::size_t i = 0; i < res.size(); ++i) {
+    if (res[i] == 0 || res[i] == -ESRCH || res[i] == -ENOENT) r.removed.push_back(batch[i].what);
+  }
+}
+
+void NetlinkDataplane::reconcile_rules(ReconcileReport& r) {
+  nl_cache* raw = nullptr;
+  if (rtnl_rule_alloc_cache(sock_->get(), AF_INET6, &raw) < 0) return;
+  CachePtr cache(raw);
+  std::vector<detail::KObj> ours;
+  for (const auto& [k, b] : mn_) ours.insert(ours.end(), b.objects.begin(), b.objects.end());
+  std::vector<detail::NlRequest> batch;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
+    auto* rule = reinterpret_cast<rtnl_rule*>(o);  // NOLINT: libnl's object model
+    std::uint8_t proto = 0;
+    if (rtnl_rule_get_protocol(rule, &proto) < 0 || proto != opt_.tags.route_protocol) continue;
+    detail::RuleObj ro;
+    ro.priority = rtnl_rule_get_prio(rule);
+    ro.table = rtnl_rule_get_table(rule);
+    if (nl_addr* src = rtnl_rule_get_src(rule); src != nullptr) {
+      ro.src = Ip6Prefix::of(to_ip6(src), static_cast<std::uint8_t>(nl_addr_get_prefixlen(src)));
+    }
+    // libnl 3.7 does not parse FRA_SUPPRESS_PREFIXLEN; the kernel's delete
+    // then matches on priority, table, source and protocol, which is enough.
+    const bool tracked = std::any_of(ours.begin(), ours.end(), [&](const detail::KObj& x) {
+      const auto* y = std::get_if<detail::RuleObj>(&x);
+      return y != nullptr && y->priority == ro.priority && y->table == ro.table && y->src == ro.src;
+    });
+    if (tracked) continue;
+    batch.push_back({detail::build_delete(detail::KObj{ro}, opt_.tags.route_protocol), detail::describe(ro)});
+  }
+  if (batch.empty()) return;
+  const std::vector<int> res = sock_->run(batch);
+  for (std::size_t i = 0; i < res.size(); ++i) {
+    if (res[i] == 0) r.removed.push_back(batch[i].what);
+  }
+}
+
+Status NetlinkDataplane::reconcile_proxies(ReconcileReport& r, const std::set<Ip6Addr>& leftover_rcoas) {
+  // libnl's neigh cache cannot list proxy entries: the kernel dumps them
+  // only for a request whose ndm_flags is NTF_PROXY.
+  nl_msg* raw = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
+  if (raw == nullptr) return wire::Ok{};
+  detail::NlMsgPtr msg(raw);
+  ndmsg nd{};
+  nd.ndm_family = AF_INET6;
+  nd.ndm_flags = NTF_PROXY;
+  if (nlmsg_append(msg.get(), &nd, sizeof(nd), NLMSG_ALIGNTO) < 0) return wire::Ok{};
+  ProxyDump dump;
+  nl_cb* cb = nl_cb_alloc(NL_CB_DEFAULT);
+  if (cb == nullptr) return wire::Ok{};
+  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_proxy, &dump);
+  int rc = nl_send_auto(sock_->get(), msg.get());
+  if (rc >= 0) rc = nl_recvmsgs(sock_->get(), cb);
+  nl_cb_put(cb);
+  if (rc < 0) {
+    return fail(wire::Error{wire::Errc::invalid_field, static_cast<std::size_t>(-rc), "proxy neighbour dump failed"},
+                std::string("proxy neighbour dump: ") + nl_geterror(rc));
+  }
+  std::vector<detail::NlRequest> batch;
+  for (const detail::NeighObj& n : dump.entries) {
+    bool tracked = false;
+    for (const auto& [k, b] : map_) {
+      tracked = tracked || std::find(b.objects.begin(), b.objects.end(), detail::KObj{n}) != b.objects.end();
+    }
+    if (tracked) continue;
+    const bool in_prefix = std::any_of(opt_.rcoa_prefixes.begin(), opt_.rcoa_prefixes.end(),
+                                       [&](const Ip6Prefix& p) { return p.contains(n.addr); });
+    if (!in_prefix && leftover_rcoas.count(n.addr) == 0) continue;
+    batch.push_back({detail::build_delete(detail::KObj{n}, opt_.tags.route_protocol), detail::describe(n)});
+  }
+  if (batch.empty()) return wire::Ok{};
+  const std::vector<int> res = sock_->run(batch);
+  for (std::size_t i = 0; i < res.size(); ++i) {
+    if (res[i] == 0) r.removed.push_back(batch[i].what);
+  }
+  return wire::Ok{};
+}
+
+wire::Result<ReconcileReport> NetlinkDataplane::reconcile() {
+  ReconcileReport r;
+  std::set<Ip6Addr> leftover_rcoas;
+  // Routes before links: a leftover RCoA/128 route names the RCoA whose
+  // proxy entry is also a leftover; deleting the link would drop the route.
+  reconcile_routes(r, leftover_rcoas);
+  reconcile_rules(r);
+  reconcile_links(r);
+  if (Status st = reconcile_proxies(r, leftover_rcoas); !st) return st.error();
+  if (nft_ && !nft_->installed() && nft_->exists()) {
+    if (Status st = nft_->remove_any(); !st) return fail(st.error(), nft_->last_error()).error();
+    r.removed.push_back("nftables table inet " + opt_.tags.nft_table);
+  }
+  auto x = xfrm_->remove_leftovers();
+  if (!x) return fail(x.error(), xfrm_->last_error()).error();
+  r.removed.insert(r.removed.end(), x->begin(), x->end());
+  return r;
+}
+
+}  // namespace hmip::kglue

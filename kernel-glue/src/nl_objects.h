@@ -1,0 +1,111 @@
+// The rtnetlink objects a binding is made of, as plain values, and the
+// messages that add, replace and delete them (built with libnl-route-3,
+// sent by NlBatch). A binding's kernel state is a list of these; an update
+// is the difference between the current and the desired list (object_set.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "hmip/core/prefix.h"
+#include "hmip/wire/addr.h"
+
+struct nl_msg;
+struct nl_sock;
+struct nl_addr;
+
+namespace hmip::kglue::detail {
+
+struct NlMsgFree {
+  void operator()(nl_msg* m) const noexcept;
+};
+/// An owned libnl message.
+using NlMsgPtr = std::unique_ptr<nl_msg, NlMsgFree>;
+
+inline constexpr std::uint32_t kMainTable = 254;  // RT_TABLE_MAIN
+
+/// An IPv6 address on a link (RTM_NEWADDR). Key: (ifindex, addr).
+struct AddrObj {
+  int ifindex = 0;
+  Ip6Addr addr;
+  std::uint8_t prefix_len = 128;
+  bool home = false;       ///< IFA_F_HOMEADDRESS (RFC 6275 §11.3.1 via the kernel's MIPv6 code)
+  bool preferred = true;   ///< false: preferred_lft 0 (deprecated, not picked as source for new flows)
+  friend bool operator==(const AddrObj&, const AddrObj&) = default;
+};
+
+/// An IPv6 unicast route (RTM_NEWROUTE) tagged with the daemon's protocol.
+/// Key: (table, dst).
+struct RouteObj {
+  std::uint32_t table = kMainTable;
+  Ip6Prefix dst;
+  int oif = 0;
+  Ip6Addr gateway;  ///< :: = on-link / device route
+  Ip6Addr prefsrc;  ///< :: = none
+  friend bool operator==(const RouteObj&, const RouteObj&) = default;
+};
+
+/// An IPv6 policy-routing rule (RTM_NEWRULE) tagged with FRA_PROTOCOL. The
+/// whole value is the key (rules are added and deleted, never replaced).
+struct RuleObj {
+  std::uint32_t priority = 0;
+  Ip6Prefix src;                 ///< len 0 = from all
+  std::uint32_t table = kMainTable;
+  bool suppress_default = false;  ///< suppress_prefixlength 0
+  friend bool operator==(const RuleObj&, const RuleObj&) = default;
+};
+
+/// A proxy neighbour entry (RTM_NEWNEIGH, NTF_PROXY). Whole value is the key.
+struct NeighObj {
+  int ifindex = 0;
+  Ip6Addr addr;
+  friend bool operator==(const NeighObj&, const NeighObj&) = default;
+};
+
+using KObj = std::variant<AddrObj, RouteObj, RuleObj, NeighObj>;
+
+/// Whether two objects name the same kernel object (so one replaces the
+/// other rather than being added beside it).
+bool same_key(const KObj& a, const KObj& b);
+/// Whether the kernel can change the object in place (NLM_F_REPLACE):
+/// addresses and routes; rules and proxy entries are added and deleted.
+bool replaceable(const KObj& o);
+/// "route 2001:db8::5/128 table 254 dev 7" etc., for errors and reports.
+std::string describe(const KObj& o);
+
+/// RTM_NEW* for `o` with NLM_F_CREATE (and NLM_F_REPLACE if `replace`),
+/// routes and rules carrying `protocol`. nullptr if libnl cannot allocate.
+NlMsgPtr build_add(const KObj& o, std::uint8_t protocol, bool replace);
+/// RTM_DEL* for `o`.
+NlMsgPtr build_delete(const KObj& o, std::uint8_t protocol);
+
+/// An ip6ip6 tunnel (ip6tnl, proto IPPROTO_IPV6) that ignores the
+/// encapsulation limit (IP6_TNL_F_IGN_ENCAP_LIMIT: 40 bytes of overhead,
+/// no Tunnel Encapsulation Limit option).
+struct TunnelObj {
+  std::string name;
+  Ip6Addr local, remote;
+  int link = 0;            ///< underlying ifindex, 0 = any
+  std::uint32_t mtu = 0;   ///< 0 = kernel default
+  friend bool operator==(const TunnelObj&, const TunnelObj&) = default;
+};
+/// RTM_NEWLINK creating `t` (NLM_F_CREATE|NLM_F_EXCL), administratively up.
+NlMsgPtr build_tunnel_add(const TunnelObj& t);
+/// RTM_NEWLINK without NLM_F_CREATE on `ifindex`: the kernel's changelink
+/// updates local/remote/link/mtu in place (the device, its routes and
+/// addresses stay). All tunnel parameters are sent: ip6tnl's changelink
+/// zeroes the ones missing.
+NlMsgPtr build_tunnel_change(const TunnelObj& t, int ifindex);
+/// RTM_DELLINK of `ifindex` (name as well, for the error text).
+NlMsgPtr build_link_delete(int ifindex, const std::string& name);
+
+/// libnl address of `a`/`len` (AF_INET6); nullptr on allocation failure.
+struct NlAddrFree {
+  void operator()(nl_addr* a) const noexcept;
+};
+using NlAddrPtr = std::unique_ptr<nl_addr, NlAddrFree>;
+NlAddrPtr nl_addr6(const Ip6Addr& a, int prefix_len = 128);
+
+}  // namespace hmip::kglue::detail

@@ -1,0 +1,29 @@
+// The tag values of hmip's two daemons (dataplane.h, Tags).
+#include "hmip/kglue/dataplane.h"
+
+namespace hmip::kglue {
+
+Tags Tags::mapd() {
+  Tags t;
+  t.link_prefix = "hmipm";
+  t.route_protocol = 203;
+  t.xfrm_priority_lo = 0x4d490000;  // "MI"
+  t.xfrm_priority_hi = 0x4d49ffff;
+  t.nft_table = "hmip_mapd";
+  return t;
+}
+
+Tags Tags::mnd() {
+  Tags t;
+  t.link_prefix = "hmipn";
+  t.route_protocol = 204;
+  t.xfrm_priority_lo = 0x4d4e0000;  // "MN"
+  t.xfrm_priority_hi = 0x4d4effff;
+  t.rule_priority_lo = 2000;
+  t.rule_priority_hi = 2099;
+  t.table_lo = 0x4d4e00;
+  t.table_hi = 0x4d4eff;
+  return t;
+}
+
+}  // namespace hmip::kglue

@@ -1,0 +1,169 @@
+// XfrmTable: route-optimisation states and SUB policies, mirrored, tagged,
+// flushed and reconciled (see xfrm_table.h).
+#include "xfrm_table.h"
+
+#include <linux/xfrm.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include "xfrm_msg.h"
+#include "xfrm_socket.h"
+
+namespace hmip::kglue::detail {
+namespace {
+
+const char* proto_name(RoProto p) { return p == RoProto::hao ? "hao" : "route2"; }
+const char* dir_name(std::uint8_t dir) {
+  switch (dir) {
+    case XFRM_POLICY_IN: return "in";
+    case XFRM_POLICY_OUT: return "out";
+    case XFRM_POLICY_FWD: return "fwd";
+    default: return "?";
+  }
+}
+
+bool gone(int err) { return err == ESRCH || err == ENOENT; }
+
+}  // namespace
+
+std::uint32_t policy_priority(const Tags& tags, const PolicyKey& key) {
+  const std::uint32_t span = tags.xfrm_priority_hi - tags.xfrm_priority_lo;
+  const std::uint32_t generality = 256U - key.src.len - key.dst.len;
+  return tags.xfrm_priority_lo + std::min(span, generality);
+}
+
+std::string describe(const RoStateKey& key) {
+  return std::string("xfrm state ") + proto_name(key.proto) + " src " + key.src.str() + " dst " + key.dst.str();
+}
+
+std::string describe(const PolicyKey& key) {
+  return std::string("xfrm policy sub ") + dir_name(key.dir == PolicyDir::in ? XFRM_POLICY_IN : XFRM_POLICY_OUT) +
+         " src " + key.src.str() + " dst " + key.dst.str() + " proto " + std::to_string(key.proto);
+}
+
+XfrmTable::XfrmTable(const Tags& tags) : tags_(tags) {
+  if (tags.xfrm_priority_lo == 0 || tags.xfrm_priority_hi < tags.xfrm_priority_lo)
+    throw std::invalid_argument("XfrmTable: the XFRM tag range must be non-zero with lo <= hi");
+  sock_ = std::make_unique<XfrmSocket>();
+}
+
+XfrmTable::~XfrmTable() {
+  (void)flush();  // best effort; the caller had its chance to see errors
+}
+
+Status XfrmTable::fail(std::string what, int err, std::string_view rule) {
+  last_error_ = std::move(what);
+  if (err != 0) last_error_ += std::string(": ") + std::strerror(err);  // NOLINT(concurrency-mt-unsafe): one thread per table
+  return wire::Error{wire::Errc::invalid_field, static_cast<std::size_t>(err), rule};
+}
+
+Status XfrmTable::put_state(const RoStateKey& key, const RoStateSettings& settings) {
+  const auto it = states_.find(key);
+  if (it != states_.end() && it->second == settings) return wire::Ok{};
+  const bool update = it != states_.end();
+  auto req = build_state_request(key, settings, tags_.xfrm_priority_lo, update);
+  if (!req) return fail(describe(key) + ": " + std::string(req.error().rule), 0, req.error().rule);
+  if (const int err = sock_->request(*req); err != 0)
+    return fail(describe(key) + (update ? ": update" : ": add"), err,
+                update ? "the kernel refused the XFRM state update (offset = errno)"
+                       : "the kernel refused the XFRM state (offset = errno)");
+  states_[key] = settings;
+  return wire::Ok{};
+}
+
+Status XfrmTable::delete_state(const RoStateKey& key) {
+  const auto it = states_.find(key);
+  if (it == states_.end()) return wire::Ok{};
+  auto req = build_state_delete(key);
+  if (!req) return fail(describe(key) + ": " + std::string(req.error().rule), 0, req.error().rule);
+  if (const int err = sock_->request(*req); err != 0 && !gone(err))
+    return fail(describe(key) + ": delete", err, "the kernel refused to delete the XFRM state (offset = errno)");
+  states_.erase(it);
+  return wire::Ok{};
+}
+
+Status XfrmTable::put_policy(const PolicyKey& key, const PolicySettings& settings) {
+  const auto it = policies_.find(key);
+  if (it != policies_.end() && it->second == settings) return wire::Ok{};
+  const bool update = it != policies_.end();
+  auto req = build_policy_request(key, settings, policy_priority(tags_, key), tags_.xfrm_priority_lo, update);
+  if (!req) return fail(describe(key) + ": " + std::string(req.error().rule), 0, req.error().rule);
+  if (const int err = sock_->request(*req); err != 0)
+    return fail(describe(key) + (update ? ": update" : ": add"), err,
+                update ? "the kernel refused the XFRM policy update (offset = errno)"
+                       : "the kernel refused the XFRM policy (offset = errno)");
+  policies_[key] = settings;
+  return wire::Ok{};
+}
+
+Status XfrmTable::delete_policy(const PolicyKey& key) {
+  const auto it = policies_.find(key);
+  if (it == policies_.end()) return wire::Ok{};
+  auto req = build_policy_delete(key);
+  if (!req) return fail(describe(key) + ": " + std::string(req.error().rule), 0, req.error().rule);
+  if (const int err = sock_->request(*req); err != 0 && !gone(err))
+    return fail(describe(key) + ": delete", err, "the kernel refused to delete the XFRM policy (offset = errno)");
+  policies_.erase(it);
+  return wire::Ok{};
+}
+
+Status XfrmTable::flush() {
+  Status first = wire::Ok{};
+  std::vector<PolicyKey> pkeys;
+  for (const auto& [k, v] : policies_) pkeys.push_back(k);
+  for (const auto& k : pkeys)
+    if (auto s = delete_policy(k); !s && first.ok()) first = s;
+  std::vector<RoStateKey> skeys;
+  for (const auto& [k, v] : states_) skeys.push_back(k);
+  for (const auto& k : skeys)
+    if (auto s = delete_state(k); !s && first.ok()) first = s;
+  return first;
+}
+
+wire::Result<std::vector<std::string>> XfrmTable::remove_leftovers() {
+  std::vector<std::string> removed;
+  int err = 0;
+  // Policies first: a policy left without its state would block signalling.
+  const auto policies = sock_->dump(XFRM_MSG_GETPOLICY, err);
+  if (err != 0) return fail("xfrm policy dump", err, "the kernel refused the XFRM policy dump (offset = errno)").error();
+  for (const auto& bytes : policies) {
+    auto p = parse_policy_message(bytes);
+    if (!p) continue;  // not a policy (cannot happen for this dump); nothing to remove
+    if (p->ptype.value_or(XFRM_POLICY_TYPE_MAIN) != XFRM_POLICY_TYPE_SUB) continue;
+    if (p->priority < tags_.xfrm_priority_lo || p->priority > tags_.xfrm_priority_hi) continue;
+    const bool ours_now = (p->dir == XFRM_POLICY_IN || p->dir == XFRM_POLICY_OUT) &&
+                          policies_.contains(PolicyKey{p->src, p->dst, p->sel_proto,
+                                                       p->dir == XFRM_POLICY_IN ? PolicyDir::in : PolicyDir::out});
+    if (ours_now) continue;
+    const std::string what = std::string("xfrm policy sub ") + dir_name(p->dir) + " src " + p->src.str() + " dst " +
+                             p->dst.str() + " proto " + std::to_string(p->sel_proto);
+    auto req = build_policy_delete_by_index(p->index, p->dir);
+    if (!req) return fail(what + ": " + std::string(req.error().rule), 0, req.error().rule).error();
+    if (const int e = sock_->request(*req); e != 0 && !gone(e))
+      return fail(what + ": delete", e, "the kernel refused to delete a leftover XFRM policy (offset = errno)").error();
+    removed.push_back(what);
+  }
+  const auto states = sock_->dump(XFRM_MSG_GETSA, err);
+  if (err != 0) return fail("xfrm state dump", err, "the kernel refused the XFRM state dump (offset = errno)").error();
+  for (const auto& bytes : states) {
+    auto s = parse_state_message(bytes);
+    if (!s) continue;
+    if (s->reqid != tags_.xfrm_priority_lo || s->mode != XFRM_MODE_ROUTEOPTIMIZATION) continue;
+    if (s->proto != ipproto_of(RoProto::hao) && s->proto != ipproto_of(RoProto::route2)) continue;
+    const RoStateKey key{s->src, s->dst, s->proto == ipproto_of(RoProto::hao) ? RoProto::hao : RoProto::route2};
+    if (states_.contains(key)) continue;
+    auto req = build_state_delete(key);
+    if (!req) return fail(describe(key) + ": " + std::string(req.error().rule), 0, req.error().rule).error();
+    if (const int e = sock_->request(*req); e != 0 && !gone(e))
+      return fail(describe(key) + ": delete", e, "the kernel refused to delete a leftover XFRM state (offset = errno)")
+          .error();
+    removed.push_back(describe(key));
+  }
+  return removed;
+}
+
+}  // namespace hmip::kglue::detail

@@ -1,0 +1,39 @@
+// mnd's core state as the JSON its control socket answers (hmipctl mnd show
+// ...), and netlink's view of a link as the core's LinkState. Durations in
+// milliseconds; members in this order:
+//   status:     {"status","hmipv6_active","chosen_map","selection","stopping"}
+//   maps:       [{"interface","address","dist","pref","r","lifetime","router","age_ms","status"}]
+//   interfaces: [{"name","ifindex","up","ra_seen","rs_remaining","lcoa","prefixes"}]
+//   bul:        [{"map","rcoa","lcoa","interface","router","role","registered","primary",
+//                 "sequence","requested_lifetime","granted_lifetime","expires_ms",
+//                 "refresh_ms","retransmit_ms","backoff_ms","bu_sent","last_status"}]
+//   tunnel:     {"interface","local","remote","rcoa","mtu"} or null
+//   held:       [{"map","reason","remaining_ms"}]
+//   counters:   {the core's counters, then <the daemon's own counters>}
+#pragma once
+
+#include <string_view>
+
+#include "hmip/io/control.h"
+#include "hmip/io/link_watcher.h"
+#include "hmip/mn/mn_state.h"
+#include "hmip/mn/mn_types.h"
+
+namespace hmip::io {
+
+/// The core's view of a link: up = IFF_UP and IFF_RUNNING; every IPv6
+/// address with its DAD and lifetime flags.
+mn::LinkState to_mn_link_state(const LinkInfo& l);
+
+Json mn_status_json(const mn::MnState& s);
+Json mn_maps_json(const mn::MnState& s);
+Json mn_interfaces_json(const mn::MnState& s);
+Json mn_bul_json(const mn::MnState& s);
+Json mn_tunnel_json(const mn::MnState& s);
+Json mn_held_json(const mn::MnState& s);
+Json mn_counters_json(const mn::MnCounters& c, const Json& daemon);
+
+/// "show" dispatch: status, maps, interfaces, bul, tunnel, held or counters; else ControlError.
+Json mnd_show_json(std::string_view what, const mn::MnState& s, const Json& daemon);
+
+}  // namespace hmip::io

@@ -1,0 +1,212 @@
+// mapd's sans-IO core: the Mobility Anchor Point acting as a local home
+// agent for Regional Care-of Addresses (RFC 5380 §6.2, §8, §10; RFC 6275
+// §9.5 and §10.3 wherever RFC 5380 says the MAP acts as a home agent).
+//
+// Events and the current time go in (handle_*), actions come out
+// (poll_action(), hmip/map/map_types.h); no sockets, netlink or clocks. The
+// daemon:
+//   * decodes Mobility Headers with lib/wire and passes them to handle_mh,
+//     decode failures to handle_invalid_mh;
+//   * carries out the actions in order: InstallBinding (answer each with
+//     handle_dataplane_result, synchronously is fine: the BA is queued by
+//     that call), RemoveBinding, SendBa (with a transient route2 state when
+//     it says so), SendBrr, SendBindingError, StartDad (report duplicates
+//     with handle_dad_result), SendUnsolicitedNa, RefreshProxies, LogEvent;
+//   * reports carrier changes of the RCoA links (handle_link_carrier);
+//   * runs one OS timer at poll_timeout() and calls handle_timeout().
+//
+// Decisions where the RFCs leave a choice (mapd(8) repeats them):
+//   * Order of checks on a BU: destination, malformed options, protection,
+//     flags, RCoA prefix, sequence number, deregistration, LCoA, then
+//     lifetime (RFC 6275 §9.5.1 before §10.3.1, as a home agent does).
+//   * A BU not sent to MapAddress: silently discarded, counted.
+//   * A BU with a MalformedMobilityOption: silently discarded (RFC 6275
+//     §9.2 treats a badly formed message so), counted; never touches the
+//     binding. (Status 164 belongs to Multiple CoA's BID option only.)
+//   * Unprotected BU (no IPsec) outside insecure testbed mode, or from a CoA
+//     outside its TrustedPrefix list: silently discarded (RFC 6275 §9.5.1
+//     discards BUs that fail the IPsec check), counted, logged rate-limited.
+//   * Flags: without M the BU is no local BU: H set -> 131 (home
+//     registration not supported), else 129. M without A -> 129 (RFC 5380
+//     §4: a MAP registration MUST set both; a refused BU always gets a BA,
+//     RFC 6275 §9.5.4). M with H: processed as a local BU (the MAP is the
+//     home agent of the RCoA, RFC 5380 §6.2, and RFC 6275 §10.3.1 is what it
+//     applies either way), counted, H kept in the binding as the seam for
+//     the RCoA's home registration (§6.1). L: ignored (the RCoA's link-local
+//     counterpart is no address the MAP serves); K: ignored (no IKE yet);
+//     the BA carries neither. R -> 140, P -> 152 (NEMO, Proxy MIPv6 not
+//     served). A Binding Identifier option is ignored (BID 0, counted).
+//   * An Alternate Care-of Address option replaces the HAO's CoA (RFC 6275
+//     §6.2.5); in insecure mode both must be inside TrustedPrefix.
+//   * RCoA outside every RcoaPrefix: 132; the RCoA equal to MapAddress: 134.
+//   * Existing binding and a sequence number not greater (mod 2^16): 135 with
+//     the last accepted number. A new binding accepts any number.
+//   * Deregistration (lifetime 0, or CoA == RCoA): binding removed, BA 0
+//     with lifetime 0; unknown RCoA: 133 (RFC 6275 §10.3.2). A pending
+//     registration (DAD or install running) is cancelled the same way.
+//   * LCoA inside an RCoA prefix (a tunnel into the MAP's own domain, RFC
+//     5380 §6.1), or outside LcoaPrefix: 129; inside NeighbourPrefix: 129
+//     for a new binding, accepted for an existing one (RFC 5380 §8).
+//   * Lifetime: binding_rules.h (capped, rounded down to 4 s units; the
+//     binding lives exactly what the BA says, counted from the BU's arrival).
+//   * A new RCoA on a prefix with an interface and RcoaDad on: DAD first;
+//     duplicate -> 134, no binding; else success after dad_timeout. BUs for
+//     that RCoA meanwhile are absorbed (the newest one is answered). Any
+//     BU for a key whose install is pending is absorbed (the MN retransmits).
+//   * Kernel install failure: status 130 (insufficient resources: the
+//     kernel refused to add state; the MN may retry later or elsewhere). A
+//     new binding is then not created; a moved one keeps its previous LCoA
+//     (the dataplane keeps the previous settings on a failed update).
+//   * BRR brr_lead before expiry, then every brr_interval until expiry
+//     (none when the granted lifetime is not longer than brr_lead); an
+//     accepted BU reschedules it. Expiry removes the binding; bad input
+//     never removes one.
+//   * Reload keeps every binding whose RCoA is still inside an RcoaPrefix
+//     (granted lifetimes stand; new limits apply from the next BU), re-
+//     installs those whose settings changed, and removes the others.
+//   * Binding Errors (status 2, unknown MH type) are rate-limited to a burst
+//     of kBindingErrorBurst, then one per kBindingErrorInterval.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "hmip/core/time.h"
+#include "hmip/map/config.h"
+#include "hmip/map/map_types.h"
+#include "hmip/map/timer_queue.h"
+#include "hmip/wire/error.h"
+
+namespace hmip::map {
+
+inline constexpr std::uint32_t kBindingErrorBurst = 10;
+inline constexpr Duration kBindingErrorInterval = core::milliseconds(100);
+/// Rate-limited log lines (unprotected or malformed BUs) at most this often.
+inline constexpr Duration kLogInterval = core::seconds(10);
+
+class MapAgent {
+ public:
+  /// `cfg` is assumed valid (config_parse checks it). `rng_seed` is kept
+  /// for jitter (none needed yet; the seam for BRR jitter).
+  MapAgent(MapdConfig cfg, std::uint64_t rng_seed);
+
+  /// A decoded Mobility Header for the MAP (see ReceivedMh). Only Binding
+  /// Updates are processed; BA, BE and BRR are counted and ignored.
+  void handle_mh(TimePoint now, const ReceivedMh& mh);
+  /// A Mobility Header that failed wire::decode_mh: counted by reason;
+  /// an unknown MH type (error.code unknown_type, `mh_type` from
+  /// wire::peek_mh_type) is answered with a Binding Error status 2 (RFC
+  /// 6275 §9.2) to `lcoa` (the HAO's CoA) or `src`, rate-limited.
+  void handle_invalid_mh(TimePoint now, const Ip6Addr& src, const std::optional<Ip6Addr>& lcoa,
+                         const wire::Error& error, std::optional<std::uint8_t> mh_type);
+  /// DAD for `rcoa` (asked with StartDad) found the address in use
+  /// (`duplicate`): the pending BU gets 134. `duplicate` false ends DAD
+  /// early with success. Results for no running DAD are counted and ignored.
+  void handle_dad_result(TimePoint now, const Ip6Addr& rcoa, bool duplicate);
+  /// The result of an InstallBinding for `key`. ok: the registration is
+  /// committed and its BA (and unsolicited NA) queued. Failure (`error`
+  /// says why, logged): BA 130, a new binding is not created, a moved one
+  /// keeps its previous LCoA, a reload re-install removes the binding.
+  /// A result for no pending install is counted; if ok, RemoveBinding is
+  /// queued for it (state nobody wants any more).
+  void handle_dataplane_result(TimePoint now, const BindingKey& key, bool ok, std::string_view error);
+  /// Carrier of `interface` changed. Up after down (or unknown) with
+  /// bindings proxied on it: RefreshProxies{interface}.
+  void handle_link_carrier(TimePoint now, const std::string& interface, bool up);
+  /// New configuration (see the file comment for what happens to bindings).
+  void reload(TimePoint now, MapdConfig cfg);
+  /// Does whatever is due at `now`: expiries, BRRs, finished DADs.
+  void handle_timeout(TimePoint now);
+
+  /// The earliest deadline, if any (set the OS timer to it).
+  [[nodiscard]] std::optional<TimePoint> poll_timeout() const;
+  /// The next action, in order; nullopt when drained.
+  std::optional<Action> poll_action();
+
+  /// Full view (bindings sorted by key: O(n log n), for hmipctl).
+  [[nodiscard]] MapState state(TimePoint now) const;
+  /// One binding's view, if bound.
+  [[nodiscard]] std::optional<BindingView> binding(const BindingKey& key, TimePoint now) const;
+  [[nodiscard]] std::size_t binding_count() const noexcept { return bindings_.size(); }
+  [[nodiscard]] std::size_t pending_count() const noexcept { return pending_.size(); }
+  [[nodiscard]] const MapCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] const MapdConfig& config() const noexcept { return cfg_; }
+
+ private:
+  /// What an accepted-so-far BU asks for.
+  struct Request {
+    Ip6Addr src;             ///< the BU's destination (BA source)
+    Ip6Addr lcoa;
+    std::uint16_t sequence = 0;
+    std::uint16_t lifetime_units = 0;  ///< granted
+    std::uint16_t prefix = 0;          ///< index into cfg_.rcoa_prefixes
+    bool from_neighbour = false;
+    bool home_flag = false;
+  };
+  struct Binding {
+    Ip6Addr lcoa;
+    TimePoint created;
+    TimePoint registered;    ///< last accepted BU
+    TimePoint expires;
+    std::optional<TimePoint> next_brr;
+    std::optional<TimePoint> timer;  ///< deadline set in timers_ (min of next_brr, expires)
+    std::uint32_t brr_sent = 0;
+    std::uint16_t sequence = 0;
+    std::uint16_t lifetime_units = 0;
+    std::uint16_t prefix = 0;
+    bool from_neighbour = false;
+    bool home_flag = false;
+  };
+  struct Pending {
+    Request req;
+    std::optional<TimePoint> dad_deadline;  ///< DAD running until then
+    bool install_sent = false;
+    InstallReason reason = InstallReason::create;
+  };
+  struct RateLimitedLog {
+    std::optional<TimePoint> last;
+    std::uint64_t suppressed = 0;
+  };
+
+  // binding_update.cpp
+  void handle_bu(TimePoint now, const ReceivedMh& mh, const wire::BindingUpdate& bu);
+  [[nodiscard]] bool bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& coa);
+  void deregister(TimePoint now, const BindingKey& key, const Request& req);
+  void register_binding(TimePoint now, const BindingKey& key, const Request& req);
+  void refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
+              std::uint16_t sequence);
+  // map_agent.cpp
+  void service(TimePoint now);
+  void on_binding_timer(TimePoint now, const BindingKey& key);
+  void on_dad_timer(TimePoint now, const BindingKey& key);
+  void send_install(const BindingKey& key, Pending& p);
+  void commit(TimePoint now, const BindingKey& key, const Request& req);
+  void schedule(const BindingKey& key, Binding& b, TimePoint now);
+  void remove_binding(const BindingKey& key, RemoveReason why);
+  void send_ba(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
+               std::uint16_t sequence, std::uint16_t lifetime_units, bool transient);
+  [[nodiscard]] std::optional<std::uint16_t> prefix_of(const Ip6Addr& rcoa) const;
+  [[nodiscard]] const std::string& interface_of(std::uint16_t prefix) const;
+  [[nodiscard]] BindingView view(const BindingKey& key, const Binding& b, TimePoint now) const;
+  void log(LogLevel level, std::string text);
+  void log_limited(RateLimitedLog& rl, TimePoint now, LogLevel level, std::string text);
+
+  MapdConfig cfg_;
+  core::Rng rng_;
+  std::unordered_map<BindingKey, Binding, BindingKeyHash> bindings_;
+  std::unordered_map<BindingKey, Pending, BindingKeyHash> pending_;
+  TimerQueue timers_;
+  std::deque<Action> actions_;
+  MapCounters counters_;
+  std::unordered_map<std::string, bool> carrier_;  ///< last reported carrier per interface
+  // Binding Error token bucket (RFC 6275 §9.2 answers; rate-limited).
+  std::uint32_t be_tokens_ = kBindingErrorBurst;
+  std::optional<TimePoint> be_refill_;
+  RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_;
+};
+
+}  // namespace hmip::map

@@ -1,0 +1,257 @@
+// The values MapAgent (hmip/map/map_agent.h) takes and gives: the binding
+// key, received Mobility Headers, the actions the daemon carries out, the
+// counters and the state() views for hmipctl.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "hmip/core/log_level.h"
+#include "hmip/core/time.h"
+#include "hmip/wire/addr.h"
+#include "hmip/wire/error.h"
+#include "hmip/wire/mh.h"
+
+namespace hmip::map {
+
+using core::Duration;
+using core::LogLevel;
+using core::TimePoint;
+
+/// BA status values RFC 6275 does not define but that a MAP answers with
+/// for flags of other mobility protocols it does not serve.
+namespace ba_status_ext {
+inline constexpr std::uint8_t kMobileRouterOperationNotPermitted = 140;  // RFC 3963 §6.6 (R flag)
+inline constexpr std::uint8_t kProxyRegistrationNotEnabled = 152;        // RFC 5213 §8.9 (P flag)
+}  // namespace ba_status_ext
+
+/// A binding of the MAP's cache: the RCoA (RFC 5380 §6.2, the "home address"
+/// of a local BU) and a Binding ID, the seam for Multiple CoA (RFC 5648):
+/// always 0 until BID options are processed.
+struct BindingKey {
+  Ip6Addr rcoa;
+  std::uint16_t bid = 0;
+  friend bool operator==(const BindingKey&, const BindingKey&) = default;
+};
+
+/// Byte order of (rcoa, bid).
+struct BindingKeyLess {
+  bool operator()(const BindingKey& x, const BindingKey& y) const noexcept;
+};
+/// Hash of (rcoa, bid) for the binding cache.
+struct BindingKeyHash {
+  std::size_t operator()(const BindingKey& k) const noexcept;
+};
+
+/// A Mobility Header the daemon received and decoded (wire::decode_mh with
+/// the checksum verified). Failures go to MapAgent::handle_invalid_mh.
+struct ReceivedMh {
+  /// The IPv6 source as the socket reports it: the home address (the RCoA of
+  /// a local BU) once the kernel has swapped in the Home Address option, or
+  /// the plain source if the packet had none.
+  Ip6Addr src;
+  Ip6Addr dst;                  ///< IPv6 destination (the MAP address)
+  std::optional<Ip6Addr> lcoa;  ///< the care-of address the HAO carried (IPV6_DSTOPTS); nullopt: no HAO
+  /// Whether IPsec (ESP) protected the packet. Always false until the
+  /// security issue; an unprotected BU is accepted only in insecure testbed
+  /// mode (MapdConfig::insecure).
+  bool ipsec_protected = false;
+  wire::MhMessage msg;
+};
+
+// ---------------------------------------------------------------------------
+// Actions (drained with MapAgent::poll_action(), carried out in order)
+
+/// Why a binding is installed.
+enum class InstallReason : std::uint8_t {
+  create,  ///< a new binding (after DAD when that runs)
+  move,    ///< the LCoA changed: update in place (make-before-break)
+  reload,  ///< the configuration changed the binding's settings
+};
+std::string_view to_string(InstallReason r) noexcept;
+
+/// Install or update (in place) the kernel state of one binding
+/// (kglue::Dataplane::install_map_binding). The daemon MUST answer every
+/// InstallBinding with exactly one MapAgent::handle_dataplane_result for the
+/// same key, synchronously or later; the BA waits for it.
+struct InstallBinding {
+  BindingKey key;
+  InstallReason reason = InstallReason::create;
+  Ip6Addr map_address;          ///< tunnel local end
+  Ip6Addr lcoa;                 ///< tunnel remote end
+  std::string proxy_interface;  ///< link of the proxy ND entry for the RCoA; empty: none (routed prefix)
+  std::uint32_t tunnel_mtu = 0; ///< MapdConfig::tunnel_mtu (0: kernel default)
+};
+
+/// Why a binding is removed.
+enum class RemoveReason : std::uint8_t {
+  expired,         ///< lifetime ran out
+  deregistered,    ///< BU with lifetime 0 or LCoA == RCoA
+  prefix_removed,  ///< reload: the RCoA is in no configured RCoA prefix any more
+  reload_failed,   ///< reload: re-installing with the new settings failed
+  stale,           ///< a successful install the core no longer wants (superseded while pending)
+};
+std::string_view to_string(RemoveReason r) noexcept;
+
+/// Remove the kernel state of one binding (Dataplane::remove_map_binding;
+/// idempotent, no result expected).
+struct RemoveBinding {
+  BindingKey key;
+  RemoveReason reason = RemoveReason::expired;
+};
+
+/// Send a Binding Acknowledgement from `src` to `rcoa` with a type 2
+/// routing header (RFC 5380 §6.2), to the care-of address `lcoa`.
+/// `transient_route`: no installed binding routes RCoA -> `lcoa` right now
+/// (refused BU, deregistration, failed install, or a BA to a CoA other than
+/// the bound one): install Dataplane::install_ba_route(src, rcoa, lcoa) for
+/// this BA and remove it afterwards. When lcoa == rcoa (a BU without HAO)
+/// the BA goes straight to the RCoA.
+struct SendBa {
+  Ip6Addr src;
+  Ip6Addr rcoa;
+  Ip6Addr lcoa;
+  wire::BindingAck ba;
+  bool transient_route = false;
+};
+
+/// Send a Binding Refresh Request (RFC 6275 §9.5.5, §6.1.2) from `src` to
+/// `rcoa`, through the binding (its route2 state / tunnel to `lcoa`).
+struct SendBrr {
+  Ip6Addr src;
+  Ip6Addr rcoa;
+  Ip6Addr lcoa;
+};
+
+/// Send a Binding Error (RFC 6275 §9.2, §6.1.9) from `src` to `dst` (the
+/// packet's source: its care-of address when it had a HAO), no routing header.
+struct SendBindingError {
+  Ip6Addr src;
+  Ip6Addr dst;
+  wire::BindingError be;
+};
+
+/// Run duplicate address detection for `rcoa` on `interface` (4140bis §6.1):
+/// NS from :: for it; report a duplicate (an NA for it, or an NS for it from
+/// ::) with MapAgent::handle_dad_result(duplicate = true) within `timeout`.
+/// The core declares success itself when `timeout` passes; the daemon may
+/// stop listening then. DAD never blocks: other BUs go on meanwhile.
+struct StartDad {
+  Ip6Addr rcoa;
+  std::string interface;
+  Duration timeout{};
+};
+
+/// Send an unsolicited Neighbour Advertisement for `rcoa` on `interface`
+/// (Override set, the MAP's link-layer address) so neighbours update their
+/// caches when a binding is created or moves (RFC 6275 §10.4.1).
+struct SendUnsolicitedNa {
+  Ip6Addr rcoa;
+  std::string interface;
+};
+
+/// Re-add the proxy ND entries on `interface` (the kernel drops them when
+/// the link loses carrier): Dataplane::refresh_proxies.
+struct RefreshProxies {
+  std::string interface;
+};
+
+struct LogEvent {
+  LogLevel level = LogLevel::info;
+  std::string text;
+};
+
+using Action = std::variant<InstallBinding, RemoveBinding, SendBa, SendBrr, SendBindingError, StartDad,
+                            SendUnsolicitedNa, RefreshProxies, LogEvent>;
+
+// ---------------------------------------------------------------------------
+// Counters and views
+
+/// Why a received Mobility Header was dropped before processing.
+enum class InvalidMhReason : std::uint8_t {
+  bad_checksum,   ///< RFC 6275 §9.2: silently discarded
+  unknown_type,   ///< MH Type the MAP does not know: Binding Error status 2
+  bad_payload_proto,  ///< Payload Proto != 59 (ICMP Parameter Problem: the daemon's job)
+  bad_length,     ///< Header Len too small for the type
+  truncated,      ///< framing
+  other,
+};
+inline constexpr std::size_t kInvalidMhReasonCount = 6;
+std::string_view to_string(InvalidMhReason r) noexcept;
+/// The reason for a wire::decode_mh error.
+InvalidMhReason invalid_mh_reason(const wire::Error& e) noexcept;
+
+struct MapCounters {
+  std::uint64_t bu_received = 0;
+  std::uint64_t bu_accepted = 0;            ///< BAs with status 0 (registrations, refreshes, deregistrations)
+  std::map<std::uint8_t, std::uint64_t> bu_refused;  ///< BAs with status >= 128, by status
+  std::uint64_t bu_unprotected_dropped = 0; ///< no IPsec and not allowed by insecure mode (RFC 6275 §9.5.1)
+  std::uint64_t bu_malformed_option = 0;    ///< a malformed mobility option: discarded (RFC 6275 §9.2)
+  std::uint64_t bu_wrong_destination = 0;   ///< not sent to MapAddress: discarded
+  std::uint64_t bu_absorbed = 0;            ///< arrived while DAD or an install ran for its RCoA
+  std::uint64_t bu_h_with_m = 0;            ///< H and M both set (processed as a local BU)
+  std::uint64_t bu_bid_ignored = 0;         ///< carried a Binding Identifier option (Multiple CoA not served)
+  std::uint64_t bindings_created = 0;
+  std::uint64_t bindings_moved = 0;         ///< LCoA changed
+  std::uint64_t bindings_refreshed = 0;
+  std::uint64_t deregistrations = 0;
+  std::uint64_t expired = 0;
+  std::uint64_t removed_by_reload = 0;
+  std::uint64_t ba_sent = 0;
+  std::uint64_t brr_sent = 0;
+  std::uint64_t be_sent = 0;
+  std::uint64_t be_rate_limited = 0;
+  std::uint64_t dad_started = 0;
+  std::uint64_t dad_duplicate = 0;
+  std::uint64_t dad_succeeded = 0;
+  std::uint64_t dad_unmatched = 0;          ///< results for no running DAD
+  std::uint64_t dataplane_failures = 0;
+  std::uint64_t dataplane_unmatched = 0;    ///< results for no pending install
+  std::uint64_t unexpected_mh = 0;          ///< BA, BE or BRR sent to the MAP: ignored
+  std::array<std::uint64_t, kInvalidMhReasonCount> invalid_mh{};  ///< by InvalidMhReason
+  std::uint64_t proxies_refreshed = 0;
+  [[nodiscard]] std::uint64_t refused_total() const noexcept;
+  [[nodiscard]] std::uint64_t refused(std::uint8_t status) const noexcept;
+  friend bool operator==(const MapCounters&, const MapCounters&) = default;
+};
+
+/// One binding cache entry (state() view).
+struct BindingView {
+  BindingKey key;
+  Ip6Addr lcoa;
+  std::uint16_t sequence = 0;          ///< last accepted
+  std::uint16_t lifetime_units = 0;    ///< granted by the last BA (4 s units)
+  Duration remaining{};                ///< until expiry
+  Duration since_registered{};         ///< since the last accepted BU
+  Duration age{};                      ///< since creation
+  std::optional<Duration> next_brr_in; ///< when the next BRR goes
+  std::uint32_t brr_sent = 0;          ///< since the last accepted BU
+  std::string proxy_interface;         ///< "" when the RCoA prefix is routed
+  bool from_neighbour = false;         ///< LCoA in a neighbouring domain's prefix (RFC 5380 §8)
+  bool home_flag = false;              ///< the BU had H set (seam: the RCoA also registered with a HA, §6.1)
+  bool install_pending = false;        ///< an update of its kernel state awaits its result
+};
+
+/// A new binding waiting for DAD or its first install (state() view).
+struct PendingView {
+  BindingKey key;
+  Ip6Addr lcoa;
+  std::uint16_t sequence = 0;
+  bool dad_running = false;            ///< else: install pending
+  std::optional<Duration> dad_remaining;
+};
+
+struct MapState {
+  std::vector<BindingView> bindings;   ///< by key
+  std::vector<PendingView> pending;    ///< by key
+  MapCounters counters;
+};
+
+}  // namespace hmip::map

@@ -1,0 +1,142 @@
+// What the mobile node core shows through state() (hmipctl mnd show ...):
+// MAPs seen per interface, the chosen MAP, the binding update list, the
+// tunnel, counters.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hmip/core/time.h"
+#include "hmip/mn/config.h"
+#include "hmip/wire/addr.h"
+
+namespace hmip::mn {
+
+/// Everything the core counts (never reset; kept across reloads).
+struct MnCounters {
+  std::uint64_t rs_sent = 0;
+  std::uint64_t ra_received = 0;            ///< RAs processed on watched, up interfaces
+  std::uint64_t ra_ignored = 0;             ///< on an interface not watched or down, or source not link-local
+  std::uint64_t map_options_received = 0;
+  std::uint64_t map_r_flag_skipped = 0;     ///< MAP options with R = 1 (IKEv2 RCoA allocation, not supported yet)
+  std::uint64_t map_failures = 0;           ///< MAP options with Valid Lifetime 0 for a MAP we had a binding with
+  std::uint64_t link_changes = 0;           ///< movement hints: a watched link came up or changed
+  std::uint64_t router_changes = 0;          ///< moves seen as an RA from a new router with new prefixes, carrier up
+  std::uint64_t known_link_returns = 0;     ///< first RA after a change from the same router with the same prefixes
+  std::uint64_t bu_sent = 0;                ///< every BU, retransmissions included
+  std::uint64_t bu_retransmitted = 0;
+  std::uint64_t ba_received = 0;            ///< every BA handed in
+  std::uint64_t ba_accepted = 0;
+  std::uint64_t ba_refused = 0;             ///< matching BAs with status >= 128 (134 and 135 included)
+  std::uint64_t ba_no_rh2 = 0;              ///< ignored: no type 2 routing header (RFC 5380 §6.1)
+  std::uint64_t ba_wrong_rh2 = 0;           ///< ignored: RH2 address is none of our RCoAs
+  std::uint64_t ba_wrong_source = 0;        ///< ignored: not from the MAP of that RCoA
+  std::uint64_t ba_unexpected = 0;          ///< ignored: no BU outstanding for that binding
+  std::uint64_t ba_wrong_sequence = 0;      ///< ignored: sequence of no outstanding BU
+  std::uint64_t sequence_resyncs = 0;       ///< status 135 handled
+  std::uint64_t dad_retries = 0;            ///< status 134: new interface identifier
+  std::uint64_t brr_received = 0;
+  std::uint64_t brr_answered = 0;
+  std::uint64_t brr_ignored = 0;            ///< for no binding we refresh
+  std::uint64_t be_received = 0;
+  std::uint64_t mh_ignored = 0;             ///< MH types a mobile node does not handle (BU)
+  std::uint64_t intra_map_moves = 0;        ///< new LCoA, same MAP: one BU, same RCoA
+  std::uint64_t inter_map_moves = 0;        ///< new MAP: new RCoA, BU to the previous MAP
+  std::uint64_t bindings_expired = 0;
+  std::uint64_t no_map_events = 0;          ///< times HMIPv6 became unusable (no selectable MAP)
+  friend bool operator==(const MnCounters&, const MnCounters&) = default;
+};
+
+/// Why a seen MAP is (not) selectable.
+enum class MapStatus : std::uint8_t { usable, refresh_only, failed, r_flag, held_down };
+std::string_view to_string(MapStatus s) noexcept;
+
+struct MapSeenView {
+  Ip6Addr address;
+  std::uint8_t dist = 1;
+  std::uint8_t pref = 0;
+  bool r_flag = false;
+  std::uint32_t lifetime = 0;      ///< remaining valid lifetime, seconds
+  Ip6Addr router;                  ///< link-local source of the RA that carried it
+  core::Duration age{};            ///< since that RA
+  MapStatus status = MapStatus::usable;
+};
+
+struct PrefixView {
+  Ip6Addr prefix;
+  std::uint8_t length = 64;
+  Ip6Addr router;
+  std::uint32_t valid = 0;  ///< remaining, seconds
+};
+
+struct MnInterfaceView {
+  std::string name;
+  std::optional<unsigned> ifindex;
+  bool up = false;
+  bool ra_seen = false;                 ///< an RA arrived since the last link change
+  unsigned rs_remaining = 0;            ///< solicitations still to send
+  std::optional<Ip6Addr> lcoa;          ///< the care-of address usable on it now
+  std::vector<MapSeenView> maps;
+  std::vector<PrefixView> prefixes;
+};
+
+enum class BindingRole : std::uint8_t {
+  current,        ///< with the chosen MAP, refreshed
+  previous,       ///< the MAP before an inter-MAP move: never refreshed, removed when it expires (§8, §9)
+  deregistering,  ///< lifetime 0 BU sent on stop
+};
+std::string_view to_string(BindingRole r) noexcept;
+
+/// One binding update list entry (RFC 6275 §11.1).
+struct BulEntryView {
+  Ip6Addr map;
+  Ip6Addr rcoa;
+  Ip6Addr lcoa;
+  std::string interface;
+  Ip6Addr router;
+  BindingRole role = BindingRole::current;
+  bool registered = false;                       ///< a BA accepted it
+  bool primary = false;
+  std::uint16_t last_sequence = 0;
+  std::uint32_t requested_lifetime = 0;          ///< seconds, of the last BU
+  std::uint32_t granted_lifetime = 0;            ///< seconds, of the last accepted BA
+  std::optional<core::Duration> expires_in;
+  std::optional<core::Duration> refresh_in;
+  std::optional<core::Duration> retransmit_in;   ///< a BU is outstanding
+  std::optional<core::Duration> backoff;         ///< its current timeout
+  std::uint64_t bu_sent = 0;
+  std::optional<std::uint8_t> last_status;       ///< of the last matching BA
+};
+
+struct TunnelView {
+  Ip6Addr local;   ///< LCoA
+  Ip6Addr remote;  ///< MAP
+  Ip6Addr rcoa;
+  std::uint32_t mtu = 0;
+  std::string interface;
+};
+
+struct HoldDownView {
+  Ip6Addr map;
+  std::string reason;
+  core::Duration remaining{};
+};
+
+struct MnState {
+  bool stopping = false;
+  bool finished = false;                 ///< stopped and nothing left to do
+  MapSelection selection = MapSelection::furthest;
+  bool hmipv6_active = false;            ///< a current binding exists
+  std::string status;                    ///< one line: "registered with ...", "no usable MAP: ...", ...
+  std::optional<Ip6Addr> chosen_map;
+  std::vector<MnInterfaceView> interfaces;  ///< in configuration order
+  std::vector<BulEntryView> bul;
+  std::optional<TunnelView> tunnel;         ///< the primary binding's
+  std::vector<HoldDownView> held_down;
+  MnCounters counters;
+};
+
+}  // namespace hmip::mn

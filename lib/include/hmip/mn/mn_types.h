@@ -1,0 +1,153 @@
+// The mobile node core's inputs and actions (hmip/mn/mobile_node.h), as plain
+// values: the daemon converts netlink's view (hmip/io/link_watcher.h) and
+// received Mobility Headers into these, and turns the actions into ICMPv6 /
+// MH sends and kernel-glue calls (hmip/kglue/dataplane.h). hmip_core does not
+// depend on kernel-glue: BindingKey / BindingSettings mirror MnBindingKey /
+// MnBindingSettings field for field so that the daemon maps them 1:1.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "hmip/core/log_level.h"
+#include "hmip/core/time.h"
+#include "hmip/wire/addr.h"
+#include "hmip/wire/mh.h"
+
+namespace hmip::mn {
+
+using core::LogLevel;
+using core::TimePoint;
+
+/// RFC 4861 §10 host constants for Router Solicitations (the first one is
+/// sent at once on a link change: movement detection, RFC 6059 §4.1 spirit).
+inline constexpr unsigned kMaxRtrSolicitations = 3;                           // MAX_RTR_SOLICITATIONS
+inline constexpr core::Duration kRtrSolicitationInterval = core::seconds(4);  // RTR_SOLICITATION_INTERVAL
+
+/// How long a MAP that refused a Binding Update (BA status >= 128 other than
+/// 134/135) is not selected again. A refusal such as 129 (administratively
+/// prohibited) or 132 (not home subnet) is a configuration matter that will
+/// not change within seconds; retrying at once would only loop. 60 s is
+/// short enough that a fixed MAP is used again soon, and while held down
+/// another MAP, if any, is used.
+inline constexpr core::Duration kRefusedMapHoldDown = core::seconds(60);
+/// At most this many new interface identifiers after BA status 134 (DAD
+/// failed at the MAP, 4140bis §6.1) before the MAP is held down.
+inline constexpr unsigned kMaxDadRetries = 3;
+/// At most this many resynchronisations after status 135 for one BU
+/// transaction (a MAP that keeps answering 135 is held down).
+inline constexpr unsigned kMaxSequenceResyncs = 3;
+/// A MAP option with Valid Lifetime 0 (MAP failed, RFC 5380 §10) is kept this
+/// long to show in state() and keep the MAP unselectable, unless an RA of the
+/// same router advertises it again with a non-zero lifetime.
+inline constexpr core::Duration kFailedMapMemory = core::seconds(60);
+/// The IPv6 header ip6tnl adds (RFC 5380 §11: the tunnel MTU is the link MTU
+/// minus the encapsulation; encaplimit none, so 40 and not 48).
+inline constexpr std::uint32_t kTunnelOverhead = 40;
+inline constexpr std::uint32_t kIpv6MinMtu = 1280;
+
+/// Byte order of addresses (avoids the defaulted operator<=>, which
+/// clang-tidy 14's modernize-use-nullptr misreports).
+struct AddrLess {
+  bool operator()(const Ip6Addr& x, const Ip6Addr& y) const noexcept {
+    return std::lexicographical_compare(x.b.begin(), x.b.end(), y.b.begin(), y.b.end());
+  }
+};
+
+/// One IPv6 address on a link (IFA_F_* flags), as hmip::io::LinkAddress.
+struct LinkAddress {
+  Ip6Addr addr;
+  std::uint8_t prefix_len = 128;
+  bool tentative = false;   ///< DAD still running (RFC 4862 §5.4)
+  bool optimistic = false;  ///< optimistic DAD (RFC 4429): usable while tentative
+  bool dadfailed = false;   ///< duplicate found: never usable
+  bool deprecated = false;  ///< preferred lifetime over: used only if nothing better
+  friend bool operator==(const LinkAddress&, const LinkAddress&) = default;
+};
+
+/// A network interface as netlink reports it.
+struct LinkState {
+  unsigned ifindex = 0;
+  std::string name;
+  bool up = false;                     ///< IFF_UP and IFF_RUNNING (carrier)
+  std::uint32_t mtu = 0;               ///< link MTU (0: unknown; the tunnel MTU is then the kernel default)
+  std::vector<LinkAddress> addresses;  ///< IPv6 addresses with their flags
+  friend bool operator==(const LinkState&, const LinkState&) = default;
+};
+
+/// A Mobility Header the MH socket received (already decoded, checksum
+/// verified). For a BA the kernel has processed the type 2 routing header:
+/// `dst` is then the RCoA and `rh2_home` the address the header carried.
+struct ReceivedMh {
+  Ip6Addr src;
+  Ip6Addr dst;
+  std::optional<Ip6Addr> rh2_home;  ///< from the type 2 routing header; nullopt if there was none
+  wire::MhMessage msg;
+};
+
+/// Mirrors hmip::kglue::MnBindingKey: one RCoA registered at one MAP.
+struct BindingKey {
+  Ip6Addr map_address;
+  Ip6Addr rcoa;
+  friend bool operator==(const BindingKey& x, const BindingKey& y) = default;
+};
+
+/// Mirrors hmip::kglue::MnBindingSettings (see there for what each field
+/// makes the kernel do).
+struct BindingSettings {
+  Ip6Addr lcoa;                  ///< tunnel local end; the care-of address of the BU
+  int ifindex = 0;               ///< interface the LCoA is on
+  Ip6Addr router;                ///< default router there (link-local): host route to the MAP
+  std::uint32_t tunnel_mtu = 0;  ///< link MTU - 40 (RFC 5380 §11); 0 = kernel default
+  bool primary = false;          ///< the RCoA new connections use (one binding at most)
+  friend bool operator==(const BindingSettings&, const BindingSettings&) = default;
+};
+
+// ---------------------------------------------------------------------------
+// Actions (poll_action)
+
+/// Send a Router Solicitation on `ifindex` (to ff02::2, hop limit 255).
+struct SendRs {
+  unsigned ifindex = 0;
+  friend bool operator==(const SendRs&, const SendRs&) = default;
+};
+
+/// Send `bu` from `src` (the RCoA) to `dst` (the MAP). The kernel's hao
+/// state for this binding (InstallBinding, always emitted before) puts
+/// `lcoa` in the IPv6 source and the RCoA in a Home Address option; `lcoa`
+/// is given for logging and checks only. The checksum uses src = RCoA.
+struct SendBu {
+  Ip6Addr src;
+  Ip6Addr dst;
+  Ip6Addr lcoa;
+  wire::BindingUpdate bu;
+  friend bool operator==(const SendBu&, const SendBu&) = default;
+};
+
+/// Install or update (in place) the kernel state of one binding.
+struct InstallBinding {
+  BindingKey key;
+  BindingSettings settings;
+  friend bool operator==(const InstallBinding&, const InstallBinding&) = default;
+};
+
+/// Remove the kernel state of one binding (unknown key: no-op).
+struct RemoveBinding {
+  BindingKey key;
+  friend bool operator==(const RemoveBinding&, const RemoveBinding&) = default;
+};
+
+struct LogEvent {
+  LogLevel level = LogLevel::info;
+  std::string text;
+  friend bool operator==(const LogEvent&, const LogEvent&) = default;
+};
+
+using Action = std::variant<SendRs, SendBu, InstallBinding, RemoveBinding, LogEvent>;
+
+}  // namespace hmip::mn

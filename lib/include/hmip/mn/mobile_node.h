@@ -1,0 +1,236 @@
+// mnd's sans-IO core: an HMIPv6-aware mobile node in local mobility mode
+// (RFC 5380 §6.1, §7.1, §8, §9, §11; RFC 6275 §11.7-§11.8 for the Binding
+// Update list and retransmission; RFC 6059's idea of recognising a return to
+// a known link).
+//
+// Events and the current time go in (handle_*), actions come out
+// (poll_action(), hmip/mn/mn_types.h); no sockets, netlink, clocks or
+// threads. The I/O side:
+//   * feeds every link netlink reports (handle_link, handle_link_removed),
+//     RAs received on the watched interfaces (decoded, hop limit 255
+//     checked), Mobility Headers received (BA with the type 2 routing
+//     header's address, BRR, BE), reloads and the stop;
+//   * runs one OS timer set to poll_timeout() and calls handle_timeout();
+//   * drains poll_action() after every call, in order: SendRs, SendBu (from
+//     the RCoA; the binding's hao state puts the LCoA in the source),
+//     InstallBinding / RemoveBinding (kernel-glue's install_mn_binding /
+//     remove_mn_binding), LogEvent;
+//   * after handle_stop(), keeps going until finished() (at most one
+//     deregistration round trip, initial_bindack_timeout).
+//
+// Behaviour, in short (the .cpp files cite the sections):
+//   * MAP options are stored per interface with the RA's source and expiry;
+//     an RA of a router replaces what that router advertised before (an
+//     option it no longer carries is gone, §9 "no longer receives"); Valid
+//     Lifetime 0 means the MAP failed: its bindings are removed at once
+//     (§7.1, §10) and another MAP is chosen.
+//   * An RA from a new router with only new prefixes, on a link that stayed
+//     up, is taken as a move too (the link switched under the carrier).
+//   * On a link coming up or changing, what was learned on it is dropped
+//     (kept aside to recognise a return, RFC 6059) and an RS is sent at once
+//     (then up to kMaxRtrSolicitations at kRtrSolicitationInterval until an
+//     RA arrives); the first RA is acted on at once.
+//   * The LCoA is a global address on the interface inside a prefix that a
+//     router heard since the last link change advertises, not DAD-failed,
+//     not tentative unless optimistic; a non-deprecated one preferred.
+//   * Selection: hmip/mn/map_selection.h. A current MAP advertised with Pref
+//     0 is kept (refresh only) when no other MAP is selectable.
+//   * New binding: InstallBinding (not primary) so the RCoA exists, then a
+//     BU (A, M; lifetime min(BindingLifetime, the MAP option's remaining
+//     lifetime)) retransmitted per RFC 6275 §11.8 (initial timeout
+//     InitialBindackTimeoutFirstReg, doubled up to MaxBindackTimeout, then
+//     at that rate indefinitely; a new sequence number per BU). An accepted
+//     BA makes it primary; its lifetime counts from when that BU was sent;
+//     a refresh is sent when refresh_percent of it is left.
+//   * Intra-MAP move: InstallBinding with the new LCoA and one BU; RCoA kept.
+//   * Inter-MAP move (eager, §9): a new binding at the new MAP, and the
+//     previous binding becomes `previous`: not primary, one BU with the new
+//     LCoA and PreviousMapLifetime (§8), never refreshed nor deregistered
+//     (lazy, §9), removed when it expires.
+//   * BA checks (RFC 5380 §6.1, RFC 6275 §11.7.3): a type 2 routing header
+//     holding the RCoA of a binding, from that binding's MAP, with the
+//     sequence number of its outstanding BU (except status 135, which
+//     carries the MAP's last accepted number: we continue from it + 1).
+//     134: a new random interface identifier, a new RCoA, retried (at most
+//     kMaxDadRetries). Other refusals: the binding is removed and the MAP
+//     held down for kRefusedMapHoldDown; another MAP is used if any.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "hmip/core/prefix.h"
+#include "hmip/core/time.h"
+#include "hmip/mn/config.h"
+#include "hmip/mn/map_selection.h"
+#include "hmip/mn/mn_state.h"
+#include "hmip/mn/mn_types.h"
+#include "hmip/wire/nd.h"
+
+namespace hmip::mn {
+
+class MobileNode {
+ public:
+  /// `cfg` is assumed valid (config_parse checks it). `rng` draws the
+  /// initial sequence numbers and the interface identifiers used after
+  /// status 134 (seed it with a constant in tests).
+  MobileNode(MndConfig cfg, core::Rng rng);
+
+  /// A link appeared or changed (carrier, addresses, MTU, name). Links not
+  /// named in the configuration are remembered (for a later reload) and
+  /// otherwise ignored.
+  void handle_link(TimePoint now, const LinkState& link);
+  /// A link disappeared: treated as a watched interface going down.
+  void handle_link_removed(TimePoint now, unsigned ifindex);
+  /// A Router Advertisement received on `ifindex` from `src` (hop limit 255
+  /// checked by the caller). Ignored (counted ra_ignored) on an interface
+  /// not watched or down, or from a source that is not link-local (RFC 4861
+  /// §6.1.2). Malformed options were already set apart by the decoder.
+  void handle_ra(TimePoint now, unsigned ifindex, const Ip6Addr& src, const wire::RouterAdvertisement& ra);
+  /// A Mobility Header received (see ReceivedMh). BAs failing the checks
+  /// above are ignored and counted; a BU is ignored (mh_ignored).
+  void handle_mh(TimePoint now, const ReceivedMh& mh);
+  /// New configuration: interfaces kept keep their state; a new selection
+  /// policy or new interfaces may change the chosen MAP; timers and
+  /// lifetimes apply from the next BU.
+  void handle_reload(TimePoint now, MndConfig cfg);
+  /// Clean stop: with deregister_on_stop, one lifetime-0 BU per binding
+  /// that is current (the MAP may hold it), then its kernel state removed
+  /// when the BA comes or initial_bindack_timeout passes; everything else
+  /// removed at once. Afterwards only BAs are processed.
+  void handle_stop(TimePoint now);
+  /// Does whatever is due at `now`.
+  void handle_timeout(TimePoint now);
+
+  /// The earliest deadline, if any (set the OS timer to it).
+  [[nodiscard]] std::optional<TimePoint> poll_timeout() const;
+  /// The next action, in order; nullopt when drained.
+  std::optional<Action> poll_action();
+  /// True after handle_stop() once every binding is gone (the daemon exits).
+  [[nodiscard]] bool finished() const noexcept { return stopping_ && bul_.empty(); }
+
+  [[nodiscard]] MnState state(TimePoint now) const;
+  [[nodiscard]] const MnCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] const MndConfig& config() const noexcept { return cfg_; }
+
+ private:
+  struct SeenMap {
+    wire::MapOption opt;
+    Ip6Addr router;
+    TimePoint received;
+    TimePoint expires;
+  };
+  struct SeenPrefix {
+    Ip6Prefix prefix;
+    Ip6Addr router;
+    TimePoint expires;
+  };
+  struct Iface {
+    std::string name;
+    std::optional<unsigned> ifindex;  ///< the link of that name, if known
+    bool up = false;
+    bool ra_seen = false;
+    unsigned rs_remaining = 0;
+    std::optional<TimePoint> next_rs;
+    std::vector<std::pair<Ip6Addr, SeenMap>> maps;  ///< by MAP address
+    std::vector<SeenPrefix> prefixes;
+    std::optional<std::uint32_t> ra_mtu;
+    // RFC 6059: the link before the last change.
+    std::set<Ip6Addr, AddrLess> before_routers;
+    std::vector<std::pair<Ip6Addr, std::uint8_t>> before_prefixes;  ///< sorted
+  };
+  /// Where a binding is registered from.
+  struct Access {
+    std::size_t iface = 0;
+    BindingSettings settings;  ///< primary left false
+  };
+  struct Pending {
+    std::uint16_t seq = 0;
+    TimePoint sent;
+    core::Duration timeout{};
+    std::uint16_t lifetime_units = 0;
+    unsigned resyncs = 0;
+  };
+  struct Binding {
+    BindingKey key;
+    BindingSettings settings;
+    std::string iface;
+    BindingRole role = BindingRole::current;
+    bool registered = false;
+    std::uint16_t next_seq = 0;
+    std::optional<Pending> pending;
+    std::optional<TimePoint> expires;
+    std::optional<TimePoint> refresh_at;
+    std::uint32_t requested_s = 0;
+    std::uint32_t granted_s = 0;
+    std::uint64_t bu_sent = 0;
+    std::optional<std::uint8_t> last_status;
+    unsigned dad_retries = 0;
+  };
+  struct HoldDown {
+    TimePoint until;
+    std::string reason;
+  };
+
+  // mobile_node.cpp: frame, links, RAs
+  void log(LogLevel level, std::string text);
+  void service(TimePoint now);
+  void link_changed(Iface& i, TimePoint now);
+  void forget_link(Iface& i);
+  void bind_ifaces();
+  void learn_ra(Iface& i, const Ip6Addr& src, const wire::RouterAdvertisement& ra, TimePoint now);
+  [[nodiscard]] bool moved_without_link_change(const Iface& i, const Ip6Addr& src,
+                                               const wire::RouterAdvertisement& ra) const;
+  void map_failed(const Ip6Addr& map);
+  void expire(TimePoint now);
+  [[nodiscard]] Iface* iface_by_index(unsigned ifindex);
+  [[nodiscard]] const LinkState* link_of(const Iface& i) const;
+  [[nodiscard]] std::optional<Ip6Addr> lcoa_of(const Iface& i, const std::optional<Ip6Addr>& keep) const;
+  // mn_select.cpp: selection and moves
+  void reconcile(TimePoint now);
+  [[nodiscard]] std::vector<MapCandidate> candidates(TimePoint now, std::vector<std::size_t>& ifaces) const;
+  [[nodiscard]] std::optional<Access> access_for(const Ip6Addr& map, bool allow_refresh_only) const;
+  [[nodiscard]] std::optional<Access> any_access() const;
+  [[nodiscard]] bool advertised(const Ip6Addr& map, bool refresh_only, TimePoint now) const;
+  [[nodiscard]] std::uint32_t advertised_lifetime(const Ip6Addr& map, TimePoint now) const;
+  void update_current(Binding& b, const Access& a, TimePoint now);
+  void create_current(const Ip6Addr& map, const Access& a, TimePoint now);
+  void demote(std::size_t idx, const std::optional<Access>& a, TimePoint now);
+  void no_map(const std::string& why);
+  // mn_bul.cpp: BUs, retransmission, BAs
+  void send_bu(Binding& b, std::uint32_t lifetime_s, core::Duration timeout, TimePoint now);
+  void service_bul(TimePoint now);
+  void handle_ba(const ReceivedMh& mh, const wire::BindingAck& ba, TimePoint now);
+  void handle_brr(const ReceivedMh& mh, TimePoint now);
+  void accepted(std::size_t idx, const wire::BindingAck& ba, TimePoint now);
+  void refused(std::size_t idx, std::uint8_t status, TimePoint now);
+  void dad_failed(std::size_t idx, TimePoint now);
+  void make_primary(Binding& b);
+  void remove_binding(std::size_t idx);
+  void hold_down(const Ip6Addr& map, std::string reason, TimePoint now);
+  [[nodiscard]] std::uint32_t current_lifetime(const Binding& b, TimePoint now) const;
+  [[nodiscard]] Binding* current();
+  [[nodiscard]] Ip6Addr random_iid();
+
+  MndConfig cfg_;
+  core::Rng rng_;
+  bool stopping_ = false;
+  std::vector<Iface> ifaces_;
+  std::map<unsigned, LinkState> links_;
+  std::vector<Binding> bul_;
+  std::map<Ip6Addr, HoldDown, AddrLess> held_;
+  std::map<Ip6Addr, Ip6Addr, AddrLess> iid_for_map_;  ///< random identifiers chosen after status 134
+  std::set<Ip6Addr, AddrLess> warned_r_flag_;
+  bool no_map_logged_ = false;
+  std::string status_ = "waiting for a Router Advertisement";
+  std::deque<Action> actions_;
+  MnCounters counters_;
+};
+
+}  // namespace hmip::mn

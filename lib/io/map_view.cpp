@@ -1,0 +1,133 @@
+#include "hmip/io/map_view.h"
+
+#include <string>
+
+namespace hmip::io {
+
+namespace {
+
+Json opt_ms(const std::optional<core::Duration>& d) { return d ? Json(d->count()) : Json(); }
+
+Json prefixes(const std::vector<Ip6Prefix>& v) {
+  Json a = Json::array();
+  for (const auto& p : v) a.push_back(p.str());
+  return a;
+}
+
+}  // namespace
+
+Json map_bindings_json(const map::MapState& s) {
+  Json a = Json::array();
+  for (const auto& b : s.bindings) {
+    Json j;
+    j["rcoa"] = b.key.rcoa.str();
+    j["bid"] = b.key.bid;
+    j["lcoa"] = b.lcoa.str();
+    j["sequence"] = b.sequence;
+    j["lifetime_s"] = static_cast<unsigned>(b.lifetime_units) * 4U;
+    j["remaining_ms"] = b.remaining.count();
+    j["registered_ms_ago"] = b.since_registered.count();
+    j["age_ms"] = b.age.count();
+    j["next_brr_ms"] = opt_ms(b.next_brr_in);
+    j["brr_sent"] = b.brr_sent;
+    j["proxy_interface"] = b.proxy_interface;
+    j["neighbour_domain"] = b.from_neighbour;
+    j["home_flag"] = b.home_flag;
+    j["install_pending"] = b.install_pending;
+    a.push_back(std::move(j));
+  }
+  return a;
+}
+
+Json map_pending_json(const map::MapState& s) {
+  Json a = Json::array();
+  for (const auto& p : s.pending) {
+    Json j;
+    j["rcoa"] = p.key.rcoa.str();
+    j["bid"] = p.key.bid;
+    j["lcoa"] = p.lcoa.str();
+    j["sequence"] = p.sequence;
+    j["state"] = p.dad_running ? "dad" : "install";
+    j["dad_remaining_ms"] = opt_ms(p.dad_remaining);
+    a.push_back(std::move(j));
+  }
+  return a;
+}
+
+Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
+  Json j;
+  j["bu_received"] = c.bu_received;
+  j["bu_accepted"] = c.bu_accepted;
+  j["bu_refused_total"] = c.refused_total();
+  Json refused = Json::object();
+  for (const auto& [status, n] : c.bu_refused) refused[std::to_string(status)] = n;
+  j["bu_refused"] = refused;
+  j["bu_unprotected_dropped"] = c.bu_unprotected_dropped;
+  j["bu_malformed_option"] = c.bu_malformed_option;
+  j["bu_wrong_destination"] = c.bu_wrong_destination;
+  j["bu_absorbed"] = c.bu_absorbed;
+  j["bu_h_with_m"] = c.bu_h_with_m;
+  j["bu_bid_ignored"] = c.bu_bid_ignored;
+  j["bindings_created"] = c.bindings_created;
+  j["bindings_moved"] = c.bindings_moved;
+  j["bindings_refreshed"] = c.bindings_refreshed;
+  j["deregistrations"] = c.deregistrations;
+  j["expired"] = c.expired;
+  j["removed_by_reload"] = c.removed_by_reload;
+  j["ba_sent"] = c.ba_sent;
+  j["brr_sent"] = c.brr_sent;
+  j["be_sent"] = c.be_sent;
+  j["be_rate_limited"] = c.be_rate_limited;
+  j["dad_started"] = c.dad_started;
+  j["dad_duplicate"] = c.dad_duplicate;
+  j["dad_succeeded"] = c.dad_succeeded;
+  j["dad_unmatched"] = c.dad_unmatched;
+  j["dataplane_failures"] = c.dataplane_failures;
+  j["dataplane_unmatched"] = c.dataplane_unmatched;
+  j["unexpected_mh"] = c.unexpected_mh;
+  Json invalid = Json::object();
+  for (std::size_t i = 0; i < c.invalid_mh.size(); ++i)
+    invalid[std::string(map::to_string(static_cast<map::InvalidMhReason>(i)))] = c.invalid_mh[i];
+  j["invalid_mh"] = invalid;
+  j["proxies_refreshed"] = c.proxies_refreshed;
+  if (daemon.is_object())
+    for (const auto& [k, v] : daemon.items()) j[k] = v;
+  return j;
+}
+
+Json mapd_config_json(const map::MapdConfig& c) {
+  Json j;
+  j["map_address"] = c.map_address.str();
+  Json rp = Json::array();
+  for (const auto& p : c.rcoa_prefixes) {
+    Json e;
+    e["prefix"] = p.prefix.str();
+    e["interface"] = p.interface;
+    e["valid_lifetime"] = p.valid_lifetime;
+    rp.push_back(std::move(e));
+  }
+  j["rcoa_prefixes"] = rp;
+  j["lcoa_prefixes"] = prefixes(c.lcoa_prefixes);
+  j["neighbour_prefixes"] = prefixes(c.neighbour_prefixes);
+  j["max_binding_lifetime"] = c.max_binding_lifetime;
+  j["advertised_valid_lifetime"] = c.advertised_valid_lifetime;
+  j["brr_lead_ms"] = c.brr_lead.count();
+  j["brr_interval_ms"] = c.brr_interval.count();
+  j["dad"] = c.dad;
+  j["dad_timeout_ms"] = c.dad_timeout.count();
+  j["tunnel_mtu"] = c.tunnel_mtu;
+  j["insecure_testbed_signalling"] = c.insecure.enabled;
+  j["trusted_prefixes"] = prefixes(c.insecure.trusted_prefixes);
+  j["control_socket"] = c.control_socket;
+  return j;
+}
+
+Json mapd_show_json(std::string_view what, const map::MapState& s, const map::MapdConfig& cfg, const Json& daemon) {
+  if (what == "bindings") return map_bindings_json(s);
+  if (what == "pending") return map_pending_json(s);
+  if (what == "counters") return map_counters_json(s.counters, daemon);
+  if (what == "config") return mapd_config_json(cfg);
+  throw ControlError("unknown \"what\" \"" + std::string(what) + "\": bindings, pending, counters or config");
+}
+
+}  // namespace hmip::io

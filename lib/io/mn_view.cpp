@@ -1,0 +1,169 @@
+#include "hmip/io/mn_view.h"
+
+#include <string>
+
+namespace hmip::io {
+
+namespace {
+
+Json opt_ms(const std::optional<core::Duration>& d) { return d ? Json(d->count()) : Json(); }
+Json opt_addr(const std::optional<Ip6Addr>& a) { return a ? Json(a->str()) : Json(); }
+
+}  // namespace
+
+mn::LinkState to_mn_link_state(const LinkInfo& l) {
+  mn::LinkState s;
+  s.ifindex = static_cast<unsigned>(l.ifindex);
+  s.name = l.name;
+  s.up = l.up && l.running;
+  s.mtu = l.mtu;
+  for (const auto& a : l.addresses)
+    s.addresses.push_back({a.addr, a.prefix_len, a.tentative, a.optimistic, a.dadfailed, a.deprecated});
+  return s;
+}
+
+Json mn_status_json(const mn::MnState& s) {
+  Json j;
+  j["status"] = s.status;
+  j["hmipv6_active"] = s.hmipv6_active;
+  j["chosen_map"] = opt_addr(s.chosen_map);
+  j["selection"] = s.selection == mn::MapSelection::furthest ? "furthest" : "preference";
+  j["stopping"] = s.stopping;
+  return j;
+}
+
+Json mn_maps_json(const mn::MnState& s) {
+  Json a = Json::array();
+  for (const auto& i : s.interfaces)
+    for (const auto& m : i.maps) {
+      Json j;
+      j["interface"] = i.name;
+      j["address"] = m.address.str();
+      j["dist"] = m.dist;
+      j["pref"] = m.pref;
+      j["r"] = m.r_flag;
+      j["lifetime"] = m.lifetime;
+      j["router"] = m.router.str();
+      j["age_ms"] = m.age.count();
+      j["status"] = std::string(mn::to_string(m.status));
+      a.push_back(std::move(j));
+    }
+  return a;
+}
+
+Json mn_interfaces_json(const mn::MnState& s) {
+  Json a = Json::array();
+  for (const auto& i : s.interfaces) {
+    Json j;
+    j["name"] = i.name;
+    j["ifindex"] = i.ifindex ? Json(*i.ifindex) : Json();
+    j["up"] = i.up;
+    j["ra_seen"] = i.ra_seen;
+    j["rs_remaining"] = i.rs_remaining;
+    j["lcoa"] = opt_addr(i.lcoa);
+    Json p = Json::array();
+    for (const auto& x : i.prefixes) p.push_back(x.prefix.str() + "/" + std::to_string(x.length));
+    j["prefixes"] = p;
+    a.push_back(std::move(j));
+  }
+  return a;
+}
+
+Json mn_bul_json(const mn::MnState& s) {
+  Json a = Json::array();
+  for (const auto& b : s.bul) {
+    Json j;
+    j["map"] = b.map.str();
+    j["rcoa"] = b.rcoa.str();
+    j["lcoa"] = b.lcoa.str();
+    j["interface"] = b.interface;
+    j["router"] = b.router.str();
+    j["role"] = std::string(mn::to_string(b.role));
+    j["registered"] = b.registered;
+    j["primary"] = b.primary;
+    j["sequence"] = b.last_sequence;
+    j["requested_lifetime"] = b.requested_lifetime;
+    j["granted_lifetime"] = b.granted_lifetime;
+    j["expires_ms"] = opt_ms(b.expires_in);
+    j["refresh_ms"] = opt_ms(b.refresh_in);
+    j["retransmit_ms"] = opt_ms(b.retransmit_in);
+    j["backoff_ms"] = opt_ms(b.backoff);
+    j["bu_sent"] = b.bu_sent;
+    j["last_status"] = b.last_status ? Json(*b.last_status) : Json();
+    a.push_back(std::move(j));
+  }
+  return a;
+}
+
+Json mn_tunnel_json(const mn::MnState& s) {
+  if (!s.tunnel) return Json();
+  Json j;
+  j["interface"] = s.tunnel->interface;
+  j["local"] = s.tunnel->local.str();
+  j["remote"] = s.tunnel->remote.str();
+  j["rcoa"] = s.tunnel->rcoa.str();
+  j["mtu"] = s.tunnel->mtu;
+  return j;
+}
+
+Json mn_held_json(const mn::MnState& s) {
+  Json a = Json::array();
+  for (const auto& h : s.held_down) {
+    Json j;
+    j["map"] = h.map.str();
+    j["reason"] = h.reason;
+    j["remaining_ms"] = h.remaining.count();
+    a.push_back(std::move(j));
+  }
+  return a;
+}
+
+Json mn_counters_json(const mn::MnCounters& c, const Json& daemon) {
+  Json j;
+  j["rs_sent"] = c.rs_sent;
+  j["ra_received"] = c.ra_received;
+  j["ra_ignored"] = c.ra_ignored;
+  j["map_options_received"] = c.map_options_received;
+  j["map_r_flag_skipped"] = c.map_r_flag_skipped;
+  j["map_failures"] = c.map_failures;
+  j["link_changes"] = c.link_changes;
+  j["known_link_returns"] = c.known_link_returns;
+  j["bu_sent"] = c.bu_sent;
+  j["bu_retransmitted"] = c.bu_retransmitted;
+  j["ba_received"] = c.ba_received;
+  j["ba_accepted"] = c.ba_accepted;
+  j["ba_refused"] = c.ba_refused;
+  j["ba_no_rh2"] = c.ba_no_rh2;
+  j["ba_wrong_rh2"] = c.ba_wrong_rh2;
+  j["ba_wrong_source"] = c.ba_wrong_source;
+  j["ba_unexpected"] = c.ba_unexpected;
+  j["ba_wrong_sequence"] = c.ba_wrong_sequence;
+  j["sequence_resyncs"] = c.sequence_resyncs;
+  j["dad_retries"] = c.dad_retries;
+  j["brr_received"] = c.brr_received;
+  j["brr_answered"] = c.brr_answered;
+  j["brr_ignored"] = c.brr_ignored;
+  j["be_received"] = c.be_received;
+  j["mh_ignored"] = c.mh_ignored;
+  j["intra_map_moves"] = c.intra_map_moves;
+  j["inter_map_moves"] = c.inter_map_moves;
+  j["bindings_expired"] = c.bindings_expired;
+  j["no_map_events"] = c.no_map_events;
+  if (daemon.is_object())
+    for (const auto& [k, v] : daemon.items()) j[k] = v;
+  return j;
+}
+
+Json mnd_show_json(std::string_view what, const mn::MnState& s, const Json& daemon) {
+  if (what == "status") return mn_status_json(s);
+  if (what == "maps") return mn_maps_json(s);
+  if (what == "interfaces") return mn_interfaces_json(s);
+  if (what == "bul" || what == "bindings") return mn_bul_json(s);
+  if (what == "tunnel") return mn_tunnel_json(s);
+  if (what == "held") return mn_held_json(s);
+  if (what == "counters") return mn_counters_json(s.counters, daemon);
+  throw ControlError("unknown \"what\" \"" + std::string(what) +
+                     "\": status, maps, interfaces, bul, tunnel, held or counters");
+}
+
+}  // namespace hmip::io

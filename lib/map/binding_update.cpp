@@ -1,0 +1,205 @@
+// MapAgent: Binding Update processing (RFC 6275 §9.5.1, §10.3.1, §10.3.2 as
+// RFC 5380 §6.2 applies them to a MAP). The order of the checks and every
+// choice the RFCs leave open are listed in hmip/map/map_agent.h.
+#include <algorithm>
+#include <string>
+#include <variant>
+
+#include "hmip/map/binding_rules.h"
+#include "hmip/map/map_agent.h"
+#include "hmip/wire/options.h"
+
+namespace hmip::map {
+
+namespace {
+
+bool any_contains(const std::vector<Ip6Prefix>& prefixes, const Ip6Addr& a) {
+  return std::any_of(prefixes.begin(), prefixes.end(), [&](const Ip6Prefix& p) { return p.contains(a); });
+}
+
+}  // namespace
+
+void MapAgent::handle_mh(TimePoint now, const ReceivedMh& mh) {
+  service(now);
+  if (const auto* bu = std::get_if<wire::BindingUpdate>(&mh.msg)) {
+    handle_bu(now, mh, *bu);
+    return;
+  }
+  ++counters_.unexpected_mh;
+  log(LogLevel::debug, "ignored MH type " + std::to_string(wire::mh_type_of(mh.msg)) + " from " + mh.src.str() +
+                           ": a MAP only processes Binding Updates");
+}
+
+// RFC 6275 §9.5.1: a BU that fails the IPsec check is silently discarded.
+// Until the security issue, "protected" means insecure testbed mode and a
+// care-of address (the packet's and the one bound) inside TrustedPrefix.
+bool MapAgent::bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& coa) {
+  if (mh.ipsec_protected) return true;
+  const Ip6Addr packet_coa = mh.lcoa.value_or(mh.src);
+  if (!cfg_.insecure.enabled) {
+    ++counters_.bu_unprotected_dropped;
+    log_limited(log_unprotected_, now, LogLevel::warning,
+                "dropped unprotected BU from " + packet_coa.str() + " for RCoA " + mh.src.str() +
+                    ": no IPsec and InsecureTestbedSignalling is off (RFC 6275 §9.5.1)");
+    return false;
+  }
+  if (!any_contains(cfg_.insecure.trusted_prefixes, packet_coa) || !any_contains(cfg_.insecure.trusted_prefixes, coa)) {
+    ++counters_.bu_unprotected_dropped;
+    log_limited(log_unprotected_, now, LogLevel::warning,
+                "dropped unprotected BU from " + packet_coa.str() + " (CoA " + coa.str() + ") for RCoA " +
+                    mh.src.str() + ": care-of address outside TrustedPrefix");
+    return false;
+  }
+  return true;
+}
+
+void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::BindingUpdate& bu) {
+  ++counters_.bu_received;
+  const Ip6Addr& rcoa = mh.src;
+  if (mh.dst != cfg_.map_address) {
+    ++counters_.bu_wrong_destination;
+    log_limited(log_wrong_dst_, now, LogLevel::notice,
+                "dropped BU for RCoA " + rcoa.str() + " sent to " + mh.dst.str() + ", not to MapAddress " +
+                    cfg_.map_address.str());
+    return;
+  }
+  Ip6Addr coa = mh.lcoa.value_or(mh.src);
+  for (const auto& opt : bu.options) {
+    if (const auto* bad = std::get_if<wire::MalformedMobilityOption>(&opt)) {
+      ++counters_.bu_malformed_option;
+      log_limited(log_malformed_, now, LogLevel::notice,
+                  "dropped BU for RCoA " + rcoa.str() + ": malformed mobility option type " +
+                      std::to_string(bad->type) + ": " + wire::to_string(bad->error) + " (RFC 6275 §9.2)");
+      return;
+    }
+  }
+  if (const auto* acoa = wire::find_option<wire::AlternateCareOfAddressOption>(bu.options))
+    coa = acoa->care_of_address;  // RFC 6275 §6.2.5
+  if (wire::find_option<wire::BindingIdentifierOption>(bu.options)) ++counters_.bu_bid_ignored;
+  if (!bu_protected(now, mh, coa)) return;
+
+  const BindingKey key{rcoa, 0};
+  const auto refuse_with = [&](std::uint8_t status, const std::string& why) {
+    log(LogLevel::info, "refused BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() + " from " +
+                            coa.str() + ": status " + std::to_string(status) + ", " + why);
+    refuse(key, mh.dst, coa, status, bu.sequence);
+  };
+  if (!bu.map_registration) {
+    if (bu.home_registration)
+      refuse_with(wire::ba_status::kHomeRegistrationNotSupported, "home registration without M (not a home agent)");
+    else
+      refuse_with(wire::ba_status::kAdministrativelyProhibited, "no M flag: not a local binding update");
+    return;
+  }
+  if (!bu.ack) return refuse_with(wire::ba_status::kAdministrativelyProhibited, "M without A (RFC 5380 §4)");
+  if (bu.mobile_router) return refuse_with(ba_status_ext::kMobileRouterOperationNotPermitted, "R flag (NEMO)");
+  if (bu.proxy_registration) return refuse_with(ba_status_ext::kProxyRegistrationNotEnabled, "P flag (PMIPv6)");
+  if (bu.home_registration) ++counters_.bu_h_with_m;
+
+  const auto prefix = prefix_of(rcoa);
+  if (!prefix) return refuse_with(wire::ba_status::kNotHomeSubnet, "RCoA outside every RcoaPrefix");
+  if (rcoa == cfg_.map_address)
+    return refuse_with(wire::ba_status::kDuplicateAddressDetectionFailed, "RCoA is the MAP's own address");
+
+  const auto bit = bindings_.find(key);
+  if (bit != bindings_.end() && !sequence_greater(bu.sequence, bit->second.sequence)) {
+    const std::uint16_t last = bit->second.sequence;
+    log(LogLevel::info, "refused BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() +
+                            ": status 135, last accepted " + std::to_string(last));
+    refuse(key, mh.dst, coa, wire::ba_status::kSequenceNumberOutOfWindow, last);
+    return;
+  }
+
+  Request req;
+  req.src = mh.dst;
+  req.lcoa = coa;
+  req.sequence = bu.sequence;
+  req.prefix = *prefix;
+  req.home_flag = bu.home_registration;
+  if (bu.lifetime == 0 || coa == rcoa) {
+    deregister(now, key, req);
+    return;
+  }
+
+  if (std::any_of(cfg_.rcoa_prefixes.begin(), cfg_.rcoa_prefixes.end(),
+                  [&](const RcoaPrefixConfig& p) { return p.prefix.contains(coa); }))
+    return refuse_with(wire::ba_status::kAdministrativelyProhibited, "LCoA inside an RCoA prefix");
+  if (!any_contains(cfg_.lcoa_prefixes, coa)) {
+    if (!any_contains(cfg_.neighbour_prefixes, coa))
+      return refuse_with(wire::ba_status::kAdministrativelyProhibited, "LCoA outside LcoaPrefix and NeighbourPrefix");
+    if (bit == bindings_.end())
+      return refuse_with(wire::ba_status::kAdministrativelyProhibited,
+                         "new binding from a neighbouring domain's LCoA (RFC 5380 §8)");
+    req.from_neighbour = true;
+  }
+
+  const auto& pc = cfg_.rcoa_prefixes[*prefix];
+  req.lifetime_units = granted_lifetime_units(
+      bu.lifetime, LifetimeLimits{cfg_.max_binding_lifetime, pc.valid_lifetime, cfg_.advertised_valid_lifetime});
+
+  if (const auto pit = pending_.find(key); pit != pending_.end()) {
+    ++counters_.bu_absorbed;
+    // During DAD the newest BU is the one answered (the MN matches the BA
+    // against its latest sequence number, RFC 6275 §11.7.3).
+    if (!pit->second.install_sent) pit->second.req = req;
+    log(LogLevel::debug, "absorbed BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() +
+                             (pit->second.install_sent ? ": install pending" : ": DAD running"));
+    return;
+  }
+  register_binding(now, key, req);
+}
+
+void MapAgent::deregister(TimePoint now, const BindingKey& key, const Request& req) {
+  (void)now;
+  if (bindings_.count(key) != 0) {
+    remove_binding(key, RemoveReason::deregistered);
+  } else if (const auto pit = pending_.find(key); pit != pending_.end()) {
+    timers_.set(key, TimerQueue::Kind::dad, pit->second.dad_deadline, std::nullopt);
+    pending_.erase(pit);  // an install already sent is answered as unmatched -> RemoveBinding
+  } else {
+    log(LogLevel::info, "refused deregistration for RCoA " + key.rcoa.str() + ": no binding (status 133)");
+    refuse(key, req.src, req.lcoa, wire::ba_status::kNotHomeAgentForThisMobileNode, req.sequence);
+    return;
+  }
+  ++counters_.deregistrations;
+  ++counters_.bu_accepted;
+  log(LogLevel::info, "deregistered RCoA " + key.rcoa.str() + " (seq " + std::to_string(req.sequence) + ")");
+  send_ba(key, req.src, req.lcoa, wire::ba_status::kAccepted, req.sequence, 0, true);
+}
+
+void MapAgent::register_binding(TimePoint now, const BindingKey& key, const Request& req) {
+  if (const auto bit = bindings_.find(key); bit != bindings_.end()) {
+    if (bit->second.lcoa == req.lcoa) {
+      commit(now, key, req);  // refresh: the kernel state stands
+      return;
+    }
+    Pending& p = pending_[key];
+    p.req = req;
+    p.reason = InstallReason::move;
+    send_install(key, p);
+    return;
+  }
+  const std::string& iface = interface_of(req.prefix);
+  Pending& p = pending_[key];
+  p.req = req;
+  p.reason = InstallReason::create;
+  if (cfg_.dad && !iface.empty()) {
+    p.dad_deadline = now + cfg_.dad_timeout;
+    timers_.set(key, TimerQueue::Kind::dad, std::nullopt, p.dad_deadline);
+    ++counters_.dad_started;
+    actions_.emplace_back(StartDad{key.rcoa, iface, cfg_.dad_timeout});
+    log(LogLevel::debug, "DAD for RCoA " + key.rcoa.str() + " on " + iface);
+    return;
+  }
+  send_install(key, p);
+}
+
+void MapAgent::refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
+                      std::uint16_t sequence) {
+  ++counters_.bu_refused[status];
+  const auto bit = bindings_.find(key);
+  const bool routed = bit != bindings_.end() && bit->second.lcoa == lcoa;
+  send_ba(key, src, lcoa, status, sequence, 0, !routed);
+}
+
+}  // namespace hmip::map

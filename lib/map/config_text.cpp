@@ -1,0 +1,44 @@
+// MapdConfig -> mapd.conf text (hmip/map/config_parse.h: to_conf_text).
+#include <string>
+
+#include "hmip/core/conf_reader.h"
+#include "hmip/map/config_parse.h"
+
+namespace hmip::map {
+
+namespace {
+
+using core::conf::format_seconds;
+using core::conf::lifetime_text;
+
+void prefix_lines(std::string& out, std::string_view kw, const std::vector<Ip6Prefix>& list) {
+  for (const auto& p : list) out += std::string(kw) + " " + p.str() + ";\n";
+}
+
+}  // namespace
+
+std::string to_conf_text(const MapdConfig& c) {
+  std::string o;
+  o += "MapAddress " + c.map_address.str() + ";\n";
+  o += "MaxBindingLifetime " + std::to_string(c.max_binding_lifetime) + ";\n";
+  o += "AdvertisedValidLifetime " + lifetime_text(c.advertised_valid_lifetime) + ";\n";
+  o += "BrrLead " + format_seconds(c.brr_lead) + ";\n";
+  o += "BrrInterval " + format_seconds(c.brr_interval) + ";\n";
+  o += std::string("RcoaDad ") + (c.dad ? "on" : "off") + ";\n";
+  o += "RcoaDadTimeout " + format_seconds(c.dad_timeout) + ";\n";
+  o += "TunnelMtu " + std::to_string(c.tunnel_mtu) + ";\n";
+  o += "ControlSocket " + core::conf::quoted(c.control_socket) + ";\n";
+  o += "LogLevel " + std::string(core::conf::log_level_name(c.log_level)) + ";\n";
+  for (const auto& r : c.rcoa_prefixes) {
+    o += "RcoaPrefix " + r.prefix.str() + " {\n";
+    if (!r.interface.empty()) o += "    Interface " + r.interface + ";\n";
+    o += "    ValidLifetime " + lifetime_text(r.valid_lifetime) + ";\n};\n";
+  }
+  prefix_lines(o, "LcoaPrefix", c.lcoa_prefixes);
+  prefix_lines(o, "NeighbourPrefix", c.neighbour_prefixes);
+  o += std::string("InsecureTestbedSignalling ") + (c.insecure.enabled ? "yes" : "no") + ";\n";
+  prefix_lines(o, "TrustedPrefix", c.insecure.trusted_prefixes);
+  return o;
+}
+
+}  // namespace hmip::map

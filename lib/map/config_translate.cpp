@@ -1,0 +1,194 @@
+#include "config_translate.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "config_validate.h"
+
+namespace hmip::map::config_detail {
+
+namespace {
+
+using core::conf::KeywordContext;
+using core::conf::kInfinity;
+using core::conf::q;
+using core::conf::Statement;
+
+constexpr std::array<std::string_view, 15> kGlobalKw{
+    "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
+    "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
+    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix"};
+constexpr std::array<std::string_view, 2> kRcoaKw{"Interface", "ValidLifetime"};
+// mnd.conf's own keywords: a clear error when one lands in mapd.conf.
+constexpr std::array<std::string_view, 9> kMndOnlyKw{
+    "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent", "InitialBindackTimeoutFirstReg",
+    "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange", "DeregisterOnStop"};
+
+constexpr std::array<KeywordContext, 2> kContexts{KeywordContext{"the top level", kGlobalKw},
+                                                  KeywordContext{"an RcoaPrefix block", kRcoaKw}};
+
+// Every keyword of mapd.conf and mnd.conf: a known keyword starting a line
+// ends an unterminated statement (mnd.conf's are then reported as such).
+constexpr std::array<std::string_view, 26> kAllKw{
+    "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
+    "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
+    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix",
+    "Interface", "ValidLifetime", "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent",
+    "InitialBindackTimeoutFirstReg", "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange",
+    "DeregisterOnStop"};
+
+class Translator : public core::conf::StatementReader {
+ public:
+  explicit Translator(ParseResult& r) : StatementReader(r.errors, r.warnings) {}
+
+  void run(std::string_view text) {
+    core::conf::TreeOptions opt;
+    opt.keywords = kAllKw;
+    opt.top_level = kGlobalKw;  // met inside an RcoaPrefix block: its '}' is missing
+    opt.max_depth = 2;
+    const auto tree = core::conf::read_statements(text, opt, errors());
+    for (const auto& s : tree) statement(s);
+    validate_mapd(cfg_, src_, *this);
+  }
+
+  MapdConfig take() { return std::move(cfg_); }
+
+ private:
+  void statement(const Statement& s) {
+    const std::string& k = s.keyword.text;
+    if (std::find(kGlobalKw.begin(), kGlobalKw.end(), k) == kGlobalKw.end())
+      return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMndOnlyKw, "mnd.conf(5)");
+    if (k == "RcoaPrefix") return rcoa_prefix(s);
+    no_block(s);
+    if (k == "LcoaPrefix") return prefix_list(s, cfg_.lcoa_prefixes, src_.lcoa);
+    if (k == "NeighbourPrefix") return prefix_list(s, cfg_.neighbour_prefixes, src_.neighbour);
+    if (k == "TrustedPrefix") return prefix_list(s, cfg_.insecure.trusted_prefixes, src_.trusted);
+    duplicate(src_.global, s);
+
+    if (k == "MapAddress") {
+      map_address(s);
+    } else if (k == "MaxBindingLifetime") {
+      if (auto v = number(s, 4, kMaxBindingLifetimeSeconds, " seconds")) {
+        cfg_.max_binding_lifetime = static_cast<std::uint32_t>(*v);
+        if (*v % 4 != 0)
+          warn(s.args[0], "MaxBindingLifetime " + s.args[0].text +
+                              " is not a multiple of 4: lifetimes go out in 4-second units (RFC 6275 §6.1.8), so " +
+                              std::to_string(*v / 4 * 4) + " seconds are granted at most");
+      }
+    } else if (k == "AdvertisedValidLifetime") {
+      if (auto v = number(s, 1, kInfinity, " seconds", true))
+        cfg_.advertised_valid_lifetime = static_cast<std::uint32_t>(*v);
+    } else if (k == "BrrLead") {
+      if (auto v = seconds(s, core::seconds(0), core::seconds(kMaxBindingLifetimeSeconds))) cfg_.brr_lead = *v;
+    } else if (k == "BrrInterval") {
+      if (auto v = seconds(s, core::milliseconds(10), core::seconds(3600))) cfg_.brr_interval = *v;
+    } else if (k == "RcoaDad") {
+      if (auto v = flag(s)) cfg_.dad = *v;
+    } else if (k == "RcoaDadTimeout") {
+      if (auto v = seconds(s, core::milliseconds(10), core::seconds(60))) cfg_.dad_timeout = *v;
+    } else if (k == "TunnelMtu") {
+      if (auto v = number(s, 0, 65535, "")) {
+        if (*v != 0 && *v < 1280)
+          err(s.args[0], "TunnelMtu " + s.args[0].text +
+                             " must be 0 (the link MTU - 40) or at least 1280, the IPv6 minimum (RFC 8200 §5)");
+        else
+          cfg_.tunnel_mtu = static_cast<std::uint32_t>(*v);
+      }
+    } else if (k == "ControlSocket") {
+      if (auto v = socket_path(s)) cfg_.control_socket = *v;
+    } else if (k == "LogLevel") {
+      if (auto v = log_level(s)) cfg_.log_level = *v;
+    } else if (k == "InsecureTestbedSignalling") {
+      if (auto v = flag(s)) {
+        cfg_.insecure.enabled = *v;
+        cfg_.insecure.line = s.line();
+      }
+    }
+  }
+
+  void map_address(const Statement& s) {
+    const Token* a = one_arg(s, "the MAP's global address, as in 'MapAddress 2001:db8:100::1;'");
+    if (a == nullptr) return;
+    auto addr = address(*a, "the MAP's global address");
+    if (!addr) return;
+    if (addr->is_link_local() || addr->is_multicast() || addr->is_unspecified() || addr->is_loopback()) {
+      err(*a, "MapAddress " + q(a->text) +
+                  " is not a global unicast address: mobile nodes send binding updates to it from other links "
+                  "(RFC 5380 §5)");
+      return;
+    }
+    cfg_.map_address = *addr;
+    src_.map_address_set = true;
+  }
+
+  // LcoaPrefix / NeighbourPrefix / TrustedPrefix: one or more prefixes per
+  // statement, the statement repeatable; a prefix listed twice is a warning.
+  void prefix_list(const Statement& s, std::vector<Ip6Prefix>& out, std::vector<Token>& at) {
+    src_.global.note(s);
+    if (s.args.empty()) {
+      err(s.keyword, s.keyword.text + " needs one or more IPv6 prefixes, as in '" + s.keyword.text +
+                         " 2001:db8:10::/48;'");
+      return;
+    }
+    for (const auto& a : s.args) {
+      auto p = prefix(a, s.keyword.text);
+      if (!p) continue;
+      if (const auto it = std::find(out.begin(), out.end(), *p); it != out.end()) {
+        warn(a, s.keyword.text + " " + p->str() + " is already listed on line " +
+                    std::to_string(at[static_cast<std::size_t>(it - out.begin())].line));
+        continue;
+      }
+      out.push_back(*p);
+      at.push_back(a);
+    }
+  }
+
+  void rcoa_prefix(const Statement& s) {
+    src_.global.note(s);
+    RcoaPrefixConfig rc;
+    rc.line = s.line();
+    std::optional<Ip6Prefix> parsed;
+    if (const Token* a = one_arg(s, "an IPv6 prefix such as 2001:db8:100::/64")) parsed = prefix(*a, "RcoaPrefix");
+    Seen seen;
+    for (const auto& c : s.block) {
+      const auto& k = c.keyword.text;
+      if (std::find(kRcoaKw.begin(), kRcoaKw.end(), k) == kRcoaKw.end()) {
+        core::conf::report_unknown(*this, c, kContexts[1], kContexts, kMndOnlyKw, "mnd.conf(5)");
+        continue;
+      }
+      no_block(c);
+      duplicate(seen, c);
+      if (k == "Interface") {
+        if (const Token* a = one_arg(c, "the name of the link the RCoAs live on, as in 'Interface eth1;'"))
+          if (interface_name(*a, "Interface")) rc.interface = a->text;
+      } else if (auto v = number(c, 1, kInfinity, " seconds", true)) {
+        rc.valid_lifetime = static_cast<std::uint32_t>(*v);
+      }
+    }
+    if (!parsed) return;
+    rc.prefix = *parsed;
+    for (std::size_t i = 0; i < cfg_.rcoa_prefixes.size(); ++i) {
+      if (cfg_.rcoa_prefixes[i].prefix != rc.prefix) continue;
+      err(s.args[0], "RcoaPrefix " + rc.prefix.str() + " is already configured on line " +
+                         std::to_string(cfg_.rcoa_prefixes[i].line));
+      return;
+    }
+    cfg_.rcoa_prefixes.push_back(std::move(rc));
+    src_.rcoa.push_back(s.args[0]);
+    src_.rcoa_seen.push_back(std::move(seen));
+  }
+
+  MapdConfig cfg_;
+  MapdSources src_;
+};
+
+}  // namespace
+
+MapdConfig read_mapd_config(std::string_view text, ParseResult& r) {
+  Translator t(r);
+  t.run(text);
+  return t.take();
+}
+
+}  // namespace hmip::map::config_detail

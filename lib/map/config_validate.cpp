@@ -1,0 +1,188 @@
+#include "config_validate.h"
+
+#include <string>
+
+namespace hmip::map::config_detail {
+
+namespace {
+
+using core::conf::format_seconds;
+using core::conf::kInfinity;
+
+bool overlaps(const Ip6Prefix& a, const Ip6Prefix& b) { return a.contains(b.addr) || b.contains(a.addr); }
+
+// "is inside", "contains" or "is the same as" `b`, for messages about `a`.
+std::string relation(const Ip6Prefix& a, const Ip6Prefix& b) {
+  if (a == b) return "is the same prefix as";
+  return a.len > b.len ? "is inside" : "contains";
+}
+
+std::string lifetime_str(std::uint32_t v) { return v == kInfinity ? "infinity" : std::to_string(v); }
+
+// Errors (or warnings) for each prefix of `list` overlapping one of `other`:
+// "LcoaPrefix X is inside RcoaPrefix Y (line N): <why>".
+void cross_check(const std::vector<Ip6Prefix>& list, const std::vector<Token>& at, std::string_view kw,
+                 const std::vector<Ip6Prefix>& other, const std::vector<Token>& other_at, std::string_view other_kw,
+                 const std::string& why, bool error, core::conf::Diagnostics& d) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    for (std::size_t j = 0; j < other.size(); ++j) {
+      if (!overlaps(list[i], other[j])) continue;
+      std::string m = std::string(kw) + " " + list[i].str() + " " + relation(list[i], other[j]) + " " +
+                      std::string(other_kw) + " " + other[j].str() + " (line " + std::to_string(other_at[j].line) +
+                      "): " + why;
+      if (error)
+        d.err(at[i], std::move(m));
+      else
+        d.warn(at[i], std::move(m));
+    }
+  }
+}
+
+// Later prefixes of one list overlapping earlier ones.
+void self_check(const std::vector<Ip6Prefix>& list, const std::vector<Token>& at, std::string_view kw,
+                const std::string& why, bool error, core::conf::Diagnostics& d) {
+  for (std::size_t i = 1; i < list.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (!overlaps(list[i], list[j])) continue;
+      std::string m = std::string(kw) + " " + list[i].str() + " " + relation(list[i], list[j]) + " " +
+                      std::string(kw) + " " + list[j].str() + " (line " + std::to_string(at[j].line) + "): " + why;
+      if (error)
+        d.err(at[i], std::move(m));
+      else
+        d.warn(at[i], std::move(m));
+      break;
+    }
+  }
+}
+
+void check_prefixes(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
+  std::vector<Ip6Prefix> rcoa;
+  for (const auto& r : c.rcoa_prefixes) rcoa.push_back(r.prefix);
+  self_check(rcoa, src.rcoa, "RcoaPrefix", "an RCoA must belong to one prefix, on one link", true, d);
+  cross_check(c.lcoa_prefixes, src.lcoa, "LcoaPrefix", rcoa, src.rcoa, "RcoaPrefix",
+              "an address cannot be both a regional and an on-link care-of address", true, d);
+  cross_check(c.neighbour_prefixes, src.neighbour, "NeighbourPrefix", rcoa, src.rcoa, "RcoaPrefix",
+              "an address cannot be both a regional care-of address and in a neighbouring domain", true, d);
+  cross_check(c.neighbour_prefixes, src.neighbour, "NeighbourPrefix", c.lcoa_prefixes, src.lcoa, "LcoaPrefix",
+              "an on-link care-of address is either in this MAP's domain or in a neighbouring one (RFC 5380 §8)",
+              true, d);
+  self_check(c.lcoa_prefixes, src.lcoa, "LcoaPrefix", "one of them is redundant", false, d);
+  self_check(c.neighbour_prefixes, src.neighbour, "NeighbourPrefix", "one of them is redundant", false, d);
+
+  // Mobile nodes form their RCoA from the MAP address's /64 (RFC 5380 §6).
+  if (src.map_address_set && !c.rcoa_prefixes.empty()) {
+    const Ip6Prefix own = Ip6Prefix::of(c.map_address, 64);
+    bool covered = false;
+    for (const auto& p : rcoa) covered = covered || (p.len <= 64 && p.contains(own.addr));
+    if (!covered)
+      d.warn(src.global.at("MapAddress", src.rcoa.front()),
+             "MapAddress " + c.map_address.str() + ": its /64 " + own.str() +
+                 " is inside no RcoaPrefix, but mobile nodes form their RCoA from it (RFC 5380 §6): their "
+                 "binding updates would be refused with status 132");
+  }
+  for (std::size_t i = 0; i < c.rcoa_prefixes.size(); ++i)
+    if (rcoa[i].len > 64)
+      d.warn(src.rcoa[i], "RcoaPrefix " + rcoa[i].str() +
+                              " is longer than /64: mobile nodes form RCoAs from a /64 and an interface identifier "
+                              "(RFC 5380 §6)");
+}
+
+void check_lifetimes(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
+  const Seen& g = src.global;
+  const Token none;
+  if (c.max_binding_lifetime > c.advertised_valid_lifetime)
+    d.warn(g.at("MaxBindingLifetime", g.at("AdvertisedValidLifetime", none)),
+           "MaxBindingLifetime " + std::to_string(c.max_binding_lifetime) + " is longer than AdvertisedValidLifetime " +
+               lifetime_str(c.advertised_valid_lifetime) + ": bindings never outlive the latter (RFC 5380 §10)");
+  for (std::size_t i = 0; i < c.rcoa_prefixes.size(); ++i) {
+    const auto& r = c.rcoa_prefixes[i];
+    if (c.max_binding_lifetime > r.valid_lifetime)
+      d.warn(src.rcoa_seen[i].at("ValidLifetime", src.rcoa[i]),
+             "RcoaPrefix " + r.prefix.str() + ": ValidLifetime " + lifetime_str(r.valid_lifetime) +
+                 " is shorter than MaxBindingLifetime " + std::to_string(c.max_binding_lifetime) +
+                 ": bindings of its RCoAs are cut to it (RFC 5380 §6.1)");
+  }
+
+  const Duration max_lt = core::seconds(c.max_binding_lifetime);
+  if (c.brr_lead > Duration::zero()) {
+    if (c.brr_lead >= max_lt)
+      d.warn(g.at("BrrLead", g.at("MaxBindingLifetime", none)),
+             "BrrLead " + format_seconds(c.brr_lead) + " is not shorter than MaxBindingLifetime " +
+                 std::to_string(c.max_binding_lifetime) +
+                 ": a Binding Refresh Request would go out as soon as a binding is made (RFC 6275 §9.5.5)");
+    else if (c.brr_interval > c.brr_lead)
+      d.warn(g.at("BrrInterval", g.at("BrrLead", none)),
+             "BrrInterval " + format_seconds(c.brr_interval) + " is longer than BrrLead " +
+                 format_seconds(c.brr_lead) + ": only one Binding Refresh Request fits before a binding expires");
+  } else if (const Token* t = g.find("BrrInterval")) {
+    d.warn(*t, "BrrInterval has no effect while BrrLead is 0 (Binding Refresh Requests off)");
+  }
+}
+
+void check_dad(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
+  const Seen& g = src.global;
+  if (!c.dad) {
+    if (const Token* t = g.find("RcoaDadTimeout")) d.warn(*t, "RcoaDadTimeout has no effect while RcoaDad is off");
+    return;
+  }
+  bool any_link = false;
+  for (const auto& r : c.rcoa_prefixes) any_link = any_link || !r.interface.empty();
+  if (const Token* t = g.find("RcoaDad"); t != nullptr && !any_link && !c.rcoa_prefixes.empty())
+    d.warn(*t, "RcoaDad is on but no RcoaPrefix names an Interface: DAD runs on an RCoA prefix's link, so none runs");
+  if (c.dad_timeout > core::milliseconds(1500))
+    d.warn(g.at("RcoaDadTimeout", Token{}),
+           "RcoaDadTimeout " + format_seconds(c.dad_timeout) +
+               " is longer than mobile nodes' InitialBindackTimeoutFirstReg (1.5 s, RFC 6275 §13): they retransmit "
+               "a new binding's BU before mapd can answer it");
+}
+
+void check_insecure(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
+  const auto& in = c.insecure;
+  const Token* on = src.global.find("InsecureTestbedSignalling");
+  if (on != nullptr && in.line == 0) return;  // its value was wrong: reported
+  if (in.enabled) {
+    if (on != nullptr) d.warn(*on, std::string(kInsecureWarning));
+    if (in.trusted_prefixes.empty() && on != nullptr)
+      d.err(*on, "InsecureTestbedSignalling is on but no TrustedPrefix is listed: name the prefixes whose LCoAs may "
+                 "send unprotected binding updates, as in 'TrustedPrefix 2001:db8:10::/48;'");
+    for (std::size_t i = 0; i < in.trusted_prefixes.size(); ++i) {
+      const auto& t = in.trusted_prefixes[i];
+      if (t.len == 0) {
+        d.warn(src.trusted[i], "TrustedPrefix ::/0 trusts every source address");
+        continue;
+      }
+      bool useful = false;
+      for (const auto& p : c.lcoa_prefixes) useful = useful || overlaps(t, p);
+      for (const auto& p : c.neighbour_prefixes) useful = useful || overlaps(t, p);
+      if (!useful)
+        d.warn(src.trusted[i], "TrustedPrefix " + t.str() +
+                                   " overlaps no LcoaPrefix or NeighbourPrefix: no binding update can come from it");
+    }
+    return;
+  }
+  if (!in.trusted_prefixes.empty())
+    d.warn(src.trusted.front(), "TrustedPrefix has no effect while InsecureTestbedSignalling is off");
+  d.warn(on != nullptr ? on->line : 0, on != nullptr ? on->column : 0,
+         "InsecureTestbedSignalling is off and IPsec protection of binding updates (RFC 5380 §12.1) is not "
+         "implemented yet: mapd refuses every binding update");
+}
+
+}  // namespace
+
+void validate_mapd(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
+  if (!src.map_address_set && src.global.find("MapAddress") == nullptr)
+    d.err(0, 0, "no MapAddress: mapd needs the address mobile nodes send binding updates to (add 'MapAddress "
+                "2001:db8:100::1;')");
+  if (c.rcoa_prefixes.empty() && src.global.find("RcoaPrefix") == nullptr)
+    d.err(0, 0, "no RcoaPrefix: mapd needs the prefix(es) RCoAs are formed from (add 'RcoaPrefix "
+                "2001:db8:100::/64 { Interface eth1; };')");
+  if (c.lcoa_prefixes.empty() && src.global.find("LcoaPrefix") == nullptr)
+    d.err(0, 0, "no LcoaPrefix: mapd accepts binding updates only from on-link care-of addresses in the listed "
+                "prefixes (add 'LcoaPrefix 2001:db8:10::/48;')");
+  check_prefixes(c, src, d);
+  check_lifetimes(c, src, d);
+  check_dad(c, src, d);
+  check_insecure(c, src, d);
+}
+
+}  // namespace hmip::map::config_detail

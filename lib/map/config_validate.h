@@ -1,0 +1,34 @@
+// Internal to lib/map: the rules between mapd.conf's fields (RFC 5380 §6,
+// §8, §10; RFC 6275 §6.1.7, §9.5, §10), checked once every statement is read,
+// each reported at the statement that set the field.
+#pragma once
+
+#include <vector>
+
+#include "hmip/core/conf_reader.h"
+#include "hmip/map/config_parse.h"
+
+namespace hmip::map::config_detail {
+
+using core::conf::Seen;
+using core::conf::Token;
+
+/// Where each value of a MapdConfig came from: parallel to the config's
+/// lists, the token of each prefix argument.
+struct MapdSources {
+  Seen global;                     ///< top-level keywords (the list keywords too)
+  std::vector<Token> rcoa;         ///< parallel to rcoa_prefixes: the prefix argument
+  std::vector<Seen> rcoa_seen;     ///< parallel to rcoa_prefixes: the block's keywords
+  std::vector<Token> lcoa;         ///< parallel to lcoa_prefixes
+  std::vector<Token> neighbour;    ///< parallel to neighbour_prefixes
+  std::vector<Token> trusted;      ///< parallel to insecure.trusted_prefixes
+  bool map_address_set = false;
+};
+
+/// Checks the whole file `c` read with `src`; reports to `d`. Errors: no
+/// MapAddress, RcoaPrefix or LcoaPrefix; overlapping prefixes of different
+/// roles; insecure signalling without TrustedPrefix. Warnings: settings
+/// without effect, lifetimes capped by others, the insecure mode itself.
+void validate_mapd(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d);
+
+}  // namespace hmip::map::config_detail

@@ -1,0 +1,242 @@
+// MapAgent's frame: construction, the timer service (expiry, BRR, DAD
+// success), installs and their results, DAD results, carrier changes,
+// poll_action / poll_timeout. The rest lives with what it handles:
+//   binding_update.cpp  BU processing (RFC 6275 §9.5.1, §10.3)
+//   invalid_mh.cpp      undecodable MHs, Binding Errors
+//   map_reload.cpp      reload()
+//   map_state.cpp       state() views
+#include "hmip/map/map_agent.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace hmip::map {
+
+MapAgent::MapAgent(MapdConfig cfg, std::uint64_t rng_seed) : cfg_(std::move(cfg)), rng_(rng_seed) {}
+
+void MapAgent::log(LogLevel level, std::string text) { actions_.emplace_back(LogEvent{level, std::move(text)}); }
+
+void MapAgent::log_limited(RateLimitedLog& rl, TimePoint now, LogLevel level, std::string text) {
+  if (rl.last && now - *rl.last < kLogInterval) {
+    ++rl.suppressed;
+    return;
+  }
+  if (rl.suppressed != 0) text += " (" + std::to_string(rl.suppressed) + " similar suppressed)";
+  rl.last = now;
+  rl.suppressed = 0;
+  log(level, std::move(text));
+}
+
+std::optional<std::uint16_t> MapAgent::prefix_of(const Ip6Addr& rcoa) const {
+  for (std::size_t i = 0; i < cfg_.rcoa_prefixes.size(); ++i)
+    if (cfg_.rcoa_prefixes[i].prefix.contains(rcoa)) return static_cast<std::uint16_t>(i);
+  return std::nullopt;
+}
+
+const std::string& MapAgent::interface_of(std::uint16_t prefix) const {
+  static const std::string kNone;
+  return prefix < cfg_.rcoa_prefixes.size() ? cfg_.rcoa_prefixes[prefix].interface : kNone;
+}
+
+// ---------------------------------------------------------------------------
+// Timers
+
+void MapAgent::service(TimePoint now) {
+  while (const auto e = timers_.pop_due(now)) {
+    if (e->kind == TimerQueue::Kind::binding)
+      on_binding_timer(now, e->key);
+    else
+      on_dad_timer(now, e->key);
+  }
+}
+
+void MapAgent::handle_timeout(TimePoint now) { service(now); }
+
+std::optional<TimePoint> MapAgent::poll_timeout() const { return timers_.earliest(); }
+
+std::optional<Action> MapAgent::poll_action() {
+  if (actions_.empty()) return std::nullopt;
+  Action a = std::move(actions_.front());
+  actions_.pop_front();
+  return a;
+}
+
+// The binding's next deadline: its next BRR or its expiry.
+void MapAgent::schedule(const BindingKey& key, Binding& b, TimePoint now) {
+  (void)now;
+  const TimePoint next = b.next_brr ? std::min(*b.next_brr, b.expires) : b.expires;
+  timers_.set(key, TimerQueue::Kind::binding, b.timer, next);
+  b.timer = next;
+}
+
+void MapAgent::on_binding_timer(TimePoint now, const BindingKey& key) {
+  const auto it = bindings_.find(key);
+  if (it == bindings_.end()) return;
+  Binding& b = it->second;
+  b.timer.reset();  // popped
+  if (now >= b.expires) {
+    ++counters_.expired;
+    log(LogLevel::info, "binding of RCoA " + key.rcoa.str() + " to " + b.lcoa.str() + " expired");
+    remove_binding(key, RemoveReason::expired);
+    return;
+  }
+  if (b.next_brr && *b.next_brr <= now) {
+    // RFC 6275 §9.5.5: ask the MN to refresh; retried until expiry.
+    actions_.emplace_back(SendBrr{cfg_.map_address, key.rcoa, b.lcoa});
+    ++counters_.brr_sent;
+    ++b.brr_sent;
+    const TimePoint again = now + cfg_.brr_interval;
+    b.next_brr = cfg_.brr_interval > Duration::zero() && again < b.expires ? std::optional(again) : std::nullopt;
+  }
+  schedule(key, b, now);
+}
+
+void MapAgent::on_dad_timer(TimePoint now, const BindingKey& key) {
+  (void)now;
+  const auto it = pending_.find(key);
+  if (it == pending_.end()) return;
+  it->second.dad_deadline.reset();  // popped
+  ++counters_.dad_succeeded;
+  send_install(key, it->second);
+}
+
+// ---------------------------------------------------------------------------
+// Installs and commits
+
+void MapAgent::send_install(const BindingKey& key, Pending& p) {
+  p.install_sent = true;
+  actions_.emplace_back(InstallBinding{key, p.reason, cfg_.map_address, p.req.lcoa, interface_of(p.req.prefix),
+                                       cfg_.tunnel_mtu});
+}
+
+void MapAgent::commit(TimePoint now, const BindingKey& key, const Request& req) {
+  auto [it, created] = bindings_.try_emplace(key);
+  Binding& b = it->second;
+  const bool moved = !created && b.lcoa != req.lcoa;
+  if (created) {
+    b.created = now;
+    ++counters_.bindings_created;
+  } else if (moved) {
+    ++counters_.bindings_moved;
+  } else {
+    ++counters_.bindings_refreshed;
+  }
+  b.lcoa = req.lcoa;
+  b.registered = now;
+  b.expires = now + core::seconds(std::int64_t{req.lifetime_units} * wire::kMhLifetimeUnitSeconds);
+  b.sequence = req.sequence;
+  b.lifetime_units = req.lifetime_units;
+  b.prefix = req.prefix;
+  b.from_neighbour = req.from_neighbour;
+  b.home_flag = req.home_flag;
+  b.brr_sent = 0;
+  b.next_brr.reset();
+  if (cfg_.brr_lead > Duration::zero() && b.expires - cfg_.brr_lead > now) b.next_brr = b.expires - cfg_.brr_lead;
+  schedule(key, b, now);
+  ++counters_.bu_accepted;
+  send_ba(key, req.src, req.lcoa, wire::ba_status::kAccepted, req.sequence, req.lifetime_units, false);
+  const std::string& iface = interface_of(req.prefix);
+  if ((created || moved) && !iface.empty()) actions_.emplace_back(SendUnsolicitedNa{key.rcoa, iface});
+  log(created || moved ? LogLevel::info : LogLevel::debug,
+      std::string(created ? "bound" : moved ? "moved" : "refreshed") + " RCoA " + key.rcoa.str() + " to " +
+          req.lcoa.str() + " for " + std::to_string(std::uint32_t{req.lifetime_units} * wire::kMhLifetimeUnitSeconds) +
+          " s (seq " + std::to_string(req.sequence) + (req.from_neighbour ? ", neighbouring domain)" : ")"));
+}
+
+void MapAgent::remove_binding(const BindingKey& key, RemoveReason why) {
+  const auto it = bindings_.find(key);
+  if (it != bindings_.end()) {
+    timers_.set(key, TimerQueue::Kind::binding, it->second.timer, std::nullopt);
+    bindings_.erase(it);
+  }
+  if (const auto pit = pending_.find(key); pit != pending_.end()) {
+    timers_.set(key, TimerQueue::Kind::dad, pit->second.dad_deadline, std::nullopt);
+    pending_.erase(pit);
+  }
+  actions_.emplace_back(RemoveBinding{key, why});
+}
+
+void MapAgent::send_ba(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
+                       std::uint16_t sequence, std::uint16_t lifetime_units, bool transient) {
+  SendBa a;
+  a.src = src;
+  a.rcoa = key.rcoa;
+  a.lcoa = lcoa;
+  a.ba.status = status;
+  a.ba.sequence = sequence;
+  a.ba.lifetime = lifetime_units;
+  a.transient_route = transient;
+  actions_.emplace_back(std::move(a));
+  ++counters_.ba_sent;
+}
+
+void MapAgent::handle_dataplane_result(TimePoint now, const BindingKey& key, bool ok, std::string_view error) {
+  service(now);
+  const auto it = pending_.find(key);
+  if (it == pending_.end() || !it->second.install_sent) {
+    ++counters_.dataplane_unmatched;
+    if (ok && bindings_.count(key) == 0) {
+      log(LogLevel::debug, "install of RCoA " + key.rcoa.str() + " no longer wanted: removing it");
+      actions_.emplace_back(RemoveBinding{key, RemoveReason::stale});
+    }
+    return;
+  }
+  const Pending p = it->second;
+  pending_.erase(it);
+  if (ok) {
+    if (p.reason != InstallReason::reload) commit(now, key, p.req);
+    return;
+  }
+  ++counters_.dataplane_failures;
+  log(LogLevel::error, "kernel install (" + std::string(to_string(p.reason)) + ") of RCoA " + key.rcoa.str() +
+                           " to " + p.req.lcoa.str() + " failed: " + std::string(error));
+  if (p.reason == InstallReason::reload) {
+    ++counters_.removed_by_reload;
+    remove_binding(key, RemoveReason::reload_failed);
+    return;
+  }
+  refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kInsufficientResources, p.req.sequence);
+}
+
+// ---------------------------------------------------------------------------
+// DAD and links
+
+void MapAgent::handle_dad_result(TimePoint now, const Ip6Addr& rcoa, bool duplicate) {
+  service(now);
+  const BindingKey key{rcoa, 0};
+  const auto it = pending_.find(key);
+  if (it == pending_.end() || !it->second.dad_deadline) {
+    ++counters_.dad_unmatched;
+    if (duplicate)
+      log(LogLevel::warning, "RCoA " + rcoa.str() + " reported in use on its link, but no DAD runs for it");
+    return;
+  }
+  timers_.set(key, TimerQueue::Kind::dad, it->second.dad_deadline, std::nullopt);
+  it->second.dad_deadline.reset();
+  if (!duplicate) {
+    ++counters_.dad_succeeded;
+    send_install(key, it->second);
+    return;
+  }
+  ++counters_.dad_duplicate;
+  const Request req = it->second.req;
+  pending_.erase(it);
+  log(LogLevel::notice, "RCoA " + rcoa.str() + " is in use on its link: refused (status 134)");
+  refuse(key, req.src, req.lcoa, wire::ba_status::kDuplicateAddressDetectionFailed, req.sequence);
+}
+
+void MapAgent::handle_link_carrier(TimePoint now, const std::string& interface, bool up) {
+  service(now);
+  auto [it, inserted] = carrier_.try_emplace(interface, up);
+  const bool was_up = !inserted && it->second;
+  it->second = up;
+  if (!up || was_up) return;
+  const bool used = std::any_of(bindings_.begin(), bindings_.end(),
+                                [&](const auto& kv) { return interface_of(kv.second.prefix) == interface; });
+  if (!used) return;
+  ++counters_.proxies_refreshed;
+  log(LogLevel::info, "carrier back on " + interface + ": re-adding proxy ND entries");
+  actions_.emplace_back(RefreshProxies{interface});
+}
+
+}  // namespace hmip::map

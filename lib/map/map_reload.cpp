@@ -1,0 +1,80 @@
+// MapAgent::reload: a new mapd.conf with the binding cache kept.
+//   * A binding whose RCoA is in no RcoaPrefix any more is removed (its
+//     proxy link and lifetime limits are gone with the prefix).
+//   * A binding whose kernel settings change (MapAddress, the prefix's
+//     interface, TunnelMtu) is re-installed in place; a failure removes it.
+//   * Granted lifetimes stand (the MN was told them); new limits, LcoaPrefix
+//     and NeighbourPrefix apply from the next BU. BRRs not yet sent are
+//     rescheduled with the new BrrLead.
+//   * A pending registration whose RCoA left the prefixes is refused (132).
+#include <utility>
+#include <vector>
+
+#include "hmip/map/map_agent.h"
+
+namespace hmip::map {
+
+void MapAgent::reload(TimePoint now, MapdConfig cfg) {
+  service(now);
+  const MapdConfig old = std::exchange(cfg_, std::move(cfg));
+  const auto old_iface = [&](std::uint16_t prefix) -> const std::string& {
+    static const std::string kNone;
+    return prefix < old.rcoa_prefixes.size() ? old.rcoa_prefixes[prefix].interface : kNone;
+  };
+
+  std::vector<BindingKey> removed;
+  std::size_t reinstalled = 0;
+  for (auto& [key, b] : bindings_) {
+    const auto np = prefix_of(key.rcoa);
+    if (!np) {
+      removed.push_back(key);
+      continue;
+    }
+    const bool changed = old.map_address != cfg_.map_address || old.tunnel_mtu != cfg_.tunnel_mtu ||
+                         old_iface(b.prefix) != interface_of(*np);
+    b.prefix = *np;
+    if (changed && pending_.count(key) == 0) {
+      Pending& p = pending_[key];
+      p.req = Request{cfg_.map_address, b.lcoa, b.sequence, b.lifetime_units, b.prefix, b.from_neighbour, b.home_flag};
+      p.reason = InstallReason::reload;
+      send_install(key, p);
+      ++reinstalled;
+    }
+    if (b.brr_sent == 0) {
+      b.next_brr.reset();
+      if (cfg_.brr_lead > Duration::zero() && b.expires - cfg_.brr_lead > b.registered)
+        b.next_brr = std::max(b.expires - cfg_.brr_lead, now);
+    } else if (cfg_.brr_lead == Duration::zero()) {
+      b.next_brr.reset();
+    }
+    schedule(key, b, now);
+  }
+  for (const auto& key : removed) {
+    log(LogLevel::notice, "reload: RCoA " + key.rcoa.str() + " is outside every RcoaPrefix now: binding removed");
+    ++counters_.removed_by_reload;
+    remove_binding(key, RemoveReason::prefix_removed);
+  }
+
+  std::vector<BindingKey> orphaned;
+  for (auto& [key, p] : pending_) {
+    // Pending moves and re-installs of removed bindings went with them.
+    if (const auto np = prefix_of(key.rcoa)) {
+      p.req.prefix = *np;
+      p.req.src = cfg_.map_address;
+    } else {
+      orphaned.push_back(key);
+    }
+  }
+  for (const auto& key : orphaned) {
+    const Pending p = pending_.at(key);
+    timers_.set(key, TimerQueue::Kind::dad, p.dad_deadline, std::nullopt);
+    pending_.erase(key);
+    log(LogLevel::notice, "reload: pending registration of RCoA " + key.rcoa.str() + " refused (prefix removed)");
+    refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kNotHomeSubnet, p.req.sequence);
+  }
+  log(LogLevel::info, "reloaded: " + std::to_string(bindings_.size()) + " bindings kept, " +
+                          std::to_string(removed.size()) + " removed, " + std::to_string(reinstalled) +
+                          " re-installed");
+}
+
+}  // namespace hmip::map

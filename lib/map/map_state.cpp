@@ -1,0 +1,62 @@
+// MapAgent's views for hmipctl: state(), binding().
+#include <algorithm>
+
+#include "hmip/map/map_agent.h"
+
+namespace hmip::map {
+
+namespace {
+
+Duration clamp_since(TimePoint from, TimePoint to) {
+  return to > from ? std::chrono::duration_cast<Duration>(to - from) : Duration::zero();
+}
+
+}  // namespace
+
+BindingView MapAgent::view(const BindingKey& key, const Binding& b, TimePoint now) const {
+  BindingView v;
+  v.key = key;
+  v.lcoa = b.lcoa;
+  v.sequence = b.sequence;
+  v.lifetime_units = b.lifetime_units;
+  v.remaining = clamp_since(now, b.expires);
+  v.since_registered = clamp_since(b.registered, now);
+  v.age = clamp_since(b.created, now);
+  if (b.next_brr) v.next_brr_in = clamp_since(now, *b.next_brr);
+  v.brr_sent = b.brr_sent;
+  v.proxy_interface = interface_of(b.prefix);
+  v.from_neighbour = b.from_neighbour;
+  v.home_flag = b.home_flag;
+  v.install_pending = pending_.count(key) != 0;
+  return v;
+}
+
+std::optional<BindingView> MapAgent::binding(const BindingKey& key, TimePoint now) const {
+  const auto it = bindings_.find(key);
+  if (it == bindings_.end()) return std::nullopt;
+  return view(key, it->second, now);
+}
+
+MapState MapAgent::state(TimePoint now) const {
+  MapState s;
+  s.bindings.reserve(bindings_.size());
+  for (const auto& [key, b] : bindings_) s.bindings.push_back(view(key, b, now));
+  std::sort(s.bindings.begin(), s.bindings.end(),
+            [](const BindingView& x, const BindingView& y) { return BindingKeyLess{}(x.key, y.key); });
+  for (const auto& [key, p] : pending_) {
+    if (bindings_.count(key) != 0) continue;  // shown as the binding's install_pending
+    PendingView v;
+    v.key = key;
+    v.lcoa = p.req.lcoa;
+    v.sequence = p.req.sequence;
+    v.dad_running = p.dad_deadline.has_value();
+    if (p.dad_deadline) v.dad_remaining = clamp_since(now, *p.dad_deadline);
+    s.pending.push_back(v);
+  }
+  std::sort(s.pending.begin(), s.pending.end(),
+            [](const PendingView& x, const PendingView& y) { return BindingKeyLess{}(x.key, y.key); });
+  s.counters = counters_;
+  return s;
+}
+
+}  // namespace hmip::map

@@ -1,0 +1,289 @@
+// MobileNode: the binding update list (RFC 6275 §11.1): sending BUs and
+// retransmitting them (§11.8), refresh and expiry, and what comes back from
+// the MAPs: BA (§11.7.3, RFC 5380 §6.1), BRR (§11.7.4), BE (§11.3.6).
+#include <algorithm>
+#include <type_traits>
+#include <utility>
+
+#include "hmip/mn/mobile_node.h"
+
+namespace hmip::mn {
+
+namespace {
+
+std::uint16_t lifetime_units(std::uint32_t seconds) {
+  // Rounded up so that a short lifetime (e.g. 10 s) is not cut to 8 s; at
+  // most 0xffff units (RFC 6275 §6.1.7).
+  const std::uint32_t units = seconds / wire::kMhLifetimeUnitSeconds + (seconds % wire::kMhLifetimeUnitSeconds ? 1 : 0);
+  return static_cast<std::uint16_t>(std::min<std::uint32_t>(units, 0xffff));
+}
+
+}  // namespace
+
+Ip6Addr MobileNode::random_iid() {
+  Ip6Addr a;
+  do {
+    for (std::size_t k = 8; k < 16; k += 2) {
+      const std::uint16_t v = rng_.u16();
+      a.b[k] = static_cast<std::uint8_t>(v >> 8);
+      a.b[k + 1] = static_cast<std::uint8_t>(v & 0xff);
+    }
+  } while (!usable_iid(a));
+  return a;
+}
+
+// One BU (RFC 6275 §11.7.1; RFC 5380 §6.1: A and M set, the RCoA as home
+// address), with a new sequence number; `timeout` until the first
+// retransmission.
+void MobileNode::send_bu(Binding& b, std::uint32_t lifetime_s, core::Duration timeout, TimePoint now) {
+  Pending p;
+  p.seq = b.next_seq++;
+  p.sent = now;
+  p.timeout = timeout;
+  p.lifetime_units = lifetime_units(lifetime_s);
+  if (b.pending) p.resyncs = b.pending->resyncs;
+  b.pending = p;
+  b.requested_s = static_cast<std::uint32_t>(p.lifetime_units) * wire::kMhLifetimeUnitSeconds;
+  ++b.bu_sent;
+  ++counters_.bu_sent;
+  SendBu s;
+  s.src = b.key.rcoa;
+  s.dst = b.key.map_address;
+  s.lcoa = b.settings.lcoa;
+  s.bu.sequence = p.seq;
+  s.bu.ack = true;
+  s.bu.map_registration = true;
+  s.bu.lifetime = p.lifetime_units;
+  actions_.emplace_back(std::move(s));
+}
+
+void MobileNode::remove_binding(std::size_t idx) {
+  actions_.emplace_back(RemoveBinding{bul_[idx].key});
+  bul_.erase(bul_.begin() + static_cast<std::ptrdiff_t>(idx));
+}
+
+void MobileNode::hold_down(const Ip6Addr& map, std::string reason, TimePoint now) {
+  log(LogLevel::warning, "MAP " + map.str() + " not used for " +
+                             std::to_string(std::chrono::duration_cast<core::seconds>(kRefusedMapHoldDown).count()) +
+                             " s: " + reason);
+  held_[map] = HoldDown{now + kRefusedMapHoldDown, std::move(reason)};
+}
+
+// Retransmissions (§11.8: the timeout doubles up to MAX_BINDACK_TIMEOUT,
+// then the BU is repeated at that rate), refreshes, expiry.
+void MobileNode::service_bul(TimePoint now) {
+  for (std::size_t k = bul_.size(); k-- > 0;) {
+    Binding& b = bul_[k];
+    if (b.expires && *b.expires <= now && b.role != BindingRole::deregistering) {
+      ++counters_.bindings_expired;
+      log(b.role == BindingRole::current ? LogLevel::warning : LogLevel::info,
+          "binding of " + b.key.rcoa.str() + " at MAP " + b.key.map_address.str() + " expired (" +
+              std::string(to_string(b.role)) + ")");
+      remove_binding(k);
+      continue;
+    }
+    if (b.pending && b.pending->sent + b.pending->timeout <= now) {
+      if (b.role == BindingRole::deregistering) {  // one attempt only
+        log(LogLevel::info, "no answer to the deregistration of " + b.key.rcoa.str() + ": removed");
+        remove_binding(k);
+        continue;
+      }
+      auto timeout = b.pending->timeout * 2;
+      if (timeout > cfg_.max_bindack_timeout) timeout = std::max(cfg_.max_bindack_timeout, b.pending->timeout);
+      ++counters_.bu_retransmitted;
+      send_bu(b, static_cast<std::uint32_t>(b.pending->lifetime_units) * wire::kMhLifetimeUnitSeconds, timeout, now);
+      continue;
+    }
+    if (!b.pending && b.role == BindingRole::current && b.refresh_at && *b.refresh_at <= now) {
+      b.refresh_at.reset();
+      send_bu(b, current_lifetime(b, now), cfg_.initial_bindack_timeout, now);
+    }
+  }
+}
+
+void MobileNode::handle_mh(TimePoint now, const ReceivedMh& mh) {
+  service(now);
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, wire::BindingAck>) {
+          handle_ba(mh, m, now);
+        } else if constexpr (std::is_same_v<T, wire::BindingRefreshRequest>) {
+          if (!stopping_) handle_brr(mh, now);
+        } else if constexpr (std::is_same_v<T, wire::BindingError>) {
+          ++counters_.be_received;
+          log(LogLevel::warning,
+              "Binding Error from " + mh.src.str() + ", status " + std::to_string(m.status) +
+                  (m.status == wire::be_status::kUnrecognizedMhType
+                       ? " (unrecognized MH type: the peer does not implement what we sent)"
+                       : m.status == wire::be_status::kUnknownBindingForHomeAddressDestOption
+                             ? " (unknown binding for the home address " + m.home_address.str() + ")"
+                             : ""));
+        } else {
+          ++counters_.mh_ignored;
+        }
+      },
+      mh.msg);
+  service(now);
+}
+
+// RFC 5380 §6.1: a BA without a type 2 routing header holding our RCoA is
+// silently ignored; RFC 6275 §11.7.3: it must match the outstanding BU.
+void MobileNode::handle_ba(const ReceivedMh& mh, const wire::BindingAck& ba, TimePoint now) {
+  ++counters_.ba_received;
+  if (!mh.rh2_home) {
+    ++counters_.ba_no_rh2;
+    return;
+  }
+  const auto it = std::find_if(bul_.begin(), bul_.end(), [&](const Binding& b) { return b.key.rcoa == *mh.rh2_home; });
+  if (it == bul_.end()) {
+    ++counters_.ba_wrong_rh2;
+    return;
+  }
+  const std::size_t idx = static_cast<std::size_t>(it - bul_.begin());
+  Binding& b = *it;
+  if (mh.src != b.key.map_address) {
+    ++counters_.ba_wrong_source;
+    return;
+  }
+  if (!b.pending) {
+    ++counters_.ba_unexpected;
+    return;
+  }
+  if (ba.status == wire::ba_status::kSequenceNumberOutOfWindow) {
+    // The BA carries the MAP's last accepted sequence number (RFC 6275
+    // §9.5.1); continue after it (§11.7.3).
+    ++counters_.ba_refused;
+    ++counters_.sequence_resyncs;
+    b.last_status = ba.status;
+    if (++b.pending->resyncs > kMaxSequenceResyncs) {
+      refused(idx, ba.status, now);
+      return;
+    }
+    b.next_seq = static_cast<std::uint16_t>(ba.sequence + 1);
+    log(LogLevel::info, "MAP " + b.key.map_address.str() + ": sequence out of window, continuing after " +
+                            std::to_string(ba.sequence));
+    send_bu(b, static_cast<std::uint32_t>(b.pending->lifetime_units) * wire::kMhLifetimeUnitSeconds,
+            b.pending->timeout, now);
+    return;
+  }
+  if (ba.sequence != b.pending->seq) {
+    ++counters_.ba_wrong_sequence;
+    return;
+  }
+  b.last_status = ba.status;
+  if (wire::ba_status::accepted(ba.status)) {
+    accepted(idx, ba, now);
+  } else if (ba.status == wire::ba_status::kDuplicateAddressDetectionFailed) {
+    ++counters_.ba_refused;
+    dad_failed(idx, now);
+  } else {
+    ++counters_.ba_refused;
+    refused(idx, ba.status, now);
+  }
+}
+
+void MobileNode::make_primary(Binding& b) {
+  if (b.settings.primary) return;
+  for (auto& o : bul_) {
+    if (&o == &b || !o.settings.primary) continue;
+    o.settings.primary = false;
+    actions_.emplace_back(InstallBinding{o.key, o.settings});
+  }
+  b.settings.primary = true;
+  actions_.emplace_back(InstallBinding{b.key, b.settings});
+}
+
+// An accepted BA: the granted lifetime counts from when the BU was sent
+// (RFC 6275 §11.7.3); the current binding becomes primary and is refreshed
+// when refresh_percent of it is left.
+void MobileNode::accepted(std::size_t idx, const wire::BindingAck& ba, TimePoint now) {
+  ++counters_.ba_accepted;
+  Binding& b = bul_[idx];
+  const TimePoint sent = b.pending->sent;
+  const bool lifetime_zero_bu = b.pending->lifetime_units == 0;
+  b.pending.reset();
+  if (b.role == BindingRole::deregistering || lifetime_zero_bu) {
+    log(LogLevel::info, "deregistered " + b.key.rcoa.str() + " at MAP " + b.key.map_address.str());
+    remove_binding(idx);
+    return;
+  }
+  b.granted_s = static_cast<std::uint32_t>(ba.lifetime) * wire::kMhLifetimeUnitSeconds;
+  if (b.granted_s == 0) {
+    const Ip6Addr map = b.key.map_address;
+    log(LogLevel::warning, "MAP " + map.str() + " granted lifetime 0 for " + b.key.rcoa.str());
+    const bool was_current = b.role == BindingRole::current;
+    remove_binding(idx);
+    if (was_current) hold_down(map, "granted lifetime 0", now);
+    return;
+  }
+  b.registered = true;
+  b.dad_retries = 0;
+  const auto granted = core::seconds(b.granted_s);
+  b.expires = sent + granted;
+  if (b.role != BindingRole::current) {
+    log(LogLevel::info, "previous MAP " + b.key.map_address.str() + " forwards to " + b.settings.lcoa.str() +
+                            " for " + std::to_string(b.granted_s) + " s");
+    return;
+  }
+  const auto left = std::chrono::duration_cast<core::Duration>(granted) * cfg_.refresh_percent / 100;
+  b.refresh_at = *b.expires - left;
+  make_primary(b);
+  log(LogLevel::info, "registered RCoA " + b.key.rcoa.str() + " at MAP " + b.key.map_address.str() + " via " +
+                          b.settings.lcoa.str() + ", lifetime " + std::to_string(b.granted_s) + " s");
+}
+
+// A refusal other than 134/135 (e.g. 129 administratively prohibited, 130
+// insufficient resources, 132 not home subnet): the binding is removed and
+// the MAP held down (kRefusedMapHoldDown); another one is chosen if any.
+void MobileNode::refused(std::size_t idx, std::uint8_t status, TimePoint now) {
+  Binding& b = bul_[idx];
+  const Ip6Addr map = b.key.map_address;
+  const BindingRole role = b.role;
+  log(LogLevel::warning, "MAP " + map.str() + " refused the binding of " + b.key.rcoa.str() + " from " +
+                             b.settings.lcoa.str() + " (status " + std::to_string(status) + ")");
+  remove_binding(idx);
+  if (role == BindingRole::current) hold_down(map, "refused with status " + std::to_string(status), now);
+}
+
+// Status 134 (4140bis §6.1: the RCoA is taken on the MAP's link): a new
+// random interface identifier, a new RCoA, a new registration.
+void MobileNode::dad_failed(std::size_t idx, TimePoint now) {
+  Binding& b = bul_[idx];
+  if (b.role != BindingRole::current || b.dad_retries >= kMaxDadRetries) {
+    refused(idx, wire::ba_status::kDuplicateAddressDetectionFailed, now);
+    return;
+  }
+  ++counters_.dad_retries;
+  Binding nb = b;
+  const Ip6Addr iid = random_iid();
+  iid_for_map_[b.key.map_address] = iid;
+  nb.key.rcoa = form_rcoa(b.key.map_address, iid);
+  nb.dad_retries = b.dad_retries + 1;
+  nb.registered = false;
+  nb.pending.reset();
+  nb.settings.primary = false;
+  log(LogLevel::warning, "MAP " + b.key.map_address.str() + ": RCoA " + b.key.rcoa.str() +
+                             " is a duplicate (status 134), trying " + nb.key.rcoa.str());
+  remove_binding(idx);
+  actions_.emplace_back(InstallBinding{nb.key, nb.settings});
+  bul_.push_back(std::move(nb));
+  send_bu(bul_.back(), current_lifetime(bul_.back(), now), cfg_.initial_bindack_timeout_first_reg, now);
+}
+
+// RFC 6275 §11.7.4: a BRR from the MAP of a binding we keep is answered
+// with a BU; previous bindings are not refreshed (§9 lazy).
+void MobileNode::handle_brr(const ReceivedMh& mh, TimePoint now) {
+  ++counters_.brr_received;
+  for (auto& b : bul_) {
+    if (b.key.map_address != mh.src) continue;
+    if (mh.dst != b.key.rcoa && mh.rh2_home != b.key.rcoa) continue;
+    if (b.role != BindingRole::current || !b.registered) break;
+    ++counters_.brr_answered;
+    send_bu(b, current_lifetime(b, now), cfg_.initial_bindack_timeout, now);
+    return;
+  }
+  ++counters_.brr_ignored;
+}
+
+}  // namespace hmip::mn

@@ -1,0 +1,287 @@
+// bench_map_kernel: MapAgent (lib/map) driving the REAL kernel through
+// kglue::NetlinkDataplane (Tags::mapd()), for N simulated mobile nodes.
+// Per N it measures, in wall-clock time, MapAgent + kernel together:
+//   new/s      first BU of each MN: ip6tnl + route + proxy entry + route2
+//              state + SUB policy created (InstallBinding create)
+//   refresh/s  same LCoA again: no kernel change (the core installs nothing)
+//   move/s     new LCoA: tunnel remote changed in place, state updated
+//              (InstallBinding move)
+//   dereg/s    BU with lifetime 0: everything removed (RemoveBinding)
+// and the kernel memory per binding from /proc/meminfo deltas taken around
+// the "new" phase (Slab, Percpu, and MemTotal - MemFree - Buffers - Cached
+// minus this process's malloc growth), plus this process's malloc growth
+// (mallinfo2: MapAgent + NetlinkDataplane mirror + libnl). BAs are counted,
+// not sent (no MH socket: this measures the binding path, not signalling).
+//
+// Needs root and a kernel with ip6_tunnel and IPv6 MIP6 (the distro-kernel
+// VM on this project's hosts): run it in a FRESH network namespace, which it
+// sets up itself (lo up, a veth pair "map0"/"map0p" carrying the MAP address
+// and the RCoA prefix's proxy entries). scripts/bench/map-kernel.sh does
+// `unshare -n` inside scripts/vm-run.sh.
+//
+// Usage: bench_map_kernel [--routed] [N ...]   (default 1000 2000 5000)
+//   --routed   RCoA prefix without interface: no proxy ND entries
+// Exit status: 0 when every size ran and its checks held, 1 otherwise.
+#include <malloc.h>
+#include <net/if.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "hmip/kglue/netlink_dataplane.h"
+#include "hmip/map/map_agent.h"
+
+namespace {
+
+using namespace hmip;
+using namespace hmip::map;
+using WallClock = std::chrono::steady_clock;
+
+const Ip6Addr kMap = Ip6Addr::must("2001:db8:100::1");
+constexpr const char* kLink = "map0";
+
+Ip6Addr rcoa_of(std::uint32_t i) {
+  Ip6Addr a = Ip6Addr::must("2001:db8:100:0:1::");
+  a.b[12] = static_cast<std::uint8_t>(i >> 24);
+  a.b[13] = static_cast<std::uint8_t>(i >> 16);
+  a.b[14] = static_cast<std::uint8_t>(i >> 8);
+  a.b[15] = static_cast<std::uint8_t>(i);
+  return a;
+}
+Ip6Addr lcoa_of(std::uint32_t i, std::uint8_t ar) {
+  Ip6Addr a = rcoa_of(i);
+  a.b[4] = 0;
+  a.b[5] = 1;
+  a.b[7] = ar;  // 2001:db8:1:AR::...
+  return a;
+}
+
+MapdConfig bench_config(bool routed) {
+  MapdConfig c;
+  c.map_address = kMap;
+  RcoaPrefixConfig p;
+  p.prefix = *Ip6Prefix::parse("2001:db8:100::/64");
+  p.interface = routed ? "" : kLink;
+  c.rcoa_prefixes.push_back(p);
+  c.lcoa_prefixes = {*Ip6Prefix::parse("2001:db8:1::/48")};
+  c.max_binding_lifetime = 600;
+  c.dad = false;  // DAD only delays the first BA; it has no kernel cost here
+  c.insecure.enabled = true;
+  c.insecure.trusted_prefixes = {*Ip6Prefix::parse("2001:db8::/32")};
+  return c;
+}
+
+ReceivedMh bu(std::uint32_t i, std::uint8_t ar, std::uint16_t seq, std::uint16_t lifetime) {
+  wire::BindingUpdate b;
+  b.sequence = seq;
+  b.ack = true;
+  b.map_registration = true;
+  b.lifetime = lifetime;
+  return ReceivedMh{rcoa_of(i), kMap, lcoa_of(i, ar), false, b};
+}
+
+/// Carries out MapAgent's actions on the kernel, as mapd_daemon.cpp does
+/// (InstallBinding answered synchronously), counting what it did.
+struct Driver {
+  kglue::NetlinkDataplane& dp;
+  int proxy_ifindex = 0;
+  std::uint64_t installs = 0, removes = 0, bas = 0, other = 0, failures = 0;
+  std::string first_error;
+
+  void run(MapAgent& agent, TimePoint now) {
+    while (auto a = agent.poll_action()) {
+      if (const auto* ib = std::get_if<InstallBinding>(&*a)) {
+        kglue::MapBindingSettings s;
+        s.map_address = ib->map_address;
+        s.lcoa = ib->lcoa;
+        s.proxy_ifindex = ib->proxy_interface.empty() ? 0 : proxy_ifindex;
+        s.tunnel_mtu = ib->tunnel_mtu;
+        const BindingKey key = ib->key;
+        auto r = dp.install_map_binding({key.rcoa, key.bid}, s);
+        ++installs;
+        if (!r) note_failure(dp.last_error());
+        agent.handle_dataplane_result(now, key, r.ok(), r ? "" : dp.last_error());
+      } else if (const auto* rb = std::get_if<RemoveBinding>(&*a)) {
+        if (!dp.remove_map_binding({rb->key.rcoa, rb->key.bid})) note_failure(dp.last_error());
+        ++removes;
+      } else if (std::holds_alternative<SendBa>(*a)) {
+        ++bas;
+      } else {
+        ++other;
+      }
+    }
+  }
+  void note_failure(const std::string& e) {
+    if (failures++ == 0) first_error = e;
+  }
+};
+
+/// /proc/meminfo in bytes, by field name.
+std::map<std::string, std::int64_t> meminfo() {
+  std::map<std::string, std::int64_t> m;
+  std::ifstream f("/proc/meminfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    std::istringstream in(line);
+    std::string key;
+    std::int64_t kb = 0;
+    if (in >> key >> kb && !key.empty()) m[key.substr(0, key.size() - 1)] = kb * 1024;
+  }
+  return m;
+}
+std::int64_t kernel_used(std::map<std::string, std::int64_t>& m) {
+  return m["MemTotal"] - m["MemFree"] - m["Buffers"] - m["Cached"];
+}
+std::int64_t heap_bytes() { return static_cast<std::int64_t>(mallinfo2().uordblks); }
+
+/// Network interfaces whose name starts with `prefix`.
+std::size_t links_named(const char* prefix) {
+  std::size_t n = 0;
+  if_nameindex* all = if_nameindex();
+  if (!all) return 0;
+  for (const if_nameindex* p = all; p->if_index != 0; ++p)
+    if (std::strncmp(p->if_name, prefix, std::strlen(prefix)) == 0) ++n;
+  if_freenameindex(all);
+  return n;
+}
+
+double per_second(std::uint64_t n, WallClock::duration d) {
+  const double s = std::chrono::duration<double>(d).count();
+  return s > 0 ? static_cast<double>(n) / s : 0.0;
+}
+
+struct Row {
+  std::uint32_t n = 0;
+  double new_per_s = 0, refresh_per_s = 0, move_per_s = 0, dereg_per_s = 0;
+  double slab = 0, percpu = 0, used = 0, heap = 0, slab_left = 0;  // bytes per binding
+  bool consistent = false;
+  std::string why;
+};
+
+Row run(std::uint32_t n, bool routed, int proxy_ifindex) {
+  Row r;
+  r.n = n;
+  std::vector<ReceivedMh> first, refresh, move, dereg;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    first.push_back(bu(i, 1, 1, 150));
+    refresh.push_back(bu(i, 1, 2, 150));
+    move.push_back(bu(i, 2, 3, 150));
+    dereg.push_back(bu(i, 2, 4, 0));
+  }
+  const MapdConfig cfg = bench_config(routed);
+  kglue::NetlinkDataplane::Options o;
+  o.tags = kglue::Tags::mapd();
+  o.rcoa_prefixes = {cfg.rcoa_prefixes[0].prefix};
+  if (!routed) o.proxy_links = {proxy_ifindex};
+  kglue::NetlinkDataplane dp(o);
+  if (auto st = dp.install_map_signalling({kMap}); !st) {
+    r.why = "install_map_signalling: " + dp.last_error();
+    return r;
+  }
+  MapAgent agent(cfg, 1);
+  Driver drv{dp, proxy_ifindex};
+  TimePoint now = TimePoint{} + std::chrono::hours(1);
+  const auto step = std::chrono::microseconds(100);  // virtual time between BUs
+  auto phase = [&](const std::vector<ReceivedMh>& bus) {
+    const auto t = WallClock::now();
+    for (const auto& m : bus) {
+      now += step;
+      agent.handle_mh(now, m);
+      drv.run(agent, now);
+    }
+    return per_second(n, WallClock::now() - t);
+  };
+
+  auto m0 = meminfo();
+  const std::int64_t heap0 = heap_bytes();
+  r.new_per_s = phase(first);
+  auto m1 = meminfo();
+  const std::int64_t heap_growth = heap_bytes() - heap0;
+  const auto per = [n](std::int64_t d) { return static_cast<double>(d) / n; };
+  r.slab = per(m1["Slab"] - m0["Slab"]);
+  r.percpu = per(m1["Percpu"] - m0["Percpu"]);
+  r.used = per(kernel_used(m1) - kernel_used(m0) - heap_growth);
+  r.heap = per(heap_growth);
+  const std::size_t links_after_new = links_named("hmipm");
+
+  now += std::chrono::seconds(100);
+  const std::uint64_t installs_before_refresh = drv.installs;
+  r.refresh_per_s = phase(refresh);
+  const std::uint64_t refresh_installs = drv.installs - installs_before_refresh;
+  r.move_per_s = phase(move);
+  r.dereg_per_s = phase(dereg);
+  auto m2 = meminfo();
+  r.slab_left = per(m2["Slab"] - m0["Slab"]);
+
+  const auto& c = agent.counters();
+  std::ostringstream why;
+  if (drv.failures) why << drv.failures << " dataplane failures, first: " << drv.first_error << "; ";
+  if (links_after_new != n) why << links_after_new << " hmipm links after new, want " << n << "; ";
+  if (refresh_installs != 0) why << refresh_installs << " installs on refresh; ";
+  if (c.bindings_created != n || c.bindings_moved != n || c.bindings_refreshed != n || c.deregistrations != n)
+    why << "counters created/moved/refreshed/dereg " << c.bindings_created << "/" << c.bindings_moved << "/"
+        << c.bindings_refreshed << "/" << c.deregistrations << "; ";
+  if (drv.installs != 2ULL * n || drv.removes != n || drv.bas != 4ULL * n)
+    why << "installs/removes/BAs " << drv.installs << "/" << drv.removes << "/" << drv.bas << "; ";
+  if (agent.binding_count() != 0 || dp.map_binding_count() != 0) why << "bindings left; ";
+  if (const std::size_t left = links_named("hmipm"); left != 0) why << left << " hmipm links left; ";
+  r.why = why.str();
+  r.consistent = r.why.empty();
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool routed = false;
+  std::vector<std::uint32_t> sizes;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--routed") == 0) {
+      routed = true;
+      continue;
+    }
+    char* end = nullptr;
+    const unsigned long v = std::strtoul(argv[i], &end, 10);
+    if (!end || *end != '\0' || v == 0 || v > 0xFFFFFF) {
+      std::fprintf(stderr, "usage: bench_map_kernel [--routed] [N ...]  (N in 1..16777215)\n");
+      return 2;
+    }
+    sizes.push_back(static_cast<std::uint32_t>(v));
+  }
+  if (sizes.empty()) sizes = {1000, 2000, 5000};
+  const int proxy_ifindex = static_cast<int>(if_nametoindex(kLink));
+  if (!routed && proxy_ifindex == 0) {
+    std::fprintf(stderr, "bench_map_kernel: no link %s here (scripts/bench/map-kernel.sh sets it up)\n", kLink);
+    return 2;
+  }
+  std::printf("MapAgent + NetlinkDataplane on the real kernel (%s), wall-clock rates, %s\n",
+              routed ? "routed RCoA prefix" : "proxy ND on map0", "BAs counted, not sent");
+  std::printf("%6s %9s %10s %9s %9s | %12s %12s %12s %12s %12s | %s\n", "MNs", "new/s", "refresh/s", "move/s",
+              "dereg/s", "slab B/bind", "percpu B/b", "kernel B/b", "heap B/b", "slab left/b", "check");
+  bool all_ok = true;
+  for (auto n : sizes) {
+    Row r;
+    try {
+      r = run(n, routed, proxy_ifindex);
+    } catch (const std::exception& e) {
+      r.n = n;
+      r.why = e.what();
+    }
+    all_ok = all_ok && r.consistent;
+    std::printf("%6u %9.0f %10.0f %9.0f %9.0f | %12.0f %12.0f %12.0f %12.0f %12.0f | %s\n", r.n, r.new_per_s,
+                r.refresh_per_s, r.move_per_s, r.dereg_per_s, r.slab, r.percpu, r.used, r.heap, r.slab_left,
+                r.consistent ? "ok" : ("MISMATCH: " + r.why).c_str());
+    std::fflush(stdout);
+  }
+  return all_ok ? 0 : 1;
+}

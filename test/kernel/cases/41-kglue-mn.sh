@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# kernel-glue, MN side: two kglue_probes (a "map" and an "mn" instance of
+# NetlinkDataplane) set up a binding; on the MN: new connections pick the
+# RCoA and go through the tunnel, LCoA-sourced traffic goes out directly, a
+# BU sent from the RCoA leaves from the LCoA with a Home Address option
+# inserted by the kernel (hao state + SUB policy) and reaches the MAP from
+# the RCoA; a secondary binding deprecates the RCoA and drops the catch-all
+# rule; flush() leaves nothing.
+#
+#   cn (2001:db8:99::100) --vc/vrc-- map (MAP 2001:db8:2::1) --vmap/vm-- mn (LCoA 2001:db8:2::10, RCoA 2001:db8:99::5)
+# shellcheck source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+
+KPROBE=$HMIP_BUILD_DIR/test/kernel/kglue_probe
+PROBE=$HMIP_BUILD_DIR/test/kernel/mh_probe
+[ -x "$KPROBE" ] || hk_fail "$KPROBE is not built (ninja -C $HMIP_BUILD_DIR kglue_probe)"
+[ -x "$PROBE" ] || hk_fail "$PROBE is not built (ninja -C $HMIP_BUILD_DIR mh_probe)"
+MAP=2001:db8:2::1
+LCOA=2001:db8:2::10
+RCOA=2001:db8:99::5
+CN=2001:db8:99::100
+TABLE=$((0x4d4e00))
+
+hk_ns map
+hk_ns mn
+hk_ns cn
+hk_veth map vmap "$MAP/64" mn vm "$LCOA/64"
+hk_veth map vrc 2001:db8:99::1/64 cn vc "$CN/64"
+map=$(hk_ns_name map)
+mn=$(hk_ns_name mn)
+ip -n "$(hk_ns_name cn)" -6 route add default via 2001:db8:99::1
+# The MN's access network: the MAP is its router.
+ip -n "$mn" -6 route add default via "$MAP"
+
+# kglue_start NS ARGS...: starts the probe in NS reading commands from a fifo.
+kglue_start() {
+  local ns=$1
+  shift
+  # The fifo lives in /tmp: the VM shares the repository over 9p, which has no fifos.
+  KG_IN=$(mktemp -u /tmp/kglue.in.XXXXXX)
+  KG_OUT=$HMIP_KERNEL_OUT/kglue.out.$RANDOM
+  rm -f "$KG_IN"
+  mkfifo "$KG_IN"
+  hk_bg "$ns" "$KG_OUT" bash -c "exec \"\$0\" \"\$@\" <\"$KG_IN\"" "$KPROBE" "$@"
+  KG_PID=$HK_BG_PID
+  exec {KG_FD}>"$KG_IN"
+  hk_wait_file "$KG_OUT" 30 || hk_fail "kglue_probe did not start"
+  grep -q '^ready' "$KG_OUT" || { cat "$KG_OUT"; hk_fail "kglue_probe failed to start"; }
+}
+# kg CMD...: sends one command, waits for its answer (in KG_REPLY), fails on error.
+kg() {
+  local n i=0
+  n=$(wc -l <"$KG_OUT")
+  echo "$*" >&"$KG_FD"
+  while [ "$(wc -l <"$KG_OUT")" -le "$n" ]; do
+    i=$((i + 1))
+    [ "$i" -le 3000 ] || hk_fail "kglue_probe: no answer to '$*'"
+    sleep 0.01
+  done
+  KG_REPLY=$(tail -n 1 "$KG_OUT")
+  hk_log "kglue: $* -> $KG_REPLY"
+  case "$KG_REPLY" in ok*) ;; *) hk_fail "kglue_probe: '$*' failed: $KG_REPLY" ;; esac
+}
+
+# kg_use NAME: switch kg to the probe started as NAME (kglue_start sets KG_*).
+kg_save() { eval "KG_IN_$1=\$KG_IN KG_OUT_$1=\$KG_OUT KG_FD_$1=\$KG_FD KG_PID_$1=\$KG_PID"; }
+kg_use() { eval "KG_IN=\$KG_IN_$1 KG_OUT=\$KG_OUT_$1 KG_FD=\$KG_FD_$1 KG_PID=\$KG_PID_$1"; }
+
+kglue_start map map --proxy-link vrc
+kg_save map
+kg map-signalling
+kg map-bind "$RCOA" "$MAP" "$LCOA" vrc
+kglue_start mn mn
+kg_save mn
+kg mn-signalling
+kg mn-bind "$MAP" "$RCOA" "$LCOA" vm - primary
+TUN=$(echo "$KG_REPLY" | awk '{print $2}')
+[ "$TUN" = hmipn0001 ] || hk_fail "tunnel $TUN, want hmipn0001"
+[ "$(echo "$KG_REPLY" | awk '{print $4}')" = "$TABLE" ] || hk_fail "table: $KG_REPLY, want $TABLE"
+
+# --- the objects, read back
+rules=$(ip -n "$mn" -6 rule show)
+echo "$rules" | sed 's/^/  rule: /'
+echo "$rules" | grep -c "^2000:	from $LCOA lookup main proto 204" >/dev/null || hk_fail "no 'from LCoA lookup main' rule"
+echo "$rules" | grep -c "^2001:	from all lookup main suppress_prefixlength 0 proto 204" >/dev/null || hk_fail "no suppress rule"
+echo "$rules" | grep -c "^2002:	from $RCOA lookup $TABLE proto 204" >/dev/null || hk_fail "no 'from RCoA' rule"
+echo "$rules" | grep -c "^2003:	from all lookup $TABLE proto 204" >/dev/null || hk_fail "no catch-all rule for the primary"
+routes=$(ip -n "$mn" -6 route show table "$TABLE")
+echo "$routes" | sed 's/^/  route: /'
+echo "$routes" | grep -c "^default dev $TUN proto 204 .*src $RCOA" >/dev/null || hk_fail "no default route through the tunnel"
+echo "$routes" | grep -c "^$MAP dev vm proto 204" >/dev/null || hk_fail "no host route to the MAP"
+addr=$(ip -n "$mn" -6 addr show dev "$TUN")
+rcoa_line=$(echo "$addr" | grep "inet6 $RCOA/128 scope global" || true)
+case "$rcoa_line" in *home*nodad* | *nodad*home*) ;; *) echo "$addr"; hk_fail "RCoA not on the tunnel with home nodad" ;; esac
+ip -n "$mn" -d link show "$TUN" | grep -c "remote $MAP local $LCOA .*encaplimit none" >/dev/null || hk_fail "tunnel endpoints"
+ip -n "$mn" xfrm state | grep -A3 "src $RCOA dst $MAP" | grep -c "proto hao" >/dev/null || hk_fail "no hao state"
+
+# --- new connections: RCoA source, through the tunnel; LCoA-sourced: direct
+get=$(ip -n "$mn" -6 route get "$CN")
+hk_log "route get $CN: $get"
+echo "$get" | grep -c "dev $TUN .*src $RCOA" >/dev/null || hk_fail "new connections do not pick the RCoA through the tunnel"
+ip -n "$mn" -6 route get "$CN" from "$LCOA" | grep -c "dev vm" >/dev/null || hk_fail "LCoA-sourced traffic does not go out directly"
+PCAP=$HMIP_KERNEL_OUT/mn.pcap
+hk_capture_start map vmap "$PCAP" "ip6 proto 41 or icmp6"
+hk_in mn ping -6 -n -c 2 -i 0.2 -W 5 "$CN" >/dev/null || hk_fail "ping CN (no source) failed"
+hk_in mn ping -6 -n -c 2 -i 0.2 -W 5 -I "$LCOA" "$CN" >/dev/null || hk_fail "ping -I LCoA CN failed"
+hk_capture_stop 8
+tcpdump -n -r "$PCAP" 2>/dev/null >"$PCAP.txt"
+enc=$(grep -c "IP6 $LCOA > $MAP: IP6 $RCOA > $CN: ICMP6, echo request" "$PCAP.txt" || true)
+direct=$(grep -c "^[0-9:.]* IP6 $LCOA > $CN: ICMP6, echo request" "$PCAP.txt" || true)
+hk_log "on the MAP link: $enc tunnelled echo requests from the RCoA, $direct direct ones from the LCoA"
+[ "$enc" -ge 2 ] || { cat "$PCAP.txt"; hk_fail "want >= 2 tunnelled echo requests RCoA > CN"; }
+[ "$direct" -ge 2 ] || { cat "$PCAP.txt"; hk_fail "want >= 2 direct echo requests LCoA > CN"; }
+
+# --- a BU sent from the RCoA leaves from the LCoA with a HAO (kernel-inserted)
+PCAP=$HMIP_KERNEL_OUT/bu.pcap
+hk_capture_start map vmap "$PCAP" "ip6[6] == 60"
+hk_mh_exchange map mn bu --expect-src "$RCOA" --expect-dst "$MAP" --expect-hao "$LCOA" \
+  --seq 9 --lifetime 60 --flags AM -- --src "$RCOA" --dst "$MAP" --seq 9 --lifetime 60 --flags AM ||
+  hk_fail "the MAP did not receive the BU from the RCoA"
+hk_capture_stop 1
+hk_mh_wire "$PCAP"
+grep -q "$LCOA > $MAP: DSTOPT .*(homeaddr: $RCOA) mobility: BU" "$PCAP.txt" ||
+  hk_fail "no BU from the LCoA with a HAO carrying the RCoA on the wire"
+
+# --- secondary: RCoA deprecated, no catch-all rule
+kg_use mn
+kg mn-bind "$MAP" "$RCOA" "$LCOA" vm - secondary
+ip -n "$mn" -6 addr show dev "$TUN" | grep -c "deprecated" >/dev/null || hk_fail "RCoA not deprecated when secondary"
+ip -n "$mn" -6 rule show | grep -c "^2003:" >/dev/null && hk_fail "catch-all rule still there for a secondary binding"
+ip -n "$mn" -6 rule show | grep -c "^2002:	from $RCOA" >/dev/null || hk_fail "secondary lost its 'from RCoA' rule"
+
+# --- flush leaves nothing
+kg flush
+[ "$(ip -n "$mn" -6 rule show | grep -c 'proto 204' || true)" = 0 ] || hk_fail "flush left rules"
+[ -z "$(ip -n "$mn" -6 route show table all proto 204)" ] || hk_fail "flush left routes"
+ip -n "$mn" link show | grep -c hmipn >/dev/null && hk_fail "flush left the tunnel"
+[ -z "$(ip -n "$mn" xfrm state)" ] || hk_fail "flush left xfrm states"
+[ -z "$(ip -n "$mn" xfrm policy list ptype sub)" ] || hk_fail "flush left xfrm policies"
+echo quit >&"$KG_FD"
+kg_use map
+echo quit >&"$KG_FD"
+echo "ok: kglue MN binding: RCoA source through the tunnel, LCoA direct, BU with kernel HAO, secondary, flush"

@@ -1,0 +1,164 @@
+// kglue_probe: drives a NetlinkDataplane from commands on stdin, one per
+// line, one answer line each ("ok ..." or "error <rule>: <detail>"), so a
+// kernel case can hold the dataplane's state while it inspects the kernel
+// (test/kernel/cases/4x-kglue-*.sh, test/kernel/README.md).
+//
+// Usage: kglue_probe map|mn [--proxy-link IFNAME]... [--rcoa-prefix P]...
+// Commands:
+//   map-signalling
+//   map-bind RCOA MAP LCOA PROXY-IFNAME|- [MTU]      -> ok TUNNEL IFINDEX
+//   map-unbind RCOA
+//   ba-route MAP RCOA LCOA / ba-unroute MAP RCOA
+//   refresh IFNAME
+//   mn-signalling
+//   mn-bind MAP RCOA LCOA IFNAME ROUTER|- primary|secondary [MTU] -> ok TUNNEL IFINDEX TABLE
+//   mn-unbind MAP RCOA
+//   counters                                          -> ok PACKETS BYTES
+//   reconcile                                         -> ok N removed: A; B; ...
+//   flush
+//   quit  (leaves without flush() only if given "quit noflush")
+#include <net/if.h>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hmip/kglue/netlink_dataplane.h"
+#include "hmip/wire/error.h"
+
+using namespace hmip;
+using namespace hmip::kglue;
+
+namespace {
+
+std::optional<Ip6Addr> addr(const std::string& s) { return Ip6Addr::parse(s); }
+
+int ifindex(const std::string& name) {
+  if (name == "-") return 0;
+  return static_cast<int>(if_nametoindex(name.c_str()));
+}
+
+std::string err(const NetlinkDataplane& dp, const wire::Error& e) {
+  return "error " + std::string(e.rule) + ": " + dp.last_error();
+}
+
+std::string run(NetlinkDataplane& dp, const std::vector<std::string>& w) {
+  const std::string& c = w[0];
+  auto A = [&](std::size_t i) { return i < w.size() ? addr(w[i]) : std::nullopt; };
+  if (c == "map-signalling") {
+    auto st = dp.install_map_signalling({});
+    return st ? "ok" : err(dp, st.error());
+  }
+  if (c == "map-bind" && w.size() >= 5 && A(1) && A(2) && A(3)) {
+    MapBindingSettings s;
+    s.map_address = *A(2);
+    s.lcoa = *A(3);
+    s.proxy_ifindex = ifindex(w[4]);
+    if (w.size() > 5) s.tunnel_mtu = static_cast<std::uint32_t>(std::stoul(w[5]));
+    auto r = dp.install_map_binding({*A(1), 0}, s);
+    return r ? "ok " + r->tunnel + " " + std::to_string(r->tunnel_ifindex) : err(dp, r.error());
+  }
+  if (c == "map-unbind" && A(1)) {
+    auto st = dp.remove_map_binding({*A(1), 0});
+    return st ? "ok" : err(dp, st.error());
+  }
+  if (c == "ba-route" && A(1) && A(2) && A(3)) {
+    auto st = dp.install_ba_route(*A(1), *A(2), *A(3));
+    return st ? "ok" : err(dp, st.error());
+  }
+  if (c == "ba-unroute" && A(1) && A(2)) {
+    auto st = dp.remove_ba_route(*A(1), *A(2));
+    return st ? "ok" : err(dp, st.error());
+  }
+  if (c == "refresh" && w.size() == 2) {
+    auto st = dp.refresh_proxies(ifindex(w[1]));
+    return st ? "ok" : err(dp, st.error());
+  }
+  if (c == "mn-signalling") {
+    auto st = dp.install_mn_signalling({});
+    return st ? "ok" : err(dp, st.error());
+  }
+  if (c == "mn-bind" && w.size() >= 7 && A(1) && A(2) && A(3)) {
+    MnBindingSettings s;
+    s.lcoa = *A(3);
+    s.ifindex = ifindex(w[4]);
+    if (w[5] != "-") {
+      if (!A(5)) return "error bad router";
+      s.router = *A(5);
+    }
+    s.primary = w[6] == "primary";
+    if (w.size() > 7) s.tunnel_mtu = static_cast<std::uint32_t>(std::stoul(w[7]));
+    auto r = dp.install_mn_binding({*A(1), *A(2)}, s);
+    return r ? "ok " + r->tunnel + " " + std::to_string(r->tunnel_ifindex) + " " + std::to_string(r->table)
+             : err(dp, r.error());
+  }
+  if (c == "mn-unbind" && A(1) && A(2)) {
+    auto st = dp.remove_mn_binding({*A(1), *A(2)});
+    return st ? "ok" : err(dp, st.error());
+  }
+  if (c == "counters") {
+    auto k = dp.counters();
+    return "ok " + std::to_string(k.ingress_dropped_packets) + " " + std::to_string(k.ingress_dropped_bytes);
+  }
+  if (c == "reconcile") {
+    auto r = dp.reconcile();
+    if (!r) return err(dp, r.error());
+    std::string s = "ok " + std::to_string(r->removed.size()) + " removed:";
+    for (const auto& x : r->removed) s += " " + x + ";";
+    return s;
+  }
+  if (c == "flush") {
+    auto st = dp.flush();
+    return st ? "ok" : err(dp, st.error());
+  }
+  return "error unknown or malformed command: " + c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: kglue_probe map|mn [--proxy-link IF]... [--rcoa-prefix P]...\n");
+    return 2;
+  }
+  const std::string role = argv[1];
+  NetlinkDataplane::Options o;
+  o.tags = role == "mn" ? Tags::mnd() : Tags::mapd();
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string opt = argv[i];
+    if (opt == "--proxy-link") {
+      o.proxy_links.push_back(ifindex(argv[i + 1]));
+    } else if (opt == "--rcoa-prefix") {
+      auto p = Ip6Prefix::parse(argv[i + 1]);
+      if (!p) return 2;
+      o.rcoa_prefixes.push_back(*p);
+    } else {
+      std::fprintf(stderr, "kglue_probe: unknown option %s\n", opt.c_str());
+      return 2;
+    }
+  }
+  try {
+    NetlinkDataplane dp(o);
+    std::cout << "ready" << std::endl;
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      std::istringstream in(line);
+      std::vector<std::string> w;
+      for (std::string x; in >> x;) w.push_back(x);
+      if (w.empty()) continue;
+      if (w[0] == "quit") {
+        std::cout << "ok bye" << std::endl;
+        return 0;
+      }
+      std::cout << run(dp, w) << std::endl;
+    }
+  } catch (const std::exception& e) {
+    std::cout << "error " << e.what() << std::endl;
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,93 @@
+"""The daemons' configurations in the HMIPv6 testbed (hmip_topo.Testbed):
+ard.conf for the ARs, mapd.conf for the MAPs, mnd.conf for the MN. These
+are the plug-in hooks for mapd and mnd: the keywords follow mapd.conf(5)
+and mnd.conf(5); change them here when those change. Pure text, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hmip_plan import ACCESS_IF, MN_IF, UPLINK_IF, Plan
+
+
+@dataclass
+class MapAdv:
+    """A MAP option one AR advertises (ard.conf `map` block)."""
+    map: str                 # "map1" / "map2"
+    dist: int = 2            # MN -> AR -> MAP: 2 hops
+    pref: int = 10
+    valid: int = 3600
+    probe: bool = True
+
+
+@dataclass
+class Options:
+    ra_max_interval: float = 1.0      # MaxRtrAdvInterval (s) on the access links
+    ra_min_interval: float = 0.5
+    max_ra_delay: float = 0.0         # answer an RS at once (ard MaxRADelay)
+    probe_interval: float = 1.0       # ard's MAP probing
+    ar3_advertises_map1: bool = False  # AR3 also announces MAP1 (Dist 3): MAP selection tests
+    ard_extra: str = ""               # added inside each access interface block
+
+
+def ard_config(plan: Plan, ar: str, sock: str, maps: list[MapAdv], o: Options) -> str:
+    """ard.conf of an AR: its LCoA prefix (on-link, autonomous, R flag) and
+    one `map` block per MapAdv, on the access interface acc0."""
+    a = plan.ars[ar]
+    blocks = []
+    for m in maps:
+        blocks.append(f"""    map {plan.maps[m.map].address} {{
+        Dist {m.dist};
+        Pref {m.pref};
+        ValidLifetime {m.valid};
+        Probe {"on" if m.probe else "off"};
+        ProbeInterval {o.probe_interval};
+        ProbeRetryInterval {o.probe_interval / 2};
+        ProbeTimeout {o.probe_interval / 2};
+        ProbeFailAfter {o.probe_interval * 3};
+        ProbeRestoreAfter 2;
+    }};""")
+    maps_text = "\n".join(blocks)
+    return f"""ControlSocket "{sock}";
+LogLevel debug;
+interface {ACCESS_IF} {{
+    AdvSendAdvert on;
+    MaxRtrAdvInterval {o.ra_max_interval};
+    MinRtrAdvInterval {o.ra_min_interval};
+    MinDelayBetweenRAs {min(0.1, o.ra_min_interval)};
+    MaxRADelay {o.max_ra_delay};
+    AdvIntervalOpt on;
+    AdvDefaultLifetime 1800;
+    prefix {a.lcoa_prefix} {{
+        AdvOnLink on;
+        AdvAutonomous on;
+        AdvRouterAddr on;
+        AdvValidLifetime 86400;
+        AdvPreferredLifetime 14400;
+    }};
+{maps_text}
+{o.ard_extra}}};
+"""
+
+
+def mapd_config(plan: Plan, map_name: str, sock: str, extra: str = "") -> str:
+    """mapd.conf for MAP `map_name` (keywords of mapd.conf(5)): its address,
+    the RCoA prefix on the core link (proxy ND on up0), its ARs' LCoA
+    prefixes, the other domain's LCoA prefixes as neighbours (RFC 5380 §8),
+    and the testbed-only unprotected signalling from its own LCoA prefixes."""
+    m = plan.maps[map_name]
+    own = [plan.ars[a].lcoa_prefix for a in m.ars]
+    others = [a.lcoa_prefix for a in plan.ars.values() if a.map != map_name]
+    lines = [f'ControlSocket "{sock}";', "LogLevel debug;", f"MapAddress {m.address};",
+             f"RcoaPrefix {m.rcoa_prefix} {{ Interface {UPLINK_IF}; }};"]
+    lines += [f"LcoaPrefix {p};" for p in own]
+    lines += [f"NeighbourPrefix {p};" for p in others]
+    lines += ["InsecureTestbedSignalling yes;"] + [f"TrustedPrefix {p};" for p in own + others]
+    return "\n".join(lines) + "\n" + extra
+
+
+def mnd_config(sock: str, extra: str = "") -> str:
+    """mnd.conf for the MN (keywords of mnd.conf(5)): mn0, testbed timers."""
+    return "\n".join([f'ControlSocket "{sock}";', "LogLevel debug;", f"Interface {MN_IF};",
+                      "InitialBindackTimeoutFirstReg 0.5;", "InitialBindackTimeout 0.5;"]) + "\n" + extra

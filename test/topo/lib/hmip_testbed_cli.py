@@ -1,0 +1,285 @@
+"""hmip-testbed: build, drive and remove the HMIPv6 namespace testbed by hand
+(scripts/testbed/hmip-testbed wraps this). State between invocations lives
+in STATE_DIR/<name>.json (default /run/hmip-testbed, or $HMIP_TESTBED_STATE).
+
+  hmip-testbed up [--name N] [--build-dir B] [--out DIR] [--attach ar1] [--mapd] [--mnd] [--ar3-map1]
+  hmip-testbed move ar2 [--dwell S]
+  hmip-testbed status
+  hmip-testbed exec NODE CMD...        (cn core map1 map2 ar1 ar2 ar3 sw mn)
+  hmip-testbed probe-demo [--moves ar2,ar1,ar2] [--interval S]   (no mapd/mnd: a pinned address)
+  hmip-testbed demo [--build-dir B]     (mapd + mnd: register, stream to the RCoA, AR1 -> AR2 -> AR3)
+  hmip-testbed bench [--count 20] [--map-delay MS] [--mapd --mnd]  (median handover gap)
+  hmip-testbed features                 (what the running kernel lacks: ip6tnl mip6 netem)
+  hmip-testbed down
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from handover import format_gaps, handover_gaps, median_gap_ms, plot_arrivals  # noqa: E402
+from hmip_plan import MN_IF, PLAN  # noqa: E402
+from hmip_topo import Binaries, Options, Testbed, missing_kernel_features  # noqa: E402
+from probe import ProbeStream  # noqa: E402
+from topo import until  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[3]
+PIN = "2001:db8:1:99::10"
+
+
+def state_path(name: str) -> Path:
+    return Path(os.environ.get("HMIP_TESTBED_STATE", "/run/hmip-testbed")) / f"{name}.json"
+
+
+def save(tb: Testbed, name: str) -> None:
+    p = state_path(name)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(tb.state(), indent=1))
+
+
+def load(name: str) -> Testbed:
+    p = state_path(name)
+    if not p.exists():
+        sys.exit(f"hmip-testbed: no testbed named {name!r} ({p} missing): run `hmip-testbed up` first")
+    return Testbed.from_state(json.loads(p.read_text()))
+
+
+def binaries(build: Path, want_mapd: bool, want_mnd: bool) -> Binaries:
+    d = build / "daemons"
+
+    def exe(n: str, wanted: bool = True):
+        path = d / n
+        if not wanted:
+            return None
+        if not os.access(path, os.X_OK):
+            sys.exit(f"hmip-testbed: {path} is not built")
+        return str(path)
+    return Binaries(ard=exe("ard"), hmipctl=exe("hmipctl"), mapd=exe("mapd", want_mapd), mnd=exe("mnd", want_mnd))
+
+
+def build_up(a: argparse.Namespace, pin: bool = False) -> Testbed:
+    bins = binaries(Path(a.build_dir), a.mapd, a.mnd)
+    out = Path(a.out or Path(a.build_dir) / "testbed" / a.name).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    tb = Testbed(out, bins, Options(ar3_advertises_map1=a.ar3_map1), prefix=f"hb{a.name}"[:10])
+    try:
+        tb.build()
+        tb.start_ards()
+        if a.mapd:
+            tb.start_mapds()
+        tb.attach(a.attach)
+        if pin:
+            tb.pin_mn_address(PIN)
+        if a.mnd:
+            tb.start_mnd()
+    except BaseException:
+        tb.close()
+        raise
+    return tb
+
+
+def cmd_up(a: argparse.Namespace) -> int:
+    if state_path(a.name).exists():
+        sys.exit(f"hmip-testbed: {a.name!r} is up already (hmip-testbed down --name {a.name})")
+    tb = build_up(a)
+    save(tb, a.name)
+    print(f"testbed {a.name!r} up: namespaces {tb.prefix}-*, MN on {a.attach}, output in {tb.outdir}")
+    print(f"MN LCoA {tb.wait_lcoa(a.attach)}")
+    return 0
+
+
+def cmd_move(a: argparse.Namespace) -> int:
+    tb = load(a.name)
+    mv = tb.move(a.ar, dwell=a.dwell)
+    save(tb, a.name)
+    print(f"moved {mv.label} in {1000 * (mv.t_end - mv.t_start):.1f} ms; MN LCoA {tb.wait_lcoa(a.ar)}")
+    return 0
+
+
+def cmd_status(a: argparse.Namespace) -> int:
+    tb = load(a.name)
+    print(f"testbed {a.name!r}: namespaces {tb.prefix}-*, MN attached to {tb.attached}, output {tb.outdir}")
+    for d in tb.daemons.values():
+        print(f"  {d.name:<10} {d.kind:<5} pid {d.pid} {'running' if d.running() else 'NOT RUNNING'}  log {d.log}")
+    print(f"  MN addresses on {MN_IF}: {', '.join(tb.lcoas()) or '-'}")
+    for m in tb.moves:
+        print(f"  move {m.label} at {time.strftime('%H:%M:%S', time.localtime(m.t_start))}")
+    return 0
+
+
+def cmd_exec(a: argparse.Namespace) -> int:
+    tb = load(a.name)
+    return subprocess.call(["ip", "netns", "exec", tb.n(a.node).ns, *a.command])
+
+
+def cmd_down(a: argparse.Namespace) -> int:
+    p = state_path(a.name)
+    if p.exists():
+        load(a.name).close()
+        p.unlink()
+    else:  # no state: still remove namespaces a crashed `up` may have left
+        Testbed(Path("/tmp"), Binaries(ard=""), prefix=f"hb{a.name}"[:10], rundir=Path("/nonexistent")).close()
+    print(f"testbed {a.name!r} down")
+    return 0
+
+
+def stream_moves(tb: Testbed, dst: str, moves: list[str], a: argparse.Namespace, title: str) -> list:
+    """CN streams UDP probes to `dst` on the MN while the MN makes `moves`
+    (waiting `a.settle` s before the first and after each, and for a packet
+    after each move, up to `a.timeout`); prints the gaps, writes
+    OUT/handover.png, returns the Gaps."""
+    first = len(tb.moves)
+    probe = ProbeStream(tb.n("cn"), tb.n("mn"), dst, tb.outdir, interval=a.interval).start()
+    try:
+        time.sleep(a.settle)
+        for ar in moves:
+            mv = tb.move(ar)
+            try:
+                until(lambda mv=mv: any(x.recv > mv.t_end for x in probe.arrivals()), a.timeout,
+                      what=f"probe packets after the move to {ar}")
+            except AssertionError as e:
+                print(f"hmip-testbed: {e}")
+            time.sleep(a.settle)
+    finally:
+        arrivals = probe.stop()
+    marks = [m.mark() for m in tb.moves[first:]]
+    gaps = handover_gaps(arrivals, marks)
+    print("==> handover gaps (link switch = the MN's carrier loss -> first packet on the new link)")
+    print(format_gaps(gaps))
+    png = plot_arrivals(arrivals, marks, tb.outdir / "handover.png", title, gaps)
+    print(f"plot: {png}")
+    return gaps
+
+
+def cmd_probe_demo(a: argparse.Namespace) -> int:
+    """The measurement machinery without mapd/mnd: CN streams to an address
+    pinned on the MN, MAP1's route follows the moves by hand (AR1/AR2)."""
+    a.attach = "ar1"
+    tb = build_up(a, pin=True)
+    try:
+        until(lambda: tb.ping("cn", PIN), a.timeout, what="CN reaching the pinned address")
+        stream_moves(tb, PIN, a.moves.split(","), a, "CN -> MN (pinned address, no HMIPv6)")
+    finally:
+        tb.close()
+    return 0
+
+
+def cmd_bench(a: argparse.Namespace) -> int:
+    """Handover gap benchmark: `a.count` intra-MAP moves (AR1 <-> AR2),
+    median printed; with --map-delay D, netem adds D ms each way on the
+    MAP1 - AR1/AR2 links first (VM kernel). With --mapd --mnd the stream
+    goes to the RCoA, else to a pinned address (the machinery alone)."""
+    a.attach = "ar1"
+    mobile = a.mapd and a.mnd
+    tb = build_up(a, pin=not mobile)
+    try:
+        for ar in PLAN.maps["map1"].ars:
+            if a.map_delay:
+                tb.netem("map1", ar, delay_ms=a.map_delay)
+                tb.netem(ar, "up0", delay_ms=a.map_delay)
+        if mobile:
+            dst = str(until(lambda: rcoa_on_mn(tb, "map1"), a.timeout, what="the MN's RCoA from MAP1"))
+        else:
+            dst = PIN
+        until(lambda: tb.ping("cn", dst), a.timeout, what=f"CN reaching {dst}")
+        moves = ["ar2" if i % 2 == 0 else "ar1" for i in range(a.count)]
+        gaps = stream_moves(tb, dst, moves, a, f"{a.count} intra-MAP moves, MAP {a.map_delay} ms away each way")
+        med = median_gap_ms(gaps)
+        print(f"bench: median handover gap {'-' if med is None else f'{med:.1f} ms'} over {a.count} moves, "
+              f"map delay {a.map_delay} ms each way, {'RCoA (mapd+mnd)' if mobile else 'pinned address'}, "
+              f"kernel {os.uname().release}")
+    finally:
+        tb.close()
+    return 0
+
+
+def rcoa_on_mn(tb: Testbed, map_name: str) -> str | None:
+    """The MN's address inside `map_name`'s RCoA prefix (wherever mnd put
+    it: lo, mn0 or the tunnel), or None. Reads `ip -6 addr`, not mnd's
+    JSON, so it does not depend on hmipctl's view layout."""
+    import ipaddress
+    net = ipaddress.ip_network(PLAN.maps[map_name].rcoa_prefix)
+    data = json.loads(tb.n("mn").run("ip", "-j", "-6", "addr", "show") or "[]")
+    for link in data:
+        for a in link.get("addr_info", []):
+            if a.get("scope") == "global" and ipaddress.ip_address(a["local"]) in net:
+                return a["local"]
+    return None
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    """The README demo: mapd on both MAPs, mnd on the MN; the MN registers
+    at MAP1; CN streams to the RCoA; the MN moves AR1 -> AR2 -> AR3; the
+    binding caches, the handover gaps and a plot are printed/written."""
+    a.mapd = a.mnd = True
+    a.attach = "ar1"
+    tb = build_up(a)
+    try:
+        rcoa = until(lambda: rcoa_on_mn(tb, "map1"), a.timeout, what="the MN's RCoA from MAP1")
+        print(f"MN registered: RCoA {rcoa}, LCoA {tb.wait_lcoa('ar1')}")
+        until(lambda: tb.ping("cn", str(rcoa)), a.timeout, what="CN reaching the RCoA")
+        stream_moves(tb, str(rcoa), ["ar2", "ar3"], a, f"CN -> RCoA {rcoa}")
+        for m in ("map1", "map2"):
+            d = tb.daemons[f"mapd-{m}"]
+            print(f"==> {m.upper()} binding cache (hmipctl mapd show bindings)")
+            print(d.hmipctl("show", "bindings", json_out=False, check=False).stdout.rstrip())
+        new_rcoa = rcoa_on_mn(tb, "map2")
+        print(f"after the move to AR3: new RCoA {new_rcoa or '-'} from MAP2")
+        print(f"logs and configurations: {tb.outdir}")
+    finally:
+        tb.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="hmip-testbed", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--name", default="demo", help="testbed name (namespaces hb<name>-*; default demo)")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for n in ("up", "probe-demo", "demo", "bench"):
+        s = sub.add_parser(n)
+        s.add_argument("--build-dir", default=os.environ.get("HMIP_BUILD_DIR", str(REPO / "build")))
+        s.add_argument("--out", help="logs, configurations, plots (default BUILD/testbed/NAME)")
+        s.add_argument("--mapd", action="store_true", help="start mapd on MAP1 and MAP2")
+        s.add_argument("--mnd", action="store_true", help="start mnd on the MN")
+        s.add_argument("--ar3-map1", action="store_true", help="AR3 also advertises MAP1 (Dist 3)")
+        if n == "up":
+            s.add_argument("--attach", default="ar1", choices=sorted(PLAN.ars))
+        else:
+            if n == "probe-demo":
+                s.add_argument("--moves", default="ar2,ar1,ar2,ar1")
+            if n == "bench":
+                s.add_argument("--count", type=int, default=20, help="intra-MAP moves (default 20)")
+                s.add_argument("--map-delay", type=float, default=0, help="netem ms each way MAP1 <-> AR1/AR2")
+            s.add_argument("--timeout", type=float, default=60, help="seconds to wait for each step")
+            s.add_argument("--interval", type=float, default=0.01, help="probe interval (s)")
+            s.add_argument("--settle", type=float, default=1.0, help="seconds between moves")
+    s = sub.add_parser("move")
+    s.add_argument("ar", choices=sorted(PLAN.ars))
+    s.add_argument("--dwell", type=float, default=0.0, help="seconds off-link between the two ARs")
+    sub.add_parser("status")
+    s = sub.add_parser("exec")
+    s.add_argument("node")
+    s.add_argument("command", nargs=argparse.REMAINDER)
+    sub.add_parser("down")
+    sub.add_parser("features", help="what the running kernel lacks (ip6tnl, mip6, netem)")
+    a = ap.parse_args(argv)
+    if os.geteuid() != 0:
+        sys.exit("hmip-testbed: run as root (network namespaces)")
+    if a.cmd == "features":
+        print(" ".join(missing_kernel_features()) or "nothing missing")
+        return 0
+    return {"up": cmd_up, "move": cmd_move, "status": cmd_status, "exec": cmd_exec, "down": cmd_down,
+            "probe-demo": cmd_probe_demo, "demo": cmd_demo, "bench": cmd_bench}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

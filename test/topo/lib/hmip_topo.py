@@ -1,0 +1,403 @@
+"""The HMIPv6 namespace testbed: CN - core - MAP1 (AR1, AR2) / MAP2 (AR3) - MN.
+
+    tb = Testbed(outdir, bins=Binaries(ard=..., hmipctl=...), opts=Options())
+    tb.build()            # namespaces, links, addresses, static routes, sysctls
+    tb.start_ards()       # ard on AR1..AR3: LCoA prefix + MAP option of their MAP
+    tb.attach("ar1")      # the MN's mn0 is patched into AR1's access link
+    mv = tb.move("ar2")   # carrier down, re-patch, carrier up: a Move with times
+    tb.close()            # daemons stopped, namespaces deleted (also on failure)
+
+Addressing: hmip_plan.PLAN (and test/topo/README.md). The MN keeps ONE
+interface, mn0, a veth whose peer (mnp) lives in the switch namespace "sw"
+next to one bridge per AR access link (br1..br3, each joined to its AR's
+acc0). A move takes mnp down (the MN's kernel reports NO-CARRIER on mn0),
+moves it to the new AR's bridge and takes it up again (carrier back): one
+`ip -batch` in sw, so the MN sees a link change on the same ifname, as
+after a layer-2 handover. Namespace names are `<prefix>-<node>` with a
+random prefix per Testbed (parallel runs do not clash).
+
+mapd and mnd plug in through start_mapds() / start_mnd(): their
+configurations come from hmip_conf.mapd_config() / mnd_config() (the hooks:
+adjust them, or pass `extra`), logs go to OUTDIR/<name>.log, control
+sockets to RUNDIR.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from daemon import Daemon
+from handover import MoveMark
+from linkwatch import LinkWatch
+from hmip_conf import MapAdv, Options, ard_config, mapd_config, mnd_config  # noqa: F401 (re-exported)
+from hmip_plan import ACCESS_IF, MN_IF, MN_PEER, PLAN, UPLINK_IF, Plan
+from topo import Node, Topology, netns, sh, until
+
+ROUTERS = ("core", "map1", "map2", "ar1", "ar2", "ar3")
+ROUTER_CONF = {"forwarding": "1", "accept_ra": "0", "autoconf": "0"}
+# The MN: SLAAC from RAs even if forwarding were on, optimistic DAD
+# (RFC 4429) so a new LCoA is usable at once; DAD itself stays on.
+MN_CONF = {"forwarding": "0", "accept_ra": "2", "autoconf": "1", "accept_dad": "1",
+           "optimistic_dad": "1", "use_optimistic": "1"}
+
+
+@dataclass
+class Binaries:
+    """Paths of the daemons; mapd/mnd None until they exist."""
+    ard: str
+    hmipctl: Optional[str] = None
+    mapd: Optional[str] = None
+    mnd: Optional[str] = None
+
+
+@dataclass
+class Move:
+    """One move: from/to AR, host-clock times of its start and end, and
+    when the MN's kernel reported carrier loss (None for the first
+    attachment) and return on mn0."""
+    src: Optional[str]
+    dst: str
+    t_start: float
+    t_end: float
+    carrier_down: Optional[float] = None
+    carrier_up: Optional[float] = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.src}->{self.dst}" if self.src else f"attach {self.dst}"
+
+    def mark(self) -> MoveMark:
+        """For handover.handover_gaps: the link switch at the MN's carrier
+        loss, the new link at carrier return."""
+        return MoveMark(self.label, self.carrier_down or self.t_start, self.carrier_up or self.t_end)
+
+
+class Testbed:
+    def __init__(self, outdir: Path, bins: Binaries, opts: Optional[Options] = None, plan: Plan = PLAN,
+                 prefix: Optional[str] = None, rundir: Optional[Path] = None):
+        self.plan = plan
+        self.bins = bins
+        self.opts = opts or Options()
+        self.outdir = Path(outdir)
+        self.topo = Topology(self.outdir)
+        self.topo.prefix = prefix or ("hb" + uuid.uuid4().hex[:6])
+        self._own_rundir = rundir is None
+        self.rundir = Path(rundir) if rundir else Path(tempfile.mkdtemp(prefix="hmip-tb-", dir="/tmp"))
+        self.daemons: dict[str, Daemon] = {}
+        self.attached: Optional[str] = None
+        self.moves: list[Move] = []
+        self.pinned: list[str] = []
+        self.on_move: list[Callable[[Move], None]] = []  # called after each move (e.g. re-routing a pin)
+        self._watch: Optional[LinkWatch] = None
+
+    # -- context -------------------------------------------------------------
+
+    def __enter__(self) -> "Testbed":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def prefix(self) -> str:
+        return self.topo.prefix
+
+    def n(self, name: str) -> Node:
+        return self.topo.nodes[name]
+
+    # -- building ------------------------------------------------------------
+
+    def build(self) -> "Testbed":
+        """Creates every namespace, link, address and route. On any error
+        everything made so far is removed before the error propagates."""
+        try:
+            self._build()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _build(self) -> None:
+        # Few processes: under the VM's emulation each fork/exec costs tens
+        # of milliseconds. One `ip -batch` makes the namespaces, sysctls are
+        # written from this process (setns), one batch makes every link
+        # directly in its namespaces, then one batch per namespace.
+        p = self.plan
+        confs = {"cn": {"forwarding": "0", "accept_ra": "0", "accept_dad": "0"},
+                 "sw": {"forwarding": "0", "accept_ra": "0", "autoconf": "0", "accept_dad": "0"},
+                 "mn": MN_CONF}
+        names = ["cn", "sw", *ROUTERS, "mn"]
+        for name in names:
+            self._node(name)
+        self._ip_batch(None, [f"netns add {self.n(x).ns}" for x in names])
+        for name in names:
+            self._sysctls(self.n(name), confs.get(name, {**ROUTER_CONF, "accept_dad": "0"}))
+        ns = {x: self.n(x).ns for x in names}
+        links: list[tuple[str, str, str, str]] = [("cn", "c0", "core", "cn0")]
+        cmds: dict[str, list[str]] = {x: ["link set lo up"] for x in names}
+        cmds["cn"] += [f"addr add {p.cn}/64 dev c0 nodad", "link set c0 up",
+                       f"route add default via {p.core_cn_addr}"]
+        cmds["core"] += [f"addr add {p.core_cn_addr}/64 dev cn0 nodad", "link set cn0 up"]
+        for m in p.maps.values():
+            plen = m.rcoa_prefix.split("/")[1]
+            links.append(("core", m.name, m.name, UPLINK_IF))
+            cmds["core"] += [f"addr add {p.core_addr(m.name)}/{plen} dev {m.name} nodad", f"link set {m.name} up",
+                             f"route add {m.domain} via {m.address}"]
+            cmds[m.name] += [f"addr add {m.address}/{plen} dev {UPLINK_IF} nodad", f"link set {UPLINK_IF} up",
+                             f"route add default via {p.core_addr(m.name)}"]
+            for ar in m.ars:
+                _pre, map_addr, ar_addr = p.transit(ar)
+                links.append((m.name, ar, ar, UPLINK_IF))
+                cmds[m.name] += [f"addr add {map_addr}/64 dev {ar} nodad", f"link set {ar} up",
+                                 f"route add {p.ars[ar].lcoa_prefix} via {ar_addr}"]
+                cmds[ar] += [f"addr add {ar_addr}/64 dev {UPLINK_IF} nodad", f"link set {UPLINK_IF} up",
+                             f"route add default via {map_addr}"]
+        # Access links: one bridge per AR in sw, the AR's acc0 on it.
+        for ar in p.ars.values():
+            links.append(("sw", f"{ar.name}p", ar.name, ACCESS_IF))
+            cmds["sw"] += [f"link add {ar.bridge} type bridge stp_state 0 forward_delay 0 mcast_snooping 0",
+                           f"link set {ar.bridge} up", f"link set {ar.name}p master {ar.bridge}",
+                           f"link set {ar.name}p up"]
+            cmds[ar.name] += [f"addr add {ar.addr}/64 dev {ACCESS_IF} nodad", f"link set {ACCESS_IF} up"]
+        # The MN: mn0 with its peer in sw, on no bridge and down (no carrier) yet.
+        links.append(("mn", MN_IF, "sw", MN_PEER))
+        cmds["mn"] += [f"link set {MN_IF} up"]
+        self._ip_batch(None, [f"link add {ai} netns {ns[a]} type veth peer name {bi} netns {ns[b]}"
+                              for a, ai, b, bi in links])
+        for name in names:
+            self._ip_batch(self.n(name), cmds[name])
+
+    def _node(self, name: str) -> Node:
+        """A Node handle on namespace <prefix>-<name> (made by _build's
+        batch or by another process), registered with the Topology so that
+        close() deletes it."""
+        node = Node.__new__(Node)
+        node.topo, node.name, node.ns, node.procs = self.topo, name, f"{self.prefix}-{name}", []
+        self.topo.nodes[name] = node
+        return node
+
+    @staticmethod
+    def _sysctls(node: Node, conf: dict[str, str]) -> None:
+        """net.ipv6.conf.{all,default}.KEY = VALUE in node's namespace,
+        written from this thread after setns (/proc/sys/net follows the
+        writer's namespace): no process per sysctl."""
+        with netns(node.ns):
+            for k, v in conf.items():
+                for scope in ("all", "default"):
+                    Path(f"/proc/sys/net/ipv6/conf/{scope}/{k}").write_text(v)
+
+    # -- daemons -------------------------------------------------------------
+
+    def ar_maps(self, ar: str) -> list[MapAdv]:
+        """The MAP options AR `ar` advertises: its own MAP's, plus MAP1's on
+        AR3 when opts.ar3_advertises_map1 (Dist 3: one hop further)."""
+        maps = [MapAdv(self.plan.ars[ar].map)]
+        if ar == "ar3" and self.opts.ar3_advertises_map1:
+            maps.append(MapAdv("map1", dist=3))
+        return maps
+
+    def daemon(self, node: str, kind: str, name: str, binary: str) -> Daemon:
+        d = Daemon(self.n(node), kind, name, binary, self.bins.hmipctl, self.outdir, self.rundir)
+        self.daemons[name] = d
+        return d
+
+    def start_ards(self, ars: tuple[str, ...] = ("ar1", "ar2", "ar3")) -> dict[str, Daemon]:
+        """Starts ard on each AR (config: ard_config) and waits until it
+        advertises on acc0 (when hmipctl is known)."""
+        out = {}
+        for ar in ars:
+            d = self.daemon(ar, "ard", f"ard-{ar}", self.bins.ard)
+            d.start(ard_config(self.plan, ar, d.sock, self.ar_maps(ar), self.opts))
+            out[ar] = d
+        if self.bins.hmipctl:
+            for d in out.values():
+                d.wait_show("interfaces", [{"name": ACCESS_IF, "advertising": True}], timeout=60)
+        return out
+
+    def start_mapds(self, maps: tuple[str, ...] = ("map1", "map2"), extra: str = "") -> dict[str, Daemon]:
+        """Starts mapd on each MAP with mapd_config() (+ `extra` lines).
+        Needs bins.mapd."""
+        if not self.bins.mapd:
+            raise RuntimeError("no mapd binary (Binaries.mapd)")
+        out = {}
+        for m in maps:
+            d = self.daemon(m, "mapd", f"mapd-{m}", self.bins.mapd)
+            d.start(mapd_config(self.plan, m, d.sock, extra))
+            out[m] = d
+        return out
+
+    def start_mnd(self, extra: str = "") -> Daemon:
+        """Starts mnd on the MN with mnd_config() (+ `extra`). Needs bins.mnd."""
+        if not self.bins.mnd:
+            raise RuntimeError("no mnd binary (Binaries.mnd)")
+        d = self.daemon("mn", "mnd", "mnd", self.bins.mnd)
+        return d.start(mnd_config(d.sock, extra))
+
+    # -- moving the MN -------------------------------------------------------
+
+    def attach(self, ar: str) -> Move:
+        """The first attachment (a move from nowhere)."""
+        return self.move(ar)
+
+    def link_watch(self) -> LinkWatch:
+        """The LinkWatch on the MN's mn0 (started on first use, stopped by
+        close()): the carrier events the MN's kernel reports."""
+        if self._watch is None:
+            self._watch = LinkWatch(self.n("mn").ns, MN_IF)
+        return self._watch
+
+    def move(self, ar: str, dwell: float = 0.0, timeout: float = 30.0) -> Move:
+        """Moves the MN's link to AR `ar`'s access link: mnp down (carrier
+        loss on mn0) and off its bridge; once the MN's kernel has reported
+        the loss (RTM_NEWLINK without IFF_LOWER_UP: otherwise a quick
+        down/up can reach it as no change at all), `dwell` more seconds
+        off-link, then onto the new bridge and up (carrier back, reported
+        again). Runs the on_move hooks; returns the Move with all times."""
+        sw = self.n("sw")
+        br = self.plan.ars[ar].bridge
+        watch = self.link_watch()
+        t0 = time.time()
+        mv = Move(self.attached, ar, t0, t0)
+        if self.attached is not None:
+            self._ip_batch(sw, [f"link set {MN_PEER} down", f"link set {MN_PEER} nomaster"])
+            mv.carrier_down = until(lambda: watch.first(False, t0), timeout, 0.001, "carrier loss on mn0").time
+        if dwell > 0:
+            time.sleep(dwell)
+        t1 = time.time()
+        self._ip_batch(sw, [f"link set {MN_PEER} master {br}", f"link set {MN_PEER} up"])
+        mv.carrier_up = until(lambda: watch.first(True, t1), timeout, 0.001, "carrier on mn0").time
+        mv.t_end = time.time()
+        self.attached = ar
+        self.moves.append(mv)
+        for hook in self.on_move:
+            hook(mv)
+        return mv
+
+    @staticmethod
+    def _ip_batch(node: Optional[Node], cmds: list[str]) -> None:
+        """One `ip [-n NS] -batch -` for cmds (None: the caller's namespace)."""
+        args = ["ip"] + (["-n", node.ns] if node is not None else []) + ["-batch", "-"]
+        r = subprocess.run(args, input="\n".join(cmds) + "\n", text=True, capture_output=True, timeout=60)
+        if r.returncode != 0:
+            where = node.ns if node is not None else "the root namespace"
+            raise RuntimeError(f"ip -batch in {where} failed: {r.stderr.strip()}")
+
+    # -- helpers for scenarios -----------------------------------------------
+
+    def lcoas(self, ar: Optional[str] = None) -> list[str]:
+        """The MN's global addresses on mn0 (in `ar`'s LCoA prefix if given),
+        tentative or optimistic ones included."""
+        import ipaddress
+        net = ipaddress.ip_network(self.plan.ars[ar].lcoa_prefix) if ar else None
+        return [a["local"] for a in self.n("mn").addrs(MN_IF)
+                if a.get("scope") == "global" and (net is None or ipaddress.ip_address(a["local"]) in net)]
+
+    def wait_lcoa(self, ar: str, timeout: float = 60.0) -> str:
+        """The MN's SLAAC address from `ar`'s prefix, once it has one."""
+        return until(lambda: (self.lcoas(ar) or [None])[0], timeout, what=f"an LCoA from {ar} on mn0")
+
+    def pin_mn_address(self, addr: str) -> None:
+        """Test scaffolding without mapd/mnd: gives the MN a fixed address on
+        mn0 (in MAP1's domain) and keeps it routed to whichever of AR1/AR2 the
+        MN is attached to, by rewriting MAP1's host route on each move (what
+        mapd's tunnel does for real). For exercising the probe/gap machinery
+        only; moves to AR3 leave it unreachable."""
+        mn = self.n("mn")
+        mn.addr_add(MN_IF, f"{addr}/128")
+        for ar in self.plan.maps["map1"].ars:
+            self.n(ar).run("ip", "-6", "route", "add", f"{addr}/128", "dev", ACCESS_IF)
+        self.pinned.append(addr)
+
+        def reroute(mv: Move) -> None:
+            if mv.dst in self.plan.maps["map1"].ars:
+                via = self.plan.transit(mv.dst)[2]
+                self._ip_batch(self.n("map1"), [f"route replace {addr}/128 via {via}"])
+        self.on_move.append(reroute)
+        if self.attached:
+            reroute(Move(None, self.attached, 0, 0))
+
+    def netem(self, node: str, dev: str, delay_ms: float = 0, loss_pct: float = 0, jitter_ms: float = 0) -> None:
+        """netem on node:dev (root qdisc, replaced). Needs sch_netem (the VM
+        kernel): raises RuntimeError with tc's message otherwise."""
+        args = ["tc", "qdisc", "replace", "dev", dev, "root", "netem"]
+        if delay_ms:
+            args += ["delay", f"{delay_ms}ms"] + ([f"{jitter_ms}ms"] if jitter_ms else [])
+        if loss_pct:
+            args += ["loss", f"{loss_pct}%"]
+        self.n(node).run(*args)
+
+    def ping(self, src: str, dst: str, count: int = 1, timeout: float = 5) -> bool:
+        out = self.n(src).run("ping", "-6", "-c", str(count), "-W", str(int(max(1, timeout))), dst, check=False,
+                              timeout=timeout * count + 10)
+        return " 0% packet loss" in out
+
+    def state(self) -> dict:
+        """What the CLI keeps between invocations (JSON)."""
+        return {"prefix": self.prefix, "outdir": str(self.outdir), "rundir": str(self.rundir),
+                "bins": asdict(self.bins), "opts": asdict(self.opts), "attached": self.attached,
+                "nodes": list(self.topo.nodes), "pinned": self.pinned,
+                "daemons": [{"name": d.name, "kind": d.kind, "node": d.node.name, "binary": d.binary,
+                             "pid": d.pid} for d in self.daemons.values()],
+                "moves": [asdict(m) for m in self.moves]}
+
+    @classmethod
+    def from_state(cls, st: dict) -> "Testbed":
+        """Re-attaches to a testbed another process built (CLI)."""
+        tb = cls(Path(st["outdir"]), Binaries(**st["bins"]), Options(**st["opts"]), prefix=st["prefix"],
+                 rundir=Path(st["rundir"]))
+        tb._own_rundir = True
+        for name in st["nodes"]:
+            tb._node(name)
+        tb.attached = st.get("attached")
+        tb.pinned = st.get("pinned", [])
+        tb.moves = [Move(**m) for m in st.get("moves", [])]
+        for d in st.get("daemons", []):
+            tb.daemons[d["name"]] = Daemon.attach(tb.n(d["node"]), d["kind"], d["name"], d["binary"],
+                                                  tb.bins.hmipctl, tb.outdir, tb.rundir, d["pid"])
+        return tb
+
+    # -- teardown ------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stops every daemon (SIGTERM, then SIGKILL), deletes every
+        namespace of this testbed's prefix (also ones a crashed run left)."""
+        for d in list(self.daemons.values()):
+            try:
+                d.stop(timeout=5)
+            except Exception:  # noqa: BLE001 (teardown goes on whatever one daemon does)
+                pass
+        self.daemons.clear()
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
+        self.topo.close()
+        for ns in sh("ip", "netns", "list", check=False).split("\n"):
+            name = ns.split(" ")[0]
+            if name.startswith(self.prefix + "-"):
+                sh("ip", "netns", "del", name, check=False)
+        if self._own_rundir:
+            shutil.rmtree(self.rundir, ignore_errors=True)
+
+
+def missing_kernel_features() -> list[str]:
+    """What the running kernel lacks for the full testbed: ip6tnl, MIPv6
+    (route2 XFRM states), netem; probed in a scratch namespace."""
+    script = r"""
+m=""
+ip link set lo up
+ip link add hk0 type ip6tnl mode ip6ip6 local 2001:db8::1 remote 2001:db8::2 2>/dev/null || m="$m ip6tnl"
+ip xfrm state add src 2001:db8::1 dst 2001:db8::2 proto route2 mode ro coa 2001:db8::3 2>/dev/null || m="$m mip6"
+tc qdisc add dev lo root netem delay 1ms 2>/dev/null || m="$m netem"
+echo $m
+"""
+    r = subprocess.run(["unshare", "--net", "sh", "-c", script], text=True, capture_output=True, timeout=30)
+    if r.returncode != 0:
+        return ["netns"]
+    return r.stdout.split()

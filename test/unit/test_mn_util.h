@@ -1,0 +1,193 @@
+// A harness around hmip::mn::MobileNode for the [mn] tests: virtual time,
+// the actions collected in order, RA / BA builders and a model of the
+// kernel state the actions describe (checks that every BU leaves from an
+// installed binding whose LCoA it names).
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "hmip/mn/mobile_node.h"
+#include "hmip/wire/nd.h"
+
+namespace hmip::mn_test {
+
+using namespace hmip::mn;
+using core::Duration;
+using core::milliseconds;
+using core::seconds;
+
+inline const TimePoint kT0 = TimePoint{} + std::chrono::hours(1);
+inline const Ip6Addr kMap1 = Ip6Addr::must("2001:db8:100::1");
+inline const Ip6Addr kMap2 = Ip6Addr::must("2001:db8:200::1");
+inline const Ip6Addr kAr1 = Ip6Addr::must("fe80::a1");
+inline const Ip6Addr kAr2 = Ip6Addr::must("fe80::a2");
+inline const Ip6Addr kAr3 = Ip6Addr::must("fe80::b1");
+inline const Ip6Addr kPfx1 = Ip6Addr::must("2001:db8:a1::");
+inline const Ip6Addr kPfx2 = Ip6Addr::must("2001:db8:a2::");
+inline const Ip6Addr kPfx3 = Ip6Addr::must("2001:db8:b1::");
+inline const Ip6Addr kLcoa1 = Ip6Addr::must("2001:db8:a1::211:22ff:fe33:4455");
+inline const Ip6Addr kLcoa2 = Ip6Addr::must("2001:db8:a2::211:22ff:fe33:4455");
+inline const Ip6Addr kLcoa3 = Ip6Addr::must("2001:db8:b1::211:22ff:fe33:4455");
+inline const Ip6Addr kRcoa1 = Ip6Addr::must("2001:db8:100::211:22ff:fe33:4455");
+inline const Ip6Addr kRcoa2 = Ip6Addr::must("2001:db8:200::211:22ff:fe33:4455");
+inline constexpr unsigned kIf = 2;
+
+inline MndConfig mn_cfg() {
+  MndConfig c;
+  c.interfaces = {"wlan0"};
+  return c;
+}
+
+inline wire::MapOption map_opt(const Ip6Addr& a, std::uint8_t dist, std::uint8_t pref, std::uint32_t life = 36000,
+                               bool r = false) {
+  wire::MapOption m;
+  m.address = a;
+  m.dist = dist;
+  m.pref = pref;
+  m.valid_lifetime = life;
+  m.r_flag = r;
+  return m;
+}
+
+inline wire::RouterAdvertisement ra(const Ip6Addr& prefix, std::vector<wire::MapOption> maps) {
+  wire::RouterAdvertisement r;
+  r.router_lifetime = 1800;
+  wire::PrefixInfoOption p;
+  p.prefix = prefix;
+  p.prefix_length = 64;
+  p.l_flag = p.a_flag = true;
+  p.valid_lifetime = 86400;
+  p.preferred_lifetime = 14400;
+  r.options.emplace_back(p);
+  for (auto& m : maps) r.options.emplace_back(m);
+  return r;
+}
+
+inline LinkState link(bool up, std::vector<Ip6Addr> globals = {}, bool optimistic = false, unsigned ifindex = kIf) {
+  LinkState l;
+  l.ifindex = ifindex;
+  l.name = "wlan0";
+  l.up = up;
+  l.mtu = 1500;
+  LinkAddress ll;
+  ll.addr = Ip6Addr::must("fe80::211:22ff:fe33:4455");
+  ll.prefix_len = 64;
+  l.addresses.push_back(ll);
+  for (const auto& g : globals) {
+    LinkAddress a;
+    a.addr = g;
+    a.prefix_len = 64;
+    a.tentative = optimistic;
+    a.optimistic = optimistic;
+    l.addresses.push_back(a);
+  }
+  return l;
+}
+
+inline wire::BindingAck ba(std::uint16_t seq, std::uint8_t status = 0, std::uint16_t lifetime_units = 150) {
+  wire::BindingAck b;
+  b.sequence = seq;
+  b.status = status;
+  b.lifetime = lifetime_units;
+  return b;
+}
+
+struct Harness {
+  MobileNode mn;
+  TimePoint now = kT0;
+  std::vector<Action> out;  ///< actions not yet taken by the test
+  std::map<std::pair<Ip6Addr, Ip6Addr>, BindingSettings> kernel;  ///< (map, rcoa) -> settings
+  std::vector<std::string> violations;
+
+  explicit Harness(MndConfig cfg = mn_cfg(), std::uint64_t seed = 7) : mn(std::move(cfg), core::Rng(seed)) {}
+
+  void drain() {
+    while (auto a = mn.poll_action()) {
+      if (const auto* i = std::get_if<InstallBinding>(&*a)) kernel[{i->key.map_address, i->key.rcoa}] = i->settings;
+      if (const auto* r = std::get_if<RemoveBinding>(&*a)) kernel.erase({r->key.map_address, r->key.rcoa});
+      if (const auto* bu = std::get_if<SendBu>(&*a)) {
+        const auto it = kernel.find({bu->dst, bu->src});
+        if (it == kernel.end()) violations.push_back("BU from " + bu->src.str() + " without its binding installed");
+        else if (it->second.lcoa != bu->lcoa) violations.push_back("BU names LCoA " + bu->lcoa.str() + " but the kernel has " + it->second.lcoa.str());
+      }
+      out.push_back(std::move(*a));
+    }
+  }
+  template <class T>
+  std::vector<T> take() {
+    std::vector<T> r;
+    std::vector<Action> rest;
+    for (auto& a : out) {
+      if (auto* t = std::get_if<T>(&a)) r.push_back(*t);
+      else rest.push_back(std::move(a));
+    }
+    out = std::move(rest);
+    return r;
+  }
+  void clear() { out.clear(); }
+  std::size_t primaries() const {
+    std::size_t n = 0;
+    for (const auto& [k, s] : kernel) n += s.primary ? 1 : 0;
+    return n;
+  }
+
+  void set_link(const LinkState& l) {
+    mn.handle_link(now, l);
+    drain();
+  }
+  void give_ra(const Ip6Addr& src, const wire::RouterAdvertisement& r, unsigned ifindex = kIf) {
+    mn.handle_ra(now, ifindex, src, r);
+    drain();
+  }
+  void give_mh(const Ip6Addr& src, const std::optional<Ip6Addr>& rh2, wire::MhMessage msg) {
+    ReceivedMh m;
+    m.src = src;
+    m.dst = rh2.value_or(Ip6Addr::must("2001:db8::dead"));
+    m.rh2_home = rh2;
+    m.msg = std::move(msg);
+    mn.handle_mh(now, m);
+    drain();
+  }
+  /// A BA answering `bu` (from its MAP, RH2 = its RCoA).
+  void answer(const SendBu& bu, std::uint8_t status = 0, std::optional<std::uint16_t> units = std::nullopt) {
+    give_mh(bu.dst, bu.src, ba(bu.bu.sequence, status, units.value_or(bu.bu.lifetime)));
+  }
+  /// Runs every deadline up to and including `t`.
+  void run_until(TimePoint t) {
+    while (auto d = mn.poll_timeout()) {
+      if (*d > t) break;
+      now = std::max(now, *d);
+      mn.handle_timeout(now);
+      drain();
+    }
+    now = t;
+  }
+  void advance(Duration d) { run_until(now + d); }
+  /// Up on wlan0 with LCoA1, RA from AR1 with MAP1 (and `more`), BA accepted.
+  SendBu register_map1(std::vector<wire::MapOption> more = {}) {
+    set_link(link(true, {kLcoa1}));
+    std::vector<wire::MapOption> maps{map_opt(kMap1, 2, 10)};
+    maps.insert(maps.end(), more.begin(), more.end());
+    give_ra(kAr1, ra(kPfx1, maps));
+    auto bus = take<SendBu>();
+    REQUIRE(bus.size() == 1);
+    answer(bus[0]);
+    clear();
+    return bus[0];
+  }
+  bool logged(LogLevel level, const std::string& needle) {
+    for (const auto& a : out)
+      if (const auto* l = std::get_if<LogEvent>(&a); l && l->level == level && l->text.find(needle) != std::string::npos)
+        return true;
+    return false;
+  }
+};
+
+}  // namespace hmip::mn_test
