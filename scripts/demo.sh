@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# The hmip namespace testbed demo (README's first command).
+# The HMIPv6 handover demo (README's first command): CN, a core router, MAP1
+# with AR1 and AR2, MAP2 with AR3, and a mobile node, in network namespaces. ard runs on the ARs, mapd on the MAPs,
+# mnd on the MN. The MN registers at MAP1, CN streams UDP probes to its
+# RCoA, the MN moves AR1 -> AR2 -> AR3; the demo prints the binding caches
+# and the handover gaps and writes a PNG plot of the packet arrivals.
 #
-# Two network namespaces joined by veth: a mobile node (LCoA 2001:db8:1::10,
-# RCoA 2001:db8:99::5) and its MAP (2001:db8:1::1). The MN sends a local
-# Binding Update (A and M flags) from its RCoA; the kernel's Mobile IPv6 code
-# inserts the Home Address option. The MAP answers with a Binding
-# Acknowledgement carrying a type 2 routing header. Both messages are built
-# and read by libhmip's encoders and decoders; each side prints what it
-# decoded, and tshark shows the capture.
+# Runs directly on a kernel with ip6_tunnel, MIPv6 and netem, and inside
+# Debian's distro kernel under qemu (scripts/vm-run.sh) otherwise.
 #
-# Runs on a kernel with ip6_tunnel, esp6 and CONFIG_IPV6_MIP6 directly, and
-# inside Debian's distro kernel under qemu (scripts/vm-run.sh) otherwise.
-# The full handover demo arrives with mapd and mnd.
-#
-# Environment: HMIP_BUILD_DIR (default ./build).
+# Usage: scripts/demo.sh [--probe-only]
+#   --probe-only   no mapd/mnd: the measurement machinery alone (a pinned
+#                  address whose route is moved by hand, AR1 <-> AR2)
+# Environment: HMIP_BUILD_DIR (default ./build). Output (logs, configs,
+# plot): BUILD/testbed/demo/.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${HMIP_BUILD_DIR:-$repo/build}
+mode=demo
+targets=(ard hmipctl mapd mnd)
+if [ "${1:-}" = --probe-only ]; then mode=probe-demo; targets=(ard hmipctl); fi
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (network namespaces, raw sockets, apt)" >&2; exit 1; }
 
@@ -25,21 +27,19 @@ echo "==> dependencies"
 "$repo/scripts/install-deps.sh"
 echo "==> build"
 cmake -S "$repo" -B "$build" -G Ninja >/dev/null
-ninja -C "$build" mh_probe
+ninja -C "$build" "${targets[@]}"
+build=$(cd "$build" && pwd -P)
+out=$build/testbed/demo
+rm -rf "$out"
+mkdir -p "$out"
 
-echo "==> testbed: MN and MAP namespaces, BU and BA through the kernel"
-"$repo/test/kernel/run-suite.sh" --build-dir "$build" 30-mh-bu-ba
-
-pcap=$(find "$build/test/kernel/out/30-mh-bu-ba" -name '*.pcap' | head -n 1)
-if [ -n "$pcap" ]; then
-  echo
-  echo "==> tshark's view of the capture on the MAP's link ($pcap)"
-  tmp_home=$(mktemp -d)
-  # One row per Mobility Header message; "-" where a field does not apply.
-  HOME=$tmp_home tshark -r "$pcap" -Y mipv6 -T fields -E header=y -E occurrence=f \
-    -e frame.number -e ipv6.src -e ipv6.dst -e ipv6.opt.mipv6.home_address \
-    -e ipv6.routing.mipv6.home_address -e mip6.mhtype -e mip6.bu.seqnr -e mip6.bu.a_flag \
-    -e mip6.bu.m_flag -e mip6.bu.lifetime -e mip6.ba.status -e mip6.ba.seqnr -e mip6.ba.lifetime \
-    2>/dev/null | sed -E 's/\t\t/\t-\t/g; s/\t\t/\t-\t/g; s/\t$/\t-/' | column -t -s $'\t'
-  rm -rf "$tmp_home"
+tb=("$repo/scripts/testbed/hmip-testbed" "$mode" --build-dir "$build" --out "$out")
+missing=$("$repo/scripts/testbed/hmip-testbed" features)
+if [ "$missing" = "nothing missing" ]; then
+  echo "==> testbed on the running kernel ($(uname -r))"
+  "${tb[@]}"
+else
+  echo "==> the running kernel lacks: $missing; the testbed runs in the distro-kernel VM (emulated: slower)"
+  "$repo/scripts/vm-run.sh" --out "$out" --timeout 900 -- "${tb[@]}"
 fi
+echo "==> plot: $out/handover.png"

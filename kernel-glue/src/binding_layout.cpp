@@ -49,10 +49,18 @@ std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBi
   // LCoA-sourced traffic goes out directly; link-local and on-link stay in
   // main (its routes other than the default); RCoA-sourced traffic goes
   // through the tunnel; new connections too, if this binding is primary.
-  v.emplace_back(RuleObj{p, host(s.lcoa), kMainTable, false});
-  v.emplace_back(RuleObj{p + 1, kAny, kMainTable, true});
-  v.emplace_back(RuleObj{p + 2, host(k.rcoa), table, false});
-  if (s.primary) v.emplace_back(RuleObj{p + 3, kAny, table, false});
+  //
+  // First, LCoA-sourced packets to the MAP (the tunnel's outer packets, the
+  // BU) use this binding's host route via the current router: the table
+  // with its default (the tunnel) suppressed. Main's default routes learned
+  // from RAs outlive a move (the kernel keeps the old router's until NUD
+  // fails it: measured ~3 s of BUs queued on the old router's neighbour
+  // entry), so the path to the MAP must not depend on them.
+  v.emplace_back(RuleObj{p, host(s.lcoa), table, true});
+  v.emplace_back(RuleObj{p + 1, host(s.lcoa), kMainTable, false});
+  v.emplace_back(RuleObj{p + 2, kAny, kMainTable, true});
+  v.emplace_back(RuleObj{p + 3, host(k.rcoa), table, false});
+  if (s.primary) v.emplace_back(RuleObj{p + 4, kAny, table, false});
   return v;
 }
 

@@ -46,7 +46,7 @@ std::string_view check_tags(const Tags& tags) {
   if (tags.route_protocol <= 4) return "route protocol must be above RTPROT_STATIC (4)";
   if (tags.xfrm_priority_lo > tags.xfrm_priority_hi) return "xfrm priority range is empty (lo > hi)";
   if (tags.rule_priority_lo > tags.rule_priority_hi) return "rule priority range is empty (lo > hi)";
-  if (tags.rule_priority_hi != 0 && tags.rule_priority_hi - tags.rule_priority_lo < 3) {
+  if (tags.rule_priority_hi != 0 && tags.rule_priority_hi - tags.rule_priority_lo < 4) {
     return "rule priority range must hold at least 4 priorities";
   }
   if (tags.table_lo > tags.table_hi) return "table range is empty (lo > hi)";

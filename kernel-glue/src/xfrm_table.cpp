@@ -64,7 +64,16 @@ Status XfrmTable::fail(std::string what, int err, std::string_view rule) {
 Status XfrmTable::put_state(const RoStateKey& key, const RoStateSettings& settings) {
   const auto it = states_.find(key);
   if (it != states_.end() && it->second == settings) return wire::Ok{};
-  const bool update = it != states_.end();
+  // A changed state is deleted and added again rather than updated in place
+  // (XFRM_MSG_UPDSA): an in-place update keeps the state's genid, so bundles
+  // the kernel cached for it keep the route computed for the old care-of
+  // address (measured: after a move the MN's BU queued on the old router's
+  // neighbour entry until that failed, ~3 s). A new state invalidates them.
+  // Only signalling uses these states, and it is sent after this call.
+  if (it != states_.end()) {
+    if (Status st = delete_state(key); !st) return st;
+  }
+  const bool update = false;
   auto req = build_state_request(key, settings, tags_.xfrm_priority_lo, update);
   if (!req) return fail(describe(key) + ": " + std::string(req.error().rule), 0, req.error().rule);
   if (const int err = sock_->request(*req); err != 0)

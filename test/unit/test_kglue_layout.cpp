@@ -67,7 +67,7 @@ TEST_CASE("kglue tags: the daemons' tags pass, broken ones are named", "[kglue]"
   t.route_protocol = 4;
   CHECK_FALSE(check_tags(t).empty());
   t = Tags::mnd();
-  t.rule_priority_hi = t.rule_priority_lo + 2;
+  t.rule_priority_hi = t.rule_priority_lo + 3;
   CHECK_FALSE(check_tags(t).empty());
   t = Tags::mnd();
   t.table_lo = 250;
@@ -126,19 +126,22 @@ TEST_CASE("kglue layout: an MN binding's rules, routes and address", "[kglue]") 
   CHECK(routes[1].prefsrc == kRcoa);
   CHECK(routes[1].oif == 12);
   auto rules = of_type<RuleObj>(objs);
-  REQUIRE(rules.size() == 4);
+  REQUIRE(rules.size() == 5);
   CHECK(rules[0].src == Ip6Prefix{kLcoa, 128});
-  CHECK(rules[0].table == kMainTable);
-  CHECK(rules[1].suppress_default);
-  CHECK(rules[2].src == Ip6Prefix{kRcoa, 128});
-  CHECK(rules[2].table == 0x4d4e00U);
-  CHECK(rules[3].src.len == 0);
+  CHECK(rules[0].table == 0x4d4e00U);
+  CHECK(rules[0].suppress_default);
+  CHECK(rules[1].src == Ip6Prefix{kLcoa, 128});
+  CHECK(rules[1].table == kMainTable);
+  CHECK(rules[2].suppress_default);
+  CHECK(rules[3].src == Ip6Prefix{kRcoa, 128});
   CHECK(rules[3].table == 0x4d4e00U);
+  CHECK(rules[4].src.len == 0);
+  CHECK(rules[4].table == 0x4d4e00U);
   for (std::size_t i = 0; i < rules.size(); ++i) CHECK(rules[i].priority == tags.rule_priority_lo + i);
 
   s.primary = false;
   auto secondary = mn_objects(tags, {kMap, kRcoa}, s, 12, 0x4d4e00);
-  CHECK(of_type<RuleObj>(secondary).size() == 3);
+  CHECK(of_type<RuleObj>(secondary).size() == 4);
   CHECK_FALSE(of_type<AddrObj>(secondary)[0].preferred);
 
   auto x = mn_xfrm({kMap, kRcoa}, s);
@@ -160,16 +163,18 @@ TEST_CASE("kglue diff: primary -> secondary replaces the address and deletes one
   REQUIRE(d.undo_replaced.size() == 1);
   CHECK(std::get<AddrObj>(d.undo_replaced[0]).preferred);
   REQUIRE(d.remove.size() == 1);
-  CHECK(std::get<RuleObj>(d.remove[0]).priority == tags.rule_priority_lo + 3);
+  CHECK(std::get<RuleObj>(d.remove[0]).priority == tags.rule_priority_lo + 4);
 
   // New LCoA: a new rule is added before the old one is deleted.
   MnBindingSettings moved = s;
   moved.lcoa = Ip6Addr::must("2001:db8:3::10");
   auto d2 = diff_objects(after, mn_objects(tags, {kMap, kRcoa}, moved, 12, 7));
-  REQUIRE(d2.put.size() == 1);
+  REQUIRE(d2.put.size() == 2);
   CHECK(std::get<RuleObj>(d2.put[0].first).src.addr == moved.lcoa);
-  REQUIRE(d2.remove.size() == 1);
+  CHECK(std::get<RuleObj>(d2.put[1].first).src.addr == moved.lcoa);
+  REQUIRE(d2.remove.size() == 2);
   CHECK(std::get<RuleObj>(d2.remove[0]).src.addr == kLcoa);
+  CHECK(std::get<RuleObj>(d2.remove[1]).src.addr == kLcoa);
   CHECK(diff_objects(after, after).put.empty());
   CHECK(diff_objects(after, after).remove.empty());
   CHECK(diff_objects(after, {}).remove.size() == after.size());

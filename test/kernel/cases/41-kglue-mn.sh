@@ -81,10 +81,11 @@ TUN=$(echo "$KG_REPLY" | awk '{print $2}')
 # --- the objects, read back
 rules=$(ip -n "$mn" -6 rule show)
 echo "$rules" | sed 's/^/  rule: /'
-echo "$rules" | grep -c "^2000:	from $LCOA lookup main proto 204" >/dev/null || hk_fail "no 'from LCoA lookup main' rule"
-echo "$rules" | grep -c "^2001:	from all lookup main suppress_prefixlength 0 proto 204" >/dev/null || hk_fail "no suppress rule"
-echo "$rules" | grep -c "^2002:	from $RCOA lookup $TABLE proto 204" >/dev/null || hk_fail "no 'from RCoA' rule"
-echo "$rules" | grep -c "^2003:	from all lookup $TABLE proto 204" >/dev/null || hk_fail "no catch-all rule for the primary"
+echo "$rules" | grep -c "^2000:	from $LCOA lookup $TABLE suppress_prefixlength 0 proto 204" >/dev/null || hk_fail "no 'from LCoA lookup TABLE' rule (host route to the MAP)"
+echo "$rules" | grep -c "^2001:	from $LCOA lookup main proto 204" >/dev/null || hk_fail "no 'from LCoA lookup main' rule"
+echo "$rules" | grep -c "^2002:	from all lookup main suppress_prefixlength 0 proto 204" >/dev/null || hk_fail "no suppress rule"
+echo "$rules" | grep -c "^2003:	from $RCOA lookup $TABLE proto 204" >/dev/null || hk_fail "no 'from RCoA' rule"
+echo "$rules" | grep -c "^2004:	from all lookup $TABLE proto 204" >/dev/null || hk_fail "no catch-all rule for the primary"
 routes=$(ip -n "$mn" -6 route show table "$TABLE")
 echo "$routes" | sed 's/^/  route: /'
 echo "$routes" | grep -c "^default dev $TUN proto 204 .*src $RCOA" >/dev/null || hk_fail "no default route through the tunnel"
@@ -127,8 +128,8 @@ grep -q "$LCOA > $MAP: DSTOPT .*(homeaddr: $RCOA) mobility: BU" "$PCAP.txt" ||
 kg_use mn
 kg mn-bind "$MAP" "$RCOA" "$LCOA" vm - secondary
 ip -n "$mn" -6 addr show dev "$TUN" | grep -c "deprecated" >/dev/null || hk_fail "RCoA not deprecated when secondary"
-ip -n "$mn" -6 rule show | grep -c "^2003:" >/dev/null && hk_fail "catch-all rule still there for a secondary binding"
-ip -n "$mn" -6 rule show | grep -c "^2002:	from $RCOA" >/dev/null || hk_fail "secondary lost its 'from RCoA' rule"
+ip -n "$mn" -6 rule show | grep -c "^2004:" >/dev/null && hk_fail "catch-all rule still there for a secondary binding"
+ip -n "$mn" -6 rule show | grep -c "^2003:	from $RCOA" >/dev/null || hk_fail "secondary lost its 'from RCoA' rule"
 
 # --- flush leaves nothing
 kg flush
