@@ -26,8 +26,8 @@ struct DaemonInfo {
 
 constexpr DaemonInfo kDaemons[] = {
     {"ard", "interfaces|prefixes|maps|counters"},
-    {"mapd", "bindings|counters"},
-    {"mnd", "bindings|maps|counters"},
+    {"mapd", "bindings|pending|counters|config"},
+    {"mnd", "status|maps|interfaces|bul|tunnel|held|counters"},
 };
 
 void usage(std::FILE* out) {
