@@ -84,15 +84,18 @@ def _preconditions():
         pytest.fail(f"the hmip topo tests need {', '.join(missing)}", pytrace=False)
 
 
-@pytest.fixture
-def outdir(request, pytestconfig, bins) -> Path:
+def _outdir(pytestconfig, bins, name: str) -> Path:
     base = pytestconfig.getoption("--outdir") or str(Path(bins.ard).parent.parent / "test" / "topo" / "out-hmip")
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
-    d = Path(base) / name
+    d = Path(base) / re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
     if d.exists():
         shutil.rmtree(d)
     d.mkdir(parents=True)
     return d
+
+
+@pytest.fixture
+def outdir(request, pytestconfig, bins) -> Path:
+    return _outdir(pytestconfig, bins, request.node.name)
 
 
 @pytest.fixture
@@ -109,6 +112,27 @@ def make_testbed(outdir, bins):
         tb.close()
 
 
+@pytest.fixture(scope="module")
+def module_testbed(request, pytestconfig, bins):
+    """module_testbed(Options(...)) -> a built Testbed shared by the tests
+    of one module (the scenarios build on each other's state: the suite
+    runs in an emulated VM, one build per module keeps it fast), with its
+    output in OUTDIR/<module>/; closed after the module. Skips the module
+    without --mapd/--mnd."""
+    missing = [n for n in ("mapd", "mnd") if not getattr(bins, n)]
+    if missing:
+        pytest.skip(f"needs {' and '.join(missing)} (--mapd/--mnd)")
+    made = []
+
+    def make(opts: Options | None = None) -> Testbed:
+        tb = Testbed(_outdir(pytestconfig, bins, request.module.__name__), bins, opts).build()
+        made.append(tb)
+        return tb
+    yield make
+    for tb in made:
+        tb.close()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -116,6 +140,8 @@ def pytest_runtest_makereport(item, call):
     if rep.when != "call" or not rep.failed:
         return
     d = item.funcargs.get("outdir")
+    if not d:  # a module's shared testbed
+        d = next((v.outdir for v in item.funcargs.values() if isinstance(v, Testbed)), None)
     if not d:
         return
     rep.sections.append(("topo output", f"logs, configurations and pcaps kept in {d}"))

@@ -71,16 +71,20 @@ interface {ACCESS_IF} {{
 """
 
 
-def mapd_config(plan: Plan, map_name: str, sock: str, extra: str = "") -> str:
+def mapd_config(plan: Plan, map_name: str, sock: str, extra: str = "",
+                served_ars: tuple[str, ...] | None = None) -> str:
     """mapd.conf for MAP `map_name` (keywords of mapd.conf(5)): its address,
-    the RCoA prefix on the core link (proxy ND on up0), its ARs' LCoA
-    prefixes, the other domain's LCoA prefixes as neighbours (RFC 5380 §8),
-    and the testbed-only unprotected signalling from its own LCoA prefixes."""
+    the RCoA prefix on the core link (proxy ND on up0), the LCoA prefixes of
+    `served_ars` (default: the ARs of its domain), every other AR's LCoA
+    prefix as a neighbour (RFC 5380 §8), the testbed-only unprotected
+    signalling from all of them, and a short RCoA DAD (0.3 s: the MN's first
+    BU is retransmitted after 0.5 s in mnd_config)."""
     m = plan.maps[map_name]
-    own = [plan.ars[a].lcoa_prefix for a in m.ars]
-    others = [a.lcoa_prefix for a in plan.ars.values() if a.map != map_name]
+    served = tuple(m.ars) if served_ars is None else served_ars
+    own = [plan.ars[a].lcoa_prefix for a in served]
+    others = [a.lcoa_prefix for a in plan.ars.values() if a.name not in served]
     lines = [f'ControlSocket "{sock}";', "LogLevel debug;", f"MapAddress {m.address};",
-             f"RcoaPrefix {m.rcoa_prefix} {{ Interface {UPLINK_IF}; }};"]
+             f"RcoaPrefix {m.rcoa_prefix} {{ Interface {UPLINK_IF}; }};", "RcoaDadTimeout 0.3;"]
     lines += [f"LcoaPrefix {p};" for p in own]
     lines += [f"NeighbourPrefix {p};" for p in others]
     lines += ["InsecureTestbedSignalling yes;"] + [f"TrustedPrefix {p};" for p in own + others]

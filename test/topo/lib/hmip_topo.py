@@ -221,24 +221,65 @@ class Testbed:
                 d.wait_show("interfaces", [{"name": ACCESS_IF, "advertising": True}], timeout=60)
         return out
 
-    def start_mapds(self, maps: tuple[str, ...] = ("map1", "map2"), extra: str = "") -> dict[str, Daemon]:
-        """Starts mapd on each MAP with mapd_config() (+ `extra` lines).
-        Needs bins.mapd."""
+    def served_ars(self, map_name: str) -> tuple[str, ...]:
+        """The ARs whose LCoA prefixes MAP `map_name` accepts for new
+        bindings (mapd.conf LcoaPrefix): those of its domain, plus AR3 for
+        MAP1 when opts.ar3_advertises_map1 (an MN there may choose MAP1);
+        the others' prefixes are its NeighbourPrefixes."""
+        ars = tuple(self.plan.maps[map_name].ars)
+        if map_name == "map1" and self.opts.ar3_advertises_map1:
+            ars += ("ar3",)
+        return ars
+
+    def start_mapd(self, m: str, extra: str = "", wait: bool = True) -> Daemon:
+        """Starts (or restarts: same name, log appended) mapd on MAP `m` with
+        mapd_config() (+ `extra` lines). Needs bins.mapd."""
         if not self.bins.mapd:
             raise RuntimeError("no mapd binary (Binaries.mapd)")
-        out = {}
-        for m in maps:
-            d = self.daemon(m, "mapd", f"mapd-{m}", self.bins.mapd)
-            d.start(mapd_config(self.plan, m, d.sock, extra))
-            out[m] = d
-        return out
+        d = self.daemon(m, "mapd", f"mapd-{m}", self.bins.mapd)
+        return d.start(mapd_config(self.plan, m, d.sock, extra, self.served_ars(m)), wait=wait)
 
-    def start_mnd(self, extra: str = "") -> Daemon:
-        """Starts mnd on the MN with mnd_config() (+ `extra`). Needs bins.mnd."""
+    def start_mapds(self, maps: tuple[str, ...] = ("map1", "map2"),
+                    extra: str | dict[str, str] = "") -> dict[str, Daemon]:
+        """Starts mapd on each MAP (start_mapd); `extra`: lines for every
+        MAP, or {map: lines}."""
+        return {m: self.start_mapd(m, extra if isinstance(extra, str) else extra.get(m, "")) for m in maps}
+
+    def start_mnd(self, extra: str = "", wait: bool = True) -> Daemon:
+        """Starts (or restarts) mnd on the MN with mnd_config() (+ `extra`).
+        Needs bins.mnd."""
         if not self.bins.mnd:
             raise RuntimeError("no mnd binary (Binaries.mnd)")
         d = self.daemon("mn", "mnd", "mnd", self.bins.mnd)
-        return d.start(mnd_config(d.sock, extra))
+        return d.start(mnd_config(d.sock, extra), wait=wait)
+
+    def add_host(self, name: str, ar: str, addrs: list[str]) -> Node:
+        """An extra host `name` on AR `ar`'s access link (a veth into its
+        bridge in sw) with the global addresses `addrs` (no DAD, no SLAAC)
+        and a default route via the AR: e.g. a node forging Mobility
+        Headers from chosen care-of addresses. An address outside the AR's
+        LCoA prefix gets a /64 route on the AR and one on its MAP, so that
+        answers to it come back. Deleted with the testbed."""
+        import ipaddress
+        node = self._node(name)
+        self._ip_batch(None, [f"netns add {node.ns}"])
+        self._sysctls(node, {"forwarding": "0", "accept_ra": "0", "autoconf": "0", "accept_dad": "0"})
+        a = self.plan.ars[ar]
+        sw = self.n("sw")
+        self._ip_batch(None, [f"link add {name}0 netns {node.ns} type veth peer name {name}p netns {sw.ns}"])
+        self._ip_batch(sw, [f"link set {name}p master {a.bridge}", f"link set {name}p up"])
+        cmds = ["link set lo up", f"link set {name}0 up"]
+        cmds += [f"addr add {x}/64 dev {name}0 nodad" for x in addrs]
+        cmds += [f"route add default via {a.addr}"]
+        self._ip_batch(node, cmds)
+        own = ipaddress.ip_network(a.lcoa_prefix)
+        for x in addrs:
+            if ipaddress.ip_address(x) in own:
+                continue
+            net = ipaddress.ip_network(f"{x}/64", strict=False)
+            self._ip_batch(self.n(ar), [f"route add {net} dev {ACCESS_IF}"])
+            self._ip_batch(self.n(a.map), [f"route add {net} via {self.plan.transit(ar)[2]}"])
+        return node
 
     # -- moving the MN -------------------------------------------------------
 
@@ -333,9 +374,12 @@ class Testbed:
             args += ["loss", f"{loss_pct}%"]
         self.n(node).run(*args)
 
-    def ping(self, src: str, dst: str, count: int = 1, timeout: float = 5) -> bool:
-        out = self.n(src).run("ping", "-6", "-c", str(count), "-W", str(int(max(1, timeout))), dst, check=False,
-                              timeout=timeout * count + 10)
+    def ping(self, src: str, dst: str, count: int = 1, timeout: float = 5, source: Optional[str] = None) -> bool:
+        """True when `count` pings from node `src` to `dst` are all answered
+        (from address `source` if given: ping -I)."""
+        opt = ["-I", source] if source else []
+        out = self.n(src).run("ping", "-6", "-c", str(count), "-W", str(int(max(1, timeout))), *opt, dst,
+                              check=False, timeout=timeout * count + 10)
         return " 0% packet loss" in out
 
     def state(self) -> dict:

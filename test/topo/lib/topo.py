@@ -10,6 +10,7 @@ Run with Debian's /usr/bin/python3 (python3-scapy, python3-pytest), as root.
 from __future__ import annotations
 
 import ctypes
+import importlib
 import json
 import os
 import signal
@@ -271,6 +272,7 @@ class Capture:
 
     def _read(self) -> None:
         from scapy.layers.l2 import Ether  # scapy is slow to import: only when needed
+        importlib.import_module("scapy.layers.inet6")  # binds IPv6 to Ether: dissected from the first read on
         try:
             with open(self.path, "rb") as f:
                 f.seek(self._offset)

@@ -1,0 +1,87 @@
+"""Forged Mobility Header messages (RFC 6275 §6.1) for the HMIPv6 scenarios,
+built with scapy and sent from a testbed namespace through a raw IPv6
+socket (IPPROTO_RAW: the whole packet is ours, any source address).
+
+  send_ipv6(node, pkt)                       one packet from node's namespace
+  local_bu(lcoa, map, rcoa, seq, lifetime)   a local BU (A and M set) with HAO
+  forged_ba(map, lcoa, rcoa, seq, ...)       a BA, with or without a type 2 RH
+  bas(packets, ...)                          BAs in a capture, decoded
+
+scapy computes the MH checksum over the pseudo-header of the final
+addresses: the HAO's home address as source, the type 2 routing header's
+address as destination (RFC 6275 §6.1.1), as the kernel checks it.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from topo import Node, netns
+
+BU_FLAG_A = 0x40  # scapy's MIP6MH_BU flags: bit 6 A, 5 H, 4 L, 3 K, 2 M (RFC 5380 §5)
+BU_FLAG_M = 0x04
+
+
+def send_ipv6(node: Node, pkt: Any, count: int = 1) -> None:
+    """Sends scapy packet `pkt` (an IPv6 header first) `count` times from
+    `node`'s namespace; the kernel routes it by its destination."""
+    raw = bytes(pkt)
+    dst = pkt.dst
+    with netns(node.ns):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    try:
+        for _ in range(count):
+            s.sendto(raw, (dst, 0))
+    finally:
+        s.close()
+
+
+def local_bu(lcoa: str, map_addr: str, rcoa: str, seq: int, lifetime_s: int, flags: int = BU_FLAG_A | BU_FLAG_M):
+    """A local binding update (RFC 5380 §6.1): from the LCoA to the MAP,
+    the RCoA in a Home Address option, A and M set, lifetime in seconds
+    (sent in 4-second units, rounded down)."""
+    from scapy.layers.inet6 import HAO, IPv6, IPv6ExtHdrDestOpt, MIP6MH_BU
+    return (IPv6(src=lcoa, dst=map_addr) / IPv6ExtHdrDestOpt(options=[HAO(hoa=rcoa)]) /
+            MIP6MH_BU(seq=seq & 0xFFFF, flags=flags, mhtime=lifetime_s // 4))
+
+
+def forged_ba(map_addr: str, lcoa: str, rh2: Optional[str], seq: int, status: int = 0, lifetime_s: int = 600):
+    """A binding acknowledgement as a MAP would send it to `lcoa`: with a
+    type 2 routing header holding `rh2` (RFC 5380 §6.2), or none."""
+    from scapy.layers.inet6 import IPv6, IPv6ExtHdrRouting, MIP6MH_BA
+    ba = MIP6MH_BA(status=status, flags=0, seq=seq & 0xFFFF, mhtime=lifetime_s // 4)
+    if rh2 is None:
+        return IPv6(src=map_addr, dst=lcoa) / ba
+    return IPv6(src=map_addr, dst=lcoa) / IPv6ExtHdrRouting(type=2, segleft=1, addresses=[rh2]) / ba
+
+
+@dataclass(frozen=True)
+class Ba:
+    """A binding acknowledgement seen in a capture."""
+    time: float
+    src: str
+    dst: str            # the IPv6 destination (the LCoA the MAP sent it to)
+    rh2: Optional[str]  # the type 2 routing header's address (the RCoA), None without one
+    status: int
+    seq: int
+    lifetime_s: int
+
+
+def bas(packets: list[tuple[float, Any]], after: float = 0.0, dst: Optional[str] = None) -> list[Ba]:
+    """The BAs among captured (time, Ether) packets, from `after` on, to
+    `dst` if given."""
+    from scapy.layers.inet6 import IPv6, IPv6ExtHdrRouting, MIP6MH_BA
+    out = []
+    for t, p in packets:
+        if t < after or IPv6 not in p or MIP6MH_BA not in p:
+            continue
+        ip = p[IPv6]
+        if dst is not None and ip.dst != dst:
+            continue
+        rh = p[IPv6ExtHdrRouting] if IPv6ExtHdrRouting in p else None
+        rh2 = rh.addresses[0] if rh is not None and rh.type == 2 and rh.addresses else None
+        ba = p[MIP6MH_BA]
+        out.append(Ba(t, ip.src, ip.dst, rh2, int(ba.status), int(ba.seq), int(ba.mhtime) * 4))
+    return out
