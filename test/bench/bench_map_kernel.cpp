@@ -14,16 +14,17 @@
 // not sent (no MH socket: this measures the binding path, not signalling).
 //
 // Needs root and a kernel with ip6_tunnel and IPv6 MIP6 (the distro-kernel
-// VM on this project's hosts): run it in a FRESH network namespace, which it
-// sets up itself (lo up, a veth pair "map0"/"map0p" carrying the MAP address
-// and the RCoA prefix's proxy entries). scripts/bench/map-kernel.sh does
-// `unshare -n` inside scripts/vm-run.sh.
+// VM on this project's hosts), in a FRESH network namespace holding a link
+// "map0" (up, with the MAP address 2001:db8:100::1/64; it carries the RCoA
+// proxy entries): scripts/bench/map-kernel.sh sets that up with `unshare -n`
+// inside scripts/vm-run.sh. Every kernel object is removed again at the end.
 //
 // Usage: bench_map_kernel [--routed] [N ...]   (default 1000 2000 5000)
 //   --routed   RCoA prefix without interface: no proxy ND entries
 // Exit status: 0 when every size ran and its checks held, 1 otherwise.
 #include <malloc.h>
 #include <net/if.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdint>
@@ -93,6 +94,7 @@ ReceivedMh bu(std::uint32_t i, std::uint8_t ar, std::uint16_t seq, std::uint16_t
 /// Carries out MapAgent's actions on the kernel, as mapd_daemon.cpp does
 /// (InstallBinding answered synchronously), counting what it did.
 struct Driver {
+  Driver(kglue::NetlinkDataplane& d, int proxy) : dp(d), proxy_ifindex(proxy) {}
   kglue::NetlinkDataplane& dp;
   int proxy_ifindex = 0;
   std::uint64_t installs = 0, removes = 0, bas = 0, other = 0, failures = 0;
@@ -147,12 +149,25 @@ std::int64_t heap_bytes() { return static_cast<std::int64_t>(mallinfo2().uordblk
 /// Network interfaces whose name starts with `prefix`.
 std::size_t links_named(const char* prefix) {
   std::size_t n = 0;
-  if_nameindex* all = if_nameindex();
+  struct if_nameindex* all = if_nameindex();
   if (!all) return 0;
-  for (const if_nameindex* p = all; p->if_index != 0; ++p)
+  for (const struct if_nameindex* p = all; p->if_index != 0; ++p)
     if (std::strncmp(p->if_name, prefix, std::strlen(prefix)) == 0) ++n;
   if_freenameindex(all);
   return n;
+}
+
+/// This process's user and system CPU time, in microseconds. System time
+/// includes the kernel's work done in our netlink sendmsg/recvmsg calls;
+/// waits (RCU grace periods, locks) count as neither.
+struct CpuTime {
+  double user_us = 0, sys_us = 0;
+};
+CpuTime cpu_now() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto us = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec); };
+  return {us(u.ru_utime), us(u.ru_stime)};
 }
 
 double per_second(std::uint64_t n, WallClock::duration d) {
@@ -164,6 +179,8 @@ struct Row {
   std::uint32_t n = 0;
   double new_per_s = 0, refresh_per_s = 0, move_per_s = 0, dereg_per_s = 0;
   double slab = 0, percpu = 0, used = 0, heap = 0, slab_left = 0;  // bytes per binding
+  std::vector<CpuTime> cpu;  ///< per phase (new, refresh, move, dereg): CPU per BU
+  std::vector<double> wall_us;  ///< per phase: wall time per BU
   bool consistent = false;
   std::string why;
 };
@@ -189,17 +206,22 @@ Row run(std::uint32_t n, bool routed, int proxy_ifindex) {
     return r;
   }
   MapAgent agent(cfg, 1);
-  Driver drv{dp, proxy_ifindex};
+  Driver drv(dp, proxy_ifindex);
   TimePoint now = TimePoint{} + std::chrono::hours(1);
   const auto step = std::chrono::microseconds(100);  // virtual time between BUs
   auto phase = [&](const std::vector<ReceivedMh>& bus) {
+    const CpuTime c0 = cpu_now();
     const auto t = WallClock::now();
     for (const auto& m : bus) {
       now += step;
       agent.handle_mh(now, m);
       drv.run(agent, now);
     }
-    return per_second(n, WallClock::now() - t);
+    const auto wall = WallClock::now() - t;
+    const CpuTime c1 = cpu_now();
+    r.cpu.push_back({(c1.user_us - c0.user_us) / n, (c1.sys_us - c0.sys_us) / n});
+    r.wall_us.push_back(std::chrono::duration<double, std::micro>(wall).count() / n);
+    return per_second(n, wall);
   };
 
   auto m0 = meminfo();
@@ -281,6 +303,13 @@ int main(int argc, char** argv) {
     std::printf("%6u %9.0f %10.0f %9.0f %9.0f | %12.0f %12.0f %12.0f %12.0f %12.0f | %s\n", r.n, r.new_per_s,
                 r.refresh_per_s, r.move_per_s, r.dereg_per_s, r.slab, r.percpu, r.used, r.heap, r.slab_left,
                 r.consistent ? "ok" : ("MISMATCH: " + r.why).c_str());
+    if (r.cpu.size() == 4) {
+      std::printf("%6s per BU, us wall / user / sys:", "");
+      const char* names[] = {"new", "refresh", "move", "dereg"};
+      for (std::size_t i = 0; i < 4; ++i)
+        std::printf("  %s %.0f/%.0f/%.0f", names[i], r.wall_us[i], r.cpu[i].user_us, r.cpu[i].sys_us);
+      std::printf("\n");
+    }
     std::fflush(stdout);
   }
   return all_ok ? 0 : 1;
