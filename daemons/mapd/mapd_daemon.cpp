@@ -55,6 +55,17 @@ void Daemon::start() {
     if (!p.interface.empty() && ifindex_of(p.interface) == 0)
       throw std::runtime_error("interface " + p.interface + " of RcoaPrefix " + p.prefix.str() + " does not exist");
 
+  // Another instance answering on the control socket must not lose its
+  // kernel state to this one's reconcile(): check before touching the kernel.
+  control_ = std::make_unique<io::ControlServer>(io_, "mapd", HMIP_VERSION,
+                                                 [this](const std::string& e) { log_.warning(e); });
+  register_commands();
+  if (auto ec = control_->listen(core_.config().control_socket); ec) {
+    if (ec == std::errc::address_in_use)
+      throw std::runtime_error("another mapd answers on " + core_.config().control_socket);
+    throw std::system_error(ec, "control socket " + core_.config().control_socket);
+  }
+
   // Leftovers of a run that did not stop cleanly go before anything new.
   auto rec = dataplane_->reconcile();
   if (!rec) throw std::runtime_error("cannot reconcile kernel state: " + dp_error(rec.error()));
@@ -70,14 +81,6 @@ void Daemon::start() {
     throw std::runtime_error(std::string("cannot open raw sockets (mapd needs CAP_NET_RAW): ") + e.what());
   }
 
-  control_ = std::make_unique<io::ControlServer>(io_, "mapd", HMIP_VERSION,
-                                                 [this](const std::string& e) { log_.warning(e); });
-  register_commands();
-  if (auto ec = control_->listen(core_.config().control_socket); ec) {
-    if (ec == std::errc::address_in_use)
-      throw std::runtime_error("another mapd answers on " + core_.config().control_socket);
-    throw std::system_error(ec, "control socket " + core_.config().control_socket);
-  }
   signals_ = std::make_unique<io::SignalWatcher>(
       io_, [this](int) { (void)reload(); }, [this](int) { shutdown(); });
 

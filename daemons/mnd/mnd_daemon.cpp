@@ -51,6 +51,17 @@ Daemon::Daemon(asio::io_context& io, Options opts, mn::MndConfig cfg, io::Logger
 Daemon::~Daemon() = default;
 
 void Daemon::start() {
+  // Another instance answering on the control socket must not lose its
+  // kernel state to this one's reconcile(): check before touching the kernel.
+  control_ = std::make_unique<io::ControlServer>(io_, "mnd", HMIP_VERSION,
+                                                 [this](const std::string& e) { log_.warning(e); });
+  register_commands();
+  if (auto ec = control_->listen(core_.config().control_socket); ec) {
+    if (ec == std::errc::address_in_use)
+      throw std::runtime_error("another mnd answers on " + core_.config().control_socket);
+    throw std::system_error(ec, "control socket " + core_.config().control_socket);
+  }
+
   auto rec = dataplane_->reconcile();
   if (!rec) throw std::runtime_error("cannot reconcile kernel state: " + dp_error(rec.error()));
   for (const auto& r : rec->removed) log_.notice("removed leftover " + r);
@@ -68,14 +79,6 @@ void Daemon::start() {
     throw std::runtime_error(std::string("cannot open raw sockets (mnd needs CAP_NET_RAW): ") + e.what());
   }
 
-  control_ = std::make_unique<io::ControlServer>(io_, "mnd", HMIP_VERSION,
-                                                 [this](const std::string& e) { log_.warning(e); });
-  register_commands();
-  if (auto ec = control_->listen(core_.config().control_socket); ec) {
-    if (ec == std::errc::address_in_use)
-      throw std::runtime_error("another mnd answers on " + core_.config().control_socket);
-    throw std::system_error(ec, "control socket " + core_.config().control_socket);
-  }
   signals_ = std::make_unique<io::SignalWatcher>(
       io_, [this](int) { (void)reload(); }, [this](int) { shutdown(); });
 

@@ -2,6 +2,7 @@
 // the kernel, so updates are diffs and removal/flush delete exactly these.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct MnState {
 
 struct BaState {
   XfrmSet xfrm;
+  /// Set when the BA goes to another CoA than a binding's: the binding's
+  /// route2 state was re-pointed for this BA and is restored on removal.
+  std::optional<MapBindingKey> borrowed_from;
 };
 
 }  // namespace hmip::kglue::detail

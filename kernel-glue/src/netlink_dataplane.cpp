@@ -222,15 +222,21 @@ Status NetlinkDataplane::remove_map_binding(const MapBindingKey& k) {
 
 Status NetlinkDataplane::install_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) {
   if (auto e = check_ba_route(map_address, rcoa, lcoa)) return fail(*e, std::string(e->rule));
-  for (const auto& [k, b] : map_) {
-    if (k.rcoa == rcoa && b.settings.map_address == map_address) {
-      return fail(wire::Error{wire::Errc::invalid_field, 0, "BA route: a binding holds this RCoA's route2 state"},
-                  "BA route " + rcoa.str() + ": the binding's state already routes the BA");
-    }
-  }
   XfrmSet x = detail::ba_xfrm(map_address, rcoa, lcoa);
-  auto& cur = ba_[{map_address, rcoa}];
   std::string detail;
+  // A BA to another CoA than the bound one (a refused move, a 135 from a
+  // new LCoA): the binding's own route2 state is re-pointed for this one BA
+  // and restored by remove_ba_route() (only one route2 state per (MAP,
+  // RCoA) can exist).
+  for (auto& [k, b] : map_) {
+    if (k.rcoa != rcoa || b.settings.map_address != map_address) continue;
+    if (Status st = apply_xfrm(*xfrm_, b.xfrm, x, detail); !st) return fail(st.error(), detail);
+    auto& cur = ba_[{map_address, rcoa}];
+    cur.xfrm = std::move(x);
+    cur.borrowed_from = k;
+    return wire::Ok{};
+  }
+  auto& cur = ba_[{map_address, rcoa}];
   if (Status st = apply_xfrm(*xfrm_, cur.xfrm, x, detail); !st) {
     if (cur.xfrm.states.empty()) ba_.erase({map_address, rcoa});
     return fail(st.error(), detail);
@@ -243,7 +249,11 @@ Status NetlinkDataplane::remove_ba_route(const Ip6Addr& map_address, const Ip6Ad
   auto it = ba_.find({map_address, rcoa});
   if (it == ba_.end()) return wire::Ok{};
   std::string detail;
-  Status st = apply_xfrm(*xfrm_, it->second.xfrm, XfrmSet{}, detail);
+  XfrmSet back;  // nothing, or the binding's own state and policy again
+  if (it->second.borrowed_from) {
+    if (auto b = map_.find(*it->second.borrowed_from); b != map_.end()) back = b->second.xfrm;
+  }
+  Status st = apply_xfrm(*xfrm_, it->second.xfrm, back, detail);
   ba_.erase(it);
   if (!st) return fail(st.error(), detail);
   return wire::Ok{};

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -70,16 +71,23 @@ Status XfrmTable::put_state(const RoStateKey& key, const RoStateSettings& settin
   // address (measured: after a move the MN's BU queued on the old router's
   // neighbour entry until that failed, ~3 s). A new state invalidates them.
   // Only signalling uses these states, and it is sent after this call.
+  std::optional<RoStateSettings> previous;
   if (it != states_.end()) {
+    previous = it->second;
     if (Status st = delete_state(key); !st) return st;
   }
-  const bool update = false;
-  auto req = build_state_request(key, settings, tags_.xfrm_priority_lo, update);
+  auto req = build_state_request(key, settings, tags_.xfrm_priority_lo, false);
   if (!req) return fail(describe(key) + ": " + std::string(req.error().rule), 0, req.error().rule);
-  if (const int err = sock_->request(*req); err != 0)
-    return fail(describe(key) + (update ? ": update" : ": add"), err,
-                update ? "the kernel refused the XFRM state update (offset = errno)"
-                       : "the kernel refused the XFRM state (offset = errno)");
+  if (const int err = sock_->request(*req); err != 0) {
+    const std::string what = describe(key) + (previous ? ": replace" : ": add");
+    // A failed replacement puts the previous state back (best effort), so a
+    // failed update keeps the previous settings installed (dataplane.h).
+    if (previous) {
+      auto old = build_state_request(key, *previous, tags_.xfrm_priority_lo, false);
+      if (old && sock_->request(*old) == 0) states_[key] = *previous;
+    }
+    return fail(what, err, "the kernel refused the XFRM state (offset = errno)");
+  }
   states_[key] = settings;
   return wire::Ok{};
 }

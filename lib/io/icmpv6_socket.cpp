@@ -164,19 +164,24 @@ void Icmpv6Socket::arm() {
     if (ec) {
       if (on_error_) on_error_(ec);
       arm();
-    } else if (read_all()) {
-      // Budget used up with datagrams possibly still queued: the reactor is
-      // edge-triggered and would not wake us for them, so come back after
-      // the other handlers had their turn.
-      asio::post(socket_.get_executor(), [this, alive = std::weak_ptr<bool>(alive_)] {
-        if (alive.expired() || !socket_.is_open()) return;
-        while (socket_.is_open() && read_all()) {
-        }
-        arm();
-      });
     } else {
-      arm();
+      read_more();
     }
+  });
+}
+
+void Icmpv6Socket::read_more() {
+  if (!read_all()) {
+    arm();
+    return;
+  }
+  // Budget used up with datagrams possibly still queued: the reactor is
+  // edge-triggered and would not wake us for them, so come back for the
+  // next batch after the other handlers had their turn (a flood never
+  // starves timers and other sockets).
+  asio::post(socket_.get_executor(), [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired() || !socket_.is_open()) return;
+    read_more();
   });
 }
 

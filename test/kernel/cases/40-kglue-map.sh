@@ -133,6 +133,13 @@ hk_log "echo requests received during the update: $d1 via the old LCoA, $d2 via 
 hk_log "step: read back after the update"
 ip -n "$map" -d link show "$TUN" | grep -c "remote $LCOA2 local $MAP" >/dev/null || hk_fail "tunnel remote not updated"
 ip -n "$map" xfrm state | grep -c "coa $LCOA2" >/dev/null || hk_fail "route2 state coa not updated"
+hk_log "step: a BA route to another CoA while the binding exists borrows its route2 state"
+kg ba-route "$MAP" "$RCOA" 2001:db8:1::77
+ip -n "$map" xfrm state | grep -c "coa 2001:db8:1::77" >/dev/null || hk_fail "BA route: route2 state not re-pointed"
+kg ba-unroute "$MAP" "$RCOA"
+ip -n "$map" xfrm state | grep -c "coa $LCOA2" >/dev/null || hk_fail "BA route: the binding's route2 state not restored"
+ip -n "$map" xfrm state | grep -c "coa 2001:db8:1::77" >/dev/null && hk_fail "BA route: the borrowed coa is still there"
+ip -n "$map" xfrm policy list ptype sub | grep -c "dst $RCOA/128" >/dev/null || hk_fail "BA route: the binding's policy went with the BA route"
 hk_log "step: ping after the update"
 hk_in cn ping -6 -n -c 2 -i 0.2 -W 5 "$RCOA" >/dev/null || hk_fail "CN cannot ping the RCoA after the update"
 hk_log "step: spoofed packets"

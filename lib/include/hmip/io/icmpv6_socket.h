@@ -107,6 +107,9 @@ class Icmpv6Socket {
   /// Reads up to a budget of datagrams; true if the budget ran out (more
   /// may be queued).
   bool read_all();
+  /// read_all(), then either waits for readiness again or, if the budget
+  /// ran out, posts itself for the next batch.
+  void read_more();
 
   boost::asio::generic::raw_protocol::socket socket_;
   std::vector<std::uint8_t> buffer_;
