@@ -107,10 +107,12 @@ class XfrmTable {
   XfrmTable& operator=(const XfrmTable&) = delete;
 
   /// Adds the state (XFRM_MSG_NEWSA, exclusive), or, if this instance put it
-  /// before, changes its care-of address / flags in place (XFRM_MSG_UPDSA:
-  /// never a moment without the state). Same settings again: no request.
-  /// Fails (nothing changed) if the kernel refuses, e.g. EEXIST for a state
-  /// with this key that this instance did not put (see remove_leftovers()).
+  /// before with other settings, replaces it: delete, then add (an in-place
+  /// XFRM_MSG_UPDSA would keep the kernel's cached bundles and their route
+  /// for the old care-of address). Same settings again: no request. Fails
+  /// if the kernel refuses, e.g. EEXIST for a state with this key that this
+  /// instance did not put (see remove_leftovers()); a failed replacement
+  /// puts the previous state back (best effort).
   Status put_state(const RoStateKey& key, const RoStateSettings& settings);
   /// Deletes a state this instance put. Unknown key: no-op. A state already
   /// gone from the kernel (ESRCH) counts as deleted.

@@ -11,7 +11,8 @@
 #      IN policy, templates with the tag reqid). BA to the RCoA with no cmsg
 #      (xfrm_probe send-ba): the MAP's route2 state inserts the RH2, the MN
 #      receives it. tcpdump checks the wire.
-#   3. The care-of address changes (XFRM_MSG_UPDSA in place), both messages
+#   3. The care-of address changes (the state replaced: a new state, so the
+#      kernel's cached bundles for the old one go; see xfrm_table.cpp), both messages
 #      again, now via the new LCoA.
 #   4. flush in both: `ip xfrm state/policy` empty.
 # shellcheck source=../lib/common.sh
@@ -102,7 +103,7 @@ hk_mh_exchange map mn bu --expect-src "$RCOA" --expect-dst "$MAP" --expect-hao "
 ba_exchange 100 "$LCOA" ||
   hk_fail "the MN did not receive the BA (xfrm_stat: $(hk_in mn awk '$2 != 0' /proc/net/xfrm_stat | tr '\n' ' '))"
 
-echo "-- 3. care-of address update in place"
+echo "-- 3. care-of address change: the state is replaced"
 add_time() { ip -n "$(hk_ns_name "$1")" -s xfrm state list | records | grep -E "^src $2 dst $3 " | grep -oE 'add [0-9-]+ [0-9:]+' || true; }
 before=$(add_time map "$MAP" "$RCOA")
 sleep 1.1
@@ -113,7 +114,8 @@ expect_state mn "^src $RCOA dst $MAP " "proto hao " "coa $LCOA2( |$)"
 [ "$(states map | grep -c "^src $MAP dst $RCOA ")" = 1 ] || hk_fail "the MAP has more than one route2 state for the RCoA"
 after=$(add_time map "$MAP" "$RCOA")
 echo "  route2 state added: before '$before', after '$after'"
-[ -n "$before" ] && [ "$before" = "$after" ] || hk_fail "the route2 state was replaced, not updated in place"
+[ -n "$before" ] && [ -n "$after" ] && [ "$before" != "$after" ] ||
+  hk_fail "the route2 state was updated in place, not replaced (cached bundles would keep the old route)"
 hk_mh_exchange map mn bu --expect-src "$RCOA" --expect-dst "$MAP" --expect-hao "$LCOA2" \
   --seq 101 --lifetime "$LIFETIME" --flags AM -- \
   --src "$RCOA" --dst "$MAP" --seq 101 --lifetime "$LIFETIME" --flags AM ||
