@@ -20,12 +20,12 @@
 
 namespace {
 
+// --check-config: the unit-tested check_config_text() of config_parse.h
+// (diagnostics, then the summary line; exit status 0 or 1).
 int check_config(const std::string& path) {
-  const auto r = hmip::mn::load_mnd_config(path);
-  for (const auto& line : hmip::mn::format_diagnostics(path, r)) std::fprintf(stderr, "%s\n", line.c_str());
-  if (!r.ok()) return 1;
-  std::printf("%s: OK, %s\n", path.c_str(), hmip::mn::config_summary(*r.config).c_str());
-  return 0;
+  int status = 1;
+  const auto lines = hmip::mn::check_config_text(path, status);
+  return hmip::io::print_check_config(lines, status);
 }
 
 int run(int argc, char** argv) {

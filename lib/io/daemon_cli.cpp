@@ -73,6 +73,13 @@ std::variant<CommandLine, int> parse_command_line(const DaemonSpec& spec, int ar
   return cl;
 }
 
+int print_check_config(const std::vector<std::string>& lines, int exit_status) {
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    std::fprintf(i + 1 < lines.size() ? stderr : stdout, "%s\n", lines[i].c_str());
+  std::fflush(stdout);
+  return exit_status;
+}
+
 void resolve_config_path(CommandLine& cl) {
   std::error_code ec;
   if (auto abs = std::filesystem::absolute(cl.config_path, ec); !ec) cl.config_path = abs.lexically_normal().string();

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 namespace hmip::map {
 
@@ -231,12 +232,21 @@ void MapAgent::handle_link_carrier(TimePoint now, const std::string& interface, 
   const bool was_up = !inserted && it->second;
   it->second = up;
   if (!up || was_up) return;
-  const bool used = std::any_of(bindings_.begin(), bindings_.end(),
-                                [&](const auto& kv) { return interface_of(kv.second.prefix) == interface; });
-  if (!used) return;
+  // The RCoAs proxied on `interface`, sorted (actions in a stable order).
+  std::vector<Ip6Addr> rcoas;
+  for (const auto& [key, b] : bindings_)
+    if (interface_of(b.prefix) == interface) rcoas.push_back(key.rcoa);
+  if (rcoas.empty()) return;
+  std::sort(rcoas.begin(), rcoas.end());
+  rcoas.erase(std::unique(rcoas.begin(), rcoas.end()), rcoas.end());
   ++counters_.proxies_refreshed;
-  log(LogLevel::info, "carrier back on " + interface + ": re-adding proxy ND entries");
+  log(LogLevel::info, "carrier back on " + interface + ": re-adding proxy ND entries, announcing " +
+                          std::to_string(rcoas.size()) + " RCoA(s)");
+  // Proxy entries first, so an NS provoked by the NA is answered.
   actions_.emplace_back(RefreshProxies{interface});
+  // Neighbours may still hold entries for the RCoAs from before the outage
+  // (or from another node that answered meanwhile): override them.
+  for (const Ip6Addr& rcoa : rcoas) actions_.emplace_back(SendUnsolicitedNa{rcoa, interface});
 }
 
 }  // namespace hmip::map

@@ -364,6 +364,47 @@ TEST_CASE("check_config_text is what mapd --check-config prints", "[mapconf]") {
   CHECK(bad[1] == "/nonexistent/mapd.conf: 1 error, 0 warnings");
 }
 
+TEST_CASE("mapd check_config_text: diagnostics in order, then the summary with the counts", "[mapconf]") {
+  const auto path = (std::filesystem::temp_directory_path() / "hmip_test_mapd_check.conf").string();
+  const auto write = [&](const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+  };
+  write(lines({"MapAddress 2001:db8:100::1;",                      // 1
+               "RcoaPrefix 2001:db8:100::/64 { Interface eth1; };",  // 2
+               "LcoaPrefix 2001:db8:10::/48;",                      // 3
+               "MaxBindingLifetme 30;",                             // 4: unknown keyword
+               "BrrLead 300000;",                                   // 5: out of range
+               "MaxBindingLifetime 602;"}));                        // 6: rounded down (warning)
+  int status = -1;
+  const auto bad = check_config_text(path, status);
+  CHECK(status == 1);
+  // Errors, then warnings (the signalling mode's about the whole file first).
+  REQUIRE(bad.size() == 5);
+  CHECK(bad[0].rfind(path + ":4:", 0) == 0);
+  CHECK(bad[0].find(": error: ") != std::string::npos);
+  CHECK(bad[0].find("did you mean 'MaxBindingLifetime'?") != std::string::npos);
+  CHECK(bad[1].rfind(path + ":5:", 0) == 0);
+  CHECK(bad[1].find(": error: ") != std::string::npos);
+  CHECK(bad[2].rfind(path + ": warning: InsecureTestbedSignalling is off", 0) == 0);
+  CHECK(bad[3].rfind(path + ":6:", 0) == 0);
+  CHECK(bad[3].find(": warning: ") != std::string::npos);
+  CHECK(bad[4] == path + ": 2 errors, 2 warnings");
+
+  // Warnings alone do not fail: the summary is the OK line.
+  write(lines({"MapAddress 2001:db8:100::1;", "RcoaPrefix 2001:db8:100::/64 { Interface eth1; };",
+               "LcoaPrefix 2001:db8:10::/48;", "MaxBindingLifetime 602;"}));
+  const auto warn = check_config_text(path, status);
+  std::filesystem::remove(path);
+  CHECK(status == 0);
+  REQUIRE(warn.size() == 3);
+  CHECK(warn[0].rfind(path + ": warning: InsecureTestbedSignalling is off", 0) == 0);
+  CHECK(warn[1].rfind(path + ":4:", 0) == 0);
+  CHECK(warn[1].find(": warning: ") != std::string::npos);
+  CHECK(warn[2] == path + ": OK, MAP 2001:db8:100::1, 1 RCoA prefix, 1 LCoA prefix, 0 neighbour prefixes, "
+                          "binding updates: all refused (no IPsec yet)");
+}
+
 TEST_CASE("load_mapd_config reports unreadable files", "[mapconf]") {
   const auto r = load_mapd_config("/nonexistent/hmip/mapd.conf");
   REQUIRE(r.errors.size() == 1);

@@ -217,25 +217,61 @@ TEST_CASE("map: a fresh BU cancels the BRRs; no BRR when the lifetime is within 
   CHECK_FALSE(h.binding(kRcoa2));
 }
 
-TEST_CASE("map: carrier back on an RCoA link re-adds the proxy entries", "[map]") {
-  Harness h;
+TEST_CASE("map: carrier back on an RCoA link re-adds the proxy entries, then announces the RCoAs", "[map]") {
+  auto cfg = test_config();
+  RcoaPrefixConfig second;  // a second RCoA link: its binding is neither refreshed nor announced
+  second.prefix = *Ip6Prefix::parse("2001:db8:101::/64");
+  second.interface = "map1";
+  cfg.rcoa_prefixes.push_back(second);
+  const Ip6Addr rcoa_map1 = Ip6Addr::must("2001:db8:101::a1");
+  Harness h(cfg);
   h.agent.handle_link_carrier(h.now, "map0", true);  // no bindings yet
   h.drain();
-  CHECK(h.take<RefreshProxies>().empty());
+  CHECK(h.take_all().empty());
+  h.bu({.rcoa = kRcoa2});  // bound first, announced in RCoA order all the same
   h.bu({});
+  h.bu({.rcoa = rcoa_map1});
   h.take_all();
   h.agent.handle_link_carrier(h.now, "map0", true);  // up, still up
   h.agent.handle_link_carrier(h.now, "other", false);
   h.agent.handle_link_carrier(h.now, "other", true);  // no binding proxied there
   h.drain();
-  CHECK(h.take<RefreshProxies>().empty());
+  CHECK(h.take_all().empty());
   h.agent.handle_link_carrier(h.now, "map0", false);
+  h.drain();
+  CHECK(h.take_all().empty());  // carrier loss alone: nothing to do
   h.agent.handle_link_carrier(h.now, "map0", true);
   h.drain();
-  const auto rp = h.take<RefreshProxies>();
-  REQUIRE(rp.size() == 1);
-  CHECK(rp[0].interface == "map0");
+  // Proxy entries back first, then one unsolicited NA per RCoA on that link.
+  const auto all = h.take_all();
+  REQUIRE(all.size() == 3);
+  const auto* rp = std::get_if<RefreshProxies>(&all[0]);
+  REQUIRE(rp != nullptr);
+  CHECK(rp->interface == "map0");
+  const auto* na1 = std::get_if<SendUnsolicitedNa>(&all[1]);
+  const auto* na2 = std::get_if<SendUnsolicitedNa>(&all[2]);
+  REQUIRE(na1 != nullptr);
+  REQUIRE(na2 != nullptr);
+  CHECK(na1->rcoa == kRcoa1);
+  CHECK(na1->interface == "map0");
+  CHECK(na2->rcoa == kRcoa2);
+  CHECK(na2->interface == "map0");
+  CHECK(h.agent.counters().proxies_refreshed == 1);
   CHECK(h.binding());
+  CHECK(h.binding(kRcoa2));
+  CHECK(h.binding(rcoa_map1));
+  // The other link's carrier: only its own RCoA.
+  h.agent.handle_link_carrier(h.now, "map1", false);
+  h.agent.handle_link_carrier(h.now, "map1", true);
+  h.drain();
+  const auto other = h.take_all();
+  REQUIRE(other.size() == 2);
+  REQUIRE(std::holds_alternative<RefreshProxies>(other[0]));
+  CHECK(std::get<RefreshProxies>(other[0]).interface == "map1");
+  REQUIRE(std::holds_alternative<SendUnsolicitedNa>(other[1]));
+  CHECK(std::get<SendUnsolicitedNa>(other[1]).rcoa == rcoa_map1);
+  CHECK(std::get<SendUnsolicitedNa>(other[1]).interface == "map1");
+  CHECK(h.agent.counters().proxies_refreshed == 2);
 }
 
 TEST_CASE("map: a routed RCoA prefix (no interface) has no DAD, proxy or NA", "[map]") {

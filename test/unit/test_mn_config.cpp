@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <random>
@@ -159,6 +160,38 @@ TEST_CASE("check_config_text is what mnd --check-config prints", "[mnconf]") {
   CHECK(status == 1);
   REQUIRE(bad.size() == 2);
   CHECK(bad[1] == "/nonexistent/mnd.conf: 1 error, 0 warnings");
+}
+
+TEST_CASE("mnd check_config_text: diagnostics in order, then the summary with the counts", "[mnconf]") {
+  const auto path = (std::filesystem::temp_directory_path() / "hmip_test_mnd_check.conf").string();
+  const auto write = [&](const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+  };
+  write(lines({"Interface eth0;",         // 1
+               "RefreshPercent 91;",      // 2: out of range
+               "BindingLifetim 600;",     // 3: unknown keyword
+               "BindingLifetime 602;"}));  // 4: rounded up (warning)
+  int status = -1;
+  const auto bad = check_config_text(path, status);
+  CHECK(status == 1);
+  REQUIRE(bad.size() == 4);
+  CHECK(bad[0].rfind(path + ":2:", 0) == 0);
+  CHECK(bad[0].find(": error: ") != std::string::npos);
+  CHECK(bad[1].rfind(path + ":3:", 0) == 0);
+  CHECK(bad[1].find("did you mean 'BindingLifetime'?") != std::string::npos);
+  CHECK(bad[2].rfind(path + ":4:", 0) == 0);
+  CHECK(bad[2].find(": warning: ") != std::string::npos);
+  CHECK(bad[3] == path + ": 2 errors, 1 warning");
+
+  write(lines({"Interface eth0;", "BindingLifetime 602;"}));
+  const auto warn = check_config_text(path, status);
+  std::filesystem::remove(path);
+  CHECK(status == 0);
+  REQUIRE(warn.size() == 2);
+  CHECK(warn[0].rfind(path + ":2:", 0) == 0);
+  CHECK(warn[0].find("so 604 seconds are asked for") != std::string::npos);
+  CHECK(warn[1] == path + ": OK, 1 interface (eth0), MAP selection furthest (RFC 5380 §9.1), binding lifetime 602 s");
 }
 
 TEST_CASE("mnd.conf errors, each with its line", "[mnconf]") {

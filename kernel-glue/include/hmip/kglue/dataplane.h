@@ -167,8 +167,9 @@ class Dataplane {
   /// remove_ba_route(); at most a few exist at a time.
   virtual Status install_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) = 0;
   virtual Status remove_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa) = 0;
-  /// Re-adds the proxy neighbour entries on `ifindex` (the kernel flushes
-  /// them when the link loses carrier).
+  /// Re-adds the proxy neighbour entries on `ifindex` that are missing (the
+  /// kernel flushes them when the link goes admin down; Debian's 6.1 keeps
+  /// them on a carrier loss alone: test/kernel case 43). Idempotent.
   virtual Status refresh_proxies(int ifindex) = 0;
 
   // MN ----------------------------------------------------------------------

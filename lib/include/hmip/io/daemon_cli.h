@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "hmip/io/log.h"
 
@@ -33,6 +34,12 @@ struct CommandLine {
 /// command line was fully handled here (--help, --version, --check-config:
 /// 0/1) or wrong (2, with a message and the usage on stderr).
 std::variant<CommandLine, int> parse_command_line(const DaemonSpec& spec, int argc, char** argv);
+
+/// Prints what a config_parse check_config_text() returned for
+/// --check-config: the diagnostics ("FILE:LINE:COL: error: ...", warnings)
+/// on stderr, then its last line, the summary ("FILE: OK, ..." or "FILE: N
+/// errors, M warnings"), on stdout. Returns `exit_status` (0 or 1).
+int print_check_config(const std::vector<std::string>& lines, int exit_status);
 
 /// Makes `cl.config_path` absolute, so that SIGHUP still finds the file after
 /// daemon(3)'s chdir("/").

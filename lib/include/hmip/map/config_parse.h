@@ -67,7 +67,8 @@ std::vector<std::string> format_diagnostics(std::string_view path, const ParseRe
 
 /// One line for `mapd --check-config` after the diagnostics: "MAP
 /// 2001:db8:100::1, 1 RCoA prefix, 2 LCoA prefixes, 0 neighbour prefixes,
-/// signalling: refused (no IPsec yet)" (or "INSECURE testbed mode").
+/// binding updates: all refused (no IPsec yet)" (or "binding updates:
+/// INSECURE testbed mode, accepted without IPsec from 1 trusted prefix").
 std::string config_summary(const MapdConfig& c);
 
 /// What `mapd --check-config FILE` prints: loads `path`, returns the

@@ -48,7 +48,11 @@
 //     5380 §6.1), or outside LcoaPrefix: 129; inside NeighbourPrefix: 129
 //     for a new binding, accepted for an existing one (RFC 5380 §8).
 //   * Lifetime: binding_rules.h (capped, rounded down to 4 s units; the
-//     binding lives exactly what the BA says, counted from the BU's arrival).
+//     binding lives exactly what the BA says, counted from its commit, when
+//     the BA is sent: at the BU's arrival for a refresh from the same LCoA,
+//     after the kernel install for a move, after DAD and the install for a
+//     new binding. The MN counts from sending the BU (RFC 6275 §11.7.3), so
+//     the MAP's binding never ends before the MN expects it to).
 //   * A new RCoA on a prefix with an interface and RcoaDad on: DAD first;
 //     duplicate -> 134, no binding; else success after dad_timeout. BUs for
 //     that RCoA meanwhile are absorbed (the newest one is answered). Any
@@ -62,10 +66,21 @@
 //     accepted BU reschedules it. Expiry removes the binding; bad input
 //     never removes one.
 //   * Reload keeps every binding whose RCoA is still inside an RcoaPrefix
-//     (granted lifetimes stand; new limits apply from the next BU), re-
-//     installs those whose settings changed, and removes the others.
+//     (granted lifetimes stand; new limits, LcoaPrefix and NeighbourPrefix
+//     apply from the next BU; unsent BRRs follow the new BrrLead), re-
+//     installs in place those whose kernel settings changed (MapAddress, the
+//     prefix's Interface, TunnelMtu; a failed re-install removes the
+//     binding), removes the others, and refuses (132) pending registrations
+//     whose RCoA left the prefixes (map_reload.cpp).
 //   * Binding Errors (status 2, unknown MH type) are rate-limited to a burst
 //     of kBindingErrorBurst, then one per kBindingErrorInterval.
+//   * Carrier back on an RCoA link (up after down, or first report) with
+//     bindings proxied on it: the proxy entries are re-added (the kernel
+//     flushes them when the link goes admin down; 6.1.0-57 keeps them on
+//     a mere carrier loss, other kernels may not: test/kernel case 43), then
+//     every RCoA proxied there is announced again with an unsolicited NA, as
+//     for a new binding (RFC 6275 §10.4.1): neighbours may hold stale
+//     entries from before the outage. Losing the link changes no binding.
 #pragma once
 
 #include <cstdint>
@@ -115,7 +130,8 @@ class MapAgent {
   /// queued for it (state nobody wants any more).
   void handle_dataplane_result(TimePoint now, const BindingKey& key, bool ok, std::string_view error);
   /// Carrier of `interface` changed. Up after down (or unknown) with
-  /// bindings proxied on it: RefreshProxies{interface}.
+  /// bindings proxied on it: RefreshProxies{interface}, then one
+  /// SendUnsolicitedNa per RCoA proxied there (sorted by RCoA).
   void handle_link_carrier(TimePoint now, const std::string& interface, bool up);
   /// New configuration (see the file comment for what happens to bindings).
   void reload(TimePoint now, MapdConfig cfg);

@@ -158,7 +158,8 @@ struct SendUnsolicitedNa {
 };
 
 /// Re-add the proxy ND entries on `interface` (the kernel drops them when
-/// the link loses carrier): Dataplane::refresh_proxies.
+/// the link goes admin down, and some kernels on carrier loss):
+/// Dataplane::refresh_proxies.
 struct RefreshProxies {
   std::string interface;
 };
