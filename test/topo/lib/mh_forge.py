@@ -5,7 +5,9 @@ socket (IPPROTO_RAW: the whole packet is ours, any source address).
   send_ipv6(node, pkt)                       one packet from node's namespace
   local_bu(lcoa, map, rcoa, seq, lifetime)   a local BU (A and M set) with HAO
   forged_ba(map, lcoa, rcoa, seq, ...)       a BA, with or without a type 2 RH
+  unknown_mh(src, dst, mh_type, hoa=None)    an MH of a type nobody knows (for Binding Errors)
   bas(packets, ...)                          BAs in a capture, decoded
+  bus(packets, ...), brrs(...), bes(...)     BUs, BRRs, Binding Errors in a capture, decoded
 
 scapy computes the MH checksum over the pseudo-header of the final
 addresses: the HAO's home address as source, the type 2 routing header's
@@ -57,6 +59,18 @@ def forged_ba(map_addr: str, lcoa: str, rh2: Optional[str], seq: int, status: in
     return IPv6(src=map_addr, dst=lcoa) / IPv6ExtHdrRouting(type=2, segleft=1, addresses=[rh2]) / ba
 
 
+def unknown_mh(src: str, dst: str, mh_type: int, hoa: Optional[str] = None):
+    """A Mobility Header of MH Type `mh_type` (one RFC 6275 does not define,
+    e.g. 42) with a 2-octet empty body (8 octets, Header Len 0), Payload
+    Proto 59 and a valid checksum; with a Home Address option holding `hoa`
+    if given (the checksum then covers `hoa` as source, RFC 6275 §6.1.1)."""
+    from scapy.layers.inet6 import HAO, IPv6, IPv6ExtHdrDestOpt, MIP6MH_Generic
+    mh = MIP6MH_Generic(mhtype=mh_type, res=0, msg=b"\x00\x00")
+    if hoa is None:
+        return IPv6(src=src, dst=dst) / mh
+    return IPv6(src=src, dst=dst) / IPv6ExtHdrDestOpt(options=[HAO(hoa=hoa)]) / mh
+
+
 @dataclass(frozen=True)
 class Ba:
     """A binding acknowledgement seen in a capture."""
@@ -85,3 +99,76 @@ def bas(packets: list[tuple[float, Any]], after: float = 0.0, dst: Optional[str]
         ba = p[MIP6MH_BA]
         out.append(Ba(t, ip.src, ip.dst, rh2, int(ba.status), int(ba.seq), int(ba.mhtime) * 4))
     return out
+
+
+@dataclass(frozen=True)
+class Mh:
+    """One Mobility Header message seen in a capture, wherever it was: sent
+    directly (with a Home Address option or a type 2 routing header, or
+    neither) or inside an IPv6-in-IPv6 tunnel (`outer` is then the
+    tunnel's (source, destination))."""
+    time: float
+    src: str             # the IPv6 header right in front of the MH: its source
+    dst: str             # ... and destination (the care-of address with an RH2)
+    hao: Optional[str]   # the Home Address option's address, None without one
+    rh2: Optional[str]   # the type 2 routing header's address, None without one
+    outer: Optional[tuple[str, str]]  # the tunnel's addresses when encapsulated
+    msg: Any             # the scapy MH layer (MIP6MH_BU, MIP6MH_BRR, MIP6MH_BE, ...)
+
+    @property
+    def home(self) -> str:
+        """The final destination as RFC 6275 §6.1.1 sees it: the RH2's
+        address if there is one, else `dst`."""
+        return self.rh2 or self.dst
+
+
+def mh_messages(packets: list[tuple[float, Any]], cls: Any, after: float = 0.0) -> list[Mh]:
+    """The messages of scapy MH class `cls` among captured (time, Ether)
+    packets, from `after` on."""
+    from scapy.layers.inet6 import HAO, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting
+    out = []
+    for t, p in packets:
+        if t < after or cls not in p:
+            continue
+        msg = p[cls]
+        # The IPv6 header that carries the MH: the innermost one in front of it.
+        ips, layer = [], p
+        while layer is not None and layer is not msg:
+            if isinstance(layer, IPv6):
+                ips.append(layer)
+            layer = layer.payload if layer.payload else None
+        if not ips:
+            continue
+        ip = ips[-1]
+        outer = (ips[0].src, ips[0].dst) if len(ips) > 1 else None
+        hao = rh2 = None
+        layer = ip.payload
+        while layer is not None and layer is not msg:
+            if isinstance(layer, IPv6ExtHdrDestOpt):
+                for o in layer.options:
+                    if isinstance(o, HAO):
+                        hao = o.hoa
+            elif isinstance(layer, IPv6ExtHdrRouting) and layer.type == 2 and layer.addresses:
+                rh2 = layer.addresses[0]
+            layer = layer.payload if layer.payload else None
+        out.append(Mh(t, ip.src, ip.dst, hao, rh2, outer, msg))
+    return out
+
+
+def bus(packets: list[tuple[float, Any]], after: float = 0.0) -> list[Mh]:
+    """The BUs in a capture (msg.seq, msg.mhtime * 4 s, msg.flags)."""
+    from scapy.layers.inet6 import MIP6MH_BU
+    return mh_messages(packets, MIP6MH_BU, after)
+
+
+def brrs(packets: list[tuple[float, Any]], after: float = 0.0) -> list[Mh]:
+    """The Binding Refresh Requests in a capture."""
+    from scapy.layers.inet6 import MIP6MH_BRR
+    return mh_messages(packets, MIP6MH_BRR, after)
+
+
+def bes(packets: list[tuple[float, Any]], after: float = 0.0) -> list[Mh]:
+    """The Binding Errors in a capture (msg.status, msg.ha: the home
+    address, :: when the offending packet had no Home Address option)."""
+    from scapy.layers.inet6 import MIP6MH_BE
+    return mh_messages(packets, MIP6MH_BE, after)
