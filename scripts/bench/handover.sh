@@ -19,7 +19,9 @@
 # DIR/bench/handover-0ms/, DIR/bench/handover-Dms/ (testbed logs, configs,
 # handover.png). Gaps are kernel receive time stamps (SO_TIMESTAMPNS); under
 # the VM's TCG emulation they are longer than on hardware: compare the two
-# runs as a ratio.
+# runs as a ratio. Two figures: the gap (carrier loss -> first packet, the
+# issue's "link switch -> first packet") and the resume time (new link up
+# -> first packet), which leaves out the emulated link switch itself.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -62,7 +64,7 @@ if [ "$MODE" = vm ]; then
 fi
 
 echo "handover: kernel $(uname -r), $(nproc) CPUs${HMIP_IN_VM:+, inside the qemu VM (TCG)}"
-declare -A median
+declare -A median resume
 for d in 0 "$DELAY"; do
   dir=$OUT/handover-${d}ms
   rm -rf "$dir"
@@ -72,17 +74,21 @@ for d in 0 "$DELAY"; do
     --mapd --mnd --count "$COUNT" --map-delay "$d" 2>&1 | tee "$dir/bench.txt" || true
   # "bench: median handover gap 123.4 ms over ..." (or "-" when no move completed)
   median[$d]=$(sed -n 's/^bench: median handover gap \([0-9.]*\) ms.*/\1/p' "$dir/bench.txt" | tail -n1)
+  # "bench: median resume 45.6 ms (new link up -> first packet)"
+  resume[$d]=$(sed -n 's/^bench: median resume \([0-9.]*\) ms.*/\1/p' "$dir/bench.txt" | tail -n1)
 done
-m0=${median[0]:-}
-md=${median[$DELAY]:-}
-echo "==> handover gap, median over $COUNT intra-MAP moves (kernel $(uname -r))"
-printf '%-28s %s\n' "MAP next to the ARs:" "${m0:-none} ms"
-printf '%-28s %s\n' "MAP ${DELAY} ms away each way:" "${md:-none} ms"
-if [ -n "$m0" ] && [ -n "$md" ]; then
-  awk -v a="$m0" -v b="$md" -v d="$DELAY" 'BEGIN {
-    if (a > 0) printf "ratio: %.2f (delayed / near), difference %.1f ms for %g ms added round trip\n", b / a, b - a, 2 * d
+# One table row per figure: near, delayed, ratio, difference.
+row() {
+  awk -v n="$1" -v a="$2" -v b="$3" -v d="$DELAY" 'BEGIN {
+    if (a == "" || b == "") { printf "%-44s %10s %10s\n", n, (a == "" ? "none" : a), (b == "" ? "none" : b); exit }
+    printf "%-44s %10.1f %10.1f %7.2f %9.1f ms (added round trip %g ms)\n", n, a, b, (a > 0 ? b / a : 0), b - a, 2 * d
   }'
-else
+}
+echo "==> medians over $COUNT intra-MAP moves (kernel $(uname -r)), ms"
+printf '%-44s %10s %10s %7s %12s\n' "" "MAP near" "${DELAY} ms/way" "ratio" "difference"
+row "gap (carrier loss -> first packet)" "${median[0]:-}" "${median[$DELAY]:-}"
+row "resume (new link up -> first packet)" "${resume[0]:-}" "${resume[$DELAY]:-}"
+if [ -z "${median[0]:-}" ] || [ -z "${median[$DELAY]:-}" ]; then
   echo "handover: a run gave no median; see $OUT/handover-*ms/" >&2
   exit 1
 fi

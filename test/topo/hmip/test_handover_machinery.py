@@ -10,7 +10,7 @@ gaps are printed (a benchmark figure, not asserted against a time).
 from pathlib import Path
 
 import pytest
-from handover import MoveMark, format_gaps, handover_gaps, median_gap_ms, plot_arrivals
+from handover import MoveMark, format_gaps, handover_gaps, median_gap_ms, median_resume_ms, plot_arrivals
 from hmip_plan import MN_IF
 from probe import Arrival, ProbeStream, parse_arrivals
 from topo import until
@@ -31,10 +31,12 @@ def test_gaps_from_synthetic_arrivals():
     g1, g2 = handover_gaps(list(reversed(arr)), moves)
     assert g1.last_before.seq == 49 and g1.first_after.seq == 60
     assert g1.gap_ms == pytest.approx((100.602 - 100.495) * 1000)
+    assert g1.resume_ms == pytest.approx((100.602 - 100.505) * 1000)
     assert g1.outage_ms == pytest.approx((100.602 - 100.492) * 1000)
     assert g1.lost == 10
     assert g2.first_after is None and g2.gap_ms is None and g2.lost is None
     assert median_gap_ms([g1, g2]) == pytest.approx(g1.gap_ms)
+    assert median_resume_ms([g1, g2]) == pytest.approx(g1.resume_ms)
     table = format_gaps([g1, g2])
     assert "ar1->ar2" in table and "1/2 moves" in table
 

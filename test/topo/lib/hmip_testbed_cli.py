@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from handover import format_gaps, handover_gaps, median_gap_ms, plot_arrivals  # noqa: E402
+from handover import format_gaps, handover_gaps, median_gap_ms, median_resume_ms, plot_arrivals  # noqa: E402
 from hmip_plan import MN_IF, PLAN  # noqa: E402
 from hmip_topo import Binaries, Options, Testbed, missing_kernel_features  # noqa: E402
 from probe import ProbeStream  # noqa: E402
@@ -193,6 +193,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
         moves = ["ar2" if i % 2 == 0 else "ar1" for i in range(a.count)]
         gaps = stream_moves(tb, dst, moves, a, f"{a.count} intra-MAP moves, MAP {a.map_delay} ms away each way")
         med = median_gap_ms(gaps)
+        res = median_resume_ms(gaps)
+        print(f"bench: median resume {'-' if res is None else f'{res:.1f} ms'} (new link up -> first packet)")
         print(f"bench: median handover gap {'-' if med is None else f'{med:.1f} ms'} over {a.count} moves, "
               f"map delay {a.map_delay} ms each way, {'RCoA (mapd+mnd)' if mobile else 'pinned address'}, "
               f"kernel {os.uname().release}")
