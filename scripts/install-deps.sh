@@ -13,6 +13,10 @@ PACKAGES=(
   # namespace testbeds and the distro-kernel VM
   iproute2 iputils-ping tcpdump nftables python3-matplotlib
   qemu-system-x86 busybox-static kmod cpio zstd xz-utils
+  # IKEv2 between MN and MAP (RFC 5380 §12): charon, swanctl, pki, the
+  # openssl plugin (ECDSA, X25519, AES-GCM) and the EAP methods
+  strongswan-charon strongswan-swanctl strongswan-pki libstrongswan-standard-plugins
+  libcharon-extra-plugins
 )
 
 missing=()

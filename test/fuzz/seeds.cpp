@@ -7,6 +7,7 @@
 //   ard_config/   the example ard.conf (daemons/ard/ard.conf.example)
 //   mapd_config/  the example mapd.conf (daemons/mapd/mapd.conf.example)
 //   mnd_config/   the example mnd.conf (daemons/mnd/mnd.conf.example)
+//   vici/         VICI packet bodies of the kinds hmip exchanges with charon
 // Usage: hmip_fuzz_seeds DIR
 #include <cstdio>
 #include <exception>
@@ -16,6 +17,7 @@
 #include <variant>
 
 #include "hmip/wire/ext_headers.h"
+#include "hmip/vici/message.h"
 #include "hmip/wire/ipv6.h"
 #include "vectors.h"
 
@@ -53,6 +55,39 @@ ByteSpan upper_layer(const fs::path& root, const oracle::Vec& v, const Ipv6Packe
   return rest;
 }
 
+// VICI packets (bodies, without the length prefix) like those charon and
+// hmip exchange: a load-conn request, an event registration, a list-sa
+// event, a response with success and errmsg, a bare confirm.
+void write_vici_seeds(const fs::path& dir) {
+  using vici::List;
+  using vici::Packet;
+  using vici::PacketType;
+  using vici::Section;
+  Section child;
+  child.set("mode", "transport_proxy")
+      .set("local_ts", List{"2001:db8:1::1/128[mobility-header]"})
+      .set("remote_ts", List{"2001:db8:99::5/128[mobility-header]"});
+  Section conn;
+  conn.set("version", "2").set("local_addrs", List{"2001:db8:1::1"}).set("pools", List{"rcoa"});
+  conn.set("local", Section{}.set("auth", "pubkey").set("certs", List{"map.pem"}));
+  conn.set("children", Section{}.set("mh", child));
+  Section sa;
+  sa.set("state", "ESTABLISHED").set("remote-id", "CN=mn1").set("remote-vips", List{"2001:db8:99::5"});
+  const Packet packets[] = {
+      Packet{PacketType::cmd_request, "load-conn", Section{}.set("hmip-map", conn)},
+      Packet{PacketType::event_register, "list-sa", {}},
+      Packet{PacketType::event, "list-sa", Section{}.set("hmip-map", sa)},
+      Packet{PacketType::cmd_response, "", Section{}.set("success", "no").set("errmsg", "no such pool")},
+      Packet{PacketType::event_confirm, "", {}},
+  };
+  int i = 0;
+  for (const auto& p : packets) {
+    auto bytes = vici::encode_packet(p);
+    if (!bytes) throw std::runtime_error("vici seed: " + to_string(bytes.error()));
+    write(dir, "packet" + std::to_string(i++), ByteSpan(*bytes).subspan(4));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,6 +113,7 @@ int main(int argc, char** argv) {
       fs::create_directories(dir);
       fs::copy_file(example, dir / example.filename(), fs::copy_options::overwrite_existing);
     }
+    write_vici_seeds(root / "vici");
     std::printf("hmip_fuzz_seeds: %d vectors and the example configurations written under %s\n", n,
                 root.c_str());
   } catch (const std::exception& e) {

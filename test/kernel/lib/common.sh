@@ -24,6 +24,9 @@ mkdir -p "$HMIP_KERNEL_OUT"
 HK_PREFIX="hk$$"
 HK_NS=()
 HK_PIDS=()
+# Scratch directories on a local file system (removed at exit): UNIX
+# sockets cannot live on the VM's 9p share where HMIP_KERNEL_OUT is.
+HK_TMPDIRS=()
 
 hk_log() { echo "  $*"; }
 hk_fail() {
@@ -179,6 +182,7 @@ hk_cleanup() {
     ip -n "$ns" xfrm policy flush ptype sub 2>/dev/null || true
     ip netns del "$ns" 2>/dev/null || true
   done
+  [ ${#HK_TMPDIRS[@]} -eq 0 ] || rm -rf "${HK_TMPDIRS[@]}"
   exit "$rc"
 }
 trap hk_cleanup EXIT
