@@ -1,6 +1,7 @@
 // bench_map_core: MapAgent (lib/map) binding rate and memory for N simulated
-// mobile nodes, in virtual time, against a minimal in-memory dataplane fake
-// of its own. Prints new bindings/s, refreshes/s, moves/s, expiries/s (wall
+// mobile nodes, in virtual time, through kernel-glue's RecordingDataplane
+// (call log off: it keeps what is installed, as the netlink dataplane's
+// mirror does), driven as mapd does (map_driver.h). Prints new bindings/s, refreshes/s, moves/s, expiries/s (wall
 // clock) and heap bytes per binding (a counting global operator new, this
 // executable only). Usage: bench_map_core [N ...] (default 1000 10000 100000).
 #include <malloc.h>
@@ -14,7 +15,9 @@
 #include <variant>
 #include <vector>
 
+#include "hmip/kglue/recording_dataplane.h"
 #include "hmip/map/map_agent.h"
+#include "map_driver.h"
 
 namespace {
 
@@ -59,10 +62,6 @@ Ip6Addr lcoa_of(std::uint32_t i, std::uint8_t ar) {
   a.b[7] = ar;  // 2001:db8:1:AR::...
   return a;
 }
-std::uint32_t index_of(const Ip6Addr& rcoa) {
-  return std::uint32_t{rcoa.b[12]} << 24 | std::uint32_t{rcoa.b[13]} << 16 | std::uint32_t{rcoa.b[14]} << 8 |
-         rcoa.b[15];
-}
 
 MapdConfig bench_config() {
   MapdConfig c;
@@ -78,36 +77,6 @@ MapdConfig bench_config() {
   c.insecure.trusted_prefixes = {*Ip6Prefix::parse("2001:db8::/32")};
   return c;
 }
-
-// The fake kernel: one slot per MN, allocated before measuring.
-struct FakeDataplane {
-  struct Slot {
-    Ip6Addr lcoa;
-    bool installed = false;
-  };
-  std::vector<Slot> slots;
-  std::uint64_t bas = 0, installs = 0, removes = 0, other = 0;
-
-  void run(MapAgent& agent, TimePoint now) {
-    while (auto a = agent.poll_action()) {
-      if (const auto* ib = std::get_if<InstallBinding>(&*a)) {
-        auto& s = slots[index_of(ib->key.rcoa)];
-        s.lcoa = ib->lcoa;
-        s.installed = true;
-        ++installs;
-        const BindingKey key = ib->key;
-        agent.handle_dataplane_result(now, key, true, "");
-      } else if (const auto* rb = std::get_if<RemoveBinding>(&*a)) {
-        slots[index_of(rb->key.rcoa)].installed = false;
-        ++removes;
-      } else if (std::holds_alternative<SendBa>(*a)) {
-        ++bas;
-      } else {
-        ++other;
-      }
-    }
-  }
-};
 
 ReceivedMh bu(std::uint32_t i, std::uint8_t ar, std::uint16_t seq) {
   wire::BindingUpdate b;
@@ -133,8 +102,9 @@ struct Row {
 Row run(std::uint32_t n) {
   Row r;
   r.n = n;
-  FakeDataplane dp;
-  dp.slots.resize(n);
+  kglue::RecordingDataplane rec;
+  rec.set_recording(false);
+  bench::MapDriver dp(rec, 7);
   std::vector<ReceivedMh> first, refresh, move;
   first.reserve(n);
   refresh.reserve(n);
@@ -175,8 +145,8 @@ Row run(std::uint32_t n) {
   }
   r.move_per_s = per_second(n, WallClock::now() - t);
 
-  bool all_moved = agent.binding_count() == n;
-  for (const auto& s : dp.slots) all_moved = all_moved && s.installed && s.lcoa.b[7] == 2;
+  bool all_moved = agent.binding_count() == n && rec.map_bindings().size() == n;
+  for (const auto& [key, b] : rec.map_bindings()) all_moved = all_moved && b.settings.lcoa.b[7] == 2;
 
   // Let every binding run through its BRRs and expire, one timer call per deadline.
   t = WallClock::now();
@@ -186,8 +156,8 @@ Row run(std::uint32_t n) {
     dp.run(agent, now);
   }
   r.expire_per_s = per_second(n, WallClock::now() - t);
-  r.consistent = all_moved && agent.binding_count() == 0 && dp.removes == n && dp.bas == 3ULL * n &&
-                 agent.counters().bu_accepted == 3ULL * n;
+  r.consistent = all_moved && agent.binding_count() == 0 && rec.map_bindings().empty() && dp.removes == n &&
+                 dp.bas == 3ULL * n && dp.failures == 0 && agent.counters().bu_accepted == 3ULL * n;
   return r;
 }
 
@@ -197,7 +167,7 @@ int main(int argc, char** argv) {
   std::vector<std::uint32_t> sizes;
   for (int i = 1; i < argc; ++i) sizes.push_back(static_cast<std::uint32_t>(std::strtoul(argv[i], nullptr, 10)));
   if (sizes.empty()) sizes = {1000, 10000, 100000};
-  std::printf("MapAgent core, virtual time, in-memory dataplane fake (wall-clock rates)\n");
+  std::printf("MapAgent core, virtual time, RecordingDataplane (wall-clock rates; bytes include its mirror)\n");
   std::printf("%8s %12s %12s %12s %14s %14s %s\n", "MNs", "new/s", "refresh/s", "move/s", "expire+BRR/s",
               "bytes/binding", "check");
   for (auto n : sizes) {

@@ -41,6 +41,7 @@
 
 #include "hmip/kglue/netlink_dataplane.h"
 #include "hmip/map/map_agent.h"
+#include "map_driver.h"
 
 namespace {
 
@@ -91,42 +92,7 @@ ReceivedMh bu(std::uint32_t i, std::uint8_t ar, std::uint16_t seq, std::uint16_t
   return ReceivedMh{rcoa_of(i), kMap, lcoa_of(i, ar), false, b};
 }
 
-/// Carries out MapAgent's actions on the kernel, as mapd_daemon.cpp does
-/// (InstallBinding answered synchronously), counting what it did.
-struct Driver {
-  Driver(kglue::NetlinkDataplane& d, int proxy) : dp(d), proxy_ifindex(proxy) {}
-  kglue::NetlinkDataplane& dp;
-  int proxy_ifindex = 0;
-  std::uint64_t installs = 0, removes = 0, bas = 0, other = 0, failures = 0;
-  std::string first_error;
-
-  void run(MapAgent& agent, TimePoint now) {
-    while (auto a = agent.poll_action()) {
-      if (const auto* ib = std::get_if<InstallBinding>(&*a)) {
-        kglue::MapBindingSettings s;
-        s.map_address = ib->map_address;
-        s.lcoa = ib->lcoa;
-        s.proxy_ifindex = ib->proxy_interface.empty() ? 0 : proxy_ifindex;
-        s.tunnel_mtu = ib->tunnel_mtu;
-        const BindingKey key = ib->key;
-        auto r = dp.install_map_binding({key.rcoa, key.bid}, s);
-        ++installs;
-        if (!r) note_failure(dp.last_error());
-        agent.handle_dataplane_result(now, key, r.ok(), r ? "" : dp.last_error());
-      } else if (const auto* rb = std::get_if<RemoveBinding>(&*a)) {
-        if (!dp.remove_map_binding({rb->key.rcoa, rb->key.bid})) note_failure(dp.last_error());
-        ++removes;
-      } else if (std::holds_alternative<SendBa>(*a)) {
-        ++bas;
-      } else {
-        ++other;
-      }
-    }
-  }
-  void note_failure(const std::string& e) {
-    if (failures++ == 0) first_error = e;
-  }
-};
+using Driver = bench::MapDriver;
 
 /// /proc/meminfo in bytes, by field name.
 std::map<std::string, std::int64_t> meminfo() {
