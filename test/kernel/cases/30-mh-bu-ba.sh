@@ -34,18 +34,11 @@ map=$(hk_ns_name map)
 # kernel refuses the RH2 (Ip6InAddrErrors).
 ip -n "$mn" addr add "$RCOA/128" dev lo home nodad
 
-# MN: the kernel inserts the HAO on BUs from the RCoA to the MAP.
-ip -n "$mn" xfrm state add src "$RCOA" dst "$MAP" proto hao mode ro coa "$LCOA"
-ip -n "$mn" xfrm policy add src "$RCOA/128" dst "$MAP/128" proto 135 dir out ptype sub \
-  tmpl src "$RCOA" dst "$MAP" proto hao mode ro
-# MN: accept an RH2 from anyone, and let MH that came with one through.
-ip -n "$mn" xfrm state add src :: dst :: proto route2 mode ro coa :: flag wildrecv
-ip -n "$mn" xfrm policy add src ::/0 dst ::/0 proto 135 dir in ptype sub \
-  tmpl proto route2 mode ro level use
-# MAP: accept a HAO from anyone, and let MH that came with one through.
-ip -n "$map" xfrm state add src :: dst :: proto hao mode ro coa :: flag wildrecv
-ip -n "$map" xfrm policy add src ::/0 dst ::/0 proto 135 dir in ptype sub \
-  tmpl proto hao mode ro level use
+# MN: the kernel inserts the HAO on BUs from the RCoA to the MAP, accepts
+# an RH2 from anyone and lets MH that came with one through. MAP: the same
+# for a HAO (lib/common.sh spells out the states and SUB policies).
+hk_mip6_mn mn "$RCOA" "$MAP" "$LCOA"
+hk_mip6_map map
 
 OUT=$HMIP_KERNEL_OUT
 PCAP=$OUT/mh.pcap

@@ -77,30 +77,7 @@ ike_charon map "connections {
     proposals = aes128-sha256-x25519
   }
 }"
-ike_charon mn "connections {
-  hmip-mn {
-    local_addrs = $LCOA
-    remote_addrs = $MAP
-    local {
-      auth = pubkey
-      certs = mn.pem
-      id = mn
-    }
-    remote {
-      auth = pubkey
-      id = map
-    }
-    children {
-      mh {
-        mode = transport_proxy
-        local_ts = $RCOA/128[mobility-header]
-        remote_ts = $MAP/128[mobility-header]
-        esp_proposals = aes128gcm16-x25519, aes128-sha256-x25519
-      }
-    }
-    proposals = aes128-sha256-x25519
-  }
-}"
+ike_charon mn "$(ike_mn_conf mn "$LCOA" "$MAP" - "$RCOA/128[mobility-header]")"
 ike_swanctl mn --initiate --child mh --timeout 30 >"$HMIP_KERNEL_OUT/initiate-mn.txt" 2>&1 ||
   { cat "$HMIP_KERNEL_OUT/initiate-mn.txt"; hk_fail "the MN's IKE_SA/CHILD_SA did not come up"; }
 ike_swanctl mn --list-sas | sed 's/^/  mn sas: /'
@@ -114,18 +91,8 @@ for ns in "$mn" "$map"; do
 done
 
 echo "-- hmip's route-optimisation states and SUB policies"
-ip -n "$mn" xfrm state add src "$RCOA" dst "$MAP" proto hao mode ro coa "$LCOA"
-ip -n "$mn" xfrm policy add src "$RCOA/128" dst "$MAP/128" proto 135 dir out ptype sub \
-  tmpl src "$RCOA" dst "$MAP" proto hao mode ro
-ip -n "$mn" xfrm state add src :: dst :: proto route2 mode ro coa :: flag wildrecv
-ip -n "$mn" xfrm policy add src ::/0 dst ::/0 proto 135 dir in ptype sub \
-  tmpl proto route2 mode ro level use
-ip -n "$map" xfrm state add src :: dst :: proto hao mode ro coa :: flag wildrecv
-ip -n "$map" xfrm policy add src ::/0 dst ::/0 proto 135 dir in ptype sub \
-  tmpl proto hao mode ro level use
-ip -n "$map" xfrm state add src "$MAP" dst "$RCOA" proto route2 mode ro coa "$LCOA"
-ip -n "$map" xfrm policy add src "$MAP/128" dst "$RCOA/128" proto 135 dir out ptype sub \
-  tmpl src "$MAP" dst "$RCOA" proto route2 mode ro
+hk_mip6_mn mn "$RCOA" "$MAP" "$LCOA"
+hk_mip6_map map "$MAP" "$RCOA" "$LCOA"
 
 PCAP=$HMIP_KERNEL_OUT/esp.pcap
 hk_capture_start map eth0 "$PCAP" ip6
@@ -171,30 +138,7 @@ tmpl_after=$(hk_in map awk '$1 == "XfrmInTmplMismatch" {print $2}' /proc/net/xfr
 hk_log "dropped by the kernel: XfrmInTmplMismatch $tmpl_before -> $tmpl_after"
 
 echo "-- 5. a certificate from another CA is refused"
-ike_charon evil "connections {
-  hmip-mn {
-    local_addrs = $EVIL
-    remote_addrs = $MAP
-    local {
-      auth = pubkey
-      certs = evil.pem
-      id = evil
-    }
-    remote {
-      auth = pubkey
-      id = map
-    }
-    children {
-      mh {
-        mode = transport_proxy
-        local_ts = $RCOA/128[mobility-header]
-        remote_ts = $MAP/128[mobility-header]
-        esp_proposals = aes128gcm16-x25519
-      }
-    }
-    proposals = aes128-sha256-x25519
-  }
-}"
+ike_charon evil "$(ike_mn_conf evil "$EVIL" "$MAP" - "$RCOA/128[mobility-header]")"
 if ike_swanctl evil --initiate --child mh --timeout 20 >"$HMIP_KERNEL_OUT/initiate-evil.txt" 2>&1; then
   cat "$HMIP_KERNEL_OUT/initiate-evil.txt"
   hk_fail "an MN with a certificate from an untrusted CA got a CHILD_SA"

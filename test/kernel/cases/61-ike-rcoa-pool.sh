@@ -105,38 +105,10 @@ pools {
   }
 }"
 }
-# mn_conf NODE LCOA VIPS LOCAL_TS
-mn_conf() {
-  echo "connections {
-  hmip-mn {
-    local_addrs = $2
-    remote_addrs = $MAP
-    vips = $3
-    local {
-      auth = pubkey
-      certs = $1.pem
-      id = $1
-    }
-    remote {
-      auth = pubkey
-      id = map
-    }
-    children {
-      mh {
-        mode = transport_proxy
-        local_ts = $4
-        remote_ts = $MAP/128[mobility-header]
-        esp_proposals = aes128gcm16-x25519
-      }
-    }
-    proposals = aes128-sha256-x25519
-  }
-}"
-}
 sa_lines() { ip -n "$1" xfrm state | tr -s ' \n\t' ' ' | sed 's/ src /\nsrc /g'; }
 
 ike_charon map "$(map_conf)"
-ike_charon mn "$(mn_conf mn "$LCOA1" :: 'dynamic[mobility-header]')"
+ike_charon mn "$(ike_mn_conf mn "$LCOA1" "$MAP" :: 'dynamic[mobility-header]')"
 
 echo "-- 1. mn leases an RCoA; a dynamic transport_proxy child keeps the IKE addresses"
 ike_swanctl mn --initiate --child mh --timeout 30 >"$HMIP_KERNEL_OUT/initiate-mn.txt" 2>&1 ||
@@ -153,7 +125,7 @@ ike_swanctl mn --terminate --ike hmip-mn --timeout 20 >/dev/null
 echo "-- 2. per-identity child for the RCoA on both sides: SAs RCoA <-> MAP"
 printf '%s\n' "$(map_conf "$RCOA")" >"$(ike_dir map)/swanctl/swanctl.conf"
 ike_swanctl map --load-conns | sed 's/^/  map: /'
-printf '%s\n' "$(mn_conf mn "$LCOA1" "$RCOA" "$RCOA/128[mobility-header]")" >"$(ike_dir mn)/swanctl/swanctl.conf"
+printf '%s\n' "$(ike_mn_conf mn "$LCOA1" "$MAP" "$RCOA" "$RCOA/128[mobility-header]")" >"$(ike_dir mn)/swanctl/swanctl.conf"
 ike_swanctl mn --load-conns | sed 's/^/  mn: /'
 ike_swanctl mn --initiate --child mh --timeout 30 >"$HMIP_KERNEL_OUT/initiate-mn-2.txt" 2>&1 ||
   { cat "$HMIP_KERNEL_OUT/initiate-mn-2.txt"; hk_fail "mn's CHILD_SA for its RCoA did not come up"; }
@@ -168,18 +140,14 @@ for ns in "$mn" "$map"; do
 done
 ip -n "$mn" addr add "$RCOA/128" dev lo home nodad
 ip -n "$map" route add "$RCOA/128" dev eth0
-ip -n "$mn" xfrm state add src "$RCOA" dst "$MAP" proto hao mode ro coa "$LCOA1"
-ip -n "$mn" xfrm policy add src "$RCOA/128" dst "$MAP/128" proto 135 dir out ptype sub \
-  tmpl src "$RCOA" dst "$MAP" proto hao mode ro
-ip -n "$map" xfrm state add src :: dst :: proto hao mode ro coa :: flag wildrecv
-ip -n "$map" xfrm policy add src ::/0 dst ::/0 proto 135 dir in ptype sub \
-  tmpl proto hao mode ro level use
+hk_mip6_mn mn "$RCOA" "$MAP" "$LCOA1"
+hk_mip6_map map
 hk_mh_exchange map mn bu --expect-src "$RCOA" --expect-dst "$MAP" --expect-hao "$LCOA1" \
   --seq 1 --lifetime 100 --flags AM -- --src "$RCOA" --dst "$MAP" --seq 1 --lifetime 100 --flags AM ||
   hk_fail "the MAP did not receive the BU from the leased RCoA (xfrm_stat: $(hk_in map awk '$2 != 0' /proc/net/xfrm_stat | tr '\n' ' '))"
 
 echo "-- 3. mn2 asks for mn's RCoA"
-ike_charon mn2 "$(mn_conf mn2 "$LCOA2" "$RCOA" "$RCOA/128[mobility-header]")"
+ike_charon mn2 "$(ike_mn_conf mn2 "$LCOA2" "$MAP" "$RCOA" "$RCOA/128[mobility-header]")"
 if ike_swanctl mn2 --initiate --child mh --timeout 30 >"$HMIP_KERNEL_OUT/initiate-mn2.txt" 2>&1; then
   cat "$HMIP_KERNEL_OUT/initiate-mn2.txt"
   hk_fail "mn2 got a CHILD_SA for mn's RCoA"

@@ -166,6 +166,35 @@ hk_pcap_count() {
   tcpdump -n -r "$pcap" "$@" 2>/dev/null | wc -l
 }
 
+# The MIPv6 route-optimisation states and SUB policies of
+# shared/notes/kernel-testbed.md, as mapd and mnd install them (the kernel's
+# rules for signalling with a HAO or an RH2; case 30 shows each one at work).
+# hk_mip6_mn NAME RCOA MAP LCOA: the kernel inserts the HAO on MH from the
+#   RCoA to the MAP; an RH2 from anyone is accepted and MH with one let in.
+hk_mip6_mn() {
+  local ns="$HK_PREFIX-$1" rcoa=$2 map=$3 lcoa=$4
+  ip -n "$ns" xfrm state add src "$rcoa" dst "$map" proto hao mode ro coa "$lcoa"
+  ip -n "$ns" xfrm policy add src "$rcoa/128" dst "$map/128" proto 135 dir out ptype sub \
+    tmpl src "$rcoa" dst "$map" proto hao mode ro
+  ip -n "$ns" xfrm state add src :: dst :: proto route2 mode ro coa :: flag wildrecv
+  ip -n "$ns" xfrm policy add src ::/0 dst ::/0 proto 135 dir in ptype sub \
+    tmpl proto route2 mode ro level use
+}
+# hk_mip6_map NAME [MAP RCOA LCOA]: a HAO from anyone is accepted and MH with
+#   one let in; with the addresses, the kernel inserts an RH2 carrying the
+#   RCoA on MH from the MAP to the RCoA (the BA), sent to the LCoA.
+hk_mip6_map() {
+  local ns="$HK_PREFIX-$1"
+  ip -n "$ns" xfrm state add src :: dst :: proto hao mode ro coa :: flag wildrecv
+  ip -n "$ns" xfrm policy add src ::/0 dst ::/0 proto 135 dir in ptype sub \
+    tmpl proto hao mode ro level use
+  [ $# -ge 4 ] || return 0
+  local map=$2 rcoa=$3 lcoa=$4
+  ip -n "$ns" xfrm state add src "$map" dst "$rcoa" proto route2 mode ro coa "$lcoa"
+  ip -n "$ns" xfrm policy add src "$map/128" dst "$rcoa/128" proto 135 dir out ptype sub \
+    tmpl src "$map" dst "$rcoa" proto route2 mode ro
+}
+
 hk_cleanup() {
   local rc=$?
   local p ns

@@ -16,6 +16,12 @@
 #   ike_swanctl NODE CMD ARGS  swanctl CMD against NODE's charon (swanctl
 #                            takes --uri after the command)
 #   ike_vici NODE            NODE's VICI socket path
+#   ike_mn_conf NODE LCOA MAP VIPS LOCAL_TS
+#                            swanctl.conf of a mobile node: connection hmip-mn
+#                            from LCOA to MAP (identity "map") with NODE's
+#                            certificate, virtual IPs VIPS (- for none) and a
+#                            transport_proxy child "mh" from LOCAL_TS to
+#                            MAP/128[mobility-header]
 #
 # The VICI sockets live in /tmp (a local file system: the VM's 9p share,
 # where the output directory is, cannot hold sockets) and the charons' /run
@@ -132,4 +138,33 @@ ike_swanctl() {
   d=$(ike_dir "$node")
   hk_in "$node" env STRONGSWAN_CONF="$d/strongswan.conf" SWANCTL_DIR="$d/swanctl" \
     swanctl "$1" --uri "unix://$(ike_vici "$node")" "${@:2}"
+}
+
+ike_mn_conf() {
+  local node=$1 lcoa=$2 map=$3 vips=$4 ts=$5
+  echo "connections {
+  hmip-mn {
+    local_addrs = $lcoa
+    remote_addrs = $map"
+  [ "$vips" = - ] || echo "    vips = $vips"
+  echo "    local {
+      auth = pubkey
+      certs = $node.pem
+      id = $node
+    }
+    remote {
+      auth = pubkey
+      id = map
+    }
+    children {
+      mh {
+        mode = transport_proxy
+        local_ts = $ts
+        remote_ts = $map/128[mobility-header]
+        esp_proposals = aes128gcm16-x25519
+      }
+    }
+    proposals = aes128-sha256-x25519
+  }
+}"
 }
