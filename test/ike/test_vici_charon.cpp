@@ -4,8 +4,11 @@
 // found it (what it loads it unloads).
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 
+#include "hmip/ike/charon_conn.h"
 #include "hmip/io/vici_client.h"
 
 using namespace hmip;
@@ -136,4 +139,62 @@ TEST_CASE("event registration: ike-updown, child-updown; unknown events refused"
   CHECK(c.connected());
   CHECK_FALSE(c.subscribe("hmip-no-such-event", kTimeout, err));
   CHECK(err == "charon knows no event 'hmip-no-such-event'");
+}
+
+// ---- hmip's own requests (lib/ike) -----------------------------------------------
+
+namespace {
+
+std::string slurp(const std::string& name) {
+  const char* dir = std::getenv("HMIP_IKE_PKI");
+  REQUIRE(dir != nullptr);
+  std::ifstream f(std::string(dir) + "/" + name, std::ios::binary);
+  REQUIRE(f);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("charon takes lib/ike's MAP pool and connections", "[ike][vici]") {
+  auto c = connect();
+  ike::MapIke m;
+  m.map_address = Ip6Addr::must("2001:db8:1::1");
+  m.local_id = "map1.hmip.test";
+  m.local_certs = {slurp("map.pem")};
+  m.ca_certs = {slurp("ca.pem")};
+  m.pool = ike::PoolRange{Ip6Addr::must("2001:db8:99::100"), Ip6Addr::must("2001:db8:99::1ff")};
+  const Ip6Addr rcoa = Ip6Addr::must("2001:db8:99::100");
+
+  auto pool = c.command("load-pool", ike::rcoa_pool(*m.pool), kTimeout);
+  INFO(pool.error);
+  REQUIRE(pool.ok());
+  auto g = c.command("load-conn", ike::map_generic_conn(m), kTimeout);
+  INFO(g.error);
+  REQUIRE(g.ok());
+  auto p = c.command("load-conn", ike::map_mn_conn(m, "mn1.hmip.test", rcoa), kTimeout);
+  INFO(p.error);
+  REQUIRE(p.ok());
+
+  auto conns = c.streamed("list-conns", {}, "list-conn", kTimeout);
+  REQUIRE(conns.ok());
+  const Section* generic = nullptr;
+  const Section* per_mn = nullptr;
+  for (const auto& e : conns.events) {
+    if (const auto* s = e.section(ike::kMapConn)) generic = s;
+    if (const auto* s = e.section(ike::map_mn_conn_name(rcoa))) per_mn = s;
+  }
+  REQUIRE(generic != nullptr);
+  REQUIRE(per_mn != nullptr);
+  CHECK(generic->section("children")->empty());
+  CHECK(generic->section("local-1")->str("id") == "map1.hmip.test");
+  CHECK(per_mn->section("remote-1")->str("id") == "mn1.hmip.test");
+  const Section* mh = per_mn->section("children")->section("mh");
+  REQUIRE(mh != nullptr);
+  CHECK(mh->str("mode") == "TRANSPORT_PROXY");
+  CHECK(mh->values("remote-ts") == List{"2001:db8:99::100/128[mobility-header]"});
+
+  for (const auto& name : {std::string(ike::kMapConn), ike::map_mn_conn_name(rcoa)}) {
+    CHECK(c.command("unload-conn", Section{}.set("name", name), kTimeout).ok());
+  }
+  CHECK(c.command("unload-pool", Section{}.set("name", std::string(ike::kRcoaPool)), kTimeout).ok());
 }

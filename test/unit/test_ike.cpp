@@ -1,0 +1,198 @@
+// lib/ike: the charon configuration builders and the IKE SA views / RCoA
+// holder check, on messages shaped like charon 5.9.8's (list-sa events as
+// test/kernel cases 60-61 saw them). A real charon accepts the builders'
+// requests in test/ike.
+#include <catch2/catch.hpp>
+
+#include "hmip/ike/charon_conn.h"
+#include "hmip/ike/ike_sa.h"
+
+using namespace hmip;
+using ike::RcoaHolders;
+using vici::List;
+using vici::Section;
+
+namespace {
+
+const Ip6Addr kMap = Ip6Addr::must("2001:db8:1::1");
+const Ip6Addr kLcoa = Ip6Addr::must("2001:db8:1:11::10");
+const Ip6Addr kRcoa = Ip6Addr::must("2001:db8:99::100");
+
+ike::MapIke map_ike() {
+  ike::MapIke m;
+  m.map_address = kMap;
+  m.local_id = "map1.example";
+  m.local_certs = {"MAPCERT"};
+  m.ca_certs = {"CACERT"};
+  m.pool = ike::PoolRange{Ip6Addr::must("2001:db8:99::100"), Ip6Addr::must("2001:db8:99::1ff")};
+  return m;
+}
+
+// One list-sa event as charon sends it for the MAP's side of an MN.
+Section list_sa(const std::string& conn, const std::string& id, const std::string& remote_id,
+                const std::string& remote_host, const std::string& vip, const std::string& state = "ESTABLISHED",
+                const std::string& child_ts = "") {
+  Section sa;
+  sa.set("uniqueid", id)
+      .set("version", "2")
+      .set("state", state)
+      .set("local-host", kMap.str())
+      .set("local-id", "map1.example")
+      .set("remote-host", remote_host)
+      .set("remote-id", remote_id)
+      .set("remote-vips", vip.empty() ? List{} : List{vip});
+  if (!child_ts.empty()) {
+    Section ch;
+    ch.set("name", "mh")
+        .set("uniqueid", "7")
+        .set("reqid", "3")
+        .set("state", "INSTALLED")
+        .set("mode", "TRANSPORT_PROXY")
+        .set("local-ts", List{kMap.str() + "/128[mobility-header]"})
+        .set("remote-ts", List{child_ts});
+    sa.set("child-sas", Section{}.set("mh-7", ch));
+  }
+  return Section{}.set(conn, sa);
+}
+
+}  // namespace
+
+TEST_CASE("MAP connections: generic with the pool and no child, per RCoA with its child", "[ike]") {
+  const auto g = ike::map_generic_conn(map_ike());
+  const Section* c = g.section("hmip-map");
+  REQUIRE(c != nullptr);
+  CHECK(c->values("local_addrs") == List{"2001:db8:1::1"});
+  CHECK(c->values("pools") == List{"hmip-rcoa"});
+  CHECK(c->str("mobike") == "yes");
+  CHECK(c->section("children") == nullptr);
+  CHECK(c->section("local")->str("id") == "map1.example");
+  CHECK(c->section("local")->values("certs") == List{"MAPCERT"});
+  CHECK(c->section("remote")->values("cacerts") == List{"CACERT"});
+  CHECK(c->section("remote")->value("id") == nullptr);  // any identity the CA vouches for
+
+  const auto p = ike::map_mn_conn(map_ike(), "mn1.example", kRcoa);
+  const Section* pc = p.section("hmip-rcoa-2001:db8:99::100");
+  REQUIRE(pc != nullptr);
+  CHECK(pc->section("remote")->str("id") == "mn1.example");
+  const Section* mh = pc->section("children")->section("mh");
+  REQUIRE(mh != nullptr);
+  CHECK(mh->str("mode") == "transport_proxy");
+  CHECK(mh->values("local_ts") == List{"2001:db8:1::1/128[mobility-header]"});
+  CHECK(mh->values("remote_ts") == List{"2001:db8:99::100/128[mobility-header]"});
+
+  const auto pool = ike::rcoa_pool(*map_ike().pool);
+  CHECK(pool.section("hmip-rcoa")->str("addrs") == "2001:db8:99::100-2001:db8:99::1ff");
+
+  auto m = map_ike();
+  m.pool.reset();
+  CHECK(ike::map_generic_conn(m).section("hmip-map")->list("pools") == nullptr);
+  // Everything encodes within VICI's limits.
+  CHECK(vici::encode_message(g));
+  CHECK(vici::encode_message(p));
+}
+
+TEST_CASE("MN connection: childless lease first, then the child for the RCoA", "[ike]") {
+  ike::MnIke m;
+  m.map_address = kMap;
+  m.map_id = "map1.example";
+  m.local_id = "mn1.example";
+  m.local_certs = {"MNCERT"};
+  const auto first = ike::mn_conn(m, kLcoa, std::nullopt);
+  const Section* c = first.section("hmip-mn");
+  REQUIRE(c != nullptr);
+  CHECK(c->values("vips") == List{"::"});
+  CHECK(c->str("childless") == "force");
+  CHECK(c->section("children") == nullptr);
+  CHECK(c->values("local_addrs") == List{kLcoa.str()});
+  CHECK(c->values("remote_addrs") == List{kMap.str()});
+  CHECK(c->section("remote")->str("id") == "map1.example");
+
+  const auto second = ike::mn_conn(m, kLcoa, kRcoa);
+  const Section* c2 = second.section("hmip-mn");
+  CHECK(c2->values("vips") == List{kRcoa.str()});
+  CHECK(c2->value("childless") == nullptr);
+  const Section* mh = c2->section("children")->section("mh");
+  REQUIRE(mh != nullptr);
+  CHECK(mh->values("local_ts") == List{"2001:db8:99::100/128[mobility-header]"});
+  CHECK(mh->values("remote_ts") == List{"2001:db8:1::1/128[mobility-header]"});
+  CHECK(ike::mn_initiate(5000).str("child") == "mh");
+}
+
+TEST_CASE("IKE SA views from list-sa and ike-updown messages", "[ike]") {
+  auto msg = list_sa("hmip-rcoa-x", "5", "mn1.example", kLcoa.str(), kRcoa.str(), "ESTABLISHED",
+                     kRcoa.str() + "/128[mobility-header]");
+  auto sas = ike::parse_ike_sas(msg);
+  REQUIRE(sas.size() == 1);
+  CHECK(sas[0].conn == "hmip-rcoa-x");
+  CHECK(sas[0].uniqueid == "5");
+  CHECK(sas[0].remote_host == kLcoa);
+  CHECK(sas[0].local_host == kMap);
+  CHECK(sas[0].remote_vips == std::vector<Ip6Addr>{kRcoa});
+  REQUIRE(sas[0].children.size() == 1);
+  CHECK(sas[0].children[0].name == "mh");
+  CHECK(sas[0].children[0].mode == "TRANSPORT_PROXY");
+  CHECK(sas[0].children[0].reqid == "3");
+  CHECK(sas[0].peer_identity() == "mn1.example");
+
+  // Garbage addresses are dropped, the rest kept; EAP identity wins.
+  Section odd = list_sa("c", "9", "CN=mn", "not-an-address", "also-not");
+  std::get<Section>(odd.entries[0].value).set("remote-eap-id", "alice@example");
+  auto o = ike::parse_ike_sas(odd);
+  REQUIRE(o.size() == 1);
+  CHECK_FALSE(o[0].remote_host.has_value());
+  CHECK(o[0].remote_vips.empty());
+  CHECK(o[0].peer_identity() == "alice@example");
+
+  Section up = list_sa("hmip-map", "5", "mn1.example", kLcoa.str(), kRcoa.str());
+  up.entries.insert(up.entries.begin(), vici::Entry{"up", std::string("yes")});
+  auto u = ike::parse_ike_updown(up);
+  REQUIRE(u.has_value());
+  CHECK(u->up);
+  CHECK(u->sa.uniqueid == "5");
+  CHECK_FALSE(ike::parse_ike_updown(Section{}.set("up", "yes")).has_value());
+
+  CHECK(ike::single_host("2001:db8:99::5/128[mobility-header]") == Ip6Addr::must("2001:db8:99::5"));
+  CHECK(ike::single_host("2001:db8:99::5/128") == Ip6Addr::must("2001:db8:99::5"));
+  CHECK_FALSE(ike::single_host("2001:db8:99::/64[mobility-header]"));
+  CHECK_FALSE(ike::single_host("dynamic[mobility-header]"));
+  CHECK_FALSE(ike::single_host("2001:db8:99::5"));
+}
+
+TEST_CASE("RcoaHolders: held, no IKE SA, contested, care-of mismatch", "[ike]") {
+  RcoaHolders h;
+  const Ip6Addr other_lcoa = Ip6Addr::must("2001:db8:1:12::10");
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::no_ike_sa);
+
+  // The lease alone (childless IKE SA) holds the RCoA.
+  h.reset(ike::parse_ike_sas(list_sa("hmip-map", "1", "mn1.example", kLcoa.str(), kRcoa.str())));
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+  CHECK(h.holder(kRcoa) == std::string("mn1.example"));
+  // A BU naming another care-of address than the IKE SA's: not (yet) backed.
+  CHECK(h.check(kRcoa, other_lcoa) == RcoaHolders::Verdict::coa_mismatch);
+  // MOBIKE moved the IKE SA: the update replaces it by uniqueid.
+  h.update(ike::parse_ike_sas(list_sa("hmip-map", "1", "mn1.example", other_lcoa.str(), kRcoa.str()))[0]);
+  CHECK(h.size() == 1);
+  CHECK(h.check(kRcoa, other_lcoa) == RcoaHolders::Verdict::held);
+
+  // A second SA of the same identity (make-before-break re-authentication),
+  // holding the RCoA through its child's selector only: still held.
+  h.update(ike::parse_ike_sas(list_sa("hmip-rcoa-x", "2", "mn1.example", kLcoa.str(), "", "ESTABLISHED",
+                                      kRcoa.str() + "/128[mobility-header]"))[0]);
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+  CHECK(h.check(kRcoa, other_lcoa) == RcoaHolders::Verdict::held);
+
+  // Another identity with a child for the same RCoA: contested, no holder.
+  h.update(ike::parse_ike_sas(list_sa("hmip-map", "3", "mn2.example", "2001:db8:2::10", "", "ESTABLISHED",
+                                      kRcoa.str() + "/128[mobility-header]"))[0]);
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::contested);
+  CHECK_FALSE(h.holder(kRcoa).has_value());
+  h.remove("3");
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+
+  // SAs that are not ESTABLISHED hold nothing.
+  h.reset(ike::parse_ike_sas(list_sa("hmip-map", "4", "mn1.example", kLcoa.str(), kRcoa.str(), "CONNECTING")));
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::no_ike_sa);
+  h.remove("no-such-id");
+  CHECK(h.size() == 1);
+  CHECK(to_string(RcoaHolders::Verdict::contested) == "IKE SAs of different identities hold the RCoA");
+}
