@@ -184,14 +184,9 @@ ViciReply ViciClient::streamed(std::string_view name, const vici::Section& reque
   }
   if (!send(vici::Packet{vici::PacketType::cmd_request, std::string(name), request}, deadline)) {
     reply.error = last_error_;
-    return reply;
-  }
-  auto p = receive(deadline, event, &reply.events);
-  if (!p) {
+  } else if (auto p = receive(deadline, event, &reply.events); !p) {
     reply.error = last_error_;
-    return reply;
-  }
-  if (p->type == vici::PacketType::cmd_unknown) {
+  } else if (p->type == vici::PacketType::cmd_unknown) {
     reply.error = "charon knows no command '" + std::string(name) + "'";
   } else if (p->type != vici::PacketType::cmd_response) {
     reply.error = "unexpected VICI " + std::string(vici::to_string(p->type)) + " to command " + std::string(name);
@@ -201,10 +196,12 @@ ViciReply ViciClient::streamed(std::string_view name, const vici::Section& reque
       reply.error = reply.message.str("errmsg", "charon refused " + std::string(name));
     }
   }
-  if (!event.empty()) {
-    std::string ignored;
-    if (!event_control(vici::PacketType::event_unregister, event, deadline, ignored) && reply.error.empty()) {
-      reply.error = ignored;
+  // Unregister whatever happened, while the connection lives: a stale
+  // registration would queue events nobody reads.
+  if (!event.empty() && fd_) {
+    std::string why;
+    if (!event_control(vici::PacketType::event_unregister, event, deadline, why) && reply.error.empty()) {
+      reply.error = why;
     }
   }
   return reply;

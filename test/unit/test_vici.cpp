@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "hmip/io/fd.h"
@@ -361,4 +362,30 @@ TEST_CASE("ViciClient: no socket, and a charon that does not answer", "[vici][io
   auto r = c->command("version", {}, std::chrono::milliseconds(100));
   CHECK(r.error == "timed out waiting for charon");
   CHECK_FALSE(c->connected());  // a late answer must not be taken for the next command's
+}
+
+TEST_CASE("ViciClient: a streamed command that cannot be sent still unregisters its event", "[vici][io]") {
+  std::mutex m;
+  std::vector<std::string> seen;
+  FakeCharon charon([&](const Packet& p) -> std::vector<Packet> {
+    {
+      std::lock_guard<std::mutex> g(m);
+      seen.push_back(std::string(vici::to_string(p.type)) + " " + p.name);
+    }
+    if (p.type == PacketType::event_register || p.type == PacketType::event_unregister) {
+      return {Packet{PacketType::event_confirm, "", {}}};
+    }
+    return {Packet{PacketType::cmd_response, "", {}}};
+  });
+  std::string err;
+  auto c = io::ViciClient::connect(charon.path(), err);
+  REQUIRE(c.has_value());
+  // A value too long for VICI: the request never leaves.
+  auto r = c->streamed("list-sas", Section{}.set("ike", std::string(70000, 'x')), "list-sa", kTimeout);
+  CHECK_FALSE(r.ok());
+  CHECK(r.error.find("cannot encode") != std::string::npos);
+  CHECK(c->connected());
+  CHECK(c->command("version", {}, kTimeout).ok());
+  std::lock_guard<std::mutex> g(m);
+  CHECK(seen == std::vector<std::string>{"EVENT_REGISTER list-sa", "EVENT_UNREGISTER list-sa", "CMD_REQUEST version"});
 }
