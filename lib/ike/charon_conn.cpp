@@ -34,7 +34,10 @@ Section base(const Ip6Addr& local, const Proposals& p, unsigned dpd_delay_s) {
   return c;
 }
 
-Section mh_child(const Ip6Addr& local, const Ip6Addr& remote, const Proposals& p) {
+// `initiator`: the MN's side, which re-establishes a CHILD_SA dead peer
+// detection found gone; the MAP's side only clears it (it cannot reach an
+// MN that moved on; the MN comes back).
+Section mh_child(const Ip6Addr& local, const Ip6Addr& remote, const Proposals& p, bool initiator) {
   Section ch;
   ch.set("mode", "transport_proxy")
       .set("local_ts", List{mh_ts(local)})
@@ -44,7 +47,7 @@ Section mh_child(const Ip6Addr& local, const Ip6Addr& remote, const Proposals& p
       // lose its protection (make-before-break is charon's default for
       // CHILD_SA re-keying).
       .set("rekey_time", "1h")
-      .set("dpd_action", "restart")
+      .set("dpd_action", initiator ? "restart" : "clear")
       .set("close_action", "none");
   return ch;
 }
@@ -66,7 +69,7 @@ Section map_mn_conn(const MapIke& m, std::string_view remote_id, const Ip6Addr& 
   if (m.pool) c.set("pools", List{std::string(kRcoaPool)});
   c.set("local", auth("pubkey", m.local_id, m.local_certs, nullptr));
   c.set("remote", auth("pubkey", remote_id, {}, &m.ca_certs));
-  c.set("children", Section{}.set(std::string(kMhChild), mh_child(m.map_address, rcoa, m.proposals)));
+  c.set("children", Section{}.set(std::string(kMhChild), mh_child(m.map_address, rcoa, m.proposals, false)));
   return Section{}.set(map_mn_conn_name(rcoa), std::move(c));
 }
 
@@ -81,7 +84,7 @@ Section mn_conn(const MnIke& m, const Ip6Addr& lcoa, const std::optional<Ip6Addr
   c.set("local", auth("pubkey", m.local_id, m.local_certs, nullptr));
   c.set("remote", auth("pubkey", m.map_id, {}, &m.ca_certs));
   if (rcoa) {
-    c.set("children", Section{}.set(std::string(kMhChild), mh_child(*rcoa, m.map_address, m.proposals)));
+    c.set("children", Section{}.set(std::string(kMhChild), mh_child(*rcoa, m.map_address, m.proposals, true)));
   } else {
     // The first IKE SA only leases the RCoA (RFC 6023 childless).
     c.set("childless", "force");

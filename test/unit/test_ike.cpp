@@ -79,6 +79,7 @@ TEST_CASE("MAP connections: generic with the pool and no child, per RCoA with it
   CHECK(mh->str("mode") == "transport_proxy");
   CHECK(mh->values("local_ts") == List{"2001:db8:1::1/128[mobility-header]"});
   CHECK(mh->values("remote_ts") == List{"2001:db8:99::100/128[mobility-header]"});
+  CHECK(mh->str("dpd_action") == "clear");  // the MAP never chases an MN
 
   const auto pool = ike::rcoa_pool(*map_ike().pool);
   CHECK(pool.section("hmip-rcoa")->str("addrs") == "2001:db8:99::100-2001:db8:99::1ff");
@@ -115,6 +116,7 @@ TEST_CASE("MN connection: childless lease first, then the child for the RCoA", "
   REQUIRE(mh != nullptr);
   CHECK(mh->values("local_ts") == List{"2001:db8:99::100/128[mobility-header]"});
   CHECK(mh->values("remote_ts") == List{"2001:db8:1::1/128[mobility-header]"});
+  CHECK(mh->str("dpd_action") == "restart");
   CHECK(ike::mn_initiate(5000).str("child") == "mh");
 }
 
