@@ -20,6 +20,8 @@
 #   RCoA 2001:db8:99::5 (on the RCoA link, proxied by the MAP)
 # shellcheck source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=../lib/kglue.sh
+. "$(dirname "$0")/../lib/kglue.sh"
 
 KPROBE=$HMIP_BUILD_DIR/test/kernel/kglue_probe
 [ -x "$KPROBE" ] || hk_fail "$KPROBE is not built (ninja -C $HMIP_BUILD_DIR kglue_probe)"
@@ -49,36 +51,6 @@ ip -n "$mn" -6 tunnel add t1 mode ip6ip6 local "$LCOA" remote "$MAP" encaplimit 
 ip -n "$mn" link set t1 up
 ip -n "$mn" addr add "$RCOA/128" dev t1 nodad
 ip -n "$mn" -6 route add default dev t1 src "$RCOA"
-
-# kglue_start NS ARGS...: starts the probe in NS reading commands from a fifo.
-kglue_start() {
-  local ns=$1
-  shift
-  # The fifo lives in /tmp: the VM shares the repository over 9p, which has no fifos.
-  KG_IN=$(mktemp -u /tmp/kglue.in.XXXXXX)
-  KG_OUT=$HMIP_KERNEL_OUT/kglue.out.$RANDOM
-  rm -f "$KG_IN"
-  mkfifo "$KG_IN"
-  hk_bg "$ns" "$KG_OUT" bash -c "exec \"\$0\" \"\$@\" <\"$KG_IN\"" "$KPROBE" "$@"
-  KG_PID=$HK_BG_PID
-  exec {KG_FD}>"$KG_IN"
-  hk_wait_file "$KG_OUT" 30 || hk_fail "kglue_probe did not start"
-  grep -q '^ready' "$KG_OUT" || { cat "$KG_OUT"; hk_fail "kglue_probe failed to start"; }
-}
-# kg CMD...: sends one command, waits for its answer (in KG_REPLY), fails on error.
-kg() {
-  local n i=0
-  n=$(wc -l <"$KG_OUT")
-  echo "$*" >&"$KG_FD"
-  while [ "$(wc -l <"$KG_OUT")" -le "$n" ]; do
-    i=$((i + 1))
-    [ "$i" -le 3000 ] || hk_fail "kglue_probe: no answer to '$*'"
-    sleep 0.01
-  done
-  KG_REPLY=$(tail -n 1 "$KG_OUT")
-  hk_log "kglue: $* -> $KG_REPLY"
-  case "$KG_REPLY" in ok*) ;; *) hk_fail "kglue_probe: '$*' failed: $KG_REPLY" ;; esac
-}
 
 # proxies: the MAP's proxy entries for the RCoA on vrc (0 or 1 lines).
 proxies() { ip -n "$map" -6 neigh show proxy | grep -c "^$RCOA dev vrc proxy" || true; }
