@@ -51,6 +51,23 @@ def mnd_conf(sock: str, extra: str = "") -> str:
     return mnd_config(sock, "RefreshPercent 50;\n" + extra)
 
 
+def sighup(d, text: str) -> int:
+    """Writes `text` to daemon `d`'s configuration file and sends SIGHUP;
+    returns the log position before the signal (for wait_log's start)."""
+    d.conf.write_text(text)
+    mark = len(d.log_text())
+    d.send_signal(signal.SIGHUP)
+    return mark
+
+
+def sighup_broken(d, text: str) -> str:
+    """sighup() with a broken `text`: waits until the daemon says it keeps
+    its running configuration, returns what it logged from the signal on."""
+    mark = sighup(d, text)
+    d.wait_log(KEPT, 30, start=mark)
+    return d.log_text()[mark:]
+
+
 @pytest.fixture(scope="module")
 def tb(module_testbed):
     tb = module_testbed(Options())
@@ -171,9 +188,7 @@ def test_mapd_sighup_lowers_lifetime(tb):
     c0 = mapd1.show("counters")
     before = binding(mapd1, rcoa)
 
-    mapd1.conf.write_text(mapd_conf(tb, 16))
-    mark = len(mapd1.log_text())
-    mapd1.send_signal(signal.SIGHUP)
+    mark = sighup(mapd1, mapd_conf(tb, 16))
     mapd1.wait_show("counters", {"reloads": c0["reloads"] + 1, "reload_failures": c0["reload_failures"]}, 30)
     mapd1.wait_log(r"reloaded: 1 bindings kept, 0 removed, 0 re-installed", 10, start=mark)
     assert mapd1.show("config")["max_binding_lifetime"] == 16
@@ -209,11 +224,7 @@ def test_mapd_broken_reload_keeps_config(tb):
     lines[dad - 1] = "RcoaDadTimeout 600;"
     lines.append("MaxBindingLifetme 30;")
     typo = len(lines)
-    conf.write_text("\n".join(lines) + "\n")
-    mark = len(mapd1.log_text())
-    mapd1.send_signal(signal.SIGHUP)
-    mapd1.wait_log(KEPT, 30, start=mark)
-    log = mapd1.log_text()[mark:]
+    log = sighup_broken(mapd1, "\n".join(lines) + "\n")
     assert f"{conf}:{dad}:" in log and "RcoaDadTimeout" in log, log
     assert f"{conf}:{typo}:" in log and "did you mean 'MaxBindingLifetime'?" in log, log
     mapd1.wait_show("counters", {"reloads": c0["reloads"], "reload_failures": c0["reload_failures"] + 1}, 10)
@@ -258,9 +269,7 @@ def test_mnd_sighup(tb):
     c0 = mnd.show("counters")
 
     good = mnd_conf(mnd.sock, "MapSelection preference;\nBindingLifetime 12;\n")
-    conf.write_text(good)
-    mark = len(mnd.log_text())
-    mnd.send_signal(signal.SIGHUP)
+    mark = sighup(mnd, good)
     mnd.wait_show("counters", {"reloads": c0["reloads"] + 1, "reload_failures": c0["reload_failures"]}, 30)
     mnd.wait_log(r"configuration reloaded: 1 interface\(s\), new MAP selection policy", 10, start=mark)
     mnd.wait_show("status", {"selection": "preference", "chosen_map": MAP1}, 10)
@@ -275,11 +284,7 @@ def test_mnd_sighup(tb):
     lines[refresh - 1] = "RefreshPercent 91;"
     lines.append("MapSelection nearest;")
     last = len(lines)
-    conf.write_text("\n".join(lines) + "\n")
-    mark = len(mnd.log_text())
-    mnd.send_signal(signal.SIGHUP)
-    mnd.wait_log(KEPT, 30, start=mark)
-    log = mnd.log_text()[mark:]
+    log = sighup_broken(mnd, "\n".join(lines) + "\n")
     assert f"{conf}:{refresh}:" in log and "RefreshPercent" in log, log
     assert f"{conf}:{last}:" in log and "nearest" in log, log
     mnd.wait_show("counters", {"reloads": c0["reloads"] + 1, "reload_failures": c0["reload_failures"] + 1}, 10)
