@@ -230,6 +230,53 @@ std::optional<std::string> StatementReader::socket_path(const Statement& s) {
   return a->text;
 }
 
+std::optional<std::string> StatementReader::vici_socket(const Statement& s) {
+  constexpr std::string_view kScheme = "unix://";
+  const Token* a = one_arg(s, "charon's VICI socket, as in 'ViciSocket \"/run/charon.vici\";'");
+  if (a == nullptr) return std::nullopt;
+  std::string_view path = a->text;
+  if (path.substr(0, kScheme.size()) == kScheme) path.remove_prefix(kScheme.size());
+  if (path.empty() || path.front() != '/') {
+    err(*a, s.keyword.text + " '" + q(a->text) +
+                "' must be a UNIX socket: an absolute path or unix:// and one, as in 'ViciSocket "
+                "\"/run/charon.vici\";'");
+    return std::nullopt;
+  }
+  if (path.size() > kSunPathMax) {
+    err(*a, s.keyword.text + " path is " + std::to_string(path.size()) +
+                " bytes long; a UNIX socket path holds at most " + std::to_string(kSunPathMax));
+    return std::nullopt;
+  }
+  return std::string(kScheme) + std::string(path);
+}
+
+bool StatementReader::file_path(const Token& t, std::string_view keyword) {
+  if (t.text.empty() || t.text.front() != '/') {
+    err(t, std::string(keyword) + " '" + q(t.text) + "' must be an absolute path");
+    return false;
+  }
+  if (t.text.size() > kPathMax) {
+    err(t, std::string(keyword) + " path is " + std::to_string(t.text.size()) + " bytes long; at most " +
+               std::to_string(kPathMax) + " are allowed");
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::string> StatementReader::one_file(const Statement& s, std::string_view example) {
+  const Token* a =
+      one_arg(s, "an absolute file path, as in '" + s.keyword.text + " \"" + std::string(example) + "\";'");
+  if (a == nullptr || !file_path(*a, s.keyword.text)) return std::nullopt;
+  return a->text;
+}
+
+bool StatementReader::identity_arg(const Token& t, std::string_view keyword, std::string_view example) {
+  if (!t.text.empty()) return true;
+  err(t, std::string(keyword) + " is empty: it needs an IKE identity, as in '" + std::string(keyword) + " \"" +
+             std::string(example) + "\";'");
+  return false;
+}
+
 bool StatementReader::interface_name(const Token& t, std::string_view keyword) {
   if (t.text.empty() || t.text.size() > kIfNameMax) {
     err(t, std::string(keyword) + " name '" + q(t.text) + "' must be 1.." + std::to_string(kIfNameMax) +

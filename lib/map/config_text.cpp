@@ -1,6 +1,7 @@
 // MapdConfig -> mapd.conf text (hmip/map/config_parse.h: to_conf_text).
 #include <string>
 
+#include "hmip/core/conf_ike.h"
 #include "hmip/core/conf_reader.h"
 #include "hmip/map/config_parse.h"
 
@@ -13,6 +14,18 @@ using core::conf::lifetime_text;
 
 void prefix_lines(std::string& out, std::string_view kw, const std::vector<Ip6Prefix>& list) {
   for (const auto& p : list) out += std::string(kw) + " " + p.str() + ";\n";
+}
+
+void ike_block(std::string& out, const MapIkeConfig& ike) {
+  out += "Ike {\n" + core::conf::ike_common_text(ike.vici_socket, ike.identity, ike.certificate, ike.private_key,
+                                                 ike.ca_certificates, ike.dpd_delay_s);
+  if (!ike.authorized_identities.empty()) {
+    out += "    AuthorizedIdentity";
+    for (const auto& a : ike.authorized_identities) out += " " + core::conf::quoted(a);
+    out += ";\n";
+  }
+  if (ike.pool) out += "    RcoaPool " + ike.pool->first.str() + "-" + ike.pool->last.str() + ";\n";
+  out += "};\n";
 }
 
 }  // namespace
@@ -38,6 +51,7 @@ std::string to_conf_text(const MapdConfig& c) {
   prefix_lines(o, "NeighbourPrefix", c.neighbour_prefixes);
   o += std::string("InsecureTestbedSignalling ") + (c.insecure.enabled ? "yes" : "no") + ";\n";
   prefix_lines(o, "TrustedPrefix", c.insecure.trusted_prefixes);
+  if (c.ike.configured) ike_block(o, c.ike);
   return o;
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "config_validate.h"
+#include "hmip/core/conf_ike.h"
 
 namespace hmip::map::config_detail {
 
@@ -15,28 +16,35 @@ using core::conf::kInfinity;
 using core::conf::q;
 using core::conf::Statement;
 
-constexpr std::array<std::string_view, 15> kGlobalKw{
+constexpr std::array<std::string_view, 16> kGlobalKw{
     "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
     "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
-    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix"};
+    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike"};
 constexpr std::array<std::string_view, 2> kRcoaKw{"Interface", "ValidLifetime"};
+constexpr std::array<std::string_view, 8> kIkeKw{"ViciSocket",    "Identity",           "Certificate", "PrivateKey",
+                                                 "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay"};
 // mnd.conf's own keywords: a clear error when one lands in mapd.conf.
-constexpr std::array<std::string_view, 9> kMndOnlyKw{
+constexpr std::array<std::string_view, 11> kMndOnlyKw{
     "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent", "InitialBindackTimeoutFirstReg",
-    "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange", "DeregisterOnStop"};
+    "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange", "DeregisterOnStop", "MapIdentity",
+    "IkeTimeout"};
 
-constexpr std::array<KeywordContext, 2> kContexts{KeywordContext{"the top level", kGlobalKw},
-                                                  KeywordContext{"an RcoaPrefix block", kRcoaKw}};
+constexpr std::array<KeywordContext, 3> kContexts{KeywordContext{"the top level", kGlobalKw},
+                                                  KeywordContext{"an RcoaPrefix block", kRcoaKw},
+                                                  KeywordContext{"an Ike block", kIkeKw}};
 
 // Every keyword of mapd.conf and mnd.conf: a known keyword starting a line
 // ends an unterminated statement (mnd.conf's are then reported as such).
-constexpr std::array<std::string_view, 26> kAllKw{
+constexpr std::array<std::string_view, 37> kAllKw{
     "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
     "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
-    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix",
-    "Interface", "ValidLifetime", "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent",
-    "InitialBindackTimeoutFirstReg", "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange",
-    "DeregisterOnStop"};
+    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike",
+    "Interface", "ValidLifetime", "ViciSocket", "Identity", "Certificate", "PrivateKey", "CaCertificate",
+    "AuthorizedIdentity", "RcoaPool", "DpdDelay", "MapSelection", "BindingLifetime", "PreviousMapLifetime",
+    "RefreshPercent", "InitialBindackTimeoutFirstReg", "InitialBindackTimeout", "MaxBindackTimeout",
+    "SolicitOnLinkChange", "DeregisterOnStop", "MapIdentity", "IkeTimeout"};
+
+constexpr std::string_view kPoolExample = "'RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;'";
 
 class Translator : public core::conf::StatementReader {
  public:
@@ -53,6 +61,7 @@ class Translator : public core::conf::StatementReader {
   }
 
   MapdConfig take() { return std::move(cfg_); }
+  [[nodiscard]] const std::vector<core::conf::FileRef>& files() const { return src_.ike.files; }
 
  private:
   void statement(const Statement& s) {
@@ -60,6 +69,7 @@ class Translator : public core::conf::StatementReader {
     if (std::find(kGlobalKw.begin(), kGlobalKw.end(), k) == kGlobalKw.end())
       return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMndOnlyKw, "mnd.conf(5)");
     if (k == "RcoaPrefix") return rcoa_prefix(s);
+    if (k == "Ike") return ike_block(s);
     no_block(s);
     if (k == "LcoaPrefix") return prefix_list(s, cfg_.lcoa_prefixes, src_.lcoa);
     if (k == "NeighbourPrefix") return prefix_list(s, cfg_.neighbour_prefixes, src_.neighbour);
@@ -179,15 +189,91 @@ class Translator : public core::conf::StatementReader {
     src_.rcoa_seen.push_back(std::move(seen));
   }
 
+  void ike_block(const Statement& s) {
+    src_.global.note(s);
+    if (!core::conf::open_ike_block(*this, s, src_.ike)) return;
+    cfg_.ike.configured = true;
+    cfg_.ike.line = s.line();
+    const auto fields = core::conf::ike_fields(cfg_.ike);
+    for (const auto& c : s.block) {
+      if (std::find(kIkeKw.begin(), kIkeKw.end(), c.keyword.text) == kIkeKw.end()) {
+        core::conf::report_unknown(*this, c, kContexts[2], kContexts, kMndOnlyKw, "mnd.conf(5)");
+        continue;
+      }
+      no_block(c);
+      if (core::conf::read_ike_common(*this, c, fields, src_.ike, kIkeWording)) continue;
+      if (c.keyword.text == "AuthorizedIdentity") {
+        authorized_identities(c);
+      } else {
+        duplicate(src_.ike.seen, c);
+        rcoa_pool(c);
+      }
+    }
+  }
+
+  // AuthorizedIdentity: one or more per statement, the statement repeatable.
+  void authorized_identities(const Statement& s) {
+    src_.ike.seen.note(s);
+    auto& out = cfg_.ike.authorized_identities;
+    if (s.args.empty()) {
+      err(s.keyword, "AuthorizedIdentity needs one or more IKE identities, as in 'AuthorizedIdentity "
+                     "\"*@mn.example.net\";'");
+      return;
+    }
+    for (const auto& a : s.args) {
+      if (!identity_arg(a, s.keyword.text, "*@mn.example.net")) continue;
+      if (const auto it = std::find(out.begin(), out.end(), a.text); it != out.end()) {
+        warn(a, "AuthorizedIdentity '" + q(a.text) + "' is already listed on line " +
+                    std::to_string(src_.authorized[static_cast<std::size_t>(it - out.begin())].line));
+        continue;
+      }
+      out.push_back(a.text);
+      src_.authorized.push_back(a);
+    }
+  }
+
+  // RcoaPool FIRST-LAST, one word (where the range lies is validate_mapd's).
+  void rcoa_pool(const Statement& s) {
+    if (s.args.size() == 3 && s.args[1].text == "-") {
+      err(s.args[1], "RcoaPool takes its range as one word, FIRST-LAST without spaces, as in " +
+                         std::string(kPoolExample));
+      return;
+    }
+    const Token* a = one_arg(s, "a range of addresses FIRST-LAST, as in " + std::string(kPoolExample));
+    if (a == nullptr) return;
+    const auto dash = a->text.find('-');
+    if (dash == std::string::npos) {
+      err(*a, "RcoaPool '" + q(a->text) + "' is not a range FIRST-LAST, as in " + std::string(kPoolExample));
+      return;
+    }
+    auto first = pool_address(*a, std::string_view(a->text).substr(0, dash), "the first address of the RcoaPool range");
+    auto last = pool_address(*a, std::string_view(a->text).substr(dash + 1), "the last address of the RcoaPool range");
+    if (!first || !last) return;
+    if (*first > *last) {
+      err(*a, "RcoaPool " + q(a->text) + ": the first address is greater than the last (FIRST-LAST, lowest first)");
+      return;
+    }
+    cfg_.ike.pool = RcoaPoolConfig{*first, *last, s.line()};
+    src_.pool = *a;
+  }
+
+  // One address of an RcoaPool range, reported at the range's token.
+  std::optional<Ip6Addr> pool_address(const Token& at, std::string_view text, std::string_view what) {
+    auto addr = Ip6Addr::parse(text);
+    if (!addr) err(at, "'" + q(text) + "' is not an IPv6 address (" + std::string(what) + ")");
+    return addr;
+  }
+
   MapdConfig cfg_;
   MapdSources src_;
 };
 
 }  // namespace
 
-MapdConfig read_mapd_config(std::string_view text, ParseResult& r) {
+MapdConfig read_mapd_config(std::string_view text, ParseResult& r, std::vector<core::conf::FileRef>* files) {
   Translator t(r);
   t.run(text);
+  if (files != nullptr) *files = t.files();
   return t.take();
 }
 

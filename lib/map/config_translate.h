@@ -4,13 +4,18 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
+#include "hmip/core/conf_ike.h"
 #include "hmip/map/config_parse.h"
 
 namespace hmip::map::config_detail {
 
 /// Reads `text` into a MapdConfig; every error and warning goes to `r`, in
 /// the order found. The result means something only when there are no errors.
-MapdConfig read_mapd_config(std::string_view text, ParseResult& r);
+/// `files`, if given, receives the files the Ike block names (for
+/// --check-config; the parse itself never opens them).
+MapdConfig read_mapd_config(std::string_view text, ParseResult& r,
+                            std::vector<core::conf::FileRef>* files = nullptr);
 
 }  // namespace hmip::map::config_detail

@@ -1,5 +1,6 @@
 #include "config_validate.h"
 
+#include <algorithm>
 #include <string>
 
 namespace hmip::map::config_detail {
@@ -136,35 +137,80 @@ void check_dad(const MapdConfig& c, const MapdSources& src, core::conf::Diagnost
                "a new binding's BU before mapd can answer it");
 }
 
+// InsecureTestbedSignalling on: TrustedPrefix required and useful.
+void check_trusted(const MapdConfig& c, const MapdSources& src, const Token& on, core::conf::Diagnostics& d) {
+  const auto& in = c.insecure;
+  d.warn(on, std::string(kInsecureWarning));
+  if (in.trusted_prefixes.empty())
+    d.err(on, "InsecureTestbedSignalling is on but no TrustedPrefix is listed: name the prefixes whose LCoAs may "
+              "send unprotected binding updates, as in 'TrustedPrefix 2001:db8:10::/48;'");
+  for (std::size_t i = 0; i < in.trusted_prefixes.size(); ++i) {
+    const auto& t = in.trusted_prefixes[i];
+    if (t.len == 0) {
+      d.warn(src.trusted[i], "TrustedPrefix ::/0 trusts every source address");
+      continue;
+    }
+    bool useful = false;
+    for (const auto& p : c.lcoa_prefixes) useful = useful || overlaps(t, p);
+    for (const auto& p : c.neighbour_prefixes) useful = useful || overlaps(t, p);
+    if (!useful)
+      d.warn(src.trusted[i], "TrustedPrefix " + t.str() +
+                                 " overlaps no LcoaPrefix or NeighbourPrefix: no binding update can come from it");
+  }
+  if (c.ike.configured)
+    d.warn(src.ike.block, "the Ike block has no effect while InsecureTestbedSignalling is on (line " +
+                              std::to_string(on.line) + "): binding updates are accepted without IPsec");
+}
+
+// Signalling protection (RFC 5380 §12.1): IPsec through an Ike block unless
+// the testbed mode is on.
 void check_insecure(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
   const auto& in = c.insecure;
   const Token* on = src.global.find("InsecureTestbedSignalling");
   if (on != nullptr && in.line == 0) return;  // its value was wrong: reported
-  if (in.enabled) {
-    if (on != nullptr) d.warn(*on, std::string(kInsecureWarning));
-    if (in.trusted_prefixes.empty() && on != nullptr)
-      d.err(*on, "InsecureTestbedSignalling is on but no TrustedPrefix is listed: name the prefixes whose LCoAs may "
-                 "send unprotected binding updates, as in 'TrustedPrefix 2001:db8:10::/48;'");
-    for (std::size_t i = 0; i < in.trusted_prefixes.size(); ++i) {
-      const auto& t = in.trusted_prefixes[i];
-      if (t.len == 0) {
-        d.warn(src.trusted[i], "TrustedPrefix ::/0 trusts every source address");
-        continue;
-      }
-      bool useful = false;
-      for (const auto& p : c.lcoa_prefixes) useful = useful || overlaps(t, p);
-      for (const auto& p : c.neighbour_prefixes) useful = useful || overlaps(t, p);
-      if (!useful)
-        d.warn(src.trusted[i], "TrustedPrefix " + t.str() +
-                                   " overlaps no LcoaPrefix or NeighbourPrefix: no binding update can come from it");
-    }
-    return;
-  }
+  if (in.enabled && on != nullptr) return check_trusted(c, src, *on, d);
   if (!in.trusted_prefixes.empty())
     d.warn(src.trusted.front(), "TrustedPrefix has no effect while InsecureTestbedSignalling is off");
-  d.warn(on != nullptr ? on->line : 0, on != nullptr ? on->column : 0,
-         "InsecureTestbedSignalling is off and IPsec protection of binding updates (RFC 5380 §12.1) is not "
-         "implemented yet: mapd refuses every binding update");
+  if (c.ike.configured || src.global.find("Ike") != nullptr) return;
+  d.err(on != nullptr ? on->line : 0, on != nullptr ? on->column : 0,
+        "no Ike block: binding updates must be protected by IPsec (RFC 5380 §12.1): add an Ike block (mapd.conf(5)) "
+        "or, on a testbed only, 'InsecureTestbedSignalling yes;' with a TrustedPrefix");
+}
+
+// The RcoaPool: required in secure mode, inside one RcoaPrefix, without the
+// MAP's own address.
+void check_pool(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
+  const auto& pool = c.ike.pool;
+  if (!pool) {
+    if (!c.insecure.enabled && src.ike.seen.find("RcoaPool") == nullptr)
+      d.err(src.ike.block,
+            "the Ike block has no RcoaPool: secure mode ties each RCoA to a mobile node's IKE identity through a "
+            "lease from the MAP's pool, so the MAP allocates the RCoAs (set RFlag yes for this MAP in ard.conf(5)); "
+            "stateless RCoAs (R = 0) are for InsecureTestbedSignalling only in this version (add " +
+                std::string("'RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;')"));
+    return;
+  }
+  const std::string range = pool->first.str() + "-" + pool->last.str();
+  const auto in = std::find_if(c.rcoa_prefixes.begin(), c.rcoa_prefixes.end(),
+                               [&](const RcoaPrefixConfig& r) { return r.prefix.contains(pool->first); });
+  if (in == c.rcoa_prefixes.end() || !in->prefix.contains(pool->last)) {
+    std::string m = "RcoaPool " + range;
+    if (in != c.rcoa_prefixes.end())
+      m += " reaches beyond RcoaPrefix " + in->prefix.str() + " (line " + std::to_string(in->line) + ")";
+    else
+      m += " does not start inside an RcoaPrefix";
+    d.err(src.pool, m + ": the pool must lie inside one RcoaPrefix, whose link and lifetime its RCoAs get "
+                        "(RFC 5380 §6.1)");
+  }
+  if (src.map_address_set && pool->first <= c.map_address && c.map_address <= pool->last)
+    d.err(src.pool, "RcoaPool " + range + " contains MapAddress " + c.map_address.str() +
+                        ": the MAP's own address cannot be leased to a mobile node");
+}
+
+void check_ike(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
+  if (!c.ike.configured) return;
+  core::conf::check_ike_required(src.ike, d, kIkeWording);
+  check_pool(c, src, d);
 }
 
 }  // namespace
@@ -183,6 +229,7 @@ void validate_mapd(const MapdConfig& c, const MapdSources& src, core::conf::Diag
   check_lifetimes(c, src, d);
   check_dad(c, src, d);
   check_insecure(c, src, d);
+  check_ike(c, src, d);
 }
 
 }  // namespace hmip::map::config_detail

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "hmip/core/conf_ike.h"
 #include "hmip/core/conf_reader.h"
 #include "hmip/map/config_parse.h"
 
@@ -12,6 +13,9 @@ namespace hmip::map::config_detail {
 
 using core::conf::Seen;
 using core::conf::Token;
+
+/// How Ike-block messages name the MAP's side (hmip/core/conf_ike.h).
+inline constexpr core::conf::IkeWording kIkeWording{"the MAP", "map1.example.net", "map1", "mobile nodes"};
 
 /// Where each value of a MapdConfig came from: parallel to the config's
 /// lists, the token of each prefix argument.
@@ -22,13 +26,18 @@ struct MapdSources {
   std::vector<Token> lcoa;         ///< parallel to lcoa_prefixes
   std::vector<Token> neighbour;    ///< parallel to neighbour_prefixes
   std::vector<Token> trusted;      ///< parallel to insecure.trusted_prefixes
+  core::conf::IkeSources ike;      ///< the Ike block
+  std::vector<Token> authorized;   ///< parallel to ike.authorized_identities
+  Token pool;                      ///< the RcoaPool range argument (line 0: none read)
   bool map_address_set = false;
 };
 
 /// Checks the whole file `c` read with `src`; reports to `d`. Errors: no
 /// MapAddress, RcoaPrefix or LcoaPrefix; overlapping prefixes of different
-/// roles; insecure signalling without TrustedPrefix. Warnings: settings
-/// without effect, lifetimes capped by others, the insecure mode itself.
+/// roles; insecure signalling without TrustedPrefix; neither insecure
+/// signalling nor an Ike block; an incomplete Ike block; an RcoaPool outside
+/// one RcoaPrefix or holding MapAddress. Warnings: settings without effect,
+/// lifetimes capped by others, the insecure mode itself.
 void validate_mapd(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d);
 
 }  // namespace hmip::map::config_detail

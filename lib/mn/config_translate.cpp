@@ -4,23 +4,22 @@
 #include <array>
 #include <utility>
 
+#include "config_validate.h"
 #include "hmip/core/conf_reader.h"
 
 namespace hmip::mn::config_detail {
 
 namespace {
 
-using core::conf::format_seconds;
 using core::conf::KeywordContext;
 using core::conf::q;
-using core::conf::Seen;
 using core::conf::Statement;
 using core::conf::Token;
 
 /// BU Lifetime: 16 bits of 4-second units (RFC 6275 §6.1.7).
 constexpr std::uint64_t kMaxLifetime = std::uint64_t{0xffff} * 4U;
 
-constexpr std::array<std::string_view, 12> kKw{"Interface",
+constexpr std::array<std::string_view, 14> kKw{"Interface",
                                                "MapSelection",
                                                "BindingLifetime",
                                                "PreviousMapLifetime",
@@ -31,21 +30,36 @@ constexpr std::array<std::string_view, 12> kKw{"Interface",
                                                "SolicitOnLinkChange",
                                                "DeregisterOnStop",
                                                "ControlSocket",
-                                               "LogLevel"};
+                                               "LogLevel",
+                                               "InsecureTestbedSignalling",
+                                               "Ike"};
+constexpr std::array<std::string_view, 8> kIkeKw{"ViciSocket",    "Identity",    "Certificate", "PrivateKey",
+                                                 "CaCertificate", "MapIdentity", "DpdDelay",    "IkeTimeout"};
 // mapd.conf's own keywords: a clear error when one lands in mnd.conf.
-constexpr std::array<std::string_view, 14> kMapdOnlyKw{
+constexpr std::array<std::string_view, 15> kMapdOnlyKw{
     "MapAddress",  "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead",         "BrrInterval",
     "RcoaDad",     "RcoaDadTimeout",     "TunnelMtu",               "RcoaPrefix",      "LcoaPrefix",
-    "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "ValidLifetime"};
-constexpr std::array<KeywordContext, 1> kContexts{KeywordContext{"mnd.conf", kKw}};
-// Both files' keywords: a known keyword starting a line ends an unterminated
-// statement (mapd.conf's are then reported as such).
-constexpr std::array<std::string_view, 26> kAllKw{
+    "NeighbourPrefix", "TrustedPrefix", "ValidLifetime", "AuthorizedIdentity", "RcoaPool"};
+constexpr std::array<KeywordContext, 2> kContexts{KeywordContext{"mnd.conf", kKw},
+                                                  KeywordContext{"an Ike block", kIkeKw}};
+// Keywords only valid at the top level of either file: met inside the Ike
+// block, its '}' is missing.
+constexpr std::array<std::string_view, 26> kTopLevelKw{
     "Interface", "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent",
     "InitialBindackTimeoutFirstReg", "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange",
-    "DeregisterOnStop", "ControlSocket", "LogLevel", "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime",
-    "BrrLead", "BrrInterval", "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "RcoaPrefix", "LcoaPrefix",
-    "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "ValidLifetime"};
+    "DeregisterOnStop", "ControlSocket", "LogLevel", "InsecureTestbedSignalling", "Ike", "MapAddress",
+    "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval", "RcoaDad", "RcoaDadTimeout",
+    "TunnelMtu", "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "TrustedPrefix"};
+// Both files' keywords: a known keyword starting a line ends an unterminated
+// statement (mapd.conf's are then reported as such).
+constexpr std::array<std::string_view, 37> kAllKw{
+    "Interface", "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent",
+    "InitialBindackTimeoutFirstReg", "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange",
+    "DeregisterOnStop", "ControlSocket", "LogLevel", "InsecureTestbedSignalling", "Ike", "ViciSocket", "Identity",
+    "Certificate", "PrivateKey", "CaCertificate", "MapIdentity", "DpdDelay", "IkeTimeout", "MapAddress",
+    "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval", "RcoaDad", "RcoaDadTimeout",
+    "TunnelMtu", "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "TrustedPrefix", "ValidLifetime",
+    "AuthorizedIdentity", "RcoaPool"};
 
 class Translator : public core::conf::StatementReader {
  public:
@@ -54,23 +68,25 @@ class Translator : public core::conf::StatementReader {
   void run(std::string_view text) {
     core::conf::TreeOptions opt;
     opt.keywords = kAllKw;
-    opt.top_level = kAllKw;  // mnd.conf has no blocks
+    opt.top_level = kTopLevelKw;  // the Ike block is mnd.conf's only one
     opt.max_depth = 1;
     const auto tree = core::conf::read_statements(text, opt, errors());
     for (const auto& s : tree) statement(s);
-    validate();
+    validate_mnd(cfg_, src_, *this);
   }
 
   MndConfig take() { return std::move(cfg_); }
+  [[nodiscard]] const std::vector<core::conf::FileRef>& files() const { return src_.ike.files; }
 
  private:
   void statement(const Statement& s) {
     const std::string& k = s.keyword.text;
     if (std::find(kKw.begin(), kKw.end(), k) == kKw.end())
       return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMapdOnlyKw, "mapd.conf(5)");
+    if (k == "Ike") return ike_block(s);
     no_block(s);
     if (k == "Interface") return interfaces(s);
-    duplicate(seen_, s);
+    duplicate(src_.global, s);
 
     if (k == "MapSelection") {
       map_selection(s);
@@ -94,6 +110,35 @@ class Translator : public core::conf::StatementReader {
       if (auto v = socket_path(s)) cfg_.control_socket = *v;
     } else if (k == "LogLevel") {
       if (auto v = log_level(s)) cfg_.log_level = *v;
+    } else if (k == "InsecureTestbedSignalling") {
+      if (auto v = flag(s)) {
+        cfg_.insecure = *v;
+        cfg_.insecure_line = s.line();
+      }
+    }
+  }
+
+  void ike_block(const Statement& s) {
+    src_.global.note(s);
+    if (!core::conf::open_ike_block(*this, s, src_.ike)) return;
+    cfg_.ike.configured = true;
+    cfg_.ike.line = s.line();
+    const auto fields = core::conf::ike_fields(cfg_.ike);
+    for (const auto& c : s.block) {
+      const auto& k = c.keyword.text;
+      if (std::find(kIkeKw.begin(), kIkeKw.end(), k) == kIkeKw.end()) {
+        core::conf::report_unknown(*this, c, kContexts[1], kContexts, kMapdOnlyKw, "mapd.conf(5)");
+        continue;
+      }
+      no_block(c);
+      if (core::conf::read_ike_common(*this, c, fields, src_.ike, kIkeWording)) continue;
+      duplicate(src_.ike.seen, c);
+      if (k == "MapIdentity") {
+        const Token* a = one_arg(c, "the IKE identity MAPs must prove, as in 'MapIdentity \"*.map.example.net\";'");
+        if (a != nullptr && identity_arg(*a, k, "*.map.example.net")) cfg_.ike.map_identity = a->text;
+      } else if (auto v = seconds(c, core::seconds(1), core::seconds(120))) {
+        cfg_.ike.ike_timeout = *v;  // IkeTimeout
+      }
     }
   }
 
@@ -109,7 +154,7 @@ class Translator : public core::conf::StatementReader {
   }
 
   void interfaces(const Statement& s) {
-    seen_.note(s);
+    src_.global.note(s);
     if (s.args.empty()) {
       err(s.keyword, "Interface needs one or more interface names, as in 'Interface wlan0;'");
       return;
@@ -138,44 +183,17 @@ class Translator : public core::conf::StatementReader {
       err(*a, "MapSelection expects furthest (RFC 5380 §9.1) or preference (RFC 5380 §7.1), got '" + q(a->text) + "'");
   }
 
-  // The rules between fields.
-  void validate() {
-    const Token none;
-    if (cfg_.interfaces.empty() && seen_.find("Interface") == nullptr)
-      err(0, 0, "no Interface: mnd needs the access interface(s) to watch for Router Advertisements (add "
-                "'Interface wlan0;')");
-    const auto check_initial = [&](std::string_view kw, Duration initial) {
-      if (initial <= cfg_.max_bindack_timeout) return;
-      err(seen_.at(kw, seen_.at("MaxBindackTimeout", none)),
-          std::string(kw) + " " + format_seconds(initial) + " is longer than MaxBindackTimeout " +
-              format_seconds(cfg_.max_bindack_timeout) + ": retransmissions back off from it up to the latter "
-              "(RFC 6275 §11.8)");
-    };
-    check_initial("InitialBindackTimeoutFirstReg", cfg_.initial_bindack_timeout_first_reg);
-    check_initial("InitialBindackTimeout", cfg_.initial_bindack_timeout);
-    if (cfg_.initial_bindack_timeout_first_reg < core::seconds(1))
-      warn(seen_.at("InitialBindackTimeoutFirstReg", none),
-           "InitialBindackTimeoutFirstReg " + format_seconds(cfg_.initial_bindack_timeout_first_reg) +
-               " is shorter than a MAP's RCoA duplicate address detection (1 s by default, RFC 6275 §13): a new "
-               "binding's BU is retransmitted before the MAP can answer (fine on a testbed with a short "
-               "RcoaDadTimeout)");
-    if (cfg_.previous_map_lifetime > cfg_.binding_lifetime)
-      warn(seen_.at("PreviousMapLifetime", seen_.at("BindingLifetime", none)),
-           "PreviousMapLifetime " + std::to_string(cfg_.previous_map_lifetime) + " is longer than BindingLifetime " +
-               std::to_string(cfg_.binding_lifetime) +
-               ": the previous MAP only needs to forward packets in flight (RFC 5380 §8)");
-  }
-
   MndConfig cfg_;
-  Seen seen_;
+  MndSources src_;
   std::vector<int> interface_lines_;  // parallel to cfg_.interfaces
 };
 
 }  // namespace
 
-MndConfig read_mnd_config(std::string_view text, ParseResult& r) {
+MndConfig read_mnd_config(std::string_view text, ParseResult& r, std::vector<core::conf::FileRef>* files) {
   Translator t(r);
   t.run(text);
+  if (files != nullptr) *files = t.files();
   return t.take();
 }
 

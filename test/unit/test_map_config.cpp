@@ -67,7 +67,7 @@ void check_warnings(const ParseResult& r, std::initializer_list<Expect> want) {
   } while (0)
 
 // The three required statements (lines 1-3), then `body` from line 4 on.
-std::string base(std::initializer_list<std::string_view> body) {
+std::string bare(std::initializer_list<std::string_view> body) {
   std::string out = lines({"MapAddress 2001:db8:100::1;", "RcoaPrefix 2001:db8:100::/64 { Interface eth1; };",
                            "LcoaPrefix 2001:db8:10::/48;"});
   for (auto l : body) {
@@ -76,6 +76,15 @@ std::string base(std::initializer_list<std::string_view> body) {
   }
   return out;
 }
+
+// A complete Ike block on one line. Parsing never opens its files.
+constexpr std::string_view kIke =
+    "Ike { Identity \"map1.example.net\"; Certificate \"/etc/swanctl/x509/map1.pem\"; PrivateKey "
+    "\"/etc/swanctl/private/map1.pem\"; CaCertificate \"/etc/swanctl/x509ca/ca.pem\"; RcoaPool "
+    "2001:db8:100::1000-2001:db8:100::1fff; };";
+
+// bare(body), then kIke on the line after the body: a secure configuration.
+std::string base(std::initializer_list<std::string_view> body) { return bare(body) + std::string(kIke) + "\n"; }
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -90,7 +99,43 @@ const std::string kExamplePath = std::string(HMIP_SOURCE_DIR) + "/daemons/mapd/m
 MapdConfig without_lines(MapdConfig c) {
   for (auto& r : c.rcoa_prefixes) r.line = 0;
   c.insecure.line = 0;
+  c.ike.line = 0;
+  if (c.ike.pool) c.ike.pool->line = 0;
   return c;
+}
+
+// A directory with the files an Ike block names (for check_config_text,
+// which opens them): map1.pem, key.pem and ca.pem with some PEM-ish text.
+struct PemDir {
+  std::filesystem::path dir;
+  PemDir() : dir(std::filesystem::temp_directory_path() / "hmip_test_mapd_pem") {
+    std::filesystem::create_directories(dir);
+    for (const char* f : {"map1.pem", "key.pem", "ca.pem"}) {
+      std::ofstream out(dir / f, std::ios::binary);
+      out << "-----BEGIN CERTIFICATE-----\n";
+    }
+  }
+  ~PemDir() { std::filesystem::remove_all(dir); }
+  PemDir(const PemDir&) = delete;
+  PemDir& operator=(const PemDir&) = delete;
+  [[nodiscard]] std::string path(const char* f) const { return (dir / f).string(); }
+};
+
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  return s;
+}
+
+// The 1-based line of `text` where `needle` first occurs (0: nowhere).
+int line_of(const std::string& text, std::string_view needle) {
+  const auto at = text.find(needle);
+  if (at == std::string::npos) return 0;
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
 }
 
 }  // namespace
@@ -160,22 +205,37 @@ TEST_CASE("mapd.conf defaults are the model's", "[mapconf]") {
   rc.line = 2;
   want.rcoa_prefixes.push_back(rc);
   want.lcoa_prefixes.push_back(*Ip6Prefix::parse("2001:db8:10::/48"));
+  want.ike.configured = true;
+  want.ike.identity = "map1.example.net";
+  want.ike.certificate = "/etc/swanctl/x509/map1.pem";
+  want.ike.private_key = "/etc/swanctl/private/map1.pem";
+  want.ike.ca_certificates = {"/etc/swanctl/x509ca/ca.pem"};
+  want.ike.pool = RcoaPoolConfig{Ip6Addr::must("2001:db8:100::1000"), Ip6Addr::must("2001:db8:100::1fff"), 4};
+  want.ike.line = 4;
   CHECK(*r.config == want);
-  // Insecure signalling off: every BU is refused, said as a warning.
-  check_warnings(r, {{0, "mapd refuses every binding update"}});
-  CHECK(r.warnings.size() == 1);
+  // The Ike block's own defaults.
+  CHECK(r.config->ike.vici_socket == "unix:///run/charon.vici");
+  CHECK(r.config->ike.dpd_delay_s == 30);
+  CHECK(r.config->ike.authorized_identities.empty());
+  CHECK_FALSE(r.config->insecure.enabled);
+  // Secure signalling is the default and says nothing.
+  INFO("warnings:\n" << dump(r.warnings));
+  CHECK(r.warnings.empty());
 }
 
-TEST_CASE("the example mapd.conf parses with only the insecure-mode warning and round-trips", "[mapconf]") {
+TEST_CASE("the example mapd.conf is secure, parses without warnings and round-trips", "[mapconf]") {
   const auto r = load_mapd_config(kExamplePath);
   REQUIRE_OK(r);
   INFO("warnings:\n" << dump(r.warnings));
-  REQUIRE(r.warnings.size() == 1);
-  CHECK(r.warnings[0].message == kInsecureWarning);
+  CHECK(r.warnings.empty());
   const auto& c = *r.config;
-  CHECK(c.insecure.enabled);
+  CHECK_FALSE(c.insecure.enabled);
+  CHECK(c.ike.configured);
+  REQUIRE(c.ike.pool.has_value());
+  CHECK_FALSE(c.ike.authorized_identities.empty());
   CHECK(c.rcoa_prefixes.size() == 1);
-  CHECK(config_summary(c).find("INSECURE") != std::string::npos);
+  CHECK(config_summary(c).find("binding updates: IPsec through charon at unix:///run/charon.vici, identity ") !=
+        std::string::npos);
 
   // The writer's text parses back to the same configuration.
   const std::string text = to_conf_text(c);
@@ -183,28 +243,35 @@ TEST_CASE("the example mapd.conf parses with only the insecure-mode warning and 
   INFO(text);
   REQUIRE_OK(back);
   CHECK(without_lines(*back.config) == without_lines(c));
-  // And a default-valued config too.
-  const auto d = parse_mapd_config(base({}));
-  REQUIRE_OK(d);
-  const auto d2 = parse_mapd_config(to_conf_text(*d.config));
-  REQUIRE_OK(d2);
-  CHECK(without_lines(*d2.config) == without_lines(*d.config));
+  // And a default-valued config too, and an insecure one.
+  for (const auto& other : {base({}), bare({"InsecureTestbedSignalling yes;", "TrustedPrefix 2001:db8:10::/48;"})}) {
+    const auto d = parse_mapd_config(other);
+    REQUIRE_OK(d);
+    const auto d2 = parse_mapd_config(to_conf_text(*d.config));
+    REQUIRE_OK(d2);
+    CHECK(without_lines(*d2.config) == without_lines(*d.config));
+  }
 }
 
 TEST_CASE("the insecure mode is loud, and needs TrustedPrefix", "[mapconf]") {
-  const auto on = parse_mapd_config(base({"InsecureTestbedSignalling on;", "TrustedPrefix 2001:db8:10::/48;"}));
+  const auto on = parse_mapd_config(bare({"InsecureTestbedSignalling on;", "TrustedPrefix 2001:db8:10::/48;"}));
   REQUIRE_OK(on);
   check_warnings(on, {{4, "binding updates are accepted without IPsec: testbed only"}});
+  CHECK(on.warnings.size() == 1);
+  CHECK_FALSE(on.config->ike.configured);
+  CHECK(config_summary(*on.config).find("binding updates: INSECURE testbed mode") != std::string::npos);
   const auto diags = format_diagnostics("/etc/hmip/mapd.conf", on);
   CHECK(std::find(diags.begin(), diags.end(),
                   "/etc/hmip/mapd.conf:4:1: warning: " + std::string(kInsecureWarning)) != diags.end());
 
-  check_errors(parse_mapd_config(base({"InsecureTestbedSignalling yes;"})), {{4, "no TrustedPrefix is listed"}});
+  check_errors(parse_mapd_config(bare({"InsecureTestbedSignalling yes;"})), {{4, "no TrustedPrefix is listed"}});
   check_warnings(parse_mapd_config(base({"TrustedPrefix 2001:db8:10::/48;"})),
                  {{4, "TrustedPrefix has no effect while InsecureTestbedSignalling is off"}});
-  check_warnings(parse_mapd_config(base({"InsecureTestbedSignalling yes;", "TrustedPrefix 2001:db8:99::/48 ::/0;"})),
+  check_warnings(parse_mapd_config(bare({"InsecureTestbedSignalling yes;", "TrustedPrefix 2001:db8:99::/48 ::/0;"})),
                  {{5, "overlaps no LcoaPrefix or NeighbourPrefix"}, {5, "trusts every source address"}});
-  check_errors(parse_mapd_config(base({"InsecureTestbedSignalling maybe;"})), {{4, "expects on or off"}});
+  const auto maybe = parse_mapd_config(bare({"InsecureTestbedSignalling maybe;"}));
+  check_errors(maybe, {{4, "expects on or off"}});
+  CHECK_FALSE(has(maybe.errors, 0, "no Ike block"));  // the wrong value is the one error about the mode
 }
 
 TEST_CASE("required statements: MapAddress, RcoaPrefix, LcoaPrefix", "[mapconf]") {
@@ -298,6 +365,8 @@ TEST_CASE("mapd.conf warnings: lifetimes, BRR, DAD, RCoA formation", "[mapconf]"
       "LogLevel info;",                                                     // 10
       "LogLevel notice;",                                                   // 11
       "RcoaPrefix 2001:db8:202::1/64;",                                     // 12
+      "InsecureTestbedSignalling yes;",                                     // 13
+      "TrustedPrefix 2001:db8:10::/48;",                                    // 14
   }));
   REQUIRE_OK(r);
   check_warnings(r, {{1, "is inside no RcoaPrefix"},
@@ -351,58 +420,130 @@ TEST_CASE("mapd.conf structure errors and keyword suggestions", "[mapconf]") {
 }
 
 TEST_CASE("check_config_text is what mapd --check-config prints", "[mapconf]") {
+  // The example names the usual /etc/swanctl files: with them in place (a
+  // copy pointing at existing files) the check passes without a word...
+  const PemDir pem;
+  const std::string example = read_text(kExamplePath);
+  REQUIRE(example.find("\"/etc/swanctl/") != std::string::npos);
+  const auto copy = (std::filesystem::temp_directory_path() / "hmip_test_mapd_example.conf").string();
+  std::string text = replace_all(example, "/etc/swanctl/x509/map1.pem", pem.path("map1.pem"));
+  text = replace_all(text, "/etc/swanctl/private/map1.pem", pem.path("key.pem"));
+  text = replace_all(text, "/etc/swanctl/x509ca/ca.pem", pem.path("ca.pem"));
+  REQUIRE(text.find("/etc/swanctl/") == std::string::npos);
+  write_file(copy, text);
   int status = -1;
-  const auto ok = check_config_text(kExamplePath, status);
+  const auto ok = check_config_text(copy, status);
+  std::filesystem::remove(copy);
   CHECK(status == 0);
-  REQUIRE(ok.size() == 2);
-  CHECK(ok[0].find(":1: warning: " + std::string(kInsecureWarning)) != std::string::npos);
-  CHECK(ok[1].rfind(kExamplePath + ": OK, MAP 2001:db8:100::1, 1 RCoA prefix", 0) == 0);
-  const auto bad = check_config_text("/nonexistent/mapd.conf", status);
+  REQUIRE(ok.size() == 1);
+  CHECK(ok[0].rfind(copy + ": OK, MAP 2001:db8:100::1, 1 RCoA prefix", 0) == 0);
+  CHECK(ok[0].find("binding updates: IPsec through charon at unix:///run/charon.vici, identity map1.example.net, "
+                   "RCoA pool 2001:db8:100::1000-2001:db8:100::1fff") != std::string::npos);
+
+  // ... and without them (this machine is no MAP) each is an error at its
+  // line, which the pure parse never reports.
+  if (!std::filesystem::exists("/etc/swanctl/x509/map1.pem")) {
+    const auto bad = check_config_text(kExamplePath, status);
+    CHECK(status == 1);
+    REQUIRE(bad.size() == 4);
+    for (const auto& [kw, file] : {std::pair{"Certificate", "/etc/swanctl/x509/map1.pem"},
+                                   std::pair{"PrivateKey", "/etc/swanctl/private/map1.pem"},
+                                   std::pair{"CaCertificate", "/etc/swanctl/x509ca/ca.pem"}}) {
+      const std::string at = kExamplePath + ":" + std::to_string(line_of(example, "\"" + std::string(file) + "\"")) + ":";
+      INFO(kw << " at " << at);
+      CHECK(std::any_of(bad.begin(), bad.end(), [&](const std::string& l) {
+        return l.rfind(at, 0) == 0 && l.find(std::string(": error: ") + kw + " " + file +
+                                             ": cannot open it: No such file or directory") != std::string::npos;
+      }));
+    }
+    CHECK(bad[3] == kExamplePath + ": 3 errors, 0 warnings");
+  }
+
+  const auto missing = check_config_text("/nonexistent/mapd.conf", status);
   CHECK(status == 1);
-  REQUIRE(bad.size() == 2);
-  CHECK(bad[0].rfind("/nonexistent/mapd.conf: error: cannot open /nonexistent/mapd.conf", 0) == 0);
-  CHECK(bad[1] == "/nonexistent/mapd.conf: 1 error, 0 warnings");
+  REQUIRE(missing.size() == 2);
+  CHECK(missing[0].rfind("/nonexistent/mapd.conf: error: cannot open /nonexistent/mapd.conf", 0) == 0);
+  CHECK(missing[1] == "/nonexistent/mapd.conf: 1 error, 0 warnings");
 }
 
 TEST_CASE("mapd check_config_text: diagnostics in order, then the summary with the counts", "[mapconf]") {
+  const PemDir pem;
   const auto path = (std::filesystem::temp_directory_path() / "hmip_test_mapd_check.conf").string();
-  const auto write = [&](const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    out << text;
+  std::filesystem::create_directories(pem.dir / "sub");
+  write_file(pem.path("ca.pem"), "");  // empty: no CA in it
+  const auto ike = [&](const std::string& key, const std::string& cas) {
+    return std::vector<std::string>{"Ike {",                                              // 7
+                                    "    Identity \"map1.example.net\";",                 // 8
+                                    "    Certificate \"" + pem.path("map1.pem") + "\";",  // 9
+                                    "    PrivateKey \"" + key + "\";",                    // 10
+                                    "    CaCertificate " + cas + ";",                     // 11
+                                    "    RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;",
+                                    "};"};
   };
-  write(lines({"MapAddress 2001:db8:100::1;",                      // 1
-               "RcoaPrefix 2001:db8:100::/64 { Interface eth1; };",  // 2
-               "LcoaPrefix 2001:db8:10::/48;",                      // 3
-               "MaxBindingLifetme 30;",                             // 4: unknown keyword
-               "BrrLead 300000;",                                   // 5: out of range
-               "MaxBindingLifetime 602;"}));                        // 6: rounded down (warning)
+  const auto conf = [&](const std::vector<std::string>& tail, bool broken) {
+    std::string t = lines({"MapAddress 2001:db8:100::1;",                        // 1
+                           "RcoaPrefix 2001:db8:100::/64 { Interface eth1; };",  // 2
+                           "LcoaPrefix 2001:db8:10::/48;"});                     // 3
+    t += broken ? "MaxBindingLifetme 30;\nBrrLead 300000;\n" : "LogLevel info;\nBrrLead 5;\n";  // 4, 5
+    t += "MaxBindingLifetime 602;\n";                                                         // 6: warning
+    for (const auto& l : tail) t += l + "\n";
+    return t;
+  };
+  write_file(path, conf(ike(pem.path("missing.pem"), "\"" + pem.path("ca.pem") + "\" \"" + pem.path("sub") + "\""),
+                        true));
   int status = -1;
   const auto bad = check_config_text(path, status);
   CHECK(status == 1);
-  // Errors, then warnings (the signalling mode's about the whole file first).
-  REQUIRE(bad.size() == 5);
+  INFO([&] {
+    std::string all;
+    for (const auto& l : bad) all += l + "\n";
+    return all;
+  }());
+  // Errors (the files' among them, at their paths), then warnings.
+  REQUIRE(bad.size() == 7);
   CHECK(bad[0].rfind(path + ":4:", 0) == 0);
-  CHECK(bad[0].find(": error: ") != std::string::npos);
   CHECK(bad[0].find("did you mean 'MaxBindingLifetime'?") != std::string::npos);
   CHECK(bad[1].rfind(path + ":5:", 0) == 0);
   CHECK(bad[1].find(": error: ") != std::string::npos);
-  CHECK(bad[2].rfind(path + ": warning: InsecureTestbedSignalling is off", 0) == 0);
-  CHECK(bad[3].rfind(path + ":6:", 0) == 0);
-  CHECK(bad[3].find(": warning: ") != std::string::npos);
-  CHECK(bad[4] == path + ": 2 errors, 2 warnings");
+  CHECK(bad[2].rfind(path + ":10:", 0) == 0);
+  CHECK(bad[2].find(": error: PrivateKey " + pem.path("missing.pem") + ": cannot open it: No such file") !=
+        std::string::npos);
+  CHECK(bad[3].rfind(path + ":11:", 0) == 0);
+  CHECK(bad[3].find("CaCertificate " + pem.path("ca.pem") + ": the file is empty") != std::string::npos);
+  CHECK(bad[4].rfind(path + ":11:", 0) == 0);
+  CHECK(bad[4].find("CaCertificate " + pem.path("sub") + ": it is a directory") != std::string::npos);
+  CHECK(bad[5].rfind(path + ":6:", 0) == 0);
+  CHECK(bad[5].find(": warning: ") != std::string::npos);
+  CHECK(bad[6] == path + ": 5 errors, 1 warning");
+  // The parse itself opens nothing: only the two errors of the text.
+  const auto pure = parse_mapd_config(read_text(path));
+  CHECK(pure.errors.size() == 2);
 
   // Warnings alone do not fail: the summary is the OK line.
-  write(lines({"MapAddress 2001:db8:100::1;", "RcoaPrefix 2001:db8:100::/64 { Interface eth1; };",
-               "LcoaPrefix 2001:db8:10::/48;", "MaxBindingLifetime 602;"}));
+  write_file(pem.path("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+  write_file(path, conf(ike(pem.path("key.pem"), "\"" + pem.path("ca.pem") + "\""), false));
   const auto warn = check_config_text(path, status);
+  CHECK(status == 0);
+  REQUIRE(warn.size() == 2);
+  CHECK(warn[0].rfind(path + ":6:", 0) == 0);
+  CHECK(warn[0].find(": warning: ") != std::string::npos);
+  CHECK(warn[1] == path + ": OK, MAP 2001:db8:100::1, 1 RCoA prefix, 1 LCoA prefix, 0 neighbour prefixes, "
+                          "binding updates: IPsec through charon at unix:///run/charon.vici, identity "
+                          "map1.example.net, RCoA pool 2001:db8:100::1000-2001:db8:100::1fff");
+
+  // In the testbed mode the Ike block has no effect: its files are not
+  // looked at.
+  write_file(path, bare({"InsecureTestbedSignalling yes;", "TrustedPrefix 2001:db8:10::/48;",
+                         "Ike { Identity \"m\"; Certificate \"/nonexistent/c.pem\"; PrivateKey \"/nonexistent/k.pem\"; "
+                         "CaCertificate \"/nonexistent/ca.pem\"; };"}));
+  const auto testbed = check_config_text(path, status);
   std::filesystem::remove(path);
   CHECK(status == 0);
-  REQUIRE(warn.size() == 3);
-  CHECK(warn[0].rfind(path + ": warning: InsecureTestbedSignalling is off", 0) == 0);
-  CHECK(warn[1].rfind(path + ":4:", 0) == 0);
-  CHECK(warn[1].find(": warning: ") != std::string::npos);
-  CHECK(warn[2] == path + ": OK, MAP 2001:db8:100::1, 1 RCoA prefix, 1 LCoA prefix, 0 neighbour prefixes, "
-                          "binding updates: all refused (no IPsec yet)");
+  REQUIRE(testbed.size() == 3);
+  CHECK(testbed[0].find(":4:1: warning: " + std::string(kInsecureWarning)) != std::string::npos);
+  CHECK(testbed[1].find(":6:1: warning: the Ike block has no effect while InsecureTestbedSignalling is on") !=
+        std::string::npos);
+  CHECK(testbed[2].find(": OK, ") != std::string::npos);
 }
 
 TEST_CASE("load_mapd_config reports unreadable files", "[mapconf]") {
@@ -438,7 +579,9 @@ TEST_CASE("no input crashes the mapd.conf parser", "[mapconf]") {
   const std::vector<std::string> soup{
       "MapAddress", "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "TrustedPrefix", "InsecureTestbedSignalling",
       "Interface", "ValidLifetime", "BrrLead", "{", "}", ";", "};", "2001:db8::/64", "2001:db8::1", "::/0",
-      "fe80::/64", "on", "yes", "0", "infinity", "262140", "\"", "#", "\n", "eth1", "99999999999999999999"};
+      "fe80::/64", "on", "yes", "0", "infinity", "262140", "\"", "#", "\n", "eth1", "99999999999999999999", "Ike",
+      "Identity", "Certificate", "PrivateKey", "CaCertificate", "AuthorizedIdentity", "RcoaPool", "DpdDelay",
+      "ViciSocket", "\"/a\"", "\"\"", "unix:///x", "2001:db8::1-2001:db8::9", "-"};
   for (int i = 0; i < 3000; ++i) {
     std::string t;
     const auto n = std::uniform_int_distribution<int>(0, 60)(rng);
@@ -453,7 +596,7 @@ TEST_CASE("no input crashes the mapd.conf parser", "[mapconf]") {
   std::string many;
   for (int i = 0; i < 3000; ++i) many += "junk;\n";
   const auto r = parse_mapd_config(many);
-  CHECK(r.errors.back().message == "2003 more errors not shown");
+  CHECK(r.errors.back().message == "2004 more errors not shown");
 }
 
 TEST_CASE("the example of mapd.conf(5) parses", "[mapconf]") {
@@ -470,6 +613,219 @@ TEST_CASE("the example of mapd.conf(5) parses", "[mapconf]") {
   INFO(text);
   REQUIRE_OK(r);
   INFO("warnings:\n" << dump(r.warnings));
-  REQUIRE(r.warnings.size() == 1);
-  CHECK(r.warnings[0].message == kInsecureWarning);
+  CHECK(r.warnings.empty());
+  CHECK(r.config->ike.configured);
+  CHECK_FALSE(r.config->insecure.enabled);
+}
+
+TEST_CASE("every keyword of mapd.conf's Ike block is read into its field", "[mapconf]") {
+  const auto r = parse_mapd_config(bare({
+      "Ike {",                                                                     // 4
+      "    ViciSocket /run/strongswan/charon.vici;",                               // 5
+      "    Identity \"map1.example.net\";",                                        // 6
+      "    Certificate \"/etc/swanctl/x509/map1.pem\";",                           // 7
+      "    PrivateKey /etc/swanctl/private/map1.pem;",                             // 8
+      "    CaCertificate \"/etc/swanctl/x509ca/ca.pem\" /etc/swanctl/x509ca/ca2.pem;",  // 9
+      "    CaCertificate \"/etc/swanctl/x509ca/ca3.pem\";",                        // 10
+      "    AuthorizedIdentity \"*@mn.example.net\" \"C=CH, O=hmip, CN=mn7\";",     // 11
+      "    AuthorizedIdentity mn9@other.example.net;",                             // 12
+      "    RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;",                       // 13
+      "    DpdDelay 3600;",                                                        // 14
+      "};",                                                                        // 15
+  }));
+  REQUIRE_OK(r);
+  INFO("warnings:\n" << dump(r.warnings));
+  CHECK(r.warnings.empty());
+  const auto& k = r.config->ike;
+  CHECK(k.configured);
+  CHECK(k.line == 4);
+  CHECK(k.vici_socket == "unix:///run/strongswan/charon.vici");  // normalised
+  CHECK(k.identity == "map1.example.net");
+  CHECK(k.certificate == "/etc/swanctl/x509/map1.pem");
+  CHECK(k.private_key == "/etc/swanctl/private/map1.pem");
+  CHECK(k.ca_certificates == std::vector<std::string>{"/etc/swanctl/x509ca/ca.pem", "/etc/swanctl/x509ca/ca2.pem",
+                                                      "/etc/swanctl/x509ca/ca3.pem"});
+  CHECK(k.authorized_identities ==
+        std::vector<std::string>{"*@mn.example.net", "C=CH, O=hmip, CN=mn7", "mn9@other.example.net"});
+  REQUIRE(k.pool.has_value());
+  CHECK(k.pool->first == Ip6Addr::must("2001:db8:100::1000"));
+  CHECK(k.pool->last == Ip6Addr::must("2001:db8:100::1fff"));
+  CHECK(k.pool->line == 13);
+  CHECK(k.dpd_delay_s == 3600);
+
+  // unix:// kept as it is; a one-address pool; DpdDelay's lower end.
+  const auto u = parse_mapd_config(bare({"Ike { ViciSocket \"unix:///run/charon.vici\"; Identity m; Certificate /c; "
+                                         "PrivateKey /k; CaCertificate /ca; RcoaPool 2001:db8:100::9-2001:db8:100::9; "
+                                         "DpdDelay 1; };"}));
+  REQUIRE_OK(u);
+  CHECK(u.config->ike.vici_socket == "unix:///run/charon.vici");
+  CHECK(u.config->ike.pool->first == u.config->ike.pool->last);
+  CHECK(u.config->ike.dpd_delay_s == 1);
+
+  // The writer's text parses back to the same configuration, quotes and all.
+  MapdConfig odd = *r.config;
+  odd.ike.identity = "CN=\"map\\1\"";
+  const auto back = parse_mapd_config(to_conf_text(odd));
+  INFO(to_conf_text(odd));
+  REQUIRE_OK(back);
+  CHECK(without_lines(*back.config) == without_lines(odd));
+}
+
+TEST_CASE("mapd.conf: signalling is IPsec-protected unless the testbed mode is on", "[mapconf]") {
+  // Neither: an error about the whole file, or at an explicit 'no'.
+  const auto none = parse_mapd_config(bare({}));
+  check_errors(none, {{0, "no Ike block: binding updates must be protected by IPsec (RFC 5380 §12.1): add an Ike "
+                          "block (mapd.conf(5)) or, on a testbed only, 'InsecureTestbedSignalling yes;'"}});
+  CHECK(none.errors.size() == 1);
+  check_errors(parse_mapd_config(bare({"InsecureTestbedSignalling no;"})), {{4, "no Ike block"}});
+  // The old warning that IPsec is missing is gone.
+  for (const auto& w : parse_mapd_config(base({})).warnings)
+    CHECK(w.message.find("not implemented yet") == std::string::npos);
+  // The testbed mode: no Ike block needed; one given has no effect.
+  const auto both = parse_mapd_config(base({"InsecureTestbedSignalling yes;", "TrustedPrefix 2001:db8:10::/48;"}));
+  REQUIRE_OK(both);
+  check_warnings(both, {{4, "binding updates are accepted without IPsec: testbed only"},
+                        {6, "the Ike block has no effect while InsecureTestbedSignalling is on (line 4)"}});
+  // ... and needs no RcoaPool then, but must still be complete.
+  const auto testbed = parse_mapd_config(bare({"InsecureTestbedSignalling yes;", "TrustedPrefix 2001:db8:10::/48;",
+                                               "Ike { Identity m; Certificate /c; PrivateKey /k; };"}));
+  check_errors(testbed, {{6, "the Ike block has no CaCertificate"}});
+  CHECK_FALSE(has(testbed.errors, 6, "RcoaPool"));
+}
+
+TEST_CASE("mapd.conf Ike block: required statements", "[mapconf]") {
+  const auto r = parse_mapd_config(bare({"Ike {", "    DpdDelay 10;", "};"}));
+  check_errors(r, {{4, "the Ike block has no Identity: the MAP's IKE identity, as its certificate's subjectAltName "
+                       "names it (add 'Identity \"map1.example.net\";')"},
+                   {4, "the Ike block has no Certificate: the PEM file of the MAP's certificate (add 'Certificate "
+                       "\"/etc/swanctl/x509/map1.pem\";')"},
+                   {4, "the Ike block has no PrivateKey: the PEM file of the MAP's private key (add 'PrivateKey "
+                       "\"/etc/swanctl/private/map1.pem\";')"},
+                   {4, "the Ike block has no CaCertificate: the PEM file(s) of the CA(s) that certify the mobile "
+                       "nodes' certificates"},
+                   {4, "the Ike block has no RcoaPool: secure mode ties each RCoA to a mobile node's IKE identity "
+                       "through a lease from the MAP's pool"},
+                   {4, "set RFlag yes for this MAP in ard.conf(5)"},
+                   {4, "stateless RCoAs (R = 0) are for InsecureTestbedSignalling only in this version"}});
+  CHECK(r.errors.size() == 5);
+  // A statement present with a wrong value is reported once, at its line.
+  const auto w = parse_mapd_config(bare({"Ike { Identity \"\"; Certificate x.pem; PrivateKey; CaCertificate;",
+                                         "RcoaPool 2001:db8:100::1000; };"}));
+  check_errors(w, {{4, "Identity is empty: it needs an IKE identity, as in 'Identity \"map1.example.net\";'"},
+                   {4, "Certificate 'x.pem' must be an absolute path"},
+                   {4, "PrivateKey needs a value: an absolute file path, as in 'PrivateKey "
+                       "\"/etc/swanctl/private/map1.pem\";'"},
+                   {4, "CaCertificate needs one or more absolute file paths"},
+                   {5, "RcoaPool '2001:db8:100::1000' is not a range FIRST-LAST, as in 'RcoaPool "
+                       "2001:db8:100::1000-2001:db8:100::1fff;'"}});
+  CHECK_FALSE(has(w.errors, 4, "the Ike block has no"));
+}
+
+TEST_CASE("mapd.conf Ike block: values", "[mapconf]") {
+  const auto r = parse_mapd_config(bare({
+      "Ike {",                                                      // 4
+      "    ViciSocket \"tcp://127.0.0.1:4502\";",                   // 5
+      "    ViciSocket relative.vici;",                              // 6
+      "    ViciSocket \"unix://run/charon.vici\";",                 // 7
+      "    ViciSocket /" + std::string(107, 'v') + ";",             // 8
+      "    DpdDelay 0;",                                            // 9
+      "    DpdDelay 3601;",                                         // 10
+      "    CaCertificate /ok.pem ca.pem \"\";",                     // 11
+      "    AuthorizedIdentity;",                                    // 12
+      "    AuthorizedIdentity \"\" ok;",                            // 13
+      "    Identity a b;",                                          // 14
+      "    PrivateKey /" + std::string(4095, 'k') + ";",            // 15
+      "    RcoaPool 2001:db8:100::1000 - 2001:db8:100::1fff;",     // 16
+      "};",                                                         // 17
+  }));
+  check_errors(r, {{5, "ViciSocket 'tcp://127.0.0.1:4502' must be a UNIX socket: an absolute path or unix:// and one"},
+                   {6, "ViciSocket 'relative.vici' must be a UNIX socket"},
+                   {7, "ViciSocket 'unix://run/charon.vici' must be a UNIX socket"},
+                   {8, "ViciSocket path is 108 bytes long; a UNIX socket path holds at most 107"},
+                   {9, "DpdDelay 0 is out of range 1..3600 seconds"},
+                   {10, "DpdDelay 3601 is out of range 1..3600 seconds"},
+                   {11, "CaCertificate 'ca.pem' must be an absolute path"},
+                   {11, "CaCertificate '' must be an absolute path"},
+                   {12, "AuthorizedIdentity needs one or more IKE identities, as in 'AuthorizedIdentity "
+                        "\"*@mn.example.net\";'"},
+                   {13, "AuthorizedIdentity is empty"},
+                   {14, "Identity takes one value"},
+                   {15, "PrivateKey path is 4096 bytes long; at most 4095 are allowed"},
+                   {16, "RcoaPool takes its range as one word, FIRST-LAST without spaces"}});
+
+  const auto pool = [](std::string_view line) {
+    return parse_mapd_config(bare({"Ike { Identity m; Certificate /c; PrivateKey /k; CaCertificate /ca;",  // 4
+                                   line,                                                                  // 5
+                                   "};"}));
+  };
+  check_errors(pool("RcoaPool 2001:db8:100::1fff-2001:db8:100::1000;"),
+               {{5, "RcoaPool 2001:db8:100::1fff-2001:db8:100::1000: the first address is greater than the last"}});
+  check_errors(pool("RcoaPool nonsense-2001:db8:100::1;"),
+               {{5, "'nonsense' is not an IPv6 address (the first address of the RcoaPool range)"}});
+  check_errors(pool("RcoaPool 2001:db8:100::1-;"), {{5, "'' is not an IPv6 address (the last address"}});
+  check_errors(pool("RcoaPool 2001:db8:200::1-2001:db8:200::9;"),
+               {{5, "RcoaPool 2001:db8:200::1-2001:db8:200::9 does not start inside an RcoaPrefix: the pool must lie "
+                    "inside one RcoaPrefix"}});
+  check_errors(pool("RcoaPool 2001:db8:100::1000-2001:db8:101::1;"),
+               {{5, "RcoaPool 2001:db8:100::1000-2001:db8:101::1 reaches beyond RcoaPrefix 2001:db8:100::/64 (line 2)"}});
+  check_errors(pool("RcoaPool 2001:db8:100::-2001:db8:100::ff;"),
+               {{5, "RcoaPool 2001:db8:100::-2001:db8:100::ff contains MapAddress 2001:db8:100::1: the MAP's own "
+                    "address cannot be leased to a mobile node"}});
+  REQUIRE_OK(pool("RcoaPool 2001:db8:100::2-2001:db8:100:0:ffff:ffff:ffff:ffff;"));
+}
+
+TEST_CASE("mapd.conf Ike block: structure, duplicates and misplaced keywords", "[mapconf]") {
+  const auto r = parse_mapd_config(bare({
+      "Ike;",                                           // 4
+      "Ike extra { };",                                 // 5
+      "Identity \"map1.example.net\";",                 // 6
+      std::string(kIke),                                // 7
+      "Ike { Identity x; };",                           // 8
+      "Ike {",                                          // 9: a fourth one
+      "};",                                             // 10
+  }));
+  check_errors(r, {{4, "Ike needs a { ... } block, as in 'Ike { Identity ...;"},
+                   {5, "Ike takes no value, only a block"},
+                   {6, "'Identity' is not valid in the top level; it belongs in an Ike block"},
+                   {7, "an Ike block is already configured on line 5: one Ike block per file"},
+                   {8, "an Ike block is already configured on line 5"},
+                   {9, "an Ike block is already configured on line 5"}});
+
+  const auto k = parse_mapd_config(bare({
+      "Ike {",                                          // 4
+      "    Identiy x;",                                 // 5
+      "    MapIdentity \"*.map.example.net\";",         // 6
+      "    IkeTimeout 5;",                              // 7
+      "    Interface eth1;",                            // 8
+      "    Certificate /c { };",                        // 9
+      "MapAddress 2001:db8:100::1;",                    // 10: '}' missing
+  }));
+  check_errors(k, {{5, "unknown keyword 'Identiy' in an Ike block; did you mean 'Identity'?"},
+                   {6, "'MapIdentity' is a keyword of mnd.conf(5), not of this file"},
+                   {7, "'IkeTimeout' is a keyword of mnd.conf(5)"},
+                   {8, "'Interface' is not valid in an Ike block; it belongs in an RcoaPrefix block"},
+                   {9, "'Certificate' does not take a { ... } block"},
+                   {10, "missing '}' before 'MapAddress'"}});
+
+  const auto d = parse_mapd_config(bare({
+      "Ike {",                                                          // 4
+      "    Identity \"a.example.net\";",                                // 5
+      "    Identity \"map1.example.net\";",                             // 6
+      "    Certificate /c; PrivateKey /k;",                             // 7
+      "    CaCertificate /ca.pem;",                                     // 8
+      "    CaCertificate /ca2.pem /ca.pem;",                            // 9
+      "    AuthorizedIdentity \"*@mn.example.net\" \"*@mn.example.net\";",  // 10
+      "    RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;",            // 11
+      "    DpdDelay 5; DpdDelay 6;",                                    // 12
+      "};",
+  }));
+  REQUIRE_OK(d);
+  check_warnings(d, {{6, "Identity is already set on line 5; this later value replaces it"},
+                     {9, "CaCertificate '/ca.pem' is already listed on line 8"},
+                     {10, "AuthorizedIdentity '*@mn.example.net' is already listed on line 10"},
+                     {12, "DpdDelay is already set on line 12"}});
+  CHECK(d.config->ike.identity == "map1.example.net");
+  CHECK(d.config->ike.ca_certificates == std::vector<std::string>{"/ca.pem", "/ca2.pem"});
+  CHECK(d.config->ike.authorized_identities.size() == 1);
+  CHECK(d.config->ike.dpd_delay_s == 6);
 }

@@ -75,6 +75,48 @@ std::string read_text(const std::string& path) {
 
 const std::string kExamplePath = std::string(HMIP_SOURCE_DIR) + "/daemons/mnd/mnd.conf.example";
 
+// A complete Ike block on one line. Parsing never opens its files.
+constexpr std::string_view kIke =
+    "Ike { Identity \"mn1@mn.example.net\"; Certificate \"/etc/swanctl/x509/mn1.pem\"; PrivateKey "
+    "\"/etc/swanctl/private/mn1.pem\"; CaCertificate \"/etc/swanctl/x509ca/ca.pem\"; };";
+
+// `text`, then kIke on a line of its own: a secure configuration.
+std::string secure(const std::string& text) { return text + std::string(kIke) + "\n"; }
+
+// The config with every `line` field zeroed (to_conf_text moves lines).
+MndConfig without_lines(MndConfig c) {
+  c.insecure_line = 0;
+  c.ike.line = 0;
+  return c;
+}
+
+// A directory with the files an Ike block names (for check_config_text,
+// which opens them): mn1.pem, key.pem and ca.pem with some PEM-ish text.
+struct PemDir {
+  std::filesystem::path dir;
+  PemDir() : dir(std::filesystem::temp_directory_path() / "hmip_test_mnd_pem") {
+    std::filesystem::create_directories(dir);
+    for (const char* f : {"mn1.pem", "key.pem", "ca.pem"}) {
+      std::ofstream out(dir / f, std::ios::binary);
+      out << "-----BEGIN CERTIFICATE-----\n";
+    }
+  }
+  ~PemDir() { std::filesystem::remove_all(dir); }
+  PemDir(const PemDir&) = delete;
+  PemDir& operator=(const PemDir&) = delete;
+  [[nodiscard]] std::string path(const char* f) const { return (dir / f).string(); }
+};
+
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  return s;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
 }  // namespace
 
 TEST_CASE("every mnd.conf keyword is read into its field", "[mnconf]") {
@@ -92,6 +134,18 @@ TEST_CASE("every mnd.conf keyword is read into its field", "[mnconf]") {
       "DeregisterOnStop no;",                   // 11
       "ControlSocket \"/tmp/mnd test.sock\";",  // 12
       "LogLevel warning;",                      // 13
+      "InsecureTestbedSignalling no;",          // 14
+      "Ike {",                                  // 15
+      "    ViciSocket /run/strongswan/charon.vici;",                       // 16
+      "    Identity \"mn1@mn.example.net\";",                              // 17
+      "    Certificate \"/etc/swanctl/x509/mn1.pem\";",                    // 18
+      "    PrivateKey /etc/swanctl/private/mn1.pem;",                      // 19
+      "    CaCertificate /etc/swanctl/x509ca/ca.pem \"/etc/ca 2.pem\";",   // 20
+      "    CaCertificate /etc/swanctl/x509ca/ca3.pem;",                    // 21
+      "    MapIdentity \"*.map.example.net\";",                            // 22
+      "    DpdDelay 45;",                                                  // 23
+      "    IkeTimeout 2.5;",                                               // 24
+      "};",                                                                // 25
   }));
   REQUIRE_OK(r);
   INFO("warnings:\n" << dump(r.warnings));
@@ -109,33 +163,62 @@ TEST_CASE("every mnd.conf keyword is read into its field", "[mnconf]") {
   CHECK_FALSE(c.deregister_on_stop);
   CHECK(c.control_socket == "/tmp/mnd test.sock");
   CHECK(c.log_level == core::LogLevel::warning);
+  CHECK_FALSE(c.insecure);
+  CHECK(c.insecure_line == 14);
+  const auto& k = c.ike;
+  CHECK(k.configured);
+  CHECK(k.line == 15);
+  CHECK(k.vici_socket == "unix:///run/strongswan/charon.vici");  // normalised
+  CHECK(k.identity == "mn1@mn.example.net");
+  CHECK(k.certificate == "/etc/swanctl/x509/mn1.pem");
+  CHECK(k.private_key == "/etc/swanctl/private/mn1.pem");
+  CHECK(k.ca_certificates ==
+        std::vector<std::string>{"/etc/swanctl/x509ca/ca.pem", "/etc/ca 2.pem", "/etc/swanctl/x509ca/ca3.pem"});
+  CHECK(k.map_identity == "*.map.example.net");
+  CHECK(k.dpd_delay_s == 45);
+  CHECK(k.ike_timeout == milliseconds(2500));
 
-  const auto f = parse_mnd_config("Interface eth0; MapSelection FURTHEST;");
+  const auto f = parse_mnd_config(secure("Interface eth0; MapSelection FURTHEST;\n"));
   REQUIRE_OK(f);
   CHECK(f.config->selection == MapSelection::furthest);
 }
 
 TEST_CASE("mnd.conf defaults are the model's", "[mnconf]") {
-  const auto r = parse_mnd_config("Interface eth0;\n");
+  const auto r = parse_mnd_config(secure("Interface eth0;\n"));
   REQUIRE_OK(r);
   CHECK(r.warnings.empty());
   MndConfig want;
   want.interfaces = {"eth0"};
+  want.ike.configured = true;
+  want.ike.identity = "mn1@mn.example.net";
+  want.ike.certificate = "/etc/swanctl/x509/mn1.pem";
+  want.ike.private_key = "/etc/swanctl/private/mn1.pem";
+  want.ike.ca_certificates = {"/etc/swanctl/x509ca/ca.pem"};
+  want.ike.line = 2;
   CHECK(*r.config == want);
+  // Secure signalling is the default; the Ike block's own defaults.
+  CHECK_FALSE(r.config->insecure);
+  CHECK(r.config->ike.vici_socket == "unix:///run/charon.vici");
+  CHECK(r.config->ike.map_identity.empty());
+  CHECK(r.config->ike.dpd_delay_s == 30);
+  CHECK(r.config->ike.ike_timeout == seconds(10));
 }
 
-TEST_CASE("the example mnd.conf parses without errors or warnings and round-trips", "[mnconf]") {
+TEST_CASE("the example mnd.conf is secure, parses without errors or warnings and round-trips", "[mnconf]") {
   const auto r = load_mnd_config(kExamplePath);
   REQUIRE_OK(r);
   INFO("warnings:\n" << dump(r.warnings));
   CHECK(r.warnings.empty());
   CHECK(r.config->interfaces.size() == 2);
+  CHECK_FALSE(r.config->insecure);
+  CHECK(r.config->ike.configured);
+  CHECK_FALSE(r.config->ike.map_identity.empty());
   CHECK(config_summary(*r.config).find("2 interfaces (wlan0 eth0)") != std::string::npos);
   const std::string text = to_conf_text(*r.config);
   const auto back = parse_mnd_config(text);
   INFO(text);
   REQUIRE_OK(back);
-  CHECK(*back.config == *r.config);
+  CHECK(without_lines(*back.config) == without_lines(*r.config));
 
   MndConfig odd;
   odd.interfaces = {"a", "b"};
@@ -144,54 +227,111 @@ TEST_CASE("the example mnd.conf parses without errors or warnings and round-trip
   odd.initial_bindack_timeout_first_reg = milliseconds(1001);
   odd.solicit_on_link_change = false;
   odd.log_level = core::LogLevel::error;
+  odd.insecure = true;
   const auto o = parse_mnd_config(to_conf_text(odd));
   REQUIRE_OK(o);
-  CHECK(*o.config == odd);
+  CHECK(without_lines(*o.config) == odd);
+  // Secure, with quotes in the values.
+  MndConfig sec = *r.config;
+  sec.ike.identity = "CN=\"mn\\1\"";
+  sec.ike.map_identity.clear();
+  sec.ike.ike_timeout = milliseconds(1001);
+  const auto s2 = parse_mnd_config(to_conf_text(sec));
+  INFO(to_conf_text(sec));
+  REQUIRE_OK(s2);
+  CHECK(without_lines(*s2.config) == without_lines(sec));
 }
 
 TEST_CASE("check_config_text is what mnd --check-config prints", "[mnconf]") {
+  // The example names the usual /etc/swanctl files: with them in place (a
+  // copy pointing at existing files) the check passes without a word...
+  const PemDir pem;
+  const std::string example = read_text(kExamplePath);
+  const auto copy = (std::filesystem::temp_directory_path() / "hmip_test_mnd_example.conf").string();
+  std::string text = replace_all(example, "/etc/swanctl/x509/mn1.pem", pem.path("mn1.pem"));
+  text = replace_all(text, "/etc/swanctl/private/mn1.pem", pem.path("key.pem"));
+  text = replace_all(text, "/etc/swanctl/x509ca/ca.pem", pem.path("ca.pem"));
+  REQUIRE(text.find("/etc/swanctl/") == std::string::npos);
+  write_file(copy, text);
   int status = -1;
-  const auto ok = check_config_text(kExamplePath, status);
+  const auto ok = check_config_text(copy, status);
+  std::filesystem::remove(copy);
   CHECK(status == 0);
   REQUIRE(ok.size() == 1);
-  CHECK(ok[0] == kExamplePath + ": OK, 2 interfaces (wlan0 eth0), MAP selection furthest (RFC 5380 §9.1), binding "
-                                "lifetime 600 s");
-  const auto bad = check_config_text("/nonexistent/mnd.conf", status);
+  CHECK(ok[0] == copy + ": OK, 2 interfaces (wlan0 eth0), MAP selection furthest (RFC 5380 §9.1), binding "
+                        "lifetime 600 s, binding updates: IPsec through charon at unix:///run/charon.vici, identity "
+                        "mn1@mn.example.net");
+  // ... and without them (this machine is no MN) each is an error.
+  if (!std::filesystem::exists("/etc/swanctl/x509/mn1.pem")) {
+    const auto bad = check_config_text(kExamplePath, status);
+    CHECK(status == 1);
+    REQUIRE(bad.size() == 4);
+    CHECK(bad[0].find(": error: Certificate /etc/swanctl/x509/mn1.pem: cannot open it: No such file or directory") !=
+          std::string::npos);
+    CHECK(bad[1].find(": error: PrivateKey /etc/swanctl/private/mn1.pem: cannot open it") != std::string::npos);
+    CHECK(bad[2].find(": error: CaCertificate /etc/swanctl/x509ca/ca.pem: cannot open it") != std::string::npos);
+    CHECK(bad[3] == kExamplePath + ": 3 errors, 0 warnings");
+  }
+  const auto missing = check_config_text("/nonexistent/mnd.conf", status);
   CHECK(status == 1);
-  REQUIRE(bad.size() == 2);
-  CHECK(bad[1] == "/nonexistent/mnd.conf: 1 error, 0 warnings");
+  REQUIRE(missing.size() == 2);
+  CHECK(missing[1] == "/nonexistent/mnd.conf: 1 error, 0 warnings");
 }
 
 TEST_CASE("mnd check_config_text: diagnostics in order, then the summary with the counts", "[mnconf]") {
+  const PemDir pem;
   const auto path = (std::filesystem::temp_directory_path() / "hmip_test_mnd_check.conf").string();
-  const auto write = [&](const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    out << text;
+  const auto ike = [&](const std::string& key) {
+    return "Ike {\n"                                                  // 5
+           "    Identity mn1@mn.example.net;\n"                       // 6
+           "    Certificate \"" + pem.path("mn1.pem") + "\";\n"       // 7
+           "    PrivateKey \"" + key + "\";\n"                        // 8
+           "    CaCertificate \"" + pem.path("ca.pem") + "\";\n"      // 9
+           "};\n";
   };
-  write(lines({"Interface eth0;",         // 1
-               "RefreshPercent 91;",      // 2: out of range
-               "BindingLifetim 600;",     // 3: unknown keyword
-               "BindingLifetime 602;"}));  // 4: rounded up (warning)
+  write_file(path, lines({"Interface eth0;",          // 1
+                          "RefreshPercent 91;",       // 2: out of range
+                          "BindingLifetim 600;",      // 3: unknown keyword
+                          "BindingLifetime 602;"})    // 4: rounded up (warning)
+                       + ike(pem.path("missing.pem")));
   int status = -1;
   const auto bad = check_config_text(path, status);
   CHECK(status == 1);
-  REQUIRE(bad.size() == 4);
+  REQUIRE(bad.size() == 5);
   CHECK(bad[0].rfind(path + ":2:", 0) == 0);
   CHECK(bad[0].find(": error: ") != std::string::npos);
   CHECK(bad[1].rfind(path + ":3:", 0) == 0);
   CHECK(bad[1].find("did you mean 'BindingLifetime'?") != std::string::npos);
-  CHECK(bad[2].rfind(path + ":4:", 0) == 0);
-  CHECK(bad[2].find(": warning: ") != std::string::npos);
-  CHECK(bad[3] == path + ": 2 errors, 1 warning");
+  CHECK(bad[2].rfind(path + ":8:", 0) == 0);
+  CHECK(bad[2].find(": error: PrivateKey " + pem.path("missing.pem") + ": cannot open it") != std::string::npos);
+  CHECK(bad[3].rfind(path + ":4:", 0) == 0);
+  CHECK(bad[3].find(": warning: ") != std::string::npos);
+  CHECK(bad[4] == path + ": 3 errors, 1 warning");
+  CHECK(parse_mnd_config(read_text(path)).errors.size() == 2);  // the parse itself opens nothing
 
-  write(lines({"Interface eth0;", "BindingLifetime 602;"}));
+  write_file(path, lines({"Interface eth0;", "RefreshPercent 20;", "LogLevel info;", "BindingLifetime 602;"}) +
+                       ike(pem.path("key.pem")));
   const auto warn = check_config_text(path, status);
-  std::filesystem::remove(path);
   CHECK(status == 0);
   REQUIRE(warn.size() == 2);
-  CHECK(warn[0].rfind(path + ":2:", 0) == 0);
+  CHECK(warn[0].rfind(path + ":4:", 0) == 0);
   CHECK(warn[0].find("so 604 seconds are asked for") != std::string::npos);
-  CHECK(warn[1] == path + ": OK, 1 interface (eth0), MAP selection furthest (RFC 5380 §9.1), binding lifetime 602 s");
+  CHECK(warn[1] == path + ": OK, 1 interface (eth0), MAP selection furthest (RFC 5380 §9.1), binding lifetime 602 "
+                          "s, binding updates: IPsec through charon at unix:///run/charon.vici, identity "
+                          "mn1@mn.example.net");
+
+  // In the testbed mode the Ike block has no effect: its files are not
+  // looked at.
+  write_file(path, lines({"Interface eth0;", "InsecureTestbedSignalling yes;"}) + ike("/nonexistent/key.pem"));
+  const auto testbed = check_config_text(path, status);
+  std::filesystem::remove(path);
+  CHECK(status == 0);
+  REQUIRE(testbed.size() == 3);
+  CHECK(testbed[0] == path + ":2:1: warning: " + std::string(kInsecureWarning));
+  CHECK(testbed[1].rfind(path + ":3:1: warning: the Ike block has no effect while InsecureTestbedSignalling is on",
+                         0) == 0);
+  CHECK(testbed[2] == path + ": OK, 1 interface (eth0), MAP selection furthest (RFC 5380 §9.1), binding lifetime "
+                             "600 s, binding updates: INSECURE testbed mode, sent without IPsec");
 }
 
 TEST_CASE("mnd.conf errors, each with its line", "[mnconf]") {
@@ -246,6 +386,7 @@ TEST_CASE("mnd.conf rules between fields", "[mnconf]") {
       "InitialBindackTimeoutFirstReg 0.2;",    // 4
       "BindingLifetime 21;",                   // 5
       "Interface eth0;",                       // 6
+      std::string(kIke),                       // 7
   }));
   REQUIRE_OK(w);
   check_warnings(w, {{1, "Interface eth0 is already listed on line 1"},
@@ -274,7 +415,10 @@ TEST_CASE("mnd.conf structure errors and keyword suggestions", "[mnconf]") {
                    {4, "missing ';'"},
                    {6, "missing '}' before 'MapSelection'"},
                    {7, "expected a keyword"}});
-  CHECK(format_diagnostics("x.conf", r).front().rfind("x.conf:1:1: error: ", 0) == 0);
+  const auto text = format_diagnostics("x.conf", r);
+  CHECK(std::any_of(text.begin(), text.end(), [](const std::string& d) { return d.rfind("x.conf:1:1: error: ", 0) == 0; }));
+  // The file-level error (no Ike block, no InsecureTestbedSignalling) names no line.
+  CHECK(std::any_of(text.begin(), text.end(), [](const std::string& d) { return d.rfind("x.conf: error: no Ike block", 0) == 0; }));
 }
 
 TEST_CASE("no input crashes the mnd.conf parser", "[mnconf]") {
@@ -309,4 +453,141 @@ TEST_CASE("the example of mnd.conf(5) parses without errors or warnings", "[mnco
   INFO(text);
   REQUIRE_OK(r);
   CHECK(r.warnings.empty());
+}
+
+TEST_CASE("mnd.conf: signalling is IPsec-protected unless the testbed mode is on", "[mnconf]") {
+  // Neither: an error about the whole file, or at an explicit 'no'.
+  const auto none = parse_mnd_config("Interface eth0;\n");
+  check_errors(none, {{0, "no Ike block: binding updates must be protected by IPsec (RFC 5380 §12.1): add an Ike "
+                          "block (mnd.conf(5)) or, on a testbed only, 'InsecureTestbedSignalling yes;'"}});
+  CHECK(none.errors.size() == 1);
+  check_errors(parse_mnd_config(lines({"Interface eth0;", "InsecureTestbedSignalling no;"})), {{2, "no Ike block"}});
+  // The testbed mode: loud, no Ike block needed.
+  const auto on = parse_mnd_config(lines({"Interface eth0;", "InsecureTestbedSignalling yes;"}));
+  REQUIRE_OK(on);
+  REQUIRE(on.warnings.size() == 1);
+  CHECK(on.warnings[0].line == 2);
+  CHECK(on.warnings[0].message == kInsecureWarning);
+  CHECK(on.warnings[0].message.find("the RCoA is formed statelessly") != std::string::npos);
+  CHECK(on.config->insecure);
+  CHECK(on.config->insecure_line == 2);
+  CHECK_FALSE(on.config->ike.configured);
+  CHECK(config_summary(*on.config).find("binding updates: INSECURE testbed mode") != std::string::npos);
+  // An Ike block then has no effect, but must still be complete.
+  const auto both = parse_mnd_config(secure(lines({"Interface eth0;", "InsecureTestbedSignalling on;"})));
+  REQUIRE_OK(both);
+  check_warnings(both, {{2, "binding updates go out without IPsec"},
+                        {3, "the Ike block has no effect while InsecureTestbedSignalling is on (line 2)"}});
+  check_errors(parse_mnd_config(lines({"Interface eth0;", "InsecureTestbedSignalling yes;", "Ike { Identity x; };"})),
+               {{3, "the Ike block has no Certificate"}});
+  // A wrong value is the one error about the mode.
+  const auto maybe = parse_mnd_config(lines({"Interface eth0;", "InsecureTestbedSignalling maybe;"}));
+  check_errors(maybe, {{2, "InsecureTestbedSignalling expects on or off"}});
+  CHECK(maybe.errors.size() == 1);
+  check_warnings(parse_mnd_config(lines({"Interface eth0;", "InsecureTestbedSignalling yes;",
+                                         "InsecureTestbedSignalling yes;"})),
+                 {{3, "InsecureTestbedSignalling is already set on line 2"}});
+}
+
+TEST_CASE("mnd.conf Ike block: required statements and values", "[mnconf]") {
+  const auto r = parse_mnd_config(lines({"Interface eth0;", "Ike {", "    IkeTimeout 5;", "};"}));
+  check_errors(r, {{2, "the Ike block has no Identity: the mobile node's IKE identity, as its certificate's "
+                       "subjectAltName names it (add 'Identity \"mn1@mn.example.net\";')"},
+                   {2, "the Ike block has no Certificate: the PEM file of the mobile node's certificate (add "
+                       "'Certificate \"/etc/swanctl/x509/mn1.pem\";')"},
+                   {2, "the Ike block has no PrivateKey: the PEM file of the mobile node's private key (add "
+                       "'PrivateKey \"/etc/swanctl/private/mn1.pem\";')"},
+                   {2, "the Ike block has no CaCertificate: the PEM file(s) of the CA(s) that certify the MAPs' "
+                       "certificates"}});
+  CHECK(r.errors.size() == 4);
+
+  const auto v = parse_mnd_config(lines({
+      "Interface eth0;",                              // 1
+      "Ike {",                                        // 2
+      "    ViciSocket tcp://charon:4502;",            // 3
+      "    Identity \"\";",                           // 4
+      "    Certificate mn1.pem;",                     // 5
+      "    PrivateKey;",                              // 6
+      "    CaCertificate ca.pem /ok.pem;",            // 7
+      "    MapIdentity \"\";",                        // 8
+      "    MapIdentity a b;",                         // 9
+      "    DpdDelay 0;",                              // 10
+      "    IkeTimeout 0.999;",                        // 11
+      "    IkeTimeout 121;",                          // 12
+      "    IkeTimeout 1.0001;",                       // 13
+      "    DpdDelay soon;",                           // 14
+      "};",                                           // 15
+  }));
+  check_errors(v, {{3, "ViciSocket 'tcp://charon:4502' must be a UNIX socket: an absolute path or unix:// and one"},
+                   {4, "Identity is empty: it needs an IKE identity, as in 'Identity \"mn1@mn.example.net\";'"},
+                   {5, "Certificate 'mn1.pem' must be an absolute path"},
+                   {6, "PrivateKey needs a value: an absolute file path, as in 'PrivateKey "
+                       "\"/etc/swanctl/private/mn1.pem\";'"},
+                   {7, "CaCertificate 'ca.pem' must be an absolute path"},
+                   {8, "MapIdentity is empty: it needs an IKE identity, as in 'MapIdentity \"*.map.example.net\";'"},
+                   {9, "MapIdentity takes one value"},
+                   {10, "DpdDelay 0 is out of range 1..3600 seconds"},
+                   {11, "IkeTimeout 0.999 is out of range 1..120 seconds"},
+                   {12, "IkeTimeout 121 is out of range 1..120 seconds"},
+                   {13, "too precise"},
+                   {14, "DpdDelay expects a number (1..3600 seconds)"}});
+  CHECK_FALSE(has(v.errors, 2, "the Ike block has no"));
+
+  // The ranges' ends are fine; unix:// is kept.
+  const auto e = parse_mnd_config(lines({"Interface eth0;", "Ike { ViciSocket \"unix:///run/c.vici\"; Identity i;",
+                                         "Certificate /c; PrivateKey /k; CaCertificate /ca;",
+                                         "DpdDelay 3600; IkeTimeout 120; };"}));
+  REQUIRE_OK(e);
+  CHECK(e.config->ike.vici_socket == "unix:///run/c.vici");
+  CHECK(e.config->ike.dpd_delay_s == 3600);
+  CHECK(e.config->ike.ike_timeout == seconds(120));
+  const auto lo = parse_mnd_config(secure("Interface eth0;\n").insert(0, "Ike { };\n"));
+  check_errors(lo, {{3, "an Ike block is already configured on line 1: one Ike block per file"}});
+}
+
+TEST_CASE("mnd.conf Ike block: structure, duplicates and misplaced keywords", "[mnconf]") {
+  const auto r = parse_mnd_config(lines({
+      "Interface eth0;",                          // 1
+      "Ike;",                                     // 2
+      "Identity x;",                              // 3
+      "Ike {",                                    // 4
+      "    Identiy x;",                           // 5
+      "    RcoaPool 2001:db8::1-2001:db8::2;",    // 6
+      "    AuthorizedIdentity x;",                // 7
+      "    MapIdentity \"*.map.example.net\" { };",  // 8
+      "MapSelection furthest;",                   // 9: '}' missing
+  }));
+  check_errors(r, {{2, "Ike needs a { ... } block"},
+                   {3, "'Identity' is not valid in mnd.conf; it belongs in an Ike block"},
+                   {5, "unknown keyword 'Identiy' in an Ike block; did you mean 'Identity'?"},
+                   {6, "'RcoaPool' is a keyword of mapd.conf(5), not of this file"},
+                   {7, "'AuthorizedIdentity' is a keyword of mapd.conf(5)"},
+                   {8, "blocks nested too deeply"},
+                   {9, "missing '}' before 'MapSelection'"}});
+
+  const auto d = parse_mnd_config(lines({
+      "Interface eth0;",                                  // 1
+      "Ike {",                                            // 2
+      "    Identity a; Identity mn1@mn.example.net;",     // 3
+      "    Certificate /c; Certificate /c2;",             // 4
+      "    PrivateKey /k;",                               // 5
+      "    CaCertificate /ca.pem /ca.pem;",               // 6
+      "    MapIdentity a; MapIdentity b;",                // 7
+      "    IkeTimeout 3; IkeTimeout 4;",                  // 8
+      "    ViciSocket /a; ViciSocket /b;",                // 9
+      "};",
+  }));
+  REQUIRE_OK(d);
+  check_warnings(d, {{3, "Identity is already set on line 3; this later value replaces it"},
+                     {4, "Certificate is already set on line 4"},
+                     {6, "CaCertificate '/ca.pem' is already listed on line 6"},
+                     {7, "MapIdentity is already set on line 7"},
+                     {8, "IkeTimeout is already set on line 8"},
+                     {9, "ViciSocket is already set on line 9"}});
+  CHECK(d.config->ike.identity == "mn1@mn.example.net");
+  CHECK(d.config->ike.certificate == "/c2");
+  CHECK(d.config->ike.ca_certificates.size() == 1);
+  CHECK(d.config->ike.map_identity == "b");
+  CHECK(d.config->ike.ike_timeout == seconds(4));
+  CHECK(d.config->ike.vici_socket == "unix:///b");
 }

@@ -34,6 +34,8 @@ inline constexpr std::uint64_t kInfinity = 0xffffffffULL;
 inline constexpr std::size_t kIfNameMax = 15;
 /// sizeof(sockaddr_un::sun_path) - 1.
 inline constexpr std::size_t kSunPathMax = 107;
+/// PATH_MAX - 1.
+inline constexpr std::size_t kPathMax = 4095;
 /// Each diagnostics list keeps this many entries (then one line-0 summary).
 inline constexpr std::size_t kMaxDiagnostics = 1000;
 /// A configuration file larger than this is refused unread.
@@ -129,6 +131,20 @@ class StatementReader : public Diagnostics {
   std::optional<LogLevel> log_level(const Statement& s);
   /// An absolute UNIX socket path of at most kSunPathMax bytes.
   std::optional<std::string> socket_path(const Statement& s);
+  /// strongSwan's VICI socket: an absolute path, with or without "unix://"
+  /// before it (at most kSunPathMax bytes without it). Returned as
+  /// "unix://PATH", the form io::ViciClient and swanctl take.
+  std::optional<std::string> vici_socket(const Statement& s);
+  /// True if `t`, an argument of `keyword`, is an absolute file path of at
+  /// most kPathMax bytes; else reports. The file itself is not looked at.
+  bool file_path(const Token& t, std::string_view keyword);
+  /// The single argument, an absolute file path (file_path); `example` is
+  /// one for the message ("/etc/swanctl/x509/map1.pem").
+  std::optional<std::string> one_file(const Statement& s, std::string_view example);
+  /// True if `t`, an argument of `keyword`, is a non-empty IKE identity
+  /// (charon's syntax: "map1.example.net", "*@mn.example.net", a DN); else
+  /// reports, with `example` in the message.
+  bool identity_arg(const Token& t, std::string_view keyword, std::string_view example);
   /// True if `t` is a name the kernel accepts for a network interface
   /// (1..15 bytes, not "." or "..", no '/', ':' or white space); else reports.
   bool interface_name(const Token& t, std::string_view keyword);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,14 +32,43 @@ struct RcoaPrefixConfig {
   friend bool operator==(const RcoaPrefixConfig&, const RcoaPrefixConfig&) = default;
 };
 
-/// Unprotected local binding updates (no IPsec yet: the security issue adds
-/// IKEv2/ESP). Off by default: then every BU is refused. On, BUs are
-/// accepted only from LCoAs inside `trusted_prefixes`. Testbeds only.
+/// Unprotected local binding updates. Off by default: then binding updates
+/// must be protected by IPsec (`ike`, RFC 5380 §12.1). On, unprotected BUs
+/// are accepted from LCoAs inside `trusted_prefixes`. Testbeds only.
 struct InsecureSignallingConfig {
   bool enabled = false;                 ///< InsecureTestbedSignalling yes
   std::vector<Ip6Prefix> trusted_prefixes;  ///< TrustedPrefix (required when enabled)
   int line = 0;
   friend bool operator==(const InsecureSignallingConfig&, const InsecureSignallingConfig&) = default;
+};
+
+/// An inclusive range of RCoAs handed out through the IKEv2 configuration
+/// payload (RFC 5380 §6.1, RFC 4877 §9).
+struct RcoaPoolConfig {
+  Ip6Addr first;
+  Ip6Addr last;
+  int line = 0;
+  friend bool operator==(const RcoaPoolConfig&, const RcoaPoolConfig&) = default;
+};
+
+/// The `Ike { ... }` block: how mapd drives strongSwan's charon to protect
+/// binding updates (RFC 5380 §12; the model is in hmip/ike/charon_conn.h).
+/// Required unless InsecureTestbedSignalling is on.
+struct MapIkeConfig {
+  bool configured = false;                   ///< an Ike block is present
+  std::string vici_socket = "unix:///run/charon.vici";  ///< ViciSocket
+  std::string identity;                      ///< Identity: the MAP's IKE identity (its certificate's subjectAltName)
+  std::string certificate;                   ///< Certificate: PEM file of the MAP's certificate
+  std::string private_key;                   ///< PrivateKey: PEM file of its private key
+  std::vector<std::string> ca_certificates;  ///< CaCertificate: PEM files of the CAs mobile nodes' certificates come from
+  /// AuthorizedIdentity: the IKE identities (charon's wildcard syntax,
+  /// "*@mn.example.net") allowed to register; empty: any identity a
+  /// trusted CA certified.
+  std::vector<std::string> authorized_identities;
+  std::optional<RcoaPoolConfig> pool;        ///< RcoaPool FIRST-LAST: RCoAs the MAP allocates (ard's RFlag yes)
+  std::uint32_t dpd_delay_s = 30;            ///< DpdDelay: dead peer detection interval (seconds)
+  int line = 0;
+  friend bool operator==(const MapIkeConfig&, const MapIkeConfig&) = default;
 };
 
 struct MapdConfig {
@@ -64,6 +94,7 @@ struct MapdConfig {
   std::uint32_t tunnel_mtu = 0;
 
   InsecureSignallingConfig insecure;
+  MapIkeConfig ike;
 
   std::string control_socket = "/run/hmip/mapd.sock";
   core::LogLevel log_level = core::LogLevel::info;

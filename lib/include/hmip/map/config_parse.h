@@ -10,6 +10,15 @@
 //   RcoaPrefix 2001:db8:100::/64 { Interface eth1; ValidLifetime 86400; };
 //   LcoaPrefix 2001:db8:10:1::/64 2001:db8:10:2::/64;
 //   NeighbourPrefix 2001:db8:30::/48;
+//   Ike {                            # required unless InsecureTestbedSignalling yes
+//       ViciSocket "/run/charon.vici";  Identity "map1.example.net";
+//       Certificate "/etc/swanctl/x509/map1.pem";
+//       PrivateKey "/etc/swanctl/private/map1.pem";
+//       CaCertificate "/etc/swanctl/x509ca/ca.pem";
+//       AuthorizedIdentity "*@mn.example.net";
+//       RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;  DpdDelay 30;
+//   };
+//   # testbeds only, instead of Ike:
 //   InsecureTestbedSignalling yes;  TrustedPrefix 2001:db8:10::/48;
 //
 // Every error the parser can find is reported in one pass, each with its line
@@ -54,7 +63,10 @@ struct ParseResult {
 /// Errors: syntax (with recovery), unknown keywords (with the closest one),
 /// values out of range, no MapAddress / RcoaPrefix / LcoaPrefix, prefixes
 /// overlapping where that makes no sense (an LcoaPrefix inside an
-/// RcoaPrefix...), InsecureTestbedSignalling without TrustedPrefix.
+/// RcoaPrefix...), InsecureTestbedSignalling without TrustedPrefix, neither
+/// an Ike block nor InsecureTestbedSignalling (RFC 5380 §12.1), an
+/// incomplete Ike block, an RcoaPool outside one RcoaPrefix. Never opens
+/// the files the Ike block names.
 ParseResult parse_mapd_config(std::string_view text);
 
 /// Reads `path` and parses it. A file that cannot be read (or is larger than
@@ -67,12 +79,16 @@ std::vector<std::string> format_diagnostics(std::string_view path, const ParseRe
 
 /// One line for `mapd --check-config` after the diagnostics: "MAP
 /// 2001:db8:100::1, 1 RCoA prefix, 2 LCoA prefixes, 0 neighbour prefixes,
-/// binding updates: all refused (no IPsec yet)" (or "binding updates:
-/// INSECURE testbed mode, accepted without IPsec from 1 trusted prefix").
+/// binding updates: IPsec through charon at unix:///run/charon.vici,
+/// identity map1.example.net, RCoA pool 2001:db8:100::1000-2001:db8:100::1fff"
+/// (or "binding updates: INSECURE testbed mode, accepted without IPsec from
+/// 1 trusted prefix").
 std::string config_summary(const MapdConfig& c);
 
-/// What `mapd --check-config FILE` prints: loads `path`, returns the
-/// diagnostics (format_diagnostics), then "FILE: OK, <config_summary>" when
+/// What `mapd --check-config FILE` prints: loads `path` (and, when the Ike
+/// block is in effect, reports each Certificate, PrivateKey and
+/// CaCertificate file that cannot be read as an error at its path), returns
+/// the diagnostics (format_diagnostics), then "FILE: OK, <config_summary>" when
 /// there is no error, else "FILE: N error(s), M warning(s)". `exit_status`
 /// is set to 0 (no error; warnings alone do not fail) or 1.
 std::vector<std::string> check_config_text(const std::string& path, int& exit_status);

@@ -20,6 +20,27 @@ enum class MapSelection : std::uint8_t {
   highest_preference,  ///< RFC 5380 §7.1: highest Pref; the smaller Dist breaks ties
 };
 
+/// The `Ike { ... }` block: how mnd drives strongSwan's charon to protect its
+/// binding updates (RFC 5380 §12; the model is in hmip/ike/charon_conn.h).
+/// Required unless InsecureTestbedSignalling is on.
+struct MnIkeConfig {
+  bool configured = false;                   ///< an Ike block is present
+  std::string vici_socket = "unix:///run/charon.vici";  ///< ViciSocket
+  std::string identity;                      ///< Identity: the MN's IKE identity (its certificate's subjectAltName)
+  std::string certificate;                   ///< Certificate: PEM file of the MN's certificate
+  std::string private_key;                   ///< PrivateKey: PEM file of its private key
+  std::vector<std::string> ca_certificates;  ///< CaCertificate: PEM files of the CAs MAP certificates come from
+  /// MapIdentity: the identity MAPs must prove (charon's wildcard syntax);
+  /// empty: any identity a trusted CA certified.
+  std::string map_identity;
+  std::uint32_t dpd_delay_s = 30;            ///< DpdDelay (seconds)
+  /// IkeTimeout: how long one IKE exchange round (lease or child) may take
+  /// before the MAP is held down.
+  Duration ike_timeout = core::seconds(10);
+  int line = 0;
+  friend bool operator==(const MnIkeConfig&, const MnIkeConfig&) = default;
+};
+
 struct MndConfig {
   std::vector<std::string> interfaces;  ///< Interface: access interfaces mnd watches (at least one)
   MapSelection selection = MapSelection::furthest;  ///< MapSelection furthest|preference
@@ -44,6 +65,13 @@ struct MndConfig {
   bool solicit_on_link_change = true;
   /// Deregister (lifetime 0) the current binding on a clean stop.
   bool deregister_on_stop = true;
+
+  /// InsecureTestbedSignalling yes: BUs go out without IPsec and the RCoA is
+  /// formed statelessly (4140bis §6.1). Testbeds only. Off (the default):
+  /// every binding is protected through charon (`ike`).
+  bool insecure = false;
+  int insecure_line = 0;
+  MnIkeConfig ike;
 
   std::string control_socket = "/run/hmip/mnd.sock";
   core::LogLevel log_level = core::LogLevel::info;

@@ -1,7 +1,7 @@
 // Parser and validator of /etc/hmip/mnd.conf (man mnd.conf(5)) into the
 // MndConfig model of hmip/mn/config.h.
 //
-// The syntax is ard.conf's (radvd-like, hmip/core/conf_lexer.h), flat:
+// The syntax is ard.conf's (radvd-like, hmip/core/conf_lexer.h):
 //
 //   Interface wlan0 eth0;
 //   MapSelection furthest;           # or preference
@@ -10,6 +10,14 @@
 //   MaxBindackTimeout 32;
 //   SolicitOnLinkChange on;  DeregisterOnStop on;
 //   ControlSocket "/run/hmip/mnd.sock";  LogLevel info;
+//   Ike {                            # required unless InsecureTestbedSignalling yes
+//       ViciSocket "/run/charon.vici";  Identity "mn1@mn.example.net";
+//       Certificate "/etc/swanctl/x509/mn1.pem";
+//       PrivateKey "/etc/swanctl/private/mn1.pem";
+//       CaCertificate "/etc/swanctl/x509ca/ca.pem";
+//       MapIdentity "*.map.example.net";  DpdDelay 30;  IkeTimeout 10;
+//   };
+//   InsecureTestbedSignalling no;    # yes: no IPsec, stateless RCoA (testbeds only)
 //
 // Every error the parser can find is reported in one pass, each with its line
 // and column, sorted by position; warnings flag settings that are legal but
@@ -30,6 +38,12 @@ using ConfigError = core::conf::ConfigError;
 
 inline constexpr std::string_view kDefaultConfigPath = "/etc/hmip/mnd.conf";
 
+/// The warning mnd.conf gives whenever InsecureTestbedSignalling is on
+/// (what `mnd --check-config` prints; tests look for this text).
+inline constexpr std::string_view kInsecureWarning =
+    "InsecureTestbedSignalling is on: binding updates go out without IPsec and the RCoA is formed statelessly: "
+    "testbed only";
+
 struct ParseResult {
   std::optional<MndConfig> config;  ///< set if and only if `errors` is empty
   std::vector<ConfigError> errors;  ///< sorted by line, then column (line 0: about the whole file)
@@ -42,7 +56,9 @@ struct ParseResult {
 /// its first 1000 entries (then one line-0 entry counting the rest).
 /// Errors: syntax (with recovery), unknown keywords (with the closest one),
 /// values out of range, no Interface, an initial BA timeout longer than
-/// MaxBindackTimeout (RFC 6275 §11.8).
+/// MaxBindackTimeout (RFC 6275 §11.8), neither an Ike block nor
+/// InsecureTestbedSignalling (RFC 5380 §12.1), an incomplete Ike block.
+/// Never opens the files the Ike block names.
 ParseResult parse_mnd_config(std::string_view text);
 
 /// Reads `path` and parses it. A file that cannot be read (or is larger than
@@ -55,11 +71,15 @@ std::vector<std::string> format_diagnostics(std::string_view path, const ParseRe
 
 /// One line for `mnd --check-config` after the diagnostics: "2 interfaces
 /// (wlan0 eth0), MAP selection furthest (RFC 5380 §9.1), binding lifetime
-/// 600 s".
+/// 600 s, binding updates: IPsec through charon at unix:///run/charon.vici,
+/// identity mn1@mn.example.net" (or "binding updates: INSECURE testbed
+/// mode, sent without IPsec").
 std::string config_summary(const MndConfig& c);
 
-/// What `mnd --check-config FILE` prints: loads `path`, returns the
-/// diagnostics (format_diagnostics), then "FILE: OK, <config_summary>" when
+/// What `mnd --check-config FILE` prints: loads `path` (and, when the Ike
+/// block is in effect, reports each Certificate, PrivateKey and
+/// CaCertificate file that cannot be read as an error at its path), returns
+/// the diagnostics (format_diagnostics), then "FILE: OK, <config_summary>" when
 /// there is no error, else "FILE: N error(s), M warning(s)". `exit_status`
 /// is set to 0 (no error; warnings alone do not fail) or 1.
 std::vector<std::string> check_config_text(const std::string& path, int& exit_status);

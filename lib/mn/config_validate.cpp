@@ -1,0 +1,66 @@
+#include "config_validate.h"
+
+#include <string>
+
+namespace hmip::mn::config_detail {
+
+namespace {
+
+using core::conf::format_seconds;
+using core::conf::Token;
+
+void check_timers(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d) {
+  const auto& seen = src.global;
+  const Token none;
+  const auto check_initial = [&](std::string_view kw, Duration initial) {
+    if (initial <= c.max_bindack_timeout) return;
+    d.err(seen.at(kw, seen.at("MaxBindackTimeout", none)),
+          std::string(kw) + " " + format_seconds(initial) + " is longer than MaxBindackTimeout " +
+              format_seconds(c.max_bindack_timeout) + ": retransmissions back off from it up to the latter "
+              "(RFC 6275 §11.8)");
+  };
+  check_initial("InitialBindackTimeoutFirstReg", c.initial_bindack_timeout_first_reg);
+  check_initial("InitialBindackTimeout", c.initial_bindack_timeout);
+  if (c.initial_bindack_timeout_first_reg < core::seconds(1))
+    d.warn(seen.at("InitialBindackTimeoutFirstReg", none),
+           "InitialBindackTimeoutFirstReg " + format_seconds(c.initial_bindack_timeout_first_reg) +
+               " is shorter than a MAP's RCoA duplicate address detection (1 s by default, RFC 6275 §13): a new "
+               "binding's BU is retransmitted before the MAP can answer (fine on a testbed with a short "
+               "RcoaDadTimeout)");
+  if (c.previous_map_lifetime > c.binding_lifetime)
+    d.warn(seen.at("PreviousMapLifetime", seen.at("BindingLifetime", none)),
+           "PreviousMapLifetime " + std::to_string(c.previous_map_lifetime) + " is longer than BindingLifetime " +
+               std::to_string(c.binding_lifetime) +
+               ": the previous MAP only needs to forward packets in flight (RFC 5380 §8)");
+}
+
+// Signalling protection (RFC 5380 §12.1): IPsec through an Ike block unless
+// the testbed mode is on.
+void check_signalling(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d) {
+  const Token* on = src.global.find("InsecureTestbedSignalling");
+  if (c.ike.configured) core::conf::check_ike_required(src.ike, d, kIkeWording);
+  if (on != nullptr && c.insecure_line == 0) return;  // its value was wrong: reported
+  if (c.insecure && on != nullptr) {
+    d.warn(*on, std::string(kInsecureWarning));
+    if (c.ike.configured)
+      d.warn(src.ike.block, "the Ike block has no effect while InsecureTestbedSignalling is on (line " +
+                                std::to_string(on->line) + "): binding updates go out without IPsec");
+    return;
+  }
+  if (c.ike.configured || src.global.find("Ike") != nullptr) return;
+  d.err(on != nullptr ? on->line : 0, on != nullptr ? on->column : 0,
+        "no Ike block: binding updates must be protected by IPsec (RFC 5380 §12.1): add an Ike block (mnd.conf(5)) "
+        "or, on a testbed only, 'InsecureTestbedSignalling yes;'");
+}
+
+}  // namespace
+
+void validate_mnd(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d) {
+  if (c.interfaces.empty() && src.global.find("Interface") == nullptr)
+    d.err(0, 0, "no Interface: mnd needs the access interface(s) to watch for Router Advertisements (add "
+                "'Interface wlan0;')");
+  check_timers(c, src, d);
+  check_signalling(c, src, d);
+}
+
+}  // namespace hmip::mn::config_detail

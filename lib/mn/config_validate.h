@@ -1,0 +1,28 @@
+// Internal to lib/mn: the rules between mnd.conf's fields (RFC 5380 §8,
+// §12.1; RFC 6275 §11.8, §13), checked once every statement is read, each
+// reported at the statement that set the field.
+#pragma once
+
+#include "hmip/core/conf_ike.h"
+#include "hmip/core/conf_reader.h"
+#include "hmip/mn/config_parse.h"
+
+namespace hmip::mn::config_detail {
+
+/// How Ike-block messages name the mobile node's side (hmip/core/conf_ike.h).
+inline constexpr core::conf::IkeWording kIkeWording{"the mobile node", "mn1@mn.example.net", "mn1", "MAPs"};
+
+/// Where the values of an MndConfig came from.
+struct MndSources {
+  core::conf::Seen global;      ///< top-level keywords (Interface too)
+  core::conf::IkeSources ike;   ///< the Ike block
+};
+
+/// Checks the whole file `c` read with `src`; reports to `d`. Errors: no
+/// Interface; an initial BA timeout longer than MaxBindackTimeout; neither
+/// InsecureTestbedSignalling nor an Ike block; an incomplete Ike block.
+/// Warnings: lifetimes and timeouts that are probably not meant, the
+/// insecure mode itself, an Ike block it makes useless.
+void validate_mnd(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d);
+
+}  // namespace hmip::mn::config_detail
