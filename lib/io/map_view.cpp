@@ -63,6 +63,9 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   for (const auto& [status, n] : c.bu_refused) refused[std::to_string(status)] = n;
   j["bu_refused"] = refused;
   j["bu_unprotected_dropped"] = c.bu_unprotected_dropped;
+  j["bu_no_ike_sa"] = c.bu_no_ike_sa;
+  j["bu_ike_contested"] = c.bu_ike_contested;
+  j["bu_ike_coa_moving"] = c.bu_ike_coa_moving;
   j["bu_malformed_option"] = c.bu_malformed_option;
   j["bu_wrong_destination"] = c.bu_wrong_destination;
   j["bu_absorbed"] = c.bu_absorbed;
@@ -127,7 +130,7 @@ Json mapd_show_json(std::string_view what, const map::MapState& s, const map::Ma
   if (what == "pending") return map_pending_json(s);
   if (what == "counters") return map_counters_json(s.counters, daemon);
   if (what == "config") return mapd_config_json(cfg);
-  throw ControlError("unknown \"what\" \"" + std::string(what) + "\": bindings, pending, counters or config");
+  throw ControlError("unknown \"what\" \"" + std::string(what) + "\": bindings, pending, counters, ike or config");
 }
 
 }  // namespace hmip::io

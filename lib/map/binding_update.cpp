@@ -31,16 +31,35 @@ void MapAgent::handle_mh(TimePoint now, const ReceivedMh& mh) {
 }
 
 // RFC 6275 §9.5.1: a BU that fails the IPsec check is silently discarded.
-// Until the security issue, "protected" means insecure testbed mode and a
-// care-of address (the packet's and the one bound) inside TrustedPrefix.
+// Secure mode (the default): the kernel has already dropped a BU for an
+// RCoA some CHILD_SA protects unless that SA carried it (charon's IN
+// policy); mapd accepts a BU only if, in charon's view, exactly one IKE
+// identity holds the RCoA (an RCoA no SA protects arrives unprotected).
+// Insecure testbed mode: a care-of address (the packet's and the one
+// bound) inside TrustedPrefix.
 bool MapAgent::bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& coa) {
-  if (mh.ipsec_protected) return true;
   const Ip6Addr packet_coa = mh.lcoa.value_or(mh.src);
   if (!cfg_.insecure.enabled) {
-    ++counters_.bu_unprotected_dropped;
+    switch (mh.ike) {
+      case IkeCheck::held: return true;
+      case IkeCheck::coa_moving:
+        ++counters_.bu_ike_coa_moving;
+        log(LogLevel::debug, "BU for RCoA " + mh.src.str() + " from " + coa.str() +
+                                 ": accepted, the holder's IKE SA still comes from another care-of address");
+        return true;
+      case IkeCheck::contested:
+        ++counters_.bu_ike_contested;
+        log_limited(log_unprotected_, now, LogLevel::warning,
+                    "dropped BU from " + packet_coa.str() + " for RCoA " + mh.src.str() +
+                        ": IKE SAs of different identities hold the RCoA (RFC 5380 §12)");
+        return false;
+      case IkeCheck::none:
+      case IkeCheck::no_ike_sa: break;
+    }
+    ++counters_.bu_no_ike_sa;
     log_limited(log_unprotected_, now, LogLevel::warning,
-                "dropped unprotected BU from " + packet_coa.str() + " for RCoA " + mh.src.str() +
-                    ": no IPsec and InsecureTestbedSignalling is off (RFC 6275 §9.5.1)");
+                "dropped BU from " + packet_coa.str() + " for RCoA " + mh.src.str() +
+                    ": no IKE SA holds the RCoA, so IPsec did not protect it (RFC 5380 §12.1, RFC 6275 §9.5.1)");
     return false;
   }
   if (!any_contains(cfg_.insecure.trusted_prefixes, packet_coa) || !any_contains(cfg_.insecure.trusted_prefixes, coa)) {

@@ -217,15 +217,39 @@ TEST_CASE("map: unprotected BUs are dropped silently unless insecure mode trusts
     auto cfg = test_config();
     cfg.insecure.enabled = false;
     Harness h(cfg);
-    h.bu({});
+    h.bu({});  // nobody asked charon: treated as unprotected
     CHECK(h.take_all().empty());
-    CHECK(h.agent.counters().bu_unprotected_dropped == 1);
-    const auto logs = h.take<LogEvent>();
-    (void)logs;
+    CHECK(h.agent.counters().bu_no_ike_sa == 1);
     h.bu({.seq = 2});  // the log is rate-limited, the counter is not
     CHECK(h.take<LogEvent>().empty());
-    CHECK(h.agent.counters().bu_unprotected_dropped == 2);
-    h.bu({.seq = 3, .ipsec = true});  // the IPsec seam
+    CHECK(h.agent.counters().bu_no_ike_sa == 2);
+    CHECK(h.agent.counters().bu_unprotected_dropped == 0);
+    h.bu({.seq = 3, .ike = IkeCheck::held});  // one IKE identity holds the RCoA
+    CHECK(h.only_ba().ba.status == 0);
+  }
+  SECTION("secure mode: what charon says about the RCoA decides") {
+    auto cfg = test_config();
+    cfg.insecure.enabled = false;
+    Harness h(cfg);
+    h.bu({.seq = 1, .ike = IkeCheck::no_ike_sa});
+    CHECK(h.take<SendBa>().empty());
+    CHECK(h.agent.counters().bu_no_ike_sa == 1);
+    h.bu({.seq = 2, .ike = IkeCheck::contested});
+    CHECK(h.take<SendBa>().empty());
+    CHECK(h.agent.counters().bu_ike_contested == 1);
+    CHECK(!h.binding());
+    h.bu({.seq = 3, .ike = IkeCheck::coa_moving});  // re-establishing from the new LCoA
+    CHECK(h.only_ba().ba.status == 0);
+    CHECK(h.agent.counters().bu_ike_coa_moving == 1);
+    h.bu({.seq = 4, .ike = IkeCheck::contested});  // never loses the binding
+    CHECK(h.take<SendBa>().empty());
+    CHECK(h.binding());
+    h.bu({.seq = 5, .ike = IkeCheck::held});
+    CHECK(h.only_ba().ba.status == 0);
+  }
+  SECTION("insecure mode ignores the IKE view") {
+    Harness h;
+    h.bu({.ike = IkeCheck::no_ike_sa});
     CHECK(h.only_ba().ba.status == 0);
   }
   SECTION("CoA outside TrustedPrefix") {
@@ -265,7 +289,7 @@ TEST_CASE("map: bad input never loses a binding", "[map]") {
   CHECK(h.take_all().empty());
   CHECK(h.agent.counters().bu_wrong_destination == 1);
   // A BA to the MAP, and undecodable MHs.
-  h.agent.handle_mh(h.now, ReceivedMh{kRcoa1, kMap, kLcoaAr1, false, wire::BindingAck{}});
+  h.agent.handle_mh(h.now, ReceivedMh{kRcoa1, kMap, kLcoaAr1, IkeCheck::none, wire::BindingAck{}});
   h.agent.handle_invalid_mh(h.now, kRcoa1, kLcoaAr1, wire::Error{wire::Errc::bad_checksum, 4, "x"}, 5);
   h.drain();
   CHECK(h.take_all().empty());
