@@ -118,6 +118,23 @@ Json mn_held_json(const mn::MnState& s) {
   return a;
 }
 
+Json mn_ike_json(const mn::MnState& s) {
+  Json j;
+  j["secure"] = s.secure;
+  Json a = Json::array();
+  for (const auto& v : s.ike) {
+    Json e;
+    e["map"] = v.map.str();
+    e["lcoa"] = v.lcoa.str();
+    e["state"] = v.rcoa ? "protected" : "establishing";
+    if (v.rcoa) e["rcoa"] = v.rcoa->str();
+    if (v.timeout_in) e["timeout_ms"] = v.timeout_in->count();
+    a.push_back(std::move(e));
+  }
+  j["maps"] = std::move(a);
+  return j;
+}
+
 Json mn_counters_json(const mn::MnCounters& c, const Json& daemon) {
   Json j;
   j["rs_sent"] = c.rs_sent;
@@ -149,6 +166,11 @@ Json mn_counters_json(const mn::MnCounters& c, const Json& daemon) {
   j["inter_map_moves"] = c.inter_map_moves;
   j["bindings_expired"] = c.bindings_expired;
   j["no_map_events"] = c.no_map_events;
+  j["ike_requested"] = c.ike_requested;
+  j["ike_established"] = c.ike_established;
+  j["ike_failed"] = c.ike_failed;
+  j["ike_lost"] = c.ike_lost;
+  j["ike_reestablished"] = c.ike_reestablished;
   if (daemon.is_object())
     for (const auto& [k, v] : daemon.items()) j[k] = v;
   return j;
@@ -162,8 +184,9 @@ Json mnd_show_json(std::string_view what, const mn::MnState& s, const Json& daem
   if (what == "tunnel") return mn_tunnel_json(s);
   if (what == "held") return mn_held_json(s);
   if (what == "counters") return mn_counters_json(s.counters, daemon);
+  if (what == "ike") return mn_ike_json(s);
   throw ControlError("unknown \"what\" \"" + std::string(what) +
-                     "\": status, maps, interfaces, bul, tunnel, held or counters");
+                     "\": status, maps, interfaces, bul, tunnel, held, ike or counters");
 }
 
 }  // namespace hmip::io

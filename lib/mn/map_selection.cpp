@@ -8,7 +8,7 @@
 namespace hmip::mn {
 
 bool selectable(const MapCandidate& c) noexcept {
-  return c.pref > 0 && c.lifetime > 0 && !c.r_flag && !c.held_down;
+  return c.pref > 0 && c.lifetime > 0 && !c.r_flag_mismatch && !c.held_down;
 }
 
 namespace {

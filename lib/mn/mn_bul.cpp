@@ -58,15 +58,17 @@ void MobileNode::send_bu(Binding& b, std::uint32_t lifetime_s, core::Duration ti
 }
 
 void MobileNode::remove_binding(std::size_t idx) {
+  const Ip6Addr map = bul_[idx].key.map_address;
   actions_.emplace_back(RemoveBinding{bul_[idx].key});
   bul_.erase(bul_.begin() + static_cast<std::ptrdiff_t>(idx));
+  release_unused(map);
 }
 
-void MobileNode::hold_down(const Ip6Addr& map, std::string reason, TimePoint now) {
+void MobileNode::hold_down(const Ip6Addr& map, std::string reason, TimePoint now, core::Duration how_long) {
   log(LogLevel::warning, "MAP " + map.str() + " not used for " +
-                             std::to_string(std::chrono::duration_cast<core::seconds>(kRefusedMapHoldDown).count()) +
+                             std::to_string(std::chrono::duration_cast<core::seconds>(how_long).count()) +
                              " s: " + reason);
-  held_[map] = HoldDown{now + kRefusedMapHoldDown, std::move(reason)};
+  held_[map] = HoldDown{now + how_long, std::move(reason)};
 }
 
 // Retransmissions (§11.8: the timeout doubles up to MAX_BINDACK_TIMEOUT,
@@ -250,7 +252,8 @@ void MobileNode::refused(std::size_t idx, std::uint8_t status, TimePoint now) {
 // random interface identifier, a new RCoA, a new registration.
 void MobileNode::dad_failed(std::size_t idx, TimePoint now) {
   Binding& b = bul_[idx];
-  if (b.role != BindingRole::current || b.dad_retries >= kMaxDadRetries) {
+  // A leased RCoA is the MAP's to choose: a duplicate is its problem.
+  if (b.role != BindingRole::current || b.dad_retries >= kMaxDadRetries || secure()) {
     refused(idx, wire::ba_status::kDuplicateAddressDetectionFailed, now);
     return;
   }

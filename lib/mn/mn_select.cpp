@@ -53,7 +53,7 @@ std::vector<MapCandidate> MobileNode::candidates(TimePoint now, std::vector<std:
       c.address = addr;
       c.dist = m.opt.dist;
       c.pref = m.opt.pref;
-      c.r_flag = m.opt.r_flag;
+      c.r_flag_mismatch = r_flag_mismatch(m.opt.r_flag);
       c.lifetime = m.opt.valid_lifetime == 0 ? 0 : seconds_left(now, m.expires);
       c.held_down = held_.count(addr) > 0;
       c.iface_order = k;
@@ -74,7 +74,7 @@ bool MobileNode::advertised(const Ip6Addr& map, bool refresh_only, TimePoint now
   std::vector<std::size_t> idx;
   const auto cands = candidates(now, idx);
   return std::any_of(cands.begin(), cands.end(), [&](const MapCandidate& c) {
-    return c.address == map && c.lifetime > 0 && !c.r_flag && !c.held_down && (c.pref > 0 || refresh_only);
+    return c.address == map && c.lifetime > 0 && !c.r_flag_mismatch && !c.held_down && (c.pref > 0 || refresh_only);
   });
 }
 
@@ -97,7 +97,7 @@ std::optional<MobileNode::Access> MobileNode::access_for(const Ip6Addr& map, boo
   for (std::size_t k = 0; k < ifaces_.size(); ++k) {
     const Iface& i = ifaces_[k];
     const auto m = std::find_if(i.maps.begin(), i.maps.end(), [&](const auto& e) { return e.first == map; });
-    if (m == i.maps.end() || m->second.opt.valid_lifetime == 0 || m->second.opt.r_flag) continue;
+    if (m == i.maps.end() || m->second.opt.valid_lifetime == 0 || r_flag_mismatch(m->second.opt.r_flag)) continue;
     if (m->second.opt.pref == 0 && !allow_refresh_only) continue;
     const bool is_cur_iface = cur && cur->iface == i.name;
     const auto lcoa = lcoa_of(i, is_cur_iface ? std::optional<Ip6Addr>(cur->settings.lcoa) : std::nullopt);
@@ -173,10 +173,12 @@ void MobileNode::reconcile(TimePoint now) {
     }
     if (cur) demote(static_cast<std::size_t>(cur - bul_.data()), any_access(), now);
     const bool r_only = !cands.empty() && std::all_of(cands.begin(), cands.end(), [](const MapCandidate& c) {
-      return c.r_flag;
+      return c.r_flag_mismatch;
     });
     no_map(cands.empty() ? "no MAP option advertised"
-                         : r_only ? "only MAPs with R = 1 advertised" : "every advertised MAP has preference 0, "
+           : r_only      ? (secure() ? "only MAPs with R = 0 advertised (secure mode needs a MAP that allocates RCoAs)"
+                                     : "only MAPs with R = 1 advertised")
+                         : "every advertised MAP has preference 0, "
                                                                         "lifetime 0 or is held down");
     return;
   }
@@ -199,7 +201,7 @@ void MobileNode::reconcile(TimePoint now) {
     demote(static_cast<std::size_t>(cur - bul_.data()), a, now);
   }
   create_current(map, *a, now);
-  status_ = "registering with MAP " + map.str();
+  status_ = (current() != nullptr ? "registering with MAP " : "securing signalling with MAP (IKEv2) ") + map.str();
 }
 
 // The current binding seen from `a` now: a new LCoA is an intra-MAP move
@@ -219,6 +221,7 @@ void MobileNode::update_current(Binding& b, const Access& a, TimePoint now) {
                             ": RCoA " + b.key.rcoa.str() + " kept");
   send_bu(b, current_lifetime(b, now),
           b.registered ? cfg_.initial_bindack_timeout : cfg_.initial_bindack_timeout_first_reg, now);
+  reestablish(b.key.map_address, s.lcoa);
 }
 
 // A new binding with `map` (eager, §9): the RCoA from the MAP's /64 and the
@@ -226,8 +229,13 @@ void MobileNode::update_current(Binding& b, const Access& a, TimePoint now) {
 // installed (not primary) so it exists to send the BU from and receive the
 // BA on, then the BU. A previous binding with the same RCoA is taken back.
 void MobileNode::create_current(const Ip6Addr& map, const Access& a, TimePoint now) {
+  std::optional<Ip6Addr> leased;
+  if (secure()) {
+    leased = secured_rcoa(map, a, now);
+    if (!leased) return;  // handle_security_up() calls back here
+  }
   const auto iid = iid_for_map_.find(map);
-  const BindingKey key{map, form_rcoa(map, iid == iid_for_map_.end() ? a.settings.lcoa : iid->second)};
+  const BindingKey key{map, leased ? *leased : form_rcoa(map, iid == iid_for_map_.end() ? a.settings.lcoa : iid->second)};
   auto it = std::find_if(bul_.begin(), bul_.end(), [&](const Binding& b) { return b.key == key; });
   if (it == bul_.end()) {
     Binding b;

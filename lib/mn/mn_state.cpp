@@ -65,7 +65,7 @@ MnState MobileNode::state(TimePoint now) const {
       mv.router = m.router;
       mv.age = std::chrono::duration_cast<core::Duration>(now - m.received);
       mv.status = m.opt.valid_lifetime == 0 ? MapStatus::failed
-                  : m.opt.r_flag            ? MapStatus::r_flag
+                  : r_flag_mismatch(m.opt.r_flag) ? MapStatus::r_flag
                   : held_.count(addr)       ? MapStatus::held_down
                   : m.opt.pref == 0         ? MapStatus::refresh_only
                                             : MapStatus::usable;
@@ -105,6 +105,9 @@ MnState MobileNode::state(TimePoint now) const {
   }
   for (const auto& [addr, h] : held_)
     st.held_down.push_back(HoldDownView{addr, h.reason, until(now, h.until).value_or(core::Duration{0})});
+  st.secure = secure();
+  for (const auto& [addr, s] : security_)
+    st.ike.push_back(IkeView{addr, s.lcoa, s.rcoa, s.deadline ? until(now, *s.deadline) : std::nullopt});
   return st;
 }
 

@@ -217,11 +217,15 @@ void MobileNode::learn_ra(Iface& i, const Ip6Addr& src, const wire::RouterAdvert
   for (const auto* opt : wire::options_of<wire::MapOption>(ra.options)) {
     ++counters_.map_options_received;
     carried.push_back(opt->address);
-    if (opt->r_flag) {
+    if (r_flag_mismatch(opt->r_flag)) {
       ++counters_.map_r_flag_skipped;
       if (warned_r_flag_.insert(opt->address).second)
-        log(LogLevel::warning, "MAP " + opt->address.str() + " on " + i.name +
-                                   " has R = 1 (RCoA allocated through IKEv2, RFC 5380 §5): not supported yet, skipped");
+        log(LogLevel::warning,
+            "MAP " + opt->address.str() + " on " + i.name +
+                (opt->r_flag ? " has R = 1 (RCoA allocated through IKEv2, RFC 5380 §5): needs secure mode, skipped "
+                               "in insecure testbed mode"
+                             : " has R = 0: secure mode registers only with MAPs that allocate the RCoA through "
+                               "IKEv2 (R = 1), skipped"));
     }
     auto it = std::find_if(i.maps.begin(), i.maps.end(), [&](const auto& m) { return m.first == opt->address; });
     if (it == i.maps.end()) it = i.maps.insert(i.maps.end(), {opt->address, SeenMap{}});
@@ -286,6 +290,7 @@ void MobileNode::service(TimePoint now) {
     else i.next_rs.reset();
   }
   service_bul(now);
+  service_security(now);
   reconcile(now);
 }
 
@@ -302,8 +307,10 @@ std::optional<TimePoint> MobileNode::poll_timeout() const {
     for (const auto& p : i.prefixes) consider(p.expires);
     for (const auto& m : i.maps) consider(m.second.expires);
   }
-  if (!stopping_)
+  if (!stopping_) {
     for (const auto& [a, h] : held_) consider(h.until);
+    for (const auto& [a, s] : security_) consider(s.deadline);
+  }
   for (const auto& b : bul_) {
     if (b.pending) consider(b.pending->sent + b.pending->timeout);
     else if (b.role == BindingRole::current) consider(b.refresh_at);
@@ -362,6 +369,7 @@ void MobileNode::handle_stop(TimePoint now) {
     }
     remove_binding(k);
   }
+  release_establishing(std::nullopt);
 }
 
 }  // namespace hmip::mn

@@ -51,9 +51,9 @@ TEST_CASE("Pref 0, lifetime 0, R = 1 and held-down MAPs are never selected (§7.
   std::vector<MapCandidate> v{cand(kA, 5, 0), cand(kB, 4, 9, 0), cand(kC, 1, 1)};
   CHECK(pick(v, MapSelection::furthest) == kC);
   CHECK(pick(v, MapSelection::highest_preference) == kC);
-  v[2].r_flag = true;
+  v[2].r_flag_mismatch = true;
   CHECK_FALSE(pick(v, MapSelection::furthest));
-  v[2].r_flag = false;
+  v[2].r_flag_mismatch = false;
   v[2].held_down = true;
   CHECK_FALSE(pick(v, MapSelection::furthest));
   CHECK_FALSE(select_map(std::vector<MapCandidate>{}, MapSelection::furthest, std::nullopt));

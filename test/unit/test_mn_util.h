@@ -42,6 +42,7 @@ inline constexpr unsigned kIf = 2;
 inline MndConfig mn_cfg() {
   MndConfig c;
   c.interfaces = {"wlan0"};
+  c.insecure = true;  // secure mode: test_mn_security.cpp
   return c;
 }
 

@@ -67,6 +67,7 @@ struct Net {
   mn::MobileNode mn{[] {
                       mn::MndConfig c;
                       c.interfaces = {"wlan0"};
+                      c.insecure = true;
                       c.binding_lifetime = 120;
                       c.previous_map_lifetime = 8;
                       return c;
@@ -141,13 +142,15 @@ struct Net {
   void mn_action(const mn::SendBu& s) {
     REQUIRE(mn_installed.count(s.dst.str() + " " + s.src.str()) == 1);  // sent from an installed RCoA
     if (!at || s.lcoa != with_iid(at->prefix)) return;                  // the LCoA is gone: lost
-    if (auto* m = map_at(s.dst)) m->handle_mh(now, map::ReceivedMh{s.src, s.dst, s.lcoa, false, s.bu});
+    if (auto* m = map_at(s.dst)) m->handle_mh(now, map::ReceivedMh{s.src, s.dst, s.lcoa, map::IkeCheck::none, s.bu});
   }
   void mn_action(const mn::InstallBinding& i) {
     mn_installed[i.key.map_address.str() + " " + i.key.rcoa.str()] = i.settings.lcoa;
   }
   void mn_action(const mn::RemoveBinding& r) { mn_installed.erase(r.key.map_address.str() + " " + r.key.rcoa.str()); }
   void mn_action(const mn::LogEvent&) {}
+  void mn_action(const mn::SecureMap&) { FAIL("insecure testbed mode asks for no IKE"); }
+  void mn_action(const mn::ReleaseMap&) { FAIL("insecure testbed mode asks for no IKE"); }
 
   void map_action(map::MapAgent& m, const map::InstallBinding& i) { m.handle_dataplane_result(now, i.key, true, ""); }
   void map_action(map::MapAgent&, const map::SendBa& s) {

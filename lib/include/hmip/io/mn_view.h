@@ -31,6 +31,8 @@ Json mn_interfaces_json(const mn::MnState& s);
 Json mn_bul_json(const mn::MnState& s);
 Json mn_tunnel_json(const mn::MnState& s);
 Json mn_held_json(const mn::MnState& s);
+/// Secure mode: the IKE protection per MAP (`hmipctl mnd show ike`).
+Json mn_ike_json(const mn::MnState& s);
 Json mn_counters_json(const mn::MnCounters& c, const Json& daemon);
 
 /// "show" dispatch: status, maps, interfaces, bul, tunnel, held or counters; else ControlError.

@@ -38,13 +38,16 @@ struct MapCandidate {
   std::uint8_t dist = 1;
   std::uint8_t pref = 0;
   std::uint32_t lifetime = 0;  ///< remaining valid lifetime (seconds)
-  bool r_flag = false;
+  /// The R flag rules the MAP out in the MN's mode: R = 1 in insecure
+  /// testbed mode (no IKEv2 to obtain the RCoA), R = 0 in secure mode (RCoAs
+  /// are tied to IKE identities through the MAP's pool).
+  bool r_flag_mismatch = false;
   bool held_down = false;      ///< refused recently or failed: not selectable
   std::size_t iface_order = 0; ///< position of its interface in the configuration
 };
 
 /// Whether `c` may be chosen for a NEW binding (Pref > 0, lifetime > 0,
-/// R = 0, not held down).
+/// an R flag that suits the mode, not held down).
 [[nodiscard]] bool selectable(const MapCandidate& c) noexcept;
 
 /// The index in `candidates` of the MAP to register with under `policy`,

@@ -21,7 +21,7 @@ struct MnCounters {
   std::uint64_t ra_received = 0;            ///< RAs processed on watched, up interfaces
   std::uint64_t ra_ignored = 0;             ///< on an interface not watched or down, or source not link-local
   std::uint64_t map_options_received = 0;
-  std::uint64_t map_r_flag_skipped = 0;     ///< MAP options with R = 1 (IKEv2 RCoA allocation, not supported yet)
+  std::uint64_t map_r_flag_skipped = 0;     ///< MAP options whose R flag does not suit the mode (R = 1 insecure, R = 0 secure)
   std::uint64_t map_failures = 0;           ///< MAP options with Valid Lifetime 0 for a MAP we had a binding with
   std::uint64_t link_changes = 0;           ///< movement hints: a watched link came up or changed
   std::uint64_t router_changes = 0;          ///< moves seen as an RA from a new router with new prefixes, carrier up
@@ -47,6 +47,11 @@ struct MnCounters {
   std::uint64_t inter_map_moves = 0;        ///< new MAP: new RCoA, BU to the previous MAP
   std::uint64_t bindings_expired = 0;
   std::uint64_t no_map_events = 0;          ///< times HMIPv6 became unusable (no selectable MAP)
+  std::uint64_t ike_requested = 0;          ///< secure mode: SecureMap for a new protection
+  std::uint64_t ike_established = 0;        ///< handle_security_up answered one
+  std::uint64_t ike_failed = 0;             ///< setting up failed or timed out (IkeTimeout)
+  std::uint64_t ike_lost = 0;               ///< an established protection went away (DPD, MAP restart)
+  std::uint64_t ike_reestablished = 0;      ///< re-established from a new LCoA (intra-MAP move)
   friend bool operator==(const MnCounters&, const MnCounters&) = default;
 };
 
@@ -125,6 +130,14 @@ struct HoldDownView {
   core::Duration remaining{};
 };
 
+/// Secure mode: the protection of signalling with one MAP.
+struct IkeView {
+  Ip6Addr map;
+  Ip6Addr lcoa;                  ///< the IKE SA's local end
+  std::optional<Ip6Addr> rcoa;   ///< the leased RCoA, once protected
+  std::optional<core::Duration> timeout_in;  ///< while being set up
+};
+
 struct MnState {
   bool stopping = false;
   bool finished = false;                 ///< stopped and nothing left to do
@@ -136,6 +149,8 @@ struct MnState {
   std::vector<BulEntryView> bul;
   std::optional<TunnelView> tunnel;         ///< the primary binding's
   std::vector<HoldDownView> held_down;
+  bool secure = true;                       ///< BUs protected through IKEv2/ESP (not insecure testbed mode)
+  std::vector<IkeView> ike;
   MnCounters counters;
 };
 

@@ -36,6 +36,10 @@ inline constexpr core::Duration kRtrSolicitationInterval = core::seconds(4);  //
 /// short enough that a fixed MAP is used again soon, and while held down
 /// another MAP, if any, is used.
 inline constexpr core::Duration kRefusedMapHoldDown = core::seconds(60);
+/// How long a MAP with which IKE could not be established (timeout,
+/// authentication refused, no lease) is not selected again. Shorter than a
+/// BA refusal: a MAP that restarts should be used again soon.
+inline constexpr core::Duration kIkeFailureHoldDown = core::seconds(10);
 /// At most this many new interface identifiers after BA status 134 (DAD
 /// failed at the MAP, 4140bis §6.1) before the MAP is held down.
 inline constexpr unsigned kMaxDadRetries = 3;
@@ -142,12 +146,31 @@ struct RemoveBinding {
   friend bool operator==(const RemoveBinding&, const RemoveBinding&) = default;
 };
 
+/// Secure mode (RFC 5380 §12): protect signalling with the MAP at `map`
+/// through charon. Without `rcoa`: an IKE SA from `lcoa` that leases an RCoA
+/// (IKEv2 configuration payload), then the CHILD_SA protecting MH between
+/// that RCoA and the MAP; answer with handle_security_up (or _down). With
+/// `rcoa` (the MN moved to `lcoa`): re-establish the IKE SA and its CHILD_SA
+/// from the new LCoA, make-before-break; no answer needed.
+struct SecureMap {
+  Ip6Addr map;
+  Ip6Addr lcoa;
+  std::optional<Ip6Addr> rcoa;
+  friend bool operator==(const SecureMap&, const SecureMap&) = default;
+};
+
+/// Secure mode: the IKE SAs and connections with `map` are no longer needed.
+struct ReleaseMap {
+  Ip6Addr map;
+  friend bool operator==(const ReleaseMap&, const ReleaseMap&) = default;
+};
+
 struct LogEvent {
   LogLevel level = LogLevel::info;
   std::string text;
   friend bool operator==(const LogEvent&, const LogEvent&) = default;
 };
 
-using Action = std::variant<SendRs, SendBu, InstallBinding, RemoveBinding, LogEvent>;
+using Action = std::variant<SendRs, SendBu, InstallBinding, RemoveBinding, SecureMap, ReleaseMap, LogEvent>;
 
 }  // namespace hmip::mn

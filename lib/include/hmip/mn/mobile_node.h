@@ -108,6 +108,18 @@ class MobileNode {
   /// Does whatever is due at `now`.
   void handle_timeout(TimePoint now);
 
+  /// Secure mode: charon holds the CHILD_SA protecting MH between `rcoa`
+  /// (the MAP's lease) and `map`, as SecureMap asked; the binding is
+  /// created (InstallBinding, BU). Ignored with a ReleaseMap when nothing
+  /// waits for it.
+  void handle_security_up(TimePoint now, const Ip6Addr& map, const Ip6Addr& rcoa);
+  /// Secure mode: setting up IKE with `map` failed (`lost` false: the MAP is
+  /// held down kIkeFailureHoldDown), or the protection went away (`lost`:
+  /// dead peer detection, the MAP restarted). Either way the bindings with
+  /// `map` are removed (the MAP would discard their BUs) and a MAP is
+  /// selected again at once.
+  void handle_security_down(TimePoint now, const Ip6Addr& map, bool lost, const std::string& why);
+
   /// The earliest deadline, if any (set the OS timer to it).
   [[nodiscard]] std::optional<TimePoint> poll_timeout() const;
   /// The next action, in order; nullopt when drained.
@@ -173,6 +185,12 @@ class MobileNode {
     std::optional<std::uint8_t> last_status;
     unsigned dad_retries = 0;
   };
+  /// Secure mode: the protection of signalling with one MAP.
+  struct Security {
+    Ip6Addr lcoa;                        ///< where the IKE SA runs from
+    std::optional<Ip6Addr> rcoa;         ///< the lease, once protected
+    std::optional<TimePoint> deadline;   ///< while being set up: IkeTimeout
+  };
   struct HoldDown {
     TimePoint until;
     std::string reason;
@@ -213,7 +231,20 @@ class MobileNode {
   void dad_failed(std::size_t idx, TimePoint now);
   void make_primary(Binding& b);
   void remove_binding(std::size_t idx);
-  void hold_down(const Ip6Addr& map, std::string reason, TimePoint now);
+  void hold_down(const Ip6Addr& map, std::string reason, TimePoint now,
+                 core::Duration how_long = kRefusedMapHoldDown);
+  // mn_security.cpp: secure mode (RFC 5380 §12)
+  [[nodiscard]] bool secure() const noexcept { return !cfg_.insecure; }
+  /// Whether a MAP's R flag rules it out in this mode.
+  [[nodiscard]] bool r_flag_mismatch(bool r_flag) const noexcept { return r_flag == cfg_.insecure; }
+  /// The RCoA protected with `map`, or nullopt after asking for it (SecureMap).
+  std::optional<Ip6Addr> secured_rcoa(const Ip6Addr& map, const Access& a, TimePoint now);
+  void reestablish(const Ip6Addr& map, const Ip6Addr& lcoa);
+  /// Drops the protection of `map` when no binding uses it any more.
+  void release_unused(const Ip6Addr& map);
+  /// Drops protections still being set up, except the one with `keep`.
+  void release_establishing(const std::optional<Ip6Addr>& keep);
+  void service_security(TimePoint now);
   [[nodiscard]] std::uint32_t current_lifetime(const Binding& b, TimePoint now) const;
   [[nodiscard]] Binding* current();
   [[nodiscard]] Ip6Addr random_iid();
@@ -227,6 +258,7 @@ class MobileNode {
   std::map<Ip6Addr, HoldDown, AddrLess> held_;
   std::map<Ip6Addr, Ip6Addr, AddrLess> iid_for_map_;  ///< random identifiers chosen after status 134
   std::set<Ip6Addr, AddrLess> warned_r_flag_;
+  std::map<Ip6Addr, Security, AddrLess> security_;  ///< secure mode: by MAP
   bool no_map_logged_ = false;
   std::string status_ = "waiting for a Router Advertisement";
   std::deque<Action> actions_;
