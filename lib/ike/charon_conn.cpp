@@ -26,7 +26,9 @@ Section base(const Ip6Addr& local, const Proposals& p, unsigned dpd_delay_s) {
   c.set("version", "2")
       .set("local_addrs", List{local.str()})
       .set("proposals", List(p.ike.begin(), p.ike.end()))
-      .set("mobike", "yes")
+      // No MOBIKE: see charon_conn.h (the kernel would move the IKE SA onto
+      // the RCoA); mnd re-establishes from a new LCoA.
+      .set("mobike", "no")
       .set("dpd_delay", std::to_string(dpd_delay_s) + "s")
       // IKE fragmentation (RFC 7383): IKE_AUTH with certificates can exceed
       // the path MTU of an access link.
@@ -34,10 +36,10 @@ Section base(const Ip6Addr& local, const Proposals& p, unsigned dpd_delay_s) {
   return c;
 }
 
-// `initiator`: the MN's side, which re-establishes a CHILD_SA dead peer
-// detection found gone; the MAP's side only clears it (it cannot reach an
-// MN that moved on; the MN comes back).
-Section mh_child(const Ip6Addr& local, const Ip6Addr& remote, const Proposals& p, bool initiator) {
+// Dead peer detection only clears, on both sides: the MAP cannot reach an
+// MN that moved on (the MN comes back), and on the MN mnd decides what to
+// set up again (a MAP that restarted leases anew).
+Section mh_child(const Ip6Addr& local, const Ip6Addr& remote, const Proposals& p) {
   Section ch;
   ch.set("mode", "transport_proxy")
       .set("local_ts", List{mh_ts(local)})
@@ -47,7 +49,7 @@ Section mh_child(const Ip6Addr& local, const Ip6Addr& remote, const Proposals& p
       // lose its protection (make-before-break is charon's default for
       // CHILD_SA re-keying).
       .set("rekey_time", "1h")
-      .set("dpd_action", initiator ? "restart" : "clear")
+      .set("dpd_action", "clear")
       .set("close_action", "none");
   return ch;
 }
@@ -56,12 +58,27 @@ Section mh_child(const Ip6Addr& local, const Ip6Addr& remote, const Proposals& p
 
 std::string map_mn_conn_name(const Ip6Addr& rcoa) { return "hmip-rcoa-" + rcoa.str(); }
 
-Section map_generic_conn(const MapIke& m) {
+namespace {
+
+Section generic_conn(const MapIke& m, std::string_view remote_id) {
   Section c = base(m.map_address, m.proposals, m.dpd_delay_s);
   if (m.pool) c.set("pools", List{std::string(kRcoaPool)});
   c.set("local", auth("pubkey", m.local_id, m.local_certs, nullptr));
-  c.set("remote", auth("pubkey", "", {}, &m.ca_certs));
-  return Section{}.set(std::string(kMapConn), std::move(c));
+  c.set("remote", auth("pubkey", remote_id, {}, &m.ca_certs));
+  return c;
+}
+
+}  // namespace
+
+Section map_generic_conn(const MapIke& m) { return Section{}.set(std::string(kMapConn), generic_conn(m, "")); }
+
+std::vector<Section> map_generic_conns(const MapIke& m) {
+  if (m.authorized_ids.empty()) return {map_generic_conn(m)};
+  std::vector<Section> out;
+  for (std::size_t i = 0; i < m.authorized_ids.size(); ++i)
+    out.push_back(Section{}.set(std::string(kMapConn) + "-" + std::to_string(i + 1),
+                                generic_conn(m, m.authorized_ids[i])));
+  return out;
 }
 
 Section map_mn_conn(const MapIke& m, std::string_view remote_id, const Ip6Addr& rcoa) {
@@ -69,13 +86,16 @@ Section map_mn_conn(const MapIke& m, std::string_view remote_id, const Ip6Addr& 
   if (m.pool) c.set("pools", List{std::string(kRcoaPool)});
   c.set("local", auth("pubkey", m.local_id, m.local_certs, nullptr));
   c.set("remote", auth("pubkey", remote_id, {}, &m.ca_certs));
-  c.set("children", Section{}.set(std::string(kMhChild), mh_child(m.map_address, rcoa, m.proposals, false)));
+  c.set("children", Section{}.set(std::string(kMhChild), mh_child(m.map_address, rcoa, m.proposals)));
   return Section{}.set(map_mn_conn_name(rcoa), std::move(c));
 }
 
 Section rcoa_pool(const PoolRange& r) {
   return Section{}.set(std::string(kRcoaPool), Section{}.set("addrs", r.first.str() + "-" + r.last.str()));
 }
+
+std::string mn_lease_conn_name(const Ip6Addr& map) { return "hmip-mn-lease-" + map.str(); }
+std::string mn_conn_name(const Ip6Addr& map) { return "hmip-mn-" + map.str(); }
 
 Section mn_conn(const MnIke& m, const Ip6Addr& lcoa, const std::optional<Ip6Addr>& rcoa) {
   Section c = base(lcoa, m.proposals, m.dpd_delay_s);
@@ -84,19 +104,28 @@ Section mn_conn(const MnIke& m, const Ip6Addr& lcoa, const std::optional<Ip6Addr
   c.set("local", auth("pubkey", m.local_id, m.local_certs, nullptr));
   c.set("remote", auth("pubkey", m.map_id, {}, &m.ca_certs));
   if (rcoa) {
-    c.set("children", Section{}.set(std::string(kMhChild), mh_child(*rcoa, m.map_address, m.proposals, true)));
-  } else {
-    // The first IKE SA only leases the RCoA (RFC 6023 childless).
-    c.set("childless", "force");
+    c.set("children", Section{}.set(std::string(kMhChild), mh_child(*rcoa, m.map_address, m.proposals)));
+    return Section{}.set(mn_conn_name(m.map_address), std::move(c));
   }
-  return Section{}.set(std::string(kMnConn), std::move(c));
+  // The first IKE SA only leases the RCoA (RFC 6023 childless).
+  c.set("childless", "force");
+  return Section{}.set(mn_lease_conn_name(m.map_address), std::move(c));
 }
 
-Section mn_initiate(unsigned timeout_ms) {
-  return Section{}
-      .set("child", std::string(kMhChild))
-      .set("ike", std::string(kMnConn))
-      .set("timeout", std::to_string(timeout_ms));
+Section mn_initiate(const Ip6Addr& map, int timeout_ms, bool lease) {
+  Section s;
+  if (lease) {
+    s.set("ike", mn_lease_conn_name(map));
+  } else {
+    s.set("child", std::string(kMhChild)).set("ike", mn_conn_name(map));
+  }
+  return s.set("timeout", std::to_string(timeout_ms));
 }
+
+Section terminate_ike(std::string_view uniqueid, int timeout_ms) {
+  return Section{}.set("ike-id", std::string(uniqueid)).set("timeout", std::to_string(timeout_ms));
+}
+
+Section unload(std::string_view name) { return Section{}.set("name", std::string(name)); }
 
 }  // namespace hmip::ike

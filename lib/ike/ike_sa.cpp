@@ -83,6 +83,41 @@ void RcoaHolders::remove(std::string_view uniqueid) {
   if (auto it = sas_.find(uniqueid); it != sas_.end()) sas_.erase(it);
 }
 
+void RcoaHolders::child_updown(const IkeSaView& sa, bool up) {
+  auto it = sas_.find(sa.uniqueid);
+  if (it == sas_.end()) {
+    if (!up) return;
+    it = sas_.emplace(sa.uniqueid, sa).first;
+    it->second.children.clear();
+  } else {
+    auto children = std::move(it->second.children);
+    it->second = sa;
+    it->second.children = std::move(children);
+  }
+  auto& kids = it->second.children;
+  for (const auto& c : sa.children) {
+    kids.erase(std::remove_if(kids.begin(), kids.end(), [&](const ChildSaView& k) { return k.uniqueid == c.uniqueid; }),
+               kids.end());
+    if (up) kids.push_back(c);
+  }
+}
+
+void RcoaHolders::ike_up(const IkeSaView& sa) {
+  auto it = sas_.find(sa.uniqueid);
+  if (it == sas_.end() || !sa.children.empty()) {
+    update(sa);
+    return;
+  }
+  auto children = std::move(it->second.children);
+  it->second = sa;
+  it->second.children = std::move(children);
+}
+
+const IkeSaView* RcoaHolders::find(std::string_view uniqueid) const {
+  const auto it = sas_.find(uniqueid);
+  return it == sas_.end() ? nullptr : &it->second;
+}
+
 void RcoaHolders::reset(const std::vector<IkeSaView>& sas) {
   sas_.clear();
   for (const auto& s : sas) update(s);

@@ -134,10 +134,9 @@ int main(int argc, char** argv) {
     const auto m = mn_ike(o);
     load_key(c, arg(o, "key"));
     must(c.command("load-conn", ike::mn_conn(m, addr(o, "lcoa"), std::nullopt), kTimeout), "load-conn (lease)");
-    must(c.command("initiate", vici::Section{}.set("ike", std::string(ike::kMnConn)).set("timeout", "30000"), kTimeout),
-         "initiate (childless)");
+    must(c.command("initiate", ike::mn_initiate(m.map_address, 30000, true), kTimeout), "initiate (childless)");
     for (const auto& sa : list_sas(c)) {
-      if (sa.conn == ike::kMnConn && sa.state == "ESTABLISHED" && !sa.local_vips.empty()) {
+      if (sa.conn == ike::mn_lease_conn_name(m.map_address) && sa.state == "ESTABLISHED" && !sa.local_vips.empty()) {
         std::printf("rcoa %s\n", sa.local_vips.front().str().c_str());
         return 0;
       }
@@ -150,12 +149,12 @@ int main(int argc, char** argv) {
     // A fresh IKE SA, so that the MAP picks the RCoA's own connection; the
     // leasing one goes (mnd will re-authenticate make-before-break).
     for (const auto& sa : list_sas(c)) {
-      if (sa.conn == ike::kMnConn) {
+      if (sa.conn == ike::mn_lease_conn_name(m.map_address)) {
         must(c.command("terminate", vici::Section{}.set("ike-id", sa.uniqueid).set("timeout", "10000"), kTimeout),
              "terminate");
       }
     }
-    must(c.command("initiate", ike::mn_initiate(30000), kTimeout), "initiate (child)");
+    must(c.command("initiate", ike::mn_initiate(m.map_address, 30000), kTimeout), "initiate (child)");
     for (const auto& sa : list_sas(c)) {
       for (const auto& ch : sa.children) {
         if (ch.name == ike::kMhChild && ike::single_host(ch.local_ts.empty() ? "" : ch.local_ts.front()) == rcoa) {

@@ -63,7 +63,7 @@ TEST_CASE("MAP connections: generic with the pool and no child, per RCoA with it
   REQUIRE(c != nullptr);
   CHECK(c->values("local_addrs") == List{"2001:db8:1::1"});
   CHECK(c->values("pools") == List{"hmip-rcoa"});
-  CHECK(c->str("mobike") == "yes");
+  CHECK(c->str("mobike") == "no");
   CHECK(c->section("children") == nullptr);
   CHECK(c->section("local")->str("id") == "map1.example");
   CHECK(c->section("local")->values("certs") == List{"MAPCERT"});
@@ -84,6 +84,14 @@ TEST_CASE("MAP connections: generic with the pool and no child, per RCoA with it
   const auto pool = ike::rcoa_pool(*map_ike().pool);
   CHECK(pool.section("hmip-rcoa")->str("addrs") == "2001:db8:99::100-2001:db8:99::1ff");
 
+  auto a = map_ike();
+  a.authorized_ids = {"*@mn.example", "mn9.example"};
+  const auto conns = ike::map_generic_conns(a);
+  REQUIRE(conns.size() == 2);
+  CHECK(conns[0].section("hmip-map-1")->section("remote")->str("id") == "*@mn.example");
+  CHECK(conns[1].section("hmip-map-2")->section("remote")->str("id") == "mn9.example");
+  CHECK(ike::map_generic_conns(map_ike()).size() == 1);
+
   auto m = map_ike();
   m.pool.reset();
   CHECK(ike::map_generic_conn(m).section("hmip-map")->list("pools") == nullptr);
@@ -99,7 +107,7 @@ TEST_CASE("MN connection: childless lease first, then the child for the RCoA", "
   m.local_id = "mn1.example";
   m.local_certs = {"MNCERT"};
   const auto first = ike::mn_conn(m, kLcoa, std::nullopt);
-  const Section* c = first.section("hmip-mn");
+  const Section* c = first.section("hmip-mn-lease-" + kMap.str());
   REQUIRE(c != nullptr);
   CHECK(c->values("vips") == List{"::"});
   CHECK(c->str("childless") == "force");
@@ -109,15 +117,21 @@ TEST_CASE("MN connection: childless lease first, then the child for the RCoA", "
   CHECK(c->section("remote")->str("id") == "map1.example");
 
   const auto second = ike::mn_conn(m, kLcoa, kRcoa);
-  const Section* c2 = second.section("hmip-mn");
+  const Section* c2 = second.section("hmip-mn-" + kMap.str());
+  REQUIRE(c2 != nullptr);
   CHECK(c2->values("vips") == List{kRcoa.str()});
   CHECK(c2->value("childless") == nullptr);
   const Section* mh = c2->section("children")->section("mh");
   REQUIRE(mh != nullptr);
   CHECK(mh->values("local_ts") == List{"2001:db8:99::100/128[mobility-header]"});
   CHECK(mh->values("remote_ts") == List{"2001:db8:1::1/128[mobility-header]"});
-  CHECK(mh->str("dpd_action") == "restart");
-  CHECK(ike::mn_initiate(5000).str("child") == "mh");
+  CHECK(mh->str("dpd_action") == "clear");  // mnd decides what to set up again
+  CHECK(ike::mn_initiate(kMap, 5000).str("child") == "mh");
+  CHECK(ike::mn_initiate(kMap, 5000).str("ike") == "hmip-mn-" + kMap.str());
+  CHECK(ike::mn_initiate(kMap, -1, true).value("child") == nullptr);
+  CHECK(ike::mn_initiate(kMap, -1, true).str("ike") == "hmip-mn-lease-" + kMap.str());
+  CHECK(ike::mn_initiate(kMap, -1, true).str("timeout") == "-1");
+  CHECK(ike::terminate_ike("7", -1).str("ike-id") == "7");
 }
 
 TEST_CASE("IKE SA views from list-sa and ike-updown messages", "[ike]") {
@@ -197,4 +211,33 @@ TEST_CASE("RcoaHolders: held, no IKE SA, contested, care-of mismatch", "[ike]") 
   h.remove("no-such-id");
   CHECK(h.size() == 1);
   CHECK(to_string(RcoaHolders::Verdict::contested) == "IKE SAs of different identities hold the RCoA");
+}
+
+TEST_CASE("RcoaHolders from events: ike-updown then child-updown merge; a child down leaves the IKE SA", "[ike]") {
+  RcoaHolders h;
+  const auto lease = ike::parse_ike_sas(list_sa("hmip-map", "5", "mn1.example", kLcoa.str(), kRcoa.str()));
+  REQUIRE(lease.size() == 1);
+  h.ike_up(lease[0]);  // the leasing IKE SA: the virtual IP alone holds the RCoA
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+
+  const auto prot = ike::parse_ike_sas(
+      list_sa("hmip-rcoa-x", "6", "mn1.example", kLcoa.str(), "", "ESTABLISHED", kRcoa.str() + "/128[mobility-header]"));
+  REQUIRE(prot.size() == 1);
+  auto bare = prot[0];
+  bare.children.clear();
+  h.ike_up(bare);
+  h.child_updown(prot[0], true);
+  REQUIRE(h.find("6") != nullptr);
+  CHECK(h.find("6")->children.size() == 1);
+  h.ike_up(bare);  // an ike-updown listing no children keeps the known ones
+  CHECK(h.find("6")->children.size() == 1);
+  h.remove("5");   // the leasing SA goes: the child still holds it
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+  h.child_updown(prot[0], false);
+  CHECK(h.find("6")->children.empty());
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::no_ike_sa);
+  h.child_updown(prot[0], false);  // unknown child, unknown SA: no-ops
+  RcoaHolders empty;
+  empty.child_updown(prot[0], false);
+  CHECK(empty.size() == 0);
 }

@@ -14,6 +14,7 @@
 #include "hmip/io/link_watcher.h"
 #include "hmip/io/log.h"
 #include "hmip/io/notify.h"
+#include "hmip/io/xfrm_stat.h"
 
 using namespace hmip;
 using namespace hmip::io;
@@ -158,4 +159,16 @@ TEST_CASE("notify: status lines stay one assignment", "[io]") {
   CHECK(notify::status_line("a\nb") == "STATUS=a b");
   // Outside systemd (no NOTIFY_SOCKET in the test environment) nothing is sent.
   if (std::getenv("NOTIFY_SOCKET") == nullptr) CHECK_FALSE(notify::ready("x"));
+}
+
+TEST_CASE("xfrm_stat: the kernel's XFRM counters by name; junk lines skipped", "[io][ike]") {
+  const auto m = hmip::io::parse_xfrm_stat(
+      "XfrmInError             \t0\nXfrmInTmplMismatch      \t7\nXfrmInNoPols            \t18446744073709551615\n"
+      "garbage line here\nXfrmOutBundleGenError   x\nXfrmFwdHdrError 99999999999999999999999\n");
+  CHECK(m.at("XfrmInError") == 0);
+  CHECK(m.at("XfrmInTmplMismatch") == 7);
+  CHECK(m.at("XfrmInNoPols") == 18446744073709551615ULL);
+  CHECK(m.count("XfrmOutBundleGenError") == 0);
+  CHECK(m.count("XfrmFwdHdrError") == 0);  // out of range
+  CHECK(hmip::io::parse_xfrm_stat("").empty());
 }

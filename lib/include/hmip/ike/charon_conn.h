@@ -5,8 +5,13 @@
 //
 // The model, proven against the real kernel and charon in test/kernel cases
 // 60 and 61:
-//   * The IKE SA runs between the MN's LCoA and the MAP (MOBIKE on: it
-//     follows the LCoA).
+//   * The IKE SA runs between the MN's LCoA and the MAP. MOBIKE is off: it
+//     would pick its new source by route lookup, and the kernel prefers a
+//     home address (RFC 6724 rule 4), i.e. the RCoA, inside the binding the
+//     SA protects. mnd re-establishes the IKE SA from a new LCoA instead,
+//     make-before-break; the ESP SAs (RCoA <-> MAP) do not depend on the
+//     LCoA, so the BU after a move is protected at once. BUs carry K = 0
+//     (RFC 6275 §11.7.1: the IKE SA does not move with the MN).
 //   * Binding updates and acknowledgements are protected by a CHILD_SA in
 //     charon's `transport_proxy` mode: ESP transport SAs between the RCoA and
 //     the MAP, MH only (`[mobility-header]` selectors). charon takes those
@@ -43,8 +48,8 @@ namespace hmip::ike {
 /// Name of the MAP's generic connection (and the pool's).
 inline constexpr std::string_view kMapConn = "hmip-map";
 inline constexpr std::string_view kRcoaPool = "hmip-rcoa";
-/// Name of the MN's connection to its MAP.
-inline constexpr std::string_view kMnConn = "hmip-mn";
+/// Prefix of every connection hmip loads (a MAP's and an MN's).
+inline constexpr std::string_view kConnPrefix = "hmip-";
 /// Name of the protecting child on both sides.
 inline constexpr std::string_view kMhChild = "mh";
 
@@ -67,6 +72,9 @@ struct MapIke {
   std::string local_id;                 ///< the MAP's IKE identity (its certificate's subjectAltName)
   std::vector<std::string> local_certs;  ///< the MAP's certificate(s), PEM or DER blobs
   std::vector<std::string> ca_certs;    ///< trusted CAs for mobile nodes, PEM or DER blobs
+  /// Identities allowed to register (charon wildcards); empty: any one a
+  /// trusted CA certified.
+  std::vector<std::string> authorized_ids;
   std::optional<PoolRange> pool;        ///< RCoAs the MAP hands out (the MAP option's R flag)
   Proposals proposals;
   unsigned dpd_delay_s = 30;            ///< dead peer detection
@@ -87,9 +95,13 @@ struct MnIke {
 std::string map_mn_conn_name(const Ip6Addr& rcoa);
 
 /// `load-conn` for the MAP's generic connection: local address and
-/// certificate, remote authenticated by `ca_certs`, the pool if any, no
-/// child.
+/// certificate, remote authenticated by `ca_certs` (any identity), the pool
+/// if any, no child.
 vici::Section map_generic_conn(const MapIke& m);
+/// The generic connections to load: map_generic_conn() without
+/// authorized_ids, else one per authorised identity pattern
+/// ("hmip-map-1", ...), each for that pattern only.
+std::vector<vici::Section> map_generic_conns(const MapIke& m);
 
 /// `load-conn` for the connection of identity `remote_id` holding `rcoa`:
 /// as the generic one, but for that identity only, with the transport_proxy
@@ -99,12 +111,26 @@ vici::Section map_mn_conn(const MapIke& m, std::string_view remote_id, const Ip6
 /// `load-pool` for the MAP's RCoA pool.
 vici::Section rcoa_pool(const PoolRange& r);
 
-/// `load-conn` for the MN's connection from `lcoa`. Without `rcoa`: asks
-/// for an address (vips = ::) and has no child (the first, childless IKE
-/// SA). With it: asks for that address again and has the child for it.
+/// The MN's connections to the MAP at `map`: the one leasing the RCoA and
+/// the one protecting it.
+std::string mn_lease_conn_name(const Ip6Addr& map);
+std::string mn_conn_name(const Ip6Addr& map);
+
+/// `load-conn` for the MN's connection from `lcoa`. Without `rcoa`
+/// (mn_lease_conn_name): asks for an address (vips = ::) and has no child
+/// (the first, childless IKE SA, RFC 6023). With it (mn_conn_name): asks
+/// for that address again and has the child for it.
 vici::Section mn_conn(const MnIke& m, const Ip6Addr& lcoa, const std::optional<Ip6Addr>& rcoa);
 
-/// `initiate` for the MN's child (and its IKE SA when there is none).
-vici::Section mn_initiate(unsigned timeout_ms);
+/// `initiate` for the MN's child at `map` (its IKE SA with it), or, for
+/// `lease`, the childless leasing IKE SA. `timeout_ms` < 0: charon answers
+/// at once and the outcome comes as ike-updown / child-updown events.
+vici::Section mn_initiate(const Ip6Addr& map, int timeout_ms, bool lease = false);
+
+/// `terminate` for the IKE SA with unique id `uniqueid` (timeout as above).
+vici::Section terminate_ike(std::string_view uniqueid, int timeout_ms);
+
+/// `unload-conn` / `unload-pool` for `name`.
+vici::Section unload(std::string_view name);
 
 }  // namespace hmip::ike

@@ -79,6 +79,14 @@ class RcoaHolders {
   void update(const IkeSaView& sa);
   /// The IKE SA went away.
   void remove(std::string_view uniqueid);
+  /// A child-updown event: `sa` carries the IKE SA and the CHILD_SA(s) that
+  /// came up (`up`) or went down; merged into what is known of that IKE SA
+  /// (its other children kept).
+  void child_updown(const IkeSaView& sa, bool up);
+  /// An ike-updown event with up = yes: as update(), but children already
+  /// known are kept when the event lists none.
+  void ike_up(const IkeSaView& sa);
+  [[nodiscard]] const IkeSaView* find(std::string_view uniqueid) const;
   /// Replaces everything (a fresh list-sas after a reconnect to charon).
   void reset(const std::vector<IkeSaView>& sas);
 
