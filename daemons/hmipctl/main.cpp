@@ -26,8 +26,8 @@ struct DaemonInfo {
 
 constexpr DaemonInfo kDaemons[] = {
     {"ard", "interfaces|prefixes|maps|counters"},
-    {"mapd", "bindings|pending|counters|config"},
-    {"mnd", "status|maps|interfaces|bul|tunnel|held|counters"},
+    {"mapd", "bindings|pending|counters|ike|config"},
+    {"mnd", "status|maps|interfaces|bul|tunnel|held|ike|counters"},
 };
 
 void usage(std::FILE* out) {

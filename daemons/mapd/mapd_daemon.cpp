@@ -7,6 +7,7 @@
 
 #include "hmip/io/map_view.h"
 #include "hmip/io/notify.h"
+#include "hmip/io/xfrm_stat.h"
 #include "hmip/map/config_parse.h"
 #include "hmip/wire/checksum.h"
 #include "hmip/wire/mh.h"
@@ -73,6 +74,12 @@ void Daemon::start() {
   if (auto s = dataplane_->install_map_signalling({core_.config().map_address}); !s)
     throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(s.error()));
 
+  // Secure mode: charon must be there before the first binding update.
+  if (!core_.config().insecure.enabled) {
+    ike_ = std::make_unique<IkeGuard>(io_, core_.config(), log_);
+    ike_->start();
+  }
+
   try {
     mh_ = std::make_unique<io::MhSocket>(io_, io::MhSocketOptions{});
     nd_ = std::make_unique<io::Icmpv6Socket>(io_, io::nd_dad_socket_options());
@@ -129,7 +136,8 @@ void Daemon::on_mh(const io::ReceivedMhPacket& p) {
     log_.debug("invalid Mobility Header from " + p.src.str() + ": " + wire::to_string(m.error()));
     core_.handle_invalid_mh(t, p.src, p.hao, m.error(), wire::peek_mh_type(p.bytes));
   } else {
-    map::ReceivedMh r{p.src, p.dst, p.hao, false, std::move(*m)};
+    map::ReceivedMh r{p.src, p.dst, p.hao, map::IkeCheck::none, std::move(*m)};
+    if (ike_ && std::holds_alternative<wire::BindingUpdate>(r.msg)) r.ike = ike_->check(p.src, p.hao.value_or(p.src));
     core_.handle_mh(t, r);
   }
   pump();
@@ -311,9 +319,11 @@ Daemon::ReloadResult Daemon::reload() {
     res.messages.push_back(lines[i]);
   }
   if (r.ok() && (r.config->map_address != core_.config().map_address ||
-                 r.config->control_socket != core_.config().control_socket)) {
+                 r.config->control_socket != core_.config().control_socket ||
+                 r.config->insecure.enabled != core_.config().insecure.enabled || r.config->ike != core_.config().ike)) {
     res.messages.emplace_back(opts_.config_path +
-                              ": error: MapAddress and ControlSocket take effect only at a restart");
+                              ": error: MapAddress, ControlSocket, InsecureTestbedSignalling and the Ike block take "
+                              "effect only at a restart");
     log_.error(res.messages.back());
   } else if (r.ok()) {
     core_.reload(now(), *r.config);
@@ -336,6 +346,7 @@ void Daemon::shutdown() {
   stopping_ = true;
   log_.notice("shutting down: removing " + std::to_string(core_.binding_count()) + " binding(s) from the kernel");
   if (auto s = dataplane_->flush(); !s) log_.error("kernel clean-up: " + dp_error(s.error()));
+  if (ike_) ike_->stop();
   timer_.cancel();
   for (const auto& [rcoa, d] : dads_) (void)io::leave_solicited_node(*nd_, d.ifindex, rcoa);
   dads_.clear();
@@ -349,7 +360,11 @@ void Daemon::shutdown() {
 void Daemon::register_commands() {
   control_->add_command("show", [this](const io::Json& req) {
     if (!req.contains("what") || !req["what"].is_string())
-      throw io::ControlError("show needs \"what\": bindings, pending, counters or config");
+      throw io::ControlError("show needs \"what\": bindings, pending, counters, ike or config");
+    if (req["what"] == "ike") {
+      if (!ike_) throw io::ControlError("InsecureTestbedSignalling is on: no IKE");
+      return ike_->view();
+    }
     return io::mapd_show_json(req["what"].get<std::string>(), core_.state(now()), core_.config(), daemon_counters());
   });
   control_->add_command("reload", [this](const io::Json&) {
@@ -381,6 +396,14 @@ io::Json Daemon::daemon_counters() const {
   }
   d["reloads"] = counters_.reloads;
   d["reload_failures"] = counters_.reload_failures;
+  if (ike_) {
+    const io::Json ike = ike_->counters();  // items() refers to it: not a temporary
+    for (const auto& [k, v] : ike.items()) d[k] = v;
+  }
+  // Binding updates the kernel dropped for want of the right ESP SA.
+  const auto x = io::read_xfrm_stat();
+  for (const char* k : {"XfrmInTmplMismatch", "XfrmInNoStates", "XfrmInStateProtoError", "XfrmInNoPols"})
+    if (auto it = x.find(k); it != x.end()) d[std::string("kernel_") + k] = it->second;
   return d;
 }
 

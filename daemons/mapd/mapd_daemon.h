@@ -23,6 +23,7 @@
 #include "hmip/kglue/dataplane.h"
 #include "hmip/map/config.h"
 #include "hmip/map/map_agent.h"
+#include "ike_guard.h"
 
 namespace hmip::mapd {
 
@@ -109,6 +110,7 @@ class Daemon {
   std::unique_ptr<io::LinkWatcher> links_;
   std::unique_ptr<io::ControlServer> control_;
   std::unique_ptr<io::SignalWatcher> signals_;
+  std::unique_ptr<IkeGuard> ike_;          ///< secure mode (not InsecureTestbedSignalling)
   std::map<Ip6Addr, Dad> dads_;            ///< running DADs by RCoA
   std::map<std::string, bool> carrier_;    ///< RCoA interfaces: last carrier reported to the core
   Counters counters_;

@@ -68,6 +68,25 @@ void Daemon::start() {
   if (auto s = dataplane_->install_mn_signalling({}); !s)
     throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(s.error()));
 
+  // Secure mode: charon must be there before the first MAP is chosen.
+  if (!core_.config().insecure) {
+    ike_ = std::make_unique<IkeAgent>(
+        io_, core_.config(), log_,
+        [this](const Ip6Addr& map, const Ip6Addr& rcoa) {
+          if (stopped_) return;
+          core_.handle_security_up(now(), map, rcoa);
+          pump();
+        },
+        [this](const Ip6Addr& map, bool lost, const std::string& why) {
+          if (stopped_) return;
+          core_.handle_security_down(now(), map, lost, why);
+          pump();
+        });
+    ike_->start();
+  } else {
+    log_.warning("InsecureTestbedSignalling is on: binding updates go out without IPsec (testbeds only)");
+  }
+
   io::Icmpv6SocketOptions nd;
   nd.accept_types = {wire::icmpv6::kRouterAdvertisement};
   nd.unicast_hops = wire::icmpv6::kNdHopLimit;
@@ -226,6 +245,14 @@ void Daemon::perform(const mn::RemoveBinding& a) {
   }
 }
 
+void Daemon::perform(const mn::SecureMap& a) {
+  if (ike_) ike_->secure(a);
+}
+
+void Daemon::perform(const mn::ReleaseMap& a) {
+  if (ike_) ike_->release(a.map);
+}
+
 void Daemon::perform(const mn::LogEvent& a) { log_.log(a.level, a.text); }
 
 Daemon::ReloadResult Daemon::reload() {
@@ -242,8 +269,11 @@ Daemon::ReloadResult Daemon::reload() {
     (i < r.errors.size() ? log_.error(lines[i]) : log_.warning(lines[i]));
     res.messages.push_back(lines[i]);
   }
-  if (r.ok() && r.config->control_socket != core_.config().control_socket) {
-    res.messages.emplace_back(opts_.config_path + ": error: ControlSocket takes effect only at a restart");
+  if (r.ok() && (r.config->control_socket != core_.config().control_socket ||
+                 r.config->insecure != core_.config().insecure || r.config->ike != core_.config().ike)) {
+    res.messages.emplace_back(opts_.config_path +
+                              ": error: ControlSocket, InsecureTestbedSignalling and the Ike block take effect only "
+                              "at a restart");
     log_.error(res.messages.back());
   } else if (r.ok()) {
     core_.handle_reload(now(), *r.config);
@@ -273,6 +303,7 @@ void Daemon::finish_stop() {
   if (stopped_) return;
   stopped_ = true;
   if (auto s = dataplane_->flush(); !s) log_.error("kernel clean-up: " + dp_error(s.error()));
+  if (ike_) ike_->stop();
   timer_.cancel();
   if (signals_) signals_->stop();
   if (links_) links_->stop();
@@ -284,7 +315,7 @@ void Daemon::finish_stop() {
 void Daemon::register_commands() {
   control_->add_command("show", [this](const io::Json& req) {
     if (!req.contains("what") || !req["what"].is_string())
-      throw io::ControlError("show needs \"what\": status, maps, interfaces, bul, tunnel, held or counters");
+      throw io::ControlError("show needs \"what\": status, maps, interfaces, bul, tunnel, held, ike or counters");
     return io::mnd_show_json(req["what"].get<std::string>(), core_.state(now()), daemon_counters());
   });
   control_->add_command("reload", [this](const io::Json&) {
@@ -306,6 +337,10 @@ io::Json Daemon::daemon_counters() const {
   d["dataplane_errors"] = counters_.dataplane_errors;
   d["reloads"] = counters_.reloads;
   d["reload_failures"] = counters_.reload_failures;
+  if (ike_) {
+    const io::Json ike = ike_->counters();  // items() refers to it: not a temporary
+    for (const auto& [k, v] : ike.items()) d[k] = v;
+  }
   return d;
 }
 

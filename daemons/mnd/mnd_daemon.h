@@ -23,6 +23,7 @@
 #include "hmip/kglue/dataplane.h"
 #include "hmip/mn/config.h"
 #include "hmip/mn/mobile_node.h"
+#include "ike_agent.h"
 
 namespace hmip::mnd {
 
@@ -80,6 +81,8 @@ class Daemon {
   void perform(const mn::SendBu& a);
   void perform(const mn::InstallBinding& a);
   void perform(const mn::RemoveBinding& a);
+  void perform(const mn::SecureMap& a);
+  void perform(const mn::ReleaseMap& a);
   void perform(const mn::LogEvent& a);
   /// A dataplane failure as text: the dataplane's full description if it has one.
   [[nodiscard]] std::string dp_error(const wire::Error& e) const;
@@ -98,6 +101,7 @@ class Daemon {
   std::unique_ptr<io::LinkWatcher> links_;
   std::unique_ptr<io::ControlServer> control_;
   std::unique_ptr<io::SignalWatcher> signals_;
+  std::unique_ptr<IkeAgent> ike_;  ///< secure mode (not InsecureTestbedSignalling)
   Counters counters_;
   std::optional<core::TimePoint> stop_deadline_;  ///< a clean stop is waiting for the deregistration
   bool stopped_ = false;

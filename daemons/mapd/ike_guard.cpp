@@ -1,0 +1,238 @@
+#include "ike_guard.h"
+
+#include <stdexcept>
+
+namespace hmip::mapd {
+
+namespace {
+
+map::IkeCheck to_check(ike::RcoaHolders::Verdict v) {
+  switch (v) {
+    case ike::RcoaHolders::Verdict::held: return map::IkeCheck::held;
+    case ike::RcoaHolders::Verdict::coa_mismatch: return map::IkeCheck::coa_moving;
+    case ike::RcoaHolders::Verdict::contested: return map::IkeCheck::contested;
+    case ike::RcoaHolders::Verdict::no_ike_sa: break;
+  }
+  return map::IkeCheck::no_ike_sa;
+}
+
+bool is_generic(const std::string& conn) { return conn.rfind(std::string(ike::kMapConn), 0) == 0; }
+
+const std::vector<std::string> kEvents{"ike-updown", "child-updown", "ike-rekey", "child-rekey"};
+
+}  // namespace
+
+IkeGuard::IkeGuard(boost::asio::io_context& io, const map::MapdConfig& cfg, io::Logger& log)
+    : io_(io),
+      cfg_(cfg),
+      log_(log),
+      link_(
+          io, cfg.ike.vici_socket, [this](const io::ViciEvent& e) { on_event(e); },
+          [this](const std::string& why) { on_lost(why); }),
+      reconnect_(io),
+      resync_(io) {}
+
+void IkeGuard::must(const io::ViciReply& r, const std::string& what) {
+  if (!r.ok()) throw std::runtime_error("charon at " + link_.uri() + ": " + what + ": " + r.error);
+}
+
+void IkeGuard::start() {
+  const auto& c = cfg_.ike;
+  std::string err;
+  auto read = [&](const std::string& path) {
+    auto data = io::read_file(path, err);
+    if (!data) throw std::runtime_error(err);
+    return *data;
+  };
+  ike_.map_address = cfg_.map_address;
+  ike_.local_id = c.identity;
+  ike_.local_certs = {read(c.certificate)};
+  for (const auto& ca : c.ca_certificates) ike_.ca_certs.push_back(read(ca));
+  ike_.authorized_ids = c.authorized_identities;
+  if (c.pool) ike_.pool = ike::PoolRange{c.pool->first, c.pool->last};
+  ike_.dpd_delay_s = c.dpd_delay_s;
+  key_pem_ = read(c.private_key);
+  if (!link_.open(kEvents, err))
+    throw std::runtime_error("cannot reach charon at " + link_.uri() + " (is it running with the vici plugin?): " + err);
+  setup();
+}
+
+void IkeGuard::setup() {
+  must(link_.load_key(key_pem_), "load-key " + cfg_.ike.private_key);
+  if (ike_.pool) {
+    must(link_.command("load-pool", ike::rcoa_pool(*ike_.pool)), "load-pool");
+    pool_loaded_ = true;
+  }
+  generic_.clear();
+  for (const auto& conn : ike::map_generic_conns(ike_)) {
+    must(link_.command("load-conn", conn), "load-conn");
+    for (const auto& entry : conn.entries) generic_.push_back(entry.key);
+  }
+  loaded_.clear();
+  refresh_all();
+  log_.notice("IKEv2 through charon at " + link_.uri() + ": identity " + ike_.local_id + ", " +
+              std::to_string(holders_.size()) + " IKE SA(s) adopted");
+}
+
+void IkeGuard::stop() {
+  stopping_ = true;
+  reconnect_.cancel();
+  resync_.cancel();
+  if (link_.connected()) {
+    for (const auto& [name, id] : loaded_) (void)link_.command("unload-conn", ike::unload(name));
+    for (const auto& name : generic_) (void)link_.command("unload-conn", ike::unload(name));
+    // Refused while leases are online; charon then keeps the pool.
+    if (pool_loaded_) (void)link_.command("unload-pool", ike::unload(ike::kRcoaPool));
+  }
+  loaded_.clear();
+  generic_.clear();
+  link_.close();
+}
+
+void IkeGuard::refresh_all() {
+  std::string err;
+  auto sas = link_.list_sas(std::nullopt, err);
+  if (!sas) {
+    log_.warning("cannot list charon's IKE SAs: " + err);
+    return;
+  }
+  holders_.reset(*sas);
+  for (const auto& sa : *sas) adopt(sa);
+}
+
+void IkeGuard::adopt(const ike::IkeSaView& sa) {
+  if (sa.state != "ESTABLISHED" || !is_generic(sa.conn)) return;
+  for (const auto& rcoa : sa.remote_vips) {
+    const auto name = ike::map_mn_conn_name(rcoa);
+    const auto& id = sa.remote_id;
+    if (auto it = loaded_.find(name); it != loaded_.end() && it->second == id) continue;
+    auto r = link_.command("load-conn", ike::map_mn_conn(ike_, id, rcoa));
+    if (!r.ok()) {
+      ++counters_.load_failures;
+      log_.error("cannot load the connection of " + id + " for RCoA " + rcoa.str() + ": " + r.error);
+      continue;
+    }
+    ++counters_.conns_loaded;
+    loaded_[name] = id;
+    log_.info("RCoA " + rcoa.str() + " leased to " + id + " (from " +
+              (sa.remote_host ? sa.remote_host->str() : std::string("?")) + "): its CHILD_SA may now be set up");
+  }
+}
+
+// The event itself is applied at once: charon raises it while it holds the
+// IKE SA, so a list-sas now would wait for that very SA. A resync from
+// list-sas follows shortly after (rekeys name old and new SAs in sections
+// of their own; anything the events missed).
+void IkeGuard::on_event(const io::ViciEvent& e) {
+  const bool up = e.message.str("up") == "yes";
+  for (const auto& sa : ike::parse_ike_sas(e.message)) {
+    if (sa.uniqueid.empty()) continue;
+    if (e.name == "ike-updown") {
+      if (up) {
+        holders_.ike_up(sa);
+      } else {
+        holders_.remove(sa.uniqueid);
+      }
+    } else if (e.name == "child-updown") {
+      holders_.child_updown(sa, up);
+    }
+    if (const auto* known = holders_.find(sa.uniqueid)) adopt(*known);
+  }
+  schedule_resync();
+}
+
+void IkeGuard::schedule_resync() {
+  if (resync_pending_) return;
+  resync_pending_ = true;
+  resync_.expires_after(std::chrono::milliseconds(300));
+  resync_.async_wait([this](const boost::system::error_code& ec) {
+    resync_pending_ = false;
+    if (ec || stopping_ || !link_.connected()) return;
+    refresh_all();
+  });
+}
+
+map::IkeCheck IkeGuard::check(const Ip6Addr& rcoa, const Ip6Addr& coa) {
+  auto v = holders_.check(rcoa, coa);
+  if (v == ike::RcoaHolders::Verdict::no_ike_sa && link_.connected()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - refresh_window_ >= std::chrono::seconds(1)) {
+      refresh_window_ = now;
+      refreshes_in_window_ = 0;
+    }
+    if (refreshes_in_window_ < kMaxRefreshesPerSecond) {
+      ++refreshes_in_window_;
+      ++counters_.refreshes;
+      refresh_all();
+      v = holders_.check(rcoa, coa);
+    } else {
+      ++counters_.refreshes_limited;
+    }
+  }
+  return to_check(v);
+}
+
+void IkeGuard::on_lost(const std::string& why) {
+  if (stopping_) return;
+  ++counters_.charon_lost;
+  log_.error("lost charon (" + why + "): binding updates are refused until it is back");
+  holders_.reset({});
+  loaded_.clear();
+  schedule_reconnect();
+}
+
+void IkeGuard::schedule_reconnect() {
+  reconnect_.expires_after(std::chrono::seconds(1));
+  reconnect_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    std::string err;
+    if (!link_.open(kEvents, err)) {
+      schedule_reconnect();
+      return;
+    }
+    try {
+      setup();
+      ++counters_.reconnects;
+    } catch (const std::runtime_error& e) {
+      log_.error(e.what());
+      link_.close();
+      schedule_reconnect();
+    }
+  });
+}
+
+io::Json IkeGuard::counters() const {
+  io::Json j;
+  const auto& l = link_.counters();
+  j["charon_connected"] = link_.connected();
+  j["vici_commands"] = l.commands;
+  j["vici_command_failures"] = l.command_failures;
+  j["vici_events"] = l.events;
+  j["ike_sas"] = holders_.size();
+  j["ike_refreshes"] = counters_.refreshes;
+  j["ike_refreshes_limited"] = counters_.refreshes_limited;
+  j["ike_conns_loaded"] = counters_.conns_loaded;
+  j["ike_load_failures"] = counters_.load_failures;
+  j["charon_lost"] = counters_.charon_lost;
+  j["charon_reconnects"] = counters_.reconnects;
+  return j;
+}
+
+io::Json IkeGuard::view() const {
+  io::Json j;
+  j["charon"] = link_.uri();
+  j["connected"] = link_.connected();
+  j["identity"] = ike_.local_id;
+  io::Json leases = io::Json::array();
+  for (const auto& [name, id] : loaded_) {
+    io::Json l;
+    l["connection"] = name;
+    l["identity"] = id;
+    leases.push_back(std::move(l));
+  }
+  j["connections"] = std::move(leases);
+  j["ike_sas"] = holders_.size();
+  return j;
+}
+
+}  // namespace hmip::mapd

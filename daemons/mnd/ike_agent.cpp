@@ -1,0 +1,234 @@
+#include "ike_agent.h"
+
+#include <boost/asio/post.hpp>
+#include <stdexcept>
+
+namespace hmip::mnd {
+
+namespace {
+
+const std::vector<std::string> kEvents{"ike-updown", "child-updown", "ike-rekey"};
+
+bool installed_mh_child(const ike::IkeSaView& sa) {
+  for (const auto& c : sa.children)
+    if (c.name == ike::kMhChild && c.state == "INSTALLED") return true;
+  return false;
+}
+
+}  // namespace
+
+IkeAgent::IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Logger& log, Up up, Down down)
+    : io_(io),
+      cfg_(cfg),
+      log_(log),
+      up_(std::move(up)),
+      down_(std::move(down)),
+      link_(
+          io, cfg.ike.vici_socket, [this](const io::ViciEvent& e) { on_event(e); },
+          [this](const std::string& why) { on_lost(why); }),
+      reconnect_(io),
+      terminate_timer_(io) {}
+
+void IkeAgent::start() {
+  std::string err;
+  auto read = [&](const std::string& path) {
+    auto data = io::read_file(path, err);
+    if (!data) throw std::runtime_error(err);
+    return *data;
+  };
+  certs_ = {read(cfg_.ike.certificate)};
+  for (const auto& ca : cfg_.ike.ca_certificates) cas_.push_back(read(ca));
+  key_pem_ = read(cfg_.ike.private_key);
+  if (!link_.open(kEvents, err))
+    throw std::runtime_error("cannot reach charon at " + link_.uri() + " (is it running with the vici plugin?): " + err);
+  if (auto r = link_.load_key(key_pem_); !r.ok())
+    throw std::runtime_error("charon at " + link_.uri() + ": load-key " + cfg_.ike.private_key + ": " + r.error);
+  log_.notice("IKEv2 through charon at " + link_.uri() + ": identity " + cfg_.ike.identity);
+}
+
+void IkeAgent::stop() {
+  stopping_ = true;
+  reconnect_.cancel();
+  terminate_timer_.cancel();
+  while (!peers_.empty()) release(peers_.begin()->first);
+  link_.close();
+}
+
+ike::MnIke IkeAgent::mn_ike(const Ip6Addr& map) const {
+  ike::MnIke m;
+  m.map_address = map;
+  m.map_id = cfg_.ike.map_identity;
+  m.local_id = cfg_.ike.identity;
+  m.local_certs = certs_;
+  m.ca_certs = cas_;
+  m.dpd_delay_s = cfg_.ike.dpd_delay_s;
+  return m;
+}
+
+bool IkeAgent::ok(const io::ViciReply& r, const Ip6Addr& map, const std::string& what) {
+  if (r.ok()) return true;
+  ++counters_.failures;
+  fail_later(map, false, what + ": " + r.error);
+  return false;
+}
+
+void IkeAgent::fail_later(const Ip6Addr& map, bool lost, std::string why) {
+  log_.warning("IKEv2 with MAP " + map.str() + ": " + why);
+  boost::asio::post(io_, [this, map, lost, why = std::move(why)] {
+    if (!stopping_) down_(map, lost, why);
+  });
+}
+
+void IkeAgent::secure(const mn::SecureMap& a) {
+  auto& p = peers_[a.map];
+  p.lcoa = a.lcoa;
+  if (!a.rcoa) {
+    p = Peer{a.lcoa, std::nullopt, Phase::leasing, {}};
+    if (!ok(link_.command("load-conn", ike::mn_conn(mn_ike(a.map), a.lcoa, std::nullopt)), a.map, "load-conn"))
+      return;
+    (void)ok(link_.command("initiate", ike::mn_initiate(a.map, -1, true)), a.map, "initiate");
+    return;
+  }
+  // A move: the same protection from the new LCoA (a new IKE SA: the
+  // replaced connection no longer equals the old SA's).
+  ++counters_.reestablished;
+  log_.info("re-establishing IKEv2 with MAP " + a.map.str() + " from " + a.lcoa.str());
+  if (!link_.command("load-conn", ike::mn_conn(mn_ike(a.map), a.lcoa, a.rcoa)).ok()) return;
+  (void)link_.command("initiate", ike::mn_initiate(a.map, -1));
+}
+
+void IkeAgent::release(const Ip6Addr& map) {
+  peers_.erase(map);
+  if (!link_.connected()) return;
+  for (const auto& name : {ike::mn_conn_name(map), ike::mn_lease_conn_name(map)}) {
+    (void)link_.command("terminate", vici::Section{}.set("ike", name).set("timeout", "-1"));
+    (void)link_.command("unload-conn", ike::unload(name));
+  }
+}
+
+void IkeAgent::forget(const Ip6Addr& map) {
+  peers_.erase(map);
+}
+
+// ike-rekey: "<conn> = { old = {...}, new = {...} }": the IKE SA holding
+// the CHILD_SA now has the new unique id.
+void IkeAgent::on_ike_rekey(const vici::Section& msg) {
+  for (const auto& entry : msg.entries) {
+    const auto* s = std::get_if<vici::Section>(&entry.value);
+    const auto* old_sa = s != nullptr ? s->section("old") : nullptr;
+    const auto* new_sa = s != nullptr ? s->section("new") : nullptr;
+    if (old_sa == nullptr || new_sa == nullptr) continue;
+    for (auto& [map, p] : peers_) {
+      if (entry.key != ike::mn_conn_name(map) || p.current_ike != old_sa->str("uniqueid")) continue;
+      p.current_ike = new_sa->str("uniqueid");
+      log_.debug("IKE SA with MAP " + map.str() + " re-keyed: now " + p.current_ike);
+    }
+  }
+}
+
+void IkeAgent::on_event(const io::ViciEvent& e) {
+  if (e.name == "ike-rekey") return on_ike_rekey(e.message);
+  const bool up = e.message.str("up") == "yes";
+  for (const auto& sa : ike::parse_ike_sas(e.message)) {
+    for (auto& [map, p] : peers_) {
+      if (sa.conn != ike::mn_conn_name(map) && sa.conn != ike::mn_lease_conn_name(map)) continue;
+      const Ip6Addr m = map;
+      if (e.name == "ike-updown" && up) on_ike_up(m, p, sa);
+      else if (e.name == "ike-updown") on_ike_down(m, p, sa);
+      else if (up) on_child_up(m, p, sa);
+      break;  // the handlers may have erased the peer
+    }
+  }
+}
+
+void IkeAgent::on_ike_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
+  if (p.phase != Phase::leasing || sa.conn != ike::mn_lease_conn_name(map)) return;
+  if (sa.local_vips.empty()) {
+    ++counters_.failures;
+    fail_later(map, false, "the MAP allocated no RCoA (no RcoaPool?)");
+    return;
+  }
+  ++counters_.leases;
+  p.rcoa = sa.local_vips.front();
+  p.phase = Phase::protecting;
+  log_.info("MAP " + map.str() + " leased RCoA " + p.rcoa->str() + "; setting up its CHILD_SA");
+  if (!ok(link_.command("load-conn", ike::mn_conn(mn_ike(map), p.lcoa, p.rcoa)), map, "load-conn")) return;
+  (void)ok(link_.command("initiate", ike::mn_initiate(map, -1)), map, "initiate");
+}
+
+void IkeAgent::on_child_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
+  if (sa.conn != ike::mn_conn_name(map) || !installed_mh_child(sa) || !p.rcoa) return;
+  ++counters_.children_installed;
+  const std::string old = p.current_ike;
+  p.current_ike = sa.uniqueid;
+  // The IKE SAs this one replaces: the leasing one, or the one from the
+  // previous LCoA (make-before-break). Not from inside the event: charon
+  // holds the new IKE SA while it raises it, and terminate looks at them all.
+  terminate_later(vici::Section{}.set("ike", ike::mn_lease_conn_name(map)).set("timeout", "-1"));
+  if (!old.empty() && old != sa.uniqueid) terminate_later(ike::terminate_ike(old, -1));
+  if (p.phase == Phase::up) return;
+  p.phase = Phase::up;
+  const Ip6Addr rcoa = *p.rcoa;
+  up_(map, rcoa);
+}
+
+void IkeAgent::terminate_later(vici::Section request) {
+  terminations_.push_back(std::move(request));
+  if (terminations_.size() > 1) return;  // the timer runs
+  terminate_timer_.expires_after(std::chrono::milliseconds(200));
+  terminate_timer_.async_wait([this](const boost::system::error_code& ec) {
+    auto todo = std::move(terminations_);
+    terminations_.clear();
+    if (ec || stopping_) return;
+    for (const auto& t : todo) (void)link_.command("terminate", t);
+  });
+}
+
+// Only the IKE SA holding the installed CHILD_SA counts: replaced ones go
+// down on purpose. A CHILD_SA the MAP refuses leaves its IKE SA up without
+// it; the core's IkeTimeout notices that.
+void IkeAgent::on_ike_down(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
+  if (p.phase != Phase::up || sa.uniqueid != p.current_ike) return;
+  forget(map);
+  fail_later(map, true, "IKE SA " + sa.uniqueid + " with the MAP was deleted");
+}
+
+void IkeAgent::on_lost(const std::string& why) {
+  if (stopping_) return;
+  ++counters_.charon_lost;
+  log_.error("lost charon (" + why + ")");
+  auto peers = std::move(peers_);
+  peers_.clear();
+  for (const auto& [map, p] : peers) fail_later(map, true, "charon went away");
+  schedule_reconnect();
+}
+
+void IkeAgent::schedule_reconnect() {
+  reconnect_.expires_after(std::chrono::seconds(1));
+  reconnect_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    std::string err;
+    if (!link_.open(kEvents, err) || !link_.load_key(key_pem_).ok()) {
+      link_.close();
+      schedule_reconnect();
+      return;
+    }
+    log_.notice("charon at " + link_.uri() + " is back");
+  });
+}
+
+io::Json IkeAgent::counters() const {
+  io::Json j;
+  const auto& l = link_.counters();
+  j["charon_connected"] = link_.connected();
+  j["vici_commands"] = l.commands;
+  j["vici_command_failures"] = l.command_failures;
+  j["vici_events"] = l.events;
+  j["ike_leases"] = counters_.leases;
+  j["ike_children_installed"] = counters_.children_installed;
+  j["ike_agent_failures"] = counters_.failures;
+  j["charon_lost"] = counters_.charon_lost;
+  return j;
+}
+
+}  // namespace hmip::mnd

@@ -1,0 +1,101 @@
+// mnd's side of the security model (RFC 5380 §12; hmip/ike/charon_conn.h),
+// carrying out the core's SecureMap / ReleaseMap through charon over VICI:
+//   1. a childless IKE SA from the LCoA to the MAP asking for an address
+//      (configuration payload): the MAP's pool leases the RCoA;
+//   2. a second IKE SA with the CHILD_SA protecting MH between that RCoA and
+//      the MAP (the MAP loaded the identity's connection for it on seeing
+//      the lease); once it is installed the leasing IKE SA goes and the core
+//      hears handle_security_up;
+//   3. after a move, the same IKE SA and CHILD_SA again from the new LCoA,
+//      the old ones terminated once the new CHILD_SA is installed
+//      (make-before-break; the old ESP SAs keep protecting BUs meanwhile).
+// An IKE SA deleted under an established protection (dead peer detection,
+// the MAP's charon restarted) is reported as lost; charon itself restarts
+// nothing (dpd_action clear): the core decides.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "hmip/ike/charon_conn.h"
+#include "hmip/io/charon_link.h"
+#include "hmip/io/control.h"
+#include "hmip/io/log.h"
+#include "hmip/mn/config.h"
+#include "hmip/mn/mn_types.h"
+
+namespace hmip::mnd {
+
+class IkeAgent {
+ public:
+  using Up = std::function<void(const Ip6Addr& map, const Ip6Addr& rcoa)>;
+  using Down = std::function<void(const Ip6Addr& map, bool lost, const std::string& why)>;
+
+  IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Logger& log, Up up, Down down);
+  IkeAgent(const IkeAgent&) = delete;
+  IkeAgent& operator=(const IkeAgent&) = delete;
+
+  /// Reads the credentials, connects to charon, loads the private key.
+  /// Throws std::runtime_error.
+  void start();
+  /// Terminates every IKE SA it set up and unloads its connections.
+  void stop();
+
+  void secure(const mn::SecureMap& a);
+  void release(const Ip6Addr& map);
+
+  [[nodiscard]] io::Json counters() const;
+
+ private:
+  enum class Phase : std::uint8_t { leasing, protecting, up };
+  struct Peer {
+    Ip6Addr lcoa;
+    std::optional<Ip6Addr> rcoa;
+    Phase phase = Phase::leasing;
+    std::string current_ike;              ///< the IKE SA holding the installed CHILD_SA
+  };
+
+  [[nodiscard]] ike::MnIke mn_ike(const Ip6Addr& map) const;
+  void on_event(const io::ViciEvent& e);
+  void on_ike_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa);
+  void on_child_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa);
+  void on_ike_down(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa);
+  void on_ike_rekey(const vici::Section& msg);
+  void on_lost(const std::string& why);
+  void schedule_reconnect();
+  /// Reports a failure from outside the core's action loop.
+  void fail_later(const Ip6Addr& map, bool lost, std::string why);
+  void forget(const Ip6Addr& map);
+  void terminate_later(vici::Section request);
+  [[nodiscard]] bool ok(const io::ViciReply& r, const Ip6Addr& map, const std::string& what);
+
+  boost::asio::io_context& io_;
+  const mn::MndConfig& cfg_;
+  io::Logger& log_;
+  Up up_;
+  Down down_;
+  std::string key_pem_;
+  std::vector<std::string> certs_;
+  std::vector<std::string> cas_;
+  io::CharonLink link_;
+  boost::asio::steady_timer reconnect_;
+  boost::asio::steady_timer terminate_timer_;
+  std::vector<vici::Section> terminations_;
+  std::map<Ip6Addr, Peer, mn::AddrLess> peers_;
+  bool stopping_ = false;
+  struct Counters {
+    std::uint64_t leases = 0;
+    std::uint64_t children_installed = 0;
+    std::uint64_t reestablished = 0;
+    std::uint64_t failures = 0;
+    std::uint64_t charon_lost = 0;
+  } counters_;
+};
+
+}  // namespace hmip::mnd
