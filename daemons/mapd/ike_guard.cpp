@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "hmip/ike/eap_secrets.h"
+
 namespace hmip::mapd {
 
 namespace {
@@ -52,6 +54,14 @@ void IkeGuard::start() {
   if (c.pool) ike_.pool = ike::PoolRange{c.pool->first, c.pool->last};
   ike_.dpd_delay_s = c.dpd_delay_s;
   key_pem_ = read(c.private_key);
+  if (!c.eap_secrets.empty()) {
+    auto parsed = ike::parse_eap_secrets(read(c.eap_secrets));
+    if (const auto* e = std::get_if<ike::EapSecretsError>(&parsed))
+      throw std::runtime_error(c.eap_secrets + (e->line > 0 ? ":" + std::to_string(e->line) : std::string()) + ": " +
+                               e->message);
+    eap_secrets_ = std::get<std::vector<ike::EapSecret>>(std::move(parsed));
+    ike_.eap = true;
+  }
   if (!link_.open(kEvents, err))
     throw std::runtime_error("cannot reach charon at " + link_.uri() + " (is it running with the vici plugin?): " + err);
   setup();
@@ -59,6 +69,9 @@ void IkeGuard::start() {
 
 void IkeGuard::setup() {
   must(link_.load_key(key_pem_), "load-key " + cfg_.ike.private_key);
+  for (std::size_t i = 0; i < eap_secrets_.size(); ++i)
+    must(link_.command("load-shared", ike::eap_shared(eap_id(i), eap_secrets_[i])),
+         "load-shared (EAP secret of " + eap_secrets_[i].identity + ")");
   if (ike_.pool) {
     must(link_.command("load-pool", ike::rcoa_pool(*ike_.pool)), "load-pool");
     pool_loaded_ = true;
@@ -70,7 +83,9 @@ void IkeGuard::setup() {
   }
   loaded_.clear();
   refresh_all();
-  log_.notice("IKEv2 through charon at " + link_.uri() + ": identity " + ike_.local_id + ", " +
+  log_.notice("IKEv2 through charon at " + link_.uri() + ": identity " + ike_.local_id + ", mobile nodes by " +
+              (ike_.eap ? std::string(ike::kEapMethod) + " (" + std::to_string(eap_secrets_.size()) + " secrets)"
+                        : std::string("certificate")) + ", " +
               std::to_string(holders_.size()) + " IKE SA(s) adopted");
 }
 
@@ -83,6 +98,8 @@ void IkeGuard::stop() {
     for (const auto& name : generic_) (void)link_.command("unload-conn", ike::unload(name));
     // Refused while leases are online; charon then keeps the pool.
     if (pool_loaded_) (void)link_.command("unload-pool", ike::unload(ike::kRcoaPool));
+    for (std::size_t i = 0; i < eap_secrets_.size(); ++i)
+      (void)link_.command("unload-shared", vici::Section{}.set("id", eap_id(i)));
   }
   loaded_.clear();
   generic_.clear();

@@ -14,8 +14,10 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "hmip/ike/charon_conn.h"
+#include "hmip/ike/eap_secrets.h"
 #include "hmip/ike/ike_sa.h"
 #include "hmip/io/charon_link.h"
 #include "hmip/io/control.h"
@@ -64,6 +66,8 @@ class IkeGuard {
   io::Logger& log_;
   ike::MapIke ike_;
   std::string key_pem_;
+  std::vector<ike::EapSecret> eap_secrets_;  ///< EapSecrets, loaded as "hmip-eap-N"
+  static std::string eap_id(std::size_t i) { return "hmip-eap-" + std::to_string(i + 1); }
   io::CharonLink link_;
   boost::asio::steady_timer reconnect_;
   boost::asio::steady_timer resync_;  ///< list-sas shortly after events

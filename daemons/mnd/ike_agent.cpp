@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <stdexcept>
 
+#include "hmip/ike/eap_secrets.h"
+
 namespace hmip::mnd {
 
 namespace {
@@ -36,14 +38,30 @@ void IkeAgent::start() {
     if (!data) throw std::runtime_error(err);
     return *data;
   };
-  certs_ = {read(cfg_.ike.certificate)};
   for (const auto& ca : cfg_.ike.ca_certificates) cas_.push_back(read(ca));
-  key_pem_ = read(cfg_.ike.private_key);
+  if (cfg_.ike.eap_secret.empty()) {
+    certs_ = {read(cfg_.ike.certificate)};
+    key_pem_ = read(cfg_.ike.private_key);
+  } else {
+    auto parsed = ike::parse_eap_secret(read(cfg_.ike.eap_secret));
+    if (const auto* e = std::get_if<ike::EapSecretsError>(&parsed))
+      throw std::runtime_error(cfg_.ike.eap_secret + (e->line > 0 ? ":" + std::to_string(e->line) : std::string()) +
+                               ": " + e->message);
+    eap_secret_ = std::get<std::string>(std::move(parsed));
+  }
   if (!link_.open(kEvents, err))
     throw std::runtime_error("cannot reach charon at " + link_.uri() + " (is it running with the vici plugin?): " + err);
-  if (auto r = link_.load_key(key_pem_); !r.ok())
-    throw std::runtime_error("charon at " + link_.uri() + ": load-key " + cfg_.ike.private_key + ": " + r.error);
-  log_.notice("IKEv2 through charon at " + link_.uri() + ": identity " + cfg_.ike.identity);
+  if (auto r = load_credentials(); !r.ok())
+    throw std::runtime_error("charon at " + link_.uri() + ": " +
+                             (eap_secret_.empty() ? "load-key " + cfg_.ike.private_key : "load-shared (EAP secret)") +
+                             ": " + r.error);
+  log_.notice("IKEv2 through charon at " + link_.uri() + ": identity " + cfg_.ike.identity +
+              (eap_secret_.empty() ? ", by certificate" : ", by EAP"));
+}
+
+io::ViciReply IkeAgent::load_credentials() {
+  if (eap_secret_.empty()) return link_.load_key(key_pem_);
+  return link_.command("load-shared", ike::eap_shared(kEapSecretId, ike::EapSecret{cfg_.ike.identity, eap_secret_}));
 }
 
 void IkeAgent::stop() {
@@ -51,6 +69,8 @@ void IkeAgent::stop() {
   reconnect_.cancel();
   terminate_timer_.cancel();
   while (!peers_.empty()) release(peers_.begin()->first);
+  if (link_.connected() && !eap_secret_.empty())
+    (void)link_.command("unload-shared", vici::Section{}.set("id", std::string(kEapSecretId)));
   link_.close();
 }
 
@@ -62,6 +82,7 @@ ike::MnIke IkeAgent::mn_ike(const Ip6Addr& map) const {
   m.local_certs = certs_;
   m.ca_certs = cas_;
   m.dpd_delay_s = cfg_.ike.dpd_delay_s;
+  m.eap = !eap_secret_.empty();
   return m;
 }
 
@@ -208,7 +229,7 @@ void IkeAgent::schedule_reconnect() {
   reconnect_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
     std::string err;
-    if (!link_.open(kEvents, err) || !link_.load_key(key_pem_).ok()) {
+    if (!link_.open(kEvents, err) || !load_credentials().ok()) {
       link_.close();
       schedule_reconnect();
       return;

@@ -22,6 +22,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "hmip/ike/charon_conn.h"
 #include "hmip/io/charon_link.h"
@@ -81,6 +82,10 @@ class IkeAgent {
   Up up_;
   Down down_;
   std::string key_pem_;
+  std::string eap_secret_;  ///< EapSecret's secret; empty: by certificate
+  static constexpr std::string_view kEapSecretId = "hmip-eap";
+  /// The private key, or the EAP secret, into charon.
+  io::ViciReply load_credentials();
   std::vector<std::string> certs_;
   std::vector<std::string> cas_;
   io::CharonLink link_;

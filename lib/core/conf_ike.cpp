@@ -104,7 +104,12 @@ bool read_ike_common(StatementReader& r, const Statement& s, const IkeCommonFiel
   return true;
 }
 
-void check_ike_required(const IkeSources& src, Diagnostics& d, const IkeWording& w) {
+void read_ike_file(StatementReader& r, const Statement& s, std::string& out, IkeSources& src,
+                   std::string_view example) {
+  single_file(r, s, out, src, example);
+}
+
+void check_ike_required(const IkeSources& src, Diagnostics& d, const IkeWording& w, IkeRequired required) {
   const std::string node(w.node);
   const std::string file(w.file);
   const auto need = [&](std::string_view kw, const std::string& what, const std::string& example) {
@@ -113,9 +118,12 @@ void check_ike_required(const IkeSources& src, Diagnostics& d, const IkeWording&
                          "\";')");
   };
   need("Identity", node + "'s IKE identity, as its certificate's subjectAltName names it", str(w.identity));
-  need("Certificate", "the PEM file of " + node + "'s certificate", "/etc/swanctl/x509/" + file + ".pem");
-  need("PrivateKey", "the PEM file of " + node + "'s private key", "/etc/swanctl/private/" + file + ".pem");
-  need("CaCertificate", "the PEM file(s) of the CA(s) that certify the " + str(w.peers) + "' certificates",
+  if (required.own_certificate) {
+    need("Certificate", "the PEM file of " + node + "'s certificate", "/etc/swanctl/x509/" + file + ".pem");
+    need("PrivateKey", "the PEM file of " + node + "'s private key", "/etc/swanctl/private/" + file + ".pem");
+  }
+  if (required.peer_ca)
+    need("CaCertificate", "the PEM file(s) of the CA(s) that certify the " + str(w.peers) + "' certificates",
        "/etc/swanctl/x509ca/ca.pem");
 }
 

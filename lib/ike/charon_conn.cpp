@@ -1,6 +1,8 @@
 // Builders of charon's VICI configuration requests (hmip/ike/charon_conn.h).
 #include "hmip/ike/charon_conn.h"
 
+#include "hmip/ike/eap_secrets.h"
+
 namespace hmip::ike {
 
 namespace {
@@ -60,11 +62,18 @@ std::string map_mn_conn_name(const Ip6Addr& rcoa) { return "hmip-rcoa-" + rcoa.s
 
 namespace {
 
+// How the MAP authenticates a mobile node: its certificate from a trusted
+// CA, or EAP with the secret of its identity (no AUTH payload of its own).
+Section map_remote_auth(const MapIke& m, std::string_view remote_id) {
+  if (m.eap) return auth(kEapMethod, remote_id, {}, nullptr);
+  return auth("pubkey", remote_id, {}, &m.ca_certs);
+}
+
 Section generic_conn(const MapIke& m, std::string_view remote_id) {
   Section c = base(m.map_address, m.proposals, m.dpd_delay_s);
   if (m.pool) c.set("pools", List{std::string(kRcoaPool)});
   c.set("local", auth("pubkey", m.local_id, m.local_certs, nullptr));
-  c.set("remote", auth("pubkey", remote_id, {}, &m.ca_certs));
+  c.set("remote", map_remote_auth(m, remote_id));
   return c;
 }
 
@@ -85,7 +94,7 @@ Section map_mn_conn(const MapIke& m, std::string_view remote_id, const Ip6Addr& 
   Section c = base(m.map_address, m.proposals, m.dpd_delay_s);
   if (m.pool) c.set("pools", List{std::string(kRcoaPool)});
   c.set("local", auth("pubkey", m.local_id, m.local_certs, nullptr));
-  c.set("remote", auth("pubkey", remote_id, {}, &m.ca_certs));
+  c.set("remote", map_remote_auth(m, remote_id));
   c.set("children", Section{}.set(std::string(kMhChild), mh_child(m.map_address, rcoa, m.proposals)));
   return Section{}.set(map_mn_conn_name(rcoa), std::move(c));
 }
@@ -101,7 +110,7 @@ Section mn_conn(const MnIke& m, const Ip6Addr& lcoa, const std::optional<Ip6Addr
   Section c = base(lcoa, m.proposals, m.dpd_delay_s);
   c.set("remote_addrs", List{m.map_address.str()});
   c.set("vips", List{rcoa ? rcoa->str() : std::string("::")});
-  c.set("local", auth("pubkey", m.local_id, m.local_certs, nullptr));
+  c.set("local", m.eap ? auth("eap", m.local_id, {}, nullptr) : auth("pubkey", m.local_id, m.local_certs, nullptr));
   c.set("remote", auth("pubkey", m.map_id, {}, &m.ca_certs));
   if (rcoa) {
     c.set("children", Section{}.set(std::string(kMhChild), mh_child(*rcoa, m.map_address, m.proposals)));

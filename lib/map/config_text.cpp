@@ -25,6 +25,7 @@ void ike_block(std::string& out, const MapIkeConfig& ike) {
     out += ";\n";
   }
   if (ike.pool) out += "    RcoaPool " + ike.pool->first.str() + "-" + ike.pool->last.str() + ";\n";
+  if (!ike.eap_secrets.empty()) out += "    EapSecrets " + core::conf::quoted(ike.eap_secrets) + ";\n";
   out += "};\n";
 }
 

@@ -21,13 +21,14 @@ constexpr std::array<std::string_view, 16> kGlobalKw{
     "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
     "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike"};
 constexpr std::array<std::string_view, 2> kRcoaKw{"Interface", "ValidLifetime"};
-constexpr std::array<std::string_view, 8> kIkeKw{"ViciSocket",    "Identity",           "Certificate", "PrivateKey",
-                                                 "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay"};
+constexpr std::array<std::string_view, 9> kIkeKw{"ViciSocket",    "Identity",           "Certificate", "PrivateKey",
+                                                 "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay",
+                                                 "EapSecrets"};
 // mnd.conf's own keywords: a clear error when one lands in mapd.conf.
-constexpr std::array<std::string_view, 11> kMndOnlyKw{
+constexpr std::array<std::string_view, 12> kMndOnlyKw{
     "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent", "InitialBindackTimeoutFirstReg",
     "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange", "DeregisterOnStop", "MapIdentity",
-    "IkeTimeout"};
+    "IkeTimeout", "EapSecret"};
 
 constexpr std::array<KeywordContext, 3> kContexts{KeywordContext{"the top level", kGlobalKw},
                                                   KeywordContext{"an RcoaPrefix block", kRcoaKw},
@@ -35,14 +36,14 @@ constexpr std::array<KeywordContext, 3> kContexts{KeywordContext{"the top level"
 
 // Every keyword of mapd.conf and mnd.conf: a known keyword starting a line
 // ends an unterminated statement (mnd.conf's are then reported as such).
-constexpr std::array<std::string_view, 37> kAllKw{
+constexpr std::array<std::string_view, 39> kAllKw{
     "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
     "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
     "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike",
     "Interface", "ValidLifetime", "ViciSocket", "Identity", "Certificate", "PrivateKey", "CaCertificate",
     "AuthorizedIdentity", "RcoaPool", "DpdDelay", "MapSelection", "BindingLifetime", "PreviousMapLifetime",
     "RefreshPercent", "InitialBindackTimeoutFirstReg", "InitialBindackTimeout", "MaxBindackTimeout",
-    "SolicitOnLinkChange", "DeregisterOnStop", "MapIdentity", "IkeTimeout"};
+    "SolicitOnLinkChange", "DeregisterOnStop", "MapIdentity", "IkeTimeout", "EapSecrets", "EapSecret"};
 
 constexpr std::string_view kPoolExample = "'RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;'";
 
@@ -204,6 +205,8 @@ class Translator : public core::conf::StatementReader {
       if (core::conf::read_ike_common(*this, c, fields, src_.ike, kIkeWording)) continue;
       if (c.keyword.text == "AuthorizedIdentity") {
         authorized_identities(c);
+      } else if (c.keyword.text == "EapSecrets") {
+        core::conf::read_ike_file(*this, c, cfg_.ike.eap_secrets, src_.ike, "/etc/hmip/eap.secrets");
       } else {
         duplicate(src_.ike.seen, c);
         rcoa_pool(c);

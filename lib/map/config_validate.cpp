@@ -209,7 +209,7 @@ void check_pool(const MapdConfig& c, const MapdSources& src, core::conf::Diagnos
 
 void check_ike(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
   if (!c.ike.configured) return;
-  core::conf::check_ike_required(src.ike, d, kIkeWording);
+  core::conf::check_ike_required(src.ike, d, kIkeWording, {.own_certificate = true, .peer_ca = c.ike.eap_secrets.empty()});
   check_pool(c, src, d);
 }
 

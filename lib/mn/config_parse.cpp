@@ -41,7 +41,9 @@ void ike_block(std::string& out, const MnIkeConfig& ike) {
   out += "Ike {\n" + core::conf::ike_common_text(ike.vici_socket, ike.identity, ike.certificate, ike.private_key,
                                                  ike.ca_certificates, ike.dpd_delay_s);
   if (!ike.map_identity.empty()) out += "    MapIdentity " + core::conf::quoted(ike.map_identity) + ";\n";
-  out += "    IkeTimeout " + core::conf::format_seconds(ike.ike_timeout) + ";\n};\n";
+  out += "    IkeTimeout " + core::conf::format_seconds(ike.ike_timeout) + ";\n";
+  if (!ike.eap_secret.empty()) out += "    EapSecret " + core::conf::quoted(ike.eap_secret) + ";\n";
+  out += "};\n";
 }
 
 }  // namespace

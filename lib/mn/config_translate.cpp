@@ -33,13 +33,14 @@ constexpr std::array<std::string_view, 14> kKw{"Interface",
                                                "LogLevel",
                                                "InsecureTestbedSignalling",
                                                "Ike"};
-constexpr std::array<std::string_view, 8> kIkeKw{"ViciSocket",    "Identity",    "Certificate", "PrivateKey",
-                                                 "CaCertificate", "MapIdentity", "DpdDelay",    "IkeTimeout"};
+constexpr std::array<std::string_view, 9> kIkeKw{"ViciSocket",    "Identity",    "Certificate", "PrivateKey",
+                                                 "CaCertificate", "MapIdentity", "DpdDelay",    "IkeTimeout",
+                                                 "EapSecret"};
 // mapd.conf's own keywords: a clear error when one lands in mnd.conf.
-constexpr std::array<std::string_view, 15> kMapdOnlyKw{
+constexpr std::array<std::string_view, 16> kMapdOnlyKw{
     "MapAddress",  "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead",         "BrrInterval",
     "RcoaDad",     "RcoaDadTimeout",     "TunnelMtu",               "RcoaPrefix",      "LcoaPrefix",
-    "NeighbourPrefix", "TrustedPrefix", "ValidLifetime", "AuthorizedIdentity", "RcoaPool"};
+    "NeighbourPrefix", "TrustedPrefix", "ValidLifetime", "AuthorizedIdentity", "RcoaPool", "EapSecrets"};
 constexpr std::array<KeywordContext, 2> kContexts{KeywordContext{"mnd.conf", kKw},
                                                   KeywordContext{"an Ike block", kIkeKw}};
 // Keywords only valid at the top level of either file: met inside the Ike
@@ -52,14 +53,14 @@ constexpr std::array<std::string_view, 26> kTopLevelKw{
     "TunnelMtu", "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "TrustedPrefix"};
 // Both files' keywords: a known keyword starting a line ends an unterminated
 // statement (mapd.conf's are then reported as such).
-constexpr std::array<std::string_view, 37> kAllKw{
+constexpr std::array<std::string_view, 39> kAllKw{
     "Interface", "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent",
     "InitialBindackTimeoutFirstReg", "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange",
     "DeregisterOnStop", "ControlSocket", "LogLevel", "InsecureTestbedSignalling", "Ike", "ViciSocket", "Identity",
     "Certificate", "PrivateKey", "CaCertificate", "MapIdentity", "DpdDelay", "IkeTimeout", "MapAddress",
     "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval", "RcoaDad", "RcoaDadTimeout",
     "TunnelMtu", "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "TrustedPrefix", "ValidLifetime",
-    "AuthorizedIdentity", "RcoaPool"};
+    "AuthorizedIdentity", "RcoaPool", "EapSecret", "EapSecrets"};
 
 class Translator : public core::conf::StatementReader {
  public:
@@ -132,6 +133,10 @@ class Translator : public core::conf::StatementReader {
       }
       no_block(c);
       if (core::conf::read_ike_common(*this, c, fields, src_.ike, kIkeWording)) continue;
+      if (k == "EapSecret") {
+        core::conf::read_ike_file(*this, c, cfg_.ike.eap_secret, src_.ike, "/etc/hmip/mn1.eap");
+        continue;
+      }
       duplicate(src_.ike.seen, c);
       if (k == "MapIdentity") {
         const Token* a = one_arg(c, "the IKE identity MAPs must prove, as in 'MapIdentity \"*.map.example.net\";'");

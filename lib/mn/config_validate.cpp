@@ -38,7 +38,14 @@ void check_timers(const MndConfig& c, const MndSources& src, core::conf::Diagnos
 // the testbed mode is on.
 void check_signalling(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d) {
   const Token* on = src.global.find("InsecureTestbedSignalling");
-  if (c.ike.configured) core::conf::check_ike_required(src.ike, d, kIkeWording);
+  if (c.ike.configured) {
+    const bool eap = !c.ike.eap_secret.empty();
+    core::conf::check_ike_required(src.ike, d, kIkeWording, {.own_certificate = !eap, .peer_ca = true});
+    if (eap)
+      for (const auto* kw : {"Certificate", "PrivateKey"})
+        if (const Token* t = src.ike.seen.find(kw))
+          d.warn(*t, std::string(kw) + " is not used: with EapSecret the mobile node authenticates by EAP");
+  }
   if (on != nullptr && c.insecure_line == 0) return;  // its value was wrong: reported
   if (c.insecure && on != nullptr) {
     d.warn(*on, std::string(kInsecureWarning));

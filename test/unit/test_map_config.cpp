@@ -1,4 +1,6 @@
 // mapd.conf: parser, validation and writer (man mapd.conf(5)).
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -108,7 +110,7 @@ MapdConfig without_lines(MapdConfig c) {
 // which opens them): map1.pem, key.pem and ca.pem with some PEM-ish text.
 struct PemDir {
   std::filesystem::path dir;
-  PemDir() : dir(std::filesystem::temp_directory_path() / "hmip_test_mapd_pem") {
+  PemDir() : dir(std::filesystem::temp_directory_path() / ("hmip_test_mapd_pem." + std::to_string(::getpid()))) {
     std::filesystem::create_directories(dir);
     for (const char* f : {"map1.pem", "key.pem", "ca.pem"}) {
       std::ofstream out(dir / f, std::ios::binary);
@@ -828,4 +830,36 @@ TEST_CASE("mapd.conf Ike block: structure, duplicates and misplaced keywords", "
   CHECK(d.config->ike.ca_certificates == std::vector<std::string>{"/ca.pem", "/ca2.pem"});
   CHECK(d.config->ike.authorized_identities.size() == 1);
   CHECK(d.config->ike.dpd_delay_s == 6);
+}
+
+TEST_CASE("mapd.conf EapSecrets: mobile nodes by EAP, CaCertificate then optional", "[mapconf][eap]") {
+  const auto r = parse_mapd_config(
+      bare({"Ike { Identity map1.example.net; Certificate /c.pem; PrivateKey /k.pem; "
+            "RcoaPool 2001:db8:100::1000-2001:db8:100::1fff; EapSecrets \"/etc/hmip/eap.secrets\"; };"}));
+  REQUIRE_OK(r);
+  CHECK(r.config->ike.eap_secrets == "/etc/hmip/eap.secrets");
+  CHECK(r.config->ike.ca_certificates.empty());
+  // The text form reads back to the same configuration.
+  const auto back = parse_mapd_config(to_conf_text(*r.config));
+  REQUIRE_OK(back);
+  CHECK(back.config->ike.eap_secrets == "/etc/hmip/eap.secrets");
+
+  // Without EapSecrets the CAs of mobile nodes' certificates are needed.
+  const auto no_ca = parse_mapd_config(bare({"Ike { Identity m; Certificate /c.pem; PrivateKey /k.pem; "
+                                             "RcoaPool 2001:db8:100::1000-2001:db8:100::1fff; };"}));
+  CHECK(std::any_of(no_ca.errors.begin(), no_ca.errors.end(),
+                    [](const auto& e) { return e.message.find("has no CaCertificate") != std::string::npos; }));
+  // Relative, twice, in mnd.conf's spelling.
+  const auto bad = parse_mapd_config(
+      bare({"Ike { Identity m; Certificate /c.pem; PrivateKey /k.pem; RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;",
+            "EapSecrets eap.secrets; EapSecrets /a; EapSecrets /b; EapSecret /c; };"}));
+  CHECK(std::any_of(bad.errors.begin(), bad.errors.end(), [](const auto& e) {
+    return e.message.find("EapSecrets 'eap.secrets' must be an absolute path") != std::string::npos;
+  }));
+  CHECK(std::any_of(bad.errors.begin(), bad.errors.end(), [](const auto& e) {
+    return e.message.find("'EapSecret' is a keyword of mnd.conf(5)") != std::string::npos;
+  }));
+  CHECK(std::any_of(bad.warnings.begin(), bad.warnings.end(), [](const auto& w) {
+    return w.message.find("EapSecrets is already set") != std::string::npos;
+  }));
 }

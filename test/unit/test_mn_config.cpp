@@ -1,4 +1,6 @@
 // mnd.conf: parser, validation and writer (man mnd.conf(5)).
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -94,7 +96,7 @@ MndConfig without_lines(MndConfig c) {
 // which opens them): mn1.pem, key.pem and ca.pem with some PEM-ish text.
 struct PemDir {
   std::filesystem::path dir;
-  PemDir() : dir(std::filesystem::temp_directory_path() / "hmip_test_mnd_pem") {
+  PemDir() : dir(std::filesystem::temp_directory_path() / ("hmip_test_mnd_pem." + std::to_string(::getpid()))) {
     std::filesystem::create_directories(dir);
     for (const char* f : {"mn1.pem", "key.pem", "ca.pem"}) {
       std::ofstream out(dir / f, std::ios::binary);
@@ -590,4 +592,30 @@ TEST_CASE("mnd.conf Ike block: structure, duplicates and misplaced keywords", "[
   CHECK(d.config->ike.map_identity == "b");
   CHECK(d.config->ike.ike_timeout == seconds(4));
   CHECK(d.config->ike.vici_socket == "unix:///b");
+}
+
+TEST_CASE("mnd.conf EapSecret: EAP instead of a certificate", "[mnconf][eap]") {
+  const auto r = parse_mnd_config(lines({"Interface eth0;", "Ike {", "    Identity mn1@mn.example.net;",
+                                         "    CaCertificate /ca.pem;", "    EapSecret \"/etc/hmip/mn1.eap\";", "};"}));
+  REQUIRE_OK(r);
+  CHECK(r.warnings.empty());
+  CHECK(r.config->ike.eap_secret == "/etc/hmip/mn1.eap");
+  CHECK(r.config->ike.certificate.empty());
+  const auto back = parse_mnd_config(to_conf_text(*r.config));
+  REQUIRE_OK(back);
+  CHECK(back.config->ike.eap_secret == "/etc/hmip/mn1.eap");
+
+  // A certificate beside it is unused; the MAP's CA is still needed.
+  const auto both = parse_mnd_config(lines({"Interface eth0;", "Ike {", "    Identity mn1@mn.example.net;",
+                                            "    Certificate /c.pem;", "    EapSecret /s;", "};"}));
+  check_errors(both, {{2, "the Ike block has no CaCertificate"}});
+  check_warnings(both, {{4, "Certificate is not used: with EapSecret the mobile node authenticates by EAP"}});
+  // Without EapSecret the certificate and key are needed.
+  const auto none = parse_mnd_config(lines({"Interface eth0;", "Ike {", "    Identity mn1@mn.example.net;",
+                                            "    CaCertificate /ca.pem;", "};"}));
+  check_errors(none, {{2, "the Ike block has no Certificate"}, {2, "the Ike block has no PrivateKey"}});
+  const auto wrong = parse_mnd_config(secure("Interface eth0;\n").insert(0, "Ike { EapSecrets /x; };\n"));
+  CHECK(std::any_of(wrong.errors.begin(), wrong.errors.end(), [](const auto& e) {
+    return e.message.find("'EapSecrets' is a keyword of mapd.conf(5)") != std::string::npos;
+  }));
 }

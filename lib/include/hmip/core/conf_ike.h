@@ -85,9 +85,20 @@ bool open_ike_block(StatementReader& r, const Statement& s, IkeSources& src);
 bool read_ike_common(StatementReader& r, const Statement& s, const IkeCommonFields& f, IkeSources& src,
                      const IkeWording& w);
 
+/// Reads `s`, a single-valued file statement (mapd's EapSecrets, mnd's
+/// EapSecret) into `out`; the path joins `src.files` for check_files().
+void read_ike_file(StatementReader& r, const Statement& s, std::string& out, IkeSources& src,
+                   std::string_view example);
+
+/// Which credentials an Ike block needs besides Identity.
+struct IkeRequired {
+  bool own_certificate = true;  ///< Certificate and PrivateKey (not for an MN using EAP)
+  bool peer_ca = true;          ///< CaCertificate (not for a MAP authenticating MNs by EAP)
+};
+
 /// Errors at the `Ike` keyword for each of Identity, Certificate,
-/// PrivateKey and CaCertificate the block does not set.
-void check_ike_required(const IkeSources& src, Diagnostics& d, const IkeWording& w);
+/// PrivateKey and CaCertificate the block does not set (as `need` says).
+void check_ike_required(const IkeSources& src, Diagnostics& d, const IkeWording& w, IkeRequired need = {});
 
 /// The statements read_ike_common() reads, as configuration text indented
 /// by 4 (the empty ones left out).

@@ -78,6 +78,10 @@ struct MapIke {
   std::optional<PoolRange> pool;        ///< RCoAs the MAP hands out (the MAP option's R flag)
   Proposals proposals;
   unsigned dpd_delay_s = 30;            ///< dead peer detection
+  /// Mobile nodes authenticate by EAP (kEapMethod) inside IKEv2 instead of
+  /// by certificate (RFC 5380 §12.1); the MAP still proves itself with its
+  /// certificate. The EAP identity is the IKE identity.
+  bool eap = false;
 };
 
 /// What the MN's connection needs.
@@ -89,6 +93,9 @@ struct MnIke {
   std::vector<std::string> ca_certs;
   Proposals proposals;
   unsigned dpd_delay_s = 30;
+  /// Authenticate by EAP (whichever method the MAP asks for; its secret
+  /// loaded with eap_shared()) instead of by local_certs.
+  bool eap = false;
 };
 
 /// The name of the MAP's connection for the mobile node holding `rcoa`.

@@ -67,6 +67,10 @@ struct MapIkeConfig {
   std::vector<std::string> authorized_identities;
   std::optional<RcoaPoolConfig> pool;        ///< RcoaPool FIRST-LAST: RCoAs the MAP allocates (ard's RFlag yes)
   std::uint32_t dpd_delay_s = 30;            ///< DpdDelay: dead peer detection interval (seconds)
+  /// EapSecrets: a file of "IDENTITY SECRET" lines (hmip/ike/eap_secrets.h);
+  /// set, mobile nodes authenticate with EAP-MD5 inside IKEv2 instead of
+  /// certificates (RFC 5380 §12.1). Empty: by certificate.
+  std::string eap_secrets;
   int line = 0;
   friend bool operator==(const MapIkeConfig&, const MapIkeConfig&) = default;
 };

@@ -37,6 +37,10 @@ struct MnIkeConfig {
   /// IkeTimeout: how long one IKE exchange round (lease or child) may take
   /// before the MAP is held down.
   Duration ike_timeout = core::seconds(10);
+  /// EapSecret: a file holding the MN's EAP secret (hmip/ike/eap_secrets.h);
+  /// set, the MN authenticates with EAP inside IKEv2 (a MAP offering it,
+  /// RFC 5380 §12.1) instead of with Certificate and PrivateKey.
+  std::string eap_secret;
   int line = 0;
   friend bool operator==(const MnIkeConfig&, const MnIkeConfig&) = default;
 };

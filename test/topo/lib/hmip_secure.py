@@ -1,0 +1,95 @@
+"""Secure mode in the HMIPv6 testbed (RFC 5380 §12; mapd(8) SECURITY): one
+CA made with strongSwan's `pki`, a charon per MAP and on the MN
+(charon.start_charon), and the mapd.conf / mnd.conf Ike blocks that point
+mapd and mnd at them. Each MAP allocates RCoAs from a pool in its RCoA
+prefix (::1000-::10ff), so ard must advertise it with R = 1
+(Options(map_r_flag=True)).
+
+    sd = SecureDomain(tb, maps=("map1",))    # charons started
+    tb.start_mapd("map1", secure=sd.mapd_ike("map1"))
+    tb.start_mnd(secure=sd.mnd_ike())
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING
+
+from charon import Charon, Pki, start_charon
+
+if TYPE_CHECKING:
+    from hmip_topo import Testbed
+
+MN_ID = "mn1@hmip.test"
+
+
+def map_id(map_name: str) -> str:
+    return f"{map_name}.hmip.test"
+
+
+class SecureDomain:
+    """The certificates and charons of a secure testbed. `dpd_delay`:
+    DpdDelay on both sides (short: a restarted MAP is noticed in seconds
+    with charon's short test retransmits)."""
+
+    def __init__(self, tb: "Testbed", maps: tuple[str, ...] = ("map1", "map2"), dpd_delay: int = 2,
+                 ike_timeout: int = 20):
+        self.tb = tb
+        self.pki = Pki(tb.outdir / "pki")
+        self.dpd_delay = dpd_delay
+        self.ike_timeout = ike_timeout
+        self.charons: dict[str, Charon] = {}
+        for node in (*maps, "mn"):
+            self.charons[node] = start_charon(tb, node, wait=False)
+        for ch in self.charons.values():
+            ch.wait_ready()
+
+    def pool(self, map_name: str) -> tuple[str, str]:
+        net = ipaddress.ip_network(self.tb.plan.maps[map_name].rcoa_prefix)
+        return str(net.network_address + 0x1000), str(net.network_address + 0x10FF)
+
+    def in_pool(self, map_name: str, addr: str) -> bool:
+        lo, hi = self.pool(map_name)
+        return ipaddress.ip_address(lo) <= ipaddress.ip_address(addr) <= ipaddress.ip_address(hi)
+
+    def eap_file(self, name: str, text: str) -> str:
+        """Writes an EapSecrets / EapSecret file (mode 0600); returns its path."""
+        path = self.tb.outdir / "pki" / name
+        path.write_text(text)
+        path.chmod(0o600)
+        return str(path)
+
+    def mapd_ike(self, map_name: str, eap_secrets: str | None = None) -> str:
+        """The Ike block of `map_name`; with `eap_secrets` (a file from
+        eap_file()) mobile nodes authenticate by EAP-MD5."""
+        key, cert = self.pki.issue(map_name, map_id(map_name))
+        lo, hi = self.pool(map_name)
+        eap = f'\n    EapSecrets "{eap_secrets}";' if eap_secrets else ""
+        return f"""Ike {{
+    ViciSocket "{self.charons[map_name].vici_uri}";
+    Identity "{map_id(map_name)}";
+    Certificate "{cert}";
+    PrivateKey "{key}";
+    CaCertificate "{self.pki.ca_cert()}";
+    AuthorizedIdentity "*@hmip.test";
+    RcoaPool {lo}-{hi};
+    DpdDelay {self.dpd_delay};{eap}
+}};"""
+
+    def mnd_ike(self, name: str = "mn1", ident: str = MN_ID, eap_secret: str | None = None) -> str:
+        """The MN's Ike block: a certificate for `ident`, or with
+        `eap_secret` (a file from eap_file()) EAP instead."""
+        if eap_secret:
+            creds = f'EapSecret "{eap_secret}";'
+        else:
+            key, cert = self.pki.issue(name, ident)
+            creds = f'Certificate "{cert}";\n    PrivateKey "{key}";'
+        return f"""Ike {{
+    ViciSocket "{self.charons['mn'].vici_uri}";
+    Identity "{ident}";
+    {creds}
+    CaCertificate "{self.pki.ca_cert()}";
+    MapIdentity "*.hmip.test";
+    DpdDelay {self.dpd_delay};
+    IkeTimeout {self.ike_timeout};
+}};"""
