@@ -8,7 +8,11 @@
 # Runs directly on a kernel with ip6_tunnel, MIPv6 and netem, and inside
 # Debian's distro kernel under qemu (scripts/vm-run.sh) otherwise.
 #
-# Usage: scripts/demo.sh [--probe-only]
+# Usage: scripts/demo.sh [--insecure | --probe-only]
+#   (default)      secure mode, as a deployment runs: strongSwan's charon on
+#                  the MAPs and the MN, certificates from `pki`, RCoAs leased
+#                  through IKEv2, binding updates protected by ESP
+#   --insecure     InsecureTestbedSignalling: unprotected binding updates
 #   --probe-only   no mapd/mnd: the measurement machinery alone (a pinned
 #                  address whose route is moved by hand, AR1 <-> AR2)
 # Environment: HMIP_BUILD_DIR (default ./build). Output (logs, configs,
@@ -19,7 +23,13 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${HMIP_BUILD_DIR:-$repo/build}
 mode=demo
 targets=(ard hmipctl mapd mnd)
-if [ "${1:-}" = --probe-only ]; then mode=probe-demo; targets=(ard hmipctl); fi
+secure=(--secure)
+case "${1:-}" in
+  --probe-only) mode=probe-demo; targets=(ard hmipctl); secure=() ;;
+  --insecure) secure=() ;;
+  "") ;;
+  *) echo "usage: scripts/demo.sh [--insecure | --probe-only]" >&2; exit 2 ;;
+esac
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (network namespaces, raw sockets, apt)" >&2; exit 1; }
 
@@ -33,7 +43,7 @@ out=$build/testbed/demo
 rm -rf "$out"
 mkdir -p "$out"
 
-tb=("$repo/scripts/testbed/hmip-testbed" "$mode" --build-dir "$build" --out "$out")
+tb=("$repo/scripts/testbed/hmip-testbed" "$mode" --build-dir "$build" --out "$out" "${secure[@]}")
 missing=$("$repo/scripts/testbed/hmip-testbed" features)
 if [ "$missing" = "nothing missing" ]; then
   echo "==> testbed on the running kernel ($(uname -r))"

@@ -36,8 +36,8 @@ from mobility import MAP_ADDR, registered
 from topo import json_cmp
 
 MAP1 = MAP_ADDR["map1"]
-RESTART_ONLY_MAPD = "MapAddress and ControlSocket take effect only at a restart"
-RESTART_ONLY_MND = "ControlSocket takes effect only at a restart"
+RESTART_ONLY_MAPD = "MapAddress, ControlSocket, InsecureTestbedSignalling and the Ike block take effect only at a restart"
+RESTART_ONLY_MND = "ControlSocket, InsecureTestbedSignalling and the Ike block take effect only at a restart"
 KEPT = "reload failed; keeping the running configuration"
 
 
@@ -156,7 +156,8 @@ def test_check_config(tb):
     r = check_config(tb.bins.mnd, mnd.conf)
     assert r.returncode == 0, r
     assert r.stdout.splitlines() == [f"{mnd.conf}: OK, 1 interface (mn0), MAP selection furthest (RFC 5380 §9.1), "
-                                     "binding lifetime 600 s"], r
+                                     "binding lifetime 600 s, binding updates: INSECURE testbed mode, sent without "
+                                     "IPsec"], r
     assert not diagnostics(r.stderr, mnd.conf, "error"), r
     lines = good.splitlines()
     refresh = line_of(good, "RefreshPercent")

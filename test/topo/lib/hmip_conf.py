@@ -28,6 +28,7 @@ class Options:
     max_ra_delay: float = 0.0         # answer an RS at once (ard MaxRADelay)
     probe_interval: float = 1.0       # ard's MAP probing
     ar3_advertises_map1: bool = False  # AR3 also announces MAP1 (Dist 3): MAP selection tests
+    map_r_flag: bool = False          # MAPs advertised with R = 1 (they allocate RCoAs: secure mode)
     ard_extra: str = ""               # added inside each access interface block
 
 
@@ -47,6 +48,7 @@ def ard_config(plan: Plan, ar: str, sock: str, maps: list[MapAdv], o: Options) -
         ProbeTimeout {o.probe_interval / 2};
         ProbeFailAfter {o.probe_interval * 3};
         ProbeRestoreAfter 2;
+        RFlag {"on" if o.map_r_flag else "off"};
     }};""")
     maps_text = "\n".join(blocks)
     return f"""ControlSocket "{sock}";
@@ -72,13 +74,14 @@ interface {ACCESS_IF} {{
 
 
 def mapd_config(plan: Plan, map_name: str, sock: str, extra: str = "",
-                served_ars: tuple[str, ...] | None = None) -> str:
+                served_ars: tuple[str, ...] | None = None, secure: str | None = None) -> str:
     """mapd.conf for MAP `map_name` (keywords of mapd.conf(5)): its address,
     the RCoA prefix on the core link (proxy ND on up0), the LCoA prefixes of
     `served_ars` (default: the ARs of its domain), every other AR's LCoA
     prefix as a neighbour (RFC 5380 §8), the testbed-only unprotected
-    signalling from all of them, and a short RCoA DAD (0.3 s: the MN's first
-    BU is retransmitted after 0.5 s in mnd_config)."""
+    signalling from all of them (or, with `secure`, that Ike block instead:
+    IPsec-protected signalling through charon), and a short RCoA DAD (0.3 s:
+    the MN's first BU is retransmitted after 0.5 s in mnd_config)."""
     m = plan.maps[map_name]
     served = tuple(m.ars) if served_ars is None else served_ars
     own = [plan.ars[a].lcoa_prefix for a in served]
@@ -87,11 +90,17 @@ def mapd_config(plan: Plan, map_name: str, sock: str, extra: str = "",
              f"RcoaPrefix {m.rcoa_prefix} {{ Interface {UPLINK_IF}; }};", "RcoaDadTimeout 0.3;"]
     lines += [f"LcoaPrefix {p};" for p in own]
     lines += [f"NeighbourPrefix {p};" for p in others]
-    lines += ["InsecureTestbedSignalling yes;"] + [f"TrustedPrefix {p};" for p in own + others]
+    if secure is None:
+        lines += ["InsecureTestbedSignalling yes;"] + [f"TrustedPrefix {p};" for p in own + others]
+    else:
+        lines.append(secure)
     return "\n".join(lines) + "\n" + extra
 
 
-def mnd_config(sock: str, extra: str = "") -> str:
-    """mnd.conf for the MN (keywords of mnd.conf(5)): mn0, testbed timers."""
-    return "\n".join([f'ControlSocket "{sock}";', "LogLevel debug;", f"Interface {MN_IF};",
-                      "InitialBindackTimeoutFirstReg 0.5;", "InitialBindackTimeout 0.5;"]) + "\n" + extra
+def mnd_config(sock: str, extra: str = "", secure: str | None = None) -> str:
+    """mnd.conf for the MN (keywords of mnd.conf(5)): mn0, testbed timers,
+    unprotected signalling (or, with `secure`, that Ike block instead)."""
+    lines = [f'ControlSocket "{sock}";', "LogLevel debug;", f"Interface {MN_IF};",
+             "InitialBindackTimeoutFirstReg 0.5;", "InitialBindackTimeout 0.5;"]
+    lines.append("InsecureTestbedSignalling yes;" if secure is None else secure)
+    return "\n".join(lines) + "\n" + extra

@@ -2,12 +2,12 @@
 (scripts/testbed/hmip-testbed wraps this). State between invocations lives
 in STATE_DIR/<name>.json (default /run/hmip-testbed, or $HMIP_TESTBED_STATE).
 
-  hmip-testbed up [--name N] [--build-dir B] [--out DIR] [--attach ar1] [--mapd] [--mnd] [--ar3-map1]
+  hmip-testbed up [--name N] [--build-dir B] [--out DIR] [--attach ar1] [--mapd] [--mnd] [--ar3-map1] [--secure]
   hmip-testbed move ar2 [--dwell S]
   hmip-testbed status
   hmip-testbed exec NODE CMD...        (cn core map1 map2 ar1 ar2 ar3 sw mn)
   hmip-testbed probe-demo [--moves ar2,ar1,ar2] [--interval S]   (no mapd/mnd: a pinned address)
-  hmip-testbed demo [--build-dir B]     (mapd + mnd: register, stream to the RCoA, AR1 -> AR2 -> AR3)
+  hmip-testbed demo [--build-dir B] [--secure]  (mapd + mnd: register, stream to the RCoA, AR1 -> AR2 -> AR3)
   hmip-testbed bench [--count 20] [--map-delay MS] [--mapd --mnd]  (median handover gap)
   hmip-testbed features                 (what the running kernel lacks: ip6tnl mip6 netem)
   hmip-testbed down
@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from handover import format_gaps, handover_gaps, median_gap_ms, median_resume_ms, plot_arrivals  # noqa: E402
 from hmip_plan import MN_IF, PLAN  # noqa: E402
+from hmip_secure import SecureDomain  # noqa: E402
 from hmip_topo import Binaries, Options, Testbed, missing_kernel_features  # noqa: E402
 from probe import ProbeStream  # noqa: E402
 from topo import until  # noqa: E402
@@ -69,17 +70,21 @@ def build_up(a: argparse.Namespace, pin: bool = False) -> Testbed:
     bins = binaries(Path(a.build_dir), a.mapd, a.mnd)
     out = Path(a.out or Path(a.build_dir) / "testbed" / a.name).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    tb = Testbed(out, bins, Options(ar3_advertises_map1=a.ar3_map1), prefix=f"hb{a.name}"[:10])
+    secure = getattr(a, "secure", False) and (a.mapd or a.mnd)
+    tb = Testbed(out, bins, Options(ar3_advertises_map1=a.ar3_map1, map_r_flag=secure), prefix=f"hb{a.name}"[:10])
     try:
         tb.build()
+        # Secure mode (mapd(8) SECURITY): a charon on each MAP and the MN.
+        sd = SecureDomain(tb) if secure else None
         tb.start_ards()
         if a.mapd:
-            tb.start_mapds()
+            for m in ("map1", "map2"):
+                tb.start_mapd(m, secure=sd.mapd_ike(m) if sd else None)
         tb.attach(a.attach)
         if pin:
             tb.pin_mn_address(PIN)
         if a.mnd:
-            tb.start_mnd()
+            tb.start_mnd(secure=sd.mnd_ike() if sd else None)
     except BaseException:
         tb.close()
         raise
@@ -253,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         s.add_argument("--mapd", action="store_true", help="start mapd on MAP1 and MAP2")
         s.add_argument("--mnd", action="store_true", help="start mnd on the MN")
         s.add_argument("--ar3-map1", action="store_true", help="AR3 also advertises MAP1 (Dist 3)")
+        s.add_argument("--secure", action="store_true",
+                       help="IKEv2/ESP-protected signalling: charon on the MAPs and the MN, RCoAs from the MAPs' pools")
         if n == "up":
             s.add_argument("--attach", default="ar1", choices=sorted(PLAN.ars))
         else:

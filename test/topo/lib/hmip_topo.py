@@ -231,13 +231,14 @@ class Testbed:
             ars += ("ar3",)
         return ars
 
-    def start_mapd(self, m: str, extra: str = "", wait: bool = True) -> Daemon:
+    def start_mapd(self, m: str, extra: str = "", wait: bool = True, secure: str | None = None) -> Daemon:
         """Starts (or restarts: same name, log appended) mapd on MAP `m` with
-        mapd_config() (+ `extra` lines). Needs bins.mapd."""
+        mapd_config() (+ `extra` lines; `secure`: the Ike block, secure
+        mode). Needs bins.mapd."""
         if not self.bins.mapd:
             raise RuntimeError("no mapd binary (Binaries.mapd)")
         d = self.daemon(m, "mapd", f"mapd-{m}", self.bins.mapd)
-        return d.start(mapd_config(self.plan, m, d.sock, extra, self.served_ars(m)), wait=wait)
+        return d.start(mapd_config(self.plan, m, d.sock, extra, self.served_ars(m), secure), wait=wait)
 
     def start_mapds(self, maps: tuple[str, ...] = ("map1", "map2"),
                     extra: str | dict[str, str] = "") -> dict[str, Daemon]:
@@ -245,13 +246,13 @@ class Testbed:
         MAP, or {map: lines}."""
         return {m: self.start_mapd(m, extra if isinstance(extra, str) else extra.get(m, "")) for m in maps}
 
-    def start_mnd(self, extra: str = "", wait: bool = True) -> Daemon:
-        """Starts (or restarts) mnd on the MN with mnd_config() (+ `extra`).
-        Needs bins.mnd."""
+    def start_mnd(self, extra: str = "", wait: bool = True, secure: str | None = None) -> Daemon:
+        """Starts (or restarts) mnd on the MN with mnd_config() (+ `extra`;
+        `secure`: the Ike block, secure mode). Needs bins.mnd."""
         if not self.bins.mnd:
             raise RuntimeError("no mnd binary (Binaries.mnd)")
         d = self.daemon("mn", "mnd", "mnd", self.bins.mnd)
-        return d.start(mnd_config(d.sock, extra), wait=wait)
+        return d.start(mnd_config(d.sock, extra, secure), wait=wait)
 
     def add_host(self, name: str, ar: str, addrs: list[str]) -> Node:
         """An extra host `name` on AR `ar`'s access link (a veth into its

@@ -1,0 +1,269 @@
+"""Secure mode end to end (issue 5; RFC 5380 §12): real charon daemons in
+the MN's and MAP1's namespaces, mapd and mnd driving them over VICI.
+
+One testbed for the module, the tests in file order building on each
+other: the MN leases its RCoA from MAP1's pool through IKEv2 and registers
+it over ESP (ard advertises MAP1 with R = 1); forged cleartext BUs are
+dropped and counted; a second identity cannot take the RCoA over; a
+certificate from an untrusted CA is refused; an intra-MAP move and forced
+re-keys keep the binding; MAP1 restarting (charon and mapd) is recovered by
+the MN without help. Every wait polls; timeouts are generous (TCG VM).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import hmip_secure
+import pytest
+from charon import start_charon
+from hmip_secure import SecureDomain, map_id
+from hmip_plan import PLAN
+from hmip_topo import Options
+from mh_forge import local_bu, send_ipv6
+from mobility import MAP_ADDR, registered
+from topo import until
+
+MAP1, CN = MAP_ADDR["map1"], PLAN.cn
+FG = "2001:db8:1:11::f0"      # a forging / second host on AR1's link (AR1's LCoA prefix)
+MAP_ID, MN_ID, MN2_ID, EVIL_ID = map_id("map1"), hmip_secure.MN_ID, "mn2@hmip.test", "evil@hmip.test"
+
+
+def mh_layers(p):
+    """(cleartext MH seen, ESP seen) in one captured packet."""
+    from scapy.layers.inet6 import MIP6MH_BA, MIP6MH_BE, MIP6MH_BRR, MIP6MH_BU, MIP6MH_Generic
+    clear = any(p.haslayer(c) for c in (MIP6MH_BU, MIP6MH_BA, MIP6MH_BRR, MIP6MH_BE, MIP6MH_Generic))
+    esp, layer = False, p
+    while layer is not None and layer.__class__.__name__ not in ("NoPayload", "Raw", "Padding"):
+        esp = esp or getattr(layer, "nh", None) == 50
+        layer = layer.payload if layer.payload else None
+    return clear, esp
+
+
+def esp_and_clear_mh(packets, a: str, b: str, after: float = 0.0) -> tuple[int, int]:
+    """Counts packets between addresses a and b (either way) carrying ESP,
+    and those carrying a cleartext Mobility Header."""
+    from scapy.layers.inet6 import IPv6
+    esp = clear = 0
+    for t, p in packets:
+        ip = p.getlayer(IPv6)
+        if t < after or ip is None or {ip.src, ip.dst} != {a, b}:
+            continue
+        c, e = mh_layers(ip)
+        esp += e
+        clear += c
+    return esp, clear
+
+
+def ping(tb, node: str, dst: str, count: int = 1, timeout: float = 2.0) -> bool:
+    r = subprocess.run(["ip", "netns", "exec", tb.n(node).ns, "ping", "-6", "-n", "-c", str(count), "-W",
+                        str(timeout), dst], capture_output=True, text=True, check=False)
+    return r.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def sec(module_testbed):
+    tb = module_testbed(Options(map_r_flag=True))
+    sd = SecureDomain(tb, maps=("map1",))
+    tb.start_ards()
+    tb.start_mapd("map1", secure=sd.mapd_ike("map1"))
+    cap = tb.topo.sniff(tb.n("mn"), "mn0", "mn0-secure", "ip6")
+    tb.attach("ar1")
+    tb.start_mnd("BindingLifetime 12;\n", secure=sd.mnd_ike())
+    yield tb, sd, sd.charons["map1"], sd.charons["mn"], cap
+    cap.stop()
+
+
+def test_rcoa_leased_through_ikev2_registered_over_esp(sec):
+    tb, sd, map_ch, mn_ch, cap = sec
+    t0 = time.time()
+    lcoa = tb.wait_lcoa("ar1")
+    b = registered(tb, "map1", lcoa)
+    rcoa = b["rcoa"]
+    assert sd.in_pool("map1", rcoa), b        # the MAP's lease, not a stateless RCoA
+    mnd, mapd = tb.daemons["mnd"], tb.daemons["mapd-map1"]
+    mnd.wait_show("ike", {"secure": True, "maps": [{"map": MAP1, "state": "protected", "rcoa": rcoa}]}, 30)
+    view = mapd.show("ike")
+    assert view["connected"] and {"connection": f"hmip-rcoa-{rcoa}", "identity": MN_ID} in view["connections"], view
+    # The RCoA is on the MN with the home flag, installed by mnd, not by charon.
+    addrs = tb.n("mn").run("ip", "-6", "addr", "show")
+    assert rcoa in addrs and "home" in addrs.split(rcoa, 1)[1].split("\n", 2)[0], addrs
+    # Both charons hold the transport_proxy CHILD_SA for exactly this RCoA.
+    sa = mn_ch.wait_sa(f"hmip-mn-{MAP1}")
+    child = next(iter(sa["child-sas"].values()))
+    assert child["mode"] == "TRANSPORT_PROXY" and child["local-ts"] == [f"{rcoa}/128[mobility-header]"], sa
+    map_ch.wait_sa(f"hmip-rcoa-{rcoa}")
+    # Traffic through the binding.
+    until(lambda: ping(tb, "cn", rcoa), 60, 0.5, f"CN reaches the RCoA {rcoa}")
+    # On the MN's link: ESP between the LCoA and MAP1, never a cleartext MH.
+    esp, clear = cap.wait(lambda p: (lambda r: r if r[0] >= 2 else None)(esp_and_clear_mh(p, lcoa, MAP1, t0)), 30,
+                          "ESP between the LCoA and MAP1")
+    assert clear == 0, (esp, clear)
+    c = mapd.show("counters")
+    assert c["bu_no_ike_sa"] == 0 and c["bu_ike_contested"] == 0, c
+
+
+def test_forged_cleartext_bus_are_dropped_and_counted(sec):
+    tb, sd, *_ = sec
+    mapd, mnd = tb.daemons["mapd-map1"], tb.daemons["mnd"]
+    b = registered(tb, "map1")
+    rcoa, lcoa = b["rcoa"], b["lcoa"]
+    fg = tb.add_host("fg", "ar1", [FG])
+    c0 = mapd.show("counters")
+    # For the MN's RCoA: the IN policy of its CHILD_SA drops it in the kernel.
+    send_ipv6(fg, local_bu(FG, MAP1, rcoa, 40000, 600), count=3)
+    until(lambda: mapd.show("counters").get("kernel_XfrmInTmplMismatch", 0) >=
+          c0.get("kernel_XfrmInTmplMismatch", 0) + 3, 30, 0.2, "the kernel counts the forged BUs")
+    # For a pool address nobody holds: no policy, so mapd sees it and refuses it.
+    other = sd.pool("map1")[1]
+    send_ipv6(fg, local_bu(FG, MAP1, other, 1, 600))
+    mapd.wait_show("counters", {"bu_no_ike_sa": c0["bu_no_ike_sa"] + 1}, 30)
+    assert not [x for x in mapd.show("bindings") if x["rcoa"] == other]
+    # The binding is unchanged.
+    mapd.wait_show("bindings", [{"rcoa": rcoa, "lcoa": lcoa}], 10)
+    assert mapd.show("counters")["bindings_moved"] == c0["bindings_moved"]
+    mnd.wait_show("bul", [{"rcoa": rcoa, "registered": True, "primary": True}], 10)
+
+
+def test_second_identity_cannot_take_the_rcoa(sec):
+    tb, sd, map_ch, *_ = sec
+    pki = sd.pki
+    mapd = tb.daemons["mapd-map1"]
+    rcoa = registered(tb, "map1")["rcoa"]
+    fg_ch = start_charon(tb, "fg")
+    fg_ch.install_ca(pki.ca_cert())
+    cert = fg_ch.install_cert(pki.issue("mn2", MN2_ID))
+    fg_ch.load(f"""connections {{
+  steal {{
+    version = 2
+    local_addrs = {FG}
+    remote_addrs = {MAP1}
+    vips = {rcoa}
+    mobike = no
+    local {{
+      auth = pubkey
+      certs = {cert}
+      id = {MN2_ID}
+    }}
+    remote {{
+      auth = pubkey
+      id = {MAP_ID}
+    }}
+    children {{
+      mh {{
+        mode = transport_proxy
+        local_ts = {rcoa}/128[mobility-header]
+        remote_ts = {MAP1}/128[mobility-header]
+      }}
+    }}
+  }}
+}}
+""")
+    r = fg_ch.initiate("steal", child="mh", check=False)
+    assert not r.ok, r.text
+    assert "TS_UNACCEPTABLE" in r.text or "TS_UNACCEPTABLE" in map_ch.log_text(), r.text
+    # Its IKE SA got another lease, if any; the MAP holds no CHILD_SA of it.
+    for name, sa in map_ch.list_all_sas():
+        if sa.get("remote-id") == MN2_ID:
+            assert rcoa not in sa.get("remote-vips", []), sa
+            assert not sa.get("child-sas"), sa
+    mapd.wait_show("bindings", [{"rcoa": rcoa}], 10)
+    assert mapd.show("ike")["connections"].count({"connection": f"hmip-rcoa-{rcoa}", "identity": MN_ID}) == 1
+    fg_ch.stop()
+
+
+def test_untrusted_ca_is_refused(sec):
+    tb, sd, map_ch, *_ = sec
+    pki = sd.pki
+    fg_ch = start_charon(tb, "fg", name="fg-evil")
+    fg_ch.install_ca(pki.ca_cert("other"))
+    cert = fg_ch.install_cert(pki.issue("evil", EVIL_ID, ca="other"))
+    fg_ch.load(f"""connections {{
+  evil {{
+    version = 2
+    local_addrs = {FG}
+    remote_addrs = {MAP1}
+    vips = ::
+    childless = force
+    local {{
+      auth = pubkey
+      certs = {cert}
+      id = {EVIL_ID}
+    }}
+    remote {{
+      auth = pubkey
+    }}
+  }}
+}}
+""")
+    r = fg_ch.initiate("evil", check=False)
+    assert not r.ok, r.text
+    until(lambda: "AUTH_FAILED" in r.text or "no trusted" in map_ch.log_text() or
+          "constraint check failed" in map_ch.log_text(), 20, 0.5, "MAP1's charon refuses the untrusted CA")
+    assert not [sa for _n, sa in map_ch.list_all_sas() if sa.get("remote-id") == EVIL_ID]
+    fg_ch.stop()
+
+
+def test_forced_rekeys_keep_the_binding(sec):
+    tb, _sd, map_ch, mn_ch, _cap = sec
+    mnd, mapd = tb.daemons["mnd"], tb.daemons["mapd-map1"]
+    b = registered(tb, "map1")
+    rcoa = b["rcoa"]
+    n0 = mnd.show("counters")["ba_accepted"]
+    refused0 = mapd.show("counters")["bu_no_ike_sa"]
+    # Traffic through the binding all along; the CHILD_SA and the IKE SA re-keyed.
+    stream = subprocess.Popen(["ip", "netns", "exec", tb.n("cn").ns, "ping", "-6", "-n", "-i", "0.2", "-c", "60",
+                               rcoa], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    mn_ch.swanctl("--rekey", "--child", "mh")
+    mn_ch.swanctl("--rekey", "--ike", f"hmip-mn-{MAP1}")
+    map_ch.swanctl("--rekey", "--child", "mh")
+    # After the IKE re-key the binding's protection follows the new IKE SA.
+    until(lambda: len([1 for n, _sa in mn_ch.list_all_sas() if n == f"hmip-mn-{MAP1}"]) == 1, 30, 0.5,
+          "one IKE SA with the MAP after the re-key")
+    out, _ = stream.communicate(timeout=60)
+    lost = int(out.split(" received")[0].rsplit(",", 1)[0].split()[-3]) if " received" in out else 0
+    assert " 0% packet loss" in out or lost <= 1, out
+    # The next BU is still protected and accepted (a refresh: BindingLifetime 12).
+    until(lambda: mnd.show("counters")["ba_accepted"] > n0, 60, 0.5, "a BA accepted after the re-keys")
+    mnd.wait_show("bul", [{"rcoa": rcoa, "registered": True, "primary": True}], 10)
+    assert mapd.show("counters")["bu_no_ike_sa"] == refused0
+
+
+def test_intra_map_move_keeps_binding_and_ike(sec):
+    tb, _sd, _map_ch, mn_ch, cap = sec
+    mnd, mapd = tb.daemons["mnd"], tb.daemons["mapd-map1"]
+    rcoa = registered(tb, "map1")["rcoa"]
+    t0 = time.time()
+    tb.move("ar2")
+    lcoa2 = tb.wait_lcoa("ar2")
+    b = registered(tb, "map1", lcoa2)
+    assert b["rcoa"] == rcoa, b
+    # mnd re-established the IKE SA from the new LCoA (make-before-break).
+    mnd.wait_show("ike", {"maps": [{"map": MAP1, "lcoa": lcoa2, "state": "protected"}]}, 30)
+
+    def one_sa_from_lcoa2():
+        sas = [sa for n, sa in mn_ch.list_all_sas() if n == f"hmip-mn-{MAP1}"]
+        return len(sas) == 1 and sas[0].get("local-host") == lcoa2 and sas[0].get("child-sas")
+    until(one_sa_from_lcoa2, 60, 0.5, "one IKE SA with the MAP, from the new LCoA")
+    mapd.wait_show("bindings", [{"rcoa": rcoa, "lcoa": lcoa2}], 30)
+    until(lambda: ping(tb, "cn", rcoa), 60, 0.5, "CN reaches the RCoA after the move")
+    esp, clear = esp_and_clear_mh(cap.packets(), lcoa2, MAP1, t0)
+    assert esp >= 2 and clear == 0, (esp, clear)
+
+
+def test_map_restart_is_recovered_without_help(sec):
+    tb, sd, map_ch, _mn_ch, _cap = sec
+    mnd = tb.daemons["mnd"]
+    old = registered(tb, "map1")
+    n0 = mnd.show("counters")
+    tb.daemons["mapd-map1"].stop()
+    map_ch.restart(reload=False)
+    tb.start_mapd("map1", secure=sd.mapd_ike("map1"))
+    # Dead peer detection (DpdDelay 2, short retransmits) finds the IKE SA
+    # gone; mnd leases and registers again.
+    until(lambda: mnd.show("counters")["ike_lost"] > n0["ike_lost"], 90, 0.5, "mnd noticing the MAP's restart")
+    b = registered(tb, "map1", timeout=120)
+    assert sd.in_pool("map1", b["rcoa"]), b
+    assert b["lcoa"] == old["lcoa"], (old, b)
+    until(lambda: ping(tb, "cn", b["rcoa"]), 60, 0.5, "CN reaches the RCoA after MAP1's restart")
