@@ -72,6 +72,7 @@ void IkeGuard::setup() {
   for (std::size_t i = 0; i < eap_secrets_.size(); ++i)
     must(link_.command("load-shared", ike::eap_shared(eap_id(i), eap_secrets_[i])),
          "load-shared (EAP secret of " + eap_secrets_[i].identity + ")");
+  unload_stale_secrets();
   if (ike_.pool) {
     must(link_.command("load-pool", ike::rcoa_pool(*ike_.pool)), "load-pool");
     pool_loaded_ = true;
@@ -87,6 +88,30 @@ void IkeGuard::setup() {
               (ike_.eap ? std::string(ike::kEapMethod) + " (" + std::to_string(eap_secrets_.size()) + " secrets)"
                         : std::string("certificate")) + ", " +
               std::to_string(holders_.size()) + " IKE SA(s) adopted");
+}
+
+// EAP secrets an earlier mapd loaded and did not unload (it crashed, or
+// its file had more lines): a removed mobile node's secret must not keep
+// authenticating it.
+void IkeGuard::unload_stale_secrets() {
+  const auto r = link_.command("get-shared", vici::Section{});
+  if (!r.ok()) {
+    log_.warning("cannot list charon's shared keys (get-shared): " + r.error);
+    return;
+  }
+  const auto* keys = r.message.list("keys");
+  if (keys == nullptr) return;
+  const std::string prefix = eap_id(0).substr(0, eap_id(0).size() - 1);  // "hmip-eap-"
+  for (const auto& id : *keys) {
+    if (id.rfind(prefix, 0) != 0) continue;
+    bool current = false;
+    for (std::size_t i = 0; i < eap_secrets_.size() && !current; ++i) current = id == eap_id(i);
+    if (current) continue;
+    if (auto u = link_.command("unload-shared", vici::Section{}.set("id", id)); u.ok())
+      log_.notice("unloaded EAP secret " + id + " an earlier mapd left in charon");
+    else
+      log_.warning("cannot unload EAP secret " + id + " from charon: " + u.error);
+  }
 }
 
 void IkeGuard::stop() {

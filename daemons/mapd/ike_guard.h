@@ -68,6 +68,7 @@ class IkeGuard {
   std::string key_pem_;
   std::vector<ike::EapSecret> eap_secrets_;  ///< EapSecrets, loaded as "hmip-eap-N"
   static std::string eap_id(std::size_t i) { return "hmip-eap-" + std::to_string(i + 1); }
+  void unload_stale_secrets();
   io::CharonLink link_;
   boost::asio::steady_timer reconnect_;
   boost::asio::steady_timer resync_;  ///< list-sas shortly after events

@@ -49,7 +49,7 @@ std::optional<std::string> unreadable(const std::string& path) {
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
   if (ec) return "cannot open it: " + ec.message();
-  if (std::filesystem::is_directory(st)) return "it is a directory, not a PEM file";
+  if (std::filesystem::is_directory(st)) return "it is a directory, not a file";
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {

@@ -110,7 +110,10 @@ Section mn_conn(const MnIke& m, const Ip6Addr& lcoa, const std::optional<Ip6Addr
   Section c = base(lcoa, m.proposals, m.dpd_delay_s);
   c.set("remote_addrs", List{m.map_address.str()});
   c.set("vips", List{rcoa ? rcoa->str() : std::string("::")});
-  c.set("local", m.eap ? auth("eap", m.local_id, {}, nullptr) : auth("pubkey", m.local_id, m.local_certs, nullptr));
+  // EAP pinned to kEapMethod: plain `eap` would answer any method the
+  // MAP asks for, eap-gtc (the secret in clear inside IKE) included.
+  c.set("local",
+        m.eap ? auth(kEapMethod, m.local_id, {}, nullptr) : auth("pubkey", m.local_id, m.local_certs, nullptr));
   c.set("remote", auth("pubkey", m.map_id, {}, &m.ca_certs));
   if (rcoa) {
     c.set("children", Section{}.set(std::string(kMhChild), mh_child(*rcoa, m.map_address, m.proposals)));

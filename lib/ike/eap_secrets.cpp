@@ -41,7 +41,7 @@ std::optional<std::string> word(std::string_view& s, std::string& err) {
 // The lines of `text` with comments cut, each with its number; blank ones
 // left out. A '#' inside a quoted word does not start a comment.
 template <class F>
-std::optional<EapSecretsError> each_line(std::string_view text, F&& f) {
+std::optional<EapSecretsError> each_line(std::string_view text, bool inline_comments, F&& f) {
   int number = 0;
   while (!text.empty()) {
     ++number;
@@ -49,7 +49,8 @@ std::optional<EapSecretsError> each_line(std::string_view text, F&& f) {
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
     bool quoted = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
+    if (!inline_comments && !trim(line).empty() && trim(line).front() == '#') line = {};
+    for (std::size_t i = 0; i < line.size() && inline_comments; ++i) {
       if (line[i] == '"') quoted = !quoted;
       if (line[i] == '#' && !quoted) {
         line = line.substr(0, i);
@@ -69,7 +70,7 @@ std::optional<EapSecretsError> each_line(std::string_view text, F&& f) {
 std::variant<std::vector<EapSecret>, EapSecretsError> parse_eap_secrets(std::string_view text) {
   std::vector<EapSecret> out;
   std::vector<int> lines;
-  auto e = each_line(text, [&](int n, std::string_view line) -> std::optional<EapSecretsError> {
+  auto e = each_line(text, true, [&](int n, std::string_view line) -> std::optional<EapSecretsError> {
     std::string err;
     auto id = word(line, err);
     auto secret = id ? word(line, err) : std::nullopt;
@@ -77,7 +78,8 @@ std::variant<std::vector<EapSecret>, EapSecretsError> parse_eap_secrets(std::str
     if (!trim(line).empty())
       return EapSecretsError{n, "expected 'IDENTITY SECRET'; quote a secret that holds white space"};
     if (id->empty()) return EapSecretsError{n, "the identity is empty"};
-    if (secret->empty()) return EapSecretsError{n, "no secret for " + *id + ": expected 'IDENTITY SECRET'"};
+    // Not naming the word: a line holding only a secret would print it.
+    if (secret->empty()) return EapSecretsError{n, "one word only: expected 'IDENTITY SECRET'"};
     const auto dup = std::find_if(out.begin(), out.end(), [&](const EapSecret& s) { return s.identity == *id; });
     if (dup != out.end())
       return EapSecretsError{n, *id + " already has a secret on line " +
@@ -93,7 +95,7 @@ std::variant<std::vector<EapSecret>, EapSecretsError> parse_eap_secrets(std::str
 
 std::variant<std::string, EapSecretsError> parse_eap_secret(std::string_view text) {
   std::optional<std::string> secret;
-  auto e = each_line(text, [&](int n, std::string_view line) -> std::optional<EapSecretsError> {
+  auto e = each_line(text, false, [&](int n, std::string_view line) -> std::optional<EapSecretsError> {
     if (secret) return EapSecretsError{n, "a second secret: the file holds the mobile node's one EAP secret"};
     if (line.front() == '"') {
       std::string err;

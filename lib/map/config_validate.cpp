@@ -210,6 +210,9 @@ void check_pool(const MapdConfig& c, const MapdSources& src, core::conf::Diagnos
 void check_ike(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
   if (!c.ike.configured) return;
   core::conf::check_ike_required(src.ike, d, kIkeWording, {.own_certificate = true, .peer_ca = c.ike.eap_secrets.empty()});
+  if (!c.ike.eap_secrets.empty())
+    if (const auto* t = src.ike.seen.find("CaCertificate"))
+      d.warn(*t, "CaCertificate is not used: with EapSecrets mobile nodes authenticate by EAP, not by certificate");
   check_pool(c, src, d);
 }
 

@@ -10,6 +10,7 @@ with the right secret is accepted, so the refusal is the secret's.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 
 import hmip_secure
@@ -32,6 +33,7 @@ def eap(module_testbed):
     tb = module_testbed(Options(map_r_flag=True))
     sd = SecureDomain(tb, maps=("map1",))
     secrets = sd.eap_file("map1-eap.secrets", f'# mobile nodes of MAP1\n{MN_ID} "{MN_SECRET}"\n{MN2_ID} {MN2_SECRET}\n')
+    sd.secrets_path = secrets
     tb.start_ards()
     tb.start_mapd("map1", secure=sd.mapd_ike("map1", eap_secrets=secrets))
     tb.attach("ar1")
@@ -109,3 +111,24 @@ def test_wrong_eap_secret_is_refused_right_one_accepted(eap):
     good.stop()
     # The MN's binding is untouched by all this.
     registered(tb, "map1")
+
+
+def test_secret_removed_while_mapd_was_down_no_longer_authenticates(eap):
+    """mapd killed (no clean unload), MN2's line removed from the file: the
+    restarted mapd unloads the secret the earlier one left in charon."""
+    tb, sd, map_ch, _mn_ch = eap
+    mapd = tb.daemons["mapd-map1"]
+    mapd.stop(sig=signal.SIGKILL)
+    assert not mapd.running()
+    shared = map_ch.vici("get-shared").get("keys", [])
+    assert "hmip-eap-2" in shared, shared            # left behind by the killed mapd
+    with open(sd.secrets_path, "w") as f:
+        f.write(f'{MN_ID} "{MN_SECRET}"\n')
+    tb.start_mapd("map1", secure=sd.mapd_ike("map1", eap_secrets=sd.secrets_path))
+    until(lambda: "hmip-eap-2" not in map_ch.vici("get-shared").get("keys", []), 30, 0.5,
+          "the restarted mapd unloading MN2's stale secret")
+    assert "hmip-eap-1" in map_ch.vici("get-shared").get("keys", [])
+    late = _eap_host(tb, sd, "fg-late", MN2_SECRET)
+    r = late.initiate("lease", check=False)
+    assert not r.ok, r.text
+    late.stop()

@@ -65,12 +65,12 @@ class SecureDomain:
         key, cert = self.pki.issue(map_name, map_id(map_name))
         lo, hi = self.pool(map_name)
         eap = f'\n    EapSecrets "{eap_secrets}";' if eap_secrets else ""
+        ca = "" if eap_secrets else f'\n    CaCertificate "{self.pki.ca_cert()}";'
         return f"""Ike {{
     ViciSocket "{self.charons[map_name].vici_uri}";
     Identity "{map_id(map_name)}";
     Certificate "{cert}";
-    PrivateKey "{key}";
-    CaCertificate "{self.pki.ca_cert()}";
+    PrivateKey "{key}";{ca}
     AuthorizedIdentity "*@hmip.test";
     RcoaPool {lo}-{hi};
     DpdDelay {self.dpd_delay};{eap}

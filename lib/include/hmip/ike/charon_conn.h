@@ -93,8 +93,8 @@ struct MnIke {
   std::vector<std::string> ca_certs;
   Proposals proposals;
   unsigned dpd_delay_s = 30;
-  /// Authenticate by EAP (whichever method the MAP asks for; its secret
-  /// loaded with eap_shared()) instead of by local_certs.
+  /// Authenticate by EAP (kEapMethod only; the secret loaded with
+  /// eap_shared()) instead of by local_certs.
   bool eap = false;
 };
 

@@ -8,8 +8,9 @@
 //     mn1@mn.example.net  s3cret-of-mn1
 //     mn2@mn.example.net  "a secret with spaces"
 //
-// mnd's file holds its own secret only: the first non-comment line
-// (surrounding white space dropped, or quoted as above).
+// mnd's file holds its own secret only: its one line that is not a comment
+// (a line starting with '#'; a '#' inside the secret is part of it),
+// surrounding white space dropped, or quoted as above.
 #pragma once
 
 #include <string>
