@@ -77,10 +77,21 @@ PCAP=$HMIP_KERNEL_OUT/mn.pcap
 hk_capture_start map vmap "$PCAP" "ip6 proto 41 or icmp6"
 hk_in mn ping -6 -n -c 2 -i 0.2 -W 5 "$CN" >/dev/null || hk_fail "ping CN (no source) failed"
 hk_in mn ping -6 -n -c 2 -i 0.2 -W 5 -I "$LCOA" "$CN" >/dev/null || hk_fail "ping -I LCoA CN failed"
-hk_capture_stop 8
-tcpdump -n -r "$PCAP" 2>/dev/null >"$PCAP.txt"
-enc=$(grep -c "IP6 $LCOA > $MAP: IP6 $RCOA > $CN: ICMP6, echo request" "$PCAP.txt" || true)
-direct=$(grep -c "^[0-9:.]* IP6 $LCOA > $CN: ICMP6, echo request" "$PCAP.txt" || true)
+# Wait for the four echo requests themselves, not for a packet count: the
+# NS/NA pair may or may not be there, and tcpdump writes the last packets
+# late on a loaded host.
+count_requests() {
+  tcpdump -n -r "$PCAP" 2>/dev/null >"$PCAP.txt"
+  enc=$(grep -c "IP6 $LCOA > $MAP: IP6 $RCOA > $CN: ICMP6, echo request" "$PCAP.txt" || true)
+  direct=$(grep -c "^[0-9:.]* IP6 $LCOA > $CN: ICMP6, echo request" "$PCAP.txt" || true)
+}
+for _ in $(seq 75); do
+  count_requests
+  [ "$enc" -ge 2 ] && [ "$direct" -ge 2 ] && break
+  sleep 0.2
+done
+hk_capture_stop
+count_requests
 hk_log "on the MAP link: $enc tunnelled echo requests from the RCoA, $direct direct ones from the LCoA"
 [ "$enc" -ge 2 ] || { cat "$PCAP.txt"; hk_fail "want >= 2 tunnelled echo requests RCoA > CN"; }
 [ "$direct" -ge 2 ] || { cat "$PCAP.txt"; hk_fail "want >= 2 direct echo requests LCoA > CN"; }
