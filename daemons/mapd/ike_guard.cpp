@@ -25,8 +25,7 @@ const std::vector<std::string> kEvents{"ike-updown", "child-updown", "ike-rekey"
 }  // namespace
 
 IkeGuard::IkeGuard(boost::asio::io_context& io, const map::MapdConfig& cfg, io::Logger& log)
-    : io_(io),
-      cfg_(cfg),
+    : cfg_(cfg),
       log_(log),
       link_(
           io, cfg.ike.vici_socket, [this](const io::ViciEvent& e) { on_event(e); },

@@ -61,7 +61,6 @@ class IkeGuard {
   void adopt(const ike::IkeSaView& sa);
   void must(const io::ViciReply& r, const std::string& what);
 
-  boost::asio::io_context& io_;
   const map::MapdConfig& cfg_;
   io::Logger& log_;
   ike::MapIke ike_;
