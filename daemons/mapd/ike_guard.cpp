@@ -243,12 +243,7 @@ void IkeGuard::schedule_reconnect() {
 }
 
 io::Json IkeGuard::counters() const {
-  io::Json j;
-  const auto& l = link_.counters();
-  j["charon_connected"] = link_.connected();
-  j["vici_commands"] = l.commands;
-  j["vici_command_failures"] = l.command_failures;
-  j["vici_events"] = l.events;
+  io::Json j = link_.counters_json();
   j["ike_sas"] = holders_.size();
   j["ike_refreshes"] = counters_.refreshes;
   j["ike_refreshes_limited"] = counters_.refreshes_limited;

@@ -239,12 +239,7 @@ void IkeAgent::schedule_reconnect() {
 }
 
 io::Json IkeAgent::counters() const {
-  io::Json j;
-  const auto& l = link_.counters();
-  j["charon_connected"] = link_.connected();
-  j["vici_commands"] = l.commands;
-  j["vici_command_failures"] = l.command_failures;
-  j["vici_events"] = l.events;
+  io::Json j = link_.counters_json();
   j["ike_leases"] = counters_.leases;
   j["ike_children_installed"] = counters_.children_installed;
   j["ike_agent_failures"] = counters_.failures;

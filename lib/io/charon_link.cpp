@@ -115,6 +115,15 @@ ViciReply CharonLink::command(std::string_view name, const vici::Section& reques
   return r;
 }
 
+Json CharonLink::counters_json() const {
+  Json j;
+  j["charon_connected"] = connected();
+  j["vici_commands"] = counters_.commands;
+  j["vici_command_failures"] = counters_.command_failures;
+  j["vici_events"] = counters_.events;
+  return j;
+}
+
 ViciReply CharonLink::load_key(const std::string& data) {
   return command("load-key", vici::Section{}.set("type", "any").set("data", data));
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hmip/ike/ike_sa.h"
+#include "hmip/io/control.h"
 #include "hmip/io/vici_client.h"
 
 namespace hmip::io {
@@ -55,6 +56,10 @@ class CharonLink {
     std::uint64_t reconnects = 0;        ///< command connection reopened after a timeout
   };
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
+  /// The link's state and counters as the daemons' `show counters` has
+  /// them (charon_connected, vici_commands, vici_command_failures,
+  /// vici_events), for the caller to add its own to.
+  [[nodiscard]] Json counters_json() const;
 
  private:
   bool ensure_ctl(std::string& error);
