@@ -27,7 +27,8 @@ class Translator : public StatementReader {
     opt.keywords = all_keywords();
     static constexpr std::array<std::string_view, 1> kTop{"interface"};
     opt.top_level = kTop;
-    const auto tree = core::conf::read_statements(text, opt, errors());
+    bool unclosed = false;
+    const auto tree = core::conf::read_statements(text, opt, errors(), &unclosed);
 
     Seen global;
     for (const auto& s : tree) {
@@ -46,6 +47,7 @@ class Translator : public StatementReader {
         unknown(s, Ctx::global);
       }
     }
+    if (unclosed) return;  // whole-file checks would report consequences of the missing '}' only
     validate_global(cfg_, states_, *this);
     if (cfg_.interfaces.empty() && seen_interfaces_.empty())
       err(0, 0, "no interface block: ard has nothing to advertise (add 'interface NAME { ... };')");

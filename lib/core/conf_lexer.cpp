@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 
 namespace hmip::core::conf {
@@ -36,6 +37,7 @@ class TreeReader {
     bool closed = false;
     return block(0, nullptr, nullptr, closed);
   }
+  [[nodiscard]] bool unclosed() const { return unclosed_; }
 
  private:
   const Token& peek() const { return toks_[pos_]; }
@@ -75,9 +77,15 @@ class TreeReader {
         case TokenKind::semicolon:
           advance();
           return;
-        case TokenKind::open_brace:
-          if (skip_block() && peek().kind == TokenKind::semicolon) advance();
+        case TokenKind::open_brace: {
+          const Token& open = peek();
+          if (!skip_block()) {
+            unclosed_at_end(open, "{");
+          } else if (peek().kind == TokenKind::semicolon) {
+            advance();
+          }
           return;
+        }
         default:
           advance();
       }
@@ -93,9 +101,7 @@ class TreeReader {
       const Token& t = peek();
       switch (t.kind) {
         case TokenKind::end:
-          if (open != nullptr)
-            error(open->line, open->column,
-                  "missing '}': the '" + quote(owner->text) + "' block opened here is not closed at the end of the file");
+          if (open != nullptr) unclosed_at_end(*open, owner->text);
           return out;
         case TokenKind::close_brace:
           advance();
@@ -111,7 +117,11 @@ class TreeReader {
           continue;
         case TokenKind::open_brace:
           error(t.line, t.column, "unexpected '{': a block follows a keyword, as in 'interface eth0 { ... };'");
-          if (skip_block() && peek().kind == TokenKind::semicolon) advance();
+          if (!skip_block()) {
+            unclosed_ = true;  // reported above, at the same '{'
+          } else if (peek().kind == TokenKind::semicolon) {
+            advance();
+          }
           continue;
         case TokenKind::string:
           error(t.line, t.column, "expected a keyword, found the string \"" + quote(t.text) + "\"");
@@ -122,7 +132,7 @@ class TreeReader {
       }
       if (depth > 0 && in(opt_.top_level, t.text)) {
         error(t.line, t.column,
-              "missing '}' before '" + t.text + "': the '" + quote(owner->text) + "' block opened on line " +
+              "missing '}' before '" + quote(t.text) + "': the '" + quote(owner->text) + "' block opened on line " +
                   std::to_string(open->line) + " is still open");
         unwinding_ = true;
         return out;
@@ -133,6 +143,12 @@ class TreeReader {
         unwinding_ = false;
       }
     }
+  }
+
+  void unclosed_at_end(const Token& open, std::string_view owner) {
+    error(open.line, open.column,
+          "missing '}': the '" + quote(owner) + "' block opened here is not closed at the end of the file");
+    unclosed_ = true;
   }
 
   void missing_semicolon(const Token& last, const Statement& s) {
@@ -176,6 +192,7 @@ class TreeReader {
         error(t.line, t.column, "blocks nested too deeply (more than " + std::to_string(opt_.max_depth) + " levels)");
         pos_ = open_index;
         closed = skip_block();
+        if (!closed) unclosed_at_end(toks_[open_index], s.keyword.text);
       } else {
         s.block = block(depth + 1, &toks_[open_index], &s.keyword, closed);
       }
@@ -195,6 +212,7 @@ class TreeReader {
   std::vector<ConfigError>& errors_;
   std::size_t pos_ = 0;
   bool unwinding_ = false;
+  bool unclosed_ = false;  ///< a block was still open at the end of the input
 };
 
 }  // namespace
@@ -204,18 +222,73 @@ std::string ConfigError::str() const {
   return "line " + std::to_string(line) + ": " + message;
 }
 
-std::string excerpt(std::string_view text, std::size_t max) {
-  std::string out;
-  for (const char ch : text.substr(0, max)) {
-    const auto c = static_cast<unsigned char>(ch);
-    out += (c < 0x20 || c == 0x7f) ? '?' : ch;
+namespace {
+
+// The length of the well-formed UTF-8 sequence of a visible character at
+// the start of `s`, or 0 (RFC 3629 §4 for well-formedness).
+std::size_t visible_utf8(std::string_view s) {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto cont = [&](std::size_t i) { return i < s.size() && (b(i) & 0xc0U) == 0x80U; };
+  std::uint32_t cp = 0;
+  std::size_t len = 0;
+  const unsigned lead = b(0);
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    len = 2;
+    cp = lead & 0x1fU;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    len = 3;
+    cp = lead & 0x0fU;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    len = 4;
+    cp = lead & 0x07U;
+  } else {
+    return 0;
   }
+  for (std::size_t i = 1; i < len; ++i) {
+    if (!cont(i)) return 0;
+    cp = (cp << 6U) | (b(i) & 0x3fU);
+  }
+  const bool overlong = (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+  const bool invalid = cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff);
+  const bool c1 = cp >= 0x80 && cp <= 0x9f;
+  const bool format = (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+                      (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+  return overlong || invalid || c1 || format ? 0 : len;
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += text[i++];
+      continue;
+    }
+    if (const std::size_t n = c >= 0x80 ? visible_utf8(text.substr(i)) : 0; n != 0) {
+      out.append(text.substr(i, n));
+      i += n;
+      continue;
+    }
+    out += "\\x";
+    out += kHex[c >> 4U];
+    out += kHex[c & 0xfU];
+    ++i;
+  }
+  return out;
+}
+
+std::string excerpt(std::string_view text, std::size_t max) {
+  std::string out = printable(text.substr(0, max));
   if (text.size() > max) out += "...";
   return out;
 }
 
 std::string format_diagnostic(std::string_view file, const ConfigError& e, std::string_view severity) {
-  std::string out(file);
+  std::string out = printable(file);
   if (e.line > 0) {
     out += ':' + std::to_string(e.line);
     if (e.column > 0) out += ':' + std::to_string(e.column);
@@ -223,7 +296,7 @@ std::string format_diagnostic(std::string_view file, const ConfigError& e, std::
   out += ": ";
   out += severity;
   out += ": ";
-  out += e.message;
+  out += printable(e.message);
   return out;
 }
 
@@ -307,10 +380,12 @@ std::vector<Token> tokenize(std::string_view text, std::vector<ConfigError>& err
 }
 
 std::vector<Statement> read_statements(std::string_view text, const TreeOptions& options,
-                                       std::vector<ConfigError>& errors) {
+                                       std::vector<ConfigError>& errors, bool* unclosed) {
   const auto tokens = tokenize(text, errors);
   TreeReader reader(tokens, options, errors);
-  return reader.top();
+  auto tree = reader.top();
+  if (unclosed != nullptr) *unclosed = reader.unclosed();
+  return tree;
 }
 
 ValueError parse_seconds(std::string_view text, Duration& out) {

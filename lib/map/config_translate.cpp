@@ -56,9 +56,10 @@ class Translator : public core::conf::StatementReader {
     opt.keywords = kAllKw;
     opt.top_level = kGlobalKw;  // met inside an RcoaPrefix block: its '}' is missing
     opt.max_depth = 2;
-    const auto tree = core::conf::read_statements(text, opt, errors());
+    bool unclosed = false;
+    const auto tree = core::conf::read_statements(text, opt, errors(), &unclosed);
     for (const auto& s : tree) statement(s);
-    validate_mapd(cfg_, src_, *this);
+    if (!unclosed) validate_mapd(cfg_, src_, *this);  // else: consequences of the missing '}' only
   }
 
   MapdConfig take() { return std::move(cfg_); }

@@ -71,9 +71,10 @@ class Translator : public core::conf::StatementReader {
     opt.keywords = kAllKw;
     opt.top_level = kTopLevelKw;  // the Ike block is mnd.conf's only one
     opt.max_depth = 1;
-    const auto tree = core::conf::read_statements(text, opt, errors());
+    bool unclosed = false;
+    const auto tree = core::conf::read_statements(text, opt, errors(), &unclosed);
     for (const auto& s : tree) statement(s);
-    validate_mnd(cfg_, src_, *this);
+    if (!unclosed) validate_mnd(cfg_, src_, *this);  // else: consequences of the missing '}' only
   }
 
   MndConfig take() { return std::move(cfg_); }

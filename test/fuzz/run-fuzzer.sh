@@ -8,6 +8,9 @@ secs=${HMIP_FUZZ_SECONDS:-20}
 mkdir -p "$corpus"
 artifacts=$(dirname "$corpus")/artifacts/
 mkdir -p "$artifacts"
+# A dictionary beside the seeds (the configuration parsers' keywords).
+dict=()
+[ -f "${seeds%/}.dict" ] && dict=(-dict="${seeds%/}.dict")
 # A fixed seed keeps runs comparable; the corpus grows across runs in a build dir.
-exec "$fuzzer" -max_total_time="$secs" -seed=4140 -timeout=10 -rss_limit_mb=2048 \
+exec "$fuzzer" -max_total_time="$secs" -seed=4140 -timeout=10 -rss_limit_mb=2048 "${dict[@]}" \
   -print_final_stats=1 -artifact_prefix="$artifacts" "$corpus" "$seeds"

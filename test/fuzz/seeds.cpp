@@ -4,15 +4,23 @@
 //   icmpv6/       the ICMPv6 message of each ND and HO vector
 //   ext_headers/  whole IPv6 packets, and each vector's type 2 routing header
 //                 and Destination Options header on their own
-//   ard_config/   the example ard.conf (daemons/ard/ard.conf.example)
-//   mapd_config/  the example mapd.conf (daemons/mapd/mapd.conf.example)
-//   mnd_config/   the example mnd.conf (daemons/mnd/mnd.conf.example)
+//   ard_config/   the example ard.conf (daemons/ard/ard.conf.example),
+//   mapd_config/  mapd.conf and mnd.conf alike: the example as shipped;
+//   mnd_config/   without comments; with its commented-out statements
+//                 ("#Keyword ...") switched on; and each top-level statement
+//                 alone. Short seeds without comments are what lets the
+//                 fuzzer reach the checks behind the keywords instead of
+//                 mutating comments; <dir>.dict lists every word of the
+//                 examples as a libFuzzer dictionary (run-fuzzer.sh uses it).
 //   vici/         VICI packet bodies of the kinds hmip exchanges with charon
 // Usage: hmip_fuzz_seeds DIR
+#include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <variant>
 
@@ -32,6 +40,77 @@ void write(const fs::path& dir, const std::string& name, ByteSpan bytes) {
   std::ofstream f(dir / name, std::ios::binary | std::ios::trunc);
   f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!f) throw std::runtime_error("cannot write " + (dir / name).string());
+}
+
+void write_text(const fs::path& dir, const std::string& name, const std::string& text) {
+  write(dir, name, ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+// The example configuration of daemon `d` cut into seeds (see the file
+// comment) and its words as a dictionary.
+void write_config_seeds(const fs::path& root, const std::string& d) {
+  const fs::path example = fs::path(HMIP_SOURCE_DIR) / "daemons" / d / (d + ".conf.example");
+  const fs::path dir = root / (d + "_config");
+  std::ifstream in(example);
+  if (!in) throw std::runtime_error("cannot read " + example.string());
+  std::string stripped, enabled, line;
+  std::set<std::string> words;
+  while (std::getline(in, line)) {
+    const auto code = [](const std::string& l) {
+      // '#' starts a comment outside "..." strings.
+      bool str = false;
+      for (std::size_t i = 0; i < l.size(); ++i) {
+        if (l[i] == '"') str = !str;
+        if (l[i] == '#' && !str) return l.substr(0, i);
+      }
+      return l;
+    };
+    const auto first = line.find_first_not_of(" \t");
+    std::string kept = code(line);
+    // "#Keyword ..." (no blank after '#'): a statement shipped switched off.
+    std::string on = kept;
+    if (first != std::string::npos && line[first] == '#' && first + 1 < line.size() &&
+        std::isalpha(static_cast<unsigned char>(line[first + 1])) != 0)
+      on = line.substr(0, first) + code(line.substr(first + 1));
+    if (kept.find_first_not_of(" \t") != std::string::npos) stripped += kept + "\n";
+    if (on.find_first_not_of(" \t") != std::string::npos) enabled += on + "\n";
+    std::string w;
+    for (const char c : on + " ") {
+      if (std::isspace(static_cast<unsigned char>(c)) != 0 || c == ';' || c == '{' || c == '}' || c == '"') {
+        if (!w.empty()) words.insert(w);
+        w.clear();
+      } else {
+        w += c;
+      }
+    }
+  }
+  fs::create_directories(dir);
+  fs::copy_file(example, dir / example.filename(), fs::copy_options::overwrite_existing);
+  write_text(dir, "stripped.conf", stripped);
+  write_text(dir, "enabled.conf", enabled);
+  // Each top-level statement of the enabled text on its own.
+  int depth = 0, n = 0;
+  std::string stmt;
+  for (const char c : enabled) {
+    stmt += c;
+    if (c == '{') ++depth;
+    if (c == '}') --depth;
+    if (c == ';' && depth <= 0) {
+      write_text(dir, "statement-" + std::to_string(++n) + ".conf", stmt + "\n");
+      stmt.clear();
+      depth = 0;
+    }
+  }
+  std::string dict;
+  for (const auto& w : words) {
+    std::string e = "\"";
+    for (const char c : w) {
+      if (c == '\\' || c == '"') e += '\\';
+      e += c;
+    }
+    dict += e + "\"\n";
+  }
+  write_text(root, d + "_config.dict", dict);
 }
 
 // Skips the routing and destination options headers of a vector's packet,
@@ -107,12 +186,7 @@ int main(int argc, char** argv) {
       write(root / (std::holds_alternative<MhMessage>(v.msg) ? "mh" : "icmpv6"), v.name, msg);
       ++n;
     }
-    for (const std::string d : {"ard", "mapd", "mnd"}) {
-      const fs::path example = fs::path(HMIP_SOURCE_DIR) / "daemons" / d / (d + ".conf.example");
-      const fs::path dir = root / (d + "_config");
-      fs::create_directories(dir);
-      fs::copy_file(example, dir / example.filename(), fs::copy_options::overwrite_existing);
-    }
+    for (const std::string d : {"ard", "mapd", "mnd"}) write_config_seeds(root, d);
     write_vici_seeds(root / "vici");
     std::printf("hmip_fuzz_seeds: %d vectors and the example configurations written under %s\n", n,
                 root.c_str());

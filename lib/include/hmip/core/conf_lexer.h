@@ -51,12 +51,22 @@ struct ConfigError {
 };
 
 /// "/etc/hmip/ard.conf:12:5: error: message", the compiler style editors
-/// understand; severity is "error" or "warning".
+/// understand; severity is "error" or "warning". The file name and the
+/// message go through printable(): whatever a message quotes from the file,
+/// the line is safe for a terminal and the journal.
 std::string format_diagnostic(std::string_view file, const ConfigError& e, std::string_view severity);
 
-/// `text` as it may appear inside a message: control characters (and DEL)
-/// as '?', and at most `max` bytes of it, then "..." when longer (fuzzed
-/// input can be megabytes long).
+/// `text` safe to print: each byte that is not printable ASCII and not part
+/// of a well-formed UTF-8 sequence for a visible character becomes "\xNN"
+/// (control characters, DEL, stray or overlong UTF-8 bytes, surrogates,
+/// C1 controls, and the Unicode format characters that reorder or hide text:
+/// U+200B-U+200F, U+2028-U+202E, U+2066-U+2069, U+FEFF). A backslash stays a
+/// backslash: the result is for reading, not for parsing back.
+std::string printable(std::string_view text);
+
+/// `text` as it may appear inside a message: at most `max` bytes of it,
+/// through printable(), then "..." when longer (fuzzed input can be
+/// megabytes long).
 std::string excerpt(std::string_view text, std::size_t max);
 
 enum class TokenKind : std::uint8_t { word, string, open_brace, close_brace, semicolon, end };
@@ -97,9 +107,13 @@ struct TreeOptions {
 };
 
 /// Reads the statement tree of `text`. Syntax errors go to `errors`; the
-/// tree holds every statement that could be delimited.
+/// tree holds every statement that could be delimited. `unclosed`, if
+/// given, is set when a block was still open at the end of the file: the
+/// rest of the file was read into that block, so checks across the whole
+/// file would only report consequences of the missing '}' (the parsers
+/// skip them then, and the missing '}' is what the operator reads first).
 std::vector<Statement> read_statements(std::string_view text, const TreeOptions& options,
-                                       std::vector<ConfigError>& errors);
+                                       std::vector<ConfigError>& errors, bool* unclosed = nullptr);
 
 // ---- values ----------------------------------------------------------------
 
