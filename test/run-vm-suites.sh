@@ -12,6 +12,10 @@
 #   --vm             run inside the distro-kernel VM even if this kernel would do
 #   --timeout S      the VM's overall time limit (a hang catcher; default 2400)
 #
+# A part of each (while working on them): HMIP_KERNEL_CASES="10-ip6ip6-tunnel
+# 40-kglue-map" (case names) and HMIP_TOPO_ARGS="test/topo/hmip/test_x.py -k y"
+# (pytest arguments, split on blanks).
+#
 # Output: each suite's own output, then its summary line again at the end:
 #   kernel: N passed, M failed
 #   topo.hmip: N passed, M failed
@@ -96,9 +100,11 @@ trap 'rm -f "$log"' EXIT
 krc=0
 trc=0
 t0=$(date +%s)
-"$HERE/kernel/run-suite.sh" --direct --build-dir "$BUILD_DIR" 2>&1 | tee -a "$log" || krc=$?
+# shellcheck disable=SC2086 # lists of words
+"$HERE/kernel/run-suite.sh" --direct --build-dir "$BUILD_DIR" ${HMIP_KERNEL_CASES:-} 2>&1 | tee -a "$log" || krc=$?
 t1=$(date +%s)
-"$REPO/scripts/testbed/run-topo-hmip.sh" --direct --build-dir "$BUILD_DIR" 2>&1 | tee -a "$log" || trc=$?
+# shellcheck disable=SC2086
+"$REPO/scripts/testbed/run-topo-hmip.sh" --direct --build-dir "$BUILD_DIR" -- ${HMIP_TOPO_ARGS:-} 2>&1 | tee -a "$log" || trc=$?
 t2=$(date +%s)
 echo "run-vm-suites: kernel suite $((t1 - t0)) s, topo.hmip $((t2 - t1)) s on $(uname -r)"
 summaries "$log"
