@@ -94,4 +94,5 @@ for a in "${PYTEST_ARGS[@]}"; do case "$a" in *.py|*.py::*) has_path=1 ;; esac; 
 mkdir -p "$OUT"
 cd "$REPO"
 echo "run-topo-hmip: on $(uname -r)"
-PYTHONDONTWRITEBYTECODE=1 exec "$PY" -m pytest -q --color=no -c "$REPO/test/topo/pytest.ini" "${PYTEST_ARGS[@]}" "${args[@]}"
+# --durations: the slowest tests, for the time budget (test/README.md).
+PYTHONDONTWRITEBYTECODE=1 exec "$PY" -m pytest -q --color=no --durations=12 -c "$REPO/test/topo/pytest.ini" "${PYTEST_ARGS[@]}" "${args[@]}"
