@@ -32,8 +32,8 @@ struct LifetimeLimits {
 /// exactly the time the binding lives and never exceeds a cap. A cap below
 /// 4 s leaves no whole unit: 0 is returned, meaning "cannot be granted" (a
 /// BA with Lifetime 0 would mean deregistration): the caller refuses the BU
-/// instead of granting 4 s beyond the cap. mapd.conf validation refuses
-/// such caps, so this only happens with hand-made configurations.
+/// instead of granting 4 s beyond the cap (mapd.conf accepts a ValidLifetime
+/// or AdvertisedValidLifetime from 1 s; under 4 s every BU is refused, 129).
 [[nodiscard]] std::uint16_t granted_lifetime_units(std::uint16_t requested_units, const LifetimeLimits& lim) noexcept;
 
 }  // namespace hmip::map
