@@ -221,6 +221,9 @@ void Daemon::perform(const mn::SendBu& a) {
     ++counters_.send_errors;
     log_.warning("BU to " + a.dst.str() + " from " + a.src.str() + ": " + ec.message());
   }
+  // Its retransmission timer starts now, after the kernel state emitted
+  // before it was installed (which may have taken a while).
+  core_.handle_bu_sent(now(), a);
 }
 
 void Daemon::perform(const mn::InstallBinding& a) {

@@ -23,10 +23,10 @@ constexpr std::array<std::string_view, 5> kPrefixKw{"AdvOnLink", "AdvAutonomous"
 constexpr std::array<std::string_view, 2> kRouteKw{"AdvRoutePreference", "AdvRouteLifetime"};
 constexpr std::array<std::string_view, 1> kRdnssKw{"AdvRDNSSLifetime"};
 constexpr std::array<std::string_view, 1> kDnsslKw{"AdvDNSSLLifetime"};
-constexpr std::array<std::string_view, 10> kMapKw{"Dist",          "Pref",          "RFlag",
+constexpr std::array<std::string_view, 12> kMapKw{"Dist",          "Pref",          "RFlag",
                                                   "ValidLifetime", "Probe",         "ProbeInterval",
                                                   "ProbeRetryInterval", "ProbeFailAfter", "ProbeTimeout",
-                                                  "ProbeRestoreAfter"};
+                                                  "ProbeRestoreAfter", "ProbeFailMisses", "ProbeRestoreHoldDown"};
 constexpr std::array<std::string_view, 24> kRadvdOnly{
     "IgnoreIfMissing",     "AdvHomeAgentFlag",     "AdvHomeAgentInfo",    "HomeAgentLifetime",
     "HomeAgentPreference", "AdvMobRtrSupportFlag", "UnicastOnly",         "UnrestrictedUnicast",

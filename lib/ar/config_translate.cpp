@@ -376,6 +376,10 @@ class Translator : public StatementReader {
         if (auto v = seconds(c, core::milliseconds(10), core::seconds(3600))) m.probe.reply_timeout = *v;
       } else if (k == "ProbeRestoreAfter") {
         if (auto v = number(c, 1, 1000, "")) m.probe.restore_after = static_cast<unsigned>(*v);
+      } else if (k == "ProbeFailMisses") {
+        if (auto v = number(c, 1, 1000, "")) m.probe.fail_misses = static_cast<unsigned>(*v);
+      } else if (k == "ProbeRestoreHoldDown") {
+        if (auto v = seconds(c, core::seconds(0), core::seconds(86400))) m.probe.restore_hold_down = *v;
       }
     });
     if (!addr) return;

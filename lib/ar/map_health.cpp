@@ -8,7 +8,7 @@ core::Duration MapHealth::probe_period() const noexcept {
   return state_ == MapHealthState::up ? cfg_.interval : cfg_.retry_interval;
 }
 
-MapHealthChange MapHealth::answered(TimePoint /*now*/) {
+MapHealthChange MapHealth::answered(TimePoint now) {
   switch (state_) {
     case MapHealthState::up:
       return MapHealthChange::none;
@@ -16,10 +16,14 @@ MapHealthChange MapHealth::answered(TimePoint /*now*/) {
       // It never failed: one answer clears the suspicion.
       state_ = MapHealthState::up;
       first_miss_.reset();
+      misses_ = 0;
       return MapHealthChange::none;
     case MapHealthState::failed:
       ++consecutive_;
-      if (consecutive_ >= std::max(1U, cfg_.restore_after)) {
+      // Damping: ProbeRestoreAfter replies in a row, and not before the
+      // hold-down since the failure is over.
+      if (consecutive_ >= std::max(1U, cfg_.restore_after) &&
+          (!failed_since_ || now >= *failed_since_ + cfg_.restore_hold_down)) {
         state_ = MapHealthState::up;
         first_miss_.reset();
         failed_since_.reset();
@@ -37,8 +41,10 @@ MapHealthChange MapHealth::missed(TimePoint now) {
     case MapHealthState::up:
       state_ = MapHealthState::suspect;
       first_miss_ = now;
-      return timeout(now);  // fail_after 0: fails on the first miss
+      misses_ = 1;
+      return timeout(now);  // fail_after 0 and fail_misses 1: fails on the first miss
     case MapHealthState::suspect:
+      ++misses_;
       return timeout(now);
     case MapHealthState::failed:
       consecutive_ = 0;
@@ -47,8 +53,12 @@ MapHealthChange MapHealth::missed(TimePoint now) {
   return MapHealthChange::none;
 }
 
+// Damping (issue 13 item 17): the fail_after clock only counts once
+// fail_misses probes in a row went unanswered; before that the next miss
+// (missed()) decides.
 std::optional<TimePoint> MapHealth::deadline() const {
-  if (state_ == MapHealthState::suspect && first_miss_) return *first_miss_ + cfg_.fail_after;
+  if (state_ == MapHealthState::suspect && first_miss_ && misses_ >= std::max(1U, cfg_.fail_misses))
+    return *first_miss_ + cfg_.fail_after;
   return std::nullopt;
 }
 
@@ -58,6 +68,7 @@ MapHealthChange MapHealth::timeout(TimePoint now) {
   state_ = MapHealthState::failed;
   failed_since_ = now;
   consecutive_ = 0;
+  misses_ = 0;
   ++failures_;
   return MapHealthChange::failed;
 }
@@ -67,6 +78,7 @@ MapHealthChange MapHealth::force(MapHealthState s, TimePoint now) {
   const bool was_failed = failed();
   state_ = s;
   consecutive_ = 0;
+  misses_ = s == MapHealthState::suspect ? 1 : 0;
   if (s == MapHealthState::failed) {
     failed_since_ = now;
     ++failures_;

@@ -73,8 +73,9 @@ void AccessRouter::service_maps(TimePoint now) {
     const auto report = [&](MapHealthChange c) {
       if (c == MapHealthChange::failed)
         log(LogLevel::warning, "MAP " + m.address.str() + " failed: no probe reply for " +
-                                   detail::ms_str(m.health.config().fail_after) +
-                                   " since the first miss; advertising it with lifetime 0");
+                                   detail::ms_str(m.health.config().fail_after) + " since the first miss (at least " +
+                                   std::to_string(m.health.config().fail_misses) +
+                                   " probes in a row unanswered); advertising it with lifetime 0");
     };
     for (unsigned n = m.prober.expire(now); n > 0; --n) {
       const bool was_up = m.health.state() == MapHealthState::up;
@@ -101,14 +102,17 @@ void AccessRouter::handle_echo_reply(const Ip6Addr& from, std::uint16_t id, std:
   }
   if (m->prober.reply(seq, now)) {
     const bool was_failed = m->health.failed();
+    const unsigned run = m->health.consecutive_answers() + 1;
     const auto change = m->health.answered(now);
     if (change == MapHealthChange::restored)
-      log(LogLevel::notice, "MAP " + from.str() + " restored after " +
-                                std::to_string(m->health.config().restore_after) + " consecutive replies");
+      log(LogLevel::notice, "MAP " + from.str() + " restored after " + std::to_string(run) +
+                                " consecutive replies (ProbeRestoreHoldDown " +
+                                detail::ms_str(m->health.config().restore_hold_down) + " over)");
     else if (was_failed)
       log(LogLevel::info, "MAP " + from.str() + " answered while failed (" +
                               std::to_string(m->health.consecutive_answers()) + "/" +
-                              std::to_string(m->health.config().restore_after) + ")");
+                              std::to_string(m->health.config().restore_after) + ", held down " +
+                              detail::ms_str(m->health.config().restore_hold_down) + " after the failure)");
   }
   service(now);
 }

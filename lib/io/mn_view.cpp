@@ -142,6 +142,10 @@ Json mn_counters_json(const mn::MnCounters& c, const Json& daemon) {
   j["ra_ignored"] = c.ra_ignored;
   j["map_options_received"] = c.map_options_received;
   j["map_r_flag_skipped"] = c.map_r_flag_skipped;
+  j["map_failures_untrusted"] = c.map_failures_untrusted;
+  j["ra_routers_refused"] = c.ra_routers_refused;
+  j["prefixes_refused"] = c.prefixes_refused;
+  j["maps_refused"] = c.maps_refused;
   j["map_failures"] = c.map_failures;
   j["link_changes"] = c.link_changes;
   j["known_link_returns"] = c.known_link_returns;

@@ -12,7 +12,7 @@ std::uint16_t granted_lifetime_units(std::uint16_t requested_units, const Lifeti
   secs = std::min<std::uint64_t>(secs, lim.max_binding_lifetime);
   secs = std::min<std::uint64_t>(secs, lim.rcoa_prefix_valid_lifetime);
   secs = std::min<std::uint64_t>(secs, lim.advertised_valid_lifetime);
-  const std::uint64_t units = std::max<std::uint64_t>(secs / wire::kMhLifetimeUnitSeconds, 1);
+  const std::uint64_t units = secs / wire::kMhLifetimeUnitSeconds;  // down: never above a cap
   return static_cast<std::uint16_t>(std::min<std::uint64_t>(units, 0xffff));
 }
 

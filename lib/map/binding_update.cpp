@@ -155,6 +155,8 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   const auto& pc = cfg_.rcoa_prefixes[*prefix];
   req.lifetime_units = granted_lifetime_units(
       bu.lifetime, LifetimeLimits{cfg_.max_binding_lifetime, pc.valid_lifetime, cfg_.advertised_valid_lifetime});
+  if (req.lifetime_units == 0)  // a cap under one 4-second unit: nothing can be granted without exceeding it
+    return refuse_with(wire::ba_status::kAdministrativelyProhibited, "a lifetime cap is below 4 s (one unit)");
 
   if (const auto pit = pending_.find(key); pit != pending_.end()) {
     ++counters_.bu_absorbed;

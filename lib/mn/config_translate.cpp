@@ -155,7 +155,7 @@ class Translator : public core::conf::StatementReader {
     if (*v % 4 != 0)
       warn(s.args[0], s.keyword.text + " " + s.args[0].text +
                           " is not a multiple of 4: BU lifetimes go out in 4-second units (RFC 6275 §6.1.7), so " +
-                          std::to_string((*v + 3) / 4 * 4) + " seconds are asked for");
+                          std::to_string(*v / 4 * 4) + " seconds are asked for");
     return static_cast<std::uint32_t>(*v);
   }
 

@@ -12,9 +12,13 @@ namespace hmip::mn {
 namespace {
 
 std::uint16_t lifetime_units(std::uint32_t seconds) {
-  // Rounded up so that a short lifetime (e.g. 10 s) is not cut to 8 s; at
-  // most 0xffff units (RFC 6275 §6.1.7).
-  const std::uint32_t units = seconds / wire::kMhLifetimeUnitSeconds + (seconds % wire::kMhLifetimeUnitSeconds ? 1 : 0);
+  // Rounded down, so that the lifetime asked for never exceeds the remaining
+  // lifetimes it was capped to (RFC 6275 §11.7.1); at most 0xffff units
+  // (§6.1.7). A registration cannot ask for less than one unit without
+  // meaning deregistration: under 4 s (the RCoA or LCoA is about to expire)
+  // it asks for one.
+  if (seconds == 0) return 0;
+  const std::uint32_t units = std::max<std::uint32_t>(seconds / wire::kMhLifetimeUnitSeconds, 1);
   return static_cast<std::uint16_t>(std::min<std::uint32_t>(units, 0xffff));
 }
 
@@ -33,8 +37,9 @@ Ip6Addr MobileNode::random_iid() {
 }
 
 // One BU (RFC 6275 §11.7.1; RFC 5380 §6.1: A and M set, the RCoA as home
-// address), with a new sequence number; `timeout` until the first
-// retransmission.
+// address; in secure mode the LCoA in an Alternate Care-of Address option),
+// with a new sequence number; `timeout` until the first retransmission
+// (counted from when it leaves: handle_bu_sent).
 void MobileNode::send_bu(Binding& b, std::uint32_t lifetime_s, core::Duration timeout, TimePoint now) {
   Pending p;
   p.seq = b.next_seq++;
@@ -54,7 +59,26 @@ void MobileNode::send_bu(Binding& b, std::uint32_t lifetime_s, core::Duration ti
   s.bu.ack = true;
   s.bu.map_registration = true;
   s.bu.lifetime = p.lifetime_units;
+  // Secure mode (issue 13 item 8): the care-of address goes in an Alternate
+  // Care-of Address option too (RFC 6275 §6.2.5, §11.7.1). The LCoA in the
+  // IPv6 source is outside ESP's protection (RFC 4877 §4.1); the option is
+  // inside it, so the MAP binds a care-of address the signalling SA vouches
+  // for (RFC 5380 §12.1).
+  if (secure()) s.bu.options.emplace_back(wire::AlternateCareOfAddressOption{b.settings.lcoa});
   actions_.emplace_back(std::move(s));
+}
+
+// The retransmission timer starts when the BU leaves (issue 13 item 5): the
+// kernel state emitted before it may take the daemon a while to install, and
+// a timer started at the decision then fires just after the BU went out,
+// sending a second BU with a new sequence number that makes the MAP's answer
+// to the first one stale and loses the first backoff step.
+void MobileNode::handle_bu_sent(TimePoint now, const SendBu& bu) {
+  for (auto& b : bul_) {
+    if (b.key.map_address != bu.dst || b.key.rcoa != bu.src) continue;
+    if (b.pending && b.pending->seq == bu.bu.sequence && now > b.pending->sent) b.pending->sent = now;
+    return;
+  }
 }
 
 void MobileNode::remove_binding(std::size_t idx) {

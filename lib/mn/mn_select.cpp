@@ -283,14 +283,29 @@ void MobileNode::demote(std::size_t idx, const std::optional<Access>& a, TimePoi
   if (!new_lcoa) return;
   log(LogLevel::info, "previous MAP " + b.key.map_address.str() + ": forwarding to new LCoA " +
                           b.settings.lcoa.str() + " for " + std::to_string(cfg_.previous_map_lifetime) + " s (RFC 5380 §8)");
-  send_bu(b, cfg_.previous_map_lifetime, cfg_.initial_bindack_timeout, now);
+  send_bu(b, std::min(cfg_.previous_map_lifetime, lcoa_lifetime(b.settings.lcoa, now)), cfg_.initial_bindack_timeout, now);
 }
 
-// The lifetime to ask for: BindingLifetime, at most the MAP option's
-// remaining Valid Lifetime (the RCoA's validity, RFC 5380 §5).
+// The lifetime to ask for (RFC 6275 §11.7.1: at most the remaining valid
+// lifetimes of the home address and the care-of address): BindingLifetime,
+// at most the MAP option's remaining Valid Lifetime (the RCoA's validity,
+// RFC 5380 §5) and the remaining valid lifetime of the prefix the LCoA is
+// in (the LCoA's validity, RFC 4862 §5.5.3).
 std::uint32_t MobileNode::current_lifetime(const Binding& b, TimePoint now) const {
   const std::uint32_t adv = advertised_lifetime(b.key.map_address, now);
-  return adv == 0 ? cfg_.binding_lifetime : std::min(cfg_.binding_lifetime, adv);
+  const std::uint32_t lt = adv == 0 ? cfg_.binding_lifetime : std::min(cfg_.binding_lifetime, adv);
+  return std::min(lt, lcoa_lifetime(b.settings.lcoa, now));
+}
+
+// The remaining valid lifetime of `lcoa` as the routers of its interface
+// advertise its prefix (the longest if several do); "infinite" if no router
+// advertises it (then the LCoA imposes no limit the MN knows of).
+std::uint32_t MobileNode::lcoa_lifetime(const Ip6Addr& lcoa, TimePoint now) const {
+  std::optional<std::uint32_t> best;
+  for (const auto& i : ifaces_)
+    for (const auto& p : i.prefixes)
+      if (p.prefix.contains(lcoa)) best = std::max(best.value_or(0), seconds_left(now, p.expires));
+  return best.value_or(0xffffffffU);
 }
 
 }  // namespace hmip::mn

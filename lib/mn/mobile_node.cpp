@@ -152,6 +152,19 @@ void MobileNode::handle_ra(TimePoint now, unsigned ifindex, const Ip6Addr& src, 
     ++counters_.router_changes;
     log(LogLevel::info, i->name + ": RA from a new router " + src.str() + " with new prefixes: moved");
   }
+  if (!knows_router(*i, src)) {  // the router cap (issue 13 item 7)
+    std::set<Ip6Addr, AddrLess> routers;
+    for (const auto& p : i->prefixes) routers.insert(p.router);
+    for (const auto& [a, m] : i->maps) routers.insert(m.advertisers.begin(), m.advertisers.end());
+    if (routers.size() >= kMaxRoutersPerInterface) {
+      if (counters_.ra_routers_refused++ == 0)
+        log(LogLevel::warning, i->name + ": RA from " + src.str() + " ignored: " +
+                                   std::to_string(kMaxRoutersPerInterface) +
+                                   " routers known on this link already (counted as ra_routers_refused)");
+      service(now);
+      return;
+    }
+  }
   learn_ra(*i, src, ra, now);
   service(now);
 }
@@ -162,6 +175,14 @@ void MobileNode::handle_ra(TimePoint now, unsigned ifindex, const Ip6Addr& src, 
 // before advertised some (RFC 6059 §2 identifies a link by its routers and
 // prefixes). A second router on the same link advertises a known prefix or
 // none at all, and is not taken for a move.
+bool MobileNode::knows_router(const Iface& i, const Ip6Addr& router) {
+  return std::any_of(i.prefixes.begin(), i.prefixes.end(), [&](const SeenPrefix& p) { return p.router == router; }) ||
+         std::any_of(i.maps.begin(), i.maps.end(), [&](const auto& m) {
+           const auto& adv = m.second.advertisers;
+           return m.second.router == router || std::find(adv.begin(), adv.end(), router) != adv.end();
+         });
+}
+
 bool MobileNode::moved_without_link_change(const Iface& i, const Ip6Addr& src,
                                            const wire::RouterAdvertisement& ra) const {
   if (!i.ra_seen || i.prefixes.empty()) return false;
@@ -190,7 +211,16 @@ void MobileNode::learn_ra(Iface& i, const Ip6Addr& src, const wire::RouterAdvert
       if (it != i.prefixes.end()) i.prefixes.erase(it);
       continue;
     }
-    if (it == i.prefixes.end()) it = i.prefixes.insert(i.prefixes.end(), SeenPrefix{p, src, now});
+    if (it == i.prefixes.end()) {
+      if (i.prefixes.size() >= kMaxPrefixesPerInterface) {
+        if (counters_.prefixes_refused++ == 0)
+          log(LogLevel::warning, i.name + ": prefix " + p.str() + " from " + src.str() + " not learned: " +
+                                     std::to_string(kMaxPrefixesPerInterface) +
+                                     " prefixes known on this link already (counted as prefixes_refused)");
+        continue;
+      }
+      it = i.prefixes.insert(i.prefixes.end(), SeenPrefix{p, src, now});
+    }
     it->expires = lifetime_end(now, pio->valid_lifetime);
   }
   if (const auto* mtu = wire::find_nd_option<wire::MtuOption>(ra.options)) i.ra_mtu = mtu->mtu;
@@ -228,13 +258,41 @@ void MobileNode::learn_ra(Iface& i, const Ip6Addr& src, const wire::RouterAdvert
                                "IKEv2 (R = 1), skipped"));
     }
     auto it = std::find_if(i.maps.begin(), i.maps.end(), [&](const auto& m) { return m.first == opt->address; });
-    if (it == i.maps.end()) it = i.maps.insert(i.maps.end(), {opt->address, SeenMap{}});
+    if (opt->valid_lifetime == 0) {
+      // RFC 5380 §7.1, §10: the MAP failed, but only its advertiser can say
+      // so (issue 13 item 7): a router that advertised it here. Anyone
+      // else's lifetime 0 is ignored, the MAP and its bindings are kept.
+      const bool trusted = it != i.maps.end() && std::find(it->second.advertisers.begin(), it->second.advertisers.end(),
+                                                           src) != it->second.advertisers.end();
+      if (!trusted) {
+        ++counters_.map_failures_untrusted;
+        log(LogLevel::debug, i.name + ": MAP " + opt->address.str() + " with lifetime 0 from " + src.str() +
+                                 ", which did not advertise it here: ignored");
+        continue;
+      }
+    }
+    if (it == i.maps.end()) {
+      if (i.maps.size() >= kMaxMapsPerInterface) {
+        if (counters_.maps_refused++ == 0)
+          log(LogLevel::warning, i.name + ": MAP " + opt->address.str() + " from " + src.str() + " not learned: " +
+                                     std::to_string(kMaxMapsPerInterface) +
+                                     " MAPs known on this link already (counted as maps_refused)");
+        continue;
+      }
+      it = i.maps.insert(i.maps.end(), {opt->address, SeenMap{}});
+    }
     it->second.opt = *opt;
     it->second.router = src;
     it->second.received = now;
+    auto& adv = it->second.advertisers;
+    if (opt->valid_lifetime != 0 && std::find(adv.begin(), adv.end(), src) == adv.end()) adv.push_back(src);
     it->second.expires = opt->valid_lifetime == 0 ? now + kFailedMapMemory : lifetime_end(now, opt->valid_lifetime);
     if (opt->valid_lifetime == 0) map_failed(opt->address);
   }
+  // A router that no longer carries a MAP no longer vouches for it.
+  for (auto& [addr, m] : i.maps)
+    if (std::find(carried.begin(), carried.end(), addr) == carried.end())
+      std::erase(m.advertisers, src);
   i.maps.erase(std::remove_if(i.maps.begin(), i.maps.end(),
                               [&](const auto& m) {
                                 return m.second.router == src &&

@@ -102,6 +102,14 @@ std::vector<Vec> mh_vectors() {
     out.push_back(bu_vec("bu.acoa_ni_bad", m, 0x10, 0x10000));
   }
   {
+    // What mnd sends a MAP in secure mode (issue 13 item 8): A, M and the
+    // LCoA in an Alternate Care-of Address option, nothing else.
+    auto m = bu(0x1234, 150);
+    m.ack = m.map_registration = true;
+    m.options = {AlternateCareOfAddressOption{Ip6Addr::must("2001:db8:1:12::f0")}};
+    out.push_back(bu_vec("bu.mn_secure_acoa", m, 0, 0));
+  }
+  {
     auto m = bu(0x0bad, 0x0200);
     m.ack = m.map_registration = true;
     m.options = {MobileNodeIdentifierOption{kMnIdSubtypeNai, str_bytes("mn-17@hmip.example")}};

@@ -283,7 +283,7 @@ TEST_CASE("a full configuration is parsed field by field", "[arconf]") {
       "  map 2001:db8:100::1 {",                                                    // 28
       "    Dist 2; Pref 15; RFlag on; ValidLifetime 7200;",
       "    Probe on; ProbeInterval 1.5; ProbeRetryInterval 0.5; ProbeFailAfter 2;",
-      "    ProbeTimeout 0.25; ProbeRestoreAfter 5;",
+      "    ProbeTimeout 0.25; ProbeRestoreAfter 5; ProbeFailMisses 4; ProbeRestoreHoldDown 7.5;",
       "  };",
       "  map 2001:db8:200::1 { Probe off; Pref 0; };",  // 33
       "  MapRelay on;",                                  // 34
@@ -360,9 +360,13 @@ TEST_CASE("a full configuration is parsed field by field", "[arconf]") {
   CHECK(m.probe.fail_after == seconds(2));
   CHECK(m.probe.reply_timeout == milliseconds(250));
   CHECK(m.probe.restore_after == 5);
+  CHECK(m.probe.fail_misses == 4);
+  CHECK(m.probe.restore_hold_down == milliseconds(7500));
   CHECK(m.line == 28);
   CHECK_FALSE(i.maps[1].probe.enabled);
   CHECK(i.maps[1].pref == 0);
+  CHECK(i.maps[1].probe.fail_misses == 3);                  // the damping defaults (issue 13 item 17)
+  CHECK(i.maps[1].probe.restore_hold_down == seconds(30));
   CHECK_WARNING(r, 33, "Pref 0");
 
   const InterfaceConfig& up = c.interfaces[1];
@@ -570,6 +574,7 @@ TEST_CASE("map and probe errors", "[arconf]") {
       "};",
       "map 2001:db8:102::1 { ValidLifetime 0; };",                          // 14
       "map 2001:db8:103::1 { Dsit 2; };",                                   // 15
+      "map 2001:db8:104::1 { ProbeFailMisses 0; ProbeRestoreHoldDown 86401; };",  // 16
   }));
   check_errors(r, {
       {2, "Dist 0 is out of range 1..15"},
@@ -583,6 +588,8 @@ TEST_CASE("map and probe errors", "[arconf]") {
       {11, "ProbeRestoreAfter 0 is out of range 1..1000"},
       {12, "RFlag expects on or off"},
       {15, "unknown keyword 'Dsit' in a map block; did you mean 'Dist'?"},
+      {16, "ProbeFailMisses 0 is out of range 1..1000"},
+      {16, "ProbeRestoreHoldDown"},
   });
   CHECK_WARNING(r, 14, "ValidLifetime 0 advertises this MAP as failed");
 

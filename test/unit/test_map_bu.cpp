@@ -49,7 +49,11 @@ TEST_CASE("map rules: granted lifetime is the smallest limit, rounded down to 4 
   CHECK(granted_lifetime_units(1000, {601, 0xffffffff, 3600}) == 150);  // 601 s -> 600 s
   CHECK(granted_lifetime_units(1000, {600, 103, 3600}) == 25);  // prefix valid lifetime 103 s -> 100 s
   CHECK(granted_lifetime_units(1000, {600, 0xffffffff, 50}) == 12);  // advertised 50 s -> 48 s
-  CHECK(granted_lifetime_units(1000, {3, 0xffffffff, 3600}) == 1);   // below one unit: one unit
+  // Below one unit: nothing can be granted without exceeding the cap (issue 13 item 9).
+  CHECK(granted_lifetime_units(1000, {3, 0xffffffff, 3600}) == 0);
+  CHECK(granted_lifetime_units(1000, {600, 3, 3600}) == 0);
+  CHECK(granted_lifetime_units(1000, {600, 0xffffffff, 2}) == 0);
+  CHECK(granted_lifetime_units(1, {600, 7, 3600}) == 1);  // 7 s -> 4 s, never 8
   CHECK(granted_lifetime_units(65535, {0xffffffff, 0xffffffff, 0xffffffff}) == 65535);
 }
 
@@ -81,6 +85,17 @@ TEST_CASE("map: a new binding is installed, then acknowledged with its granted l
   CHECK(b->remaining == seconds(600));
   CHECK(h.agent.counters().bu_accepted == 1);
   CHECK(h.agent.counters().bindings_created == 1);
+}
+
+TEST_CASE("map: a lifetime cap under 4 s refuses the BU instead of granting 4 s (issue 13 item 9)", "[map]") {
+  auto cfg = test_config();
+  cfg.rcoa_prefixes[0].valid_lifetime = 3;
+  Harness h(cfg);
+  h.bu({.lifetime = 1000});
+  const auto ba = h.only_ba();
+  CHECK(ba.ba.status == wire::ba_status::kAdministrativelyProhibited);
+  CHECK(ba.ba.lifetime == 0);
+  CHECK_FALSE(h.binding());
 }
 
 TEST_CASE("map: the binding lives exactly what the BA says (4 s rounding)", "[map]") {

@@ -294,7 +294,7 @@ TEST_CASE("mnd check_config_text: diagnostics in order, then the summary with th
   write_file(path, lines({"Interface eth0;",          // 1
                           "RefreshPercent 91;",       // 2: out of range
                           "BindingLifetim 600;",      // 3: unknown keyword
-                          "BindingLifetime 602;"})    // 4: rounded up (warning)
+                          "BindingLifetime 602;"})    // 4: rounded down (warning)
                        + ike(pem.path("missing.pem")));
   int status = -1;
   const auto bad = check_config_text(path, status);
@@ -317,7 +317,7 @@ TEST_CASE("mnd check_config_text: diagnostics in order, then the summary with th
   CHECK(status == 0);
   REQUIRE(warn.size() == 2);
   CHECK(warn[0].rfind(path + ":4:", 0) == 0);
-  CHECK(warn[0].find("so 604 seconds are asked for") != std::string::npos);
+  CHECK(warn[0].find("so 600 seconds are asked for") != std::string::npos);
   CHECK(warn[1] == path + ": OK, 1 interface (eth0), MAP selection furthest (RFC 5380 §9.1), binding lifetime 602 "
                           "s, binding updates: IPsec through charon at unix:///run/charon.vici, identity "
                           "mn1@mn.example.net");

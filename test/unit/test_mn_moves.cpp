@@ -91,7 +91,7 @@ TEST_CASE("inter-MAP move: eager new binding, short BU to the previous MAP, whic
   CHECK(bus[0].dst == kMap1);
   CHECK(bus[0].src == kRcoa1);
   CHECK(bus[0].lcoa == kLcoa3);
-  CHECK(bus[0].bu.lifetime == 3);  // PreviousMapLifetime 10 s, rounded up to 4 s units
+  CHECK(bus[0].bu.lifetime == 3);  // PreviousMapLifetime 12 s
   CHECK(bus[1].dst == kMap2);
   CHECK(bus[1].src == kRcoa2);
   CHECK(bus[1].bu.lifetime == 150);

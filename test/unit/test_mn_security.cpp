@@ -177,7 +177,7 @@ TEST_CASE("secure mode: the previous MAP keeps its protection while its binding 
   CHECK(bus[0].dst == kMap2);
   h.answer(bus[0]);
   h.clear();
-  h.advance(seconds(12));  // PreviousMapLifetime 10 s
+  h.advance(seconds(12));  // PreviousMapLifetime 12 s
   CHECK(h.take<ReleaseMap>() == std::vector<ReleaseMap>{ReleaseMap{kMap1}});
   CHECK(h.mn.state(h.now).ike.size() == 1);
 }

@@ -8,8 +8,10 @@
                           via 2001:db8:ff::2        +-------------------+
 
 ard advertises MAP 2001:db8:100::1 on ar0 and probes it every 0.3 s
-(timeout 0.2 s; after a miss every 0.2 s; failed 0.6 s after the first miss;
-restored after 3 replies in a row). When the MAP stops answering (sysctl
+(timeout 0.2 s; after a miss every 0.2 s; failed 0.6 s after the first miss
+once 3 probes in a row went unanswered; restored after 3 replies in a row,
+not before 2 s after the failure: the damping of ProbeFailMisses and
+ProbeRestoreHoldDown). When the MAP stops answering (sysctl
 echo_ignore_all, or an nftables rule dropping Echo Requests), ard must
 advertise it with Valid Lifetime 0 within the detection time, in an RA
 sent at once (MaxRtrAdvInterval is 6 s, so no periodic RA is due), and say
@@ -29,13 +31,15 @@ from topo import json_cmp
 MAP = "2001:db8:100::1"
 LIFETIME = 600
 PROBE_INTERVAL, PROBE_TIMEOUT, RETRY, FAIL_AFTER, RESTORE_AFTER = 0.3, 0.2, 0.2, 0.6, 3
+FAIL_MISSES, HOLD_DOWN = 3, 2.0
 MIN_DELAY = 0.05
 MIN_RA_INTERVAL = 4.5
 SLACK = 0.3
 # Worst case: the MAP stops just after answering; the next probe goes out
 # PROBE_INTERVAL later, is missed PROBE_TIMEOUT after that, and the MAP fails
-# FAIL_AFTER after that first miss.
-DETECTION = PROBE_INTERVAL + PROBE_TIMEOUT + FAIL_AFTER
+# FAIL_AFTER after that first miss, or at the FAIL_MISSES-th miss if later
+# (ard.conf(5), MAP FAILURE DETECTION).
+DETECTION = PROBE_INTERVAL + PROBE_TIMEOUT + max(FAIL_AFTER, (FAIL_MISSES - 1) * RETRY)
 # While failed it is probed every RETRY; RESTORE_AFTER replies in a row.
 RESTORATION = RETRY * RESTORE_AFTER
 
@@ -75,6 +79,8 @@ interface ar0 {{
         ProbeRetryInterval {RETRY};
         ProbeFailAfter {FAIL_AFTER};
         ProbeRestoreAfter {RESTORE_AFTER};
+        ProbeFailMisses {FAIL_MISSES};
+        ProbeRestoreHoldDown {HOLD_DOWN};
     }};
 }};
 """)
@@ -136,9 +142,14 @@ def test_map_failure_and_restore(topo, make_ard, outdir, how):
     # The MAP answers again.
     t1 = time.time()
     answer_again(mp, how)
-    restored_ra = cap.wait(map_lifetime_is(LIFETIME, t1), RESTORATION + SLACK + 1, what="the MAP restored")[0]
-    assert restored_ra["time"] - t1 <= RESTORATION + RETRY + SLACK, \
+    held = max(0.0, failed_ra["time"] + HOLD_DOWN - t1)  # what is left of the hold-down
+    restored_ra = cap.wait(map_lifetime_is(LIFETIME, t1), max(RESTORATION, held) + SLACK + 1,
+                           what="the MAP restored")[0]
+    assert restored_ra["time"] - t1 <= max(RESTORATION, held) + RETRY + SLACK, \
         f"restored {restored_ra['time'] - t1:.3f} s after the MAP answered again"
+    # Not before the hold-down: a flapping MAP does not flap the mobile nodes.
+    assert restored_ra["time"] - failed_ra["time"] >= HOLD_DOWN - 0.05, \
+        f"restored {restored_ra['time'] - failed_ra['time']:.3f} s after the failure, hold-down {HOLD_DOWN} s"
     # Not before ProbeRestoreAfter replies: count them on the wire.
     replies = [ts for ts, p in probes.packets()
                if p.haslayer("ICMPv6EchoReply") and p["IPv6"].src == MAP and t1 < ts < restored_ra["time"]]

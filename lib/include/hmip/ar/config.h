@@ -67,6 +67,14 @@ struct MapProbeConfig {
   Duration fail_after = core::seconds(15);            ///< ProbeFailAfter: unanswered this long after the first miss -> failed
   Duration reply_timeout = core::seconds(2);          ///< ProbeTimeout: a probe unanswered this long is a miss
   unsigned restore_after = 3;                         ///< ProbeRestoreAfter: consecutive replies that restore a failed MAP
+  /// Damping (issue 13 item 17): a failure takes at least this many probes
+  /// in a row unanswered (as well as ProbeFailAfter since the first), so one
+  /// lost burst of echoes does not fail the MAP for every mobile node.
+  unsigned fail_misses = 3;                           ///< ProbeFailMisses
+  /// Damping: a failed MAP is not restored before this long after it failed
+  /// (however many replies), so a flapping MAP does not make the mobile
+  /// nodes switch back and forth.
+  Duration restore_hold_down = core::seconds(30);     ///< ProbeRestoreHoldDown
   friend bool operator==(const MapProbeConfig&, const MapProbeConfig&) = default;
 };
 

@@ -32,8 +32,8 @@ using core::TimePoint;
 
 enum class MapHealthState : std::uint8_t {
   up,       ///< answering (or not probed): advertised with its lifetime
-  suspect,  ///< missed a probe less than fail_after ago: still advertised, probed every retry_interval
-  failed,   ///< advertised with Valid Lifetime 0 (RFC 5380 §10) until restore_after consecutive replies
+  suspect,  ///< missed a probe, not yet fail_misses in a row for fail_after: still advertised, probed every retry_interval
+  failed,   ///< advertised with Valid Lifetime 0 (RFC 5380 §10) until restore_after consecutive replies after restore_hold_down
 };
 
 /// What a MapHealth input changed.
@@ -56,12 +56,15 @@ class MapHealth {
   [[nodiscard]] core::Duration probe_period() const noexcept;
 
   /// A probe was answered. suspect -> up at once (it never failed);
-  /// failed -> up only after restore_after consecutive answers.
+  /// failed -> up only after restore_after consecutive answers, and not
+  /// before restore_hold_down has passed since the failure (damping).
   MapHealthChange answered(TimePoint now);
   /// A probe went unanswered. up -> suspect (the fail_after clock starts);
   /// failed: the run of consecutive answers starts again.
   MapHealthChange missed(TimePoint now);
-  /// Checks the fail_after deadline: suspect -> failed at first_miss + fail_after.
+  /// Checks the failure: suspect -> failed once fail_misses probes in a row
+  /// went unanswered and fail_after has passed since the first of them
+  /// (damping: one lost burst of echoes is not a failure).
   MapHealthChange timeout(TimePoint now);
   /// When timeout() has something to do (the failure deadline), if anything.
   [[nodiscard]] std::optional<TimePoint> deadline() const;
@@ -74,6 +77,7 @@ class MapHealth {
   [[nodiscard]] std::optional<TimePoint> first_miss() const noexcept { return first_miss_; }
   [[nodiscard]] std::optional<TimePoint> failed_since() const noexcept { return failed_since_; }
   [[nodiscard]] unsigned consecutive_answers() const noexcept { return consecutive_; }
+  [[nodiscard]] unsigned consecutive_misses() const noexcept { return misses_; }
   [[nodiscard]] std::uint64_t failures() const noexcept { return failures_; }
   [[nodiscard]] std::uint64_t restores() const noexcept { return restores_; }
 
@@ -83,6 +87,7 @@ class MapHealth {
   std::optional<TimePoint> first_miss_;
   std::optional<TimePoint> failed_since_;
   unsigned consecutive_ = 0;
+  unsigned misses_ = 0;  ///< probes unanswered in a row while suspect
   std::uint64_t failures_ = 0;
   std::uint64_t restores_ = 0;
 };

@@ -29,9 +29,11 @@ struct LifetimeLimits {
 /// units, > 0): min(requested, max binding lifetime, RCoA prefix valid
 /// lifetime, advertised valid lifetime), rounded DOWN to whole 4-second
 /// units, so that the BA's Lifetime field (RFC 6275 §6.1.8, units of 4 s) is
-/// exactly the time the binding lives. A limit below 4 s still grants one
-/// unit (4 s): a BA cannot say less without meaning deregistration (mapd.conf
-/// validation is expected to refuse such limits). Returns units (>= 1).
+/// exactly the time the binding lives and never exceeds a cap. A cap below
+/// 4 s leaves no whole unit: 0 is returned, meaning "cannot be granted" (a
+/// BA with Lifetime 0 would mean deregistration): the caller refuses the BU
+/// instead of granting 4 s beyond the cap (mapd.conf accepts a ValidLifetime
+/// or AdvertisedValidLifetime from 1 s; under 4 s every BU is refused, 129).
 [[nodiscard]] std::uint16_t granted_lifetime_units(std::uint16_t requested_units, const LifetimeLimits& lim) noexcept;
 
 }  // namespace hmip::map

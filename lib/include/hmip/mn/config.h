@@ -53,7 +53,7 @@ struct MndConfig {
   std::uint32_t binding_lifetime = 600;  ///< BindingLifetime
   /// Lifetime of the BU sent to the previous MAP after an inter-MAP move
   /// (RFC 5380 §8: short, so in-flight packets follow).
-  std::uint32_t previous_map_lifetime = 10;  ///< PreviousMapLifetime
+  std::uint32_t previous_map_lifetime = 12;  ///< PreviousMapLifetime (a multiple of 4: what goes out)
   /// Refresh a binding when this fraction of its granted lifetime is left.
   unsigned refresh_percent = 20;  ///< RefreshPercent (1..90)
 

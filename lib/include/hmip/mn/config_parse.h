@@ -5,7 +5,7 @@
 //
 //   Interface wlan0 eth0;
 //   MapSelection furthest;           # or preference
-//   BindingLifetime 600;  PreviousMapLifetime 10;  RefreshPercent 20;
+//   BindingLifetime 600;  PreviousMapLifetime 12;  RefreshPercent 20;
 //   InitialBindackTimeoutFirstReg 1.5;  InitialBindackTimeout 1;
 //   MaxBindackTimeout 32;
 //   SolicitOnLinkChange on;  DeregisterOnStop on;

@@ -23,6 +23,10 @@ struct MnCounters {
   std::uint64_t map_options_received = 0;
   std::uint64_t map_r_flag_skipped = 0;     ///< MAP options whose R flag does not suit the mode (R = 1 insecure, R = 0 secure)
   std::uint64_t map_failures = 0;           ///< MAP options with Valid Lifetime 0 for a MAP we had a binding with
+  std::uint64_t map_failures_untrusted = 0; ///< ignored: Valid Lifetime 0 from a router that had not advertised that MAP on that interface
+  std::uint64_t ra_routers_refused = 0;     ///< RAs ignored: from a new router while kMaxRoutersPerInterface are known there
+  std::uint64_t prefixes_refused = 0;       ///< prefixes not learned: kMaxPrefixesPerInterface reached
+  std::uint64_t maps_refused = 0;           ///< MAP options not learned: kMaxMapsPerInterface reached
   std::uint64_t link_changes = 0;           ///< movement hints: a watched link came up or changed
   std::uint64_t router_changes = 0;          ///< moves seen as an RA from a new router with new prefixes, carrier up
   std::uint64_t known_link_returns = 0;     ///< first RA after a change from the same router with the same prefixes

@@ -50,6 +50,17 @@ inline constexpr unsigned kMaxSequenceResyncs = 3;
 /// long to show in state() and keep the MAP unselectable, unless an RA of the
 /// same router advertises it again with a non-zero lifetime.
 inline constexpr core::Duration kFailedMapMemory = core::seconds(60);
+/// Caps on what Router Advertisements can make the mobile node remember per
+/// interface (issue 13 item 7): without them any host on the link could grow
+/// the tables without bound with RAs from made-up link-local sources. A link
+/// has a handful of routers, prefixes and MAPs; what goes beyond a cap is
+/// not learned and is counted (MnCounters ra_routers_refused,
+/// prefixes_refused, maps_refused). Forgetting the link (a link change, a
+/// move) empties the tables.
+inline constexpr std::size_t kMaxRoutersPerInterface = 8;
+inline constexpr std::size_t kMaxPrefixesPerInterface = 32;
+inline constexpr std::size_t kMaxMapsPerInterface = 16;
+
 /// The IPv6 header ip6tnl adds (RFC 5380 §11: the tunnel MTU is the link MTU
 /// minus the encapsulation; encaplimit none, so 40 and not 48).
 inline constexpr std::uint32_t kTunnelOverhead = 40;

@@ -12,7 +12,8 @@
 //     header's address, BRR, BE), reloads and the stop;
 //   * runs one OS timer set to poll_timeout() and calls handle_timeout();
 //   * drains poll_action() after every call, in order: SendRs, SendBu (from
-//     the RCoA; the binding's hao state puts the LCoA in the source),
+//     the RCoA; the binding's hao state puts the LCoA in the source; then
+//     handle_bu_sent() with the time it left),
 //     InstallBinding / RemoveBinding (kernel-glue's install_mn_binding /
 //     remove_mn_binding), LogEvent;
 //   * after handle_stop(), keeps going until finished() (at most one
@@ -23,7 +24,12 @@
 //     an RA of a router replaces what that router advertised before (an
 //     option it no longer carries is gone, §9 "no longer receives"); Valid
 //     Lifetime 0 means the MAP failed: its bindings are removed at once
-//     (§7.1, §10) and another MAP is chosen.
+//     (§7.1, §10) and another MAP is chosen. A Valid Lifetime 0 counts only
+//     from a router that advertised that MAP on that interface (link-local
+//     source and interface): anyone else's is ignored and counted, so a
+//     host on the link cannot make the MN drop its bindings.
+//   * What RAs teach is capped per interface (routers, prefixes, MAPs:
+//     kMax*PerInterface in mn_types.h); the excess is counted, not learned.
 //   * An RA from a new router with only new prefixes, on a link that stayed
 //     up, is taken as a move too (the link switched under the carrier).
 //   * On a link coming up or changing, what was learned on it is dropped
@@ -37,7 +43,8 @@
 //     0 is kept (refresh only) when no other MAP is selectable.
 //   * New binding: InstallBinding (not primary) so the RCoA exists, then a
 //     BU (A, M; lifetime min(BindingLifetime, the MAP option's remaining
-//     lifetime)) retransmitted per RFC 6275 §11.8 (initial timeout
+//     lifetime, the LCoA prefix's remaining valid lifetime), rounded down to
+//     4-second units) retransmitted per RFC 6275 §11.8 (initial timeout
 //     InitialBindackTimeoutFirstReg, doubled up to MaxBindackTimeout, then
 //     at that rate indefinitely; a new sequence number per BU). An accepted
 //     BA makes it primary; its lifetime counts from when that BU was sent;
@@ -120,6 +127,15 @@ class MobileNode {
   /// selected again at once.
   void handle_security_down(TimePoint now, const Ip6Addr& map, bool lost, const std::string& why);
 
+  /// The BU `bu` (a SendBu this core emitted) actually left at `now`. The
+  /// daemon performs the actions before it (InstallBinding: creating the
+  /// tunnel, the addresses, the IPsec policies) first, which may take a
+  /// while on a loaded host; the retransmission timeout (RFC 6275 §11.8)
+  /// and the granted lifetime count from here, not from when the BU was
+  /// decided. Without this call they count from the decision. A BU that is
+  /// no longer outstanding (answered, replaced) is ignored.
+  void handle_bu_sent(TimePoint now, const SendBu& bu);
+
   /// The earliest deadline, if any (set the OS timer to it).
   [[nodiscard]] std::optional<TimePoint> poll_timeout() const;
   /// The next action, in order; nullopt when drained.
@@ -134,7 +150,9 @@ class MobileNode {
  private:
   struct SeenMap {
     wire::MapOption opt;
-    Ip6Addr router;
+    Ip6Addr router;                    ///< the router whose RA set `opt`
+    std::vector<Ip6Addr> advertisers;  ///< routers that advertised it with a non-zero lifetime here
+
     TimePoint received;
     TimePoint expires;
   };
@@ -206,6 +224,7 @@ class MobileNode {
   [[nodiscard]] bool moved_without_link_change(const Iface& i, const Ip6Addr& src,
                                                const wire::RouterAdvertisement& ra) const;
   void map_failed(const Ip6Addr& map);
+  [[nodiscard]] static bool knows_router(const Iface& i, const Ip6Addr& router);
   void expire(TimePoint now);
   [[nodiscard]] Iface* iface_by_index(unsigned ifindex);
   [[nodiscard]] const LinkState* link_of(const Iface& i) const;
@@ -246,6 +265,7 @@ class MobileNode {
   void release_establishing(const std::optional<Ip6Addr>& keep);
   void service_security(TimePoint now);
   [[nodiscard]] std::uint32_t current_lifetime(const Binding& b, TimePoint now) const;
+  [[nodiscard]] std::uint32_t lcoa_lifetime(const Ip6Addr& lcoa, TimePoint now) const;
   [[nodiscard]] Binding* current();
   [[nodiscard]] Ip6Addr random_iid();
 
