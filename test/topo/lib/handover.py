@@ -108,7 +108,7 @@ def plot_arrivals(arrivals: Sequence[Arrival], moves: Sequence[MoveMark], path: 
     t_make: the emulated layer-2 switch, grey) and, where a packet came
     back, the gap itself (t_break to that first packet, a red bracket on
     top, and a light red band after the link came back: what the mobility
-    protocol cost) labelled with the gap and the link-down time. Returns
+    protocol cost) labelled with the gap and the link-down ("down") time. Returns
     `path`."""
     import matplotlib
     matplotlib.use("Agg")
@@ -141,9 +141,9 @@ def plot_arrivals(arrivals: Sequence[Arrival], moves: Sequence[MoveMark], path: 
             axis.axvline(m.t_break - t0, color="dimgrey", linewidth=0.8)
         down_ms = 1000 * (m.t_make - m.t_break)
         if g is None or g.gap_ms is None:
-            text = f"{m.label}\nlink down {down_ms:.0f} ms\nno packet after"
+            text = f"{m.label}\ndown {down_ms:.0f} ms\nno packet after"
         else:
-            text = f"{m.label}\ngap {g.gap_ms:.0f} ms\n(link down {down_ms:.0f} ms)"
+            text = f"{m.label}\ngap {g.gap_ms:.0f} ms\ndown {down_ms:.0f} ms"
             # The gap as a bracket along the top of the upper panel.
             ax.annotate("", xy=(m.t_break - t0, 0.97), xytext=(first - t0, 0.97),
                         xycoords=("data", "axes fraction"),
