@@ -3,7 +3,10 @@
 # with AR1 and AR2, MAP2 with AR3, and a mobile node, in network namespaces. ard runs on the ARs, mapd on the MAPs,
 # mnd on the MN. The MN registers at MAP1, CN streams UDP probes to its
 # RCoA, the MN moves AR1 -> AR2 -> AR3; the demo prints the binding caches
-# and the handover gaps and writes a PNG plot of the packet arrivals.
+# and the handover gaps and writes a PNG plot of the packet arrivals. It
+# exits non-zero, saying which step failed, unless the inter-MAP move
+# completed: MAP2 binds the MN's new RCoA to its AR3 LCoA, mnd shows the
+# registration, and the CN's packets to the new RCoA arrive through MAP2.
 #
 # Runs directly on a kernel with ip6_tunnel, MIPv6 and netem, and inside
 # Debian's distro kernel under qemu (scripts/vm-run.sh) otherwise.
@@ -45,11 +48,17 @@ mkdir -p "$out"
 
 tb=("$repo/scripts/testbed/hmip-testbed" "$mode" --build-dir "$build" --out "$out" "${secure[@]}")
 missing=$("$repo/scripts/testbed/hmip-testbed" features)
+rc=0
 if [ "$missing" = "nothing missing" ]; then
   echo "==> testbed on the running kernel ($(uname -r))"
-  "${tb[@]}"
+  "${tb[@]}" || rc=$?
 else
   echo "==> the running kernel lacks: $missing; the testbed runs in the distro-kernel VM (emulated: slower)"
-  "$repo/scripts/vm-run.sh" --out "$out" --timeout 900 -- "${tb[@]}"
+  "$repo/scripts/vm-run.sh" --out "$out" --timeout 900 -- "${tb[@]}" || rc=$?
+fi
+if [ "$rc" -ne 0 ]; then
+  # The testbed said what failed (e.g. the inter-MAP registration at MAP2).
+  echo "demo: FAILED (exit status $rc); logs, configurations and the plot (if any) in $out" >&2
+  exit "$rc"
 fi
 echo "==> plot: $out/handover.png"

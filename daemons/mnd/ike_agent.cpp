@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <stdexcept>
+#include <utility>
 
 #include "hmip/ike/eap_secrets.h"
 
@@ -29,7 +30,9 @@ IkeAgent::IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Lo
           io, cfg.ike.vici_socket, [this](const io::ViciEvent& e) { on_event(e); },
           [this](const std::string& why) { on_lost(why); }),
       reconnect_(io),
-      terminate_timer_(io) {}
+      terminate_timer_(io),
+      child_timer_(io),
+      retry_timer_(io) {}
 
 void IkeAgent::start() {
   std::string err;
@@ -68,6 +71,8 @@ void IkeAgent::stop() {
   stopping_ = true;
   reconnect_.cancel();
   terminate_timer_.cancel();
+  child_timer_.cancel();
+  retry_timer_.cancel();
   while (!peers_.empty()) release(peers_.begin()->first);
   if (link_.connected() && !eap_secret_.empty())
     (void)link_.command("unload-shared", vici::Section{}.set("id", std::string(kEapSecretId)));
@@ -104,7 +109,8 @@ void IkeAgent::secure(const mn::SecureMap& a) {
   auto& p = peers_[a.map];
   p.lcoa = a.lcoa;
   if (!a.rcoa) {
-    p = Peer{a.lcoa, std::nullopt, Phase::leasing, {}};
+    p = Peer{};
+    p.lcoa = a.lcoa;
     if (!ok(link_.command("load-conn", ike::mn_conn(mn_ike(a.map), a.lcoa, std::nullopt)), a.map, "load-conn"))
       return;
     (void)ok(link_.command("initiate", ike::mn_initiate(a.map, -1, true)), a.map, "initiate");
@@ -163,6 +169,17 @@ void IkeAgent::on_event(const io::ViciEvent& e) {
 }
 
 void IkeAgent::on_ike_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
+  if (p.phase == Phase::protecting && sa.conn == ike::mn_conn_name(map)) {
+    // Step 2's IKE SA: its CHILD_SA follows in the same exchange, or the
+    // MAP refused it (check_children).
+    if (installed_mh_child(sa)) return;
+    p.childless_ike = sa.uniqueid;
+    child_timer_.expires_after(kChildGrace);
+    child_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !stopping_) check_children();
+    });
+    return;
+  }
   if (p.phase != Phase::leasing || sa.conn != ike::mn_lease_conn_name(map)) return;
   if (sa.local_vips.empty()) {
     ++counters_.failures;
@@ -177,8 +194,34 @@ void IkeAgent::on_ike_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) 
   (void)ok(link_.command("initiate", ike::mn_initiate(map, -1)), map, "initiate");
 }
 
+void IkeAgent::check_children() {
+  for (auto& [map, p] : peers_) {
+    if (p.phase != Phase::protecting || p.childless_ike.empty()) continue;
+    const std::string id = std::exchange(p.childless_ike, std::string());
+    // Its child-updown may still be on its way: ask charon.
+    std::string err;
+    if (const auto sas = link_.list_sas(id, err)) {
+      if (sas->empty()) continue;  // gone already: nothing to retry
+      if (installed_mh_child(sas->front())) continue;
+    }
+    if (p.child_retries >= kChildRetries) {
+      log_.warning("IKEv2 with MAP " + map.str() + ": IKE SA " + id + " still has no CHILD_SA after " +
+                   std::to_string(p.child_retries) + " new attempts; leaving it to IkeTimeout");
+      continue;
+    }
+    ++p.child_retries;
+    ++counters_.child_retries;
+    log_.info("IKEv2 with MAP " + map.str() + ": IKE SA " + id +
+              " came up without its CHILD_SA (refused by the MAP, not ready for RCoA " +
+              (p.rcoa ? p.rcoa->str() : std::string("?")) + " yet?): setting it up anew");
+    p.retrying_ike = id;
+    (void)link_.command("terminate", ike::terminate_ike(id, -1));
+  }
+}
+
 void IkeAgent::on_child_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
   if (sa.conn != ike::mn_conn_name(map) || !installed_mh_child(sa) || !p.rcoa) return;
+  if (p.childless_ike == sa.uniqueid) p.childless_ike.clear();
   ++counters_.children_installed;
   const std::string old = p.current_ike;
   p.current_ike = sa.uniqueid;
@@ -207,8 +250,20 @@ void IkeAgent::terminate_later(vici::Section request) {
 
 // Only the IKE SA holding the installed CHILD_SA counts: replaced ones go
 // down on purpose. A CHILD_SA the MAP refuses leaves its IKE SA up without
-// it; the core's IkeTimeout notices that.
+// it: check_children terminates it and, once it is down, it is set up anew
+// here (kChildRetries times; then the core's IkeTimeout decides).
 void IkeAgent::on_ike_down(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
+  if (p.phase == Phase::protecting && !p.retrying_ike.empty() && sa.uniqueid == p.retrying_ike) {
+    p.retrying_ike.clear();
+    // Not from inside the event (see on_child_up): shortly after.
+    retry_timer_.expires_after(std::chrono::milliseconds(200));
+    retry_timer_.async_wait([this, map](const boost::system::error_code& ec) {
+      auto it = peers_.find(map);
+      if (ec || stopping_ || it == peers_.end() || it->second.phase != Phase::protecting) return;
+      (void)ok(link_.command("initiate", ike::mn_initiate(map, -1)), map, "initiate");
+    });
+    return;
+  }
   if (p.phase != Phase::up || sa.uniqueid != p.current_ike) return;
   forget(map);
   fail_later(map, true, "IKE SA " + sa.uniqueid + " with the MAP was deleted");
@@ -243,6 +298,7 @@ io::Json IkeAgent::counters() const {
   j["ike_leases"] = counters_.leases;
   j["ike_children_installed"] = counters_.children_installed;
   j["ike_agent_failures"] = counters_.failures;
+  j["ike_child_retries"] = counters_.child_retries;
   j["charon_lost"] = counters_.charon_lost;
   return j;
 }

@@ -9,6 +9,11 @@
 //   3. after a move, the same IKE SA and CHILD_SA again from the new LCoA,
 //      the old ones terminated once the new CHILD_SA is installed
 //      (make-before-break; the old ESP SAs keep protecting BUs meanwhile).
+// An IKE SA of step 2 that comes up without its CHILD_SA (the MAP answered
+// TS_UNACCEPTABLE: its charon had not loaded the RCoA's connection yet when
+// our IKE_AUTH arrived, so it matched the generic one, which has no
+// children) is terminated and set up anew, up to kChildRetries times: a
+// CREATE_CHILD_SA on that IKE SA would meet the same childless connection.
 // An IKE SA deleted under an established protection (dead peer detection,
 // the MAP's charon restarted) is reported as lost; charon itself restarts
 // nothing (dpd_action clear): the core decides.
@@ -16,6 +21,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -60,7 +66,14 @@ class IkeAgent {
     std::optional<Ip6Addr> rcoa;
     Phase phase = Phase::leasing;
     std::string current_ike;              ///< the IKE SA holding the installed CHILD_SA
+    std::string childless_ike;            ///< step 2's IKE SA, up without its CHILD_SA yet
+    std::string retrying_ike;             ///< ... terminated: set up again once it is gone
+    unsigned child_retries = 0;
   };
+  static constexpr unsigned kChildRetries = 4;
+  /// How long after step 2's IKE SA came up its CHILD_SA must be installed
+  /// (charon installs it while handling the same IKE_AUTH response).
+  static constexpr std::chrono::milliseconds kChildGrace{1000};
 
   [[nodiscard]] ike::MnIke mn_ike(const Ip6Addr& map) const;
   void on_event(const io::ViciEvent& e);
@@ -68,6 +81,9 @@ class IkeAgent {
   void on_child_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa);
   void on_ike_down(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa);
   void on_ike_rekey(const vici::Section& msg);
+  /// After kChildGrace: step 2's IKE SAs still without their CHILD_SA are
+  /// terminated (on_ike_down then initiates again).
+  void check_children();
   void on_lost(const std::string& why);
   void schedule_reconnect();
   /// Reports a failure from outside the core's action loop.
@@ -91,6 +107,8 @@ class IkeAgent {
   io::CharonLink link_;
   boost::asio::steady_timer reconnect_;
   boost::asio::steady_timer terminate_timer_;
+  boost::asio::steady_timer child_timer_;
+  boost::asio::steady_timer retry_timer_;
   std::vector<vici::Section> terminations_;
   std::map<Ip6Addr, Peer, mn::AddrLess> peers_;
   bool stopping_ = false;
@@ -99,6 +117,7 @@ class IkeAgent {
     std::uint64_t children_installed = 0;
     std::uint64_t reestablished = 0;
     std::uint64_t failures = 0;
+    std::uint64_t child_retries = 0;
     std::uint64_t charon_lost = 0;
   } counters_;
 };

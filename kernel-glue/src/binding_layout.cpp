@@ -38,27 +38,42 @@ TunnelObj mn_tunnel(const std::string& name, const MnBindingKey& k, const MnBind
   return TunnelObj{name, s.lcoa, k.map_address, s.ifindex, s.tunnel_mtu};
 }
 
+std::uint32_t mn_table_count(const Tags& tags) {
+  return tags.table_hi < tags.table_lo ? 0 : (tags.table_hi - tags.table_lo + 1) / 2;
+}
+
+std::uint32_t mn_lcoa_table(const Tags& tags, std::uint32_t table) { return table + mn_table_count(tags); }
+
 std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBindingSettings& s, int tunnel_ifindex,
                              std::uint32_t table) {
   const std::uint32_t p = tags.rule_priority_lo;
+  const std::uint32_t lcoa_table = mn_lcoa_table(tags, table);
   std::vector<KObj> v;
   // The address first: the default route below names it as source.
   v.emplace_back(AddrObj{tunnel_ifindex, k.rcoa, 128, true, s.primary});
   v.emplace_back(RouteObj{table, host(k.map_address), s.ifindex, s.router, Ip6Addr{}});
   v.emplace_back(RouteObj{table, kAny, tunnel_ifindex, Ip6Addr{}, k.rcoa});
-  // LCoA-sourced traffic goes out directly; link-local and on-link stay in
-  // main (its routes other than the default); RCoA-sourced traffic goes
-  // through the tunnel; new connections too, if this binding is primary.
+  // Without a router (an MAP on the MN's own link, tests) main decides.
+  const bool via_router = !s.router.is_unspecified();
+  if (via_router) v.emplace_back(RouteObj{lcoa_table, kAny, s.ifindex, s.router, Ip6Addr{}});
+  // LCoA-sourced traffic goes out directly, through the current router;
+  // link-local and on-link stay in main (its routes other than the
+  // default); RCoA-sourced traffic goes through the tunnel; new
+  // connections too, if this binding is primary.
   //
-  // First, LCoA-sourced packets to the MAP (the tunnel's outer packets, the
-  // BU) use this binding's host route via the current router: the table
-  // with its default (the tunnel) suppressed. Main's default routes learned
-  // from RAs outlive a move (the kernel keeps the old router's until NUD
-  // fails it: measured ~3 s of BUs queued on the old router's neighbour
-  // entry), so the path to the MAP must not depend on them.
+  // LCoA-sourced packets must never depend on main's default routes: those
+  // learned from RAs outlive a move (the kernel keeps every old router's
+  // until its lifetime ends, and takes one whose neighbour entry is merely
+  // INCOMPLETE as usable: measured ~3 s of packets queued and then dropped
+  // per router left behind). So the packets to the MAP (the tunnel's outer
+  // packets, the BU) use this binding's host route via the current router
+  // (the table with its default, the tunnel, suppressed), and the rest (IKE
+  // with another MAP after an inter-MAP move, RFC 5380 §8's packets) the
+  // LCoA table's default via the same router (issue 13 item 1: the
+  // IKE_SA_INIT to the new MAP went to the router of the link left behind).
   v.emplace_back(RuleObj{p, host(s.lcoa), table, true});
-  v.emplace_back(RuleObj{p + 1, host(s.lcoa), kMainTable, false});
-  v.emplace_back(RuleObj{p + 2, kAny, kMainTable, true});
+  v.emplace_back(RuleObj{p + 1, kAny, kMainTable, true});
+  v.emplace_back(RuleObj{p + 2, host(s.lcoa), via_router ? lcoa_table : kMainTable, false});
   v.emplace_back(RuleObj{p + 3, host(k.rcoa), table, false});
   if (s.primary) v.emplace_back(RuleObj{p + 4, kAny, table, false});
   return v;

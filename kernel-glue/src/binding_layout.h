@@ -26,6 +26,12 @@ XfrmSet map_signalling_xfrm();
 
 /// MN binding tunnel: local LCoA, remote MAP, on `ifindex`, mtu.
 TunnelObj mn_tunnel(const std::string& name, const MnBindingKey& k, const MnBindingSettings& s);
+/// How many MN bindings the tags' table range serves: each binding has two
+/// tables, `table` (the tunnel default and the MAP host route) in the lower
+/// half and its LCoA table (default via the current router) in the upper.
+std::uint32_t mn_table_count(const Tags& tags);
+/// The LCoA table of the binding whose table is `table`.
+std::uint32_t mn_lcoa_table(const Tags& tags, std::uint32_t table);
 /// RCoA on the tunnel, table routes and rules (priorities from tags).
 std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBindingSettings& s, int tunnel_ifindex,
                              std::uint32_t table);

@@ -50,6 +50,9 @@ std::string_view check_tags(const Tags& tags) {
     return "rule priority range must hold at least 4 priorities";
   }
   if (tags.table_lo > tags.table_hi) return "table range is empty (lo > hi)";
+  if (tags.table_hi != 0 && tags.table_hi == tags.table_lo) {
+    return "table range must hold at least 2 tables (an MN binding uses two)";
+  }
   if (tags.table_hi != 0 && (tags.table_lo == 0 || (tags.table_lo <= 255 && tags.table_hi >= 252))) {
     return "table range must avoid tables 0 and 252..255";
   }

@@ -61,9 +61,11 @@ wire::Result<MnBindingObjects> NetlinkDataplane::install_mn_binding(const MnBind
 
   std::set<std::uint32_t> used;
   for (const auto& [key, b] : mn_) used.insert(b.table);
+  // The lower half of the range: each binding's LCoA table is in the upper (binding_layout.h).
+  const std::uint32_t last = opt_.tags.table_lo + detail::mn_table_count(opt_.tags) - 1;
   std::uint32_t table = opt_.tags.table_lo;
-  while (table <= opt_.tags.table_hi && used.count(table) != 0) ++table;
-  if (table > opt_.tags.table_hi) {
+  while (table <= last && used.count(table) != 0) ++table;
+  if (detail::mn_table_count(opt_.tags) == 0 || table > last) {
     return fail(wire::Error{wire::Errc::too_long, 0, "MN binding: no free routing table left in the tag range"},
                 "MN binding " + k.rcoa.str() + ": all tables of the tag range are in use")
         .error();

@@ -115,9 +115,11 @@ wire::Result<MnBindingObjects> RecordingDataplane::install_mn_binding(const MnBi
   }
   std::set<std::uint32_t> used;
   for (const auto& [key, b] : mn_) used.insert(b.objects.table);
+  // As NetlinkDataplane: the lower half of the range (the upper holds each binding's LCoA table).
+  const std::uint32_t count = tags_.table_hi < tags_.table_lo ? 0 : (tags_.table_hi - tags_.table_lo + 1) / 2;
   std::uint32_t table = tags_.table_lo;
   while (used.count(table) != 0) ++table;
-  if (tags_.table_hi == 0 || table > tags_.table_hi) {
+  if (tags_.table_hi == 0 || count == 0 || table >= tags_.table_lo + count) {
     if (recording_) calls_.back().ok = false;
     return wire::Error{wire::Errc::too_long, 0, "MN binding: no free routing table left in the tag range"};
   }

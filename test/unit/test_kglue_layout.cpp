@@ -73,6 +73,9 @@ TEST_CASE("kglue tags: the daemons' tags pass, broken ones are named", "[kglue]"
   t.table_lo = 250;
   t.table_hi = 260;
   CHECK_FALSE(check_tags(t).empty());
+  t = Tags::mnd();
+  t.table_hi = t.table_lo;  // an MN binding needs two tables
+  CHECK_FALSE(check_tags(t).empty());
 }
 
 TEST_CASE("kglue layout: a MAP binding is a /128 route, a proxy entry, route2 state and out policy", "[kglue]") {
@@ -118,26 +121,41 @@ TEST_CASE("kglue layout: an MN binding's rules, routes and address", "[kglue]") 
   CHECK(addrs[0].ifindex == 12);
   CHECK(std::holds_alternative<AddrObj>(objs.front()));  // before the route using it as source
   auto routes = of_type<RouteObj>(objs);
-  REQUIRE(routes.size() == 2);
+  REQUIRE(routes.size() == 3);
   CHECK(routes[0].dst == Ip6Prefix{kMap, 128});
   CHECK(routes[0].gateway == kRouter);
   CHECK(routes[0].oif == 3);
   CHECK(routes[1].dst.len == 0);
   CHECK(routes[1].prefsrc == kRcoa);
   CHECK(routes[1].oif == 12);
+  // The LCoA table (upper half of the range): default via the current
+  // router, never main's RA-learned defaults (issue 13 item 1).
+  CHECK(routes[2].table == 0x4d4e00U + 0x80U);
+  CHECK(routes[2].dst.len == 0);
+  CHECK(routes[2].gateway == kRouter);
+  CHECK(routes[2].oif == 3);
   auto rules = of_type<RuleObj>(objs);
   REQUIRE(rules.size() == 5);
   CHECK(rules[0].src == Ip6Prefix{kLcoa, 128});
   CHECK(rules[0].table == 0x4d4e00U);
   CHECK(rules[0].suppress_default);
-  CHECK(rules[1].src == Ip6Prefix{kLcoa, 128});
+  CHECK(rules[1].src.len == 0);
   CHECK(rules[1].table == kMainTable);
-  CHECK(rules[2].suppress_default);
+  CHECK(rules[1].suppress_default);
+  CHECK(rules[2].src == Ip6Prefix{kLcoa, 128});
+  CHECK(rules[2].table == 0x4d4e00U + 0x80U);
+  CHECK_FALSE(rules[2].suppress_default);
   CHECK(rules[3].src == Ip6Prefix{kRcoa, 128});
   CHECK(rules[3].table == 0x4d4e00U);
   CHECK(rules[4].src.len == 0);
   CHECK(rules[4].table == 0x4d4e00U);
   for (std::size_t i = 0; i < rules.size(); ++i) CHECK(rules[i].priority == tags.rule_priority_lo + i);
+
+  MnBindingSettings onlink = s;
+  onlink.router = Ip6Addr{};  // no router known: main's routes, no LCoA table
+  auto direct = mn_objects(tags, {kMap, kRcoa}, onlink, 12, 0x4d4e00);
+  CHECK(of_type<RouteObj>(direct).size() == 2);
+  CHECK(of_type<RuleObj>(direct)[2].table == kMainTable);
 
   s.primary = false;
   auto secondary = mn_objects(tags, {kMap, kRcoa}, s, 12, 0x4d4e00);

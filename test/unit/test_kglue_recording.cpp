@@ -102,6 +102,13 @@ TEST_CASE("recording dataplane: MN bindings get distinct tables from the tag ran
   auto c = dp.install_mn_binding({kMap, Ip6Addr::must("2001:db8:97::5")}, s);
   REQUIRE(c.ok());
   CHECK(c->table == Tags::mnd().table_lo);  // freed table reused
+  // Only the lower half of the range: the upper holds each binding's LCoA table.
+  Tags small = Tags::mnd();
+  small.table_hi = small.table_lo + 3;
+  RecordingDataplane two(small);
+  CHECK(two.install_mn_binding({kMap, kRcoa}, s).ok());
+  CHECK(two.install_mn_binding({kMap, Ip6Addr::must("2001:db8:97::5")}, s).ok());
+  CHECK_FALSE(two.install_mn_binding({kMap, Ip6Addr::must("2001:db8:96::5")}, s).ok());
   CHECK(dp.install_mn_signalling({}).ok());
   CHECK(dp.mn_signalling());
   REQUIRE(dp.flush().ok());

@@ -54,8 +54,8 @@ TUN=$(echo "$KG_REPLY" | awk '{print $2}')
 rules=$(ip -n "$mn" -6 rule show)
 echo "$rules" | sed 's/^/  rule: /'
 echo "$rules" | grep -c "^2000:	from $LCOA lookup $TABLE suppress_prefixlength 0 proto 204" >/dev/null || hk_fail "no 'from LCoA lookup TABLE' rule (host route to the MAP)"
-echo "$rules" | grep -c "^2001:	from $LCOA lookup main proto 204" >/dev/null || hk_fail "no 'from LCoA lookup main' rule"
-echo "$rules" | grep -c "^2002:	from all lookup main suppress_prefixlength 0 proto 204" >/dev/null || hk_fail "no suppress rule"
+echo "$rules" | grep -c "^2001:	from all lookup main suppress_prefixlength 0 proto 204" >/dev/null || hk_fail "no suppress rule"
+echo "$rules" | grep -c "^2002:	from $LCOA lookup main proto 204" >/dev/null || hk_fail "no 'from LCoA lookup main' rule (no router given)"
 echo "$rules" | grep -c "^2003:	from $RCOA lookup $TABLE proto 204" >/dev/null || hk_fail "no 'from RCoA' rule"
 echo "$rules" | grep -c "^2004:	from all lookup $TABLE proto 204" >/dev/null || hk_fail "no catch-all rule for the primary"
 routes=$(ip -n "$mn" -6 route show table "$TABLE")
@@ -106,6 +106,22 @@ hk_capture_stop 1
 hk_mh_wire "$PCAP"
 grep -q "$LCOA > $MAP: DSTOPT .*(homeaddr: $RCOA) mobility: BU" "$PCAP.txt" ||
   hk_fail "no BU from the LCoA with a HAO carrying the RCoA on the wire"
+
+# --- with a router: LCoA-sourced traffic follows the binding's LCoA table
+# (default via the current router), never main's defaults, which after a
+# move still name the routers of the links left behind (issue 13 item 1:
+# the IKE_SA_INIT to a new MAP queued on such a router and was lost).
+LTABLE=$((TABLE + 128))
+ip -n "$mn" -6 route add default via fe80::dead dev vm metric 1  # a stale router main prefers
+kg_use mn
+kg mn-bind "$MAP" "$RCOA" "$LCOA" vm "$MAP" primary
+ip -n "$mn" -6 route show table "$LTABLE" | grep -c "^default via $MAP dev vm proto 204" >/dev/null ||
+  hk_fail "no default via the router in the LCoA table $LTABLE"
+get=$(ip -n "$mn" -6 route get "$CN" from "$LCOA")
+hk_log "route get $CN from $LCOA: $get"
+echo "$get" | grep -c "via $MAP dev vm" >/dev/null || hk_fail "LCoA-sourced traffic does not follow the binding's router"
+hk_in mn ping -6 -n -c 1 -W 5 -I "$LCOA" "$CN" >/dev/null || hk_fail "ping -I LCoA CN failed with a stale router in main"
+ip -n "$mn" -6 route del default via fe80::dead dev vm metric 1
 
 # --- secondary: RCoA deprecated, no catch-all rule
 kg_use mn

@@ -104,11 +104,16 @@ def plot_arrivals(arrivals: Sequence[Arrival], moves: Sequence[MoveMark], path: 
                   gaps: Optional[Sequence[Gap]] = None) -> Path:
     """Writes a PNG: sequence number over receive time (seconds from the
     first send), one colour per destination address (RCoA vs LCoA path),
-    each move as a vertical band from t_break to t_make with its label and
-    gap. Returns `path`."""
+    and for each move two distinct marks: the link-down time (t_break to
+    t_make: the emulated layer-2 switch, grey) and, where a packet came
+    back, the gap itself (t_break to that first packet, a red bracket on
+    top, and a light red band after the link came back: what the mobility
+    protocol cost) labelled with the gap and the link-down ("down") time. Returns
+    `path`."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     t0 = min([a.sent for a in arrivals] + [m.t_break for m in moves] or [0.0])
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 6), dpi=100, sharex=True,
@@ -126,19 +131,36 @@ def plot_arrivals(arrivals: Sequence[Arrival], moves: Sequence[MoveMark], path: 
     ax2.set_yscale("log")
     gap_of = {id(g.move): g for g in gaps or []}
     for m in moves:
-        for axis in (ax, ax2):
-            axis.axvspan(m.t_break - t0, max(m.t_make, m.t_break + 1e-3) - t0, color="red", alpha=0.3)
-            axis.axvline(m.t_break - t0, color="red", linewidth=0.8)
+        down_end = max(m.t_make, m.t_break + 1e-3)
         g = gap_of.get(id(m))
-        text = m.label if g is None or g.gap_ms is None else f"{m.label}\n{g.gap_ms:.0f} ms"
-        ax.annotate(text, (m.t_break - t0, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
+        first = g.first_after.recv if g is not None and g.first_after is not None else None
+        for axis in (ax, ax2):
+            axis.axvspan(m.t_break - t0, down_end - t0, color="dimgrey", alpha=0.45, linewidth=0)
+            if first is not None and first > down_end:
+                axis.axvspan(down_end - t0, first - t0, color="red", alpha=0.15, linewidth=0)
+            axis.axvline(m.t_break - t0, color="dimgrey", linewidth=0.8)
+        down_ms = 1000 * (m.t_make - m.t_break)
+        if g is None or g.gap_ms is None:
+            text = f"{m.label}\ndown {down_ms:.0f} ms\nno packet after"
+        else:
+            text = f"{m.label}\ngap {g.gap_ms:.0f} ms\ndown {down_ms:.0f} ms"
+            # The gap as a bracket along the top of the upper panel.
+            ax.annotate("", xy=(m.t_break - t0, 0.97), xytext=(first - t0, 0.97),
+                        xycoords=("data", "axes fraction"),
+                        arrowprops={"arrowstyle": "|-|", "color": "red", "linewidth": 1.2,
+                                    "shrinkA": 0, "shrinkB": 0, "mutation_scale": 3})
+        ax.annotate(text, (m.t_break - t0, 0.93), xycoords=("data", "axes fraction"), xytext=(3, -3),
                     textcoords="offset points", va="top", fontsize=8, color="darkred")
     ax2.set_xlabel("time since the first packet was sent (s)")
     ax2.grid(alpha=0.3)
     ax.set_ylabel("sequence number")
     ax.set_title(title or "probe packets arriving at the receiver")
-    if by_dst:
-        ax.legend(loc="lower right", fontsize=8)
+    handles, _labels = ax.get_legend_handles_labels()
+    if moves:
+        handles += [Patch(color="dimgrey", alpha=0.45, label="link down (layer-2 switch)"),
+                    Patch(color="red", alpha=0.15, label="link up, no packet yet (gap = grey + red)")]
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path = Path(path)

@@ -29,6 +29,7 @@ from handover import format_gaps, handover_gaps, median_gap_ms, median_resume_ms
 from hmip_plan import MN_IF, PLAN  # noqa: E402
 from hmip_secure import SecureDomain  # noqa: E402
 from hmip_topo import Binaries, Options, Testbed, missing_kernel_features  # noqa: E402
+from inter_map import InterMapFailure, InterMapResult, check_inter_map_move, mn_rcoa  # noqa: E402
 from probe import ProbeStream  # noqa: E402
 from topo import until  # noqa: E402
 
@@ -136,14 +137,21 @@ def cmd_down(a: argparse.Namespace) -> int:
     return 0
 
 
-def stream_moves(tb: Testbed, dst: str, moves: list[str], a: argparse.Namespace, title: str) -> list:
-    """CN streams UDP probes to `dst` on the MN while the MN makes `moves`
-    (waiting `a.settle` s before the first and after each, and for a packet
-    after each move, up to `a.timeout`); prints the gaps, writes
-    OUT/handover.png, returns the Gaps."""
+def stream_moves(tb: Testbed, dst: str, moves: list[str], a: argparse.Namespace, title: str,
+                 after_moves=None) -> list:
+    """CN streams UDP probes to `dst` on the MN while the MN makes `moves`:
+    first it waits (up to `a.timeout`) for the stream to arrive at the MN,
+    so that the first move has a before; then `a.settle` s before the first
+    move and after each, and for a packet after each move, up to
+    `a.timeout`. `after_moves(first_seq)`, if given, runs while the stream
+    still flows and returns more arrivals to plot (e.g. a second stream
+    numbered from first_seq). Prints the gaps, writes OUT/handover.png (also
+    when after_moves raises), returns the Gaps."""
     first = len(tb.moves)
     probe = ProbeStream(tb.n("cn"), tb.n("mn"), dst, tb.outdir, interval=a.interval).start()
+    extra: list = []
     try:
+        until(lambda: probe.arrivals(), a.timeout, 0.05, f"the stream CN -> {dst} arriving before the first move")
         time.sleep(a.settle)
         for ar in moves:
             mv = tb.move(ar)
@@ -153,14 +161,18 @@ def stream_moves(tb: Testbed, dst: str, moves: list[str], a: argparse.Namespace,
             except AssertionError as e:
                 print(f"hmip-testbed: {e}")
             time.sleep(a.settle)
+        if after_moves is not None:
+            arr = probe.arrivals()
+            extra = after_moves(max((x.seq for x in arr), default=0) + 1 + int(a.settle / a.interval))
     finally:
         arrivals = probe.stop()
-    marks = [m.mark() for m in tb.moves[first:]]
-    gaps = handover_gaps(arrivals, marks)
-    print("==> handover gaps (link switch = the MN's carrier loss -> first packet on the new link)")
-    print(format_gaps(gaps))
-    png = plot_arrivals(arrivals, marks, tb.outdir / "handover.png", title, gaps)
-    print(f"plot: {png}")
+        marks = [m.mark() for m in tb.moves[first:]]
+        gaps = handover_gaps(arrivals, marks)
+        print("==> handover gaps (gap = the MN's carrier loss -> first packet on the new link; "
+              "resume = carrier back -> that packet)")
+        print(format_gaps(gaps))
+        png = plot_arrivals(arrivals + extra, marks, tb.outdir / "handover.png", title, gaps)
+        print(f"plot: {png}")
     return gaps
 
 
@@ -209,38 +221,58 @@ def cmd_bench(a: argparse.Namespace) -> int:
 
 
 def rcoa_on_mn(tb: Testbed, map_name: str) -> str | None:
-    """The MN's address inside `map_name`'s RCoA prefix (wherever mnd put
-    it: lo, mn0 or the tunnel), or None. Reads `ip -6 addr`, not mnd's
-    JSON, so it does not depend on hmipctl's view layout."""
-    import ipaddress
-    net = ipaddress.ip_network(PLAN.maps[map_name].rcoa_prefix)
-    data = json.loads(tb.n("mn").run("ip", "-j", "-6", "addr", "show") or "[]")
-    for link in data:
-        for a in link.get("addr_info", []):
-            if a.get("scope") == "global" and ipaddress.ip_address(a["local"]) in net:
-                return a["local"]
-    return None
+    """The MN's address inside `map_name`'s RCoA prefix, or None."""
+    return mn_rcoa(tb, map_name)
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
     """The README demo: mapd on both MAPs, mnd on the MN; the MN registers
-    at MAP1; CN streams to the RCoA; the MN moves AR1 -> AR2 -> AR3; the
-    binding caches, the handover gaps and a plot are printed/written."""
+    at MAP1; CN streams to the RCoA; the MN moves AR1 -> AR2 -> AR3; then
+    the inter-MAP registration is checked (inter_map.py: MAP2's binding of
+    the new RCoA to the AR3 LCoA, the MN's binding update list, the CN's
+    packets to the new RCoA arriving through MAP2's tunnel). Prints the
+    binding caches, the handover gaps and writes a plot; exits 1 saying
+    which step failed if the scenario did not happen."""
     a.mapd = a.mnd = True
     a.attach = "ar1"
     tb = build_up(a)
+    result: list[InterMapResult] = []
+    failure = ""
     try:
-        rcoa = until(lambda: rcoa_on_mn(tb, "map1"), a.timeout, what="the MN's RCoA from MAP1")
-        print(f"MN registered: RCoA {rcoa}, LCoA {tb.wait_lcoa('ar1')}")
-        until(lambda: tb.ping("cn", str(rcoa)), a.timeout, what="CN reaching the RCoA")
-        stream_moves(tb, str(rcoa), ["ar2", "ar3"], a, f"CN -> RCoA {rcoa}")
+        try:
+            rcoa = until(lambda: rcoa_on_mn(tb, "map1"), a.timeout, what="the MN's RCoA from MAP1")
+            print(f"MN registered: RCoA {rcoa}, LCoA {tb.wait_lcoa('ar1')}")
+            until(lambda: tb.ping("cn", str(rcoa)), a.timeout, what="CN reaching the RCoA")
+        except AssertionError as e:
+            print(f"demo FAILED before any move: {e}\nlogs and configurations: {tb.outdir}")
+            return 1
+
+        def inter_map(first_seq: int) -> list:
+            nonlocal failure
+            try:
+                r = check_inter_map_move(tb, "map2", tb.wait_lcoa("ar3"), timeout=a.timeout, first_seq=first_seq,
+                                         interval=a.interval)
+            except InterMapFailure as e:
+                failure = str(e)
+                return []
+            result.append(r)
+            return r.arrivals
+        try:
+            stream_moves(tb, str(rcoa), ["ar2", "ar3"], a, f"CN -> RCoA {rcoa}, then CN -> the MAP2 RCoA", inter_map)
+        except AssertionError as e:
+            failure = failure or str(e)
         for m in ("map1", "map2"):
             d = tb.daemons[f"mapd-{m}"]
             print(f"==> {m.upper()} binding cache (hmipctl mapd show bindings)")
             print(d.hmipctl("show", "bindings", json_out=False, check=False).stdout.rstrip())
-        new_rcoa = rcoa_on_mn(tb, "map2")
-        print(f"after the move to AR3: new RCoA {new_rcoa or '-'} from MAP2")
         print(f"logs and configurations: {tb.outdir}")
+        if failure:
+            print(f"demo FAILED: the moves or the inter-MAP registration at MAP2 did not complete: {failure}")
+            return 1
+        r = result[0]
+        print(f"after the move to AR3: new RCoA {r.rcoa} from MAP2, bound there to LCoA {r.lcoa}; "
+              f"{sum(x.ifindex == r.tunnel_ifindex for x in r.arrivals)} packets CN -> {r.rcoa} arrived through "
+              f"MAP2's tunnel ({r.tunnel} on the MN)")
     finally:
         tb.close()
     return 0

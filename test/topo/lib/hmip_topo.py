@@ -11,9 +11,9 @@ Addressing: hmip_plan.PLAN (and test/topo/README.md). The MN keeps ONE
 interface, mn0, a veth whose peer (mnp) lives in the switch namespace "sw"
 next to one bridge per AR access link (br1..br3, each joined to its AR's
 acc0). A move takes mnp down (the MN's kernel reports NO-CARRIER on mn0),
-moves it to the new AR's bridge and takes it up again (carrier back): one
-`ip -batch` in sw, so the MN sees a link change on the same ifname, as
-after a layer-2 handover. Namespace names are `<prefix>-<node>` with a
+moves it to the new AR's bridge and takes it up again (carrier back): two
+rtnetlink requests on one long-lived socket in sw (linkswitch.py), so the
+MN sees a link change on the same ifname, as after a layer-2 handover. Namespace names are `<prefix>-<node>` with a
 random prefix per Testbed (parallel runs do not clash).
 
 mapd and mnd plug in through start_mapds() / start_mnd(): their
@@ -35,6 +35,7 @@ from typing import Callable, Optional
 
 from daemon import Daemon
 from handover import MoveMark
+from linkswitch import LinkSwitch
 from linkwatch import LinkWatch
 from hmip_conf import MapAdv, Options, ard_config, mapd_config, mnd_config  # noqa: F401 (re-exported)
 from hmip_plan import ACCESS_IF, MN_IF, MN_PEER, PLAN, UPLINK_IF, Plan
@@ -96,6 +97,7 @@ class Testbed:
         self.pinned: list[str] = []
         self.on_move: list[Callable[[Move], None]] = []  # called after each move (e.g. re-routing a pin)
         self._watch: Optional[LinkWatch] = None
+        self._switch: Optional[LinkSwitch] = None
 
     # -- context -------------------------------------------------------------
 
@@ -295,25 +297,35 @@ class Testbed:
             self._watch = LinkWatch(self.n("mn").ns, MN_IF)
         return self._watch
 
+    def link_switch(self) -> LinkSwitch:
+        """The LinkSwitch (one rtnetlink socket in sw, opened on first use,
+        closed by close()) that moves do their link changes through."""
+        if self._switch is None:
+            self._switch = LinkSwitch(self.n("sw").ns)
+        return self._switch
+
     def move(self, ar: str, dwell: float = 0.0, timeout: float = 30.0) -> Move:
         """Moves the MN's link to AR `ar`'s access link: mnp down (carrier
         loss on mn0) and off its bridge; once the MN's kernel has reported
         the loss (RTM_NEWLINK without IFF_LOWER_UP: otherwise a quick
         down/up can reach it as no change at all), `dwell` more seconds
         off-link, then onto the new bridge and up (carrier back, reported
-        again). Runs the on_move hooks; returns the Move with all times."""
-        sw = self.n("sw")
+        again). Each change is one rtnetlink request on the testbed's
+        long-lived socket in sw (link_switch()): no process is forked, so
+        the emulated switch stays short and steady under load. Runs the
+        on_move hooks; returns the Move with all times."""
+        sw = self.link_switch()
         br = self.plan.ars[ar].bridge
         watch = self.link_watch()
         t0 = time.time()
         mv = Move(self.attached, ar, t0, t0)
         if self.attached is not None:
-            self._ip_batch(sw, [f"link set {MN_PEER} down", f"link set {MN_PEER} nomaster"])
+            sw.detach(MN_PEER)
             mv.carrier_down = until(lambda: watch.first(False, t0), timeout, 0.001, "carrier loss on mn0").time
         if dwell > 0:
             time.sleep(dwell)
         t1 = time.time()
-        self._ip_batch(sw, [f"link set {MN_PEER} master {br}", f"link set {MN_PEER} up"])
+        sw.attach(MN_PEER, br)
         mv.carrier_up = until(lambda: watch.first(True, t1), timeout, 0.001, "carrier on mn0").time
         mv.t_end = time.time()
         self.attached = ar
@@ -422,6 +434,9 @@ class Testbed:
         if self._watch is not None:
             self._watch.stop()
             self._watch = None
+        if self._switch is not None:
+            self._switch.close()
+            self._switch = None
         self.topo.close()
         for ns in sh("ip", "netns", "list", check=False).split("\n"):
             name = ns.split(" ")[0]

@@ -103,17 +103,17 @@ def recv_main(port: int, out: Path) -> int:
     return 0
 
 
-def send_main(dst: str, port: int, interval: float, duration: float, src: Optional[str]) -> int:
+def send_main(dst: str, port: int, interval: float, duration: float, src: Optional[str], first_seq: int = 0) -> int:
     stop = _Stop()
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     if src:
         s.bind((src, 0))
     pad = b"\0" * (_PAD - struct.calcsize(_FMT))
     start = time.time()
-    seq = 0
+    seq = first_seq
     errors = 0
     while not stop.flag and (duration <= 0 or time.time() - start < duration):
-        due = start + seq * interval
+        due = start + (seq - first_seq) * interval
         delay = due - time.time()
         if delay > 0:
             time.sleep(delay)
@@ -122,7 +122,7 @@ def send_main(dst: str, port: int, interval: float, duration: float, src: Option
         except OSError:
             errors += 1  # no route / unreachable while the MN moves
         seq += 1
-    print(f"sent {seq} datagrams, {errors} send errors", flush=True)
+    print(f"sent {seq - first_seq} datagrams, {errors} send errors", flush=True)
     return 0
 
 
@@ -138,10 +138,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     s.add_argument("--interval", type=float, default=0.01)
     s.add_argument("--duration", type=float, default=0, help="seconds (0: until SIGTERM)")
     s.add_argument("--src")
+    s.add_argument("--first-seq", type=int, default=0, help="the first sequence number (a second stream "
+                   "continuing a first one's numbering)")
     a = ap.parse_args(argv)
     if a.cmd == "recv":
         return recv_main(a.port, a.out)
-    return send_main(a.dst, a.port, a.interval, a.duration, a.src)
+    return send_main(a.dst, a.port, a.interval, a.duration, a.src, a.first_seq)
 
 
 class ProbeStream:
@@ -150,9 +152,10 @@ class ProbeStream:
     returns the arrivals."""
 
     def __init__(self, sender, receiver, dst: str, outdir: Path, name: str = "probe", port: int = 5555,
-                 interval: float = 0.01, src: Optional[str] = None):
+                 interval: float = 0.01, src: Optional[str] = None, first_seq: int = 0):
         self.sender, self.receiver = sender, receiver
         self.dst, self.port, self.interval, self.src = dst, port, interval, src
+        self.first_seq = first_seq
         self.data = Path(outdir) / f"{name}.arrivals"
         self.recv_log = Path(outdir) / f"{name}-recv.log"
         self.send_log = Path(outdir) / f"{name}-send.log"
@@ -170,6 +173,8 @@ class ProbeStream:
                 "--interval", str(self.interval)]
         if self.src:
             args += ["--src", self.src]
+        if self.first_seq:
+            args += ["--first-seq", str(self.first_seq)]
         self._send = self.sender.popen(*args, log=self.send_log)
         return self
 

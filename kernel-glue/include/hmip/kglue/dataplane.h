@@ -44,7 +44,8 @@ struct Tags {
   std::uint32_t xfrm_priority_hi = 0;
   std::uint32_t rule_priority_lo = 0; ///< policy-routing rules use priorities in [lo, hi]
   std::uint32_t rule_priority_hi = 0;
-  std::uint32_t table_lo = 0;         ///< routing tables used are in [lo, hi] (mnd)
+  std::uint32_t table_lo = 0;         ///< routing tables used are in [lo, hi] (mnd): a binding's
+                                      ///< table in the lower half, its LCoA table in the upper
   std::uint32_t table_hi = 0;
   std::string nft_table;              ///< nftables table name (family inet) for the ingress check ("" = none)
 
