@@ -89,7 +89,7 @@ ReceivedMh bu(std::uint32_t i, std::uint8_t ar, std::uint16_t seq, std::uint16_t
   b.ack = true;
   b.map_registration = true;
   b.lifetime = lifetime;
-  return ReceivedMh{rcoa_of(i), kMap, lcoa_of(i, ar), IkeCheck::none, b};
+  return ReceivedMh{rcoa_of(i), kMap, lcoa_of(i, ar), b};
 }
 
 using Driver = bench::MapDriver;
