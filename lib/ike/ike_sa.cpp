@@ -161,22 +161,22 @@ void RcoaHolders::remove(std::string_view uniqueid) {
   }
 }
 
+// A child never seen going down leaves nothing to revoke; one coming up
+// brings its IKE SA's data along. Neither needs a resync: a child-updown
+// can only ever make the table grant less than charon, never more.
 bool RcoaHolders::child_updown(const IkeSaView& sa, bool up) {
   const auto* known = find(sa.uniqueid);
-  if (known == nullptr && !up) return sa.children.empty();
+  if (known == nullptr && !up) return true;
   IkeSaView merged = sa;
   merged.children = known != nullptr ? known->children : std::vector<ChildSaView>{};
-  bool consistent = true;
   for (const auto& c : sa.children) {
-    const auto n = merged.children.size();
     merged.children.erase(std::remove_if(merged.children.begin(), merged.children.end(),
                                          [&](const ChildSaView& k) { return k.uniqueid == c.uniqueid; }),
                           merged.children.end());
-    if (!up && merged.children.size() == n) consistent = false;
     if (up) merged.children.push_back(c);
   }
   put(std::move(merged));
-  return consistent;
+  return true;
 }
 
 void RcoaHolders::ike_up(const IkeSaView& sa) {
@@ -196,9 +196,10 @@ bool RcoaHolders::apply(const SaEvent& e) {
       ike_up(u->sa);
       return true;
     }
-    const bool known = find(u->sa.uniqueid) != nullptr;
+    // An IKE SA never seen going down (one that failed to authenticate:
+    // charon raises ike-updown for those too) leaves nothing to revoke.
     remove(u->sa.uniqueid);
-    return known;
+    return true;
   }
   if (const auto* c = std::get_if<ChildUpdownEvent>(&e)) return child_updown(c->sa, c->up);
   if (const auto* r = std::get_if<IkeRekeyEvent>(&e)) {

@@ -195,10 +195,19 @@ TEST_CASE("map secure: rekeys keep the protection; events naming unknown SAs ask
   CHECK(h.take<ResyncIke>().size() == 1);
   CHECK(h.agent.counters().ike_missed_events == 2);
   h.agent.handle_ike_sas(h.now, {prot});
+  // An IKE SA that failed to authenticate goes down unseen, a child never
+  // seen goes down: nothing to revoke, no resync (an unauthenticated peer
+  // must not make mapd ask charon for everything).
+  h.agent.handle_ike_event(h.now, ike::IkeUpdownEvent{false, sa("98", "evil@example")});
   h.agent.handle_ike_event(h.now, ike::ChildUpdownEvent{false, sa("99", kMnId, kLcoaAr1, false, "INSTALLED")});
   h.drain();
+  CHECK(h.take<ResyncIke>().empty());
+  CHECK(h.accepted(sbu(4)));
+  // After the resync a new miss asks again.
+  h.agent.handle_ike_event(h.now, ike::IkeRekeyEvent{ghost, ghost_new});
+  h.drain();
   CHECK(h.take<ResyncIke>().size() == 1);
-  CHECK(h.agent.counters().ike_events == 7);
+  CHECK(h.agent.counters().ike_events == 9);
 }
 
 TEST_CASE("map secure: the check order: destination and options before IKE; no BA for a dropped BU (item 3)",

@@ -112,9 +112,11 @@ class RcoaHolders {
     contested,     ///< IKE SAs of different identities hold it
   };
 
-  /// Applies one event. false: it names state the table never saw (a
-  /// rekey or a child of an unknown IKE SA): events were missed and a
-  /// resync (reset from list-sas) is due. The event is applied anyway.
+  /// Applies one event. false: a rekey names an IKE SA or CHILD_SA the
+  /// table never saw, so children may be missing: events were missed and a
+  /// resync (reset from list-sas) is due. The event is applied anyway. An
+  /// SA or child never seen going down is no miss (nothing to revoke; an
+  /// IKE SA that failed to authenticate raises ike-updown down too).
   bool apply(const SaEvent& e);
   /// Adds or replaces the IKE SA `sa` (by uniqueid).
   void update(const IkeSaView& sa);
@@ -122,7 +124,7 @@ class RcoaHolders {
   void remove(std::string_view uniqueid);
   /// A child-updown event: `sa` carries the IKE SA and the CHILD_SA(s) that
   /// came up (`up`) or went down; merged into what is known of that IKE SA
-  /// (its other children kept). false: a child went down of an unknown SA.
+  /// (its other children kept). Always true (see apply()).
   bool child_updown(const IkeSaView& sa, bool up);
   /// An ike-updown event with up = yes: as update(), but children already
   /// known are kept when the event lists none.
