@@ -71,7 +71,12 @@ void Daemon::start() {
   auto rec = dataplane_->reconcile();
   if (!rec) throw std::runtime_error("cannot reconcile kernel state: " + dp_error(rec.error()));
   for (const auto& r : rec->removed) log_.notice("removed leftover " + r);
-  if (auto s = dataplane_->install_map_signalling({core_.config().map_address}); !s)
+  // Secure mode: the kernel drops a cleartext MH from an RCoA prefix to the
+  // MAP (RFC 4877 §4's SPD entry), below charon's per-RCoA policies.
+  kglue::MapSignallingSettings sig{core_.config().map_address, {}};
+  if (!core_.config().insecure.enabled)
+    for (const auto& p : core_.config().rcoa_prefixes) sig.esp_required_from.push_back(p.prefix);
+  if (auto s = dataplane_->install_map_signalling(sig); !s)
     throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(s.error()));
 
   // Secure mode: charon must be there before the first binding update.

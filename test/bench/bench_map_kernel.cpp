@@ -167,7 +167,7 @@ Row run(std::uint32_t n, bool routed, int proxy_ifindex) {
   o.rcoa_prefixes = {cfg.rcoa_prefixes[0].prefix};
   if (!routed) o.proxy_links = {proxy_ifindex};
   kglue::NetlinkDataplane dp(o);
-  if (auto st = dp.install_map_signalling({kMap}); !st) {
+  if (auto st = dp.install_map_signalling({kMap, {}}); !st) {
     r.why = "install_map_signalling: " + dp.last_error();
     return r;
   }
