@@ -8,25 +8,16 @@ namespace hmip::mapd {
 
 namespace {
 
-map::IkeCheck to_check(ike::RcoaHolders::Verdict v) {
-  switch (v) {
-    case ike::RcoaHolders::Verdict::held: return map::IkeCheck::held;
-    case ike::RcoaHolders::Verdict::coa_mismatch: return map::IkeCheck::coa_moving;
-    case ike::RcoaHolders::Verdict::contested: return map::IkeCheck::contested;
-    case ike::RcoaHolders::Verdict::no_ike_sa: break;
-  }
-  return map::IkeCheck::no_ike_sa;
-}
-
 bool is_generic(const std::string& conn) { return conn.rfind(std::string(ike::kMapConn), 0) == 0; }
 
 const std::vector<std::string> kEvents{"ike-updown", "child-updown", "ike-rekey", "child-rekey"};
 
 }  // namespace
 
-IkeGuard::IkeGuard(boost::asio::io_context& io, const map::MapdConfig& cfg, io::Logger& log)
+IkeGuard::IkeGuard(boost::asio::io_context& io, const map::MapdConfig& cfg, io::Logger& log, IkeSink sink)
     : cfg_(cfg),
       log_(log),
+      sink_(std::move(sink)),
       link_(
           io, cfg.ike.vici_socket, [this](const io::ViciEvent& e) { on_event(e); },
           [this](const std::string& why) { on_lost(why); }),
@@ -82,11 +73,15 @@ void IkeGuard::setup() {
     for (const auto& entry : conn.entries) generic_.push_back(entry.key);
   }
   loaded_.clear();
-  refresh_all();
+  std::string err;
+  auto sas = link_.list_sas(std::nullopt, err);
+  if (!sas) throw std::runtime_error("charon at " + link_.uri() + ": list-sas: " + err);
+  sink_.sas(*sas);
+  for (const auto& sa : *sas) adopt(sa);
   log_.notice("IKEv2 through charon at " + link_.uri() + ": identity " + ike_.local_id + ", mobile nodes by " +
               (ike_.eap ? std::string(ike::kEapMethod) + " (" + std::to_string(eap_secrets_.size()) + " secrets)"
                         : std::string("certificate")) + ", " +
-              std::to_string(holders_.size()) + " IKE SA(s) adopted");
+              std::to_string(sas->size()) + " IKE SA(s) adopted");
 }
 
 // EAP secrets an earlier mapd loaded and did not unload (it crashed, or
@@ -130,14 +125,16 @@ void IkeGuard::stop() {
   link_.close();
 }
 
-void IkeGuard::refresh_all() {
+void IkeGuard::resync() {
   std::string err;
   auto sas = link_.list_sas(std::nullopt, err);
   if (!sas) {
+    ++counters_.resync_failures;
     log_.warning("cannot list charon's IKE SAs: " + err);
     return;
   }
-  holders_.reset(*sas);
+  ++counters_.resyncs;
+  sink_.sas(*sas);
   for (const auto& sa : *sas) adopt(sa);
 }
 
@@ -160,26 +157,16 @@ void IkeGuard::adopt(const ike::IkeSaView& sa) {
   }
 }
 
-// The event itself is applied at once: charon raises it while it holds the
-// IKE SA, so a list-sas now would wait for that very SA. A resync from
-// list-sas follows shortly after (rekeys name old and new SAs in sections
-// of their own; anything the events missed).
+// The events go to the core as they come: it keeps the holder table and
+// asks for a resync (schedule_resync) only when an event names something it
+// never saw. A lease (an IKE SA of a generic connection with a virtual IP)
+// gets its identity's connection at once, before the MN's next IKE SA.
 void IkeGuard::on_event(const io::ViciEvent& e) {
-  const bool up = e.message.str("up") == "yes";
-  for (const auto& sa : ike::parse_ike_sas(e.message)) {
-    if (sa.uniqueid.empty()) continue;
-    if (e.name == "ike-updown") {
-      if (up) {
-        holders_.ike_up(sa);
-      } else {
-        holders_.remove(sa.uniqueid);
-      }
-    } else if (e.name == "child-updown") {
-      holders_.child_updown(sa, up);
-    }
-    if (const auto* known = holders_.find(sa.uniqueid)) adopt(*known);
+  for (const auto& ev : ike::parse_sa_events(e.name, e.message)) {
+    if (const auto* u = std::get_if<ike::IkeUpdownEvent>(&ev); u != nullptr && u->up) adopt(u->sa);
+    if (const auto* r = std::get_if<ike::IkeRekeyEvent>(&ev)) adopt(r->new_sa);
+    sink_.event(ev);
   }
-  schedule_resync();
 }
 
 void IkeGuard::schedule_resync() {
@@ -189,35 +176,15 @@ void IkeGuard::schedule_resync() {
   resync_.async_wait([this](const boost::system::error_code& ec) {
     resync_pending_ = false;
     if (ec || stopping_ || !link_.connected()) return;
-    refresh_all();
+    resync();
   });
-}
-
-map::IkeCheck IkeGuard::check(const Ip6Addr& rcoa, const Ip6Addr& coa) {
-  auto v = holders_.check(rcoa, coa);
-  if (v == ike::RcoaHolders::Verdict::no_ike_sa && link_.connected()) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - refresh_window_ >= std::chrono::seconds(1)) {
-      refresh_window_ = now;
-      refreshes_in_window_ = 0;
-    }
-    if (refreshes_in_window_ < kMaxRefreshesPerSecond) {
-      ++refreshes_in_window_;
-      ++counters_.refreshes;
-      refresh_all();
-      v = holders_.check(rcoa, coa);
-    } else {
-      ++counters_.refreshes_limited;
-    }
-  }
-  return to_check(v);
 }
 
 void IkeGuard::on_lost(const std::string& why) {
   if (stopping_) return;
   ++counters_.charon_lost;
   log_.error("lost charon (" + why + "): binding updates are refused until it is back");
-  holders_.reset({});
+  sink_.lost();
   loaded_.clear();
   schedule_reconnect();
 }
@@ -244,9 +211,8 @@ void IkeGuard::schedule_reconnect() {
 
 io::Json IkeGuard::counters() const {
   io::Json j = link_.counters_json();
-  j["ike_sas"] = holders_.size();
-  j["ike_refreshes"] = counters_.refreshes;
-  j["ike_refreshes_limited"] = counters_.refreshes_limited;
+  j["ike_list_sas"] = counters_.resyncs;
+  j["ike_list_sas_failures"] = counters_.resync_failures;
   j["ike_conns_loaded"] = counters_.conns_loaded;
   j["ike_load_failures"] = counters_.load_failures;
   j["charon_lost"] = counters_.charon_lost;
@@ -254,7 +220,7 @@ io::Json IkeGuard::counters() const {
   return j;
 }
 
-io::Json IkeGuard::view() const {
+io::Json IkeGuard::view(const ike::RcoaHolders& holders) const {
   io::Json j;
   j["charon"] = link_.uri();
   j["connected"] = link_.connected();
@@ -267,7 +233,8 @@ io::Json IkeGuard::view() const {
     leases.push_back(std::move(l));
   }
   j["connections"] = std::move(leases);
-  j["ike_sas"] = holders_.size();
+  j["ike_sas"] = holders.size();
+  j["rcoas_named"] = holders.rcoas();
   return j;
 }
 

@@ -71,12 +71,29 @@ void Daemon::start() {
   auto rec = dataplane_->reconcile();
   if (!rec) throw std::runtime_error("cannot reconcile kernel state: " + dp_error(rec.error()));
   for (const auto& r : rec->removed) log_.notice("removed leftover " + r);
-  if (auto s = dataplane_->install_map_signalling({core_.config().map_address}); !s)
+  // Secure mode: the kernel drops a cleartext MH from an RCoA prefix to the
+  // MAP (RFC 4877 §4's SPD entry), below charon's per-RCoA policies.
+  kglue::MapSignallingSettings sig{core_.config().map_address, {}};
+  if (!core_.config().insecure.enabled)
+    for (const auto& p : core_.config().rcoa_prefixes) sig.esp_required_from.push_back(p.prefix);
+  if (auto s = dataplane_->install_map_signalling(sig); !s)
     throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(s.error()));
 
   // Secure mode: charon must be there before the first binding update.
   if (!core_.config().insecure.enabled) {
-    ike_ = std::make_unique<IkeGuard>(io_, core_.config(), log_);
+    ike_ = std::make_unique<IkeGuard>(io_, core_.config(), log_,
+                                      IkeSink{[this](const ike::SaEvent& e) {
+                                                core_.handle_ike_event(now(), e);
+                                                pump();
+                                              },
+                                              [this](const std::vector<ike::IkeSaView>& sas) {
+                                                core_.handle_ike_sas(now(), sas);
+                                                pump();
+                                              },
+                                              [this] {
+                                                core_.handle_ike_lost(now());
+                                                pump();
+                                              }});
     ike_->start();
   }
 
@@ -136,9 +153,7 @@ void Daemon::on_mh(const io::ReceivedMhPacket& p) {
     log_.debug("invalid Mobility Header from " + p.src.str() + ": " + wire::to_string(m.error()));
     core_.handle_invalid_mh(t, p.src, p.hao, m.error(), wire::peek_mh_type(p.bytes));
   } else {
-    map::ReceivedMh r{p.src, p.dst, p.hao, map::IkeCheck::none, std::move(*m)};
-    if (ike_ && std::holds_alternative<wire::BindingUpdate>(r.msg)) r.ike = ike_->check(p.src, p.hao.value_or(p.src));
-    core_.handle_mh(t, r);
+    core_.handle_mh(t, map::ReceivedMh{p.src, p.dst, p.hao, std::move(*m)});
   }
   pump();
 }
@@ -302,6 +317,10 @@ void Daemon::perform(const map::RefreshProxies& a) {
   }
 }
 
+void Daemon::perform(const map::ResyncIke& /*a*/) {
+  if (ike_) ike_->schedule_resync();
+}
+
 void Daemon::perform(const map::LogEvent& a) { log_.log(a.level, a.text); }
 
 Daemon::ReloadResult Daemon::reload() {
@@ -363,7 +382,7 @@ void Daemon::register_commands() {
       throw io::ControlError("show needs \"what\": bindings, pending, counters, ike or config");
     if (req["what"] == "ike") {
       if (!ike_) throw io::ControlError("InsecureTestbedSignalling is on: no IKE");
-      return ike_->view();
+      return ike_->view(core_.ike_holders());
     }
     return io::mapd_show_json(req["what"].get<std::string>(), core_.state(now()), core_.config(), daemon_counters());
   });

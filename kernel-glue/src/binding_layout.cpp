@@ -27,10 +27,13 @@ XfrmSet ba_xfrm(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& 
   return x;
 }
 
-XfrmSet map_signalling_xfrm() {
+XfrmSet map_signalling_xfrm(const MapSignallingSettings& s) {
   XfrmSet x;
   x.states.emplace_back(RoStateKey{Ip6Addr{}, Ip6Addr{}, RoProto::hao}, RoStateSettings{Ip6Addr{}, true});
   x.policies.emplace_back(PolicyKey{kAny, kAny, 135, PolicyDir::in}, PolicySettings{RoProto::hao, Ip6Addr{}, Ip6Addr{}});
+  for (const auto& p : s.esp_required_from)
+    x.policies.emplace_back(PolicyKey{p, host(s.map_address), 135, PolicyDir::in, true},
+                            PolicySettings{RoProto::hao, Ip6Addr{}, Ip6Addr{}, true});
   return x;
 }
 

@@ -22,7 +22,7 @@ std::vector<KObj> map_objects(const MapBindingKey& k, const MapBindingSettings& 
 /// address with the RCoA in a type 2 routing header).
 XfrmSet ba_xfrm(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa);
 /// MAP signalling: wildrecv hao state and SUB IN policy (BUs with a HAO).
-XfrmSet map_signalling_xfrm();
+XfrmSet map_signalling_xfrm(const MapSignallingSettings& s);
 
 /// MN binding tunnel: local LCoA, remote MAP, on `ifindex`, mtu.
 TunnelObj mn_tunnel(const std::string& name, const MnBindingKey& k, const MnBindingSettings& s);

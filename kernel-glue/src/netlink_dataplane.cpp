@@ -130,13 +130,13 @@ Status NetlinkDataplane::ensure_ingress() {
   return wire::Ok{};
 }
 
-Status NetlinkDataplane::install_map_signalling(const MapSignallingSettings& /*s*/) {
+Status NetlinkDataplane::install_map_signalling(const MapSignallingSettings& s) {
   for (const int ifindex : opt_.proxy_links) {
     if (Status st = set_proxy_sysctls(ifindex); !st) return st;
   }
   if (map_signalling_) return wire::Ok{};
   std::string detail;
-  if (Status st = apply_xfrm(*xfrm_, XfrmSet{}, detail::map_signalling_xfrm(), detail); !st) return fail(st.error(), detail);
+  if (Status st = apply_xfrm(*xfrm_, XfrmSet{}, detail::map_signalling_xfrm(s), detail); !st) return fail(st.error(), detail);
   map_signalling_ = true;
   return wire::Ok{};
 }

@@ -95,10 +95,10 @@ std::unique_ptr<xfrmnl_sel, SelPut> make_selector(const PolicyKey& key) {
 
 std::uint8_t xfrm_dir(PolicyDir d) { return d == PolicyDir::in ? XFRM_POLICY_IN : XFRM_POLICY_OUT; }
 
-/// Appends XFRMA_POLICY_TYPE = SUB.
-bool put_sub_type(nl_msg* msg) {
+/// Appends XFRMA_POLICY_TYPE = SUB (or MAIN).
+bool put_sub_type(nl_msg* msg, bool main = false) {
   xfrm_userpolicy_type t{};
-  t.type = XFRM_POLICY_TYPE_SUB;
+  t.type = main ? XFRM_POLICY_TYPE_MAIN : XFRM_POLICY_TYPE_SUB;
   return nla_put(msg, XFRMA_POLICY_TYPE, sizeof t, &t) == 0;
 }
 
@@ -171,17 +171,24 @@ wire::Result<NlBytes> build_policy_request(const PolicyKey& key, const PolicySet
   xfrmnl_sp_set_dir(sp.get(), xfrm_dir(key.dir));
   xfrmnl_sp_set_action(sp.get(), XFRM_POLICY_ALLOW);
   xfrmnl_sp_set_share(sp.get(), XFRM_SHARE_ANY);
-  xfrmnl_sp_set_userpolicy_type(sp.get(), XFRM_POLICY_TYPE_SUB);
+  xfrmnl_sp_set_userpolicy_type(sp.get(), key.main ? XFRM_POLICY_TYPE_MAIN : XFRM_POLICY_TYPE_SUB);
   // Both template addresses always set: libnl 3.7 dereferences them unchecked.
   xfrmnl_user_tmpl_set_family(tmpl.get(), AF_INET6);
   xfrmnl_user_tmpl_set_daddr(tmpl.get(), tdst.get());
   xfrmnl_user_tmpl_set_saddr(tmpl.get(), tsrc.get());
   xfrmnl_user_tmpl_set_spi(tmpl.get(), 0);
-  xfrmnl_user_tmpl_set_proto(tmpl.get(), ipproto_of(s.tmpl));
-  xfrmnl_user_tmpl_set_mode(tmpl.get(), XFRM_MODE_ROUTEOPTIMIZATION);
-  xfrmnl_user_tmpl_set_reqid(tmpl.get(), reqid);
   xfrmnl_user_tmpl_set_share(tmpl.get(), XFRM_SHARE_ANY);
-  xfrmnl_user_tmpl_set_optional(tmpl.get(), key.dir == PolicyDir::in ? 1U : 0U);
+  if (s.esp) {
+    xfrmnl_user_tmpl_set_proto(tmpl.get(), IPPROTO_ESP);
+    xfrmnl_user_tmpl_set_mode(tmpl.get(), XFRM_MODE_TRANSPORT);
+    xfrmnl_user_tmpl_set_reqid(tmpl.get(), 0);  // any SA: charon's /128 policies name theirs
+    xfrmnl_user_tmpl_set_optional(tmpl.get(), 0);
+  } else {
+    xfrmnl_user_tmpl_set_proto(tmpl.get(), ipproto_of(s.tmpl));
+    xfrmnl_user_tmpl_set_mode(tmpl.get(), XFRM_MODE_ROUTEOPTIMIZATION);
+    xfrmnl_user_tmpl_set_reqid(tmpl.get(), reqid);
+    xfrmnl_user_tmpl_set_optional(tmpl.get(), key.dir == PolicyDir::in ? 1U : 0U);
+  }
   xfrmnl_user_tmpl_set_aalgos(tmpl.get(), ~0U);
   xfrmnl_user_tmpl_set_ealgos(tmpl.get(), ~0U);
   xfrmnl_user_tmpl_set_calgos(tmpl.get(), ~0U);
@@ -207,11 +214,11 @@ wire::Result<NlBytes> build_policy_delete(const PolicyKey& key) {
   Msg msg(raw);
   // libnl 3.7 leaves the policy type out of delete requests; without it the
   // kernel looks for a MAIN policy.
-  if (!put_sub_type(msg.get())) return libnl_error("XFRM policy delete: no room for XFRMA_POLICY_TYPE");
+  if (!put_sub_type(msg.get(), key.main)) return libnl_error("XFRM policy delete: no room for XFRMA_POLICY_TYPE");
   return to_bytes(msg.get());
 }
 
-wire::Result<NlBytes> build_policy_delete_by_index(std::uint32_t index, std::uint8_t dir) {
+wire::Result<NlBytes> build_policy_delete_by_index(std::uint32_t index, std::uint8_t dir, bool main) {
   std::unique_ptr<xfrmnl_sp, SpPut> sp(xfrmnl_sp_alloc());
   if (!sp) return libnl_error("XFRM policy delete: libnl allocation failed");
   xfrmnl_sp_set_index(sp.get(), index);
@@ -220,7 +227,7 @@ wire::Result<NlBytes> build_policy_delete_by_index(std::uint32_t index, std::uin
   if (xfrmnl_sp_build_delete_request(sp.get(), 0, &raw) < 0 || raw == nullptr)
     return libnl_error("XFRM policy delete: libnl could not build the request");
   Msg msg(raw);
-  if (!put_sub_type(msg.get())) return libnl_error("XFRM policy delete: no room for XFRMA_POLICY_TYPE");
+  if (!put_sub_type(msg.get(), main)) return libnl_error("XFRM policy delete: no room for XFRMA_POLICY_TYPE");
   return to_bytes(msg.get());
 }
 

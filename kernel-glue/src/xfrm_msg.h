@@ -41,7 +41,7 @@ wire::Result<NlBytes> build_policy_request(const PolicyKey& key, const PolicySet
 wire::Result<NlBytes> build_policy_delete(const PolicyKey& key);
 /// XFRM_MSG_DELPOLICY by kernel index (`dir` is XFRM_POLICY_IN/OUT/FWD) of
 /// a SUB policy: how leftovers are removed, whatever their selector.
-wire::Result<NlBytes> build_policy_delete_by_index(std::uint32_t index, std::uint8_t dir);
+wire::Result<NlBytes> build_policy_delete_by_index(std::uint32_t index, std::uint8_t dir, bool main = false);
 
 /// A state message (NEWSA/UPDSA: xfrm_usersa_info; DELSA: xfrm_usersa_id)
 /// as the kernel would read it.

@@ -42,7 +42,7 @@ std::string describe(const RoStateKey& key) {
 }
 
 std::string describe(const PolicyKey& key) {
-  return std::string("xfrm policy sub ") + dir_name(key.dir == PolicyDir::in ? XFRM_POLICY_IN : XFRM_POLICY_OUT) +
+  return std::string(key.main ? "xfrm policy main " : "xfrm policy sub ") + dir_name(key.dir == PolicyDir::in ? XFRM_POLICY_IN : XFRM_POLICY_OUT) +
          " src " + key.src.str() + " dst " + key.dst.str() + " proto " + std::to_string(key.proto);
 }
 
@@ -150,15 +150,18 @@ wire::Result<std::vector<std::string>> XfrmTable::remove_leftovers() {
   for (const auto& bytes : policies) {
     auto p = parse_policy_message(bytes);
     if (!p) continue;  // not a policy (cannot happen for this dump); nothing to remove
-    if (p->ptype.value_or(XFRM_POLICY_TYPE_MAIN) != XFRM_POLICY_TYPE_SUB) continue;
+    // SUB: hmip's route optimisation; MAIN in the tag range: mapd's ESP
+    // requirement (charon's MAIN policies have priorities far below it).
+    const bool main = p->ptype.value_or(XFRM_POLICY_TYPE_MAIN) == XFRM_POLICY_TYPE_MAIN;
+    if (!main && p->ptype.value_or(XFRM_POLICY_TYPE_MAIN) != XFRM_POLICY_TYPE_SUB) continue;
     if (p->priority < tags_.xfrm_priority_lo || p->priority > tags_.xfrm_priority_hi) continue;
     const bool ours_now = (p->dir == XFRM_POLICY_IN || p->dir == XFRM_POLICY_OUT) &&
                           policies_.contains(PolicyKey{p->src, p->dst, p->sel_proto,
-                                                       p->dir == XFRM_POLICY_IN ? PolicyDir::in : PolicyDir::out});
+                                                       p->dir == XFRM_POLICY_IN ? PolicyDir::in : PolicyDir::out, main});
     if (ours_now) continue;
-    const std::string what = std::string("xfrm policy sub ") + dir_name(p->dir) + " src " + p->src.str() + " dst " +
-                             p->dst.str() + " proto " + std::to_string(p->sel_proto);
-    auto req = build_policy_delete_by_index(p->index, p->dir);
+    const std::string what = std::string(main ? "xfrm policy main " : "xfrm policy sub ") + dir_name(p->dir) +
+                             " src " + p->src.str() + " dst " + p->dst.str() + " proto " + std::to_string(p->sel_proto);
+    auto req = build_policy_delete_by_index(p->index, p->dir, main);
     if (!req) return fail(what + ": " + std::string(req.error().rule), 0, req.error().rule).error();
     if (const int e = sock_->request(*req); e != 0 && !gone(e))
       return fail(what + ": delete", e, "the kernel refused to delete a leftover XFRM policy (offset = errno)").error();

@@ -73,11 +73,14 @@ struct PolicyKey {
   Ip6Prefix src, dst;
   std::uint8_t proto = 135;  ///< IPPROTO_MH
   PolicyDir dir;
+  /// A MAIN policy (IPsec's type, beside charon's) instead of SUB: only for
+  /// PolicySettings::esp (mapd's RFC 4877 requirement).
+  bool main = false;
   // Not a defaulted <=>: that would instantiate Ip6Prefix's, which
   // clang-tidy 14 flags (the false positive explained in addr.h).
   friend bool operator<(const PolicyKey& a, const PolicyKey& b) {
-    return std::tie(a.src.addr, a.src.len, a.dst.addr, a.dst.len, a.proto, a.dir) <
-           std::tie(b.src.addr, b.src.len, b.dst.addr, b.dst.len, b.proto, b.dir);
+    return std::tie(a.src.addr, a.src.len, a.dst.addr, a.dst.len, a.proto, a.dir, a.main) <
+           std::tie(b.src.addr, b.src.len, b.dst.addr, b.dst.len, b.proto, b.dir, b.main);
   }
   friend bool operator==(const PolicyKey&, const PolicyKey&) = default;
 };
@@ -88,6 +91,12 @@ struct PolicyKey {
 struct PolicySettings {
   RoProto tmpl;
   Ip6Addr tmpl_src, tmpl_dst;  ///< `::` = any
+  /// Instead of the ro template: one ESP transport template, level
+  /// required, any SA (reqid 0, addresses `::`). With PolicyKey::main this
+  /// is the SPD entry of RFC 4877 §4: MH without ESP is dropped; charon's
+  /// per-RCoA /128 policies (priorities around 2000) win over it, hmip's
+  /// priorities (tag range) being far larger numbers.
+  bool esp = false;
   friend bool operator==(const PolicySettings&, const PolicySettings&) = default;
 };
 

@@ -66,6 +66,12 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   j["bu_no_ike_sa"] = c.bu_no_ike_sa;
   j["bu_ike_contested"] = c.bu_ike_contested;
   j["bu_ike_coa_moving"] = c.bu_ike_coa_moving;
+  j["bu_ike_lease_only"] = c.bu_ike_lease_only;
+  j["bu_no_acoa"] = c.bu_no_acoa;
+  j["bu_acoa_differs"] = c.bu_acoa_differs;
+  j["ike_events"] = c.ike_events;
+  j["ike_resyncs"] = c.ike_resyncs;
+  j["ike_missed_events"] = c.ike_missed_events;
   j["bu_malformed_option"] = c.bu_malformed_option;
   j["bu_wrong_destination"] = c.bu_wrong_destination;
   j["bu_absorbed"] = c.bu_absorbed;

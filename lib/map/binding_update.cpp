@@ -31,35 +31,31 @@ void MapAgent::handle_mh(TimePoint now, const ReceivedMh& mh) {
 }
 
 // RFC 6275 §9.5.1: a BU that fails the IPsec check is silently discarded.
-// Secure mode (the default): the kernel has already dropped a BU for an
-// RCoA some CHILD_SA protects unless that SA carried it (charon's IN
-// policy); mapd accepts a BU only if, in charon's view, exactly one IKE
-// identity holds the RCoA (an RCoA no SA protects arrives unprotected).
-// Insecure testbed mode: a care-of address (the packet's and the one
-// bound) inside TrustedPrefix.
+// Secure mode (the default): the kernel has already dropped a cleartext MH
+// from an RCoA prefix (mapd's prefix-wide policy) and a BU for an RCoA some
+// CHILD_SA protects unless that SA carried it (charon's IN policy); mapd
+// accepts a BU only if an installed CHILD_SA of the one identity holding the
+// RCoA protects it (the holder table, map_agent.h). Insecure testbed mode: a
+// care-of address (the packet's and the one bound) inside TrustedPrefix.
 bool MapAgent::bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& coa) {
   const Ip6Addr packet_coa = mh.lcoa.value_or(mh.src);
   if (!cfg_.insecure.enabled) {
-    switch (mh.ike) {
-      case IkeCheck::held: return true;
-      case IkeCheck::coa_moving:
+    const auto v = ike_.check(mh.src, coa);
+    switch (v) {
+      case ike::RcoaHolders::Verdict::held: return true;
+      case ike::RcoaHolders::Verdict::coa_moving:
         ++counters_.bu_ike_coa_moving;
         log(LogLevel::debug, "BU for RCoA " + mh.src.str() + " from " + coa.str() +
-                                 ": accepted, the holder's IKE SA still comes from another care-of address");
+                                 ": accepted, its CHILD_SA is installed; the holder's IKE SA still comes from "
+                                 "another care-of address");
         return true;
-      case IkeCheck::contested:
-        ++counters_.bu_ike_contested;
-        log_limited(log_unprotected_, now, LogLevel::warning,
-                    "dropped BU from " + packet_coa.str() + " for RCoA " + mh.src.str() +
-                        ": IKE SAs of different identities hold the RCoA (RFC 5380 §12)");
-        return false;
-      case IkeCheck::none:
-      case IkeCheck::no_ike_sa: break;
+      case ike::RcoaHolders::Verdict::contested: ++counters_.bu_ike_contested; break;
+      case ike::RcoaHolders::Verdict::lease_only: ++counters_.bu_ike_lease_only; break;
+      case ike::RcoaHolders::Verdict::no_ike_sa: ++counters_.bu_no_ike_sa; break;
     }
-    ++counters_.bu_no_ike_sa;
     log_limited(log_unprotected_, now, LogLevel::warning,
-                "dropped BU from " + packet_coa.str() + " for RCoA " + mh.src.str() +
-                    ": no IKE SA holds the RCoA, so IPsec did not protect it (RFC 5380 §12.1, RFC 6275 §9.5.1)");
+                "dropped BU from " + packet_coa.str() + " for RCoA " + mh.src.str() + ": " +
+                    std::string(ike::to_string(v)) + ", so IPsec did not protect it (RFC 5380 §12.1, RFC 6275 §9.5.1)");
     return false;
   }
   if (!any_contains(cfg_.insecure.trusted_prefixes, packet_coa) || !any_contains(cfg_.insecure.trusted_prefixes, coa)) {
@@ -70,6 +66,53 @@ bool MapAgent::bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& 
     return false;
   }
   return true;
+}
+
+// Secure mode: ESP covers the Alternate Care-of Address option, not the
+// HAO (RFC 6275 §6.2.5, §11.7.1; RFC 4877 §4), so the ACoA is what a BU may
+// bind. map_agent.h lists the choices.
+std::optional<Ip6Addr> MapAgent::secure_coa(TimePoint now, const ReceivedMh& mh, const wire::BindingUpdate& bu) {
+  const auto* acoa = wire::find_option<wire::AlternateCareOfAddressOption>(bu.options);
+  const Ip6Addr packet_coa = mh.lcoa.value_or(mh.src);
+  if (acoa == nullptr) {
+    ++counters_.bu_no_acoa;
+    log_limited(log_acoa_, now, LogLevel::warning,
+                "dropped BU from " + packet_coa.str() + " for RCoA " + mh.src.str() +
+                    ": no Alternate Care-of Address option, so ESP does not cover its care-of address "
+                    "(RFC 6275 §11.7.1, RFC 4877 §4)");
+    return std::nullopt;
+  }
+  if (acoa->care_of_address != packet_coa) {
+    ++counters_.bu_acoa_differs;
+    log_limited(log_acoa_, now, LogLevel::notice,
+                "BU for RCoA " + mh.src.str() + " from " + packet_coa.str() + " names the care-of address " +
+                    acoa->care_of_address.str() + ": the Alternate Care-of Address is bound (RFC 6275 §10.3.1)");
+  }
+  return acoa->care_of_address;
+}
+
+void MapAgent::handle_ike_event(TimePoint now, const ike::SaEvent& e) {
+  service(now);
+  ++counters_.ike_events;
+  if (ike_.apply(e)) return;
+  ++counters_.ike_missed_events;
+  if (ike_resync_pending_) return;
+  ike_resync_pending_ = true;
+  log(LogLevel::info, "charon named an IKE or CHILD_SA mapd never saw: asking for all SAs again");
+  actions_.emplace_back(ResyncIke{});
+}
+
+void MapAgent::handle_ike_sas(TimePoint now, const std::vector<ike::IkeSaView>& sas) {
+  service(now);
+  ++counters_.ike_resyncs;
+  ike_resync_pending_ = false;
+  ike_.reset(sas);
+}
+
+void MapAgent::handle_ike_lost(TimePoint now) {
+  service(now);
+  ike_.clear();
+  ike_resync_pending_ = false;
 }
 
 void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::BindingUpdate& bu) {
@@ -92,8 +135,13 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
       return;
     }
   }
-  if (const auto* acoa = wire::find_option<wire::AlternateCareOfAddressOption>(bu.options))
+  if (!cfg_.insecure.enabled) {
+    const auto acoa = secure_coa(now, mh, bu);
+    if (!acoa) return;
+    coa = *acoa;
+  } else if (const auto* acoa = wire::find_option<wire::AlternateCareOfAddressOption>(bu.options)) {
     coa = acoa->care_of_address;  // RFC 6275 §6.2.5
+  }
   if (wire::find_option<wire::BindingIdentifierOption>(bu.options)) ++counters_.bu_bid_ignored;
   if (!bu_protected(now, mh, coa)) return;
 

@@ -35,17 +35,6 @@ std::string_view to_string(InstallReason r) noexcept {
   return "?";
 }
 
-std::string_view to_string(IkeCheck c) noexcept {
-  switch (c) {
-    case IkeCheck::none: return "not checked";
-    case IkeCheck::held: return "held";
-    case IkeCheck::coa_moving: return "held, IKE SA from another care-of address";
-    case IkeCheck::no_ike_sa: return "no IKE SA holds the RCoA";
-    case IkeCheck::contested: return "IKE SAs of different identities hold the RCoA";
-  }
-  return "?";
-}
-
 std::string_view to_string(RemoveReason r) noexcept {
   switch (r) {
     case RemoveReason::expired: return "expired";

@@ -84,7 +84,7 @@ ReceivedMh bu(std::uint32_t i, std::uint8_t ar, std::uint16_t seq) {
   b.ack = true;
   b.map_registration = true;
   b.lifetime = 150;
-  return ReceivedMh{rcoa_of(i), kMap, lcoa_of(i, ar), IkeCheck::none, b};
+  return ReceivedMh{rcoa_of(i), kMap, lcoa_of(i, ar), b};
 }
 
 double per_second(std::uint64_t n, WallClock::duration d) {

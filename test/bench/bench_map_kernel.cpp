@@ -89,7 +89,7 @@ ReceivedMh bu(std::uint32_t i, std::uint8_t ar, std::uint16_t seq, std::uint16_t
   b.ack = true;
   b.map_registration = true;
   b.lifetime = lifetime;
-  return ReceivedMh{rcoa_of(i), kMap, lcoa_of(i, ar), IkeCheck::none, b};
+  return ReceivedMh{rcoa_of(i), kMap, lcoa_of(i, ar), b};
 }
 
 using Driver = bench::MapDriver;
@@ -167,7 +167,7 @@ Row run(std::uint32_t n, bool routed, int proxy_ifindex) {
   o.rcoa_prefixes = {cfg.rcoa_prefixes[0].prefix};
   if (!routed) o.proxy_links = {proxy_ifindex};
   kglue::NetlinkDataplane dp(o);
-  if (auto st = dp.install_map_signalling({kMap}); !st) {
+  if (auto st = dp.install_map_signalling({kMap, {}}); !st) {
     r.why = "install_map_signalling: " + dp.last_error();
     return r;
   }

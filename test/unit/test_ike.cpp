@@ -174,51 +174,67 @@ TEST_CASE("IKE SA views from list-sa and ike-updown messages", "[ike]") {
   CHECK_FALSE(ike::single_host("2001:db8:99::5"));
 }
 
-TEST_CASE("RcoaHolders: held, no IKE SA, contested, care-of mismatch", "[ike]") {
+TEST_CASE("RcoaHolders: a lease alone holds but never protects; an installed child protects", "[ike]") {
   RcoaHolders h;
   const Ip6Addr other_lcoa = Ip6Addr::must("2001:db8:1:12::10");
   CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::no_ike_sa);
 
-  // The lease alone (childless IKE SA) holds the RCoA.
+  // The lease alone (childless IKE SA) holds the RCoA, protects nothing.
   h.reset(ike::parse_ike_sas(list_sa("hmip-map", "1", "mn1.example", kLcoa.str(), kRcoa.str())));
-  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::lease_only);
+  CHECK(h.check(kRcoa, other_lcoa) == RcoaHolders::Verdict::lease_only);
   CHECK(h.holder(kRcoa) == std::string("mn1.example"));
-  // A BU naming another care-of address than the IKE SA's: not (yet) backed.
-  CHECK(h.check(kRcoa, other_lcoa) == RcoaHolders::Verdict::coa_mismatch);
-  // MOBIKE moved the IKE SA: the update replaces it by uniqueid.
-  h.update(ike::parse_ike_sas(list_sa("hmip-map", "1", "mn1.example", other_lcoa.str(), kRcoa.str()))[0]);
-  CHECK(h.size() == 1);
-  CHECK(h.check(kRcoa, other_lcoa) == RcoaHolders::Verdict::held);
+  CHECK(h.rcoas() == 1);
 
-  // A second SA of the same identity (make-before-break re-authentication),
-  // holding the RCoA through its child's selector only: still held.
+  // The identity's protecting IKE SA with its installed child: held from
+  // its CoA, coa_moving from another one.
   h.update(ike::parse_ike_sas(list_sa("hmip-rcoa-x", "2", "mn1.example", kLcoa.str(), "", "ESTABLISHED",
                                       kRcoa.str() + "/128[mobility-header]"))[0]);
   CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+  CHECK(h.check(kRcoa, other_lcoa) == RcoaHolders::Verdict::coa_moving);
+  // The update replaces an SA by uniqueid (and its index entries).
+  h.update(ike::parse_ike_sas(list_sa("hmip-rcoa-x", "2", "mn1.example", other_lcoa.str(), "", "ESTABLISHED",
+                                      kRcoa.str() + "/128[mobility-header]"))[0]);
+  CHECK(h.size() == 2);
   CHECK(h.check(kRcoa, other_lcoa) == RcoaHolders::Verdict::held);
 
-  // Another identity with a child for the same RCoA: contested, no holder.
+  // Another identity naming the same RCoA: contested, no holder.
   h.update(ike::parse_ike_sas(list_sa("hmip-map", "3", "mn2.example", "2001:db8:2::10", "", "ESTABLISHED",
                                       kRcoa.str() + "/128[mobility-header]"))[0]);
   CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::contested);
   CHECK_FALSE(h.holder(kRcoa).has_value());
   h.remove("3");
-  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+  CHECK(h.check(kRcoa, other_lcoa) == RcoaHolders::Verdict::held);
+  h.remove("2");
+  CHECK(h.check(kRcoa, other_lcoa) == RcoaHolders::Verdict::lease_only);
+  h.remove("1");
+  CHECK(h.rcoas() == 0);  // the index empties with the table
 
-  // SAs that are not ESTABLISHED hold nothing.
-  h.reset(ike::parse_ike_sas(list_sa("hmip-map", "4", "mn1.example", kLcoa.str(), kRcoa.str(), "CONNECTING")));
+  // SAs that are not established hold nothing; a child not INSTALLED protects nothing.
+  h.reset(ike::parse_ike_sas(list_sa("hmip-rcoa-x", "4", "mn1.example", kLcoa.str(), kRcoa.str(), "CONNECTING",
+                                     kRcoa.str() + "/128[mobility-header]")));
   CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::no_ike_sa);
+  auto installing = ike::parse_ike_sas(list_sa("hmip-rcoa-x", "5", "mn1.example", kLcoa.str(), "", "ESTABLISHED",
+                                               kRcoa.str() + "/128[mobility-header]"))[0];
+  installing.children[0].state = "INSTALLING";
+  h.update(installing);
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::lease_only);
+  installing.children[0].state = "REKEYING";  // still installed while rekeyed
+  h.update(installing);
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
   h.remove("no-such-id");
-  CHECK(h.size() == 1);
+  CHECK(h.size() == 2);
+  h.clear();
+  CHECK(h.size() == 0);
   CHECK(to_string(RcoaHolders::Verdict::contested) == "IKE SAs of different identities hold the RCoA");
 }
 
-TEST_CASE("RcoaHolders from events: ike-updown then child-updown merge; a child down leaves the IKE SA", "[ike]") {
+TEST_CASE("RcoaHolders from events: ike-updown then child-updown merge; a child down leaves the lease", "[ike]") {
   RcoaHolders h;
   const auto lease = ike::parse_ike_sas(list_sa("hmip-map", "5", "mn1.example", kLcoa.str(), kRcoa.str()));
   REQUIRE(lease.size() == 1);
-  h.ike_up(lease[0]);  // the leasing IKE SA: the virtual IP alone holds the RCoA
-  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+  h.ike_up(lease[0]);
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::lease_only);
 
   const auto prot = ike::parse_ike_sas(
       list_sa("hmip-rcoa-x", "6", "mn1.example", kLcoa.str(), "", "ESTABLISHED", kRcoa.str() + "/128[mobility-header]"));
@@ -226,18 +242,74 @@ TEST_CASE("RcoaHolders from events: ike-updown then child-updown merge; a child 
   auto bare = prot[0];
   bare.children.clear();
   h.ike_up(bare);
-  h.child_updown(prot[0], true);
+  CHECK(h.child_updown(prot[0], true));
   REQUIRE(h.find("6") != nullptr);
   CHECK(h.find("6")->children.size() == 1);
   h.ike_up(bare);  // an ike-updown listing no children keeps the known ones
   CHECK(h.find("6")->children.size() == 1);
-  h.remove("5");   // the leasing SA goes: the child still holds it
+  h.remove("5");   // the leasing SA goes: the child still protects it
   CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
-  h.child_updown(prot[0], false);
+  CHECK(h.child_updown(prot[0], false));
   CHECK(h.find("6")->children.empty());
   CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::no_ike_sa);
-  h.child_updown(prot[0], false);  // unknown child, unknown SA: no-ops
+  CHECK(h.child_updown(prot[0], false));  // a child never seen went down: nothing to revoke, no resync
   RcoaHolders empty;
-  empty.child_updown(prot[0], false);
+  CHECK(empty.child_updown(prot[0], false));
   CHECK(empty.size() == 0);
+}
+
+TEST_CASE("SA events: parse_sa_events for the four events; apply follows rekeys", "[ike]") {
+  // ike-updown / child-updown
+  Section up = list_sa("hmip-rcoa-x", "6", "mn1.example", kLcoa.str(), "", "ESTABLISHED",
+                       kRcoa.str() + "/128[mobility-header]");
+  up.entries.insert(up.entries.begin(), vici::Entry{"up", std::string("yes")});
+  auto ev = ike::parse_sa_events("child-updown", up);
+  REQUIRE(ev.size() == 1);
+  const auto* cu = std::get_if<ike::ChildUpdownEvent>(&ev[0]);
+  REQUIRE(cu != nullptr);
+  CHECK(cu->up);
+  CHECK(cu->sa.children.size() == 1);
+  ev = ike::parse_sa_events("ike-updown", list_sa("hmip-map", "5", "mn1.example", kLcoa.str(), kRcoa.str()));
+  REQUIRE(ev.size() == 1);
+  CHECK_FALSE(std::get<ike::IkeUpdownEvent>(ev[0]).up);
+  CHECK(ike::parse_sa_events("log", up).empty());
+
+  RcoaHolders h;
+  CHECK(h.apply(ev[0]));  // a down of an IKE SA never seen (failed authentication): no resync
+  CHECK(h.apply(ike::parse_sa_events("child-updown", up)[0]));
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+
+  // ike-rekey: old and new sections without children; the children move.
+  auto side = [](const std::string& id) {
+    return Section{}.set("uniqueid", id).set("state", "ESTABLISHED").set("remote-id", "mn1.example")
+        .set("remote-host", kLcoa.str());
+  };
+  Section rk = Section{}.set("hmip-rcoa-x", Section{}.set("old", side("6")).set("new", side("8")));
+  ev = ike::parse_sa_events("ike-rekey", rk);
+  REQUIRE(ev.size() == 1);
+  CHECK(std::get<ike::IkeRekeyEvent>(ev[0]).new_sa.uniqueid == "8");
+  CHECK(h.apply(ev[0]));
+  CHECK(h.find("6") == nullptr);
+  REQUIRE(h.find("8") != nullptr);
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+
+  // child-rekey: the IKE SA with child-sas { mh = { old, new } }.
+  auto ch = [](const std::string& id) {
+    return Section{}.set("name", "mh").set("uniqueid", id).set("state", "INSTALLED")
+        .set("remote-ts", List{kRcoa.str() + "/128[mobility-header]"});
+  };
+  Section crk = side("8");
+  crk.set("child-sas", Section{}.set("mh", Section{}.set("old", ch("7")).set("new", ch("9"))));
+  ev = ike::parse_sa_events("child-rekey", Section{}.set("hmip-rcoa-x", crk));
+  REQUIRE(ev.size() == 1);
+  const auto& cr = std::get<ike::ChildRekeyEvent>(ev[0]);
+  CHECK(cr.old_child.uniqueid == "7");
+  CHECK(cr.new_child.uniqueid == "9");
+  CHECK(cr.sa.children.empty());
+  CHECK(h.apply(ev[0]));
+  REQUIRE(h.find("8")->children.size() == 1);
+  CHECK(h.find("8")->children[0].uniqueid == "9");
+  CHECK(h.check(kRcoa, kLcoa) == RcoaHolders::Verdict::held);
+  // A rekey of a child never seen: applied, but reported as missed.
+  CHECK_FALSE(h.apply(ev[0]));
 }

@@ -104,10 +104,18 @@ TEST_CASE("kglue layout: a MAP binding is a /128 route, a proxy entry, route2 st
   CHECK(x.policies[0].first.dir == PolicyDir::out);
   CHECK(x.policies[0].first.src == Ip6Prefix{kMap, 128});
   CHECK(x.policies[0].second.tmpl == RoProto::route2);
-  auto sig = map_signalling_xfrm();
+  auto sig = map_signalling_xfrm({kMap, {}});
   CHECK(sig.states[0].second.wildrecv);
+  REQUIRE(sig.policies.size() == 1);
   CHECK(sig.policies[0].first.dir == PolicyDir::in);
   CHECK(sig.policies[0].second.tmpl == RoProto::hao);
+  CHECK_FALSE(sig.policies[0].first.main);
+  // Secure mode: one MAIN IN policy per RCoA prefix requiring ESP for MH to the MAP.
+  const auto pfx = *Ip6Prefix::parse("2001:db8:99::/64");
+  auto sec = map_signalling_xfrm({kMap, {pfx}});
+  REQUIRE(sec.policies.size() == 2);
+  CHECK(sec.policies[1].first == PolicyKey{pfx, Ip6Prefix{kMap, 128}, 135, PolicyDir::in, true});
+  CHECK(sec.policies[1].second.esp);
 }
 
 TEST_CASE("kglue layout: an MN binding's rules, routes and address", "[kglue]") {

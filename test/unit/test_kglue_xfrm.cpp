@@ -162,6 +162,32 @@ TEST_CASE("xfrm: a policy delete names the SUB type (else the kernel looks in MA
   CHECK(byidx.ptype == XFRM_POLICY_TYPE_SUB);
 }
 
+TEST_CASE("xfrm: mapd's ESP requirement is a MAIN in policy with one required ESP transport template, any SA",
+          "[kglue][xfrm]") {
+  const PolicyKey key{*Ip6Prefix::parse("2001:db8:99::/64"), Ip6Prefix::of(kMap, 128), 135, PolicyDir::in, true};
+  const auto p = must(parse_policy_message(
+      must(build_policy_request(key, PolicySettings{RoProto::hao, kAny, kAny, true}, 0x4d490040, kReqid, false))));
+  CHECK(p.msg_type == XFRM_MSG_NEWPOLICY);
+  CHECK(p.src == key.src);
+  CHECK(p.dst == key.dst);
+  CHECK(p.sel_proto == 135);
+  CHECK(p.dir == XFRM_POLICY_IN);
+  CHECK(p.ptype == XFRM_POLICY_TYPE_MAIN);
+  CHECK(p.priority > 0x10000);  // numerically above charon's (~2000): its /128 policies win
+  REQUIRE(p.templates.size() == 1);
+  const auto& t = p.templates[0];
+  CHECK(t.proto == IPPROTO_ESP);
+  CHECK(t.mode == XFRM_MODE_TRANSPORT);
+  CHECK(t.reqid == 0);
+  CHECK(t.optional == 0);
+  CHECK(t.src == kAny);
+  CHECK(t.dst == kAny);
+  const auto d = must(parse_policy_message(must(build_policy_delete(key))));
+  CHECK(d.ptype == XFRM_POLICY_TYPE_MAIN);
+  const auto byidx = must(parse_policy_message(must(build_policy_delete_by_index(7, XFRM_POLICY_IN, true))));
+  CHECK(byidx.ptype == XFRM_POLICY_TYPE_MAIN);
+}
+
 TEST_CASE("xfrm: policy priorities stay in the tag range, specific before general", "[kglue][xfrm]") {
   const Tags t = tags(0x4d490000, 0x4d49ffff);
   const PolicyKey host{Ip6Prefix::of(kRcoa, 128), Ip6Prefix::of(kMap, 128), 135, PolicyDir::out};

@@ -59,7 +59,6 @@ struct BuSpec {
   std::uint16_t lifetime = 150;  // 600 s
   bool a = true, h = false, m = true, r = false, p = false;
   Ip6Addr dst = kMap;
-  IkeCheck ike = IkeCheck::none;
   std::vector<wire::MobilityOption> options{};
 };
 
@@ -73,7 +72,7 @@ inline ReceivedMh make_bu(const BuSpec& s) {
   bu.mobile_router = s.r;
   bu.proxy_registration = s.p;
   bu.options = s.options;
-  return ReceivedMh{s.rcoa, s.dst, s.lcoa, s.ike, bu};
+  return ReceivedMh{s.rcoa, s.dst, s.lcoa, bu};
 }
 
 struct Harness {

@@ -142,7 +142,7 @@ struct Net {
   void mn_action(const mn::SendBu& s) {
     REQUIRE(mn_installed.count(s.dst.str() + " " + s.src.str()) == 1);  // sent from an installed RCoA
     if (!at || s.lcoa != with_iid(at->prefix)) return;                  // the LCoA is gone: lost
-    if (auto* m = map_at(s.dst)) m->handle_mh(now, map::ReceivedMh{s.src, s.dst, s.lcoa, map::IkeCheck::none, s.bu});
+    if (auto* m = map_at(s.dst)) m->handle_mh(now, map::ReceivedMh{s.src, s.dst, s.lcoa, s.bu});
   }
   void mn_action(const mn::InstallBinding& i) {
     mn_installed[i.key.map_address.str() + " " + i.key.rcoa.str()] = i.settings.lcoa;

@@ -64,9 +64,10 @@ done
 echo "-- 4. the MAP's view: who holds the RCoA"
 v=$("$IPROBE" map-check --vici "unix://$(ike_vici map)" --rcoa "$RCOA" --coa "$LCOA")
 hk_log "RCoA from the LCoA: $v"
-[[ $v == "held holder=mn "* ]] || hk_fail "the MAP does not see mn holding its RCoA from its LCoA: $v"
+[[ $v == "protected by the holder's CHILD_SA holder=mn "* ]] ||
+  hk_fail "the MAP does not see mn's CHILD_SA protecting its RCoA from its LCoA: $v"
 v=$("$IPROBE" map-check --vici "unix://$(ike_vici map)" --rcoa "$RCOA" --coa 2001:db8:1::99)
-[[ $v == "the holder's IKE SA comes from another care-of address holder=mn "* ]] ||
+[[ $v == "protected, the holder's IKE SA from another care-of address holder=mn "* ]] ||
   hk_fail "a BU from another care-of address looked backed: $v"
 v=$("$IPROBE" map-check --vici "unix://$(ike_vici map)" --rcoa 2001:db8:99::1ff --coa "$LCOA")
 [[ $v == "no IKE SA holds the RCoA holder=- "* ]] || hk_fail "an unleased RCoA looked held: $v"

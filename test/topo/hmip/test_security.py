@@ -70,6 +70,7 @@ def sec(module_testbed):
     tb.start_mapd("map1", secure=sd.mapd_ike("map1"))
     cap = tb.topo.sniff(tb.n("mn"), "mn0", "mn0-secure", "ip6")
     tb.attach("ar1")
+    tb.mnd_started = time.time()
     tb.start_mnd("BindingLifetime 12;\n", secure=sd.mnd_ike())
     yield tb, sd, sd.charons["map1"], sd.charons["mn"], cap
     cap.stop()
@@ -83,6 +84,13 @@ def test_rcoa_leased_through_ikev2_registered_over_esp(sec):
     rcoa = b["rcoa"]
     assert sd.in_pool("map1", rcoa), b        # the MAP's lease, not a stateless RCoA
     mnd, mapd = tb.daemons["mnd"], tb.daemons["mapd-map1"]
+    # The first lease and CHILD_SA succeed at once (issue 13 item 2: the
+    # first CHILD_SA used to fail, HMIPv6 off for IkeTimeout + hold-down).
+    took = time.time() - tb.mnd_started
+    n = mnd.show("counters")
+    assert n["ike_failed"] == 0 and n["ike_agent_failures"] == 0 and n["ike_children_installed"] == 1, n
+    assert n["ike_requested"] == 1, n
+    assert took < 15, f"registered {took:.1f} s after mnd started"
     mnd.wait_show("ike", {"secure": True, "maps": [{"map": MAP1, "state": "protected", "rcoa": rcoa}]}, 30)
     view = mapd.show("ike")
     assert view["connected"] and {"connection": f"hmip-rcoa-{rcoa}", "identity": MN_ID} in view["connections"], view
@@ -115,10 +123,15 @@ def test_forged_cleartext_bus_are_dropped_and_counted(sec):
     send_ipv6(fg, local_bu(FG, MAP1, rcoa, 40000, 600), count=3)
     until(lambda: mapd.show("counters").get("kernel_XfrmInTmplMismatch", 0) >=
           c0.get("kernel_XfrmInTmplMismatch", 0) + 3, 30, 0.2, "the kernel counts the forged BUs")
-    # For a pool address nobody holds: no policy, so mapd sees it and refuses it.
+    # For a pool address nobody holds: no CHILD_SA's policy, but mapd's
+    # prefix-wide one requiring ESP drops it in the kernel too (issue 13
+    # item 2); mapd never sees it.
     other = sd.pool("map1")[1]
-    send_ipv6(fg, local_bu(FG, MAP1, other, 1, 600))
-    mapd.wait_show("counters", {"bu_no_ike_sa": c0["bu_no_ike_sa"] + 1}, 30)
+    x0 = mapd.show("counters").get("kernel_XfrmInTmplMismatch", 0)
+    send_ipv6(fg, local_bu(FG, MAP1, other, 1, 600, acoa=FG))
+    until(lambda: mapd.show("counters").get("kernel_XfrmInTmplMismatch", 0) >= x0 + 1, 30, 0.2,
+          "the kernel drops the cleartext BU for an RCoA no CHILD_SA protects")
+    assert mapd.show("counters")["bu_no_ike_sa"] == c0["bu_no_ike_sa"]  # never reached mapd
     assert not [x for x in mapd.show("bindings") if x["rcoa"] == other]
     # The binding is unchanged.
     mapd.wait_show("bindings", [{"rcoa": rcoa, "lcoa": lcoa}], 10)
@@ -171,6 +184,118 @@ def test_second_identity_cannot_take_the_rcoa(sec):
     mapd.wait_show("bindings", [{"rcoa": rcoa}], 10)
     assert mapd.show("ike")["connections"].count({"connection": f"hmip-rcoa-{rcoa}", "identity": MN_ID}) == 1
     fg_ch.stop()
+
+
+def mh_in_policies(node) -> list[dict]:
+    """The IN policies for the Mobility Header on `node` (ip -6 xfrm policy):
+    src, dst, priority, ptype and the template protocols of each."""
+    out, cur = [], None
+    for line in node.run("ip", "-6", "xfrm", "policy", "list", "dir", "in").splitlines():
+        w = line.split()
+        if line and not line[0].isspace() and w and w[0] == "src":
+            cur = {"src": w[1], "dst": w[3], "proto": w[5] if len(w) > 5 else "", "tmpl": []}
+            out.append(cur)
+        elif cur is not None and "priority" in w:
+            cur["priority"] = int(w[w.index("priority") + 1])
+            cur["ptype"] = w[w.index("ptype") + 1] if "ptype" in w else "main"
+        elif cur is not None and w[:1] == ["proto"] and cur.get("priority") is not None:
+            cur["tmpl"].append(w[1])
+    return [p for p in out if "mobility" in p["proto"] or p["proto"] in ("135", "ipv6-mh", "mh")]
+
+
+def test_cleartext_bus_in_the_protection_window_are_dropped(sec):
+    """Issue 13 item 2: while an IKE SA leases an RCoA but no CHILD_SA
+    protects it (the MN's first moments, or its CHILD_SA removed alone),
+    a cleartext BU for that RCoA must neither create nor move a binding:
+    the kernel drops it (mapd's prefix-wide ESP policy; charon's per-RCoA
+    one wins where it exists) and mapd would refuse it anyway."""
+    tb, sd, map_ch, mn_ch, _cap = sec
+    pki = sd.pki
+    mapd, mnd = tb.daemons["mapd-map1"], tb.daemons["mnd"]
+    b = registered(tb, "map1")
+    rcoa, lcoa = b["rcoa"], b["lcoa"]
+    # The SPD: charon's policy for the RCoA (a /128) is numerically below,
+    # i.e. before, mapd's prefix-wide MAIN policy requiring ESP.
+    pols = mh_in_policies(tb.n("map1"))
+    charon_p = [p for p in pols if p["src"] == f"{rcoa}/128" and p["ptype"] == "main"]
+    mapd_p = [p for p in pols if p["ptype"] == "main" and not p["src"].endswith("/128") and
+              p["dst"] == f"{MAP1}/128"]
+    assert charon_p and mapd_p, pols
+    assert "esp" in mapd_p[0]["tmpl"], mapd_p
+    assert charon_p[0]["priority"] < min(p["priority"] for p in mapd_p), pols
+    c0 = mapd.show("counters")
+
+    # (a) A second identity leases an RCoA (childless IKE SA): the state a
+    # mobile node is in before its CHILD_SA is up.
+    fg_ch = start_charon(tb, "fg", name="fg-lease")
+    try:
+        fg_ch.install_ca(pki.ca_cert())
+        cert = fg_ch.install_cert(pki.issue("mn2-lease", MN2_ID))
+        fg_ch.load(f"""connections {{
+  lease {{
+    version = 2
+    local_addrs = {FG}
+    remote_addrs = {MAP1}
+    vips = ::
+    childless = force
+    mobike = no
+    local {{
+      auth = pubkey
+      certs = {cert}
+      id = {MN2_ID}
+    }}
+    remote {{
+      auth = pubkey
+      id = {MAP_ID}
+    }}
+  }}
+}}
+""")
+        r = fg_ch.initiate("lease", check=False)
+        assert r.ok, r.text
+        sa = fg_ch.wait_sa("lease")
+        leased = sa["local-vips"][0]
+        assert sd.in_pool("map1", leased), sa
+        # mapd adopted the lease: the identity's CHILD_SA could come next.
+        mapd.wait_show("ike", {"connections": [{"connection": f"hmip-rcoa-{leased}", "identity": MN2_ID}]}, 30)
+        x0 = mapd.show("counters").get("kernel_XfrmInTmplMismatch", 0)
+        send_ipv6(tb.n("fg"), local_bu(FG, MAP1, leased, 1, 600, acoa=FG), count=5)
+        until(lambda: mapd.show("counters").get("kernel_XfrmInTmplMismatch", 0) >= x0 + 5, 30, 0.2,
+              "the kernel drops the cleartext BUs for the leased RCoA")
+        assert not [x for x in mapd.show("bindings") if x["rcoa"] == leased]
+        assert mapd.show("counters")["bu_ike_lease_only"] == c0["bu_ike_lease_only"]  # never reached mapd
+        mnd.wait_show("bul", [{"rcoa": rcoa, "registered": True, "primary": True}], 10)
+    finally:
+        fg_ch.stop()
+
+    # (b) Only the MN's CHILD_SA removed; its IKE SAs stay.
+    c_mn = mnd.show("counters")
+    mn_ch.swanctl("--terminate", "--child", "mh")
+
+    def map_child_gone():
+        sas = [sa for n, sa in map_ch.list_all_sas() if n == f"hmip-rcoa-{rcoa}"]
+        return sas and all(not sa.get("child-sas") for sa in sas)
+    until(map_child_gone, 30, 0.2, "the MAP's CHILD_SA for the RCoA gone, its IKE SA kept")
+    assert not [p for p in mh_in_policies(tb.n("map1")) if p["src"] == f"{rcoa}/128"]
+    x0 = mapd.show("counters").get("kernel_XfrmInTmplMismatch", 0)
+    send_ipv6(tb.n("fg"), local_bu(FG, MAP1, rcoa, 40000, 600, acoa=FG), count=3)
+    until(lambda: mapd.show("counters").get("kernel_XfrmInTmplMismatch", 0) >= x0 + 3, 30, 0.2,
+          "the kernel drops the cleartext BUs for the MN's RCoA")
+    c = mapd.show("counters")
+    assert c["bindings_moved"] == c0["bindings_moved"] and c["bindings_created"] == c0["bindings_created"], c
+    assert not [x for x in mapd.show("bindings") if x["lcoa"] == FG]
+
+    # The forger never held the binding; the real MN's own BUs (cleartext
+    # now, dropped too) let its binding lapse, and mnd protects and
+    # registers again from its own LCoA.
+    until(lambda: mnd.show("counters")["ba_accepted"] > c_mn["ba_accepted"] and
+          [x for x in mnd.show("bul") if x["rcoa"] == rcoa and x["registered"]], 120, 0.5,
+          "the real MN registered again")
+    for x in mapd.show("bindings"):
+        assert x["lcoa"] != FG, x
+    mapd.wait_show("bindings", [{"rcoa": rcoa, "lcoa": lcoa}], 30)
+    c = mapd.show("counters")
+    assert c["bu_ike_lease_only"] == c0["bu_ike_lease_only"] and c["bu_no_ike_sa"] == c0["bu_no_ike_sa"], c
 
 
 def test_untrusted_ca_is_refused(sec):

@@ -40,13 +40,17 @@ def send_ipv6(node: Node, pkt: Any, count: int = 1) -> None:
         s.close()
 
 
-def local_bu(lcoa: str, map_addr: str, rcoa: str, seq: int, lifetime_s: int, flags: int = BU_FLAG_A | BU_FLAG_M):
+def local_bu(lcoa: str, map_addr: str, rcoa: str, seq: int, lifetime_s: int, flags: int = BU_FLAG_A | BU_FLAG_M,
+             acoa: Optional[str] = None):
     """A local binding update (RFC 5380 §6.1): from the LCoA to the MAP,
     the RCoA in a Home Address option, A and M set, lifetime in seconds
-    (sent in 4-second units, rounded down)."""
-    from scapy.layers.inet6 import HAO, IPv6, IPv6ExtHdrDestOpt, MIP6MH_BU
-    return (IPv6(src=lcoa, dst=map_addr) / IPv6ExtHdrDestOpt(options=[HAO(hoa=rcoa)]) /
-            MIP6MH_BU(seq=seq & 0xFFFF, flags=flags, mhtime=lifetime_s // 4))
+    (sent in 4-second units, rounded down); with an Alternate Care-of
+    Address option if `acoa` (what a secure-mode MAP requires)."""
+    from scapy.layers.inet6 import HAO, IPv6, IPv6ExtHdrDestOpt, MIP6MH_BU, MIP6OptAltCoA
+    bu = MIP6MH_BU(seq=seq & 0xFFFF, flags=flags, mhtime=lifetime_s // 4)
+    if acoa is not None:
+        bu = MIP6MH_BU(seq=seq & 0xFFFF, flags=flags, mhtime=lifetime_s // 4, options=[MIP6OptAltCoA(acoa=acoa)])
+    return IPv6(src=lcoa, dst=map_addr) / IPv6ExtHdrDestOpt(options=[HAO(hoa=rcoa)]) / bu
 
 
 def forged_ba(map_addr: str, lcoa: str, rh2: Optional[str], seq: int, status: int = 0, lifetime_s: int = 600):

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "hmip/core/prefix.h"
 #include "hmip/wire/addr.h"
 #include "hmip/wire/result.h"
 
@@ -60,8 +61,17 @@ struct Tags {
 /// `proto hao mode ro flag wildrecv` state and a SUB IN policy for protocol
 /// 135 with a `hao` template at level use, so binding updates carrying a Home
 /// Address option are delivered with the RCoA as source (kernel-testbed.md).
+/// Secure mode adds, per prefix of `esp_required_from`, a MAIN IN policy
+/// for protocol 135 from that prefix to map_address/128 with a required ESP
+/// transport template (any SA): the SPD entry of RFC 4877 §4, so a
+/// cleartext BU for an RCoA of those prefixes is dropped by the kernel
+/// (XfrmInTmplMismatch) even before any CHILD_SA exists. charon's per-RCoA
+/// /128 MAIN policies have numerically lower priorities and win where they
+/// exist; the SUB hao policy combines with either. Installed once: a later
+/// call with other prefixes changes nothing.
 struct MapSignallingSettings {
   Ip6Addr map_address;  ///< the MAP's own address (BUs arrive to it)
+  std::vector<Ip6Prefix> esp_required_from;  ///< secure mode: the RCoA prefixes
 };
 
 /// One binding of the MAP's cache as the kernel must carry it.

@@ -27,7 +27,8 @@ struct Flush {
 struct InstallMapSignalling {
   MapSignallingSettings settings;
   friend bool operator==(const InstallMapSignalling& a, const InstallMapSignalling& b) {
-    return a.settings.map_address == b.settings.map_address;
+    return a.settings.map_address == b.settings.map_address &&
+           a.settings.esp_required_from == b.settings.esp_required_from;
   }
 };
 struct InstallMapBinding {

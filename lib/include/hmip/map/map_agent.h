@@ -13,19 +13,50 @@
 //     it says so), SendBrr, SendBindingError, StartDad (report duplicates
 //     with handle_dad_result), SendUnsolicitedNa, RefreshProxies, LogEvent;
 //   * reports carrier changes of the RCoA links (handle_link_carrier);
+//   * secure mode: feeds charon's SA events (hmip/ike/ike_sa.h
+//     parse_sa_events) into handle_ike_event, its full SA list at every
+//     (re)connect and for each ResyncIke into handle_ike_sas, and a lost
+//     charon into handle_ike_lost. The core keeps the RCoA holder table and
+//     decides itself whether a BU is protected; nothing on the BU path asks
+//     charon;
 //   * runs one OS timer at poll_timeout() and calls handle_timeout().
 //
 // Decisions where the RFCs leave a choice (mapd(8) repeats them):
-//   * Order of checks on a BU: destination, malformed options, protection,
-//     flags, RCoA prefix, sequence number, deregistration, LCoA, then
-//     lifetime (RFC 6275 §9.5.1 before §10.3.1, as a home agent does).
+//   * Order of checks on a BU: destination, malformed options, the
+//     Alternate Care-of Address (secure mode), protection, flags, RCoA
+//     prefix, sequence number, deregistration, LCoA, then lifetime (RFC
+//     6275 §9.5.1 before §10.3.1, as a home agent does). Every check is an
+//     in-memory lookup: the protection check reads the core's RCoA holder
+//     table, never charon. Protection stays before flags and prefix so that
+//     an unprotected BU is silently discarded (RFC 6275 §9.5.1) and never
+//     draws a BA.
 //   * A BU not sent to MapAddress: silently discarded, counted.
 //   * A BU with a MalformedMobilityOption: silently discarded (RFC 6275
 //     §9.2 treats a badly formed message so), counted; never touches the
 //     binding. (Status 164 belongs to Multiple CoA's BID option only.)
-//   * Unprotected BU (no IPsec) outside insecure testbed mode, or from a CoA
-//     outside its TrustedPrefix list: silently discarded (RFC 6275 §9.5.1
-//     discards BUs that fail the IPsec check), counted, logged rate-limited.
+//   * Secure mode (RFC 5380 §12.1, RFC 4877 §4): a BU is protected only if
+//     an INSTALLED CHILD_SA of the one IKE identity holding the RCoA has the
+//     RCoA as its single-host remote selector (so the kernel's IN policy of
+//     that CHILD_SA admitted the BU only through it). A lease alone (the
+//     RCoA as the IKE SA's virtual IP, no installed CHILD_SA) is not enough
+//     (lease_only), nor is no IKE SA (no_ike_sa) or IKE SAs of two
+//     identities naming it (contested): discarded silently, counted, logged
+//     rate-limited. Protected, but the holder's IKE SAs come from another
+//     care-of address than the bound one (the MN re-establishing IKE after a
+//     move, make-before-break): accepted, counted (coa_moving); the CHILD_SA
+//     is still required. The kernel drops a cleartext MH from the RCoA
+//     prefixes to MapAddress before mapd sees it (mapd's prefix-wide ESP IN
+//     policy, below charon's per-RCoA ones).
+//   * Secure mode binds the Alternate Care-of Address option (inside ESP;
+//     the HAO is outside it, RFC 6275 §6.2.5, §11.7.1, RFC 4877): a BU
+//     without one is silently discarded, counted (bu_no_acoa). An ACoA that
+//     differs from the HAO's care-of address is bound (RFC 6275 §10.3.1: the
+//     ACoA is the care-of address; it is the one ESP authenticated, and it
+//     must still pass the LcoaPrefix checks), counted (bu_acoa_differs) and
+//     logged rate-limited; the BA goes to the ACoA.
+//   * Unprotected BU in insecure testbed mode from a CoA outside its
+//     TrustedPrefix list: silently discarded (RFC 6275 §9.5.1 discards BUs
+//     that fail the IPsec check), counted, logged rate-limited.
 //   * Flags: without M the BU is no local BU: H set -> 131 (home
 //     registration not supported), else 129. M without A -> 129 (RFC 5380
 //     §4: a MAP registration MUST set both; a refused BU always gets a BA,
@@ -33,11 +64,16 @@
 //     home agent of the RCoA, RFC 5380 §6.2, and RFC 6275 §10.3.1 is what it
 //     applies either way), counted, H kept in the binding as the seam for
 //     the RCoA's home registration (§6.1). L: ignored (the RCoA's link-local
-//     counterpart is no address the MAP serves); K: ignored (no IKE yet);
+//     counterpart is no address the MAP serves); K: ignored (the IKE SA does not
+//     move with the MN, hmip/ike/charon_conn.h);
 //     the BA carries neither. R -> 140, P -> 152 (NEMO, Proxy MIPv6 not
 //     served). A Binding Identifier option is ignored (BID 0, counted).
 //   * An Alternate Care-of Address option replaces the HAO's CoA (RFC 6275
 //     §6.2.5); in insecure mode both must be inside TrustedPrefix.
+//   * Charon's SA events keep the holder table (ike::RcoaHolders, indexed by
+//     RCoA); an event naming an IKE SA or CHILD_SA the table never saw
+//     queues one ResyncIke (the daemon then hands in list-sas); a lost
+//     charon empties it (every BU is refused until it is back).
 //   * RCoA outside every RcoaPrefix: 132; the RCoA equal to MapAddress: 134.
 //   * Existing binding and a sequence number not greater (mod 2^16): 135 with
 //     the last accepted number. A new binding accepts any number.
@@ -91,6 +127,7 @@
 #include <unordered_map>
 
 #include "hmip/core/time.h"
+#include "hmip/ike/ike_sa.h"
 #include "hmip/map/config.h"
 #include "hmip/map/map_types.h"
 #include "hmip/map/timer_queue.h"
@@ -133,6 +170,16 @@ class MapAgent {
   /// bindings proxied on it: RefreshProxies{interface}, then one
   /// SendUnsolicitedNa per RCoA proxied there (sorted by RCoA).
   void handle_link_carrier(TimePoint now, const std::string& interface, bool up);
+  /// Secure mode: one of charon's SA events. An event naming state the
+  /// table never saw queues a ResyncIke (once until handle_ike_sas).
+  void handle_ike_event(TimePoint now, const ike::SaEvent& e);
+  /// Secure mode: all of charon's IKE SAs (list-sas at a (re)connect or
+  /// after ResyncIke): replaces the holder table.
+  void handle_ike_sas(TimePoint now, const std::vector<ike::IkeSaView>& sas);
+  /// Secure mode: charon is gone; nothing is protected until it is back.
+  void handle_ike_lost(TimePoint now);
+  /// The RCoA holder table (hmipctl's view, tests).
+  [[nodiscard]] const ike::RcoaHolders& ike_holders() const noexcept { return ike_; }
   /// New configuration (see the file comment for what happens to bindings).
   void reload(TimePoint now, MapdConfig cfg);
   /// Does whatever is due at `now`: expiries, BRRs, finished DADs.
@@ -191,6 +238,9 @@ class MapAgent {
   // binding_update.cpp
   void handle_bu(TimePoint now, const ReceivedMh& mh, const wire::BindingUpdate& bu);
   [[nodiscard]] bool bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& coa);
+  /// Secure mode: the CoA the BU binds (its ACoA), or nullopt (dropped).
+  [[nodiscard]] std::optional<Ip6Addr> secure_coa(TimePoint now, const ReceivedMh& mh,
+                                                  const wire::BindingUpdate& bu);
   void deregister(TimePoint now, const BindingKey& key, const Request& req);
   void register_binding(TimePoint now, const BindingKey& key, const Request& req);
   void refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
@@ -222,7 +272,9 @@ class MapAgent {
   // Binding Error token bucket (RFC 6275 §9.2 answers; rate-limited).
   std::uint32_t be_tokens_ = kBindingErrorBurst;
   std::optional<TimePoint> be_refill_;
-  RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_;
+  RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_, log_acoa_;
+  ike::RcoaHolders ike_;       ///< secure mode: who holds which RCoA (charon's SA events)
+  bool ike_resync_pending_ = false;
 };
 
 }  // namespace hmip::map

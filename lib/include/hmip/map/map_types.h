@@ -50,16 +50,6 @@ struct BindingKeyHash {
   std::size_t operator()(const BindingKey& k) const noexcept;
 };
 
-/// The IKE view of a BU's RCoA (secure mode, RFC 5380 §12).
-enum class IkeCheck : std::uint8_t {
-  none,          ///< not checked (insecure testbed mode)
-  held,          ///< one IKE identity holds the RCoA, its IKE SA from the BU's care-of address
-  coa_moving,    ///< held, but the holder's IKE SA is still from another care-of address (re-establishing)
-  no_ike_sa,     ///< no IKE SA holds the RCoA: the BU was not protected by it
-  contested,     ///< IKE SAs of different identities hold it
-};
-std::string_view to_string(IkeCheck c) noexcept;
-
 /// A Mobility Header the daemon received and decoded (wire::decode_mh with
 /// the checksum verified). Failures go to MapAgent::handle_invalid_mh.
 struct ReceivedMh {
@@ -69,11 +59,6 @@ struct ReceivedMh {
   Ip6Addr src;
   Ip6Addr dst;                  ///< IPv6 destination (the MAP address)
   std::optional<Ip6Addr> lcoa;  ///< the care-of address the HAO carried (IPV6_DSTOPTS); nullopt: no HAO
-  /// What mapd learned from charon about the RCoA before handing the BU in
-  /// (hmip/ike/ike_sa.h RcoaHolders). The kernel already dropped a BU
-  /// without the right ESP SA when one holds the RCoA (charon's IN policy);
-  /// this is the check beside it. Ignored in insecure testbed mode.
-  IkeCheck ike = IkeCheck::none;
   wire::MhMessage msg;
 };
 
@@ -175,13 +160,19 @@ struct RefreshProxies {
   std::string interface;
 };
 
+/// Secure mode: charon's SA events showed that some were missed (a rekey or
+/// a child of an IKE SA the core never saw). Ask charon for all its SAs
+/// (VICI list-sas, off the BU path) and hand them to
+/// MapAgent::handle_ike_sas. At most one is outstanding.
+struct ResyncIke {};
+
 struct LogEvent {
   LogLevel level = LogLevel::info;
   std::string text;
 };
 
 using Action = std::variant<InstallBinding, RemoveBinding, SendBa, SendBrr, SendBindingError, StartDad,
-                            SendUnsolicitedNa, RefreshProxies, LogEvent>;
+                            SendUnsolicitedNa, RefreshProxies, ResyncIke, LogEvent>;
 
 // ---------------------------------------------------------------------------
 // Counters and views
@@ -206,8 +197,14 @@ struct MapCounters {
   std::map<std::uint8_t, std::uint64_t> bu_refused;  ///< BAs with status >= 128, by status
   std::uint64_t bu_unprotected_dropped = 0; ///< no IPsec and not allowed by insecure mode (RFC 6275 §9.5.1)
   std::uint64_t bu_no_ike_sa = 0;           ///< secure mode: no IKE SA holds the BU's RCoA: discarded
+  std::uint64_t bu_ike_lease_only = 0;      ///< secure mode: an IKE SA holds the RCoA, no installed CHILD_SA protects it: discarded
   std::uint64_t bu_ike_contested = 0;       ///< secure mode: IKE SAs of two identities hold the RCoA: discarded
-  std::uint64_t bu_ike_coa_moving = 0;      ///< secure mode: accepted while the holder's IKE SA follows the move
+  std::uint64_t bu_ike_coa_moving = 0;      ///< secure mode: accepted (CHILD_SA installed) while the holder's IKE SA follows the move
+  std::uint64_t bu_no_acoa = 0;             ///< secure mode: no Alternate Care-of Address option: discarded (RFC 4877 §4)
+  std::uint64_t bu_acoa_differs = 0;        ///< secure mode: the ACoA differs from the HAO's CoA (the ACoA is bound)
+  std::uint64_t ike_events = 0;             ///< charon SA events fed in
+  std::uint64_t ike_resyncs = 0;            ///< full SA lists fed in (connect, reconnect, ResyncIke)
+  std::uint64_t ike_missed_events = 0;      ///< events naming SAs or children never seen (ResyncIke asked)
   std::uint64_t bu_malformed_option = 0;    ///< a malformed mobility option: discarded (RFC 6275 §9.2)
   std::uint64_t bu_wrong_destination = 0;   ///< not sent to MapAddress: discarded
   std::uint64_t bu_absorbed = 0;            ///< arrived while DAD or an install ran for its RCoA
