@@ -52,7 +52,7 @@ namespace {
 
 std::system_error sys_error(const std::string& what) { return {std::error_code(errno, std::system_category()), what}; }
 
-constexpr std::size_t kBufferSize = 64 * 1024;  // larger than a dump part (NLMSG_GOODSIZE) and any notification
+constexpr std::size_t kBufferSize = std::size_t{64} * 1024;  // larger than a dump part (NLMSG_GOODSIZE) and any notification
 constexpr int kReceiveQueue = 1 << 20;          // bursts (many interfaces appearing at once)
 constexpr int kDatagramsPerWakeup = 256;
 
@@ -238,7 +238,7 @@ bool LinkWatcher::read_budget() {
         }
         continue;
       }
-      if (on_error_) on_error_(std::string("netlink receive: ") + std::strerror(errno));
+      if (on_error_) on_error_("netlink receive: " + std::error_code(errno, std::system_category()).message());
       return false;
     }
     changes.clear();
