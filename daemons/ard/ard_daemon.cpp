@@ -35,7 +35,15 @@ std::uint64_t seed() {
 }  // namespace
 
 Daemon::Daemon(asio::io_context& io, Options opts, ar::ArdConfig cfg, io::Logger& log)
-    : io_(io), opts_(std::move(opts)), log_(log), core_(std::move(cfg), seed()), timer_(io) {}
+    : io_(io),
+      opts_(std::move(opts)),
+      log_(log),
+      core_(std::move(cfg), seed()),
+      timer_(io),
+      guard_([this](std::string_view handler, std::string_view what) {
+        log_.error("exception in the " + std::string(handler) + " handler (event dropped, still serving): " +
+                   std::string(what));
+      }) {}
 
 Daemon::~Daemon() = default;
 
@@ -68,19 +76,20 @@ void Daemon::start() {
   }
 
   signals_ = std::make_unique<io::SignalWatcher>(
-      io_, [this](int) { (void)reload(); }, [this](int) { shutdown(); });
+      io_, guard_.wrap("SIGHUP", [this](int) { (void)reload(); }),
+      guard_.wrap("SIGTERM", [this](int) { shutdown(); }));
 
   links_ = std::make_unique<io::LinkWatcher>(
-      io_, [this](const io::LinkChange& c) { on_link(c); },
+      io_, guard_.wrap("netlink", [this](const io::LinkChange& c) { on_link(c); }),
       [this](const std::string& e) { log_.warning(e); });
   links_->start();  // reports every current link to the core first
 
-  nd_->start_receive([this](const io::Icmpv6Packet& p) { on_nd(p); },
+  nd_->start_receive(guard_.wrap("ND", [this](const io::Icmpv6Packet& p) { on_nd(p); }),
                      [this](const std::error_code& ec) {
                        ++counters_.receive_errors;
                        log_.warning("ND socket: " + ec.message());
                      });
-  echo_->start_receive([this](const io::Icmpv6Packet& p) { on_echo(p); },
+  echo_->start_receive(guard_.wrap("echo", [this](const io::Icmpv6Packet& p) { on_echo(p); }),
                        [this](const std::error_code& ec) {
                          ++counters_.receive_errors;
                          log_.warning("echo socket: " + ec.message());
@@ -154,11 +163,11 @@ void Daemon::arm_timer() {
     return;
   }
   timer_.expires_at(*deadline);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
+  timer_.async_wait(guard_.wrap("timer", [this](const boost::system::error_code& ec) {
     if (ec) return;  // cancelled or re-armed: `this` may be gone
     core_.handle_timeout(now());
     pump();
-  });
+  }));
 }
 
 void Daemon::perform(const ar::SendRa& a) {
@@ -197,8 +206,8 @@ void Daemon::sync_memberships() {
   std::set<std::string, std::less<>> names;
   for (const auto& i : core_.config().interfaces) names.insert(i.name);
   std::map<int, std::string> want;
-  for (const auto& [idx, link] : links_->links())
-    if (names.contains(link.name)) want.emplace(idx, link.name);
+  for (const auto& name : names)  // by name: O(configured interfaces), not O(links)
+    if (const auto* link = links_->find(name)) want.emplace(link->ifindex, name);
   for (auto it = joined_.begin(); it != joined_.end();) {
     if (want.contains(it->first) && want[it->first] == it->second) {
       ++it;
@@ -323,6 +332,7 @@ void Daemon::register_commands() {
 
 io::Json Daemon::daemon_counters() const {
   io::Json d;
+  d["handler_exceptions"] = guard_.caught();
   d["nd_received"] = counters_.nd_received;
   d["nd_invalid"] = counters_.nd_invalid;
   d["nd_ignored"] = counters_.nd_ignored;

@@ -15,6 +15,7 @@
 #include "hmip/ar/access_router.h"
 #include "hmip/ar/config.h"
 #include "hmip/io/control.h"
+#include "hmip/io/handler_guard.h"
 #include "hmip/io/icmpv6_socket.h"
 #include "hmip/io/link_watcher.h"
 #include "hmip/io/log.h"
@@ -85,6 +86,7 @@ class Daemon {
   io::Logger& log_;
   ar::AccessRouter core_;
   boost::asio::steady_timer timer_;
+  io::HandlerGuard guard_;  ///< wraps every event handler: an exception is logged, counted, survived
   std::unique_ptr<io::Icmpv6Socket> nd_;
   std::unique_ptr<io::Icmpv6Socket> echo_;
   std::unique_ptr<io::LinkWatcher> links_;

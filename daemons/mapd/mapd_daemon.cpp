@@ -44,13 +44,18 @@ Daemon::Daemon(asio::io_context& io, Options opts, map::MapdConfig cfg, io::Logg
       log_(log),
       core_(std::move(cfg), seed()),
       dataplane_(std::move(dataplane)),
-      timer_(io) {}
+      timer_(io),
+      guard_([this](std::string_view handler, std::string_view what) {
+        log_.error("exception in the " + std::string(handler) + " handler (event dropped, still serving): " +
+                   std::string(what));
+      }) {}
 
 Daemon::~Daemon() = default;
 
 void Daemon::start() {
   links_ = std::make_unique<io::LinkWatcher>(
-      io_, [this](const io::LinkChange& c) { on_link(c); }, [this](const std::string& e) { log_.warning(e); });
+      io_, guard_.wrap("netlink", [this](const io::LinkChange& c) { on_link(c); }),
+      [this](const std::string& e) { log_.warning(e); });
   links_->start();
   for (const auto& p : core_.config().rcoa_prefixes)
     if (!p.interface.empty() && ifindex_of(p.interface) == 0)
@@ -98,7 +103,7 @@ void Daemon::start() {
   }
 
   try {
-    mh_ = std::make_unique<io::MhSocket>(io_, io::MhSocketOptions{});
+    mh_ = std::make_unique<io::MhSocket>(io_, mh_socket_options());
     nd_ = std::make_unique<io::Icmpv6Socket>(io_, io::nd_dad_socket_options());
     prober_ = std::make_unique<io::DadProber>();
   } catch (const std::system_error& e) {
@@ -106,13 +111,14 @@ void Daemon::start() {
   }
 
   signals_ = std::make_unique<io::SignalWatcher>(
-      io_, [this](int) { (void)reload(); }, [this](int) { shutdown(); });
+      io_, guard_.wrap("SIGHUP", [this](int) { (void)reload(); }),
+      guard_.wrap("SIGTERM", [this](int) { shutdown(); }));
 
-  mh_->start_receive([this](const io::ReceivedMhPacket& p) { on_mh(p); },
+  mh_->start_receive(guard_.wrap("Mobility Header", [this](const io::ReceivedMhPacket& p) { on_mh(p); }),
                      [this](const std::error_code& ec, std::string_view detail) {
                        log_.debug("MH socket: " + ec.message() + " " + std::string(detail));
                      });
-  nd_->start_receive([this](const io::Icmpv6Packet& p) { on_nd(p); },
+  nd_->start_receive(guard_.wrap("ND", [this](const io::Icmpv6Packet& p) { on_nd(p); }),
                      [this](const std::error_code& ec) { log_.warning("ND socket: " + ec.message()); });
   if (core_.config().insecure.enabled) log_.warning(std::string(map::kInsecureWarning));
   pump();
@@ -140,10 +146,26 @@ void Daemon::on_link(const io::LinkChange& c) {
   pump();
 }
 
+io::MhSocketOptions Daemon::mh_socket_options() {
+  io::MhSocketOptions o;
+  // A MAP processes Binding Updates and answers unknown types with a Binding
+  // Error (RFC 6275 §9.2); BRR, BA and BE sent to it are only ignored, so
+  // the kernel drops them before they take room in the queue.
+  o.type_filter = io::MhTypeFilter{false,
+                                   {wire::mh_type::kBindingRefreshRequest, wire::mh_type::kBindingAck,
+                                    wire::mh_type::kBindingError}};
+  o.socket_receive_buffer = kMhSocketReceiveBuffer;
+  return o;
+}
+
 void Daemon::on_mh(const io::ReceivedMhPacket& p) {
   if (stopping_) return;
   ++counters_.mh_received;
   const auto t = now();
+  // Per-source limit on the wire source (the care-of address when a HAO
+  // came), before any decoding: one flooding source cannot use up the
+  // loop's time for the others.
+  if (!mh_limiter_.allow(t, p.hao.value_or(p.src))) return;
   // The kernel verified the checksum over (home address, destination); this
   // decode checks it again over the same pseudo-header.
   const wire::PseudoHeader ph{p.src, p.dst};
@@ -206,11 +228,11 @@ void Daemon::arm_timer() {
     return;
   }
   timer_.expires_at(*deadline);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
+  timer_.async_wait(guard_.wrap("timer", [this](const boost::system::error_code& ec) {
     if (ec) return;  // cancelled or re-armed
     core_.handle_timeout(now());
     pump();
-  });
+  }));
 }
 
 void Daemon::perform(const map::InstallBinding& a) {
@@ -399,6 +421,8 @@ io::Json Daemon::daemon_counters() const {
   io::Json d;
   d["mh_received"] = counters_.mh_received;
   d["mh_invalid"] = counters_.mh_invalid;
+  d["mh_source_limited"] = mh_limiter_.counters().limited;
+  d["mh_source_overflow"] = mh_limiter_.counters().overflow;
   d["nd_received"] = counters_.nd_received;
   d["na_sent"] = counters_.na_sent;
   d["dad_probes_sent"] = counters_.dad_probes_sent;
@@ -412,7 +436,11 @@ io::Json Daemon::daemon_counters() const {
     d["mh_socket_truncated"] = m.truncated;
     d["mh_socket_bad_cmsg"] = m.bad_cmsg;
     d["mh_socket_receive_errors"] = m.receive_errors;
+    d["mh_socket_kernel_drops"] = m.kernel_drops;
+    d["mh_socket_yields"] = m.yields;
+    d["mh_socket_receive_buffer"] = m.socket_receive_buffer;
   }
+  d["handler_exceptions"] = guard_.caught();
   d["reloads"] = counters_.reloads;
   d["reload_failures"] = counters_.reload_failures;
   if (ike_) {

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "hmip/core/rate_limit.h"
 #include "hmip/io/control.h"
+#include "hmip/io/handler_guard.h"
 #include "hmip/io/icmpv6_socket.h"
 #include "hmip/io/link_watcher.h"
 #include "hmip/io/log.h"
@@ -26,6 +28,14 @@
 #include "ike_guard.h"
 
 namespace hmip::mapd {
+
+/// Mobility Headers mapd processes per wire source address: a burst of 32,
+/// then 100 a second (a mobile node sends a few BUs a minute); sources
+/// beyond 4096 share a bucket of 256, then 1000 a second.
+inline constexpr core::SourceLimits kMhSourceLimits{32, core::milliseconds(10), 4096, 256, core::milliseconds(1)};
+/// The MH socket's receive queue (SO_RCVBUFFORCE): room for a few thousand
+/// datagrams while the loop is busy.
+inline constexpr int kMhSocketReceiveBuffer = 4 << 20;
 
 struct Options {
   std::string config_path;
@@ -77,6 +87,7 @@ class Daemon {
 
   void on_link(const io::LinkChange& c);
   void on_mh(const io::ReceivedMhPacket& p);
+  [[nodiscard]] static io::MhSocketOptions mh_socket_options();
   void on_nd(const io::Icmpv6Packet& p);
   void pump();
   void arm_timer();
@@ -105,6 +116,7 @@ class Daemon {
   map::MapAgent core_;
   std::unique_ptr<kglue::Dataplane> dataplane_;
   boost::asio::steady_timer timer_;
+  io::HandlerGuard guard_;  ///< wraps every event handler: an exception is logged, counted, survived
   std::unique_ptr<io::MhSocket> mh_;
   std::unique_ptr<io::Icmpv6Socket> nd_;
   std::unique_ptr<io::DadProber> prober_;
@@ -115,6 +127,7 @@ class Daemon {
   std::map<Ip6Addr, Dad> dads_;            ///< running DADs by RCoA
   std::map<std::string, bool> carrier_;    ///< RCoA interfaces: last carrier reported to the core
   Counters counters_;
+  core::SourceRateLimiter mh_limiter_{kMhSourceLimits};  ///< Mobility Headers per wire source address
   bool stopping_ = false;
 };
 

@@ -46,7 +46,11 @@ Daemon::Daemon(asio::io_context& io, Options opts, mn::MndConfig cfg, io::Logger
       log_(log),
       core_(std::move(cfg), core::Rng(seed())),
       dataplane_(std::move(dataplane)),
-      timer_(io) {}
+      timer_(io),
+      guard_([this](std::string_view handler, std::string_view what) {
+        log_.error("exception in the " + std::string(handler) + " handler (event dropped, still serving): " +
+                   std::string(what));
+      }) {}
 
 Daemon::~Daemon() = default;
 
@@ -72,16 +76,17 @@ void Daemon::start() {
   if (!core_.config().insecure) {
     ike_ = std::make_unique<IkeAgent>(
         io_, core_.config(), log_,
-        [this](const Ip6Addr& map, const Ip6Addr& rcoa) {
-          if (stopped_) return;
-          core_.handle_security_up(now(), map, rcoa);
-          pump();
-        },
-        [this](const Ip6Addr& map, bool lost, const std::string& why) {
+        guard_.wrap("IKE SA up",
+                    [this](const Ip6Addr& map, const Ip6Addr& rcoa) {
+                      if (stopped_) return;
+                      core_.handle_security_up(now(), map, rcoa);
+                      pump();
+                    }),
+        guard_.wrap("IKE SA down", [this](const Ip6Addr& map, bool lost, const std::string& why) {
           if (stopped_) return;
           core_.handle_security_down(now(), map, lost, why);
           pump();
-        });
+        }));
     ike_->start();
   } else {
     log_.warning("InsecureTestbedSignalling is on: binding updates go out without IPsec (testbeds only)");
@@ -99,16 +104,18 @@ void Daemon::start() {
   }
 
   signals_ = std::make_unique<io::SignalWatcher>(
-      io_, [this](int) { (void)reload(); }, [this](int) { shutdown(); });
+      io_, guard_.wrap("SIGHUP", [this](int) { (void)reload(); }),
+      guard_.wrap("SIGTERM", [this](int) { shutdown(); }));
 
-  nd_->start_receive([this](const io::Icmpv6Packet& p) { on_nd(p); },
+  nd_->start_receive(guard_.wrap("ND", [this](const io::Icmpv6Packet& p) { on_nd(p); }),
                      [this](const std::error_code& ec) { log_.warning("ND socket: " + ec.message()); });
-  mh_->start_receive([this](const io::ReceivedMhPacket& p) { on_mh(p); },
+  mh_->start_receive(guard_.wrap("Mobility Header", [this](const io::ReceivedMhPacket& p) { on_mh(p); }),
                      [this](const std::error_code& ec, std::string_view detail) {
                        log_.debug("MH socket: " + ec.message() + " " + std::string(detail));
                      });
   links_ = std::make_unique<io::LinkWatcher>(
-      io_, [this](const io::LinkChange& c) { on_link(c); }, [this](const std::string& e) { log_.warning(e); });
+      io_, guard_.wrap("netlink", [this](const io::LinkChange& c) { on_link(c); }),
+      [this](const std::string& e) { log_.warning(e); });
   links_->start();  // every current link reaches the core first
   pump();
   log_.notice(std::string("mnd ") + HMIP_VERSION + " started, control socket " + core_.config().control_socket);
@@ -180,21 +187,20 @@ void Daemon::arm_timer() {
     return;
   }
   timer_.expires_at(*deadline);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
+  timer_.async_wait(guard_.wrap("timer", [this](const boost::system::error_code& ec) {
     if (ec) return;
     core_.handle_timeout(now());
     pump();
-  });
+  }));
 }
 
 void Daemon::perform(const mn::SendRs& a) {
   wire::RouterSolicitation rs;
   std::optional<Ip6Addr> src;
-  for (const auto& [idx, l] : links_->links()) {
-    if (idx != static_cast<int>(a.ifindex)) continue;
-    src = l.usable_link_local();
+  if (const auto* l = links_->find(static_cast<int>(a.ifindex))) {
+    src = l->usable_link_local();
     // RFC 4861 §4.1: the Source LLA option only with a specified source.
-    if (src && !l.mac.empty()) rs.options.emplace_back(wire::SourceLlaOption{l.mac});
+    if (src && !l->mac.empty()) rs.options.emplace_back(wire::SourceLlaOption{l->mac});
   }
   auto bytes = wire::encode_icmpv6(rs, nullptr);
   if (!bytes) {
@@ -332,6 +338,7 @@ void Daemon::register_commands() {
 
 io::Json Daemon::daemon_counters() const {
   io::Json d;
+  d["handler_exceptions"] = guard_.caught();
   d["nd_received"] = counters_.nd_received;
   d["nd_invalid"] = counters_.nd_invalid;
   d["mh_received"] = counters_.mh_received;

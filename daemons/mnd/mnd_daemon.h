@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hmip/io/control.h"
+#include "hmip/io/handler_guard.h"
 #include "hmip/io/icmpv6_socket.h"
 #include "hmip/io/link_watcher.h"
 #include "hmip/io/log.h"
@@ -96,6 +97,7 @@ class Daemon {
   mn::MobileNode core_;
   std::unique_ptr<kglue::Dataplane> dataplane_;
   boost::asio::steady_timer timer_;
+  io::HandlerGuard guard_;  ///< wraps every event handler: an exception is logged, counted, survived
   std::unique_ptr<io::Icmpv6Socket> nd_;
   std::unique_ptr<io::MhSocket> mh_;
   std::unique_ptr<io::LinkWatcher> links_;

@@ -1,15 +1,17 @@
 #include "hmip/io/link_watcher.h"
 
-#include <linux/if_addr.h>
-#include <net/if.h>
-#include <netlink/cache.h>
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
-#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cerrno>
 #include <cstring>
+
+#include "hmip/io/fd.h"
+#include "hmip/io/link_state.h"
 
 namespace hmip::io {
 
@@ -46,43 +48,114 @@ std::string format_mac(wire::ByteSpan mac) {
   return s;
 }
 
-void LinkWatcher::MngrDeleter::operator()(nl_cache_mngr* m) const noexcept { nl_cache_mngr_free(m); }
+namespace {
+
+std::system_error sys_error(const std::string& what) { return {std::error_code(errno, std::system_category()), what}; }
+
+constexpr std::size_t kBufferSize = std::size_t{64} * 1024;  // larger than a dump part (NLMSG_GOODSIZE) and any notification
+constexpr int kReceiveQueue = 1 << 20;          // bursts (many interfaces appearing at once)
+constexpr int kDatagramsPerWakeup = 256;
+
+// One dump request (RTM_GETLINK or RTM_GETADDR for `family`) answered into `state`.
+// Returns false if the kernel marked the dump interrupted (to be retried).
+bool dump_one(int fd, std::uint16_t type, std::uint8_t family, std::uint32_t seq, LinkState& state,
+              std::vector<std::uint8_t>& buf) {
+  struct {
+    nlmsghdr h;
+    ifinfomsg body;  // ifaddrmsg is smaller: family is the first octet of both
+  } req{};
+  req.h.nlmsg_len = NLMSG_LENGTH(type == RTM_GETLINK ? sizeof(ifinfomsg) : sizeof(ifaddrmsg));
+  req.h.nlmsg_type = type;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.h.nlmsg_seq = seq;
+  req.body.ifi_family = family;
+  if (::send(fd, &req, req.h.nlmsg_len, 0) < 0) throw sys_error("netlink dump request");
+  bool intact = true;
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw sys_error("netlink dump");
+    }
+    std::size_t off = 0;
+    const auto len = static_cast<std::size_t>(n);
+    while (off + NLMSG_HDRLEN <= len) {
+      nlmsghdr h{};
+      std::memcpy(&h, buf.data() + off, sizeof h);
+      if (h.nlmsg_len < NLMSG_HDRLEN || off + h.nlmsg_len > len) break;
+      const wire::ByteSpan msg(buf.data() + off, h.nlmsg_len);
+      off += NLMSG_ALIGN(h.nlmsg_len);
+      if (h.nlmsg_seq != seq) continue;
+      if ((h.nlmsg_flags & NLM_F_DUMP_INTR) != 0) intact = false;
+      if (h.nlmsg_type == NLMSG_DONE) return intact;
+      if (h.nlmsg_type == NLMSG_ERROR) {
+        nlmsgerr e{};
+        if (msg.size() >= NLMSG_HDRLEN + sizeof e) std::memcpy(&e, msg.data() + NLMSG_HDRLEN, sizeof e);
+        if (e.error == -EINTR || e.error == -EBUSY) return false;
+        errno = e.error < 0 ? -e.error : EIO;
+        throw sys_error("netlink dump");
+      }
+      bool malformed = false;
+      (void)state.apply_message(msg, malformed);
+    }
+  }
+}
+
+}  // namespace
+
+LinkState dump_links() {
+  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!fd) throw sys_error("netlink socket");
+  timeval tv{5, 0};
+  (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::vector<std::uint8_t> buf(kBufferSize);
+  for (std::uint32_t attempt = 1;; ++attempt) {
+    LinkState s;
+    // Links first: an address is kept only for a known link.
+    if (dump_one(fd.get(), RTM_GETLINK, AF_UNSPEC, 2 * attempt, s, buf) &&
+        dump_one(fd.get(), RTM_GETADDR, AF_INET6, 2 * attempt + 1, s, buf))
+      return s;
+    if (attempt == 5) {
+      errno = EAGAIN;
+      throw sys_error("netlink dump interrupted 5 times");
+    }
+  }
+}
 
 LinkWatcher::LinkWatcher(asio::io_context& io, ChangeHandler on_change, ErrorHandler on_error)
-    : io_(io), on_change_(std::move(on_change)), on_error_(std::move(on_error)) {}
+    : io_(io),
+      on_change_(std::move(on_change)),
+      on_error_(std::move(on_error)),
+      state_(std::make_unique<LinkState>()),
+      buffer_(kBufferSize) {}
 
 LinkWatcher::~LinkWatcher() {
   *alive_ = false;
   stop();
 }
 
-namespace {
+const LinkTable& LinkWatcher::links() const noexcept { return state_->links(); }
 
-std::system_error nl_error(int err, const char* what) {
-  return {std::make_error_code(std::errc::io_error), std::string(what) + ": " + nl_geterror(err)};
-}
+const LinkInfo* LinkWatcher::find(const std::string& name) const { return state_->find(name); }
 
-}  // namespace
+const LinkInfo* LinkWatcher::find(int ifindex) const { return state_->find(ifindex); }
 
 void LinkWatcher::open() {
-  nl_cache_mngr* m = nullptr;
-  int err = nl_cache_mngr_alloc(nullptr, NETLINK_ROUTE, NL_AUTO_PROVIDE, &m);
-  if (err < 0) throw nl_error(err, "netlink cache manager");
-  mngr_.reset(m);
-  if ((err = nl_cache_mngr_add(m, "route/link", nullptr, nullptr, &link_cache_)) < 0)
-    throw nl_error(err, "netlink link cache");
-  if ((err = nl_cache_mngr_add(m, "route/addr", nullptr, nullptr, &addr_cache_)) < 0)
-    throw nl_error(err, "netlink address cache");
-  const int fd = nl_cache_mngr_get_fd(m);
-  // Bursts (many interfaces appearing at once) must not overrun the socket.
-  const int rcvbuf = 1 << 20;
-  (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  fd_ = std::make_unique<asio::posix::stream_descriptor>(io_, fd);
+  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE));
+  if (!fd) throw sys_error("netlink socket");
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &kReceiveQueue, sizeof kReceiveQueue) != 0)
+    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &kReceiveQueue, sizeof kReceiveQueue);
+  sockaddr_nl sa{};
+  sa.nl_family = AF_NETLINK;
+  sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV6_IFADDR;
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+    throw sys_error("netlink subscribe");
+  fd_ = std::make_unique<asio::posix::stream_descriptor>(io_, fd.release());
 }
 
 void LinkWatcher::start() {
-  open();
-  publish();
+  open();  // subscribed before the dump: nothing that changes during it is missed
+  resync();
   arm();
 }
 
@@ -90,18 +163,31 @@ void LinkWatcher::stop() {
   if (fd_) {
     boost::system::error_code ignored;
     fd_->cancel(ignored);
-    (void)fd_->release();  // the cache manager owns (and closes) the descriptor
+    fd_->close(ignored);
     fd_.reset();
   }
-  link_cache_ = nullptr;
-  addr_cache_ = nullptr;
-  mngr_.reset();
 }
 
-const LinkInfo* LinkWatcher::find(const std::string& name) const {
-  for (const auto& [idx, link] : links_)
-    if (link.name == name) return &link;
-  return nullptr;
+bool LinkWatcher::emit(const std::vector<LinkChange>& changes) {
+  std::weak_ptr<bool> alive = alive_;
+  for (const auto& c : changes) {
+    if (on_change_) on_change_(c);
+    if (alive.expired() || !fd_) return false;
+  }
+  return true;
+}
+
+void LinkWatcher::resync() {
+  // Notifications queued now are older than the dump: drop them. Those
+  // that arrive during the dump are applied after it (the last word on
+  // each object is the kernel's latest).
+  if (fd_) {
+    while (::recv(fd_->native_handle(), buffer_.data(), buffer_.size(), MSG_DONTWAIT) > 0 || errno == ENOBUFS) {
+    }
+  }
+  LinkState fresh = dump_links();
+  ++counters_.dumps;
+  (void)emit(state_->replace(fresh));
 }
 
 void LinkWatcher::arm() {
@@ -113,87 +199,55 @@ void LinkWatcher::arm() {
       if (on_error_) on_error_("netlink wait: " + ec.message());
       return;
     }
-    on_readable();
+    read_more();
   });
 }
 
-void LinkWatcher::on_readable() {
-  const int err = nl_cache_mngr_data_ready(mngr_.get());
-  if (err < 0) {
-    // Typically ENOBUFS: notifications were lost. Start over from a fresh
-    // dump; publish() reports the difference.
-    if (on_error_) on_error_(std::string("netlink: ") + nl_geterror(err) + "; resynchronising");
-    stop();
-    try {
-      open();
-    } catch (const std::system_error& e) {
-      if (on_error_) on_error_(e.what());
-      return;
-    }
-  }
-  publish();
-  arm();
-}
-
-LinkTable LinkWatcher::snapshot() const {
-  LinkTable t;
-  if (link_cache_ == nullptr) return t;
-  for (nl_object* o = nl_cache_get_first(link_cache_); o != nullptr; o = nl_cache_get_next(o)) {
-    auto* l = reinterpret_cast<rtnl_link*>(o);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-    // The kernel also sends per-family RTM_NEWLINKs (AF_INET6 from addrconf,
-    // AF_BRIDGE); libnl keys its objects by (family, ifindex), so those are
-    // separate, partial, and never deleted with the link: only the
-    // AF_UNSPEC object is the link.
-    if (rtnl_link_get_family(l) != AF_UNSPEC) continue;
-    LinkInfo info;
-    info.ifindex = rtnl_link_get_ifindex(l);
-    if (info.ifindex <= 0) continue;
-    const char* name = rtnl_link_get_name(l);
-    info.name = name != nullptr ? name : "";
-    const unsigned flags = rtnl_link_get_flags(l);
-    info.up = (flags & IFF_UP) != 0;
-    info.running = (flags & IFF_RUNNING) != 0;
-    info.multicast = (flags & IFF_MULTICAST) != 0;
-    info.loopback = (flags & IFF_LOOPBACK) != 0;
-    info.mtu = rtnl_link_get_mtu(l);
-    if (nl_addr* a = rtnl_link_get_addr(l); a != nullptr) {
-      const auto* p = static_cast<const std::uint8_t*>(nl_addr_get_binary_addr(a));
-      info.mac.assign(p, p + nl_addr_get_len(a));
-      if (std::all_of(info.mac.begin(), info.mac.end(), [](std::uint8_t b) { return b == 0; })) info.mac.clear();
-    }
-    t.emplace(info.ifindex, std::move(info));
-  }
-  if (addr_cache_ == nullptr) return t;
-  for (nl_object* o = nl_cache_get_first(addr_cache_); o != nullptr; o = nl_cache_get_next(o)) {
-    auto* a = reinterpret_cast<rtnl_addr*>(o);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-    if (rtnl_addr_get_family(a) != AF_INET6) continue;
-    auto it = t.find(rtnl_addr_get_ifindex(a));
-    if (it == t.end()) continue;
-    nl_addr* local = rtnl_addr_get_local(a);
-    if (local == nullptr || nl_addr_get_len(local) != 16) continue;
-    LinkAddress la;
-    std::memcpy(la.addr.b.data(), nl_addr_get_binary_addr(local), 16);
-    la.prefix_len = static_cast<std::uint8_t>(rtnl_addr_get_prefixlen(a));
-    const unsigned f = rtnl_addr_get_flags(a);
-    la.tentative = (f & IFA_F_TENTATIVE) != 0;
-    la.dadfailed = (f & IFA_F_DADFAILED) != 0;
-    la.deprecated = (f & IFA_F_DEPRECATED) != 0;
-    la.optimistic = (f & IFA_F_OPTIMISTIC) != 0;
-    it->second.addresses.push_back(la);
-  }
-  for (auto& [idx, link] : t) std::sort(link.addresses.begin(), link.addresses.end());
-  return t;
-}
-
-void LinkWatcher::publish() {
-  LinkTable now = snapshot();
-  const auto changes = diff_links(links_, now);
-  links_ = std::move(now);
+void LinkWatcher::read_more() {
   std::weak_ptr<bool> alive = alive_;
-  for (const auto& c : changes) {
-    if (on_change_) on_change_(c);
-    if (alive.expired()) return;
+  const bool more = read_budget();
+  if (alive.expired() || !fd_) return;
+  if (!more) {
+    arm();
+    return;
   }
+  // Budget used up: the reactor is edge-triggered, so come back from a
+  // posted handler, after what else is ready.
+  asio::post(io_, [this, alive] {
+    if (alive.expired() || !fd_) return;
+    read_more();
+  });
+}
+
+bool LinkWatcher::read_budget() {
+  std::vector<LinkChange> changes;
+  for (int i = 0; i < kDatagramsPerWakeup; ++i) {
+    if (!fd_) return false;
+    const ssize_t n = ::recv(fd_->native_handle(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+      if (errno == ENOBUFS) {
+        // Notifications were lost: start over from a fresh dump.
+        ++counters_.resyncs;
+        if (on_error_) on_error_("netlink: notifications lost (ENOBUFS); resynchronising");
+        try {
+          resync();
+        } catch (const std::system_error& e) {
+          if (on_error_) on_error_(std::string("netlink resync: ") + e.what());
+        }
+        continue;
+      }
+      if (on_error_) on_error_("netlink receive: " + std::error_code(errno, std::system_category()).message());
+      return false;
+    }
+    changes.clear();
+    const wire::ByteSpan datagram(buffer_.data(), static_cast<std::size_t>(n));
+    counters_.malformed += state_->apply_datagram(datagram, changes);
+    ++counters_.messages;
+    if (!emit(changes)) return false;
+  }
+  return true;
 }
 
 }  // namespace hmip::io

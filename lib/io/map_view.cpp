@@ -84,6 +84,7 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   j["expired"] = c.expired;
   j["removed_by_reload"] = c.removed_by_reload;
   j["ba_sent"] = c.ba_sent;
+  j["ba_refusal_rate_limited"] = c.ba_refusal_rate_limited;
   j["brr_sent"] = c.brr_sent;
   j["be_sent"] = c.be_sent;
   j["be_rate_limited"] = c.be_rate_limited;

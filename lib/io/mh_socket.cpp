@@ -13,6 +13,7 @@
 
 #include "hmip/wire/checksum.h"
 #include "hmip/wire/ext_headers.h"
+#include "hmip/wire/mh.h"
 
 namespace hmip::io {
 
@@ -36,7 +37,33 @@ bool readable_now(int fd) noexcept {
   return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
 }
 
+// The MH Type octet (RFC 6275 §6.1.1).
+constexpr std::uint32_t kMhTypeOffset = 2;
+
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+
 }  // namespace
+
+std::vector<BpfInsn> mh_type_filter(const MhTypeFilter& f, std::uint32_t max_length) {
+  //   0      ld len
+  //   1      jgt max_length -> the "ret 0" below
+  //   2      ldb [2]                      (MH Type; too short: the filter returns 0)
+  //   3+i    jeq types[i] -> matched      (i < n)
+  //   3+n    not matched: ret (allow list ? 0 : all)
+  //   4+n    matched:     ret (allow list ? all : 0)
+  // Every jump is forward and shorter than 256 instructions.
+  constexpr std::uint32_t kAll = 0xffffffffU;
+  const std::size_t n = std::min<std::size_t>(f.types.size(), 250);
+  std::vector<BpfInsn> p;
+  p.push_back({BPF_LD | BPF_W | BPF_LEN, 0, 0, 0});
+  p.push_back({BPF_JMP | BPF_JGT | BPF_K, static_cast<std::uint8_t>(f.allow_list ? n + 1 : n + 2), 0, max_length});
+  p.push_back({BPF_LD | BPF_B | BPF_ABS, 0, 0, kMhTypeOffset});
+  for (std::size_t i = 0; i < n; ++i)
+    p.push_back({BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint8_t>(n - i), 0, f.types[i]});
+  p.push_back({BPF_RET | BPF_K, 0, 0, f.allow_list ? 0 : kAll});
+  p.push_back({BPF_RET | BPF_K, 0, 0, f.allow_list ? kAll : 0});
+  return p;
+}
 
 wire::Result<ReceivedMhPacket> make_received_mh_packet(const Ip6Addr& src, wire::ByteSpan control,
                                                        wire::ByteSpan datagram) {
@@ -60,8 +87,12 @@ wire::Result<ReceivedMhPacket> make_received_mh_packet(const Ip6Addr& src, wire:
 
 MhSocket::MhSocket(asio::io_context& io, const MhSocketOptions& opts)
     : socket_(io),
-      buffer_(std::max<std::size_t>(opts.receive_buffer, 1280)),
-      control_(std::max<std::size_t>(opts.control_buffer, 512)) {
+      buffer_size_(std::max<std::size_t>(opts.receive_buffer, 1280)),
+      control_size_(round_up(std::max<std::size_t>(opts.control_buffer, 512), alignof(std::max_align_t))),
+      batch_(std::clamp<std::size_t>(opts.batch, 1, 1024)),
+      max_per_wakeup_(std::max<std::size_t>(opts.max_per_wakeup, 1)),
+      buffers_(batch_ * buffer_size_),
+      controls_(batch_ * control_size_) {
   boost::system::error_code ec;
   socket_.open(asio::generic::raw_protocol(AF_INET6, IPPROTO_MH), ec);
   if (!ec) socket_.non_blocking(true, ec);
@@ -71,6 +102,24 @@ MhSocket::MhSocket(asio::io_context& io, const MhSocketOptions& opts)
   set_int_option(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "setsockopt IPV6_RECVHOPLIMIT");
   set_int_option(fd, IPPROTO_IPV6, IPV6_RECVDSTOPTS, 1, "setsockopt IPV6_RECVDSTOPTS");
   set_int_option(fd, IPPROTO_IPV6, IPV6_RECVRTHDR, 1, "setsockopt IPV6_RECVRTHDR");
+  if (opts.type_filter) {
+    const auto insns = mh_type_filter(*opts.type_filter, static_cast<std::uint32_t>(wire::kMhMaxLength));
+    std::vector<sock_filter> code;
+    code.reserve(insns.size());
+    for (const auto& i : insns) code.push_back({i.code, i.jt, i.jf, i.k});
+    sock_fprog prog{static_cast<unsigned short>(code.size()), code.data()};
+    if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+      throw std::system_error(last_error(), "setsockopt SO_ATTACH_FILTER");
+  }
+  if (opts.socket_receive_buffer > 0) {
+    // FORCE needs CAP_NET_ADMIN (mapd has it); without, the kernel caps at rmem_max.
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &opts.socket_receive_buffer, sizeof(int)) != 0)
+      set_int_option(fd, SOL_SOCKET, SO_RCVBUF, opts.socket_receive_buffer, "setsockopt SO_RCVBUF");
+  }
+  int granted = 0;
+  socklen_t len = sizeof granted;
+  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &len) == 0 && granted > 0)
+    counters_.socket_receive_buffer = static_cast<std::uint64_t>(granted);
 }
 
 MhSocket::~MhSocket() { close(); }
@@ -185,10 +234,10 @@ void MhSocket::arm() {
     if (ec) {
       ++counters_.receive_errors;
       if (on_error_) on_error_(std::error_code(ec.value(), std::system_category()), "wait for readability");
-    } else {
-      read_all();
+      arm();
+      return;
     }
-    arm();
+    read_more();
   });
 }
 
@@ -197,53 +246,89 @@ void MhSocket::drop(std::uint64_t& counter, std::errc ec, std::string_view detai
   if (on_error_) on_error_(std::make_error_code(ec), detail);
 }
 
-void MhSocket::read_all() {
-  // Until the queue is empty: Asio's epoll reactor is edge-triggered and
-  // async_wait() is not speculative, so a datagram left queued here would
-  // wait for the next one to arrive.
-  bool more = true;
-  while (more && socket_.is_open()) read_one(more);
+void MhSocket::read_more() {
+  if (!read_budget()) {
+    arm();
+    return;
+  }
+  // Budget used up with datagrams possibly still queued. Asio's epoll
+  // reactor is edge-triggered and async_wait() is not speculative, so a
+  // wait would not wake up for them: come back from a posted handler, after
+  // the handlers already ready (timers, netlink, control) had their turn.
+  ++counters_.yields;
+  asio::post(socket_.get_executor(), [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired() || !socket_.is_open()) return;
+    read_more();
+  });
 }
 
-void MhSocket::read_one(bool& more) {
+bool MhSocket::read_budget() {
+  std::size_t delivered = 0;
+  while (delivered < max_per_wakeup_) {
+    if (!socket_.is_open()) return false;
+    if (!read_batch(std::min(batch_, max_per_wakeup_ - delivered), delivered)) return false;
+  }
+  return socket_.is_open();
+}
+
+bool MhSocket::read_batch(std::size_t want, std::size_t& delivered) {
   const int fd = socket_.native_handle();
-  sockaddr_in6 from{};
-  iovec iov{buffer_.data(), buffer_.size()};
-  msghdr mh{};
-  mh.msg_name = &from;
-  mh.msg_namelen = sizeof from;
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control_.data();
-  mh.msg_controllen = control_.size();
-  const ssize_t n = ::recvmsg(fd, &mh, MSG_DONTWAIT);
+  std::vector<sockaddr_in6> from(want);
+  std::vector<iovec> iov(want);
+  std::vector<mmsghdr> msgs(want);
+  for (std::size_t i = 0; i < want; ++i) {
+    iov[i] = {buffers_.data() + i * buffer_size_, buffer_size_};
+    msghdr& h = msgs[i].msg_hdr;
+    h.msg_name = &from[i];
+    h.msg_namelen = sizeof(sockaddr_in6);
+    h.msg_iov = &iov[i];
+    h.msg_iovlen = 1;
+    h.msg_control = controls_.data() + i * control_size_;
+    h.msg_controllen = control_size_;
+  }
+  const int n = ::recvmmsg(fd, msgs.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
   if (n < 0) {
-    if (errno == EINTR) return;
+    if (errno == EINTR) return true;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       // The kernel verifies the checksum inside recvmsg and discards a
       // failing datagram with EAGAIN; what is queued behind it is still there.
-      more = readable_now(fd);
-      return;
+      return readable_now(fd);
     }
     ++counters_.receive_errors;
-    if (on_error_) on_error_(last_error(), "recvmsg");
-    more = false;
-    return;
+    if (on_error_) on_error_(last_error(), "recvmmsg");
+    return false;
   }
-  if ((mh.msg_flags & MSG_TRUNC) != 0) return drop(counters_.truncated, std::errc::message_size, "datagram truncated");
-  if ((mh.msg_flags & MSG_CTRUNC) != 0)
-    return drop(counters_.control_truncated, std::errc::message_size, "control data truncated");
-  Ip6Addr src;
-  std::memcpy(src.b.data(), from.sin6_addr.s6_addr, 16);
-  const wire::ByteSpan control(control_.data(), mh.msg_controllen);
-  auto p = make_received_mh_packet(src, control, wire::ByteSpan(buffer_.data(), static_cast<std::size_t>(n)));
-  if (!p) {
-    const std::string detail = "from " + src.str() + ": " + wire::to_string(p.error());
-    return drop(counters_.bad_cmsg, std::errc::bad_message, detail);
+  ++counters_.read_calls;
+  for (int i = 0; i < n && socket_.is_open(); ++i) {
+    ++delivered;
+    const msghdr& h = msgs[static_cast<std::size_t>(i)].msg_hdr;
+    const std::size_t len = msgs[static_cast<std::size_t>(i)].msg_len;
+    if ((h.msg_flags & MSG_TRUNC) != 0) {
+      drop(counters_.truncated, std::errc::message_size, "datagram truncated");
+      continue;
+    }
+    if ((h.msg_flags & MSG_CTRUNC) != 0) {
+      drop(counters_.control_truncated, std::errc::message_size, "control data truncated");
+      continue;
+    }
+    const sockaddr_in6& f = from[static_cast<std::size_t>(i)];
+    Ip6Addr src;
+    std::memcpy(src.b.data(), f.sin6_addr.s6_addr, 16);
+    const auto idx = static_cast<std::size_t>(i);
+    const wire::ByteSpan control(controls_.data() + idx * control_size_, h.msg_controllen);
+    auto p = make_received_mh_packet(src, control, wire::ByteSpan(buffers_.data() + idx * buffer_size_, len));
+    if (!p) {
+      const std::string detail = "from " + src.str() + ": " + wire::to_string(p.error());
+      drop(counters_.bad_cmsg, std::errc::bad_message, detail);
+      continue;
+    }
+    if (p->ifindex == 0) p->ifindex = static_cast<int>(f.sin6_scope_id);
+    ++counters_.received;
+    if (on_packet_) on_packet_(*p);
   }
-  if (p->ifindex == 0) p->ifindex = static_cast<int>(from.sin6_scope_id);
-  ++counters_.received;
-  if (on_packet_) on_packet_(*p);
+  // A short batch: the queue is probably empty (or a datagram whose
+  // checksum failed ended it); the next call finds out.
+  return socket_.is_open();
 }
 
 MhSocketCounters MhSocket::counters() const noexcept {
@@ -259,6 +344,7 @@ MhSocketCounters MhSocket::counters() const noexcept {
 }
 
 void MhSocket::close() {
+  alive_ = std::make_shared<bool>(true);  // continuations posted before see theirs expired
   boost::system::error_code ignored;
   if (socket_.is_open()) socket_.close(ignored);
   user_checksum_fd_.reset();

@@ -147,9 +147,10 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
 
   const BindingKey key{rcoa, 0};
   const auto refuse_with = [&](std::uint8_t status, const std::string& why) {
-    log(LogLevel::info, "refused BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() + " from " +
-                            coa.str() + ": status " + std::to_string(status) + ", " + why);
-    refuse(key, mh.dst, coa, status, bu.sequence);
+    log_limited(log_refused_, now, LogLevel::info,
+                "refused BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() + " from " + coa.str() +
+                    ": status " + std::to_string(status) + ", " + why);
+    refuse_bu(now, key, mh.dst, coa, status, bu.sequence);
   };
   if (!bu.map_registration) {
     if (bu.home_registration)
@@ -171,9 +172,10 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   const auto bit = bindings_.find(key);
   if (bit != bindings_.end() && !sequence_greater(bu.sequence, bit->second.sequence)) {
     const std::uint16_t last = bit->second.sequence;
-    log(LogLevel::info, "refused BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() +
-                            ": status 135, last accepted " + std::to_string(last));
-    refuse(key, mh.dst, coa, wire::ba_status::kSequenceNumberOutOfWindow, last);
+    log_limited(log_refused_, now, LogLevel::info,
+                "refused BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() +
+                    ": status 135, last accepted " + std::to_string(last));
+    refuse_bu(now, key, mh.dst, coa, wire::ba_status::kSequenceNumberOutOfWindow, last);
     return;
   }
 
@@ -219,15 +221,15 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
 }
 
 void MapAgent::deregister(TimePoint now, const BindingKey& key, const Request& req) {
-  (void)now;
   if (bindings_.count(key) != 0) {
     remove_binding(key, RemoveReason::deregistered);
   } else if (const auto pit = pending_.find(key); pit != pending_.end()) {
     timers_.set(key, TimerQueue::Kind::dad, pit->second.dad_deadline, std::nullopt);
     pending_.erase(pit);  // an install already sent is answered as unmatched -> RemoveBinding
   } else {
-    log(LogLevel::info, "refused deregistration for RCoA " + key.rcoa.str() + ": no binding (status 133)");
-    refuse(key, req.src, req.lcoa, wire::ba_status::kNotHomeAgentForThisMobileNode, req.sequence);
+    log_limited(log_refused_, now, LogLevel::info,
+                "refused deregistration for RCoA " + key.rcoa.str() + ": no binding (status 133)");
+    refuse_bu(now, key, req.src, req.lcoa, wire::ba_status::kNotHomeAgentForThisMobileNode, req.sequence);
     return;
   }
   ++counters_.deregistrations;
@@ -261,6 +263,16 @@ void MapAgent::register_binding(TimePoint now, const BindingKey& key, const Requ
     return;
   }
   send_install(key, p);
+}
+
+void MapAgent::refuse_bu(TimePoint now, const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa,
+                         std::uint8_t status, std::uint16_t sequence) {
+  if (!refusal_limiter_.allow(now, lcoa)) {
+    ++counters_.bu_refused[status];
+    ++counters_.ba_refusal_rate_limited;
+    return;
+  }
+  refuse(key, src, lcoa, status, sequence);
 }
 
 void MapAgent::refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,

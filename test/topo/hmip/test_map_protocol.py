@@ -2,7 +2,8 @@
 Duplicate Address Detection of a new RCoA (draft-ietf-mipshop-4140bis §6.1:
 BA 134, the MN forms another RCoA), the Binding Refresh Request (RFC 6275
 §9.5.5, §11.7.4) and the Binding Error for an unknown MH type (RFC 6275
-§9.2, status 2).
+§9.2, status 2), and a flood of junk Mobility Headers while the MN keeps
+its binding (issue 13 item 15).
 
 One testbed for the module: ard on AR1, mapd on MAP1, the MN on AR1's link.
 mapd grants at most MaxBindingLifetime 32 s and sends a BRR BrrLead 16 s
@@ -20,13 +21,15 @@ a forging host on AR1's link.
 from __future__ import annotations
 
 import ipaddress
+import json
+import sys
 import time
 
 import kstate
 import pytest
 from hmip_plan import PLAN
 from hmip_topo import Options
-from mh_forge import bas, bes, brrs, bus, send_ipv6, unknown_mh
+from mh_forge import bas, bes, brrs, bus, forged_ba, local_bu, send_ipv6, unknown_mh
 from mobility import MAP_ADDR, bul_entry, in_prefix, registered, wait_forgotten
 from topo import until
 
@@ -211,3 +214,92 @@ def test_unknown_mh_type_gets_binding_error_2(tb):
         assert [(x["rcoa"], x["lcoa"]) for x in mapd.show("bindings")] == before
     finally:
         cap.stop()
+
+
+FLOOD_S = 25
+# A sender in fg's namespace: the packets (hex) in turn, as fast as it can,
+# for FLOOD_S seconds; prints what it sent.
+FLOOD_SCRIPT = """
+import json, socket, sys, time
+dur = float(sys.argv[1])
+pkts = [(bytes.fromhex(h), d) for h, d in (a.split("@") for a in sys.argv[2:])]
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+sent = errors = 0
+t0 = time.time()
+end = t0 + dur
+while time.time() < end:
+    for raw, dst in pkts:
+        for _ in range(50):
+            try:
+                s.sendto(raw, (dst, 0))
+                sent += 1
+            except OSError:
+                errors += 1
+print(json.dumps({"sent": sent, "errors": errors, "seconds": time.time() - t0}), flush=True)
+"""
+
+
+def test_flood_of_junk_keeps_the_binding(tb, outdir):
+    """fg on AR1's link floods MAP1 for FLOOD_S s with junk Mobility Headers
+    from one trusted care-of address: BUs for an RCoA outside MAP1's prefix
+    (each would be refused with 132), Binding Acknowledgements and Binding
+    Refresh Requests (a MAP only ignores those). Meanwhile the MN keeps
+    refreshing its binding (32 s granted, BRR 16 s before expiry): the
+    binding is there at every look, a refresh completes during the flood,
+    mapd keeps answering on its control socket, and its counters show the
+    junk dropped by the kernel filter (no BA or BRR reached mapd) and limited
+    per source, and the refusing BAs limited."""
+    mapd = tb.daemons["mapd-map1"]
+    if "mnd" not in tb.daemons:
+        tb.start_mnd()
+    mnd = tb.daemons["mnd"]
+    b = registered(tb, "map1", tb.wait_lcoa("ar1"))
+    lcoa, rcoa = b["lcoa"], b["rcoa"]
+    try:
+        fg = tb.n("fg")
+    except KeyError:
+        fg = tb.add_host("fg", "ar1", [FG_IN])
+    junk_rcoa = "2001:db8:2::66:1"  # MAP2's prefix: 132 at MAP1
+    pkts = [local_bu(FG_IN, MAP1, junk_rcoa, 7, 60), forged_ba(FG_IN, MAP1, None, 7),
+            unknown_mh(FG_IN, MAP1, 0)]  # type 0: a Binding Refresh Request
+    args = [f"{bytes(p).hex()}@{MAP1}" for p in pkts]
+    m0, n0 = mapd.show("counters"), mnd.show("counters")
+    log = outdir / "flood-sender.log"
+    sender = fg.popen(sys.executable, "-c", FLOOD_SCRIPT, str(FLOOD_S), *args, log=log)
+    t0 = time.time()
+    looks = 0
+    lapses = []
+    while sender.poll() is None and time.time() - t0 < FLOOD_S + 30:
+        now = [x for x in mapd.show("bindings") if x["rcoa"] == rcoa]
+        looks += 1
+        if not now or now[0]["lcoa"] != lcoa:
+            lapses.append((round(time.time() - t0, 1), now))
+        time.sleep(0.5)
+    assert sender.wait(30) == 0, log.read_text()
+    flood = json.loads(log.read_text().strip().splitlines()[-1])
+    m1, n1 = mapd.show("counters"), mnd.show("counters")
+    rate = flood["sent"] / flood["seconds"]
+    retrans = n1["bu_retransmitted"] - n0["bu_retransmitted"]
+    bus_sent = n1["bu_sent"] - n0["bu_sent"]
+    limited = m1["mh_source_limited"] - m0["mh_source_limited"]
+    drops = m1["mh_socket_kernel_drops"] - m0["mh_socket_kernel_drops"]
+    refusal_limited = m1["ba_refusal_rate_limited"] - m0["ba_refusal_rate_limited"]
+    summary = (f"flood {flood['sent']} MH in {flood['seconds']:.1f} s ({rate:.0f}/s, {flood['errors']} send errors); "
+               f"mapd: {m1['mh_received'] - m0['mh_received']} read, {drops} dropped by the kernel, "
+               f"{limited} limited per source, {refusal_limited} refusal BAs limited, "
+               f"{m1['ba_sent'] - m0['ba_sent']} BAs sent, {m1['bindings_refreshed'] - m0['bindings_refreshed']} "
+               f"refreshes; mnd: {bus_sent} BUs sent, {retrans} retransmitted; {looks} looks, lapses {lapses}")
+    print(summary)
+    (outdir / "flood-summary.txt").write_text(summary + "\n")
+    assert not lapses, summary
+    assert flood["sent"] > 1000, summary
+    assert m1["bindings_refreshed"] > m0["bindings_refreshed"], summary
+    assert m1["expired"] == m0["expired"], summary
+    # BAs and BRRs never reached mapd (the kernel's socket filter); the BUs were limited.
+    assert m1["unexpected_mh"] == m0["unexpected_mh"], summary
+    assert limited > 0 and refusal_limited > 0, summary
+    assert m1["handler_exceptions"] == 0, summary
+    # The refusing BAs to fg: the burst and then 2 a second, not one per BU.
+    refused = m1["bu_refused"].get("132", 0) - m0["bu_refused"].get("132", 0)
+    assert refused - refusal_limited <= 8 + 2 * (FLOOD_S + 5), summary
+    mapd.wait_show("bindings", [{"rcoa": rcoa, "lcoa": lcoa, "install_pending": False}], 10)

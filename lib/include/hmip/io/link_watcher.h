@@ -1,9 +1,15 @@
-// Interfaces and their IPv6 addresses as the kernel reports them (rtnetlink
-// through libnl-route-3's cache manager: RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR),
-// read on the io_context when the netlink socket is readable.
+// Interfaces and their IPv6 addresses as the kernel reports them (rtnetlink:
+// RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR), read on the io_context when the
+// netlink socket is readable.
 //
-// The watcher keeps a snapshot of every link and, after each batch of kernel
-// notifications, reports what changed as LinkChange values (diff_links).
+// Incremental (issue 13 item 10): one full dump (RTM_GETLINK, then
+// RTM_GETADDR for AF_INET6) at start and after the kernel reports lost
+// notifications (ENOBUFS: resync, reported as the diff_links of the old and
+// new tables); otherwise each RTM_NEWLINK / RTM_DELLINK / RTM_NEWADDR /
+// RTM_DELADDR is applied to a table indexed by ifindex and by name
+// (LinkState, link_state.h) and reported at once as the LinkChange it made.
+// A notification costs O(log N), not a re-read of every link; find() by
+// name is O(1).
 // Tentative addresses (DAD still running, RFC 4862 §5.4) are reported with
 // their flag: a link-local that is tentative must not be used as the source
 // of a Router Advertisement yet (RFC 4861 §6.2.2 wants a usable link-local).
@@ -23,10 +29,9 @@
 #include "hmip/wire/addr.h"
 #include "hmip/wire/bytes.h"
 
-struct nl_cache_mngr;
-struct nl_cache;
-
 namespace hmip::io {
+
+class LinkState;
 
 /// One IPv6 address on a link (RTM_NEWADDR, IFA_F_* flags).
 struct LinkAddress {
@@ -77,6 +82,13 @@ std::vector<LinkChange> diff_links(const LinkTable& before, const LinkTable& aft
 /// "aa:bb:cc:dd:ee:ff" (lower-case hex, ':'-separated); "" for an empty address.
 std::string format_mac(wire::ByteSpan mac);
 
+struct LinkWatcherCounters {
+  std::uint64_t messages = 0;   ///< notification datagrams read
+  std::uint64_t malformed = 0;  ///< notifications that could not be parsed (skipped)
+  std::uint64_t dumps = 0;      ///< full dumps: 1 at start, +1 per resync
+  std::uint64_t resyncs = 0;    ///< lost notifications (ENOBUFS) made a fresh dump necessary
+};
+
 class LinkWatcher {
  public:
   using ChangeHandler = std::function<void(const LinkChange&)>;
@@ -89,33 +101,36 @@ class LinkWatcher {
 
   /// Subscribes, dumps the current links and addresses and reports each as
   /// `added`; then reports changes as they arrive. Throws std::system_error
-  /// if netlink cannot be set up.
+  /// if netlink cannot be set up or the dump fails.
   void start();
   void stop();
 
-  [[nodiscard]] const LinkTable& links() const noexcept { return links_; }
+  [[nodiscard]] const LinkTable& links() const noexcept;
   /// The link named `name`, or nullptr.
   [[nodiscard]] const LinkInfo* find(const std::string& name) const;
+  /// The link with `ifindex`, or nullptr.
+  [[nodiscard]] const LinkInfo* find(int ifindex) const;
+  [[nodiscard]] const LinkWatcherCounters& counters() const noexcept { return counters_; }
 
  private:
-  struct MngrDeleter {
-    void operator()(nl_cache_mngr* m) const noexcept;
-  };
   void open();
+  void resync();
   void arm();
-  void on_readable();
-  void publish();
-  [[nodiscard]] LinkTable snapshot() const;
+  void read_more();
+  /// Reads up to a budget of datagrams; true if the budget ran out.
+  bool read_budget();
+  /// Reports `changes` in order; false if the watcher went away meanwhile.
+  bool emit(const std::vector<LinkChange>& changes);
 
   boost::asio::io_context& io_;
   ChangeHandler on_change_;
   ErrorHandler on_error_;
-  std::unique_ptr<nl_cache_mngr, MngrDeleter> mngr_;
-  nl_cache* link_cache_ = nullptr;  // owned by mngr_
-  nl_cache* addr_cache_ = nullptr;  // owned by mngr_
   std::unique_ptr<boost::asio::posix::stream_descriptor> fd_;
-  LinkTable links_;
+  std::unique_ptr<LinkState> state_;
+  std::vector<std::uint8_t> buffer_;
+  LinkWatcherCounters counters_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
+
 
 }  // namespace hmip::io

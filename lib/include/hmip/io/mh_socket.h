@@ -32,6 +32,27 @@
 //     for kernels without MIPv6 route-optimisation states; it cannot be
 //     combined with RCoA-keyed IPsec (shared/notes/kernel-testbed.md).
 //
+// Receiving under a flood (issue 13 item 15). A raw MH socket gets a copy
+// of every Mobility Header the host receives; a flood of junk must neither
+// crowd the legitimate messages out of the receive queue nor starve the
+// daemon's other event sources. So:
+//   * MhSocketOptions::type_filter installs a classic BPF socket filter
+//     (SO_ATTACH_FILTER, mh_type_filter()) on MH types and length (at most
+//     wire::kMhMaxLength octets); the kernel drops what fails before it is
+//     queued, uncounted (SK_MEMINFO_DROPS does not count filter refusals:
+//     measured, unit test "mh socket: the kernel runs mapd's filter").
+//     mapd drops the types a MAP only ignores (BRR, BA, BE)
+//     and keeps Binding Updates and unknown types (those get a rate-limited
+//     Binding Error, RFC 6275 §9.2).
+//   * socket_receive_buffer sets SO_RCVBUFFORCE (SO_RCVBUF, capped at
+//     net.core.rmem_max, without CAP_NET_ADMIN) so a burst fits the queue.
+//   * Reads are batched (recvmmsg, `batch` datagrams a call) and bounded
+//     (`max_per_wakeup` datagrams, then the next batch is posted to the
+//     io_context behind the handlers that are ready: timers, netlink and the
+//     control socket get their turn during a flood).
+// Per-source limits are the daemon's (core::SourceRateLimiter): the socket
+// only delivers.
+//
 // Needs CAP_NET_RAW. Not thread-safe: use from the io_context's thread.
 #pragma once
 
@@ -39,7 +60,9 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -68,6 +91,12 @@ struct ReceivedMhPacket {
   wire::Bytes bytes;   ///< the Mobility Header, from its Payload Proto octet
 };
 
+/// Which MH types a socket's kernel filter lets through.
+struct MhTypeFilter {
+  bool allow_list = true;             ///< true: only `types` pass; false: all but `types`
+  std::vector<std::uint8_t> types;    ///< at most 250 are used
+};
+
 struct MhSocketOptions {
   /// Largest datagram accepted; larger ones are dropped and counted as
   /// truncated (a Mobility Header is at most 2048 octets, wire::kMhMaxLength).
@@ -75,7 +104,34 @@ struct MhSocketOptions {
   /// Room for received control messages; a datagram whose control data did
   /// not fit (MSG_CTRUNC) is dropped and counted.
   std::size_t control_buffer = 8192;
+  /// A kernel socket filter on MH types (and length); nullopt: none.
+  std::optional<MhTypeFilter> type_filter;
+  /// The socket's receive queue in bytes (SO_RCVBUFFORCE, else SO_RCVBUF);
+  /// 0 keeps the kernel's default.
+  int socket_receive_buffer = 0;
+  /// Datagrams read by one recvmmsg() call.
+  std::size_t batch = 32;
+  /// Datagrams delivered per readiness event before the socket yields to the
+  /// io_context (the rest is read from a posted handler).
+  std::size_t max_per_wakeup = 128;
 };
+
+/// One classic BPF instruction, as struct sock_filter (linux/filter.h).
+struct BpfInsn {
+  std::uint16_t code = 0;
+  std::uint8_t jt = 0;
+  std::uint8_t jf = 0;
+  std::uint32_t k = 0;
+  friend bool operator==(const BpfInsn&, const BpfInsn&) = default;
+};
+
+/// The socket filter MhSocket attaches for `f`: run on a raw IPv6 socket,
+/// offset 0 is the Mobility Header's first octet (the kernel has pulled the
+/// IPv6 and extension headers). Keeps a datagram (returns 0xffffffff: all of
+/// it) of at most `max_length` octets whose MH Type octet (offset 2) is in
+/// `f.types` (allow list) or not in it (deny list); drops (returns 0) the
+/// rest, including datagrams too short to have a type.
+std::vector<BpfInsn> mh_type_filter(const MhTypeFilter& f, std::uint32_t max_length);
 
 /// What the socket did; monotonic.
 struct MhSocketCounters {
@@ -91,6 +147,11 @@ struct MhSocketCounters {
   std::uint64_t kernel_drops = 0;
   std::uint64_t sent = 0;
   std::uint64_t send_errors = 0;
+  std::uint64_t read_calls = 0;         ///< recvmmsg() calls that returned datagrams
+  std::uint64_t yields = 0;             ///< wake-ups that hit max_per_wakeup and posted the rest
+  /// The receive queue size the kernel granted (SO_RCVBUF as read back; the
+  /// kernel doubles the requested value for its bookkeeping).
+  std::uint64_t socket_receive_buffer = 0;
 };
 
 class MhSocket {
@@ -133,7 +194,8 @@ class MhSocket {
 
   /// Starts receiving: `on_packet` for every datagram that passed, `on_error`
   /// for each failure (may be empty). Every datagram queued at a readiness
-  /// event is read before the socket waits again. Call once.
+  /// event is read before the socket waits again, at most max_per_wakeup
+  /// of them per io_context handler. Call once.
   void start_receive(ReceiveHandler on_packet, ErrorHandler on_error);
 
   /// Stops receiving and closes both sockets.
@@ -145,15 +207,24 @@ class MhSocket {
 
  private:
   void arm();
-  void read_all();
-  void read_one(bool& more);
+  void read_more();
+  /// Reads up to the per-wake-up budget; true if the budget ran out (more
+  /// may be queued).
+  bool read_budget();
+  /// One recvmmsg(); false when the queue is empty (or the socket failed).
+  bool read_batch(std::size_t want, std::size_t& delivered);
   void drop(std::uint64_t& counter, std::errc ec, std::string_view detail);
   std::error_code send_msg(int fd, wire::ByteSpan mh, const Ip6Addr& dst, const MhSendCmsgs& c);
 
   boost::asio::generic::raw_protocol::socket socket_;
   UniqueFd user_checksum_fd_;  ///< send-only, IPV6_CHECKSUM -1; opened on first send_with_header()
-  std::vector<std::uint8_t> buffer_;
-  std::vector<std::uint8_t> control_;
+  std::size_t buffer_size_;
+  std::size_t control_size_;
+  std::size_t batch_;
+  std::size_t max_per_wakeup_;
+  std::vector<std::uint8_t> buffers_;   ///< batch_ datagram buffers of buffer_size_
+  std::vector<std::uint8_t> controls_;  ///< batch_ control buffers of control_size_ (cmsghdr-aligned)
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  ///< for posted continuations
   ReceiveHandler on_packet_;
   ErrorHandler on_error_;
   MhSocketCounters counters_;

@@ -110,6 +110,12 @@
 //     whose RCoA left the prefixes (map_reload.cpp).
 //   * Binding Errors (status 2, unknown MH type) are rate-limited to a burst
 //     of kBindingErrorBurst, then one per kBindingErrorInterval.
+//   * BAs that refuse a received BU (status >= 128 from BU processing) are
+//     rate-limited per LCoA (kRefusalBaLimits): junk BUs from a trusted
+//     source get a few answers, not one each. A refusal without its BA is
+//     still counted in bu_refused, and in ba_refusal_rate_limited. Refusals
+//     that do not answer a BU just received (130, 134, 132 on reload) are
+//     not limited. The "refused BU" log line is rate-limited (kLogInterval).
 //   * Carrier back on an RCoA link (up after down, or first report) with
 //     bindings proxied on it: the proxy entries are re-added (the kernel
 //     flushes them when the link goes admin down; 6.1.0-57 keeps them on
@@ -126,6 +132,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "hmip/core/rate_limit.h"
 #include "hmip/core/time.h"
 #include "hmip/ike/ike_sa.h"
 #include "hmip/map/config.h"
@@ -137,8 +144,11 @@ namespace hmip::map {
 
 inline constexpr std::uint32_t kBindingErrorBurst = 10;
 inline constexpr Duration kBindingErrorInterval = core::milliseconds(100);
-/// Rate-limited log lines (unprotected or malformed BUs) at most this often.
+/// Rate-limited log lines (unprotected, malformed or refused BUs) at most this often.
 inline constexpr Duration kLogInterval = core::seconds(10);
+/// BAs refusing a received BU, per LCoA: a burst of 8, then 2 a second;
+/// sources beyond 4096 share a bucket of 64, then 100 a second.
+inline constexpr core::SourceLimits kRefusalBaLimits{8, core::milliseconds(500), 4096, 64, core::milliseconds(10)};
 
 class MapAgent {
  public:
@@ -245,6 +255,10 @@ class MapAgent {
   void register_binding(TimePoint now, const BindingKey& key, const Request& req);
   void refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
               std::uint16_t sequence);
+  /// refuse() for a BU just received: its BA only if the LCoA's refusal
+  /// token bucket allows (counted either way).
+  void refuse_bu(TimePoint now, const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
+                 std::uint16_t sequence);
   // map_agent.cpp
   void service(TimePoint now);
   void on_binding_timer(TimePoint now, const BindingKey& key);
@@ -272,9 +286,11 @@ class MapAgent {
   // Binding Error token bucket (RFC 6275 §9.2 answers; rate-limited).
   std::uint32_t be_tokens_ = kBindingErrorBurst;
   std::optional<TimePoint> be_refill_;
-  RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_, log_acoa_;
+  RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_, log_acoa_, log_refused_;
   ike::RcoaHolders ike_;       ///< secure mode: who holds which RCoA (charon's SA events)
   bool ike_resync_pending_ = false;
+  // Refusal BAs per LCoA (issue 13 item 15: junk BUs from trusted sources).
+  core::SourceRateLimiter refusal_limiter_{kRefusalBaLimits};
 };
 
 }  // namespace hmip::map
