@@ -193,25 +193,20 @@ class Translator : public core::conf::StatementReader {
 
   void ike_block(const Statement& s) {
     src_.global.note(s);
-    if (!core::conf::open_ike_block(*this, s, src_.ike)) return;
-    cfg_.ike.configured = true;
-    cfg_.ike.line = s.line();
-    const auto fields = core::conf::ike_fields(cfg_.ike);
-    for (const auto& c : s.block) {
-      if (std::find(kIkeKw.begin(), kIkeKw.end(), c.keyword.text) == kIkeKw.end()) {
-        core::conf::report_unknown(*this, c, kContexts[2], kContexts, kMndOnlyKw, "mnd.conf(5)");
-        continue;
-      }
-      no_block(c);
-      if (core::conf::read_ike_common(*this, c, fields, src_.ike, kIkeWording)) continue;
-      if (c.keyword.text == "AuthorizedIdentity") {
-        authorized_identities(c);
-      } else if (c.keyword.text == "EapSecrets") {
-        core::conf::read_ike_file(*this, c, cfg_.ike.eap_secrets, src_.ike, "/etc/hmip/eap.secrets");
-      } else {
-        duplicate(src_.ike.seen, c);
-        rcoa_pool(c);
-      }
+    core::conf::read_ike_block(*this, s, cfg_.ike, src_.ike, kIkeWording,
+                               {kContexts[2], kContexts, kMndOnlyKw, "mnd.conf(5)"},
+                               [this](const Statement& c) { ike_statement(c); });
+  }
+
+  // The Ike block's own statements: AuthorizedIdentity, EapSecrets, RcoaPool.
+  void ike_statement(const Statement& c) {
+    if (c.keyword.text == "AuthorizedIdentity") {
+      authorized_identities(c);
+    } else if (c.keyword.text == "EapSecrets") {
+      core::conf::read_ike_file(*this, c, cfg_.ike.eap_secrets, src_.ike, "/etc/hmip/eap.secrets");
+    } else {
+      duplicate(src_.ike.seen, c);
+      rcoa_pool(c);
     }
   }
 

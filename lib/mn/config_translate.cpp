@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "config_validate.h"
-#include "hmip/core/conf_reader.h"
+#include "hmip/core/conf_ike.h"
 
 namespace hmip::mn::config_detail {
 
@@ -122,29 +122,24 @@ class Translator : public core::conf::StatementReader {
 
   void ike_block(const Statement& s) {
     src_.global.note(s);
-    if (!core::conf::open_ike_block(*this, s, src_.ike)) return;
-    cfg_.ike.configured = true;
-    cfg_.ike.line = s.line();
-    const auto fields = core::conf::ike_fields(cfg_.ike);
-    for (const auto& c : s.block) {
-      const auto& k = c.keyword.text;
-      if (std::find(kIkeKw.begin(), kIkeKw.end(), k) == kIkeKw.end()) {
-        core::conf::report_unknown(*this, c, kContexts[1], kContexts, kMapdOnlyKw, "mapd.conf(5)");
-        continue;
-      }
-      no_block(c);
-      if (core::conf::read_ike_common(*this, c, fields, src_.ike, kIkeWording)) continue;
-      if (k == "EapSecret") {
-        core::conf::read_ike_file(*this, c, cfg_.ike.eap_secret, src_.ike, "/etc/hmip/mn1.eap");
-        continue;
-      }
-      duplicate(src_.ike.seen, c);
-      if (k == "MapIdentity") {
-        const Token* a = one_arg(c, "the IKE identity MAPs must prove, as in 'MapIdentity \"*.map.example.net\";'");
-        if (a != nullptr && identity_arg(*a, k, "*.map.example.net")) cfg_.ike.map_identity = a->text;
-      } else if (auto v = seconds(c, core::seconds(1), core::seconds(120))) {
-        cfg_.ike.ike_timeout = *v;  // IkeTimeout
-      }
+    core::conf::read_ike_block(*this, s, cfg_.ike, src_.ike, kIkeWording,
+                               {kContexts[1], kContexts, kMapdOnlyKw, "mapd.conf(5)"},
+                               [this](const Statement& c) { ike_statement(c); });
+  }
+
+  // The Ike block's own statements: EapSecret, MapIdentity, IkeTimeout.
+  void ike_statement(const Statement& c) {
+    const auto& k = c.keyword.text;
+    if (k == "EapSecret") {
+      core::conf::read_ike_file(*this, c, cfg_.ike.eap_secret, src_.ike, "/etc/hmip/mn1.eap");
+      return;
+    }
+    duplicate(src_.ike.seen, c);
+    if (k == "MapIdentity") {
+      const Token* a = one_arg(c, "the IKE identity MAPs must prove, as in 'MapIdentity \"*.map.example.net\";'");
+      if (a != nullptr && identity_arg(*a, k, "*.map.example.net")) cfg_.ike.map_identity = a->text;
+    } else if (auto v = seconds(c, core::seconds(1), core::seconds(120))) {
+      cfg_.ike.ike_timeout = *v;  // IkeTimeout
     }
   }
 
