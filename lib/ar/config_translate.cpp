@@ -6,17 +6,14 @@
 #include <utility>
 #include <vector>
 
-#include "config_reader.h"
+#include "ard_reader.h"
 #include "config_validate.h"
 
 namespace hmip::ar::detail {
 
 namespace {
 
-using core::conf::iequals;
-
-constexpr std::size_t kIfNameMax = 15;    // IFNAMSIZ - 1
-constexpr std::size_t kSunPathMax = 107;  // sizeof(sockaddr_un::sun_path) - 1
+using core::conf::kIfNameMax;
 
 class Translator : public StatementReader {
  public:
@@ -38,11 +35,11 @@ class Translator : public StatementReader {
       } else if (k == "ControlSocket") {
         no_block(s);
         duplicate(global, s);
-        control_socket(s);
+        if (auto v = socket_path(s, "/run/hmip/ard.sock")) cfg_.control_socket = *v;
       } else if (k == "LogLevel") {
         no_block(s);
         duplicate(global, s);
-        log_level(s);
+        if (auto v = log_level(s)) cfg_.log_level = *v;
       } else {
         unknown(s, Ctx::global);
       }
@@ -56,39 +53,6 @@ class Translator : public StatementReader {
   ArdConfig take() { return std::move(cfg_); }
 
  private:
-  // ---- global statements ----
-  void control_socket(const Statement& s) {
-    const Token* a = one_arg(s, "a socket path such as \"/run/hmip/ard.sock\"");
-    if (a == nullptr) return;
-    if (a->text.empty() || a->text.front() != '/') {
-      err(*a, "ControlSocket '" + q(a->text) + "' must be an absolute path");
-      return;
-    }
-    if (a->text.size() > kSunPathMax) {
-      err(*a, "ControlSocket path is " + std::to_string(a->text.size()) + " bytes long; a UNIX socket path holds at most " +
-                  std::to_string(kSunPathMax));
-      return;
-    }
-    cfg_.control_socket = a->text;
-  }
-
-  void log_level(const Statement& s) {
-    const Token* a = one_arg(s, "error, warning, notice, info or debug");
-    if (a == nullptr) return;
-    static constexpr std::array<std::pair<std::string_view, LogLevel>, 5> kLevels{{{"error", LogLevel::error},
-                                                                                   {"warning", LogLevel::warning},
-                                                                                   {"notice", LogLevel::notice},
-                                                                                   {"info", LogLevel::info},
-                                                                                   {"debug", LogLevel::debug}}};
-    for (const auto& [name, level] : kLevels) {
-      if (iequals(a->text, name)) {
-        cfg_.log_level = level;
-        return;
-      }
-    }
-    err(*a, "LogLevel expects error, warning, notice, info or debug, got '" + q(a->text) + "'");
-  }
-
   // ---- interface ----
   void interface(const Statement& s) {
     InterfaceConfig ic;

@@ -478,7 +478,7 @@ TEST_CASE("range errors name the value, the range and the line", "[arconf]") {
       {9, "MinRtrAdvInterval 0.02 is out of range 0.03..1350 seconds"},
       {10, "AdvSendAdvert expects on or off, got 'maybe'"},
       {11, "expects low, medium or high"},
-      {12, "too precise"},
+      {12, "is too precise: time is counted in milliseconds (3 decimals)"},
       {13, "AdvRetransTimer expects a number"},
   });
 
@@ -539,7 +539,7 @@ TEST_CASE("prefix, route, RDNSS and DNSSL errors", "[arconf]") {
       {4, "prefix 2001:db8:1::/64 is already configured on line 2"},
       {5, "'2001:db8:zz::/64' is not an IPv6 prefix"},
       {6, "needs a prefix length"},
-      {7, "is link-local"},
+      {7, "is link-local: hosts ignore it (RFC 4861 §6.3.4)"},
       {8, "is not an IPv6 prefix"},
       // The default preferred lifetime (7 days) exceeds a valid lifetime of 1 day, as in radvd.
       {10, "AdvPreferredLifetime 604800 of prefix 2001:db8:6::/64 is longer"},
