@@ -20,31 +20,9 @@ class Translator : public StatementReader {
   using StatementReader::StatementReader;
 
   void run(std::string_view text) {
-    core::conf::TreeOptions opt;
-    opt.keywords = all_keywords();
     static constexpr std::array<std::string_view, 1> kTop{"interface"};
-    opt.top_level = kTop;
-    bool unclosed = false;
-    const auto tree = core::conf::read_statements(text, opt, errors(), &unclosed);
-
-    Seen global;
-    for (const auto& s : tree) {
-      const auto& k = s.keyword.text;
-      if (k == "interface") {
-        interface(s);
-      } else if (k == "ControlSocket") {
-        no_block(s);
-        duplicate(global, s);
-        if (auto v = socket_path(s, "/run/hmip/ard.sock")) cfg_.control_socket = *v;
-      } else if (k == "LogLevel") {
-        no_block(s);
-        duplicate(global, s);
-        if (auto v = log_level(s)) cfg_.log_level = *v;
-      } else {
-        unknown(s, Ctx::global);
-      }
-    }
-    if (unclosed) return;  // whole-file checks would report consequences of the missing '}' only
+    const core::conf::TreeOptions opt{.keywords = all_keywords(), .top_level = kTop};
+    if (!core::conf::read_top_level(*this, text, opt, [this](const Statement& s) { statement(s); })) return;
     validate_global(cfg_, states_, *this);
     if (cfg_.interfaces.empty() && seen_interfaces_.empty())
       err(0, 0, "no interface block: ard has nothing to advertise (add 'interface NAME { ... };')");
@@ -53,6 +31,23 @@ class Translator : public StatementReader {
   ArdConfig take() { return std::move(cfg_); }
 
  private:
+  void statement(const Statement& s) {
+    const auto& k = s.keyword.text;
+    if (k == "interface") {
+      interface(s);
+    } else if (k == "ControlSocket") {
+      no_block(s);
+      duplicate(global_, s);
+      if (auto v = socket_path(s, "/run/hmip/ard.sock")) cfg_.control_socket = *v;
+    } else if (k == "LogLevel") {
+      no_block(s);
+      duplicate(global_, s);
+      if (auto v = log_level(s)) cfg_.log_level = *v;
+    } else {
+      unknown(s, Ctx::global);
+    }
+  }
+
   // ---- interface ----
   void interface(const Statement& s) {
     InterfaceConfig ic;
@@ -354,6 +349,7 @@ class Translator : public StatementReader {
   }
 
   ArdConfig cfg_;
+  Seen global_;                         // the global statements
   std::vector<InterfaceState> states_;  // parallel to cfg_.interfaces
   std::map<std::string, int, std::less<>> seen_interfaces_;
 };

@@ -291,6 +291,14 @@ bool StatementReader::interface_name(const Token& t, std::string_view keyword) {
   return true;
 }
 
+bool read_top_level(Diagnostics& d, std::string_view text, const TreeOptions& options,
+                    const std::function<void(const Statement&)>& statement) {
+  bool unclosed = false;
+  const auto tree = read_statements(text, options, d.errors(), &unclosed);
+  for (const auto& s : tree) statement(s);
+  return !unclosed;
+}
+
 // ---- unknown keywords ------------------------------------------------------------
 
 void report_unknown(Diagnostics& d, const Statement& s, const KeywordContext& here,

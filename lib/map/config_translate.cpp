@@ -6,6 +6,7 @@
 
 #include "config_validate.h"
 #include "hmip/core/conf_ike.h"
+#include "hmip/core/conf_keywords.h"
 
 namespace hmip::map::config_detail {
 
@@ -16,34 +17,14 @@ using core::conf::kInfinity;
 using core::conf::q;
 using core::conf::Statement;
 
-constexpr std::array<std::string_view, 16> kGlobalKw{
-    "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
-    "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
-    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike"};
-constexpr std::array<std::string_view, 2> kRcoaKw{"Interface", "ValidLifetime"};
-constexpr std::array<std::string_view, 9> kIkeKw{"ViciSocket",    "Identity",           "Certificate", "PrivateKey",
-                                                 "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay",
-                                                 "EapSecrets"};
-// mnd.conf's own keywords: a clear error when one lands in mapd.conf.
-constexpr std::array<std::string_view, 12> kMndOnlyKw{
-    "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent", "InitialBindackTimeoutFirstReg",
-    "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange", "DeregisterOnStop", "MapIdentity",
-    "IkeTimeout", "EapSecret"};
+using core::conf::keywords::kMapdIke;
+using core::conf::keywords::kMapdRcoa;
+using core::conf::keywords::kMapdTop;
+using core::conf::keywords::kMndOnly;
 
-constexpr std::array<KeywordContext, 3> kContexts{KeywordContext{"the top level", kGlobalKw},
-                                                  KeywordContext{"an RcoaPrefix block", kRcoaKw},
-                                                  KeywordContext{"an Ike block", kIkeKw}};
-
-// Every keyword of mapd.conf and mnd.conf: a known keyword starting a line
-// ends an unterminated statement (mnd.conf's are then reported as such).
-constexpr std::array<std::string_view, 39> kAllKw{
-    "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
-    "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
-    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike",
-    "Interface", "ValidLifetime", "ViciSocket", "Identity", "Certificate", "PrivateKey", "CaCertificate",
-    "AuthorizedIdentity", "RcoaPool", "DpdDelay", "MapSelection", "BindingLifetime", "PreviousMapLifetime",
-    "RefreshPercent", "InitialBindackTimeoutFirstReg", "InitialBindackTimeout", "MaxBindackTimeout",
-    "SolicitOnLinkChange", "DeregisterOnStop", "MapIdentity", "IkeTimeout", "EapSecrets", "EapSecret"};
+constexpr std::array<KeywordContext, 3> kContexts{KeywordContext{"the top level", kMapdTop},
+                                                  KeywordContext{"an RcoaPrefix block", kMapdRcoa},
+                                                  KeywordContext{"an Ike block", kMapdIke}};
 
 constexpr std::string_view kPoolExample = "'RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;'";
 
@@ -52,14 +33,10 @@ class Translator : public core::conf::StatementReader {
   explicit Translator(ParseResult& r) : StatementReader(r.errors, r.warnings) {}
 
   void run(std::string_view text) {
-    core::conf::TreeOptions opt;
-    opt.keywords = kAllKw;
-    opt.top_level = kGlobalKw;  // met inside an RcoaPrefix block: its '}' is missing
-    opt.max_depth = 2;
-    bool unclosed = false;
-    const auto tree = core::conf::read_statements(text, opt, errors(), &unclosed);
-    for (const auto& s : tree) statement(s);
-    if (!unclosed) validate_mapd(cfg_, src_, *this);  // else: consequences of the missing '}' only
+    // A top-level keyword met inside an RcoaPrefix block: its '}' is missing.
+    const core::conf::TreeOptions opt{.keywords = core::conf::keywords::kBoth, .top_level = kMapdTop, .max_depth = 2};
+    if (core::conf::read_top_level(*this, text, opt, [this](const Statement& s) { statement(s); }))
+      validate_mapd(cfg_, src_, *this);
   }
 
   MapdConfig take() { return std::move(cfg_); }
@@ -68,8 +45,8 @@ class Translator : public core::conf::StatementReader {
  private:
   void statement(const Statement& s) {
     const std::string& k = s.keyword.text;
-    if (std::find(kGlobalKw.begin(), kGlobalKw.end(), k) == kGlobalKw.end())
-      return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMndOnlyKw, "mnd.conf(5)");
+    if (std::find(kMapdTop.begin(), kMapdTop.end(), k) == kMapdTop.end())
+      return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMndOnly, "mnd.conf(5)");
     if (k == "RcoaPrefix") return rcoa_prefix(s);
     if (k == "Ike") return ike_block(s);
     no_block(s);
@@ -165,8 +142,8 @@ class Translator : public core::conf::StatementReader {
     Seen seen;
     for (const auto& c : s.block) {
       const auto& k = c.keyword.text;
-      if (std::find(kRcoaKw.begin(), kRcoaKw.end(), k) == kRcoaKw.end()) {
-        core::conf::report_unknown(*this, c, kContexts[1], kContexts, kMndOnlyKw, "mnd.conf(5)");
+      if (std::find(kMapdRcoa.begin(), kMapdRcoa.end(), k) == kMapdRcoa.end()) {
+        core::conf::report_unknown(*this, c, kContexts[1], kContexts, kMndOnly, "mnd.conf(5)");
         continue;
       }
       no_block(c);
@@ -194,7 +171,7 @@ class Translator : public core::conf::StatementReader {
   void ike_block(const Statement& s) {
     src_.global.note(s);
     core::conf::read_ike_block(*this, s, cfg_.ike, src_.ike, kIkeWording,
-                               {kContexts[2], kContexts, kMndOnlyKw, "mnd.conf(5)"},
+                               {kContexts[2], kContexts, kMndOnly, "mnd.conf(5)"},
                                [this](const Statement& c) { ike_statement(c); });
   }
 

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -153,6 +154,14 @@ class StatementReader : public Diagnostics {
   /// (1..15 bytes, not "." or "..", no '/', ':' or white space); else reports.
   bool interface_name(const Token& t, std::string_view keyword);
 };
+
+/// Reads the statement tree of `text` (read_statements() with `options`,
+/// syntax errors reported to `d`) and hands each top-level statement to
+/// `statement`, in order. False when a block was still open at the end of
+/// the file: checks across the whole file would then only report
+/// consequences of the missing '}', so the parsers skip them.
+bool read_top_level(Diagnostics& d, std::string_view text, const TreeOptions& options,
+                    const std::function<void(const Statement&)>& statement);
 
 /// A context of a configuration format: its name for messages ("an RcoaPrefix
 /// block") and the keywords valid in it.
