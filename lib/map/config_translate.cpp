@@ -7,6 +7,7 @@
 #include "config_validate.h"
 #include "hmip/core/conf_ike.h"
 #include "hmip/core/conf_keywords.h"
+#include "hmip/core/conf_parse.h"
 
 namespace hmip::map::config_detail {
 
@@ -28,9 +29,9 @@ constexpr std::array<KeywordContext, 3> kContexts{KeywordContext{"the top level"
 
 constexpr std::string_view kPoolExample = "'RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;'";
 
-class Translator : public core::conf::StatementReader {
+class Translator : public core::conf::ConfigTranslator<ParseResult, MapdConfig, MapdSources> {
  public:
-  explicit Translator(ParseResult& r) : StatementReader(r.errors, r.warnings) {}
+  using ConfigTranslator::ConfigTranslator;
 
   void run(std::string_view text) {
     // A top-level keyword met inside an RcoaPrefix block: its '}' is missing.
@@ -38,9 +39,6 @@ class Translator : public core::conf::StatementReader {
     if (core::conf::read_top_level(*this, text, opt, [this](const Statement& s) { statement(s); }))
       validate_mapd(cfg_, src_, *this);
   }
-
-  MapdConfig take() { return std::move(cfg_); }
-  [[nodiscard]] const std::vector<core::conf::FileRef>& files() const { return src_.ike.files; }
 
  private:
   void statement(const Statement& s) {
@@ -239,18 +237,12 @@ class Translator : public core::conf::StatementReader {
     if (!addr) err(at, "'" + q(text) + "' is not an IPv6 address (" + std::string(what) + ")");
     return addr;
   }
-
-  MapdConfig cfg_;
-  MapdSources src_;
 };
 
 }  // namespace
 
 MapdConfig read_mapd_config(std::string_view text, ParseResult& r, std::vector<core::conf::FileRef>* files) {
-  Translator t(r);
-  t.run(text);
-  if (files != nullptr) *files = t.files();
-  return t.take();
+  return core::conf::translate<Translator>(text, r, files);
 }
 
 }  // namespace hmip::map::config_detail

@@ -7,6 +7,7 @@
 #include "config_validate.h"
 #include "hmip/core/conf_ike.h"
 #include "hmip/core/conf_keywords.h"
+#include "hmip/core/conf_parse.h"
 
 namespace hmip::mn::config_detail {
 
@@ -27,9 +28,9 @@ using core::conf::keywords::kMndTop;
 constexpr std::array<KeywordContext, 2> kContexts{KeywordContext{"mnd.conf", kMndTop},
                                                   KeywordContext{"an Ike block", kMndIke}};
 
-class Translator : public core::conf::StatementReader {
+class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, MndSources> {
  public:
-  explicit Translator(ParseResult& r) : StatementReader(r.errors, r.warnings) {}
+  using ConfigTranslator::ConfigTranslator;
 
   void run(std::string_view text) {
     // The Ike block is mnd.conf's only one: a top-level keyword of either
@@ -39,9 +40,6 @@ class Translator : public core::conf::StatementReader {
     if (core::conf::read_top_level(*this, text, opt, [this](const Statement& s) { statement(s); }))
       validate_mnd(cfg_, src_, *this);
   }
-
-  MndConfig take() { return std::move(cfg_); }
-  [[nodiscard]] const std::vector<core::conf::FileRef>& files() const { return src_.ike.files; }
 
  private:
   void statement(const Statement& s) {
@@ -147,18 +145,13 @@ class Translator : public core::conf::StatementReader {
       err(*a, "MapSelection expects furthest (RFC 5380 §9.1) or preference (RFC 5380 §7.1), got '" + q(a->text) + "'");
   }
 
-  MndConfig cfg_;
-  MndSources src_;
   std::vector<int> interface_lines_;  // parallel to cfg_.interfaces
 };
 
 }  // namespace
 
 MndConfig read_mnd_config(std::string_view text, ParseResult& r, std::vector<core::conf::FileRef>* files) {
-  Translator t(r);
-  t.run(text);
-  if (files != nullptr) *files = t.files();
-  return t.take();
+  return core::conf::translate<Translator>(text, r, files);
 }
 
 }  // namespace hmip::mn::config_detail

@@ -22,6 +22,34 @@
 
 namespace hmip::core::conf {
 
+/// What the mapd.conf and mnd.conf translators share: the readers, the
+/// configuration being built (`cfg_`) and where its values came from
+/// (`src_`, a Sources with the Ike block's `ike`, IkeSources).
+template <class Result, class Config, class Sources>
+class ConfigTranslator : public StatementReader {
+ public:
+  explicit ConfigTranslator(Result& r) : StatementReader(r.errors, r.warnings) {}
+
+  Config take() { return std::move(cfg_); }
+  /// The files the Ike block names, in the file's order.
+  [[nodiscard]] const std::vector<FileRef>& files() const { return src_.ike.files; }
+
+ protected:
+  Config cfg_;
+  Sources src_;
+};
+
+/// A translator's read: a `T` (a ConfigTranslator with run(text)) over
+/// `text`, reporting into `r`; the files the configuration names go to
+/// `files` if given.
+template <class T, class Result>
+auto translate(std::string_view text, Result& r, std::vector<FileRef>* files) {
+  T t(r);
+  t.run(text);
+  if (files != nullptr) *files = t.files();
+  return t.take();
+}
+
 /// "path:line:col: error: ..." for each error, then the warnings.
 std::vector<std::string> format_diagnostics(std::string_view path, std::span<const ConfigError> errors,
                                             std::span<const ConfigError> warnings);
