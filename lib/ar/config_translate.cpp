@@ -6,48 +6,23 @@
 #include <utility>
 #include <vector>
 
-#include "config_reader.h"
+#include "ard_reader.h"
 #include "config_validate.h"
 
 namespace hmip::ar::detail {
 
 namespace {
 
-using core::conf::iequals;
-
-constexpr std::size_t kIfNameMax = 15;    // IFNAMSIZ - 1
-constexpr std::size_t kSunPathMax = 107;  // sizeof(sockaddr_un::sun_path) - 1
+using core::conf::kIfNameMax;
 
 class Translator : public StatementReader {
  public:
   using StatementReader::StatementReader;
 
   void run(std::string_view text) {
-    core::conf::TreeOptions opt;
-    opt.keywords = all_keywords();
     static constexpr std::array<std::string_view, 1> kTop{"interface"};
-    opt.top_level = kTop;
-    bool unclosed = false;
-    const auto tree = core::conf::read_statements(text, opt, errors(), &unclosed);
-
-    Seen global;
-    for (const auto& s : tree) {
-      const auto& k = s.keyword.text;
-      if (k == "interface") {
-        interface(s);
-      } else if (k == "ControlSocket") {
-        no_block(s);
-        duplicate(global, s);
-        control_socket(s);
-      } else if (k == "LogLevel") {
-        no_block(s);
-        duplicate(global, s);
-        log_level(s);
-      } else {
-        unknown(s, Ctx::global);
-      }
-    }
-    if (unclosed) return;  // whole-file checks would report consequences of the missing '}' only
+    const core::conf::TreeOptions opt{.keywords = all_keywords(), .top_level = kTop};
+    if (!core::conf::read_top_level(*this, text, opt, [this](const Statement& s) { statement(s); })) return;
     validate_global(cfg_, states_, *this);
     if (cfg_.interfaces.empty() && seen_interfaces_.empty())
       err(0, 0, "no interface block: ard has nothing to advertise (add 'interface NAME { ... };')");
@@ -56,37 +31,21 @@ class Translator : public StatementReader {
   ArdConfig take() { return std::move(cfg_); }
 
  private:
-  // ---- global statements ----
-  void control_socket(const Statement& s) {
-    const Token* a = one_arg(s, "a socket path such as \"/run/hmip/ard.sock\"");
-    if (a == nullptr) return;
-    if (a->text.empty() || a->text.front() != '/') {
-      err(*a, "ControlSocket '" + q(a->text) + "' must be an absolute path");
-      return;
+  void statement(const Statement& s) {
+    const auto& k = s.keyword.text;
+    if (k == "interface") {
+      interface(s);
+    } else if (k == "ControlSocket") {
+      no_block(s);
+      duplicate(global_, s);
+      if (auto v = socket_path(s, "/run/hmip/ard.sock")) cfg_.control_socket = *v;
+    } else if (k == "LogLevel") {
+      no_block(s);
+      duplicate(global_, s);
+      if (auto v = log_level(s)) cfg_.log_level = *v;
+    } else {
+      unknown(s, Ctx::global);
     }
-    if (a->text.size() > kSunPathMax) {
-      err(*a, "ControlSocket path is " + std::to_string(a->text.size()) + " bytes long; a UNIX socket path holds at most " +
-                  std::to_string(kSunPathMax));
-      return;
-    }
-    cfg_.control_socket = a->text;
-  }
-
-  void log_level(const Statement& s) {
-    const Token* a = one_arg(s, "error, warning, notice, info or debug");
-    if (a == nullptr) return;
-    static constexpr std::array<std::pair<std::string_view, LogLevel>, 5> kLevels{{{"error", LogLevel::error},
-                                                                                   {"warning", LogLevel::warning},
-                                                                                   {"notice", LogLevel::notice},
-                                                                                   {"info", LogLevel::info},
-                                                                                   {"debug", LogLevel::debug}}};
-    for (const auto& [name, level] : kLevels) {
-      if (iequals(a->text, name)) {
-        cfg_.log_level = level;
-        return;
-      }
-    }
-    err(*a, "LogLevel expects error, warning, notice, info or debug, got '" + q(a->text) + "'");
   }
 
   // ---- interface ----
@@ -390,6 +349,7 @@ class Translator : public StatementReader {
   }
 
   ArdConfig cfg_;
+  Seen global_;                         // the global statements
   std::vector<InterfaceState> states_;  // parallel to cfg_.interfaces
   std::map<std::string, int, std::less<>> seen_interfaces_;
 };

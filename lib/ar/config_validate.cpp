@@ -7,18 +7,17 @@ namespace hmip::ar::detail {
 namespace {
 
 using core::conf::format_seconds;
+using core::conf::lifetime_text;
 
 Duration ms_of_seconds(std::uint64_t s) { return Duration(static_cast<Duration::rep>(s) * 1000); }
-
-std::string lifetime_str(std::uint32_t v) { return v == kInfinity ? "infinity" : std::to_string(v); }
 
 }  // namespace
 
 void validate_prefix(const PrefixConfig& p, const Seen& seen, const Statement& s, Diagnostics& d) {
   if (p.preferred_lifetime > p.valid_lifetime) {
     const Token& at = seen.at("AdvPreferredLifetime", seen.at("AdvValidLifetime", s.keyword));
-    d.err(at, "AdvPreferredLifetime " + lifetime_str(p.preferred_lifetime) + " of prefix " + p.prefix.str() +
-                  " is longer than its AdvValidLifetime " + lifetime_str(p.valid_lifetime) +
+    d.err(at, "AdvPreferredLifetime " + lifetime_text(p.preferred_lifetime) + " of prefix " + p.prefix.str() +
+                  " is longer than its AdvValidLifetime " + lifetime_text(p.valid_lifetime) +
                   " (hosts ignore such a prefix, RFC 4862 §5.5.3)");
   }
   if (p.autonomous && p.prefix.len != 64)

@@ -5,7 +5,7 @@
 
 #include <span>
 
-#include "config_reader.h"
+#include "ard_reader.h"
 
 namespace hmip::ar::detail {
 

@@ -104,6 +104,19 @@ bool read_ike_common(StatementReader& r, const Statement& s, const IkeCommonFiel
   return true;
 }
 
+void read_ike_statements(StatementReader& r, const Statement& s, const IkeCommonFields& f, IkeSources& src,
+                         const IkeWording& w, const IkeBlockKeywords& kw,
+                         const std::function<void(const Statement&)>& own) {
+  for (const auto& c : s.block) {
+    if (std::find(kw.here.keywords.begin(), kw.here.keywords.end(), c.keyword.text) == kw.here.keywords.end()) {
+      report_unknown(r, c, kw.here, kw.contexts, kw.foreign, kw.foreign_file);
+      continue;
+    }
+    r.no_block(c);
+    if (!read_ike_common(r, c, f, src, w)) own(c);
+  }
+}
+
 void read_ike_file(StatementReader& r, const Statement& s, std::string& out, IkeSources& src,
                    std::string_view example) {
   single_file(r, s, out, src, example);

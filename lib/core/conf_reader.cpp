@@ -177,7 +177,8 @@ std::optional<Ip6Addr> StatementReader::address(const Token& a, std::string_view
   return addr;
 }
 
-std::optional<Ip6Prefix> StatementReader::prefix(const Token& a, std::string_view keyword) {
+std::optional<Ip6Prefix> StatementReader::prefix(const Token& a, std::string_view keyword,
+                                                 std::string_view link_local_why) {
   const std::string kw(keyword);
   auto p = Ip6Prefix::parse(a.text);
   if (!p) {
@@ -191,7 +192,7 @@ std::optional<Ip6Prefix> StatementReader::prefix(const Token& a, std::string_vie
   if (auto full = Ip6Addr::parse(std::string_view(a.text).substr(0, slash)); full && *full != p->addr)
     warn(a, kw + " " + q(a.text) + " has host bits set; they are ignored: the prefix is " + p->str());
   if (p->addr.is_link_local() && p->len >= 10) {
-    err(a, kw + " " + p->str() + " is link-local: only global prefixes make sense here");
+    err(a, kw + " " + p->str() + " is link-local: " + std::string(link_local_why));
     return std::nullopt;
   }
   if (p->addr.is_multicast() && p->len >= 8) {
@@ -215,8 +216,8 @@ std::optional<LogLevel> StatementReader::log_level(const Statement& s) {
   return std::nullopt;
 }
 
-std::optional<std::string> StatementReader::socket_path(const Statement& s) {
-  const Token* a = one_arg(s, "a socket path such as \"/run/hmip/mapd.sock\"");
+std::optional<std::string> StatementReader::socket_path(const Statement& s, std::string_view example) {
+  const Token* a = one_arg(s, "a socket path such as \"" + std::string(example) + "\"");
   if (a == nullptr) return std::nullopt;
   if (a->text.empty() || a->text.front() != '/') {
     err(*a, s.keyword.text + " '" + q(a->text) + "' must be an absolute path");
@@ -288,6 +289,14 @@ bool StatementReader::interface_name(const Token& t, std::string_view keyword) {
     return false;
   }
   return true;
+}
+
+bool read_top_level(Diagnostics& d, std::string_view text, const TreeOptions& options,
+                    const std::function<void(const Statement&)>& statement) {
+  bool unclosed = false;
+  const auto tree = read_statements(text, options, d.errors(), &unclosed);
+  for (const auto& s : tree) statement(s);
+  return !unclosed;
 }
 
 // ---- unknown keywords ------------------------------------------------------------

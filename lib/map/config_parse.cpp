@@ -2,14 +2,15 @@
 //   config_translate.cpp  statements -> MapdConfig
 //   config_validate.cpp   the rules between fields
 //   config_text.cpp       MapdConfig -> mapd.conf text
-// on the shared readers of hmip/core/conf_reader.h.
+// on the shared readers of hmip/core/conf_reader.h; the entry points are
+// hmip/core/conf_parse.h's.
 #include "hmip/map/config_parse.h"
 
 #include <utility>
 #include <vector>
 
 #include "config_translate.h"
-#include "hmip/core/conf_reader.h"
+#include "hmip/core/conf_parse.h"
 
 namespace hmip::map {
 
@@ -17,28 +18,6 @@ namespace {
 
 std::string count(std::size_t n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
-}
-
-void finish(ParseResult& r, MapdConfig&& cfg) {
-  core::conf::finish_diagnostics(r.errors, "errors");
-  core::conf::finish_diagnostics(r.warnings, "warnings");
-  if (r.errors.empty()) r.config = std::move(cfg);
-}
-
-// load_mapd_config(), and the files the Ike block names checked when it is
-// in effect (the parse itself never opens them).
-ParseResult load_and_check_files(const std::string& path) {
-  ParseResult r;
-  std::string text;
-  if (auto e = core::conf::read_config_file(path, text)) {
-    r.errors.push_back(ConfigError{0, 0, std::move(*e)});
-    return r;
-  }
-  std::vector<core::conf::FileRef> files;
-  MapdConfig cfg = config_detail::read_mapd_config(text, r, &files);
-  if (cfg.ike.configured && !cfg.insecure.enabled) core::conf::check_files(files, r.errors);
-  finish(r, std::move(cfg));
-  return r;
 }
 
 std::string signalling_summary(const MapdConfig& c) {
@@ -53,42 +32,22 @@ std::string signalling_summary(const MapdConfig& c) {
 }  // namespace
 
 ParseResult parse_mapd_config(std::string_view text) {
-  ParseResult r;
-  MapdConfig cfg = config_detail::read_mapd_config(text, r);
-  finish(r, std::move(cfg));
-  return r;
+  return core::conf::parse_config<ParseResult>(text, config_detail::read_mapd_config);
 }
 
 ParseResult load_mapd_config(const std::string& path) {
-  std::string text;
-  if (auto e = core::conf::read_config_file(path, text)) {
-    ParseResult r;
-    r.errors.push_back(ConfigError{0, 0, std::move(*e)});
-    return r;
-  }
-  return parse_mapd_config(text);
+  return core::conf::load_config<ParseResult>(path, config_detail::read_mapd_config);
 }
 
 std::vector<std::string> format_diagnostics(std::string_view path, const ParseResult& r) {
-  std::vector<std::string> out;
-  out.reserve(r.errors.size() + r.warnings.size());
-  for (const auto& e : r.errors) out.push_back(core::conf::format_diagnostic(path, e, "error"));
-  for (const auto& w : r.warnings) out.push_back(core::conf::format_diagnostic(path, w, "warning"));
-  return out;
+  return core::conf::format_diagnostics(path, r.errors, r.warnings);
 }
 
 std::vector<std::string> check_config_text(const std::string& path, int& exit_status) {
-  const ParseResult r = load_and_check_files(path);
-  std::vector<std::string> out = format_diagnostics(path, r);
-  if (r.ok()) {
-    out.push_back(path + ": OK, " + config_summary(*r.config));
-    exit_status = 0;
-  } else {
-    out.push_back(path + ": " + std::to_string(r.errors.size()) + (r.errors.size() == 1 ? " error, " : " errors, ") +
-                  std::to_string(r.warnings.size()) + (r.warnings.size() == 1 ? " warning" : " warnings"));
-    exit_status = 1;
-  }
-  return out;
+  // The files an Ike block names are checked when it is in effect (the parse
+  // itself never opens them).
+  const auto files_in_effect = [](const MapdConfig& cfg) { return cfg.ike.configured && !cfg.insecure.enabled; };
+  return core::conf::check_config<ParseResult>(path, exit_status, config_detail::read_mapd_config, files_in_effect, config_summary);
 }
 
 std::string config_summary(const MapdConfig& c) {

@@ -6,6 +6,8 @@
 
 #include "config_validate.h"
 #include "hmip/core/conf_ike.h"
+#include "hmip/core/conf_keywords.h"
+#include "hmip/core/conf_parse.h"
 
 namespace hmip::map::config_detail {
 
@@ -16,60 +18,33 @@ using core::conf::kInfinity;
 using core::conf::q;
 using core::conf::Statement;
 
-constexpr std::array<std::string_view, 16> kGlobalKw{
-    "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
-    "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
-    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike"};
-constexpr std::array<std::string_view, 2> kRcoaKw{"Interface", "ValidLifetime"};
-constexpr std::array<std::string_view, 9> kIkeKw{"ViciSocket",    "Identity",           "Certificate", "PrivateKey",
-                                                 "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay",
-                                                 "EapSecrets"};
-// mnd.conf's own keywords: a clear error when one lands in mapd.conf.
-constexpr std::array<std::string_view, 12> kMndOnlyKw{
-    "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent", "InitialBindackTimeoutFirstReg",
-    "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange", "DeregisterOnStop", "MapIdentity",
-    "IkeTimeout", "EapSecret"};
+using core::conf::keywords::kMapdIke;
+using core::conf::keywords::kMapdRcoa;
+using core::conf::keywords::kMapdTop;
+using core::conf::keywords::kMndOnly;
 
-constexpr std::array<KeywordContext, 3> kContexts{KeywordContext{"the top level", kGlobalKw},
-                                                  KeywordContext{"an RcoaPrefix block", kRcoaKw},
-                                                  KeywordContext{"an Ike block", kIkeKw}};
-
-// Every keyword of mapd.conf and mnd.conf: a known keyword starting a line
-// ends an unterminated statement (mnd.conf's are then reported as such).
-constexpr std::array<std::string_view, 39> kAllKw{
-    "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
-    "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
-    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike",
-    "Interface", "ValidLifetime", "ViciSocket", "Identity", "Certificate", "PrivateKey", "CaCertificate",
-    "AuthorizedIdentity", "RcoaPool", "DpdDelay", "MapSelection", "BindingLifetime", "PreviousMapLifetime",
-    "RefreshPercent", "InitialBindackTimeoutFirstReg", "InitialBindackTimeout", "MaxBindackTimeout",
-    "SolicitOnLinkChange", "DeregisterOnStop", "MapIdentity", "IkeTimeout", "EapSecrets", "EapSecret"};
+constexpr std::array<KeywordContext, 3> kContexts{KeywordContext{"the top level", kMapdTop},
+                                                  KeywordContext{"an RcoaPrefix block", kMapdRcoa},
+                                                  KeywordContext{"an Ike block", kMapdIke}};
 
 constexpr std::string_view kPoolExample = "'RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;'";
 
-class Translator : public core::conf::StatementReader {
+class Translator : public core::conf::ConfigTranslator<ParseResult, MapdConfig, MapdSources> {
  public:
-  explicit Translator(ParseResult& r) : StatementReader(r.errors, r.warnings) {}
+  using ConfigTranslator::ConfigTranslator;
 
   void run(std::string_view text) {
-    core::conf::TreeOptions opt;
-    opt.keywords = kAllKw;
-    opt.top_level = kGlobalKw;  // met inside an RcoaPrefix block: its '}' is missing
-    opt.max_depth = 2;
-    bool unclosed = false;
-    const auto tree = core::conf::read_statements(text, opt, errors(), &unclosed);
-    for (const auto& s : tree) statement(s);
-    if (!unclosed) validate_mapd(cfg_, src_, *this);  // else: consequences of the missing '}' only
+    // A top-level keyword met inside an RcoaPrefix block: its '}' is missing.
+    const core::conf::TreeOptions opt{.keywords = core::conf::keywords::kBoth, .top_level = kMapdTop, .max_depth = 2};
+    if (core::conf::read_top_level(*this, text, opt, [this](const Statement& s) { statement(s); }))
+      validate_mapd(cfg_, src_, *this);
   }
-
-  MapdConfig take() { return std::move(cfg_); }
-  [[nodiscard]] const std::vector<core::conf::FileRef>& files() const { return src_.ike.files; }
 
  private:
   void statement(const Statement& s) {
     const std::string& k = s.keyword.text;
-    if (std::find(kGlobalKw.begin(), kGlobalKw.end(), k) == kGlobalKw.end())
-      return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMndOnlyKw, "mnd.conf(5)");
+    if (std::find(kMapdTop.begin(), kMapdTop.end(), k) == kMapdTop.end())
+      return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMndOnly, "mnd.conf(5)");
     if (k == "RcoaPrefix") return rcoa_prefix(s);
     if (k == "Ike") return ike_block(s);
     no_block(s);
@@ -165,8 +140,8 @@ class Translator : public core::conf::StatementReader {
     Seen seen;
     for (const auto& c : s.block) {
       const auto& k = c.keyword.text;
-      if (std::find(kRcoaKw.begin(), kRcoaKw.end(), k) == kRcoaKw.end()) {
-        core::conf::report_unknown(*this, c, kContexts[1], kContexts, kMndOnlyKw, "mnd.conf(5)");
+      if (std::find(kMapdRcoa.begin(), kMapdRcoa.end(), k) == kMapdRcoa.end()) {
+        core::conf::report_unknown(*this, c, kContexts[1], kContexts, kMndOnly, "mnd.conf(5)");
         continue;
       }
       no_block(c);
@@ -193,25 +168,20 @@ class Translator : public core::conf::StatementReader {
 
   void ike_block(const Statement& s) {
     src_.global.note(s);
-    if (!core::conf::open_ike_block(*this, s, src_.ike)) return;
-    cfg_.ike.configured = true;
-    cfg_.ike.line = s.line();
-    const auto fields = core::conf::ike_fields(cfg_.ike);
-    for (const auto& c : s.block) {
-      if (std::find(kIkeKw.begin(), kIkeKw.end(), c.keyword.text) == kIkeKw.end()) {
-        core::conf::report_unknown(*this, c, kContexts[2], kContexts, kMndOnlyKw, "mnd.conf(5)");
-        continue;
-      }
-      no_block(c);
-      if (core::conf::read_ike_common(*this, c, fields, src_.ike, kIkeWording)) continue;
-      if (c.keyword.text == "AuthorizedIdentity") {
-        authorized_identities(c);
-      } else if (c.keyword.text == "EapSecrets") {
-        core::conf::read_ike_file(*this, c, cfg_.ike.eap_secrets, src_.ike, "/etc/hmip/eap.secrets");
-      } else {
-        duplicate(src_.ike.seen, c);
-        rcoa_pool(c);
-      }
+    core::conf::read_ike_block(*this, s, cfg_.ike, src_.ike, kIkeWording,
+                               {kContexts[2], kContexts, kMndOnly, "mnd.conf(5)"},
+                               [this](const Statement& c) { ike_statement(c); });
+  }
+
+  // The Ike block's own statements: AuthorizedIdentity, EapSecrets, RcoaPool.
+  void ike_statement(const Statement& c) {
+    if (c.keyword.text == "AuthorizedIdentity") {
+      authorized_identities(c);
+    } else if (c.keyword.text == "EapSecrets") {
+      core::conf::read_ike_file(*this, c, cfg_.ike.eap_secrets, src_.ike, "/etc/hmip/eap.secrets");
+    } else {
+      duplicate(src_.ike.seen, c);
+      rcoa_pool(c);
     }
   }
 
@@ -267,18 +237,12 @@ class Translator : public core::conf::StatementReader {
     if (!addr) err(at, "'" + q(text) + "' is not an IPv6 address (" + std::string(what) + ")");
     return addr;
   }
-
-  MapdConfig cfg_;
-  MapdSources src_;
 };
 
 }  // namespace
 
 MapdConfig read_mapd_config(std::string_view text, ParseResult& r, std::vector<core::conf::FileRef>* files) {
-  Translator t(r);
-  t.run(text);
-  if (files != nullptr) *files = t.files();
-  return t.take();
+  return core::conf::translate<Translator>(text, r, files);
 }
 
 }  // namespace hmip::map::config_detail

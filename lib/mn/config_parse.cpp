@@ -1,41 +1,19 @@
 // The public entry points of hmip/mn/config_parse.h. The parser itself:
 //   config_translate.cpp  statements -> MndConfig
 //   config_validate.cpp   the rules between fields
-// on the shared readers of hmip/core/conf_reader.h and conf_ike.h.
+// on the shared readers of hmip/core/conf_reader.h and conf_ike.h; the entry
+// points are hmip/core/conf_parse.h's.
 #include "hmip/mn/config_parse.h"
 
 #include <utility>
 #include <vector>
 
 #include "config_translate.h"
-#include "hmip/core/conf_ike.h"
-#include "hmip/core/conf_reader.h"
+#include "hmip/core/conf_parse.h"
 
 namespace hmip::mn {
 
 namespace {
-
-void finish(ParseResult& r, MndConfig&& cfg) {
-  core::conf::finish_diagnostics(r.errors, "errors");
-  core::conf::finish_diagnostics(r.warnings, "warnings");
-  if (r.errors.empty()) r.config = std::move(cfg);
-}
-
-// load_mnd_config(), and the files the Ike block names checked when it is in
-// effect (the parse itself never opens them).
-ParseResult load_and_check_files(const std::string& path) {
-  ParseResult r;
-  std::string text;
-  if (auto e = core::conf::read_config_file(path, text)) {
-    r.errors.push_back(ConfigError{0, 0, std::move(*e)});
-    return r;
-  }
-  std::vector<core::conf::FileRef> files;
-  MndConfig cfg = config_detail::read_mnd_config(text, r, &files);
-  if (cfg.ike.configured && !cfg.insecure) core::conf::check_files(files, r.errors);
-  finish(r, std::move(cfg));
-  return r;
-}
 
 void ike_block(std::string& out, const MnIkeConfig& ike) {
   out += "Ike {\n" + core::conf::ike_common_text(ike.vici_socket, ike.identity, ike.certificate, ike.private_key,
@@ -49,42 +27,22 @@ void ike_block(std::string& out, const MnIkeConfig& ike) {
 }  // namespace
 
 ParseResult parse_mnd_config(std::string_view text) {
-  ParseResult r;
-  MndConfig cfg = config_detail::read_mnd_config(text, r);
-  finish(r, std::move(cfg));
-  return r;
+  return core::conf::parse_config<ParseResult>(text, config_detail::read_mnd_config);
 }
 
 ParseResult load_mnd_config(const std::string& path) {
-  std::string text;
-  if (auto e = core::conf::read_config_file(path, text)) {
-    ParseResult r;
-    r.errors.push_back(ConfigError{0, 0, std::move(*e)});
-    return r;
-  }
-  return parse_mnd_config(text);
+  return core::conf::load_config<ParseResult>(path, config_detail::read_mnd_config);
 }
 
 std::vector<std::string> format_diagnostics(std::string_view path, const ParseResult& r) {
-  std::vector<std::string> out;
-  out.reserve(r.errors.size() + r.warnings.size());
-  for (const auto& e : r.errors) out.push_back(core::conf::format_diagnostic(path, e, "error"));
-  for (const auto& w : r.warnings) out.push_back(core::conf::format_diagnostic(path, w, "warning"));
-  return out;
+  return core::conf::format_diagnostics(path, r.errors, r.warnings);
 }
 
 std::vector<std::string> check_config_text(const std::string& path, int& exit_status) {
-  const ParseResult r = load_and_check_files(path);
-  std::vector<std::string> out = format_diagnostics(path, r);
-  if (r.ok()) {
-    out.push_back(path + ": OK, " + config_summary(*r.config));
-    exit_status = 0;
-  } else {
-    out.push_back(path + ": " + std::to_string(r.errors.size()) + (r.errors.size() == 1 ? " error, " : " errors, ") +
-                  std::to_string(r.warnings.size()) + (r.warnings.size() == 1 ? " warning" : " warnings"));
-    exit_status = 1;
-  }
-  return out;
+  // The files an Ike block names are checked when it is in effect (the parse
+  // itself never opens them).
+  const auto files_in_effect = [](const MndConfig& cfg) { return cfg.ike.configured && !cfg.insecure; };
+  return core::conf::check_config<ParseResult>(path, exit_status, config_detail::read_mnd_config, files_in_effect, config_summary);
 }
 
 std::string config_summary(const MndConfig& c) {

@@ -5,7 +5,9 @@
 #include <utility>
 
 #include "config_validate.h"
-#include "hmip/core/conf_reader.h"
+#include "hmip/core/conf_ike.h"
+#include "hmip/core/conf_keywords.h"
+#include "hmip/core/conf_parse.h"
 
 namespace hmip::mn::config_detail {
 
@@ -19,72 +21,31 @@ using core::conf::Token;
 /// BU Lifetime: 16 bits of 4-second units (RFC 6275 §6.1.7).
 constexpr std::uint64_t kMaxLifetime = std::uint64_t{0xffff} * 4U;
 
-constexpr std::array<std::string_view, 14> kKw{"Interface",
-                                               "MapSelection",
-                                               "BindingLifetime",
-                                               "PreviousMapLifetime",
-                                               "RefreshPercent",
-                                               "InitialBindackTimeoutFirstReg",
-                                               "InitialBindackTimeout",
-                                               "MaxBindackTimeout",
-                                               "SolicitOnLinkChange",
-                                               "DeregisterOnStop",
-                                               "ControlSocket",
-                                               "LogLevel",
-                                               "InsecureTestbedSignalling",
-                                               "Ike"};
-constexpr std::array<std::string_view, 9> kIkeKw{"ViciSocket",    "Identity",    "Certificate", "PrivateKey",
-                                                 "CaCertificate", "MapIdentity", "DpdDelay",    "IkeTimeout",
-                                                 "EapSecret"};
-// mapd.conf's own keywords: a clear error when one lands in mnd.conf.
-constexpr std::array<std::string_view, 16> kMapdOnlyKw{
-    "MapAddress",  "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead",         "BrrInterval",
-    "RcoaDad",     "RcoaDadTimeout",     "TunnelMtu",               "RcoaPrefix",      "LcoaPrefix",
-    "NeighbourPrefix", "TrustedPrefix", "ValidLifetime", "AuthorizedIdentity", "RcoaPool", "EapSecrets"};
-constexpr std::array<KeywordContext, 2> kContexts{KeywordContext{"mnd.conf", kKw},
-                                                  KeywordContext{"an Ike block", kIkeKw}};
-// Keywords only valid at the top level of either file: met inside the Ike
-// block, its '}' is missing.
-constexpr std::array<std::string_view, 26> kTopLevelKw{
-    "Interface", "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent",
-    "InitialBindackTimeoutFirstReg", "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange",
-    "DeregisterOnStop", "ControlSocket", "LogLevel", "InsecureTestbedSignalling", "Ike", "MapAddress",
-    "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval", "RcoaDad", "RcoaDadTimeout",
-    "TunnelMtu", "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "TrustedPrefix"};
-// Both files' keywords: a known keyword starting a line ends an unterminated
-// statement (mapd.conf's are then reported as such).
-constexpr std::array<std::string_view, 39> kAllKw{
-    "Interface", "MapSelection", "BindingLifetime", "PreviousMapLifetime", "RefreshPercent",
-    "InitialBindackTimeoutFirstReg", "InitialBindackTimeout", "MaxBindackTimeout", "SolicitOnLinkChange",
-    "DeregisterOnStop", "ControlSocket", "LogLevel", "InsecureTestbedSignalling", "Ike", "ViciSocket", "Identity",
-    "Certificate", "PrivateKey", "CaCertificate", "MapIdentity", "DpdDelay", "IkeTimeout", "MapAddress",
-    "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval", "RcoaDad", "RcoaDadTimeout",
-    "TunnelMtu", "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "TrustedPrefix", "ValidLifetime",
-    "AuthorizedIdentity", "RcoaPool", "EapSecret", "EapSecrets"};
+using core::conf::keywords::kMapdOnly;
+using core::conf::keywords::kMndIke;
+using core::conf::keywords::kMndTop;
 
-class Translator : public core::conf::StatementReader {
+constexpr std::array<KeywordContext, 2> kContexts{KeywordContext{"mnd.conf", kMndTop},
+                                                  KeywordContext{"an Ike block", kMndIke}};
+
+class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, MndSources> {
  public:
-  explicit Translator(ParseResult& r) : StatementReader(r.errors, r.warnings) {}
+  using ConfigTranslator::ConfigTranslator;
 
   void run(std::string_view text) {
-    core::conf::TreeOptions opt;
-    opt.keywords = kAllKw;
-    opt.top_level = kTopLevelKw;  // the Ike block is mnd.conf's only one
-    opt.max_depth = 1;
-    bool unclosed = false;
-    const auto tree = core::conf::read_statements(text, opt, errors(), &unclosed);
-    for (const auto& s : tree) statement(s);
-    if (!unclosed) validate_mnd(cfg_, src_, *this);  // else: consequences of the missing '}' only
+    // The Ike block is mnd.conf's only one: a top-level keyword of either
+    // file met inside it means its '}' is missing.
+    const core::conf::TreeOptions opt{
+        .keywords = core::conf::keywords::kBoth, .top_level = core::conf::keywords::kBothTop, .max_depth = 1};
+    if (core::conf::read_top_level(*this, text, opt, [this](const Statement& s) { statement(s); }))
+      validate_mnd(cfg_, src_, *this);
   }
-
-  MndConfig take() { return std::move(cfg_); }
-  [[nodiscard]] const std::vector<core::conf::FileRef>& files() const { return src_.ike.files; }
 
  private:
   void statement(const Statement& s) {
     const std::string& k = s.keyword.text;
-    if (std::find(kKw.begin(), kKw.end(), k) == kKw.end())
-      return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMapdOnlyKw, "mapd.conf(5)");
+    if (std::find(kMndTop.begin(), kMndTop.end(), k) == kMndTop.end())
+      return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMapdOnly, "mapd.conf(5)");
     if (k == "Ike") return ike_block(s);
     no_block(s);
     if (k == "Interface") return interfaces(s);
@@ -122,29 +83,24 @@ class Translator : public core::conf::StatementReader {
 
   void ike_block(const Statement& s) {
     src_.global.note(s);
-    if (!core::conf::open_ike_block(*this, s, src_.ike)) return;
-    cfg_.ike.configured = true;
-    cfg_.ike.line = s.line();
-    const auto fields = core::conf::ike_fields(cfg_.ike);
-    for (const auto& c : s.block) {
-      const auto& k = c.keyword.text;
-      if (std::find(kIkeKw.begin(), kIkeKw.end(), k) == kIkeKw.end()) {
-        core::conf::report_unknown(*this, c, kContexts[1], kContexts, kMapdOnlyKw, "mapd.conf(5)");
-        continue;
-      }
-      no_block(c);
-      if (core::conf::read_ike_common(*this, c, fields, src_.ike, kIkeWording)) continue;
-      if (k == "EapSecret") {
-        core::conf::read_ike_file(*this, c, cfg_.ike.eap_secret, src_.ike, "/etc/hmip/mn1.eap");
-        continue;
-      }
-      duplicate(src_.ike.seen, c);
-      if (k == "MapIdentity") {
-        const Token* a = one_arg(c, "the IKE identity MAPs must prove, as in 'MapIdentity \"*.map.example.net\";'");
-        if (a != nullptr && identity_arg(*a, k, "*.map.example.net")) cfg_.ike.map_identity = a->text;
-      } else if (auto v = seconds(c, core::seconds(1), core::seconds(120))) {
-        cfg_.ike.ike_timeout = *v;  // IkeTimeout
-      }
+    core::conf::read_ike_block(*this, s, cfg_.ike, src_.ike, kIkeWording,
+                               {kContexts[1], kContexts, kMapdOnly, "mapd.conf(5)"},
+                               [this](const Statement& c) { ike_statement(c); });
+  }
+
+  // The Ike block's own statements: EapSecret, MapIdentity, IkeTimeout.
+  void ike_statement(const Statement& c) {
+    const auto& k = c.keyword.text;
+    if (k == "EapSecret") {
+      core::conf::read_ike_file(*this, c, cfg_.ike.eap_secret, src_.ike, "/etc/hmip/mn1.eap");
+      return;
+    }
+    duplicate(src_.ike.seen, c);
+    if (k == "MapIdentity") {
+      const Token* a = one_arg(c, "the IKE identity MAPs must prove, as in 'MapIdentity \"*.map.example.net\";'");
+      if (a != nullptr && identity_arg(*a, k, "*.map.example.net")) cfg_.ike.map_identity = a->text;
+    } else if (auto v = seconds(c, core::seconds(1), core::seconds(120))) {
+      cfg_.ike.ike_timeout = *v;  // IkeTimeout
     }
   }
 
@@ -189,18 +145,13 @@ class Translator : public core::conf::StatementReader {
       err(*a, "MapSelection expects furthest (RFC 5380 §9.1) or preference (RFC 5380 §7.1), got '" + q(a->text) + "'");
   }
 
-  MndConfig cfg_;
-  MndSources src_;
   std::vector<int> interface_lines_;  // parallel to cfg_.interfaces
 };
 
 }  // namespace
 
 MndConfig read_mnd_config(std::string_view text, ParseResult& r, std::vector<core::conf::FileRef>* files) {
-  Translator t(r);
-  t.run(text);
-  if (files != nullptr) *files = t.files();
-  return t.take();
+  return core::conf::translate<Translator>(text, r, files);
 }
 
 }  // namespace hmip::mn::config_detail

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "conf_test_util.h"
 #include "hmip/ar/config_parse.h"
 #include "hmip/core/conf_lexer.h"
 
@@ -17,30 +18,9 @@ using namespace hmip::ar;
 namespace conf = hmip::core::conf;
 using core::milliseconds;
 using core::seconds;
+using namespace hmip::test_conf;
 
 namespace {
-
-// Joins lines with '\n': the first string is line 1, so tests read naturally.
-std::string lines(std::initializer_list<std::string_view> ls) {
-  std::string out;
-  for (auto l : ls) {
-    out += l;
-    out += '\n';
-  }
-  return out;
-}
-
-std::string dump(const std::vector<ConfigError>& v) {
-  std::string out;
-  for (const auto& e : v) out += "  " + e.str() + " (col " + std::to_string(e.column) + ")\n";
-  return out;
-}
-
-bool has(const std::vector<ConfigError>& v, int line, std::string_view needle) {
-  return std::any_of(v.begin(), v.end(), [&](const ConfigError& e) {
-    return e.line == line && e.message.find(needle) != std::string::npos;
-  });
-}
 
 #define CHECK_ERROR(r, line, needle)                         \
   do {                                                       \
@@ -52,32 +32,6 @@ bool has(const std::vector<ConfigError>& v, int line, std::string_view needle) {
     INFO("warnings:\n" << dump((r).warnings));               \
     CHECK(has((r).warnings, (line), (needle)));              \
   } while (0)
-#define REQUIRE_OK(r)                                        \
-  do {                                                       \
-    INFO("errors:\n" << dump((r).errors));                   \
-    REQUIRE((r).ok());                                       \
-  } while (0)
-
-// One diagnostic a test expects: on `line`, a message containing `needle`.
-struct Expect {
-  int line;
-  std::string_view needle;
-};
-
-// CHECK_ERROR / CHECK_WARNING for each of `want`, in order: a test that
-// parses one file with many mistakes lists what it expects as a table.
-void check_errors(const ParseResult& r, std::initializer_list<Expect> want) {
-  for (const auto& w : want) {
-    INFO("expected an error on line " << w.line << " containing: " << w.needle);
-    CHECK_ERROR(r, w.line, w.needle);
-  }
-}
-void check_warnings(const ParseResult& r, std::initializer_list<Expect> want) {
-  for (const auto& w : want) {
-    INFO("expected a warning on line " << w.line << " containing: " << w.needle);
-    CHECK_WARNING(r, w.line, w.needle);
-  }
-}
 
 // One interface block around `body` lines; body line i is file line i + 1.
 std::string iface(std::initializer_list<std::string_view> body) {
@@ -88,13 +42,6 @@ std::string iface(std::initializer_list<std::string_view> body) {
   }
   out += "};\n";
   return out;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 const std::string kExamplePath = std::string(HMIP_SOURCE_DIR) + "/daemons/ard/ard.conf.example";
@@ -478,7 +425,7 @@ TEST_CASE("range errors name the value, the range and the line", "[arconf]") {
       {9, "MinRtrAdvInterval 0.02 is out of range 0.03..1350 seconds"},
       {10, "AdvSendAdvert expects on or off, got 'maybe'"},
       {11, "expects low, medium or high"},
-      {12, "too precise"},
+      {12, "is too precise: time is counted in milliseconds (3 decimals)"},
       {13, "AdvRetransTimer expects a number"},
   });
 
@@ -539,7 +486,7 @@ TEST_CASE("prefix, route, RDNSS and DNSSL errors", "[arconf]") {
       {4, "prefix 2001:db8:1::/64 is already configured on line 2"},
       {5, "'2001:db8:zz::/64' is not an IPv6 prefix"},
       {6, "needs a prefix length"},
-      {7, "is link-local"},
+      {7, "is link-local: hosts ignore it (RFC 4861 §6.3.4)"},
       {8, "is not an IPv6 prefix"},
       // The default preferred lifetime (7 days) exceeds a valid lifetime of 1 day, as in radvd.
       {10, "AdvPreferredLifetime 604800 of prefix 2001:db8:6::/64 is longer"},

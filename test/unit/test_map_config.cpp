@@ -11,62 +11,16 @@
 #include <sstream>
 #include <string>
 
+#include "conf_test_util.h"
 #include "hmip/map/config_parse.h"
 
 using namespace hmip;
 using namespace hmip::map;
 using core::milliseconds;
 using core::seconds;
+using namespace hmip::test_conf;
 
 namespace {
-
-std::string lines(std::initializer_list<std::string_view> ls) {
-  std::string out;
-  for (auto l : ls) {
-    out += l;
-    out += '\n';
-  }
-  return out;
-}
-
-std::string dump(const std::vector<ConfigError>& v) {
-  std::string out;
-  for (const auto& e : v) out += "  " + e.str() + " (col " + std::to_string(e.column) + ")\n";
-  return out;
-}
-
-bool has(const std::vector<ConfigError>& v, int line, std::string_view needle) {
-  return std::any_of(v.begin(), v.end(), [&](const ConfigError& e) {
-    return e.line == line && e.message.find(needle) != std::string::npos;
-  });
-}
-
-struct Expect {
-  int line;
-  std::string_view needle;
-};
-
-void check_errors(const ParseResult& r, std::initializer_list<Expect> want) {
-  INFO("errors:\n" << dump(r.errors));
-  CHECK_FALSE(r.ok());
-  for (const auto& w : want) {
-    INFO("expected an error on line " << w.line << " containing: " << w.needle);
-    CHECK(has(r.errors, w.line, w.needle));
-  }
-}
-void check_warnings(const ParseResult& r, std::initializer_list<Expect> want) {
-  INFO("warnings:\n" << dump(r.warnings));
-  for (const auto& w : want) {
-    INFO("expected a warning on line " << w.line << " containing: " << w.needle);
-    CHECK(has(r.warnings, w.line, w.needle));
-  }
-}
-
-#define REQUIRE_OK(r)                      \
-  do {                                     \
-    INFO("errors:\n" << dump((r).errors)); \
-    REQUIRE((r).ok());                     \
-  } while (0)
 
 // The three required statements (lines 1-3), then `body` from line 4 on.
 std::string bare(std::initializer_list<std::string_view> body) {
@@ -88,13 +42,6 @@ constexpr std::string_view kIke =
 // bare(body), then kIke on the line after the body: a secure configuration.
 std::string base(std::initializer_list<std::string_view> body) { return bare(body) + std::string(kIke) + "\n"; }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 const std::string kExamplePath = std::string(HMIP_SOURCE_DIR) + "/daemons/mapd/mapd.conf.example";
 
 // The config with every `line` field zeroed (to_conf_text moves lines).
@@ -106,38 +53,11 @@ MapdConfig without_lines(MapdConfig c) {
   return c;
 }
 
-// A directory with the files an Ike block names (for check_config_text,
-// which opens them): map1.pem, key.pem and ca.pem with some PEM-ish text.
-struct PemDir {
-  std::filesystem::path dir;
-  PemDir() : dir(std::filesystem::temp_directory_path() / ("hmip_test_mapd_pem." + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(dir);
-    for (const char* f : {"map1.pem", "key.pem", "ca.pem"}) {
-      std::ofstream out(dir / f, std::ios::binary);
-      out << "-----BEGIN CERTIFICATE-----\n";
-    }
-  }
-  ~PemDir() { std::filesystem::remove_all(dir); }
-  PemDir(const PemDir&) = delete;
-  PemDir& operator=(const PemDir&) = delete;
-  [[nodiscard]] std::string path(const char* f) const { return (dir / f).string(); }
-};
-
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
-  return s;
-}
-
 // The 1-based line of `text` where `needle` first occurs (0: nowhere).
 int line_of(const std::string& text, std::string_view needle) {
   const auto at = text.find(needle);
   if (at == std::string::npos) return 0;
   return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
 }
 
 }  // namespace
@@ -424,7 +344,7 @@ TEST_CASE("mapd.conf structure errors and keyword suggestions", "[mapconf]") {
 TEST_CASE("check_config_text is what mapd --check-config prints", "[mapconf]") {
   // The example names the usual /etc/swanctl files: with them in place (a
   // copy pointing at existing files) the check passes without a word...
-  const PemDir pem;
+  const PemDir pem("mapd", "map1.pem");
   const std::string example = read_text(kExamplePath);
   REQUIRE(example.find("\"/etc/swanctl/") != std::string::npos);
   const auto copy = (std::filesystem::temp_directory_path() / "hmip_test_mapd_example.conf").string();
@@ -470,9 +390,9 @@ TEST_CASE("check_config_text is what mapd --check-config prints", "[mapconf]") {
 }
 
 TEST_CASE("mapd check_config_text: diagnostics in order, then the summary with the counts", "[mapconf]") {
-  const PemDir pem;
+  const PemDir pem("mapd", "map1.pem");
   const auto path = (std::filesystem::temp_directory_path() / "hmip_test_mapd_check.conf").string();
-  std::filesystem::create_directories(pem.dir / "sub");
+  std::filesystem::create_directories(pem.dir() / "sub");
   write_file(pem.path("ca.pem"), "");  // empty: no CA in it
   const auto ike = [&](const std::string& key, const std::string& cas) {
     return std::vector<std::string>{"Ike {",                                              // 7

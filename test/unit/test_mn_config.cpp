@@ -11,69 +11,16 @@
 #include <sstream>
 #include <string>
 
+#include "conf_test_util.h"
 #include "hmip/mn/config_parse.h"
 
 using namespace hmip;
 using namespace hmip::mn;
 using core::milliseconds;
 using core::seconds;
+using namespace hmip::test_conf;
 
 namespace {
-
-std::string lines(std::initializer_list<std::string_view> ls) {
-  std::string out;
-  for (auto l : ls) {
-    out += l;
-    out += '\n';
-  }
-  return out;
-}
-
-std::string dump(const std::vector<ConfigError>& v) {
-  std::string out;
-  for (const auto& e : v) out += "  " + e.str() + " (col " + std::to_string(e.column) + ")\n";
-  return out;
-}
-
-bool has(const std::vector<ConfigError>& v, int line, std::string_view needle) {
-  return std::any_of(v.begin(), v.end(), [&](const ConfigError& e) {
-    return e.line == line && e.message.find(needle) != std::string::npos;
-  });
-}
-
-struct Expect {
-  int line;
-  std::string_view needle;
-};
-
-void check_errors(const ParseResult& r, std::initializer_list<Expect> want) {
-  INFO("errors:\n" << dump(r.errors));
-  CHECK_FALSE(r.ok());
-  for (const auto& w : want) {
-    INFO("expected an error on line " << w.line << " containing: " << w.needle);
-    CHECK(has(r.errors, w.line, w.needle));
-  }
-}
-void check_warnings(const ParseResult& r, std::initializer_list<Expect> want) {
-  INFO("warnings:\n" << dump(r.warnings));
-  for (const auto& w : want) {
-    INFO("expected a warning on line " << w.line << " containing: " << w.needle);
-    CHECK(has(r.warnings, w.line, w.needle));
-  }
-}
-
-#define REQUIRE_OK(r)                      \
-  do {                                     \
-    INFO("errors:\n" << dump((r).errors)); \
-    REQUIRE((r).ok());                     \
-  } while (0)
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const std::string kExamplePath = std::string(HMIP_SOURCE_DIR) + "/daemons/mnd/mnd.conf.example";
 
@@ -90,33 +37,6 @@ MndConfig without_lines(MndConfig c) {
   c.insecure_line = 0;
   c.ike.line = 0;
   return c;
-}
-
-// A directory with the files an Ike block names (for check_config_text,
-// which opens them): mn1.pem, key.pem and ca.pem with some PEM-ish text.
-struct PemDir {
-  std::filesystem::path dir;
-  PemDir() : dir(std::filesystem::temp_directory_path() / ("hmip_test_mnd_pem." + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(dir);
-    for (const char* f : {"mn1.pem", "key.pem", "ca.pem"}) {
-      std::ofstream out(dir / f, std::ios::binary);
-      out << "-----BEGIN CERTIFICATE-----\n";
-    }
-  }
-  ~PemDir() { std::filesystem::remove_all(dir); }
-  PemDir(const PemDir&) = delete;
-  PemDir& operator=(const PemDir&) = delete;
-  [[nodiscard]] std::string path(const char* f) const { return (dir / f).string(); }
-};
-
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
-  return s;
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
 }
 
 }  // namespace
@@ -247,7 +167,7 @@ TEST_CASE("the example mnd.conf is secure, parses without errors or warnings and
 TEST_CASE("check_config_text is what mnd --check-config prints", "[mnconf]") {
   // The example names the usual /etc/swanctl files: with them in place (a
   // copy pointing at existing files) the check passes without a word...
-  const PemDir pem;
+  const PemDir pem("mnd", "mn1.pem");
   const std::string example = read_text(kExamplePath);
   const auto copy = (std::filesystem::temp_directory_path() / "hmip_test_mnd_example.conf").string();
   std::string text = replace_all(example, "/etc/swanctl/x509/mn1.pem", pem.path("mn1.pem"));
@@ -281,7 +201,7 @@ TEST_CASE("check_config_text is what mnd --check-config prints", "[mnconf]") {
 }
 
 TEST_CASE("mnd check_config_text: diagnostics in order, then the summary with the counts", "[mnconf]") {
-  const PemDir pem;
+  const PemDir pem("mnd", "mn1.pem");
   const auto path = (std::filesystem::temp_directory_path() / "hmip_test_mnd_check.conf").string();
   const auto ike = [&](const std::string& key) {
     return "Ike {\n"                                                  // 5

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,6 +85,36 @@ bool open_ike_block(StatementReader& r, const Statement& s, IkeSources& src);
 /// wins); a CaCertificate path listed twice warns.
 bool read_ike_common(StatementReader& r, const Statement& s, const IkeCommonFields& f, IkeSources& src,
                      const IkeWording& w);
+
+/// The keywords of an Ike block and how one not valid there is reported
+/// (report_unknown()'s arguments).
+struct IkeBlockKeywords {
+  const KeywordContext& here;                  ///< the Ike block: its name and keywords
+  std::span<const KeywordContext> contexts;    ///< every context of the file
+  std::span<const std::string_view> foreign;   ///< the other daemon's keywords
+  std::string_view foreign_file;               ///< the other daemon's file ("mnd.conf(5)")
+};
+
+/// The statements of the Ike block `s`, in order: a keyword not valid there
+/// is reported (report_unknown), a { ... } block after one too; the
+/// statements both daemons have are read into `f` (read_ike_common); the
+/// daemon's own are handed to `own`.
+void read_ike_statements(StatementReader& r, const Statement& s, const IkeCommonFields& f, IkeSources& src,
+                         const IkeWording& w, const IkeBlockKeywords& kw,
+                         const std::function<void(const Statement&)>& own);
+
+/// The Ike block `s` of mapd.conf or mnd.conf read into `ike` (a
+/// map::MapIkeConfig or mn::MnIkeConfig): open_ike_block(), then `ike`
+/// marked configured at the block's line and its statements read
+/// (read_ike_statements).
+template <class IkeConfig>
+void read_ike_block(StatementReader& r, const Statement& s, IkeConfig& ike, IkeSources& src, const IkeWording& w,
+                    const IkeBlockKeywords& kw, const std::function<void(const Statement&)>& own) {
+  if (!open_ike_block(r, s, src)) return;
+  ike.configured = true;
+  ike.line = s.line();
+  read_ike_statements(r, s, ike_fields(ike), src, w, kw, own);
+}
 
 /// Reads `s`, a single-valued file statement (mapd's EapSecrets, mnd's
 /// EapSecret) into `out`; the path joins `src.files` for check_files().

@@ -3,9 +3,10 @@
 // "which keyword was set where" bookkeeping, and argument readers that check
 // one statement's values and report each mistake at its token.
 //
-// mapd.conf(5) and mnd.conf(5) are parsed with these (lib/map/config_*,
-// lib/mn/config_*). ard.conf keeps its own copies in lib/ar/config_reader.*
-// (same behaviour, older; its messages name ard).
+// ard.conf(5), mapd.conf(5) and mnd.conf(5) are parsed with these
+// (lib/ar/config_*, lib/map/config_*, lib/mn/config_*; what only ard.conf
+// has is in lib/ar/ard_reader.*). The entry points the parsers share are in
+// hmip/core/conf_parse.h.
 //
 // Nothing here throws on bad input: every reader returns nullopt/false after
 // reporting the error.
@@ -13,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -126,11 +128,14 @@ class StatementReader : public Diagnostics {
   std::optional<Ip6Addr> address(const Token& a, std::string_view what);
   /// An IPv6 prefix token, the argument of `keyword`: a missing length, host
   /// bits (warning), link-local and multicast prefixes (errors) reported.
-  std::optional<Ip6Prefix> prefix(const Token& a, std::string_view keyword);
+  /// `link_local_why` ends the link-local error: why such a prefix is refused.
+  std::optional<Ip6Prefix> prefix(const Token& a, std::string_view keyword,
+                                  std::string_view link_local_why = "only global prefixes make sense here");
   /// error | warning | notice | info | debug (case-insensitive).
   std::optional<LogLevel> log_level(const Statement& s);
-  /// An absolute UNIX socket path of at most kSunPathMax bytes.
-  std::optional<std::string> socket_path(const Statement& s);
+  /// An absolute UNIX socket path of at most kSunPathMax bytes; `example`
+  /// is one for the message when the value is missing.
+  std::optional<std::string> socket_path(const Statement& s, std::string_view example = "/run/hmip/mapd.sock");
   /// strongSwan's VICI socket: an absolute path, with or without "unix://"
   /// before it (at most kSunPathMax bytes without it). Returned as
   /// "unix://PATH", the form io::ViciClient and swanctl take.
@@ -149,6 +154,14 @@ class StatementReader : public Diagnostics {
   /// (1..15 bytes, not "." or "..", no '/', ':' or white space); else reports.
   bool interface_name(const Token& t, std::string_view keyword);
 };
+
+/// Reads the statement tree of `text` (read_statements() with `options`,
+/// syntax errors reported to `d`) and hands each top-level statement to
+/// `statement`, in order. False when a block was still open at the end of
+/// the file: checks across the whole file would then only report
+/// consequences of the missing '}', so the parsers skip them.
+bool read_top_level(Diagnostics& d, std::string_view text, const TreeOptions& options,
+                    const std::function<void(const Statement&)>& statement);
 
 /// A context of a configuration format: its name for messages ("an RcoaPrefix
 /// block") and the keywords valid in it.

@@ -64,9 +64,10 @@
 //     home agent of the RCoA, RFC 5380 §6.2, and RFC 6275 §10.3.1 is what it
 //     applies either way), counted, H kept in the binding as the seam for
 //     the RCoA's home registration (§6.1). L: ignored (the RCoA's link-local
-//     counterpart is no address the MAP serves); K: ignored (the IKE SA does not
-//     move with the MN, hmip/ike/charon_conn.h);
-//     the BA carries neither. R -> 140, P -> 152 (NEMO, Proxy MIPv6 not
+//     counterpart is no address the MAP serves); K: ignored, the IKE SA
+//     does not move with the MN (MOBIKE off: mnd sets up a new IKE SA from
+//     each new LCoA, hmip/ike/charon_conn.h; RFC 6275 §11.7.1); the BA
+//     carries neither. R -> 140, P -> 152 (NEMO, Proxy MIPv6 not
 //     served). A Binding Identifier option is ignored (BID 0, counted).
 //   * An Alternate Care-of Address option replaces the HAO's CoA (RFC 6275
 //     §6.2.5); in insecure mode both must be inside TrustedPrefix.

@@ -18,8 +18,10 @@
 // equivalent MAPs), then the interface earlier in the configuration, then
 // the numerically smallest MAP address (deterministic).
 // Never selected: Pref 0 (§7.1: refresh only), Valid Lifetime 0 (§7.1, §10:
-// MAP failed), R = 1 (RFC 5380 §5: RCoA allocated through IKEv2, RFC 4877
-// §9; not supported until the security work lands), MAPs held down.
+// MAP failed), an R flag that does not suit the MN's mode (R = 1, RFC 5380
+// §5: the RCoA is allocated through IKEv2, RFC 4877 §9, so only secure
+// mode uses such a MAP; R = 0: only insecure testbed mode, which forms its
+// RCoA itself; see MapCandidate::r_flag_mismatch), MAPs held down.
 #pragma once
 
 #include <cstddef>
