@@ -183,6 +183,8 @@ kg map-bind "$RCOA2" "$MAP" "$LCOA" vrc
 [ "$(echo "$KG_REPLY" | awk '{print $2}')" = "$TUN2" ] || hk_fail "the move onto $LCOA did not join $TUN2: $KG_REPLY"
 ip -n "$map" -d link show "$TUN" | grep -c "remote $LCOA2 local $MAP" >/dev/null || hk_fail "$TUN changed although RCOA still uses it"
 [ "$(ip -n "$map" link show | grep -c hmipm)" = 2 ] || hk_fail "want 2 tunnels: $(ip -n "$map" link show | grep hmipm)"
+# Both in mapd's device group: flush() deletes them with one request (item 16).
+[ "$(ip -n "$map" link show group 0x4d490000 | grep -c hmipm)" = 2 ] || hk_fail "the tunnels are not in group 0x4d490000"
 routes=$(ip -n "$map" -6 route show table all proto 203)
 echo "$routes" | sed 's/^/  route: /'
 echo "$routes" | grep -c "^$RCOA dev $TUN " >/dev/null || hk_fail "RCOA not routed into $TUN"
