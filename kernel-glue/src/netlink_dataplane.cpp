@@ -443,13 +443,14 @@ Status NetlinkDataplane::flush() {
                       detail));
     }
   }
+  // Every state and policy of this instance (the bindings', the BA routes'
+  // and the signalling ones) before the tunnels, as a binding's removal
+  // does: nothing cached for them may outlive the devices.
+  if (Status st = xfrm_->flush(); !st) keep_first(fail(st.error(), xfrm_->last_error()));
   keep_first(delete_all_tunnels());
   mn_.clear();
   map_.clear();
   ba_.clear();
-  // Every state and policy of this instance: the bindings', the BA routes'
-  // and the signalling ones.
-  if (Status st = xfrm_->flush(); !st) keep_first(fail(st.error(), xfrm_->last_error()));
   map_signalling_ = false;
   mn_signalling_ = false;
   if (nft_) keep_first(nft_->remove());
