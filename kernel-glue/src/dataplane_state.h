@@ -29,6 +29,16 @@ struct MnState {
   XfrmSet xfrm;
 };
 
+/// What a binding update did to the binding's tunnel (NetlinkDataplane::
+/// begin_tunnel_move): the tunnel to use now, and what to undo if the rest
+/// of the update fails or to finish when it succeeded.
+struct TunnelMove {
+  TunnelObj obj;
+  int ifindex = 0;
+  bool in_place = false;  ///< the device itself was changed (its only user)
+  bool acquired = false;  ///< another tunnel was joined or created: leave the old one after success
+};
+
 struct BaState {
   XfrmSet xfrm;
   /// Set when the BA goes to another CoA than a binding's: the binding's

@@ -6,6 +6,7 @@
 #include <netlink/route/link.h>
 
 #include <cerrno>
+#include <set>
 #include <stdexcept>
 
 #include "binding_layout.h"
@@ -15,6 +16,7 @@
 #include "hmip/kglue/nft_ingress.h"
 #include "nl_batch.h"
 #include "proc_sysctl.h"
+#include "tunnel_pool.h"
 #include "xfrm_table.h"
 
 namespace hmip::kglue {
@@ -30,6 +32,7 @@ NetlinkDataplane::NetlinkDataplane(Options options) : opt_(std::move(options)) {
   xfrm_ = std::make_unique<detail::XfrmTable>(opt_.tags);
   if (!opt_.tags.nft_table.empty()) nft_ = std::make_unique<NftIngress>(opt_.tags);
   sysctl_ = std::make_unique<detail::SysctlSetter>(opt_.proc_sys);
+  tunnels_ = std::make_unique<detail::TunnelPool>();
 }
 
 NetlinkDataplane::~NetlinkDataplane() { (void)flush(); }
@@ -44,7 +47,9 @@ Status NetlinkDataplane::fail(const wire::Error& e, std::string detail) {
 
 wire::Result<int> NetlinkDataplane::create_tunnel(detail::TunnelObj& t) {
   // A name may be taken by something we do not track (another instance with
-  // the same prefix, a leftover before reconcile): try the next number.
+  // the same prefix, a leftover before reconcile): try the next number. The
+  // kernel answers EEXIST for that and also for an ip6tnl with the same
+  // (local, remote, link) under another name; the latter is not retried.
   int last = 0;
   for (int attempt = 0; attempt < 64; ++attempt) {
     auto name = tunnel_name(opt_.tags.link_prefix, next_tunnel_++);
@@ -54,11 +59,23 @@ wire::Result<int> NetlinkDataplane::create_tunnel(detail::TunnelObj& t) {
     }
     t.name = *name;
     std::vector<detail::NlRequest> batch;
-    batch.push_back(detail::NlRequest{detail::build_tunnel_add(t), "add ip6tnl " + t.name});
+    batch.push_back(detail::NlRequest{detail::build_tunnel_add(t, opt_.tags.link_group), "add ip6tnl " + t.name});
     last = sock_->run(batch).front();
-    if (last == -EEXIST) continue;
-    if (last != 0) break;
     rtnl_link* link = nullptr;
+    if (last == -EEXIST) {
+      const bool name_taken = rtnl_link_get_kernel(sock_->get(), 0, t.name.c_str(), &link) >= 0 && link != nullptr;
+      if (link != nullptr) rtnl_link_put(link);
+      if (name_taken) continue;
+      std::string detail;
+      const wire::Error e = detail::kernel_error(
+          last, "kernel refused creating a binding's ip6tnl device: another tunnel has its endpoints",
+          "add ip6tnl " + t.name + " local " + t.local.str() + " remote " + t.remote.str() +
+              " (a device hmip does not track has these endpoints)",
+          detail);
+      last_error_ = detail;
+      return e;
+    }
+    if (last != 0) break;
     const int rc = rtnl_link_get_kernel(sock_->get(), 0, t.name.c_str(), &link);
     if (rc < 0 || link == nullptr) {
       (void)delete_tunnel(0, t.name);
@@ -67,6 +84,21 @@ wire::Result<int> NetlinkDataplane::create_tunnel(detail::TunnelObj& t) {
     }
     const int ifindex = rtnl_link_get_ifindex(link);
     rtnl_link_put(link);
+    // No link-local address (hence no DAD, MLD or RS through the tunnel):
+    // addr_gen_mode none before the device comes up (nl_objects.h).
+    std::vector<detail::NlRequest> up;
+    up.push_back(detail::NlRequest{detail::build_link_addr_gen_none(ifindex), "set addrgenmode none " + t.name});
+    up.push_back(detail::NlRequest{detail::build_link_up(ifindex), "set up " + t.name});
+    const std::vector<int> res = sock_->run(up);
+    for (std::size_t i = 0; i < res.size(); ++i) {
+      if (res[i] == 0) continue;
+      (void)delete_tunnel(ifindex, t.name);
+      std::string detail;
+      const wire::Error e = detail::kernel_error(res[i], "kernel refused configuring a binding's ip6tnl device",
+                                                 up[i].what, detail);
+      last_error_ = detail;
+      return e;
+    }
     return ifindex;
   }
   std::string detail;
@@ -75,6 +107,66 @@ wire::Result<int> NetlinkDataplane::create_tunnel(detail::TunnelObj& t) {
   last_error_ = detail;
   return e;
 }
+
+wire::Result<std::pair<detail::TunnelObj, int>> NetlinkDataplane::acquire_tunnel(detail::TunnelObj want) {
+  if (const auto* e = tunnels_->add_user(detail::tunnel_key(want))) return std::pair{e->obj, e->ifindex};
+  want.name.clear();
+  auto ifindex = create_tunnel(want);
+  if (!ifindex) return ifindex.error();
+  tunnels_->insert(want, *ifindex);
+  return std::pair{want, *ifindex};
+}
+
+Status NetlinkDataplane::release_tunnel(const detail::TunnelObj& t) {
+  auto last = tunnels_->drop_user(detail::tunnel_key(t));
+  if (!last) return wire::Ok{};
+  return delete_tunnel(last->ifindex, last->obj.name);
+}
+
+wire::Result<detail::TunnelMove> NetlinkDataplane::begin_tunnel_move(const detail::TunnelObj& cur, int cur_ifindex,
+                                                                     detail::TunnelObj want) {
+  using Move = detail::TunnelPool::Move;
+  detail::TunnelMove m;
+  const detail::TunnelKey from = detail::tunnel_key(cur);
+  const Move plan = tunnels_->plan_move(from, detail::tunnel_key(want));
+  if (plan == Move::same || plan == Move::in_place) {
+    want.name = cur.name;
+    m.obj = cur;
+    m.ifindex = cur_ifindex;
+    // Same endpoints: only the MTU can differ; a shared device keeps its own.
+    const detail::TunnelPool::Entry* e = tunnels_->find(from);
+    const bool alone = e != nullptr && e->users == 1;
+    if (want == cur || !alone) return m;
+    if (Status st = change_tunnel(want, cur_ifindex); !st) return st.error();
+    tunnels_->rekey(from, want);
+    m.obj = want;
+    m.in_place = true;
+    return m;
+  }
+  auto got = acquire_tunnel(want);
+  if (!got) return got.error();
+  m.obj = got->first;
+  m.ifindex = got->second;
+  m.acquired = true;
+  return m;
+}
+
+void NetlinkDataplane::undo_tunnel_move(const detail::TunnelMove& m, const detail::TunnelObj& cur, int cur_ifindex) {
+  if (m.in_place) {
+    (void)change_tunnel(cur, cur_ifindex);
+    tunnels_->rekey(detail::tunnel_key(m.obj), cur);
+  }
+  if (m.acquired) (void)release_tunnel(m.obj);
+}
+
+void NetlinkDataplane::finish_tunnel_move(const detail::TunnelMove& m, const detail::TunnelObj& cur) {
+  if (!m.acquired) return;
+  // The binding's objects are in the other tunnel now: leave the old one.
+  const std::string keep = last_error_;
+  if (Status st = release_tunnel(cur); st) last_error_ = keep;
+}
+
+std::size_t NetlinkDataplane::tunnel_count() const { return tunnels_->size(); }
 
 Status NetlinkDataplane::change_tunnel(const detail::TunnelObj& t, int ifindex) {
   std::vector<detail::NlRequest> batch;
@@ -156,12 +248,9 @@ wire::Result<MapBindingObjects> NetlinkDataplane::install_map_binding(const MapB
   if (it != map_.end()) {
     detail::MapState& b = it->second;
     if (b.settings == s) return MapBindingObjects{b.tunnel.name, b.ifindex};
-    detail::TunnelObj t = detail::map_tunnel(b.tunnel.name, s);
-    const bool tunnel_changes = !(t == b.tunnel);
-    if (tunnel_changes) {
-      if (Status st = change_tunnel(t, b.ifindex); !st) return st.error();
-    }
-    std::vector<KObj> objs = detail::map_objects(k, s, b.ifindex);
+    auto mv = begin_tunnel_move(b.tunnel, b.ifindex, detail::map_tunnel(b.tunnel.name, s));
+    if (!mv) return mv.error();
+    std::vector<KObj> objs = detail::map_objects(k, s, mv->ifindex);
     XfrmSet x = detail::ba_xfrm(s.map_address, k.rcoa, s.lcoa);
     Status st = apply_objects(*sock_, opt_.tags.route_protocol, b.objects, objs, detail);
     if (st) {
@@ -169,11 +258,13 @@ wire::Result<MapBindingObjects> NetlinkDataplane::install_map_binding(const MapB
       if (!st) (void)apply_objects(*sock_, opt_.tags.route_protocol, objs, b.objects, last_error_);
     }
     if (!st) {
-      if (tunnel_changes) (void)change_tunnel(b.tunnel, b.ifindex);
+      undo_tunnel_move(*mv, b.tunnel, b.ifindex);
       return fail(st.error(), detail).error();
     }
+    finish_tunnel_move(*mv, b.tunnel);
     b.settings = s;
-    b.tunnel = t;
+    b.tunnel = mv->obj;
+    b.ifindex = mv->ifindex;
     b.objects = std::move(objs);
     b.xfrm = std::move(x);
     return MapBindingObjects{b.tunnel.name, b.ifindex};
@@ -181,10 +272,10 @@ wire::Result<MapBindingObjects> NetlinkDataplane::install_map_binding(const MapB
 
   detail::MapState b;
   b.settings = s;
-  b.tunnel = detail::map_tunnel("", s);
-  auto ifindex = create_tunnel(b.tunnel);
-  if (!ifindex) return ifindex.error();
-  b.ifindex = *ifindex;
+  auto tun = acquire_tunnel(detail::map_tunnel("", s));
+  if (!tun) return tun.error();
+  b.tunnel = tun->first;
+  b.ifindex = tun->second;
   b.objects = detail::map_objects(k, s, b.ifindex);
   b.xfrm = detail::ba_xfrm(s.map_address, k.rcoa, s.lcoa);
   Status st = apply_objects(*sock_, opt_.tags.route_protocol, {}, b.objects, detail);
@@ -193,7 +284,7 @@ wire::Result<MapBindingObjects> NetlinkDataplane::install_map_binding(const MapB
     if (!st) (void)apply_objects(*sock_, opt_.tags.route_protocol, b.objects, {}, last_error_);
   }
   if (!st) {
-    (void)delete_tunnel(b.ifindex, b.tunnel.name);
+    (void)release_tunnel(b.tunnel);
     return fail(st.error(), detail).error();
   }
   MapBindingObjects o{b.tunnel.name, b.ifindex};
@@ -208,7 +299,7 @@ Status NetlinkDataplane::remove_map_state(detail::MapState& b) {
   if (Status st = apply_objects(*sock_, opt_.tags.route_protocol, b.objects, {}, detail); !st && result) {
     result = fail(st.error(), detail);
   }
-  if (Status st = delete_tunnel(b.ifindex, b.tunnel.name); !st && result) result = st;
+  if (Status st = release_tunnel(b.tunnel); !st && result) result = st;
   return result;
 }
 
@@ -228,8 +319,11 @@ Status NetlinkDataplane::install_ba_route(const Ip6Addr& map_address, const Ip6A
   // new LCoA): the binding's own route2 state is re-pointed for this one BA
   // and restored by remove_ba_route() (only one route2 state per (MAP,
   // RCoA) can exist).
-  for (auto& [k, b] : map_) {
-    if (k.rcoa != rcoa || b.settings.map_address != map_address) continue;
+  // map_ is ordered by RCoA first: the bindings of this RCoA are one range.
+  for (auto it = map_.lower_bound(MapBindingKey{rcoa, 0}); it != map_.end() && it->first.rcoa == rcoa; ++it) {
+    const MapBindingKey& k = it->first;
+    detail::MapState& b = it->second;
+    if (b.settings.map_address != map_address) continue;
     if (Status st = apply_xfrm(*xfrm_, b.xfrm, x, detail); !st) return fail(st.error(), detail);
     auto& cur = ba_[{map_address, rcoa}];
     cur.xfrm = std::move(x);
@@ -284,22 +378,79 @@ Status NetlinkDataplane::refresh_proxies(int ifindex) {
 
 // ---------------------------------------------------------------------------
 
+Status NetlinkDataplane::delete_all_tunnels() {
+  if (tunnels_->size() == 0) return wire::Ok{};
+  std::vector<detail::NlRequest> batch;
+  if (opt_.tags.link_group != 0) {
+    // One request for every device: the kernel unregisters them together.
+    batch.push_back(detail::NlRequest{detail::build_group_delete(opt_.tags.link_group),
+                                      "delete link group " + std::to_string(opt_.tags.link_group)});
+    if (sock_->run(batch).front() == 0) {
+      tunnels_->clear();
+      return wire::Ok{};
+    }
+    batch.clear();  // e.g. a device in the group the kernel cannot delete: one by one
+  }
+  for (const auto& [key, e] : tunnels_->all()) {
+    batch.push_back(detail::NlRequest{detail::build_link_delete(e.ifindex, e.obj.name), "delete link " + e.obj.name});
+  }
+  tunnels_->clear();
+  const std::vector<int> res = sock_->run(batch);
+  for (std::size_t i = 0; i < res.size(); ++i) {
+    if (res[i] == 0 || res[i] == -ENODEV) continue;
+    std::string detail;
+    const wire::Error e =
+        detail::kernel_error(res[i], "kernel refused deleting a binding's ip6tnl device", batch[i].what, detail);
+    return fail(e, detail);
+  }
+  return wire::Ok{};
+}
+
 Status NetlinkDataplane::flush() {
   Status result = wire::Ok{};
   auto keep_first = [&](Status st) {
     if (!st && result) result = st;
   };
-  for (auto& [k, b] : mn_) keep_first(remove_mn_state(b));
-  mn_.clear();
-  for (auto& [k, b] : map_) keep_first(remove_map_state(b));
-  map_.clear();
-  for (auto& [k, b] : ba_) {
-    std::string detail;
-    keep_first(apply_xfrm(*xfrm_, b.xfrm, XfrmSet{}, detail));
+  // Batched (issue 13 item 16: 2000 bindings took 131 s one by one): first
+  // every object that does not go with the tunnels (proxy entries, rules,
+  // routes via the physical link) in one rtnetlink batch; routes and
+  // addresses on the tunnels go with them; then the tunnels in one group
+  // delete; then the XFRM states and policies.
+  std::set<int> tunnel_links;
+  for (const auto& [key, e] : tunnels_->all()) tunnel_links.insert(e.ifindex);
+  auto goes_with_tunnel = [&](const KObj& o) {
+    if (const auto* r = std::get_if<detail::RouteObj>(&o)) return tunnel_links.count(r->oif) != 0;
+    if (const auto* a = std::get_if<detail::AddrObj>(&o)) return tunnel_links.count(a->ifindex) != 0;
+    return false;
+  };
+  std::vector<detail::NlRequest> batch;
+  auto add_deletes = [&](const std::vector<KObj>& objs) {
+    for (auto it = objs.rbegin(); it != objs.rend(); ++it) {
+      if (goes_with_tunnel(*it)) continue;
+      batch.push_back(detail::NlRequest{detail::build_delete(*it, opt_.tags.route_protocol), detail::describe(*it)});
+    }
+  };
+  for (const auto& [k, b] : mn_) add_deletes(b.objects);
+  for (const auto& [k, b] : map_) add_deletes(b.objects);
+  if (!batch.empty()) {
+    const std::vector<int> res = sock_->run(batch);
+    for (std::size_t i = 0; i < res.size(); ++i) {
+      const int r = res[i];
+      if (r == 0 || r == -ENOENT || r == -ESRCH || r == -EADDRNOTAVAIL || r == -ENODEV) continue;
+      std::string detail;
+      keep_first(fail(detail::kernel_error(r, "kernel refused deleting a binding's route, address, rule or proxy entry",
+                                           "delete " + batch[i].what, detail),
+                      detail));
+    }
   }
+  // Every state and policy of this instance (the bindings', the BA routes'
+  // and the signalling ones) before the tunnels, as a binding's removal
+  // does: nothing cached for them may outlive the devices.
+  if (Status st = xfrm_->flush(); !st) keep_first(fail(st.error(), xfrm_->last_error()));
+  keep_first(delete_all_tunnels());
+  mn_.clear();
+  map_.clear();
   ba_.clear();
-  // Signalling states and policies, and anything else the table still holds.
-  keep_first(xfrm_->flush());
   map_signalling_ = false;
   mn_signalling_ = false;
   if (nft_) keep_first(nft_->remove());

@@ -36,12 +36,9 @@ wire::Result<MnBindingObjects> NetlinkDataplane::install_mn_binding(const MnBind
   if (it != mn_.end()) {
     detail::MnState& b = it->second;
     if (b.settings == s) return MnBindingObjects{b.tunnel.name, b.ifindex, b.table};
-    detail::TunnelObj t = detail::mn_tunnel(b.tunnel.name, k, s);
-    const bool tunnel_changes = !(t == b.tunnel);
-    if (tunnel_changes) {
-      if (Status st = change_tunnel(t, b.ifindex); !st) return st.error();
-    }
-    std::vector<KObj> objs = detail::mn_objects(opt_.tags, k, s, b.ifindex, b.table);
+    auto mv = begin_tunnel_move(b.tunnel, b.ifindex, detail::mn_tunnel(b.tunnel.name, k, s));
+    if (!mv) return mv.error();
+    std::vector<KObj> objs = detail::mn_objects(opt_.tags, k, s, mv->ifindex, b.table);
     XfrmSet x = detail::mn_xfrm(k, s);
     Status st = apply_objects(*sock_, opt_.tags.route_protocol, b.objects, objs, detail);
     if (st) {
@@ -49,11 +46,13 @@ wire::Result<MnBindingObjects> NetlinkDataplane::install_mn_binding(const MnBind
       if (!st) (void)apply_objects(*sock_, opt_.tags.route_protocol, objs, b.objects, last_error_);
     }
     if (!st) {
-      if (tunnel_changes) (void)change_tunnel(b.tunnel, b.ifindex);
+      undo_tunnel_move(*mv, b.tunnel, b.ifindex);
       return fail(st.error(), detail).error();
     }
+    finish_tunnel_move(*mv, b.tunnel);
     b.settings = s;
-    b.tunnel = t;
+    b.tunnel = mv->obj;
+    b.ifindex = mv->ifindex;
     b.objects = std::move(objs);
     b.xfrm = std::move(x);
     return MnBindingObjects{b.tunnel.name, b.ifindex, b.table};
@@ -73,10 +72,10 @@ wire::Result<MnBindingObjects> NetlinkDataplane::install_mn_binding(const MnBind
   detail::MnState b;
   b.settings = s;
   b.table = table;
-  b.tunnel = detail::mn_tunnel("", k, s);
-  auto ifindex = create_tunnel(b.tunnel);
-  if (!ifindex) return ifindex.error();
-  b.ifindex = *ifindex;
+  auto tun = acquire_tunnel(detail::mn_tunnel("", k, s));
+  if (!tun) return tun.error();
+  b.tunnel = tun->first;
+  b.ifindex = tun->second;
   b.objects = detail::mn_objects(opt_.tags, k, s, b.ifindex, table);
   b.xfrm = detail::mn_xfrm(k, s);
   Status st = apply_objects(*sock_, opt_.tags.route_protocol, {}, b.objects, detail);
@@ -85,7 +84,7 @@ wire::Result<MnBindingObjects> NetlinkDataplane::install_mn_binding(const MnBind
     if (!st) (void)apply_objects(*sock_, opt_.tags.route_protocol, b.objects, {}, last_error_);
   }
   if (!st) {
-    (void)delete_tunnel(b.ifindex, b.tunnel.name);
+    (void)release_tunnel(b.tunnel);
     return fail(st.error(), detail).error();
   }
   MnBindingObjects o{b.tunnel.name, b.ifindex, b.table};
@@ -97,12 +96,13 @@ Status NetlinkDataplane::remove_mn_state(detail::MnState& b) {
   std::string detail;
   Status result = apply_xfrm(*xfrm_, b.xfrm, XfrmSet{}, detail);
   if (!result) last_error_ = detail;
-  // Rules and table routes first: the tunnel's deletion takes the address
-  // and the routes through it, but not the rules or the MAP/128 route.
+  // Every object explicitly: the tunnel may stay (another binding with the
+  // same LCoA and MAP uses it), and its deletion would not take the rules
+  // or the MAP/128 route anyway.
   if (Status st = apply_objects(*sock_, opt_.tags.route_protocol, b.objects, {}, detail); !st && result) {
     result = fail(st.error(), detail);
   }
-  if (Status st = delete_tunnel(b.ifindex, b.tunnel.name); !st && result) result = st;
+  if (Status st = release_tunnel(b.tunnel); !st && result) result = st;
   return result;
 }
 

@@ -20,6 +20,7 @@
 #include "hmip/kglue/netlink_dataplane.h"
 #include "hmip/kglue/nft_ingress.h"
 #include "nl_batch.h"
+#include "tunnel_pool.h"
 #include "xfrm_table.h"
 
 namespace hmip::kglue {
@@ -66,18 +67,41 @@ void NetlinkDataplane::reconcile_links(ReconcileReport& r) {
   if (rtnl_link_alloc_cache(sock_->get(), AF_UNSPEC, &raw) < 0) return;
   CachePtr cache(raw);
   std::set<int> ours;
-  for (const auto& [k, b] : map_) ours.insert(b.ifindex);
-  for (const auto& [k, b] : mn_) ours.insert(b.ifindex);
+  for (const auto& [key, e] : tunnels_->all()) ours.insert(e.ifindex);
   std::vector<std::pair<int, std::string>> doomed;
+  std::vector<std::string> in_group;
+  // With nothing installed yet (a start) the leftovers in the tag group go
+  // in one group delete: one round of the kernel's RCU waits, not one each.
+  const bool group_delete = opt_.tags.link_group != 0 && ours.empty();
   for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
     auto* link = reinterpret_cast<rtnl_link*>(o);  // NOLINT: libnl's object model
     const char* name = rtnl_link_get_name(link);
     const int ifindex = rtnl_link_get_ifindex(link);
     if (name == nullptr || !tunnel_number(opt_.tags.link_prefix, name) || ours.count(ifindex) != 0) continue;
-    doomed.emplace_back(ifindex, name);
+    if (group_delete && rtnl_link_get_group(link) == opt_.tags.link_group) {
+      in_group.emplace_back(name);
+    } else {
+      doomed.emplace_back(ifindex, name);
+    }
+  }
+  std::vector<detail::NlRequest> batch;
+  if (!in_group.empty()) {
+    batch.push_back(detail::NlRequest{detail::build_group_delete(opt_.tags.link_group), "group"});
+    if (sock_->run(batch).front() == 0) {
+      for (const auto& name : in_group) r.removed.push_back("link " + name);
+    } else {
+      // Back to one by one (names only: ifindex 0 looks the device up by name).
+      for (const auto& name : in_group) doomed.emplace_back(0, name);
+    }
+    batch.clear();
   }
   for (const auto& [ifindex, name] : doomed) {
-    if (delete_tunnel(ifindex, name)) r.removed.push_back("link " + name);
+    batch.push_back(detail::NlRequest{detail::build_link_delete(ifindex, name), "link " + name});
+  }
+  if (batch.empty()) return;
+  const std::vector<int> res = sock_->run(batch);
+  for (std::size_t i = 0; i < res.size(); ++i) {
+    if (res[i] == 0) r.removed.push_back(batch[i].what);
   }
 }
 

@@ -30,19 +30,26 @@ std::string nft_ingress_script(const Tags& tags) {
   s += "flush table " + t + "\n";
   s += "add chain " + t + " " + std::string(kIngressChain) +
        " { type filter hook prerouting priority filter; policy accept; }\n";
-  s += "add rule " + t + " " + std::string(kIngressChain) + " iifname \"" + tags.link_prefix +
-       "*\" fib saddr . iif oif 0 counter drop\n";
+  const std::string rule = "add rule " + t + " " + std::string(kIngressChain) + " iifname \"" + tags.link_prefix + "*\" ";
+  s += rule + "ip6 saddr fe80::/10 counter drop\n";
+  s += rule + "fib saddr . iif oif 0 counter drop\n";
   return s;
 }
 
 std::optional<NftCounter> parse_nft_counter(std::string_view listing) {
-  const auto at = listing.find("counter packets ");
-  if (at == std::string_view::npos) return std::nullopt;
-  listing.remove_prefix(at);
-  auto packets = number_after(listing, "counter packets ");
-  auto bytes = number_after(listing, " bytes ");
-  if (!packets || !bytes) return std::nullopt;
-  return NftCounter{*packets, *bytes};
+  std::optional<NftCounter> sum;
+  for (auto at = listing.find("counter packets "); at != std::string_view::npos;
+       at = listing.find("counter packets ")) {
+    listing.remove_prefix(at);
+    auto packets = number_after(listing, "counter packets ");
+    auto bytes = number_after(listing, " bytes ");
+    if (!packets || !bytes) return std::nullopt;
+    if (!sum) sum = NftCounter{};
+    sum->packets += *packets;
+    sum->bytes += *bytes;
+    listing.remove_prefix(1);
+  }
+  return sum;
 }
 
 NftIngress::NftIngress(Tags tags) : tags_(std::move(tags)), ctx_(nft_ctx_new(NFT_CTX_DEFAULT)) {

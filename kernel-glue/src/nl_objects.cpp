@@ -2,6 +2,7 @@
 
 #include <linux/fib_rules.h>
 #include <linux/if.h>
+#include <linux/if_link.h>
 #include <linux/ip6_tunnel.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -117,7 +118,7 @@ NeighPtr make_neigh(const NeighObj& n) {
   return p;
 }
 
-LinkPtr make_tunnel(const TunnelObj& t, bool with_name) {
+LinkPtr make_tunnel(const TunnelObj& t, bool with_name, bool up) {
   LinkPtr p(rtnl_link_ip6_tnl_alloc());
   if (!p) return nullptr;
   // Not in a change: an IFLA_IFNAME on an up device is a rename, refused
@@ -134,7 +135,7 @@ LinkPtr make_tunnel(const TunnelObj& t, bool with_name) {
     return nullptr;
   }
   if (t.mtu != 0) rtnl_link_set_mtu(p.get(), t.mtu);
-  rtnl_link_set_flags(p.get(), IFF_UP);
+  if (up) rtnl_link_set_flags(p.get(), IFF_UP);
   return p;
 }
 
@@ -235,19 +236,61 @@ NlMsgPtr build_delete(const KObj& o, std::uint8_t protocol) {
   return take(rtnl_neigh_build_delete_request(p.get(), 0, &m), &m);
 }
 
-NlMsgPtr build_tunnel_add(const TunnelObj& t) {
-  auto p = make_tunnel(t, true);
+NlMsgPtr build_tunnel_add(const TunnelObj& t, std::uint32_t group) {
+  auto p = make_tunnel(t, true, false);
   if (!p) return nullptr;
+  if (group != 0) rtnl_link_set_group(p.get(), group);
   nl_msg* m = nullptr;
   return take(rtnl_link_build_add_request(p.get(), NLM_F_CREATE | NLM_F_EXCL, &m), &m);
 }
 
 NlMsgPtr build_tunnel_change(const TunnelObj& t, int ifindex) {
-  auto p = make_tunnel(t, false);
+  auto p = make_tunnel(t, false, true);
   if (!p) return nullptr;
   rtnl_link_set_ifindex(p.get(), ifindex);
   nl_msg* m = nullptr;
   return take(rtnl_link_build_add_request(p.get(), 0, &m), &m);
+}
+
+namespace {
+/// A bare RTM_NEWLINK (no create) for `ifindex`, IPv6-agnostic family.
+NlMsgPtr link_message(int ifindex, unsigned flags, unsigned change) {
+  NlMsgPtr m(nlmsg_alloc_simple(RTM_NEWLINK, 0));
+  if (!m) return nullptr;
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_index = ifindex;
+  ifi.ifi_flags = flags;
+  ifi.ifi_change = change;
+  if (nlmsg_append(m.get(), &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) return nullptr;
+  return m;
+}
+}  // namespace
+
+NlMsgPtr build_link_addr_gen_none(int ifindex) {
+  NlMsgPtr m = link_message(ifindex, 0, 0);
+  if (!m) return nullptr;
+  nlattr* af = nla_nest_start(m.get(), IFLA_AF_SPEC);
+  if (af == nullptr) return nullptr;
+  nlattr* in6 = nla_nest_start(m.get(), AF_INET6);
+  if (in6 == nullptr || nla_put_u8(m.get(), IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0) return nullptr;
+  nla_nest_end(m.get(), in6);
+  nla_nest_end(m.get(), af);
+  return m;
+}
+
+NlMsgPtr build_link_up(int ifindex) { return link_message(ifindex, IFF_UP, IFF_UP); }
+
+NlMsgPtr build_group_delete(std::uint32_t group) {
+  if (group == 0) return nullptr;  // group 0 holds every ordinary device
+  NlMsgPtr m(nlmsg_alloc_simple(RTM_DELLINK, 0));
+  if (!m) return nullptr;
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  if (nlmsg_append(m.get(), &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || nla_put_u32(m.get(), IFLA_GROUP, group) < 0) {
+    return nullptr;
+  }
+  return m;
 }
 
 NlMsgPtr build_link_delete(int ifindex, const std::string& name) {

@@ -91,8 +91,25 @@ struct TunnelObj {
   std::uint32_t mtu = 0;   ///< 0 = kernel default
   friend bool operator==(const TunnelObj&, const TunnelObj&) = default;
 };
-/// RTM_NEWLINK creating `t` (NLM_F_CREATE|NLM_F_EXCL), administratively up.
-NlMsgPtr build_tunnel_add(const TunnelObj& t);
+/// RTM_NEWLINK creating `t` (NLM_F_CREATE|NLM_F_EXCL), administratively
+/// DOWN, in device group `group` (0: the default group, left unset). It is
+/// brought up by build_link_up() after build_link_addr_gen_none(): an
+/// IFLA_AF_SPEC in the create request is not applied by the kernel (6.1:
+/// only do_setlink handles it), and once a device is up the kernel has
+/// already given it a link-local address.
+NlMsgPtr build_tunnel_add(const TunnelObj& t, std::uint32_t group = 0);
+/// RTM_NEWLINK on `ifindex` with IFLA_AF_SPEC / AF_INET6 /
+/// IFLA_INET6_ADDR_GEN_MODE = IN6_ADDR_GEN_MODE_NONE: the device gets no
+/// link-local address when it comes up, hence no DAD, no MLD reports and no
+/// Router Solicitations (issue 13 item 12; libnl 3.7's inet6 af setter
+/// is not used: the attribute is appended to a bare link message).
+NlMsgPtr build_link_addr_gen_none(int ifindex);
+/// RTM_NEWLINK on `ifindex` setting IFF_UP.
+NlMsgPtr build_link_up(int ifindex);
+/// RTM_DELLINK of every device in device group `group` (one request, one
+/// unregister_netdevice_many in the kernel: one round of RCU waits for all
+/// of them instead of one per device). `group` must not be 0.
+NlMsgPtr build_group_delete(std::uint32_t group);
 /// RTM_NEWLINK without NLM_F_CREATE on `ifindex`: the kernel's changelink
 /// updates local/remote/link/mtu in place (the device, its routes and
 /// addresses stay). All tunnel parameters are sent: ip6tnl's changelink

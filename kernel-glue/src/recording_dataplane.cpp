@@ -1,13 +1,55 @@
 #include "hmip/kglue/recording_dataplane.h"
 
 #include <set>
+#include <tuple>
 
 #include "hmip/kglue/binding_checks.h"
 #include "hmip/kglue/kernel_names.h"
+#include "tunnel_pool.h"
 
 namespace hmip::kglue {
 
-RecordingDataplane::RecordingDataplane(Tags tags) : tags_(std::move(tags)) {}
+RecordingDataplane::RecordingDataplane(Tags tags)
+    : tags_(std::move(tags)), tunnels_(std::make_unique<detail::TunnelPool>()) {}
+
+RecordingDataplane::~RecordingDataplane() = default;
+
+std::pair<std::string, int> RecordingDataplane::place_tunnel(const Ip6Addr& local, const Ip6Addr& remote, int link,
+                                                             const std::pair<Ip6Addr, Ip6Addr>* cur_ends,
+                                                             int cur_link) {
+  using Move = detail::TunnelPool::Move;
+  const detail::TunnelKey to{local, remote, link};
+  detail::TunnelObj want{"", local, remote, link, 0};
+  if (cur_ends != nullptr) {
+    const detail::TunnelKey from{cur_ends->first, cur_ends->second, cur_link};
+    const Move plan = tunnels_->plan_move(from, to);
+    const detail::TunnelPool::Entry* e = tunnels_->find(from);
+    if (e != nullptr && (plan == Move::same || plan == Move::in_place)) {
+      want.name = e->obj.name;
+      const int ifindex = e->ifindex;
+      tunnels_->rekey(from, want);
+      return {want.name, ifindex};
+    }
+    std::pair<std::string, int> r;
+    if (const auto* joined = tunnels_->add_user(to)) {
+      r = {joined->obj.name, joined->ifindex};
+    } else {
+      want.name = tunnel_name(tags_.link_prefix, next_tunnel_++).value_or(std::string{});
+      r = {want.name, tunnels_->insert(want, next_ifindex_++).ifindex};
+    }
+    (void)tunnels_->drop_user(from);
+    return r;
+  }
+  if (const auto* e = tunnels_->add_user(to)) return {e->obj.name, e->ifindex};
+  want.name = tunnel_name(tags_.link_prefix, next_tunnel_++).value_or(std::string{});
+  return {want.name, tunnels_->insert(want, next_ifindex_++).ifindex};
+}
+
+void RecordingDataplane::leave_tunnel(const Ip6Addr& local, const Ip6Addr& remote, int link) {
+  (void)tunnels_->drop_user(detail::TunnelKey{local, remote, link});
+}
+
+std::size_t RecordingDataplane::tunnel_count() const { return tunnels_->size(); }
 
 std::optional<wire::Error> RecordingDataplane::begin(const Call& c) {
   std::optional<wire::Error> err;
@@ -37,6 +79,7 @@ Status RecordingDataplane::flush() {
   map_.clear();
   mn_.clear();
   ba_.clear();
+  tunnels_->clear();
   map_sig_.reset();
   mn_sig_ = false;
   return wire::Ok{};
@@ -57,19 +100,25 @@ wire::Result<MapBindingObjects> RecordingDataplane::install_map_binding(const Ma
   }
   auto it = map_.find(k);
   if (it != map_.end()) {
-    it->second.settings = s;  // update in place: same tunnel
+    // A move: the same tunnel changed in place, or another one joined.
+    const std::pair<Ip6Addr, Ip6Addr> cur{it->second.settings.map_address, it->second.settings.lcoa};
+    auto [name, ifindex] = place_tunnel(s.map_address, s.lcoa, 0, &cur, 0);
+    it->second.settings = s;
+    it->second.objects = MapBindingObjects{name, ifindex};
     return it->second.objects;
   }
-  MapBindingObjects o;
-  o.tunnel = tunnel_name(tags_.link_prefix, next_tunnel_++).value_or(std::string{});
-  o.tunnel_ifindex = next_ifindex_++;
+  auto [name, ifindex] = place_tunnel(s.map_address, s.lcoa, 0, nullptr, 0);
+  MapBindingObjects o{name, ifindex};
   map_.emplace(k, MapBinding{s, o});
   return o;
 }
 
 Status RecordingDataplane::remove_map_binding(const MapBindingKey& k) {
   if (auto e = begin(call::RemoveMapBinding{k})) return *e;
-  map_.erase(k);
+  auto it = map_.find(k);
+  if (it == map_.end()) return wire::Ok{};
+  leave_tunnel(it->second.settings.map_address, it->second.settings.lcoa, 0);
+  map_.erase(it);
   return wire::Ok{};
 }
 
@@ -110,7 +159,11 @@ wire::Result<MnBindingObjects> RecordingDataplane::install_mn_binding(const MnBi
   }
   auto it = mn_.find(k);
   if (it != mn_.end()) {
+    const std::pair<Ip6Addr, Ip6Addr> cur{it->second.settings.lcoa, k.map_address};
+    auto [name, ifindex] = place_tunnel(s.lcoa, k.map_address, s.ifindex, &cur, it->second.settings.ifindex);
     it->second.settings = s;
+    it->second.objects.tunnel = name;
+    it->second.objects.tunnel_ifindex = ifindex;
     return it->second.objects;
   }
   std::set<std::uint32_t> used;
@@ -124,8 +177,7 @@ wire::Result<MnBindingObjects> RecordingDataplane::install_mn_binding(const MnBi
     return wire::Error{wire::Errc::too_long, 0, "MN binding: no free routing table left in the tag range"};
   }
   MnBindingObjects o;
-  o.tunnel = tunnel_name(tags_.link_prefix, next_tunnel_++).value_or(std::string{});
-  o.tunnel_ifindex = next_ifindex_++;
+  std::tie(o.tunnel, o.tunnel_ifindex) = place_tunnel(s.lcoa, k.map_address, s.ifindex, nullptr, 0);
   o.table = table;
   mn_.emplace(k, MnBinding{s, o});
   return o;
@@ -133,7 +185,10 @@ wire::Result<MnBindingObjects> RecordingDataplane::install_mn_binding(const MnBi
 
 Status RecordingDataplane::remove_mn_binding(const MnBindingKey& k) {
   if (auto e = begin(call::RemoveMnBinding{k})) return *e;
-  mn_.erase(k);
+  auto it = mn_.find(k);
+  if (it == mn_.end()) return wire::Ok{};
+  leave_tunnel(it->second.settings.lcoa, k.map_address, it->second.settings.ifindex);
+  mn_.erase(it);
   return wire::Ok{};
 }
 
@@ -143,7 +198,7 @@ std::size_t RecordingDataplane::proxy_refreshes(int ifindex) const {
 }
 
 bool RecordingDataplane::empty() const {
-  return map_.empty() && mn_.empty() && ba_.empty() && !map_sig_ && !mn_sig_;
+  return map_.empty() && mn_.empty() && ba_.empty() && !map_sig_ && !mn_sig_ && tunnels_->size() == 0;
 }
 
 }  // namespace hmip::kglue

@@ -10,6 +10,7 @@ Tags Tags::mapd() {
   t.xfrm_priority_lo = 0x4d490000;  // "MI"
   t.xfrm_priority_hi = 0x4d49ffff;
   t.nft_table = "hmip_mapd";
+  t.link_group = 0x4d490000;
   return t;
 }
 
@@ -23,6 +24,7 @@ Tags Tags::mnd() {
   t.rule_priority_hi = 2099;
   t.table_lo = 0x4d4e00;
   t.table_hi = 0x4d4eff;
+  t.link_group = 0x4d4e0000;
   return t;
 }
 

@@ -2,8 +2,9 @@
 # mapd's binding path on the real kernel: test/bench/bench_map_kernel
 # (MapAgent + NetlinkDataplane) for N = 1000 2000 5000 bindings, in a fresh
 # network namespace with a veth "map0" holding the MAP address. New
-# bindings/s, refreshes/s, moves/s, deregistrations/s and kernel memory per
-# binding are printed as a table.
+# bindings/s, refreshes/s, moves/s, deregistrations/s, the seconds flush() takes
+# to remove N bindings (mapd's SIGTERM) and kernel memory per binding are
+# printed as a table.
 #
 # Usage: scripts/bench/map-kernel.sh [--build-dir DIR] [--direct | --vm]
 #                                    [--timeout S] [-- BENCH-ARGS...]
@@ -12,7 +13,7 @@
 #   --direct / --vm  run here / in the distro-kernel VM (default: here if the
 #                    running kernel has ip6tnl and MIPv6, else the VM)
 #   --timeout S      the VM's time limit (default 900)
-#   BENCH-ARGS       passed on: [--routed] [N ...]
+#   BENCH-ARGS       passed on: [--routed] [--one-by-one] [N ...]
 # Output (also the guest console): DIR/bench/map-kernel.log. Under the VM's
 # TCG emulation the absolute rates are roughly 10x lower than on hardware.
 set -euo pipefail

@@ -7,6 +7,10 @@
 //   move/s     new LCoA: tunnel remote changed in place, state updated
 //              (InstallBinding move)
 //   dereg/s    BU with lifetime 0: everything removed (RemoveBinding)
+//   flush s    N bindings created again, then NetlinkDataplane::flush()
+//              (mapd's remove-everything on SIGTERM) timed: seconds for
+//              all N (issue 13 item 16; systemd's TimeoutStopSec must
+//              cover it: daemons/mapd/mapd.service.in)
 // and the kernel memory per binding from /proc/meminfo deltas taken around
 // the "new" phase (Slab, Percpu, and MemTotal - MemFree - Buffers - Cached
 // minus this process's malloc growth), plus this process's malloc growth
@@ -19,8 +23,13 @@
 // proxy entries): scripts/bench/map-kernel.sh sets that up with `unshare -n`
 // inside scripts/vm-run.sh. Every kernel object is removed again at the end.
 //
-// Usage: bench_map_kernel [--routed] [N ...]   (default 1000 2000 5000)
-//   --routed   RCoA prefix without interface: no proxy ND entries
+// Usage: bench_map_kernel [--routed] [--one-by-one] [--teardown-only] [N ...]   (default 1000 2000 5000)
+//   --routed      RCoA prefix without interface: no proxy ND entries
+//   --one-by-one  tunnels without a device group: flush() deletes them one
+//                 request each (the teardown before issue 13 item 16)
+//   --teardown-only  only "new" and "flush s" (refresh, move and dereg are
+//                    skipped, printed as 0): the shutdown figure at a
+//                    fraction of the emulated time
 // Exit status: 0 when every size ran and its checks held, 1 otherwise.
 #include <malloc.h>
 #include <net/if.h>
@@ -144,6 +153,7 @@ double per_second(std::uint64_t n, WallClock::duration d) {
 struct Row {
   std::uint32_t n = 0;
   double new_per_s = 0, refresh_per_s = 0, move_per_s = 0, dereg_per_s = 0;
+  double flush_s = 0;  ///< wall seconds of flush() with N bindings
   double slab = 0, percpu = 0, used = 0, heap = 0, slab_left = 0;  // bytes per binding
   std::vector<CpuTime> cpu;  ///< per phase (new, refresh, move, dereg): CPU per BU
   std::vector<double> wall_us;  ///< per phase: wall time per BU
@@ -151,19 +161,21 @@ struct Row {
   std::string why;
 };
 
-Row run(std::uint32_t n, bool routed, int proxy_ifindex) {
+Row run(std::uint32_t n, bool routed, bool one_by_one, bool teardown_only, int proxy_ifindex) {
   Row r;
   r.n = n;
-  std::vector<ReceivedMh> first, refresh, move, dereg;
+  std::vector<ReceivedMh> first, refresh, move, dereg, again;
   for (std::uint32_t i = 0; i < n; ++i) {
     first.push_back(bu(i, 1, 1, 150));
     refresh.push_back(bu(i, 1, 2, 150));
     move.push_back(bu(i, 2, 3, 150));
     dereg.push_back(bu(i, 2, 4, 0));
+    again.push_back(bu(i, 1, 5, 150));
   }
   const MapdConfig cfg = bench_config(routed);
   kglue::NetlinkDataplane::Options o;
   o.tags = kglue::Tags::mapd();
+  if (one_by_one) o.tags.link_group = 0;
   o.rcoa_prefixes = {cfg.rcoa_prefixes[0].prefix};
   if (!routed) o.proxy_links = {proxy_ifindex};
   kglue::NetlinkDataplane dp(o);
@@ -202,26 +214,43 @@ Row run(std::uint32_t n, bool routed, int proxy_ifindex) {
   r.heap = per(heap_growth);
   const std::size_t links_after_new = links_named("hmipm");
 
-  now += std::chrono::seconds(100);
-  const std::uint64_t installs_before_refresh = drv.installs;
-  r.refresh_per_s = phase(refresh);
-  const std::uint64_t refresh_installs = drv.installs - installs_before_refresh;
-  r.move_per_s = phase(move);
-  r.dereg_per_s = phase(dereg);
-  auto m2 = meminfo();
-  r.slab_left = per(m2["Slab"] - m0["Slab"]);
+  std::uint64_t refresh_installs = 0;
+  if (!teardown_only) {
+    now += std::chrono::seconds(100);
+    const std::uint64_t installs_before_refresh = drv.installs;
+    r.refresh_per_s = phase(refresh);
+    refresh_installs = drv.installs - installs_before_refresh;
+    r.move_per_s = phase(move);
+    r.dereg_per_s = phase(dereg);
+    auto m2 = meminfo();
+    r.slab_left = per(m2["Slab"] - m0["Slab"]);
+    // N bindings again for the teardown.
+    (void)phase(again);
+    r.cpu.pop_back();
+    r.wall_us.pop_back();
+  }
+
+  // Teardown: what mapd does on SIGTERM.
+  const std::size_t links_before_flush = links_named("hmipm");
+  const auto t_flush = WallClock::now();
+  const auto flushed = dp.flush();
+  r.flush_s = std::chrono::duration<double>(WallClock::now() - t_flush).count();
 
   const auto& c = agent.counters();
   std::ostringstream why;
   if (drv.failures) why << drv.failures << " dataplane failures, first: " << drv.first_error << "; ";
   if (links_after_new != n) why << links_after_new << " hmipm links after new, want " << n << "; ";
   if (refresh_installs != 0) why << refresh_installs << " installs on refresh; ";
-  if (c.bindings_created != n || c.bindings_moved != n || c.bindings_refreshed != n || c.deregistrations != n)
+  const std::uint64_t full = teardown_only ? 0 : n;  // phases skipped with --teardown-only
+  if (c.bindings_created != n + full || c.bindings_moved != full || c.bindings_refreshed != full ||
+      c.deregistrations != full)
     why << "counters created/moved/refreshed/dereg " << c.bindings_created << "/" << c.bindings_moved << "/"
         << c.bindings_refreshed << "/" << c.deregistrations << "; ";
-  if (drv.installs != 2ULL * n || drv.removes != n || drv.bas != 4ULL * n)
+  if (drv.installs != n + 2 * full || drv.removes != full || drv.bas != n + 4 * full)
     why << "installs/removes/BAs " << drv.installs << "/" << drv.removes << "/" << drv.bas << "; ";
-  if (agent.binding_count() != 0 || dp.map_binding_count() != 0) why << "bindings left; ";
+  if (links_before_flush != n) why << links_before_flush << " hmipm links before flush, want " << n << "; ";
+  if (!flushed) why << "flush: " << dp.last_error() << "; ";
+  if (dp.map_binding_count() != 0 || dp.tunnel_count() != 0) why << "bindings left; ";
   if (const std::size_t left = links_named("hmipm"); left != 0) why << left << " hmipm links left; ";
   r.why = why.str();
   r.consistent = r.why.empty();
@@ -232,16 +261,26 @@ Row run(std::uint32_t n, bool routed, int proxy_ifindex) {
 
 int main(int argc, char** argv) {
   bool routed = false;
+  bool one_by_one = false;
+  bool teardown_only = false;
   std::vector<std::uint32_t> sizes;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--routed") == 0) {
       routed = true;
       continue;
     }
+    if (std::strcmp(argv[i], "--one-by-one") == 0) {
+      one_by_one = true;
+      continue;
+    }
+    if (std::strcmp(argv[i], "--teardown-only") == 0) {
+      teardown_only = true;
+      continue;
+    }
     char* end = nullptr;
     const unsigned long v = std::strtoul(argv[i], &end, 10);
     if (!end || *end != '\0' || v == 0 || v > 0xFFFFFF) {
-      std::fprintf(stderr, "usage: bench_map_kernel [--routed] [N ...]  (N in 1..16777215)\n");
+      std::fprintf(stderr, "usage: bench_map_kernel [--routed] [--one-by-one] [--teardown-only] [N ...]  (N in 1..16777215)\n");
       return 2;
     }
     sizes.push_back(static_cast<std::uint32_t>(v));
@@ -252,24 +291,25 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_map_kernel: no link %s here (scripts/bench/map-kernel.sh sets it up)\n", kLink);
     return 2;
   }
-  std::printf("MapAgent + NetlinkDataplane on the real kernel (%s), wall-clock rates, %s\n",
-              routed ? "routed RCoA prefix" : "proxy ND on map0", "BAs counted, not sent");
-  std::printf("%6s %9s %10s %9s %9s | %12s %12s %12s %12s %12s | %s\n", "MNs", "new/s", "refresh/s", "move/s",
-              "dereg/s", "slab B/bind", "percpu B/b", "kernel B/b", "heap B/b", "slab left/b", "check");
+  std::printf("MapAgent + NetlinkDataplane on the real kernel (%s), wall-clock rates, %s, flush %s\n",
+              routed ? "routed RCoA prefix" : "proxy ND on map0", "BAs counted, not sent",
+              one_by_one ? "one device at a time" : "one group delete");
+  std::printf("%6s %9s %10s %9s %9s %8s | %12s %12s %12s %12s %12s | %s\n", "MNs", "new/s", "refresh/s", "move/s",
+              "dereg/s", "flush s", "slab B/bind", "percpu B/b", "kernel B/b", "heap B/b", "slab left/b", "check");
   bool all_ok = true;
   for (auto n : sizes) {
     Row r;
     try {
-      r = run(n, routed, proxy_ifindex);
+      r = run(n, routed, one_by_one, teardown_only, proxy_ifindex);
     } catch (const std::exception& e) {
       r.n = n;
       r.why = e.what();
     }
     all_ok = all_ok && r.consistent;
-    std::printf("%6u %9.0f %10.0f %9.0f %9.0f | %12.0f %12.0f %12.0f %12.0f %12.0f | %s\n", r.n, r.new_per_s,
-                r.refresh_per_s, r.move_per_s, r.dereg_per_s, r.slab, r.percpu, r.used, r.heap, r.slab_left,
+    std::printf("%6u %9.0f %10.0f %9.0f %9.0f %8.2f | %12.0f %12.0f %12.0f %12.0f %12.0f | %s\n", r.n, r.new_per_s,
+                r.refresh_per_s, r.move_per_s, r.dereg_per_s, r.flush_s, r.slab, r.percpu, r.used, r.heap, r.slab_left,
                 r.consistent ? "ok" : ("MISMATCH: " + r.why).c_str());
-    if (r.cpu.size() == 4) {
+    if (r.cpu.size() == 4 && !teardown_only) {
       std::printf("%6s per BU, us wall / user / sys:", "");
       const char* names[] = {"new", "refresh", "move", "dereg"};
       for (std::size_t i = 0; i < 4; ++i)

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <linux/fib_rules.h>
+#include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/if_tunnel.h>
 #include <linux/ip6_tunnel.h>
@@ -21,6 +22,7 @@
 #include "../../kernel-glue/src/nl_objects.h"
 #include "../../kernel-glue/src/object_set.h"
 #include "../../kernel-glue/src/proc_sysctl.h"
+#include "../../kernel-glue/src/tunnel_pool.h"
 #include "hmip/kglue/kernel_names.h"
 #include "hmip/kglue/nft_ingress.h"
 
@@ -278,14 +280,111 @@ TEST_CASE("kglue messages: ip6tnl ignores the encapsulation limit and carries bo
   CHECK(ctb[IFLA_LINKINFO] != nullptr);
 }
 
+TEST_CASE("kglue messages: a tunnel is created down in the tag group, then addr_gen_mode none, then up", "[kglue]") {
+  TunnelObj t{"hmipm0001", kMap, kLcoa, 0, 0};
+  NlMsgPtr m = build_tunnel_add(t, Tags::mapd().link_group);
+  REQUIRE(m);
+  // Down: the kernel would give an up device a link-local address at once.
+  CHECK((static_cast<const ifinfomsg*>(nlmsg_data(nlmsg_hdr(m.get())))->ifi_flags & IFF_UP) == 0);
+  std::array<nlattr*, IFLA_MAX + 1> tb{};
+  REQUIRE(nlmsg_parse(nlmsg_hdr(m.get()), sizeof(ifinfomsg), tb.data(), IFLA_MAX, nullptr) == 0);
+  REQUIRE(tb[IFLA_GROUP] != nullptr);
+  CHECK(nla_get_u32(tb[IFLA_GROUP]) == 0x4d490000U);
+  CHECK(Tags::mapd().link_group != Tags::mnd().link_group);
+
+  NlMsgPtr g = build_link_addr_gen_none(42);
+  REQUIRE(g);
+  nlmsghdr* h = nlmsg_hdr(g.get());
+  CHECK(h->nlmsg_type == RTM_NEWLINK);
+  CHECK((h->nlmsg_flags & NLM_F_CREATE) == 0);
+  CHECK(static_cast<const ifinfomsg*>(nlmsg_data(h))->ifi_index == 42);
+  std::array<nlattr*, IFLA_MAX + 1> gtb{};
+  REQUIRE(nlmsg_parse(h, sizeof(ifinfomsg), gtb.data(), IFLA_MAX, nullptr) == 0);
+  REQUIRE(gtb[IFLA_AF_SPEC] != nullptr);
+  std::array<nlattr*, AF_MAX + 1> af{};
+  REQUIRE(nla_parse_nested(af.data(), AF_MAX, gtb[IFLA_AF_SPEC], nullptr) == 0);
+  REQUIRE(af[AF_INET6] != nullptr);
+  std::array<nlattr*, IFLA_INET6_MAX + 1> in6{};
+  REQUIRE(nla_parse_nested(in6.data(), IFLA_INET6_MAX, af[AF_INET6], nullptr) == 0);
+  REQUIRE(in6[IFLA_INET6_ADDR_GEN_MODE] != nullptr);
+  CHECK(nla_get_u8(in6[IFLA_INET6_ADDR_GEN_MODE]) == IN6_ADDR_GEN_MODE_NONE);
+
+  NlMsgPtr up = build_link_up(42);
+  REQUIRE(up);
+  const auto* ui = static_cast<const ifinfomsg*>(nlmsg_data(nlmsg_hdr(up.get())));
+  CHECK(ui->ifi_index == 42);
+  CHECK((ui->ifi_flags & IFF_UP) != 0);
+  CHECK((ui->ifi_change & IFF_UP) != 0);
+
+  // The group delete: never of group 0 (every ordinary device is in it).
+  CHECK_FALSE(build_group_delete(0));
+  NlMsgPtr d = build_group_delete(0x4d490000);
+  REQUIRE(d);
+  CHECK(nlmsg_hdr(d.get())->nlmsg_type == RTM_DELLINK);
+  std::array<nlattr*, IFLA_MAX + 1> dtb{};
+  REQUIRE(nlmsg_parse(nlmsg_hdr(d.get()), sizeof(ifinfomsg), dtb.data(), IFLA_MAX, nullptr) == 0);
+  REQUIRE(dtb[IFLA_GROUP] != nullptr);
+  CHECK(nla_get_u32(dtb[IFLA_GROUP]) == 0x4d490000U);
+  CHECK(static_cast<const ifinfomsg*>(nlmsg_data(nlmsg_hdr(d.get())))->ifi_index == 0);
+}
+
+TEST_CASE("kglue tunnel pool: one device per endpoints, shared, counted, moves planned", "[kglue]") {
+  using Move = TunnelPool::Move;
+  const Ip6Addr lcoa2 = Ip6Addr::must("2001:db8:2::20");
+  TunnelPool pool;
+  const TunnelObj a{"hmipm0001", kMap, kLcoa, 0, 0};
+  const TunnelKey ka = tunnel_key(a);
+  const TunnelKey kb{kMap, lcoa2, 0};
+  CHECK(pool.add_user(ka) == nullptr);  // nothing to share yet
+  pool.insert(a, 7);
+  // A second RCoA from the same LCoA: the same device, two users.
+  const TunnelPool::Entry* e = pool.add_user(ka);
+  REQUIRE(e != nullptr);
+  CHECK(e->ifindex == 7);
+  CHECK(e->users == 2);
+  // A shared tunnel is not changed in place: the mover gets another one.
+  CHECK(pool.plan_move(ka, ka) == Move::same);
+  CHECK(pool.plan_move(ka, kb) == Move::create);
+  CHECK_FALSE(pool.drop_user(ka).has_value());  // one user left: the device stays
+  // Its only user moving to an LCoA nobody uses: changed in place.
+  CHECK(pool.plan_move(ka, kb) == Move::in_place);
+  // ... but onto an LCoA that has a tunnel: join it.
+  pool.insert(TunnelObj{"hmipm0002", kMap, lcoa2, 0, 0}, 8);
+  CHECK(pool.plan_move(ka, kb) == Move::join);
+  CHECK(pool.size() == 2);
+  // The last user leaving hands the device back for deletion.
+  auto last = pool.drop_user(ka);
+  REQUIRE(last.has_value());
+  CHECK(last->obj.name == "hmipm0001");
+  CHECK(last->ifindex == 7);
+  CHECK(pool.find(ka) == nullptr);
+  // In-place change: the entry follows the new endpoints.
+  pool.rekey(kb, TunnelObj{"hmipm0002", kMap, kLcoa, 0, 0});
+  CHECK(pool.find(kb) == nullptr);
+  REQUIRE(pool.find(ka) != nullptr);
+  CHECK(pool.find(ka)->ifindex == 8);
+}
+
 TEST_CASE("kglue nft: the ingress script and the counter parser", "[kglue]") {
   const std::string s = nft_ingress_script(Tags::mapd());
   CHECK(s.find("add table inet hmip_mapd") != std::string::npos);
   CHECK(s.find("iifname \"hmipm*\" fib saddr . iif oif 0 counter drop") != std::string::npos);
+  // A link-local inner source is dropped by its own rule, before the fib
+  // lookup (which a tunnel's fe80::/64 route would satisfy): issue 13 item 11.
+  const auto ll = s.find("iifname \"hmipm*\" ip6 saddr fe80::/10 counter drop");
+  REQUIRE(ll != std::string::npos);
+  CHECK(ll < s.find("fib saddr"));
   auto c = parse_nft_counter("table inet t {\n chain c {\n  iifname \"hmipm*\" fib saddr . iif oif 0 counter packets 7 bytes 728 drop\n }\n}\n");
   REQUIRE(c);
   CHECK(c->packets == 7);
   CHECK(c->bytes == 728);
+  // Both rules' counters count as drops.
+  auto both = parse_nft_counter(
+      "  iifname \"hmipm*\" ip6 saddr fe80::/10 counter packets 2 bytes 208 drop\n"
+      "  iifname \"hmipm*\" fib saddr . iif oif 0 counter packets 7 bytes 728 drop\n");
+  REQUIRE(both);
+  CHECK(both->packets == 9);
+  CHECK(both->bytes == 936);
   CHECK_FALSE(parse_nft_counter("counter packets x bytes 1").has_value());
   CHECK_FALSE(parse_nft_counter("no counter here").has_value());
 }

@@ -50,6 +50,69 @@ TEST_CASE("recording dataplane: MAP binding install, update in place, remove", "
   CHECK(std::holds_alternative<call::RemoveMapBinding>(dp.calls()[3].call));
 }
 
+TEST_CASE("recording dataplane: RCoAs bound through one LCoA share its tunnel; moves join or leave it", "[kglue]") {
+  // Issue 13 item 4: the kernel refuses a second ip6tnl with the same
+  // endpoints, so a second RCoA from one LCoA must use the first one's.
+  const Ip6Addr rcoa2 = Ip6Addr::must("2001:db8:99::6");
+  const Ip6Addr rcoa3 = Ip6Addr::must("2001:db8:99::7");
+  RecordingDataplane dp;
+  auto a = dp.install_map_binding({kRcoa, 0}, map_settings(kLcoa));
+  auto b = dp.install_map_binding({rcoa2, 0}, map_settings(kLcoa));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(b->tunnel == a->tunnel);
+  CHECK(b->tunnel_ifindex == a->tunnel_ifindex);
+  CHECK(dp.tunnel_count() == 1);
+  // A third RCoA at another LCoA has its own tunnel.
+  auto c = dp.install_map_binding({rcoa3, 0}, map_settings(kLcoa2));
+  REQUIRE(c.ok());
+  CHECK(c->tunnel != a->tunnel);
+  CHECK(dp.tunnel_count() == 2);
+  // The second RCoA moves onto LCoA2, which has a tunnel: it joins that one;
+  // the first LCoA's tunnel stays for the first RCoA.
+  auto b2 = dp.install_map_binding({rcoa2, 0}, map_settings(kLcoa2));
+  REQUIRE(b2.ok());
+  CHECK(b2->tunnel == c->tunnel);
+  CHECK(dp.tunnel_count() == 2);
+  // The first RCoA moves onto LCoA2 too: the first tunnel has no user left.
+  auto a2 = dp.install_map_binding({kRcoa, 0}, map_settings(kLcoa2));
+  REQUIRE(a2.ok());
+  CHECK(a2->tunnel == c->tunnel);
+  CHECK(dp.tunnel_count() == 1);
+  // Removing two of three users keeps the device; the last takes it.
+  REQUIRE(dp.remove_map_binding({kRcoa, 0}).ok());
+  REQUIRE(dp.remove_map_binding({rcoa3, 0}).ok());
+  CHECK(dp.tunnel_count() == 1);
+  REQUIRE(dp.remove_map_binding({rcoa2, 0}).ok());
+  CHECK(dp.tunnel_count() == 0);
+  CHECK(dp.empty());
+}
+
+TEST_CASE("recording dataplane: MN bindings through one LCoA to one MAP share a tunnel", "[kglue]") {
+  RecordingDataplane dp(Tags::mnd());
+  MnBindingSettings s;
+  s.lcoa = kLcoa;
+  s.ifindex = 3;
+  s.router = Ip6Addr::must("fe80::1");
+  auto a = dp.install_mn_binding({kMap, kRcoa}, s);
+  s.primary = false;
+  auto b = dp.install_mn_binding({kMap, Ip6Addr::must("2001:db8:99::6")}, s);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->tunnel == b->tunnel);
+  CHECK(a->table != b->table);
+  CHECK(dp.tunnel_count() == 1);
+  // The primary moves to a new LCoA while the other stays: a new tunnel.
+  s.primary = true;
+  s.lcoa = kLcoa2;
+  auto a2 = dp.install_mn_binding({kMap, kRcoa}, s);
+  REQUIRE(a2.ok());
+  CHECK(a2->tunnel != a->tunnel);
+  CHECK(dp.tunnel_count() == 2);
+  REQUIRE(dp.remove_mn_binding({kMap, Ip6Addr::must("2001:db8:99::6")}).ok());
+  CHECK(dp.tunnel_count() == 1);
+}
+
 TEST_CASE("recording dataplane: injected failures change nothing and are recorded", "[kglue]") {
   RecordingDataplane dp;
   dp.fail_next(wire::Error{wire::Errc::invalid_field, 17, "kernel said no"}, 2);

@@ -3,8 +3,12 @@
 # installs a binding between a "map" and an "mn" namespace; a CN on the
 # MAP's RCoA link pings the RCoA (proxy ND + tunnel + the MN's reverse
 # tunnel); the LCoA changes in place with no loss window; a reverse-tunnelled
-# packet with a wrong inner source is dropped and counted by the nftables
-# ingress check; flush() leaves nothing (kill -9 + reconcile: 42-kglue-reconcile).
+# packet with a wrong inner source (another global address, a link-local
+# one) is dropped and counted by the nftables ingress check; the tunnel has
+# no link-local address and sends no MLD/RS/DAD; two RCoAs bound through one
+# LCoA share its tunnel, a move onto an LCoA with a tunnel joins it, packets
+# to each RCoA leave through the right tunnel, a tunnel goes with its last
+# RCoA; flush() leaves nothing (kill -9 + reconcile: 42-kglue-reconcile).
 #
 #   cn (2001:db8:99::100) --vc/vrc-- map (2001:db8:99::1; MAP 2001:db8:2::1) --vmap/vm-- mn (LCoA 2001:db8:2::10)
 #   RCoA 2001:db8:99::5 (on the RCoA link, proxied by the MAP)
@@ -41,10 +45,20 @@ HK_PIDS+=("$!")
 # so that downlink packets are received whichever LCoA the MAP sends to.
 ip -n "$mn" -6 tunnel add t1 mode ip6ip6 local "$LCOA" remote "$MAP" encaplimit none
 ip -n "$mn" -6 tunnel add t2 mode ip6ip6 local "$LCOA2" remote "$MAP" encaplimit none
+# No address generation on them either (as mnd's tunnels): their link-local
+# RS/MLD would reach the MAP's ingress check.
+ip -n "$mn" link set t1 addrgenmode none
+ip -n "$mn" link set t2 addrgenmode none
 ip -n "$mn" link set t1 up
 ip -n "$mn" link set t2 up
 ip -n "$mn" addr add "$RCOA/128" dev t1 nodad
 ip -n "$mn" -6 route add default dev t1 src "$RCOA"
+
+# Everything the MAP tunnels to the MN's link, for the end: nothing the
+# kernel would send through a tunnel with IPv6 address generation on.
+TPCAP=$HMIP_KERNEL_OUT/tunnel-own.pcap
+hk_capture_start mn vm "$TPCAP" "ip6 src $MAP and ip6 proto 41"
+TCAP_PID=$HK_CAP_PID
 
 kglue_start map map --proxy-link vrc --rcoa-prefix 2001:db8:99::/64
 kg map-signalling
@@ -70,6 +84,12 @@ hk_in map nft list table inet hmip_mapd | grep -c 'iifname "hmipm\*" fib saddr .
   hk_fail "no ingress check in nftables"
 [ "$(hk_in map sysctl -n net.ipv6.conf.vrc.proxy_ndp)" = 1 ] || hk_fail "proxy_ndp not set"
 [ "$(hk_in map sysctl -n net.ipv6.neigh.vrc.proxy_delay)" = 0 ] || hk_fail "proxy_delay not 0"
+# No IPv6 address generation on the tunnel (issue 13 item 12): no link-local
+# address, no fe80::/64 route into it.
+[ "$(hk_in map sysctl -n "net.ipv6.conf.$TUN.addr_gen_mode")" = 1 ] || hk_fail "tunnel addr_gen_mode is not none"
+tunaddr=$(ip -n "$map" -6 addr show dev "$TUN")
+echo "$tunaddr" | grep -c inet6 >/dev/null && { echo "$tunaddr"; hk_fail "the tunnel has an IPv6 address"; }
+ip -n "$map" -6 route show table all dev "$TUN" | grep -c "^fe80" >/dev/null && hk_fail "fe80::/64 routed into the tunnel"
 
 # --- traffic both ways: the CN pings the RCoA (proxy NA, tunnel, reverse tunnel, ingress check passes)
 hk_in cn ping -6 -n -c 3 -i 0.2 -W 5 "$RCOA" >/dev/null || hk_fail "CN cannot ping the RCoA"
@@ -116,19 +136,97 @@ hk_log "step: ping after the update"
 hk_in cn ping -6 -n -c 2 -i 0.2 -W 5 "$RCOA" >/dev/null || hk_fail "CN cannot ping the RCoA after the update"
 hk_log "step: spoofed packets"
 
-# --- spoofed reverse-tunnelled packet: dropped and counted
-hk_in mn /usr/bin/python3 - "$LCOA2" "$MAP" "$SPOOF" "$CN" "$RCOA" <<'PY'
+# --- spoofed reverse-tunnelled packets: another global inner source, and a
+# link-local one (issue 13 item 11) to the CN and to the MAP itself: dropped
+# and counted, and the MAP answers none of them. (One python: scapy's import
+# is slow under emulation.)
+LL=fe80::99
+LPCAP=$HMIP_KERNEL_OUT/spoof.pcap
+hk_capture_start mn vm "$LPCAP" "ip6 src $MAP and ip6 proto 41"
+hk_in mn /usr/bin/python3 - "$LCOA2" "$MAP" "$SPOOF" "$CN" "$LL" <<'PY'
 import sys
 from scapy.all import IPv6, ICMPv6EchoRequest, send, conf
 conf.verb = 0
-lcoa, mapa, spoof, cn, rcoa = sys.argv[1:6]
+lcoa, mapa, spoof, cn, ll = sys.argv[1:6]
 for _ in range(3):
     send(IPv6(src=lcoa, dst=mapa, nh=41) / IPv6(src=spoof, dst=cn) / ICMPv6EchoRequest(id=7, seq=1))
+for dst in (cn, mapa, "2001:db8:99::1"):
+    send(IPv6(src=lcoa, dst=mapa, nh=41) / IPv6(src=ll, dst=dst) / ICMPv6EchoRequest(id=8, seq=1))
 PY
 sleep 0.5
+hk_capture_stop
 kg counters
 dropped=$(echo "$KG_REPLY" | awk '{print $2}')
-[ "$dropped" -ge 3 ] || hk_fail "ingress check counted $dropped spoofed packets, want >= 3"
+[ "$dropped" -ge 6 ] || hk_fail "ingress check counted $dropped spoofed packets, want >= 6"
+chain=$(hk_in map nft list chain inet hmip_mapd ingress_check)
+echo "$chain" | sed 's/^/  nft: /'
+lldropped=$(echo "$chain" | sed -n 's/.*saddr fe80::\/10 counter packets \([0-9]*\) .*/\1/p')
+[ "${lldropped:-0}" -ge 3 ] || hk_fail "ingress check dropped ${lldropped:-0} of 3 link-local-sourced packets"
+tcpdump -n -r "$LPCAP" 2>/dev/null | grep -c "> $LL" >/dev/null && hk_fail "the MAP answered a link-local inner source"
+# ... while the RCoA still passes.
+hk_in cn ping -6 -n -c 1 -W 5 "$RCOA" >/dev/null || hk_fail "CN cannot ping the RCoA after the link-local test"
+
+# --- shared tunnels (issue 13 item 4): the kernel refuses a second ip6tnl
+# with the same endpoints, so RCoAs bound through one LCoA share a tunnel.
+hk_log "step: two RCoAs through one LCoA, a move onto an LCoA with a tunnel"
+RCOA2=2001:db8:99::6
+RCOA3=2001:db8:99::7
+kg map-bind "$RCOA2" "$MAP" "$LCOA2" vrc
+[ "$(echo "$KG_REPLY" | awk '{print $2}')" = "$TUN" ] || hk_fail "a second RCoA from $LCOA2 did not share $TUN: $KG_REPLY"
+kg map-bind "$RCOA3" "$MAP" "$LCOA" vrc
+TUN2=$(echo "$KG_REPLY" | awk '{print $2}')
+[ "$TUN2" != "$TUN" ] || hk_fail "the RCoA from $LCOA got $LCOA2's tunnel"
+[ "$(hk_in map sysctl -n "net.ipv6.conf.$TUN2.addr_gen_mode")" = 1 ] || hk_fail "$TUN2: addr_gen_mode is not none"
+# RCOA2 moves onto LCOA, which has a tunnel: it joins that one, and TUN
+# stays for RCOA.
+kg map-bind "$RCOA2" "$MAP" "$LCOA" vrc
+[ "$(echo "$KG_REPLY" | awk '{print $2}')" = "$TUN2" ] || hk_fail "the move onto $LCOA did not join $TUN2: $KG_REPLY"
+ip -n "$map" -d link show "$TUN" | grep -c "remote $LCOA2 local $MAP" >/dev/null || hk_fail "$TUN changed although RCOA still uses it"
+[ "$(ip -n "$map" link show | grep -c hmipm)" = 2 ] || hk_fail "want 2 tunnels: $(ip -n "$map" link show | grep hmipm)"
+# Both in mapd's device group: flush() deletes them with one request (item 16).
+[ "$(ip -n "$map" link show group 0x4d490000 | grep -c hmipm)" = 2 ] || hk_fail "the tunnels are not in group 0x4d490000"
+routes=$(ip -n "$map" -6 route show table all proto 203)
+echo "$routes" | sed 's/^/  route: /'
+echo "$routes" | grep -c "^$RCOA dev $TUN " >/dev/null || hk_fail "RCOA not routed into $TUN"
+echo "$routes" | grep -c "^$RCOA2 dev $TUN2 " >/dev/null || hk_fail "RCOA2 not routed into $TUN2"
+echo "$routes" | grep -c "^$RCOA3 dev $TUN2 " >/dev/null || hk_fail "RCOA3 not routed into $TUN2"
+# Packets to each RCoA leave through its tunnel: counted where the MN
+# receives them (t1 ends at LCOA, t2 at LCOA2).
+deliver() { # RCOA: echo requests the MN gets on t1 and t2 for 3 pings
+  local a1 a2
+  a1=$(rx t1)
+  a2=$(rx t2)
+  hk_in cn ping -6 -n -c 3 -i 0.2 -W 1 "$1" >/dev/null || true
+  echo "$(($(rx t1) - a1)) $(($(rx t2) - a2))"
+}
+for pair in "$RCOA:t2" "$RCOA2:t1" "$RCOA3:t1"; do
+  r=${pair%:*}
+  want=${pair#*:}
+  got=$(deliver "$r")
+  hk_log "to $r: t1 t2 got $got"
+  case "$want" in
+    t1) [ "${got% *}" -ge 3 ] && [ "${got#* }" = 0 ] || hk_fail "packets to $r did not all go to LCOA ($got)" ;;
+    t2) [ "${got#* }" -ge 3 ] && [ "${got% *}" = 0 ] || hk_fail "packets to $r did not all go to LCOA2 ($got)" ;;
+  esac
+done
+# A tunnel goes with its last RCoA, not before.
+kg map-unbind "$RCOA2"
+ip -n "$map" link show "$TUN2" >/dev/null 2>&1 || hk_fail "$TUN2 went while RCOA3 still uses it"
+ip -n "$map" -6 route show table all proto 203 | grep -c "^$RCOA2 " >/dev/null && hk_fail "RCOA2's route stayed"
+ip -n "$map" -6 neigh show proxy | grep -c "^$RCOA2 " >/dev/null && hk_fail "RCOA2's proxy entry stayed"
+kg map-unbind "$RCOA3"
+ip -n "$map" link show "$TUN2" >/dev/null 2>&1 && hk_fail "$TUN2 outlived its last RCoA"
+ip -n "$map" xfrm state | grep -c "dst $RCOA3" >/dev/null && hk_fail "RCOA3's route2 state stayed"
+ip -n "$map" link show "$TUN" >/dev/null 2>&1 || hk_fail "$TUN went with the other tunnel's RCoAs"
+
+# Nothing of the kernel's own went through a tunnel: no MLD report, Router
+# Solicitation or DAD (issue 13 item 12).
+HK_CAP_PID=$TCAP_PID
+HK_CAP_PCAP=$TPCAP
+hk_capture_stop
+own=$(tshark -r "$TPCAP" -Y "icmpv6.type == 133 || icmpv6.type == 135 || icmpv6.type == 143 || icmpv6.type == 131" 2>/dev/null | wc -l)
+hk_log "tunnelled MLD/RS/NS of the MAP's own: $own"
+[ "$own" = 0 ] || { tshark -r "$TPCAP" 2>/dev/null | head -20; hk_fail "the MAP sent $own MLD/RS/NS packets through its tunnels"; }
 
 # --- flush leaves nothing
 kg flush
@@ -146,4 +244,4 @@ echo "quit" >&"$KG_FD"
 wait "$KG_PID" || true
 exec {KG_FD}>&-
 
-echo "ok: kglue MAP binding install, traffic, update in place, ingress check, flush"
+echo "ok: kglue MAP binding install, traffic, update in place, ingress check, shared tunnels, no address generation, flush"

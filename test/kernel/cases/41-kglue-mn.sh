@@ -67,6 +67,10 @@ rcoa_line=$(echo "$addr" | grep "inet6 $RCOA/128 scope global" || true)
 case "$rcoa_line" in *home*nodad* | *nodad*home*) ;; *) echo "$addr"; hk_fail "RCoA not on the tunnel with home nodad" ;; esac
 ip -n "$mn" -d link show "$TUN" | grep -c "remote $MAP local $LCOA .*encaplimit none" >/dev/null || hk_fail "tunnel endpoints"
 ip -n "$mn" xfrm state | grep -A3 "src $RCOA dst $MAP" | grep -c "proto hao" >/dev/null || hk_fail "no hao state"
+# No IPv6 address generation on the tunnel (issue 13 item 12): the RCoA is
+# its only address; no link-local one, so no RS, MLD or DAD through it.
+[ "$(hk_in mn sysctl -n "net.ipv6.conf.$TUN.addr_gen_mode")" = 1 ] || hk_fail "tunnel addr_gen_mode is not none"
+[ "$(echo "$addr" | grep -c inet6)" = 1 ] || { echo "$addr"; hk_fail "the tunnel has addresses besides the RCoA"; }
 
 # --- new connections: RCoA source, through the tunnel; LCoA-sourced: direct
 get=$(ip -n "$mn" -6 route get "$CN")
@@ -95,6 +99,22 @@ count_requests
 hk_log "on the MAP link: $enc tunnelled echo requests from the RCoA, $direct direct ones from the LCoA"
 [ "$enc" -ge 2 ] || { cat "$PCAP.txt"; hk_fail "want >= 2 tunnelled echo requests RCoA > CN"; }
 [ "$direct" -ge 2 ] || { cat "$PCAP.txt"; hk_fail "want >= 2 direct echo requests LCoA > CN"; }
+own=$(tshark -r "$PCAP" -Y "ipv6.src == $LCOA && ipv6.nxt == 41 && (icmpv6.type == 133 || icmpv6.type == 143 || icmpv6.type == 131 || icmpv6.type == 135)" 2>/dev/null | wc -l)
+hk_log "RS/MLD/NS the MN sent through its tunnel: $own"
+[ "$own" = 0 ] || { tshark -r "$PCAP" 2>/dev/null | head -20; hk_fail "the MN sent $own RS/MLD/NS packets through its tunnel"; }
+
+# --- a second RCoA at the same MAP through the same LCoA (issue 13 item 4:
+# the kernel refuses a second ip6tnl with the same endpoints): shares the
+# tunnel; the tunnel stays until its last binding goes.
+kg_use mn
+RCOA2=2001:db8:99::6
+kg mn-bind "$MAP" "$RCOA2" "$LCOA" vm - secondary
+[ "$(echo "$KG_REPLY" | awk '{print $2}')" = "$TUN" ] || hk_fail "the second binding did not share $TUN: $KG_REPLY"
+ip -n "$mn" -6 addr show dev "$TUN" | grep -c "inet6 $RCOA2/128" >/dev/null || hk_fail "RCOA2 not on the shared tunnel"
+kg mn-unbind "$MAP" "$RCOA2"
+ip -n "$mn" link show "$TUN" >/dev/null 2>&1 || hk_fail "$TUN went with the second binding"
+ip -n "$mn" -6 addr show dev "$TUN" | grep -c "inet6 $RCOA2/128" >/dev/null && hk_fail "RCOA2 stayed on the tunnel"
+ip -n "$mn" -6 addr show dev "$TUN" | grep -c "inet6 $RCOA/128" >/dev/null || hk_fail "RCOA went with RCOA2"
 
 # --- a BU sent from the RCoA leaves from the LCoA with a HAO (kernel-inserted)
 PCAP=$HMIP_KERNEL_OUT/bu.pcap

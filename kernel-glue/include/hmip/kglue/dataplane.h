@@ -49,9 +49,14 @@ struct Tags {
                                       ///< table in the lower half, its LCoA table in the upper
   std::uint32_t table_hi = 0;
   std::string nft_table;              ///< nftables table name (family inet) for the ingress check ("" = none)
+  /// Device group of the ip6tnl devices (IFLA_GROUP), so that flush() deletes
+  /// all of them in one request (one round of the kernel's RCU waits instead
+  /// of one per device). 0 = none: devices are deleted one by one. Never a
+  /// group other software uses: a group delete takes every device in it.
+  std::uint32_t link_group = 0;
 
-  static Tags mapd();  ///< hmipm, protocol 203, xfrm prio 0x4d490000.., rules/tables unused, nft "hmip_mapd"
-  static Tags mnd();   ///< hmipn, protocol 204, xfrm prio 0x4d4e0000.., rule prio 2000..2099, tables 0x4d4e00..
+  static Tags mapd();  ///< hmipm, protocol 203, xfrm prio 0x4d490000.., rules/tables unused, nft "hmip_mapd", group 0x4d490000
+  static Tags mnd();   ///< hmipn, protocol 204, xfrm prio 0x4d4e0000.., rule prio 2000..2099, tables 0x4d4e00.., group 0x4d4e0000
 };
 
 // ---------------------------------------------------------------------------
@@ -91,8 +96,10 @@ struct MapBindingSettings {
 };
 
 /// What a MAP binding looks like in the kernel (for views and tests).
+/// Bindings with the same (map_address, lcoa) share one tunnel: the kernel
+/// refuses a second ip6tnl with the same endpoints (issue 13 item 4).
 struct MapBindingObjects {
-  std::string tunnel;     ///< ip6tnl device name (hmipm + hex of a stable binding number)
+  std::string tunnel;     ///< ip6tnl device name (hmipm + hex of a tunnel number)
   int tunnel_ifindex = 0;
 };
 
@@ -158,18 +165,28 @@ class Dataplane {
   /// installed through this instance (leftovers of a crashed run) and
   /// removes it.
   virtual wire::Result<ReconcileReport> reconcile() = 0;
-  /// Removes everything this instance installed (clean stop). Also run by
-  /// NetlinkDataplane's destructor if not called.
+  /// Removes everything this instance installed (clean stop), in batches
+  /// (NetlinkDataplane: one rtnetlink batch for proxy entries, rules and
+  /// routes, one group delete for every tunnel; measured in
+  /// test/bench/bench_map_kernel.cpp). Also run by NetlinkDataplane's
+  /// destructor if not called.
   virtual Status flush() = 0;
 
   // MAP ---------------------------------------------------------------------
   /// Installs the MAP's signalling states and policy; also turns on
   /// forwarding, proxy_ndp and proxy_delay 0 on `proxy_ifindex`'s link.
   virtual Status install_map_signalling(const MapSignallingSettings& s) = 0;
-  /// Binding: ip6tnl map_address -> lcoa (encaplimit none), route RCoA/128
-  /// into it, proxy neighbour for the RCoA, a route2 state (src MAP, dst
-  /// RCoA, coa LCoA) + SUB OUT policy for protocol 135 MAP->RCoA so BAs
-  /// leave with a type 2 routing header, and the ingress check entry.
+  /// Binding: ip6tnl map_address -> lcoa (encaplimit none, no IPv6 address
+  /// generation: no link-local address, DAD, MLD or RS through it), shared
+  /// with every other binding of the same (map_address, lcoa) and deleted
+  /// with the last of them; route RCoA/128 into it, proxy neighbour for the
+  /// RCoA, a route2 state (src MAP, dst RCoA, coa LCoA) + SUB OUT policy for
+  /// protocol 135 MAP->RCoA so BAs leave with a type 2 routing header; the
+  /// ingress check (one static nftables table) then lets exactly the RCoAs
+  /// routed into the tunnel pass as inner sources, no link-local one.
+  /// A new lcoa for an existing key changes the tunnel in place if the
+  /// binding is its only user and no tunnel to the new lcoa exists, else
+  /// moves the RCoA route into the new lcoa's tunnel (joined or created).
   virtual wire::Result<MapBindingObjects> install_map_binding(const MapBindingKey& k,
                                                                const MapBindingSettings& s) = 0;
   virtual Status remove_map_binding(const MapBindingKey& k) = 0;
@@ -186,7 +203,9 @@ class Dataplane {
   // MN ----------------------------------------------------------------------
   virtual Status install_mn_signalling(const MnSignallingSettings& s) = 0;
   /// Binding: RCoA/128 with the home flag (nodad) on the tunnel, ip6tnl
-  /// lcoa -> map (encaplimit none), a table with `default dev TUN src RCoA`
+  /// lcoa -> map (encaplimit none, no IPv6 address generation; shared by
+  /// the bindings of one (lcoa, ifindex, map) as on the MAP side), a table
+  /// with `default dev TUN src RCoA`
   /// and `MAP/128 via router dev ifindex`, rules (from LCoA -> main;
   /// main with suppress_prefixlength 0; from RCoA -> table; primary only:
   /// all -> table), the hao state and SUB OUT policy for the BU.

@@ -11,18 +11,32 @@
 // this instance installed is mirrored in memory; flush() and the destructor
 // remove it; reconcile() removes the tagged objects it did not install.
 //
-// Per MAP binding: ip6tnl <prefix><hex> (local MAP, remote LCoA, ignore
-// encap limit, proto ipv6, up); route RCoA/128 dev TUN proto TAG (main);
-// proxy neighbour RCoA on proxy_ifindex; route2 state MAP->RCoA coa LCoA and
-// SUB OUT policy MAP/128->RCoA/128 proto 135. A new LCoA changes the tunnel's
-// remote in place (changelink) and updates the state (XFRM_MSG_UPDSA).
+// Tunnels: ip6tnl <prefix><hex> (ignore encap limit, proto ipv6, device
+// group tags.link_group, IPv6 addr_gen_mode none so the kernel gives it no
+// link-local address and sends no DAD, MLD or Router Solicitation through
+// it, then up). One device per (local, remote, link), shared by every
+// binding with those endpoints and counted (src/tunnel_pool.h): the kernel
+// refuses a second ip6tnl with the same endpoints. It is deleted when its
+// last binding goes.
 //
-// Per MN binding: ip6tnl (local LCoA, remote MAP, link ifindex, mtu); RCoA/128
+// Per MAP binding: the tunnel (local MAP, remote LCoA); route RCoA/128 dev
+// TUN proto TAG (main); proxy neighbour RCoA on proxy_ifindex; route2 state
+// MAP->RCoA coa LCoA and SUB OUT policy MAP/128->RCoA/128 proto 135. A new
+// LCoA changes the tunnel's remote in place (changelink) when the binding is
+// its only user and no tunnel to the new LCoA exists; otherwise the RCoA
+// route moves into the tunnel to the new LCoA (joined or created) and the
+// old tunnel loses a user. The route2 state is replaced.
+//
+// Per MN binding: the tunnel (local LCoA, remote MAP, link ifindex, mtu); RCoA/128
 // home nodad on it (deprecated unless primary); table T: `default dev TUN src
 // RCoA` and `MAP/128 via router dev ifindex`; rules at priorities lo..lo+3:
 // `from LCoA lookup main`, `lookup main suppress_prefixlength 0`, `from RCoA
 // lookup T`, primary only `lookup T`; hao state RCoA->MAP coa LCoA and SUB
 // OUT policy RCoA/128->MAP/128 proto 135.
+//
+// flush() deletes in batches: the proxy entries, rules and routes that do
+// not go with the tunnels in one rtnetlink batch, then every tunnel with one
+// group delete (tags.link_group), then the XFRM states and policies.
 //
 // Proxy entries carry no tag: reconcile() removes the proxy entries for
 // addresses that a leftover tagged route (RCoA/128 proto TAG) pointed into a
@@ -44,6 +58,8 @@ namespace hmip::kglue {
 
 namespace detail {
 struct TunnelObj;
+struct TunnelMove;
+class TunnelPool;
 class RouteSocket;
 class XfrmTable;
 class SysctlSetter;
@@ -96,14 +112,31 @@ class NetlinkDataplane final : public Dataplane {
   [[nodiscard]] std::string last_error_text() const override { return last_error_; }
   [[nodiscard]] std::size_t map_binding_count() const { return map_.size(); }
   [[nodiscard]] std::size_t mn_binding_count() const { return mn_.size(); }
+  /// ip6tnl devices this instance holds (several bindings may share one).
+  [[nodiscard]] std::size_t tunnel_count() const;
 
  private:
   Status set_proxy_sysctls(int ifindex);
-  /// Creates an ip6tnl named from the next free tunnel number; fills
-  /// t.name and returns the new ifindex.
+  /// Creates an ip6tnl named from the next free tunnel number (down,
+  /// addr_gen_mode none, then up); fills t.name and returns the new ifindex.
   wire::Result<int> create_tunnel(detail::TunnelObj& t);
+  /// The tunnel with `want`'s endpoints: the existing one (one more user)
+  /// or a new device. Returns it as created (name, endpoints) and its ifindex.
+  wire::Result<std::pair<detail::TunnelObj, int>> acquire_tunnel(detail::TunnelObj want);
+  /// One user less of `t`'s tunnel; deletes the device after its last user.
+  Status release_tunnel(const detail::TunnelObj& t);
+  /// A binding's tunnel from `cur` to `want`'s endpoints (tunnel_pool.h,
+  /// plan_move; dataplane_state.h, TunnelMove): undo_tunnel_move() if the
+  /// rest of the update fails, finish_tunnel_move() when it succeeded.
+  wire::Result<detail::TunnelMove> begin_tunnel_move(const detail::TunnelObj& cur, int cur_ifindex,
+                                                     detail::TunnelObj want);
+  void undo_tunnel_move(const detail::TunnelMove& m, const detail::TunnelObj& cur, int cur_ifindex);
+  void finish_tunnel_move(const detail::TunnelMove& m, const detail::TunnelObj& cur);
   Status change_tunnel(const detail::TunnelObj& t, int ifindex);
   Status delete_tunnel(int ifindex, const std::string& name);
+  /// Every tunnel of the pool: one group delete (tags.link_group), else one
+  /// batch of per-device deletes.
+  Status delete_all_tunnels();
   Status ensure_ingress();
   Status remove_map_state(detail::MapState& b);
   Status remove_mn_state(detail::MnState& b);
@@ -118,6 +151,7 @@ class NetlinkDataplane final : public Dataplane {
   std::unique_ptr<detail::XfrmTable> xfrm_;
   std::unique_ptr<NftIngress> nft_;
   std::unique_ptr<detail::SysctlSetter> sysctl_;
+  std::unique_ptr<detail::TunnelPool> tunnels_;
   std::map<MapBindingKey, detail::MapState> map_;
   std::map<MnBindingKey, detail::MnState> mn_;
   std::map<std::pair<Ip6Addr, Ip6Addr>, detail::BaState> ba_;

@@ -5,6 +5,7 @@
 //   table inet <tags.nft_table> {
 //     chain ingress_check {
 //       type filter hook prerouting priority filter; policy accept;
+//       iifname "<prefix>*" ip6 saddr fe80::/10 counter drop
 //       iifname "<prefix>*" fib saddr . iif oif 0 counter drop
 //     }
 //   }
@@ -17,11 +18,21 @@
 //     (`fib saddr . iif oif`) finds a route exactly when the inner source is
 //     that binding's RCoA; one static rule covers every binding, nothing per
 //     binding is added or removed (no churn, no window at update);
-//   * the `counter` gives DataplaneCounters::ingress_dropped_*.
-// In a future shared-tunnel scale mode (one external ip6tnl, lwtunnel encap
-// routes) the arrival interface no longer identifies the binding: the check
-// must then become a set of (tunnel, RCoA) or (outer source, inner source)
-// pairs maintained per binding.
+//   * a link-local inner source is dropped by its own rule (issue 13 item
+//     11): the fib lookup of a link-local address is restricted to the
+//     arrival interface, and a tunnel with a link-local address also has
+//     fe80::/64 routed into it, so such packets passed the fib rule (the
+//     MAP even answered pings from one down the tunnel). hmip's tunnels
+//     have no link-local address any more (addr_gen_mode none), which
+//     closes that by itself; the explicit rule does not depend on it;
+//   * a tunnel is shared by the bindings of one (MAP address, LCoA) pair
+//     (netlink_dataplane.h): each of their RCoAs has its /128 route into it
+//     and passes, every other source is dropped: the arrival interface
+//     stands for the LCoA the packet came from (RFC 5380 §10);
+//   * the `counter`s (summed) give DataplaneCounters::ingress_dropped_*.
+// In a future scale mode with one external ip6tnl (lwtunnel encap routes)
+// the arrival interface no longer identifies the LCoA: the check must then
+// become a set of (outer source, inner source) pairs maintained per binding.
 #pragma once
 
 #include <cstdint>
@@ -43,8 +54,8 @@ inline constexpr std::string_view kIngressChain = "ingress_check";
 /// flush, add chain and rule): one nft transaction.
 std::string nft_ingress_script(const Tags& tags);
 
-/// Packets and bytes of the first `counter packets N bytes M` in `listing`
-/// (nft's text output of the chain); nullopt if there is none.
+/// Packets and bytes of every `counter packets N bytes M` in `listing`
+/// (nft's text output of the chain), summed; nullopt if there is none.
 struct NftCounter {
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;

@@ -3,11 +3,15 @@
 // installed (what the kernel would hold now), and it can be told to fail the
 // next call(s), so tests can drive rollback paths. Cheap enough for 100k
 // bindings (ordered maps; recording can be switched off for benchmarks).
+// Tunnels are shared as NetlinkDataplane shares them: one per (local,
+// remote, link), named and numbered once, counted, gone with its last user.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <string>
 #include <optional>
 #include <utility>
 #include <variant>
@@ -16,6 +20,9 @@
 #include "hmip/kglue/dataplane.h"
 
 namespace hmip::kglue {
+namespace detail {
+class TunnelPool;
+}
 
 namespace call {
 struct Reconcile {
@@ -93,6 +100,7 @@ class RecordingDataplane final : public Dataplane {
   /// `tags` names the fake objects (tunnel names from link_prefix, MN
   /// tables from table_lo) the way NetlinkDataplane would.
   explicit RecordingDataplane(Tags tags = Tags::mapd());
+  ~RecordingDataplane() override;
 
   wire::Result<ReconcileReport> reconcile() override;
   Status flush() override;
@@ -129,12 +137,20 @@ class RecordingDataplane final : public Dataplane {
   [[nodiscard]] bool mn_signalling() const { return mn_sig_; }
   /// refresh_proxies() calls per ifindex so far.
   [[nodiscard]] std::size_t proxy_refreshes(int ifindex) const;
+  /// Tunnel devices that would exist now (bindings with the same endpoints
+  /// share one).
+  [[nodiscard]] std::size_t tunnel_count() const;
   /// Whether nothing at all is installed.
   [[nodiscard]] bool empty() const;
 
  private:
   /// Records `c`; returns the injected failure if one is pending.
   std::optional<wire::Error> begin(const Call& c);
+  /// The tunnel a binding with endpoints (local, remote, link) uses after
+  /// an install: `cur` is its present tunnel (nullptr for a new binding).
+  std::pair<std::string, int> place_tunnel(const Ip6Addr& local, const Ip6Addr& remote, int link,
+                                           const std::pair<Ip6Addr, Ip6Addr>* cur_ends, int cur_link);
+  void leave_tunnel(const Ip6Addr& local, const Ip6Addr& remote, int link);
 
   Tags tags_;
   std::vector<CallRecord> calls_;
@@ -142,6 +158,7 @@ class RecordingDataplane final : public Dataplane {
   std::map<MnBindingKey, MnBinding> mn_;
   std::map<BaRouteKey, Ip6Addr> ba_;
   std::map<int, std::size_t> refreshes_;
+  std::unique_ptr<detail::TunnelPool> tunnels_;
   std::optional<MapSignallingSettings> map_sig_;
   bool mn_sig_ = false;
   DataplaneCounters counters_;
