@@ -16,6 +16,7 @@
 
 #include "hmip/io/mh_cmsg.h"
 #include "hmip/io/mh_socket.h"
+#include "private_netns.h"
 #include "hmip/wire/checksum.h"
 #include "hmip/wire/ext_headers.h"
 #include "hmip/wire/mh.h"
@@ -262,6 +263,11 @@ TEST_CASE("mh packet: HAO and RH2 from the control data, as the kernel hands the
 
 // Needs CAP_NET_RAW; without it the test says so and checks nothing else.
 TEST_CASE("mh socket: loopback exchange with a user-built Destination Options header", "[io][mh][raw]") {
+  const test::PrivateNetns ns;  // other tests' MH on loopback would be counted too
+  if (!ns.ok()) {
+    WARN("no private network namespace here (" << ns.error() << "): loopback exchange not run");
+    return;
+  }
   boost::asio::io_context io;
   std::unique_ptr<MhSocket> rx;
   try {

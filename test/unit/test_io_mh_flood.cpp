@@ -15,6 +15,7 @@
 
 #include "hmip/io/mh_socket.h"
 #include "hmip/wire/mh.h"
+#include "private_netns.h"
 
 using namespace hmip;
 using namespace hmip::io;
@@ -118,6 +119,11 @@ const Ip6Addr kLo = Ip6Addr::must("::1");
 
 // Needs CAP_NET_RAW; without it the test says so and checks nothing else.
 TEST_CASE("mh socket: the kernel runs mapd's filter: BRR, BA, BE never reach the queue", "[io][mh][raw]") {
+  const test::PrivateNetns ns;  // other tests' MH on loopback would be counted too
+  if (!ns.ok()) {
+    WARN("no private network namespace here (" << ns.error() << "): not run");
+    return;
+  }
   boost::asio::io_context io;
   MhSocketOptions o;
   o.type_filter = kMapdFilter;
@@ -140,6 +146,11 @@ TEST_CASE("mh socket: the kernel runs mapd's filter: BRR, BA, BE never reach the
 
 TEST_CASE("mh socket: at most max_per_wakeup datagrams per handler, then the loop's other handlers run",
           "[io][mh][raw]") {
+  const test::PrivateNetns ns;
+  if (!ns.ok()) {
+    WARN("no private network namespace here (" << ns.error() << "): not run");
+    return;
+  }
   boost::asio::io_context io;
   MhSocketOptions o;
   o.batch = 3;
