@@ -5,6 +5,11 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <system_error>
@@ -47,40 +52,64 @@ RouteSocket::RouteSocket(int buffer_bytes) : sk_(nl_socket_alloc()) {
     throw std::system_error(EIO, std::generic_category(), std::string("netlink route socket: ") + nl_geterror(rc));
   }
   nl_socket_enable_auto_ack(sk_);
+  const int fd = nl_socket_get_fd(sk_);
+  const int one = 1;
+  // Best effort: kernels without NETLINK_CAP_ACK send longer acks, which the
+  // window still keeps inside the buffer.
+  (void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  const timeval tv{kReceiveTimeoutSeconds, 0};
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+    const int e = errno;
+    nl_socket_free(sk_);
+    sk_ = nullptr;
+    throw std::system_error(e, std::generic_category(), "netlink route socket: SO_RCVTIMEO");
+  }
 }
 
 RouteSocket::~RouteSocket() {
   if (sk_ != nullptr) nl_socket_free(sk_);
 }
 
+void RouteSocket::drain() noexcept {
+  const int fd = nl_socket_get_fd(sk_);
+  char buf[8192];
+  while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0 || errno == EINTR || errno == ENOBUFS) {
+  }
+}
+
 std::vector<int> RouteSocket::run(std::vector<NlRequest>& batch) {
   std::vector<int> results(batch.size(), -ECANCELED);
-  AckState st;
-  st.results = &results;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!batch[i].msg) {
-      results[i] = -ENOMEM;
-      continue;
-    }
-    nlmsg_hdr(batch[i].msg.get())->nlmsg_flags |= NLM_F_ACK;
-    if (nl_send_auto(sk_, batch[i].msg.get()) < 0) {
-      results[i] = -EIO;
-      break;  // the rest stays -ECANCELED: never sent
-    }
-    st.pending.emplace(nlmsg_hdr(batch[i].msg.get())->nlmsg_seq, i);
-  }
   nl_cb* cb = nl_cb_alloc(NL_CB_DEFAULT);
   if (cb == nullptr) return results;
+  AckState st;
+  st.results = &results;
   nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &st);
   nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, [](nl_msg*, void*) -> int { return NL_OK; }, nullptr);
   nl_cb_err(cb, NL_CB_CUSTOM, on_error, &st);
-  while (!st.pending.empty()) {
-    const int rc = nl_recvmsgs(sk_, cb);
-    if (rc < 0) {
-      // The socket failed (e.g. ENOBUFS: acks were dropped): what is still
-      // pending has an unknown outcome; report it as an I/O error.
-      for (const auto& [seq, idx] : st.pending) results[idx] = -EIO;
-      break;
+  bool send_failed = false;
+  for (std::size_t start = 0; start < batch.size() && !send_failed; start += kWindow) {
+    const std::size_t end = std::min(batch.size(), start + kWindow);
+    for (std::size_t i = start; i < end; ++i) {
+      if (!batch[i].msg) {
+        results[i] = -ENOMEM;
+        continue;
+      }
+      nlmsg_hdr(batch[i].msg.get())->nlmsg_flags |= NLM_F_ACK;
+      if (nl_send_auto(sk_, batch[i].msg.get()) < 0) {
+        results[i] = -EIO;
+        send_failed = true;  // the rest stays -ECANCELED: never sent
+        break;
+      }
+      st.pending.emplace(nlmsg_hdr(batch[i].msg.get())->nlmsg_seq, i);
+    }
+    while (!st.pending.empty()) {
+      if (nl_recvmsgs(sk_, cb) < 0) {
+        // The socket failed (ENOBUFS: acks were dropped; or the receive
+        // timed out): what is still pending has an unknown outcome.
+        for (const auto& [seq, idx] : st.pending) results[idx] = -EIO;
+        st.pending.clear();
+        drain();
+      }
     }
   }
   nl_cb_put(cb);

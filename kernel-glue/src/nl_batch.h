@@ -1,10 +1,18 @@
 // One NETLINK_ROUTE socket and the batched request/ack exchange on it:
-// every request of a batch is sent back-to-back (nl_send_auto, no wait),
-// then the acks are collected in order, each matched to its request by
-// sequence number; an error ack does not stop the collection (the error
-// callback skips), so the caller learns the outcome of every request.
+// requests are sent back-to-back (nl_send_auto, no wait) in windows of at
+// most kWindow, and each window's acks are collected before the next one is
+// sent, each matched to its request by sequence number; an error ack does
+// not stop the collection (the error callback skips), so the caller learns
+// the outcome of every request. The window keeps the acks inside the
+// receive buffer: a whole batch of thousands sent at once overflowed it, the
+// kernel dropped acks (ENOBUFS, then silently while the socket stayed
+// congested) and the next exchange waited forever for an ack that never
+// came (2000 bindings' flush stalled). Acks carry no copy of the request
+// (NETLINK_CAP_ACK), a receive never waits longer than kReceiveTimeout, and
+// a failed exchange drains what is left on the socket.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +29,11 @@ struct NlRequest {
 
 class RouteSocket {
  public:
+  /// Requests in flight at most (their acks fit any receive buffer).
+  static constexpr std::size_t kWindow = 64;
+  /// A receive that waits longer reports the requests still pending as -EIO.
+  static constexpr int kReceiveTimeoutSeconds = 10;
+
   /// Opens and connects the socket with `buffer_bytes` send and receive
   /// buffers (large batches: the kernel drops acks that don't fit, ENOBUFS).
   /// Throws std::system_error if the socket cannot be opened.
@@ -29,9 +42,10 @@ class RouteSocket {
   RouteSocket(const RouteSocket&) = delete;
   RouteSocket& operator=(const RouteSocket&) = delete;
 
-  /// Sends every request, then waits for all acks. Returns, per request in
-  /// order, 0 or the kernel's negative errno (-ENOBUFS/-EIO if the socket
-  /// itself failed; requests after that are reported as not done, -ECANCELED).
+  /// Sends every request (kWindow at a time) and waits for all acks.
+  /// Returns, per request in order, 0 or the kernel's negative errno (-EIO
+  /// when its ack was lost or the socket failed while it was in flight;
+  /// -ECANCELED when it could not be sent).
   /// A request whose msg is null (allocation failed) reports -ENOMEM unsent.
   std::vector<int> run(std::vector<NlRequest>& batch);
 
@@ -39,6 +53,11 @@ class RouteSocket {
   nl_sock* get() const noexcept { return sk_; }
 
  private:
+  /// Reads and discards whatever is queued on the socket (after a failed
+  /// exchange: stale acks, and the congestion the kernel clears only once
+  /// the queue is empty).
+  void drain() noexcept;
+
   nl_sock* sk_ = nullptr;
 };
 
