@@ -146,11 +146,12 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   if (!bu_protected(now, mh, coa)) return;
 
   const BindingKey key{rcoa, 0};
+  const Ip6Addr sender = mh.lcoa.value_or(mh.src);  // the wire's care-of address, whatever the options say
   const auto refuse_with = [&](std::uint8_t status, const std::string& why) {
     log_limited(log_refused_, now, LogLevel::info,
                 "refused BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() + " from " + coa.str() +
                     ": status " + std::to_string(status) + ", " + why);
-    refuse_bu(now, key, mh.dst, coa, status, bu.sequence);
+    refuse_bu(now, key, mh.dst, coa, sender, status, bu.sequence);
   };
   if (!bu.map_registration) {
     if (bu.home_registration)
@@ -175,13 +176,14 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
     log_limited(log_refused_, now, LogLevel::info,
                 "refused BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() +
                     ": status 135, last accepted " + std::to_string(last));
-    refuse_bu(now, key, mh.dst, coa, wire::ba_status::kSequenceNumberOutOfWindow, last);
+    refuse_bu(now, key, mh.dst, coa, sender, wire::ba_status::kSequenceNumberOutOfWindow, last);
     return;
   }
 
   Request req;
   req.src = mh.dst;
   req.lcoa = coa;
+  req.sender = sender;
   req.sequence = bu.sequence;
   req.prefix = *prefix;
   req.home_flag = bu.home_registration;
@@ -229,7 +231,8 @@ void MapAgent::deregister(TimePoint now, const BindingKey& key, const Request& r
   } else {
     log_limited(log_refused_, now, LogLevel::info,
                 "refused deregistration for RCoA " + key.rcoa.str() + ": no binding (status 133)");
-    refuse_bu(now, key, req.src, req.lcoa, wire::ba_status::kNotHomeAgentForThisMobileNode, req.sequence);
+    refuse_bu(now, key, req.src, req.lcoa, req.sender, wire::ba_status::kNotHomeAgentForThisMobileNode,
+              req.sequence);
     return;
   }
   ++counters_.deregistrations;
@@ -266,8 +269,8 @@ void MapAgent::register_binding(TimePoint now, const BindingKey& key, const Requ
 }
 
 void MapAgent::refuse_bu(TimePoint now, const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa,
-                         std::uint8_t status, std::uint16_t sequence) {
-  if (!refusal_limiter_.allow(now, lcoa)) {
+                         const Ip6Addr& sender, std::uint8_t status, std::uint16_t sequence) {
+  if (!refusal_limiter_.allow(now, sender)) {
     ++counters_.bu_refused[status];
     ++counters_.ba_refusal_rate_limited;
     return;

@@ -35,7 +35,8 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     b.prefix = *np;
     if (changed && pending_.count(key) == 0) {
       Pending& p = pending_[key];
-      p.req = Request{cfg_.map_address, b.lcoa, b.sequence, b.lifetime_units, b.prefix, b.from_neighbour, b.home_flag};
+      p.req = Request{cfg_.map_address, b.lcoa, b.lcoa, b.sequence, b.lifetime_units, b.prefix, b.from_neighbour,
+                      b.home_flag};
       p.reason = InstallReason::reload;
       send_install(key, p);
       ++reinstalled;

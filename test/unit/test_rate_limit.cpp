@@ -134,3 +134,26 @@ TEST_CASE("map: the refusal log line is rate-limited", "[map][ratelimit]") {
   REQUIRE(logs.size() == 1);
   CHECK(logs[0].text.find("(49 similar suppressed)") != std::string::npos);
 }
+
+TEST_CASE("map: refusal BAs are limited by the packet's care-of address, not by the Alternate Care-of Address",
+          "[map][ratelimit]") {
+  using namespace maptest;
+  Harness h;
+  // One sender rotating the ACoA (all inside its trusted prefix) is still
+  // one source: it gets the burst, not a burst per ACoA.
+  for (int i = 0; i < 100; ++i) {
+    Ip6Addr acoa = kLcoaAr1;
+    acoa.b[15] = static_cast<std::uint8_t>(i + 1);
+    h.bu({.rcoa = kRcoaOther, .seq = static_cast<std::uint16_t>(i), .options = {wire::AlternateCareOfAddressOption{acoa}}});
+  }
+  CHECK(h.take<SendBa>().size() == map::kRefusalBaLimits.burst);
+  CHECK(h.agent.counters().ba_refusal_rate_limited == 100 - map::kRefusalBaLimits.burst);
+  // Another sender naming AR2's LCoA as its ACoA does not spend that
+  // LCoA's budget: AR2's own refusal is still answered.
+  for (int i = 0; i < 20; ++i)
+    h.bu({.rcoa = kRcoaOther, .lcoa = kLcoaAr1, .seq = static_cast<std::uint16_t>(200 + i),
+          .options = {wire::AlternateCareOfAddressOption{kLcoaAr2}}});
+  (void)h.take<SendBa>();
+  h.bu({.rcoa = kRcoaOther, .lcoa = kLcoaAr2, .seq = 300});
+  CHECK(h.only_ba().lcoa == kLcoaAr2);
+}

@@ -112,7 +112,8 @@
 //   * Binding Errors (status 2, unknown MH type) are rate-limited to a burst
 //     of kBindingErrorBurst, then one per kBindingErrorInterval.
 //   * BAs that refuse a received BU (status >= 128 from BU processing) are
-//     rate-limited per LCoA (kRefusalBaLimits): junk BUs from a trusted
+//     rate-limited per sending care-of address, the packet's own, not an
+//     ACoA (kRefusalBaLimits): junk BUs from a trusted
 //     source get a few answers, not one each. A refusal without its BA is
 //     still counted in bu_refused, and in ba_refusal_rate_limited. Refusals
 //     that do not answer a BU just received (130, 134, 132 on reload) are
@@ -147,7 +148,7 @@ inline constexpr std::uint32_t kBindingErrorBurst = 10;
 inline constexpr Duration kBindingErrorInterval = core::milliseconds(100);
 /// Rate-limited log lines (unprotected, malformed or refused BUs) at most this often.
 inline constexpr Duration kLogInterval = core::seconds(10);
-/// BAs refusing a received BU, per LCoA: a burst of 8, then 2 a second;
+/// BAs refusing a received BU, per sending care-of address: a burst of 8, then 2 a second;
 /// sources beyond 4096 share a bucket of 64, then 100 a second.
 inline constexpr core::SourceLimits kRefusalBaLimits{8, core::milliseconds(500), 4096, 64, core::milliseconds(10)};
 
@@ -215,6 +216,7 @@ class MapAgent {
   struct Request {
     Ip6Addr src;             ///< the BU's destination (BA source)
     Ip6Addr lcoa;
+    Ip6Addr sender;          ///< the packet's care-of address (the HAO's, else its source): what refusals are limited by
     std::uint16_t sequence = 0;
     std::uint16_t lifetime_units = 0;  ///< granted
     std::uint16_t prefix = 0;          ///< index into cfg_.rcoa_prefixes
@@ -256,10 +258,12 @@ class MapAgent {
   void register_binding(TimePoint now, const BindingKey& key, const Request& req);
   void refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
               std::uint16_t sequence);
-  /// refuse() for a BU just received: its BA only if the LCoA's refusal
-  /// token bucket allows (counted either way).
-  void refuse_bu(TimePoint now, const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
-                 std::uint16_t sequence);
+  /// refuse() for a BU just received: its BA only if the token bucket of
+  /// `sender`, the packet's care-of address, allows (counted either way).
+  /// Not the Alternate Care-of Address: its sender picks it freely, and could
+  /// rotate it past the limit or spend a victim's bucket with it.
+  void refuse_bu(TimePoint now, const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, const Ip6Addr& sender,
+                 std::uint8_t status, std::uint16_t sequence);
   // map_agent.cpp
   void service(TimePoint now);
   void on_binding_timer(TimePoint now, const BindingKey& key);
@@ -290,7 +294,7 @@ class MapAgent {
   RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_, log_acoa_, log_refused_;
   ike::RcoaHolders ike_;       ///< secure mode: who holds which RCoA (charon's SA events)
   bool ike_resync_pending_ = false;
-  // Refusal BAs per LCoA (issue 13 item 15: junk BUs from trusted sources).
+  // Refusal BAs per sending care-of address (issue 13 item 15: junk BUs from trusted sources).
   core::SourceRateLimiter refusal_limiter_{kRefusalBaLimits};
 };
 

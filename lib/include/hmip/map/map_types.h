@@ -220,7 +220,7 @@ struct MapCounters {
   std::uint64_t brr_sent = 0;
   std::uint64_t be_sent = 0;
   std::uint64_t be_rate_limited = 0;
-  std::uint64_t ba_refusal_rate_limited = 0;  ///< refusal BAs not sent: the LCoA's token bucket was empty
+  std::uint64_t ba_refusal_rate_limited = 0;  ///< refusal BAs not sent: the sending care-of address's token bucket was empty
   std::uint64_t dad_started = 0;
   std::uint64_t dad_duplicate = 0;
   std::uint64_t dad_succeeded = 0;
