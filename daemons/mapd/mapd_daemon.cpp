@@ -87,18 +87,20 @@ void Daemon::start() {
   // Secure mode: charon must be there before the first binding update.
   if (!core_.config().insecure.enabled) {
     ike_ = std::make_unique<IkeGuard>(io_, core_.config(), log_,
-                                      IkeSink{[this](const ike::SaEvent& e) {
-                                                core_.handle_ike_event(now(), e);
-                                                pump();
-                                              },
-                                              [this](const std::vector<ike::IkeSaView>& sas) {
-                                                core_.handle_ike_sas(now(), sas);
-                                                pump();
-                                              },
-                                              [this] {
+                                      IkeSink{guard_.wrap("IKE event",
+                                                          [this](const ike::SaEvent& e) {
+                                                            core_.handle_ike_event(now(), e);
+                                                            pump();
+                                                          }),
+                                              guard_.wrap("IKE SAs",
+                                                          [this](const std::vector<ike::IkeSaView>& sas) {
+                                                            core_.handle_ike_sas(now(), sas);
+                                                            pump();
+                                                          }),
+                                              guard_.wrap("charon lost", [this] {
                                                 core_.handle_ike_lost(now());
                                                 pump();
-                                              }});
+                                              })});
     ike_->start();
   }
 
@@ -203,7 +205,22 @@ void Daemon::on_nd(const io::Icmpv6Packet& p) {
 }
 
 void Daemon::pump() {
-  while (auto a = core_.poll_action()) std::visit([this](const auto& x) { perform(x); }, *a);
+  while (auto a = core_.poll_action()) {
+    // One action that throws is logged and counted; the others still run,
+    // and the timer is armed below whatever happened (a handler's guard
+    // alone would leave expiries and BRRs waiting for the next event).
+    bool done = false;
+    guard_.run("mapd action", [&] {
+      std::visit([this](const auto& x) { perform(x); }, *a);
+      done = true;
+    });
+    // The core waits for every install's result: a second (failed) result
+    // after one perform() gave before throwing is only counted as unmatched.
+    if (const auto* ib = std::get_if<map::InstallBinding>(&*a); ib != nullptr && !done)
+      guard_.run("mapd install result", [&] {
+        core_.handle_dataplane_result(now(), ib->key, false, "an exception while installing (see the log)");
+      });
+  }
   expire_dads(now());
   arm_timer();
 }

@@ -164,7 +164,9 @@ void Daemon::on_mh(const io::ReceivedMhPacket& p) {
 }
 
 void Daemon::pump() {
-  while (auto a = core_.poll_action()) std::visit([this](const auto& x) { perform(x); }, *a);
+  // One action that throws is logged and counted; the others still run.
+  while (auto a = core_.poll_action())
+    guard_.run("mnd action", [&] { std::visit([this](const auto& x) { perform(x); }, *a); });
   if (stop_deadline_ && (core_.finished() || now() >= *stop_deadline_)) {
     finish_stop();
     return;
