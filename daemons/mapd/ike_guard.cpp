@@ -130,7 +130,10 @@ void IkeGuard::resync() {
   auto sas = link_.list_sas(std::nullopt, err);
   if (!sas) {
     ++counters_.resync_failures;
-    log_.warning("cannot list charon's IKE SAs: " + err);
+    log_.warning("cannot list charon's IKE SAs (trying again in 1 s): " + err);
+    // The core still waits for these SAs (it asks only once): try again
+    // until they come or charon is lost (which the core hears of too).
+    schedule_resync(std::chrono::seconds(1));
     return;
   }
   ++counters_.resyncs;
@@ -169,10 +172,10 @@ void IkeGuard::on_event(const io::ViciEvent& e) {
   }
 }
 
-void IkeGuard::schedule_resync() {
+void IkeGuard::schedule_resync(std::chrono::milliseconds delay) {
   if (resync_pending_) return;
   resync_pending_ = true;
-  resync_.expires_after(std::chrono::milliseconds(300));
+  resync_.expires_after(delay);
   resync_.async_wait([this](const boost::system::error_code& ec) {
     resync_pending_ = false;
     if (ec || stopping_ || !link_.connected()) return;

@@ -14,6 +14,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -52,7 +53,7 @@ class IkeGuard {
   /// The core asked for all SAs again (map::ResyncIke): list-sas shortly,
   /// from a timer (never from inside an event: charon holds the SA it
   /// raises an event for, and list-sas would wait for it).
-  void schedule_resync();
+  void schedule_resync(std::chrono::milliseconds delay = std::chrono::milliseconds(300));
 
   [[nodiscard]] io::Json counters() const;
   /// `hmipctl mapd show ike`: the leases mapd loaded connections for, and
