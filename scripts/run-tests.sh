@@ -10,8 +10,10 @@
 #      ONE boot of the distro-kernel VM when the running kernel lacks
 #      ip6_tunnel/esp6/MIPv6/netem (test/run-vm-suites.sh). Beside it, at the
 #      lowest CPU priority so the VM's timing stays its own: clang-tidy,
-#      then the clang build with ASan+UBSan and libFuzzer (only the unit
-#      tests and the fuzzers: the daemons are covered by stage 3).
+#      then the clang build with ASan+UBSan and libFuzzer (only what stage 4
+#      runs, the unit tests and the fuzzers, and the daemons so that clang's
+#      -Werror sees their code; the probes, oracle tools and benchmarks are
+#      gcc's alone).
 #   4. Under ASan+UBSan: the unit tests again and a bounded libFuzzer run of
 #      every decoder family and configuration parser.
 #
