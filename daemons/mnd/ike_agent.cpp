@@ -255,12 +255,21 @@ void IkeAgent::terminate_later(vici::Section request) {
 void IkeAgent::on_ike_down(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
   if (p.phase == Phase::protecting && !p.retrying_ike.empty() && sa.uniqueid == p.retrying_ike) {
     p.retrying_ike.clear();
-    // Not from inside the event (see on_child_up): shortly after.
+    // Not from inside the event (see on_child_up): shortly after. One timer
+    // for every MAP waiting (two may, around an inter-MAP move): re-arming
+    // it would cancel the wait of the MAP before.
+    retries_.insert(map);
+    if (retries_.size() > 1) return;  // the timer is running for the first
     retry_timer_.expires_after(std::chrono::milliseconds(200));
-    retry_timer_.async_wait([this, map](const boost::system::error_code& ec) {
-      auto it = peers_.find(map);
-      if (ec || stopping_ || it == peers_.end() || it->second.phase != Phase::protecting) return;
-      (void)ok(link_.command("initiate", ike::mn_initiate(map, -1)), map, "initiate");
+    retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+      const auto todo = std::move(retries_);
+      retries_.clear();
+      if (ec || stopping_) return;
+      for (const auto& m : todo) {
+        auto it = peers_.find(m);
+        if (it == peers_.end() || it->second.phase != Phase::protecting) continue;
+        (void)ok(link_.command("initiate", ike::mn_initiate(m, -1)), m, "initiate");
+      }
     });
     return;
   }

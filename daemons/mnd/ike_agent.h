@@ -109,6 +109,7 @@ class IkeAgent {
   boost::asio::steady_timer terminate_timer_;
   boost::asio::steady_timer child_timer_;
   boost::asio::steady_timer retry_timer_;
+  std::set<Ip6Addr> retries_;  ///< MAPs whose step 2 is set up again when retry_timer_ fires
   std::vector<vici::Section> terminations_;
   std::map<Ip6Addr, Peer, mn::AddrLess> peers_;
   bool stopping_ = false;
