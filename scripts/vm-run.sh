@@ -151,8 +151,8 @@ kvm_probe() {
 # A KVM guest that passed the probe but never reached the job (this
 # project's machines: the paused probe starts, the real guest stalls) costs
 # the whole KVM deadline on every boot. The verdict is remembered per host
-# (kernel, CPU model, qemu version: a change of any of them tries KVM
-# again) in a host-wide place, so later boots, other clones and CI runs on
+# (kernel, CPU model, qemu version: a change of any of them, or a week,
+# tries KVM again) in a host-wide place, so later boots, other clones and CI runs on
 # the same machine go straight to TCG. `--accel kvm` still tries, and a KVM
 # guest that does start clears the mark.
 HOST_STATE=${HMIP_VM_HOST_STATE:-/var/cache/hmip}
@@ -163,7 +163,11 @@ kvm_host_id() {
     "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)" \
     "$(qemu-system-x86_64 --version 2>/dev/null | head -n1)"
 }
-kvm_marked_stalled() { [ -f "$KVM_MARK" ] && [ "$(cat "$KVM_MARK" 2>/dev/null)" = "$(kvm_host_id)" ]; }
+# A mark older than a week is tried again (a stall under one heavy load
+# should not disable KVM for good).
+kvm_marked_stalled() {
+  [ -n "$(find "$KVM_MARK" -mtime -7 2>/dev/null)" ] && [ "$(cat "$KVM_MARK" 2>/dev/null)" = "$(kvm_host_id)" ]
+}
 
 case "$ACCEL" in
   tcg) MODE=tcg ;;
