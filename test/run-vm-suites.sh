@@ -42,24 +42,19 @@ BUILD_DIR=$(cd "$BUILD_DIR" && pwd -P)
 KOUT=$BUILD_DIR/test/kernel/out
 TOUT=$BUILD_DIR/test/topo/out-hmip
 
-# Each suite probes the kernel for what it needs; both have to be satisfied
-# for a direct run. The probes themselves say what is missing.
+# Each suite says what it needs of the kernel (--probe); both have to be
+# satisfied for a direct run.
 if [ "$MODE" = auto ]; then
-  if [ "$(id -u)" -eq 0 ] && unshare --net sh -c '
-      ip link set lo up
-      ip link add hk0 type ip6tnl mode ip6ip6 local 2001:db8::1 remote 2001:db8::2 &&
-      ip xfrm state add src 2001:db8::1 dst 2001:db8::2 proto esp spi 0x100 mode transport \
-        enc "cbc(aes)" 0x000102030405060708090a0b0c0d0e0f \
-        auth-trunc "hmac(sha256)" 0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f 128 &&
-      ip xfrm state add src 2001:db8::1 dst 2001:db8::2 proto route2 mode ro coa 2001:db8::3 &&
-      ip xfrm state add src 2001:db8::1 dst 2001:db8::2 proto hao mode ro coa 2001:db8::3 &&
-      tc qdisc add dev lo root netem delay 1ms' >/dev/null 2>&1; then
+  kmiss=$("$HERE/kernel/run-suite.sh" --build-dir "$BUILD_DIR" --probe) || kmiss="(kernel probe failed)"
+  tmiss=$("$REPO/scripts/testbed/run-topo-hmip.sh" --build-dir "$BUILD_DIR" --probe) || tmiss="(topo probe failed)"
+  miss="$kmiss $tmiss"
+  if [ -z "${miss// /}" ]; then
     MODE=direct
   elif [ -n "${HMIP_IN_VM:-}" ]; then
     MODE=direct  # the suites' own probes report what this kernel lacks
   else
     MODE=vm
-    echo "run-vm-suites: the running kernel ($(uname -r)) lacks what the suites need; one boot of the distro-kernel VM runs both"
+    echo "run-vm-suites: the running kernel ($(uname -r)) lacks:$miss; one boot of the distro-kernel VM runs both"
   fi
 fi
 

@@ -9,6 +9,8 @@
 #   --direct         run on the running kernel whatever it lacks
 #   --vm             run inside Debian's distro kernel (scripts/vm-run.sh)
 #   --timeout S      the VM's overall time limit (default 900)
+#   --probe          print what the running kernel lacks (nothing: it has it
+#                    all) and exit
 #   PYTEST-ARGS      e.g. -s -k stream, or test files test/topo/hmip/test_X.py
 #                    (without a *.py argument: the whole folder)
 #
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
     --direct) MODE=direct; shift ;;
     --vm) MODE=vm; shift ;;
     --timeout) VM_TIMEOUT=$2; shift 2 ;;
+    --probe) MODE=probe; shift ;;
     --) shift; PYTEST_ARGS=("$@"); break ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-topo-hmip: unknown argument $1" >&2; exit 2 ;;
@@ -55,6 +58,10 @@ missing_features() {
   ' 2>/dev/null || echo netns
 }
 
+if [ "$MODE" = probe ]; then
+  missing_features
+  exit 0
+fi
 if [ "$MODE" = auto ]; then
   miss=$(missing_features)
   if [ -z "$miss" ]; then

@@ -10,6 +10,8 @@
 #   --vm             run inside Debian's distro kernel (scripts/vm-run.sh) even
 #                    if the running kernel would do
 #   --timeout S      the VM's overall time limit (default 600)
+#   --probe          print what the running kernel lacks (nothing: it has it
+#                    all) and exit
 #   CASE-NAME        run only these cases (file names without .sh)
 #
 # By default the suite probes the RUNNING kernel in a scratch network
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --direct) MODE=direct; shift ;;
     --vm) MODE=vm; shift ;;
     --timeout) VM_TIMEOUT=$2; shift 2 ;;
+    --probe) MODE=probe; shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run-suite: unknown option $1" >&2; exit 2 ;;
     *) ONLY+=("$1"); shift ;;
@@ -61,6 +64,10 @@ missing_features() {
   ' 2>/dev/null || echo "netns"
 }
 
+if [ "$MODE" = probe ]; then
+  missing_features
+  exit 0
+fi
 if [ "$MODE" = auto ]; then
   miss=$(missing_features)
   if [ -z "$miss" ]; then
