@@ -120,7 +120,11 @@ wire::Result<std::pair<detail::TunnelObj, int>> NetlinkDataplane::acquire_tunnel
 Status NetlinkDataplane::release_tunnel(const detail::TunnelObj& t) {
   auto last = tunnels_->drop_user(detail::tunnel_key(t));
   if (!last) return wire::Ok{};
-  return delete_tunnel(last->ifindex, last->obj.name);
+  Status st = delete_tunnel(last->ifindex, last->obj.name);
+  // Still in the kernel: keep tracking it (flush deletes it, and the next
+  // binding through these endpoints joins it instead of meeting EEXIST).
+  if (!st) tunnels_->insert(last->obj, last->ifindex, 0);
+  return st;
 }
 
 wire::Result<detail::TunnelMove> NetlinkDataplane::begin_tunnel_move(const detail::TunnelObj& cur, int cur_ifindex,

@@ -7,9 +7,9 @@ const TunnelPool::Entry* TunnelPool::find(const TunnelKey& k) const {
   return it == tunnels_.end() ? nullptr : &it->second;
 }
 
-const TunnelPool::Entry& TunnelPool::insert(const TunnelObj& t, int ifindex) {
+const TunnelPool::Entry& TunnelPool::insert(const TunnelObj& t, int ifindex, std::size_t users) {
   Entry& e = tunnels_[tunnel_key(t)];
-  e = Entry{t, ifindex, 1};
+  e = Entry{t, ifindex, users};
   return e;
 }
 

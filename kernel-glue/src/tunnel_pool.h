@@ -47,8 +47,10 @@ class TunnelPool {
   };
 
   [[nodiscard]] const Entry* find(const TunnelKey& k) const;
-  /// A new device with one user.
-  const Entry& insert(const TunnelObj& t, int ifindex);
+  /// A new device with `users` users (0: a device still in the kernel that
+  /// no binding uses, e.g. one whose delete failed: tracked so that flush
+  /// removes it and a binding to the same endpoints joins it).
+  const Entry& insert(const TunnelObj& t, int ifindex, std::size_t users = 1);
   /// One more user of an existing tunnel; nullptr if there is none.
   const Entry* add_user(const TunnelKey& k);
   /// One user less. Returns the entry when that was its last user (it is

@@ -363,6 +363,14 @@ TEST_CASE("kglue tunnel pool: one device per endpoints, shared, counted, moves p
   CHECK(pool.find(kb) == nullptr);
   REQUIRE(pool.find(ka) != nullptr);
   CHECK(pool.find(ka)->ifindex == 8);
+  // A device whose delete failed stays tracked with no user: the next
+  // binding through its endpoints joins it, and it is in all() for flush.
+  pool.insert(TunnelObj{"hmipm0003", kMap, lcoa2, 0, 0}, 9, 0);
+  CHECK(pool.all().count(kb) == 1);
+  const TunnelPool::Entry* again = pool.add_user(kb);
+  REQUIRE(again != nullptr);
+  CHECK(again->ifindex == 9);
+  CHECK(again->users == 1);
 }
 
 TEST_CASE("kglue nft: the ingress script and the counter parser", "[kglue]") {
