@@ -59,4 +59,11 @@ MapState MapAgent::state(TimePoint now) const {
   return s;
 }
 
+bool MapAgent::source_limit_exempt(const Ip6Addr& home, const std::optional<Ip6Addr>& coa) const {
+  if (!cfg_.insecure.enabled && prefix_of(home)) return true;
+  if (!coa) return false;
+  const auto it = bindings_.find(BindingKey{home, 0});
+  return it != bindings_.end() && it->second.lcoa == *coa;
+}
+
 }  // namespace hmip::map

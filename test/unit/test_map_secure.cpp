@@ -259,3 +259,15 @@ TEST_CASE("map secure: the Alternate Care-of Address is required and bound (item
   CHECK(h.only_ba().ba.status == wire::ba_status::kAdministrativelyProhibited);
   CHECK(h.binding()->lcoa == kLcoaAr2);
 }
+
+TEST_CASE("map secure: an RCoA-prefix home address skips the per-source flood limit (ESP let it in)",
+          "[map][secure][ratelimit]") {
+  SecureHarness h;
+  // Secure mode: the kernel's IN policy passes MH from the RCoA prefixes
+  // only under ESP, so such a source is no forger, bound or not.
+  CHECK(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1));
+  CHECK(h.agent.source_limit_exempt(kRcoa1, std::nullopt));
+  // Outside the prefixes nothing is enforced: charged.
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoaOther, kLcoaAr1));
+  CHECK_FALSE(h.agent.source_limit_exempt(kLcoaAr1, std::nullopt));
+}

@@ -157,3 +157,19 @@ TEST_CASE("map: refusal BAs are limited by the packet's care-of address, not by 
   h.bu({.rcoa = kRcoaOther, .lcoa = kLcoaAr2, .seq = 300});
   CHECK(h.only_ba().lcoa == kLcoaAr2);
 }
+
+TEST_CASE("map: what skips the per-source flood limit", "[map][ratelimit]") {
+  using namespace maptest;
+  Harness h;  // insecure testbed mode
+  // Nothing bound yet: every source is charged.
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1));
+  h.bu({});
+  REQUIRE(h.binding());
+  // The refresh of the binding (its RCoA from its LCoA) is exempt ...
+  CHECK(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1));
+  // ... not the same RCoA from another care-of address, nor without a HAO,
+  // nor an RCoA outside the prefixes (no ESP in insecure mode).
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, kLcoaAr2));
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, std::nullopt));
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoaOther, kLcoaAr1));
+}
