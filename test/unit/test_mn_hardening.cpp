@@ -14,16 +14,7 @@ using namespace hmip::mn_test;
 
 namespace {
 
-const Ip6Addr kLease1 = Ip6Addr::must("2001:db8:100::1000");
 const Ip6Addr kForger = Ip6Addr::must("fe80::666");
-
-MndConfig secure_cfg() {
-  auto c = mn_cfg();
-  c.insecure = false;
-  c.ike.configured = true;
-  c.ike.ike_timeout = seconds(5);
-  return c;
-}
 
 // What mnd does with an action list: InstallBinding first (which may take a
 // while: `install_takes`), then the BU leaves and the core is told.

@@ -11,16 +11,7 @@ using namespace hmip::mn_test;
 
 namespace {
 
-const Ip6Addr kLease1 = Ip6Addr::must("2001:db8:100::1000");
 const Ip6Addr kLease2 = Ip6Addr::must("2001:db8:200::1000");
-
-MndConfig secure_cfg() {
-  auto c = mn_cfg();
-  c.insecure = false;
-  c.ike.configured = true;
-  c.ike.ike_timeout = seconds(5);
-  return c;
-}
 
 // Up on wlan0 with LCoA1, MAP1 advertised with R = 1, protected, BA accepted.
 SendBu secure_register(Harness& h) {

@@ -42,9 +42,20 @@ inline constexpr unsigned kIf = 2;
 inline MndConfig mn_cfg() {
   MndConfig c;
   c.interfaces = {"wlan0"};
-  c.insecure = true;  // secure mode: test_mn_security.cpp
+  c.insecure = true;  // secure mode: secure_cfg()
   return c;
 }
+
+/// Secure mode (RFC 5380 §12): charon protects signalling, IkeTimeout 5 s.
+inline MndConfig secure_cfg() {
+  auto c = mn_cfg();
+  c.insecure = false;
+  c.ike.configured = true;
+  c.ike.ike_timeout = seconds(5);
+  return c;
+}
+/// The RCoA MAP1 leases in the secure-mode tests.
+inline const Ip6Addr kLease1 = Ip6Addr::must("2001:db8:100::1000");
 
 inline wire::MapOption map_opt(const Ip6Addr& a, std::uint8_t dist, std::uint8_t pref, std::uint32_t life = 36000,
                                bool r = false) {
