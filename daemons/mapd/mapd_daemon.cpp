@@ -48,7 +48,8 @@ Daemon::Daemon(asio::io_context& io, Options opts, map::MapdConfig cfg, io::Logg
       guard_([this](std::string_view handler, std::string_view what) {
         log_.error("exception in the " + std::string(handler) + " handler (event dropped, still serving): " +
                    std::string(what));
-      }) {}
+      }),
+      mh_limiter_(kMhSourceLimits, core::HashKey{seed(), seed()}) {}
 
 Daemon::~Daemon() = default;
 

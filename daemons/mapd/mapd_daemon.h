@@ -127,7 +127,7 @@ class Daemon {
   std::map<Ip6Addr, Dad> dads_;            ///< running DADs by RCoA
   std::map<std::string, bool> carrier_;    ///< RCoA interfaces: last carrier reported to the core
   Counters counters_;
-  core::SourceRateLimiter mh_limiter_{kMhSourceLimits};  ///< Mobility Headers per wire source address
+  core::SourceRateLimiter mh_limiter_;  ///< Mobility Headers per wire source address (keyed hash)
   bool stopping_ = false;
 };
 

@@ -35,13 +35,52 @@ bool TokenBucket::full(TimePoint now) const noexcept {
   return (now - *last_) / interval_ >= static_cast<std::int64_t>(burst_ - tokens_);
 }
 
-std::size_t SourceRateLimiter::AddrHash::operator()(const Ip6Addr& a) const noexcept {
-  // The interface identifier varies most; fold in the prefix too.
+namespace {
+
+constexpr std::uint64_t rotl(std::uint64_t x, int b) noexcept { return (x << b) | (x >> (64 - b)); }
+
+struct SipState {
+  std::uint64_t v0, v1, v2, v3;
+  void round() noexcept {
+    v0 += v1;
+    v1 = rotl(v1, 13);
+    v1 ^= v0;
+    v0 = rotl(v0, 32);
+    v2 += v3;
+    v3 = rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = rotl(v1, 17);
+    v1 ^= v2;
+    v2 = rotl(v2, 32);
+  }
+  void absorb(std::uint64_t m) noexcept {  // one compression round (SipHash-1-3)
+    v3 ^= m;
+    round();
+    v0 ^= m;
+  }
+};
+
+}  // namespace
+
+std::uint64_t keyed_hash(const HashKey& key, const Ip6Addr& a) noexcept {
+  SipState s{key[0] ^ 0x736f6d6570736575ULL, key[1] ^ 0x646f72616e646f6dULL, key[0] ^ 0x6c7967656e657261ULL,
+             key[1] ^ 0x7465646279746573ULL};
   std::uint64_t hi = 0;
   std::uint64_t lo = 0;
   std::memcpy(&hi, a.b.data(), 8);
   std::memcpy(&lo, a.b.data() + 8, 8);
-  return static_cast<std::size_t>((lo ^ (hi * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL);
+  s.absorb(hi);
+  s.absorb(lo);
+  s.absorb(std::uint64_t{16} << 56);  // the length block of a 16-byte message
+  s.v2 ^= 0xff;
+  s.round();
+  s.round();
+  s.round();
+  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }
 
 void SourceRateLimiter::sweep(TimePoint now) {

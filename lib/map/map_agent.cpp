@@ -13,7 +13,12 @@
 
 namespace hmip::map {
 
-MapAgent::MapAgent(MapdConfig cfg, std::uint64_t rng_seed) : cfg_(std::move(cfg)), rng_(rng_seed) {}
+MapAgent::MapAgent(MapdConfig cfg, std::uint64_t rng_seed)
+    : cfg_(std::move(cfg)),
+      rng_(rng_seed),
+      // The refusal limiter's hash key comes from the seed (random in the
+      // daemon), not from rng_, so that it draws no jitter value.
+      refusal_limiter_(kRefusalBaLimits, core::HashKey{rng_seed ^ 0x2545f4914f6cdd1dULL, ~rng_seed * 0x9e3779b97f4a7c15ULL}) {}
 
 void MapAgent::log(LogLevel level, std::string text) { actions_.emplace_back(LogEvent{level, std::move(text)}); }
 

@@ -2,6 +2,9 @@
 // MAP's per-LCoA limit on BAs that refuse junk Binding Updates.
 #include <catch2/catch.hpp>
 
+#include <cstring>
+#include <set>
+
 #include "hmip/core/rate_limit.h"
 #include "test_map_util.h"
 
@@ -93,6 +96,33 @@ TEST_CASE("source limiter: the table is bounded; idle sources are swept, a spray
   CHECK(l.allow(t, source(300)));
   CHECK(l.counters().swept == 4);
   CHECK(l.tracked() == 1);
+}
+
+TEST_CASE("source limiter: the address hash is keyed, so a sender cannot choose colliding sources",
+          "[core][ratelimit]") {
+  // Addresses built to collide under an unkeyed multiply-xor hash of the two
+  // halves (the one the table used first): lo = c ^ hi * k for every hi.
+  std::set<std::uint64_t> keyed;
+  std::set<std::uint64_t> buckets;
+  const core::HashKey key{0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL};
+  const core::HashKey key2{key[0] + 1, key[1]};
+  int same_under_both = 0;
+  for (std::uint64_t i = 1; i <= 1000; ++i) {
+    const std::uint64_t hi = 0x20010db800000000ULL + i;
+    const std::uint64_t lo = 0x1234ULL ^ (hi * 0x9e3779b97f4a7c15ULL);
+    Ip6Addr a;
+    std::memcpy(a.b.data(), &hi, 8);
+    std::memcpy(a.b.data() + 8, &lo, 8);
+    const auto h = core::keyed_hash(key, a);
+    const auto h2 = core::keyed_hash(key2, a);
+    keyed.insert(h);
+    buckets.insert(h % 4096);
+    same_under_both += h == h2 ? 1 : 0;
+    CHECK(core::keyed_hash(key, a) == h);  // a function of key and address only
+  }
+  CHECK(keyed.size() == 1000);
+  CHECK(buckets.size() > 800);  // spread over a 4096-bucket table like random values (~890 expected)
+  CHECK(same_under_both == 0);    // another key, other hashes
 }
 
 TEST_CASE("map: BAs refusing junk BUs are rate-limited per LCoA, counted, logged once", "[map][ratelimit]") {

@@ -12,9 +12,15 @@
 // overflow bucket (`overflow_burst`, one token per `overflow_interval`)
 // with every other untracked source: a spray of spoofed sources is bounded
 // as a whole, and the sources already tracked keep their own buckets.
+// The table hashes addresses with a secret key (HashKey, SipHash-1-3): the
+// sources are chosen by whoever sends the packets, and an unkeyed hash lets a
+// sender pick addresses that all land in one bucket, turning every lookup
+// into a walk of the whole table. The daemons key it from std::random_device;
+// tests pass a constant.
 #pragma once
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
@@ -60,10 +66,17 @@ struct SourceLimiterCounters {
   friend bool operator==(const SourceLimiterCounters&, const SourceLimiterCounters&) = default;
 };
 
+/// The secret of a keyed address hash (two SipHash key words).
+using HashKey = std::array<std::uint64_t, 2>;
+
+/// SipHash-1-3 of the 16 address bytes under `key`: keyed, so that a sender
+/// who does not know the key cannot choose colliding addresses.
+[[nodiscard]] std::uint64_t keyed_hash(const HashKey& key, const Ip6Addr& a) noexcept;
+
 class SourceRateLimiter {
  public:
-  explicit SourceRateLimiter(SourceLimits limits = {}) noexcept
-      : limits_(limits), overflow_(limits.overflow_burst, limits.overflow_interval) {}
+  explicit SourceRateLimiter(SourceLimits limits = {}, HashKey key = {}) noexcept
+      : limits_(limits), buckets_(0, AddrHash{key}), overflow_(limits.overflow_burst, limits.overflow_interval) {}
 
   /// Whether one more message from `source` may be processed at `now`;
   /// counted either way.
@@ -75,7 +88,8 @@ class SourceRateLimiter {
 
  private:
   struct AddrHash {
-    std::size_t operator()(const Ip6Addr& a) const noexcept;
+    HashKey key{};
+    std::size_t operator()(const Ip6Addr& a) const noexcept { return static_cast<std::size_t>(keyed_hash(key, a)); }
   };
   void sweep(TimePoint now);
 

@@ -304,7 +304,7 @@ class MapAgent {
   ike::RcoaHolders ike_;       ///< secure mode: who holds which RCoA (charon's SA events)
   bool ike_resync_pending_ = false;
   // Refusal BAs per sending care-of address (issue 13 item 15: junk BUs from trusted sources).
-  core::SourceRateLimiter refusal_limiter_{kRefusalBaLimits};
+  core::SourceRateLimiter refusal_limiter_;  ///< keyed from the seed
 };
 
 }  // namespace hmip::map
