@@ -32,7 +32,8 @@ IkeAgent::IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Lo
       reconnect_(io),
       terminate_timer_(io),
       child_timer_(io),
-      retry_timer_(io) {}
+      retry_timer_(io),
+      restore_timer_(io) {}
 
 void IkeAgent::start() {
   std::string err;
@@ -72,6 +73,7 @@ void IkeAgent::stop() {
   reconnect_.cancel();
   terminate_timer_.cancel();
   child_timer_.cancel();
+  restore_timer_.cancel();
   retry_timer_.cancel();
   while (!peers_.empty()) release(peers_.begin()->first);
   if (link_.connected() && !eap_secret_.empty())
@@ -163,6 +165,7 @@ void IkeAgent::on_event(const io::ViciEvent& e) {
       if (e.name == "ike-updown" && up) on_ike_up(m, p, sa);
       else if (e.name == "ike-updown") on_ike_down(m, p, sa);
       else if (up) on_child_up(m, p, sa);
+      else on_child_down(m, p, sa);
       break;  // the handlers may have erased the peer
     }
   }
@@ -174,10 +177,7 @@ void IkeAgent::on_ike_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) 
     // MAP refused it (check_children).
     if (installed_mh_child(sa)) return;
     p.childless_ike = sa.uniqueid;
-    child_timer_.expires_after(kChildGrace);
-    child_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec && !stopping_) check_children();
-    });
+    arm_child_check();
     return;
   }
   if (p.phase != Phase::leasing || sa.conn != ike::mn_lease_conn_name(map)) return;
@@ -192,6 +192,80 @@ void IkeAgent::on_ike_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) 
   log_.info("MAP " + map.str() + " leased RCoA " + p.rcoa->str() + "; setting up its CHILD_SA");
   if (!ok(link_.command("load-conn", ike::mn_conn(mn_ike(map), p.lcoa, p.rcoa)), map, "load-conn")) return;
   (void)ok(link_.command("initiate", ike::mn_initiate(map, -1)), map, "initiate");
+}
+
+void IkeAgent::arm_child_check() {
+  // One timer for every peer: check_children looks at them all, so a
+  // re-arm only delays the earlier peer's check by at most kChildGrace.
+  child_timer_.expires_after(kChildGrace);
+  child_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) check_children();
+  });
+}
+
+void IkeAgent::arm_restore_check(std::chrono::milliseconds after) {
+  // One timer for every peer (check_restores looks at them all); an earlier
+  // expiry wins, so that a new loss is not held up by another's wait.
+  const auto at = std::chrono::steady_clock::now() + after;
+  if (restore_timer_.expiry() > std::chrono::steady_clock::now() && restore_timer_.expiry() <= at) return;
+  restore_timer_.expires_at(at);
+  restore_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) check_restores();
+  });
+}
+
+void IkeAgent::check_restores() {
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    auto& [map, p] = *it;
+    ++it;  // restore_child may forget this peer
+    if (p.phase != Phase::up || p.child_lost_ike.empty()) continue;
+    const Ip6Addr m = map;
+    restore_child(m, p);
+  }
+}
+
+// A CHILD_SA going down: the one protecting our registration, on the IKE SA
+// that holds it, and not because that IKE SA goes (its ike-updown follows
+// the child's: check_children looks after kChildGrace, when it is gone).
+// Re-keyed CHILD_SAs raise child-rekey, not this; replaced IKE SAs are no
+// longer current_ike.
+void IkeAgent::on_child_down(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
+  if (p.phase != Phase::up || sa.conn != ike::mn_conn_name(map) || sa.uniqueid != p.current_ike) return;
+  if (!p.child_lost_ike.empty()) return;  // already being restored
+  ++counters_.children_lost;
+  p.child_lost_ike = sa.uniqueid;
+  p.restore_attempts = 0;
+  log_.warning("IKEv2 with MAP " + map.str() + ": the CHILD_SA protecting RCoA " +
+               (p.rcoa ? p.rcoa->str() : std::string("?")) + " went down (IKE SA " + sa.uniqueid +
+               " kept): setting it up again");
+  arm_restore_check(kChildGrace);
+}
+
+void IkeAgent::restore_child(const Ip6Addr& map, Peer& p) {
+  std::string err;
+  const auto sas = link_.list_sas(p.child_lost_ike, err);
+  if (!sas) {  // charon unreachable: on_lost follows
+    arm_restore_check(kChildGrace);
+    return;
+  }
+  if (sas->empty()) {  // the IKE SA went too: its ike-updown reports the loss
+    p.child_lost_ike.clear();
+    return;
+  }
+  if (installed_mh_child(sas->front())) {  // its child-updown is on its way
+    p.child_lost_ike.clear();
+    ++counters_.children_restored;
+    return;
+  }
+  if (p.restore_attempts >= kChildRetries) {
+    const std::string id = std::exchange(p.child_lost_ike, std::string());
+    forget(map);
+    fail_later(map, true, "the CHILD_SA on IKE SA " + id + " could not be set up again");
+    return;
+  }
+  ++p.restore_attempts;
+  (void)ok(link_.command("initiate", ike::mn_initiate(map, -1)), map, "initiate");
+  arm_restore_check(kChildRestoreWait);
 }
 
 void IkeAgent::check_children() {
@@ -223,6 +297,12 @@ void IkeAgent::on_child_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa
   if (sa.conn != ike::mn_conn_name(map) || !installed_mh_child(sa) || !p.rcoa) return;
   if (p.childless_ike == sa.uniqueid) p.childless_ike.clear();
   ++counters_.children_installed;
+  if (!p.child_lost_ike.empty() && p.child_lost_ike == sa.uniqueid) {
+    p.child_lost_ike.clear();
+    ++counters_.children_restored;
+    log_.info("IKEv2 with MAP " + map.str() + ": CHILD_SA for RCoA " + p.rcoa->str() + " installed again on IKE SA " +
+              sa.uniqueid);
+  }
   const std::string old = p.current_ike;
   p.current_ike = sa.uniqueid;
   // The IKE SAs this one replaces: the leasing one, or the one from the
@@ -308,6 +388,8 @@ io::Json IkeAgent::counters() const {
   j["ike_children_installed"] = counters_.children_installed;
   j["ike_agent_failures"] = counters_.failures;
   j["ike_child_retries"] = counters_.child_retries;
+  j["ike_children_lost"] = counters_.children_lost;
+  j["ike_children_restored"] = counters_.children_restored;
   j["charon_lost"] = counters_.charon_lost;
   return j;
 }

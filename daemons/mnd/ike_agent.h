@@ -14,6 +14,13 @@
 // our IKE_AUTH arrived, so it matched the generic one, which has no
 // children) is terminated and set up anew, up to kChildRetries times: a
 // CREATE_CHILD_SA on that IKE SA would meet the same childless connection.
+// A CHILD_SA deleted alone under an established protection (the MAP's or
+// our charon removed it, its IKE SA stays) is set up again on that IKE SA
+// (charon reuses it for an initiate of the same connection) after
+// kChildGrace, then checked every kChildRestoreWait (charon's own
+// retransmissions run meanwhile; a second initiate would race them), up to
+// kChildRetries initiates, then reported as lost: without it every BU
+// leaves in cleartext and the MAP's kernel drops it.
 // An IKE SA deleted under an established protection (dead peer detection,
 // the MAP's charon restarted) is reported as lost; charon itself restarts
 // nothing (dpd_action clear): the core decides.
@@ -69,16 +76,28 @@ class IkeAgent {
     std::string childless_ike;            ///< step 2's IKE SA, up without its CHILD_SA yet
     std::string retrying_ike;             ///< ... terminated: set up again once it is gone
     unsigned child_retries = 0;
+    std::string child_lost_ike;           ///< phase up: current_ike, whose CHILD_SA went down alone
+    unsigned restore_attempts = 0;        ///< ... initiates since, to set it up again
   };
   static constexpr unsigned kChildRetries = 4;
   /// How long after step 2's IKE SA came up its CHILD_SA must be installed
   /// (charon installs it while handling the same IKE_AUTH response).
   static constexpr std::chrono::milliseconds kChildGrace{1000};
+  /// How long an initiate to set a lost CHILD_SA up again may take before
+  /// the next attempt (charon retransmits CREATE_CHILD_SA meanwhile).
+  static constexpr std::chrono::milliseconds kChildRestoreWait{8000};
 
   [[nodiscard]] ike::MnIke mn_ike(const Ip6Addr& map) const;
   void on_event(const io::ViciEvent& e);
   void on_ike_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa);
   void on_child_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa);
+  void on_child_down(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa);
+  /// check_children's part for a CHILD_SA lost under an established
+  /// protection: set it up again on its IKE SA, or report the loss.
+  void restore_child(const Ip6Addr& map, Peer& p);
+  void arm_child_check();
+  void arm_restore_check(std::chrono::milliseconds after);
+  void check_restores();
   void on_ike_down(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa);
   void on_ike_rekey(const vici::Section& msg);
   /// After kChildGrace: step 2's IKE SAs still without their CHILD_SA are
@@ -109,6 +128,7 @@ class IkeAgent {
   boost::asio::steady_timer terminate_timer_;
   boost::asio::steady_timer child_timer_;
   boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer restore_timer_;
   std::set<Ip6Addr> retries_;  ///< MAPs whose step 2 is set up again when retry_timer_ fires
   std::vector<vici::Section> terminations_;
   std::map<Ip6Addr, Peer, mn::AddrLess> peers_;
@@ -119,6 +139,8 @@ class IkeAgent {
     std::uint64_t reestablished = 0;
     std::uint64_t failures = 0;
     std::uint64_t child_retries = 0;
+    std::uint64_t children_lost = 0;     ///< CHILD_SAs deleted alone under an established protection
+    std::uint64_t children_restored = 0; ///< ... and installed again on their IKE SA
     std::uint64_t charon_lost = 0;
   } counters_;
 };
