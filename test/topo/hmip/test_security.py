@@ -86,13 +86,14 @@ def test_rcoa_leased_through_ikev2_registered_over_esp(sec):
     rcoa = b["rcoa"]
     assert sd.in_pool("map1", rcoa), b        # the MAP's lease, not a stateless RCoA
     mnd, mapd = tb.daemons["mnd"], tb.daemons["mapd-map1"]
-    # The first lease and CHILD_SA succeed at once (issue 13 item 2: the
-    # first CHILD_SA used to fail, HMIPv6 off for IkeTimeout + hold-down).
+    # The first lease and CHILD_SA succeed at the first attempt (issue 13
+    # item 2: the first CHILD_SA used to fail, HMIPv6 off for IkeTimeout +
+    # hold-down). Counted, not timed: how long it takes depends on the host.
     took = time.time() - tb.mnd_started
     n = mnd.show("counters")
     assert n["ike_failed"] == 0 and n["ike_agent_failures"] == 0 and n["ike_children_installed"] == 1, n
-    assert n["ike_requested"] == 1, n
-    assert took < 15, f"registered {took:.1f} s after mnd started"
+    assert n["ike_requested"] == 1 and n["ike_child_retries"] == 0, n
+    print(f"registered {took:.1f} s after mnd started")
     mnd.wait_show("ike", {"secure": True, "maps": [{"map": MAP1, "state": "protected", "rcoa": rcoa}]}, 30)
     view = mapd.show("ike")
     assert view["connected"] and {"connection": f"hmip-rcoa-{rcoa}", "identity": MN_ID} in view["connections"], view
