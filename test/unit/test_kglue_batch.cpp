@@ -72,6 +72,7 @@ TEST_CASE("xfrm socket: 3000 requests with a small buffer, each answered in orde
   kd::XfrmSocket sock(64 * 1024);  // a few hundred acks at most without the window
   constexpr int kN = 3000;
   std::vector<kd::NlBytes> batch;
+  batch.reserve(kN);
   for (int i = 0; i < kN; ++i) batch.push_back(delete_policy(i));
   const std::vector<int> res = sock.run(batch);
   REQUIRE(res.size() == static_cast<std::size_t>(kN));
@@ -117,6 +118,7 @@ TEST_CASE("route socket: 3000 requests with a small buffer, each answered, then 
   kd::RouteSocket sock(64 * 1024);  // a few hundred acks at most without the window
   constexpr int kN = 3000;
   std::vector<kd::NlRequest> batch;
+  batch.reserve(kN);
   for (int i = 0; i < kN; ++i)
     batch.push_back(kd::NlRequest{kd::build_delete(kd::KObj{route(i)}, 203), "delete route " + std::to_string(i)});
   const std::vector<int> res = sock.run(batch);
