@@ -6,6 +6,15 @@ namespace {
 Ip6Prefix host(const Ip6Addr& a) { return Ip6Prefix{a, 128}; }
 const Ip6Prefix kAny{};
 
+RuleObj rule(std::uint32_t priority, const Ip6Prefix& src, std::uint32_t table, bool suppress_default) {
+  RuleObj r;
+  r.priority = priority;
+  r.src = src;
+  r.table = table;
+  r.suppress_default = suppress_default;
+  return r;
+}
+
 }  // namespace
 
 TunnelObj map_tunnel(const std::string& name, const MapBindingSettings& s) {
@@ -25,6 +34,18 @@ XfrmSet ba_xfrm(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& 
   x.policies.emplace_back(PolicyKey{host(map_address), host(rcoa), 135, PolicyDir::out},
                           PolicySettings{RoProto::route2, map_address, rcoa});
   return x;
+}
+
+std::vector<KObj> ba_objects(const Tags& tags, const Ip6Addr& map_address, const Ip6Addr& rcoa, int oif,
+                             const Ip6Addr& gateway) {
+  std::vector<KObj> v;
+  if (tags.table_hi == 0 || tags.rule_priority_hi == 0) return v;
+  v.emplace_back(RouteObj{tags.table_lo, host(rcoa), oif, gateway, Ip6Addr{}});
+  RuleObj r = rule(tags.rule_priority_lo, host(map_address), tags.table_lo, false);
+  r.dst = host(rcoa);
+  r.ip_proto = 135;  // IPPROTO_MH
+  v.emplace_back(r);
+  return v;
 }
 
 XfrmSet map_signalling_xfrm(const MapSignallingSettings& s) {
@@ -74,11 +95,11 @@ std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBi
   // with another MAP after an inter-MAP move, RFC 5380 §8's packets) the
   // LCoA table's default via the same router (issue 13 item 1: the
   // IKE_SA_INIT to the new MAP went to the router of the link left behind).
-  v.emplace_back(RuleObj{p, host(s.lcoa), table, true});
-  v.emplace_back(RuleObj{p + 1, kAny, kMainTable, true});
-  v.emplace_back(RuleObj{p + 2, host(s.lcoa), via_router ? lcoa_table : kMainTable, false});
-  v.emplace_back(RuleObj{p + 3, host(k.rcoa), table, false});
-  if (s.primary) v.emplace_back(RuleObj{p + 4, kAny, table, false});
+  v.emplace_back(rule(p, host(s.lcoa), table, true));
+  v.emplace_back(rule(p + 1, kAny, kMainTable, true));
+  v.emplace_back(rule(p + 2, host(s.lcoa), via_router ? lcoa_table : kMainTable, false));
+  v.emplace_back(rule(p + 3, host(k.rcoa), table, false));
+  if (s.primary) v.emplace_back(rule(p + 4, kAny, table, false));
   return v;
 }
 

@@ -21,6 +21,18 @@ std::vector<KObj> map_objects(const MapBindingKey& k, const MapBindingSettings& 
 /// with a route2 template (RFC 6275 §6.4: the BA reaches the MN's care-of
 /// address with the RCoA in a type 2 routing header).
 XfrmSet ba_xfrm(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa);
+/// The route a BA without a binding needs (issue 13 item 6): the kernel
+/// routes the BA to the RCoA before the route2 state's bundle re-routes it
+/// to the care-of address, so a MAP with no route to the RCoA (one outside
+/// its prefixes, and no default route) failed the send with ENETUNREACH.
+/// Route RCoA/128 via `hop` (the kernel's route to the LCoA) in the table
+/// tags.table_lo, and a rule at tags.rule_priority_lo `from MAP/128 to
+/// RCoA/128 ipproto 135 lookup` that table: only the MAP's own Mobility
+/// Headers to that RCoA use it, so no route to the address is taken over.
+/// Route first (deleted last). Empty when the tags give no table or rule
+/// range.
+std::vector<KObj> ba_objects(const Tags& tags, const Ip6Addr& map_address, const Ip6Addr& rcoa, int oif,
+                             const Ip6Addr& gateway);
 /// MAP signalling: wildrecv hao state and SUB IN policy (BUs with a HAO).
 XfrmSet map_signalling_xfrm(const MapSignallingSettings& s);
 

@@ -41,6 +41,10 @@ struct TunnelMove {
 
 struct BaState {
   XfrmSet xfrm;
+  /// The route and rule that let the kernel route the BA to the RCoA at all
+  /// (binding_layout.h, ba_objects); none when borrowed. The route is one
+  /// per RCoA: several entries for one RCoA (other MAP addresses) share it.
+  std::vector<KObj> objects;
   /// Set when the BA goes to another CoA than a binding's: the binding's
   /// route2 state was re-pointed for this BA and is restored on removal.
   std::optional<MapBindingKey> borrowed_from;

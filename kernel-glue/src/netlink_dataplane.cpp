@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <set>
 #include <stdexcept>
+#include <variant>
 
 #include "binding_layout.h"
 #include "dataplane_state.h"
@@ -16,6 +17,7 @@
 #include "hmip/kglue/nft_ingress.h"
 #include "nl_batch.h"
 #include "proc_sysctl.h"
+#include "route_lookup.h"
 #include "tunnel_pool.h"
 #include "xfrm_table.h"
 
@@ -315,6 +317,27 @@ Status NetlinkDataplane::remove_map_binding(const MapBindingKey& k) {
   return st;
 }
 
+namespace {
+
+/// Whether another BA route than `self` holds objects for `rcoa` (then the
+/// RCoA's route in the BA table is theirs too: only the rule is per entry).
+template <class Map, class It>
+bool rcoa_route_shared(const Map& ba, It self, const Ip6Addr& rcoa) {
+  for (auto it = ba.begin(); it != ba.end(); ++it) {
+    if (it != self && it->first.second == rcoa && !it->second.objects.empty()) return true;
+  }
+  return false;
+}
+
+std::vector<KObj> rules_only(const std::vector<KObj>& objs) {
+  std::vector<KObj> v;
+  for (const KObj& o : objs)
+    if (std::holds_alternative<detail::RuleObj>(o)) v.push_back(o);
+  return v;
+}
+
+}  // namespace
+
 Status NetlinkDataplane::install_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) {
   if (auto e = check_ba_route(map_address, rcoa, lcoa)) return fail(*e, std::string(e->rule));
   XfrmSet x = detail::ba_xfrm(map_address, rcoa, lcoa);
@@ -322,7 +345,7 @@ Status NetlinkDataplane::install_ba_route(const Ip6Addr& map_address, const Ip6A
   // A BA to another CoA than the bound one (a refused move, a 135 from a
   // new LCoA): the binding's own route2 state is re-pointed for this one BA
   // and restored by remove_ba_route() (only one route2 state per (MAP,
-  // RCoA) can exist).
+  // RCoA) can exist); the binding's route carries the BA to the RCoA.
   // map_ is ordered by RCoA first: the bindings of this RCoA are one range.
   for (auto it = map_.lower_bound(MapBindingKey{rcoa, 0}); it != map_.end() && it->first.rcoa == rcoa; ++it) {
     const MapBindingKey& k = it->first;
@@ -334,12 +357,42 @@ Status NetlinkDataplane::install_ba_route(const Ip6Addr& map_address, const Ip6A
     cur.borrowed_from = k;
     return wire::Ok{};
   }
-  auto& cur = ba_[{map_address, rcoa}];
+  const auto key = std::pair{map_address, rcoa};
+  const bool fresh = ba_.count(key) == 0;
+  auto self = ba_.try_emplace(key).first;
+  detail::BaState& cur = self->second;
+  // Without a route to the RCoA the kernel refuses the BA before the
+  // route2 state is consulted (ENETUNREACH, issue 13 item 6): a route
+  // toward the LCoA in the BA table, for the MAP's MH to the RCoA only.
+  std::vector<KObj> objs;
+  if (cur.objects.empty()) {
+    auto hop = detail::lookup_route(*sock_, lcoa, map_address, detail);
+    if (!hop) {
+      if (fresh) ba_.erase(self);
+      return fail(hop.error(), "BA to " + rcoa.str() + " via " + lcoa.str() + ": " + detail);
+    }
+    objs = detail::ba_objects(opt_.tags, map_address, rcoa, hop->oif, hop->gateway);
+    const std::vector<KObj> add = rcoa_route_shared(ba_, self, rcoa) ? rules_only(objs) : objs;
+    if (Status st = apply_objects(*sock_, opt_.tags.route_protocol, {}, add, detail); !st) {
+      if (fresh) ba_.erase(self);
+      return fail(st.error(), detail);
+    }
+  }
   if (Status st = apply_xfrm(*xfrm_, cur.xfrm, x, detail); !st) {
-    if (cur.xfrm.states.empty()) ba_.erase({map_address, rcoa});
+    if (!objs.empty()) {
+      std::string ignored;
+      const std::vector<KObj> del = rcoa_route_shared(ba_, self, rcoa) ? rules_only(objs) : objs;
+      (void)apply_objects(*sock_, opt_.tags.route_protocol, del, {}, ignored);
+    }
+    if (cur.xfrm.states.empty()) {
+      ba_.erase(self);
+    } else if (!objs.empty()) {
+      cur.objects.clear();
+    }
     return fail(st.error(), detail);
   }
   cur.xfrm = std::move(x);
+  if (!objs.empty()) cur.objects = std::move(objs);
   return wire::Ok{};
 }
 
@@ -352,6 +405,16 @@ Status NetlinkDataplane::remove_ba_route(const Ip6Addr& map_address, const Ip6Ad
     if (auto b = map_.find(*it->second.borrowed_from); b != map_.end()) back = b->second.xfrm;
   }
   Status st = apply_xfrm(*xfrm_, it->second.xfrm, back, detail);
+  if (!st) last_error_ = detail;
+  if (!it->second.objects.empty()) {
+    const std::vector<KObj>& objs = it->second.objects;
+    const std::vector<KObj> del = rcoa_route_shared(ba_, it, rcoa) ? rules_only(objs) : objs;
+    std::string obj_detail;
+    if (Status o = apply_objects(*sock_, opt_.tags.route_protocol, del, {}, obj_detail); !o && st) {
+      st = o;
+      detail = obj_detail;
+    }
+  }
   ba_.erase(it);
   if (!st) return fail(st.error(), detail);
   return wire::Ok{};
@@ -436,6 +499,7 @@ Status NetlinkDataplane::flush() {
   };
   for (const auto& [k, b] : mn_) add_deletes(b.objects);
   for (const auto& [k, b] : map_) add_deletes(b.objects);
+  for (const auto& [k, b] : ba_) add_deletes(b.objects);  // a shared RCoA route twice: ESRCH, skipped
   if (!batch.empty()) {
     const std::vector<int> res = sock_->run(batch);
     for (std::size_t i = 0; i < res.size(); ++i) {

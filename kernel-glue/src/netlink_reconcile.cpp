@@ -125,7 +125,9 @@ void NetlinkDataplane::reconcile_routes(ReconcileReport& r, std::set<Ip6Addr>& l
       return detail::same_key(x, detail::KObj{ro});
     });
     if (tracked) continue;
-    if (ro.dst.len == 128) leftover_rcoas.insert(ro.dst.addr);
+    // A binding's RCoA route is in main; a BA route's (mapd's BA table)
+    // names an RCoA that never had a proxy entry of ours.
+    if (ro.dst.len == 128 && ro.table == detail::kMainTable) leftover_rcoas.insert(ro.dst.addr);
     doomed.emplace_back(ro);
   }
   if (doomed.empty()) return;

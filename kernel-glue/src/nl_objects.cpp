@@ -98,6 +98,11 @@ RulePtr make_rule(const RuleObj& r, std::uint8_t protocol) {
     NlAddrPtr src = nl_addr6(r.src.addr, r.src.len);
     if (!src || rtnl_rule_set_src(p.get(), src.get()) < 0) return nullptr;
   }
+  if (r.dst.len > 0) {
+    NlAddrPtr dst = nl_addr6(r.dst.addr, r.dst.len);
+    if (!dst || rtnl_rule_set_dst(p.get(), dst.get()) < 0) return nullptr;
+  }
+  if (r.ip_proto != 0 && rtnl_rule_set_ipproto(p.get(), r.ip_proto) < 0) return nullptr;
   return p;
 }
 
@@ -180,6 +185,8 @@ std::string describe(const KObj& o) {
   if (const auto* r = std::get_if<RuleObj>(&o)) {
     std::string s = "rule " + std::to_string(r->priority);
     s += r->src.len > 0 ? " from " + r->src.str() : std::string(" from all");
+    if (r->dst.len > 0) s += " to " + r->dst.str();
+    if (r->ip_proto != 0) s += " ipproto " + std::to_string(r->ip_proto);
     s += " lookup " + std::to_string(r->table);
     if (r->suppress_default) s += " suppress_prefixlength 0";
     return s;

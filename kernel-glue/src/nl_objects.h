@@ -54,6 +54,8 @@ struct RuleObj {
   Ip6Prefix src;                 ///< len 0 = from all
   std::uint32_t table = kMainTable;
   bool suppress_default = false;  ///< suppress_prefixlength 0
+  Ip6Prefix dst;                 ///< len 0 = to all
+  std::uint8_t ip_proto = 0;     ///< FRA_IP_PROTO (upper-layer protocol), 0 = any
   friend bool operator==(const RuleObj&, const RuleObj&) = default;
 };
 

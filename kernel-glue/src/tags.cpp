@@ -9,6 +9,12 @@ Tags Tags::mapd() {
   t.route_protocol = 203;
   t.xfrm_priority_lo = 0x4d490000;  // "MI"
   t.xfrm_priority_hi = 0x4d49ffff;
+  // The transient rule and table of a BA without a binding (binding_layout.h,
+  // ba_objects): only lo of each is used.
+  t.rule_priority_lo = 1900;
+  t.rule_priority_hi = 1999;
+  t.table_lo = 0x4d4900;
+  t.table_hi = 0x4d49ff;
   t.nft_table = "hmip_mapd";
   t.link_group = 0x4d490000;
   return t;

@@ -129,15 +129,55 @@ Status XfrmTable::delete_policy(const PolicyKey& key) {
 }
 
 Status XfrmTable::flush() {
+  // One batch (XfrmSocket::run: a window of requests in flight, each answer
+  // matched to its request), policies before states as the kernel sees
+  // them: a policy left without its state would block signalling. A
+  // teardown of thousands of bindings was thousands of round trips one at
+  // a time (issue 13 item 16).
   Status first = wire::Ok{};
+  // The first failure only (its text stays in last_error_).
+  auto keep_first = [&first, this](const std::string& what, int err, std::string_view rule) {
+    if (first.ok()) first = fail(what, err, rule);
+  };
+  std::vector<NlBytes> batch;
   std::vector<PolicyKey> pkeys;
-  for (const auto& [k, v] : policies_) pkeys.push_back(k);
-  for (const auto& k : pkeys)
-    if (auto s = delete_policy(k); !s && first.ok()) first = s;
   std::vector<RoStateKey> skeys;
-  for (const auto& [k, v] : states_) skeys.push_back(k);
-  for (const auto& k : skeys)
-    if (auto s = delete_state(k); !s && first.ok()) first = s;
+  batch.reserve(policies_.size() + states_.size());
+  for (const auto& [k, v] : policies_) {
+    auto req = build_policy_delete(k);
+    if (!req) {
+      keep_first(describe(k) + ": " + std::string(req.error().rule), 0, req.error().rule);
+      continue;
+    }
+    batch.push_back(std::move(*req));
+    pkeys.push_back(k);
+  }
+  for (const auto& [k, v] : states_) {
+    auto req = build_state_delete(k);
+    if (!req) {
+      keep_first(describe(k) + ": " + std::string(req.error().rule), 0, req.error().rule);
+      continue;
+    }
+    batch.push_back(std::move(*req));
+    skeys.push_back(k);
+  }
+  if (batch.empty()) return first;
+  const std::vector<int> res = sock_->run(batch);
+  for (std::size_t i = 0; i < pkeys.size(); ++i) {
+    if (res[i] == 0 || gone(res[i])) {
+      policies_.erase(pkeys[i]);
+    } else {
+      keep_first(describe(pkeys[i]) + ": delete", res[i], "the kernel refused to delete the XFRM policy (offset = errno)");
+    }
+  }
+  for (std::size_t i = 0; i < skeys.size(); ++i) {
+    const int err = res[pkeys.size() + i];
+    if (err == 0 || gone(err)) {
+      states_.erase(skeys[i]);
+    } else {
+      keep_first(describe(skeys[i]) + ": delete", err, "the kernel refused to delete the XFRM state (offset = errno)");
+    }
+  }
   return first;
 }
 

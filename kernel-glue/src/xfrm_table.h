@@ -133,8 +133,10 @@ class XfrmTable {
   /// Deletes a SUB policy this instance put. Unknown key: no-op; ENOENT from
   /// the kernel counts as deleted.
   Status delete_policy(const PolicyKey& key);
-  /// Deletes everything this instance put (policies first). Goes on past
-  /// failures; returns the first one.
+  /// Deletes everything this instance put (policies first) in one batch
+  /// (XfrmSocket::run: up to XfrmSocket::kWindow requests in flight, each
+  /// answer matched to its request). Goes on past failures; returns the
+  /// first one; what the kernel refused stays in the mirror.
   Status flush();
   /// Dumps the kernel's states and policies and deletes the tagged ones this
   /// instance did not put (states: reqid == xfrm_priority_lo, mode ro, proto

@@ -209,7 +209,7 @@ TEST_CASE("kglue diff: primary -> secondary replaces the address and deletes one
 }
 
 TEST_CASE("kglue messages: rule with suppress_prefixlength and protocol, parsed back", "[kglue]") {
-  RuleObj r{2001, Ip6Prefix{}, kMainTable, true};
+  RuleObj r{2001, Ip6Prefix{}, kMainTable, true, Ip6Prefix{}, 0};
   NlMsgPtr m = build_add(r, 204, false);
   REQUIRE(m);
   nlmsghdr* h = nlmsg_hdr(m.get());
@@ -226,6 +226,55 @@ TEST_CASE("kglue messages: rule with suppress_prefixlength and protocol, parsed 
   NlMsgPtr del = build_delete(r, 204);
   REQUIRE(del);
   CHECK(nlmsg_hdr(del.get())->nlmsg_type == RTM_DELRULE);
+}
+
+TEST_CASE("kglue layout: a BA without a binding gets a route in mapd's BA table and a rule for its MH only",
+          "[kglue]") {
+  // issue 13 item 6: the kernel routes the BA to the RCoA before the
+  // route2 state sends it to the LCoA; a MAP with no route to the RCoA
+  // could not send it at all.
+  const Tags tags = Tags::mapd();
+  const Ip6Addr gw = Ip6Addr::must("fe80::2");
+  auto objs = ba_objects(tags, kMap, kRcoa, 7, gw);
+  REQUIRE(objs.size() == 2);
+  // The route first (added before the rule that uses it, deleted after it).
+  const auto* route = std::get_if<RouteObj>(&objs[0]);
+  REQUIRE(route != nullptr);
+  CHECK(*route == RouteObj{tags.table_lo, Ip6Prefix{kRcoa, 128}, 7, gw, Ip6Addr{}});
+  CHECK(route->table != kMainTable);  // main is never touched: no route to the RCoA is taken over
+  const auto* rule = std::get_if<RuleObj>(&objs[1]);
+  REQUIRE(rule != nullptr);
+  CHECK(rule->priority == tags.rule_priority_lo);
+  CHECK(rule->priority < 32766);  // before main's rule
+  CHECK(rule->src == Ip6Prefix{kMap, 128});
+  CHECK(rule->dst == Ip6Prefix{kRcoa, 128});
+  CHECK(rule->ip_proto == 135);  // only Mobility Headers from the MAP to this RCoA
+  CHECK(rule->table == tags.table_lo);
+  CHECK_FALSE(rule->suppress_default);
+  // Tags without a table or rule range: no objects (the route2 state alone).
+  Tags bare = tags;
+  bare.table_hi = bare.table_lo = 0;
+  CHECK(ba_objects(bare, kMap, kRcoa, 7, gw).empty());
+
+  // The rule's message carries destination and protocol, and its delete too
+  // (the kernel matches a delete on every attribute given).
+  for (const bool add : {true, false}) {
+    NlMsgPtr m = add ? build_add(*rule, 203, false) : build_delete(*rule, 203);
+    REQUIRE(m);
+    nlmsghdr* h = nlmsg_hdr(m.get());
+    const auto* frh = static_cast<const fib_rule_hdr*>(nlmsg_data(h));
+    CHECK(frh->dst_len == 128);
+    CHECK(frh->src_len == 128);
+    std::array<nlattr*, FRA_MAX + 1> tb{};
+    REQUIRE(nlmsg_parse(h, sizeof(fib_rule_hdr), tb.data(), FRA_MAX, nullptr) == 0);
+    REQUIRE(tb[FRA_DST] != nullptr);
+    CHECK(std::memcmp(nla_data(tb[FRA_DST]), kRcoa.b.data(), 16) == 0);
+    REQUIRE(tb[FRA_IP_PROTO] != nullptr);
+    CHECK(nla_get_u8(tb[FRA_IP_PROTO]) == 135);
+    REQUIRE(tb[FRA_TABLE] != nullptr);
+    CHECK(nla_get_u32(tb[FRA_TABLE]) == tags.table_lo);
+  }
+  CHECK(describe(*rule) == "rule 1900 from 2001:db8:1::1/128 to 2001:db8:99::5/128 ipproto 135 lookup 5064960");
 }
 
 TEST_CASE("kglue messages: route carries protocol, table, prefsrc", "[kglue]") {

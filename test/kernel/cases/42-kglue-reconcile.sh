@@ -50,6 +50,8 @@ ip -n "$mn" -6 route add default dev t1 src "$RCOA"
 leftovers() {
   ip -n "$map" link show | grep -c hmipm || true
   ip -n "$map" -6 route show table all proto 203 | wc -l
+  # The BA route's rule (Tags::mapd(): priority 1900, table 0x4d4900).
+  ip -n "$map" -6 rule show | grep -c "lookup $((0x4d4900))" || true
   untagged | wc -l
   ip -n "$map" xfrm state | wc -l
   ip -n "$map" xfrm policy list ptype sub | wc -l
@@ -68,10 +70,12 @@ kg ba-route "$MAP" 2001:db8:99::6 "$LCOA2"
 kill -9 "$KG_PID"
 wait "$KG_PID" 2>/dev/null || true
 exec {KG_FD}>&-
-[ "$(leftovers | tr -d '\n')" != 000000 ] || hk_fail "nothing left after kill -9 (test is void)"
+[ "$(leftovers | tr -d '\n')" != 0000000 ] || hk_fail "nothing left after kill -9 (test is void)"
+# The BA without a binding has its route (in the BA table) and rule.
+ip -n "$map" -6 route show table $((0x4d4900)) | grep -q "^2001:db8:99::6 " || hk_fail "no BA route to leave behind"
 kglue_start map map --proxy-link vrc --rcoa-prefix 2001:db8:99::/64
 kg reconcile
-[ "$(leftovers | tr -d '\n')" = 000000 ] || hk_fail "reconcile left objects: $(leftovers | tr '\n' ' ')"
+[ "$(leftovers | tr -d '\n')" = 0000000 ] || hk_fail "reconcile left objects: $(leftovers | tr '\n' ' ')"
 echo "quit" >&"$KG_FD"
 wait "$KG_PID" || true
 ip -n "$map" -6 route show | grep -c "^2001:db8:77::/64" >/dev/null || { ip -n "$map" -6 route show; hk_fail "reconcile removed an untagged route"; }

@@ -45,8 +45,9 @@ struct Tags {
   std::uint32_t xfrm_priority_hi = 0;
   std::uint32_t rule_priority_lo = 0; ///< policy-routing rules use priorities in [lo, hi]
   std::uint32_t rule_priority_hi = 0;
-  std::uint32_t table_lo = 0;         ///< routing tables used are in [lo, hi] (mnd): a binding's
-                                      ///< table in the lower half, its LCoA table in the upper
+  std::uint32_t table_lo = 0;         ///< routing tables used are in [lo, hi] (mnd: a binding's
+                                      ///< table in the lower half, its LCoA table in the upper;
+                                      ///< mapd: lo, with rule_priority_lo, for a refused BA's route)
   std::uint32_t table_hi = 0;
   std::string nft_table;              ///< nftables table name (family inet) for the ingress check ("" = none)
   /// Device group of the ip6tnl devices (IFLA_GROUP), so that flush() deletes
@@ -55,7 +56,7 @@ struct Tags {
   /// group other software uses: a group delete takes every device in it.
   std::uint32_t link_group = 0;
 
-  static Tags mapd();  ///< hmipm, protocol 203, xfrm prio 0x4d490000.., rules/tables unused, nft "hmip_mapd", group 0x4d490000
+  static Tags mapd();  ///< hmipm, protocol 203, xfrm prio 0x4d490000.., rule prio 1900..1999, tables 0x4d4900.. (BA routes), nft "hmip_mapd", group 0x4d490000
   static Tags mnd();   ///< hmipn, protocol 204, xfrm prio 0x4d4e0000.., rule prio 2000..2099, tables 0x4d4e00.., group 0x4d4e0000
 };
 
@@ -191,8 +192,14 @@ class Dataplane {
                                                                const MapBindingSettings& s) = 0;
   virtual Status remove_map_binding(const MapBindingKey& k) = 0;
   /// A route2 state + SUB OUT policy for one refused BA (no binding): the BA
-  /// to `rcoa` leaves to `lcoa` with a type 2 routing header. Removed by
-  /// remove_ba_route(); at most a few exist at a time.
+  /// to `rcoa` leaves to `lcoa` with a type 2 routing header. The kernel
+  /// routes the BA to `rcoa` first, so NetlinkDataplane also adds a route
+  /// for `rcoa` toward `lcoa` (the kernel's route to it) in a table of its
+  /// own, used only by a rule for protocol 135 from map_address to rcoa: a
+  /// MAP without any route to the RCoA can still answer, and no existing
+  /// route to the address is taken over. Removed by remove_ba_route(); at
+  /// most a few exist at a time. With a binding of `rcoa` at map_address
+  /// (a BA to another CoA), its route2 state is re-pointed instead.
   virtual Status install_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) = 0;
   virtual Status remove_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa) = 0;
   /// Re-adds the proxy neighbour entries on `ifindex` that are missing (the

@@ -27,6 +27,13 @@
 // route moves into the tunnel to the new LCoA (joined or created) and the
 // old tunnel loses a user. The route2 state is replaced.
 //
+// Per BA without a binding (install_ba_route): route2 state MAP->RCoA coa
+// LCoA and SUB OUT policy as a binding's; route RCoA/128 via the kernel's
+// route to the LCoA (RTM_GETROUTE) in table tags.table_lo, and rule
+// tags.rule_priority_lo `from MAP/128 to RCoA/128 ipproto 135 lookup` it,
+// both proto TAG (the kernel routes the BA to the RCoA first: without any
+// route there it refused the send, issue 13 item 6).
+//
 // Per MN binding: the tunnel (local LCoA, remote MAP, link ifindex, mtu); RCoA/128
 // home nodad on it (deprecated unless primary); table T: `default dev TUN src
 // RCoA` and `MAP/128 via router dev ifindex`; rules at priorities lo..lo+3:
