@@ -171,6 +171,12 @@ class MapAgent {
   /// (`duplicate`): the pending BU gets 134. `duplicate` false ends DAD
   /// early with success. Results for no running DAD are counted and ignored.
   void handle_dad_result(TimePoint now, const Ip6Addr& rcoa, bool duplicate);
+  /// DAD for `rcoa` (asked with StartDad) could not run: the daemon could
+  /// not join its solicited-node group (`why`, logged; the kernel's limit on
+  /// a socket's memberships, say). The pending BU gets 130 rather than a
+  /// binding without DAD; counted (dad_join_failed). For no running DAD:
+  /// counted (dad_unmatched) and ignored.
+  void handle_dad_failed(TimePoint now, const Ip6Addr& rcoa, std::string_view why);
   /// The result of an InstallBinding for `key`. ok: the registration is
   /// committed and its BA (and unsolicited NA) queued. Failure (`error`
   /// says why, logged): BA 130, a new binding is not created, a moved one
@@ -217,6 +223,8 @@ class MapAgent {
   [[nodiscard]] bool source_limit_exempt(const Ip6Addr& home, const std::optional<Ip6Addr>& coa) const;
   [[nodiscard]] std::size_t binding_count() const noexcept { return bindings_.size(); }
   [[nodiscard]] std::size_t pending_count() const noexcept { return pending_.size(); }
+  /// What the caps count now (also in state()).
+  [[nodiscard]] CapUsage cap_usage() const;
   [[nodiscard]] const MapCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const MapdConfig& config() const noexcept { return cfg_; }
 
@@ -231,6 +239,10 @@ class MapAgent {
     std::uint16_t prefix = 0;          ///< index into cfg_.rcoa_prefixes
     bool from_neighbour = false;
     bool home_flag = false;
+    /// Who the binding counts against for the per-node cap: the IKE identity
+    /// holding the RCoA (secure mode) or the TrustedPrefix of the CoA
+    /// (insecure testbed mode); empty: none.
+    std::string owner;
   };
   struct Binding {
     Ip6Addr lcoa;
@@ -245,13 +257,16 @@ class MapAgent {
     std::uint16_t prefix = 0;
     bool from_neighbour = false;
     bool home_flag = false;
+    std::string owner;       ///< counted in owner_load_ (Request::owner)
   };
   struct Pending {
     Request req;
-    std::optional<TimePoint> dad_deadline;  ///< DAD running until then
+    std::optional<TimePoint> dad_deadline;  ///< DAD running until then (counted in dad_running_)
     bool install_sent = false;
     InstallReason reason = InstallReason::create;
+    std::string owner;       ///< create: counted in owner_load_ under this (req.owner when it began)
   };
+  using PendingMap = std::unordered_map<BindingKey, Pending, BindingKeyHash>;
   struct RateLimitedLog {
     std::optional<TimePoint> last;
     std::uint64_t suppressed = 0;
@@ -264,6 +279,22 @@ class MapAgent {
   [[nodiscard]] std::optional<Ip6Addr> secure_coa(TimePoint now, const ReceivedMh& mh,
                                                   const wire::BindingUpdate& bu);
   void deregister(TimePoint now, const BindingKey& key, const Request& req);
+  // map_caps.cpp
+  /// The cap a new registration `req` would exceed (refused with 130,
+  /// counted, logged rate-limited): true if refused.
+  [[nodiscard]] bool over_cap(TimePoint now, const BindingKey& key, const Request& req, bool needs_dad);
+  /// Request::owner for a BU for `rcoa` binding `coa`.
+  [[nodiscard]] std::string owner_of(const Ip6Addr& rcoa, const Ip6Addr& coa) const;
+  [[nodiscard]] std::size_t owner_cap() const;
+  Pending& add_pending(const BindingKey& key, const Request& req, InstallReason reason);
+  void erase_pending(PendingMap::iterator it);
+  void start_dad(const BindingKey& key, Pending& p, TimePoint deadline);
+  /// The DAD of `p` is over (its timer popped or cancelled by the caller).
+  void end_dad(Pending& p);
+  /// Cancels `p`'s running DAD (if any): timer, count, StopDad.
+  void cancel_dad(const BindingKey& key, Pending& p);
+  void load_owner(const std::string& owner);
+  void unload_owner(const std::string& owner);
   void register_binding(TimePoint now, const BindingKey& key, const Request& req);
   void refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
               std::uint16_t sequence);
@@ -292,7 +323,11 @@ class MapAgent {
   MapdConfig cfg_;
   core::Rng rng_;
   std::unordered_map<BindingKey, Binding, BindingKeyHash> bindings_;
-  std::unordered_map<BindingKey, Pending, BindingKeyHash> pending_;
+  PendingMap pending_;
+  // What the caps count (map_caps.cpp), kept as pending_ and bindings_ change.
+  std::size_t creates_pending_ = 0;  ///< pending_ entries of reason create
+  std::size_t dad_running_ = 0;      ///< pending_ entries with a dad_deadline
+  std::unordered_map<std::string, std::size_t> owner_load_;  ///< bindings + pending creates per non-empty owner
   TimerQueue timers_;
   std::deque<Action> actions_;
   MapCounters counters_;
@@ -300,7 +335,7 @@ class MapAgent {
   // Binding Error token bucket (RFC 6275 §9.2 answers; rate-limited).
   std::uint32_t be_tokens_ = kBindingErrorBurst;
   std::optional<TimePoint> be_refill_;
-  RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_, log_acoa_, log_refused_;
+  RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_, log_acoa_, log_refused_, log_cap_;
   ike::RcoaHolders ike_;       ///< secure mode: who holds which RCoA (charon's SA events)
   bool ike_resync_pending_ = false;
   // Refusal BAs per sending care-of address (issue 13 item 15: junk BUs from trusted sources).
