@@ -11,7 +11,9 @@
 //     handle_dataplane_result, synchronously is fine: the BA is queued by
 //     that call), RemoveBinding, SendBa (with a transient route2 state when
 //     it says so), SendBrr, SendBindingError, StartDad (report duplicates
-//     with handle_dad_result), SendUnsolicitedNa, RefreshProxies, LogEvent;
+//     with handle_dad_result, a group it cannot join with
+//     handle_dad_failed), StopDad, SendUnsolicitedNa, RefreshProxies,
+//     LogEvent;
 //   * reports carrier changes of the RCoA links (handle_link_carrier);
 //   * secure mode: feeds charon's SA events (hmip/ike/ike_sa.h
 //     parse_sa_events) into handle_ike_event, its full SA list at every
@@ -94,6 +96,23 @@
 //     duplicate -> 134, no binding; else success after dad_timeout. BUs for
 //     that RCoA meanwhile are absorbed (the newest one is answered). Any
 //     BU for a key whose install is pending is absorbed (the MN retransmits).
+//   * Caps (map_caps.cpp; issue 13 item 14), checked last, for a new RCoA
+//     only (no binding; a BU for a pending one is absorbed): MaxBindings
+//     (bindings plus new registrations pending), the per-node cap
+//     (MaxBindingsPerIdentity: the IKE identity holding the RCoA, secure
+//     mode; MaxBindingsPerTrustedPrefix: the first TrustedPrefix holding
+//     the bound CoA, testbed mode; a binding is counted where its last
+//     accepted BU put it), MaxPendingRegistrations (new registrations
+//     waiting for DAD or the kernel), MaxConcurrentDad (when the RCoA needs
+//     DAD). Over one: 130, counted per cap, logged rate-limited, the BA
+//     limited like other refusals of a BU just received. A refresh or move
+//     grows nothing and is never refused; nor is a reload's re-install. A
+//     reload lowering a cap keeps everything above it. DAD that cannot join
+//     its solicited-node group (handle_dad_failed): 130, never a binding
+//     without DAD. A DAD cancelled early (deregistration, reload) queues
+//     StopDad, so the groups the daemon holds stay within
+//     MaxConcurrentDad. RCoA leases are charon's (bounded by RcoaPool); an
+//     identity's leases beyond its cap can never be bound.
 //   * Kernel install failure: status 130 (insufficient resources: the
 //     kernel refused to add state; the MN may retry later or elsewhere). A
 //     new binding is then not created; a moved one keeps its previous LCoA
