@@ -467,7 +467,7 @@ io::Json Daemon::daemon_counters() const {
   d["na_sent"] = counters_.na_sent;
   d["dad_probes_sent"] = counters_.dad_probes_sent;
   d["dad_join_errors"] = counters_.dad_join_errors;
-  d["dad_groups_listening"] = dads_.size();
+  d["dad_listening"] = dads_.size();  // DADs running in the daemon (each holds its group)
   d["send_errors"] = counters_.send_errors;
   d["dataplane_errors"] = counters_.dataplane_errors;
   const auto dp = dataplane_->counters();
