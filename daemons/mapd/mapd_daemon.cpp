@@ -383,6 +383,10 @@ void Daemon::perform(const map::ResyncIke& /*a*/) {
   if (ike_) ike_->schedule_resync();
 }
 
+void Daemon::perform(const map::TerminateIke& a) {
+  if (ike_) ike_->terminate_later(a.uniqueid);
+}
+
 void Daemon::perform(const map::LogEvent& a) { log_.log(a.level, a.text); }
 
 Daemon::ReloadResult Daemon::reload() {

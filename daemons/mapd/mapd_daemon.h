@@ -105,6 +105,7 @@ class Daemon {
   void perform(const map::SendUnsolicitedNa& a);
   void perform(const map::RefreshProxies& a);
   void perform(const map::ResyncIke& a);
+  void perform(const map::TerminateIke& a);
   void perform(const map::LogEvent& a);
   void send_mh(const wire::MhMessage& m, const Ip6Addr& src, const Ip6Addr& dst, std::string_view what);
   [[nodiscard]] int ifindex_of(const std::string& name) const;

@@ -106,6 +106,7 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   caps["pending"] = c.cap_pending;
   caps["dad"] = c.cap_dad;
   caps["dad_join_failed"] = c.dad_join_failed;
+  caps["leases"] = c.cap_leases;
   j["cap_refused"] = caps;
   if (daemon.is_object())
     for (const auto& [k, v] : daemon.items()) j[k] = v;

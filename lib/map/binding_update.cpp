@@ -94,7 +94,10 @@ std::optional<Ip6Addr> MapAgent::secure_coa(TimePoint now, const ReceivedMh& mh,
 void MapAgent::handle_ike_event(TimePoint now, const ike::SaEvent& e) {
   service(now);
   ++counters_.ike_events;
-  if (ike_.apply(e)) return;
+  const bool seen = ike_.apply(e);
+  if (const auto* u = std::get_if<ike::IkeUpdownEvent>(&e); u != nullptr && u->up && !u->sa.remote_vips.empty())
+    check_leases(now, u->sa);
+  if (seen) return;
   ++counters_.ike_missed_events;
   if (ike_resync_pending_) return;
   ike_resync_pending_ = true;

@@ -107,6 +107,25 @@ bool MapAgent::over_cap(TimePoint now, const BindingKey& key, const Request& req
   return true;
 }
 
+// Charon leases RCoAs from RcoaPool; a new lease goes to an identity's new
+// IKE SA from another address even while its other SAs hold theirs, so one
+// identity could hold any number. The IKE SA that takes its identity over
+// the per-identity cap is terminated (its lease goes back to the pool) and
+// forgotten at once, so its RCoA is held by no one meanwhile. Only SAs that
+// come up are judged: a resync or a reconnect terminates nothing.
+void MapAgent::check_leases(TimePoint now, const ike::IkeSaView& sa) {
+  if (cfg_.insecure.enabled) return;
+  const std::size_t n = ike_.leases_of(sa.peer_identity());
+  if (n <= cfg_.max_bindings_per_identity) return;
+  ++counters_.cap_leases;
+  log_limited(log_cap_, now, LogLevel::warning,
+              "terminating IKE SA " + sa.uniqueid + " of " + sa.peer_identity() + " from " +
+                  (sa.remote_host ? sa.remote_host->str() : std::string("?")) + ": it holds " + std::to_string(n) +
+                  " RCoA leases, MaxBindingsPerIdentity is " + std::to_string(cfg_.max_bindings_per_identity));
+  ike_.remove(sa.uniqueid);
+  actions_.emplace_back(TerminateIke{sa.uniqueid});
+}
+
 CapUsage MapAgent::cap_usage() const {
   CapUsage u;
   u.bindings = bindings_.size() + creates_pending_;

@@ -3,7 +3,8 @@
 // MaxBindingsPerTrustedPrefix in the testbed mode), MaxPendingRegistrations
 // or MaxConcurrentDad is refused with 130 and counted; a refresh or a move
 // never is; a removal frees a slot; a reload lowering a cap keeps what is
-// bound; a DAD that cannot join its group refuses rather than skipping DAD.
+// bound; a DAD that cannot join its group refuses rather than skipping DAD;
+// an IKE SA taking its identity over the cap in RCoA leases is terminated.
 #include "test_map_util.h"
 
 #include <algorithm>
@@ -313,4 +314,52 @@ TEST_CASE("MaxBindingsPerIdentity (secure mode): per IKE identity, others unaffe
   CHECK(u.owners == 2);
   CHECK(u.max_owner == 2);
   CHECK(u.bindings == 3);
+}
+
+TEST_CASE("lease cap (secure mode): the IKE SA taking its identity over MaxBindingsPerIdentity is terminated",
+          "[map][caps]") {
+  auto c = test_config();
+  c.insecure.enabled = false;
+  c.max_bindings_per_identity = 2;
+  Harness h(c);
+  const auto up = [&](const ike::IkeSaView& v) {
+    h.agent.handle_ike_event(h.now, ike::IkeUpdownEvent{true, v});
+    h.drain();
+  };
+  up(held_by("1", "mn1@hmip.test", rcoa(1)));
+  up(held_by("2", "mn1@hmip.test", rcoa(2)));
+  up(held_by("9", "mn2@hmip.test", rcoa(9), kLcoaAr2));
+  // The same lease named again (a second SA of mn1 for rcoa(1)) is no new lease.
+  up(held_by("3", "mn1@hmip.test", rcoa(1), kLcoaAr2));
+  CHECK(h.take<TerminateIke>().empty());
+  CHECK(h.agent.ike_holders().leases_of("mn1@hmip.test") == 2);
+  // A third lease for mn1: its SA is terminated and forgotten.
+  up(held_by("4", "mn1@hmip.test", rcoa(3)));
+  const auto t = h.take<TerminateIke>();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0].uniqueid == "4");
+  CHECK(h.agent.counters().cap_leases == 1);
+  CHECK(h.agent.ike_holders().leases_of("mn1@hmip.test") == 2);
+  CHECK_FALSE(h.agent.ike_holders().holder(rcoa(3)));
+  h.bu(sbu(rcoa(3)));
+  CHECK(h.take<SendBa>().empty());  // held by no one: dropped (no IKE SA)
+  // mn1's other leases and mn2 unaffected.
+  h.bu(sbu(rcoa(1)));
+  CHECK(last_status(h) == 0);
+  h.bu(sbu(rcoa(9), 1, kLcoaAr2));
+  CHECK(last_status(h) == 0);
+  // One of mn1's SAs goes: a new lease fits again.
+  h.agent.handle_ike_event(h.now, ike::IkeUpdownEvent{false, held_by("2", "mn1@hmip.test", rcoa(2))});
+  h.drain();
+  up(held_by("5", "mn1@hmip.test", rcoa(3)));
+  CHECK(h.take<TerminateIke>().empty());
+  CHECK(h.agent.ike_holders().leases_of("mn1@hmip.test") == 2);
+  // A resync with more never terminates anything (judged as they come up).
+  h.agent.handle_ike_sas(h.now, {held_by("1", "mn1@hmip.test", rcoa(1)), held_by("2", "mn1@hmip.test", rcoa(2)),
+                                 held_by("5", "mn1@hmip.test", rcoa(3))});
+  h.drain();
+  CHECK(h.take<TerminateIke>().empty());
+  CHECK(h.agent.ike_holders().leases_of("mn1@hmip.test") == 3);
+  h.agent.handle_ike_lost(h.now);
+  CHECK(h.agent.ike_holders().leases_of("mn1@hmip.test") == 0);
 }

@@ -111,8 +111,11 @@
 //     its solicited-node group (handle_dad_failed): 130, never a binding
 //     without DAD. A DAD cancelled early (deregistration, reload) queues
 //     StopDad, so the groups the daemon holds stay within
-//     MaxConcurrentDad. RCoA leases are charon's (bounded by RcoaPool); an
-//     identity's leases beyond its cap can never be bound.
+//     MaxConcurrentDad. RCoA leases are charon's (bounded by RcoaPool in
+//     all); an IKE SA coming up that takes its identity over
+//     MaxBindingsPerIdentity leases (distinct virtual IPs of its SAs) is
+//     terminated (TerminateIke) and dropped from the holder table,
+//     counted (cap_leases); a resync terminates nothing.
 //   * Kernel install failure: status 130 (insufficient resources: the
 //     kernel refused to add state; the MN may retry later or elsewhere). A
 //     new binding is then not created; a moved one keeps its previous LCoA
@@ -305,6 +308,9 @@ class MapAgent {
   /// Request::owner for a BU for `rcoa` binding `coa`.
   [[nodiscard]] std::string owner_of(const Ip6Addr& rcoa, const Ip6Addr& coa) const;
   [[nodiscard]] std::size_t owner_cap() const;
+  /// Secure mode: `sa` just came up with leases; if its identity now holds
+  /// more than MaxBindingsPerIdentity, TerminateIke it (counted, logged).
+  void check_leases(TimePoint now, const ike::IkeSaView& sa);
   Pending& add_pending(const BindingKey& key, const Request& req, InstallReason reason);
   void erase_pending(PendingMap::iterator it);
   void start_dad(const BindingKey& key, Pending& p, TimePoint deadline);

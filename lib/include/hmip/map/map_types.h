@@ -175,13 +175,20 @@ struct RefreshProxies {
 /// MapAgent::handle_ike_sas. At most one is outstanding.
 struct ResyncIke {};
 
+/// Secure mode: terminate charon's IKE SA `uniqueid` (VICI terminate, off
+/// the event callback): it took its identity's leases over
+/// MaxBindingsPerIdentity. Its lease goes back to the pool.
+struct TerminateIke {
+  std::string uniqueid;
+};
+
 struct LogEvent {
   LogLevel level = LogLevel::info;
   std::string text;
 };
 
 using Action = std::variant<InstallBinding, RemoveBinding, SendBa, SendBrr, SendBindingError, StartDad, StopDad,
-                            SendUnsolicitedNa, RefreshProxies, ResyncIke, LogEvent>;
+                            SendUnsolicitedNa, RefreshProxies, ResyncIke, TerminateIke, LogEvent>;
 
 // ---------------------------------------------------------------------------
 // Counters and views
@@ -246,6 +253,7 @@ struct MapCounters {
   std::uint64_t cap_pending = 0;            ///< MaxPendingRegistrations reached
   std::uint64_t cap_dad = 0;                ///< MaxConcurrentDad reached
   std::uint64_t dad_join_failed = 0;        ///< the daemon could not join the RCoA's solicited-node group: 130
+  std::uint64_t cap_leases = 0;             ///< secure mode: IKE SAs terminated, their identity's leases over MaxBindingsPerIdentity
   [[nodiscard]] std::uint64_t refused_total() const noexcept;
   [[nodiscard]] std::uint64_t refused(std::uint8_t status) const noexcept;
   friend bool operator==(const MapCounters&, const MapCounters&) = default;
