@@ -1,6 +1,7 @@
 #include "ike_guard.h"
 
 #include <stdexcept>
+#include <utility>
 
 #include "hmip/ike/eap_secrets.h"
 
@@ -22,7 +23,8 @@ IkeGuard::IkeGuard(boost::asio::io_context& io, const map::MapdConfig& cfg, io::
           io, cfg.ike.vici_socket, [this](const io::ViciEvent& e) { on_event(e); },
           [this](const std::string& why) { on_lost(why); }),
       reconnect_(io),
-      resync_(io) {}
+      resync_(io),
+      terminate_(io) {}
 
 void IkeGuard::must(const io::ViciReply& r, const std::string& what) {
   if (!r.ok()) throw std::runtime_error("charon at " + link_.uri() + ": " + what + ": " + r.error);
@@ -112,6 +114,7 @@ void IkeGuard::stop() {
   stopping_ = true;
   reconnect_.cancel();
   resync_.cancel();
+  terminate_.cancel();
   if (link_.connected()) {
     for (const auto& [name, id] : loaded_) (void)link_.command("unload-conn", ike::unload(name));
     for (const auto& name : generic_) (void)link_.command("unload-conn", ike::unload(name));
@@ -183,6 +186,24 @@ void IkeGuard::schedule_resync(std::chrono::milliseconds delay) {
   });
 }
 
+void IkeGuard::terminate_later(const std::string& uniqueid) {
+  to_terminate_.push_back(uniqueid);
+  if (to_terminate_.size() > 1) return;  // the timer is set
+  terminate_.expires_after(std::chrono::milliseconds(0));
+  terminate_.async_wait([this](const boost::system::error_code& ec) {
+    auto ids = std::exchange(to_terminate_, {});
+    if (ec || stopping_ || !link_.connected()) return;
+    for (const auto& id : ids) {
+      if (auto r = link_.command("terminate", ike::terminate_ike(id, -1)); r.ok()) {
+        ++counters_.terminated;
+      } else {
+        ++counters_.terminate_failures;
+        log_.warning("cannot terminate IKE SA " + id + ": " + r.error);
+      }
+    }
+  });
+}
+
 void IkeGuard::on_lost(const std::string& why) {
   if (stopping_) return;
   ++counters_.charon_lost;
@@ -220,6 +241,8 @@ io::Json IkeGuard::counters() const {
   j["ike_load_failures"] = counters_.load_failures;
   j["charon_lost"] = counters_.charon_lost;
   j["charon_reconnects"] = counters_.reconnects;
+  j["ike_terminated"] = counters_.terminated;
+  j["ike_terminate_failures"] = counters_.terminate_failures;
   return j;
 }
 

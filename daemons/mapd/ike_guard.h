@@ -8,8 +8,9 @@
 // them into the MAP core: the core keeps the RCoA holder table and decides
 // whether a BU is protected (hmip/map/map_agent.h). Nothing here runs on a
 // BU's path; list-sas runs only at a (re)connect and for a ResyncIke, off
-// the event callback. Unloads what it loaded at stop; reconnects when
-// charon restarts.
+// the event callback, and so does terminate for the core's TerminateIke
+// (an identity over its lease cap). Unloads what it loaded at stop;
+// reconnects when charon restarts.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -54,6 +55,11 @@ class IkeGuard {
   /// from a timer (never from inside an event: charon holds the SA it
   /// raises an event for, and list-sas would wait for it).
   void schedule_resync(std::chrono::milliseconds delay = std::chrono::milliseconds(300));
+  /// The core asked to terminate IKE SA `uniqueid` (map::TerminateIke: its
+  /// identity is over its lease cap): VICI terminate from a timer (never
+  /// from inside an event: charon holds the SA it raises an event for),
+  /// without waiting for the result.
+  void terminate_later(const std::string& uniqueid);
 
   [[nodiscard]] io::Json counters() const;
   /// `hmipctl mapd show ike`: the leases mapd loaded connections for, and
@@ -81,6 +87,8 @@ class IkeGuard {
   io::CharonLink link_;
   boost::asio::steady_timer reconnect_;
   boost::asio::steady_timer resync_;  ///< list-sas for a ResyncIke
+  boost::asio::steady_timer terminate_;  ///< terminates for TerminateIke
+  std::vector<std::string> to_terminate_;
   bool resync_pending_ = false;
   std::map<std::string, std::string> loaded_;  ///< per-RCoA connection name -> identity
   std::vector<std::string> generic_;           ///< generic connection names loaded
@@ -93,6 +101,8 @@ class IkeGuard {
     std::uint64_t load_failures = 0;
     std::uint64_t charon_lost = 0;
     std::uint64_t reconnects = 0;
+    std::uint64_t terminated = 0;         ///< IKE SAs terminated for the core (lease cap)
+    std::uint64_t terminate_failures = 0;
   } counters_;
 };
 

@@ -200,8 +200,7 @@ void Daemon::on_nd(const io::Icmpv6Packet& p) {
     }
     log_.notice("DAD for RCoA " + it->first.str() + ": " + obs.detail);
     const Ip6Addr rcoa = it->first;
-    (void)io::leave_solicited_node(*nd_, it->second.ifindex, rcoa);
-    it = dads_.erase(it);
+    it = end_dad(it);
     core_.handle_dad_result(now(), rcoa, true);
   }
   pump();
@@ -234,9 +233,21 @@ void Daemon::expire_dads(core::TimePoint t) {
       ++it;
       continue;
     }
-    (void)io::leave_solicited_node(*nd_, it->second.ifindex, it->first);
-    it = dads_.erase(it);
+    it = end_dad(it);
   }
+}
+
+// RCoAs whose last 24 bits agree share a solicited-node group: the group is
+// left only when no other running DAD on that link uses it (the socket
+// joined it once; the second join answered EADDRINUSE).
+std::map<Ip6Addr, Daemon::Dad>::iterator Daemon::end_dad(std::map<Ip6Addr, Dad>::iterator it) {
+  const Ip6Addr group = io::solicited_node_multicast(it->first);
+  const int ifindex = it->second.ifindex;
+  it = dads_.erase(it);
+  for (const auto& [rcoa, d] : dads_)
+    if (d.ifindex == ifindex && io::solicited_node_multicast(rcoa) == group) return it;
+  (void)nd_->leave_group(ifindex, group);
+  return it;
 }
 
 void Daemon::arm_timer() {
@@ -324,8 +335,14 @@ void Daemon::perform(const map::StartDad& a) {
     log_.warning("DAD for " + a.rcoa.str() + ": interface " + a.interface + " does not exist");
     return;  // the core's timer ends the DAD
   }
-  if (auto ec = io::join_solicited_node(*nd_, idx, a.rcoa); ec && ec != std::errc::address_in_use)
-    log_.warning("DAD for " + a.rcoa.str() + ": cannot join its solicited-node group: " + ec.message());
+  // EADDRINUSE: another running DAD holds the group already (end_dad). Any
+  // other failure (the kernel's limit on a socket's memberships): the core
+  // refuses the registration (130) rather than binding without DAD.
+  if (auto ec = io::join_solicited_node(*nd_, idx, a.rcoa); ec && ec != std::errc::address_in_use) {
+    ++counters_.dad_join_errors;
+    core_.handle_dad_failed(now(), a.rcoa, "cannot join the solicited-node group on " + a.interface + ": " + ec.message());
+    return;
+  }
   dads_[a.rcoa] = Dad{idx, now() + a.timeout};
   if (auto ec = prober_->send_probe(idx, a.rcoa); ec) {
     ++counters_.send_errors;
@@ -333,6 +350,10 @@ void Daemon::perform(const map::StartDad& a) {
     return;
   }
   ++counters_.dad_probes_sent;
+}
+
+void Daemon::perform(const map::StopDad& a) {
+  if (const auto it = dads_.find(a.rcoa); it != dads_.end()) (void)end_dad(it);
 }
 
 void Daemon::perform(const map::SendUnsolicitedNa& a) {
@@ -361,6 +382,10 @@ void Daemon::perform(const map::RefreshProxies& a) {
 
 void Daemon::perform(const map::ResyncIke& /*a*/) {
   if (ike_) ike_->schedule_resync();
+}
+
+void Daemon::perform(const map::TerminateIke& a) {
+  if (ike_) ike_->terminate_later(a.uniqueid);
 }
 
 void Daemon::perform(const map::LogEvent& a) { log_.log(a.level, a.text); }
@@ -446,6 +471,8 @@ io::Json Daemon::daemon_counters() const {
   d["nd_received"] = counters_.nd_received;
   d["na_sent"] = counters_.na_sent;
   d["dad_probes_sent"] = counters_.dad_probes_sent;
+  d["dad_join_errors"] = counters_.dad_join_errors;
+  d["dad_listening"] = dads_.size();  // DADs running in the daemon (each holds its group)
   d["send_errors"] = counters_.send_errors;
   d["dataplane_errors"] = counters_.dataplane_errors;
   const auto dp = dataplane_->counters();

@@ -81,6 +81,7 @@ class Daemon {
     std::uint64_t dataplane_errors = 0;
     std::uint64_t na_sent = 0;
     std::uint64_t dad_probes_sent = 0;
+    std::uint64_t dad_join_errors = 0;  ///< solicited-node joins the kernel refused (the core answered 130)
     std::uint64_t reloads = 0;
     std::uint64_t reload_failures = 0;
   };
@@ -92,15 +93,19 @@ class Daemon {
   void pump();
   void arm_timer();
   void expire_dads(core::TimePoint now);
+  /// Forgets a running DAD; leaves its group unless another DAD shares it.
+  std::map<Ip6Addr, Dad>::iterator end_dad(std::map<Ip6Addr, Dad>::iterator it);
   void perform(const map::InstallBinding& a);
   void perform(const map::RemoveBinding& a);
   void perform(const map::SendBa& a);
   void perform(const map::SendBrr& a);
   void perform(const map::SendBindingError& a);
   void perform(const map::StartDad& a);
+  void perform(const map::StopDad& a);
   void perform(const map::SendUnsolicitedNa& a);
   void perform(const map::RefreshProxies& a);
   void perform(const map::ResyncIke& a);
+  void perform(const map::TerminateIke& a);
   void perform(const map::LogEvent& a);
   void send_mh(const wire::MhMessage& m, const Ip6Addr& src, const Ip6Addr& dst, std::string_view what);
   [[nodiscard]] int ifindex_of(const std::string& name) const;

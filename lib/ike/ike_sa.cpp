@@ -123,6 +123,9 @@ void RcoaHolders::index(const IkeSaView& sa) {
   std::sort(named.begin(), named.end());
   named.erase(std::unique(named.begin(), named.end()), named.end());
   for (const auto& a : named) by_rcoa_[a].push_back(sa.uniqueid);
+  if (sa.remote_vips.empty()) return;
+  auto& leased = leases_[sa.peer_identity()];
+  for (const auto& a : sa.remote_vips) ++leased[a];
 }
 
 void RcoaHolders::unindex(const IkeSaView& sa) {
@@ -139,6 +142,19 @@ void RcoaHolders::unindex(const IkeSaView& sa) {
       if (auto a = single_host(ts)) drop(*a);
     }
   }
+  if (sa.remote_vips.empty()) return;
+  const auto it = leases_.find(sa.peer_identity());
+  if (it == leases_.end()) return;
+  for (const auto& a : sa.remote_vips) {
+    const auto l = it->second.find(a);
+    if (l != it->second.end() && --l->second == 0) it->second.erase(l);
+  }
+  if (it->second.empty()) leases_.erase(it);
+}
+
+std::size_t RcoaHolders::leases_of(std::string_view identity) const {
+  const auto it = leases_.find(identity);
+  return it == leases_.end() ? 0 : it->second.size();
 }
 
 void RcoaHolders::put(IkeSaView sa) {
@@ -241,6 +257,7 @@ void RcoaHolders::reset(const std::vector<IkeSaView>& sas) {
 void RcoaHolders::clear() {
   sas_.clear();
   by_rcoa_.clear();
+  leases_.clear();
 }
 
 std::vector<const IkeSaView*> RcoaHolders::holding(const Ip6Addr& rcoa) const {

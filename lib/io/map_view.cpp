@@ -100,6 +100,14 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
     invalid[std::string(map::to_string(static_cast<map::InvalidMhReason>(i)))] = c.invalid_mh[i];
   j["invalid_mh"] = invalid;
   j["proxies_refreshed"] = c.proxies_refreshed;
+  Json caps = Json::object();  // new RCoAs refused with 130, by cap
+  caps["bindings"] = c.cap_bindings;
+  caps["identity"] = c.cap_identity;
+  caps["pending"] = c.cap_pending;
+  caps["dad"] = c.cap_dad;
+  caps["dad_join_failed"] = c.dad_join_failed;
+  caps["leases"] = c.cap_leases;
+  j["cap_refused"] = caps;
   if (daemon.is_object())
     for (const auto& [k, v] : daemon.items()) j[k] = v;
   return j;
@@ -126,6 +134,12 @@ Json mapd_config_json(const map::MapdConfig& c) {
   j["dad"] = c.dad;
   j["dad_timeout_ms"] = c.dad_timeout.count();
   j["tunnel_mtu"] = c.tunnel_mtu;
+  j["max_bindings"] = c.max_bindings;
+  j["max_bindings_per_identity"] = c.max_bindings_per_identity;
+  j["max_bindings_per_trusted_prefix"] =
+      c.max_bindings_per_trusted_prefix ? Json(*c.max_bindings_per_trusted_prefix) : Json();
+  j["max_pending_registrations"] = c.max_pending_registrations;
+  j["max_concurrent_dad"] = c.max_concurrent_dad;
   j["insecure_testbed_signalling"] = c.insecure.enabled;
   j["trusted_prefixes"] = prefixes(c.insecure.trusted_prefixes);
   j["control_socket"] = c.control_socket;
@@ -135,7 +149,17 @@ Json mapd_config_json(const map::MapdConfig& c) {
 Json mapd_show_json(std::string_view what, const map::MapState& s, const map::MapdConfig& cfg, const Json& daemon) {
   if (what == "bindings") return map_bindings_json(s);
   if (what == "pending") return map_pending_json(s);
-  if (what == "counters") return map_counters_json(s.counters, daemon);
+  if (what == "counters") {
+    Json j = map_counters_json(s.counters, daemon);
+    Json u;  // what the caps count now (mapd.conf(5) Max*)
+    u["bindings"] = s.usage.bindings;
+    u["pending"] = s.usage.pending;
+    u["dad_running"] = s.usage.dad_running;
+    u["owners"] = s.usage.owners;
+    u["max_per_owner"] = s.usage.max_owner;
+    j["cap_usage"] = std::move(u);
+    return j;
+  }
   if (what == "config") return mapd_config_json(cfg);
   throw ControlError("unknown \"what\" \"" + std::string(what) + "\": bindings, pending, counters, ike or config");
 }

@@ -94,7 +94,10 @@ std::optional<Ip6Addr> MapAgent::secure_coa(TimePoint now, const ReceivedMh& mh,
 void MapAgent::handle_ike_event(TimePoint now, const ike::SaEvent& e) {
   service(now);
   ++counters_.ike_events;
-  if (ike_.apply(e)) return;
+  const bool seen = ike_.apply(e);
+  if (const auto* u = std::get_if<ike::IkeUpdownEvent>(&e); u != nullptr && u->up && !u->sa.remote_vips.empty())
+    check_leases(now, u->sa);
+  if (seen) return;
   ++counters_.ike_missed_events;
   if (ike_resync_pending_) return;
   ike_resync_pending_ = true;
@@ -187,6 +190,7 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   req.sequence = bu.sequence;
   req.prefix = *prefix;
   req.home_flag = bu.home_registration;
+  req.owner = owner_of(rcoa, coa);
   if (bu.lifetime == 0 || coa == rcoa) {
     deregister(now, key, req);
     return;
@@ -219,6 +223,8 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
                              (pit->second.install_sent ? ": install pending" : ": DAD running"));
     return;
   }
+  // Only a new RCoA grows anything: a refresh or a move is never capped.
+  if (bit == bindings_.end() && over_cap(now, key, req, cfg_.dad && !interface_of(req.prefix).empty())) return;
   register_binding(now, key, req);
 }
 
@@ -226,8 +232,7 @@ void MapAgent::deregister(TimePoint now, const BindingKey& key, const Request& r
   if (bindings_.count(key) != 0) {
     remove_binding(key, RemoveReason::deregistered);
   } else if (const auto pit = pending_.find(key); pit != pending_.end()) {
-    timers_.set(key, TimerQueue::Kind::dad, pit->second.dad_deadline, std::nullopt);
-    pending_.erase(pit);  // an install already sent is answered as unmatched -> RemoveBinding
+    erase_pending(pit);  // an install already sent is answered as unmatched -> RemoveBinding
   } else {
     log_limited(log_refused_, now, LogLevel::info,
                 "refused deregistration for RCoA " + key.rcoa.str() + ": no binding (status 133)");
@@ -247,19 +252,13 @@ void MapAgent::register_binding(TimePoint now, const BindingKey& key, const Requ
       commit(now, key, req);  // refresh: the kernel state stands
       return;
     }
-    Pending& p = pending_[key];
-    p.req = req;
-    p.reason = InstallReason::move;
-    send_install(key, p);
+    send_install(key, add_pending(key, req, InstallReason::move));
     return;
   }
   const std::string& iface = interface_of(req.prefix);
-  Pending& p = pending_[key];
-  p.req = req;
-  p.reason = InstallReason::create;
+  Pending& p = add_pending(key, req, InstallReason::create);
   if (cfg_.dad && !iface.empty()) {
-    p.dad_deadline = now + cfg_.dad_timeout;
-    timers_.set(key, TimerQueue::Kind::dad, std::nullopt, p.dad_deadline);
+    start_dad(key, p, now + cfg_.dad_timeout);
     ++counters_.dad_started;
     actions_.emplace_back(StartDad{key.rcoa, iface, cfg_.dad_timeout});
     log(LogLevel::debug, "DAD for RCoA " + key.rcoa.str() + " on " + iface);

@@ -41,6 +41,12 @@ std::string to_conf_text(const MapdConfig& c) {
   o += std::string("RcoaDad ") + (c.dad ? "on" : "off") + ";\n";
   o += "RcoaDadTimeout " + format_seconds(c.dad_timeout) + ";\n";
   o += "TunnelMtu " + std::to_string(c.tunnel_mtu) + ";\n";
+  o += "MaxBindings " + std::to_string(c.max_bindings) + ";\n";
+  o += "MaxBindingsPerIdentity " + std::to_string(c.max_bindings_per_identity) + ";\n";
+  if (c.max_bindings_per_trusted_prefix)
+    o += "MaxBindingsPerTrustedPrefix " + std::to_string(*c.max_bindings_per_trusted_prefix) + ";\n";
+  o += "MaxPendingRegistrations " + std::to_string(c.max_pending_registrations) + ";\n";
+  o += "MaxConcurrentDad " + std::to_string(c.max_concurrent_dad) + ";\n";
   o += "ControlSocket " + core::conf::quoted(c.control_socket) + ";\n";
   o += "LogLevel " + std::string(core::conf::log_level_name(c.log_level)) + ";\n";
   for (const auto& r : c.rcoa_prefixes) {

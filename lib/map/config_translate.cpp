@@ -82,6 +82,16 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MapdConfig, 
         else
           cfg_.tunnel_mtu = static_cast<std::uint32_t>(*v);
       }
+    } else if (k == "MaxBindings") {
+      if (auto v = number(s, 1, kMaxBindingsCap, "")) cfg_.max_bindings = static_cast<std::uint32_t>(*v);
+    } else if (k == "MaxBindingsPerIdentity") {
+      if (auto v = number(s, 1, kMaxBindingsCap, "")) cfg_.max_bindings_per_identity = static_cast<std::uint32_t>(*v);
+    } else if (k == "MaxBindingsPerTrustedPrefix") {
+      if (auto v = number(s, 1, kMaxBindingsCap, "")) cfg_.max_bindings_per_trusted_prefix = static_cast<std::uint32_t>(*v);
+    } else if (k == "MaxPendingRegistrations") {
+      if (auto v = number(s, 1, kMaxPendingCap, "")) cfg_.max_pending_registrations = static_cast<std::uint32_t>(*v);
+    } else if (k == "MaxConcurrentDad") {
+      if (auto v = number(s, 1, kMaxConcurrentDadCap, "")) cfg_.max_concurrent_dad = static_cast<std::uint32_t>(*v);
     } else if (k == "ControlSocket") {
       if (auto v = socket_path(s)) cfg_.control_socket = *v;
     } else if (k == "LogLevel") {

@@ -124,8 +124,13 @@ void check_dad(const MapdConfig& c, const MapdSources& src, core::conf::Diagnost
   const Seen& g = src.global;
   if (!c.dad) {
     if (const Token* t = g.find("RcoaDadTimeout")) d.warn(*t, "RcoaDadTimeout has no effect while RcoaDad is off");
+    if (const Token* t = g.find("MaxConcurrentDad")) d.warn(*t, "MaxConcurrentDad has no effect while RcoaDad is off");
     return;
   }
+  if (const Token* t = g.find("MaxConcurrentDad"); t != nullptr && c.max_concurrent_dad > c.max_pending_registrations)
+    d.warn(*t, "MaxConcurrentDad " + std::to_string(c.max_concurrent_dad) + " is above MaxPendingRegistrations " +
+                   std::to_string(c.max_pending_registrations) +
+                   ": a registration running DAD is a pending one, so the latter caps DADs first");
   bool any_link = false;
   for (const auto& r : c.rcoa_prefixes) any_link = any_link || !r.interface.empty();
   if (const Token* t = g.find("RcoaDad"); t != nullptr && !any_link && !c.rcoa_prefixes.empty())
@@ -135,6 +140,29 @@ void check_dad(const MapdConfig& c, const MapdSources& src, core::conf::Diagnost
            "RcoaDadTimeout " + format_seconds(c.dad_timeout) +
                " is longer than mobile nodes' InitialBindackTimeoutFirstReg (1.5 s, RFC 6275 §13): they retransmit "
                "a new binding's BU before mapd can answer it");
+}
+
+// The caps (issue 13 item 14): a cap above the one that binds first, or the
+// per-node cap of the other signalling mode, has no effect.
+void check_caps(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
+  const Seen& g = src.global;
+  const auto above_global = [&](const char* kw, std::uint32_t v, const std::string& what) {
+    if (const Token* t = g.find(kw); t != nullptr && v > c.max_bindings)
+      d.warn(*t, std::string(kw) + " " + std::to_string(v) + " is above MaxBindings " +
+                     std::to_string(c.max_bindings) + ": " + what + " never hold more than that together");
+  };
+  above_global("MaxBindingsPerIdentity", c.max_bindings_per_identity, "all identities' bindings");
+  if (c.max_bindings_per_trusted_prefix)
+    above_global("MaxBindingsPerTrustedPrefix", *c.max_bindings_per_trusted_prefix, "all prefixes' bindings");
+  above_global("MaxPendingRegistrations", c.max_pending_registrations, "bindings and pending registrations");
+  const Token* on = g.find("InsecureTestbedSignalling");
+  const bool insecure = c.insecure.enabled && on != nullptr;
+  if (const Token* t = g.find("MaxBindingsPerIdentity"); t != nullptr && insecure)
+    d.warn(*t, "MaxBindingsPerIdentity has no effect while InsecureTestbedSignalling is on: there are no IKE "
+               "identities; MaxBindingsPerTrustedPrefix caps each TrustedPrefix");
+  if (const Token* t = g.find("MaxBindingsPerTrustedPrefix"); t != nullptr && !insecure)
+    d.warn(*t, "MaxBindingsPerTrustedPrefix has no effect while InsecureTestbedSignalling is off: "
+               "MaxBindingsPerIdentity caps each IKE identity");
 }
 
 // InsecureTestbedSignalling on: TrustedPrefix required and useful.
@@ -231,6 +259,7 @@ void validate_mapd(const MapdConfig& c, const MapdSources& src, core::conf::Diag
   check_prefixes(c, src, d);
   check_lifetimes(c, src, d);
   check_dad(c, src, d);
+  check_caps(c, src, d);
   check_insecure(c, src, d);
   check_ike(c, src, d);
 }

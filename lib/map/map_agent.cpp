@@ -101,7 +101,7 @@ void MapAgent::on_dad_timer(TimePoint now, const BindingKey& key) {
   (void)now;
   const auto it = pending_.find(key);
   if (it == pending_.end()) return;
-  it->second.dad_deadline.reset();  // popped
+  end_dad(it->second);  // popped; the daemon stops listening at the same deadline
   ++counters_.dad_succeeded;
   send_install(key, it->second);
 }
@@ -126,6 +126,13 @@ void MapAgent::commit(TimePoint now, const BindingKey& key, const Request& req) 
     ++counters_.bindings_moved;
   } else {
     ++counters_.bindings_refreshed;
+  }
+  // Counted against its owner now (a node moved to another TrustedPrefix is
+  // counted there; a move is never refused for it, map_caps.cpp).
+  if (created || b.owner != req.owner) {
+    if (!created) unload_owner(b.owner);
+    load_owner(req.owner);
+    b.owner = req.owner;
   }
   b.lcoa = req.lcoa;
   b.registered = now;
@@ -153,12 +160,10 @@ void MapAgent::remove_binding(const BindingKey& key, RemoveReason why) {
   const auto it = bindings_.find(key);
   if (it != bindings_.end()) {
     timers_.set(key, TimerQueue::Kind::binding, it->second.timer, std::nullopt);
+    unload_owner(it->second.owner);
     bindings_.erase(it);
   }
-  if (const auto pit = pending_.find(key); pit != pending_.end()) {
-    timers_.set(key, TimerQueue::Kind::dad, pit->second.dad_deadline, std::nullopt);
-    pending_.erase(pit);
-  }
+  if (const auto pit = pending_.find(key); pit != pending_.end()) erase_pending(pit);
   actions_.emplace_back(RemoveBinding{key, why});
 }
 
@@ -188,7 +193,7 @@ void MapAgent::handle_dataplane_result(TimePoint now, const BindingKey& key, boo
     return;
   }
   const Pending p = it->second;
-  pending_.erase(it);
+  erase_pending(it);
   if (ok) {
     if (p.reason != InstallReason::reload) commit(now, key, p.req);
     return;
@@ -217,18 +222,38 @@ void MapAgent::handle_dad_result(TimePoint now, const Ip6Addr& rcoa, bool duplic
       log(LogLevel::warning, "RCoA " + rcoa.str() + " reported in use on its link, but no DAD runs for it");
     return;
   }
-  timers_.set(key, TimerQueue::Kind::dad, it->second.dad_deadline, std::nullopt);
-  it->second.dad_deadline.reset();
   if (!duplicate) {
+    cancel_dad(key, it->second);  // the daemon may stop listening
     ++counters_.dad_succeeded;
     send_install(key, it->second);
     return;
   }
+  // The daemon has stopped listening: no StopDad.
+  timers_.set(key, TimerQueue::Kind::dad, it->second.dad_deadline, std::nullopt);
+  end_dad(it->second);
   ++counters_.dad_duplicate;
   const Request req = it->second.req;
-  pending_.erase(it);
+  erase_pending(it);
   log(LogLevel::notice, "RCoA " + rcoa.str() + " is in use on its link: refused (status 134)");
   refuse(key, req.src, req.lcoa, wire::ba_status::kDuplicateAddressDetectionFailed, req.sequence);
+}
+
+void MapAgent::handle_dad_failed(TimePoint now, const Ip6Addr& rcoa, std::string_view why) {
+  service(now);
+  const BindingKey key{rcoa, 0};
+  const auto it = pending_.find(key);
+  if (it == pending_.end() || !it->second.dad_deadline) {
+    ++counters_.dad_unmatched;
+    return;
+  }
+  timers_.set(key, TimerQueue::Kind::dad, it->second.dad_deadline, std::nullopt);
+  end_dad(it->second);
+  ++counters_.dad_join_failed;
+  const Request req = it->second.req;
+  erase_pending(it);
+  log_limited(log_cap_, now, LogLevel::warning,
+              "refused new RCoA " + rcoa.str() + ": status 130, DAD cannot run (" + std::string(why) + ")");
+  refuse(key, req.src, req.lcoa, wire::ba_status::kInsufficientResources, req.sequence);
 }
 
 void MapAgent::handle_link_carrier(TimePoint now, const std::string& interface, bool up) {

@@ -7,6 +7,8 @@
 //     and NeighbourPrefix apply from the next BU. BRRs not yet sent are
 //     rescheduled with the new BrrLead.
 //   * A pending registration whose RCoA left the prefixes is refused (132).
+//   * New caps (MaxBindings...) apply to the next new RCoA: bindings and
+//     pending registrations beyond a lowered cap are kept.
 #include <utility>
 #include <vector>
 
@@ -34,11 +36,10 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
                          old_iface(b.prefix) != interface_of(*np);
     b.prefix = *np;
     if (changed && pending_.count(key) == 0) {
-      Pending& p = pending_[key];
-      p.req = Request{cfg_.map_address, b.lcoa, b.lcoa, b.sequence, b.lifetime_units, b.prefix, b.from_neighbour,
-                      b.home_flag};
-      p.reason = InstallReason::reload;
-      send_install(key, p);
+      send_install(key, add_pending(key,
+                                    Request{cfg_.map_address, b.lcoa, b.lcoa, b.sequence, b.lifetime_units, b.prefix,
+                                            b.from_neighbour, b.home_flag, b.owner},
+                                    InstallReason::reload));
       ++reinstalled;
     }
     if (b.brr_sent == 0) {
@@ -67,9 +68,9 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     }
   }
   for (const auto& key : orphaned) {
-    const Pending p = pending_.at(key);
-    timers_.set(key, TimerQueue::Kind::dad, p.dad_deadline, std::nullopt);
-    pending_.erase(key);
+    const auto it = pending_.find(key);
+    const Pending p = it->second;
+    erase_pending(it);
     log(LogLevel::notice, "reload: pending registration of RCoA " + key.rcoa.str() + " refused (prefix removed)");
     refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kNotHomeSubnet, p.req.sequence);
   }

@@ -56,6 +56,7 @@ MapState MapAgent::state(TimePoint now) const {
   std::sort(s.pending.begin(), s.pending.end(),
             [](const PendingView& x, const PendingView& y) { return BindingKeyLess{}(x.key, y.key); });
   s.counters = counters_;
+  s.usage = cap_usage();
   return s;
 }
 

@@ -14,10 +14,12 @@ namespace hmip::core::conf::keywords {
 
 using Keyword = std::string_view;
 
-inline constexpr std::array<Keyword, 16> kMapdTop{
+inline constexpr std::array<Keyword, 21> kMapdTop{
     "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
     "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
-    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike"};
+    "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike",
+    "MaxBindings", "MaxBindingsPerIdentity", "MaxBindingsPerTrustedPrefix", "MaxPendingRegistrations",
+    "MaxConcurrentDad"};
 inline constexpr std::array<Keyword, 2> kMapdRcoa{"Interface", "ValidLifetime"};
 inline constexpr std::array<Keyword, 9> kMapdIke{"ViciSocket",    "Identity",           "Certificate", "PrivateKey",
                                               "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay",

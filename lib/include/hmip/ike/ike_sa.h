@@ -146,6 +146,9 @@ class RcoaHolders {
   [[nodiscard]] std::size_t size() const noexcept { return sas_.size(); }
   /// RCoAs some IKE SA names (the index's size).
   [[nodiscard]] std::size_t rcoas() const noexcept { return by_rcoa_.size(); }
+  /// The distinct RCoAs the IKE SAs of `identity` (peer_identity()) hold as
+  /// virtual IPs: its leases from the MAP's pool. O(log n).
+  [[nodiscard]] std::size_t leases_of(std::string_view identity) const;
 
  private:
   [[nodiscard]] std::vector<const IkeSaView*> holding(const Ip6Addr& rcoa) const;
@@ -154,6 +157,8 @@ class RcoaHolders {
   void index(const IkeSaView& sa);
   std::map<std::string, IkeSaView, std::less<>> sas_;          ///< by uniqueid
   std::map<Ip6Addr, std::vector<std::string>> by_rcoa_;        ///< RCoA -> uniqueids naming it
+  /// identity -> its SAs' virtual IPs, each with the number of its SAs naming it.
+  std::map<std::string, std::map<Ip6Addr, std::size_t>, std::less<>> leases_;
 };
 
 std::string_view to_string(RcoaHolders::Verdict v) noexcept;

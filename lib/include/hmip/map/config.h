@@ -75,6 +75,12 @@ struct MapIkeConfig {
   friend bool operator==(const MapIkeConfig&, const MapIkeConfig&) = default;
 };
 
+/// Defaults of the caps (mapd.conf(5) explains the choice).
+inline constexpr std::uint32_t kDefaultMaxBindings = 16384;
+inline constexpr std::uint32_t kDefaultMaxBindingsPerIdentity = 16;
+inline constexpr std::uint32_t kDefaultMaxPendingRegistrations = 1024;
+inline constexpr std::uint32_t kDefaultMaxConcurrentDad = 256;
+
 struct MapdConfig {
   Ip6Addr map_address;                          ///< MapAddress: where BUs are sent; tunnel local end
   std::vector<RcoaPrefixConfig> rcoa_prefixes;  ///< RcoaPrefix ... (at least one)
@@ -96,6 +102,21 @@ struct MapdConfig {
   Duration dad_timeout = core::milliseconds(1000);  ///< RcoaDadTimeout (RetransTimer * DupAddrDetectTransmits)
   /// Tunnel MTU for bindings (0: link MTU - 40).
   std::uint32_t tunnel_mtu = 0;
+
+  /// Caps on what BUs make mapd hold (issue 13 item 14; map_agent.h lists
+  /// how they apply). Only a new RCoA is refused by them (status 130); a
+  /// refresh or a move of an existing binding never is.
+  /// MaxBindings: bindings plus new registrations in progress, all nodes.
+  std::uint32_t max_bindings = kDefaultMaxBindings;
+  /// MaxBindingsPerIdentity (secure mode): per IKE identity holding the RCoAs.
+  std::uint32_t max_bindings_per_identity = kDefaultMaxBindingsPerIdentity;
+  /// MaxBindingsPerTrustedPrefix (insecure testbed mode): per TrustedPrefix
+  /// entry the bound care-of address is in; unset: MaxBindings alone.
+  std::optional<std::uint32_t> max_bindings_per_trusted_prefix;
+  /// MaxPendingRegistrations: new registrations waiting for DAD or the kernel.
+  std::uint32_t max_pending_registrations = kDefaultMaxPendingRegistrations;
+  /// MaxConcurrentDad: DADs running at once (each joins a solicited-node group).
+  std::uint32_t max_concurrent_dad = kDefaultMaxConcurrentDad;
 
   InsecureSignallingConfig insecure;
   MapIkeConfig ike;

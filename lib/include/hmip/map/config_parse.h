@@ -6,6 +6,8 @@
 //   MapAddress 2001:db8:100::1;
 //   MaxBindingLifetime 600;  AdvertisedValidLifetime 3600;
 //   BrrLead 10;  BrrInterval 2;  RcoaDad on;  RcoaDadTimeout 1;  TunnelMtu 0;
+//   MaxBindings 16384;  MaxBindingsPerIdentity 16;  MaxPendingRegistrations 1024;
+//   MaxConcurrentDad 256;  # MaxBindingsPerTrustedPrefix N; (testbed mode)
 //   ControlSocket "/run/hmip/mapd.sock";  LogLevel info;
 //   RcoaPrefix 2001:db8:100::/64 { Interface eth1; ValidLifetime 86400; };
 //   LcoaPrefix 2001:db8:10:1::/64 2001:db8:10:2::/64;
@@ -44,6 +46,14 @@ inline constexpr std::string_view kDefaultConfigPath = "/etc/hmip/mapd.conf";
 /// BU/BA Lifetime fields count 4-second units in 16 bits (RFC 6275 §6.1.7,
 /// §6.1.8): the longest lifetime a binding can have, in seconds.
 inline constexpr std::uint32_t kMaxBindingLifetimeSeconds = 0xffffU * 4U;
+
+/// The largest values the caps take (mapd.conf(5)): MaxBindings and the
+/// per-identity / per-prefix caps; MaxPendingRegistrations; MaxConcurrentDad
+/// (each DAD holds a solicited-node group membership on one socket, which
+/// the kernel bounds by net.core.optmem_max).
+inline constexpr std::uint32_t kMaxBindingsCap = 1U << 24;
+inline constexpr std::uint32_t kMaxPendingCap = 1U << 16;
+inline constexpr std::uint32_t kMaxConcurrentDadCap = 4096;
 
 /// The warning mapd.conf gives whenever InsecureTestbedSignalling is on
 /// (what `mapd --check-config` prints; tests look for this text).

@@ -11,7 +11,9 @@
 //     handle_dataplane_result, synchronously is fine: the BA is queued by
 //     that call), RemoveBinding, SendBa (with a transient route2 state when
 //     it says so), SendBrr, SendBindingError, StartDad (report duplicates
-//     with handle_dad_result), SendUnsolicitedNa, RefreshProxies, LogEvent;
+//     with handle_dad_result, a group it cannot join with
+//     handle_dad_failed), StopDad, SendUnsolicitedNa, RefreshProxies,
+//     LogEvent;
 //   * reports carrier changes of the RCoA links (handle_link_carrier);
 //   * secure mode: feeds charon's SA events (hmip/ike/ike_sa.h
 //     parse_sa_events) into handle_ike_event, its full SA list at every
@@ -94,6 +96,26 @@
 //     duplicate -> 134, no binding; else success after dad_timeout. BUs for
 //     that RCoA meanwhile are absorbed (the newest one is answered). Any
 //     BU for a key whose install is pending is absorbed (the MN retransmits).
+//   * Caps (map_caps.cpp; issue 13 item 14), checked last, for a new RCoA
+//     only (no binding; a BU for a pending one is absorbed): MaxBindings
+//     (bindings plus new registrations pending), the per-node cap
+//     (MaxBindingsPerIdentity: the IKE identity holding the RCoA, secure
+//     mode; MaxBindingsPerTrustedPrefix: the first TrustedPrefix holding
+//     the bound CoA, testbed mode; a binding is counted where its last
+//     accepted BU put it), MaxPendingRegistrations (new registrations
+//     waiting for DAD or the kernel), MaxConcurrentDad (when the RCoA needs
+//     DAD). Over one: 130, counted per cap, logged rate-limited, the BA
+//     limited like other refusals of a BU just received. A refresh or move
+//     grows nothing and is never refused; nor is a reload's re-install. A
+//     reload lowering a cap keeps everything above it. DAD that cannot join
+//     its solicited-node group (handle_dad_failed): 130, never a binding
+//     without DAD. A DAD cancelled early (deregistration, reload) queues
+//     StopDad, so the groups the daemon holds stay within
+//     MaxConcurrentDad. RCoA leases are charon's (bounded by RcoaPool in
+//     all); an IKE SA coming up that takes its identity over
+//     MaxBindingsPerIdentity leases (distinct virtual IPs of its SAs) is
+//     terminated (TerminateIke) and dropped from the holder table,
+//     counted (cap_leases); a resync terminates nothing.
 //   * Kernel install failure: status 130 (insufficient resources: the
 //     kernel refused to add state; the MN may retry later or elsewhere). A
 //     new binding is then not created; a moved one keeps its previous LCoA
@@ -171,6 +193,12 @@ class MapAgent {
   /// (`duplicate`): the pending BU gets 134. `duplicate` false ends DAD
   /// early with success. Results for no running DAD are counted and ignored.
   void handle_dad_result(TimePoint now, const Ip6Addr& rcoa, bool duplicate);
+  /// DAD for `rcoa` (asked with StartDad) could not run: the daemon could
+  /// not join its solicited-node group (`why`, logged; the kernel's limit on
+  /// a socket's memberships, say). The pending BU gets 130 rather than a
+  /// binding without DAD; counted (dad_join_failed). For no running DAD:
+  /// counted (dad_unmatched) and ignored.
+  void handle_dad_failed(TimePoint now, const Ip6Addr& rcoa, std::string_view why);
   /// The result of an InstallBinding for `key`. ok: the registration is
   /// committed and its BA (and unsolicited NA) queued. Failure (`error`
   /// says why, logged): BA 130, a new binding is not created, a moved one
@@ -217,6 +245,8 @@ class MapAgent {
   [[nodiscard]] bool source_limit_exempt(const Ip6Addr& home, const std::optional<Ip6Addr>& coa) const;
   [[nodiscard]] std::size_t binding_count() const noexcept { return bindings_.size(); }
   [[nodiscard]] std::size_t pending_count() const noexcept { return pending_.size(); }
+  /// What the caps count now (also in state()).
+  [[nodiscard]] CapUsage cap_usage() const;
   [[nodiscard]] const MapCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const MapdConfig& config() const noexcept { return cfg_; }
 
@@ -231,6 +261,10 @@ class MapAgent {
     std::uint16_t prefix = 0;          ///< index into cfg_.rcoa_prefixes
     bool from_neighbour = false;
     bool home_flag = false;
+    /// Who the binding counts against for the per-node cap: the IKE identity
+    /// holding the RCoA (secure mode) or the TrustedPrefix of the CoA
+    /// (insecure testbed mode); empty: none.
+    std::string owner;
   };
   struct Binding {
     Ip6Addr lcoa;
@@ -245,13 +279,16 @@ class MapAgent {
     std::uint16_t prefix = 0;
     bool from_neighbour = false;
     bool home_flag = false;
+    std::string owner;       ///< counted in owner_load_ (Request::owner)
   };
   struct Pending {
     Request req;
-    std::optional<TimePoint> dad_deadline;  ///< DAD running until then
+    std::optional<TimePoint> dad_deadline;  ///< DAD running until then (counted in dad_running_)
     bool install_sent = false;
     InstallReason reason = InstallReason::create;
+    std::string owner;       ///< create: counted in owner_load_ under this (req.owner when it began)
   };
+  using PendingMap = std::unordered_map<BindingKey, Pending, BindingKeyHash>;
   struct RateLimitedLog {
     std::optional<TimePoint> last;
     std::uint64_t suppressed = 0;
@@ -264,6 +301,25 @@ class MapAgent {
   [[nodiscard]] std::optional<Ip6Addr> secure_coa(TimePoint now, const ReceivedMh& mh,
                                                   const wire::BindingUpdate& bu);
   void deregister(TimePoint now, const BindingKey& key, const Request& req);
+  // map_caps.cpp
+  /// The cap a new registration `req` would exceed (refused with 130,
+  /// counted, logged rate-limited): true if refused.
+  [[nodiscard]] bool over_cap(TimePoint now, const BindingKey& key, const Request& req, bool needs_dad);
+  /// Request::owner for a BU for `rcoa` binding `coa`.
+  [[nodiscard]] std::string owner_of(const Ip6Addr& rcoa, const Ip6Addr& coa) const;
+  [[nodiscard]] std::size_t owner_cap() const;
+  /// Secure mode: `sa` just came up with leases; if its identity now holds
+  /// more than MaxBindingsPerIdentity, TerminateIke it (counted, logged).
+  void check_leases(TimePoint now, const ike::IkeSaView& sa);
+  Pending& add_pending(const BindingKey& key, const Request& req, InstallReason reason);
+  void erase_pending(PendingMap::iterator it);
+  void start_dad(const BindingKey& key, Pending& p, TimePoint deadline);
+  /// The DAD of `p` is over (its timer popped or cancelled by the caller).
+  void end_dad(Pending& p);
+  /// Cancels `p`'s running DAD (if any): timer, count, StopDad.
+  void cancel_dad(const BindingKey& key, Pending& p);
+  void load_owner(const std::string& owner);
+  void unload_owner(const std::string& owner);
   void register_binding(TimePoint now, const BindingKey& key, const Request& req);
   void refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
               std::uint16_t sequence);
@@ -292,7 +348,11 @@ class MapAgent {
   MapdConfig cfg_;
   core::Rng rng_;
   std::unordered_map<BindingKey, Binding, BindingKeyHash> bindings_;
-  std::unordered_map<BindingKey, Pending, BindingKeyHash> pending_;
+  PendingMap pending_;
+  // What the caps count (map_caps.cpp), kept as pending_ and bindings_ change.
+  std::size_t creates_pending_ = 0;  ///< pending_ entries of reason create
+  std::size_t dad_running_ = 0;      ///< pending_ entries with a dad_deadline
+  std::unordered_map<std::string, std::size_t> owner_load_;  ///< bindings + pending creates per non-empty owner
   TimerQueue timers_;
   std::deque<Action> actions_;
   MapCounters counters_;
@@ -300,7 +360,7 @@ class MapAgent {
   // Binding Error token bucket (RFC 6275 §9.2 answers; rate-limited).
   std::uint32_t be_tokens_ = kBindingErrorBurst;
   std::optional<TimePoint> be_refill_;
-  RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_, log_acoa_, log_refused_;
+  RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_, log_acoa_, log_refused_, log_cap_;
   ike::RcoaHolders ike_;       ///< secure mode: who holds which RCoA (charon's SA events)
   bool ike_resync_pending_ = false;
   // Refusal BAs per sending care-of address (issue 13 item 15: junk BUs from trusted sources).

@@ -145,6 +145,15 @@ struct StartDad {
   Duration timeout{};
 };
 
+/// The DAD for `rcoa` (a StartDad) ended before its timeout for a reason
+/// the daemon did not report (the registration was deregistered or removed
+/// by a reload, or DAD succeeded early): stop listening for it and leave
+/// its solicited-node group (unless another running DAD shares the group),
+/// so that the groups joined stay within MaxConcurrentDad. Idempotent.
+struct StopDad {
+  Ip6Addr rcoa;
+};
+
 /// Send an unsolicited Neighbour Advertisement for `rcoa` on `interface`
 /// (Override set, the MAP's link-layer address) so neighbours update their
 /// caches when a binding is created or moves (RFC 6275 §10.4.1).
@@ -166,13 +175,20 @@ struct RefreshProxies {
 /// MapAgent::handle_ike_sas. At most one is outstanding.
 struct ResyncIke {};
 
+/// Secure mode: terminate charon's IKE SA `uniqueid` (VICI terminate, off
+/// the event callback): it took its identity's leases over
+/// MaxBindingsPerIdentity. Its lease goes back to the pool.
+struct TerminateIke {
+  std::string uniqueid;
+};
+
 struct LogEvent {
   LogLevel level = LogLevel::info;
   std::string text;
 };
 
-using Action = std::variant<InstallBinding, RemoveBinding, SendBa, SendBrr, SendBindingError, StartDad,
-                            SendUnsolicitedNa, RefreshProxies, ResyncIke, LogEvent>;
+using Action = std::variant<InstallBinding, RemoveBinding, SendBa, SendBrr, SendBindingError, StartDad, StopDad,
+                            SendUnsolicitedNa, RefreshProxies, ResyncIke, TerminateIke, LogEvent>;
 
 // ---------------------------------------------------------------------------
 // Counters and views
@@ -230,6 +246,14 @@ struct MapCounters {
   std::uint64_t unexpected_mh = 0;          ///< BA, BE or BRR sent to the MAP: ignored
   std::array<std::uint64_t, kInvalidMhReasonCount> invalid_mh{};  ///< by InvalidMhReason
   std::uint64_t proxies_refreshed = 0;
+  /// New registrations refused with 130 by a cap (issue 13 item 14), by cap;
+  /// also counted in bu_refused[130].
+  std::uint64_t cap_bindings = 0;           ///< MaxBindings reached
+  std::uint64_t cap_identity = 0;           ///< MaxBindingsPerIdentity / MaxBindingsPerTrustedPrefix reached
+  std::uint64_t cap_pending = 0;            ///< MaxPendingRegistrations reached
+  std::uint64_t cap_dad = 0;                ///< MaxConcurrentDad reached
+  std::uint64_t dad_join_failed = 0;        ///< the daemon could not join the RCoA's solicited-node group: 130
+  std::uint64_t cap_leases = 0;             ///< secure mode: IKE SAs terminated, their identity's leases over MaxBindingsPerIdentity
   [[nodiscard]] std::uint64_t refused_total() const noexcept;
   [[nodiscard]] std::uint64_t refused(std::uint8_t status) const noexcept;
   friend bool operator==(const MapCounters&, const MapCounters&) = default;
@@ -261,10 +285,20 @@ struct PendingView {
   std::optional<Duration> dad_remaining;
 };
 
+/// What the caps count now (MapdConfig's Max* keywords).
+struct CapUsage {
+  std::size_t bindings = 0;            ///< bindings plus new registrations pending (MaxBindings)
+  std::size_t pending = 0;             ///< new registrations waiting for DAD or the kernel
+  std::size_t dad_running = 0;         ///< DADs running (solicited-node groups the daemon holds)
+  std::size_t owners = 0;              ///< identities (or TrustedPrefixes) holding bindings
+  std::size_t max_owner = 0;           ///< the most any one of them holds
+};
+
 struct MapState {
   std::vector<BindingView> bindings;   ///< by key
   std::vector<PendingView> pending;    ///< by key
   MapCounters counters;
+  CapUsage usage;
 };
 
 }  // namespace hmip::map
