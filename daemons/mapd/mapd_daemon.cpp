@@ -72,7 +72,10 @@ void Daemon::start() {
     throw std::system_error(ec, "control socket " + core_.config().control_socket);
   }
 
-  // Leftovers of a run that did not stop cleanly go before anything new.
+  // A run that did not stop cleanly: its complete bindings are adopted
+  // (their nodes asked to re-register), the other leftovers go before
+  // anything new.
+  adopt_leftovers();
   auto rec = dataplane_->reconcile();
   if (!rec) throw std::runtime_error("cannot reconcile kernel state: " + dp_error(rec.error()));
   for (const auto& r : rec->removed) log_.notice("removed leftover " + r);
@@ -127,6 +130,30 @@ void Daemon::start() {
   log_.notice(std::string("mapd ") + HMIP_VERSION + " started, MAP " + core_.config().map_address.str() +
               ", control socket " + core_.config().control_socket);
   io::notify::ready(status_text());
+}
+
+// Issue 13 item 13: the bindings a killed mapd left in the kernel go on
+// carrying traffic; the core decides which to keep (map_agent.h, "Restart")
+// and asks their nodes to re-register. What it refuses is removed with its
+// RemoveBinding here, the incomplete rest by reconcile().
+void Daemon::adopt_leftovers() {
+  auto found = dataplane_->adopt_map_bindings();
+  if (!found) throw std::runtime_error("cannot read the previous run's bindings: " + dp_error(found.error()));
+  const auto t = now();
+  for (const auto& b : *found) {
+    const auto* link = b.settings.proxy_ifindex != 0 ? links_->find(b.settings.proxy_ifindex) : nullptr;
+    (void)core_.adopt(t, map::LeftoverBinding{{b.key.rcoa, b.key.bid},
+                                              b.settings.map_address,
+                                              b.settings.lcoa,
+                                              link != nullptr ? link->name : std::string(),
+                                              b.settings.tunnel_mtu});
+  }
+  // Removals and re-installs now; the BRRs go from the first timer, once
+  // the Mobility Header socket is open.
+  pump();
+  if (!found->empty())
+    log_.notice("adopted " + std::to_string(core_.counters().bindings_adopted) + " of " +
+                std::to_string(found->size()) + " binding(s) the previous run left in the kernel");
 }
 
 int Daemon::ifindex_of(const std::string& name) const {
