@@ -155,7 +155,6 @@ struct AdoptedMapBinding {
   MapBindingKey key;            ///< bid 0: the kernel objects carry no BID
   MapBindingSettings settings;  ///< as the kernel holds them; tunnel_mtu is the device's MTU
   MapBindingObjects objects;    ///< the tunnel it was found in (ifindex unchanged)
-  friend bool operator==(const AdoptedMapBinding&, const AdoptedMapBinding&) = default;
 };
 
 /// What reconcile() found at start.
