@@ -73,7 +73,22 @@ void Daemon::start() {
     throw std::system_error(ec, "control socket " + core_.config().control_socket);
   }
 
-  // Leftovers of a run that did not stop cleanly go before anything new.
+  // The sockets before the adoption below: from then on the core may ask
+  // for a BRR to an adopted binding at any call (charon's SA list at
+  // IkeGuard::start is one). Received packets wait in them until
+  // start_receive().
+  try {
+    mh_ = std::make_unique<io::MhSocket>(io_, mh_socket_options());
+    nd_ = std::make_unique<io::Icmpv6Socket>(io_, io::nd_dad_socket_options());
+    prober_ = std::make_unique<io::DadProber>();
+  } catch (const std::system_error& e) {
+    throw std::runtime_error(std::string("cannot open raw sockets (mapd needs CAP_NET_RAW): ") + e.what());
+  }
+
+  // A run that did not stop cleanly: its complete bindings are adopted
+  // (their nodes asked to re-register), the other leftovers go before
+  // anything new.
+  adopt_leftovers();
   auto rec = dataplane_->reconcile();
   if (!rec) throw std::runtime_error("cannot reconcile kernel state: " + dp_error(rec.error()));
   for (const auto& r : rec->removed) log_.notice("removed leftover " + r);
@@ -105,14 +120,6 @@ void Daemon::start() {
     ike_->start();
   }
 
-  try {
-    mh_ = std::make_unique<io::MhSocket>(io_, mh_socket_options());
-    nd_ = std::make_unique<io::Icmpv6Socket>(io_, io::nd_dad_socket_options());
-    prober_ = std::make_unique<io::DadProber>();
-  } catch (const std::system_error& e) {
-    throw std::runtime_error(std::string("cannot open raw sockets (mapd needs CAP_NET_RAW): ") + e.what());
-  }
-
   signals_ = std::make_unique<io::SignalWatcher>(
       io_, guard_.wrap("SIGHUP", [this](int) { (void)reload(); }),
       guard_.wrap("SIGTERM", [this](int) { shutdown(); }));
@@ -128,6 +135,30 @@ void Daemon::start() {
   log_.notice(std::string("mapd ") + HMIP_VERSION + " started, MAP " + core_.config().map_address.str() +
               ", control socket " + core_.config().control_socket);
   io::notify::ready(status_text());
+}
+
+// Issue 13 item 13: the bindings a killed mapd left in the kernel go on
+// carrying traffic; the core decides which to keep (map_agent.h, "Restart")
+// and asks their nodes to re-register. What it refuses is removed with its
+// RemoveBinding here, the incomplete rest by reconcile().
+void Daemon::adopt_leftovers() {
+  auto found = dataplane_->adopt_map_bindings();
+  if (!found) throw std::runtime_error("cannot read the previous run's bindings: " + dp_error(found.error()));
+  const auto t = now();
+  for (const auto& b : *found) {
+    const auto* link = b.settings.proxy_ifindex != 0 ? links_->find(b.settings.proxy_ifindex) : nullptr;
+    (void)core_.adopt(t, map::LeftoverBinding{{b.key.rcoa, b.key.bid},
+                                              b.settings.map_address,
+                                              b.settings.lcoa,
+                                              link != nullptr ? link->name : std::string(),
+                                              b.settings.tunnel_mtu});
+  }
+  // Removals and re-installs now; the BRRs (due now) with the next call
+  // that services the core's timers: charon's SA list, else the timer.
+  pump();
+  if (!found->empty())
+    log_.notice("adopted " + std::to_string(core_.counters().bindings_adopted) + " of " +
+                std::to_string(found->size()) + " binding(s) the previous run left in the kernel");
 }
 
 int Daemon::ifindex_of(const std::string& name) const {
@@ -297,6 +328,11 @@ void Daemon::perform(const map::RemoveBinding& a) {
 }
 
 void Daemon::send_mh(const wire::MhMessage& m, const Ip6Addr& src, const Ip6Addr& dst, std::string_view what) {
+  if (!mh_) {  // not open (yet): counted, never a crash
+    ++counters_.send_errors;
+    log_.error(std::string(what) + " to " + dst.str() + ": the Mobility Header socket is not open");
+    return;
+  }
   auto bytes = wire::encode_mh(m, nullptr);  // the kernel fills the checksum (raw MH socket, offset 4)
   if (!bytes) {
     ++counters_.send_errors;

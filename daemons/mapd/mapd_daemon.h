@@ -53,7 +53,8 @@ class Daemon {
   ~Daemon();
 
   /// Opens the sockets, the netlink watcher, the control socket and the
-  /// signal handlers; removes leftover kernel objects of a crashed run;
+  /// signal handlers; adopts the complete bindings a crashed run left in the
+  /// kernel and removes its other leftover objects;
   /// installs the signalling state; tells systemd READY=1. Throws
   /// std::runtime_error / std::system_error when something cannot be set up.
   void start();
@@ -86,6 +87,9 @@ class Daemon {
     std::uint64_t reload_failures = 0;
   };
 
+  /// Start-up: the previous run's complete bindings from the dataplane
+  /// into the core (MapAgent::adopt), before reconcile().
+  void adopt_leftovers();
   void on_link(const io::LinkChange& c);
   void on_mh(const io::ReceivedMhPacket& p);
   [[nodiscard]] static io::MhSocketOptions mh_socket_options();

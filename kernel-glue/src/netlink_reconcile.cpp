@@ -1,5 +1,6 @@
 // NetlinkDataplane::reconcile(): removing the tagged objects a previous run
-// (crashed, killed) left behind, and nothing else.
+// (crashed, killed) left behind and adopt_map_bindings() did not take over
+// (netlink_adopt.cpp), and nothing else.
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <netlink/addr.h>
@@ -20,47 +21,14 @@
 #include "hmip/kglue/netlink_dataplane.h"
 #include "hmip/kglue/nft_ingress.h"
 #include "nl_batch.h"
+#include "nl_dump.h"
 #include "tunnel_pool.h"
 #include "xfrm_table.h"
 
 namespace hmip::kglue {
-namespace {
 
-struct CacheFree {
-  void operator()(nl_cache* c) const noexcept { nl_cache_free(c); }
-};
-using CachePtr = std::unique_ptr<nl_cache, CacheFree>;
-
-Ip6Addr to_ip6(nl_addr* a) {
-  Ip6Addr r;
-  if (a != nullptr && nl_addr_get_family(a) == AF_INET6 && nl_addr_get_len(a) == 16) {
-    std::memcpy(r.b.data(), nl_addr_get_binary_addr(a), 16);
-  }
-  return r;
-}
-
-struct ProxyDump {
-  std::vector<detail::NeighObj> entries;
-};
-
-int on_proxy(nl_msg* msg, void* arg) {
-  nlmsghdr* h = nlmsg_hdr(msg);
-  if (h->nlmsg_type != RTM_NEWNEIGH || !nlmsg_valid_hdr(h, sizeof(ndmsg))) return NL_SKIP;
-  const auto* nd = static_cast<const ndmsg*>(nlmsg_data(h));
-  if ((nd->ndm_flags & NTF_PROXY) == 0 || nd->ndm_family != AF_INET6) return NL_SKIP;
-  std::array<nlattr*, NDA_MAX + 1> tb{};
-  if (nlmsg_parse(h, sizeof(ndmsg), tb.data(), NDA_MAX, nullptr) < 0 || tb[NDA_DST] == nullptr ||
-      nla_len(tb[NDA_DST]) != 16) {
-    return NL_SKIP;
-  }
-  detail::NeighObj n;
-  n.ifindex = nd->ndm_ifindex;
-  std::memcpy(n.addr.b.data(), nla_data(tb[NDA_DST]), 16);
-  static_cast<ProxyDump*>(arg)->entries.push_back(n);
-  return NL_OK;
-}
-
-}  // namespace
+using detail::CachePtr;
+using detail::to_ip6;
 
 void NetlinkDataplane::reconcile_links(ReconcileReport& r) {
   nl_cache* raw = nullptr;
@@ -174,28 +142,14 @@ void NetlinkDataplane::reconcile_rules(ReconcileReport& r) {
 }
 
 Status NetlinkDataplane::reconcile_proxies(ReconcileReport& r, const std::set<Ip6Addr>& leftover_rcoas) {
-  // libnl's neigh cache cannot list proxy entries: the kernel dumps them
-  // only for a request whose ndm_flags is NTF_PROXY.
-  nl_msg* raw = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
-  if (raw == nullptr) return wire::Ok{};
-  detail::NlMsgPtr msg(raw);
-  ndmsg nd{};
-  nd.ndm_family = AF_INET6;
-  nd.ndm_flags = NTF_PROXY;
-  if (nlmsg_append(msg.get(), &nd, sizeof(nd), NLMSG_ALIGNTO) < 0) return wire::Ok{};
-  ProxyDump dump;
-  nl_cb* cb = nl_cb_alloc(NL_CB_DEFAULT);
-  if (cb == nullptr) return wire::Ok{};
-  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_proxy, &dump);
-  int rc = nl_send_auto(sock_->get(), msg.get());
-  if (rc >= 0) rc = nl_recvmsgs(sock_->get(), cb);
-  nl_cb_put(cb);
-  if (rc < 0) {
+  std::vector<detail::NeighObj> proxies;
+  std::string error;
+  if (const int rc = detail::dump_proxies(*sock_, proxies, error); rc < 0) {
     return fail(wire::Error{wire::Errc::invalid_field, static_cast<std::size_t>(-rc), "proxy neighbour dump failed"},
-                std::string("proxy neighbour dump: ") + nl_geterror(rc));
+                error);
   }
   std::vector<detail::NlRequest> batch;
-  for (const detail::NeighObj& n : dump.entries) {
+  for (const detail::NeighObj& n : proxies) {
     bool tracked = false;
     for (const auto& [k, b] : map_) {
       tracked = tracked || std::find(b.objects.begin(), b.objects.end(), detail::KObj{n}) != b.objects.end();

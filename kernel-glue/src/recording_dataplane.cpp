@@ -66,6 +66,28 @@ void RecordingDataplane::fail_next(wire::Error error, std::size_t count) {
   fail_count_ = count;
 }
 
+wire::Result<std::vector<AdoptedMapBinding>> RecordingDataplane::adopt_map_bindings() {
+  if (auto e = begin(call::AdoptMapBindings{})) return *e;
+  std::vector<AdoptedMapBinding> out;
+  for (AdoptedMapBinding& b : leftover_map_) {
+    if (map_.count(b.key) != 0) continue;
+    const detail::TunnelKey tk{b.settings.map_address, b.settings.lcoa, 0};
+    if (const auto* t = tunnels_->add_user(tk)) {
+      b.objects = MapBindingObjects{t->obj.name, t->ifindex};
+    } else {
+      tunnels_->insert(detail::TunnelObj{b.objects.tunnel, b.settings.map_address, b.settings.lcoa, 0, 0},
+                       b.objects.tunnel_ifindex);
+    }
+    // New tunnels get names and ifindexes the adopted ones do not have.
+    if (auto n = tunnel_number(tags_.link_prefix, b.objects.tunnel); n && *n >= next_tunnel_) next_tunnel_ = *n + 1;
+    if (b.objects.tunnel_ifindex >= next_ifindex_) next_ifindex_ = b.objects.tunnel_ifindex + 1;
+    map_.emplace(b.key, MapBinding{b.settings, b.objects});
+    out.push_back(b);
+  }
+  leftover_map_.clear();
+  return out;
+}
+
 wire::Result<ReconcileReport> RecordingDataplane::reconcile() {
   if (auto e = begin(call::Reconcile{})) return *e;
   ReconcileReport r;

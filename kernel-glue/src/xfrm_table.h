@@ -144,6 +144,21 @@ class XfrmTable {
   /// description of each removed object ("xfrm state hao src :: dst ::", ...).
   wire::Result<std::vector<std::string>> remove_leftovers();
 
+  /// The tagged states and policies in the kernel that this instance did
+  /// not put (what remove_leftovers() would remove), read without changing
+  /// anything (xfrm_leftovers.cpp). Policies of other directions than in
+  /// and out are left out.
+  struct Found {
+    std::map<RoStateKey, RoStateSettings> states;
+    std::map<PolicyKey, PolicySettings> policies;
+  };
+  wire::Result<Found> find_leftovers();
+  /// Takes a state or policy find_leftovers() reported into this table as if
+  /// put_state()/put_policy() had put it (no request): remove_leftovers()
+  /// keeps it, delete_*() and flush() delete it, put_*() replaces it.
+  void adopt_state(const RoStateKey& key, const RoStateSettings& settings) { states_[key] = settings; }
+  void adopt_policy(const PolicyKey& key, const PolicySettings& settings) { policies_[key] = settings; }
+
   [[nodiscard]] std::size_t state_count() const { return states_.size(); }
   [[nodiscard]] std::size_t policy_count() const { return policies_.size(); }
   /// What this instance put, as it should be in the kernel now.

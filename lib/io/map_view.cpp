@@ -34,6 +34,7 @@ Json map_bindings_json(const map::MapState& s) {
     j["neighbour_domain"] = b.from_neighbour;
     j["home_flag"] = b.home_flag;
     j["install_pending"] = b.install_pending;
+    j["adopted"] = b.adopted;
     a.push_back(std::move(j));
   }
   return a;
@@ -108,6 +109,13 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   caps["dad_join_failed"] = c.dad_join_failed;
   caps["leases"] = c.cap_leases;
   j["cap_refused"] = caps;
+  j["bindings_adopted"] = c.bindings_adopted;
+  j["adoption_refused"] = c.adoption_refused;
+  j["adopted_reinstalled"] = c.adopted_reinstalled;
+  j["brr_adopted_sent"] = c.brr_adopted_sent;
+  j["adopted_reregistered"] = c.adopted_reregistered;
+  j["adopted_expired"] = c.adopted_expired;
+  j["bu_adopted_any_sequence"] = c.bu_adopted_any_sequence;
   if (daemon.is_object())
     for (const auto& [k, v] : daemon.items()) j[k] = v;
   return j;

@@ -174,7 +174,11 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
     return refuse_with(wire::ba_status::kDuplicateAddressDetectionFailed, "RCoA is the MAP's own address");
 
   const auto bit = bindings_.find(key);
-  if (bit != bindings_.end() && !sequence_greater(bu.sequence, bit->second.sequence)) {
+  // An adopted binding's last sequence number is unknown: its first BU may
+  // carry any (map_agent.h, "Restart", says why that is safe).
+  if (bit != bindings_.end() && bit->second.adopted) {
+    ++counters_.bu_adopted_any_sequence;
+  } else if (bit != bindings_.end() && !sequence_greater(bu.sequence, bit->second.sequence)) {
     const std::uint16_t last = bit->second.sequence;
     log_limited(log_refused_, now, LogLevel::info,
                 "refused BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() +

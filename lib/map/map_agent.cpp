@@ -82,7 +82,9 @@ void MapAgent::on_binding_timer(TimePoint now, const BindingKey& key) {
   b.timer.reset();  // popped
   if (now >= b.expires) {
     ++counters_.expired;
-    log(LogLevel::info, "binding of RCoA " + key.rcoa.str() + " to " + b.lcoa.str() + " expired");
+    if (b.adopted) ++counters_.adopted_expired;
+    log(LogLevel::info, "binding of RCoA " + key.rcoa.str() + " to " + b.lcoa.str() + " expired" +
+                            (b.adopted ? " (adopted at start; its node never re-registered)" : ""));
     remove_binding(key, RemoveReason::expired);
     return;
   }
@@ -90,6 +92,7 @@ void MapAgent::on_binding_timer(TimePoint now, const BindingKey& key) {
     // RFC 6275 §9.5.5: ask the MN to refresh; retried until expiry.
     actions_.emplace_back(SendBrr{cfg_.map_address, key.rcoa, b.lcoa});
     ++counters_.brr_sent;
+    if (b.adopted) ++counters_.brr_adopted_sent;
     ++b.brr_sent;
     const TimePoint again = now + cfg_.brr_interval;
     b.next_brr = cfg_.brr_interval > Duration::zero() && again < b.expires ? std::optional(again) : std::nullopt;
@@ -133,6 +136,10 @@ void MapAgent::commit(TimePoint now, const BindingKey& key, const Request& req) 
     if (!created) unload_owner(b.owner);
     load_owner(req.owner);
     b.owner = req.owner;
+  }
+  if (b.adopted) {
+    ++counters_.adopted_reregistered;
+    b.adopted = false;
   }
   b.lcoa = req.lcoa;
   b.registered = now;
@@ -194,16 +201,18 @@ void MapAgent::handle_dataplane_result(TimePoint now, const BindingKey& key, boo
   }
   const Pending p = it->second;
   erase_pending(it);
+  // Re-installs (reload, adopt) change the kernel only: no BU to answer.
+  const bool reinstall = p.reason == InstallReason::reload || p.reason == InstallReason::adopt;
   if (ok) {
-    if (p.reason != InstallReason::reload) commit(now, key, p.req);
+    if (!reinstall) commit(now, key, p.req);
     return;
   }
   ++counters_.dataplane_failures;
   log(LogLevel::error, "kernel install (" + std::string(to_string(p.reason)) + ") of RCoA " + key.rcoa.str() +
                            " to " + p.req.lcoa.str() + " failed: " + std::string(error));
-  if (p.reason == InstallReason::reload) {
-    ++counters_.removed_by_reload;
-    remove_binding(key, RemoveReason::reload_failed);
+  if (reinstall) {
+    if (p.reason == InstallReason::reload) ++counters_.removed_by_reload;
+    remove_binding(key, p.reason == InstallReason::reload ? RemoveReason::reload_failed : RemoveReason::not_adopted);
     return;
   }
   refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kInsufficientResources, p.req.sequence);

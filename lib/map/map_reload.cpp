@@ -5,7 +5,8 @@
 //     interface, TunnelMtu) is re-installed in place; a failure removes it.
 //   * Granted lifetimes stand (the MN was told them); new limits, LcoaPrefix
 //     and NeighbourPrefix apply from the next BU. BRRs not yet sent are
-//     rescheduled with the new BrrLead.
+//     rescheduled with the new BrrLead; an adopted binding keeps its BRR
+//     retries (adoption stays until its node re-registers).
 //   * A pending registration whose RCoA left the prefixes is refused (132).
 //   * New caps (MaxBindings...) apply to the next new RCoA: bindings and
 //     pending registrations beyond a lowered cap are kept.
@@ -42,7 +43,9 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
                                     InstallReason::reload));
       ++reinstalled;
     }
-    if (b.brr_sent == 0) {
+    if (b.adopted) {
+      // Adoption's BRRs go on every BrrInterval whatever BrrLead says.
+    } else if (b.brr_sent == 0) {
       b.next_brr.reset();
       if (cfg_.brr_lead > Duration::zero() && b.expires - cfg_.brr_lead > b.registered)
         b.next_brr = std::max(b.expires - cfg_.brr_lead, now);

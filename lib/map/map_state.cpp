@@ -28,6 +28,7 @@ BindingView MapAgent::view(const BindingKey& key, const Binding& b, TimePoint no
   v.from_neighbour = b.from_neighbour;
   v.home_flag = b.home_flag;
   v.install_pending = pending_.count(key) != 0;
+  v.adopted = b.adopted;
   return v;
 }
 

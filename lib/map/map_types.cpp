@@ -31,6 +31,7 @@ std::string_view to_string(InstallReason r) noexcept {
     case InstallReason::create: return "create";
     case InstallReason::move: return "move";
     case InstallReason::reload: return "reload";
+    case InstallReason::adopt: return "adopt";
   }
   return "?";
 }
@@ -42,6 +43,20 @@ std::string_view to_string(RemoveReason r) noexcept {
     case RemoveReason::prefix_removed: return "prefix-removed";
     case RemoveReason::reload_failed: return "reload-failed";
     case RemoveReason::stale: return "stale";
+    case RemoveReason::not_adopted: return "not-adopted";
+  }
+  return "?";
+}
+
+std::string_view to_string(AdoptVerdict v) noexcept {
+  switch (v) {
+    case AdoptVerdict::adopted: return "adopted";
+    case AdoptVerdict::adopted_reinstall: return "adopted, re-installed with the configured settings";
+    case AdoptVerdict::outside_prefixes: return "RCoA outside every RcoaPrefix";
+    case AdoptVerdict::other_map_address: return "bound to another MapAddress";
+    case AdoptVerdict::lcoa_not_allowed: return "LCoA outside LcoaPrefix and NeighbourPrefix (or inside an RCoA prefix)";
+    case AdoptVerdict::lifetime_capped: return "a lifetime cap below 4 s";
+    case AdoptVerdict::already_bound: return "already bound";
   }
   return "?";
 }

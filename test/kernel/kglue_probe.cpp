@@ -14,11 +14,13 @@
 //   mn-bind MAP RCOA LCOA IFNAME ROUTER|- primary|secondary [MTU] -> ok TUNNEL IFINDEX TABLE
 //   mn-unbind MAP RCOA
 //   counters                                          -> ok PACKETS BYTES
+//   adopt                                             -> ok N adopted: RCOA MAP LCOA PROXY|- TUNNEL IFINDEX; ...
 //   reconcile                                         -> ok N removed: A; B; ...
 //   flush
 //   quit  (leaves without flush() only if given "quit noflush")
 #include <net/if.h>
 
+#include <array>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -103,6 +105,18 @@ std::string run(NetlinkDataplane& dp, const std::vector<std::string>& w) {
   if (c == "counters") {
     auto k = dp.counters();
     return "ok " + std::to_string(k.ingress_dropped_packets) + " " + std::to_string(k.ingress_dropped_bytes);
+  }
+  if (c == "adopt") {
+    auto r = dp.adopt_map_bindings();
+    if (!r) return err(dp, r.error());
+    std::string s = "ok " + std::to_string(r->size()) + " adopted:";
+    for (const auto& b : *r) {
+      std::array<char, IF_NAMESIZE> proxy{'-'};
+      if (b.settings.proxy_ifindex != 0) (void)if_indextoname(static_cast<unsigned>(b.settings.proxy_ifindex), proxy.data());
+      s += " " + b.key.rcoa.str() + " " + b.settings.map_address.str() + " " + b.settings.lcoa.str() + " " +
+           std::string(proxy.data()) + " " + b.objects.tunnel + " " + std::to_string(b.objects.tunnel_ifindex) + ";";
+    }
+    return s;
   }
   if (c == "reconcile") {
     auto r = dp.reconcile();

@@ -193,6 +193,43 @@ TEST_CASE("recording dataplane: reconcile reports the leftovers it was given, co
   CHECK(dp.proxy_refreshes(5) == 0);
 }
 
+TEST_CASE("recording dataplane: adopts a crashed run's MAP bindings in their tunnels (issue 13 item 13)",
+          "[kglue][adopt]") {
+  RecordingDataplane dp;
+  const Ip6Addr rcoa2 = Ip6Addr::must("2001:db8:99::6");
+  const Ip6Addr rcoa3 = Ip6Addr::must("2001:db8:99::7");
+  dp.set_leftover_map_bindings({
+      {{kRcoa, 0}, map_settings(kLcoa), {"hmipm0007", 4007}},
+      {{rcoa2, 0}, map_settings(kLcoa), {"hmipm0007", 4007}},  // the same tunnel
+      {{rcoa3, 0}, map_settings(kLcoa2), {"hmipm0009", 4009}},
+  });
+  auto a = dp.adopt_map_bindings();
+  REQUIRE(a.ok());
+  REQUIRE(a->size() == 3);
+  CHECK(dp.calls().size() == 1);
+  CHECK(std::holds_alternative<call::AdoptMapBindings>(dp.calls()[0].call));
+  CHECK(dp.map_bindings().size() == 3);
+  CHECK(dp.map_bindings().at({rcoa2, 0}).objects.tunnel_ifindex == 4007);
+  CHECK(dp.tunnel_count() == 2);
+  CHECK(dp.adopt_map_bindings()->empty());  // taken once
+
+  // Adopted bindings are bindings: a move leaves the shared tunnel, a new
+  // binding gets a tunnel name and ifindex of its own, removal drops users.
+  auto moved = dp.install_map_binding({rcoa2, 0}, map_settings(kLcoa2));
+  REQUIRE(moved.ok());
+  CHECK(moved->tunnel == "hmipm0009");
+  CHECK(dp.tunnel_count() == 2);
+  auto fresh = dp.install_map_binding({Ip6Addr::must("2001:db8:99::8"), 0},
+                                      map_settings(Ip6Addr::must("2001:db8:4::10")));
+  REQUIRE(fresh.ok());
+  CHECK(fresh->tunnel == "hmipm000a");
+  CHECK(fresh->tunnel_ifindex > 4009);
+  CHECK(dp.remove_map_binding({kRcoa, 0}).ok());
+  CHECK(dp.tunnel_count() == 2);  // hmipm0007 had its last user go
+  CHECK(dp.flush().ok());
+  CHECK(dp.empty());
+}
+
 TEST_CASE("recording dataplane: 100k MAP bindings (benchmark, prints)", "[kglue][bench]") {
   RecordingDataplane dp;
   dp.set_recording(false);

@@ -5,7 +5,8 @@ One testbed for the whole module (the suite runs in an emulated VM): ard on
 AR1..AR3, mapd on MAP1 and MAP2, mnd on the MN. The tests run in
 file order and build on each other's state: the MN registers at MAP1 from
 AR1, moves to AR2 (same MAP), then to AR3 (MAP2), and the daemons are
-finally stopped, killed and restarted. Each test first waits for the state
+finally killed and restarted (mapd adopting the MN's binding), stopped, and
+killed and restarted again. Each test first waits for the state
 it starts from, so a failure says where the chain broke.
 """
 
@@ -220,6 +221,68 @@ def test_inter_map_move_forwards_then_expires(tb):
     assert mnd.show("status")["chosen_map"] == MAP2
 
 
+def test_mapd_crash_restart_adopts_bindings(tb):
+    """kill -9 of MAP2's mapd with the MN registered, then a restart (issue
+    13 item 13): the new mapd shows the binding at once (adopted from the
+    kernel: the same tunnel device), its BRR makes the MN re-register
+    within seconds (its own refresh is minutes away), and CN -> RCoA
+    packets keep arriving through the tunnel across the kill and the
+    restart."""
+    mnd, mn, map2 = tb.daemons["mnd"], tb.n("mn"), tb.n("map2")
+    lcoa = tb.wait_lcoa("ar3")
+    b = registered(tb, "map2", lcoa)
+    rcoa = b["rcoa"]
+    mapd2 = tb.daemons["mapd-map2"]
+    mapd2.wait_show("bindings", [{"rcoa": rcoa, "lcoa": lcoa, "install_pending": False}], 60)
+    tunnel = [x["ifname"] for x in kstate.links(map2, "hmipm") if kstate.tunnel_remote(x) == lcoa]
+    assert len(tunnel) == 1, kstate.objects(map2, "mapd")
+    ifindex = kstate.links(map2, tunnel[0])[0]["ifindex"]
+    n0 = mnd.show("counters")
+    probe = ProbeStream(tb.n("cn"), mn, rcoa, tb.outdir, name="mapd-restart", interval=0.05).start()
+    try:
+        until(lambda: probe.arrivals(), 60, 0.2, "the stream CN -> RCoA before the kill")
+        t_kill = time.time()
+        mapd2.stop(sig=signal.SIGKILL)
+        mapd2 = tb.start_mapd("map2")
+        t_up = time.time()
+        # Right after start: the binding is in the cache (adopted, or already
+        # refreshed if the MN was that quick), in the same tunnel device.
+        first = mapd2.show("bindings")
+        assert [x["rcoa"] for x in first] == [rcoa] and first[0]["lcoa"] == lcoa, first
+        assert [x["ifindex"] for x in kstate.links(map2, "hmipm")] == [ifindex], kstate.objects(map2, "mapd")
+        c = mapd2.wait_show("counters", {"bindings_adopted": 1, "adoption_refused": 0,
+                                         "brr_adopted_sent": lambda n: n >= 1, "adopted_reregistered": 1,
+                                         "bu_adopted_any_sequence": 1}, 15)
+        t_rereg = time.time()
+        # Re-registered: a full lifetime again, no longer adopted; mnd answered the BRR.
+        mapd2.wait_show("bindings", [{"rcoa": rcoa, "lcoa": lcoa, "adopted": False,
+                                      "lifetime_s": lambda s: s > 20}], 10)
+        mnd.wait_show("counters", {"brr_received": lambda n: n > n0["brr_received"],
+                                   "brr_answered": lambda n: n > n0["brr_answered"]}, 10)
+        mnd.wait_show("bul", [{"rcoa": rcoa, "registered": True, "primary": True}], 10)
+        until(lambda: [a for a in probe.arrivals() if a.recv > t_rereg + 0.5], 30, 0.2,
+              "the stream after the re-registration")
+    finally:
+        arrivals = probe.stop()
+    # Not one packet of the stream lost from before the kill to after the
+    # re-registration: the kernel carried it throughout (before issue 13
+    # item 13 the restart removed the binding: nothing arrived until the
+    # MN's next refresh).
+    window = sorted((a for a in arrivals if t_kill - 1.0 <= a.recv <= t_rereg + 0.5 and a.dst == rcoa),
+                    key=lambda a: a.seq)
+    assert window and min(a.recv for a in window) < t_kill and max(a.recv for a in window) > t_up, \
+        (t_kill, t_up, window[:1], window[-1:])
+    seqs = {a.seq for a in window}
+    lost = sorted(set(range(window[0].seq, window[-1].seq + 1)) - seqs)
+    recv = sorted(a.recv for a in window)
+    gap = max((y - x for x, y in zip(recv, recv[1:])), default=0.0)
+    print(f"mapd restart: up {t_up - t_kill:.2f} s after the kill, re-registered {t_rereg - t_up:.2f} s after "
+          f"the start, {len(window)} packets, {len(lost)} lost, largest gap {gap:.2f} s; counters {c}")
+    assert not lost, f"CN -> RCoA lost {len(lost)} packets across the mapd restart: seq {lost[:20]}"
+    # One tunnel, the same device as before the kill.
+    assert [x["ifindex"] for x in kstate.links(map2, "hmipm")] == [ifindex], kstate.objects(map2, "mapd")
+
+
 def test_clean_stop_and_crash_restart(tb):
     mn, map1, map2 = tb.n("mn"), tb.n("map1"), tb.n("map2")
     b = registered(tb, "map2", tb.wait_lcoa("ar3"))
@@ -242,9 +305,13 @@ def test_clean_stop_and_crash_restart(tb):
     left_map, left_mn = kstate.leftovers(map2, "mapd"), kstate.leftovers(mn, "mnd")
     assert left_map.get("links") and left_mn.get("links"), (left_map, left_mn)
     mapd2 = tb.start_mapd("map2")
-    # No binding in the new instance: no per-binding object may survive it.
+    # The binding is adopted (issue 13 item 13), but no mnd answers its
+    # BRRs: it expires after its short lifetime, and its objects go with it.
+    mapd2.wait_show("bindings", [{"rcoa": b["rcoa"], "adopted": True, "lifetime_s": 20}], 10)
+    mapd2.wait_show("counters", {"bindings_adopted": 1, "adopted_expired": 1,
+                                 "brr_adopted_sent": lambda n: n >= 2}, 60)
     until(lambda: not any(kstate.objects(map2, "mapd")[k] for k in ("links", "routes", "proxies")), 30, 0.2,
-          f"mapd adopting or removing the crashed instance's binding objects {left_map}")
+          f"mapd removing the expired adopted binding's objects {left_map}")
     wait_forgotten(map2, "mapd", b["rcoa"])
     tb.start_mnd()
     b2 = registered(tb, "map2", tb.wait_lcoa("ar3"))

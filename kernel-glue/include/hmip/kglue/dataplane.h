@@ -5,8 +5,8 @@
 // devices, routes, policy rules, proxy neighbours, XFRM states and SUB
 // policies, the nftables ingress check. Two implementations:
 //   * NetlinkDataplane (netlink_dataplane.h): libnl-3 route/xfrm + libnftables,
-//     netlink work batched, every object tagged (see Tags), mirrored, reconciled
-//     at start and flushed at stop;
+//     netlink work batched, every object tagged (see Tags), mirrored, complete
+//     MAP bindings adopted and the rest reconciled at start, flushed at stop;
 //   * RecordingDataplane (recording_dataplane.h): records every call and keeps
 //     the resulting "installed" set in memory, for tests and simulations.
 //
@@ -150,6 +150,14 @@ struct DataplaneCounters {
   std::uint64_t ingress_dropped_bytes = 0;
 };
 
+/// A complete MAP binding a previous run left in the kernel, taken over by
+/// Dataplane::adopt_map_bindings() (issue 13 item 13).
+struct AdoptedMapBinding {
+  MapBindingKey key;            ///< bid 0: the kernel objects carry no BID
+  MapBindingSettings settings;  ///< as the kernel holds them; tunnel_mtu is the device's MTU
+  MapBindingObjects objects;    ///< the tunnel it was found in (ifindex unchanged)
+};
+
 /// What reconcile() found at start.
 struct ReconcileReport {
   std::vector<std::string> removed;  ///< leftover tagged objects removed ("link hmipm0001", "route ...", ...)
@@ -162,9 +170,24 @@ class Dataplane {
   Dataplane(const Dataplane&) = delete;
   Dataplane& operator=(const Dataplane&) = delete;
 
+  /// At start, before reconcile(): finds every COMPLETE MAP binding a
+  /// previous run left (a tagged ip6tnl MAP -> LCoA with no underlying link,
+  /// a tagged RCoA/128 route in the main table into it, the route2 state MAP
+  /// -> RCoA whose care-of address is the tunnel's remote and its SUB OUT
+  /// policy for protocol 135; the RCoA's proxy entry when there is one) and
+  /// takes it into this instance's tracking as if install_map_binding() had
+  /// made it, without changing it in the kernel: the tunnel keeps its
+  /// ifindex, traffic to the RCoA goes on. Bindings found in one tunnel
+  /// share it as installed ones do. From then on each is updated, removed
+  /// and flushed like any other binding; what the caller does not want it
+  /// removes with remove_map_binding(). The ingress check is (re)installed
+  /// in one nftables transaction when anything was adopted. Incomplete
+  /// leftovers stay untracked for reconcile() to remove. MN bindings are
+  /// never adopted.
+  virtual wire::Result<std::vector<AdoptedMapBinding>> adopt_map_bindings() = 0;
   /// At start: finds every object carrying this daemon's tags that is not
-  /// installed through this instance (leftovers of a crashed run) and
-  /// removes it.
+  /// installed through this instance (leftovers of a crashed run; with
+  /// adopt_map_bindings() first: what was not adopted) and removes it.
   virtual wire::Result<ReconcileReport> reconcile() = 0;
   /// Removes everything this instance installed (clean stop), in batches
   /// (NetlinkDataplane: one rtnetlink batch for proxy entries, rules and

@@ -9,7 +9,9 @@
 // tables come from the table range, XFRM policies from the priority range
 // (states reqid = xfrm_priority_lo), nftables table tags.nft_table. What
 // this instance installed is mirrored in memory; flush() and the destructor
-// remove it; reconcile() removes the tagged objects it did not install.
+// remove it; adopt_map_bindings() mirrors a previous run's complete MAP
+// bindings without touching them (netlink_adopt.cpp); reconcile() removes
+// the tagged objects it neither installed nor adopted.
 //
 // Tunnels: ip6tnl <prefix><hex> (ignore encap limit, proto ipv6, device
 // group tags.link_group, IPv6 addr_gen_mode none so the kernel gives it no
@@ -99,6 +101,7 @@ class NetlinkDataplane final : public Dataplane {
   explicit NetlinkDataplane(Options options);
   ~NetlinkDataplane() override;
 
+  wire::Result<std::vector<AdoptedMapBinding>> adopt_map_bindings() override;
   wire::Result<ReconcileReport> reconcile() override;
   Status flush() override;
   Status install_map_signalling(const MapSignallingSettings& s) override;
@@ -148,6 +151,9 @@ class NetlinkDataplane final : public Dataplane {
   Status remove_map_state(detail::MapState& b);
   Status remove_mn_state(detail::MnState& b);
   Status fail(const wire::Error& e, std::string detail);
+  /// Tagged ip6tnl devices this instance does not track, with no underlying
+  /// link (a MAP binding's), by ifindex (netlink_adopt.cpp).
+  std::map<int, detail::TunnelObj> leftover_map_tunnels();
   void reconcile_links(ReconcileReport& r);
   void reconcile_routes(ReconcileReport& r, std::set<Ip6Addr>& leftover_rcoas);
   void reconcile_rules(ReconcileReport& r);

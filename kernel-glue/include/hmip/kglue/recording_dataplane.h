@@ -25,6 +25,9 @@ class TunnelPool;
 }
 
 namespace call {
+struct AdoptMapBindings {
+  friend bool operator==(const AdoptMapBindings&, const AdoptMapBindings&) = default;
+};
 struct Reconcile {
   friend bool operator==(const Reconcile&, const Reconcile&) = default;
 };
@@ -75,7 +78,7 @@ struct RemoveMnBinding {
 
 /// One call on the Dataplane interface (counters() is not recorded: it
 /// changes nothing).
-using Call = std::variant<call::Reconcile, call::Flush, call::InstallMapSignalling, call::InstallMapBinding,
+using Call = std::variant<call::AdoptMapBindings, call::Reconcile, call::Flush, call::InstallMapSignalling, call::InstallMapBinding,
                           call::RemoveMapBinding, call::InstallBaRoute, call::RemoveBaRoute, call::RefreshProxies,
                           call::InstallMnSignalling, call::InstallMnBinding, call::RemoveMnBinding>;
 
@@ -102,6 +105,7 @@ class RecordingDataplane final : public Dataplane {
   explicit RecordingDataplane(Tags tags = Tags::mapd());
   ~RecordingDataplane() override;
 
+  wire::Result<std::vector<AdoptedMapBinding>> adopt_map_bindings() override;
   wire::Result<ReconcileReport> reconcile() override;
   Status flush() override;
   Status install_map_signalling(const MapSignallingSettings& s) override;
@@ -123,6 +127,11 @@ class RecordingDataplane final : public Dataplane {
   void set_counters(DataplaneCounters c) { counters_ = c; }
   /// Leftovers the next reconcile() reports as removed (a crashed run's).
   void set_leftovers(std::vector<std::string> names) { leftovers_ = std::move(names); }
+  /// Complete MAP bindings a crashed run left: the next adopt_map_bindings()
+  /// takes them (those whose key is not installed) into the installed set,
+  /// in their tunnels (same name and ifindex; shared by equal endpoints),
+  /// and returns them.
+  void set_leftover_map_bindings(std::vector<AdoptedMapBinding> b) { leftover_map_ = std::move(b); }
   /// Off: calls are no longer appended to calls() (installed state is still
   /// kept); for benchmarks with very many bindings.
   void set_recording(bool on) { recording_ = on; }
@@ -163,6 +172,7 @@ class RecordingDataplane final : public Dataplane {
   bool mn_sig_ = false;
   DataplaneCounters counters_;
   std::vector<std::string> leftovers_;
+  std::vector<AdoptedMapBinding> leftover_map_;
   std::optional<wire::Error> fail_error_;
   std::size_t fail_count_ = 0;
   bool recording_ = true;

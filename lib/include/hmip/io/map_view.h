@@ -2,7 +2,8 @@
 // show ...). Durations in milliseconds; members in this order:
 //   bindings: [{"rcoa","bid","lcoa","sequence","lifetime_s","remaining_ms",
 //               "registered_ms_ago","age_ms","next_brr_ms","brr_sent",
-//               "proxy_interface","neighbour_domain","home_flag","install_pending"}]
+//               "proxy_interface","neighbour_domain","home_flag","install_pending",
+//               "adopted"}]
 //   pending:  [{"rcoa","bid","lcoa","sequence","state" (dad|install),"dad_remaining_ms"}]
 //   counters: {the core's counters, "bu_refused": {"STATUS": n}, "invalid_mh":
 //              {reason: n}, then <the daemon's own counters>}

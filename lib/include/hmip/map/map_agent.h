@@ -79,7 +79,8 @@
 //     charon empties it (every BU is refused until it is back).
 //   * RCoA outside every RcoaPrefix: 132; the RCoA equal to MapAddress: 134.
 //   * Existing binding and a sequence number not greater (mod 2^16): 135 with
-//     the last accepted number. A new binding accepts any number.
+//     the last accepted number. A new binding accepts any number, and so
+//     does an adopted one once (restart, below).
 //   * Deregistration (lifetime 0, or CoA == RCoA): binding removed, BA 0
 //     with lifetime 0; unknown RCoA: 133 (RFC 6275 §10.3.2). A pending
 //     registration (DAD or install running) is cancelled the same way.
@@ -131,6 +132,47 @@
 //     prefix's Interface, TunnelMtu; a failed re-install removes the
 //     binding), removes the others, and refuses (132) pending registrations
 //     whose RCoA left the prefixes (map_reload.cpp).
+//   * Restart (issue 13 item 13; until bindings are persisted): at start
+//     the daemon hands every complete binding a previous run left in the
+//     kernel (kglue::Dataplane::adopt_map_bindings: tunnel, RCoA route,
+//     proxy entry, route2 state and policy; the kernel went on forwarding
+//     while no mapd ran) to adopt(). It is adopted unless the
+//     configuration would refuse it now: RCoA outside every RcoaPrefix (or
+//     the MAP's own address), another MapAddress, an LCoA outside
+//     LcoaPrefix and NeighbourPrefix or inside an RCoA prefix, a lifetime
+//     cap under 4 s; those are removed (RemoveBinding not_adopted), as the
+//     incomplete leftovers are by reconcile. Neither the granted lifetime
+//     nor the last sequence number survive, so an adopted binding:
+//       - lives kAdoptedLifetime (capped like a granted lifetime), counted
+//         from the start, then expires normally: a node that never
+//         re-registers loses it then, not at its old expiry;
+//       - gets a BRR at once (due at adoption: the daemon opens its MH
+//         socket first) and again every BrrInterval until it expires or its node
+//         re-registers (the near-expiry BRR path; sent even with BrrLead 0,
+//         which only turns off the near-expiry BRRs of registered ones);
+//       - accepts its first BU with any sequence number (then the usual
+//         rule applies). Why that is safe: in secure mode the BU must still
+//         pass the protection check (an installed CHILD_SA of the identity
+//         holding the RCoA: charon outlives mapd, so its SAs come back
+//         through list-sas before the MH socket opens), and ESP's anti-
+//         replay window, kept by the kernel's SA across the restart,
+//         rejects a replayed old BU; so only the holder's fresh BU can
+//         use the exemption, and it would win anyway with a higher number.
+//         In insecure testbed mode any trusted care-of address can create
+//         a binding with any number already; the exemption adds nothing.
+//       - keeps its kernel objects untouched (CN -> RCoA traffic goes on
+//         through the restart); where the configuration now asks for other
+//         kernel settings (the prefix's Interface, a TunnelMtu other than
+//         0 and the tunnel's), it is re-installed in place (InstallBinding
+//         adopt; a failure removes it).
+//     Secure and insecure mode adopt alike (the kernel state was accepted
+//     under the previous run's checks; adopting grants nothing a BU could
+//     not). A reload treats an adopted binding like any other (kept while
+//     its RCoA is in an RcoaPrefix) and leaves its adoption as it is: short
+//     lifetime, BRR retries and the one any-sequence BU stay until its node
+//     re-registers. Counted: bindings_adopted, adoption_refused,
+//     adopted_reinstalled, brr_adopted_sent, adopted_reregistered,
+//     adopted_expired, bu_adopted_any_sequence.
 //   * Binding Errors (status 2, unknown MH type) are rate-limited to a burst
 //     of kBindingErrorBurst, then one per kBindingErrorInterval.
 //   * BAs that refuse a received BU (status >= 128 from BU processing) are
@@ -173,6 +215,11 @@ inline constexpr Duration kLogInterval = core::seconds(10);
 /// BAs refusing a received BU, per sending care-of address: a burst of 8, then 2 a second;
 /// sources beyond 4096 share a bucket of 64, then 100 a second.
 inline constexpr core::SourceLimits kRefusalBaLimits{8, core::milliseconds(500), 4096, 64, core::milliseconds(10)};
+/// How long a binding adopted from a previous run lives unless its node
+/// re-registers (capped like a granted lifetime; see the file comment): long
+/// enough for BRRs every BrrInterval and the node's BU retransmissions, short
+/// enough that a vanished node's binding goes soon.
+inline constexpr Duration kAdoptedLifetime = core::seconds(20);
 
 class MapAgent {
  public:
@@ -220,6 +267,12 @@ class MapAgent {
   void handle_ike_lost(TimePoint now);
   /// The RCoA holder table (hmipctl's view, tests).
   [[nodiscard]] const ike::RcoaHolders& ike_holders() const noexcept { return ike_; }
+  /// Start-up: a complete binding a previous run left in the kernel (see
+  /// the file comment). Adopted: in the cache with kAdoptedLifetime, a BRR
+  /// due at once, the first BU accepted with any sequence number, and an
+  /// InstallBinding (adopt) if its kernel settings differ from the
+  /// configuration's. Refused: RemoveBinding (not_adopted). Counted, logged.
+  AdoptVerdict adopt(TimePoint now, const LeftoverBinding& b);
   /// New configuration (see the file comment for what happens to bindings).
   void reload(TimePoint now, MapdConfig cfg);
   /// Does whatever is due at `now`: expiries, BRRs, finished DADs.
@@ -280,6 +333,7 @@ class MapAgent {
     bool from_neighbour = false;
     bool home_flag = false;
     std::string owner;       ///< counted in owner_load_ (Request::owner)
+    bool adopted = false;  ///< from a previous run (adopt()), no BU accepted since
   };
   struct Pending {
     Request req;

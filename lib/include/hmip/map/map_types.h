@@ -70,6 +70,7 @@ enum class InstallReason : std::uint8_t {
   create,  ///< a new binding (after DAD when that runs)
   move,    ///< the LCoA changed: update in place (make-before-break)
   reload,  ///< the configuration changed the binding's settings
+  adopt,   ///< an adopted binding's kernel settings differ from what the configuration asks (MapAgent::adopt)
 };
 std::string_view to_string(InstallReason r) noexcept;
 
@@ -93,6 +94,7 @@ enum class RemoveReason : std::uint8_t {
   prefix_removed,  ///< reload: the RCoA is in no configured RCoA prefix any more
   reload_failed,   ///< reload: re-installing with the new settings failed
   stale,           ///< a successful install the core no longer wants (superseded while pending)
+  not_adopted,     ///< start-up: a previous run's binding the configuration no longer allows (MapAgent::adopt)
 };
 std::string_view to_string(RemoveReason r) noexcept;
 
@@ -191,6 +193,36 @@ using Action = std::variant<InstallBinding, RemoveBinding, SendBa, SendBrr, Send
                             SendUnsolicitedNa, RefreshProxies, ResyncIke, TerminateIke, LogEvent>;
 
 // ---------------------------------------------------------------------------
+// Adoption (mapd restarting over a previous run's kernel state)
+
+/// A complete binding a previous mapd run left in the kernel
+/// (kglue::Dataplane::adopt_map_bindings), offered to MapAgent::adopt at
+/// start. Only what the kernel knows: neither the last sequence number nor
+/// the granted lifetime survive a crash.
+struct LeftoverBinding {
+  BindingKey key;
+  Ip6Addr map_address;          ///< the tunnel's local end (the MAP address the node registered with)
+  Ip6Addr lcoa;                 ///< the tunnel's remote end
+  std::string proxy_interface;  ///< link of the RCoA's proxy ND entry; empty: none
+  std::uint32_t tunnel_mtu = 0; ///< the tunnel device's MTU as the kernel reports it
+};
+
+/// What MapAgent::adopt did with a LeftoverBinding.
+enum class AdoptVerdict : std::uint8_t {
+  adopted,            ///< in the binding cache now (short lifetime, BRR)
+  adopted_reinstall,  ///< adopted; its kernel settings differ from the configuration's: InstallBinding (adopt)
+  outside_prefixes,   ///< RCoA in no RcoaPrefix (or the MAP's own address): RemoveBinding (not_adopted)
+  other_map_address,  ///< bound to another MapAddress than the configured one: RemoveBinding
+  lcoa_not_allowed,   ///< LCoA outside LcoaPrefix and NeighbourPrefix, or inside an RCoA prefix: RemoveBinding
+  lifetime_capped,    ///< a lifetime cap below one 4 s unit leaves nothing to grant: RemoveBinding
+  already_bound,      ///< the key is bound or pending already: nothing done
+};
+std::string_view to_string(AdoptVerdict v) noexcept;
+[[nodiscard]] constexpr bool is_adopted(AdoptVerdict v) noexcept {
+  return v == AdoptVerdict::adopted || v == AdoptVerdict::adopted_reinstall;
+}
+
+// ---------------------------------------------------------------------------
 // Counters and views
 
 /// Why a received Mobility Header was dropped before processing.
@@ -254,6 +286,13 @@ struct MapCounters {
   std::uint64_t cap_dad = 0;                ///< MaxConcurrentDad reached
   std::uint64_t dad_join_failed = 0;        ///< the daemon could not join the RCoA's solicited-node group: 130
   std::uint64_t cap_leases = 0;             ///< secure mode: IKE SAs terminated, their identity's leases over MaxBindingsPerIdentity
+  std::uint64_t bindings_adopted = 0;       ///< start-up: a previous run's bindings taken over from the kernel
+  std::uint64_t adoption_refused = 0;       ///< start-up: a previous run's bindings removed (the configuration no longer allows them)
+  std::uint64_t adopted_reinstalled = 0;    ///< adopted with kernel settings the configuration changed: re-installed in place
+  std::uint64_t brr_adopted_sent = 0;       ///< BRRs to adopted bindings (also in brr_sent)
+  std::uint64_t adopted_reregistered = 0;   ///< adopted bindings whose node re-registered
+  std::uint64_t adopted_expired = 0;        ///< adopted bindings that expired (also in expired): no BU came
+  std::uint64_t bu_adopted_any_sequence = 0;  ///< first BUs for adopted bindings, accepted whatever their sequence number
   [[nodiscard]] std::uint64_t refused_total() const noexcept;
   [[nodiscard]] std::uint64_t refused(std::uint8_t status) const noexcept;
   friend bool operator==(const MapCounters&, const MapCounters&) = default;
@@ -274,6 +313,7 @@ struct BindingView {
   bool from_neighbour = false;         ///< LCoA in a neighbouring domain's prefix (RFC 5380 §8)
   bool home_flag = false;              ///< the BU had H set (seam: the RCoA also registered with a HA, §6.1)
   bool install_pending = false;        ///< an update of its kernel state awaits its result
+  bool adopted = false;                ///< taken over from a previous run at start; no BU accepted since
 };
 
 /// A new binding waiting for DAD or its first install (state() view).

@@ -1,0 +1,33 @@
+// Reading the kernel's routing objects for reconcile() and
+// adopt_map_bindings() (netlink_reconcile.cpp, netlink_adopt.cpp): libnl
+// caches as owned pointers, addresses as Ip6Addr, and the proxy neighbour
+// dump libnl's neigh cache cannot do.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hmip/wire/addr.h"
+#include "nl_batch.h"
+#include "nl_objects.h"
+
+struct nl_cache;
+
+namespace hmip::kglue::detail {
+
+struct CacheFree {
+  void operator()(nl_cache* c) const noexcept;
+};
+/// An owned libnl cache.
+using CachePtr = std::unique_ptr<nl_cache, CacheFree>;
+
+/// `a` as an IPv6 address (:: for null, another family or length).
+Ip6Addr to_ip6(nl_addr* a);
+
+/// Every IPv6 proxy neighbour entry (RTM_GETNEIGH dump with ndm_flags
+/// NTF_PROXY: the kernel lists proxy entries only for such a request).
+/// Returns 0 or libnl's negative error code; `error` gets its text.
+int dump_proxies(RouteSocket& sock, std::vector<NeighObj>& out, std::string& error);
+
+}  // namespace hmip::kglue::detail
