@@ -128,7 +128,7 @@ mn_on t2
 hk_in cn ping -6 -c 1 -W 5 "$RCOA" >/dev/null || hk_fail "CN cannot reach the RCoA after the adopted binding moved"
 mn_on t1
 kg flush
-[ "$(leftovers | tr -d '\n')" = 000000 ] || hk_fail "flush left adopted objects: $(leftovers | tr '\n' ' ')"
+[ "$(leftovers | tr -d '\n')" = 0000000 ] || hk_fail "flush left adopted objects: $(leftovers | tr '\n' ' ')"
 echo "quit" >&"$KG_FD"
 wait "$KG_PID" || true
 echo "ok: kglue adopts complete bindings after kill -9 (same tunnel, no loss), reconcile removes the incomplete"
