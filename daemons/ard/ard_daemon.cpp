@@ -32,11 +32,14 @@ Daemon::Daemon(asio::io_context& io, Options opts, ar::ArdConfig cfg, io::Logger
     : io_(io),
       log_(log),
       core_(std::move(cfg), io::random_seed()),
-      timer_(io),
       guard_(io::logging_guard(log)),
       // A failed reload says how many errors the file has (ard(8)).
       shell_(io, {"ard", HMIP_VERSION, std::move(opts), true}, log, guard_,
-             {[this] { return reload(); }, [this] { shutdown(); }, [this] { return status_text(); }}) {}
+             {[this] { return reload(); }, [this] { shutdown(); }, [this] { return status_text(); }}),
+      timer_(io, guard_, [this](core::TimePoint t) {
+        core_.handle_timeout(t);
+        pump();
+      }) {}
 
 Daemon::~Daemon() = default;
 
@@ -141,16 +144,7 @@ void Daemon::pump() {
 
 void Daemon::arm_timer() {
   const auto deadline = core_.poll_timeout();
-  if (shell_.stopping() || !deadline) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_at(*deadline);
-  timer_.async_wait(guard_.wrap("timer", [this](const boost::system::error_code& ec) {
-    if (ec) return;  // cancelled or re-armed: `this` may be gone
-    core_.handle_timeout(now());
-    pump();
-  }));
+  timer_.arm(shell_.stopping() ? std::nullopt : deadline);
 }
 
 void Daemon::perform(const ar::SendRa& a) {

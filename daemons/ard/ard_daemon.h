@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -15,6 +14,7 @@
 #include "hmip/ar/access_router.h"
 #include "hmip/ar/config.h"
 #include "hmip/io/control.h"
+#include "hmip/io/core_timer.h"
 #include "hmip/io/daemon_shell.h"
 #include "hmip/io/handler_guard.h"
 #include "hmip/io/icmpv6_socket.h"
@@ -76,9 +76,9 @@ class Daemon {
   boost::asio::io_context& io_;
   io::Logger& log_;
   ar::AccessRouter core_;
-  boost::asio::steady_timer timer_;
   io::HandlerGuard guard_;  ///< wraps every event handler: an exception is logged, counted, survived
   io::DaemonShell shell_;   ///< control socket, signals, sd_notify, reload and the stop's start
+  io::CoreTimer timer_;     ///< at the core's poll_timeout()
   std::unique_ptr<io::Icmpv6Socket> nd_;
   std::unique_ptr<io::Icmpv6Socket> echo_;
   std::unique_ptr<io::LinkWatcher> links_;

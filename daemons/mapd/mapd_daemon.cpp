@@ -37,10 +37,13 @@ Daemon::Daemon(asio::io_context& io, Options opts, map::MapdConfig cfg, io::Logg
       log_(log),
       core_(std::move(cfg), io::random_seed()),
       dataplane_(std::move(dataplane)),
-      timer_(io),
       guard_(io::logging_guard(log)),
       shell_(io, {"mapd", HMIP_VERSION, std::move(opts)}, log, guard_,
-             {[this] { return reload(); }, [this] { shutdown(); }, [this] { return status_text(); }}) {}
+             {[this] { return reload(); }, [this] { shutdown(); }, [this] { return status_text(); }}),
+      timer_(io, guard_, [this](core::TimePoint t) {
+        core_.handle_timeout(t);
+        pump();
+      }) {}
 
 Daemon::~Daemon() = default;
 
@@ -224,16 +227,7 @@ void Daemon::arm_timer() {
   auto deadline = core_.poll_timeout();
   for (const auto& [rcoa, d] : dads_)
     if (!deadline || d.until < *deadline) deadline = d.until;
-  if (shell_.stopping() || !deadline) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_at(*deadline);
-  timer_.async_wait(guard_.wrap("timer", [this](const boost::system::error_code& ec) {
-    if (ec) return;  // cancelled or re-armed
-    core_.handle_timeout(now());
-    pump();
-  }));
+  timer_.arm(shell_.stopping() ? std::nullopt : deadline);
 }
 
 void Daemon::perform(const map::InstallBinding& a) {

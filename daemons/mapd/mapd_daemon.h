@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -15,6 +14,7 @@
 
 #include "hmip/core/rate_limit.h"
 #include "hmip/io/control.h"
+#include "hmip/io/core_timer.h"
 #include "hmip/io/daemon_shell.h"
 #include "hmip/io/handler_guard.h"
 #include "hmip/io/icmpv6_socket.h"
@@ -106,9 +106,9 @@ class Daemon {
   io::Logger& log_;
   map::MapAgent core_;
   std::unique_ptr<kglue::Dataplane> dataplane_;
-  boost::asio::steady_timer timer_;
   io::HandlerGuard guard_;  ///< wraps every event handler: an exception is logged, counted, survived
   io::DaemonShell shell_;   ///< control socket, signals, sd_notify, reload and the stop's start
+  io::CoreTimer timer_;     ///< at the core's poll_timeout()
   std::unique_ptr<io::MhSocket> mh_;
   std::unique_ptr<io::Icmpv6Socket> nd_;
   std::unique_ptr<io::DadProber> prober_;

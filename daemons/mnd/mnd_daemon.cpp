@@ -39,10 +39,13 @@ Daemon::Daemon(asio::io_context& io, Options opts, mn::MndConfig cfg, io::Logger
       log_(log),
       core_(std::move(cfg), core::Rng(io::random_seed())),
       dataplane_(std::move(dataplane)),
-      timer_(io),
       guard_(io::logging_guard(log)),
       shell_(io, {"mnd", HMIP_VERSION, std::move(opts)}, log, guard_,
-             {[this] { return reload(); }, [this] { shutdown(); }, [this] { return status_text(); }}) {}
+             {[this] { return reload(); }, [this] { shutdown(); }, [this] { return status_text(); }}),
+      timer_(io, guard_, [this](core::TimePoint t) {
+        core_.handle_timeout(t);
+        pump();
+      }) {}
 
 Daemon::~Daemon() = default;
 
@@ -161,16 +164,7 @@ void Daemon::pump() {
 void Daemon::arm_timer() {
   auto deadline = core_.poll_timeout();
   if (stop_deadline_ && (!deadline || *stop_deadline_ < *deadline)) deadline = stop_deadline_;
-  if (stopped_ || !deadline) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_at(*deadline);
-  timer_.async_wait(guard_.wrap("timer", [this](const boost::system::error_code& ec) {
-    if (ec) return;
-    core_.handle_timeout(now());
-    pump();
-  }));
+  timer_.arm(stopped_ ? std::nullopt : deadline);
 }
 
 void Daemon::perform(const mn::SendRs& a) {

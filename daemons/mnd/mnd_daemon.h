@@ -7,7 +7,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "hmip/io/control.h"
+#include "hmip/io/core_timer.h"
 #include "hmip/io/daemon_shell.h"
 #include "hmip/io/handler_guard.h"
 #include "hmip/io/icmpv6_socket.h"
@@ -88,15 +88,16 @@ class Daemon {
   io::Logger& log_;
   mn::MobileNode core_;
   std::unique_ptr<kglue::Dataplane> dataplane_;
-  boost::asio::steady_timer timer_;
   io::HandlerGuard guard_;  ///< wraps every event handler: an exception is logged, counted, survived
   io::DaemonShell shell_;   ///< control socket, signals, sd_notify, reload and the stop's start
+  io::CoreTimer timer_;     ///< at the core's poll_timeout()
   std::unique_ptr<io::Icmpv6Socket> nd_;
   std::unique_ptr<io::MhSocket> mh_;
   std::unique_ptr<io::LinkWatcher> links_;
   std::unique_ptr<IkeAgent> ike_;  ///< secure mode (not InsecureTestbedSignalling)
   Counters counters_;
-  std::optional<core::TimePoint> stop_deadline_;  ///< a clean stop is waiting for the deregistration (set with shell_.begin_stop())
+  /// A clean stop is waiting for the deregistration (set with shell_.begin_stop()).
+  std::optional<core::TimePoint> stop_deadline_;
   bool stopped_ = false;
 };
 

@@ -108,8 +108,8 @@ void DaemonShell::report(ReloadResult& res, const std::vector<std::string>& line
 
 ReloadResult DaemonShell::failed(ReloadResult res, std::size_t errors) {
   if (!settings_.count_errors) return kept(std::move(res));
-  return kept(std::move(res), "reload failed: " + std::to_string(errors) + " error(s) in " + settings_.options.config_path +
-                                  "; keeping the running configuration");
+  return kept(std::move(res), "reload failed: " + std::to_string(errors) + " error(s) in " +
+                                  settings_.options.config_path + "; keeping the running configuration");
 }
 
 ReloadResult DaemonShell::refused(ReloadResult res, const std::string& what) {

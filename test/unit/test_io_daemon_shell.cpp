@@ -151,7 +151,8 @@ struct TestDaemon {
       : log("testd", hmip::io::Logger::Target::stderr_text, LogLevel::info),
         guard(hmip::io::logging_guard(log)),
         shell(io, {"testd", "1.2", {std::move(config_path), debug}, count_errors}, log, guard,
-              {[this] { return reload(); }, [this] { ++shutdowns; }, [this] { return "value " + std::to_string(running.value); }}) {
+              {[this] { return reload(); }, [this] { ++shutdowns; },
+               [this] { return "value " + std::to_string(running.value); }}) {
     log.set_sink([this](LogLevel l, std::string_view m) { lines.emplace_back(l, std::string(m)); });
   }
 

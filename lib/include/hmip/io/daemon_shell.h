@@ -1,11 +1,13 @@
 // What every hmip daemon does around its protocol (issue 13 item 21): the
-// handler guard's report, the control socket with its "reload" command, the signals
-// (SIGHUP: reload; SIGTERM, SIGINT: stop), sd_notify's READY, RELOADING and
-// STOPPING, and the reload of the configuration file that keeps the running
-// configuration when the new file has errors. ard, mapd and mnd each hold
-// one DaemonShell; a daemon keeps only its core, its sockets, its commands
-// and what its configuration type has of its own (what takes effect only at
-// a restart, how the new file is put in effect).
+// handler guard's report, the control socket with its "reload" and "show"
+// commands, the signals (SIGHUP: reload; SIGTERM, SIGINT: stop), sd_notify's
+// READY, RELOADING, STOPPING and STATUS, and the reload of the configuration
+// file that keeps the running configuration when the new file has errors or
+// changes what takes effect only at a restart. ard, mapd and mnd each hold
+// one DaemonShell (and drive their core with an io::CoreTimer); a daemon
+// keeps only its core, its sockets, its commands and what its configuration
+// type has of its own (what takes effect only at a restart, how a new file
+// is put in effect). A home agent or a network-based AR holds one too.
 //
 // A daemon's life with its shell:
 //   members      io::HandlerGuard guard_{io::logging_guard(log)};
@@ -28,7 +30,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
