@@ -1,7 +1,6 @@
 #include "ard_daemon.h"
 
 #include <algorithm>
-#include <random>
 #include <set>
 #include <stdexcept>
 #include <variant>
@@ -10,7 +9,7 @@
 #include "hmip/io/ard_view.h"
 #include "hmip/io/icmpv6_echo.h"
 #include "hmip/io/nd_receive.h"
-#include "hmip/io/notify.h"
+#include "hmip/io/random_seed.h"
 #include "hmip/wire/nd.h"
 
 #ifndef HMIP_VERSION
@@ -27,22 +26,19 @@ const Ip6Addr kAllRouters = Ip6Addr::must("ff02::2");  // RFC 4291 §2.7.1
 
 core::TimePoint now() { return core::Clock::now(); }
 
-std::uint64_t seed() {
-  std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-}
-
 }  // namespace
 
 Daemon::Daemon(asio::io_context& io, Options opts, ar::ArdConfig cfg, io::Logger& log)
     : io_(io),
-      opts_(std::move(opts)),
       log_(log),
-      core_(std::move(cfg), seed()),
-      timer_(io),
-      guard_([this](std::string_view handler, std::string_view what) {
-        log_.error("exception in the " + std::string(handler) + " handler (event dropped, still serving): " +
-                   std::string(what));
+      core_(std::move(cfg), io::random_seed()),
+      guard_(io::logging_guard(log)),
+      // A failed reload says how many errors the file has (ard(8)).
+      shell_(io, {"ard", HMIP_VERSION, std::move(opts), true}, log, guard_,
+             {[this] { return reload(); }, [this] { shutdown(); }, [this] { return status_text(); }}),
+      timer_(io, guard_, [this](core::TimePoint t) {
+        core_.handle_timeout(t);
+        pump();
       }) {}
 
 Daemon::~Daemon() = default;
@@ -66,18 +62,9 @@ void Daemon::start() {
     throw std::runtime_error(std::string("cannot open a raw ICMPv6 socket: ") + e.what());
   }
 
-  control_ = std::make_unique<io::ControlServer>(io_, "ard", HMIP_VERSION,
-                                                 [this](const std::string& e) { log_.warning(e); });
   register_commands();
-  if (auto ec = control_->listen(core_.config().control_socket); ec) {
-    if (ec == std::errc::address_in_use)
-      throw std::runtime_error("another ard answers on " + core_.config().control_socket);
-    throw std::system_error(ec, "control socket " + core_.config().control_socket);
-  }
-
-  signals_ = std::make_unique<io::SignalWatcher>(
-      io_, guard_.wrap("SIGHUP", [this](int) { (void)reload(); }),
-      guard_.wrap("SIGTERM", [this](int) { shutdown(); }));
+  shell_.listen(core_.config().control_socket);
+  shell_.watch_signals();
 
   links_ = std::make_unique<io::LinkWatcher>(
       io_, guard_.wrap("netlink", [this](const io::LinkChange& c) { on_link(c); }),
@@ -98,12 +85,11 @@ void Daemon::start() {
   core_.handle_start(now());
   sync_memberships();
   pump();
-  log_.notice(std::string("ard ") + HMIP_VERSION + " started, control socket " + core_.config().control_socket);
-  io::notify::ready(status_text());
+  shell_.ready();
 }
 
 void Daemon::on_link(const io::LinkChange& c) {
-  if (stopping_ || c.link.loopback) return;
+  if (shell_.stopping() || c.link.loopback) return;
   if (c.kind == io::LinkChange::Kind::removed) {
     log_.debug("link " + c.link.name + " (" + std::to_string(c.link.ifindex) + ") removed");
     joined_.erase(c.link.ifindex);  // the kernel dropped the membership with the device
@@ -119,7 +105,7 @@ void Daemon::on_link(const io::LinkChange& c) {
 }
 
 void Daemon::on_nd(const io::Icmpv6Packet& p) {
-  if (stopping_) return;
+  if (shell_.stopping()) return;
   ++counters_.nd_received;
   const auto t = now();
   std::visit(
@@ -143,7 +129,7 @@ void Daemon::on_nd(const io::Icmpv6Packet& p) {
 }
 
 void Daemon::on_echo(const io::Icmpv6Packet& p) {
-  if (stopping_) return;
+  if (shell_.stopping()) return;
   const auto e = io::decode_echo_reply(p.data);
   if (!e) return;
   ++counters_.echo_replies;
@@ -158,16 +144,7 @@ void Daemon::pump() {
 
 void Daemon::arm_timer() {
   const auto deadline = core_.poll_timeout();
-  if (stopping_ || !deadline) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_at(*deadline);
-  timer_.async_wait(guard_.wrap("timer", [this](const boost::system::error_code& ec) {
-    if (ec) return;  // cancelled or re-armed: `this` may be gone
-    core_.handle_timeout(now());
-    pump();
-  }));
+  timer_.arm(shell_.stopping() ? std::nullopt : deadline);
 }
 
 void Daemon::perform(const ar::SendRa& a) {
@@ -229,86 +206,36 @@ void Daemon::sync_memberships() {
 }
 
 Daemon::ReloadResult Daemon::reload() {
-  ReloadResult res;
-  if (stopping_) {
-    res.messages.emplace_back("shutting down");
-    return res;
-  }
-  io::notify::reloading();
-  log_.notice("reloading " + opts_.config_path);
-  const auto r = ar::load_ard_config(opts_.config_path);
-  const auto lines = ar::format_diagnostics(opts_.config_path, r);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    (i < r.errors.size() ? log_.error(lines[i]) : log_.warning(lines[i]));
-    res.messages.push_back(lines[i]);
-  }
-  if (!r.ok()) {
-    ++counters_.reload_failures;
-    log_.error("reload failed: " + std::to_string(r.errors.size()) + " error(s) in " + opts_.config_path +
-               "; keeping the running configuration");
-    io::notify::ready(status_text());
-    return res;
-  }
-  const std::string old_socket = core_.config().control_socket;
-  core_.handle_reload(*r.config, now());
-  ++counters_.reloads;
-  res.ok = true;
-  if (!opts_.debug) log_.set_level(io::to_io_level(core_.config().log_level));
-  if (core_.config().control_socket != old_socket) {
-    auto fresh = std::make_unique<io::ControlServer>(io_, "ard", HMIP_VERSION,
-                                                     [this](const std::string& e) { log_.warning(e); });
-    if (auto ec = fresh->listen(core_.config().control_socket); ec) {
-      log_.error("control socket " + core_.config().control_socket + ": " + ec.message() + "; staying on " +
-                 old_socket);
-    } else {
-      // The old server is in the middle of answering when "reload" came
-      // over it: let the io_context finish with it before it goes.
-      std::shared_ptr<io::ControlServer> old(std::move(control_));
-      asio::post(io_, [old] { old->close(); });
-      control_ = std::move(fresh);
-      register_commands();
-    }
-  }
-  sync_memberships();
-  pump();
-  log_.info(status_text());
-  io::notify::ready(status_text());
-  return res;
+  return shell_.reload(ar::load_ard_config, [this](const ar::ArdConfig& c) {
+    const std::string old_socket = core_.config().control_socket;
+    core_.handle_reload(c, now());
+    if (core_.config().control_socket != old_socket) shell_.move_control(core_.config().control_socket);
+    sync_memberships();
+    pump();
+    log_.info(status_text());
+  });
 }
 
 void Daemon::shutdown() {
-  if (stopping_) return;
-  io::notify::stopping();
+  if (!shell_.begin_stop()) return;
   log_.notice("shutting down: final Router Advertisements (router lifetime 0)");
   core_.handle_shutdown(now());
   pump();  // the final RAs go out now, synchronously
-  stopping_ = true;
   timer_.cancel();
-  if (signals_) signals_->stop();
   if (links_) links_->stop();
   if (nd_) nd_->close();
   if (echo_) echo_->close();
-  if (control_) control_->close();
+  shell_.close();
   // Nothing is left pending: io_context::run() returns.
 }
 
 void Daemon::register_commands() {
-  control_->add_command("show", [this](const io::Json& req) {
-    if (!req.contains("what") || !req["what"].is_string())
-      throw io::ControlError("show needs \"what\": interfaces, prefixes, maps or counters");
-    const auto what = req["what"].get<std::string>();
+  shell_.add_show("interfaces, prefixes, maps or counters", [this](const std::string& what) {
     static const io::LinkTable kNoLinks;
     return io::show_json(what, core_.state(now()), core_.config(), links_ ? links_->links() : kNoLinks,
                          daemon_counters());
   });
-  control_->add_command("reload", [this](const io::Json&) {
-    const auto r = reload();
-    io::Json d;
-    d["reloaded"] = r.ok;
-    d["messages"] = r.messages;
-    return d;
-  });
-  control_->add_command("map", [this](const io::Json& req) {
+  shell_.add_command("map", [this](const io::Json& req) {
     const auto addr = Ip6Addr::parse(req.value("address", std::string()));
     if (!addr) throw io::ControlError("map needs \"address\": a MAP's IPv6 address");
     const auto admin = req.value("admin", std::string());
@@ -341,8 +268,8 @@ io::Json Daemon::daemon_counters() const {
   d["echo_replies"] = counters_.echo_replies;
   d["send_errors"] = counters_.send_errors;
   d["receive_errors"] = counters_.receive_errors;
-  d["reloads"] = counters_.reloads;
-  d["reload_failures"] = counters_.reload_failures;
+  d["reloads"] = shell_.reloads();
+  d["reload_failures"] = shell_.reload_failures();
   return d;
 }
 

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -15,18 +14,16 @@
 #include "hmip/ar/access_router.h"
 #include "hmip/ar/config.h"
 #include "hmip/io/control.h"
+#include "hmip/io/core_timer.h"
+#include "hmip/io/daemon_shell.h"
 #include "hmip/io/handler_guard.h"
 #include "hmip/io/icmpv6_socket.h"
 #include "hmip/io/link_watcher.h"
 #include "hmip/io/log.h"
-#include "hmip/io/signals.h"
 
 namespace hmip::ard {
 
-struct Options {
-  std::string config_path;
-  bool debug = false;  ///< -d: log level debug whatever the configuration says
-};
+using Options = io::DaemonOptions;
 
 class Daemon {
  public:
@@ -42,12 +39,10 @@ class Daemon {
   /// (no CAP_NET_RAW, another ard on the control socket, ...).
   void start();
 
-  struct ReloadResult {
-    bool ok = false;
-    std::vector<std::string> messages;  ///< "path:line:col: error: ..." and warnings
-  };
+  using ReloadResult = io::ReloadResult;
   /// SIGHUP (and hmipctl ard reload): re-reads the configuration file; on
-  /// errors logs each one and keeps the running configuration.
+  /// errors logs each one and keeps the running configuration
+  /// (io::DaemonShell::reload()). A new ControlSocket moves the socket.
   ReloadResult reload();
   /// SIGTERM/SIGINT: final RAs (Router Lifetime 0), then closes everything
   /// so that io_context::run() returns.
@@ -64,7 +59,6 @@ class Daemon {
   void perform(const ar::LogEvent& a);
   void sync_memberships();
   void register_commands();
-  void listen_control(const std::string& path);
   [[nodiscard]] io::Json daemon_counters() const;
   [[nodiscard]] std::string status_text() const;
 
@@ -77,24 +71,19 @@ class Daemon {
     std::uint64_t echo_sent = 0;
     std::uint64_t send_errors = 0;
     std::uint64_t receive_errors = 0;
-    std::uint64_t reloads = 0;
-    std::uint64_t reload_failures = 0;
   };
 
   boost::asio::io_context& io_;
-  Options opts_;
   io::Logger& log_;
   ar::AccessRouter core_;
-  boost::asio::steady_timer timer_;
   io::HandlerGuard guard_;  ///< wraps every event handler: an exception is logged, counted, survived
+  io::DaemonShell shell_;   ///< control socket, signals, sd_notify, reload and the stop's start
+  io::CoreTimer timer_;     ///< at the core's poll_timeout()
   std::unique_ptr<io::Icmpv6Socket> nd_;
   std::unique_ptr<io::Icmpv6Socket> echo_;
   std::unique_ptr<io::LinkWatcher> links_;
-  std::unique_ptr<io::ControlServer> control_;
-  std::unique_ptr<io::SignalWatcher> signals_;
   std::map<int, std::string> joined_;  ///< ifindex -> name: ff02::2 joined there
   Counters counters_;
-  bool stopping_ = false;
 };
 
 }  // namespace hmip::ard

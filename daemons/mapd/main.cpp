@@ -1,15 +1,9 @@
-// mapd: the HMIPv6 Mobility Anchor Point daemon (mapd(8)). Parses the command
-// line, loads the configuration and runs mapd::Daemon on one io_context with
-// the netlink dataplane.
-#include <boost/asio/io_context.hpp>
-#include <cstdio>
-#include <exception>
+// mapd: the HMIPv6 Mobility Anchor Point daemon (mapd(8)). Runs mapd::Daemon
+// with the netlink dataplane under io::daemon_main (command line,
+// configuration, logger, run loop).
 #include <memory>
-#include <string>
-#include <variant>
 
-#include "hmip/io/daemon_cli.h"
-#include "hmip/io/log.h"
+#include "hmip/io/daemon_main.h"
 #include "hmip/kglue/netlink_dataplane.h"
 #include "hmip/map/config_parse.h"
 #include "mapd_daemon.h"
@@ -18,51 +12,18 @@
 #define HMIP_VERSION "unknown"
 #endif
 
-namespace {
-
-// --check-config: the unit-tested check_config_text() of config_parse.h
-// (diagnostics, then the summary line; exit status 0 or 1).
-int check_config(const std::string& path) {
-  int status = 1;
-  const auto lines = hmip::map::check_config_text(path, status);
-  return hmip::io::print_check_config(lines, status);
-}
-
-int run(int argc, char** argv) {
-  const hmip::io::DaemonSpec spec{"mapd", hmip::map::kDefaultConfigPath, HMIP_VERSION, check_config};
-  auto parsed_cl = hmip::io::parse_command_line(spec, argc, argv);
-  if (const int* status = std::get_if<int>(&parsed_cl)) return *status;
-  auto& cl = std::get<hmip::io::CommandLine>(parsed_cl);
-
-  const auto parsed = hmip::map::load_mapd_config(cl.config_path);
-  for (const auto& line : hmip::map::format_diagnostics(cl.config_path, parsed))
-    std::fprintf(stderr, "%s\n", line.c_str());
-  if (!parsed.ok()) return 1;
-  hmip::io::resolve_config_path(cl);
-
-  hmip::io::Logger log("mapd", hmip::io::Logger::detect_target(cl.force_journal || !cl.foreground),
-                       cl.debug ? hmip::io::LogLevel::debug : parsed.config->log_level);
-  boost::asio::io_context io;
-  std::unique_ptr<hmip::mapd::Daemon> daemon;
-  return hmip::io::run_daemon(io, log, cl, [&] {
-    hmip::kglue::NetlinkDataplane::Options dp;
-    dp.tags = hmip::kglue::Tags::mapd();
-    for (const auto& p : parsed.config->rcoa_prefixes) dp.rcoa_prefixes.push_back(p.prefix);
-    daemon = std::make_unique<hmip::mapd::Daemon>(io, hmip::mapd::Options{cl.config_path, cl.debug}, *parsed.config,
-                                                  log, std::make_unique<hmip::kglue::NetlinkDataplane>(dp));
-    daemon->start();
-  });
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mapd: %s\n", e.what());
-  } catch (...) {
-    std::fprintf(stderr, "mapd: unknown error\n");
-  }
-  return 1;
+  // --check-config: the unit-tested check_config_text() of config_parse.h
+  // (diagnostics, then the summary line; exit status 0 or 1).
+  const hmip::io::DaemonSpec spec{"mapd", hmip::map::kDefaultConfigPath, HMIP_VERSION,
+                                  hmip::io::check_config_printer(hmip::map::check_config_text)};
+  return hmip::io::daemon_main(
+      spec, argc, argv, hmip::map::load_mapd_config,
+      [](const hmip::io::DaemonContext& ctx, const hmip::map::MapdConfig& cfg) {
+        hmip::kglue::NetlinkDataplane::Options dp;
+        dp.tags = hmip::kglue::Tags::mapd();
+        for (const auto& p : cfg.rcoa_prefixes) dp.rcoa_prefixes.push_back(p.prefix);
+        return std::make_unique<hmip::mapd::Daemon>(ctx.io, ctx.options(), cfg,
+                                                    ctx.log, std::make_unique<hmip::kglue::NetlinkDataplane>(dp));
+      });
 }

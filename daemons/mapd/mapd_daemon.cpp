@@ -1,12 +1,11 @@
 #include "mapd_daemon.h"
 
-#include <random>
 #include <stdexcept>
 #include <system_error>
 #include <variant>
 
 #include "hmip/io/map_view.h"
-#include "hmip/io/notify.h"
+#include "hmip/io/random_seed.h"
 #include "hmip/io/xfrm_stat.h"
 #include "hmip/map/config_parse.h"
 #include "hmip/wire/checksum.h"
@@ -25,11 +24,6 @@ namespace {
 
 core::TimePoint now() { return core::Clock::now(); }
 
-std::uint64_t seed() {
-  std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-}
-
 }  // namespace
 
 std::string Daemon::dp_error(const wire::Error& e) const {
@@ -40,16 +34,17 @@ std::string Daemon::dp_error(const wire::Error& e) const {
 Daemon::Daemon(asio::io_context& io, Options opts, map::MapdConfig cfg, io::Logger& log,
                std::unique_ptr<kglue::Dataplane> dataplane)
     : io_(io),
-      opts_(std::move(opts)),
       log_(log),
-      core_(std::move(cfg), seed()),
+      core_(std::move(cfg), io::random_seed()),
       dataplane_(std::move(dataplane)),
-      timer_(io),
-      guard_([this](std::string_view handler, std::string_view what) {
-        log_.error("exception in the " + std::string(handler) + " handler (event dropped, still serving): " +
-                   std::string(what));
+      guard_(io::logging_guard(log)),
+      shell_(io, {"mapd", HMIP_VERSION, std::move(opts)}, log, guard_,
+             {[this] { return reload(); }, [this] { shutdown(); }, [this] { return status_text(); }}),
+      timer_(io, guard_, [this](core::TimePoint t) {
+        core_.handle_timeout(t);
+        pump();
       }),
-      mh_limiter_(kMhSourceLimits, core::HashKey{seed(), seed()}) {}
+      mh_limiter_(kMhSourceLimits, core::HashKey{io::random_seed(), io::random_seed()}) {}
 
 Daemon::~Daemon() = default;
 
@@ -64,14 +59,8 @@ void Daemon::start() {
 
   // Another instance answering on the control socket must not lose its
   // kernel state to this one's reconcile(): check before touching the kernel.
-  control_ = std::make_unique<io::ControlServer>(io_, "mapd", HMIP_VERSION,
-                                                 [this](const std::string& e) { log_.warning(e); });
   register_commands();
-  if (auto ec = control_->listen(core_.config().control_socket); ec) {
-    if (ec == std::errc::address_in_use)
-      throw std::runtime_error("another mapd answers on " + core_.config().control_socket);
-    throw std::system_error(ec, "control socket " + core_.config().control_socket);
-  }
+  shell_.listen(core_.config().control_socket);
 
   // The sockets before the adoption below: from then on the core may ask
   // for a BRR to an adopted binding at any call (charon's SA list at
@@ -120,9 +109,7 @@ void Daemon::start() {
     ike_->start();
   }
 
-  signals_ = std::make_unique<io::SignalWatcher>(
-      io_, guard_.wrap("SIGHUP", [this](int) { (void)reload(); }),
-      guard_.wrap("SIGTERM", [this](int) { shutdown(); }));
+  shell_.watch_signals();
 
   mh_->start_receive(guard_.wrap("Mobility Header", [this](const io::ReceivedMhPacket& p) { on_mh(p); }),
                      [this](const std::error_code& ec, std::string_view detail) {
@@ -132,9 +119,7 @@ void Daemon::start() {
                      [this](const std::error_code& ec) { log_.warning("ND socket: " + ec.message()); });
   if (core_.config().insecure.enabled) log_.warning(std::string(map::kInsecureWarning));
   pump();
-  log_.notice(std::string("mapd ") + HMIP_VERSION + " started, MAP " + core_.config().map_address.str() +
-              ", control socket " + core_.config().control_socket);
-  io::notify::ready(status_text());
+  shell_.ready("MAP " + core_.config().map_address.str() + ", ");
 }
 
 // Issue 13 item 13: the bindings a killed mapd left in the kernel go on
@@ -167,7 +152,7 @@ int Daemon::ifindex_of(const std::string& name) const {
 }
 
 void Daemon::on_link(const io::LinkChange& c) {
-  if (stopping_) return;
+  if (shell_.stopping()) return;
   bool relevant = false;
   for (const auto& p : core_.config().rcoa_prefixes) relevant = relevant || p.interface == c.link.name;
   if (!relevant) return;
@@ -193,7 +178,7 @@ io::MhSocketOptions Daemon::mh_socket_options() {
 }
 
 void Daemon::on_mh(const io::ReceivedMhPacket& p) {
-  if (stopping_) return;
+  if (shell_.stopping()) return;
   ++counters_.mh_received;
   const auto t = now();
   // Per-source limit on the wire source (the care-of address when a HAO
@@ -217,7 +202,7 @@ void Daemon::on_mh(const io::ReceivedMhPacket& p) {
 }
 
 void Daemon::on_nd(const io::Icmpv6Packet& p) {
-  if (stopping_ || dads_.empty()) return;
+  if (shell_.stopping() || dads_.empty()) return;
   ++counters_.nd_received;
   for (auto it = dads_.begin(); it != dads_.end();) {
     if (it->second.ifindex != p.ifindex) {
@@ -285,16 +270,7 @@ void Daemon::arm_timer() {
   auto deadline = core_.poll_timeout();
   for (const auto& [rcoa, d] : dads_)
     if (!deadline || d.until < *deadline) deadline = d.until;
-  if (stopping_ || !deadline) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_at(*deadline);
-  timer_.async_wait(guard_.wrap("timer", [this](const boost::system::error_code& ec) {
-    if (ec) return;  // cancelled or re-armed
-    core_.handle_timeout(now());
-    pump();
-  }));
+  timer_.arm(shell_.stopping() ? std::nullopt : deadline);
 }
 
 void Daemon::perform(const map::InstallBinding& a) {
@@ -427,74 +403,43 @@ void Daemon::perform(const map::TerminateIke& a) {
 void Daemon::perform(const map::LogEvent& a) { log_.log(a.level, a.text); }
 
 Daemon::ReloadResult Daemon::reload() {
-  ReloadResult res;
-  if (stopping_) {
-    res.messages.emplace_back("shutting down");
-    return res;
-  }
-  io::notify::reloading();
-  log_.notice("reloading " + opts_.config_path);
-  const auto r = map::load_mapd_config(opts_.config_path);
-  const auto lines = map::format_diagnostics(opts_.config_path, r);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    (i < r.errors.size() ? log_.error(lines[i]) : log_.warning(lines[i]));
-    res.messages.push_back(lines[i]);
-  }
-  if (r.ok() && (r.config->map_address != core_.config().map_address ||
-                 r.config->control_socket != core_.config().control_socket ||
-                 r.config->insecure.enabled != core_.config().insecure.enabled || r.config->ike != core_.config().ike)) {
-    res.messages.emplace_back(opts_.config_path +
-                              ": error: MapAddress, ControlSocket, InsecureTestbedSignalling and the Ike block take "
-                              "effect only at a restart");
-    log_.error(res.messages.back());
-  } else if (r.ok()) {
-    core_.reload(now(), *r.config);
-    ++counters_.reloads;
-    res.ok = true;
-    if (!opts_.debug) log_.set_level(core_.config().log_level);
-    pump();
-    io::notify::ready(status_text());
-    return res;
-  }
-  ++counters_.reload_failures;
-  log_.error("reload failed; keeping the running configuration");
-  io::notify::ready(status_text());
-  return res;
+  return shell_.reload(
+      map::load_mapd_config,
+      [this](const map::MapdConfig& c) {
+        const auto& run = core_.config();
+        const bool same = c.map_address == run.map_address && c.control_socket == run.control_socket &&
+                          c.insecure.enabled == run.insecure.enabled && c.ike == run.ike;
+        return same ? std::string()
+                    : "MapAddress, ControlSocket, InsecureTestbedSignalling and the Ike block take effect only at "
+                      "a restart";
+      },
+      [this](const map::MapdConfig& c) {
+        core_.reload(now(), c);
+        pump();
+      });
 }
 
 void Daemon::shutdown() {
-  if (stopping_) return;
-  io::notify::stopping();
-  stopping_ = true;
+  if (!shell_.begin_stop()) return;
   log_.notice("shutting down: removing " + std::to_string(core_.binding_count()) + " binding(s) from the kernel");
   if (auto s = dataplane_->flush(); !s) log_.error("kernel clean-up: " + dp_error(s.error()));
   if (ike_) ike_->stop();
   timer_.cancel();
   for (const auto& [rcoa, d] : dads_) (void)io::leave_solicited_node(*nd_, d.ifindex, rcoa);
   dads_.clear();
-  if (signals_) signals_->stop();
   if (links_) links_->stop();
   if (mh_) mh_->close();
   if (nd_) nd_->close();
-  if (control_) control_->close();
+  shell_.close();
 }
 
 void Daemon::register_commands() {
-  control_->add_command("show", [this](const io::Json& req) {
-    if (!req.contains("what") || !req["what"].is_string())
-      throw io::ControlError("show needs \"what\": bindings, pending, counters, ike or config");
-    if (req["what"] == "ike") {
+  shell_.add_show("bindings, pending, counters, ike or config", [this](const std::string& what) {
+    if (what == "ike") {
       if (!ike_) throw io::ControlError("InsecureTestbedSignalling is on: no IKE");
       return ike_->view(core_.ike_holders());
     }
-    return io::mapd_show_json(req["what"].get<std::string>(), core_.state(now()), core_.config(), daemon_counters());
-  });
-  control_->add_command("reload", [this](const io::Json&) {
-    const auto r = reload();
-    io::Json d;
-    d["reloaded"] = r.ok;
-    d["messages"] = r.messages;
-    return d;
+    return io::mapd_show_json(what, core_.state(now()), core_.config(), daemon_counters());
   });
 }
 
@@ -524,8 +469,8 @@ io::Json Daemon::daemon_counters() const {
     d["mh_socket_receive_buffer"] = m.socket_receive_buffer;
   }
   d["handler_exceptions"] = guard_.caught();
-  d["reloads"] = counters_.reloads;
-  d["reload_failures"] = counters_.reload_failures;
+  d["reloads"] = shell_.reloads();
+  d["reload_failures"] = shell_.reload_failures();
   if (ike_) {
     const io::Json ike = ike_->counters();  // items() refers to it: not a temporary
     for (const auto& [k, v] : ike.items()) d[k] = v;

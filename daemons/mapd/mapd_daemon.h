@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -15,13 +14,14 @@
 
 #include "hmip/core/rate_limit.h"
 #include "hmip/io/control.h"
+#include "hmip/io/core_timer.h"
+#include "hmip/io/daemon_shell.h"
 #include "hmip/io/handler_guard.h"
 #include "hmip/io/icmpv6_socket.h"
 #include "hmip/io/link_watcher.h"
 #include "hmip/io/log.h"
 #include "hmip/io/mh_socket.h"
 #include "hmip/io/nd_dad.h"
-#include "hmip/io/signals.h"
 #include "hmip/kglue/dataplane.h"
 #include "hmip/map/config.h"
 #include "hmip/map/map_agent.h"
@@ -37,10 +37,7 @@ inline constexpr core::SourceLimits kMhSourceLimits{32, core::milliseconds(10), 
 /// datagrams while the loop is busy.
 inline constexpr int kMhSocketReceiveBuffer = 4 << 20;
 
-struct Options {
-  std::string config_path;
-  bool debug = false;
-};
+using Options = io::DaemonOptions;
 
 class Daemon {
  public:
@@ -59,11 +56,8 @@ class Daemon {
   /// std::runtime_error / std::system_error when something cannot be set up.
   void start();
 
-  struct ReloadResult {
-    bool ok = false;
-    std::vector<std::string> messages;
-  };
-  /// SIGHUP and `hmipctl mapd reload`.
+  using ReloadResult = io::ReloadResult;
+  /// SIGHUP and `hmipctl mapd reload` (io::DaemonShell::reload()).
   ReloadResult reload();
   /// SIGTERM/SIGINT: removes every kernel object mapd installed, closes
   /// everything so that io_context::run() returns.
@@ -83,8 +77,6 @@ class Daemon {
     std::uint64_t na_sent = 0;
     std::uint64_t dad_probes_sent = 0;
     std::uint64_t dad_join_errors = 0;  ///< solicited-node joins the kernel refused (the core answered 130)
-    std::uint64_t reloads = 0;
-    std::uint64_t reload_failures = 0;
   };
 
   /// Start-up: the previous run's complete bindings from the dataplane
@@ -120,24 +112,21 @@ class Daemon {
   [[nodiscard]] std::string status_text() const;
 
   boost::asio::io_context& io_;
-  Options opts_;
   io::Logger& log_;
   map::MapAgent core_;
   std::unique_ptr<kglue::Dataplane> dataplane_;
-  boost::asio::steady_timer timer_;
   io::HandlerGuard guard_;  ///< wraps every event handler: an exception is logged, counted, survived
+  io::DaemonShell shell_;   ///< control socket, signals, sd_notify, reload and the stop's start
+  io::CoreTimer timer_;     ///< at the core's poll_timeout()
   std::unique_ptr<io::MhSocket> mh_;
   std::unique_ptr<io::Icmpv6Socket> nd_;
   std::unique_ptr<io::DadProber> prober_;
   std::unique_ptr<io::LinkWatcher> links_;
-  std::unique_ptr<io::ControlServer> control_;
-  std::unique_ptr<io::SignalWatcher> signals_;
   std::unique_ptr<IkeGuard> ike_;          ///< secure mode (not InsecureTestbedSignalling)
   std::map<Ip6Addr, Dad> dads_;            ///< running DADs by RCoA
   std::map<std::string, bool> carrier_;    ///< RCoA interfaces: last carrier reported to the core
   Counters counters_;
   core::SourceRateLimiter mh_limiter_;  ///< Mobility Headers per wire source address (keyed hash)
-  bool stopping_ = false;
 };
 
 }  // namespace hmip::mapd

@@ -1,13 +1,12 @@
 #include "mnd_daemon.h"
 
-#include <random>
 #include <stdexcept>
 #include <system_error>
 #include <variant>
 
 #include "hmip/io/mn_view.h"
 #include "hmip/io/nd_receive.h"
-#include "hmip/io/notify.h"
+#include "hmip/io/random_seed.h"
 #include "hmip/mn/config_parse.h"
 #include "hmip/wire/checksum.h"
 #include "hmip/wire/mh.h"
@@ -27,11 +26,6 @@ const Ip6Addr kAllRouters = Ip6Addr::must("ff02::2");  // RFC 4291 §2.7.1
 
 core::TimePoint now() { return core::Clock::now(); }
 
-std::uint64_t seed() {
-  std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-}
-
 }  // namespace
 
 std::string Daemon::dp_error(const wire::Error& e) const {
@@ -42,14 +36,15 @@ std::string Daemon::dp_error(const wire::Error& e) const {
 Daemon::Daemon(asio::io_context& io, Options opts, mn::MndConfig cfg, io::Logger& log,
                std::unique_ptr<kglue::Dataplane> dataplane)
     : io_(io),
-      opts_(std::move(opts)),
       log_(log),
-      core_(std::move(cfg), core::Rng(seed())),
+      core_(std::move(cfg), core::Rng(io::random_seed())),
       dataplane_(std::move(dataplane)),
-      timer_(io),
-      guard_([this](std::string_view handler, std::string_view what) {
-        log_.error("exception in the " + std::string(handler) + " handler (event dropped, still serving): " +
-                   std::string(what));
+      guard_(io::logging_guard(log)),
+      shell_(io, {"mnd", HMIP_VERSION, std::move(opts)}, log, guard_,
+             {[this] { return reload(); }, [this] { shutdown(); }, [this] { return status_text(); }}),
+      timer_(io, guard_, [this](core::TimePoint t) {
+        core_.handle_timeout(t);
+        pump();
       }) {}
 
 Daemon::~Daemon() = default;
@@ -57,14 +52,8 @@ Daemon::~Daemon() = default;
 void Daemon::start() {
   // Another instance answering on the control socket must not lose its
   // kernel state to this one's reconcile(): check before touching the kernel.
-  control_ = std::make_unique<io::ControlServer>(io_, "mnd", HMIP_VERSION,
-                                                 [this](const std::string& e) { log_.warning(e); });
   register_commands();
-  if (auto ec = control_->listen(core_.config().control_socket); ec) {
-    if (ec == std::errc::address_in_use)
-      throw std::runtime_error("another mnd answers on " + core_.config().control_socket);
-    throw std::system_error(ec, "control socket " + core_.config().control_socket);
-  }
+  shell_.listen(core_.config().control_socket);
 
   auto rec = dataplane_->reconcile();
   if (!rec) throw std::runtime_error("cannot reconcile kernel state: " + dp_error(rec.error()));
@@ -103,9 +92,7 @@ void Daemon::start() {
     throw std::runtime_error(std::string("cannot open raw sockets (mnd needs CAP_NET_RAW): ") + e.what());
   }
 
-  signals_ = std::make_unique<io::SignalWatcher>(
-      io_, guard_.wrap("SIGHUP", [this](int) { (void)reload(); }),
-      guard_.wrap("SIGTERM", [this](int) { shutdown(); }));
+  shell_.watch_signals();
 
   nd_->start_receive(guard_.wrap("ND", [this](const io::Icmpv6Packet& p) { on_nd(p); }),
                      [this](const std::error_code& ec) { log_.warning("ND socket: " + ec.message()); });
@@ -118,8 +105,7 @@ void Daemon::start() {
       [this](const std::string& e) { log_.warning(e); });
   links_->start();  // every current link reaches the core first
   pump();
-  log_.notice(std::string("mnd ") + HMIP_VERSION + " started, control socket " + core_.config().control_socket);
-  io::notify::ready(status_text());
+  shell_.ready();
 }
 
 void Daemon::on_link(const io::LinkChange& c) {
@@ -171,29 +157,14 @@ void Daemon::pump() {
     finish_stop();
     return;
   }
-  if (!stop_deadline_) {
-    auto s = core_.state(now()).status;
-    if (s != last_status_) {
-      io::notify::status(s);
-      last_status_ = std::move(s);
-    }
-  }
+  if (!stop_deadline_) shell_.status(core_.state(now()).status);
   arm_timer();
 }
 
 void Daemon::arm_timer() {
   auto deadline = core_.poll_timeout();
   if (stop_deadline_ && (!deadline || *stop_deadline_ < *deadline)) deadline = stop_deadline_;
-  if (stopped_ || !deadline) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_at(*deadline);
-  timer_.async_wait(guard_.wrap("timer", [this](const boost::system::error_code& ec) {
-    if (ec) return;
-    core_.handle_timeout(now());
-    pump();
-  }));
+  timer_.arm(stopped_ ? std::nullopt : deadline);
 }
 
 void Daemon::perform(const mn::SendRs& a) {
@@ -267,43 +238,22 @@ void Daemon::perform(const mn::ReleaseMap& a) {
 void Daemon::perform(const mn::LogEvent& a) { log_.log(a.level, a.text); }
 
 Daemon::ReloadResult Daemon::reload() {
-  ReloadResult res;
-  if (stopped_ || stop_deadline_) {
-    res.messages.emplace_back("shutting down");
-    return res;
-  }
-  io::notify::reloading();
-  log_.notice("reloading " + opts_.config_path);
-  const auto r = mn::load_mnd_config(opts_.config_path);
-  const auto lines = mn::format_diagnostics(opts_.config_path, r);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    (i < r.errors.size() ? log_.error(lines[i]) : log_.warning(lines[i]));
-    res.messages.push_back(lines[i]);
-  }
-  if (r.ok() && (r.config->control_socket != core_.config().control_socket ||
-                 r.config->insecure != core_.config().insecure || r.config->ike != core_.config().ike)) {
-    res.messages.emplace_back(opts_.config_path +
-                              ": error: ControlSocket, InsecureTestbedSignalling and the Ike block take effect only "
-                              "at a restart");
-    log_.error(res.messages.back());
-  } else if (r.ok()) {
-    core_.handle_reload(now(), *r.config);
-    ++counters_.reloads;
-    res.ok = true;
-    if (!opts_.debug) log_.set_level(core_.config().log_level);
-    pump();
-    io::notify::ready(status_text());
-    return res;
-  }
-  ++counters_.reload_failures;
-  log_.error("reload failed; keeping the running configuration");
-  io::notify::ready(status_text());
-  return res;
+  return shell_.reload(
+      mn::load_mnd_config,
+      [this](const mn::MndConfig& c) {
+        const auto& run = core_.config();
+        const bool same = c.control_socket == run.control_socket && c.insecure == run.insecure && c.ike == run.ike;
+        return same ? std::string()
+                    : "ControlSocket, InsecureTestbedSignalling and the Ike block take effect only at a restart";
+      },
+      [this](const mn::MndConfig& c) {
+        core_.handle_reload(now(), c);
+        pump();
+      });
 }
 
 void Daemon::shutdown() {
-  if (stopped_ || stop_deadline_) return;
-  io::notify::stopping();
+  if (!shell_.begin_stop()) return;
   log_.notice("shutting down");
   stop_deadline_ = now() + kStopGrace;
   core_.handle_stop(now());
@@ -316,25 +266,15 @@ void Daemon::finish_stop() {
   if (auto s = dataplane_->flush(); !s) log_.error("kernel clean-up: " + dp_error(s.error()));
   if (ike_) ike_->stop();
   timer_.cancel();
-  if (signals_) signals_->stop();
   if (links_) links_->stop();
   if (nd_) nd_->close();
   if (mh_) mh_->close();
-  if (control_) control_->close();
+  shell_.close();
 }
 
 void Daemon::register_commands() {
-  control_->add_command("show", [this](const io::Json& req) {
-    if (!req.contains("what") || !req["what"].is_string())
-      throw io::ControlError("show needs \"what\": status, maps, interfaces, bul, tunnel, held, ike or counters");
-    return io::mnd_show_json(req["what"].get<std::string>(), core_.state(now()), daemon_counters());
-  });
-  control_->add_command("reload", [this](const io::Json&) {
-    const auto r = reload();
-    io::Json d;
-    d["reloaded"] = r.ok;
-    d["messages"] = r.messages;
-    return d;
+  shell_.add_show("status, maps, interfaces, bul, tunnel, held, ike or counters", [this](const std::string& what) {
+    return io::mnd_show_json(what, core_.state(now()), daemon_counters());
   });
 }
 
@@ -347,8 +287,8 @@ io::Json Daemon::daemon_counters() const {
   d["mh_invalid"] = counters_.mh_invalid;
   d["send_errors"] = counters_.send_errors;
   d["dataplane_errors"] = counters_.dataplane_errors;
-  d["reloads"] = counters_.reloads;
-  d["reload_failures"] = counters_.reload_failures;
+  d["reloads"] = shell_.reloads();
+  d["reload_failures"] = shell_.reload_failures();
   if (ike_) {
     const io::Json ike = ike_->counters();  // items() refers to it: not a temporary
     for (const auto& [k, v] : ike.items()) d[k] = v;

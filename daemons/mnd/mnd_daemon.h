@@ -7,7 +7,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,12 +14,13 @@
 #include <vector>
 
 #include "hmip/io/control.h"
+#include "hmip/io/core_timer.h"
+#include "hmip/io/daemon_shell.h"
 #include "hmip/io/handler_guard.h"
 #include "hmip/io/icmpv6_socket.h"
 #include "hmip/io/link_watcher.h"
 #include "hmip/io/log.h"
 #include "hmip/io/mh_socket.h"
-#include "hmip/io/signals.h"
 #include "hmip/kglue/dataplane.h"
 #include "hmip/mn/config.h"
 #include "hmip/mn/mobile_node.h"
@@ -28,10 +28,7 @@
 
 namespace hmip::mnd {
 
-struct Options {
-  std::string config_path;
-  bool debug = false;
-};
+using Options = io::DaemonOptions;
 
 /// How long a clean stop waits for the deregistration's BA before it removes
 /// the kernel state anyway.
@@ -50,10 +47,8 @@ class Daemon {
   /// handlers; READY=1. Throws std::runtime_error / std::system_error.
   void start();
 
-  struct ReloadResult {
-    bool ok = false;
-    std::vector<std::string> messages;
-  };
+  using ReloadResult = io::ReloadResult;
+  /// SIGHUP and `hmipctl mnd reload` (io::DaemonShell::reload()).
   ReloadResult reload();
   /// SIGTERM/SIGINT: deregisters (DeregisterOnStop), waits at most
   /// kStopGrace for the BA, removes every kernel object mnd installed and
@@ -68,8 +63,6 @@ class Daemon {
     std::uint64_t mh_invalid = 0;
     std::uint64_t send_errors = 0;
     std::uint64_t dataplane_errors = 0;
-    std::uint64_t reloads = 0;
-    std::uint64_t reload_failures = 0;
   };
 
   void on_link(const io::LinkChange& c);
@@ -92,22 +85,20 @@ class Daemon {
   [[nodiscard]] std::string status_text() const;
 
   boost::asio::io_context& io_;
-  Options opts_;
   io::Logger& log_;
   mn::MobileNode core_;
   std::unique_ptr<kglue::Dataplane> dataplane_;
-  boost::asio::steady_timer timer_;
   io::HandlerGuard guard_;  ///< wraps every event handler: an exception is logged, counted, survived
+  io::DaemonShell shell_;   ///< control socket, signals, sd_notify, reload and the stop's start
+  io::CoreTimer timer_;     ///< at the core's poll_timeout()
   std::unique_ptr<io::Icmpv6Socket> nd_;
   std::unique_ptr<io::MhSocket> mh_;
   std::unique_ptr<io::LinkWatcher> links_;
-  std::unique_ptr<io::ControlServer> control_;
-  std::unique_ptr<io::SignalWatcher> signals_;
   std::unique_ptr<IkeAgent> ike_;  ///< secure mode (not InsecureTestbedSignalling)
   Counters counters_;
-  std::optional<core::TimePoint> stop_deadline_;  ///< a clean stop is waiting for the deregistration
+  /// A clean stop is waiting for the deregistration (set with shell_.begin_stop()).
+  std::optional<core::TimePoint> stop_deadline_;
   bool stopped_ = false;
-  std::string last_status_;
 };
 
 }  // namespace hmip::mnd

@@ -80,6 +80,18 @@ int print_check_config(const std::vector<std::string>& lines, int exit_status) {
   return exit_status;
 }
 
+std::function<int(const std::string& path)> check_config_printer(CheckConfigText text) {
+  return [text](const std::string& path) {
+    int status = 1;
+    const auto lines = text(path, status);
+    return print_check_config(lines, status);
+  };
+}
+
+void print_diagnostics(const std::vector<std::string>& lines) {
+  for (const auto& line : lines) std::fprintf(stderr, "%s\n", line.c_str());
+}
+
 void resolve_config_path(CommandLine& cl) {
   std::error_code ec;
   if (auto abs = std::filesystem::absolute(cl.config_path, ec); !ec) cl.config_path = abs.lexically_normal().string();

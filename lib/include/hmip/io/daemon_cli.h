@@ -30,6 +30,12 @@ struct CommandLine {
   bool force_journal = false;   ///< --journal
 };
 
+/// What a daemon object takes from the command line.
+struct DaemonOptions {
+  std::string config_path;  ///< the file SIGHUP re-reads (absolute)
+  bool debug = false;       ///< -d: log level debug whatever the configuration says
+};
+
 /// Parses argv. Returns the options to run with, or the exit status when the
 /// command line was fully handled here (--help, --version, --check-config:
 /// 0/1) or wrong (2, with a message and the usage on stderr).
@@ -40,6 +46,14 @@ std::variant<CommandLine, int> parse_command_line(const DaemonSpec& spec, int ar
 /// on stderr, then its last line, the summary ("FILE: OK, ..." or "FILE: N
 /// errors, M warnings"), on stdout. Returns `exit_status` (0 or 1).
 int print_check_config(const std::vector<std::string>& lines, int exit_status);
+
+/// A DaemonSpec::check_config made of a config_parse check_config_text():
+/// print_check_config() of what it returns.
+using CheckConfigText = std::vector<std::string> (*)(const std::string& path, int& exit_status);
+std::function<int(const std::string& path)> check_config_printer(CheckConfigText text);
+
+/// Prints `lines` (a config_parse format_diagnostics()) on stderr, one a line.
+void print_diagnostics(const std::vector<std::string>& lines);
 
 /// Makes `cl.config_path` absolute, so that SIGHUP still finds the file after
 /// daemon(3)'s chdir("/").
