@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "hmip/ike/ike_sa.h"
+#include "hmip/io/map_view.h"
 
 using namespace maptest;
 
@@ -362,4 +363,23 @@ TEST_CASE("lease cap (secure mode): the IKE SA taking its identity over MaxBindi
   CHECK(h.agent.ike_holders().leases_of("mn1@hmip.test") == 3);
   h.agent.handle_ike_lost(h.now);
   CHECK(h.agent.ike_holders().leases_of("mn1@hmip.test") == 0);
+}
+
+TEST_CASE("hmipctl mapd show counters / config: the cap refusals, what the caps count, the caps", "[map][caps]") {
+  Harness h(capped(1));
+  REQUIRE(bind(h, 1) == 0);
+  CHECK(bind(h, 2) == wire::ba_status::kInsufficientResources);
+  const auto st = h.agent.state(h.now);
+  const auto j = io::mapd_show_json("counters", st, h.agent.config(), io::Json::object());
+  CHECK(j["cap_refused"]["bindings"] == 1);
+  CHECK(j["cap_refused"]["identity"] == 0);
+  CHECK(j["cap_refused"]["dad_join_failed"] == 0);
+  CHECK(j["cap_refused"]["leases"] == 0);
+  CHECK(j["bu_refused"]["130"] == 1);
+  CHECK(j["cap_usage"]["bindings"] == 1);
+  CHECK(j["cap_usage"]["owners"] == 1);  // the testbed's one TrustedPrefix
+  const auto c = io::mapd_show_json("config", st, h.agent.config(), io::Json::object());
+  CHECK(c["max_bindings"] == 1);
+  CHECK(c["max_concurrent_dad"] == kDefaultMaxConcurrentDad);
+  CHECK(c["max_bindings_per_trusted_prefix"].is_null());
 }
