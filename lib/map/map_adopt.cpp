@@ -73,7 +73,7 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
   if (lb.proxy_interface != interface_of(b.prefix) || mtu_differs) {
     v = AdoptVerdict::adopted_reinstall;
     ++counters_.adopted_reinstalled;
-    Pending& p = add_pending(key, Request{cfg_.map_address, b.lcoa, b.lcoa, 0, units, b.prefix, from_neighbour, false},
+    Pending& p = add_pending(key, Request{cfg_.map_address, b.lcoa, b.lcoa, 0, units, b.prefix, from_neighbour, false, b.owner},
                              InstallReason::adopt);
     send_install(key, p);
   }
