@@ -72,6 +72,18 @@ void Daemon::start() {
     throw std::system_error(ec, "control socket " + core_.config().control_socket);
   }
 
+  // The sockets before the adoption below: from then on the core may ask
+  // for a BRR to an adopted binding at any call (charon's SA list at
+  // IkeGuard::start is one). Received packets wait in them until
+  // start_receive().
+  try {
+    mh_ = std::make_unique<io::MhSocket>(io_, mh_socket_options());
+    nd_ = std::make_unique<io::Icmpv6Socket>(io_, io::nd_dad_socket_options());
+    prober_ = std::make_unique<io::DadProber>();
+  } catch (const std::system_error& e) {
+    throw std::runtime_error(std::string("cannot open raw sockets (mapd needs CAP_NET_RAW): ") + e.what());
+  }
+
   // A run that did not stop cleanly: its complete bindings are adopted
   // (their nodes asked to re-register), the other leftovers go before
   // anything new.
@@ -107,14 +119,6 @@ void Daemon::start() {
     ike_->start();
   }
 
-  try {
-    mh_ = std::make_unique<io::MhSocket>(io_, mh_socket_options());
-    nd_ = std::make_unique<io::Icmpv6Socket>(io_, io::nd_dad_socket_options());
-    prober_ = std::make_unique<io::DadProber>();
-  } catch (const std::system_error& e) {
-    throw std::runtime_error(std::string("cannot open raw sockets (mapd needs CAP_NET_RAW): ") + e.what());
-  }
-
   signals_ = std::make_unique<io::SignalWatcher>(
       io_, guard_.wrap("SIGHUP", [this](int) { (void)reload(); }),
       guard_.wrap("SIGTERM", [this](int) { shutdown(); }));
@@ -148,8 +152,8 @@ void Daemon::adopt_leftovers() {
                                               link != nullptr ? link->name : std::string(),
                                               b.settings.tunnel_mtu});
   }
-  // Removals and re-installs now; the BRRs go from the first timer, once
-  // the Mobility Header socket is open.
+  // Removals and re-installs now; the BRRs (due now) with the next call
+  // that services the core's timers: charon's SA list, else the timer.
   pump();
   if (!found->empty())
     log_.notice("adopted " + std::to_string(core_.counters().bindings_adopted) + " of " +
@@ -312,6 +316,11 @@ void Daemon::perform(const map::RemoveBinding& a) {
 }
 
 void Daemon::send_mh(const wire::MhMessage& m, const Ip6Addr& src, const Ip6Addr& dst, std::string_view what) {
+  if (!mh_) {  // not open (yet): counted, never a crash
+    ++counters_.send_errors;
+    log_.error(std::string(what) + " to " + dst.str() + ": the Mobility Header socket is not open");
+    return;
+  }
   auto bytes = wire::encode_mh(m, nullptr);  // the kernel fills the checksum (raw MH socket, offset 4)
   if (!bytes) {
     ++counters_.send_errors;

@@ -54,8 +54,9 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
   b.prefix = *prefix;
   b.from_neighbour = from_neighbour;
   b.adopted = true;
-  // The BRR goes from the first timer (the MH socket is open by then),
-  // through on_binding_timer as near expiry: then every BrrInterval.
+  // The BRR is due now: it goes at the next call that services timers
+  // (the daemon opens its Mobility Header socket before adopting), through
+  // on_binding_timer as a near-expiry one, then every BrrInterval.
   b.next_brr = now;
   schedule(key, b, now);
   ++counters_.bindings_adopted;

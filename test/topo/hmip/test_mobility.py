@@ -264,15 +264,21 @@ def test_mapd_crash_restart_adopts_bindings(tb):
               "the stream after the re-registration")
     finally:
         arrivals = probe.stop()
-    # No gap in the stream around the kill and the restart: the kernel
-    # carried it throughout (before issue 13 item 13 it stopped at the
-    # restart until the MN's next refresh).
-    window = [a.recv for a in arrivals if t_kill - 1.0 <= a.recv <= t_rereg + 0.5 and a.dst == rcoa]
-    gaps = [y - x for x, y in zip(window, window[1:])]
+    # Not one packet of the stream lost from before the kill to after the
+    # re-registration: the kernel carried it throughout (before issue 13
+    # item 13 the restart removed the binding: nothing arrived until the
+    # MN's next refresh).
+    window = sorted((a for a in arrivals if t_kill - 1.0 <= a.recv <= t_rereg + 0.5 and a.dst == rcoa),
+                    key=lambda a: a.seq)
+    assert window and min(a.recv for a in window) < t_kill and max(a.recv for a in window) > t_up, \
+        (t_kill, t_up, window[:1], window[-1:])
+    seqs = {a.seq for a in window}
+    lost = sorted(set(range(window[0].seq, window[-1].seq + 1)) - seqs)
+    recv = sorted(a.recv for a in window)
+    gap = max((y - x for x, y in zip(recv, recv[1:])), default=0.0)
     print(f"mapd restart: up {t_up - t_kill:.2f} s after the kill, re-registered {t_rereg - t_up:.2f} s after "
-          f"the start, {len(window)} packets, largest gap {max(gaps, default=0):.2f} s; counters {c}")
-    assert window and window[0] < t_kill and window[-1] > t_up, (t_kill, t_up, window[:1], window[-1:])
-    assert max(gaps) < 1.0, f"CN -> RCoA stalled {max(gaps):.2f} s across the mapd restart"
+          f"the start, {len(window)} packets, {len(lost)} lost, largest gap {gap:.2f} s; counters {c}")
+    assert not lost, f"CN -> RCoA lost {len(lost)} packets across the mapd restart: seq {lost[:20]}"
     # One tunnel, the same device as before the kill.
     assert [x["ifindex"] for x in kstate.links(map2, "hmipm")] == [ifindex], kstate.objects(map2, "mapd")
 

@@ -124,8 +124,8 @@
 //       - lives kAdoptedLifetime (capped like a granted lifetime), counted
 //         from the start, then expires normally: a node that never
 //         re-registers loses it then, not at its old expiry;
-//       - gets a BRR at once (from the first timer, when the MH socket is
-//         open) and again every BrrInterval until it expires or its node
+//       - gets a BRR at once (due at adoption: the daemon opens its MH
+//         socket first) and again every BrrInterval until it expires or its node
 //         re-registers (the near-expiry BRR path; sent even with BrrLead 0,
 //         which only turns off the near-expiry BRRs of registered ones);
 //       - accepts its first BU with any sequence number (then the usual
