@@ -109,8 +109,11 @@ ip -n "$map" -6 route show "$RCOA/128" | grep -q "dev $TUN " ||
   hk_fail "RCoA route after adoption: $(ip -n "$map" -6 route show "$RCOA/128")"
 [ "$(ip -n "$map" -o link show "$TUN" | cut -d: -f1)" = "$IFX" ] || hk_fail "$TUN changed its ifindex"
 [ "$(ip -n "$map" link show | grep -c hmipm)" = 1 ] || hk_fail "tunnels after adoption: $(ip -n "$map" link show)"
-ip -n "$map" -6 neigh show proxy | grep -q "^$RCOA dev vrc" || hk_fail "the adopted proxy entry is gone"
-ip -n "$map" xfrm state | grep -q "dst $RCOA2" || hk_fail "the adopted route2 state of $RCOA2 is gone"
+grep -q "^$RCOA dev vrc" <<<"$(ip -n "$map" -6 neigh show proxy)" || hk_fail "the adopted proxy entry is gone"
+# Read whole, then matched: `ip xfrm state | grep -q` under pipefail fails
+# when grep exits at the first match and ip's next write gets SIGPIPE.
+STATES=$(ip -n "$map" xfrm state)
+grep -q "dst $RCOA2" <<<"$STATES" || hk_fail "the adopted route2 state of $RCOA2 is gone: $STATES"
 # Adopted bindings are bindings: one leaves the shared tunnel, the other
 # moves to LCOA2 in place (same device, new remote), and flush() removes all.
 kg map-unbind "$RCOA2"

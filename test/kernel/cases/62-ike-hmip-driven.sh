@@ -48,7 +48,7 @@ out=$(hk_in mn "$IPROBE" mn-lease "${mn_args[@]}" --key "$P/mn.key") || hk_fail 
 RCOA=${out#rcoa }
 hk_log "leased: $RCOA"
 [[ $RCOA == 2001:db8:99::1* ]] || hk_fail "the lease $RCOA is not from the pool"
-ip -n "$mn" xfrm state | grep -q esp && hk_fail "a childless IKE SA installed ESP SAs"
+grep -q esp <<<"$(ip -n "$mn" xfrm state)" && hk_fail "a childless IKE SA installed ESP SAs"
 
 echo "-- 3. the MAP admits the identity for its RCoA; the MN protects MH from it"
 "$IPROBE" map-admit "${map_args[@]}" --peer mn --rcoa "$RCOA" || hk_fail "map-admit"
