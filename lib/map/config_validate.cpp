@@ -160,6 +160,10 @@ void check_caps(const MapdConfig& c, const MapdSources& src, core::conf::Diagnos
   if (const Token* t = g.find("MaxBindingsPerIdentity"); t != nullptr && insecure)
     d.warn(*t, "MaxBindingsPerIdentity has no effect while InsecureTestbedSignalling is on: there are no IKE "
                "identities; MaxBindingsPerTrustedPrefix caps each TrustedPrefix");
+  if (const Token* t = g.find("MaxBindingsPerIdentity"); t != nullptr && !insecure && c.max_bindings_per_identity < 2)
+    d.warn(*t, "MaxBindingsPerIdentity 1 also caps each identity's RCoA leases at 1: a mobile node that sets up its "
+               "new IKE SA after a move before the old one is gone holds two leases for a while, and its new IKE SA "
+               "would be terminated");
   if (const Token* t = g.find("MaxBindingsPerTrustedPrefix"); t != nullptr && !insecure)
     d.warn(*t, "MaxBindingsPerTrustedPrefix has no effect while InsecureTestbedSignalling is off: "
                "MaxBindingsPerIdentity caps each IKE identity");

@@ -109,6 +109,8 @@ TEST_CASE("mapd.conf caps: warnings where a cap has no effect", "[mapconf][caps]
                  {{5, "no effect while InsecureTestbedSignalling is off"}});
   check_warnings(parse_mapd_config(testbed({"MaxBindingsPerIdentity 5;"})),
                  {{6, "no effect while InsecureTestbedSignalling is on"}});
+  check_warnings(parse_mapd_config(secure({"MaxBindingsPerIdentity 1;"})),
+                 {{5, "also caps each identity's RCoA leases at 1"}});
   // DAD.
   check_warnings(parse_mapd_config(secure({"RcoaDad off;", "MaxConcurrentDad 5;"})),
                  {{6, "MaxConcurrentDad has no effect while RcoaDad is off"}});

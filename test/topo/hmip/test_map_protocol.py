@@ -2,8 +2,9 @@
 Duplicate Address Detection of a new RCoA (draft-ietf-mipshop-4140bis §6.1:
 BA 134, the MN forms another RCoA), the Binding Refresh Request (RFC 6275
 §9.5.5, §11.7.4) and the Binding Error for an unknown MH type (RFC 6275
-§9.2, status 2), and a flood of junk Mobility Headers while the MN keeps
-its binding (issue 13 item 15).
+§9.2, status 2), a flood of junk Mobility Headers while the MN keeps
+its binding (issue 13 item 15), and a new RCoA whose DAD cannot join its
+solicited-node group refused with 130 (issue 13 item 14).
 
 One testbed for the module: ard on AR1, mapd on MAP1, the MN on AR1's link.
 mapd grants at most MaxBindingLifetime 32 s and sends a BRR BrrLead 16 s
@@ -303,3 +304,74 @@ def test_flood_of_junk_keeps_the_binding(tb, outdir):
     refused = m1["bu_refused"].get("132", 0) - m0["bu_refused"].get("132", 0)
     assert refused - refusal_limited <= 8 + 2 * (FLOOD_S + 5), summary
     mapd.wait_show("bindings", [{"rcoa": rcoa, "lcoa": lcoa, "install_pending": False}], 10)
+
+
+DJ_IN = "2001:db8:1:11::f1"  # a host on AR1's link sending BUs for new RCoAs
+OPTMEM = "/proc/sys/net/core/optmem_max"
+
+
+def test_dad_group_not_joined_refuses_with_130(tb):
+    """issue 13 item 14: when the kernel will not let mapd join a new RCoA's
+    solicited-node group (a socket's memberships live in its option memory,
+    net.core.optmem_max, here set to 0 for a moment), the registration is
+    refused with 130 instead of being bound without DAD, and counted;
+    nothing of it is left. (The 130 BA itself cannot leave while the knob is
+    0: sending with ancillary data needs option memory too; the unit tests
+    check it.) With the memory back, the same RCoA registers after DAD."""
+    mapd = tb.daemons["mapd-map1"]
+    try:
+        with open(OPTMEM) as f:
+            optmem = f.read().strip()
+    except OSError as e:
+        pytest.skip(f"no {OPTMEM} here ({e}): the knob lives in the initial network namespace")
+    rcoa = str(ipaddress.ip_network(PLAN.maps["map1"].rcoa_prefix)[0xd1])
+    before = [(x["rcoa"], x["lcoa"]) for x in mapd.show("bindings")]
+    dj = tb.add_host("dj", "ar1", [DJ_IN])
+    cap = tb.topo.sniff(dj, "dj0", "dj0-ba", "ip6")
+    seq = [0]
+
+    def bu(lifetime_s: int = 60) -> None:
+        seq[0] += 1
+        send_ipv6(dj, local_bu(DJ_IN, MAP1, rcoa, seq[0], lifetime_s))
+
+    try:
+        c0 = mapd.show("counters")
+        with open(OPTMEM, "w") as f:
+            f.write("0")
+        try:
+            sent = [0.0]
+
+            def refused():
+                if time.time() - sent[0] > 3.0:  # again if nothing came (ND toward a fresh neighbour)
+                    bu()
+                    sent[0] = time.time()
+                return mapd.show("counters")["cap_refused"]["dad_join_failed"] > c0["cap_refused"]["dad_join_failed"]
+            until(refused, 60, 0.1, f"mapd refusing {rcoa}: its DAD group cannot be joined")
+        finally:
+            with open(OPTMEM, "w") as f:
+                f.write(optmem)
+        c = mapd.show("counters")
+        assert c["dad_join_errors"] > c0["dad_join_errors"], c
+        assert c["bu_refused"].get("130", 0) > c0["bu_refused"].get("130", 0), c
+        assert c["dad_probes_sent"] == c0["dad_probes_sent"], "no DAD probe without its group"
+        assert c["dad_started"] > c0["dad_started"], c
+        assert c["bindings_created"] == c0["bindings_created"], c
+        assert not [b for b in mapd.show("bindings") if b["rcoa"] == rcoa]
+        assert not [p for p in mapd.show("pending") if p["rcoa"] == rcoa]
+        assert c["cap_usage"]["dad_running"] == 0 and c["dad_listening"] == 0, c
+        # Memory back: DAD runs (its probe goes out) and the RCoA is bound.
+        t0 = time.time()
+        sent = [0.0]
+
+        def accepted():
+            if time.time() - sent[0] > 3.0:
+                bu()
+                sent[0] = time.time()
+            return [a for a in bas(cap.packets(), t0, DJ_IN) if a.rh2 == rcoa and a.status == 0]
+        assert until(accepted, 60, 0.1, f"MAP1's BA 0 for {rcoa}")[0].src == MAP1
+        mapd.wait_show("bindings", [{"rcoa": r, "lcoa": l} for r, l in before] + [{"rcoa": rcoa, "lcoa": DJ_IN}], 30)
+        assert mapd.show("counters")["dad_probes_sent"] > c0["dad_probes_sent"]
+    finally:
+        cap.stop()
+        bu(0)  # deregister
+        until(lambda: not [b for b in mapd.show("bindings") if b["rcoa"] == rcoa], 30, 0.2, f"{rcoa} deregistered")
