@@ -63,9 +63,8 @@ void Daemon::start() {
   shell_.listen(core_.config().control_socket);
 
   // The sockets before the adoption below: from then on the core may ask
-  // for a BRR to an adopted binding at any call (charon's SA list at
-  // IkeGuard::start is one). Received packets wait in them until
-  // start_receive().
+  // for a BRR to an adopted binding at any call (a charon event, the
+  // timer). Received packets wait in them until start_receive().
   try {
     mh_ = std::make_unique<io::MhSocket>(io_, mh_socket_options());
     nd_ = std::make_unique<io::Icmpv6Socket>(io_, io::nd_dad_socket_options());
@@ -74,22 +73,9 @@ void Daemon::start() {
     throw std::runtime_error(std::string("cannot open raw sockets (mapd needs CAP_NET_RAW): ") + e.what());
   }
 
-  // A run that did not stop cleanly: its complete bindings are adopted
-  // (their nodes asked to re-register), the other leftovers go before
-  // anything new.
-  adopt_leftovers();
-  auto rec = dataplane_->reconcile();
-  if (!rec) throw std::runtime_error("cannot reconcile kernel state: " + dp_error(rec.error()));
-  for (const auto& r : rec->removed) log_.notice("removed leftover " + r);
-  // Secure mode: the kernel drops a cleartext MH from an RCoA prefix to the
-  // MAP (RFC 4877 §4's SPD entry), below charon's per-RCoA policies.
-  kglue::MapSignallingSettings sig{core_.config().map_address, {}};
-  if (!core_.config().insecure.enabled)
-    for (const auto& p : core_.config().rcoa_prefixes) sig.esp_required_from.push_back(p.prefix);
-  if (auto s = dataplane_->install_map_signalling(sig); !s)
-    throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(s.error()));
-
-  // Secure mode: charon must be there before the first binding update.
+  // Secure mode: charon must be there before the first binding update,
+  // and its SA list in the core before adoption (only an RCoA an identity
+  // still holds is adopted). Its failure leaves the kernel untouched.
   if (!core_.config().insecure.enabled) {
     ike_ = std::make_unique<IkeGuard>(io_, core_.config(), log_,
                                       IkeSink{guard_.wrap("IKE event",
@@ -109,6 +95,32 @@ void Daemon::start() {
     ike_->start();
   }
 
+  // A run that did not stop cleanly: its complete bindings are adopted
+  // (their nodes asked to re-register), the other leftovers go before
+  // anything new.
+  const std::size_t adopted = adopt_leftovers();
+  try {
+    auto rec = dataplane_->reconcile();
+    if (!rec) throw std::runtime_error("cannot reconcile kernel state: " + dp_error(rec.error()));
+    for (const auto& r : rec->removed) log_.notice("removed leftover " + r);
+    // Secure mode: the kernel drops a cleartext MH from an RCoA prefix to
+    // the MAP (RFC 4877 §4's SPD entry), below charon's per-RCoA policies.
+    kglue::MapSignallingSettings sig{core_.config().map_address, {}};
+    if (!core_.config().insecure.enabled)
+      for (const auto& p : core_.config().rcoa_prefixes) sig.esp_required_from.push_back(p.prefix);
+    if (auto st = dataplane_->install_map_signalling(sig); !st)
+      throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(st.error()));
+  } catch (...) {
+    // A failed start must not take the adopted bindings with it: the
+    // kernel stays as the crash left it, for the next start to adopt.
+    if (adopted != 0) {
+      log_.warning("start failed after adopting " + std::to_string(adopted) +
+                   " binding(s): leaving the kernel state for the next start");
+      dataplane_->keep_kernel_state();
+    }
+    throw;
+  }
+
   shell_.watch_signals();
 
   mh_->start_receive(guard_.wrap("Mobility Header", [this](const io::ReceivedMhPacket& p) { on_mh(p); }),
@@ -126,9 +138,13 @@ void Daemon::start() {
 // carrying traffic; the core decides which to keep (map_agent.h, "Restart")
 // and asks their nodes to re-register. What it refuses is removed with its
 // RemoveBinding here, the incomplete rest by reconcile().
-void Daemon::adopt_leftovers() {
+std::size_t Daemon::adopt_leftovers() {
   auto found = dataplane_->adopt_map_bindings();
-  if (!found) throw std::runtime_error("cannot read the previous run's bindings: " + dp_error(found.error()));
+  if (!found) {
+    // What it took over before failing stays for the next start.
+    dataplane_->keep_kernel_state();
+    throw std::runtime_error("cannot read the previous run's bindings: " + dp_error(found.error()));
+  }
   const auto t = now();
   for (const auto& b : *found) {
     const auto* link = b.settings.proxy_ifindex != 0 ? links_->find(b.settings.proxy_ifindex) : nullptr;
@@ -144,6 +160,7 @@ void Daemon::adopt_leftovers() {
   if (!found->empty())
     log_.notice("adopted " + std::to_string(core_.counters().bindings_adopted) + " of " +
                 std::to_string(found->size()) + " binding(s) the previous run left in the kernel");
+  return found->size();
 }
 
 int Daemon::ifindex_of(const std::string& name) const {

@@ -80,8 +80,9 @@ class Daemon {
   };
 
   /// Start-up: the previous run's complete bindings from the dataplane
-  /// into the core (MapAgent::adopt), before reconcile().
-  void adopt_leftovers();
+  /// into the core (MapAgent::adopt), before reconcile(). Returns how many
+  /// the dataplane took over (the core may have refused some).
+  std::size_t adopt_leftovers();
   void on_link(const io::LinkChange& c);
   void on_mh(const io::ReceivedMhPacket& p);
   [[nodiscard]] static io::MhSocketOptions mh_socket_options();

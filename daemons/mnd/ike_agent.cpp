@@ -297,11 +297,15 @@ void IkeAgent::on_child_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa
   if (sa.conn != ike::mn_conn_name(map) || !installed_mh_child(sa) || !p.rcoa) return;
   if (p.childless_ike == sa.uniqueid) p.childless_ike.clear();
   ++counters_.children_installed;
-  if (!p.child_lost_ike.empty() && p.child_lost_ike == sa.uniqueid) {
+  if (!p.child_lost_ike.empty()) {
+    // Back on the same IKE SA (restore_child's initiate), or a new IKE SA
+    // took over (a move: the lost one is being replaced): nothing to restore.
+    if (p.child_lost_ike == sa.uniqueid) {
+      ++counters_.children_restored;
+      log_.info("IKEv2 with MAP " + map.str() + ": CHILD_SA for RCoA " + p.rcoa->str() +
+                " installed again on IKE SA " + sa.uniqueid);
+    }
     p.child_lost_ike.clear();
-    ++counters_.children_restored;
-    log_.info("IKEv2 with MAP " + map.str() + ": CHILD_SA for RCoA " + p.rcoa->str() + " installed again on IKE SA " +
-              sa.uniqueid);
   }
   const std::string old = p.current_ike;
   p.current_ike = sa.uniqueid;

@@ -2,7 +2,8 @@
 // complete MAP bindings a previous run (killed, crashed) left in the kernel
 // instead of deleting them, so that traffic to their RCoAs goes on through
 // the restart (issue 13 item 13). Read-only towards the kernel except for
-// the ingress check's one nftables transaction; what is found is mirrored
+// the ingress check's one nftables transaction and the proxy sysctls the
+// previous run set (set again, recorded for flush()); what is found is mirrored
 // exactly as install_map_binding() would have mirrored it, so updates,
 // removal, flush and reconcile() treat it like any binding.
 #include <linux/rtnetlink.h>

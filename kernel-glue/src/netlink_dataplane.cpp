@@ -37,7 +37,9 @@ NetlinkDataplane::NetlinkDataplane(Options options) : opt_(std::move(options)) {
   tunnels_ = std::make_unique<detail::TunnelPool>();
 }
 
-NetlinkDataplane::~NetlinkDataplane() { (void)flush(); }
+NetlinkDataplane::~NetlinkDataplane() {
+  if (!keep_) (void)flush();
+}
 
 Status NetlinkDataplane::fail(const wire::Error& e, std::string detail) {
   last_error_ = std::move(detail);

@@ -107,6 +107,8 @@ Status RecordingDataplane::flush() {
   return wire::Ok{};
 }
 
+void RecordingDataplane::keep_kernel_state() { kept_ = true; }
+
 Status RecordingDataplane::install_map_signalling(const MapSignallingSettings& s) {
   if (auto e = begin(call::InstallMapSignalling{s})) return *e;
   map_sig_ = s;

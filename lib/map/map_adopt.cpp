@@ -28,6 +28,11 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
     v = AdoptVerdict::other_map_address;
   } else if (lcoa_in_rcoa_prefix || (!in_any(cfg_.lcoa_prefixes, lb.lcoa) && !from_neighbour)) {
     v = AdoptVerdict::lcoa_not_allowed;
+  } else if (!cfg_.insecure.enabled && !ike_.holder(key.rcoa)) {
+    // Secure mode: the daemon adopts after charon's SA list is in. An RCoA
+    // no identity holds any more (its IKE SA went while mapd was down; the
+    // pool may lease it to another node) must not keep its old tunnel.
+    v = AdoptVerdict::no_holder;
   } else {
     const auto& pc = cfg_.rcoa_prefixes[*prefix];
     const auto want = static_cast<std::uint16_t>(
@@ -55,8 +60,8 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
   b.from_neighbour = from_neighbour;
   b.adopted = true;
   // Counted against the caps like any binding (MaxBindings counts it by
-  // bindings_; its owner is known now in insecure mode, in secure mode once
-  // its node's BU comes: charon's SA list may not be in yet).
+  // bindings_): its owner is the TrustedPrefix of its LCoA, or in secure
+  // mode the identity holding the RCoA (charon's SA list is in).
   b.owner = owner_of(key.rcoa, lb.lcoa);
   load_owner(b.owner);
   // The BRR is due now: it goes at the next call that services timers

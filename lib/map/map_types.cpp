@@ -56,6 +56,7 @@ std::string_view to_string(AdoptVerdict v) noexcept {
     case AdoptVerdict::other_map_address: return "bound to another MapAddress";
     case AdoptVerdict::lcoa_not_allowed: return "LCoA outside LcoaPrefix and NeighbourPrefix (or inside an RCoA prefix)";
     case AdoptVerdict::lifetime_capped: return "a lifetime cap below 4 s";
+    case AdoptVerdict::no_holder: return "no IKE identity holds the RCoA (or two do)";
     case AdoptVerdict::already_bound: return "already bound";
   }
   return "?";

@@ -240,19 +240,11 @@ TEST_CASE("map adopt: BrrLead 0 and a reload keep the adoption's BRRs", "[map][a
   CHECK_FALSE(h.binding());
 }
 
-TEST_CASE("map adopt: secure mode still requires the CHILD_SA for the any-sequence BU", "[map][adopt][ike]") {
-  auto cfg = test_config();
-  cfg.insecure.enabled = false;
-  Harness h(cfg);
-  adopt(h, leftover());
-  const BuSpec s{.seq = 9, .options = {wire::AlternateCareOfAddressOption{kLcoaAr1}}};
-  h.bu(s);
-  CHECK(h.take<SendBa>().empty());  // charon's SAs not known (yet): dropped
-  CHECK(h.agent.counters().bu_no_ike_sa == 1);
-  CHECK(h.agent.counters().bu_adopted_any_sequence == 0);
-  CHECK(h.binding()->adopted);
+namespace {
 
-  // charon outlived mapd: list-sas hands the holder's SA with its CHILD_SA.
+/// charon outlived mapd: list-sas hands the holder's lease SA and its
+/// protecting SA with the CHILD_SA.
+std::vector<ike::IkeSaView> holder_sas(bool with_child) {
   ike::ChildSaView child;
   child.name = "mh";
   child.uniqueid = "c1";
@@ -271,8 +263,47 @@ TEST_CASE("map adopt: secure mode still requires the CHILD_SA for the any-sequen
   prot.conn = "hmip-rcoa-" + kRcoa1.str();
   prot.uniqueid = "2";
   prot.remote_vips.clear();
-  prot.children = {child};
-  h.agent.handle_ike_sas(h.now, {lease, prot});
+  if (with_child) prot.children = {child};
+  return {lease, prot};
+}
+
+}  // namespace
+
+TEST_CASE("map adopt: secure mode adopts only an RCoA an identity holds", "[map][adopt][ike]") {
+  auto cfg = test_config();
+  cfg.insecure.enabled = false;
+  Harness h(cfg);
+  // No IKE SA holds it (its node's IKE SA went while mapd was down): removed.
+  CHECK(adopt(h, leftover()) == AdoptVerdict::no_holder);
+  CHECK_FALSE(h.binding());
+  CHECK(h.take<RemoveBinding>().size() == 1);
+  CHECK(h.agent.counters().adoption_refused == 1);
+
+  // Held (lease and CHILD_SA): adopted, counted against its identity.
+  Harness h2(cfg);
+  h2.agent.handle_ike_sas(h2.now, holder_sas(true));
+  CHECK(adopt(h2, leftover()) == AdoptVerdict::adopted);
+  REQUIRE(h2.binding());
+  CHECK(h2.agent.cap_usage().owners == 1);
+}
+
+TEST_CASE("map adopt: secure mode still requires the CHILD_SA for the any-sequence BU", "[map][adopt][ike]") {
+  auto cfg = test_config();
+  cfg.insecure.enabled = false;
+  Harness h(cfg);
+  // The lease alone (its CHILD_SA not there yet): adopted, but its BU is
+  // not protected.
+  h.agent.handle_ike_sas(h.now, holder_sas(false));
+  adopt(h, leftover());
+  const BuSpec s{.seq = 9, .options = {wire::AlternateCareOfAddressOption{kLcoaAr1}}};
+  h.bu(s);
+  CHECK(h.take<SendBa>().empty());  // no installed CHILD_SA: dropped
+  CHECK(h.agent.counters().bu_ike_lease_only == 1);
+  CHECK(h.agent.counters().bu_adopted_any_sequence == 0);
+  CHECK(h.binding()->adopted);
+
+  // The CHILD_SA installed: the any-sequence BU is accepted once.
+  h.agent.handle_ike_sas(h.now, holder_sas(true));
   h.bu(s);
   const SendBa ba = h.only_ba();
   CHECK(ba.ba.status == 0);

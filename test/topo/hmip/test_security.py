@@ -410,6 +410,42 @@ def test_intra_map_move_keeps_binding_and_ike(sec):
     assert esp >= 2 and clear == 0, (esp, clear)
 
 
+def test_failed_start_after_a_crash_keeps_then_adopts_the_binding(sec):
+    """Issue 13 item 13 (review): mapd killed; its next start fails because
+    charon's VICI socket is not there. That failed start must leave the
+    previous run's binding in the kernel (nothing flushed: traffic goes on),
+    and the start after it, with charon back (it held the node's SAs all
+    along), adopts it and the node re-registers at once."""
+    tb, sd, map_ch, _mn_ch, _cap = sec
+    mapd, mnd = tb.daemons["mapd-map1"], tb.daemons["mnd"]
+    b = registered(tb, "map1")
+    rcoa = b["rcoa"]
+    route = tb.n("map1").run("ip", "-6", "route", "show", f"{rcoa}/128")
+    assert "hmipm" in route, route
+    mapd.stop(sig=signal.SIGKILL)
+    away = map_ch.sock + ".away"
+    os.rename(map_ch.sock, away)
+    try:
+        with pytest.raises(Exception):
+            tb.start_mapd("map1", secure=sd.mapd_ike("map1"), wait=True)
+        until(lambda: not mapd.running(), 10, 0.1, "the failed mapd exiting")
+        assert "charon" in mapd.log.read_text()[-2000:]
+        # Nothing was adopted or flushed: the binding's route and tunnel stay.
+        assert tb.n("map1").run("ip", "-6", "route", "show", f"{rcoa}/128") == route
+        assert ping(tb, "cn", rcoa), "the CN lost the RCoA after the failed start"
+    finally:
+        os.rename(away, map_ch.sock)
+    n0 = mnd.show("counters")
+    tb.start_mapd("map1", secure=sd.mapd_ike("map1"))
+    c = mapd.show("counters")
+    assert c["bindings_adopted"] == 1 and c["adoption_refused"] == 0, c
+    mapd.wait_show("bindings", [{"rcoa": rcoa, "lcoa": b["lcoa"]}], 10)
+    until(lambda: mapd.show("counters")["adopted_reregistered"] == 1, 30, 0.2,
+          "the node re-registering after the BRR")
+    assert mnd.show("counters")["ike_lost"] == n0["ike_lost"]  # its protection was never lost
+    assert ping(tb, "cn", rcoa)
+
+
 def test_map_restart_is_recovered_without_help(sec):
     tb, sd, map_ch, _mn_ch, _cap = sec
     mnd = tb.daemons["mnd"]

@@ -195,6 +195,12 @@ class Dataplane {
   /// test/bench/bench_map_kernel.cpp). Also run by NetlinkDataplane's
   /// destructor if not called.
   virtual Status flush() = 0;
+  /// Forgets everything this instance tracks without removing it from the
+  /// kernel: its destructor then flushes nothing. For a start that fails
+  /// after adopt_map_bindings(): the kernel is left as a crash would leave
+  /// it, so that the next start adopts the bindings again (everything is
+  /// tagged; reconcile() removes what is not adopted).
+  virtual void keep_kernel_state() = 0;
 
   // MAP ---------------------------------------------------------------------
   /// Installs the MAP's signalling states and policy; also turns on

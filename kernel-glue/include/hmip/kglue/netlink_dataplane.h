@@ -104,6 +104,7 @@ class NetlinkDataplane final : public Dataplane {
   wire::Result<std::vector<AdoptedMapBinding>> adopt_map_bindings() override;
   wire::Result<ReconcileReport> reconcile() override;
   Status flush() override;
+  void keep_kernel_state() override { keep_ = true; }
   Status install_map_signalling(const MapSignallingSettings& s) override;
   wire::Result<MapBindingObjects> install_map_binding(const MapBindingKey& k, const MapBindingSettings& s) override;
   Status remove_map_binding(const MapBindingKey& k) override;
@@ -170,6 +171,7 @@ class NetlinkDataplane final : public Dataplane {
   std::map<std::pair<Ip6Addr, Ip6Addr>, detail::BaState> ba_;
   std::set<int> proxy_links_done_;
   bool map_signalling_ = false;
+  bool keep_ = false;  ///< keep_kernel_state(): the destructor flushes nothing
   bool mn_signalling_ = false;
   std::uint32_t next_tunnel_ = 1;
   std::string last_error_;

@@ -108,6 +108,7 @@ class RecordingDataplane final : public Dataplane {
   wire::Result<std::vector<AdoptedMapBinding>> adopt_map_bindings() override;
   wire::Result<ReconcileReport> reconcile() override;
   Status flush() override;
+  void keep_kernel_state() override;
   Status install_map_signalling(const MapSignallingSettings& s) override;
   wire::Result<MapBindingObjects> install_map_binding(const MapBindingKey& k, const MapBindingSettings& s) override;
   Status remove_map_binding(const MapBindingKey& k) override;
@@ -144,6 +145,8 @@ class RecordingDataplane final : public Dataplane {
   [[nodiscard]] const std::map<BaRouteKey, Ip6Addr>& ba_routes() const { return ba_; }
   [[nodiscard]] const std::optional<MapSignallingSettings>& map_signalling() const { return map_sig_; }
   [[nodiscard]] bool mn_signalling() const { return mn_sig_; }
+  /// Whether keep_kernel_state() was called.
+  [[nodiscard]] bool kept_kernel_state() const { return kept_; }
   /// refresh_proxies() calls per ifindex so far.
   [[nodiscard]] std::size_t proxy_refreshes(int ifindex) const;
   /// Tunnel devices that would exist now (bindings with the same endpoints
@@ -170,6 +173,7 @@ class RecordingDataplane final : public Dataplane {
   std::unique_ptr<detail::TunnelPool> tunnels_;
   std::optional<MapSignallingSettings> map_sig_;
   bool mn_sig_ = false;
+  bool kept_ = false;
   DataplaneCounters counters_;
   std::vector<std::string> leftovers_;
   std::vector<AdoptedMapBinding> leftover_map_;

@@ -140,8 +140,13 @@
 //     configuration would refuse it now: RCoA outside every RcoaPrefix (or
 //     the MAP's own address), another MapAddress, an LCoA outside
 //     LcoaPrefix and NeighbourPrefix or inside an RCoA prefix, a lifetime
-//     cap under 4 s; those are removed (RemoveBinding not_adopted), as the
-//     incomplete leftovers are by reconcile. Neither the granted lifetime
+//     cap under 4 s, and in secure mode an RCoA no IKE identity (alone)
+//     holds in charon's SA list (the daemon starts IkeGuard, which hands
+//     in list-sas, before adopting: the node's IKE SA may have gone while
+//     no mapd ran, and the pool may lease the RCoA to another node); those
+//     are removed (RemoveBinding not_adopted), as the incomplete leftovers
+//     are by reconcile. An adopted binding counts against its owner's cap
+//     (the holder's identity, or its LCoA's TrustedPrefix). Neither the granted lifetime
 //     nor the last sequence number survive, so an adopted binding:
 //       - lives kAdoptedLifetime (capped like a granted lifetime), counted
 //         from the start, then expires normally: a node that never
@@ -154,7 +159,7 @@
 //         rule applies). Why that is safe: in secure mode the BU must still
 //         pass the protection check (an installed CHILD_SA of the identity
 //         holding the RCoA: charon outlives mapd, so its SAs come back
-//         through list-sas before the MH socket opens), and ESP's anti-
+//         through list-sas before any MH is read), and ESP's anti-
 //         replay window, kept by the kernel's SA across the restart,
 //         rejects a replayed old BU; so only the holder's fresh BU can
 //         use the exemption, and it would win anyway with a higher number.

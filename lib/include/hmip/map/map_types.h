@@ -215,6 +215,7 @@ enum class AdoptVerdict : std::uint8_t {
   other_map_address,  ///< bound to another MapAddress than the configured one: RemoveBinding
   lcoa_not_allowed,   ///< LCoA outside LcoaPrefix and NeighbourPrefix, or inside an RCoA prefix: RemoveBinding
   lifetime_capped,    ///< a lifetime cap below one 4 s unit leaves nothing to grant: RemoveBinding
+  no_holder,          ///< secure mode: no IKE identity (alone) holds the RCoA in charon's SA list: RemoveBinding
   already_bound,      ///< the key is bound or pending already: nothing done
 };
 std::string_view to_string(AdoptVerdict v) noexcept;
@@ -292,7 +293,7 @@ struct MapCounters {
   std::uint64_t brr_adopted_sent = 0;       ///< BRRs to adopted bindings (also in brr_sent)
   std::uint64_t adopted_reregistered = 0;   ///< adopted bindings whose node re-registered
   std::uint64_t adopted_expired = 0;        ///< adopted bindings that expired (also in expired): no BU came
-  std::uint64_t bu_adopted_any_sequence = 0;  ///< first BUs for adopted bindings, accepted whatever their sequence number
+  std::uint64_t bu_adopted_any_sequence = 0;  ///< first BUs for adopted bindings, let past the sequence check (later checks may still refuse them)
   [[nodiscard]] std::uint64_t refused_total() const noexcept;
   [[nodiscard]] std::uint64_t refused(std::uint8_t status) const noexcept;
   friend bool operator==(const MapCounters&, const MapCounters&) = default;
