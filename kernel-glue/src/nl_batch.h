@@ -21,6 +21,28 @@
 
 namespace hmip::kglue::detail {
 
+/// What RouteSocket and XfrmSocket (xfrm_socket.h) share: the window, the
+/// receive timeout and the windowed exchange on any netlink socket.
+inline constexpr std::size_t kNlWindow = 64;
+inline constexpr int kNlReceiveTimeoutSeconds = 10;
+
+/// NETLINK_CAP_ACK (best effort: kernels without it send longer acks, which
+/// the window still keeps inside the buffer) and the receive timeout on
+/// `sk`. False, errno set, if the timeout cannot be set.
+bool prepare_for_batches(nl_sock* sk) noexcept;
+/// Sends msgs[i] (NLM_F_ACK added) kNlWindow at a time on `sk` and collects
+/// each window's acks by sequence number before the next one. results[i]
+/// (sized like msgs by the caller, preset to -ECANCELED: never sent) gets 0
+/// or the kernel's negative errno; -EIO when its ack was lost or the socket
+/// failed while it was in flight (the socket is then drained); -ENOMEM for
+/// a null message (not sent). False if no callback set could be allocated
+/// (nothing sent, results untouched).
+bool run_windows(nl_sock* sk, const std::vector<nl_msg*>& msgs, std::vector<int>& results);
+/// Reads and discards whatever is queued on `sk` (after a failed exchange:
+/// stale acks, and the congestion the kernel clears only once the queue is
+/// empty).
+void drain_socket(nl_sock* sk) noexcept;
+
 /// One request of a batch: the message and what it does, for errors.
 struct NlRequest {
   NlMsgPtr msg;
@@ -30,9 +52,9 @@ struct NlRequest {
 class RouteSocket {
  public:
   /// Requests in flight at most (their acks fit any receive buffer).
-  static constexpr std::size_t kWindow = 64;
+  static constexpr std::size_t kWindow = kNlWindow;
   /// A receive that waits longer reports the requests still pending as -EIO.
-  static constexpr int kReceiveTimeoutSeconds = 10;
+  static constexpr int kReceiveTimeoutSeconds = kNlReceiveTimeoutSeconds;
 
   /// Opens and connects the socket with `buffer_bytes` send and receive
   /// buffers (large batches: the kernel drops acks that don't fit, ENOBUFS).
@@ -53,11 +75,6 @@ class RouteSocket {
   nl_sock* get() const noexcept { return sk_; }
 
  private:
-  /// Reads and discards whatever is queued on the socket (after a failed
-  /// exchange: stale acks, and the congestion the kernel clears only once
-  /// the queue is empty).
-  void drain() noexcept;
-
   nl_sock* sk_ = nullptr;
 };
 

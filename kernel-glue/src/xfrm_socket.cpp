@@ -5,7 +5,6 @@
 
 #include <linux/netlink.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <netlink/errno.h>
 #include <netlink/handlers.h>
 #include <netlink/msg.h>
@@ -13,9 +12,7 @@
 #include <netlink/socket.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
-#include <map>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -60,31 +57,6 @@ int on_valid(nl_msg* msg, void* arg) {
   const auto* p = reinterpret_cast<const std::uint8_t*>(h);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): libnl's buffer
   x->replies->emplace_back(p, p + h->nlmsg_len);
   return NL_OK;
-}
-
-/// What the receive callbacks of a batch (run()) learn: the requests of the
-/// window in flight by sequence number, and each one's answer.
-struct BatchAcks {
-  std::map<std::uint32_t, std::size_t> pending;  // seq -> request index
-  std::vector<int>* results = nullptr;
-};
-
-void settle(BatchAcks& b, std::uint32_t seq, int err) {
-  auto it = b.pending.find(seq);
-  if (it == b.pending.end()) return;  // not ours (a stale ack of an earlier exchange)
-  (*b.results)[it->second] = err;
-  b.pending.erase(it);
-}
-
-int on_batch_ack(nl_msg* msg, void* arg) {
-  settle(*static_cast<BatchAcks*>(arg), nlmsg_hdr(msg)->nlmsg_seq, 0);
-  return NL_OK;
-}
-
-int on_batch_error(sockaddr_nl* /*peer*/, nlmsgerr* e, void* arg) {
-  // Skip, so that the rest of the window is read.
-  settle(*static_cast<BatchAcks*>(arg), e->msg.nlmsg_seq, -e->error);
-  return NL_SKIP;
 }
 
 /// libnl's error code as an errno (for failures of send/recv themselves).
@@ -132,13 +104,7 @@ XfrmSocket::XfrmSocket(int buffer_bytes) : sk_(nl_socket_alloc()) {
   }
   // Dumps of many states and policies arrive faster than small buffers drain.
   nl_socket_set_buffer_size(sk_, buffer_bytes, buffer_bytes);
-  const int fd = nl_socket_get_fd(sk_);
-  const int one = 1;
-  // Best effort: without it an error ack carries a copy of the request,
-  // which the window still keeps inside the buffer.
-  (void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  const timeval tv{kReceiveTimeoutSeconds, 0};
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+  if (!prepare_for_batches(sk_)) {
     const int e = errno;
     nl_socket_free(sk_);
     sk_ = nullptr;
@@ -160,54 +126,22 @@ int XfrmSocket::request(const NlBytes& request) {
 }
 
 std::vector<int> XfrmSocket::run(const std::vector<NlBytes>& batch) {
-  std::vector<int> results(batch.size(), ECANCELED);
-  std::unique_ptr<nl_cb, CbPut> cb(nl_cb_alloc(NL_CB_DEFAULT));
-  if (!cb) {
+  std::vector<std::unique_ptr<nl_msg, MsgFree>> owned;
+  std::vector<nl_msg*> msgs;
+  owned.reserve(batch.size());
+  msgs.reserve(batch.size());
+  for (const NlBytes& bytes : batch) {
+    NlBytes copy = bytes;  // nlmsg_convert copies from a mutable header
+    owned.emplace_back(nlmsg_convert(reinterpret_cast<nlmsghdr*>(copy.data())));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): a message we built
+    msgs.push_back(owned.back().get());  // null: ENOMEM, not sent
+  }
+  std::vector<int> results(batch.size(), -ECANCELED);
+  if (!run_windows(sk_, msgs, results)) {
     std::fill(results.begin(), results.end(), ENOMEM);
     return results;
   }
-  BatchAcks acks;
-  acks.results = &results;
-  nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_batch_ack, &acks);
-  nl_cb_err(cb.get(), NL_CB_CUSTOM, on_batch_error, &acks);
-  nl_cb_set(cb.get(), NL_CB_SEQ_CHECK, NL_CB_CUSTOM, [](nl_msg*, void*) -> int { return NL_OK; }, nullptr);
-  bool send_failed = false;
-  for (std::size_t start = 0; start < batch.size() && !send_failed; start += kWindow) {
-    const std::size_t end = std::min(batch.size(), start + kWindow);
-    for (std::size_t i = start; i < end; ++i) {
-      NlBytes copy = batch[i];  // nlmsg_convert copies from a mutable header
-      std::unique_ptr<nl_msg, MsgFree> msg(
-          nlmsg_convert(reinterpret_cast<nlmsghdr*>(copy.data())));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): a message we built
-      if (!msg) {
-        results[i] = ENOMEM;
-        continue;
-      }
-      nlmsg_hdr(msg.get())->nlmsg_flags |= NLM_F_ACK;
-      if (nl_send_auto(sk_, msg.get()) < 0) {
-        results[i] = EIO;
-        send_failed = true;  // the rest stays ECANCELED: never sent
-        break;
-      }
-      acks.pending.emplace(nlmsg_hdr(msg.get())->nlmsg_seq, i);
-    }
-    while (!acks.pending.empty()) {
-      if (nl_recvmsgs(sk_, cb.get()) < 0) {
-        // The socket failed (ENOBUFS: acks were dropped; or the receive
-        // timed out): what is still pending has an unknown outcome.
-        for (const auto& [seq, idx] : acks.pending) results[idx] = EIO;
-        acks.pending.clear();
-        drain();
-      }
-    }
-  }
+  for (int& r : results) r = -r;  // this socket answers positive errnos
   return results;
-}
-
-void XfrmSocket::drain() noexcept {
-  const int fd = nl_socket_get_fd(sk_);
-  std::array<char, 8192> buf{};
-  while (recv(fd, buf.data(), buf.size(), MSG_DONTWAIT) > 0 || errno == EINTR || errno == ENOBUFS) {
-  }
 }
 
 std::vector<NlBytes> XfrmSocket::dump(std::uint16_t type, int& err) {

@@ -1,6 +1,6 @@
 // The NETLINK_XFRM socket of one XfrmTable (libnl's nl_sock): one request
 // at a time with its acknowledgement, batches of requests with several in
-// flight (as RouteSocket does for rtnetlink, nl_batch.h), and dumps.
+// flight (nl_batch.h's run_windows, as RouteSocket for rtnetlink), and dumps.
 //
 // A batch is sent in windows of at most kWindow requests; each window's
 // acks are collected, each matched to its request by sequence number, before
@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "nl_batch.h"
 #include "xfrm_msg.h"
 
 struct nl_sock;
@@ -26,10 +27,10 @@ namespace hmip::kglue::detail {
 class XfrmSocket {
  public:
   /// Requests in flight at most in run().
-  static constexpr std::size_t kWindow = 64;
+  static constexpr std::size_t kWindow = kNlWindow;
   /// A receive that waits longer fails: run() reports the requests still
   /// pending as EIO, request() and dump() return EAGAIN.
-  static constexpr int kReceiveTimeoutSeconds = 10;
+  static constexpr int kReceiveTimeoutSeconds = kNlReceiveTimeoutSeconds;
 
   /// Opens and connects the socket with `buffer_bytes` send and receive
   /// buffers. Throws std::system_error when it cannot (no NETLINK_XFRM in
@@ -55,11 +56,6 @@ class XfrmSocket {
   std::vector<NlBytes> dump(std::uint16_t type, int& err);
 
  private:
-  /// Reads and discards whatever is queued on the socket (after a failed
-  /// exchange: stale acks, and the congestion the kernel clears only once
-  /// the queue is empty).
-  void drain() noexcept;
-
   nl_sock* sk_ = nullptr;
 };
 
