@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hmip_plan import ACCESS_IF, MN_IF, UPLINK_IF, Plan
+from hmip_plan import ACCESS_IF, HOME_IF, MN_IF, UPLINK_IF, Plan
 
 
 @dataclass
@@ -104,3 +104,50 @@ def mnd_config(sock: str, extra: str = "", secure: str | None = None) -> str:
              "InitialBindackTimeoutFirstReg 0.5;", "InitialBindackTimeout 0.5;"]
     lines.append("InsecureTestbedSignalling yes;" if secure is None else secure)
     return "\n".join(lines) + "\n" + extra
+
+
+def ard_home_config(plan: Plan, sock: str, o: Options) -> str:
+    """ard.conf of the home link: the home prefix on home0, no MAP option
+    (the HA's node is the home link's router)."""
+    return f"""ControlSocket "{sock}";
+LogLevel debug;
+interface {HOME_IF} {{
+    AdvSendAdvert on;
+    MaxRtrAdvInterval {o.ra_max_interval};
+    MinRtrAdvInterval {o.ra_min_interval};
+    MinDelayBetweenRAs {min(0.1, o.ra_min_interval)};
+    MaxRADelay {o.max_ra_delay};
+    AdvIntervalOpt on;
+    AdvDefaultLifetime 1800;
+    prefix {plan.home.prefix} {{
+        AdvOnLink on;
+        AdvAutonomous off;
+        AdvRouterAddr on;
+        AdvValidLifetime 86400;
+        AdvPreferredLifetime 14400;
+    }};
+}};
+"""
+
+
+def ha_config(plan: Plan, sock: str, extra: str = "") -> str:
+    """mapd.conf of the HA (mapd.conf(5) HomeAgent block): the home prefix
+    on home0 with a short DAD, the testbed-only unprotected signalling from
+    every care-of address the MN may register (the MAPs' RCoA prefixes, the
+    AR prefixes: plain Mobile IPv6 mode)."""
+    h = plan.home
+    trusted = [m.rcoa_prefix for m in plan.maps.values()] + [a.lcoa_prefix for a in plan.ars.values()]
+    lines = [f'ControlSocket "{sock}";', "LogLevel debug;",
+             f"HomeAgent {{ Address {h.ha}; HomePrefix {h.prefix} {{ Interface {HOME_IF}; }}; HomeDadTimeout 0.3; }};",
+             "InsecureTestbedSignalling yes;"] + [f"TrustedPrefix {p};" for p in trusted]
+    return "\n".join(lines) + "\n" + extra
+
+
+def mnd_home_block(plan: Plan, hmipv6: bool = True, lifetime: int = 600, discover: bool = False) -> str:
+    """The mnd.conf Home block (mnd.conf(5)) of the MN's home registration
+    (`discover`: the HA found by DHAAD instead of configured)."""
+    h = plan.home
+    plen = h.prefix.split("/")[1]
+    ha = "discover" if discover else h.ha
+    return (f"Home {{ Address {h.home_address}/{plen}; HomeAgent {ha}; BindingLifetime {lifetime}; "
+            f"Hmipv6 {'on' if hmipv6 else 'off'}; }};\n")

@@ -2,14 +2,19 @@
 
     CN --- core --+-- MAP1 --+-- AR1 ==br1==.
                   |          +-- AR2 ==br2== }  the MN's mn0 is patched into one
-                  +-- MAP2 ----- AR3 ==br3=='   of br1..br3 (namespace "sw")
+                  +-- MAP2 ----- AR3 ==br3== }  of br1..br3 or brh (namespace "sw")
+                  +-- HA  ===========brh=='   (brh: the MN's home link)
 
 IPv6 only, inside 2001:db8::/32 (RFC 3849). Each MAP domain has a /48:
 MAP1 2001:db8:1::/48, MAP2 2001:db8:2::/48. The /64 of the core-MAP link
 is the MAP's RCoA prefix (the MAP address is ::1 on it, the core is ::fe):
 the RCoAs live on that link, the MAP answers Neighbour Solicitations for
 them (proxy ND, RFC 5380 §6.2). AR access links carry the LCoA prefixes,
-MAP-AR links are transit /64s. Pure data: no namespaces are touched here.
+MAP-AR links are transit /64s. The home network (issue 14): the HA
+(mapd in the home-agent role) hangs off the core by a transit /64 and
+routes the home prefix, whose link (bridge brh) the MN can move onto to be
+at home; the MN's home address is on that prefix. Pure data: no
+namespaces are touched here.
 """
 
 from __future__ import annotations
@@ -42,6 +47,20 @@ class MapPlan:
 
 
 @dataclass(frozen=True)
+class HomePlan:
+    ha: str = "2001:db8:200::1"            # the HA's address on the home link (HomeAgent Address)
+    prefix: str = "2001:db8:200::/64"      # the home prefix (HomePrefix, on the home link)
+    home_address: str = "2001:db8:200::10"  # the MN's home address
+    bridge: str = "brh"                     # the home link in the switch namespace
+    uplink_prefix: str = "2001:db8:2f::/64"  # core - HA transit link
+    uplink_ha: str = "2001:db8:2f::1"
+    uplink_core: str = "2001:db8:2f::fe"
+
+
+HOME_IF = "home0"   # the HA's interface on the home link
+
+
+@dataclass(frozen=True)
 class Plan:
     cn: str = "2001:db8:c::c"
     cn_prefix: str = "2001:db8:c::/64"
@@ -55,6 +74,7 @@ class Plan:
         "ar2": ArPlan("ar2", "map1", "2001:db8:1:12::/64", "2001:db8:1:12::1", "br2"),
         "ar3": ArPlan("ar3", "map2", "2001:db8:2:13::/64", "2001:db8:2:13::1", "br3"),
     })
+    home: HomePlan = field(default_factory=HomePlan)
     # The core's address on each core-MAP link (the MAP's default gateway).
     core_on_map_link: str = "::fe"
     # MAP-AR transit links: 2001:db8:<d>:f<n>::/64, MAP ::1, AR ::2.
@@ -82,7 +102,15 @@ class Plan:
         for a in self.ars.values():
             rows.append((f"{a.name.upper()} access ({a.bridge})", a.lcoa_prefix,
                          f"{a.name.upper()} {a.addr}; MN LCoA by SLAAC"))
+        h = self.home
+        rows.append(("core - HA", h.uplink_prefix, f"HA {h.uplink_ha}, core {h.uplink_core}"))
+        rows.append((f"home link ({h.bridge})", h.prefix, f"HA {h.ha}; MN home address {h.home_address}"))
         return rows
+
+    def bridge_of(self, link: str) -> str:
+        """The switch-namespace bridge of an access link the MN can be
+        patched into: an AR's name, or "home" (the home link)."""
+        return self.home.bridge if link == "home" else self.ars[link].bridge
 
 
 PLAN = Plan()

@@ -16,6 +16,11 @@ rtnetlink requests on one long-lived socket in sw (linkswitch.py), so the
 MN sees a link change on the same ifname, as after a layer-2 handover. Namespace names are `<prefix>-<node>` with a
 random prefix per Testbed (parallel runs do not clash).
 
+The home network (issue 14): the HA's home0 sits on bridge brh in sw, the
+MN's home link: tb.move("home") patches mn0 there. start_ha() runs mapd in
+the home-agent role on the HA, start_home_ard() an ard advertising the home
+prefix on home0 (a node at home learns it from that RA).
+
 mapd and mnd plug in through start_mapds() / start_mnd(): their
 configurations come from hmip_conf.mapd_config() / mnd_config() (the hooks:
 adjust them, or pass `extra`), logs go to OUTDIR/<name>.log, control
@@ -37,11 +42,12 @@ from daemon import Daemon
 from handover import MoveMark
 from linkswitch import LinkSwitch
 from linkwatch import LinkWatch
-from hmip_conf import MapAdv, Options, ard_config, mapd_config, mnd_config  # noqa: F401 (re-exported)
-from hmip_plan import ACCESS_IF, MN_IF, MN_PEER, PLAN, UPLINK_IF, Plan
+from hmip_conf import (MapAdv, Options, ard_config, ard_home_config, ha_config, mapd_config,  # noqa: F401 (re-exported)
+                       mnd_config)
+from hmip_plan import ACCESS_IF, HOME_IF, MN_IF, MN_PEER, PLAN, UPLINK_IF, Plan
 from topo import Node, Topology, netns, sh, until
 
-ROUTERS = ("core", "map1", "map2", "ar1", "ar2", "ar3")
+ROUTERS = ("core", "map1", "map2", "ar1", "ar2", "ar3", "ha")
 ROUTER_CONF = {"forwarding": "1", "accept_ra": "0", "autoconf": "0"}
 # The MN: SLAAC from RAs even if forwarding were on, optimistic DAD
 # (RFC 4429) so a new LCoA is usable at once; DAD itself stays on.
@@ -168,6 +174,18 @@ class Testbed:
                            f"link set {ar.bridge} up", f"link set {ar.name}p master {ar.bridge}",
                            f"link set {ar.name}p up"]
             cmds[ar.name] += [f"addr add {ar.addr}/64 dev {ACCESS_IF} nodad", f"link set {ACCESS_IF} up"]
+        # The home network: HA - core transit link, the home prefix routed
+        # to the HA, whose home0 is on the home link brh in sw.
+        h = p.home
+        links.append(("core", "ha", "ha", UPLINK_IF))
+        cmds["core"] += [f"addr add {h.uplink_core}/64 dev ha nodad", "link set ha up",
+                         f"route add {h.prefix} via {h.uplink_ha}"]
+        cmds["ha"] += [f"addr add {h.uplink_ha}/64 dev {UPLINK_IF} nodad", f"link set {UPLINK_IF} up",
+                       f"route add default via {h.uplink_core}"]
+        links.append(("sw", "hap", "ha", HOME_IF))
+        cmds["sw"] += [f"link add {h.bridge} type bridge stp_state 0 forward_delay 0 mcast_snooping 0",
+                       f"link set {h.bridge} up", f"link set hap master {h.bridge}", "link set hap up"]
+        cmds["ha"] += [f"addr add {h.ha}/64 dev {HOME_IF} nodad", f"link set {HOME_IF} up"]
         # The MN: mn0 with its peer in sw, on no bridge and down (no carrier) yet.
         links.append(("mn", MN_IF, "sw", MN_PEER))
         cmds["mn"] += [f"link set {MN_IF} up"]
@@ -248,6 +266,23 @@ class Testbed:
         MAP, or {map: lines}."""
         return {m: self.start_mapd(m, extra if isinstance(extra, str) else extra.get(m, "")) for m in maps}
 
+    def start_ha(self, extra: str = "", wait: bool = True) -> Daemon:
+        """Starts (or restarts) mapd in the home-agent role on the HA
+        (hmip_conf.ha_config + `extra`). Needs bins.mapd."""
+        if not self.bins.mapd:
+            raise RuntimeError("no mapd binary (Binaries.mapd)")
+        d = self.daemon("ha", "mapd", "mapd-ha", self.bins.mapd)
+        return d.start(ha_config(self.plan, d.sock, extra), wait=wait)
+
+    def start_home_ard(self) -> Daemon:
+        """ard on the HA's home0: RAs with the home prefix, so that the MN
+        recognises its home link (RFC 6275 §11.5.4)."""
+        d = self.daemon("ha", "ard", "ard-home", self.bins.ard)
+        d.start(ard_home_config(self.plan, d.sock, self.opts))
+        if self.bins.hmipctl:
+            d.wait_show("interfaces", [{"name": HOME_IF, "advertising": True}], timeout=60)
+        return d
+
     def start_mnd(self, extra: str = "", wait: bool = True, secure: str | None = None) -> Daemon:
         """Starts (or restarts) mnd on the MN with mnd_config() (+ `extra`;
         `secure`: the Ike block, secure mode). Needs bins.mnd."""
@@ -315,7 +350,7 @@ class Testbed:
         the emulated switch stays short and steady under load. Runs the
         on_move hooks; returns the Move with all times."""
         sw = self.link_switch()
-        br = self.plan.ars[ar].bridge
+        br = self.plan.bridge_of(ar)
         watch = self.link_watch()
         t0 = time.time()
         mv = Move(self.attached, ar, t0, t0)
@@ -349,7 +384,9 @@ class Testbed:
         """The MN's global addresses on mn0 (in `ar`'s LCoA prefix if given),
         tentative or optimistic ones included."""
         import ipaddress
-        net = ipaddress.ip_network(self.plan.ars[ar].lcoa_prefix) if ar else None
+        net = None
+        if ar:
+            net = ipaddress.ip_network(self.plan.home.prefix if ar == "home" else self.plan.ars[ar].lcoa_prefix)
         return [a["local"] for a in self.n("mn").addrs(MN_IF)
                 if a.get("scope") == "global" and (net is None or ipaddress.ip_address(a["local"]) in net)]
 

@@ -4,6 +4,7 @@ socket (IPPROTO_RAW: the whole packet is ours, any source address).
 
   send_ipv6(node, pkt)                       one packet from node's namespace
   local_bu(lcoa, map, rcoa, seq, lifetime)   a local BU (A and M set) with HAO
+  home_bu(coa, ha, hoa, seq, lifetime)       a home BU (A and H set) with HAO, as an RFC 6275 node sends it
   forged_ba(map, lcoa, rcoa, seq, ...)       a BA, with or without a type 2 RH
   unknown_mh(src, dst, mh_type, hoa=None)    an MH of a type nobody knows (for Binding Errors)
   bas(packets, ...)                          BAs in a capture, decoded
@@ -23,6 +24,8 @@ from typing import Any, Optional
 from topo import Node, netns
 
 BU_FLAG_A = 0x40  # scapy's MIP6MH_BU flags: bit 6 A, 5 H, 4 L, 3 K, 2 M (RFC 5380 §5)
+BU_FLAG_H = 0x20
+BU_FLAG_L = 0x10
 BU_FLAG_M = 0x04
 
 
@@ -51,6 +54,13 @@ def local_bu(lcoa: str, map_addr: str, rcoa: str, seq: int, lifetime_s: int, fla
     if acoa is not None:
         bu = MIP6MH_BU(seq=seq & 0xFFFF, flags=flags, mhtime=lifetime_s // 4, options=[MIP6OptAltCoA(acoa=acoa)])
     return IPv6(src=lcoa, dst=map_addr) / IPv6ExtHdrDestOpt(options=[HAO(hoa=rcoa)]) / bu
+
+
+def home_bu(coa: str, ha: str, hoa: str, seq: int, lifetime_s: int, flags: int = BU_FLAG_A | BU_FLAG_H):
+    """A home registration (RFC 6275 §11.7.1) as any RFC 6275 mobile node
+    sends it: from the care-of address to the home agent, the home address
+    in a Home Address option, A and H set, no M."""
+    return local_bu(coa, ha, hoa, seq, lifetime_s, flags)
 
 
 def forged_ba(map_addr: str, lcoa: str, rh2: Optional[str], seq: int, status: int = 0, lifetime_s: int = 600):

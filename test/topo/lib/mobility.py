@@ -108,3 +108,23 @@ def wait_forgotten(node, kind: str, addr: str, timeout: float = 30.0) -> None:
         until(gone, timeout, 0.2, f"no {kind} object naming {addr} in {node.name}")
     except AssertionError as e:
         raise AssertionError(f"{e}\nstill there: {last}") from None
+
+
+def nested(packets, hops: list[tuple[str, str]], echo: Optional[str] = None, after: float = 0.0):
+    """The first captured (time, packet) from `after` on whose IPv6 headers,
+    outermost first, have the (src, dst) pairs `hops` (exactly that many
+    IPv6 headers: e.g. MAP -> LCoA, HA -> RCoA, CN -> home address for a
+    packet through the HA's tunnel nested in the MAP's), innermost of the
+    echo kind asked for; None if there is none yet."""
+    from scapy.layers.inet6 import IPv6
+    for t, p in packets:
+        if t < after:
+            continue
+        layers = []
+        while (layer := p.getlayer(IPv6, len(layers) + 1)) is not None:
+            layers.append(layer)
+        if [(x.src, x.dst) for x in layers] != list(hops):
+            continue
+        if _icmp_kind(layers[-1], echo):
+            return t, p
+    return None
