@@ -1,6 +1,11 @@
 // mapd's sans-IO core: the Mobility Anchor Point acting as a local home
 // agent for Regional Care-of Addresses (RFC 5380 §6.2, §8, §10; RFC 6275
-// §9.5 and §10.3 wherever RFC 5380 says the MAP acts as a home agent).
+// §9.5 and §10.3 wherever RFC 5380 says the MAP acts as a home agent), and
+// the home agent role for home addresses (RFC 6275 §10.3, §10.4; a
+// HomeAgent block in mapd.conf). Both roles share one binding cache, one
+// set of caps and the same machinery; each binding carries its BindingRole
+// (map_types.h), and every action names the role's address (MapAddress or
+// HomeAgent Address) where it needs one.
 //
 // Events and the current time go in (handle_*), actions come out
 // (poll_action(), hmip/map/map_types.h); no sockets, netlink or clocks. The
