@@ -8,6 +8,7 @@
 #include "hmip/map/binding_rules.h"
 #include "hmip/map/map_agent.h"
 #include "hmip/wire/options.h"
+#include "roles.h"
 
 namespace hmip::map {
 
@@ -120,23 +121,39 @@ void MapAgent::handle_ike_lost(TimePoint now) {
 
 void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::BindingUpdate& bu) {
   ++counters_.bu_received;
-  const Ip6Addr& rcoa = mh.src;
-  if (mh.dst != cfg_.map_address) {
+  const Ip6Addr& addr = mh.src;  // the RCoA (local BU) or the home address (home registration)
+  // The flags pick the role (H without M: a home registration, RFC 6275
+  // §10.3.1); the destination must be an address mapd answers BUs on.
+  const BindingRole role =
+      bu.home_registration && !bu.map_registration ? BindingRole::home : BindingRole::map;
+  const bool to_map = roles::serves(cfg_, BindingRole::map, mh.dst);
+  const bool to_home = roles::serves(cfg_, BindingRole::home, mh.dst);
+  if (!to_map && !to_home) {
     ++counters_.bu_wrong_destination;
     log_limited(log_wrong_dst_, now, LogLevel::notice,
-                "dropped BU for RCoA " + rcoa.str() + " sent to " + mh.dst.str() + ", not to MapAddress " +
-                    cfg_.map_address.str());
+                "dropped BU for " + addr.str() + " sent to " + mh.dst.str() +
+                    ", an address mapd answers no binding updates on");
     return;
   }
+  if (role == BindingRole::home) ++counters_.home_bu_received;
   Ip6Addr coa = mh.lcoa.value_or(mh.src);
   for (const auto& opt : bu.options) {
     if (const auto* bad = std::get_if<wire::MalformedMobilityOption>(&opt)) {
       ++counters_.bu_malformed_option;
       log_limited(log_malformed_, now, LogLevel::notice,
-                  "dropped BU for RCoA " + rcoa.str() + ": malformed mobility option type " +
+                  "dropped BU for " + addr.str() + ": malformed mobility option type " +
                       std::to_string(bad->type) + ": " + wire::to_string(bad->error) + " (RFC 6275 §9.2)");
       return;
     }
+  }
+  if (!cfg_.insecure.enabled && role == BindingRole::home) {
+    // RFC 4877 protection of home registrations does not exist yet
+    // (mapd.conf refuses a HomeAgent block in secure mode): never accepted.
+    ++counters_.bu_unprotected_dropped;
+    log_limited(log_unprotected_, now, LogLevel::warning,
+                "dropped home registration for " + addr.str() +
+                    ": home registrations are not protected by IPsec yet (RFC 4877; InsecureTestbedSignalling only)");
+    return;
   }
   if (!cfg_.insecure.enabled) {
     const auto acoa = secure_coa(now, mh, bu);
@@ -148,30 +165,23 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   if (wire::find_option<wire::BindingIdentifierOption>(bu.options)) ++counters_.bu_bid_ignored;
   if (!bu_protected(now, mh, coa)) return;
 
-  const BindingKey key{rcoa, 0};
+  const BindingKey key{addr, 0};
   const Ip6Addr sender = mh.lcoa.value_or(mh.src);  // the wire's care-of address, whatever the options say
+  const std::string_view word = roles::address_word(role);
   const auto refuse_with = [&](std::uint8_t status, const std::string& why) {
     log_limited(log_refused_, now, LogLevel::info,
-                "refused BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() + " from " + coa.str() +
-                    ": status " + std::to_string(status) + ", " + why);
-    refuse_bu(now, key, mh.dst, coa, sender, status, bu.sequence);
+                "refused BU seq " + std::to_string(bu.sequence) + " for " + std::string(word) + " " + addr.str() +
+                    " from " + coa.str() + ": status " + std::to_string(status) + ", " + why);
+    refuse_bu(now, key, mh.dst, coa, sender, status, bu.sequence, role);
   };
-  if (!bu.map_registration) {
-    if (bu.home_registration)
-      refuse_with(wire::ba_status::kHomeRegistrationNotSupported, "home registration without M (not a home agent)");
-    else
-      refuse_with(wire::ba_status::kAdministrativelyProhibited, "no M flag: not a local binding update");
-    return;
-  }
-  if (!bu.ack) return refuse_with(wire::ba_status::kAdministrativelyProhibited, "M without A (RFC 5380 §4)");
-  if (bu.mobile_router) return refuse_with(ba_status_ext::kMobileRouterOperationNotPermitted, "R flag (NEMO)");
-  if (bu.proxy_registration) return refuse_with(ba_status_ext::kProxyRegistrationNotEnabled, "P flag (PMIPv6)");
-  if (bu.home_registration) ++counters_.bu_h_with_m;
+  if (auto r = flag_refusal(bu, role, role == BindingRole::home ? to_home : to_map)) return refuse_with(r->first, r->second);
 
-  const auto prefix = prefix_of(rcoa);
-  if (!prefix) return refuse_with(wire::ba_status::kNotHomeSubnet, "RCoA outside every RcoaPrefix");
-  if (rcoa == cfg_.map_address)
-    return refuse_with(wire::ba_status::kDuplicateAddressDetectionFailed, "RCoA is the MAP's own address");
+  const auto prefix = prefix_of(role, addr);
+  if (!prefix)
+    return refuse_with(wire::ba_status::kNotHomeSubnet, std::string(word) + " outside every " +
+                                                            (role == BindingRole::home ? "HomePrefix" : "RcoaPrefix"));
+  if (addr == cfg_.map_address || (cfg_.home_agent && addr == cfg_.home_agent->address))
+    return refuse_with(wire::ba_status::kDuplicateAddressDetectionFailed, std::string(word) + " is mapd's own address");
 
   const auto bit = bindings_.find(key);
   // An adopted binding's last sequence number is unknown: its first BU may
@@ -181,9 +191,9 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   } else if (bit != bindings_.end() && !sequence_greater(bu.sequence, bit->second.sequence)) {
     const std::uint16_t last = bit->second.sequence;
     log_limited(log_refused_, now, LogLevel::info,
-                "refused BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() +
+                "refused BU seq " + std::to_string(bu.sequence) + " for " + std::string(word) + " " + addr.str() +
                     ": status 135, last accepted " + std::to_string(last));
-    refuse_bu(now, key, mh.dst, coa, sender, wire::ba_status::kSequenceNumberOutOfWindow, last);
+    refuse_bu(now, key, mh.dst, coa, sender, wire::ba_status::kSequenceNumberOutOfWindow, last, role);
     return;
   }
 
@@ -194,27 +204,17 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   req.sequence = bu.sequence;
   req.prefix = *prefix;
   req.home_flag = bu.home_registration;
-  req.owner = owner_of(rcoa, coa);
-  if (bu.lifetime == 0 || coa == rcoa) {
+  req.owner = owner_of(addr, coa);
+  req.role = role;
+  req.link_local = role == BindingRole::home && bu.link_local_compat;
+  if (bu.lifetime == 0 || coa == addr) {
     deregister(now, key, req);
     return;
   }
+  if (auto why = coa_refusal(role, addr, coa, bit != bindings_.end(), req.from_neighbour); !why.empty())
+    return refuse_with(wire::ba_status::kAdministrativelyProhibited, why);
 
-  if (std::any_of(cfg_.rcoa_prefixes.begin(), cfg_.rcoa_prefixes.end(),
-                  [&](const RcoaPrefixConfig& p) { return p.prefix.contains(coa); }))
-    return refuse_with(wire::ba_status::kAdministrativelyProhibited, "LCoA inside an RCoA prefix");
-  if (!any_contains(cfg_.lcoa_prefixes, coa)) {
-    if (!any_contains(cfg_.neighbour_prefixes, coa))
-      return refuse_with(wire::ba_status::kAdministrativelyProhibited, "LCoA outside LcoaPrefix and NeighbourPrefix");
-    if (bit == bindings_.end())
-      return refuse_with(wire::ba_status::kAdministrativelyProhibited,
-                         "new binding from a neighbouring domain's LCoA (RFC 5380 §8)");
-    req.from_neighbour = true;
-  }
-
-  const auto& pc = cfg_.rcoa_prefixes[*prefix];
-  req.lifetime_units = granted_lifetime_units(
-      bu.lifetime, LifetimeLimits{cfg_.max_binding_lifetime, pc.valid_lifetime, cfg_.advertised_valid_lifetime});
+  req.lifetime_units = granted_lifetime_units(bu.lifetime, roles::limits_of(cfg_, role, *prefix));
   if (req.lifetime_units == 0)  // a cap under one 4-second unit: nothing can be granted without exceeding it
     return refuse_with(wire::ba_status::kAdministrativelyProhibited, "a lifetime cap is below 4 s (one unit)");
 
@@ -223,13 +223,51 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
     // During DAD the newest BU is the one answered (the MN matches the BA
     // against its latest sequence number, RFC 6275 §11.7.3).
     if (!pit->second.install_sent) pit->second.req = req;
-    log(LogLevel::debug, "absorbed BU seq " + std::to_string(bu.sequence) + " for RCoA " + rcoa.str() +
-                             (pit->second.install_sent ? ": install pending" : ": DAD running"));
+    log(LogLevel::debug, "absorbed BU seq " + std::to_string(bu.sequence) + " for " + std::string(word) + " " +
+                             addr.str() + (pit->second.install_sent ? ": install pending" : ": DAD running"));
     return;
   }
-  // Only a new RCoA grows anything: a refresh or a move is never capped.
-  if (bit == bindings_.end() && over_cap(now, key, req, cfg_.dad && !interface_of(req.prefix).empty())) return;
+  // Only a new address grows anything: a refresh or a move is never capped.
+  if (bit == bindings_.end() && over_cap(now, key, req, roles::needs_dad(cfg_, role, req.prefix))) return;
   register_binding(now, key, req);
+}
+
+// RFC 5380 §4: M and A set mark a MAP registration, "to distinguish this
+// registration from a BU being sent to the HA"; RFC 6275 §10.3.1: H marks a
+// home registration. map_agent.h lists the statuses chosen.
+std::optional<std::pair<std::uint8_t, std::string>> MapAgent::flag_refusal(const wire::BindingUpdate& bu,
+                                                                           BindingRole role, bool served) {
+  using R = std::pair<std::uint8_t, std::string>;
+  if (bu.home_registration && bu.map_registration) {
+    ++counters_.bu_h_with_m;
+    return R{wire::ba_status::kAdministrativelyProhibited,
+             "H and M both set: a BU is a home registration or a MAP registration, not both (RFC 5380 §4)"};
+  }
+  if (!bu.home_registration && !bu.map_registration)
+    return R{wire::ba_status::kAdministrativelyProhibited, "neither M nor H: not a local BU nor a home registration"};
+  if (!served) {
+    ++counters_.bu_no_role;
+    if (role == BindingRole::home)
+      return R{wire::ba_status::kHomeRegistrationNotSupported, "home registration, but not a home agent here"};
+    return R{wire::ba_status::kAdministrativelyProhibited, "MAP registration, but not a MAP here"};
+  }
+  if (!bu.ack)
+    return R{wire::ba_status::kAdministrativelyProhibited,
+             role == BindingRole::map ? "M without A (RFC 5380 §4)" : "H without A (RFC 6275 §11.7.1)"};
+  if (bu.mobile_router) return R{ba_status_ext::kMobileRouterOperationNotPermitted, "R flag (NEMO)"};
+  if (bu.proxy_registration) return R{ba_status_ext::kProxyRegistrationNotEnabled, "P flag (PMIPv6)"};
+  return std::nullopt;
+}
+
+std::string MapAgent::coa_refusal(BindingRole role, const Ip6Addr& addr, const Ip6Addr& coa, bool existing,
+                                  bool& from_neighbour) const {
+  if (role == BindingRole::home) return home_coa_refusal(addr, coa);
+  if (prefix_of(BindingRole::map, coa)) return "LCoA inside an RCoA prefix";
+  if (any_contains(cfg_.lcoa_prefixes, coa)) return {};
+  if (!any_contains(cfg_.neighbour_prefixes, coa)) return "LCoA outside LcoaPrefix and NeighbourPrefix";
+  if (!existing) return "new binding from a neighbouring domain's LCoA (RFC 5380 §8)";
+  from_neighbour = true;
+  return {};
 }
 
 void MapAgent::deregister(TimePoint now, const BindingKey& key, const Request& req) {
@@ -239,51 +277,69 @@ void MapAgent::deregister(TimePoint now, const BindingKey& key, const Request& r
     erase_pending(pit);  // an install already sent is answered as unmatched -> RemoveBinding
   } else {
     log_limited(log_refused_, now, LogLevel::info,
-                "refused deregistration for RCoA " + key.rcoa.str() + ": no binding (status 133)");
+                "refused deregistration for " + std::string(roles::address_word(req.role)) + " " + key.rcoa.str() +
+                    ": no binding (status 133)");
     refuse_bu(now, key, req.src, req.lcoa, req.sender, wire::ba_status::kNotHomeAgentForThisMobileNode,
-              req.sequence);
+              req.sequence, req.role);
     return;
   }
   ++counters_.deregistrations;
   ++counters_.bu_accepted;
-  log(LogLevel::info, "deregistered RCoA " + key.rcoa.str() + " (seq " + std::to_string(req.sequence) + ")");
+  if (req.role == BindingRole::home) {
+    ++counters_.home_deregistrations;
+    ++counters_.home_bu_accepted;
+  }
+  log(LogLevel::info, "deregistered " + std::string(roles::address_word(req.role)) + " " + key.rcoa.str() +
+                          " (seq " + std::to_string(req.sequence) + ")");
   send_ba(key, req.src, req.lcoa, wire::ba_status::kAccepted, req.sequence, 0, true);
 }
 
 void MapAgent::register_binding(TimePoint now, const BindingKey& key, const Request& req) {
   if (const auto bit = bindings_.find(key); bit != bindings_.end()) {
-    if (bit->second.lcoa == req.lcoa) {
-      commit(now, key, req);  // refresh: the kernel state stands
+    // A refresh from the same care-of address leaves the kernel state as
+    // it is, unless the L flag changed what the home link proxies.
+    if (bit->second.lcoa == req.lcoa && bit->second.link_local == req.link_local) {
+      commit(now, key, req);
       return;
     }
     send_install(key, add_pending(key, req, InstallReason::move));
     return;
   }
-  const std::string& iface = interface_of(req.prefix);
+  const std::string& iface = interface_of(req.role, req.prefix);
   Pending& p = add_pending(key, req, InstallReason::create);
-  if (cfg_.dad && !iface.empty()) {
-    start_dad(key, p, now + cfg_.dad_timeout);
+  if (roles::needs_dad(cfg_, req.role, req.prefix)) {
+    const Duration timeout = roles::dad_timeout(cfg_, req.role);
+    start_dad(key, p, now + timeout);
     ++counters_.dad_started;
-    actions_.emplace_back(StartDad{key.rcoa, iface, cfg_.dad_timeout});
-    log(LogLevel::debug, "DAD for RCoA " + key.rcoa.str() + " on " + iface);
+    actions_.emplace_back(StartDad{key.rcoa, iface, timeout});
+    // RFC 6275 §10.3.1: with L, DAD covers the associated link-local
+    // address too (the same solicited-node group: one DAD for the caps).
+    if (req.link_local) {
+      p.dad_link_local = true;
+      actions_.emplace_back(StartDad{roles::link_local_of(key.rcoa), iface, timeout});
+    }
+    log(LogLevel::debug, "DAD for " + std::string(roles::address_word(req.role)) + " " + key.rcoa.str() + " on " +
+                             iface + (req.link_local ? " (and its link-local address)" : ""));
     return;
   }
   send_install(key, p);
 }
 
 void MapAgent::refuse_bu(TimePoint now, const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa,
-                         const Ip6Addr& sender, std::uint8_t status, std::uint16_t sequence) {
+                         const Ip6Addr& sender, std::uint8_t status, std::uint16_t sequence, BindingRole role) {
   if (!refusal_limiter_.allow(now, sender)) {
     ++counters_.bu_refused[status];
+    if (role == BindingRole::home) ++counters_.home_bu_refused[status];
     ++counters_.ba_refusal_rate_limited;
     return;
   }
-  refuse(key, src, lcoa, status, sequence);
+  refuse(key, src, lcoa, status, sequence, role);
 }
 
 void MapAgent::refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
-                      std::uint16_t sequence) {
+                      std::uint16_t sequence, BindingRole role) {
   ++counters_.bu_refused[status];
+  if (role == BindingRole::home) ++counters_.home_bu_refused[status];
   const auto bit = bindings_.find(key);
   const bool routed = bit != bindings_.end() && bit->second.lcoa == lcoa;
   send_ba(key, src, lcoa, status, sequence, 0, !routed);

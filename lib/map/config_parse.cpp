@@ -51,10 +51,15 @@ std::vector<std::string> check_config_text(const std::string& path, int& exit_st
 }
 
 std::string config_summary(const MapdConfig& c) {
-  return "MAP " + c.map_address.str() + ", " + count(c.rcoa_prefixes.size(), "RCoA prefix", "RCoA prefixes") +
-         ", " + count(c.lcoa_prefixes.size(), "LCoA prefix", "LCoA prefixes") + ", " +
-         count(c.neighbour_prefixes.size(), "neighbour prefix", "neighbour prefixes") + ", binding updates: " +
-         signalling_summary(c);
+  std::string s;
+  if (c.map_role())
+    s = "MAP " + c.map_address.str() + ", " + count(c.rcoa_prefixes.size(), "RCoA prefix", "RCoA prefixes") + ", " +
+        count(c.lcoa_prefixes.size(), "LCoA prefix", "LCoA prefixes") + ", " +
+        count(c.neighbour_prefixes.size(), "neighbour prefix", "neighbour prefixes") + ", ";
+  if (c.home_agent)
+    s += "home agent " + c.home_agent->address.str() + ", " +
+         count(c.home_agent->prefixes.size(), "home prefix", "home prefixes") + ", ";
+  return s + "binding updates: " + signalling_summary(c);
 }
 
 }  // namespace hmip::map

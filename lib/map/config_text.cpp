@@ -29,11 +29,24 @@ void ike_block(std::string& out, const MapIkeConfig& ike) {
   out += "};\n";
 }
 
+void home_agent_block(std::string& out, const HomeAgentConfig& ha) {
+  out += "HomeAgent {\n    Address " + ha.address.str() + ";\n";
+  for (const auto& p : ha.prefixes) {
+    out += "    HomePrefix " + p.prefix.str() + " {\n";
+    if (!p.interface.empty()) out += "        Interface " + p.interface + ";\n";
+    out += "        ValidLifetime " + lifetime_text(p.valid_lifetime) + ";\n    };\n";
+  }
+  out += "    MaxBindingLifetime " + std::to_string(ha.max_binding_lifetime) + ";\n";
+  out += std::string("    HomeDad ") + (ha.dad ? "on" : "off") + ";\n";
+  out += "    HomeDadTimeout " + format_seconds(ha.dad_timeout) + ";\n";
+  out += "    Preference " + std::to_string(ha.preference) + ";\n};\n";
+}
+
 }  // namespace
 
 std::string to_conf_text(const MapdConfig& c) {
   std::string o;
-  o += "MapAddress " + c.map_address.str() + ";\n";
+  if (c.map_role()) o += "MapAddress " + c.map_address.str() + ";\n";
   o += "MaxBindingLifetime " + std::to_string(c.max_binding_lifetime) + ";\n";
   o += "AdvertisedValidLifetime " + lifetime_text(c.advertised_valid_lifetime) + ";\n";
   o += "BrrLead " + format_seconds(c.brr_lead) + ";\n";
@@ -59,6 +72,7 @@ std::string to_conf_text(const MapdConfig& c) {
   o += std::string("InsecureTestbedSignalling ") + (c.insecure.enabled ? "yes" : "no") + ";\n";
   prefix_lines(o, "TrustedPrefix", c.insecure.trusted_prefixes);
   if (c.ike.configured) ike_block(o, c.ike);
+  if (c.home_agent) home_agent_block(o, *c.home_agent);
   return o;
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "config_home.h"
 #include "config_validate.h"
 #include "hmip/core/conf_ike.h"
 #include "hmip/core/conf_keywords.h"
@@ -18,14 +19,18 @@ using core::conf::kInfinity;
 using core::conf::q;
 using core::conf::Statement;
 
+using core::conf::keywords::kMapdHomeAgent;
+using core::conf::keywords::kMapdHomePrefix;
 using core::conf::keywords::kMapdIke;
 using core::conf::keywords::kMapdRcoa;
 using core::conf::keywords::kMapdTop;
 using core::conf::keywords::kMndOnly;
 
-constexpr std::array<KeywordContext, 3> kContexts{KeywordContext{"the top level", kMapdTop},
+constexpr std::array<KeywordContext, 5> kContexts{KeywordContext{"the top level", kMapdTop},
                                                   KeywordContext{"an RcoaPrefix block", kMapdRcoa},
-                                                  KeywordContext{"an Ike block", kMapdIke}};
+                                                  KeywordContext{"an Ike block", kMapdIke},
+                                                  KeywordContext{"a HomeAgent block", kMapdHomeAgent},
+                                                  KeywordContext{"a HomePrefix block", kMapdHomePrefix}};
 
 constexpr std::string_view kPoolExample = "'RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;'";
 
@@ -35,9 +40,12 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MapdConfig, 
 
   void run(std::string_view text) {
     // A top-level keyword met inside an RcoaPrefix block: its '}' is missing.
-    const core::conf::TreeOptions opt{.keywords = core::conf::keywords::kBoth, .top_level = kMapdTop, .max_depth = 2};
-    if (core::conf::read_top_level(*this, text, opt, [this](const Statement& s) { statement(s); }))
+    // HomeAgent { HomePrefix P { ... }; }: three levels.
+    const core::conf::TreeOptions opt{.keywords = core::conf::keywords::kBoth, .top_level = kMapdTop, .max_depth = 3};
+    if (core::conf::read_top_level(*this, text, opt, [this](const Statement& s) { statement(s); })) {
+      finish_home_agent(cfg_, src_);
       validate_mapd(cfg_, src_, *this);
+    }
   }
 
  private:
@@ -47,6 +55,10 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MapdConfig, 
       return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMndOnly, "mnd.conf(5)");
     if (k == "RcoaPrefix") return rcoa_prefix(s);
     if (k == "Ike") return ike_block(s);
+    if (k == "HomeAgent") {
+      duplicate(src_.global, s);
+      return read_home_agent(*this, s, cfg_, src_, kContexts, kMndOnly);
+    }
     no_block(s);
     if (k == "LcoaPrefix") return prefix_list(s, cfg_.lcoa_prefixes, src_.lcoa);
     if (k == "NeighbourPrefix") return prefix_list(s, cfg_.neighbour_prefixes, src_.neighbour);
@@ -56,13 +68,7 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MapdConfig, 
     if (k == "MapAddress") {
       map_address(s);
     } else if (k == "MaxBindingLifetime") {
-      if (auto v = number(s, 4, kMaxBindingLifetimeSeconds, " seconds")) {
-        cfg_.max_binding_lifetime = static_cast<std::uint32_t>(*v);
-        if (*v % 4 != 0)
-          warn(s.args[0], "MaxBindingLifetime " + s.args[0].text +
-                              " is not a multiple of 4: lifetimes go out in 4-second units (RFC 6275 §6.1.8), so " +
-                              std::to_string(*v / 4 * 4) + " seconds are granted at most");
-      }
+      read_max_binding_lifetime(*this, s, cfg_.max_binding_lifetime);
     } else if (k == "AdvertisedValidLifetime") {
       if (auto v = number(s, 1, kInfinity, " seconds", true))
         cfg_.advertised_valid_lifetime = static_cast<std::uint32_t>(*v);

@@ -1,6 +1,8 @@
 #include "config_validate.h"
 
 #include <algorithm>
+
+#include "config_home.h"
 #include <string>
 
 namespace hmip::map::config_detail {
@@ -56,6 +58,12 @@ void self_check(const std::vector<Ip6Prefix>& list, const std::vector<Token>& at
   }
 }
 
+// Whether the file asks for the MAP role: always without a HomeAgent block.
+bool map_role_wanted(const MapdSources& src) {
+  return src.home_block.line == 0 || src.global.find("MapAddress") != nullptr ||
+         src.global.find("RcoaPrefix") != nullptr || src.global.find("LcoaPrefix") != nullptr;
+}
+
 void check_prefixes(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
   std::vector<Ip6Prefix> rcoa;
   for (const auto& r : c.rcoa_prefixes) rcoa.push_back(r.prefix);
@@ -91,7 +99,7 @@ void check_prefixes(const MapdConfig& c, const MapdSources& src, core::conf::Dia
 void check_lifetimes(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
   const Seen& g = src.global;
   const Token none;
-  if (c.max_binding_lifetime > c.advertised_valid_lifetime)
+  if (c.map_role() && c.max_binding_lifetime > c.advertised_valid_lifetime)
     d.warn(g.at("MaxBindingLifetime", g.at("AdvertisedValidLifetime", none)),
            "MaxBindingLifetime " + std::to_string(c.max_binding_lifetime) + " is longer than AdvertisedValidLifetime " +
                lifetime_str(c.advertised_valid_lifetime) + ": bindings never outlive the latter (RFC 5380 §10)");
@@ -124,7 +132,8 @@ void check_dad(const MapdConfig& c, const MapdSources& src, core::conf::Diagnost
   const Seen& g = src.global;
   if (!c.dad) {
     if (const Token* t = g.find("RcoaDadTimeout")) d.warn(*t, "RcoaDadTimeout has no effect while RcoaDad is off");
-    if (const Token* t = g.find("MaxConcurrentDad")) d.warn(*t, "MaxConcurrentDad has no effect while RcoaDad is off");
+    if (const Token* t = g.find("MaxConcurrentDad"); t != nullptr && !(c.home_agent && c.home_agent->dad))
+      d.warn(*t, "MaxConcurrentDad has no effect while RcoaDad is off");
     return;
   }
   if (const Token* t = g.find("MaxConcurrentDad"); t != nullptr && c.max_concurrent_dad > c.max_pending_registrations)
@@ -182,7 +191,8 @@ void check_trusted(const MapdConfig& c, const MapdSources& src, const Token& on,
       d.warn(src.trusted[i], "TrustedPrefix ::/0 trusts every source address");
       continue;
     }
-    bool useful = false;
+    // Home registrations come from care-of addresses anywhere (RFC 6275 §10.3.1).
+    bool useful = c.home_agent.has_value();
     for (const auto& p : c.lcoa_prefixes) useful = useful || overlaps(t, p);
     for (const auto& p : c.neighbour_prefixes) useful = useful || overlaps(t, p);
     if (!useful)
@@ -204,6 +214,7 @@ void check_insecure(const MapdConfig& c, const MapdSources& src, core::conf::Dia
   if (!in.trusted_prefixes.empty())
     d.warn(src.trusted.front(), "TrustedPrefix has no effect while InsecureTestbedSignalling is off");
   if (c.ike.configured || src.global.find("Ike") != nullptr) return;
+  if (!map_role_wanted(src)) return;  // a home agent only: check_home_agent says what secure mode lacks
   d.err(on != nullptr ? on->line : 0, on != nullptr ? on->column : 0,
         "no Ike block: binding updates must be protected by IPsec (RFC 5380 §12.1): add an Ike block (mapd.conf(5)) "
         "or, on a testbed only, 'InsecureTestbedSignalling yes;' with a TrustedPrefix");
@@ -251,15 +262,23 @@ void check_ike(const MapdConfig& c, const MapdSources& src, core::conf::Diagnost
 }  // namespace
 
 void validate_mapd(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
-  if (!src.map_address_set && src.global.find("MapAddress") == nullptr)
-    d.err(0, 0, "no MapAddress: mapd needs the address mobile nodes send binding updates to (add 'MapAddress "
-                "2001:db8:100::1;')");
-  if (c.rcoa_prefixes.empty() && src.global.find("RcoaPrefix") == nullptr)
-    d.err(0, 0, "no RcoaPrefix: mapd needs the prefix(es) RCoAs are formed from (add 'RcoaPrefix "
-                "2001:db8:100::/64 { Interface eth1; };')");
-  if (c.lcoa_prefixes.empty() && src.global.find("LcoaPrefix") == nullptr)
-    d.err(0, 0, "no LcoaPrefix: mapd accepts binding updates only from on-link care-of addresses in the listed "
-                "prefixes (add 'LcoaPrefix 2001:db8:10::/48;')");
+  // The MAP role: required without a HomeAgent block, and complete once
+  // any of its keywords is there (a home agent alone needs none of them).
+  const std::string alone = src.home_block.line != 0 ? " (or none of MapAddress, RcoaPrefix and LcoaPrefix, for a "
+                                                       "home agent only)"
+                                                     : "";
+  if (map_role_wanted(src)) {
+    if (!src.map_address_set && src.global.find("MapAddress") == nullptr)
+      d.err(0, 0, "no MapAddress: mapd needs the address mobile nodes send binding updates to (add 'MapAddress "
+                  "2001:db8:100::1;')" + alone);
+    if (c.rcoa_prefixes.empty() && src.global.find("RcoaPrefix") == nullptr)
+      d.err(0, 0, "no RcoaPrefix: mapd needs the prefix(es) RCoAs are formed from (add 'RcoaPrefix "
+                  "2001:db8:100::/64 { Interface eth1; };')" + alone);
+    if (c.lcoa_prefixes.empty() && src.global.find("LcoaPrefix") == nullptr)
+      d.err(0, 0, "no LcoaPrefix: mapd accepts binding updates only from on-link care-of addresses in the listed "
+                  "prefixes (add 'LcoaPrefix 2001:db8:10::/48;')" + alone);
+  }
+  check_home_agent(c, src, d);
   check_prefixes(c, src, d);
   check_lifetimes(c, src, d);
   check_dad(c, src, d);

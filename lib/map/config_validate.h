@@ -30,6 +30,11 @@ struct MapdSources {
   std::vector<Token> authorized;   ///< parallel to ike.authorized_identities
   Token pool;                      ///< the RcoaPool range argument (line 0: none read)
   bool map_address_set = false;
+  // The HomeAgent block (config_home.cpp).
+  Token home_block;                ///< the HomeAgent keyword (line 0: no block)
+  Seen home_seen;                  ///< the block's keywords
+  std::vector<Token> home_prefix;  ///< parallel to home_agent->prefixes: the prefix argument
+  bool home_address_set = false;
 };
 
 /// Checks the whole file `c` read with `src`; reports to `d`. Errors: no

@@ -6,6 +6,7 @@
 
 #include "hmip/map/binding_rules.h"
 #include "hmip/map/map_agent.h"
+#include "roles.h"
 
 namespace hmip::map {
 
@@ -13,20 +14,19 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
   service(now);
   const BindingKey& key = lb.key;
   if (bindings_.count(key) != 0 || pending_.count(key) != 0) return AdoptVerdict::already_bound;
-  const auto in_any = [](const auto& prefixes, const Ip6Addr& a) {
-    return std::any_of(prefixes.begin(), prefixes.end(), [&](const Ip6Prefix& p) { return p.contains(a); });
-  };
-  const auto prefix = prefix_of(key.rcoa);
-  const bool lcoa_in_rcoa_prefix = std::any_of(cfg_.rcoa_prefixes.begin(), cfg_.rcoa_prefixes.end(),
-                                               [&](const RcoaPrefixConfig& p) { return p.prefix.contains(lb.lcoa); });
-  const bool from_neighbour = !in_any(cfg_.lcoa_prefixes, lb.lcoa) && in_any(cfg_.neighbour_prefixes, lb.lcoa);
+  // The address's prefix names the role: a HomePrefix, a home binding
+  // (the roles' prefixes never overlap).
+  const BindingRole role = prefix_of(BindingRole::home, key.rcoa) ? BindingRole::home : BindingRole::map;
+  const auto prefix = prefix_of(role, key.rcoa);
+  bool from_neighbour = false;
+  const bool coa_ok = prefix && coa_refusal(role, key.rcoa, lb.lcoa, true, from_neighbour).empty();
   std::uint16_t units = 0;
   AdoptVerdict v = AdoptVerdict::adopted;
-  if (!prefix || key.rcoa == cfg_.map_address) {
+  if (!prefix || key.rcoa == cfg_.map_address || (cfg_.home_agent && key.rcoa == cfg_.home_agent->address)) {
     v = AdoptVerdict::outside_prefixes;
-  } else if (lb.map_address != cfg_.map_address) {
+  } else if (lb.map_address != own_address(role)) {
     v = AdoptVerdict::other_map_address;
-  } else if (lcoa_in_rcoa_prefix || (!in_any(cfg_.lcoa_prefixes, lb.lcoa) && !from_neighbour)) {
+  } else if (!coa_ok) {
     v = AdoptVerdict::lcoa_not_allowed;
   } else if (!cfg_.insecure.enabled && !ike_.holder(key.rcoa)) {
     // Secure mode: the daemon adopts after charon's SA list is in. An RCoA
@@ -34,16 +34,15 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
     // pool may lease it to another node) must not keep its old tunnel.
     v = AdoptVerdict::no_holder;
   } else {
-    const auto& pc = cfg_.rcoa_prefixes[*prefix];
     const auto want = static_cast<std::uint16_t>(
         std::chrono::duration_cast<std::chrono::seconds>(kAdoptedLifetime).count() / wire::kMhLifetimeUnitSeconds);
-    units = granted_lifetime_units(
-        want, LifetimeLimits{cfg_.max_binding_lifetime, pc.valid_lifetime, cfg_.advertised_valid_lifetime});
+    units = granted_lifetime_units(want, roles::limits_of(cfg_, role, *prefix));
     if (units == 0) v = AdoptVerdict::lifetime_capped;
   }
   if (!is_adopted(v)) {
     ++counters_.adoption_refused;
-    log(LogLevel::notice, "not adopting the previous run's binding of RCoA " + key.rcoa.str() + " to " +
+    log(LogLevel::notice, "not adopting the previous run's binding of " + std::string(roles::address_word(role)) +
+                              " " + key.rcoa.str() + " to " +
                               lb.lcoa.str() + ": " + std::string(to_string(v)) + "; removing it");
     actions_.emplace_back(RemoveBinding{key, RemoveReason::not_adopted});
     return v;
@@ -59,6 +58,8 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
   b.prefix = *prefix;
   b.from_neighbour = from_neighbour;
   b.adopted = true;
+  b.role = role;
+  b.home_flag = role == BindingRole::home;
   // Counted against the caps like any binding (MaxBindings counts it by
   // bindings_): its owner is the TrustedPrefix of its LCoA, or in secure
   // mode the identity holding the RCoA (charon's SA list is in).
@@ -70,15 +71,18 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
   b.next_brr = now;
   schedule(key, b, now);
   ++counters_.bindings_adopted;
-  log(LogLevel::info, "adopted the previous run's binding of RCoA " + key.rcoa.str() + " to " + lb.lcoa.str() +
+  log(LogLevel::info, "adopted the previous run's binding of " + std::string(roles::address_word(role)) + " " +
+                          key.rcoa.str() + " to " + lb.lcoa.str() +
                           " for " + std::to_string(std::uint32_t{units} * wire::kMhLifetimeUnitSeconds) +
                           " s: asking its node to re-register (BRR)");
 
   const bool mtu_differs = cfg_.tunnel_mtu != 0 && cfg_.tunnel_mtu != lb.tunnel_mtu;
-  if (lb.proxy_interface != interface_of(b.prefix) || mtu_differs) {
+  if (lb.proxy_interface != interface_of(role, b.prefix) || mtu_differs) {
     v = AdoptVerdict::adopted_reinstall;
     ++counters_.adopted_reinstalled;
-    Pending& p = add_pending(key, Request{cfg_.map_address, b.lcoa, b.lcoa, 0, units, b.prefix, from_neighbour, false, b.owner},
+    Pending& p = add_pending(key,
+                             Request{own_address(role), b.lcoa, b.lcoa, 0, units, b.prefix, from_neighbour,
+                                     b.home_flag, b.owner, role, false},
                              InstallReason::adopt);
     send_install(key, p);
   }

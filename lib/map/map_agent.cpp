@@ -2,6 +2,7 @@
 // success), installs and their results, DAD results, carrier changes,
 // poll_action / poll_timeout. The rest lives with what it handles:
 //   binding_update.cpp  BU processing (RFC 6275 §9.5.1, §10.3)
+//   home_registration.cpp  what only the home agent role does
 //   invalid_mh.cpp      undecodable MHs, Binding Errors
 //   map_reload.cpp      reload()
 //   map_state.cpp       state() views
@@ -10,6 +11,8 @@
 #include <algorithm>
 #include <utility>
 #include <vector>
+
+#include "roles.h"
 
 namespace hmip::map {
 
@@ -33,16 +36,15 @@ void MapAgent::log_limited(RateLimitedLog& rl, TimePoint now, LogLevel level, st
   log(level, std::move(text));
 }
 
-std::optional<std::uint16_t> MapAgent::prefix_of(const Ip6Addr& rcoa) const {
-  for (std::size_t i = 0; i < cfg_.rcoa_prefixes.size(); ++i)
-    if (cfg_.rcoa_prefixes[i].prefix.contains(rcoa)) return static_cast<std::uint16_t>(i);
-  return std::nullopt;
+std::optional<std::uint16_t> MapAgent::prefix_of(BindingRole role, const Ip6Addr& addr) const {
+  return roles::prefix_of(cfg_, role, addr);
 }
 
-const std::string& MapAgent::interface_of(std::uint16_t prefix) const {
-  static const std::string kNone;
-  return prefix < cfg_.rcoa_prefixes.size() ? cfg_.rcoa_prefixes[prefix].interface : kNone;
+const std::string& MapAgent::interface_of(BindingRole role, std::uint16_t prefix) const {
+  return roles::interface_of(cfg_, role, prefix);
 }
+
+const Ip6Addr& MapAgent::own_address(BindingRole role) const { return roles::own_address(cfg_, role); }
 
 // ---------------------------------------------------------------------------
 // Timers
@@ -83,14 +85,14 @@ void MapAgent::on_binding_timer(TimePoint now, const BindingKey& key) {
   if (now >= b.expires) {
     ++counters_.expired;
     if (b.adopted) ++counters_.adopted_expired;
-    log(LogLevel::info, "binding of RCoA " + key.rcoa.str() + " to " + b.lcoa.str() + " expired" +
+    log(LogLevel::info, "binding of " + std::string(roles::address_word(b.role)) + " " + key.rcoa.str() + " to " + b.lcoa.str() + " expired" +
                             (b.adopted ? " (adopted at start; its node never re-registered)" : ""));
     remove_binding(key, RemoveReason::expired);
     return;
   }
   if (b.next_brr && *b.next_brr <= now) {
     // RFC 6275 §9.5.5: ask the MN to refresh; retried until expiry.
-    actions_.emplace_back(SendBrr{cfg_.map_address, key.rcoa, b.lcoa});
+    actions_.emplace_back(SendBrr{own_address(b.role), key.rcoa, b.lcoa});
     ++counters_.brr_sent;
     if (b.adopted) ++counters_.brr_adopted_sent;
     ++b.brr_sent;
@@ -114,8 +116,9 @@ void MapAgent::on_dad_timer(TimePoint now, const BindingKey& key) {
 
 void MapAgent::send_install(const BindingKey& key, Pending& p) {
   p.install_sent = true;
-  actions_.emplace_back(InstallBinding{key, p.reason, cfg_.map_address, p.req.lcoa, interface_of(p.req.prefix),
-                                       cfg_.tunnel_mtu});
+  const std::string& iface = interface_of(p.req.role, p.req.prefix);
+  actions_.emplace_back(InstallBinding{key, p.reason, own_address(p.req.role), p.req.lcoa, iface, cfg_.tunnel_mtu,
+                                       p.req.role, p.req.link_local && !iface.empty()});
 }
 
 void MapAgent::commit(TimePoint now, const BindingKey& key, const Request& req) {
@@ -125,6 +128,7 @@ void MapAgent::commit(TimePoint now, const BindingKey& key, const Request& req) 
   if (created) {
     b.created = now;
     ++counters_.bindings_created;
+    if (req.role == BindingRole::home) ++counters_.home_bindings_created;
   } else if (moved) {
     ++counters_.bindings_moved;
   } else {
@@ -149,16 +153,20 @@ void MapAgent::commit(TimePoint now, const BindingKey& key, const Request& req) 
   b.prefix = req.prefix;
   b.from_neighbour = req.from_neighbour;
   b.home_flag = req.home_flag;
+  const bool link_local_added = req.link_local && !b.link_local;
+  b.role = req.role;
+  b.link_local = req.link_local;
   b.brr_sent = 0;
   b.next_brr.reset();
   if (cfg_.brr_lead > Duration::zero() && b.expires - cfg_.brr_lead > now) b.next_brr = b.expires - cfg_.brr_lead;
   schedule(key, b, now);
   ++counters_.bu_accepted;
+  if (req.role == BindingRole::home) ++counters_.home_bu_accepted;
   send_ba(key, req.src, req.lcoa, wire::ba_status::kAccepted, req.sequence, req.lifetime_units, false);
-  const std::string& iface = interface_of(req.prefix);
-  if ((created || moved) && !iface.empty()) actions_.emplace_back(SendUnsolicitedNa{key.rcoa, iface});
+  if (created || moved || link_local_added) announce(key, req.role, req.prefix, req.link_local);
   log(created || moved ? LogLevel::info : LogLevel::debug,
-      std::string(created ? "bound" : moved ? "moved" : "refreshed") + " RCoA " + key.rcoa.str() + " to " +
+      std::string(created ? "bound" : moved ? "moved" : "refreshed") + " " +
+          std::string(roles::address_word(req.role)) + " " + key.rcoa.str() + " to " +
           req.lcoa.str() + " for " + std::to_string(std::uint32_t{req.lifetime_units} * wire::kMhLifetimeUnitSeconds) +
           " s (seq " + std::to_string(req.sequence) + (req.from_neighbour ? ", neighbouring domain)" : ")"));
 }
@@ -215,7 +223,7 @@ void MapAgent::handle_dataplane_result(TimePoint now, const BindingKey& key, boo
     remove_binding(key, p.reason == InstallReason::reload ? RemoveReason::reload_failed : RemoveReason::not_adopted);
     return;
   }
-  refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kInsufficientResources, p.req.sequence);
+  refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kInsufficientResources, p.req.sequence, p.req.role);
 }
 
 // ---------------------------------------------------------------------------
@@ -223,46 +231,61 @@ void MapAgent::handle_dataplane_result(TimePoint now, const BindingKey& key, boo
 
 void MapAgent::handle_dad_result(TimePoint now, const Ip6Addr& rcoa, bool duplicate) {
   service(now);
-  const BindingKey key{rcoa, 0};
-  const auto it = pending_.find(key);
-  if (it == pending_.end() || !it->second.dad_deadline) {
+  const auto found = dad_key(rcoa);
+  if (!found) {
     ++counters_.dad_unmatched;
     if (duplicate)
-      log(LogLevel::warning, "RCoA " + rcoa.str() + " reported in use on its link, but no DAD runs for it");
+      log(LogLevel::warning, rcoa.str() + " reported in use on its link, but no DAD runs for it");
     return;
   }
+  const BindingKey key = *found;
+  const auto it = pending_.find(key);
+  if (!duplicate && key.rcoa != rcoa) return;  // the link-local address is free: the home address decides
   if (!duplicate) {
     cancel_dad(key, it->second);  // the daemon may stop listening
     ++counters_.dad_succeeded;
     send_install(key, it->second);
     return;
   }
-  // The daemon has stopped listening: no StopDad.
-  timers_.set(key, TimerQueue::Kind::dad, it->second.dad_deadline, std::nullopt);
-  end_dad(it->second);
   ++counters_.dad_duplicate;
-  const Request req = it->second.req;
+  const Request req = finish_dad(it, rcoa);
+  log(LogLevel::notice, std::string(roles::address_word(req.role)) + " " + key.rcoa.str() +
+                            (key.rcoa != rcoa ? " (its link-local address " + rcoa.str() + ")" : std::string()) +
+                            " is in use on its link: refused (status 134)");
+  refuse(key, req.src, req.lcoa, wire::ba_status::kDuplicateAddressDetectionFailed, req.sequence, req.role);
+}
+
+// The daemon has stopped the DAD of `reported` (a duplicate, or its group
+// could not be joined): the registration ends; a DAD of the other address
+// (a home address and its link-local one) is stopped.
+MapAgent::Request MapAgent::finish_dad(PendingMap::iterator it, const Ip6Addr& reported) {
+  Pending& p = it->second;
+  timers_.set(it->first, TimerQueue::Kind::dad, p.dad_deadline, std::nullopt);
+  end_dad(p);
+  if (p.dad_link_local) {
+    const Ip6Addr ll = roles::link_local_of(it->first.rcoa);
+    actions_.emplace_back(StopDad{reported == ll ? it->first.rcoa : ll});
+  }
+  const Request req = p.req;
   erase_pending(it);
-  log(LogLevel::notice, "RCoA " + rcoa.str() + " is in use on its link: refused (status 134)");
-  refuse(key, req.src, req.lcoa, wire::ba_status::kDuplicateAddressDetectionFailed, req.sequence);
+  return req;
 }
 
 void MapAgent::handle_dad_failed(TimePoint now, const Ip6Addr& rcoa, std::string_view why) {
   service(now);
-  const BindingKey key{rcoa, 0};
-  const auto it = pending_.find(key);
-  if (it == pending_.end() || !it->second.dad_deadline) {
+  const auto found = dad_key(rcoa);
+  if (!found) {
     ++counters_.dad_unmatched;
     return;
   }
-  timers_.set(key, TimerQueue::Kind::dad, it->second.dad_deadline, std::nullopt);
-  end_dad(it->second);
+  const BindingKey key = *found;
+  const auto it = pending_.find(key);
   ++counters_.dad_join_failed;
-  const Request req = it->second.req;
-  erase_pending(it);
+  const Request req = finish_dad(it, rcoa);
   log_limited(log_cap_, now, LogLevel::warning,
-              "refused new RCoA " + rcoa.str() + ": status 130, DAD cannot run (" + std::string(why) + ")");
-  refuse(key, req.src, req.lcoa, wire::ba_status::kInsufficientResources, req.sequence);
+              "refused new " + std::string(roles::address_word(req.role)) + " " + key.rcoa.str() +
+                  ": status 130, DAD cannot run (" + std::string(why) + ")");
+  refuse(key, req.src, req.lcoa, wire::ba_status::kInsufficientResources, req.sequence, req.role);
 }
 
 void MapAgent::handle_link_carrier(TimePoint now, const std::string& interface, bool up) {
@@ -271,16 +294,20 @@ void MapAgent::handle_link_carrier(TimePoint now, const std::string& interface, 
   const bool was_up = !inserted && it->second;
   it->second = up;
   if (!up || was_up) return;
-  // The RCoAs proxied on `interface`, sorted (actions in a stable order).
+  // The addresses proxied on `interface` (RCoAs, home addresses and the
+  // link-local addresses of home bindings with L), sorted (a stable order).
   std::vector<Ip6Addr> rcoas;
-  for (const auto& [key, b] : bindings_)
-    if (interface_of(b.prefix) == interface) rcoas.push_back(key.rcoa);
+  for (const auto& [key, b] : bindings_) {
+    if (interface_of(b.role, b.prefix) != interface) continue;
+    rcoas.push_back(key.rcoa);
+    if (b.role == BindingRole::home && b.link_local) rcoas.push_back(roles::link_local_of(key.rcoa));
+  }
   if (rcoas.empty()) return;
   std::sort(rcoas.begin(), rcoas.end());
   rcoas.erase(std::unique(rcoas.begin(), rcoas.end()), rcoas.end());
   ++counters_.proxies_refreshed;
   log(LogLevel::info, "carrier back on " + interface + ": re-adding proxy ND entries, announcing " +
-                          std::to_string(rcoas.size()) + " RCoA(s)");
+                          std::to_string(rcoas.size()) + " address(es)");
   // Proxy entries first, so an NS provoked by the NA is answered.
   actions_.emplace_back(RefreshProxies{interface});
   // Neighbours may still hold entries for the RCoAs from before the outage

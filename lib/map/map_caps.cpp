@@ -10,6 +10,7 @@
 #include <string>
 
 #include "hmip/map/map_agent.h"
+#include "roles.h"
 
 namespace hmip::map {
 
@@ -74,6 +75,7 @@ void MapAgent::cancel_dad(const BindingKey& key, Pending& p) {
   timers_.set(key, TimerQueue::Kind::dad, p.dad_deadline, std::nullopt);
   end_dad(p);
   actions_.emplace_back(StopDad{key.rcoa});
+  if (p.dad_link_local) actions_.emplace_back(StopDad{roles::link_local_of(key.rcoa)});
 }
 
 bool MapAgent::over_cap(TimePoint now, const BindingKey& key, const Request& req, bool needs_dad) {
@@ -101,9 +103,9 @@ bool MapAgent::over_cap(TimePoint now, const BindingKey& key, const Request& req
   }
   ++*counter;
   log_limited(log_cap_, now, LogLevel::warning,
-              "refused new RCoA " + key.rcoa.str() + " from " + req.lcoa.str() + " (seq " +
+              "refused new " + std::string(roles::address_word(req.role)) + " " + key.rcoa.str() + " from " + req.lcoa.str() + " (seq " +
                   std::to_string(req.sequence) + "): status 130, " + why);
-  refuse_bu(now, key, req.src, req.lcoa, req.sender, wire::ba_status::kInsufficientResources, req.sequence);
+  refuse_bu(now, key, req.src, req.lcoa, req.sender, wire::ba_status::kInsufficientResources, req.sequence, req.role);
   return true;
 }
 

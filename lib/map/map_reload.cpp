@@ -1,45 +1,47 @@
 // MapAgent::reload: a new mapd.conf with the binding cache kept.
-//   * A binding whose RCoA is in no RcoaPrefix any more is removed (its
-//     proxy link and lifetime limits are gone with the prefix).
-//   * A binding whose kernel settings change (MapAddress, the prefix's
-//     interface, TunnelMtu) is re-installed in place; a failure removes it.
+//   * A binding whose address is in none of its role's prefixes any more
+//     (RcoaPrefix, HomePrefix; a HomeAgent block removed takes all home
+//     bindings) is removed (its proxy link and lifetime limits are gone
+//     with the prefix).
+//   * A binding whose kernel settings change (MapAddress or HomeAgent
+//     Address, the prefix's interface, TunnelMtu) is re-installed in place;
+//     a failure removes it.
 //   * Granted lifetimes stand (the MN was told them); new limits, LcoaPrefix
 //     and NeighbourPrefix apply from the next BU. BRRs not yet sent are
 //     rescheduled with the new BrrLead; an adopted binding keeps its BRR
 //     retries (adoption stays until its node re-registers).
-//   * A pending registration whose RCoA left the prefixes is refused (132).
+//   * A pending registration whose address left its role's prefixes is
+//     refused (132).
 //   * New caps (MaxBindings...) apply to the next new RCoA: bindings and
 //     pending registrations beyond a lowered cap are kept.
 #include <utility>
 #include <vector>
 
 #include "hmip/map/map_agent.h"
+#include "roles.h"
 
 namespace hmip::map {
 
 void MapAgent::reload(TimePoint now, MapdConfig cfg) {
   service(now);
   const MapdConfig old = std::exchange(cfg_, std::move(cfg));
-  const auto old_iface = [&](std::uint16_t prefix) -> const std::string& {
-    static const std::string kNone;
-    return prefix < old.rcoa_prefixes.size() ? old.rcoa_prefixes[prefix].interface : kNone;
-  };
 
   std::vector<BindingKey> removed;
   std::size_t reinstalled = 0;
   for (auto& [key, b] : bindings_) {
-    const auto np = prefix_of(key.rcoa);
+    const auto np = prefix_of(b.role, key.rcoa);
     if (!np) {
       removed.push_back(key);
       continue;
     }
-    const bool changed = old.map_address != cfg_.map_address || old.tunnel_mtu != cfg_.tunnel_mtu ||
-                         old_iface(b.prefix) != interface_of(*np);
+    const bool changed = roles::own_address(old, b.role) != own_address(b.role) ||
+                         old.tunnel_mtu != cfg_.tunnel_mtu ||
+                         roles::interface_of(old, b.role, b.prefix) != interface_of(b.role, *np);
     b.prefix = *np;
     if (changed && pending_.count(key) == 0) {
       send_install(key, add_pending(key,
-                                    Request{cfg_.map_address, b.lcoa, b.lcoa, b.sequence, b.lifetime_units, b.prefix,
-                                            b.from_neighbour, b.home_flag, b.owner},
+                                    Request{own_address(b.role), b.lcoa, b.lcoa, b.sequence, b.lifetime_units, b.prefix,
+                                            b.from_neighbour, b.home_flag, b.owner, b.role, b.link_local},
                                     InstallReason::reload));
       ++reinstalled;
     }
@@ -55,7 +57,10 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     schedule(key, b, now);
   }
   for (const auto& key : removed) {
-    log(LogLevel::notice, "reload: RCoA " + key.rcoa.str() + " is outside every RcoaPrefix now: binding removed");
+    const bool home = bindings_.at(key).role == BindingRole::home;
+    log(LogLevel::notice, "reload: " + std::string(roles::address_word(home ? BindingRole::home : BindingRole::map)) +
+                              " " + key.rcoa.str() + " is outside every " + (home ? "HomePrefix" : "RcoaPrefix") +
+                              " now: binding removed");
     ++counters_.removed_by_reload;
     remove_binding(key, RemoveReason::prefix_removed);
   }
@@ -63,9 +68,9 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
   std::vector<BindingKey> orphaned;
   for (auto& [key, p] : pending_) {
     // Pending moves and re-installs of removed bindings went with them.
-    if (const auto np = prefix_of(key.rcoa)) {
+    if (const auto np = prefix_of(p.req.role, key.rcoa)) {
       p.req.prefix = *np;
-      p.req.src = cfg_.map_address;
+      p.req.src = own_address(p.req.role);
     } else {
       orphaned.push_back(key);
     }
@@ -74,8 +79,9 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     const auto it = pending_.find(key);
     const Pending p = it->second;
     erase_pending(it);
-    log(LogLevel::notice, "reload: pending registration of RCoA " + key.rcoa.str() + " refused (prefix removed)");
-    refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kNotHomeSubnet, p.req.sequence);
+    log(LogLevel::notice, "reload: pending registration of " + std::string(roles::address_word(p.req.role)) + " " +
+                              key.rcoa.str() + " refused (prefix removed)");
+    refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kNotHomeSubnet, p.req.sequence, p.req.role);
   }
   log(LogLevel::info, "reloaded: " + std::to_string(bindings_.size()) + " bindings kept, " +
                           std::to_string(removed.size()) + " removed, " + std::to_string(reinstalled) +

@@ -24,7 +24,9 @@ BindingView MapAgent::view(const BindingKey& key, const Binding& b, TimePoint no
   v.age = clamp_since(b.created, now);
   if (b.next_brr) v.next_brr_in = clamp_since(now, *b.next_brr);
   v.brr_sent = b.brr_sent;
-  v.proxy_interface = interface_of(b.prefix);
+  v.proxy_interface = interface_of(b.role, b.prefix);
+  v.role = b.role;
+  v.link_local_proxy = b.link_local && !v.proxy_interface.empty();
   v.from_neighbour = b.from_neighbour;
   v.home_flag = b.home_flag;
   v.install_pending = pending_.count(key) != 0;
@@ -48,6 +50,7 @@ MapState MapAgent::state(TimePoint now) const {
     if (bindings_.count(key) != 0) continue;  // shown as the binding's install_pending
     PendingView v;
     v.key = key;
+    v.role = p.req.role;
     v.lcoa = p.req.lcoa;
     v.sequence = p.req.sequence;
     v.dad_running = p.dad_deadline.has_value();
@@ -62,7 +65,7 @@ MapState MapAgent::state(TimePoint now) const {
 }
 
 bool MapAgent::source_limit_exempt(const Ip6Addr& home, const std::optional<Ip6Addr>& coa) const {
-  if (!cfg_.insecure.enabled && prefix_of(home)) return true;
+  if (!cfg_.insecure.enabled && prefix_of(BindingRole::map, home)) return true;
   if (!coa) return false;
   const auto it = bindings_.find(BindingKey{home, 0});
   return it != bindings_.end() && it->second.lcoa == *coa;

@@ -26,6 +26,14 @@ std::size_t BindingKeyHash::operator()(const BindingKey& k) const noexcept {
   return static_cast<std::size_t>(h);
 }
 
+std::string_view to_string(BindingRole r) noexcept {
+  switch (r) {
+    case BindingRole::map: return "map";
+    case BindingRole::home: return "home";
+  }
+  return "?";
+}
+
 std::string_view to_string(InstallReason r) noexcept {
   switch (r) {
     case InstallReason::create: return "create";

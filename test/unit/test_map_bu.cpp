@@ -122,18 +122,16 @@ TEST_CASE("map: RCoA outside every RcoaPrefix gets 132, the MAP's own address 13
   CHECK(h.installs.empty());
 }
 
-TEST_CASE("map: flags: M and A required, H with M is a local BU, R and P refused", "[map]") {
+TEST_CASE("map: flags: M and A required, H with M refused (129), R and P refused", "[map]") {
   Harness h;
   check_refused(h, {.m = false}, wire::ba_status::kAdministrativelyProhibited);
   check_refused(h, {.h = true, .m = false}, wire::ba_status::kHomeRegistrationNotSupported);
   check_refused(h, {.a = false}, wire::ba_status::kAdministrativelyProhibited);
   check_refused(h, {.r = true}, ba_status_ext::kMobileRouterOperationNotPermitted);
   check_refused(h, {.p = true}, ba_status_ext::kProxyRegistrationNotEnabled);
+  // Issue 14: a BU is a home registration or a MAP registration (RFC 5380 §4), not both.
+  check_refused(h, {.h = true}, wire::ba_status::kAdministrativelyProhibited);
   CHECK(h.agent.binding_count() == 0);
-  h.bu({.h = true});
-  CHECK(h.only_ba().ba.status == 0);
-  REQUIRE(h.binding());
-  CHECK(h.binding()->home_flag);
   CHECK(h.agent.counters().bu_h_with_m == 1);
 }
 

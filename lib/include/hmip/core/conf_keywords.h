@@ -14,13 +14,17 @@ namespace hmip::core::conf::keywords {
 
 using Keyword = std::string_view;
 
-inline constexpr std::array<Keyword, 21> kMapdTop{
+inline constexpr std::array<Keyword, 22> kMapdTop{
     "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
     "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
     "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike",
     "MaxBindings", "MaxBindingsPerIdentity", "MaxBindingsPerTrustedPrefix", "MaxPendingRegistrations",
-    "MaxConcurrentDad"};
+    "MaxConcurrentDad", "HomeAgent"};
 inline constexpr std::array<Keyword, 2> kMapdRcoa{"Interface", "ValidLifetime"};
+/// mapd.conf's HomeAgent block (the home agent role, issue 14) and its HomePrefix blocks.
+inline constexpr std::array<Keyword, 6> kMapdHomeAgent{"Address",  "HomePrefix",     "MaxBindingLifetime",
+                                                    "HomeDad", "HomeDadTimeout", "Preference"};
+inline constexpr std::array<Keyword, 2> kMapdHomePrefix{"Interface", "ValidLifetime"};
 inline constexpr std::array<Keyword, 9> kMapdIke{"ViciSocket",    "Identity",           "Certificate", "PrivateKey",
                                               "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay",
                                               "EapSecrets"};
@@ -69,7 +73,7 @@ consteval auto without() {
   return out;
 }
 
-inline constexpr auto kMapdAll = join(kMapdTop, kMapdRcoa, kMapdIke);
+inline constexpr auto kMapdAll = join(kMapdTop, kMapdRcoa, kMapdIke, kMapdHomeAgent, kMapdHomePrefix);
 inline constexpr auto kMndAll = join(kMndTop, kMndIke);
 /// Both files' keywords (read_statements' statement-end heuristic).
 inline constexpr auto kBoth = join(kMapdAll, kMndAll);

@@ -75,15 +75,53 @@ struct MapIkeConfig {
   friend bool operator==(const MapIkeConfig&, const MapIkeConfig&) = default;
 };
 
+/// A prefix home addresses are on (RFC 6275 §10.1: the home agent serves
+/// the mobile nodes whose home addresses are on its home link's prefixes).
+struct HomePrefixConfig {
+  Ip6Prefix prefix;
+  /// The home link: the home agent runs DAD for a new home address there
+  /// (RFC 6275 §10.3.1, status 134) and answers Neighbour Solicitations for
+  /// home addresses while their nodes are away (proxy ND, §10.4.1). Empty:
+  /// the prefix is routed to mapd, no DAD, no proxy ND.
+  std::string interface;
+  /// The prefix's valid lifetime (seconds; 0xffffffff infinite): a home
+  /// binding never outlives it (RFC 6275 §10.3.1).
+  std::uint32_t valid_lifetime = 0xffffffff;
+  int line = 0;
+  friend bool operator==(const HomePrefixConfig&, const HomePrefixConfig&) = default;
+};
+
+/// The `HomeAgent { ... }` block: mapd's home agent role (RFC 6275 §10).
+/// This version serves home registrations in InsecureTestbedSignalling mode
+/// only (RFC 4877 protection comes later): validation refuses the block in
+/// secure mode.
+struct HomeAgentConfig {
+  /// Address: where home BUs are sent, the home binding's tunnel local end,
+  /// the address DHAAD lists. May equal MapAddress (one address, both roles:
+  /// the BU's flags pick the role).
+  Ip6Addr address;
+  std::vector<HomePrefixConfig> prefixes;  ///< HomePrefix ... (at least one)
+  /// MaxBindingLifetime inside the block: home bindings are capped to this
+  /// (seconds); default: the top-level MaxBindingLifetime.
+  std::uint32_t max_binding_lifetime = 600;
+  bool dad = true;                                  ///< HomeDad
+  Duration dad_timeout = core::milliseconds(1000);  ///< HomeDadTimeout
+  std::int16_t preference = 0;  ///< Preference: Home Agent Preference (RFC 6275 §7.4, §10.5: DHAAD order)
+  int line = 0;
+  friend bool operator==(const HomeAgentConfig&, const HomeAgentConfig&) = default;
+};
+
 /// Defaults of the caps (mapd.conf(5) explains the choice).
 inline constexpr std::uint32_t kDefaultMaxBindings = 16384;
 inline constexpr std::uint32_t kDefaultMaxBindingsPerIdentity = 16;
 inline constexpr std::uint32_t kDefaultMaxPendingRegistrations = 1024;
 inline constexpr std::uint32_t kDefaultMaxConcurrentDad = 256;
 
+/// A mapd is a MAP (MapAddress, RcoaPrefix, LcoaPrefix), a home agent
+/// (a HomeAgent block), or both; validation requires at least one role.
 struct MapdConfig {
-  Ip6Addr map_address;                          ///< MapAddress: where BUs are sent; tunnel local end
-  std::vector<RcoaPrefixConfig> rcoa_prefixes;  ///< RcoaPrefix ... (at least one)
+  Ip6Addr map_address;                          ///< MapAddress: where BUs are sent; tunnel local end (:: without the MAP role)
+  std::vector<RcoaPrefixConfig> rcoa_prefixes;  ///< RcoaPrefix ... (at least one with the MAP role; none without)
   std::vector<Ip6Prefix> lcoa_prefixes;         ///< LcoaPrefix: valid on-link prefixes of the MAP domain (else 129)
   std::vector<Ip6Prefix> neighbour_prefixes;    ///< NeighbourPrefix: other MAP domains a moved-on MN may register from (RFC 5380 §8)
 
@@ -120,9 +158,14 @@ struct MapdConfig {
 
   InsecureSignallingConfig insecure;
   MapIkeConfig ike;
+  /// HomeAgent: the home agent role; nullopt: a MAP only.
+  std::optional<HomeAgentConfig> home_agent;
 
   std::string control_socket = "/run/hmip/mapd.sock";
   core::LogLevel log_level = core::LogLevel::info;
+
+  /// Whether the MAP role is configured (MapAddress and RcoaPrefix).
+  [[nodiscard]] bool map_role() const noexcept { return !rcoa_prefixes.empty(); }
   friend bool operator==(const MapdConfig&, const MapdConfig&) = default;
 };
 

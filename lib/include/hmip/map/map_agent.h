@@ -1,6 +1,11 @@
 // mapd's sans-IO core: the Mobility Anchor Point acting as a local home
 // agent for Regional Care-of Addresses (RFC 5380 §6.2, §8, §10; RFC 6275
-// §9.5 and §10.3 wherever RFC 5380 says the MAP acts as a home agent).
+// §9.5 and §10.3 wherever RFC 5380 says the MAP acts as a home agent), and
+// the home agent role for home addresses (RFC 6275 §10.3, §10.4; a
+// HomeAgent block in mapd.conf). Both roles share one binding cache, one
+// set of caps and the same machinery; each binding carries its BindingRole
+// (map_types.h), and every action names the role's address (MapAddress or
+// HomeAgent Address) where it needs one.
 //
 // Events and the current time go in (handle_*), actions come out
 // (poll_action(), hmip/map/map_types.h); no sockets, netlink or clocks. The
@@ -202,6 +207,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "hmip/core/rate_limit.h"
 #include "hmip/core/time.h"
@@ -323,6 +329,8 @@ class MapAgent {
     /// holding the RCoA (secure mode) or the TrustedPrefix of the CoA
     /// (insecure testbed mode); empty: none.
     std::string owner;
+    BindingRole role = BindingRole::map;
+    bool link_local = false;           ///< home role, L flag: proxy (and DAD) the link-local address too
   };
   struct Binding {
     Ip6Addr lcoa;
@@ -339,10 +347,13 @@ class MapAgent {
     bool home_flag = false;
     std::string owner;       ///< counted in owner_load_ (Request::owner)
     bool adopted = false;  ///< from a previous run (adopt()), no BU accepted since
+    BindingRole role = BindingRole::map;
+    bool link_local = false;  ///< home role, L flag (Request::link_local)
   };
   struct Pending {
     Request req;
     std::optional<TimePoint> dad_deadline;  ///< DAD running until then (counted in dad_running_)
+    bool dad_link_local = false;            ///< the DAD also covers the link-local address (L flag; one group)
     bool install_sent = false;
     InstallReason reason = InstallReason::create;
     std::string owner;       ///< create: counted in owner_load_ under this (req.owner when it began)
@@ -360,6 +371,26 @@ class MapAgent {
   [[nodiscard]] std::optional<Ip6Addr> secure_coa(TimePoint now, const ReceivedMh& mh,
                                                   const wire::BindingUpdate& bu);
   void deregister(TimePoint now, const BindingKey& key, const Request& req);
+  /// The status and reason refusing a BU for its flags (RFC 5380 §4, RFC
+  /// 6275 §10.3.1), given the role it asks for and whether mapd serves that
+  /// role on the BU's destination; nullopt: the flags are acceptable.
+  [[nodiscard]] std::optional<std::pair<std::uint8_t, std::string>> flag_refusal(const wire::BindingUpdate& bu,
+                                                                                  BindingRole role,
+                                                                                  bool served);
+  /// Why care-of address `coa` cannot be bound to `addr` in `role` ("":
+  /// it can). Map role: `existing` binding may come from NeighbourPrefix
+  /// (sets `from_neighbour`). Shared by BU processing and adopt().
+  [[nodiscard]] std::string coa_refusal(BindingRole role, const Ip6Addr& addr, const Ip6Addr& coa, bool existing,
+                                        bool& from_neighbour) const;
+  // home_registration.cpp
+  /// coa_refusal for the home role (RFC 6275 §9.5.1, §10.3.1).
+  [[nodiscard]] std::string home_coa_refusal(const Ip6Addr& home, const Ip6Addr& coa) const;
+  /// The key of the pending registration whose DAD covers `addr` (its
+  /// address, or the link-local address of a home registration with L).
+  [[nodiscard]] std::optional<BindingKey> dad_key(const Ip6Addr& addr) const;
+  /// SendUnsolicitedNa for the binding's address (and its link-local one
+  /// with L) on the prefix's link (RFC 6275 §10.4.1).
+  void announce(const BindingKey& key, BindingRole role, std::uint16_t prefix, bool link_local);
   // map_caps.cpp
   /// The cap a new registration `req` would exceed (refused with 130,
   /// counted, logged rate-limited): true if refused.
@@ -381,25 +412,29 @@ class MapAgent {
   void unload_owner(const std::string& owner);
   void register_binding(TimePoint now, const BindingKey& key, const Request& req);
   void refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
-              std::uint16_t sequence);
+              std::uint16_t sequence, BindingRole role);
   /// refuse() for a BU just received: its BA only if the token bucket of
   /// `sender`, the packet's care-of address, allows (counted either way).
   /// Not the Alternate Care-of Address: its sender picks it freely, and could
   /// rotate it past the limit or spend a victim's bucket with it.
   void refuse_bu(TimePoint now, const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, const Ip6Addr& sender,
-                 std::uint8_t status, std::uint16_t sequence);
+                 std::uint8_t status, std::uint16_t sequence, BindingRole role);
   // map_agent.cpp
   void service(TimePoint now);
   void on_binding_timer(TimePoint now, const BindingKey& key);
   void on_dad_timer(TimePoint now, const BindingKey& key);
+  /// Ends a pending registration whose DAD of `reported` the daemon
+  /// stopped; returns its request.
+  Request finish_dad(PendingMap::iterator it, const Ip6Addr& reported);
   void send_install(const BindingKey& key, Pending& p);
   void commit(TimePoint now, const BindingKey& key, const Request& req);
   void schedule(const BindingKey& key, Binding& b, TimePoint now);
   void remove_binding(const BindingKey& key, RemoveReason why);
   void send_ba(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
                std::uint16_t sequence, std::uint16_t lifetime_units, bool transient);
-  [[nodiscard]] std::optional<std::uint16_t> prefix_of(const Ip6Addr& rcoa) const;
-  [[nodiscard]] const std::string& interface_of(std::uint16_t prefix) const;
+  [[nodiscard]] std::optional<std::uint16_t> prefix_of(BindingRole role, const Ip6Addr& addr) const;
+  [[nodiscard]] const std::string& interface_of(BindingRole role, std::uint16_t prefix) const;
+  [[nodiscard]] const Ip6Addr& own_address(BindingRole role) const;
   [[nodiscard]] BindingView view(const BindingKey& key, const Binding& b, TimePoint now) const;
   void log(LogLevel level, std::string text);
   void log_limited(RateLimitedLog& rl, TimePoint now, LogLevel level, std::string text);

@@ -32,9 +32,18 @@ inline constexpr std::uint8_t kMobileRouterOperationNotPermitted = 140;  // RFC 
 inline constexpr std::uint8_t kProxyRegistrationNotEnabled = 152;        // RFC 5213 §8.9 (P flag)
 }  // namespace ba_status_ext
 
-/// A binding of the MAP's cache: the RCoA (RFC 5380 §6.2, the "home address"
-/// of a local BU) and a Binding ID, the seam for Multiple CoA (RFC 5648):
-/// always 0 until BID options are processed.
+/// Which of mapd's roles a binding belongs to: the MAP's local binding of
+/// an RCoA (RFC 5380 §6.2, BU with M set) or the home agent's binding of a
+/// home address (RFC 6275 §10.3.1, BU with H set and M clear).
+enum class BindingRole : std::uint8_t { map, home };
+std::string_view to_string(BindingRole r) noexcept;
+
+/// A binding of mapd's cache: the binding's address and a Binding ID, the
+/// seam for Multiple CoA (RFC 5648): always 0 until BID options are
+/// processed. The field keeps its historical name `rcoa`: it is the
+/// binding's address, the RCoA (map role, the "home address" of a local BU)
+/// or the home address (home role). The roles' prefixes never overlap
+/// (mapd.conf validation), so one address has one role.
 struct BindingKey {
   Ip6Addr rcoa;
   std::uint16_t bid = 0;
@@ -81,10 +90,14 @@ std::string_view to_string(InstallReason r) noexcept;
 struct InstallBinding {
   BindingKey key;
   InstallReason reason = InstallReason::create;
-  Ip6Addr map_address;          ///< tunnel local end
-  Ip6Addr lcoa;                 ///< tunnel remote end
-  std::string proxy_interface;  ///< link of the proxy ND entry for the RCoA; empty: none (routed prefix)
+  Ip6Addr map_address;          ///< tunnel local end: MapAddress (map role) or HomeAgent Address (home role)
+  Ip6Addr lcoa;                 ///< tunnel remote end (the care-of address)
+  std::string proxy_interface;  ///< link of the proxy ND entry for the address; empty: none (routed prefix)
   std::uint32_t tunnel_mtu = 0; ///< MapdConfig::tunnel_mtu (0: kernel default)
+  BindingRole role = BindingRole::map;
+  /// Home role, L flag (RFC 6275 §10.3.1, §10.4.1): also proxy
+  /// fe80::<interface id of the home address> on proxy_interface.
+  bool link_local_proxy = false;
 };
 
 /// Why a binding is removed.
@@ -106,7 +119,8 @@ struct RemoveBinding {
 };
 
 /// Send a Binding Acknowledgement from `src` to `rcoa` with a type 2
-/// routing header (RFC 5380 §6.2), to the care-of address `lcoa`.
+/// routing header (RFC 5380 §6.2; RFC 6275 §10.3.1 for the home role: `src`
+/// the HomeAgent Address, `rcoa` the home address), to the care-of address `lcoa`.
 /// `transient_route`: no installed binding routes RCoA -> `lcoa` right now
 /// (refused BU, deregistration, failed install, or a BA to a CoA other than
 /// the bound one): install Dataplane::install_ba_route(src, rcoa, lcoa) for
@@ -211,9 +225,9 @@ struct LeftoverBinding {
 enum class AdoptVerdict : std::uint8_t {
   adopted,            ///< in the binding cache now (short lifetime, BRR)
   adopted_reinstall,  ///< adopted; its kernel settings differ from the configuration's: InstallBinding (adopt)
-  outside_prefixes,   ///< RCoA in no RcoaPrefix (or the MAP's own address): RemoveBinding (not_adopted)
-  other_map_address,  ///< bound to another MapAddress than the configured one: RemoveBinding
-  lcoa_not_allowed,   ///< LCoA outside LcoaPrefix and NeighbourPrefix, or inside an RCoA prefix: RemoveBinding
+  outside_prefixes,   ///< address in no RcoaPrefix and no HomePrefix (or the role's own address): RemoveBinding (not_adopted)
+  other_map_address,  ///< bound to another MapAddress (HomeAgent Address, home role) than the configured one: RemoveBinding
+  lcoa_not_allowed,   ///< map role: LCoA outside LcoaPrefix and NeighbourPrefix, or inside an RCoA prefix; home role: a CoA a home BU could not bind: RemoveBinding
   lifetime_capped,    ///< a lifetime cap below one 4 s unit leaves nothing to grant: RemoveBinding
   no_holder,          ///< secure mode: no IKE identity (alone) holds the RCoA in charon's SA list: RemoveBinding
   already_bound,      ///< the key is bound or pending already: nothing done
@@ -257,7 +271,15 @@ struct MapCounters {
   std::uint64_t bu_malformed_option = 0;    ///< a malformed mobility option: discarded (RFC 6275 §9.2)
   std::uint64_t bu_wrong_destination = 0;   ///< not sent to MapAddress: discarded
   std::uint64_t bu_absorbed = 0;            ///< arrived while DAD or an install ran for its RCoA
-  std::uint64_t bu_h_with_m = 0;            ///< H and M both set (processed as a local BU)
+  std::uint64_t bu_h_with_m = 0;            ///< H and M both set: refused (129, map_agent.h)
+  /// Home registrations (RFC 6275 §10.3.1; BUs with H set and M clear to
+  /// the HomeAgent Address), a subset of bu_received / bu_accepted / bu_refused.
+  std::uint64_t home_bu_received = 0;
+  std::uint64_t home_bu_accepted = 0;       ///< BAs with status 0 (registrations, refreshes, deregistrations)
+  std::map<std::uint8_t, std::uint64_t> home_bu_refused;  ///< BAs with status >= 128, by status
+  std::uint64_t bu_no_role = 0;             ///< M to a mapd without the MAP role, H to one without the home agent role (also in bu_refused)
+  std::uint64_t home_bindings_created = 0;  ///< also in bindings_created
+  std::uint64_t home_deregistrations = 0;   ///< also in deregistrations
   std::uint64_t bu_bid_ignored = 0;         ///< carried a Binding Identifier option (Multiple CoA not served)
   std::uint64_t bindings_created = 0;
   std::uint64_t bindings_moved = 0;         ///< LCoA changed
@@ -301,8 +323,9 @@ struct MapCounters {
 
 /// One binding cache entry (state() view).
 struct BindingView {
-  BindingKey key;
-  Ip6Addr lcoa;
+  BindingKey key;                      ///< key.rcoa: the RCoA (map role) or the home address (home role)
+  BindingRole role = BindingRole::map;
+  Ip6Addr lcoa;                        ///< the care-of address bound
   std::uint16_t sequence = 0;          ///< last accepted
   std::uint16_t lifetime_units = 0;    ///< granted by the last BA (4 s units)
   Duration remaining{};                ///< until expiry
@@ -310,9 +333,10 @@ struct BindingView {
   Duration age{};                      ///< since creation
   std::optional<Duration> next_brr_in; ///< when the next BRR goes
   std::uint32_t brr_sent = 0;          ///< since the last accepted BU
-  std::string proxy_interface;         ///< "" when the RCoA prefix is routed
+  std::string proxy_interface;         ///< "" when the RCoA (home) prefix is routed
   bool from_neighbour = false;         ///< LCoA in a neighbouring domain's prefix (RFC 5380 §8)
-  bool home_flag = false;              ///< the BU had H set (seam: the RCoA also registered with a HA, §6.1)
+  bool home_flag = false;              ///< the BU had H set (home role; a local BU with H is refused)
+  bool link_local_proxy = false;       ///< home role, L flag: the link-local address is proxied too
   bool install_pending = false;        ///< an update of its kernel state awaits its result
   bool adopted = false;                ///< taken over from a previous run at start; no BU accepted since
 };
@@ -320,6 +344,7 @@ struct BindingView {
 /// A new binding waiting for DAD or its first install (state() view).
 struct PendingView {
   BindingKey key;
+  BindingRole role = BindingRole::map;
   Ip6Addr lcoa;
   std::uint16_t sequence = 0;
   bool dad_running = false;            ///< else: install pending
