@@ -54,7 +54,6 @@
 namespace hmip::map {
 
 using core::Duration;
-using core::Ip6Prefix;
 using core::TimePoint;
 
 /// One home prefix this home agent serves.
@@ -73,7 +72,7 @@ struct DhaadHomePrefix {
 inline constexpr core::SourceLimits kDhaadLimits{8, core::seconds(1), 1024, 32, core::milliseconds(100)};
 
 /// Upper bound of the Home Agents List (other HAs learned from RAs).
-inline constexpr std::size_t kMaxHomeAgents = 64;
+inline constexpr std::size_t kMaxHomeAgents = 128;
 
 /// The reply to send: to `dst` from `src` (the HA's address on the prefix).
 struct DhaadReplyOut {
