@@ -9,6 +9,7 @@
 
 #include "hmip/wire/bytes.h"
 #include "hmip/wire/checksum.h"
+#include "hmip/wire/dhaad.h"
 #include "hmip/wire/ho.h"
 #include "hmip/wire/nd_options.h"
 #include "hmip/wire/result.h"
@@ -43,5 +44,11 @@ Status check_message(ByteSpan msg, const PseudoHeader* ph, const HoConfig& cfg, 
 /// decode_icmpv6): fixed fields and options only.
 Result<HoRequest> decode_ho_request_body(ByteSpan msg, const HoConfig& cfg);
 Result<HoResponse> decode_ho_response_body(ByteSpan msg, const HoConfig& cfg);
+
+/// The Mobile IPv6 messages (dhaad.h) after the ICMPv6 header checks.
+Result<DhaadRequest> decode_dhaad_request_body(ByteSpan msg);
+Result<DhaadReply> decode_dhaad_reply_body(ByteSpan msg);
+Result<MobilePrefixSolicitation> decode_mobile_prefix_solicitation_body(ByteSpan msg);
+Result<MobilePrefixAdvertisement> decode_mobile_prefix_advertisement_body(ByteSpan msg);
 
 }  // namespace hmip::wire::detail

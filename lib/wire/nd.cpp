@@ -2,6 +2,7 @@
 // and the generic ICMPv6 codec. See nd.h.
 #include "hmip/wire/nd.h"
 
+#include <type_traits>
 #include <utility>
 
 #include "icmpv6_internal.h"
@@ -241,11 +242,25 @@ std::uint8_t icmpv6_type(const IcmpMessage& msg, const HoConfig& cfg) noexcept {
   if (std::holds_alternative<NeighborSolicitation>(msg)) return icmpv6::kNeighborSolicitation;
   if (std::holds_alternative<NeighborAdvertisement>(msg)) return icmpv6::kNeighborAdvertisement;
   if (std::holds_alternative<HoRequest>(msg)) return cfg.request_type;
-  return cfg.response_type;
+  if (std::holds_alternative<HoResponse>(msg)) return cfg.response_type;
+  if (std::holds_alternative<DhaadRequest>(msg)) return icmpv6::kDhaadRequest;
+  if (std::holds_alternative<DhaadReply>(msg)) return icmpv6::kDhaadReply;
+  if (std::holds_alternative<MobilePrefixSolicitation>(msg)) return icmpv6::kMobilePrefixSolicitation;
+  return icmpv6::kMobilePrefixAdvertisement;
 }
 
 Result<Bytes> encode_icmpv6(const IcmpMessage& msg, const PseudoHeader* ph, const HoConfig& cfg) {
-  return std::visit([&](const auto& m) { return encode(m, ph, cfg); }, msg);
+  if (auto st = validate(cfg); !st) return st.error();
+  return std::visit(
+      [&](const auto& m) -> Result<Bytes> {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, DhaadRequest> || std::is_same_v<T, DhaadReply> ||
+                      std::is_same_v<T, MobilePrefixSolicitation> || std::is_same_v<T, MobilePrefixAdvertisement>)
+          return encode(m, ph);  // no HoConfig: the types are IANA's (RFC 6275 §6.5-§6.8)
+        else
+          return encode(m, ph, cfg);
+      },
+      msg);
 }
 
 namespace {
@@ -263,14 +278,19 @@ Result<IcmpMessage> decode_icmpv6(ByteSpan msg, const PseudoHeader* ph, const Ho
   if (!h) return h.error();
   const std::uint8_t type = h->type;
   const bool nd = type >= icmpv6::kRouterSolicitation && type <= icmpv6::kNeighborAdvertisement;
-  if (!nd && type != cfg.request_type && type != cfg.response_type)
-    return Error{Errc::unknown_type, 0, "ICMPv6 Type is not an ND or HO message type"};
+  const bool mip6 = type >= icmpv6::kDhaadRequest && type <= icmpv6::kMobilePrefixAdvertisement;
+  if (!nd && !mip6 && type != cfg.request_type && type != cfg.response_type)
+    return Error{Errc::unknown_type, 0, "ICMPv6 Type is not an ND, Mobile IPv6 or HO message type"};
   if (h->code != 0) return Error{Errc::invalid_field, 1, "ICMPv6 Code must be 0 (RFC 4861 §6.1, §7.1)"};
   switch (type) {
     case icmpv6::kRouterSolicitation: return widen(rs_body(msg, cfg));
     case icmpv6::kRouterAdvertisement: return widen(ra_body(msg, cfg));
     case icmpv6::kNeighborSolicitation: return widen(ns_body(msg, cfg));
     case icmpv6::kNeighborAdvertisement: return widen(na_body(msg, cfg));
+    case icmpv6::kDhaadRequest: return widen(detail::decode_dhaad_request_body(msg));
+    case icmpv6::kDhaadReply: return widen(detail::decode_dhaad_reply_body(msg));
+    case icmpv6::kMobilePrefixSolicitation: return widen(detail::decode_mobile_prefix_solicitation_body(msg));
+    case icmpv6::kMobilePrefixAdvertisement: return widen(detail::decode_mobile_prefix_advertisement_body(msg));
     default: break;
   }
   if (type == cfg.request_type) return widen(detail::decode_ho_request_body(msg, cfg));

@@ -372,11 +372,12 @@ Result<NdOption> decode_one(std::uint8_t type, std::uint8_t len, ByteSpan body, 
 }  // namespace
 
 Status validate(const HoConfig& cfg) {
-  auto is_nd_type = [](std::uint8_t t) { return t >= 133 && t <= 136; };
+  // ND (RFC 4861) and Mobile IPv6 (RFC 6275 §6.5-§6.8) types: modelled by nd.h / dhaad.h.
+  auto is_nd_type = [](std::uint8_t t) { return (t >= 133 && t <= 136) || (t >= 144 && t <= 147); };
   if (cfg.request_type == cfg.response_type)
     return Error{Errc::invalid_field, 0, "HoConfig request_type and response_type must differ"};
   if (is_nd_type(cfg.request_type) || is_nd_type(cfg.response_type))
-    return Error{Errc::invalid_field, 0, "HoConfig HO message type collides with an ND message type"};
+    return Error{Errc::invalid_field, 0, "HoConfig HO message type collides with an ND or Mobile IPv6 message type"};
   if (is_modelled_type(cfg.nai_option_type))
     return Error{Errc::invalid_field, 0, "HoConfig nai_option_type collides with a modelled ND option type"};
   return Ok{};

@@ -19,8 +19,9 @@ namespace {
 IcmpMessage without_malformed_offsets(IcmpMessage m) {
   std::visit(
       [](auto& msg) {
-        for (auto& o : msg.options)
-          if (auto* bad = std::get_if<MalformedNdOption>(&o)) bad->error.offset = 0;
+        if constexpr (requires { msg.options; })  // DHAAD Request/Reply and MPS have none
+          for (auto& o : msg.options)
+            if (auto* bad = std::get_if<MalformedNdOption>(&o)) bad->error.offset = 0;
       },
       m);
   return m;

@@ -3,6 +3,7 @@
 // `tshark -G fields`, Wireshark 4.0 epan/dissectors/packet-icmpv6.c), each
 // with the mutation that changes it.
 
+#include <stdexcept>
 #include <variant>
 
 #include "describe_util.h"
@@ -19,7 +20,14 @@ M& icmp(Vec& v) {
 }
 
 NdOptions& nd_options(Vec& v) {
-  return std::visit([](auto& m) -> NdOptions& { return m.options; }, std::get<IcmpMessage>(v.msg));
+  return std::visit(
+      [](auto& m) -> NdOptions& {
+        if constexpr (requires { m.options; })
+          return m.options;
+        else
+          throw std::logic_error("option mutation on a message without options");
+      },
+      std::get<IcmpMessage>(v.msg));
 }
 
 template <class O>
@@ -234,7 +242,11 @@ Json describe_icmp(Fields& f, const IcmpMessage& msg) {
   // tshark does not dissect the HO messages, so neither their options.
   const bool ho = std::holds_alternative<HoRequest>(msg) || std::holds_alternative<HoResponse>(msg);
   f.tshark_dissects = !ho;
-  s.set("options", std::visit([&f](const auto& m) { return describe_options(f, m.options); }, msg));
+  std::visit(
+      [&](const auto& m) {
+        if constexpr (requires { m.options; }) s.set("options", describe_options(f, m.options));
+      },
+      msg);
   f.tshark_dissects = true;
   return s;
 }

@@ -1,6 +1,7 @@
 // ICMPv6 Neighbor Discovery messages (RFC 4861 §4.1-4.4, with RFC 6275
 // §7.1 and RFC 4191 §2.2 extensions to the Router Advertisement) and the
-// generic ICMPv6 codec that also covers the netmip6 HO messages (ho.h).
+// generic ICMPv6 codec that also covers the netmip6 HO messages (ho.h) and
+// the Mobile IPv6 DHAAD / Mobile Prefix messages (dhaad.h, RFC 6275 §6.5-6.8).
 //
 // Offsets in errors count from the first octet of the ICMPv6 message.
 // Decoders check, in this order and each once: the HoConfig (validate(),
@@ -26,6 +27,7 @@
 #include "hmip/wire/addr.h"
 #include "hmip/wire/bytes.h"
 #include "hmip/wire/checksum.h"
+#include "hmip/wire/dhaad.h"
 #include "hmip/wire/ho.h"
 #include "hmip/wire/nd_options.h"
 #include "hmip/wire/result.h"
@@ -91,7 +93,8 @@ struct NeighborAdvertisement {
 
 /// Every ICMPv6 message this codec handles.
 using IcmpMessage = std::variant<RouterSolicitation, RouterAdvertisement, NeighborSolicitation, NeighborAdvertisement,
-                                 HoRequest, HoResponse>;
+                                 HoRequest, HoResponse, DhaadRequest, DhaadReply, MobilePrefixSolicitation,
+                                 MobilePrefixAdvertisement>;
 
 /// The ICMPv6 header (RFC 4443 §2.1).
 struct Icmpv6Header {
@@ -126,7 +129,8 @@ Result<Bytes> encode_icmpv6(const IcmpMessage& msg, const PseudoHeader* ph, cons
 
 /// Decodes any ICMPv6 message this codec handles; with ph the checksum is
 /// verified. Errors: truncated, bad_checksum, unknown_type (offset 0: not an
-/// ND type nor cfg.request_type/response_type), invalid_field (bad HoConfig
+/// ND type, nor 144-147 (dhaad.h), nor cfg.request_type/response_type),
+/// bad_length (a DHAAD Reply's address list, dhaad.h), invalid_field (bad HoConfig
 /// at offset 0, Code != 0 at offset 1, bad fixed field values, the NAI rule
 /// of an HO Request) and the option framing errors of decode_nd_options()
 /// (truncated, bad_length for a zero Length); a malformed option is kept as

@@ -66,7 +66,8 @@ namespace hmip::wire {
 /// Values the netmip6 draft leaves to IANA (draft-chowdhury-netmip6-01 §8).
 /// Defaults: ICMPv6 types 200/201 (RFC 4443 §2.1 private experimentation)
 /// and ND option type 253 (RFC 4727 §5.1.8 experimental). The types must not
-/// collide with each other nor with a type this codec models (checked by
+/// collide with each other nor with a type this codec models (ND 133-136,
+/// Mobile IPv6 144-147 of dhaad.h; checked by
 /// validate(); every encoder and decoder taking a HoConfig checks it, once,
 /// and fails with Errc::invalid_field at offset 0).
 struct HoConfig {
