@@ -4,11 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "hmip/core/log_level.h"
+#include "hmip/core/prefix.h"
 #include "hmip/core/time.h"
+#include "hmip/wire/addr.h"
 
 namespace hmip::mn {
 
@@ -45,6 +48,22 @@ struct MnIkeConfig {
   friend bool operator==(const MnIkeConfig&, const MnIkeConfig&) = default;
 };
 
+/// The `Home { ... }` block: the node's home address and home agent (RFC
+/// 6275 §11; RFC 5380 §6.1: the RCoA registered with the HA). Without it,
+/// mnd runs in local mobility mode (the node is reachable at its RCoA only).
+/// This release needs InsecureTestbedSignalling with it (RFC 4877 protection
+/// of home registrations is not implemented yet).
+struct HomeConfig {
+  Ip6Addr address;                     ///< Address: the home address (its prefix length in prefix_len)
+  std::uint8_t prefix_len = 64;        ///< the home prefix's length (on the home link)
+  std::optional<Ip6Addr> home_agent;   ///< HomeAgent ADDRESS; nullopt: `HomeAgent discover` (DHAAD, RFC 6275 §11.4.1)
+  std::uint32_t binding_lifetime = 600;  ///< BindingLifetime: asked for in home BUs (never above the MAP's grant)
+  bool hmipv6 = true;                  ///< Hmipv6 on|off: off = plain Mobile IPv6 mode always (the LCoA registered)
+  int line = 0;                        ///< where the block starts
+  [[nodiscard]] Ip6Prefix prefix() const { return Ip6Prefix::of(address, prefix_len); }
+  friend bool operator==(const HomeConfig&, const HomeConfig&) = default;
+};
+
 struct MndConfig {
   std::vector<std::string> interfaces;  ///< Interface: access interfaces mnd watches (at least one)
   MapSelection selection = MapSelection::furthest;  ///< MapSelection furthest|preference
@@ -76,6 +95,9 @@ struct MndConfig {
   bool insecure = false;
   int insecure_line = 0;
   MnIkeConfig ike;
+
+  /// The Home block; nullopt: local mobility mode (no home registration).
+  std::optional<HomeConfig> home;
 
   std::string control_socket = "/run/hmip/mnd.sock";
   core::LogLevel log_level = core::LogLevel::info;

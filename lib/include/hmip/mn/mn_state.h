@@ -56,6 +56,23 @@ struct MnCounters {
   std::uint64_t ike_failed = 0;             ///< setting up failed or timed out (IkeTimeout)
   std::uint64_t ike_lost = 0;               ///< an established protection went away (DPD, MAP restart)
   std::uint64_t ike_reestablished = 0;      ///< re-established from a new LCoA (intra-MAP move)
+  // Home registration (the Home block; RFC 6275 §11, RFC 5380 §6.1)
+  std::uint64_t home_bu_sent = 0;           ///< every home BU, retransmissions and deregistrations included
+  std::uint64_t home_bu_retransmitted = 0;
+  std::uint64_t home_ba_accepted = 0;
+  std::uint64_t home_ba_refused = 0;        ///< matching home BAs with status >= 128 (134 and 135 included)
+  std::uint64_t home_ba_ignored = 0;        ///< home BAs not from the HA, without RH2 = home address, no BU outstanding, wrong sequence
+  std::uint64_t home_sequence_resyncs = 0;  ///< status 135 from the HA handled
+  std::uint64_t home_dad_failures = 0;      ///< status 134: the home address is in use on the home link
+  std::uint64_t home_be_received = 0;       ///< Binding Errors from the HA
+  std::uint64_t home_brr_answered = 0;      ///< BRRs from the HA answered with a home BU
+  std::uint64_t home_coa_changes = 0;       ///< home BUs for a new care-of address (new MAP, plain-mode move, mode switch)
+  std::uint64_t home_deregistrations = 0;   ///< lifetime-0 home BUs (return home, stop) answered or given up
+  std::uint64_t home_expired = 0;           ///< the home binding's lifetime ran out unrefreshed
+  std::uint64_t returns_home = 0;           ///< RA with the home prefix on a watched link: back home (RFC 6275 §11.5.4)
+  std::uint64_t dhaad_requests_sent = 0;    ///< retransmissions included
+  std::uint64_t dhaad_replies_accepted = 0;
+  std::uint64_t dhaad_replies_ignored = 0;  ///< no request outstanding, wrong identifier, no HA listed
   friend bool operator==(const MnCounters&, const MnCounters&) = default;
 };
 
@@ -142,6 +159,42 @@ struct IkeView {
   std::optional<core::Duration> timeout_in;  ///< while being set up
 };
 
+/// How the home binding is registered.
+enum class HomeStatus : std::uint8_t {
+  idle,         ///< nothing to register yet (no care-of address, or waiting for the MAP's BA)
+  discovering,  ///< DHAAD outstanding (HomeAgent discover)
+  registering,  ///< a home BU outstanding
+  registered,   ///< the HA accepted the care-of address
+  at_home,      ///< on the home link, deregistered (or deregistering)
+  held_down,    ///< the HA refused; resting before trying again
+};
+std::string_view to_string(HomeStatus s) noexcept;
+
+/// The home binding (the Home block), for hmipctl.
+struct HomeView {
+  Ip6Addr home_address;
+  std::uint8_t prefix_len = 64;
+  std::optional<Ip6Addr> home_agent;   ///< configured or discovered
+  bool discover = false;               ///< HomeAgent discover (DHAAD)
+  bool hmipv6 = true;                  ///< the Hmipv6 setting
+  HomeStatus status = HomeStatus::idle;
+  bool at_home = false;
+  bool plain_mode = false;             ///< the LCoA is registered (no MAP, or Hmipv6 off)
+  std::optional<Ip6Addr> coa;          ///< the care-of address registered (or being registered)
+  std::optional<Ip6Addr> via_map;      ///< HMIPv6: the MAP whose tunnel carries the HA tunnel
+  std::uint32_t tunnel_mtu = 0;
+  std::uint16_t last_sequence = 0;
+  std::uint32_t requested_lifetime = 0;  ///< seconds, of the last home BU
+  std::uint32_t granted_lifetime = 0;    ///< seconds, of the last accepted home BA
+  std::optional<core::Duration> expires_in;
+  std::optional<core::Duration> refresh_in;
+  std::optional<core::Duration> retransmit_in;
+  std::optional<core::Duration> held_down_for;
+  std::string held_down_reason;
+  std::uint64_t bu_sent = 0;
+  std::optional<std::uint8_t> last_status;
+};
+
 struct MnState {
   bool stopping = false;
   bool finished = false;                 ///< stopped and nothing left to do
@@ -155,6 +208,7 @@ struct MnState {
   std::vector<HoldDownView> held_down;
   bool secure = true;                       ///< BUs protected through IKEv2/ESP (not insecure testbed mode)
   std::vector<IkeView> ike;
+  std::optional<HomeView> home;             ///< the Home block's binding; nullopt: local mobility mode
   MnCounters counters;
 };
 

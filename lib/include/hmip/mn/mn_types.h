@@ -66,6 +66,19 @@ inline constexpr std::size_t kMaxMapsPerInterface = 16;
 inline constexpr std::uint32_t kTunnelOverhead = 40;
 inline constexpr std::uint32_t kIpv6MinMtu = 1280;
 
+/// RFC 6275 §12: INITIAL_DHAAD_TIMEOUT 3 s (doubled per retransmission),
+/// DHAAD_RETRIES 4 (§11.4.1).
+inline constexpr core::Duration kInitialDhaadTimeout = core::seconds(3);
+inline constexpr unsigned kDhaadRetries = 4;
+/// How long the home registration rests after the HA refused it (BA status
+/// >= 128 other than 135, Binding Error status 2) or DHAAD found no HA:
+/// kHomeHoldDown the first time, doubled at each refusal in a row up to
+/// kMaxHomeHoldDown, back to the start once a home BU is accepted. A refusal
+/// is a configuration matter at the HA (134: the home address is in use on
+/// the home link); retrying faster would only storm the HA.
+inline constexpr core::Duration kHomeHoldDown = core::seconds(30);
+inline constexpr core::Duration kMaxHomeHoldDown = core::seconds(960);
+
 /// Byte order of addresses (avoids the defaulted operator<=>, which
 /// clang-tidy 14's modernize-use-nullptr misreports).
 struct AddrLess {
@@ -132,7 +145,12 @@ struct SendRs {
   friend bool operator==(const SendRs&, const SendRs&) = default;
 };
 
-/// Send `bu` from `src` (the RCoA) to `dst` (the MAP). The kernel's hao
+/// Send `bu` from `src` (the RCoA) to `dst` (the MAP). A home BU (H set, M
+/// clear, RFC 6275 §11.7.1) goes from `src` = the home address to `dst` =
+/// the HA with `lcoa` = the care-of address registered (the RCoA, or the
+/// LCoA in plain mode; the home address itself when deregistering at home,
+/// then without HAO); the home binding's kernel state (InstallHomeBinding,
+/// always emitted before) does the same as a MAP binding's. The kernel's hao
 /// state for this binding (InstallBinding, always emitted before) puts
 /// `lcoa` in the IPv6 source and the RCoA in a Home Address option; `lcoa`
 /// is given for logging and checks only. The checksum uses src = RCoA.
@@ -176,12 +194,76 @@ struct ReleaseMap {
   friend bool operator==(const ReleaseMap&, const ReleaseMap&) = default;
 };
 
+// ---------------------------------------------------------------------------
+// Home registration (RFC 6275 §11, RFC 5380 §6.1): the Home block of mnd.conf
+
+/// Where the home binding's kernel state puts the node.
+enum class HomeMode : std::uint8_t {
+  away,     ///< a tunnel to the HA from the care-of address, hao state for the home address
+  at_home,  ///< on the home link: the home address there natively, no tunnel, no HAO (RFC 6275 §11.5.4)
+};
+
+/// Mirrors hmip::kglue::MnHomeKey: one home address registered with one HA.
+struct HomeKey {
+  Ip6Addr home_agent;
+  Ip6Addr home_address;
+  friend bool operator==(const HomeKey&, const HomeKey&) = default;
+};
+
+/// Mirrors hmip::kglue::MnHomeSettings (see there for what each field makes
+/// the kernel do).
+struct HomeSettings {
+  HomeMode mode = HomeMode::away;
+  /// away: the tunnel's local end = the care-of address registered with the
+  /// HA (the RCoA, or the LCoA in plain Mobile IPv6 mode).
+  Ip6Addr coa;
+  /// away, HMIPv6: the MAP binding whose tunnel carries the HA tunnel
+  /// (nested: HA -> RCoA -> MAP -> LCoA); unset in plain mode.
+  std::optional<BindingKey> via;
+  int ifindex = 0;               ///< away, plain mode: the LCoA's interface; at_home: the home link
+  Ip6Addr router;                ///< away, plain mode: the default router there (link-local)
+  std::uint8_t prefix_len = 64;  ///< at_home: the home address's prefix length on the home link
+  /// away: MTU of the tunnel to the HA, both encapsulations taken off (the
+  /// MAP tunnel's MTU - 40, or the LCoA link's MTU - 40 in plain mode),
+  /// never below 1280; 0 = kernel default (link MTU unknown).
+  std::uint32_t tunnel_mtu = 0;
+  friend bool operator==(const HomeSettings&, const HomeSettings&) = default;
+};
+
+/// Install or update (in place) the kernel state of the home binding,
+/// always before the home BU that needs it (the away hao state puts the
+/// care-of address in that BU's source; at_home puts the home address on
+/// the home link, from which the deregistration BU leaves without HAO).
+struct InstallHomeBinding {
+  HomeKey key;
+  HomeSettings settings;
+  friend bool operator==(const InstallHomeBinding&, const InstallHomeBinding&) = default;
+};
+
+/// Remove the kernel state of the home binding (unknown key: no-op).
+struct RemoveHomeBinding {
+  HomeKey key;
+  friend bool operator==(const RemoveHomeBinding&, const RemoveHomeBinding&) = default;
+};
+
+/// Send a Home Agent Address Discovery Request (ICMPv6 144, RFC 6275
+/// §6.5, §11.4.1) with identifier `id` from `src` (the current care-of
+/// address) to `dst`, the Mobile IPv6 Home-Agents anycast address of the
+/// home prefix (RFC 2526). Answer with MobileNode::handle_dhaad_reply.
+struct SendDhaadRequest {
+  Ip6Addr src;
+  Ip6Addr dst;
+  std::uint16_t id = 0;
+  friend bool operator==(const SendDhaadRequest&, const SendDhaadRequest&) = default;
+};
+
 struct LogEvent {
   LogLevel level = LogLevel::info;
   std::string text;
   friend bool operator==(const LogEvent&, const LogEvent&) = default;
 };
 
-using Action = std::variant<SendRs, SendBu, InstallBinding, RemoveBinding, SecureMap, ReleaseMap, LogEvent>;
+using Action = std::variant<SendRs, SendBu, InstallBinding, RemoveBinding, SecureMap, ReleaseMap, LogEvent,
+                            InstallHomeBinding, RemoveHomeBinding, SendDhaadRequest>;
 
 }  // namespace hmip::mn

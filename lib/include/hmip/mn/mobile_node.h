@@ -127,6 +127,14 @@ class MobileNode {
   /// selected again at once.
   void handle_security_down(TimePoint now, const Ip6Addr& map, bool lost, const std::string& why);
 
+  /// A Home Agent Address Discovery Reply (ICMPv6 145, RFC 6275 §6.6) from
+  /// `src` with identifier `id`, listing `home_agents` in the HA's order of
+  /// preference. Ignored (dhaad_replies_ignored) unless it answers the
+  /// outstanding SendDhaadRequest; otherwise the first HA listed is used
+  /// and the others are kept to try, in order, when it refuses.
+  void handle_dhaad_reply(TimePoint now, const Ip6Addr& src, std::uint16_t id,
+                          const std::vector<Ip6Addr>& home_agents);
+
   /// The BU `bu` (a SendBu this core emitted) actually left at `now`. The
   /// daemon performs the actions before it (InstallBinding: creating the
   /// tunnel, the addresses, the IPsec policies) first, which may take a
@@ -141,7 +149,9 @@ class MobileNode {
   /// The next action, in order; nullopt when drained.
   std::optional<Action> poll_action();
   /// True after handle_stop() once every binding is gone (the daemon exits).
-  [[nodiscard]] bool finished() const noexcept { return stopping_ && bul_.empty(); }
+  [[nodiscard]] bool finished() const noexcept {
+    return stopping_ && bul_.empty() && (!home_ || !home_->pending);
+  }
 
   [[nodiscard]] MnState state(TimePoint now) const;
   [[nodiscard]] const MnCounters& counters() const noexcept { return counters_; }
@@ -213,6 +223,45 @@ class MobileNode {
     TimePoint until;
     std::string reason;
   };
+  /// The outstanding home BU.
+  struct HomePending {
+    std::uint16_t seq = 0;
+    TimePoint sent;
+    core::Duration timeout{};
+    std::uint16_t lifetime_units = 0;
+    unsigned resyncs = 0;
+    Ip6Addr coa;           ///< the care-of address it registers (the home address: at home)
+    bool first = false;    ///< a first registration (InitialBindackTimeoutFirstReg: the HA runs DAD)
+  };
+  struct Dhaad {
+    std::uint16_t id = 0;
+    Ip6Addr src;
+    TimePoint sent;
+    core::Duration timeout{};
+    unsigned sent_count = 0;
+  };
+  /// The home registration (mn_home.cpp), present with a Home block.
+  struct Home {
+    std::optional<Ip6Addr> ha;              ///< configured, or the DHAAD answer in use
+    std::vector<Ip6Addr> other_has;         ///< DHAAD: the next ones to try, in order
+    std::optional<Dhaad> dhaad;
+    std::optional<HomeKey> installed_key;   ///< what the kernel has (InstallHomeBinding sent)
+    HomeSettings installed;
+    bool registered = false;                ///< the HA accepted installed.coa (away)
+    bool at_home = false;                   ///< an RA on a watched link advertises the home prefix
+    std::uint16_t next_seq = 0;
+    std::optional<HomePending> pending;
+    bool stop_dereg = false;                ///< the lifetime-0 BU of handle_stop
+    std::optional<TimePoint> expires;
+    std::optional<TimePoint> refresh_at;
+    std::uint32_t requested_s = 0;
+    std::uint32_t granted_s = 0;
+    std::uint64_t bu_sent = 0;
+    std::optional<std::uint8_t> last_status;
+    std::optional<TimePoint> held_until;
+    core::Duration next_hold = kHomeHoldDown;
+    std::string held_reason;
+  };
 
   // mobile_node.cpp: frame, links, RAs
   void log(LogLevel level, std::string text);
@@ -264,6 +313,29 @@ class MobileNode {
   /// Drops protections still being set up, except the one with `keep`.
   void release_establishing(const std::optional<Ip6Addr>& keep);
   void service_security(TimePoint now);
+  // mn_home.cpp: the home registration (RFC 6275 §11, RFC 5380 §6.1)
+  void service_home(TimePoint now);
+  [[nodiscard]] std::optional<std::size_t> home_link() const;
+  [[nodiscard]] std::optional<HomeSettings> home_target(TimePoint now) const;
+  [[nodiscard]] std::uint32_t home_lifetime(const HomeSettings& s, TimePoint now) const;
+  void send_home_bu(std::uint32_t lifetime_s, core::Duration timeout, bool first, TimePoint now);
+  void install_home(const HomeSettings& s);
+  void remove_home();
+  void home_hold(std::string reason, bool loud, TimePoint now);
+  void home_next_ha(const std::string& why, TimePoint now);
+  void service_home_bu(TimePoint now);
+  void service_dhaad(const std::optional<HomeSettings>& target, TimePoint now);
+  [[nodiscard]] bool home_mh(const ReceivedMh& mh, TimePoint now);
+  void home_ba(const ReceivedMh& mh, const wire::BindingAck& ba, TimePoint now);
+  void home_accepted(const wire::BindingAck& ba, TimePoint now);
+  void home_refused(std::uint8_t status, TimePoint now);
+  void home_be(const wire::BindingError& be, TimePoint now);
+  /// handle_stop: the home deregistration first (true: one is outstanding).
+  [[nodiscard]] bool home_stop(TimePoint now);
+  void stop_map_bindings(TimePoint now);
+  void home_deadlines(std::optional<TimePoint>& t) const;
+  [[nodiscard]] std::optional<HomeView> home_view(TimePoint now) const;
+  [[nodiscard]] bool at_home() const noexcept { return home_ && home_->at_home; }
   [[nodiscard]] std::uint32_t current_lifetime(const Binding& b, TimePoint now) const;
   [[nodiscard]] std::uint32_t lcoa_lifetime(const Ip6Addr& lcoa, TimePoint now) const;
   [[nodiscard]] Binding* current();
@@ -279,6 +351,7 @@ class MobileNode {
   std::map<Ip6Addr, Ip6Addr, AddrLess> iid_for_map_;  ///< random identifiers chosen after status 134
   std::set<Ip6Addr, AddrLess> warned_r_flag_;
   std::map<Ip6Addr, Security, AddrLess> security_;  ///< secure mode: by MAP
+  std::optional<Home> home_;                          ///< with a Home block
   bool no_map_logged_ = false;
   std::string status_ = "waiting for a Router Advertisement";
   std::deque<Action> actions_;
