@@ -36,6 +36,31 @@ std::optional<wire::Error> check_mn_binding(const MnBindingKey& k, const MnBindi
   return std::nullopt;
 }
 
+std::optional<wire::Error> check_mn_home_binding(const MnHomeKey& k, const MnHomeSettings& s) {
+  if (!global_unicast(k.home_agent)) return bad("MN home binding: the home agent must be a global unicast address");
+  if (!global_unicast(k.home_address)) return bad("MN home binding: the home address must be a global unicast address");
+  if (k.home_agent == k.home_address) return bad("MN home binding: home agent and home address must differ");
+  if (s.mode == MnHomeMode::at_home) {
+    if (s.ifindex <= 0) return bad("MN home binding: at home, the home link's ifindex must be > 0");
+    if (s.prefix_len == 0 || s.prefix_len > 128) return bad("MN home binding: the prefix length must be 1..128");
+    return std::nullopt;
+  }
+  if (s.mode != MnHomeMode::away) return bad("MN home binding: unknown mode");
+  if (!global_unicast(s.coa)) return bad("MN home binding: the care-of address must be a global unicast address");
+  if (s.coa == k.home_agent || s.coa == k.home_address) {
+    return bad("MN home binding: care-of address, home address and home agent must all differ");
+  }
+  if (s.via) {
+    if (s.via->rcoa != s.coa) return bad("MN home binding: nested, the care-of address must be the via binding's RCoA");
+    return std::nullopt;
+  }
+  if (s.ifindex <= 0) return bad("MN home binding: plain mode needs the care-of address's ifindex (> 0)");
+  if (s.router.is_multicast() || s.router.is_loopback()) {
+    return bad("MN home binding: the router must be unspecified (home agent on-link) or a unicast address");
+  }
+  return std::nullopt;
+}
+
 std::optional<wire::Error> check_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) {
   if (!global_unicast(map_address) || !global_unicast(rcoa) || !global_unicast(lcoa)) {
     return bad("BA route: MAP address, RCoA and LCoA must be global unicast addresses");

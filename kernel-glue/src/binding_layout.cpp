@@ -25,6 +25,7 @@ std::vector<KObj> map_objects(const MapBindingKey& k, const MapBindingSettings& 
   std::vector<KObj> v;
   v.emplace_back(RouteObj{kMainTable, host(k.rcoa), tunnel_ifindex, Ip6Addr{}, Ip6Addr{}});
   if (s.proxy_ifindex != 0) v.emplace_back(NeighObj{s.proxy_ifindex, k.rcoa});
+  if (s.proxy_ifindex != 0 && s.link_local_proxy) v.emplace_back(NeighObj{s.proxy_ifindex, link_local_of(k.rcoa)});
   return v;
 }
 
@@ -95,11 +96,11 @@ std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBi
   // with another MAP after an inter-MAP move, RFC 5380 §8's packets) the
   // LCoA table's default via the same router (issue 13 item 1: the
   // IKE_SA_INIT to the new MAP went to the router of the link left behind).
-  v.emplace_back(rule(p, host(s.lcoa), table, true));
-  v.emplace_back(rule(p + 1, kAny, kMainTable, true));
-  v.emplace_back(rule(p + 2, host(s.lcoa), via_router ? lcoa_table : kMainTable, false));
-  v.emplace_back(rule(p + 3, host(k.rcoa), table, false));
-  if (s.primary) v.emplace_back(rule(p + 4, kAny, table, false));
+  v.emplace_back(rule(p + kRuleLcoaSignal, host(s.lcoa), table, true));
+  v.emplace_back(rule(p + kRuleMainSuppress, kAny, kMainTable, true));
+  v.emplace_back(rule(p + kRuleLcoa, host(s.lcoa), via_router ? lcoa_table : kMainTable, false));
+  v.emplace_back(rule(p + kRuleRcoa, host(k.rcoa), table, false));
+  if (s.primary) v.emplace_back(rule(p + kRulePrimary, kAny, table, false));
   return v;
 }
 
@@ -116,6 +117,66 @@ XfrmSet mn_signalling_xfrm() {
   x.states.emplace_back(RoStateKey{Ip6Addr{}, Ip6Addr{}, RoProto::route2}, RoStateSettings{Ip6Addr{}, true});
   x.policies.emplace_back(PolicyKey{kAny, kAny, 135, PolicyDir::in},
                           PolicySettings{RoProto::route2, Ip6Addr{}, Ip6Addr{}});
+  return x;
+}
+
+Ip6Addr link_local_of(const Ip6Addr& a) {
+  Ip6Addr ll;
+  ll.b[0] = 0xfe;
+  ll.b[1] = 0x80;
+  for (std::size_t i = 8; i < 16; ++i) ll.b[i] = a.b[i];
+  return ll;
+}
+
+TunnelObj mn_home_tunnel(const std::string& name, const MnHomeKey& k, const MnHomeSettings& s) {
+  return TunnelObj{name, s.coa, k.home_agent, s.via ? 0 : s.ifindex, s.tunnel_mtu};
+}
+
+std::vector<KObj> mn_home_objects(const Tags& tags, const MnHomeKey& k, const MnHomeSettings& s, int tunnel_ifindex,
+                                  std::uint32_t table, int via_ifindex) {
+  std::vector<KObj> v;
+  if (s.mode == MnHomeMode::at_home) {
+    // An ordinary address on the home link, DAD on (RFC 6275 §11.5.4: the
+    // home agent has stopped defending it once the deregistration is done).
+    v.emplace_back(AddrObj{s.ifindex, k.home_address, s.prefix_len, false, true, true});
+    return v;
+  }
+  const std::uint32_t p = tags.rule_priority_lo;
+  const std::uint32_t signal = mn_lcoa_table(tags, table);
+  const bool via_router = !s.router.is_unspecified();
+  // The address first: the default route below names it as source.
+  v.emplace_back(AddrObj{tunnel_ifindex, k.home_address, 128, true, true, false});
+  v.emplace_back(RouteObj{table, kAny, tunnel_ifindex, Ip6Addr{}, k.home_address});
+  // The way to the home agent outside the home tunnel: the home BU's own
+  // route (its hao state then sends it from the CoA) and, in plain mode,
+  // the tunnel's outer packets (nested, the MAP binding's `from RCoA` rule
+  // already takes those into the MAP tunnel).
+  if (s.via) {
+    v.emplace_back(RouteObj{signal, host(k.home_agent), via_ifindex, Ip6Addr{}, s.coa});
+  } else {
+    v.emplace_back(RouteObj{signal, host(k.home_agent), s.ifindex, s.router, Ip6Addr{}});
+    // The CoA's own traffic goes out directly, through the current router
+    // (never main's defaults, which outlive a move: mn_objects).
+    if (via_router) v.emplace_back(RouteObj{signal, kAny, s.ifindex, s.router, Ip6Addr{}});
+    v.emplace_back(rule(p + kRuleHomeMainSuppress, kAny, kMainTable, true));
+    v.emplace_back(rule(p + kRuleHomeCoa, host(s.coa), signal, false));
+    if (!via_router) v.emplace_back(rule(p + kRuleHomeCoaMain, host(s.coa), kMainTable, false));
+  }
+  RuleObj mh = rule(p + kRuleHomeSignal, host(k.home_address), signal, false);
+  mh.dst = host(k.home_agent);
+  mh.ip_proto = 135;  // IPPROTO_MH
+  v.emplace_back(mh);
+  v.emplace_back(rule(p + kRuleHomeFrom, host(k.home_address), table, false));
+  v.emplace_back(rule(p + kRuleHomeAll, kAny, table, false));
+  return v;
+}
+
+XfrmSet mn_home_xfrm(const MnHomeKey& k, const MnHomeSettings& s) {
+  XfrmSet x;
+  if (s.mode == MnHomeMode::at_home) return x;
+  x.states.emplace_back(RoStateKey{k.home_address, k.home_agent, RoProto::hao}, RoStateSettings{s.coa, false});
+  x.policies.emplace_back(PolicyKey{host(k.home_address), host(k.home_agent), 135, PolicyDir::out},
+                          PolicySettings{RoProto::hao, k.home_address, k.home_agent});
   return x;
 }
 

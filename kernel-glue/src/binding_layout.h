@@ -13,9 +13,27 @@
 
 namespace hmip::kglue::detail {
 
+/// The MN's policy-routing rules, at tags.rule_priority_lo + these offsets.
+/// MN-MAP bindings (mn_objects): 0..3 and the primary's catch-all at 10;
+/// home bindings (mn_home_objects) in between, so that a home binding's
+/// catch-all wins over the MAP binding's while RCoA- and LCoA-sourced
+/// traffic still meets the MAP binding's rules first.
+inline constexpr std::uint32_t kRuleLcoaSignal = 0;    ///< from LCoA -> T, suppress_prefixlength 0 (MAP/128)
+inline constexpr std::uint32_t kRuleMainSuppress = 1;  ///< main, suppress_prefixlength 0 (on-link, link-local)
+inline constexpr std::uint32_t kRuleLcoa = 2;          ///< from LCoA -> LCoA table (or main)
+inline constexpr std::uint32_t kRuleRcoa = 3;          ///< from RCoA -> T
+inline constexpr std::uint32_t kRuleHomeMainSuppress = 4;  ///< plain home: main, suppress_prefixlength 0
+inline constexpr std::uint32_t kRuleHomeCoa = 5;       ///< plain home: from CoA -> signalling table
+inline constexpr std::uint32_t kRuleHomeCoaMain = 6;   ///< plain home without router: from CoA -> main
+inline constexpr std::uint32_t kRuleHomeSignal = 7;    ///< from HoA to HA ipproto 135 -> signalling table
+inline constexpr std::uint32_t kRuleHomeFrom = 8;      ///< from HoA -> home table
+inline constexpr std::uint32_t kRuleHomeAll = 9;       ///< all -> home table
+inline constexpr std::uint32_t kRulePrimary = 10;      ///< all -> T of the primary MAP binding
+
 /// MAP binding tunnel: local MAP address, remote LCoA.
 TunnelObj map_tunnel(const std::string& name, const MapBindingSettings& s);
-/// RCoA/128 dev TUN (main table) and, if proxy_ifindex != 0, the proxy entry.
+/// RCoA/128 dev TUN (main table) and, if proxy_ifindex != 0, the proxy
+/// entry, and with link_local_proxy also the one for link_local_of(RCoA).
 std::vector<KObj> map_objects(const MapBindingKey& k, const MapBindingSettings& s, int tunnel_ifindex);
 /// route2 state MAP->RCoA coa LCoA; SUB OUT policy MAP/128->RCoA/128 proto 135
 /// with a route2 template (RFC 6275 §6.4: the BA reaches the MN's care-of
@@ -53,5 +71,24 @@ std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBi
 XfrmSet mn_xfrm(const MnBindingKey& k, const MnBindingSettings& s);
 /// MN signalling: wildrecv route2 state and SUB IN policy (BAs with an RH2).
 XfrmSet mn_signalling_xfrm();
+
+/// fe80::<interface identifier of `a`> (its low 64 bits): the link-local
+/// address a home agent also defends with the L flag (RFC 6275 §10.3.1).
+Ip6Addr link_local_of(const Ip6Addr& a);
+
+/// Home tunnel: local coa, remote home agent; link ifindex in plain mode,
+/// none when nested (the RCoA is on the MAP binding's tunnel).
+TunnelObj mn_home_tunnel(const std::string& name, const MnHomeKey& k, const MnHomeSettings& s);
+/// A home binding's objects (dataplane.h, install_mn_home_binding): away,
+/// the HoA on the home tunnel, the home table `table` (default through the
+/// tunnel), its signalling table mn_lcoa_table(table) (HA/128 into the
+/// `via` binding's tunnel `via_ifindex`, or via the router) and the rules
+/// kRuleHome*; at home, the HoA/prefix_len with DAD on the home link.
+std::vector<KObj> mn_home_objects(const Tags& tags, const MnHomeKey& k, const MnHomeSettings& s, int tunnel_ifindex,
+                                  std::uint32_t table, int via_ifindex);
+/// away: hao state HoA->HA coa CoA and SUB OUT policy HoA/128->HA/128 proto
+/// 135 with a hao template (the home BU leaves from the CoA with a HAO,
+/// RFC 6275 §11.7.1); at home: nothing.
+XfrmSet mn_home_xfrm(const MnHomeKey& k, const MnHomeSettings& s);
 
 }  // namespace hmip::kglue::detail

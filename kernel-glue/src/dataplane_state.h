@@ -29,6 +29,15 @@ struct MnState {
   XfrmSet xfrm;
 };
 
+struct MnHomeState {
+  MnHomeSettings settings;
+  TunnelObj tunnel;         ///< away: the home tunnel; empty name at home
+  int ifindex = 0;          ///< away: the home tunnel's ifindex
+  std::uint32_t table = 0;  ///< away: the home table (its signalling table is mn_lcoa_table of it)
+  std::vector<KObj> objects;
+  XfrmSet xfrm;
+};
+
 /// What a binding update did to the binding's tunnel (NetlinkDataplane::
 /// begin_tunnel_move): the tunnel to use now, and what to undo if the rest
 /// of the update fails or to finish when it succeeded.

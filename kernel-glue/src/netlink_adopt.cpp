@@ -100,7 +100,11 @@ wire::Result<std::vector<AdoptedMapBinding>> NetlinkDataplane::adopt_map_binding
         .error();
   }
   std::map<Ip6Addr, int> proxied;  // RCoA -> link (the first entry if several)
-  for (const auto& n : proxies) proxied.emplace(n.addr, n.ifindex);
+  std::set<std::pair<Ip6Addr, int>> all_proxies;
+  for (const auto& n : proxies) {
+    proxied.emplace(n.addr, n.ifindex);
+    all_proxies.emplace(n.addr, n.ifindex);
+  }
   auto x = xfrm_->find_leftovers();
   if (!x) return fail(x.error(), xfrm_->last_error()).error();
 
@@ -111,7 +115,11 @@ wire::Result<std::vector<AdoptedMapBinding>> NetlinkDataplane::adopt_map_binding
     // Complete: the BA/BRR route2 state points at the tunnel's LCoA and its
     // policy is there (a run killed in the middle of a move is not).
     MapBindingSettings s{t.local, t.remote, 0, t.mtu};
-    if (auto p = proxied.find(rcoa); p != proxied.end()) s.proxy_ifindex = p->second;
+    if (auto p = proxied.find(rcoa); p != proxied.end()) {
+      s.proxy_ifindex = p->second;
+      // A home binding with the L flag: the link-local twin on the same link.
+      s.link_local_proxy = all_proxies.count({detail::link_local_of(rcoa), p->second}) != 0;
+    }
     detail::XfrmSet want = detail::ba_xfrm(s.map_address, rcoa, s.lcoa);
     bool complete = true;
     for (const auto& [key, settings] : want.states) {

@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <netlink/route/link.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <set>
 #include <stdexcept>
@@ -35,6 +36,7 @@ NetlinkDataplane::NetlinkDataplane(Options options) : opt_(std::move(options)) {
   if (!opt_.tags.nft_table.empty()) nft_ = std::make_unique<NftIngress>(opt_.tags);
   sysctl_ = std::make_unique<detail::SysctlSetter>(opt_.proc_sys);
   tunnels_ = std::make_unique<detail::TunnelPool>();
+  map_sig_xfrm_ = std::make_unique<XfrmSet>();
 }
 
 NetlinkDataplane::~NetlinkDataplane() {
@@ -234,10 +236,24 @@ Status NetlinkDataplane::install_map_signalling(const MapSignallingSettings& s) 
   for (const int ifindex : opt_.proxy_links) {
     if (Status st = set_proxy_sysctls(ifindex); !st) return st;
   }
-  if (map_signalling_) return wire::Ok{};
+  // Once per address: the wildcard state and SUB IN policy serve every
+  // address (installed with the first), a further address adds only its
+  // own MAIN ESP policies (dataplane.h, MapSignallingSettings).
+  if (map_signalled_.count(s.map_address) != 0) return wire::Ok{};
+  XfrmSet want = *map_sig_xfrm_;
+  const XfrmSet add = detail::map_signalling_xfrm(s);
+  for (const auto& st : add.states) {
+    if (std::none_of(want.states.begin(), want.states.end(), [&](const auto& x) { return x.first == st.first; }))
+      want.states.push_back(st);
+  }
+  for (const auto& po : add.policies) {
+    if (std::none_of(want.policies.begin(), want.policies.end(), [&](const auto& x) { return x.first == po.first; }))
+      want.policies.push_back(po);
+  }
   std::string detail;
-  if (Status st = apply_xfrm(*xfrm_, XfrmSet{}, detail::map_signalling_xfrm(s), detail); !st) return fail(st.error(), detail);
-  map_signalling_ = true;
+  if (Status st = apply_xfrm(*xfrm_, *map_sig_xfrm_, want, detail); !st) return fail(st.error(), detail);
+  *map_sig_xfrm_ = std::move(want);
+  map_signalled_.insert(s.map_address);
   return wire::Ok{};
 }
 
@@ -499,6 +515,7 @@ Status NetlinkDataplane::flush() {
       batch.push_back(detail::NlRequest{detail::build_delete(*it, opt_.tags.route_protocol), detail::describe(*it)});
     }
   };
+  for (const auto& [k, h] : home_) add_deletes(h.objects);
   for (const auto& [k, b] : mn_) add_deletes(b.objects);
   for (const auto& [k, b] : map_) add_deletes(b.objects);
   for (const auto& [k, b] : ba_) add_deletes(b.objects);  // a shared RCoA route twice: ESRCH, skipped
@@ -521,7 +538,9 @@ Status NetlinkDataplane::flush() {
   mn_.clear();
   map_.clear();
   ba_.clear();
-  map_signalling_ = false;
+  map_signalled_.clear();
+  *map_sig_xfrm_ = XfrmSet{};
+  home_.clear();
   mn_signalling_ = false;
   if (nft_) keep_first(nft_->remove());
   sysctl_->restore();

@@ -55,28 +55,20 @@ wire::Result<MnBindingObjects> NetlinkDataplane::install_mn_binding(const MnBind
     b.ifindex = mv->ifindex;
     b.objects = std::move(objs);
     b.xfrm = std::move(x);
+    repoint_home_bindings(k);
     return MnBindingObjects{b.tunnel.name, b.ifindex, b.table};
   }
 
-  std::set<std::uint32_t> used;
-  for (const auto& [key, b] : mn_) used.insert(b.table);
-  // The lower half of the range: each binding's LCoA table is in the upper (binding_layout.h).
-  const std::uint32_t last = opt_.tags.table_lo + detail::mn_table_count(opt_.tags) - 1;
-  std::uint32_t table = opt_.tags.table_lo;
-  while (table <= last && used.count(table) != 0) ++table;
-  if (detail::mn_table_count(opt_.tags) == 0 || table > last) {
-    return fail(wire::Error{wire::Errc::too_long, 0, "MN binding: no free routing table left in the tag range"},
-                "MN binding " + k.rcoa.str() + ": all tables of the tag range are in use")
-        .error();
-  }
+  auto table = allocate_mn_table("MN binding " + k.rcoa.str());
+  if (!table) return table.error();
   detail::MnState b;
   b.settings = s;
-  b.table = table;
+  b.table = *table;
   auto tun = acquire_tunnel(detail::mn_tunnel("", k, s));
   if (!tun) return tun.error();
   b.tunnel = tun->first;
   b.ifindex = tun->second;
-  b.objects = detail::mn_objects(opt_.tags, k, s, b.ifindex, table);
+  b.objects = detail::mn_objects(opt_.tags, k, s, b.ifindex, b.table);
   b.xfrm = detail::mn_xfrm(k, s);
   Status st = apply_objects(*sock_, opt_.tags.route_protocol, {}, b.objects, detail);
   if (st) {
@@ -90,6 +82,24 @@ wire::Result<MnBindingObjects> NetlinkDataplane::install_mn_binding(const MnBind
   MnBindingObjects o{b.tunnel.name, b.ifindex, b.table};
   mn_.emplace(k, std::move(b));
   return o;
+}
+
+wire::Result<std::uint32_t> NetlinkDataplane::allocate_mn_table(const std::string& what) {
+  std::set<std::uint32_t> used;
+  for (const auto& [key, b] : mn_) used.insert(b.table);
+  for (const auto& [key, h] : home_) {
+    if (h.table != 0) used.insert(h.table);
+  }
+  // The lower half of the range: each binding's second table is in the upper (binding_layout.h).
+  const std::uint32_t last = opt_.tags.table_lo + detail::mn_table_count(opt_.tags) - 1;
+  std::uint32_t table = opt_.tags.table_lo;
+  while (table <= last && used.count(table) != 0) ++table;
+  if (detail::mn_table_count(opt_.tags) == 0 || table > last) {
+    return fail(wire::Error{wire::Errc::too_long, 0, "MN binding: no free routing table left in the tag range"},
+                what + ": all tables of the tag range are in use")
+        .error();
+  }
+  return table;
 }
 
 Status NetlinkDataplane::remove_mn_state(detail::MnState& b) {

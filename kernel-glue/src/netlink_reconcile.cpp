@@ -16,6 +16,7 @@
 #include <cstring>
 #include <set>
 
+#include "binding_layout.h"
 #include "dataplane_state.h"
 #include "hmip/kglue/kernel_names.h"
 #include "hmip/kglue/netlink_dataplane.h"
@@ -80,6 +81,7 @@ void NetlinkDataplane::reconcile_routes(ReconcileReport& r, std::set<Ip6Addr>& l
   std::vector<detail::KObj> ours;
   for (const auto& [k, b] : map_) ours.insert(ours.end(), b.objects.begin(), b.objects.end());
   for (const auto& [k, b] : mn_) ours.insert(ours.end(), b.objects.begin(), b.objects.end());
+  for (const auto& [k, h] : home_) ours.insert(ours.end(), h.objects.begin(), h.objects.end());
   std::vector<detail::KObj> doomed;
   for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
     auto* route = reinterpret_cast<rtnl_route*>(o);  // NOLINT: libnl's object model
@@ -95,7 +97,12 @@ void NetlinkDataplane::reconcile_routes(ReconcileReport& r, std::set<Ip6Addr>& l
     if (tracked) continue;
     // A binding's RCoA route is in main; a BA route's (mapd's BA table)
     // names an RCoA that never had a proxy entry of ours.
-    if (ro.dst.len == 128 && ro.table == detail::kMainTable) leftover_rcoas.insert(ro.dst.addr);
+    // (A home agent's binding may also have had the L flag's link-local
+    // entry: its twin goes too.)
+    if (ro.dst.len == 128 && ro.table == detail::kMainTable) {
+      leftover_rcoas.insert(ro.dst.addr);
+      leftover_rcoas.insert(detail::link_local_of(ro.dst.addr));
+    }
     doomed.emplace_back(ro);
   }
   if (doomed.empty()) return;
@@ -114,6 +121,7 @@ void NetlinkDataplane::reconcile_rules(ReconcileReport& r) {
   CachePtr cache(raw);
   std::vector<detail::KObj> ours;
   for (const auto& [k, b] : mn_) ours.insert(ours.end(), b.objects.begin(), b.objects.end());
+  for (const auto& [k, h] : home_) ours.insert(ours.end(), h.objects.begin(), h.objects.end());
   std::vector<detail::NlRequest> batch;
   for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
     auto* rule = reinterpret_cast<rtnl_rule*>(o);  // NOLINT: libnl's object model

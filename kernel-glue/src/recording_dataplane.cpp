@@ -100,9 +100,11 @@ Status RecordingDataplane::flush() {
   if (auto e = begin(call::Flush{})) return *e;
   map_.clear();
   mn_.clear();
+  home_.clear();
   ba_.clear();
   tunnels_->clear();
   map_sig_.reset();
+  map_sig_by_addr_.clear();
   mn_sig_ = false;
   return wire::Ok{};
 }
@@ -111,7 +113,8 @@ void RecordingDataplane::keep_kernel_state() { kept_ = true; }
 
 Status RecordingDataplane::install_map_signalling(const MapSignallingSettings& s) {
   if (auto e = begin(call::InstallMapSignalling{s})) return *e;
-  map_sig_ = s;
+  // Installed once per address (dataplane.h).
+  if (map_sig_by_addr_.emplace(s.map_address, s).second && !map_sig_) map_sig_ = s;
   return wire::Ok{};
 }
 
@@ -190,19 +193,14 @@ wire::Result<MnBindingObjects> RecordingDataplane::install_mn_binding(const MnBi
     it->second.objects.tunnel_ifindex = ifindex;
     return it->second.objects;
   }
-  std::set<std::uint32_t> used;
-  for (const auto& [key, b] : mn_) used.insert(b.objects.table);
-  // As NetlinkDataplane: the lower half of the range (the upper holds each binding's LCoA table).
-  const std::uint32_t count = tags_.table_hi < tags_.table_lo ? 0 : (tags_.table_hi - tags_.table_lo + 1) / 2;
-  std::uint32_t table = tags_.table_lo;
-  while (used.count(table) != 0) ++table;
-  if (tags_.table_hi == 0 || count == 0 || table >= tags_.table_lo + count) {
+  const auto table = free_table();
+  if (!table) {
     if (recording_) calls_.back().ok = false;
     return wire::Error{wire::Errc::too_long, 0, "MN binding: no free routing table left in the tag range"};
   }
   MnBindingObjects o;
   std::tie(o.tunnel, o.tunnel_ifindex) = place_tunnel(s.lcoa, k.map_address, s.ifindex, nullptr, 0);
-  o.table = table;
+  o.table = *table;
   mn_.emplace(k, MnBinding{s, o});
   return o;
 }
@@ -216,13 +214,78 @@ Status RecordingDataplane::remove_mn_binding(const MnBindingKey& k) {
   return wire::Ok{};
 }
 
+std::optional<std::uint32_t> RecordingDataplane::free_table() const {
+  std::set<std::uint32_t> used;
+  for (const auto& [key, b] : mn_) used.insert(b.objects.table);
+  for (const auto& [key, h] : home_) used.insert(h.objects.table);
+  // As NetlinkDataplane: the lower half of the range (the upper holds each binding's second table).
+  const std::uint32_t count = tags_.table_hi < tags_.table_lo ? 0 : (tags_.table_hi - tags_.table_lo + 1) / 2;
+  std::uint32_t table = tags_.table_lo;
+  while (used.count(table) != 0) ++table;
+  if (tags_.table_hi == 0 || count == 0 || table >= tags_.table_lo + count) return std::nullopt;
+  return table;
+}
+
+wire::Result<MnHomeObjects> RecordingDataplane::install_mn_home_binding(const MnHomeKey& k, const MnHomeSettings& s) {
+  if (auto e = begin(call::InstallMnHomeBinding{k, s})) return *e;
+  auto refuse = [&](wire::Error e) -> wire::Result<MnHomeObjects> {
+    if (recording_) calls_.back().ok = false;
+    return e;
+  };
+  if (auto e = check_mn_home_binding(k, s)) return refuse(*e);
+  const bool away = s.mode == MnHomeMode::away;
+  if (away && s.via && mn_.count(*s.via) == 0) return refuse(kMnHomeViaMissing);
+  const int link = s.via ? 0 : s.ifindex;
+  auto it = home_.find(k);
+  if (it != home_.end()) {
+    MnHomeBinding& h = it->second;
+    const bool was_away = h.settings.mode == MnHomeMode::away;
+    const int cur_link = h.settings.via ? 0 : h.settings.ifindex;
+    if (away) {
+      std::uint32_t table = h.objects.table;
+      if (!was_away) {
+        auto t = free_table();
+        if (!t) return refuse(kMnHomeNoTable);
+        table = *t;
+      }
+      const std::pair<Ip6Addr, Ip6Addr> cur{h.settings.coa, k.home_agent};
+      auto [name, ifindex] = place_tunnel(s.coa, k.home_agent, link, was_away ? &cur : nullptr, cur_link);
+      h.objects = MnHomeObjects{name, ifindex, table};
+    } else {
+      if (was_away) leave_tunnel(h.settings.coa, k.home_agent, cur_link);
+      h.objects = MnHomeObjects{};
+    }
+    h.settings = s;
+    return h.objects;
+  }
+  MnHomeObjects o;
+  if (away) {
+    auto t = free_table();
+    if (!t) return refuse(kMnHomeNoTable);
+    std::tie(o.tunnel, o.tunnel_ifindex) = place_tunnel(s.coa, k.home_agent, link, nullptr, 0);
+    o.table = *t;
+  }
+  home_.emplace(k, MnHomeBinding{s, o});
+  return o;
+}
+
+Status RecordingDataplane::remove_mn_home_binding(const MnHomeKey& k) {
+  if (auto e = begin(call::RemoveMnHomeBinding{k})) return *e;
+  auto it = home_.find(k);
+  if (it == home_.end()) return wire::Ok{};
+  const MnHomeSettings& s = it->second.settings;
+  if (s.mode == MnHomeMode::away) leave_tunnel(s.coa, k.home_agent, s.via ? 0 : s.ifindex);
+  home_.erase(it);
+  return wire::Ok{};
+}
+
 std::size_t RecordingDataplane::proxy_refreshes(int ifindex) const {
   auto it = refreshes_.find(ifindex);
   return it == refreshes_.end() ? 0 : it->second;
 }
 
 bool RecordingDataplane::empty() const {
-  return map_.empty() && mn_.empty() && ba_.empty() && !map_sig_ && !mn_sig_ && tunnels_->size() == 0;
+  return map_.empty() && mn_.empty() && home_.empty() && ba_.empty() && !map_sig_ && !mn_sig_ && tunnels_->size() == 0;
 }
 
 }  // namespace hmip::kglue

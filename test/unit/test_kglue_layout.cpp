@@ -159,7 +159,9 @@ TEST_CASE("kglue layout: an MN binding's rules, routes and address", "[kglue]") 
   CHECK(rules[3].table == 0x4d4e00U);
   CHECK(rules[4].src.len == 0);
   CHECK(rules[4].table == 0x4d4e00U);
-  for (std::size_t i = 0; i < rules.size(); ++i) CHECK(rules[i].priority == tags.rule_priority_lo + i);
+  for (std::size_t i = 0; i < 4; ++i) CHECK(rules[i].priority == tags.rule_priority_lo + i);
+  // The primary's catch-all after the home bindings' rules (issue 14).
+  CHECK(rules[4].priority == tags.rule_priority_lo + kRulePrimary);
 
   MnBindingSettings onlink = s;
   onlink.router = Ip6Addr{};  // no router known: main's routes, no LCoA table
@@ -191,7 +193,7 @@ TEST_CASE("kglue diff: primary -> secondary replaces the address and deletes one
   REQUIRE(d.undo_replaced.size() == 1);
   CHECK(std::get<AddrObj>(d.undo_replaced[0]).preferred);
   REQUIRE(d.remove.size() == 1);
-  CHECK(std::get<RuleObj>(d.remove[0]).priority == tags.rule_priority_lo + 4);
+  CHECK(std::get<RuleObj>(d.remove[0]).priority == tags.rule_priority_lo + kRulePrimary);
 
   // New LCoA: a new rule is added before the old one is deleted.
   MnBindingSettings moved = s;

@@ -20,6 +20,20 @@ std::optional<wire::Error> check_map_binding(const MapBindingKey& k, const MapBi
 /// ifindex > 0; router unspecified (MAP on-link) or unicast.
 std::optional<wire::Error> check_mn_binding(const MnBindingKey& k, const MnBindingSettings& s);
 
+/// A home registration: global unicast, different home agent and home
+/// address. away: a global unicast care-of address other than both; with
+/// `via`, coa == via->rcoa (the home tunnel starts at the RCoA); without,
+/// ifindex > 0 and the router unspecified (home agent on-link) or unicast.
+/// at_home: ifindex > 0, prefix_len 1..128.
+std::optional<wire::Error> check_mn_home_binding(const MnHomeKey& k, const MnHomeSettings& s);
+
+/// A nested home binding whose `via` MAP binding this Dataplane does not hold.
+inline constexpr wire::Error kMnHomeViaMissing{wire::Errc::invalid_field, 0,
+                                               "MN home binding: the MAP binding named by via is not installed"};
+/// No table of the tag range left for a home binding.
+inline constexpr wire::Error kMnHomeNoTable{wire::Errc::too_long, 0,
+                                            "MN home binding: no free routing table left in the tag range"};
+
 /// A refused-BA route: global unicast, different addresses.
 std::optional<wire::Error> check_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa);
 

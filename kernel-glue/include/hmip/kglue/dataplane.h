@@ -73,8 +73,15 @@ struct Tags {
 /// cleartext BU for an RCoA of those prefixes is dropped by the kernel
 /// (XfrmInTmplMismatch) even before any CHILD_SA exists. charon's per-RCoA
 /// /128 MAIN policies have numerically lower priorities and win where they
-/// exist; the SUB hao policy combines with either. Installed once: a later
-/// call with other prefixes changes nothing.
+/// exist; the SUB hao policy combines with either.
+///
+/// Several addresses (issue 14: one mapd running the MAP role on its
+/// MapAddress and the home agent role on another address): the wildcard
+/// state and SUB IN policy match any destination, so they are installed
+/// once and serve every address; only the MAIN ESP policies name
+/// map_address, so a call for another address adds that address's ESP
+/// policies. Installed once per address: a later call for an address
+/// already signalled (with other prefixes) changes nothing.
 struct MapSignallingSettings {
   Ip6Addr map_address;  ///< the MAP's own address (BUs arrive to it)
   std::vector<Ip6Prefix> esp_required_from;  ///< secure mode: the RCoA prefixes
@@ -93,6 +100,13 @@ struct MapBindingSettings {
   Ip6Addr lcoa;              ///< tunnel remote end
   int proxy_ifindex = 0;     ///< link on which the MAP answers ND for the RCoA (proxy entry); 0 = routed RCoA prefix, no proxy entry
   std::uint32_t tunnel_mtu = 0;  ///< 0 = kernel default (link MTU - 40: the tunnel ignores the encapsulation limit)
+  /// Home agent role, RFC 6275 §10.3.1 (the BU's L flag): also a proxy
+  /// neighbour entry on proxy_ifindex for fe80::<interface identifier of
+  /// the home address (the key's rcoa)>, so the home agent defends the
+  /// mobile node's link-local address on the home link too. Tracked,
+  /// removed, adopted and reconciled like the home address's proxy entry;
+  /// ignored when proxy_ifindex is 0.
+  bool link_local_proxy = false;
   friend bool operator==(const MapBindingSettings&, const MapBindingSettings&) = default;
 };
 
@@ -140,6 +154,47 @@ struct MnBindingObjects {
   std::string tunnel;
   int tunnel_ifindex = 0;
   std::uint32_t table = 0;  ///< routing table holding this binding's default route
+};
+
+// ---------------------------------------------------------------------------
+// MN side: home registration (RFC 6275 §11, RFC 5380 §6.1; issue 14)
+
+/// One home registration: a home address registered with one home agent.
+struct MnHomeKey {
+  Ip6Addr home_agent;
+  Ip6Addr home_address;
+  friend auto operator<=>(const MnHomeKey&, const MnHomeKey&) = default;  // NOLINT(modernize-use-nullptr): see addr.h
+};
+
+enum class MnHomeMode : std::uint8_t {
+  away,     ///< registered with the home agent through a care-of address
+  at_home,  ///< on the home link: the home address is an ordinary address there
+};
+
+/// What a home registration looks like in the kernel. Mirrors
+/// mn::HomeSettings (hmip/mn/mn_types.h).
+struct MnHomeSettings {
+  MnHomeMode mode = MnHomeMode::away;
+  /// away: the care-of address registered with the home agent, the home
+  /// tunnel's local end: the RCoA (HMIPv6, `via` set) or the LCoA (plain
+  /// Mobile IPv6, `via` unset).
+  Ip6Addr coa;
+  /// away, HMIPv6: the MN-MAP binding (installed through this Dataplane,
+  /// its rcoa == coa) whose tunnel carries the home tunnel (nested: HA ->
+  /// RCoA inside MAP -> LCoA). Unset: plain mode, the home tunnel runs over
+  /// `ifindex` via `router`.
+  std::optional<MnBindingKey> via;
+  int ifindex = 0;         ///< away, plain mode: the LCoA's interface; at_home: the home link
+  Ip6Addr router;          ///< away, plain mode: default router there (link-local), :: = home agent on-link
+  std::uint8_t prefix_len = 64;  ///< at_home: the home address's prefix length on the home link
+  std::uint32_t tunnel_mtu = 0;  ///< away: MTU of the home tunnel (both encapsulations taken off), 0 = kernel default
+  friend bool operator==(const MnHomeSettings&, const MnHomeSettings&) = default;
+};
+
+struct MnHomeObjects {
+  std::string tunnel;        ///< away: the home tunnel (ip6tnl coa -> home agent); "" at home
+  int tunnel_ifindex = 0;
+  std::uint32_t table = 0;   ///< away: the home table (default route through the home tunnel); 0 at home
 };
 
 // ---------------------------------------------------------------------------
@@ -248,6 +303,48 @@ class Dataplane {
   virtual wire::Result<MnBindingObjects> install_mn_binding(const MnBindingKey& k,
                                                              const MnBindingSettings& s) = 0;
   virtual Status remove_mn_binding(const MnBindingKey& k) = 0;
+  /// Home registration (RFC 6275 §11.3.1, RFC 5380 §6.1).
+  ///
+  /// away: ip6tnl coa -> home_agent (encaplimit none, no IPv6 address
+  /// generation, tagged and shared like the MAP tunnels; link = ifindex in
+  /// plain mode, none when nested; MTU tunnel_mtu); the home address /128
+  /// with the home flag (nodad) on it; a table of its own from the tag
+  /// range (the lower half, as MN bindings; its upper-half twin is the
+  /// home binding's signalling table) with `default dev HOME_TUN src HoA`;
+  /// the signalling table with the route to the home agent that keeps the
+  /// home BU and the home tunnel's outer packets out of the home tunnel:
+  /// nested `HA/128 dev MAP_TUN src RCoA` (the MAP binding named by `via`,
+  /// whose `from RCoA` rule also catches the outer packets: HA -> RCoA
+  /// inside MAP -> LCoA), plain `HA/128 via router dev ifindex` (and the
+  /// CoA's own traffic: `default via router dev ifindex`). Rules, at
+  /// priorities between the MAP bindings' `from RCoA` and their primary
+  /// catch-all: (plain: `lookup main suppress_prefixlength 0`, `from CoA
+  /// lookup SIGNAL`, no router: `from CoA lookup main`), `from HoA to HA
+  /// ipproto 135 lookup SIGNAL`, `from HoA lookup HOME`, `lookup HOME`: new
+  /// connections take the home table and the home address as source; when
+  /// the home binding goes, the MAP binding's rules stand again. Signalling:
+  /// a `proto hao mode ro` state src HoA dst HA coa CoA and a SUB OUT policy
+  /// for protocol 135 HoA -> HA with a hao template, so the home BU sent
+  /// from the home address leaves from the CoA with a Home Address option;
+  /// BAs (dst CoA, type 2 routing header = HoA) pass the wildcard route2
+  /// state of install_mn_signalling() (the home flag on the HoA is what
+  /// the kernel needs besides).
+  ///
+  /// at_home: the home address /prefix_len on the home link `ifindex` as an
+  /// ordinary address WITH DAD; no tunnel, table, rules or XFRM. The order
+  /// on return home (RFC 6275 §11.5.4): the home agent defends the address
+  /// by proxy ND until it accepts the deregistration, so a DAD run before
+  /// that fails; call this after the deregistration BA.
+  ///
+  /// A nested binding needs its `via` MAP binding installed; an update of
+  /// that MAP binding that changes its tunnel re-points the home route to
+  /// the new tunnel. Remove (or re-point) the home binding before the MAP
+  /// binding it nests in. Updates (new coa or via after an inter-MAP move,
+  /// away <-> at_home) are make-before-break; a failed install or update
+  /// rolls back; remove_mn_home_binding() and flush() remove everything,
+  /// reconcile() the tagged leftovers.
+  virtual wire::Result<MnHomeObjects> install_mn_home_binding(const MnHomeKey& k, const MnHomeSettings& s) = 0;
+  virtual Status remove_mn_home_binding(const MnHomeKey& k) = 0;
 
   [[nodiscard]] virtual DataplaneCounters counters() = 0;
   /// The full text of the last failure (which object, which request, the

@@ -36,11 +36,22 @@
 // both proto TAG (the kernel routes the BA to the RCoA first: without any
 // route there it refused the send, issue 13 item 6).
 //
+// Per MN home binding (away): the tunnel (local CoA, remote HA; link
+// ifindex in plain mode); HoA/128 home nodad on it; table H (from the MN
+// table range, as a binding's T): `default dev HTUN src HoA`; its twin S
+// (as a binding's LCoA table): nested `HA/128 dev MAP_TUN src RCoA`, plain
+// `HA/128 via router dev ifindex` (+ `default via router`); rules at
+// lo+4..lo+9 (binding_layout.h, kRuleHome*): plain `main suppress`, `from
+// CoA lookup S` (no router: `from CoA lookup main`); `from HoA to HA
+// ipproto 135 lookup S`, `from HoA lookup H`, `lookup H`; hao state HoA->HA
+// coa CoA and SUB OUT policy HoA/128->HA/128 proto 135. At home: HoA/len
+// with DAD on the home link, nothing else.
+//
 // Per MN binding: the tunnel (local LCoA, remote MAP, link ifindex, mtu); RCoA/128
 // home nodad on it (deprecated unless primary); table T: `default dev TUN src
 // RCoA` and `MAP/128 via router dev ifindex`; rules at priorities lo..lo+3:
 // `from LCoA lookup main`, `lookup main suppress_prefixlength 0`, `from RCoA
-// lookup T`, primary only `lookup T`; hao state RCoA->MAP coa LCoA and SUB
+// lookup T`, primary only `lookup T` (lo+10, after the home rules); hao state RCoA->MAP coa LCoA and SUB
 // OUT policy RCoA/128->MAP/128 proto 135.
 //
 // flush() deletes in batches: the proxy entries, rules and routes that do
@@ -74,6 +85,8 @@ class XfrmTable;
 class SysctlSetter;
 struct MapState;
 struct MnState;
+struct MnHomeState;
+struct XfrmSet;
 struct BaState;
 }  // namespace detail
 class NftIngress;
@@ -114,6 +127,8 @@ class NetlinkDataplane final : public Dataplane {
   Status install_mn_signalling(const MnSignallingSettings& s) override;
   wire::Result<MnBindingObjects> install_mn_binding(const MnBindingKey& k, const MnBindingSettings& s) override;
   Status remove_mn_binding(const MnBindingKey& k) override;
+  wire::Result<MnHomeObjects> install_mn_home_binding(const MnHomeKey& k, const MnHomeSettings& s) override;
+  Status remove_mn_home_binding(const MnHomeKey& k) override;
   /// Reads the ingress check's nft counter (zeros when there is no table).
   [[nodiscard]] DataplaneCounters counters() override;
 
@@ -123,6 +138,7 @@ class NetlinkDataplane final : public Dataplane {
   [[nodiscard]] std::string last_error_text() const override { return last_error_; }
   [[nodiscard]] std::size_t map_binding_count() const { return map_.size(); }
   [[nodiscard]] std::size_t mn_binding_count() const { return mn_.size(); }
+  [[nodiscard]] std::size_t mn_home_binding_count() const { return home_.size(); }
   /// ip6tnl devices this instance holds (several bindings may share one).
   [[nodiscard]] std::size_t tunnel_count() const;
 
@@ -151,6 +167,13 @@ class NetlinkDataplane final : public Dataplane {
   Status ensure_ingress();
   Status remove_map_state(detail::MapState& b);
   Status remove_mn_state(detail::MnState& b);
+  Status remove_home_state(detail::MnHomeState& h);
+  /// The lowest free table of the lower half of the tag range (MN and home
+  /// bindings), or an error.
+  wire::Result<std::uint32_t> allocate_mn_table(const std::string& what);
+  /// After an update of MN binding `k`: nested home bindings through it
+  /// follow its tunnel (their HA/128 route names the tunnel's ifindex).
+  void repoint_home_bindings(const MnBindingKey& k);
   Status fail(const wire::Error& e, std::string detail);
   /// Tagged ip6tnl devices this instance does not track, with no underlying
   /// link (a MAP binding's), by ifindex (netlink_adopt.cpp).
@@ -168,9 +191,13 @@ class NetlinkDataplane final : public Dataplane {
   std::unique_ptr<detail::TunnelPool> tunnels_;
   std::map<MapBindingKey, detail::MapState> map_;
   std::map<MnBindingKey, detail::MnState> mn_;
+  std::map<MnHomeKey, detail::MnHomeState> home_;
   std::map<std::pair<Ip6Addr, Ip6Addr>, detail::BaState> ba_;
   std::set<int> proxy_links_done_;
-  bool map_signalling_ = false;
+  /// Addresses install_map_signalling() has served (once per address),
+  /// and the XFRM set installed for all of them together.
+  std::set<Ip6Addr> map_signalled_;
+  std::unique_ptr<detail::XfrmSet> map_sig_xfrm_;
   bool keep_ = false;  ///< keep_kernel_state(): the destructor flushes nothing
   bool mn_signalling_ = false;
   std::uint32_t next_tunnel_ = 1;

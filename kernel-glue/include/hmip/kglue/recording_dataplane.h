@@ -74,13 +74,23 @@ struct RemoveMnBinding {
   MnBindingKey key;
   friend bool operator==(const RemoveMnBinding&, const RemoveMnBinding&) = default;
 };
+struct InstallMnHomeBinding {
+  MnHomeKey key;
+  MnHomeSettings settings;
+  friend bool operator==(const InstallMnHomeBinding&, const InstallMnHomeBinding&) = default;
+};
+struct RemoveMnHomeBinding {
+  MnHomeKey key;
+  friend bool operator==(const RemoveMnHomeBinding&, const RemoveMnHomeBinding&) = default;
+};
 }  // namespace call
 
 /// One call on the Dataplane interface (counters() is not recorded: it
 /// changes nothing).
 using Call = std::variant<call::AdoptMapBindings, call::Reconcile, call::Flush, call::InstallMapSignalling, call::InstallMapBinding,
                           call::RemoveMapBinding, call::InstallBaRoute, call::RemoveBaRoute, call::RefreshProxies,
-                          call::InstallMnSignalling, call::InstallMnBinding, call::RemoveMnBinding>;
+                          call::InstallMnSignalling, call::InstallMnBinding, call::RemoveMnBinding,
+                          call::InstallMnHomeBinding, call::RemoveMnHomeBinding>;
 
 /// A recorded call and whether it succeeded.
 struct CallRecord {
@@ -97,6 +107,10 @@ class RecordingDataplane final : public Dataplane {
   struct MnBinding {
     MnBindingSettings settings;
     MnBindingObjects objects;
+  };
+  struct MnHomeBinding {
+    MnHomeSettings settings;
+    MnHomeObjects objects;  ///< tunnel and table while away, empty at home
   };
   using BaRouteKey = std::pair<Ip6Addr, Ip6Addr>;  ///< (map_address, rcoa)
 
@@ -118,6 +132,8 @@ class RecordingDataplane final : public Dataplane {
   Status install_mn_signalling(const MnSignallingSettings& s) override;
   wire::Result<MnBindingObjects> install_mn_binding(const MnBindingKey& k, const MnBindingSettings& s) override;
   Status remove_mn_binding(const MnBindingKey& k) override;
+  wire::Result<MnHomeObjects> install_mn_home_binding(const MnHomeKey& k, const MnHomeSettings& s) override;
+  Status remove_mn_home_binding(const MnHomeKey& k) override;
   [[nodiscard]] DataplaneCounters counters() override { return counters_; }
 
   // Test controls ------------------------------------------------------------
@@ -143,7 +159,14 @@ class RecordingDataplane final : public Dataplane {
   [[nodiscard]] const std::map<MapBindingKey, MapBinding>& map_bindings() const { return map_; }
   [[nodiscard]] const std::map<MnBindingKey, MnBinding>& mn_bindings() const { return mn_; }
   [[nodiscard]] const std::map<BaRouteKey, Ip6Addr>& ba_routes() const { return ba_; }
+  [[nodiscard]] const std::map<MnHomeKey, MnHomeBinding>& mn_home_bindings() const { return home_; }
+  /// The first install_map_signalling() that took effect (nullopt: none).
   [[nodiscard]] const std::optional<MapSignallingSettings>& map_signalling() const { return map_sig_; }
+  /// Every address signalled so far (installed once per address: a second
+  /// call for an address keeps the first call's settings).
+  [[nodiscard]] const std::map<Ip6Addr, MapSignallingSettings>& map_signalling_by_address() const {
+    return map_sig_by_addr_;
+  }
   [[nodiscard]] bool mn_signalling() const { return mn_sig_; }
   /// Whether keep_kernel_state() was called.
   [[nodiscard]] bool kept_kernel_state() const { return kept_; }
@@ -163,6 +186,9 @@ class RecordingDataplane final : public Dataplane {
   std::pair<std::string, int> place_tunnel(const Ip6Addr& local, const Ip6Addr& remote, int link,
                                            const std::pair<Ip6Addr, Ip6Addr>* cur_ends, int cur_link);
   void leave_tunnel(const Ip6Addr& local, const Ip6Addr& remote, int link);
+  /// The lowest table of the lower half of the tag range that no MN or
+  /// home binding uses, as NetlinkDataplane allocates them.
+  [[nodiscard]] std::optional<std::uint32_t> free_table() const;
 
   Tags tags_;
   std::vector<CallRecord> calls_;
@@ -171,7 +197,9 @@ class RecordingDataplane final : public Dataplane {
   std::map<BaRouteKey, Ip6Addr> ba_;
   std::map<int, std::size_t> refreshes_;
   std::unique_ptr<detail::TunnelPool> tunnels_;
+  std::map<MnHomeKey, MnHomeBinding> home_;
   std::optional<MapSignallingSettings> map_sig_;
+  std::map<Ip6Addr, MapSignallingSettings> map_sig_by_addr_;
   bool mn_sig_ = false;
   bool kept_ = false;
   DataplaneCounters counters_;
