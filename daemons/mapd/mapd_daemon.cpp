@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "hmip/io/map_view.h"
+#include "hmip/io/nd_receive.h"
 #include "hmip/io/random_seed.h"
 #include "hmip/io/xfrm_stat.h"
 #include "hmip/map/config_parse.h"
@@ -56,6 +57,10 @@ void Daemon::start() {
   for (const auto& p : core_.config().rcoa_prefixes)
     if (!p.interface.empty() && ifindex_of(p.interface) == 0)
       throw std::runtime_error("interface " + p.interface + " of RcoaPrefix " + p.prefix.str() + " does not exist");
+  if (const auto& ha = core_.config().home_agent)
+    for (const auto& p : ha->prefixes)
+      if (!p.interface.empty() && ifindex_of(p.interface) == 0)
+        throw std::runtime_error("interface " + p.interface + " of HomePrefix " + p.prefix.str() + " does not exist");
 
   // Another instance answering on the control socket must not lose its
   // kernel state to this one's reconcile(): check before touching the kernel.
@@ -67,8 +72,13 @@ void Daemon::start() {
   // timer). Received packets wait in them until start_receive().
   try {
     mh_ = std::make_unique<io::MhSocket>(io_, mh_socket_options());
-    nd_ = std::make_unique<io::Icmpv6Socket>(io_, io::nd_dad_socket_options());
+    auto nd = io::nd_dad_socket_options();
+    // The home agent role learns the other home agents on its home links
+    // from their Router Advertisements (RFC 6275 §10.5.1) for DHAAD.
+    if (core_.config().home_agent) nd.accept_types.push_back(wire::icmpv6::kRouterAdvertisement);
+    nd_ = std::make_unique<io::Icmpv6Socket>(io_, nd);
     prober_ = std::make_unique<io::DadProber>();
+    open_dhaad();
   } catch (const std::system_error& e) {
     throw std::runtime_error(std::string("cannot open raw sockets (mapd needs CAP_NET_RAW): ") + e.what());
   }
@@ -105,11 +115,19 @@ void Daemon::start() {
     for (const auto& r : rec->removed) log_.notice("removed leftover " + r);
     // Secure mode: the kernel drops a cleartext MH from an RCoA prefix to
     // the MAP (RFC 4877 §4's SPD entry), below charon's per-RCoA policies.
-    kglue::MapSignallingSettings sig{core_.config().map_address, {}};
-    if (!core_.config().insecure.enabled)
-      for (const auto& p : core_.config().rcoa_prefixes) sig.esp_required_from.push_back(p.prefix);
-    if (auto st = dataplane_->install_map_signalling(sig); !st)
-      throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(st.error()));
+    if (core_.config().map_role()) {
+      kglue::MapSignallingSettings sig{core_.config().map_address, {}};
+      if (!core_.config().insecure.enabled)
+        for (const auto& p : core_.config().rcoa_prefixes) sig.esp_required_from.push_back(p.prefix);
+      if (auto st = dataplane_->install_map_signalling(sig); !st)
+        throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(st.error()));
+    }
+    // The home agent role (insecure testbed mode only in this release:
+    // mapd.conf validation refuses it otherwise): home BUs to its address.
+    if (const auto& ha = core_.config().home_agent; ha && ha->address != core_.config().map_address)
+      if (auto st = dataplane_->install_map_signalling({ha->address, {}}); !st)
+        throw std::runtime_error("cannot install the MIPv6 signalling state of the home agent: " +
+                                 dp_error(st.error()));
   } catch (...) {
     // A failed start must not take the adopted bindings with it: the
     // kernel stays as the crash left it, for the next start to adopt.
@@ -129,9 +147,72 @@ void Daemon::start() {
                      });
   nd_->start_receive(guard_.wrap("ND", [this](const io::Icmpv6Packet& p) { on_nd(p); }),
                      [this](const std::error_code& ec) { log_.warning("ND socket: " + ec.message()); });
+  receive_dhaad();
   if (core_.config().insecure.enabled) log_.warning(std::string(map::kInsecureWarning));
   pump();
-  shell_.ready("MAP " + core_.config().map_address.str() + ", ");
+  std::string roles;
+  if (core_.config().map_role()) roles += "MAP " + core_.config().map_address.str() + ", ";
+  if (const auto& ha = core_.config().home_agent) roles += "home agent " + ha->address.str() + ", ";
+  shell_.ready(roles);
+}
+
+void Daemon::open_dhaad() {
+  for (auto& sock : dhaad_sockets_) sock->close();
+  dhaad_sockets_.clear();
+  dhaad_.reset();
+  const auto& ha = core_.config().home_agent;
+  if (!ha) return;
+  std::vector<map::DhaadHomePrefix> prefixes;
+  for (const auto& p : ha->prefixes) prefixes.push_back({p.prefix, ha->address, ha->preference});
+  dhaad_ = std::make_unique<map::DhaadResponder>(std::move(prefixes), io::random_seed());
+  // One socket per home link, joined to the anycast addresses of its
+  // prefixes. A routed home prefix (no Interface) has no link to join on:
+  // DHAAD is not answered for it (mapd.conf(5)).
+  std::map<std::string, std::vector<Ip6Addr>> by_link;
+  for (const auto& p : ha->prefixes)
+    if (auto any = map::home_agents_anycast(p.prefix); any && !p.interface.empty())
+      by_link[p.interface].push_back(*any);
+  for (const auto& [link, anycast] : by_link) {
+    try {
+      dhaad_sockets_.push_back(std::make_unique<io::DhaadHaSocket>(io_, ifindex_of(link), anycast));
+    } catch (const std::system_error& e) {
+      throw std::runtime_error("cannot join the Home-Agents anycast address on " + link + " (DHAAD): " + e.what());
+    }
+  }
+}
+
+void Daemon::receive_dhaad() {
+  for (auto& sock : dhaad_sockets_)
+    sock->start_receive(guard_.wrap("DHAAD", [this](const io::DhaadRequestReceived& r) { on_dhaad_request(r); }),
+                        [this](const io::DhaadDropped& d) {
+                          ++counters_.dhaad_dropped;
+                          log_.debug("dropped " + d.detail);
+                        },
+                        [this](const std::error_code& ec) { log_.warning("DHAAD socket: " + ec.message()); });
+}
+
+void Daemon::on_dhaad_request(const io::DhaadRequestReceived& r) {
+  if (shell_.stopping() || !dhaad_) return;
+  auto out = dhaad_->handle_request(now(), r.src, r.dst, r.request);
+  if (!out) return;  // counted by the responder
+  // The sockets are bound to no interface: the kernel routes the reply to
+  // the node's care-of address, from whichever socket.
+  if (dhaad_sockets_.empty()) return;
+  if (auto ec = dhaad_sockets_.front()->send_reply(out->src, out->dst, out->reply); ec) {
+    ++counters_.send_errors;
+    log_.warning("DHAAD reply to " + out->dst.str() + ": " + ec.message());
+    return;
+  }
+  ++counters_.dhaad_replies_sent;
+}
+
+bool Daemon::proxied_interface(const std::string& name) const {
+  for (const auto& p : core_.config().rcoa_prefixes)
+    if (p.interface == name) return true;
+  if (const auto& ha = core_.config().home_agent)
+    for (const auto& p : ha->prefixes)
+      if (p.interface == name) return true;
+  return false;
 }
 
 // Issue 13 item 13: the bindings a killed mapd left in the kernel go on
@@ -169,15 +250,12 @@ int Daemon::ifindex_of(const std::string& name) const {
 }
 
 void Daemon::on_link(const io::LinkChange& c) {
-  if (shell_.stopping()) return;
-  bool relevant = false;
-  for (const auto& p : core_.config().rcoa_prefixes) relevant = relevant || p.interface == c.link.name;
-  if (!relevant) return;
+  if (shell_.stopping() || !proxied_interface(c.link.name)) return;
   const bool up = c.kind != io::LinkChange::Kind::removed && c.link.operational();
   auto [it, fresh] = carrier_.try_emplace(c.link.name, up);
   if (!fresh && it->second == up) return;
   it->second = up;
-  log_.info("RCoA link " + c.link.name + (up ? " up" : " down"));
+  log_.info("proxy ND link " + c.link.name + (up ? " up" : " down"));
   core_.handle_link_carrier(now(), c.link.name, up);
   pump();
 }
@@ -219,8 +297,18 @@ void Daemon::on_mh(const io::ReceivedMhPacket& p) {
 }
 
 void Daemon::on_nd(const io::Icmpv6Packet& p) {
-  if (shell_.stopping() || dads_.empty()) return;
+  if (shell_.stopping()) return;
   ++counters_.nd_received;
+  if (dhaad_ && !p.data.empty() && p.data[0] == wire::icmpv6::kRouterAdvertisement) {
+    // Other home agents on a home link (RFC 6275 §10.5.1); the socket
+    // checked nothing: classify_nd validates (hop limit, link-local source).
+    const auto r = io::classify_nd(p);
+    if (const auto* ra = std::get_if<io::RaReceived>(&r))
+      if (const auto* l = links_->find(static_cast<int>(ra->ifindex)); l != nullptr && proxied_interface(l->name))
+        dhaad_->handle_router_advertisement(now(), ra->src, ra->ra);
+    return;
+  }
+  if (dads_.empty()) return;
   for (auto it = dads_.begin(); it != dads_.end();) {
     if (it->second.ifindex != p.ifindex) {
       ++it;
@@ -296,6 +384,7 @@ void Daemon::perform(const map::InstallBinding& a) {
   s.lcoa = a.lcoa;
   s.proxy_ifindex = a.proxy_interface.empty() ? 0 : ifindex_of(a.proxy_interface);
   s.tunnel_mtu = a.tunnel_mtu;
+  s.link_local_proxy = a.link_local_proxy;
   const kglue::MapBindingKey key{a.key.rcoa, a.key.bid};
   if (!a.proxy_interface.empty() && s.proxy_ifindex == 0) {
     ++counters_.dataplane_errors;
@@ -424,14 +513,29 @@ Daemon::ReloadResult Daemon::reload() {
       map::load_mapd_config,
       [this](const map::MapdConfig& c) {
         const auto& run = core_.config();
+        const auto ha_address = [](const map::MapdConfig& x) {
+          return x.home_agent ? std::optional<Ip6Addr>(x.home_agent->address) : std::nullopt;
+        };
         const bool same = c.map_address == run.map_address && c.control_socket == run.control_socket &&
-                          c.insecure.enabled == run.insecure.enabled && c.ike == run.ike;
+                          c.insecure.enabled == run.insecure.enabled && c.ike == run.ike &&
+                          ha_address(c) == ha_address(run);
         return same ? std::string()
-                    : "MapAddress, ControlSocket, InsecureTestbedSignalling and the Ike block take effect only at "
-                      "a restart";
+                    : "MapAddress, ControlSocket, InsecureTestbedSignalling, the Ike block and the HomeAgent block's "
+                      "presence and Address take effect only at a restart";
       },
       [this](const map::MapdConfig& c) {
+        const bool dhaad_changed = c.home_agent != core_.config().home_agent;
         core_.reload(now(), c);
+        if (dhaad_changed && c.home_agent) {
+          // New home prefixes or preference: a new responder and new
+          // anycast memberships (a failure keeps mapd running without DHAAD).
+          try {
+            open_dhaad();
+            receive_dhaad();
+          } catch (const std::exception& e) {
+            log_.error(std::string("reload: ") + e.what() + "; DHAAD is not answered until a restart");
+          }
+        }
         pump();
       });
 }
@@ -447,6 +551,7 @@ void Daemon::shutdown() {
   if (links_) links_->stop();
   if (mh_) mh_->close();
   if (nd_) nd_->close();
+  for (auto& sock : dhaad_sockets_) sock->close();
   shell_.close();
 }
 
@@ -470,6 +575,16 @@ io::Json Daemon::daemon_counters() const {
   d["na_sent"] = counters_.na_sent;
   d["dad_probes_sent"] = counters_.dad_probes_sent;
   d["dad_join_errors"] = counters_.dad_join_errors;
+  if (dhaad_) {
+    const auto& x = dhaad_->counters();
+    d["dhaad_requests"] = x.requests;
+    d["dhaad_replies_sent"] = counters_.dhaad_replies_sent;
+    d["dhaad_not_anycast"] = x.not_anycast;
+    d["dhaad_rate_limited"] = x.rate_limited;
+    d["dhaad_bad_source"] = x.bad_source;
+    d["dhaad_dropped"] = counters_.dhaad_dropped;
+    d["dhaad_home_agent_ras"] = x.ha_ras;
+  }
   d["dad_listening"] = dads_.size();  // DADs running in the daemon (each holds its group)
   d["send_errors"] = counters_.send_errors;
   d["dataplane_errors"] = counters_.dataplane_errors;

@@ -16,6 +16,7 @@
 #include "hmip/io/control.h"
 #include "hmip/io/core_timer.h"
 #include "hmip/io/daemon_shell.h"
+#include "hmip/io/dhaad_socket.h"
 #include "hmip/io/handler_guard.h"
 #include "hmip/io/icmpv6_socket.h"
 #include "hmip/io/link_watcher.h"
@@ -24,6 +25,7 @@
 #include "hmip/io/nd_dad.h"
 #include "hmip/kglue/dataplane.h"
 #include "hmip/map/config.h"
+#include "hmip/map/dhaad_responder.h"
 #include "hmip/map/map_agent.h"
 #include "ike_guard.h"
 
@@ -77,6 +79,8 @@ class Daemon {
     std::uint64_t na_sent = 0;
     std::uint64_t dad_probes_sent = 0;
     std::uint64_t dad_join_errors = 0;  ///< solicited-node joins the kernel refused (the core answered 130)
+    std::uint64_t dhaad_dropped = 0;    ///< DHAAD requests not handed on (truncated, bad checksum, ...)
+    std::uint64_t dhaad_replies_sent = 0;
   };
 
   /// Start-up: the previous run's complete bindings from the dataplane
@@ -87,6 +91,15 @@ class Daemon {
   void on_mh(const io::ReceivedMhPacket& p);
   [[nodiscard]] static io::MhSocketOptions mh_socket_options();
   void on_nd(const io::Icmpv6Packet& p);
+  /// The home agent role's DHAAD (RFC 6275 §10.5): a responder for the
+  /// HomeAgent block's prefixes and one socket per home link joined to
+  /// their Home-Agents anycast addresses; again at a reload.
+  void open_dhaad();
+  void receive_dhaad();
+  void on_dhaad_request(const io::DhaadRequestReceived& r);
+  /// The interfaces of the RCoA prefixes and home prefixes (carrier
+  /// reported to the core).
+  [[nodiscard]] bool proxied_interface(const std::string& name) const;
   void pump();
   void arm_timer();
   void expire_dads(core::TimePoint now);
@@ -124,6 +137,8 @@ class Daemon {
   std::unique_ptr<io::DadProber> prober_;
   std::unique_ptr<io::LinkWatcher> links_;
   std::unique_ptr<IkeGuard> ike_;          ///< secure mode (not InsecureTestbedSignalling)
+  std::unique_ptr<map::DhaadResponder> dhaad_;                ///< home agent role
+  std::vector<std::unique_ptr<io::DhaadHaSocket>> dhaad_sockets_;  ///< one per home link
   std::map<Ip6Addr, Dad> dads_;            ///< running DADs by RCoA
   std::map<std::string, bool> carrier_;    ///< RCoA interfaces: last carrier reported to the core
   Counters counters_;

@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 #include <system_error>
-#include <type_traits>
 #include <variant>
 
 #include "hmip/io/mn_view.h"
@@ -89,6 +88,8 @@ void Daemon::start() {
   try {
     nd_ = std::make_unique<io::Icmpv6Socket>(io_, nd);
     mh_ = std::make_unique<io::MhSocket>(io_, io::MhSocketOptions{});
+    // DHAAD (RFC 6275 §11.4.1) only where the home agent is to be found.
+    if (core_.config().home && !core_.config().home->home_agent) dhaad_ = std::make_unique<io::DhaadMnSocket>(io_);
   } catch (const std::system_error& e) {
     throw std::runtime_error(std::string("cannot open raw sockets (mnd needs CAP_NET_RAW): ") + e.what());
   }
@@ -101,6 +102,13 @@ void Daemon::start() {
                      [this](const std::error_code& ec, std::string_view detail) {
                        log_.debug("MH socket: " + ec.message() + " " + std::string(detail));
                      });
+  if (dhaad_)
+    dhaad_->start_receive(guard_.wrap("DHAAD", [this](const io::DhaadReplyReceived& r) { on_dhaad_reply(r); }),
+                          [this](const io::DhaadDropped& d) {
+                            ++counters_.dhaad_dropped;
+                            log_.debug("dropped " + d.detail);
+                          },
+                          [this](const std::error_code& ec) { log_.warning("DHAAD socket: " + ec.message()); });
   links_ = std::make_unique<io::LinkWatcher>(
       io_, guard_.wrap("netlink", [this](const io::LinkChange& c) { on_link(c); }),
       [this](const std::string& e) { log_.warning(e); });
@@ -150,23 +158,16 @@ void Daemon::on_mh(const io::ReceivedMhPacket& p) {
   pump();
 }
 
+void Daemon::on_dhaad_reply(const io::DhaadReplyReceived& r) {
+  if (stopped_) return;
+  core_.handle_dhaad_reply(now(), r.src, r.reply.identifier, r.reply.home_agents);
+  pump();
+}
+
 void Daemon::pump() {
   // One action that throws is logged and counted; the others still run.
   while (auto a = core_.poll_action())
-    guard_.run("mnd action", [&] {
-      std::visit(
-          [this](const auto& x) {
-            using T = std::decay_t<decltype(x)>;
-            // Issue 14: the home registration's actions are not wired to
-            // kernel-glue and the DHAAD socket yet (the lead wires them).
-            if constexpr (std::is_same_v<T, mn::InstallHomeBinding> || std::is_same_v<T, mn::RemoveHomeBinding> ||
-                          std::is_same_v<T, mn::SendDhaadRequest>)
-              log_.warning("home registration action not wired yet: ignored");
-            else
-              perform(x);
-          },
-          *a);
-    });
+    guard_.run("mnd action", [&] { std::visit([this](const auto& x) { perform(x); }, *a); });
   if (stop_deadline_ && (core_.finished() || now() >= *stop_deadline_)) {
     finish_stop();
     return;
@@ -251,14 +252,64 @@ void Daemon::perform(const mn::ReleaseMap& a) {
 
 void Daemon::perform(const mn::LogEvent& a) { log_.log(a.level, a.text); }
 
+void Daemon::perform(const mn::InstallHomeBinding& a) {
+  const auto& in = a.settings;
+  kglue::MnHomeSettings s;
+  s.mode = in.mode == mn::HomeMode::at_home ? kglue::MnHomeMode::at_home : kglue::MnHomeMode::away;
+  s.coa = in.coa;
+  if (in.via) s.via = kglue::MnBindingKey{in.via->map_address, in.via->rcoa};
+  s.ifindex = in.ifindex;
+  s.router = in.router;
+  s.prefix_len = in.prefix_len;
+  s.tunnel_mtu = in.tunnel_mtu;
+  const kglue::MnHomeKey k{a.key.home_agent, a.key.home_address};
+  auto r = dataplane_->install_mn_home_binding(k, s);
+  if (!r) {
+    ++counters_.dataplane_errors;
+    log_.error("cannot install the home binding " + a.key.home_address.str() + " at " + a.key.home_agent.str() +
+               ": " + dp_error(r.error()));
+    return;
+  }
+  if (s.mode == kglue::MnHomeMode::at_home)
+    log_.debug("home address " + a.key.home_address.str() + " on the home link (ifindex " +
+               std::to_string(s.ifindex) + ")");
+  else
+    log_.debug("home binding " + a.key.home_address.str() + " at " + a.key.home_agent.str() + " via " +
+               s.coa.str() + " on " + r->tunnel + (s.via ? " (nested in the MAP tunnel)" : " (plain)"));
+}
+
+void Daemon::perform(const mn::RemoveHomeBinding& a) {
+  if (auto s = dataplane_->remove_mn_home_binding({a.key.home_agent, a.key.home_address}); !s) {
+    ++counters_.dataplane_errors;
+    log_.error("cannot remove the home binding " + a.key.home_address.str() + ": " + dp_error(s.error()));
+  }
+}
+
+void Daemon::perform(const mn::SendDhaadRequest& a) {
+  if (!dhaad_) {  // only with HomeAgent discover; a core asking otherwise is counted, never a crash
+    ++counters_.send_errors;
+    log_.error("DHAAD request to " + a.dst.str() + ": no DHAAD socket (HomeAgent is configured)");
+    return;
+  }
+  if (auto ec = dhaad_->send_request(a.src, a.dst, wire::DhaadRequest{a.id}); ec) {
+    ++counters_.send_errors;
+    log_.warning("DHAAD request to " + a.dst.str() + " from " + a.src.str() + ": " + ec.message());
+  }
+}
+
 Daemon::ReloadResult Daemon::reload() {
   return shell_.reload(
       mn::load_mnd_config,
       [this](const mn::MndConfig& c) {
         const auto& run = core_.config();
-        const bool same = c.control_socket == run.control_socket && c.insecure == run.insecure && c.ike == run.ike;
+        // The DHAAD socket is opened at start for HomeAgent discover only.
+        const bool dhaad = c.home && !c.home->home_agent;
+        const bool ran_dhaad = run.home && !run.home->home_agent;
+        const bool same = c.control_socket == run.control_socket && c.insecure == run.insecure && c.ike == run.ike &&
+                          dhaad == ran_dhaad;
         return same ? std::string()
-                    : "ControlSocket, InsecureTestbedSignalling and the Ike block take effect only at a restart";
+                    : "ControlSocket, InsecureTestbedSignalling, the Ike block and a change to or from HomeAgent "
+                      "discover take effect only at a restart";
       },
       [this](const mn::MndConfig& c) {
         core_.handle_reload(now(), c);
@@ -283,11 +334,12 @@ void Daemon::finish_stop() {
   if (links_) links_->stop();
   if (nd_) nd_->close();
   if (mh_) mh_->close();
+  if (dhaad_) dhaad_->close();
   shell_.close();
 }
 
 void Daemon::register_commands() {
-  shell_.add_show("status, maps, interfaces, bul, tunnel, held, ike or counters", [this](const std::string& what) {
+  shell_.add_show("status, maps, interfaces, bul, tunnel, held, ike, home or counters", [this](const std::string& what) {
     return io::mnd_show_json(what, core_.state(now()), daemon_counters());
   });
 }
@@ -301,6 +353,7 @@ io::Json Daemon::daemon_counters() const {
   d["mh_invalid"] = counters_.mh_invalid;
   d["send_errors"] = counters_.send_errors;
   d["dataplane_errors"] = counters_.dataplane_errors;
+  d["dhaad_dropped"] = counters_.dhaad_dropped;
   d["reloads"] = shell_.reloads();
   d["reload_failures"] = shell_.reload_failures();
   if (ike_) {

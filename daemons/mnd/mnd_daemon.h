@@ -16,6 +16,7 @@
 #include "hmip/io/control.h"
 #include "hmip/io/core_timer.h"
 #include "hmip/io/daemon_shell.h"
+#include "hmip/io/dhaad_socket.h"
 #include "hmip/io/handler_guard.h"
 #include "hmip/io/icmpv6_socket.h"
 #include "hmip/io/link_watcher.h"
@@ -63,6 +64,7 @@ class Daemon {
     std::uint64_t mh_invalid = 0;
     std::uint64_t send_errors = 0;
     std::uint64_t dataplane_errors = 0;
+    std::uint64_t dhaad_dropped = 0;  ///< DHAAD replies not handed on (truncated, bad checksum, ...)
   };
 
   void on_link(const io::LinkChange& c);
@@ -78,6 +80,10 @@ class Daemon {
   void perform(const mn::SecureMap& a);
   void perform(const mn::ReleaseMap& a);
   void perform(const mn::LogEvent& a);
+  void perform(const mn::InstallHomeBinding& a);
+  void perform(const mn::RemoveHomeBinding& a);
+  void perform(const mn::SendDhaadRequest& a);
+  void on_dhaad_reply(const io::DhaadReplyReceived& r);
   /// A dataplane failure as text: the dataplane's full description if it has one.
   [[nodiscard]] std::string dp_error(const wire::Error& e) const;
   void register_commands();
@@ -94,6 +100,7 @@ class Daemon {
   std::unique_ptr<io::Icmpv6Socket> nd_;
   std::unique_ptr<io::MhSocket> mh_;
   std::unique_ptr<io::LinkWatcher> links_;
+  std::unique_ptr<io::DhaadMnSocket> dhaad_;  ///< with a Home block (HomeAgent discover)
   std::unique_ptr<IkeAgent> ike_;  ///< secure mode (not InsecureTestbedSignalling)
   Counters counters_;
   /// A clean stop is waiting for the deregistration (set with shell_.begin_stop()).
