@@ -20,7 +20,8 @@ Json map_bindings_json(const map::MapState& s) {
   Json a = Json::array();
   for (const auto& b : s.bindings) {
     Json j;
-    j["rcoa"] = b.key.rcoa.str();
+    j["rcoa"] = b.key.rcoa.str();  // the home address for role "home"
+    j["role"] = std::string(map::to_string(b.role));
     j["bid"] = b.key.bid;
     j["lcoa"] = b.lcoa.str();
     j["sequence"] = b.sequence;

@@ -32,6 +32,10 @@ constexpr std::array<KeywordContext, 5> kContexts{KeywordContext{"the top level"
                                                   KeywordContext{"a HomeAgent block", kMapdHomeAgent},
                                                   KeywordContext{"a HomePrefix block", kMapdHomePrefix}};
 
+// Top-level keywords that end an open block (its '}' missing): not those
+// a HomeAgent block has too (MaxBindingLifetime).
+constexpr auto kMapdTopOnly = core::conf::keywords::without<kMapdTop, kMapdHomeAgent>();
+
 constexpr std::string_view kPoolExample = "'RcoaPool 2001:db8:100::1000-2001:db8:100::1fff;'";
 
 class Translator : public core::conf::ConfigTranslator<ParseResult, MapdConfig, MapdSources> {
@@ -41,7 +45,7 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MapdConfig, 
   void run(std::string_view text) {
     // A top-level keyword met inside an RcoaPrefix block: its '}' is missing.
     // HomeAgent { HomePrefix P { ... }; }: three levels.
-    const core::conf::TreeOptions opt{.keywords = core::conf::keywords::kBoth, .top_level = kMapdTop, .max_depth = 3};
+    const core::conf::TreeOptions opt{.keywords = core::conf::keywords::kBoth, .top_level = kMapdTopOnly, .max_depth = 3};
     if (core::conf::read_top_level(*this, text, opt, [this](const Statement& s) { statement(s); })) {
       finish_home_agent(cfg_, src_);
       validate_mapd(cfg_, src_, *this);

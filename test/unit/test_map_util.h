@@ -57,7 +57,7 @@ struct BuSpec {
   std::optional<Ip6Addr> lcoa = kLcoaAr1;
   std::uint16_t seq = 1;
   std::uint16_t lifetime = 150;  // 600 s
-  bool a = true, h = false, m = true, r = false, p = false;
+  bool a = true, h = false, m = true, r = false, p = false, l = false;
   Ip6Addr dst = kMap;
   std::vector<wire::MobilityOption> options{};
 };
@@ -71,6 +71,7 @@ inline ReceivedMh make_bu(const BuSpec& s) {
   bu.map_registration = s.m;
   bu.mobile_router = s.r;
   bu.proxy_registration = s.p;
+  bu.link_local_compat = s.l;
   bu.options = s.options;
   return ReceivedMh{s.rcoa, s.dst, s.lcoa, bu};
 }

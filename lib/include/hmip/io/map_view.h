@@ -1,6 +1,6 @@
 // mapd's core state as the JSON its control socket answers (hmipctl mapd
 // show ...). Durations in milliseconds; members in this order:
-//   bindings: [{"rcoa","bid","lcoa","sequence","lifetime_s","remaining_ms",
+//   bindings: [{"rcoa" (the home address for role home),"role" (map|home),"bid","lcoa","sequence","lifetime_s","remaining_ms",
 //               "registered_ms_ago","age_ms","next_brr_ms","brr_sent",
 //               "proxy_interface","neighbour_domain","home_flag","install_pending",
 //               "adopted"}]

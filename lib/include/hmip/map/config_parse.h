@@ -22,6 +22,12 @@
 //   };
 //   # testbeds only, instead of Ike:
 //   InsecureTestbedSignalling yes;  TrustedPrefix 2001:db8:10::/48;
+//   HomeAgent {                      # the home agent role (testbed mode only for now)
+//       Address 2001:db8:200::1;
+//       HomePrefix 2001:db8:200::/64 { Interface eth2; ValidLifetime 86400; };
+//       MaxBindingLifetime 600;  HomeDad on;  HomeDadTimeout 1;  Preference 0;
+//   };
+//   # MapAddress, RcoaPrefix and LcoaPrefix are optional with a HomeAgent block.
 //
 // Every error the parser can find is reported in one pass, each with its line
 // and column, sorted by position; warnings flag settings that are legal but
@@ -71,7 +77,9 @@ struct ParseResult {
 /// Parses and validates the text of a mapd.conf. Each diagnostics list keeps
 /// its first 1000 entries (then one line-0 entry counting the rest).
 /// Errors: syntax (with recovery), unknown keywords (with the closest one),
-/// values out of range, no MapAddress / RcoaPrefix / LcoaPrefix, prefixes
+/// values out of range, no MapAddress / RcoaPrefix / LcoaPrefix (without a
+/// HomeAgent block, or once one of them is there), a HomeAgent block in
+/// secure mode or overlapping the RCoA prefixes, prefixes
 /// overlapping where that makes no sense (an LcoaPrefix inside an
 /// RcoaPrefix...), InsecureTestbedSignalling without TrustedPrefix, neither
 /// an Ike block nor InsecureTestbedSignalling (RFC 5380 §12.1), an

@@ -64,14 +64,25 @@
 //   * Unprotected BU in insecure testbed mode from a CoA outside its
 //     TrustedPrefix list: silently discarded (RFC 6275 §9.5.1 discards BUs
 //     that fail the IPsec check), counted, logged rate-limited.
-//   * Flags: without M the BU is no local BU: H set -> 131 (home
-//     registration not supported), else 129. M without A -> 129 (RFC 5380
-//     §4: a MAP registration MUST set both; a refused BU always gets a BA,
-//     RFC 6275 §9.5.4). M with H: processed as a local BU (the MAP is the
-//     home agent of the RCoA, RFC 5380 §6.2, and RFC 6275 §10.3.1 is what it
-//     applies either way), counted, H kept in the binding as the seam for
-//     the RCoA's home registration (§6.1). L: ignored (the RCoA's link-local
-//     counterpart is no address the MAP serves); K: ignored, the IKE SA
+//   * Roles: the BU's flags pick the role (M: a MAP registration; H without
+//     M: a home registration), its destination must be an address mapd
+//     answers BUs on (MapAddress with the MAP role, the HomeAgent Address
+//     with the home agent role; they may be one address), else it is
+//     silently discarded (bu_wrong_destination).
+//   * Flags: neither M nor H -> 129 (not a local BU, and a correspondent
+//     registration is not served). H and M both -> 129, counted
+//     (bu_h_with_m): RFC 5380 §4 has M "distinguish this registration from
+//     a BU being sent to the HA", so a BU claiming both is neither; no RFC
+//     6275 status names the case, 129 is the generic refusal (until issue
+//     14 a MAP accepted it as a local BU). H to an address without the
+//     home agent role -> 131 (RFC 6275 §10.3.1); M to an address without
+//     the MAP role (a home agent only, or its own address) -> 129 (no
+//     status says "not a MAP"; 131 would tell the node its home
+//     registration failed); both counted (bu_no_role). A clear -> 129 (RFC
+//     5380 §4 for M; RFC 6275 §11.7.1 for H: the node MUST set it; a
+//     refused BU always gets a BA, RFC 6275 §9.5.4). L: home role below;
+//     a local BU's L is ignored (the RCoA's link-local counterpart is no
+//     address the MAP serves); K: ignored, the IKE SA
 //     does not move with the MN (MOBIKE off: mnd sets up a new IKE SA from
 //     each new LCoA, hmip/ike/charon_conn.h; RFC 6275 §11.7.1); the BA
 //     carries neither. R -> 140, P -> 152 (NEMO, Proxy MIPv6 not
@@ -82,7 +93,9 @@
 //     RCoA); an event naming an IKE SA or CHILD_SA the table never saw
 //     queues one ResyncIke (the daemon then hands in list-sas); a lost
 //     charon empties it (every BU is refused until it is back).
-//   * RCoA outside every RcoaPrefix: 132; the RCoA equal to MapAddress: 134.
+//   * RCoA outside every RcoaPrefix (home address outside every
+//     HomePrefix): 132; the address equal to MapAddress or the HomeAgent
+//     Address: 134.
 //   * Existing binding and a sequence number not greater (mod 2^16): 135 with
 //     the last accepted number. A new binding accepts any number, and so
 //     does an adopted one once (restart, below).
@@ -183,6 +196,55 @@
 //     re-registers. Counted: bindings_adopted, adoption_refused,
 //     adopted_reinstalled, brr_adopted_sent, adopted_reregistered,
 //     adopted_expired, bu_adopted_any_sequence.
+//   * The home agent role (RFC 6275 §10.3, §10.4; issue 14) runs home
+//     registrations through the same machinery as local BUs, with these
+//     differences:
+//       - insecure testbed mode only this version: mapd.conf refuses a
+//         HomeAgent block in secure mode, and the core silently discards
+//         (bu_unprotected_dropped) every home registration in secure mode
+//         should one arrive; in testbed mode the care-of addresses must be
+//         inside TrustedPrefix as for local BUs (else silently discarded);
+//       - the care-of address (HAO or ACoA) may be any unicast routable
+//         address (an RCoA of this or another MAP, a plain LCoA): refused
+//         with 129 are multicast, link-local, loopback and unspecified ones
+//         (RFC 6275 §9.5.1), mapd's own addresses, and one inside a
+//         HomePrefix (a node at home deregisters, §11.5.4; CoA == home
+//         address is that deregistration). LcoaPrefix and NeighbourPrefix do
+//         not apply;
+//       - lifetime: min(asked, the HomeAgent MaxBindingLifetime, the
+//         HomePrefix's ValidLifetime), in whole 4 s units (binding_rules.h;
+//         no MAP option advertises the home prefix, so no
+//         AdvertisedValidLifetime);
+//       - DAD (HomeDad, HomeDadTimeout) for a new home address on its
+//         HomePrefix's Interface; with L also for fe80::<its interface
+//         identifier> (§10.3.1: DAD fails "for the given home address or an
+//         associated link local address" -> 134 for the whole BU): a second
+//         StartDad, one solicited-node group, so one DAD for
+//         MaxConcurrentDad; a duplicate of either stops the other
+//         (StopDad); early success of the link-local address alone ends
+//         nothing (the timeout or the home address decides);
+//       - L (§10.3.1, §10.4.1): InstallBinding::link_local_proxy (only with
+//         an Interface), SendUnsolicitedNa for both addresses at create,
+//         move and carrier-up; a refresh that changes L re-installs in
+//         place (InstallReason::move);
+//       - BAs and BRRs come from the HomeAgent Address; the kernel side is
+//         install_map_binding with it as the tunnel's local end;
+//       - caps are shared: MaxBindings, MaxPendingRegistrations and
+//         MaxConcurrentDad count both roles' bindings together, and the
+//         per-node cap (the TrustedPrefix of the care-of address) counts a
+//         node's local and home bindings together: one table, one budget;
+//       - counters: home_bu_received, home_bu_accepted, home_bu_refused (by
+//         status), home_bindings_created, home_deregistrations, a subset of
+//         the totals;
+//       - adoption: a leftover whose address lies in a HomePrefix is adopted
+//         in the home role (tunnel local end the HomeAgent Address, its
+//         care-of address one a home BU could bind), with the MAP's rules
+//         otherwise; the L flag is not known from the kernel (the node's
+//         next BU sets it);
+//       - reload: a home binding whose address leaves every HomePrefix (or
+//         whose HomeAgent block goes) is removed (prefix_removed), a new
+//         HomeAgent Address or home Interface re-installs in place, a
+//         pending home registration whose prefix went gets 132.
 //   * Binding Errors (status 2, unknown MH type) are rate-limited to a burst
 //     of kBindingErrorBurst, then one per kBindingErrorInterval.
 //   * BAs that refuse a received BU (status >= 128 from BU processing) are

@@ -150,7 +150,10 @@ struct SendBindingError {
   wire::BindingError be;
 };
 
-/// Run duplicate address detection for `rcoa` on `interface` (4140bis §6.1):
+/// Run duplicate address detection for `rcoa` on `interface` (4140bis §6.1;
+/// RFC 6275 §10.3.1 for a home address, and for its link-local address when
+/// the home BU had L: then two StartDads share one registration, reported
+/// with handle_dad_result for either address):
 /// NS from :: for it; report a duplicate (an NA for it, or an NS for it from
 /// ::) with MapAgent::handle_dad_result(duplicate = true) within `timeout`.
 /// The core declares success itself when `timeout` passes; the daemon may
