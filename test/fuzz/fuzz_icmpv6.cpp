@@ -1,5 +1,7 @@
-// Fuzzes the ICMPv6 decoder (RS, RA, NS, NA with every ND option, and the
-// netmip6 HO Request/Response), with the default and with a non-default
+// Fuzzes the ICMPv6 decoder (RS, RA, NS, NA with every ND option, the
+// Mobile IPv6 DHAAD Request/Reply and Mobile Prefix Solicitation/
+// Advertisement, whose seeds are the oracle's dhaad.* / mps / mpa.* vectors,
+// and the netmip6 HO Request/Response), with the default and with a non-default
 // HoConfig, and checks the round-trip property on everything it accepts. A
 // MalformedNdOption is written back as received but where the canonical
 // encoding of the options before it puts it, so only its error offset may

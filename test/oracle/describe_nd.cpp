@@ -231,6 +231,39 @@ void describe_msg(Fields& f, Json& s, const T& m) {
       st = static_cast<HoStatus>(static_cast<std::uint8_t>(st) ^ 1);
     });
     f.scapy_only("ho.reserved", [](Vec& v) { icmp<HoResponse>(v).reserved ^= 1; });
+  } else if constexpr (std::is_same_v<T, DhaadRequest> || std::is_same_v<T, DhaadReply>) {
+    // RFC 6275 §6.5/§6.6 with RFC 3963's R bit; Wireshark 4.0 shows the
+    // R bit and the 15 reserved bits as one 2-octet icmpv6.reserved.
+    constexpr bool req = std::is_same_v<T, DhaadRequest>;
+    s.set("icmp", req ? "haad_req" : "haad_rep").set("id", m.identifier).set("R", m.mobile_router)
+        .set("res", m.reserved);
+    f.add("icmpv6.mip6.identifier", u(m.identifier), [](Vec& v) { icmp<T>(v).identifier ^= 1; });
+    const auto word = static_cast<std::uint16_t>((m.mobile_router ? 0x8000 : 0) | m.reserved);
+    f.add("icmpv6.reserved", colon_hex(Bytes{static_cast<std::uint8_t>(word >> 8), static_cast<std::uint8_t>(word)}),
+          [](Vec& v) { icmp<T>(v).reserved ^= 1; });
+    f.scapy_only("haad.R", [](Vec& v) { flip(icmp<T>(v).mobile_router); });
+    if constexpr (!req) {
+      Json addrs = Json::array();
+      for (const auto& a : m.home_agents) addrs.push(a.str());
+      s.set("addresses", addrs);
+      for (std::size_t k = 0; k < m.home_agents.size(); ++k)
+        f.add("icmpv6.mip6.home_agent_address", m.home_agents[k].str(),
+              [k](Vec& v) { flip(icmp<DhaadReply>(v).home_agents[k]); });
+    }
+  } else if constexpr (std::is_same_v<T, MobilePrefixSolicitation>) {
+    s.set("icmp", "mps").set("id", m.identifier).set("res", m.reserved);
+    f.add("icmpv6.mip6.identifier", u(m.identifier),
+          [](Vec& v) { icmp<MobilePrefixSolicitation>(v).identifier ^= 1; });
+    f.add("icmpv6.reserved",
+          colon_hex(Bytes{static_cast<std::uint8_t>(m.reserved >> 8), static_cast<std::uint8_t>(m.reserved)}),
+          [](Vec& v) { icmp<MobilePrefixSolicitation>(v).reserved ^= 1; });
+  } else if constexpr (std::is_same_v<T, MobilePrefixAdvertisement>) {
+    s.set("icmp", "mpa").set("id", m.identifier).set("M", m.m_flag).set("O", m.o_flag).set("res", m.reserved);
+    f.add("icmpv6.mip6.identifier", u(m.identifier),
+          [](Vec& v) { icmp<MobilePrefixAdvertisement>(v).identifier ^= 1; });
+    f.add("icmpv6.mip6.flag.m", b(m.m_flag), [](Vec& v) { flip(icmp<MobilePrefixAdvertisement>(v).m_flag); });
+    f.add("icmpv6.mip6.flag.o", b(m.o_flag), [](Vec& v) { flip(icmp<MobilePrefixAdvertisement>(v).o_flag); });
+    f.add("icmpv6.mip6.flag.rsv", u(m.reserved), [](Vec& v) { icmp<MobilePrefixAdvertisement>(v).reserved ^= 1; });
   }
 }
 

@@ -28,8 +28,8 @@ made here with the RFC text cited:
 import struct
 
 from scapy.layers.inet6 import (
-    HAO, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_RS, ICMPv6NDOptAdvInterval, ICMPv6NDOptDNSSL,
-    ICMPv6NDOptDstLLAddr, ICMPv6NDOptHAInfo, ICMPv6NDOptMAP, ICMPv6NDOptMTU, ICMPv6NDOptPrefixInfo,
+    HAO, ICMPv6HAADReply, ICMPv6HAADRequest, ICMPv6MPAdv, ICMPv6MPSol, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA,
+    ICMPv6ND_RS, ICMPv6NDOptAdvInterval, ICMPv6NDOptDNSSL, ICMPv6NDOptDstLLAddr, ICMPv6NDOptHAInfo, ICMPv6NDOptMAP, ICMPv6NDOptMTU, ICMPv6NDOptPrefixInfo,
     ICMPv6NDOptRDNSS, ICMPv6NDOptRouteInfo, ICMPv6NDOptSrcLLAddr, ICMPv6NDOptUnknown, ICMPv6Unknown, IPv6,
     IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, MIP6MH_BA, MIP6MH_BE, MIP6MH_BRR, MIP6MH_BU, MIP6OptAltCoA,
     MIP6OptBindingAuthData, MIP6OptBRAdvice, MIP6OptMNID, MIP6OptNonceIndices, MIP6OptUnknown)
@@ -176,9 +176,19 @@ def ho_body(m):
 
 
 def icmpv6(m):
-    opts = [nd_option(o) for o in m["options"]]
+    opts = [nd_option(o) for o in m.get("options", [])]
     kind = m["icmp"]
-    if kind == "rs":
+    if kind == "haad_req":
+        # RFC 6275 §6.5; scapy names RFC 3963's Mobile Router bit R.
+        return ICMPv6HAADRequest(id=m["id"], R=int(m["R"]), res=m["res"])
+    if kind == "haad_rep":
+        return ICMPv6HAADReply(id=m["id"], R=int(m["R"]), res=m["res"], addresses=m["addresses"])
+    if kind == "mps":
+        return ICMPv6MPSol(id=m["id"], res=m["res"])
+    if kind == "mpa":
+        # RFC 6275 §6.8: |M|O| Reserved (14); scapy's 2-bit `flags` is M (2) | O (1).
+        msg = ICMPv6MPAdv(id=m["id"], flags=(2 if m["M"] else 0) | (1 if m["O"] else 0), res=m["res"])
+    elif kind == "rs":
         msg = ICMPv6ND_RS(res=m["res"])
     elif kind == "ra":
         # RA flags octet: M O H Prf(2) then 3 bits; scapy names the first of

@@ -132,7 +132,8 @@ def test_vector_message_type(vector, dissected):
         assert values(fields, "mip6.mhtype") == [str({"brr": 0, "bu": 5, "ba": 6, "be": 7}[msg["mh"]])]
         assert values(fields, "mip6.proto") == ["59"]
     else:
-        types = {"rs": 133, "ra": 134, "ns": 135, "na": 136}
+        types = {"rs": 133, "ra": 134, "ns": 135, "na": 136, "haad_req": 144, "haad_rep": 145, "mps": 146,
+                 "mpa": 147}
         want = msg["type"] if msg["icmp"].startswith("ho_") else types[msg["icmp"]]
         assert values(fields, "icmpv6.type") == [str(want)]
         assert values(fields, "icmpv6.code") == ["0"]

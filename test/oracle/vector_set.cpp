@@ -303,11 +303,49 @@ std::vector<Vec> nd_vectors() {
   return out;
 }
 
+// Mobile IPv6 ICMPv6 messages (RFC 6275 §6.5-§6.8): the mobile node's
+// care-of address asks its home prefix's Home-Agents anycast address (RFC
+// 2526); the home agent answers from its own address. Hop limit 64: these
+// are not ND messages.
+std::vector<Vec> mip6_icmp_vectors() {
+  const Ip6Addr coa = Ip6Addr::must("2001:db8:5::10");
+  const Ip6Addr ha = Ip6Addr::must("2001:db8:200::1");
+  const Ip6Addr anycast = Ip6Addr::must("2001:db8:200:0:fdff:ffff:ffff:fffe");
+  auto vec = [](std::string name, const Ip6Addr& src, const Ip6Addr& dst, IcmpMessage m, std::uint8_t tc) {
+    return Vec{std::move(name), ip(src, dst, tc, 0x2468a, 64), std::nullopt, std::nullopt, std::move(m)};
+  };
+  std::vector<Vec> out;
+  out.push_back(vec("dhaad.request", coa, anycast, DhaadRequest{0xa55a, false, 0}, 0));
+  out.push_back(vec("dhaad.request_r_res", coa, anycast, DhaadRequest{0x0102, true, 0x1234}, 0x28));
+  out.push_back(vec("dhaad.reply_empty", ha, coa, DhaadReply{0xa55a, false, 0, {}}, 0));
+  out.push_back(vec("dhaad.reply_three", ha, coa,
+                    DhaadReply{0xfffe, true, 0x0101,
+                               {ha, Ip6Addr::must("2001:db8:200::2"), Ip6Addr::must("2001:db8:200::abcd:3")}},
+                    0x10));
+  out.push_back(vec("mps", coa, ha, MobilePrefixSolicitation{0x7777, 0xbeef}, 0));
+  PrefixInfoOption pio;
+  pio.prefix_length = 64;
+  pio.a_flag = true;
+  pio.r_flag = true;
+  pio.valid_lifetime = 86400;
+  pio.preferred_lifetime = 14400;
+  pio.prefix = ha;
+  PrefixInfoOption pio2 = pio;
+  pio2.prefix_length = 48;
+  pio2.r_flag = false;
+  pio2.l_flag = true;
+  pio2.prefix = Ip6Addr::must("2001:db8:300::");
+  out.push_back(vec("mpa.m_pio", ha, coa, MobilePrefixAdvertisement{0x7777, true, false, 0x0123, {pio}}, 0));
+  out.push_back(vec("mpa.o_two_pio", ha, coa, MobilePrefixAdvertisement{0x0001, false, true, 0, {pio, pio2}}, 0));
+  return out;
+}
+
 }  // namespace
 
 std::vector<Vec> all_vectors() {
   std::vector<Vec> out = mh_vectors();
   for (auto& v : nd_vectors()) out.push_back(std::move(v));
+  for (auto& v : mip6_icmp_vectors()) out.push_back(std::move(v));
   return out;
 }
 

@@ -6,7 +6,8 @@
 //   home interface (Linux IPV6_JOIN_ANYCAST, needs CAP_NET_ADMIN; the
 //   kernel then delivers packets to that address locally; on an interface
 //   with forwarding off it also requires the address to be on one of the
-//   interface's prefixes, else EINVAL). Memberships are left when the
+//   interface's prefixes, else EINVAL or EADDRNOTAVAIL, depending on the
+//   kernel). Memberships are left when the
 //   socket closes (and the kernel drops them with the socket anyway).
 //   The socket is NOT bound to the home interface (SO_BINDTODEVICE): a
 //   mobile node away from home sends its request from its care-of address,
