@@ -82,6 +82,13 @@
 
 namespace hmip::mn {
 
+/// The Mobile IPv6 Home-Agents anycast address of `prefix` (RFC 2526 §2-§3,
+/// anycast ID 0x7e), where DHAAD requests go (RFC 6275 §11.4.1): the prefix,
+/// then ones up to the 7-bit ID; with a 64-bit (or shorter) prefix the
+/// interface identifier is in EUI-64 format, its universal/local bit clear
+/// (a /64 gives prefix::fdff:ffff:ffff:fffe). `prefix.len` at most 120.
+Ip6Addr home_agents_anycast(const Ip6Prefix& prefix);
+
 class MobileNode {
  public:
   /// `cfg` is assumed valid (config_parse checks it). `rng` draws the
@@ -242,6 +249,7 @@ class MobileNode {
   };
   /// The home registration (mn_home.cpp), present with a Home block.
   struct Home {
+    HomeConfig cfg;                         ///< the Home block in effect (its address and HA change at a restart only)
     std::optional<Ip6Addr> ha;              ///< configured, or the DHAAD answer in use
     std::vector<Ip6Addr> other_has;         ///< DHAAD: the next ones to try, in order
     std::optional<Dhaad> dhaad;
@@ -333,9 +341,11 @@ class MobileNode {
   /// handle_stop: the home deregistration first (true: one is outstanding).
   [[nodiscard]] bool home_stop(TimePoint now);
   void stop_map_bindings(TimePoint now);
+  void home_reload(const std::optional<HomeConfig>& cfg);
   void home_deadlines(std::optional<TimePoint>& t) const;
   [[nodiscard]] std::optional<HomeView> home_view(TimePoint now) const;
-  [[nodiscard]] bool at_home() const noexcept { return home_ && home_->at_home; }
+  /// On the home link now (an RA there advertises the home prefix).
+  [[nodiscard]] bool at_home() const { return home_ && home_link().has_value(); }
   [[nodiscard]] std::uint32_t current_lifetime(const Binding& b, TimePoint now) const;
   [[nodiscard]] std::uint32_t lcoa_lifetime(const Ip6Addr& lcoa, TimePoint now) const;
   [[nodiscard]] Binding* current();
