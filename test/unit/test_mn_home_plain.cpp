@@ -2,6 +2,7 @@
 // Hmipv6 off, or no usable MAP), the switches between it and HMIPv6, Home
 // Agent Address Discovery (RFC 6275 §11.4.1, RFC 2526), the home tunnel's
 // MTU and the Home block on reload. Virtual time only.
+#include "hmip/io/mn_view.h"
 #include "test_mn_home_util.h"
 
 using namespace hmip;
@@ -243,4 +244,21 @@ TEST_CASE("reload: Hmipv6 off takes effect at once; a new home address waits for
   CHECK(h.logged(LogLevel::warning, "take effect at a restart"));
   CHECK(h.take<InstallHomeBinding>().empty());
   CHECK(h.mn.state(h.now).home->home_address == kHome);
+}
+
+TEST_CASE("hmipctl mnd show home: the home binding as JSON", "[home]") {
+  Harness h(home_cfg());
+  CHECK(io::mnd_show_json("home", Harness(mn_cfg()).mn.state(h.now), io::Json()).is_null());
+  register_home(h);
+  const auto j = io::mnd_show_json("home", h.mn.state(h.now), io::Json());
+  CHECK(j["home_address"] == "2001:db8:f00::10/64");
+  CHECK(j["home_agent"] == "2001:db8:f00::1");
+  CHECK(j["status"] == "registered");
+  CHECK(j["mode"] == "hmipv6");
+  CHECK(j["coa"] == kRcoa1.str());
+  CHECK(j["via_map"] == kMap1.str());
+  CHECK(j["tunnel_mtu"] == 1420);
+  const auto c = io::mnd_show_json("counters", h.mn.state(h.now), io::Json());
+  CHECK(c["home_bu_sent"] == 1);
+  CHECK(c["home_ba_accepted"] == 1);
 }
