@@ -47,7 +47,7 @@ Ip6Addr home_agents_anycast(const Ip6Prefix& prefix) {
 // ---------------------------------------------------------------------------
 // Where the node is and what to register
 
-// RFC 6275 §11.5.4: the node is home when an RA on a watched interface that
+// RFC 6275 §11.5.5: the node is home when an RA on a watched interface that
 // is up advertises the home prefix (heard since that link's last change).
 std::optional<std::size_t> MobileNode::home_link() const {
   if (!home_) return std::nullopt;
@@ -147,7 +147,7 @@ void MobileNode::remove_home() {
 // the home address to the HA, a new sequence number. Away, the home
 // binding's hao state puts the care-of address in the source and the home
 // address in a Home Address option; at home it leaves from the home address
-// without one (§11.5.4).
+// without one (§11.5.5).
 void MobileNode::send_home_bu(std::uint32_t lifetime_s, core::Duration timeout, bool first, TimePoint now) {
   Home& h = *home_;
   HomePending p;
@@ -253,7 +253,7 @@ void MobileNode::service_home(TimePoint now) {
     h.expires.reset();
     h.refresh_at.reset();
     if (!had_binding) return;  // nothing registered at the HA: nothing to deregister
-    // RFC 6275 §11.5.4: lifetime 0, care-of address = home address, from the
+    // RFC 6275 §11.5.5: lifetime 0, care-of address = home address, from the
     // home address, no HAO; retransmitted up to MaxBindackTimeout.
     log(LogLevel::notice, "deregistering home address " + h.cfg.address.str() + " at home agent " + h.ha->str());
     h.registered = false;

@@ -153,7 +153,7 @@ void MobileNode::reconcile(TimePoint now) {
   const auto sel = select_map(cands, cfg_.selection, cur_map);
   const bool any_ra = std::any_of(ifaces_.begin(), ifaces_.end(), [](const Iface& i) { return i.up && i.ra_seen; });
 
-  // On the home link no MAP binding is needed (RFC 6275 §11.5.4: the home
+  // On the home link no MAP binding is needed (RFC 6275 §11.5.5: the home
   // address is used natively): the current one lapses as after a move where
   // no MAP is advertised (previous: a short BU, never refreshed).
   // Hmipv6 off (plain Mobile IPv6 mode): no MAP binding either; the home

@@ -406,7 +406,7 @@ TEST_CASE("return home: home binding at_home first, lifetime-0 BU from the home 
   h.answer(mb[0]);
   REQUIRE(hb.size() == 1);
   CHECK(hb[0].src == kHome);
-  CHECK(hb[0].lcoa == kHome);  // care-of = home address: no HAO (RFC 6275 §11.5.4)
+  CHECK(hb[0].lcoa == kHome);  // care-of = home address: no HAO (RFC 6275 §11.5.5)
   CHECK(hb[0].bu.lifetime == 0);
   CHECK(hb[0].bu.home_registration);
   // The MAP binding: no new one, the current one demoted (never refreshed).
