@@ -135,6 +135,32 @@ Json mn_ike_json(const mn::MnState& s) {
   return j;
 }
 
+Json mn_home_json(const mn::MnState& s) {
+  if (!s.home) return Json();
+  const auto& h = *s.home;
+  Json j;
+  j["home_address"] = h.home_address.str() + "/" + std::to_string(h.prefix_len);
+  j["home_agent"] = opt_addr(h.home_agent);
+  j["discover"] = h.discover;
+  j["hmipv6"] = h.hmipv6;
+  j["status"] = std::string(mn::to_string(h.status));
+  j["mode"] = h.at_home ? "at-home" : h.plain_mode ? "plain" : h.via_map ? "hmipv6" : "none";
+  j["coa"] = opt_addr(h.coa);
+  j["via_map"] = opt_addr(h.via_map);
+  j["tunnel_mtu"] = h.tunnel_mtu;
+  j["sequence"] = h.last_sequence;
+  j["requested_lifetime"] = h.requested_lifetime;
+  j["granted_lifetime"] = h.granted_lifetime;
+  j["expires_ms"] = opt_ms(h.expires_in);
+  j["refresh_ms"] = opt_ms(h.refresh_in);
+  j["retransmit_ms"] = opt_ms(h.retransmit_in);
+  j["held_down_ms"] = opt_ms(h.held_down_for);
+  j["held_down_reason"] = h.held_down_reason;
+  j["bu_sent"] = h.bu_sent;
+  j["last_status"] = h.last_status ? Json(*h.last_status) : Json();
+  return j;
+}
+
 Json mn_counters_json(const mn::MnCounters& c, const Json& daemon) {
   Json j;
   j["rs_sent"] = c.rs_sent;
@@ -175,6 +201,22 @@ Json mn_counters_json(const mn::MnCounters& c, const Json& daemon) {
   j["ike_failed"] = c.ike_failed;
   j["ike_lost"] = c.ike_lost;
   j["ike_reestablished"] = c.ike_reestablished;
+  j["home_bu_sent"] = c.home_bu_sent;
+  j["home_bu_retransmitted"] = c.home_bu_retransmitted;
+  j["home_ba_accepted"] = c.home_ba_accepted;
+  j["home_ba_refused"] = c.home_ba_refused;
+  j["home_ba_ignored"] = c.home_ba_ignored;
+  j["home_sequence_resyncs"] = c.home_sequence_resyncs;
+  j["home_dad_failures"] = c.home_dad_failures;
+  j["home_be_received"] = c.home_be_received;
+  j["home_brr_answered"] = c.home_brr_answered;
+  j["home_coa_changes"] = c.home_coa_changes;
+  j["home_deregistrations"] = c.home_deregistrations;
+  j["home_expired"] = c.home_expired;
+  j["returns_home"] = c.returns_home;
+  j["dhaad_requests_sent"] = c.dhaad_requests_sent;
+  j["dhaad_replies_accepted"] = c.dhaad_replies_accepted;
+  j["dhaad_replies_ignored"] = c.dhaad_replies_ignored;
   if (daemon.is_object())
     for (const auto& [k, v] : daemon.items()) j[k] = v;
   return j;
@@ -189,8 +231,9 @@ Json mnd_show_json(std::string_view what, const mn::MnState& s, const Json& daem
   if (what == "held") return mn_held_json(s);
   if (what == "counters") return mn_counters_json(s.counters, daemon);
   if (what == "ike") return mn_ike_json(s);
+  if (what == "home") return mn_home_json(s);
   throw ControlError("unknown \"what\" \"" + std::string(what) +
-                     "\": status, maps, interfaces, bul, tunnel, held, ike or counters");
+                     "\": status, maps, interfaces, bul, tunnel, held, ike, home or counters");
 }
 
 }  // namespace hmip::io

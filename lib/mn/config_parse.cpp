@@ -53,7 +53,12 @@ std::string config_summary(const MndConfig& c) {
          (c.selection == MapSelection::furthest ? "furthest (RFC 5380 §9.1)" : "preference (RFC 5380 §7.1)") +
          ", binding lifetime " + std::to_string(c.binding_lifetime) + " s, binding updates: " +
          (c.insecure ? std::string("INSECURE testbed mode, sent without IPsec")
-                     : "IPsec through charon at " + c.ike.vici_socket + ", identity " + c.ike.identity);
+                     : "IPsec through charon at " + c.ike.vici_socket + ", identity " + c.ike.identity) +
+         (c.home ? ", home address " + c.home->address.str() + "/" + std::to_string(c.home->prefix_len) +
+                       " with home agent " +
+                       (c.home->home_agent ? c.home->home_agent->str() : std::string("(discovered by DHAAD)")) +
+                       (c.home->hmipv6 ? " through the MAP (HMIPv6)" : " from the LCoA (plain Mobile IPv6)")
+                 : std::string());
 }
 
 std::string to_conf_text(const MndConfig& c) {
@@ -73,6 +78,12 @@ std::string to_conf_text(const MndConfig& c) {
   o += "LogLevel " + std::string(core::conf::log_level_name(c.log_level)) + ";\n";
   o += std::string("InsecureTestbedSignalling ") + (c.insecure ? "yes" : "no") + ";\n";
   if (c.ike.configured) ike_block(o, c.ike);
+  if (c.home) {
+    o += "Home {\n    Address " + c.home->address.str() + "/" + std::to_string(c.home->prefix_len) + ";\n";
+    o += "    HomeAgent " + (c.home->home_agent ? c.home->home_agent->str() : std::string("discover")) + ";\n";
+    o += "    BindingLifetime " + std::to_string(c.home->binding_lifetime) + ";\n";
+    o += std::string("    Hmipv6 ") + (c.home->hmipv6 ? "on" : "off") + ";\n};\n";
+  }
   return o;
 }
 

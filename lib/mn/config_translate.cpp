@@ -22,21 +22,24 @@ using core::conf::Token;
 constexpr std::uint64_t kMaxLifetime = std::uint64_t{0xffff} * 4U;
 
 using core::conf::keywords::kMapdOnly;
+using core::conf::keywords::kMndHome;
 using core::conf::keywords::kMndIke;
 using core::conf::keywords::kMndTop;
 
-constexpr std::array<KeywordContext, 2> kContexts{KeywordContext{"mnd.conf", kMndTop},
-                                                  KeywordContext{"an Ike block", kMndIke}};
+constexpr std::array<KeywordContext, 3> kContexts{KeywordContext{"mnd.conf", kMndTop},
+                                                  KeywordContext{"an Ike block", kMndIke},
+                                                  KeywordContext{"a Home block", kMndHome}};
 
 class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, MndSources> {
  public:
   using ConfigTranslator::ConfigTranslator;
 
   void run(std::string_view text) {
-    // The Ike block is mnd.conf's only one: a top-level keyword of either
-    // file met inside it means its '}' is missing.
+    // The Ike and Home blocks: a top-level keyword of either file met
+    // inside one (but BindingLifetime, which the Home block has too) means
+    // its '}' is missing.
     const core::conf::TreeOptions opt{
-        .keywords = core::conf::keywords::kBoth, .top_level = core::conf::keywords::kBothTop, .max_depth = 1};
+        .keywords = core::conf::keywords::kBoth, .top_level = core::conf::keywords::kMndBlockEnders, .max_depth = 1};
     if (core::conf::read_top_level(*this, text, opt, [this](const Statement& s) { statement(s); }))
       validate_mnd(cfg_, src_, *this);
   }
@@ -47,6 +50,7 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, M
     if (std::find(kMndTop.begin(), kMndTop.end(), k) == kMndTop.end())
       return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMapdOnly, "mapd.conf(5)");
     if (k == "Ike") return ike_block(s);
+    if (k == "Home") return home_block(s);
     no_block(s);
     if (k == "Interface") return interfaces(s);
     duplicate(src_.global, s);
@@ -102,6 +106,102 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, M
     } else if (auto v = seconds(c, core::seconds(1), core::seconds(120))) {
       cfg_.ike.ike_timeout = *v;  // IkeTimeout
     }
+  }
+
+  // The Home block (issue 14): the home address with its prefix length,
+  // the home agent (or DHAAD), the home BUs' lifetime, Hmipv6.
+  void home_block(const Statement& s) {
+    if (const Token* before = src_.global.find("Home")) {
+      err(s.keyword, "a second Home block: mnd registers one home address (the first Home block is on line " +
+                         std::to_string(before->line) + ")");
+      return;
+    }
+    src_.global.note(s);
+    src_.home_block = s.keyword;
+    if (!s.args.empty()) err(s.args[0], "Home takes no argument, only a block: 'Home { Address ...; HomeAgent ...; };'");
+    if (!s.has_block) {
+      err(s.keyword, "Home needs a block, as in 'Home { Address 2001:db8:200::10/64; HomeAgent 2001:db8:200::1; };'");
+      return;
+    }
+    HomeConfig h;
+    h.line = s.line();
+    bool address_ok = false;
+    bool agent_ok = false;
+    for (const auto& c : s.block) {
+      const auto& k = c.keyword.text;
+      if (std::find(kMndHome.begin(), kMndHome.end(), k) == kMndHome.end()) {
+        core::conf::report_unknown(*this, c, kContexts[2], kContexts, kMapdOnly, "mapd.conf(5)");
+        continue;
+      }
+      no_block(c);
+      duplicate(src_.home, c);
+      if (k == "Address") {
+        address_ok = home_address(c, h);
+      } else if (k == "HomeAgent") {
+        agent_ok = home_agent(c, h);
+      } else if (k == "BindingLifetime") {
+        if (auto v = lifetime(c)) h.binding_lifetime = *v;
+      } else if (auto v = flag(c)) {
+        h.hmipv6 = *v;  // Hmipv6
+      }
+    }
+    if (src_.home.find("Address") == nullptr)
+      err(s.keyword, "the Home block needs the home address and its prefix length, as in "
+                     "'Address 2001:db8:200::10/64;'");
+    if (src_.home.find("HomeAgent") == nullptr)
+      err(s.keyword, "the Home block needs the home agent: 'HomeAgent 2001:db8:200::1;' or 'HomeAgent discover;' "
+                     "(RFC 6275 §11.4.1)");
+    if (address_ok && agent_ok) cfg_.home = h;
+  }
+
+  // Address ADDR/LEN: a global unicast home address and its prefix length.
+  bool home_address(const Statement& c, HomeConfig& h) {
+    const Token* a = one_arg(c, "the home address and its prefix length, as in 'Address 2001:db8:200::10/64;'");
+    if (a == nullptr) return false;
+    const auto slash = a->text.find('/');
+    const auto addr = Ip6Addr::parse(std::string_view(a->text).substr(0, slash));
+    const auto pfx = Ip6Prefix::parse(a->text);
+    if (!addr || !pfx || slash == std::string::npos) {
+      err(*a, addr && slash == std::string::npos
+                  ? "Address " + q(a->text) + " needs the home prefix's length, as in " + q(a->text) + "/64"
+                  : "'" + q(a->text) + "' is not an IPv6 address with a prefix length, as in 2001:db8:200::10/64");
+      return false;
+    }
+    if (addr->is_link_local() || addr->is_multicast() || addr->is_loopback() || addr->is_unspecified()) {
+      err(*a, "Address " + addr->str() + " cannot be a home address: it must be a global unicast address");
+      return false;
+    }
+    if (pfx->len < 1 || pfx->len > 120) {
+      err(*a, "Address " + q(a->text) + ": the home prefix length must be 1..120 (RFC 2526 reserves the last 7 bits "
+              "of a subnet for anycast identifiers)");
+      return false;
+    }
+    if (*addr == pfx->addr) {
+      err(*a, "Address " + addr->str() + " is the home prefix's Subnet-Router anycast address (RFC 4291 §2.6.1), "
+              "not a home address");
+      return false;
+    }
+    h.address = *addr;
+    h.prefix_len = pfx->len;
+    return true;
+  }
+
+  // HomeAgent ADDR | discover.
+  bool home_agent(const Statement& c, HomeConfig& h) {
+    const Token* a = one_arg(c, "the home agent's address, or discover (DHAAD, RFC 6275 §11.4.1)");
+    if (a == nullptr) return false;
+    if (core::conf::iequals(a->text, "discover")) {
+      h.home_agent.reset();
+      return true;
+    }
+    const auto addr = address(*a, "the home agent's address, or discover");
+    if (!addr) return false;
+    if (addr->is_link_local() || addr->is_multicast() || addr->is_loopback() || addr->is_unspecified()) {
+      err(*a, "HomeAgent " + addr->str() + " must be a global unicast address (home BUs go to it from afar)");
+      return false;
+    }
+    h.home_agent = *addr;
+    return true;
   }
 
   // A BU lifetime in seconds: 4..262140, a multiple of 4 (else a warning).

@@ -60,6 +60,27 @@ void check_signalling(const MndConfig& c, const MndSources& src, core::conf::Dia
         "or, on a testbed only, 'InsecureTestbedSignalling yes;'");
 }
 
+// The Home block (issue 14). Home registrations are not protected yet (RFC
+// 4877 is the next step): never accepted in secure mode.
+void check_home(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d) {
+  if (src.home_block.line == 0) return;
+  if (!c.insecure)
+    d.err(src.home_block,
+          "home registration needs InsecureTestbedSignalling until RFC 4877 protection exists: mnd would send "
+          "home binding updates without IPsec (add 'InsecureTestbedSignalling yes;' on a testbed, or remove the "
+          "Home block)");
+  if (!c.home) return;
+  const HomeConfig& h = *c.home;
+  if (h.home_agent && *h.home_agent == h.address)
+    d.err(src.home.at("HomeAgent", src.home_block), "HomeAgent " + h.home_agent->str() + " is the home address itself");
+  if (h.hmipv6 && h.binding_lifetime > c.binding_lifetime)
+    d.warn(src.home.at("BindingLifetime", src.home_block),
+           "the Home block's BindingLifetime " + std::to_string(h.binding_lifetime) +
+               " is longer than the MAP's BindingLifetime " + std::to_string(c.binding_lifetime) +
+               ": a home binding never outlives the MAP binding of its RCoA (RFC 5380 §6.1), so at most " +
+               std::to_string(c.binding_lifetime) + " seconds are asked for through a MAP");
+}
+
 }  // namespace
 
 void validate_mnd(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d) {
@@ -68,6 +89,7 @@ void validate_mnd(const MndConfig& c, const MndSources& src, core::conf::Diagnos
                 "'Interface wlan0;')");
   check_timers(c, src, d);
   check_signalling(c, src, d);
+  check_home(c, src, d);
 }
 
 }  // namespace hmip::mn::config_detail

@@ -16,11 +16,15 @@ inline constexpr core::conf::IkeWording kIkeWording{"the mobile node", "mn1@mn.e
 struct MndSources {
   core::conf::Seen global;      ///< top-level keywords (Interface too)
   core::conf::IkeSources ike;   ///< the Ike block
+  core::conf::Seen home;        ///< the Home block's keywords
+  core::conf::Token home_block; ///< the Home keyword (line 0: none)
 };
 
 /// Checks the whole file `c` read with `src`; reports to `d`. Errors: no
 /// Interface; an initial BA timeout longer than MaxBindackTimeout; neither
-/// InsecureTestbedSignalling nor an Ike block; an incomplete Ike block.
+/// InsecureTestbedSignalling nor an Ike block; an incomplete Ike block; a
+/// Home block without InsecureTestbedSignalling (RFC 4877 protection of home
+/// registrations does not exist yet); a HomeAgent equal to the home address.
 /// Warnings: lifetimes and timeouts that are probably not meant, the
 /// insecure mode itself, an Ike block it makes useless.
 void validate_mnd(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d);

@@ -6,23 +6,11 @@
 #include <utility>
 
 #include "hmip/mn/mobile_node.h"
+#include "mn_time.h"
 
 namespace hmip::mn {
 
-namespace {
-
-std::uint16_t lifetime_units(std::uint32_t seconds) {
-  // Rounded down, so that the lifetime asked for never exceeds the remaining
-  // lifetimes it was capped to (RFC 6275 §11.7.1); at most 0xffff units
-  // (§6.1.7). A registration cannot ask for less than one unit without
-  // meaning deregistration: under 4 s (the RCoA or LCoA is about to expire)
-  // it asks for one.
-  if (seconds == 0) return 0;
-  const std::uint32_t units = std::max<std::uint32_t>(seconds / wire::kMhLifetimeUnitSeconds, 1);
-  return static_cast<std::uint16_t>(std::min<std::uint32_t>(units, 0xffff));
-}
-
-}  // namespace
+using detail::lifetime_units;
 
 Ip6Addr MobileNode::random_iid() {
   Ip6Addr a;
@@ -74,6 +62,12 @@ void MobileNode::send_bu(Binding& b, std::uint32_t lifetime_s, core::Duration ti
 // sending a second BU with a new sequence number that makes the MAP's answer
 // to the first one stale and loses the first backoff step.
 void MobileNode::handle_bu_sent(TimePoint now, const SendBu& bu) {
+  if (bu.bu.home_registration) {
+    if (home_ && home_->ha == bu.dst && home_->pending && home_->pending->seq == bu.bu.sequence &&
+        now > home_->pending->sent)
+      home_->pending->sent = now;
+    return;
+  }
   for (auto& b : bul_) {
     if (b.key.map_address != bu.dst || b.key.rcoa != bu.src) continue;
     if (b.pending && b.pending->seq == bu.bu.sequence && now > b.pending->sent) b.pending->sent = now;
@@ -129,6 +123,10 @@ void MobileNode::service_bul(TimePoint now) {
 
 void MobileNode::handle_mh(TimePoint now, const ReceivedMh& mh) {
   service(now);
+  if (home_mh(mh, now)) {  // from the HA, about the home address (mn_home.cpp)
+    service(now);
+    return;
+  }
   std::visit(
       [&](const auto& m) {
         using T = std::decay_t<decltype(m)>;

@@ -4,19 +4,11 @@
 #include <utility>
 
 #include "hmip/mn/mobile_node.h"
+#include "mn_time.h"
 
 namespace hmip::mn {
 
-namespace {
-
-std::uint32_t seconds_left(TimePoint now, TimePoint end) {
-  if (end == TimePoint::max()) return 0xffffffffU;
-  if (end <= now) return 0;
-  const auto s = std::chrono::duration_cast<core::seconds>(end - now).count();
-  return s >= 0xffffffffLL ? 0xfffffffeU : static_cast<std::uint32_t>(std::max<long long>(s, 1));
-}
-
-}  // namespace
+using detail::seconds_left;
 
 // The care-of address usable on `i` now: a global address inside a prefix a
 // router heard since the last link change advertises, not DAD-failed, not
@@ -160,6 +152,19 @@ void MobileNode::reconcile(TimePoint now) {
   const std::optional<Ip6Addr> cur_map = cur ? std::optional<Ip6Addr>(cur->key.map_address) : std::nullopt;
   const auto sel = select_map(cands, cfg_.selection, cur_map);
   const bool any_ra = std::any_of(ifaces_.begin(), ifaces_.end(), [](const Iface& i) { return i.up && i.ra_seen; });
+
+  // On the home link no MAP binding is needed (RFC 6275 §11.5.5: the home
+  // address is used natively): the current one lapses as after a move where
+  // no MAP is advertised (previous: a short BU, never refreshed).
+  // Hmipv6 off (plain Mobile IPv6 mode): no MAP binding either; the home
+  // registration (mn_home.cpp) registers the LCoA.
+  if (at_home() || (home_ && !home_->cfg.hmipv6)) {
+    if (cur) demote(static_cast<std::size_t>(cur - bul_.data()), any_access(), now);
+    no_map_logged_ = false;
+    status_ = at_home() ? "at home: home address " + home_->cfg.address.str() + " used natively"
+                        : "plain Mobile IPv6 (Hmipv6 off): the LCoA is registered with the home agent";
+    return;
+  }
 
   if (!sel) {
     if (cur && advertised(cur->key.map_address, true, now)) {  // §7.1: Pref 0 = refresh only

@@ -108,6 +108,8 @@ MnState MobileNode::state(TimePoint now) const {
   st.secure = secure();
   for (const auto& [addr, s] : security_)
     st.ike.push_back(IkeView{addr, s.lcoa, s.rcoa, s.deadline ? until(now, *s.deadline) : std::nullopt});
+  st.home = home_view(now);
+  if (st.home && stopping_ && home_->pending) st.status = "stopping: deregistering the home address";
   return st;
 }
 

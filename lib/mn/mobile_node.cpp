@@ -27,6 +27,17 @@ MobileNode::MobileNode(MndConfig cfg, core::Rng rng) : cfg_(std::move(cfg)), rng
     i.name = name;
     ifaces_.push_back(std::move(i));
   }
+  if (cfg_.home && secure()) {
+    // Never an unprotected home BU in secure mode (config validation
+    // refuses this combination; RFC 4877 protection is not implemented).
+    log(LogLevel::error, "the Home block needs InsecureTestbedSignalling until RFC 4877 protection of home "
+                         "registrations exists: no home registration");
+  } else if (cfg_.home) {
+    home_.emplace();
+    home_->cfg = *cfg_.home;
+    home_->ha = cfg_.home->home_agent;
+    home_->next_seq = rng_.u16();  // RFC 6275 §11.7.1: a random start
+  }
 }
 
 void MobileNode::log(LogLevel level, std::string text) { actions_.emplace_back(LogEvent{level, std::move(text)}); }
@@ -350,6 +361,7 @@ void MobileNode::service(TimePoint now) {
   service_bul(now);
   service_security(now);
   reconcile(now);
+  service_home(now);
 }
 
 void MobileNode::handle_timeout(TimePoint now) { service(now); }
@@ -374,6 +386,7 @@ std::optional<TimePoint> MobileNode::poll_timeout() const {
     else if (b.role == BindingRole::current) consider(b.refresh_at);
     consider(b.expires);
   }
+  home_deadlines(t);
   return t;
 }
 
@@ -395,6 +408,7 @@ void MobileNode::handle_reload(TimePoint now, MndConfig cfg) {
     ifaces_.push_back(std::move(i));
   }
   const bool policy_changed = cfg.selection != cfg_.selection;
+  home_reload(cfg.home);
   cfg_ = std::move(cfg);
   log(LogLevel::notice, "configuration reloaded: " + std::to_string(ifaces_.size()) + " interface(s)" +
                             (policy_changed ? ", new MAP selection policy" : ""));
@@ -417,6 +431,13 @@ void MobileNode::handle_stop(TimePoint now) {
     i.next_rs.reset();
   }
   log(LogLevel::notice, "stopping");
+  // The home binding first: its deregistration goes through the MAP
+  // binding's tunnel, deregistered once it is answered (or given up).
+  if (!home_stop(now)) stop_map_bindings(now);
+  release_establishing(std::nullopt);
+}
+
+void MobileNode::stop_map_bindings(TimePoint now) {
   for (std::size_t k = bul_.size(); k-- > 0;) {
     Binding& b = bul_[k];
     if (cfg_.deregister_on_stop && b.role == BindingRole::current && (b.registered || b.pending)) {
@@ -427,7 +448,6 @@ void MobileNode::handle_stop(TimePoint now) {
     }
     remove_binding(k);
   }
-  release_establishing(std::nullopt);
 }
 
 }  // namespace hmip::mn

@@ -117,6 +117,7 @@ struct Harness {
   std::vector<Action> out;  ///< actions not yet taken by the test
   std::map<std::pair<Ip6Addr, Ip6Addr>, BindingSettings> kernel;  ///< (map, rcoa) -> settings
   std::vector<std::string> violations;
+  std::optional<InstallHomeBinding> home_kernel;  ///< the home binding's kernel state
 
   explicit Harness(MndConfig cfg = mn_cfg(), std::uint64_t seed = 7) : mn(std::move(cfg), core::Rng(seed)) {}
 
@@ -124,7 +125,26 @@ struct Harness {
     while (auto a = mn.poll_action()) {
       if (const auto* i = std::get_if<InstallBinding>(&*a)) kernel[{i->key.map_address, i->key.rcoa}] = i->settings;
       if (const auto* r = std::get_if<RemoveBinding>(&*a)) kernel.erase({r->key.map_address, r->key.rcoa});
-      if (const auto* bu = std::get_if<SendBu>(&*a)) {
+      if (const auto* i = std::get_if<InstallHomeBinding>(&*a)) home_kernel = *i;
+      if (const auto* r = std::get_if<RemoveHomeBinding>(&*a); r && home_kernel && home_kernel->key == r->key)
+        home_kernel.reset();
+      const auto* sent = std::get_if<SendBu>(&*a);
+      if (sent && sent->bu.home_registration) {
+        const SendBu* bu = sent;
+        // A home BU leaves from the home binding's kernel state: away, a
+        // tunnel from the care-of address it names (nested in an installed
+        // MAP binding); at home, from the home address on the home link.
+        if (!home_kernel || home_kernel->key != HomeKey{bu->dst, bu->src}) {
+          violations.push_back("home BU to " + bu->dst.str() + " without its home binding installed");
+        } else {
+          const auto& s = home_kernel->settings;
+          const Ip6Addr want = s.mode == HomeMode::at_home ? bu->src : s.coa;
+          if (want != bu->lcoa) violations.push_back("home BU names care-of " + bu->lcoa.str() + ", kernel has " + want.str());
+          if (s.via && !kernel.count({s.via->map_address, s.via->rcoa}))
+            violations.push_back("home binding nested in a MAP binding that is not installed");
+        }
+      } else if (sent) {
+        const SendBu* bu = sent;
         const auto it = kernel.find({bu->dst, bu->src});
         if (it == kernel.end()) violations.push_back("BU from " + bu->src.str() + " without its binding installed");
         else if (it->second.lcoa != bu->lcoa) violations.push_back("BU names LCoA " + bu->lcoa.str() + " but the kernel has " + it->second.lcoa.str());
@@ -158,10 +178,11 @@ struct Harness {
     mn.handle_ra(now, ifindex, src, r);
     drain();
   }
-  void give_mh(const Ip6Addr& src, const std::optional<Ip6Addr>& rh2, wire::MhMessage msg) {
+  void give_mh(const Ip6Addr& src, const std::optional<Ip6Addr>& rh2, wire::MhMessage msg,
+               const std::optional<Ip6Addr>& dst = std::nullopt) {
     ReceivedMh m;
     m.src = src;
-    m.dst = rh2.value_or(Ip6Addr::must("2001:db8::dead"));
+    m.dst = dst.value_or(rh2.value_or(Ip6Addr::must("2001:db8::dead")));
     m.rh2_home = rh2;
     m.msg = std::move(msg);
     mn.handle_mh(now, m);

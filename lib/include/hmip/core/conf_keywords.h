@@ -29,7 +29,7 @@ inline constexpr std::array<Keyword, 9> kMapdIke{"ViciSocket",    "Identity",   
                                               "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay",
                                               "EapSecrets"};
 
-inline constexpr std::array<Keyword, 14> kMndTop{"Interface",
+inline constexpr std::array<Keyword, 15> kMndTop{"Interface",
                                               "MapSelection",
                                               "BindingLifetime",
                                               "PreviousMapLifetime",
@@ -42,10 +42,14 @@ inline constexpr std::array<Keyword, 14> kMndTop{"Interface",
                                               "ControlSocket",
                                               "LogLevel",
                                               "InsecureTestbedSignalling",
-                                              "Ike"};
+                                              "Ike",
+                                              "Home"};
 inline constexpr std::array<Keyword, 9> kMndIke{"ViciSocket",    "Identity",    "Certificate", "PrivateKey",
                                              "CaCertificate", "MapIdentity", "DpdDelay",    "IkeTimeout",
                                              "EapSecret"};
+/// mnd.conf's Home block (issue 14). BindingLifetime is also a top-level
+/// keyword: inside this block it is not a sign of a missing '}'.
+inline constexpr std::array<Keyword, 4> kMndHome{"Address", "HomeAgent", "BindingLifetime", "Hmipv6"};
 
 /// The lists one after another.
 template <std::size_t... N>
@@ -74,7 +78,7 @@ consteval auto without() {
 }
 
 inline constexpr auto kMapdAll = join(kMapdTop, kMapdRcoa, kMapdIke, kMapdHomeAgent, kMapdHomePrefix);
-inline constexpr auto kMndAll = join(kMndTop, kMndIke);
+inline constexpr auto kMndAll = join(kMndTop, kMndIke, kMndHome);
 /// Both files' keywords (read_statements' statement-end heuristic).
 inline constexpr auto kBoth = join(kMapdAll, kMndAll);
 /// mnd.conf's keywords that mapd.conf does not have, and the other way round.
@@ -82,5 +86,8 @@ inline constexpr auto kMndOnly = without<kMndAll, kMapdAll>();
 inline constexpr auto kMapdOnly = without<kMapdAll, kMndAll>();
 /// The top-level keywords of both files.
 inline constexpr auto kBothTop = join(kMndTop, kMapdTop);
+/// What ends an mnd.conf block whose '}' is missing: the top-level keywords
+/// of both files except those its blocks also have.
+inline constexpr auto kMndBlockEnders = without<kBothTop, kMndHome>();
 
 }  // namespace hmip::core::conf::keywords

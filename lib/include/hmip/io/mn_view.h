@@ -9,6 +9,10 @@
 //                 "refresh_ms","retransmit_ms","backoff_ms","bu_sent","last_status"}]
 //   tunnel:     {"interface","local","remote","rcoa","mtu"} or null
 //   held:       [{"map","reason","remaining_ms"}]
+//   home:       {"home_address","home_agent","discover","hmipv6","status","mode","coa","via_map",
+//                "tunnel_mtu","sequence","requested_lifetime","granted_lifetime","expires_ms",
+//                "refresh_ms","retransmit_ms","held_down_ms","held_down_reason","bu_sent",
+//                "last_status"} or null (no Home block); mode: hmipv6, plain, at-home or none
 //   counters:   {the core's counters, then <the daemon's own counters>}
 #pragma once
 
@@ -33,9 +37,11 @@ Json mn_tunnel_json(const mn::MnState& s);
 Json mn_held_json(const mn::MnState& s);
 /// Secure mode: the IKE protection per MAP (`hmipctl mnd show ike`).
 Json mn_ike_json(const mn::MnState& s);
+/// The home registration (`hmipctl mnd show home`; issue 14); null without a Home block.
+Json mn_home_json(const mn::MnState& s);
 Json mn_counters_json(const mn::MnCounters& c, const Json& daemon);
 
-/// "show" dispatch: status, maps, interfaces, bul, tunnel, held or counters; else ControlError.
+/// "show" dispatch: status, maps, interfaces, bul, tunnel, held, ike, home or counters; else ControlError.
 Json mnd_show_json(std::string_view what, const mn::MnState& s, const Json& daemon);
 
 }  // namespace hmip::io

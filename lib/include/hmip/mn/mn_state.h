@@ -69,7 +69,7 @@ struct MnCounters {
   std::uint64_t home_coa_changes = 0;       ///< home BUs for a new care-of address (new MAP, plain-mode move, mode switch)
   std::uint64_t home_deregistrations = 0;   ///< lifetime-0 home BUs (return home, stop) answered or given up
   std::uint64_t home_expired = 0;           ///< the home binding's lifetime ran out unrefreshed
-  std::uint64_t returns_home = 0;           ///< RA with the home prefix on a watched link: back home (RFC 6275 §11.5.4)
+  std::uint64_t returns_home = 0;           ///< RA with the home prefix on a watched link: back home (RFC 6275 §11.5.5)
   std::uint64_t dhaad_requests_sent = 0;    ///< retransmissions included
   std::uint64_t dhaad_replies_accepted = 0;
   std::uint64_t dhaad_replies_ignored = 0;  ///< no request outstanding, wrong identifier, no HA listed

@@ -200,7 +200,7 @@ struct ReleaseMap {
 /// Where the home binding's kernel state puts the node.
 enum class HomeMode : std::uint8_t {
   away,     ///< a tunnel to the HA from the care-of address, hao state for the home address
-  at_home,  ///< on the home link: the home address there natively, no tunnel, no HAO (RFC 6275 §11.5.4)
+  at_home,  ///< on the home link: the home address there natively, no tunnel, no HAO (RFC 6275 §11.5.5)
 };
 
 /// Mirrors hmip::kglue::MnHomeKey: one home address registered with one HA.

@@ -1,7 +1,8 @@
 // mnd's sans-IO core: an HMIPv6-aware mobile node in local mobility mode
 // (RFC 5380 §6.1, §7.1, §8, §9, §11; RFC 6275 §11.7-§11.8 for the Binding
 // Update list and retransmission; RFC 6059's idea of recognising a return to
-// a known link).
+// a known link) and, with a Home block, an RFC 6275 mobile node registering
+// its RCoA (or, in plain Mobile IPv6 mode, its LCoA) with its home agent.
 //
 // Events and the current time go in (handle_*), actions come out
 // (poll_action(), hmip/mn/mn_types.h); no sockets, netlink, clocks or
@@ -15,7 +16,9 @@
 //     the RCoA; the binding's hao state puts the LCoA in the source; then
 //     handle_bu_sent() with the time it left),
 //     InstallBinding / RemoveBinding (kernel-glue's install_mn_binding /
-//     remove_mn_binding), LogEvent;
+//     remove_mn_binding), InstallHomeBinding / RemoveHomeBinding
+//     (install_mn_home_binding / remove_mn_home_binding), SendDhaadRequest
+//     (ICMPv6 144; the reply goes to handle_dhaad_reply), LogEvent;
 //   * after handle_stop(), keeps going until finished() (at most one
 //     deregistration round trip, initial_bindack_timeout).
 //
@@ -61,6 +64,92 @@
 //     134: a new random interface identifier, a new RCoA, retried (at most
 //     kMaxDadRetries). Other refusals: the binding is removed and the MAP
 //     held down for kRefusedMapHoldDown; another MAP is used if any.
+//
+// Home registration (the Home block; lib/mn/mn_home.cpp):
+//   * Never in secure mode until RFC 4877 protection exists: config
+//     validation refuses a Home block without InsecureTestbedSignalling, and
+//     the core ignores one (with an error logged) rather than send an
+//     unprotected home BU.
+//   * What is registered, re-evaluated after every event: on the home link
+//     (an RA on a watched, up interface advertises the Home block's prefix)
+//     the home address itself; else, with Hmipv6 on and a current MAP
+//     binding, its RCoA once the MAP accepted it (RFC 5380 §6.1 "SHOULD
+//     wait": an unregistered current binding leaves the home binding as it
+//     is); else (Hmipv6 off, or no current MAP binding: none advertised,
+//     refused, held down) the LCoA (plain Mobile IPv6), the one registered
+//     while it qualifies. Hmipv6 off also means no MAP binding at all.
+//   * A new care-of address: InstallHomeBinding (its coa, via = the MAP
+//     binding in HMIPv6 mode, ifindex/router of the LCoA in plain mode, the
+//     tunnel MTU) BEFORE the home BU that needs it, then one home BU. So an
+//     intra-MAP move (same RCoA) sends none; an inter-MAP move sends exactly
+//     one, after the new MAP's BA; a plain-mode move one per new LCoA; the
+//     switches plain <-> HMIPv6 one each. The previous MAP binding's lazy
+//     expiry is untouched.
+//   * The home BU (RFC 6275 §11.7.1): H and A set, M clear, from the home
+//     address to the HA, lcoa = the care-of address (the home binding's hao
+//     state puts it in the source), L set when the home address has a
+//     link-local address's interface identifier. Lifetime: the Home block's
+//     BindingLifetime, at most what is left of the MAP's grant for the
+//     RCoA's binding (RFC 5380 §6.1 MUST; recomputed for retransmissions),
+//     in plain mode at most the LCoA's remaining valid lifetime; 4 s units
+//     rounded down. The HA granting more than asked is taken as what was
+//     asked. A MAP refresh that grants less is not chased: the next home BU
+//     (refresh, BRR, move) asks for less.
+//   * Sequence numbers: random start, +1 per BU, 135 continues after the
+//     HA's number (kMaxSequenceResyncs). Retransmission (§11.8):
+//     InitialBindackTimeoutFirstReg while the HA holds no binding of ours
+//     (it runs DAD), else InitialBindackTimeout, doubled up to
+//     MaxBindackTimeout, then at that rate; with HomeAgent discover an HA
+//     that never answers a first registration is replaced by the next one
+//     DHAAD listed (or discovery again). Refresh at refresh_percent left.
+//     Expiry unrefreshed: registered again as a first registration.
+//   * A home BA counts only from the HA, with the home address in its type 2
+//     routing header (or, deregistering at home, sent to the home address
+//     without one), for the outstanding sequence number; the rest is
+//     counted (home_ba_ignored). The home address, not the source, tells a
+//     home BA from a MAP's: one mapd may be both at one address.
+//   * Refusals: the HA keeps no binding for a refused BU, so the home
+//     binding's kernel state goes (RemoveHomeBinding) and the registration
+//     rests kHomeHoldDown, doubled per refusal in a row up to
+//     kMaxHomeHoldDown, reset by an acceptance; the MAP binding (local
+//     mobility) is kept. 134 (the home address is in use on the home link)
+//     is logged as an error; there is nothing else to try. With HomeAgent
+//     discover, 129/131/132/133 move on to the next HA listed. Lifetime 0
+//     granted to a registration: held down likewise.
+//   * Binding Error from the HA (§11.3.6): 1 (no binding for the home
+//     address: the HA restarted) registers again at once as a first
+//     registration; 2 (MH type unknown: no Mobile IPv6) holds down (discover:
+//     the next HA). BRR from the HA: a home BU (§11.7.4).
+//   * Return home (RFC 6275 §11.5.5): InstallHomeBinding(at_home: the home
+//     address on the home link, no tunnel) first, then a home BU with
+//     lifetime 0, care-of = home address, from the home address without HAO,
+//     retransmitted (InitialBindackTimeout doubling) until its BA or until
+//     the timeout reached MaxBindackTimeout (given up). No RemoveHomeBinding
+//     afterwards: the at_home state, which replaced the away state in place,
+//     IS the home address in use at home; it goes when the node leaves home
+//     (InstallHomeBinding away, in place) or stops. Starting at home: the
+//     at_home state, no BU (nothing registered). The MAP bindings lapse at
+//     home: the current one is demoted as after a move where no MAP is
+//     advertised (a PreviousMapLifetime BU so in-flight packets follow),
+//     none is made while at home.
+//   * DHAAD (HomeAgent discover, §11.4.1): a SendDhaadRequest from the
+//     care-of address (so in HMIPv6 mode after the MAP's BA) to the home
+//     prefix's Home-Agents anycast address (home_agents_anycast, RFC 2526),
+//     kInitialDhaadTimeout doubling, kDhaadRetries retransmissions with the
+//     same identifier, then a hold-down and another round; a new care-of
+//     address restarts it. The reply's first usable HA is used, up to
+//     8 more kept in order.
+//   * Tunnel MTU: the MAP tunnel's minus 40 (nested), the LCoA link's (or
+//     the RA's smaller MTU option) minus 40 in plain mode, never below 1280
+//     (where the link leaves less, the encapsulating packets get fragmented,
+//     RFC 2473 §7); 0 when the link MTU is unknown.
+//   * Stop: with deregister_on_stop, the home binding first (lifetime 0, one
+//     attempt, InitialBindackTimeout: it travels through the MAP binding's
+//     tunnel), then, on its BA or timeout, RemoveHomeBinding and the MAP
+//     deregistrations as before. (The daemon's stop grace must cover both.)
+//   * Reload: the Home block's BindingLifetime applies from the next home
+//     BU, Hmipv6 at once; a new Address or HomeAgent (or adding/removing the
+//     block) takes effect at a restart (logged).
 #pragma once
 
 #include <cstddef>
@@ -81,6 +170,13 @@
 #include "hmip/wire/nd.h"
 
 namespace hmip::mn {
+
+/// The Mobile IPv6 Home-Agents anycast address of `prefix` (RFC 2526 §2-§3,
+/// anycast ID 0x7e), where DHAAD requests go (RFC 6275 §11.4.1): the prefix,
+/// then ones up to the 7-bit ID; with a 64-bit (or shorter) prefix the
+/// interface identifier is in EUI-64 format, its universal/local bit clear
+/// (a /64 gives prefix::fdff:ffff:ffff:fffe). `prefix.len` at most 120.
+Ip6Addr home_agents_anycast(const Ip6Prefix& prefix);
 
 class MobileNode {
  public:
@@ -242,6 +338,7 @@ class MobileNode {
   };
   /// The home registration (mn_home.cpp), present with a Home block.
   struct Home {
+    HomeConfig cfg;                         ///< the Home block in effect (its address and HA change at a restart only)
     std::optional<Ip6Addr> ha;              ///< configured, or the DHAAD answer in use
     std::vector<Ip6Addr> other_has;         ///< DHAAD: the next ones to try, in order
     std::optional<Dhaad> dhaad;
@@ -333,9 +430,11 @@ class MobileNode {
   /// handle_stop: the home deregistration first (true: one is outstanding).
   [[nodiscard]] bool home_stop(TimePoint now);
   void stop_map_bindings(TimePoint now);
+  void home_reload(const std::optional<HomeConfig>& cfg);
   void home_deadlines(std::optional<TimePoint>& t) const;
   [[nodiscard]] std::optional<HomeView> home_view(TimePoint now) const;
-  [[nodiscard]] bool at_home() const noexcept { return home_ && home_->at_home; }
+  /// On the home link now (an RA there advertises the home prefix).
+  [[nodiscard]] bool at_home() const { return home_ && home_link().has_value(); }
   [[nodiscard]] std::uint32_t current_lifetime(const Binding& b, TimePoint now) const;
   [[nodiscard]] std::uint32_t lcoa_lifetime(const Ip6Addr& lcoa, TimePoint now) const;
   [[nodiscard]] Binding* current();

@@ -1,0 +1,694 @@
+// MobileNode: the home registration (the Home block of mnd.conf; RFC 6275
+// §11, RFC 5380 §6.1). What the care-of address is (the RCoA through the
+// MAP, the LCoA in plain Mobile IPv6 mode, the home address itself on the
+// home link), the home BU, its retransmission and refresh, what the HA
+// answers (BA, BRR, Binding Error), Home Agent Address Discovery, the stop.
+// The decisions are listed in hmip/mn/mobile_node.h.
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "hmip/mn/mobile_node.h"
+#include "mn_time.h"
+
+namespace hmip::mn {
+
+using detail::lifetime_units;
+using detail::seconds_left;
+
+namespace {
+
+/// At most this many further HAs of a DHAAD reply are kept to try.
+constexpr std::size_t kMaxOtherHomeAgents = 8;
+
+std::string secs(core::Duration d) {
+  return std::to_string(std::chrono::duration_cast<core::seconds>(d).count()) + " s";
+}
+
+std::uint32_t tunnel_mtu_inside(std::uint32_t outer) {
+  // RFC 5380 §11 / RFC 2473 §7: one more IPv6 header; never below the IPv6
+  // minimum (a link leaving less: the kernel fragments the encapsulating
+  // packets, RFC 2473 §7.1). 0: unknown, the kernel's default.
+  return outer == 0 ? 0 : std::max(outer - std::min(outer, kTunnelOverhead), kIpv6MinMtu);
+}
+
+}  // namespace
+
+Ip6Addr home_agents_anycast(const Ip6Prefix& prefix) {
+  Ip6Addr a = prefix.addr;
+  const unsigned len = std::min<unsigned>(prefix.len, 120);
+  for (unsigned bit = len; bit < 128; ++bit) a.b[bit / 8] = static_cast<std::uint8_t>(a.b[bit / 8] | (0x80U >> (bit % 8)));
+  a.b[15] = static_cast<std::uint8_t>((a.b[15] & 0x80U) | 0x7eU);  // anycast ID 126: Mobile IPv6 Home-Agents
+  if (len <= 64) a.b[8] = static_cast<std::uint8_t>(a.b[8] & ~0x02U);  // EUI-64 format: u/l bit 0
+  return a;
+}
+
+// ---------------------------------------------------------------------------
+// Where the node is and what to register
+
+// RFC 6275 §11.5.5: the node is home when an RA on a watched interface that
+// is up advertises the home prefix (heard since that link's last change).
+std::optional<std::size_t> MobileNode::home_link() const {
+  if (!home_) return std::nullopt;
+  const Ip6Prefix hp = home_->cfg.prefix();
+  for (std::size_t k = 0; k < ifaces_.size(); ++k) {
+    const Iface& i = ifaces_[k];
+    if (!i.up || !i.ra_seen || !i.ifindex) continue;
+    if (std::any_of(i.prefixes.begin(), i.prefixes.end(), [&](const SeenPrefix& p) { return p.prefix == hp; }))
+      return k;
+  }
+  return std::nullopt;
+}
+
+// What the home binding should be now; nullopt: nothing new to register
+// (no care-of address yet, or the MAP's BA not in yet: RFC 5380 §6.1, the
+// home BU waits for it).
+std::optional<HomeSettings> MobileNode::home_target(TimePoint /*now*/) const {
+  const HomeConfig& hc = home_->cfg;
+  if (const auto k = home_link()) {
+    HomeSettings s;
+    s.mode = HomeMode::at_home;
+    s.coa = hc.address;
+    s.ifindex = static_cast<int>(*ifaces_[*k].ifindex);
+    s.prefix_len = hc.prefix_len;
+    return s;
+  }
+  const Binding* cur = nullptr;
+  for (const auto& b : bul_)
+    if (b.role == BindingRole::current) cur = &b;
+  if (hc.hmipv6 && cur) {
+    if (!cur->registered) return std::nullopt;  // the MAP's BA first
+    HomeSettings s;
+    s.coa = cur->key.rcoa;
+    s.via = cur->key;
+    s.tunnel_mtu = tunnel_mtu_inside(cur->settings.tunnel_mtu);
+    return s;
+  }
+  // Plain Mobile IPv6: the LCoA (the one registered, while it qualifies).
+  const std::optional<Ip6Addr> keep = home_->installed_key && home_->installed.mode == HomeMode::away &&
+                                              !home_->installed.via
+                                          ? std::optional<Ip6Addr>(home_->installed.coa)
+                                          : std::nullopt;
+  std::optional<HomeSettings> best;
+  for (const auto& i : ifaces_) {
+    const auto lcoa = lcoa_of(i, keep);
+    if (!lcoa) continue;
+    HomeSettings s;
+    s.coa = *lcoa;
+    s.ifindex = static_cast<int>(*i.ifindex);
+    for (const auto& p : i.prefixes)
+      if (p.prefix.contains(*lcoa)) s.router = p.router;
+    std::uint32_t mtu = link_of(i)->mtu;
+    if (i.ra_mtu && *i.ra_mtu >= kIpv6MinMtu && (mtu == 0 || *i.ra_mtu < mtu)) mtu = *i.ra_mtu;
+    s.tunnel_mtu = tunnel_mtu_inside(mtu);
+    if (!best) best = s;
+    if (keep && *lcoa == *keep) return s;
+  }
+  return best;
+}
+
+// The lifetime of a home BU registering `s`: BindingLifetime of the Home
+// block, at most what the MAP granted for the RCoA's binding and still
+// remains of it (RFC 5380 §6.1 MUST: never larger), in plain mode at most
+// the LCoA's remaining valid lifetime (RFC 6275 §11.7.1).
+std::uint32_t MobileNode::home_lifetime(const HomeSettings& s, TimePoint now) const {
+  std::uint32_t lt = home_->cfg.binding_lifetime;
+  if (s.via) {
+    const auto it = std::find_if(bul_.begin(), bul_.end(), [&](const Binding& b) { return b.key == *s.via; });
+    if (it == bul_.end() || !it->expires) return 0;
+    return std::min(lt, seconds_left(now, *it->expires));
+  }
+  lt = std::min(lt, lcoa_lifetime(s.coa, now));
+  return lt;
+}
+
+// ---------------------------------------------------------------------------
+// Actions
+
+void MobileNode::install_home(const HomeSettings& s) {
+  Home& h = *home_;
+  const HomeKey key{*h.ha, h.cfg.address};
+  if (h.installed_key && *h.installed_key == key && h.installed == s) return;
+  h.installed_key = key;
+  h.installed = s;
+  actions_.emplace_back(InstallHomeBinding{key, s});
+}
+
+void MobileNode::remove_home() {
+  Home& h = *home_;
+  if (!h.installed_key) return;
+  actions_.emplace_back(RemoveHomeBinding{*h.installed_key});
+  h.installed_key.reset();
+  h.installed = HomeSettings{};
+}
+
+// One home BU (RFC 6275 §11.7.1; RFC 5380 §6.1): H and A set, M clear, from
+// the home address to the HA, a new sequence number. Away, the home
+// binding's hao state puts the care-of address in the source and the home
+// address in a Home Address option; at home it leaves from the home address
+// without one (§11.5.5).
+void MobileNode::send_home_bu(std::uint32_t lifetime_s, core::Duration timeout, bool first, TimePoint now) {
+  Home& h = *home_;
+  HomePending p;
+  p.seq = h.next_seq++;
+  p.sent = now;
+  p.timeout = timeout;
+  p.lifetime_units = lifetime_units(lifetime_s);
+  p.coa = h.installed.mode == HomeMode::at_home ? h.cfg.address : h.installed.coa;
+  p.first = first;
+  if (h.pending) p.resyncs = h.pending->resyncs;
+  h.pending = p;
+  h.requested_s = static_cast<std::uint32_t>(p.lifetime_units) * wire::kMhLifetimeUnitSeconds;
+  ++h.bu_sent;
+  ++counters_.home_bu_sent;
+  SendBu s;
+  s.src = h.cfg.address;
+  s.dst = *h.ha;
+  s.lcoa = p.coa;
+  s.bu.sequence = p.seq;
+  s.bu.ack = true;
+  s.bu.home_registration = true;
+  // L (§11.7.1): the home address has the interface identifier of the
+  // node's link-local address, so the HA defends that one too.
+  for (const auto& i : ifaces_)
+    if (const LinkState* l = link_of(i))
+      for (const auto& a : l->addresses)
+        if (a.addr.is_link_local() && std::equal(a.addr.b.begin() + 8, a.addr.b.end(), h.cfg.address.b.begin() + 8))
+          s.bu.link_local_compat = true;
+  s.bu.lifetime = p.lifetime_units;
+  actions_.emplace_back(std::move(s));
+}
+
+void MobileNode::home_hold(std::string reason, bool loud, TimePoint now) {
+  Home& h = *home_;
+  h.held_until = now + h.next_hold;
+  log(loud ? LogLevel::error : LogLevel::warning,
+      "home registration of " + h.cfg.address.str() + " held down for " + secs(h.next_hold) + ": " + reason);
+  h.next_hold = std::min(h.next_hold * 2, kMaxHomeHoldDown);
+  h.held_reason = std::move(reason);
+}
+
+// HomeAgent discover: the HA at hand refused or does not answer: the next
+// one DHAAD listed, else discovery again after a hold-down.
+void MobileNode::home_next_ha(const std::string& why, TimePoint now) {
+  Home& h = *home_;
+  remove_home();
+  h.registered = false;
+  h.expires.reset();
+  h.refresh_at.reset();
+  if (!h.other_has.empty()) {
+    const Ip6Addr old = h.ha.value_or(Ip6Addr{});
+    h.ha = h.other_has.front();
+    h.other_has.erase(h.other_has.begin());
+    log(LogLevel::warning, "home agent " + old.str() + " " + why + ": trying " + h.ha->str() + " (DHAAD list)");
+    return;
+  }
+  h.ha.reset();
+  home_hold(why + "; discovering the home agent again afterwards", false, now);
+}
+
+// ---------------------------------------------------------------------------
+// The state machine
+
+void MobileNode::service_home(TimePoint now) {
+  if (!home_) return;
+  Home& h = *home_;
+  if (h.held_until && *h.held_until <= now && !stopping_) {
+    h.held_until.reset();
+    log(LogLevel::info, "home registration: hold-down over, trying again");
+  }
+  service_home_bu(now);
+  if (stopping_ || !home_) return;
+
+  const bool home_now = home_link().has_value();
+  if (home_now != h.at_home) {
+    h.at_home = home_now;
+    if (home_now) ++counters_.returns_home;
+    log(LogLevel::notice, home_now ? "back on the home link (its RA advertises " + h.cfg.prefix().str() + ")"
+                                   : "left the home link");
+  }
+  const auto target = home_target(now);
+  service_dhaad(target, now);
+  if (!target) {
+    // The MAP binding the home tunnel ran through is gone and nothing
+    // replaces it yet: its kernel state goes (the HA's binding lapses or is
+    // replaced by the next home BU).
+    if (h.installed_key && h.installed.via &&
+        std::none_of(bul_.begin(), bul_.end(), [&](const Binding& b) { return b.key == *h.installed.via; })) {
+      h.pending.reset();
+      remove_home();
+    }
+    return;
+  }
+  if (!h.ha) return;  // HomeAgent discover: DHAAD first (away), nothing to deregister (at home)
+
+  if (target->mode == HomeMode::at_home) {
+    if (h.installed_key && h.installed.mode == HomeMode::at_home) {
+      install_home(*target);  // another ifindex: updated in place
+      return;
+    }
+    const bool had_binding = h.installed_key.has_value() || h.registered;
+    install_home(*target);  // the home address on the home link first
+    h.expires.reset();
+    h.refresh_at.reset();
+    if (!had_binding) return;  // nothing registered at the HA: nothing to deregister
+    // RFC 6275 §11.5.5: lifetime 0, care-of address = home address, from the
+    // home address, no HAO; retransmitted up to MaxBindackTimeout.
+    log(LogLevel::notice, "deregistering home address " + h.cfg.address.str() + " at home agent " + h.ha->str());
+    h.registered = false;
+    send_home_bu(0, cfg_.initial_bindack_timeout, false, now);
+    return;
+  }
+
+  if (h.held_until) return;
+  const HomeKey key{*h.ha, h.cfg.address};
+  if (h.installed_key && *h.installed_key != key) remove_home();  // another HA
+  const bool new_coa = !h.installed_key || h.installed.mode != HomeMode::away || h.installed.coa != target->coa;
+  install_home(*target);
+  if (!new_coa && (h.registered || h.pending)) return;
+  if (new_coa && (h.registered || h.pending)) {
+    ++counters_.home_coa_changes;
+    log(LogLevel::notice, "home address " + h.cfg.address.str() + ": new care-of address " + target->coa.str() +
+                              (target->via ? " (RCoA at MAP " + target->via->map_address.str() + ")"
+                                           : " (plain Mobile IPv6)"));
+  } else {
+    log(LogLevel::info, "registering home address " + h.cfg.address.str() + " with home agent " + h.ha->str() +
+                            " from " + target->coa.str() +
+                            (target->via ? " (RCoA at MAP " + target->via->map_address.str() + ")"
+                                         : " (plain Mobile IPv6)"));
+  }
+  // RFC 6275 §11.8: a first registration waits longer (the HA runs DAD).
+  const bool first = !h.registered;
+  send_home_bu(home_lifetime(*target, now), first ? cfg_.initial_bindack_timeout_first_reg : cfg_.initial_bindack_timeout,
+               first, now);
+}
+
+// Retransmission (§11.8: doubled up to MaxBindackTimeout, then at that rate;
+// a deregistration gives up there), expiry, refresh.
+void MobileNode::service_home_bu(TimePoint now) {
+  Home& h = *home_;
+  if (h.pending && h.pending->sent + h.pending->timeout <= now) {
+    const bool dereg = h.pending->lifetime_units == 0;
+    if (h.stop_dereg) {  // one attempt on stop
+      log(LogLevel::info, "no answer to the home deregistration: removed");
+      h.pending.reset();
+      h.stop_dereg = false;
+      ++counters_.home_deregistrations;
+      remove_home();
+      stop_map_bindings(now);
+      return;
+    }
+    if (h.pending->timeout >= cfg_.max_bindack_timeout) {
+      if (dereg) {
+        log(LogLevel::warning, "home agent " + h.ha->str() + " did not answer the deregistration: given up");
+        h.pending.reset();
+        ++counters_.home_deregistrations;
+        return;
+      }
+      if (!h.cfg.home_agent && !h.registered) {  // a discovered HA that never answers
+        h.pending.reset();
+        home_next_ha("does not answer home BUs", now);
+        return;
+      }
+    }
+    auto timeout = h.pending->timeout * 2;
+    if (timeout > cfg_.max_bindack_timeout) timeout = std::max(cfg_.max_bindack_timeout, h.pending->timeout);
+    ++counters_.home_bu_retransmitted;
+    // Recomputed: the MAP's grant has less left now (never above it).
+    send_home_bu(dereg ? 0 : home_lifetime(h.installed, now), timeout, h.pending->first, now);
+    return;
+  }
+  if (h.registered && h.expires && *h.expires <= now) {
+    ++counters_.home_expired;
+    log(LogLevel::warning, "home binding of " + h.cfg.address.str() + " at " + h.ha->str() + " expired");
+    h.registered = false;
+    h.expires.reset();
+    h.refresh_at.reset();
+    if (!h.cfg.home_agent) home_next_ha("let the binding expire", now);
+    return;
+  }
+  if (!stopping_ && !h.pending && h.registered && h.refresh_at && *h.refresh_at <= now &&
+      h.installed.mode == HomeMode::away) {
+    h.refresh_at.reset();
+    send_home_bu(home_lifetime(h.installed, now), cfg_.initial_bindack_timeout, false, now);
+  }
+}
+
+// RFC 6275 §11.4.1: a request from the care-of address to the home prefix's
+// HA anycast address, retransmitted after INITIAL_DHAAD_TIMEOUT doubling,
+// DHAAD_RETRIES times; then a hold-down and another round.
+void MobileNode::service_dhaad(const std::optional<HomeSettings>& target, TimePoint now) {
+  Home& h = *home_;
+  if (h.cfg.home_agent) return;
+  const bool wanted = !h.ha && !h.held_until && target && target->mode == HomeMode::away;
+  if (!wanted) {
+    h.dhaad.reset();
+    return;
+  }
+  if (h.dhaad && h.dhaad->src == target->coa && h.dhaad->sent + h.dhaad->timeout > now) return;
+  if (h.dhaad && h.dhaad->src == target->coa) {
+    if (h.dhaad->sent_count > kDhaadRetries) {
+      h.dhaad.reset();
+      home_hold("no home agent answered DHAAD for " + h.cfg.prefix().str(), false, now);
+      return;
+    }
+    h.dhaad->timeout *= 2;
+  } else {  // a first request, or the care-of address changed
+    h.dhaad = Dhaad{};
+    h.dhaad->id = rng_.u16();
+    h.dhaad->src = target->coa;
+    h.dhaad->timeout = kInitialDhaadTimeout;
+    log(LogLevel::info, "discovering the home agent of " + h.cfg.prefix().str() + " (DHAAD from " +
+                            target->coa.str() + ")");
+  }
+  h.dhaad->sent = now;
+  ++h.dhaad->sent_count;
+  ++counters_.dhaad_requests_sent;
+  actions_.emplace_back(SendDhaadRequest{target->coa, home_agents_anycast(h.cfg.prefix()), h.dhaad->id});
+}
+
+void MobileNode::handle_dhaad_reply(TimePoint now, const Ip6Addr& src, std::uint16_t id,
+                                    const std::vector<Ip6Addr>& home_agents) {
+  service(now);
+  std::vector<Ip6Addr> usable;
+  for (const auto& a : home_agents)
+    if (!a.is_unspecified() && !a.is_multicast() && !a.is_link_local() && !a.is_loopback() &&
+        std::find(usable.begin(), usable.end(), a) == usable.end())
+      usable.push_back(a);
+  if (!home_ || stopping_ || !home_->dhaad || home_->dhaad->id != id || usable.empty()) {
+    ++counters_.dhaad_replies_ignored;
+    log(LogLevel::debug, "DHAAD reply from " + src.str() + " (identifier " + std::to_string(id) + ") ignored");
+    return;
+  }
+  Home& h = *home_;
+  ++counters_.dhaad_replies_accepted;
+  h.dhaad.reset();
+  h.ha = usable.front();
+  h.other_has.assign(usable.begin() + 1, usable.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                                usable.size(), kMaxOtherHomeAgents + 1)));
+  log(LogLevel::notice, "home agent " + h.ha->str() + " discovered (DHAAD reply from " + src.str() + ", " +
+                            std::to_string(usable.size()) + " listed)");
+  service(now);
+}
+
+// ---------------------------------------------------------------------------
+// What the HA sends
+
+// True when `mh` concerns the home registration (the MAP path gets the
+// rest): a BA carrying the home address in its type 2 routing header (or,
+// at home, sent to the home address), a BRR or Binding Error from the HA
+// about the home address. The HA and a MAP may share an address (one mapd,
+// both roles): the home address tells them apart.
+bool MobileNode::home_mh(const ReceivedMh& mh, TimePoint now) {
+  if (!home_) return false;
+  Home& h = *home_;
+  const Ip6Addr& hoa = h.cfg.address;
+  if (const auto* ba = std::get_if<wire::BindingAck>(&mh.msg)) {
+    if (mh.rh2_home ? *mh.rh2_home != hoa : mh.dst != hoa) return false;
+    home_ba(mh, *ba, now);
+    return true;
+  }
+  if (!h.ha || mh.src != *h.ha) return false;
+  if (std::holds_alternative<wire::BindingRefreshRequest>(mh.msg)) {
+    if (mh.dst != hoa && mh.rh2_home != hoa) return false;
+    ++counters_.brr_received;
+    // RFC 6275 §11.7.4: answered with a home BU (lifetime as for a refresh).
+    if (stopping_ || !h.registered || h.pending || h.installed.mode != HomeMode::away) {
+      ++counters_.brr_ignored;
+      return true;
+    }
+    ++counters_.home_brr_answered;
+    h.refresh_at.reset();
+    send_home_bu(home_lifetime(h.installed, now), cfg_.initial_bindack_timeout, false, now);
+    return true;
+  }
+  if (const auto* be = std::get_if<wire::BindingError>(&mh.msg)) {
+    if (be->status == wire::be_status::kUnknownBindingForHomeAddressDestOption && be->home_address != hoa)
+      return false;
+    home_be(*be, now);
+    return true;
+  }
+  return false;
+}
+
+void MobileNode::home_ba(const ReceivedMh& mh, const wire::BindingAck& ba, TimePoint now) {
+  Home& h = *home_;
+  // RFC 6275 §11.7.3: from the HA, for the outstanding BU; away, with the
+  // home address in a type 2 routing header (the caller checked that).
+  if (!h.ha || mh.src != *h.ha || !h.pending || (!mh.rh2_home && h.pending->coa != h.cfg.address)) {
+    ++counters_.home_ba_ignored;
+    log(LogLevel::debug, "home BA from " + mh.src.str() + " ignored (not from the home agent, or no home BU outstanding)");
+    return;
+  }
+  if (ba.status == wire::ba_status::kSequenceNumberOutOfWindow) {
+    // The BA carries the HA's last accepted sequence number (§9.5.1): go on after it.
+    ++counters_.home_ba_refused;
+    ++counters_.home_sequence_resyncs;
+    h.last_status = ba.status;
+    if (++h.pending->resyncs > kMaxSequenceResyncs) {
+      home_refused(ba.status, now);
+      return;
+    }
+    h.next_seq = static_cast<std::uint16_t>(ba.sequence + 1);
+    log(LogLevel::info, "home agent " + h.ha->str() + ": sequence out of window, continuing after " +
+                            std::to_string(ba.sequence));
+    const bool dereg = h.pending->lifetime_units == 0;
+    send_home_bu(dereg ? 0 : home_lifetime(h.installed, now), h.pending->timeout, h.pending->first, now);
+    return;
+  }
+  if (ba.sequence != h.pending->seq) {
+    ++counters_.home_ba_ignored;
+    return;
+  }
+  h.last_status = ba.status;
+  if (wire::ba_status::accepted(ba.status)) {
+    home_accepted(ba, now);
+    return;
+  }
+  ++counters_.home_ba_refused;
+  home_refused(ba.status, now);
+}
+
+void MobileNode::home_accepted(const wire::BindingAck& ba, TimePoint now) {
+  Home& h = *home_;
+  ++counters_.home_ba_accepted;
+  const HomePending p = *h.pending;
+  h.pending.reset();
+  h.next_hold = kHomeHoldDown;
+  if (p.lifetime_units == 0) {
+    ++counters_.home_deregistrations;
+    h.registered = false;
+    h.expires.reset();
+    h.refresh_at.reset();
+    h.granted_s = 0;
+    log(LogLevel::notice, "home address " + h.cfg.address.str() + " deregistered at home agent " + h.ha->str());
+    if (h.stop_dereg) {
+      h.stop_dereg = false;
+      remove_home();
+      stop_map_bindings(now);
+    }
+    return;
+  }
+  if (ba.lifetime == 0) {
+    ++counters_.home_ba_refused;
+    remove_home();
+    h.registered = false;
+    home_hold("the home agent granted lifetime 0", false, now);
+    return;
+  }
+  // Never longer than asked for: the request was capped to the MAP's grant.
+  const std::uint32_t granted =
+      std::min<std::uint32_t>(static_cast<std::uint32_t>(ba.lifetime) * wire::kMhLifetimeUnitSeconds,
+                              static_cast<std::uint32_t>(p.lifetime_units) * wire::kMhLifetimeUnitSeconds);
+  h.granted_s = granted;
+  h.registered = true;
+  h.expires = p.sent + core::seconds(granted);
+  h.refresh_at = *h.expires - std::chrono::duration_cast<core::Duration>(core::seconds(granted)) * cfg_.refresh_percent / 100;
+  if (ba.status == wire::ba_status::kAcceptedPrefixDiscoveryNecessary)
+    log(LogLevel::info, "home agent " + h.ha->str() + " says the home prefix changes (status 1); mobile prefix "
+                            "discovery (RFC 6275 §11.4.2) is not implemented: the configured prefix stays");
+  log(LogLevel::notice, "home address " + h.cfg.address.str() + " registered at home agent " + h.ha->str() +
+                            " with care-of address " + p.coa.str() + ", lifetime " + std::to_string(granted) + " s");
+}
+
+// A refusal (RFC 6275 §6.1.8 / §11.7.3). The HA keeps no binding for this
+// BU; our side goes, and the registration rests (kHomeHoldDown, doubled at
+// each refusal in a row): 134 (the home address is in use on the home link,
+// §10.3.1) loudly; with HomeAgent discover, 129, 131, 132 and 133 (this HA
+// will not serve us) move on to the next HA DHAAD listed, or discover again.
+void MobileNode::home_refused(std::uint8_t status, TimePoint now) {
+  Home& h = *home_;
+  const bool dereg = h.pending && h.pending->lifetime_units == 0;
+  const bool stop = h.stop_dereg;
+  h.pending.reset();
+  if (dereg) {  // refusing a deregistration: nothing left to undo
+    log(LogLevel::warning, "home agent " + h.ha->str() + " refused the deregistration (status " +
+                               std::to_string(status) + ")");
+    ++counters_.home_deregistrations;
+    if (stop) {
+      h.stop_dereg = false;
+      remove_home();
+      stop_map_bindings(now);
+    }
+    return;
+  }
+  h.registered = false;
+  h.expires.reset();
+  h.refresh_at.reset();
+  const std::string s = std::to_string(status);
+  if (status == wire::ba_status::kDuplicateAddressDetectionFailed) {
+    ++counters_.home_dad_failures;
+    remove_home();
+    home_hold("home agent " + h.ha->str() + " says home address " + h.cfg.address.str() +
+                  " is in use on the home link (status 134, RFC 6275 §10.3.1): another node holds it",
+              true, now);
+    return;
+  }
+  const bool not_for_us = status == wire::ba_status::kAdministrativelyProhibited ||
+                          status == wire::ba_status::kHomeRegistrationNotSupported ||
+                          status == wire::ba_status::kNotHomeSubnet ||
+                          status == wire::ba_status::kNotHomeAgentForThisMobileNode;
+  if (!h.cfg.home_agent && not_for_us) {
+    home_next_ha("refused the home registration (status " + s + ")", now);
+    return;
+  }
+  remove_home();
+  home_hold("home agent " + h.ha->str() + " refused the home registration (status " + s + ")", not_for_us, now);
+}
+
+// RFC 6275 §11.3.6. Status 1 from the HA: it has no binding for the home
+// address (restarted, lost it): registered again at once (as a first
+// registration). Status 2: the HA does not understand the Mobility Header
+// we sent: it is no home agent; held down (discover: the next HA).
+void MobileNode::home_be(const wire::BindingError& be, TimePoint now) {
+  Home& h = *home_;
+  ++counters_.home_be_received;
+  ++counters_.be_received;
+  if (be.status == wire::be_status::kUnknownBindingForHomeAddressDestOption) {
+    log(LogLevel::warning, "home agent " + h.ha->str() + " has no binding for " + h.cfg.address.str() +
+                               " (Binding Error 1): registering again");
+    if (stopping_ || h.pending || h.installed.mode != HomeMode::away || !h.installed_key) return;
+    h.registered = false;
+    h.expires.reset();
+    h.refresh_at.reset();
+    send_home_bu(home_lifetime(h.installed, now), cfg_.initial_bindack_timeout_first_reg, true, now);
+    return;
+  }
+  if (be.status != wire::be_status::kUnrecognizedMhType || stopping_) return;
+  h.pending.reset();
+  if (!h.cfg.home_agent) {
+    home_next_ha("does not implement Mobile IPv6 (Binding Error 2)", now);
+    return;
+  }
+  remove_home();
+  h.registered = false;
+  h.expires.reset();
+  h.refresh_at.reset();
+  home_hold("home agent " + h.ha->str() + " does not implement Mobile IPv6 (Binding Error 2, unrecognized MH type)",
+            true, now);
+}
+
+// ---------------------------------------------------------------------------
+// Stop, reload, deadlines, state
+
+// Deregister the home binding first: its BU and BA go through the MAP
+// binding's tunnel, which is deregistered after it (stop_map_bindings).
+bool MobileNode::home_stop(TimePoint now) {
+  if (!home_) return false;
+  Home& h = *home_;
+  h.dhaad.reset();
+  h.refresh_at.reset();
+  h.held_until.reset();
+  const bool away = h.installed_key && h.installed.mode == HomeMode::away;
+  if (cfg_.deregister_on_stop && away && (h.registered || h.pending)) {
+    h.stop_dereg = true;
+    log(LogLevel::info, "deregistering home address " + h.cfg.address.str() + " at home agent " + h.ha->str());
+    send_home_bu(0, cfg_.initial_bindack_timeout, false, now);
+    return true;
+  }
+  h.pending.reset();
+  remove_home();
+  return false;
+}
+
+void MobileNode::home_reload(const std::optional<HomeConfig>& cfg) {
+  if (!home_ && !cfg) return;
+  const bool same_binding = home_ && cfg && cfg->address == home_->cfg.address &&
+                            cfg->prefix_len == home_->cfg.prefix_len && cfg->home_agent == home_->cfg.home_agent;
+  if (!same_binding) {
+    log(LogLevel::warning, "the Home block's Address and HomeAgent (or the block itself) take effect at a restart");
+    return;
+  }
+  home_->cfg.binding_lifetime = cfg->binding_lifetime;  // from the next home BU
+  home_->cfg.hmipv6 = cfg->hmipv6;                      // at once
+}
+
+void MobileNode::home_deadlines(std::optional<TimePoint>& t) const {
+  if (!home_) return;
+  const Home& h = *home_;
+  auto consider = [&](const std::optional<TimePoint>& x) {
+    if (x && *x != TimePoint::max() && (!t || *x < *t)) t = x;
+  };
+  if (h.pending) consider(h.pending->sent + h.pending->timeout);
+  if (stopping_) return;
+  if (!h.pending && h.registered) consider(h.refresh_at);
+  if (h.registered) consider(h.expires);
+  consider(h.held_until);
+  if (h.dhaad) consider(h.dhaad->sent + h.dhaad->timeout);
+}
+
+std::string_view to_string(HomeStatus s) noexcept {
+  switch (s) {
+    case HomeStatus::idle: return "idle";
+    case HomeStatus::discovering: return "discovering";
+    case HomeStatus::registering: return "registering";
+    case HomeStatus::registered: return "registered";
+    case HomeStatus::at_home: return "at-home";
+    case HomeStatus::held_down: return "held-down";
+  }
+  return "?";
+}
+
+std::optional<HomeView> MobileNode::home_view(TimePoint now) const {
+  if (!home_) return std::nullopt;
+  const Home& h = *home_;
+  auto until = [&](const std::optional<TimePoint>& x) -> std::optional<core::Duration> {
+    if (!x) return std::nullopt;
+    return *x <= now ? core::Duration{0} : std::chrono::duration_cast<core::Duration>(*x - now);
+  };
+  HomeView v;
+  v.home_address = h.cfg.address;
+  v.prefix_len = h.cfg.prefix_len;
+  v.home_agent = h.ha;
+  v.discover = !h.cfg.home_agent;
+  v.hmipv6 = h.cfg.hmipv6;
+  v.at_home = h.at_home;
+  v.status = h.held_until         ? HomeStatus::held_down
+             : h.at_home          ? HomeStatus::at_home
+             : h.pending          ? HomeStatus::registering
+             : h.registered       ? HomeStatus::registered
+             : h.dhaad            ? HomeStatus::discovering
+                                  : HomeStatus::idle;
+  if (h.installed_key) {
+    v.coa = h.installed.mode == HomeMode::at_home ? h.cfg.address : h.installed.coa;
+    v.plain_mode = h.installed.mode == HomeMode::away && !h.installed.via;
+    if (h.installed.via) v.via_map = h.installed.via->map_address;
+    v.tunnel_mtu = h.installed.tunnel_mtu;
+  }
+  v.last_sequence = static_cast<std::uint16_t>(h.next_seq - 1);
+  v.requested_lifetime = h.requested_s;
+  v.granted_lifetime = h.registered ? h.granted_s : 0;
+  if (h.registered) v.expires_in = until(h.expires);
+  if (h.registered && !h.pending) v.refresh_in = until(h.refresh_at);
+  if (h.pending) v.retransmit_in = until(h.pending->sent + h.pending->timeout);
+  if (h.held_until) {
+    v.held_down_for = until(h.held_until);
+    v.held_down_reason = h.held_reason;
+  }
+  v.bu_sent = h.bu_sent;
+  v.last_status = h.last_status;
+  return v;
+}
+
+}  // namespace hmip::mn
