@@ -16,8 +16,9 @@
 # LCoA registered directly, switched to in place) carries traffic without
 # the MAP; at_home puts the address on the home link with DAD (which fails
 # while the HA still proxies it: the documented order) and removes the
-# rest; removal and flush leave no tagged object, and a crashed run's
-# at-home address is reconciled.
+# rest; a failed install rolls back; removal and flush leave no tagged
+# object; a crashed run's at-home address is reconciled, a crashed HA's
+# L-flag entry adopted or reconciled with its binding.
 #
 #   mn (LCoA 2001:db8:1::10) -vm/va- ar -vam/vma- map (MAP 2001:db8:2::1, RCoAs 2001:db8:99::/64)
 #     -vmh/vhm- ha (HA 2001:db8:200::1 on br0) -vhc/vch- cn (2001:db8:200::100)
@@ -80,6 +81,20 @@ ip -n "$cn" -6 route add default via "$HA"
 dmesg -w >"$HMIP_KERNEL_OUT/dmesg.txt" 2>&1 &
 HK_PIDS+=("$!")
 
+# kg_error CMD...: like kg, but the command must fail.
+kg_error() {
+  local n i=0
+  n=$(wc -l <"$KG_OUT")
+  echo "$*" >&"$KG_FD"
+  while [ "$(wc -l <"$KG_OUT")" -le "$n" ]; do
+    i=$((i + 1))
+    [ "$i" -le 3000 ] || hk_fail "kglue_probe: no answer to '$*'"
+    sleep 0.01
+  done
+  KG_REPLY=$(tail -n 1 "$KG_OUT")
+  hk_log "kglue: $* -> $KG_REPLY"
+  case "$KG_REPLY" in error*) ;; *) hk_fail "kglue_probe: '$*' succeeded, want a failure" ;; esac
+}
 kg_save() { eval "KG_IN_$1=\$KG_IN KG_OUT_$1=\$KG_OUT KG_FD_$1=\$KG_FD KG_PID_$1=\$KG_PID"; }
 kg_use() { eval "KG_IN=\$KG_IN_$1 KG_OUT=\$KG_OUT_$1 KG_FD=\$KG_FD_$1 KG_PID=\$KG_PID_$1"; }
 
@@ -115,6 +130,18 @@ kg_save mn
 kg mn-signalling
 kg mn-bind "$MAP" "$RCOA" "$LCOA" vm "$AR" primary
 MTUN=$(echo "$KG_REPLY" | awk '{print $2}')
+# A failed install rolls back: a foreign hao state with the home binding's
+# key makes the XFRM step fail after the tunnel, address, routes and rules
+# went in; none of them stays.
+ip -n "$mn" xfrm state add src "$HOA" dst "$HA" proto hao mode ro coa 2001:db8:77::1
+kg_error home-bind "$HA" "$HOA" away "$RCOA" via "$MAP" "$RCOA"
+ip -n "$mn" link show | grep -c hmipn0002 >/dev/null && hk_fail "rollback left the home tunnel"
+ip -n "$mn" -6 rule show | grep -c "^200[4-9]:" >/dev/null && hk_fail "rollback left home rules"
+[ -z "$(ip -n "$mn" -6 route show table all proto 204 | grep -v "table $MNTAB" | grep -v "table $((MNTAB + 128))" || true)" ] ||
+  hk_fail "rollback left home routes"
+ip -n "$mn" xfrm state delete src "$HOA" dst "$HA" proto hao
+# Nested needs the MAP binding it names.
+kg_error home-bind "$HA" "$HOA" away 2001:db8:99::9 via "$MAP" 2001:db8:99::9
 kg home-bind "$HA" "$HOA" away "$RCOA" via "$MAP" "$RCOA"
 HTUN=$(echo "$KG_REPLY" | awk '{print $2}')
 [ "$(echo "$KG_REPLY" | awk '{print $4}')" = "$HTAB" ] || hk_fail "home table: $KG_REPLY, want $HTAB"
@@ -331,6 +358,29 @@ kg flush
 ip -n "$mn" link show | grep -c hmipn >/dev/null && hk_fail "MN: flush left a tunnel"
 [ -z "$(ip -n "$mn" xfrm state)" ] || hk_fail "MN: flush left xfrm states"
 [ -z "$(ip -n "$mn" xfrm policy list ptype sub)" ] || hk_fail "MN: flush left xfrm policies"
+# The HA's L-flag entry is adopted and reconciled with the home address's:
+# a killed HA's binding is adopted (flush then removes both entries), and
+# without adoption reconcile() removes both.
+ha_restart() {
+  kg_use ha
+  kill -9 "$KG_PID"
+  wait "$KG_PID" 2>/dev/null || true
+  exec {KG_FD}>&-
+  kglue_start ha map --proxy-link br0 --rcoa-prefix 2001:db8:200::/64
+  kg_save ha
+}
+kg_use ha
+kg map-bind "$HOA" "$HA" "$LCOA" br0 ll
+ha_restart
+kg adopt
+case "$KG_REPLY" in "ok 1 adopted: $HOA $HA $LCOA br0 "*) ;; *) hk_fail "the HA's binding was not adopted: $KG_REPLY" ;; esac
+kg flush
+[ -z "$(ip -n "$ha" -6 neigh show proxy)" ] || hk_fail "flush after adoption left proxy entries: $(ip -n "$ha" -6 neigh show proxy)"
+kg map-bind "$HOA" "$HA" "$LCOA" br0 ll
+ha_restart
+kg reconcile
+echo "$KG_REPLY" | grep -c "proxy $HOA_LL dev" >/dev/null || hk_fail "reconcile did not remove the L-flag entry: $KG_REPLY"
+[ -z "$(ip -n "$ha" -6 neigh show proxy)" ] || hk_fail "reconcile left proxy entries: $(ip -n "$ha" -6 neigh show proxy)"
 for n in ha map; do
   kg_use "$n"
   kg flush
