@@ -176,6 +176,31 @@ Status NetlinkDataplane::reconcile_proxies(ReconcileReport& r, const std::set<Ip
   return wire::Ok{};
 }
 
+void NetlinkDataplane::reconcile_addrs(ReconcileReport& r) {
+  // The addresses on leftover tunnels went with them (reconcile_links runs
+  // first); what is left tagged and untracked is e.g. a home address at home.
+  std::vector<detail::AddrObj> tagged;
+  std::string error;
+  if (detail::dump_tagged_addrs(*sock_, opt_.tags.route_protocol, tagged, error) < 0) return;
+  std::vector<detail::NlRequest> batch;
+  for (const detail::AddrObj& a : tagged) {
+    bool tracked = false;
+    auto mine = [&](const std::vector<detail::KObj>& objs) {
+      for (const auto& o : objs)
+        tracked = tracked || detail::same_key(o, detail::KObj{a});
+    };
+    for (const auto& [k, b] : mn_) mine(b.objects);
+    for (const auto& [k, h] : home_) mine(h.objects);
+    if (tracked) continue;
+    batch.push_back({detail::build_delete(detail::KObj{a}, opt_.tags.route_protocol), detail::describe(a)});
+  }
+  if (batch.empty()) return;
+  const std::vector<int> res = sock_->run(batch);
+  for (std::size_t i = 0; i < res.size(); ++i) {
+    if (res[i] == 0) r.removed.push_back(batch[i].what);
+  }
+}
+
 wire::Result<ReconcileReport> NetlinkDataplane::reconcile() {
   ReconcileReport r;
   std::set<Ip6Addr> leftover_rcoas;
@@ -184,6 +209,7 @@ wire::Result<ReconcileReport> NetlinkDataplane::reconcile() {
   reconcile_routes(r, leftover_rcoas);
   reconcile_rules(r);
   reconcile_links(r);
+  reconcile_addrs(r);
   if (Status st = reconcile_proxies(r, leftover_rcoas); !st) return st.error();
   if (nft_ && !nft_->installed() && nft_->exists()) {
     if (Status st = nft_->remove_any(); !st) return fail(st.error(), nft_->last_error()).error();

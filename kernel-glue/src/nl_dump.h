@@ -4,6 +4,7 @@
 // dump libnl's neigh cache cannot do.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,5 +30,11 @@ Ip6Addr to_ip6(nl_addr* a);
 /// NTF_PROXY: the kernel lists proxy entries only for such a request).
 /// Returns 0 or libnl's negative error code; `error` gets its text.
 int dump_proxies(RouteSocket& sock, std::vector<NeighObj>& out, std::string& error);
+
+/// Every IPv6 address whose IFA_PROTO is `protocol` (hmip tags the
+/// addresses it adds with its route protocol: build_add). libnl 3.7 does not
+/// parse IFA_PROTO, hence a raw RTM_GETADDR dump. Returns 0 or libnl's
+/// negative error code; `error` gets its text.
+int dump_tagged_addrs(RouteSocket& sock, std::uint8_t protocol, std::vector<AddrObj>& out, std::string& error);
 
 }  // namespace hmip::kglue::detail

@@ -202,7 +202,12 @@ NlMsgPtr build_add(const KObj& o, std::uint8_t protocol, bool replace) {
     auto p = make_addr(*a);
     if (!p) return nullptr;
     // CREATE|REPLACE: new address, or modify the lifetimes/flags in place.
-    return take(rtnl_addr_build_add_request(p.get(), NLM_F_CREATE | NLM_F_REPLACE, &m), &m);
+    NlMsgPtr msg = take(rtnl_addr_build_add_request(p.get(), NLM_F_CREATE | NLM_F_REPLACE, &m), &m);
+    // Tagged with the daemon's protocol (IFA_PROTO, Linux 6.1; libnl 3.7
+    // has no setter), so reconcile() finds an address a crashed run left
+    // outside its tunnels (the MN's home address at home).
+    if (msg && nla_put_u8(msg.get(), IFA_PROTO, protocol) < 0) return nullptr;
+    return msg;
   }
   if (const auto* r = std::get_if<RouteObj>(&o)) {
     auto p = make_route(*r, protocol);

@@ -5,14 +5,18 @@
 //
 // Usage: kglue_probe map|mn [--proxy-link IFNAME]... [--rcoa-prefix P]...
 // Commands:
-//   map-signalling
-//   map-bind RCOA MAP LCOA PROXY-IFNAME|- [MTU]      -> ok TUNNEL IFINDEX
+//   map-signalling [ADDR [ESP-PREFIX...]]
+//   map-bind RCOA MAP LCOA PROXY-IFNAME|- [MTU] [ll] -> ok TUNNEL IFINDEX   (ll: link_local_proxy, the L flag)
 //   map-unbind RCOA
 //   ba-route MAP RCOA LCOA / ba-unroute MAP RCOA
 //   refresh IFNAME
 //   mn-signalling
 //   mn-bind MAP RCOA LCOA IFNAME ROUTER|- primary|secondary [MTU] -> ok TUNNEL IFINDEX TABLE
 //   mn-unbind MAP RCOA
+//   home-bind HA HOA away COA via MAP RCOA [MTU]          -> ok TUNNEL IFINDEX TABLE   (nested)
+//   home-bind HA HOA away COA plain IFNAME ROUTER|- [MTU] -> ok TUNNEL IFINDEX TABLE
+//   home-bind HA HOA home IFNAME PREFIXLEN                -> ok - 0 0
+//   home-unbind HA HOA
 //   counters                                          -> ok PACKETS BYTES
 //   adopt                                             -> ok N adopted: RCOA MAP LCOA PROXY|- TUNNEL IFINDEX; ...
 //   reconcile                                         -> ok N removed: A; B; ...
@@ -52,7 +56,17 @@ std::string run(NetlinkDataplane& dp, const std::vector<std::string>& w) {
   const std::string& c = w[0];
   auto A = [&](std::size_t i) { return i < w.size() ? addr(w[i]) : std::nullopt; };
   if (c == "map-signalling") {
-    auto st = dp.install_map_signalling({});
+    MapSignallingSettings ms;
+    if (w.size() > 1) {
+      if (!A(1)) return "error bad address";
+      ms.map_address = *A(1);
+    }
+    for (std::size_t i = 2; i < w.size(); ++i) {
+      auto p = Ip6Prefix::parse(w[i]);
+      if (!p) return "error bad prefix " + w[i];
+      ms.esp_required_from.push_back(*p);
+    }
+    auto st = dp.install_map_signalling(ms);
     return st ? "ok" : err(dp, st.error());
   }
   if (c == "map-bind" && w.size() >= 5 && A(1) && A(2) && A(3)) {
@@ -60,7 +74,13 @@ std::string run(NetlinkDataplane& dp, const std::vector<std::string>& w) {
     s.map_address = *A(2);
     s.lcoa = *A(3);
     s.proxy_ifindex = ifindex(w[4]);
-    if (w.size() > 5) s.tunnel_mtu = static_cast<std::uint32_t>(std::stoul(w[5]));
+    for (std::size_t i = 5; i < w.size(); ++i) {
+      if (w[i] == "ll") {
+        s.link_local_proxy = true;
+      } else {
+        s.tunnel_mtu = static_cast<std::uint32_t>(std::stoul(w[i]));
+      }
+    }
     auto r = dp.install_map_binding({*A(1), 0}, s);
     return r ? "ok " + r->tunnel + " " + std::to_string(r->tunnel_ifindex) : err(dp, r.error());
   }
@@ -100,6 +120,42 @@ std::string run(NetlinkDataplane& dp, const std::vector<std::string>& w) {
   }
   if (c == "mn-unbind" && A(1) && A(2)) {
     auto st = dp.remove_mn_binding({*A(1), *A(2)});
+    return st ? "ok" : err(dp, st.error());
+  }
+  if (c == "home-bind" && w.size() >= 6 && A(1) && A(2)) {
+    const MnHomeKey k{*A(1), *A(2)};
+    MnHomeSettings s;
+    if (w[3] == "home") {
+      s.mode = MnHomeMode::at_home;
+      s.ifindex = ifindex(w[4]);
+      s.prefix_len = static_cast<std::uint8_t>(std::stoul(w[5]));
+    } else if (w[3] == "away" && w.size() >= 8 && A(4)) {
+      s.coa = *A(4);
+      std::size_t next = 0;
+      if (w[5] == "via" && A(6) && A(7)) {
+        s.via = MnBindingKey{*A(6), *A(7)};
+        next = 8;
+      } else if (w[5] == "plain") {
+        s.ifindex = ifindex(w[6]);
+        if (w[7] != "-") {
+          if (!A(7)) return "error bad router";
+          s.router = *A(7);
+        }
+        next = 8;
+      } else {
+        return "error home-bind: via MAP RCOA or plain IFNAME ROUTER";
+      }
+      if (w.size() > next) s.tunnel_mtu = static_cast<std::uint32_t>(std::stoul(w[next]));
+    } else {
+      return "error malformed home-bind";
+    }
+    auto r = dp.install_mn_home_binding(k, s);
+    if (!r) return err(dp, r.error());
+    return "ok " + (r->tunnel.empty() ? std::string("-") : r->tunnel) + " " + std::to_string(r->tunnel_ifindex) + " " +
+           std::to_string(r->table);
+  }
+  if (c == "home-unbind" && A(1) && A(2)) {
+    auto st = dp.remove_mn_home_binding({*A(1), *A(2)});
     return st ? "ok" : err(dp, st.error());
   }
   if (c == "counters") {

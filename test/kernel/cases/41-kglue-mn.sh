@@ -57,7 +57,7 @@ echo "$rules" | grep -c "^2000:	from $LCOA lookup $TABLE suppress_prefixlength 0
 echo "$rules" | grep -c "^2001:	from all lookup main suppress_prefixlength 0 proto 204" >/dev/null || hk_fail "no suppress rule"
 echo "$rules" | grep -c "^2002:	from $LCOA lookup main proto 204" >/dev/null || hk_fail "no 'from LCoA lookup main' rule (no router given)"
 echo "$rules" | grep -c "^2003:	from $RCOA lookup $TABLE proto 204" >/dev/null || hk_fail "no 'from RCoA' rule"
-echo "$rules" | grep -c "^2004:	from all lookup $TABLE proto 204" >/dev/null || hk_fail "no catch-all rule for the primary"
+echo "$rules" | grep -c "^2010:	from all lookup $TABLE proto 204" >/dev/null || hk_fail "no catch-all rule for the primary"
 routes=$(ip -n "$mn" -6 route show table "$TABLE")
 echo "$routes" | sed 's/^/  route: /'
 echo "$routes" | grep -c "^default dev $TUN proto 204 .*src $RCOA" >/dev/null || hk_fail "no default route through the tunnel"
@@ -147,7 +147,7 @@ ip -n "$mn" -6 route del default via fe80::dead dev vm metric 1
 kg_use mn
 kg mn-bind "$MAP" "$RCOA" "$LCOA" vm - secondary
 ip -n "$mn" -6 addr show dev "$TUN" | grep -c "deprecated" >/dev/null || hk_fail "RCoA not deprecated when secondary"
-ip -n "$mn" -6 rule show | grep -c "^2004:" >/dev/null && hk_fail "catch-all rule still there for a secondary binding"
+ip -n "$mn" -6 rule show | grep -c "^2010:" >/dev/null && hk_fail "catch-all rule still there for a secondary binding"
 ip -n "$mn" -6 rule show | grep -c "^2003:	from $RCOA" >/dev/null || hk_fail "secondary lost its 'from RCoA' rule"
 
 # --- flush leaves nothing

@@ -299,7 +299,9 @@ class Dataplane {
   /// with `default dev TUN src RCoA`
   /// and `MAP/128 via router dev ifindex`, rules (from LCoA -> main;
   /// main with suppress_prefixlength 0; from RCoA -> table; primary only:
-  /// all -> table), the hao state and SUB OUT policy for the BU.
+  /// all -> table, after a home binding's catch-all), the hao state and SUB
+  /// OUT policy for the BU. A change of the binding's tunnel re-points the
+  /// home bindings nested in it.
   virtual wire::Result<MnBindingObjects> install_mn_binding(const MnBindingKey& k,
                                                              const MnBindingSettings& s) = 0;
   virtual Status remove_mn_binding(const MnBindingKey& k) = 0;

@@ -181,6 +181,8 @@ class NetlinkDataplane final : public Dataplane {
   void reconcile_links(ReconcileReport& r);
   void reconcile_routes(ReconcileReport& r, std::set<Ip6Addr>& leftover_rcoas);
   void reconcile_rules(ReconcileReport& r);
+  /// Tagged addresses (IFA_PROTO = the route protocol) it does not track.
+  void reconcile_addrs(ReconcileReport& r);
   Status reconcile_proxies(ReconcileReport& r, const std::set<Ip6Addr>& leftover_rcoas);
 
   Options opt_;
