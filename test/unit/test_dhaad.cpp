@@ -351,3 +351,17 @@ TEST_CASE("DHAAD responder: equal preferences in seeded random order, bounded re
   REQUIRE(enc.ok());
   CHECK(enc->size() + 40 <= 1280);
 }
+
+TEST_CASE("DHAAD responder: each prefix lists the home agents on it, a /122 is not served", "[dhaad]") {
+  DhaadResponder r({{kHome, kHa, 0}, {kHome2, kHa2, 0}, {*Ip6Prefix::parse("2001:db8:400::/122"), kHa, 0}}, 5);
+  CHECK(r.anycast_addresses() == std::vector<Ip6Addr>{kAny, kAny2});
+  const Ip6Addr other2 = Ip6Addr::must("2001:db8:300::99");
+  r.handle_router_advertisement(kT0, Ip6Addr::must("fe80::99"), ha_ra(other2, 50, 600));
+  auto on1 = r.handle_request(kT0, kCoa, kAny, DhaadRequest{1, false, 0});
+  auto on2 = r.handle_request(kT0, kCoa, kAny2, DhaadRequest{2, false, 0});
+  REQUIRE(on1);
+  REQUIRE(on2);
+  CHECK(on1->reply.home_agents == std::vector<Ip6Addr>{kHa});
+  CHECK(on2->reply.home_agents == std::vector<Ip6Addr>{other2, kHa2});
+  CHECK(on2->src == kHa2);
+}

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 
 #include "hmip/io/dhaad_socket.h"
 #include "hmip/map/dhaad_responder.h"
@@ -45,10 +46,10 @@ std::string add_address(int ifindex, const Ip6Addr& addr, std::uint8_t len) {
   h.nlmsg_seq = 1;
   std::memcpy(m.data(), &h, sizeof h);
   const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (fd < 0) return std::string("netlink socket: ") + std::strerror(errno);
+  if (fd < 0) return "netlink socket: " + std::generic_category().message(errno);
   std::string err;
   if (::send(fd, m.data(), m.size(), 0) < 0) {
-    err = std::string("send: ") + std::strerror(errno);
+    err = "send: " + std::generic_category().message(errno);
   } else {
     alignas(nlmsghdr) std::array<std::uint8_t, 4096> buf{};
     const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
@@ -58,7 +59,7 @@ std::string add_address(int ifindex, const Ip6Addr& addr, std::uint8_t len) {
       err = "no netlink ack";
     } else {
       const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(ack));
-      if (e->error != 0) err = std::string("RTM_NEWADDR ") + addr.str() + ": " + std::strerror(-e->error);
+      if (e->error != 0) err = "RTM_NEWADDR " + addr.str() + ": " + std::generic_category().message(-e->error);
     }
   }
   ::close(fd);

@@ -104,7 +104,9 @@ struct DhaadCounters {
 
 class DhaadResponder {
  public:
-  /// `prefixes`: one entry per home prefix (an empty list answers nothing).
+  /// `prefixes`: one entry per home prefix (an empty list answers nothing;
+  /// a prefix longer than 121 bits has no Home-Agents anycast address, RFC
+  /// 2526 §2, and is not served: config validation should refuse it).
   /// `rng_seed` seeds the tie order and the rate limiter's hash key.
   DhaadResponder(std::vector<DhaadHomePrefix> prefixes, std::uint64_t rng_seed,
                  core::SourceLimits limits = kDhaadLimits);
