@@ -146,9 +146,10 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
       return;
     }
   }
-  if (!cfg_.insecure.enabled && role == BindingRole::home) {
+  if (!cfg_.insecure.enabled && role == BindingRole::home && to_home) {
     // RFC 4877 protection of home registrations does not exist yet
     // (mapd.conf refuses a HomeAgent block in secure mode): never accepted.
+    // (To a MAP only, it goes the MAP's way: protected, then 131.)
     ++counters_.bu_unprotected_dropped;
     log_limited(log_unprotected_, now, LogLevel::warning,
                 "dropped home registration for " + addr.str() +

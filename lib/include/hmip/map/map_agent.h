@@ -311,7 +311,10 @@ class MapAgent {
                          const wire::Error& error, std::optional<std::uint8_t> mh_type);
   /// DAD for `rcoa` (asked with StartDad) found the address in use
   /// (`duplicate`): the pending BU gets 134. `duplicate` false ends DAD
-  /// early with success. Results for no running DAD are counted and ignored.
+  /// early with success. `rcoa` may also be the link-local address of a
+  /// home registration with L (its second StartDad): a duplicate refuses
+  /// the registration (134), a success alone ends nothing. Results for no
+  /// running DAD are counted and ignored.
   void handle_dad_result(TimePoint now, const Ip6Addr& rcoa, bool duplicate);
   /// DAD for `rcoa` (asked with StartDad) could not run: the daemon could
   /// not join its solicited-node group (`why`, logged; the kernel's limit on
