@@ -220,7 +220,8 @@
 //         identifier> (§10.3.1: DAD fails "for the given home address or an
 //         associated link local address" -> 134 for the whole BU): a second
 //         StartDad, one solicited-node group, so one DAD for
-//         MaxConcurrentDad; a duplicate of either stops the other
+//         MaxConcurrentDad (a retransmission asking L while DAD runs adds
+//         the link-local DAD with the same deadline); a duplicate of either stops the other
 //         (StopDad); early success of the link-local address alone ends
 //         nothing (the timeout or the home address decides);
 //       - L (§10.3.1, §10.4.1): InstallBinding::link_local_proxy (only with
