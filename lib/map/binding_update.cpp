@@ -2,6 +2,7 @@
 // RFC 5380 §6.2 applies them to a MAP). The order of the checks and every
 // choice the RFCs leave open are listed in hmip/map/map_agent.h.
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <variant>
 
@@ -146,9 +147,10 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
       return;
     }
   }
-  if (!cfg_.insecure.enabled && role == BindingRole::home) {
+  if (!cfg_.insecure.enabled && role == BindingRole::home && to_home) {
     // RFC 4877 protection of home registrations does not exist yet
     // (mapd.conf refuses a HomeAgent block in secure mode): never accepted.
+    // (To a MAP only, it goes the MAP's way: protected, then 131.)
     ++counters_.bu_unprotected_dropped;
     log_limited(log_unprotected_, now, LogLevel::warning,
                 "dropped home registration for " + addr.str() +
@@ -222,7 +224,17 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
     ++counters_.bu_absorbed;
     // During DAD the newest BU is the one answered (the MN matches the BA
     // against its latest sequence number, RFC 6275 §11.7.3).
-    if (!pit->second.install_sent) pit->second.req = req;
+    if (!pit->second.install_sent) {
+      pit->second.req = req;
+      // The newest BU asks L, the running DAD does not cover the link-local
+      // address yet: it does from now until the same deadline.
+      Pending& p = pit->second;
+      if (req.link_local && p.dad_deadline && !p.dad_link_local) {
+        p.dad_link_local = true;
+        actions_.emplace_back(StartDad{roles::link_local_of(addr), interface_of(role, req.prefix),
+                                       std::chrono::duration_cast<Duration>(*p.dad_deadline - now)});
+      }
+    }
     log(LogLevel::debug, "absorbed BU seq " + std::to_string(bu.sequence) + " for " + std::string(word) + " " +
                              addr.str() + (pit->second.install_sent ? ": install pending" : ": DAD running"));
     return;

@@ -266,7 +266,7 @@ MapAgent::Request MapAgent::finish_dad(PendingMap::iterator it, const Ip6Addr& r
     const Ip6Addr ll = roles::link_local_of(it->first.rcoa);
     actions_.emplace_back(StopDad{reported == ll ? it->first.rcoa : ll});
   }
-  const Request req = p.req;
+  Request req = std::move(p.req);
   erase_pending(it);
   return req;
 }

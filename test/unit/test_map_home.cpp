@@ -309,6 +309,25 @@ TEST_CASE("home: the L flag: DAD and proxy ND for the link-local address too (RF
   CHECK(again[1].rcoa == kHoaLinkLocal);
 }
 
+TEST_CASE("home: a retransmission with L during DAD extends the DAD to the link-local address", "[home]") {
+  Harness h(ha_only(true));
+  h.bu(home_bu(1));
+  REQUIRE(h.take<StartDad>().size() == 1);
+  h.advance(milliseconds(400));
+  BuSpec s = home_bu(2);
+  s.l = true;
+  h.bu(s);
+  const auto dads = h.take<StartDad>();
+  REQUIRE(dads.size() == 1);
+  CHECK(dads[0].rcoa == kHoaLinkLocal);
+  CHECK(dads[0].timeout == milliseconds(600));  // the same deadline
+  h.agent.handle_dad_result(h.now, kHoaLinkLocal, true);
+  h.drain();
+  const SendBa ba = h.only_ba();
+  CHECK(ba.ba.status == wire::ba_status::kDuplicateAddressDetectionFailed);
+  CHECK(ba.ba.sequence == 2);  // the newest BU is answered
+}
+
 TEST_CASE("home: a deregistration cancels a running DAD (StopDad for both addresses)", "[home]") {
   Harness h(ha_only(true));
   BuSpec s = home_bu(1);

@@ -220,7 +220,8 @@
 //         identifier> (§10.3.1: DAD fails "for the given home address or an
 //         associated link local address" -> 134 for the whole BU): a second
 //         StartDad, one solicited-node group, so one DAD for
-//         MaxConcurrentDad; a duplicate of either stops the other
+//         MaxConcurrentDad (a retransmission asking L while DAD runs adds
+//         the link-local DAD with the same deadline); a duplicate of either stops the other
 //         (StopDad); early success of the link-local address alone ends
 //         nothing (the timeout or the home address decides);
 //       - L (§10.3.1, §10.4.1): InstallBinding::link_local_proxy (only with
@@ -311,7 +312,10 @@ class MapAgent {
                          const wire::Error& error, std::optional<std::uint8_t> mh_type);
   /// DAD for `rcoa` (asked with StartDad) found the address in use
   /// (`duplicate`): the pending BU gets 134. `duplicate` false ends DAD
-  /// early with success. Results for no running DAD are counted and ignored.
+  /// early with success. `rcoa` may also be the link-local address of a
+  /// home registration with L (its second StartDad): a duplicate refuses
+  /// the registration (134), a success alone ends nothing. Results for no
+  /// running DAD are counted and ignored.
   void handle_dad_result(TimePoint now, const Ip6Addr& rcoa, bool duplicate);
   /// DAD for `rcoa` (asked with StartDad) could not run: the daemon could
   /// not join its solicited-node group (`why`, logged; the kernel's limit on
