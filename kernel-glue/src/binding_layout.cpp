@@ -136,16 +136,19 @@ std::vector<KObj> mn_home_objects(const Tags& tags, const MnHomeKey& k, const Mn
                                   std::uint32_t table, int via_ifindex) {
   std::vector<KObj> v;
   if (s.mode == MnHomeMode::at_home) {
-    // An ordinary address on the home link, DAD on (RFC 6275 §11.5.4: the
-    // home agent has stopped defending it once the deregistration is done).
-    v.emplace_back(AddrObj{s.ifindex, k.home_address, s.prefix_len, false, true, true});
+    // An ordinary address on the home link, without DAD (RFC 6275 §11.5.5):
+    // the node puts it there BEFORE its deregistration, which leaves from
+    // it, while the home agent still defends it by proxy ND: DAD would
+    // fail (and a tentative address cannot send the BU). Uniqueness is
+    // the home agent's business (its DAD at the first registration).
+    v.emplace_back(AddrObj{s.ifindex, k.home_address, s.prefix_len, false, true});
     return v;
   }
   const std::uint32_t p = tags.rule_priority_lo;
   const std::uint32_t signal = mn_lcoa_table(tags, table);
   const bool via_router = !s.router.is_unspecified();
   // The address first: the default route below names it as source.
-  v.emplace_back(AddrObj{tunnel_ifindex, k.home_address, 128, true, true, false});
+  v.emplace_back(AddrObj{tunnel_ifindex, k.home_address, 128, true, true});
   v.emplace_back(RouteObj{table, kAny, tunnel_ifindex, Ip6Addr{}, k.home_address});
   // The way to the home agent outside the home tunnel: the home BU's own
   // route (its hao state then sends it from the CoA) and, in plain mode,

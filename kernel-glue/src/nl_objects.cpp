@@ -51,7 +51,7 @@ AddrPtr make_addr(const AddrObj& a) {
   rtnl_addr_set_ifindex(p.get(), a.ifindex);
   if (rtnl_addr_set_local(p.get(), local.get()) < 0) return nullptr;
   rtnl_addr_set_prefixlen(p.get(), a.prefix_len);
-  rtnl_addr_set_flags(p.get(), (a.dad ? 0U : IFA_F_NODAD) | (a.home ? IFA_F_HOMEADDRESS : 0U));
+  rtnl_addr_set_flags(p.get(), IFA_F_NODAD | (a.home ? IFA_F_HOMEADDRESS : 0U));
   rtnl_addr_set_valid_lifetime(p.get(), kForever);
   rtnl_addr_set_preferred_lifetime(p.get(), a.preferred ? kForever : 0U);
   return p;
@@ -173,7 +173,7 @@ bool replaceable(const KObj& o) { return std::holds_alternative<AddrObj>(o) || s
 std::string describe(const KObj& o) {
   if (const auto* a = std::get_if<AddrObj>(&o)) {
     return "address " + a->addr.str() + "/" + std::to_string(a->prefix_len) + " dev " + std::to_string(a->ifindex) +
-           (a->home ? " home" : "") + (a->preferred ? "" : " deprecated") + (a->dad ? " dad" : "");
+           (a->home ? " home" : "") + (a->preferred ? "" : " deprecated");
   }
   if (const auto* r = std::get_if<RouteObj>(&o)) {
     std::string s = "route " + r->dst.str() + " table " + std::to_string(r->table);

@@ -33,7 +33,8 @@ struct AddrObj {
   std::uint8_t prefix_len = 128;
   bool home = false;       ///< IFA_F_HOMEADDRESS (RFC 6275 §11.3.1 via the kernel's MIPv6 code)
   bool preferred = true;   ///< false: preferred_lft 0 (deprecated, not picked as source for new flows)
-  bool dad = false;        ///< false: IFA_F_NODAD (tunnel addresses); true: the kernel runs DAD (a home address at home)
+  // Always IFA_F_NODAD: tunnel addresses, and a home address at home (RFC
+  // 6275 §11.5.5: the home agent defends it until the deregistration).
   friend bool operator==(const AddrObj&, const AddrObj&) = default;
 };
 

@@ -79,6 +79,15 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   j["bu_absorbed"] = c.bu_absorbed;
   j["bu_h_with_m"] = c.bu_h_with_m;
   j["bu_bid_ignored"] = c.bu_bid_ignored;
+  j["bu_no_role"] = c.bu_no_role;
+  // The home agent role (a subset of the totals above).
+  j["home_bu_received"] = c.home_bu_received;
+  j["home_bu_accepted"] = c.home_bu_accepted;
+  Json home_refused = Json::object();
+  for (const auto& [status, n] : c.home_bu_refused) home_refused[std::to_string(status)] = n;
+  j["home_bu_refused"] = home_refused;
+  j["home_bindings_created"] = c.home_bindings_created;
+  j["home_deregistrations"] = c.home_deregistrations;
   j["bindings_created"] = c.bindings_created;
   j["bindings_moved"] = c.bindings_moved;
   j["bindings_refreshed"] = c.bindings_refreshed;
@@ -151,6 +160,27 @@ Json mapd_config_json(const map::MapdConfig& c) {
   j["max_concurrent_dad"] = c.max_concurrent_dad;
   j["insecure_testbed_signalling"] = c.insecure.enabled;
   j["trusted_prefixes"] = prefixes(c.insecure.trusted_prefixes);
+  if (c.home_agent) {
+    const auto& ha = *c.home_agent;
+    Json h;
+    h["address"] = ha.address.str();
+    Json hp = Json::array();
+    for (const auto& p : ha.prefixes) {
+      Json e;
+      e["prefix"] = p.prefix.str();
+      e["interface"] = p.interface;
+      e["valid_lifetime"] = p.valid_lifetime;
+      hp.push_back(std::move(e));
+    }
+    h["home_prefixes"] = hp;
+    h["max_binding_lifetime"] = ha.max_binding_lifetime;
+    h["dad"] = ha.dad;
+    h["dad_timeout_ms"] = ha.dad_timeout.count();
+    h["preference"] = ha.preference;
+    j["home_agent"] = std::move(h);
+  } else {
+    j["home_agent"] = Json();
+  }
   j["control_socket"] = c.control_socket;
   return j;
 }

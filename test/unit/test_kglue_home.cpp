@@ -1,6 +1,6 @@
 // kernel-glue, home registration (issue 14): what a home binding is made of
 // (binding_layout.h, mn_home_*), the L flag's link-local proxy entry, the
-// address message with DAD, the input checks, and RecordingDataplane's
+// address messages (nodad, home flag), the input checks, and RecordingDataplane's
 // home bindings and per-address MAP signalling. The kernel proof is
 // test/kernel/cases/46-kglue-home.sh.
 #include <catch2/catch.hpp>
@@ -108,7 +108,6 @@ TEST_CASE("kglue home layout: nested, the HoA on the home tunnel, the home table
   CHECK(a.addr == kHoa);
   CHECK(a.prefix_len == 128);
   CHECK(a.home);
-  CHECK_FALSE(a.dad);
   CHECK(a.preferred);
   auto routes = of_type<RouteObj>(objs);
   REQUIRE(routes.size() == 2);
@@ -188,13 +187,12 @@ TEST_CASE("kglue home layout: plain mode, HA/128 via the router and the CoA's ow
   CHECK(rule_at(onlink_rules, kRuleHomeCoaMain)->table == kMainTable);
 }
 
-TEST_CASE("kglue home layout: at home, only the address on the home link, with DAD", "[kglue]") {
+TEST_CASE("kglue home layout: at home, only the address on the home link, without DAD", "[kglue]") {
   auto objs = mn_home_objects(Tags::mnd(), kKey, at_home(), 0, 0, 0);
   REQUIRE(objs.size() == 1);
   auto a = std::get<AddrObj>(objs[0]);
   CHECK(a.ifindex == 4);
   CHECK(a.prefix_len == 64);
-  CHECK(a.dad);
   CHECK_FALSE(a.home);
   CHECK(mn_home_xfrm(kKey, at_home()).states.empty());
   CHECK(mn_home_xfrm(kKey, at_home()).policies.empty());
@@ -206,7 +204,8 @@ TEST_CASE("kglue home layout: at home, only the address on the home link, with D
   CHECK(std::get<AddrObj>(d.put[0].first).ifindex == 4);
   CHECK(d.remove.size() == 6);
 
-  // The address message: no IFA_F_NODAD with DAD on; nodad + home away.
+  // The address message: nodad at home (the HA defends the address until
+  // the deregistration, RFC 6275 §11.5.5); nodad + home away.
   auto flags_of = [](const AddrObj& o) {
     NlMsgPtr m = build_add(o, 204, false);
     REQUIRE(m);
@@ -227,7 +226,7 @@ TEST_CASE("kglue home layout: at home, only the address on the home link, with D
     REQUIRE(tb[IFA_PROTO] != nullptr);
     CHECK(nla_get_u8(tb[IFA_PROTO]) == 204);
   }
-  CHECK((flags_of(a) & IFA_F_NODAD) == 0);
+  CHECK((flags_of(a) & IFA_F_NODAD) != 0);
   CHECK((flags_of(a) & IFA_F_HOMEADDRESS) == 0);
   const auto away = std::get<AddrObj>(mn_home_objects(Tags::mnd(), kKey, nested(), 12, kTable, 5).front());
   CHECK((flags_of(away) & IFA_F_NODAD) != 0);

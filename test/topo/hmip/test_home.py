@@ -18,7 +18,7 @@ import pytest
 from hmip_conf import mnd_home_block
 from hmip_plan import PLAN
 from hmip_topo import Options
-from mh_forge import BU_FLAG_A, BU_FLAG_H, BU_FLAG_M, bas, bus, home_bu, send_ipv6
+from mh_forge import BU_FLAG_A, BU_FLAG_H, BU_FLAG_M, bas, bus, home_bu, mh_messages, send_ipv6
 from mobility import MAP_ADDR, in_prefix, nested, registered, wait_clean
 from probe import ProbeStream
 from topo import until
@@ -39,6 +39,13 @@ def tb(module_testbed):
     tb.first_cap = tb.topo.sniff(tb.n("ar1"), "acc0", "acc0-first", "ip6")
     tb.start_mnd(extra=mnd_home_block(PLAN))
     return tb
+
+
+def home_bas(packets):
+    """The BAs in a capture wherever they were (inside a MAP tunnel too):
+    mh_forge.Mh with the innermost IPv6 header's addresses."""
+    from scapy.layers.inet6 import MIP6MH_BA
+    return mh_messages(packets, MIP6MH_BA)
 
 
 def home_binding(tb, coa: str | None = None, timeout: float = 120.0) -> dict:
@@ -66,7 +73,8 @@ def test_home_registration_nested_tunnel(tb):
     rcoa = b["rcoa"]
     hb = home_binding(tb, rcoa)
     assert hb["proxy_interface"] == "home0", hb
-    st = mn_home(tb, {"home_agent": HA, "home_address": HOA, "coa": rcoa, "registered": True})
+    st = mn_home(tb, {"home_agent": HA, "home_address": f"{HOA}/64", "coa": rcoa, "status": "registered",
+                      "mode": "hmipv6", "via_map": MAP1})
     # The home registration never outlives the MAP's grant (RFC 5380 §6.1 MUST).
     assert 0 < st["granted_lifetime"] <= b["granted_lifetime"], (st, b)
     # On the wire (decoded by scapy): the home BU left from the RCoA with
@@ -75,16 +83,17 @@ def test_home_registration_nested_tunnel(tb):
     cap0 = tb.first_cap
     try:
         cap0.wait(lambda ps: [m for m in bus(ps) if m.src == rcoa and m.dst == HA], 30, "the home BU")
-        cap0.wait(lambda ps: [x for x in bas(ps) if x.src == HA], 30, "the HA's BA")
+        cap0.wait(lambda ps: [x for x in home_bas(ps) if x.src == HA], 30, "the HA's BA")
     finally:
         cap0.stop()
     hbu = next(m for m in bus(cap0.packets()) if m.src == rcoa and m.dst == HA)
     assert hbu.hao == HOA and hbu.outer == (lcoa, MAP1), hbu
     flags = int(hbu.msg.flags)
     assert flags & BU_FLAG_A and flags & BU_FLAG_H and not flags & BU_FLAG_M, hex(flags)
-    hba = next(x for x in bas(cap0.packets()) if x.src == HA)
-    assert (hba.dst, hba.rh2, hba.status) == (rcoa, HOA, 0), hba
-    assert hba.seq == int(hbu.msg.seq) and 0 < hba.lifetime_s <= b["granted_lifetime"], (hba, hbu, b)
+    hba = next(x for x in home_bas(cap0.packets()) if x.src == HA)
+    assert (hba.dst, hba.rh2, hba.outer, int(hba.msg.status)) == (rcoa, HOA, (MAP1, lcoa), 0), hba
+    assert int(hba.msg.seq) == int(hbu.msg.seq), (hba, hbu)
+    assert 0 < int(hba.msg.mhtime) * 4 <= b["granted_lifetime"], (hba, b)
     ha = tb.n("ha")
     objs = kstate.objects(ha, "mapd")
     assert [x for x in objs["links"] if x.endswith(f"remote {rcoa}")], objs
@@ -154,7 +163,7 @@ def test_inter_map_move_updates_ha(tb):
     finally:
         probe.stop()
         cap.stop()
-    mn_home(tb, {"coa": rcoa2, "registered": True})
+    mn_home(tb, {"coa": rcoa2, "status": "registered", "via_map": MAP2})
     sent = mnd.show("counters")["home_bu_sent"] - sent0
     home_bus = [m for m in bus(cap.packets()) if m.dst == HA]
     print(f"home BUs after the inter-MAP move: {sent} sent, {len(home_bus)} seen on AR3's link")
@@ -202,10 +211,10 @@ def test_return_home_deregisters(tb):
     """RFC 6275 §11.5.4: on the home link the node deregisters, the HA
     stops intercepting, and CN reaches the home address natively."""
     mnd = tb.daemons["mnd"]
-    mn_home(tb, {"registered": True})
+    mn_home(tb, {"status": "registered"})
     tb.move("home")
     tb.daemons["mapd-ha"].wait_show("bindings", lambda bs: not [b for b in bs if b["rcoa"] == HOA], 60)
-    mn_home(tb, {"at_home": True}, 60)
+    mn_home(tb, {"status": "at-home", "mode": "at-home"}, 60)
     until(lambda: [a for a in tb.n("mn").addrs("mn0") if a.get("local") == HOA], 30, 0.2,
           "the home address on mn0")
     assert not [x for x in kstate.objects(tb.n("ha"), "mapd")["proxies"] if HOA in x]
@@ -223,7 +232,7 @@ def test_plain_mipv6_mode_with_dhaad(tb):
     tb.start_mnd(extra=mnd_home_block(PLAN, hmipv6=False, discover=True))
     lcoa = tb.wait_lcoa("ar1")
     home_binding(tb, lcoa)
-    mn_home(tb, {"coa": lcoa, "registered": True})
+    mn_home(tb, {"coa": lcoa, "status": "registered", "mode": "plain", "home_agent": HA, "discover": True})
     assert not tb.daemons["mnd"].show("bul"), "a MAP binding in plain Mobile IPv6 mode"
     until(lambda: tb.ping("cn", HOA), 60, 0.5, "CN reaching the home address (plain mode)")
     assert tb.daemons["mnd"].show("counters")["dhaad_requests_sent"] >= 1

@@ -333,10 +333,13 @@ class Dataplane {
   /// the kernel needs besides).
   ///
   /// at_home: the home address /prefix_len on the home link `ifindex` as an
-  /// ordinary address WITH DAD; no tunnel, table, rules or XFRM. The order
-  /// on return home (RFC 6275 §11.5.4): the home agent defends the address
-  /// by proxy ND until it accepts the deregistration, so a DAD run before
-  /// that fails; call this after the deregistration BA.
+  /// ordinary address WITHOUT DAD (IFA_F_NODAD); no tunnel, table, rules or
+  /// XFRM. The order on return home (RFC 6275 §11.5.5): this first, then
+  /// the deregistration BU, which leaves from the home address on the home
+  /// link. The home agent defends the address by proxy ND until it accepts
+  /// the deregistration, so DAD would fail (and a tentative address could
+  /// not send the BU); the home agent ran DAD for it at the first
+  /// registration.
   ///
   /// A nested binding needs its `via` MAP binding installed; an update of
   /// that MAP binding that changes its tunnel re-points the home route to
