@@ -19,6 +19,9 @@ std::int64_t map_left(const Harness& h) {
   return -1;
 }
 
+/// Seconds a BU asks for.
+std::int64_t asked_s(const SendBu& b) { return std::int64_t{b.bu.lifetime} * 4; }
+
 }  // namespace
 
 TEST_CASE("home BU after the MAP's BA: home binding installed first, H and A set, M clear, care-of = RCoA",
@@ -68,7 +71,7 @@ TEST_CASE("home BU after the MAP's BA: home binding installed first, H and A set
   const auto re = home_bus(h.take<SendBu>());
   REQUIRE(re.size() == 1);
   CHECK(re[0].bu.sequence == static_cast<std::uint16_t>(hb[0].bu.sequence + 1));
-  CHECK(re[0].bu.lifetime * 4 <= map_left(h));
+  CHECK(asked_s(re[0]) <= map_left(h));
   CHECK(h.mn.counters().home_bu_retransmitted == 1);
 
   answer_home(h, hb[0]);  // the first BU's sequence: no longer outstanding
@@ -111,7 +114,7 @@ TEST_CASE("home lifetime: never above what the MAP granted; a shorter MAP grant 
     h.run_until(*d);
     for (const auto& b : h.take<SendBu>()) {
       if (b.bu.home_registration) {
-        CHECK(b.bu.lifetime * 4 <= map_left(h));
+        CHECK(asked_s(b) <= map_left(h));
         answer_home(h, b);
       } else {
         h.answer(b, 0, 25);
@@ -364,7 +367,7 @@ TEST_CASE("inter-MAP move: exactly one home BU with the new RCoA, after the new 
   const auto hb = home_bus(h.take<SendBu>());
   REQUIRE(hb.size() == 1);
   CHECK(hb[0].lcoa == kRcoa2);
-  CHECK(hb[0].bu.lifetime * 4 <= map_left(h));
+  CHECK(asked_s(hb[0]) <= map_left(h));
   answer_home(h, hb[0]);
   CHECK(h.mn.counters().home_bu_sent == sent_before + 1);
   CHECK(h.mn.counters().home_coa_changes == 1);
