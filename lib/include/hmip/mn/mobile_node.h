@@ -94,7 +94,11 @@
 //     in plain mode at most the LCoA's remaining valid lifetime; 4 s units
 //     rounded down. The HA granting more than asked is taken as what was
 //     asked. A MAP refresh that grants less is not chased: the next home BU
-//     (refresh, BRR, move) asks for less.
+//     (refresh, BRR, move) asks for less. A home refresh due while the MAP
+//     binding's own refresh is about to happen (or in flight) waits for the
+//     MAP's BA (at most half the refresh window), so that it asks for the
+//     new grant instead of the little left of the old one: one home refresh
+//     per MAP refresh, not two.
 //   * Sequence numbers: random start, +1 per BU, 135 continues after the
 //     HA's number (kMaxSequenceResyncs). Retransmission (§11.8):
 //     InitialBindackTimeoutFirstReg while the HA holds no binding of ours
@@ -351,6 +355,8 @@ class MobileNode {
     bool stop_dereg = false;                ///< the lifetime-0 BU of handle_stop
     std::optional<TimePoint> expires;
     std::optional<TimePoint> refresh_at;
+    std::optional<TimePoint> refresh_latest;  ///< waiting for the MAP's refresh ends here
+    bool waiting_map = false;                 ///< the refresh waits for the MAP binding's BA
     std::uint32_t requested_s = 0;
     std::uint32_t granted_s = 0;
     std::uint64_t bu_sent = 0;
