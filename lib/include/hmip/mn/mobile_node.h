@@ -84,7 +84,11 @@
 //     intra-MAP move (same RCoA) sends none; an inter-MAP move sends exactly
 //     one, after the new MAP's BA; a plain-mode move one per new LCoA; the
 //     switches plain <-> HMIPv6 one each. The previous MAP binding's lazy
-//     expiry is untouched.
+//     expiry is untouched. A MAP binding removed (failure, refusal, expiry)
+//     while the home binding nests in it takes the home binding's kernel
+//     state down FIRST (RemoveHomeBinding before RemoveBinding); the home
+//     registration then installs it where it can (plain mode, another MAP)
+//     with one home BU.
 //   * The home BU (RFC 6275 §11.7.1): H and A set, M clear, from the home
 //     address to the HA, lcoa = the care-of address (the home binding's hao
 //     state puts it in the source), L set when the home address has a
