@@ -77,6 +77,13 @@ void MobileNode::handle_bu_sent(TimePoint now, const SendBu& bu) {
 
 void MobileNode::remove_binding(std::size_t idx) {
   const Ip6Addr map = bul_[idx].key.map_address;
+  // A home binding nested in this one goes first (kernel-glue: remove or
+  // re-point the home binding before the MAP binding it nests in); the
+  // home registration then installs it anew where it can (mn_home.cpp).
+  if (home_ && home_->installed_key && home_->installed.via == bul_[idx].key) {
+    home_->pending.reset();
+    remove_home();
+  }
   actions_.emplace_back(RemoveBinding{bul_[idx].key});
   bul_.erase(bul_.begin() + static_cast<std::ptrdiff_t>(idx));
   release_unused(map);

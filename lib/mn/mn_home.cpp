@@ -328,11 +328,30 @@ void MobileNode::service_home_bu(TimePoint now) {
     if (!h.cfg.home_agent) home_next_ha("let the binding expire", now);
     return;
   }
-  if (!stopping_ && !h.pending && h.registered && h.refresh_at && *h.refresh_at <= now &&
-      h.installed.mode == HomeMode::away) {
-    h.refresh_at.reset();
-    send_home_bu(home_lifetime(h.installed, now), cfg_.initial_bindack_timeout, false, now);
+  if (stopping_ || h.pending || !h.registered || !h.refresh_at || h.installed.mode != HomeMode::away) return;
+  // The home lifetime is bounded by what is left of the MAP's grant: a
+  // refresh just before the MAP binding's own could only ask for that
+  // little. It waits for the MAP's refresh (its BA runs this again) as long
+  // as half the refresh window is left.
+  const auto via = h.installed.via ? std::find_if(bul_.begin(), bul_.end(),
+                                                  [&](const Binding& b) { return b.key == *h.installed.via; })
+                                   : bul_.end();
+  const Binding* map = via == bul_.end() ? nullptr : &*via;
+  bool due = *h.refresh_at <= now || (h.waiting_map && map != nullptr && !map->pending);
+  if (due && map != nullptr && h.refresh_latest && now < *h.refresh_latest) {
+    if (map->pending) {
+      h.refresh_at = *h.refresh_latest;
+      h.waiting_map = true;
+      due = false;
+    } else if (!h.waiting_map && map->refresh_at && *map->refresh_at > now && *map->refresh_at < *h.refresh_latest) {
+      h.refresh_at = *map->refresh_at;
+      due = false;
+    }
   }
+  if (!due) return;
+  h.refresh_at.reset();
+  h.waiting_map = false;
+  send_home_bu(home_lifetime(h.installed, now), cfg_.initial_bindack_timeout, false, now);
 }
 
 // RFC 6275 §11.4.1: a request from the care-of address to the home prefix's
@@ -504,7 +523,10 @@ void MobileNode::home_accepted(const wire::BindingAck& ba, TimePoint now) {
   h.granted_s = granted;
   h.registered = true;
   h.expires = p.sent + core::seconds(granted);
-  h.refresh_at = *h.expires - std::chrono::duration_cast<core::Duration>(core::seconds(granted)) * cfg_.refresh_percent / 100;
+  const auto left = std::chrono::duration_cast<core::Duration>(core::seconds(granted)) * cfg_.refresh_percent / 100;
+  h.refresh_at = *h.expires - left;
+  h.refresh_latest = *h.expires - left / 2;
+  h.waiting_map = false;
   if (ba.status == wire::ba_status::kAcceptedPrefixDiscoveryNecessary)
     log(LogLevel::info, "home agent " + h.ha->str() + " says the home prefix changes (status 1); mobile prefix "
                             "discovery (RFC 6275 §11.4.2) is not implemented: the configured prefix stays");

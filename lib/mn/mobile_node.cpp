@@ -33,7 +33,7 @@ MobileNode::MobileNode(MndConfig cfg, core::Rng rng) : cfg_(std::move(cfg)), rng
     log(LogLevel::error, "the Home block needs InsecureTestbedSignalling until RFC 4877 protection of home "
                          "registrations exists: no home registration");
   } else if (cfg_.home) {
-    home_.emplace();
+    home_ = Home{};
     home_->cfg = *cfg_.home;
     home_->ha = cfg_.home->home_agent;
     home_->next_seq = rng_.u16();  // RFC 6275 §11.7.1: a random start

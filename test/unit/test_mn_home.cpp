@@ -19,6 +19,9 @@ std::int64_t map_left(const Harness& h) {
   return -1;
 }
 
+/// Seconds a BU asks for.
+std::int64_t asked_s(const SendBu& b) { return std::int64_t{b.bu.lifetime} * 4; }
+
 }  // namespace
 
 TEST_CASE("home BU after the MAP's BA: home binding installed first, H and A set, M clear, care-of = RCoA",
@@ -68,7 +71,7 @@ TEST_CASE("home BU after the MAP's BA: home binding installed first, H and A set
   const auto re = home_bus(h.take<SendBu>());
   REQUIRE(re.size() == 1);
   CHECK(re[0].bu.sequence == static_cast<std::uint16_t>(hb[0].bu.sequence + 1));
-  CHECK(re[0].bu.lifetime * 4 <= map_left(h));
+  CHECK(asked_s(re[0]) <= map_left(h));
   CHECK(h.mn.counters().home_bu_retransmitted == 1);
 
   answer_home(h, hb[0]);  // the first BU's sequence: no longer outstanding
@@ -109,15 +112,9 @@ TEST_CASE("home lifetime: never above what the MAP granted; a shorter MAP grant 
     const auto d = h.mn.poll_timeout();
     REQUIRE(d);
     h.run_until(*d);
-    for (const auto& b : h.take<SendBu>()) {
-      if (b.bu.home_registration) {
-        CHECK(b.bu.lifetime * 4 <= map_left(h));
-        answer_home(h, b);
-      } else {
-        h.answer(b, 0, 25);
-      }
-    }
-    h.clear();
+    answer_all(h, 25, [&](const SendBu& b) {
+      if (b.bu.home_registration) CHECK(asked_s(b) <= map_left(h));
+    });
   }
   CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
 
@@ -125,12 +122,10 @@ TEST_CASE("home lifetime: never above what the MAP granted; a shorter MAP grant 
   // for no more than that.
   Harness s(home_cfg());
   register_home(s);
-  s.advance(seconds(480));  // both refreshes at 80 % of 600 s: the MAP's first
-  for (const auto& b : s.take<SendBu>()) {
-    if (b.bu.home_registration) answer_home(s, b);
-    else s.answer(b, 0, 10);
-  }
-  s.clear();
+  s.advance(seconds(480));  // both refreshes due at 80 % of 600 s: the home one waits for the MAP's BA
+  answer_all(s, 10, [&](const SendBu& b) {
+    if (b.bu.home_registration) CHECK(b.bu.lifetime <= 10);
+  });
   s.give_mh(kHa, kHome, wire::BindingRefreshRequest{}, kHome);
   const auto br = home_bus(s.take<SendBu>());
   REQUIRE(br.size() == 1);
@@ -364,7 +359,7 @@ TEST_CASE("inter-MAP move: exactly one home BU with the new RCoA, after the new 
   const auto hb = home_bus(h.take<SendBu>());
   REQUIRE(hb.size() == 1);
   CHECK(hb[0].lcoa == kRcoa2);
-  CHECK(hb[0].bu.lifetime * 4 <= map_left(h));
+  CHECK(asked_s(hb[0]) <= map_left(h));
   answer_home(h, hb[0]);
   CHECK(h.mn.counters().home_bu_sent == sent_before + 1);
   CHECK(h.mn.counters().home_coa_changes == 1);
@@ -541,4 +536,30 @@ TEST_CASE("secure mode with a Home block: never an unprotected home BU", "[home]
   CHECK(home_bus(h.take<SendBu>()).empty());
   CHECK(h.take<InstallHomeBinding>().empty());
   CHECK_FALSE(h.mn.state(h.now).home);
+}
+
+TEST_CASE("home refresh waits for the MAP's refresh: one home refresh per MAP refresh, each with a full grant",
+          "[home]") {
+  Harness h(home_cfg());  // both lifetimes 600 s: the home refresh falls due just before the MAP's
+  register_home(h);
+  const auto home_before = h.mn.counters().home_bu_sent;
+  const auto map_before = h.mn.counters().bu_sent;
+  const TimePoint end = h.now + std::chrono::hours(2);
+  while (h.now < end) {
+    const auto d = h.mn.poll_timeout();
+    REQUIRE(d);
+    h.run_until(*d);
+    h.now += milliseconds(30);  // the answers take 30 ms
+    answer_all(h, std::nullopt, [&](const SendBu& b) {
+      if (!b.bu.home_registration) return;
+      CHECK(b.bu.lifetime >= 140);  // the MAP's fresh grant, not what was left of the old one
+      CHECK(asked_s(b) <= map_left(h));
+    });
+  }
+  const auto map_refreshes = h.mn.counters().bu_sent - map_before;
+  const auto home_refreshes = h.mn.counters().home_bu_sent - home_before;
+  CHECK(map_refreshes >= 14);
+  CHECK(home_refreshes <= map_refreshes + 1);
+  CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
+  CHECK(h.mn.counters().home_expired == 0);
 }

@@ -100,6 +100,13 @@ TEST_CASE("no MAP: plain mode; a MAP appears: HMIPv6 (RCoA registered); the MAP 
   h.clear();
 
   h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10, 0)}));  // the MAP failed (§10)
+  // The nested home binding goes before the MAP binding it runs through.
+  const auto kh = first_index<RemoveHomeBinding>(h);
+  const auto km = first_index<RemoveBinding>(h);
+  REQUIRE(kh != npos);
+  REQUIRE(km != npos);
+  CHECK(kh < km);
+  CHECK(h.take<RemoveHomeBinding>().size() == 1);
   CHECK(h.take<RemoveBinding>().size() == 1);
   const auto back = h.take<InstallHomeBinding>();
   REQUIRE(back.size() == 1);

@@ -88,6 +88,21 @@ inline SendBu register_home(Harness& h, std::uint16_t map_units = 150) {
   return bu;
 }
 
+/// Answers every BU the node sends (the HA's as answer_home, the MAPs'
+/// granting `map_units`, or what was asked with nullopt), including the BUs
+/// those answers trigger, calling `check` on each first; then h.out cleared.
+template <class Check>
+void answer_all(Harness& h, std::optional<std::uint16_t> map_units, Check check) {
+  for (auto bus = h.take<SendBu>(); !bus.empty(); bus = h.take<SendBu>()) {
+    for (const auto& b : bus) {
+      check(b);
+      if (b.bu.home_registration) answer_home(h, b);
+      else h.answer(b, 0, map_units);
+    }
+  }
+  h.clear();
+}
+
 inline wire::RouterAdvertisement home_ra() { return ra(kHomePfx, {}); }
 
 }  // namespace hmip::mn_test

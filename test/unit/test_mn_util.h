@@ -124,7 +124,11 @@ struct Harness {
   void drain() {
     while (auto a = mn.poll_action()) {
       if (const auto* i = std::get_if<InstallBinding>(&*a)) kernel[{i->key.map_address, i->key.rcoa}] = i->settings;
-      if (const auto* r = std::get_if<RemoveBinding>(&*a)) kernel.erase({r->key.map_address, r->key.rcoa});
+      if (const auto* r = std::get_if<RemoveBinding>(&*a)) {
+        if (home_kernel && home_kernel->settings.via == r->key)
+          violations.push_back("MAP binding removed under the home binding nested in it");
+        kernel.erase({r->key.map_address, r->key.rcoa});
+      }
       if (const auto* i = std::get_if<InstallHomeBinding>(&*a)) home_kernel = *i;
       if (const auto* r = std::get_if<RemoveHomeBinding>(&*a); r && home_kernel && home_kernel->key == r->key)
         home_kernel.reset();

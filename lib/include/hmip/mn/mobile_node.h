@@ -84,7 +84,11 @@
 //     intra-MAP move (same RCoA) sends none; an inter-MAP move sends exactly
 //     one, after the new MAP's BA; a plain-mode move one per new LCoA; the
 //     switches plain <-> HMIPv6 one each. The previous MAP binding's lazy
-//     expiry is untouched.
+//     expiry is untouched. A MAP binding removed (failure, refusal, expiry)
+//     while the home binding nests in it takes the home binding's kernel
+//     state down FIRST (RemoveHomeBinding before RemoveBinding); the home
+//     registration then installs it where it can (plain mode, another MAP)
+//     with one home BU.
 //   * The home BU (RFC 6275 §11.7.1): H and A set, M clear, from the home
 //     address to the HA, lcoa = the care-of address (the home binding's hao
 //     state puts it in the source), L set when the home address has a
@@ -94,7 +98,11 @@
 //     in plain mode at most the LCoA's remaining valid lifetime; 4 s units
 //     rounded down. The HA granting more than asked is taken as what was
 //     asked. A MAP refresh that grants less is not chased: the next home BU
-//     (refresh, BRR, move) asks for less.
+//     (refresh, BRR, move) asks for less. A home refresh due while the MAP
+//     binding's own refresh is about to happen (or in flight) waits for the
+//     MAP's BA (at most half the refresh window), so that it asks for the
+//     new grant instead of the little left of the old one: one home refresh
+//     per MAP refresh, not two.
 //   * Sequence numbers: random start, +1 per BU, 135 continues after the
 //     HA's number (kMaxSequenceResyncs). Retransmission (§11.8):
 //     InitialBindackTimeoutFirstReg while the HA holds no binding of ours
@@ -351,6 +359,8 @@ class MobileNode {
     bool stop_dereg = false;                ///< the lifetime-0 BU of handle_stop
     std::optional<TimePoint> expires;
     std::optional<TimePoint> refresh_at;
+    std::optional<TimePoint> refresh_latest;  ///< waiting for the MAP's refresh ends here
+    bool waiting_map = false;                 ///< the refresh waits for the MAP binding's BA
     std::uint32_t requested_s = 0;
     std::uint32_t granted_s = 0;
     std::uint64_t bu_sent = 0;
