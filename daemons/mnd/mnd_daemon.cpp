@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "hmip/io/mn_view.h"
+#include "hmip/io/nd_dad.h"
 #include "hmip/io/nd_receive.h"
 #include "hmip/io/random_seed.h"
 #include "hmip/mn/config_parse.h"
@@ -282,6 +283,20 @@ void Daemon::perform(const mn::RemoveHomeBinding& a) {
   if (auto s = dataplane_->remove_mn_home_binding({a.key.home_agent, a.key.home_address}); !s) {
     ++counters_.dataplane_errors;
     log_.error("cannot remove the home binding " + a.key.home_address.str() + ": " + dp_error(s.error()));
+  }
+}
+
+void Daemon::perform(const mn::AnnounceHomeAddress& a) {
+  const auto* l = links_->find(static_cast<int>(a.ifindex));
+  const auto ll = l != nullptr ? l->usable_link_local() : std::nullopt;
+  if (l == nullptr || !ll || l->mac.empty()) {
+    log_.debug("no unsolicited NA for " + a.address.str() + ": ifindex " + std::to_string(a.ifindex) +
+               " has no usable link-local address or MAC");
+    return;
+  }
+  if (auto ec = io::send_unsolicited_na(*nd_, l->ifindex, *ll, a.address, l->mac, false); ec) {
+    ++counters_.send_errors;
+    log_.warning("unsolicited NA for " + a.address.str() + " on " + l->name + ": " + ec.message());
   }
 }
 

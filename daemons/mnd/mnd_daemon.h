@@ -31,9 +31,11 @@ namespace hmip::mnd {
 
 using Options = io::DaemonOptions;
 
-/// How long a clean stop waits for the deregistration's BA before it removes
-/// the kernel state anyway.
-inline constexpr core::Duration kStopGrace = core::milliseconds(1500);
+/// How long a clean stop waits for the deregistrations' BAs before it
+/// removes the kernel state anyway: the home deregistration and then the
+/// MAP's (mobile_node.h "Stop"), each allowed InitialBindackTimeout (1 s by
+/// default) before the core gives it up.
+inline constexpr core::Duration kStopGrace = core::milliseconds(2500);
 
 class Daemon {
  public:
@@ -83,6 +85,7 @@ class Daemon {
   void perform(const mn::InstallHomeBinding& a);
   void perform(const mn::RemoveHomeBinding& a);
   void perform(const mn::SendDhaadRequest& a);
+  void perform(const mn::AnnounceHomeAddress& a);
   void on_dhaad_reply(const io::DhaadReplyReceived& r);
   /// A dataplane failure as text: the dataplane's full description if it has one.
   [[nodiscard]] std::string dp_error(const wire::Error& e) const;

@@ -502,6 +502,10 @@ void MobileNode::home_accepted(const wire::BindingAck& ba, TimePoint now) {
     h.refresh_at.reset();
     h.granted_s = 0;
     log(LogLevel::notice, "home address " + h.cfg.address.str() + " deregistered at home agent " + h.ha->str());
+    // At home: the home link's neighbours still map the address to the
+    // home agent (its proxy NAs): override them (RFC 6275 §11.5.5).
+    if (!h.stop_dereg && h.at_home && h.installed_key && h.installed.mode == HomeMode::at_home)
+      actions_.emplace_back(AnnounceHomeAddress{static_cast<unsigned>(h.installed.ifindex), h.cfg.address});
     if (h.stop_dereg) {
       h.stop_dereg = false;
       remove_home();

@@ -414,6 +414,12 @@ TEST_CASE("return home: home binding at_home first, lifetime-0 BU from the home 
   answer_home(h, hb[0]);  // straight to the home address, no RH2
   CHECK(h.mn.counters().home_deregistrations == 1);
   CHECK(h.take<RemoveHomeBinding>().empty());  // the at_home state stays: the home address in use
+  // The home link's neighbours learn the node's own link-layer address
+  // (RFC 6275 §11.5.5): one unsolicited NA for the home address there.
+  const auto na = h.take<AnnounceHomeAddress>();
+  REQUIRE(na.size() == 1);
+  CHECK(na[0].address == kHome);
+  CHECK(na[0].ifindex == static_cast<unsigned>(inst[0].settings.ifindex));
   const auto st = h.mn.state(h.now);
   CHECK(st.home->status == HomeStatus::at_home);
   CHECK(st.home->coa == kHome);

@@ -257,6 +257,16 @@ struct SendDhaadRequest {
   friend bool operator==(const SendDhaadRequest&, const SendDhaadRequest&) = default;
 };
 
+/// Back on the home link, the deregistration accepted (RFC 6275 §11.5.5):
+/// multicast an unsolicited Neighbour Advertisement for `address` on
+/// `ifindex` (Override set, the interface's link-layer address), so that
+/// the home link's nodes replace the home agent's proxy entry for it.
+struct AnnounceHomeAddress {
+  unsigned ifindex = 0;
+  Ip6Addr address;
+  friend bool operator==(const AnnounceHomeAddress&, const AnnounceHomeAddress&) = default;
+};
+
 struct LogEvent {
   LogLevel level = LogLevel::info;
   std::string text;
@@ -264,6 +274,6 @@ struct LogEvent {
 };
 
 using Action = std::variant<SendRs, SendBu, InstallBinding, RemoveBinding, SecureMap, ReleaseMap, LogEvent,
-                            InstallHomeBinding, RemoveHomeBinding, SendDhaadRequest>;
+                            InstallHomeBinding, RemoveHomeBinding, SendDhaadRequest, AnnounceHomeAddress>;
 
 }  // namespace hmip::mn
