@@ -182,13 +182,18 @@ void Daemon::open_dhaad() {
 }
 
 void Daemon::receive_dhaad() {
-  for (auto& sock : dhaad_sockets_)
-    sock->start_receive(guard_.wrap("DHAAD", [this](const io::DhaadRequestReceived& r) { on_dhaad_request(r); }),
+  // The sockets are bound to no interface, so each would get its own copy
+  // of every request: only the first receives (and answers); the others
+  // only hold their links' anycast memberships.
+  if (!dhaad_sockets_.empty())
+    dhaad_sockets_.front()->start_receive(guard_.wrap("DHAAD", [this](const io::DhaadRequestReceived& r) { on_dhaad_request(r); }),
                         [this](const io::DhaadDropped& d) {
                           ++counters_.dhaad_dropped;
                           log_.debug("dropped " + d.detail);
                         },
-                        [this](const std::error_code& ec) { log_.warning("DHAAD socket: " + ec.message()); });
+                                          [this](const std::error_code& ec) {
+                                            log_.warning("DHAAD socket: " + ec.message());
+                                          });
 }
 
 void Daemon::on_dhaad_request(const io::DhaadRequestReceived& r) {
@@ -206,13 +211,17 @@ void Daemon::on_dhaad_request(const io::DhaadRequestReceived& r) {
   ++counters_.dhaad_replies_sent;
 }
 
-bool Daemon::proxied_interface(const std::string& name) const {
-  for (const auto& p : core_.config().rcoa_prefixes)
-    if (p.interface == name) return true;
+bool Daemon::home_link(const std::string& name) const {
   if (const auto& ha = core_.config().home_agent)
     for (const auto& p : ha->prefixes)
       if (p.interface == name) return true;
   return false;
+}
+
+bool Daemon::proxied_interface(const std::string& name) const {
+  for (const auto& p : core_.config().rcoa_prefixes)
+    if (p.interface == name) return true;
+  return home_link(name);
 }
 
 // Issue 13 item 13: the bindings a killed mapd left in the kernel go on
@@ -304,7 +313,7 @@ void Daemon::on_nd(const io::Icmpv6Packet& p) {
     // checked nothing: classify_nd validates (hop limit, link-local source).
     const auto r = io::classify_nd(p);
     if (const auto* ra = std::get_if<io::RaReceived>(&r))
-      if (const auto* l = links_->find(static_cast<int>(ra->ifindex)); l != nullptr && proxied_interface(l->name))
+      if (const auto* l = links_->find(static_cast<int>(ra->ifindex)); l != nullptr && home_link(l->name))
         dhaad_->handle_router_advertisement(now(), ra->src, ra->ra);
     return;
   }
@@ -508,23 +517,34 @@ void Daemon::perform(const map::TerminateIke& a) {
 
 void Daemon::perform(const map::LogEvent& a) { log_.log(a.level, a.text); }
 
+std::optional<Ip6Addr> Daemon::run_ha_address() const {
+  const auto& ha = core_.config().home_agent;
+  return ha ? std::optional<Ip6Addr>(ha->address) : std::nullopt;
+}
+
 Daemon::ReloadResult Daemon::reload() {
   return shell_.reload(
       map::load_mapd_config,
       [this](const map::MapdConfig& c) {
         const auto& run = core_.config();
-        const auto ha_address = [](const map::MapdConfig& x) {
-          return x.home_agent ? std::optional<Ip6Addr>(x.home_agent->address) : std::nullopt;
-        };
+        // The home agent role's sockets (RAs on the ND socket) and its
+        // signalling state are set up at start.
         const bool same = c.map_address == run.map_address && c.control_socket == run.control_socket &&
                           c.insecure.enabled == run.insecure.enabled && c.ike == run.ike &&
-                          ha_address(c) == ha_address(run);
+                          c.home_agent.has_value() == run.home_agent.has_value();
         return same ? std::string()
-                    : "MapAddress, ControlSocket, InsecureTestbedSignalling, the Ike block and the HomeAgent block's "
-                      "presence and Address take effect only at a restart";
+                    : "MapAddress, ControlSocket, InsecureTestbedSignalling, the Ike block and adding or removing the "
+                      "HomeAgent block take effect only at a restart";
       },
       [this](const map::MapdConfig& c) {
         const bool dhaad_changed = c.home_agent != core_.config().home_agent;
+        // A new HomeAgent Address: its signalling state before the core
+        // re-installs the home bindings there (the old one's stays until
+        // the stop: harmless, it names no binding).
+        if (c.home_agent && run_ha_address() != c.home_agent->address && c.home_agent->address != c.map_address)
+          if (auto st = dataplane_->install_map_signalling({c.home_agent->address, {}}); !st)
+            log_.error("reload: cannot install the MIPv6 signalling state of home agent address " +
+                       c.home_agent->address.str() + ": " + dp_error(st.error()));
         core_.reload(now(), c);
         if (dhaad_changed && c.home_agent) {
           // New home prefixes or preference: a new responder and new

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,10 @@ class Daemon {
   /// The interfaces of the RCoA prefixes and home prefixes (carrier
   /// reported to the core).
   [[nodiscard]] bool proxied_interface(const std::string& name) const;
+  /// The interfaces of the HomeAgent block's prefixes.
+  [[nodiscard]] bool home_link(const std::string& name) const;
+  /// The running HomeAgent Address (none without the role).
+  [[nodiscard]] std::optional<Ip6Addr> run_ha_address() const;
   void pump();
   void arm_timer();
   void expire_dads(core::TimePoint now);

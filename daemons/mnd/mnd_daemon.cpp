@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 #include <system_error>
+#include <tuple>
 #include <variant>
 
 #include "hmip/io/mn_view.h"
@@ -317,14 +318,19 @@ Daemon::ReloadResult Daemon::reload() {
       mn::load_mnd_config,
       [this](const mn::MndConfig& c) {
         const auto& run = core_.config();
-        // The DHAAD socket is opened at start for HomeAgent discover only.
-        const bool dhaad = c.home && !c.home->home_agent;
-        const bool ran_dhaad = run.home && !run.home->home_agent;
+        // The core applies a Home block's BindingLifetime and Hmipv6 at
+        // once; its address, prefix and home agent (and the DHAAD socket,
+        // opened at start for HomeAgent discover) only at a restart.
+        const auto home_identity = [](const mn::MndConfig& x) {
+          return x.home ? std::optional<std::tuple<Ip6Addr, std::uint8_t, std::optional<Ip6Addr>>>(
+                              std::tuple{x.home->address, x.home->prefix_len, x.home->home_agent})
+                        : std::nullopt;
+        };
         const bool same = c.control_socket == run.control_socket && c.insecure == run.insecure && c.ike == run.ike &&
-                          dhaad == ran_dhaad;
+                          home_identity(c) == home_identity(run);
         return same ? std::string()
-                    : "ControlSocket, InsecureTestbedSignalling, the Ike block and a change to or from HomeAgent "
-                      "discover take effect only at a restart";
+                    : "ControlSocket, InsecureTestbedSignalling, the Ike block and the Home block's presence, "
+                      "Address and HomeAgent take effect only at a restart";
       },
       [this](const mn::MndConfig& c) {
         core_.handle_reload(now(), c);

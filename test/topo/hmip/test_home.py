@@ -176,8 +176,9 @@ def test_rfc6275_node_and_refusals(tb):
     """Any RFC 6275 mobile node registers with the HA role: a scapy-built
     home BU with a HAO from a host on AR1's link draws a BA with a type 2
     routing header and a binding; a home address off the home prefix draws
-    132, H with M set is refused, and a deregistration removes the binding."""
-    host_addr, hoa2 = "2001:db8:1:11::99", "2001:db8:200::20"
+    132, H with M set is refused, one another host on the home link uses
+    draws 134 (the HA's DAD), and a deregistration removes the binding."""
+    host_addr, hoa2, squatted = "2001:db8:1:11::99", "2001:db8:200::20", "2001:db8:200::30"
     host = tb.add_host("legacy", "ar1", [host_addr])
     mapd_ha = tb.daemons["mapd-ha"]
     cap = tb.topo.sniff(host, "legacy0", "legacy", "ip6")
@@ -197,6 +198,14 @@ def test_rfc6275_node_and_refusals(tb):
         send_ipv6(host, home_bu(host_addr, HA, "2001:db8:200::21", 8, 60, BU_FLAG_A | BU_FLAG_H | BU_FLAG_M))
         cap.wait(lambda ps: [x for x in bas(ps, t0) if x.seq == 8], 30, "the BA for H with M")
         assert next(x for x in bas(cap.packets(), t0) if x.seq == 8).status >= 128
+
+        # A home address some host on the home link already uses: the HA's
+        # DAD finds it (RFC 6275 §10.3.1): 134, no binding.
+        tb.add_host("squat", "home", [squatted])
+        send_ipv6(host, home_bu(host_addr, HA, squatted, 9, 60))
+        cap.wait(lambda ps: [x for x in bas(ps, t0) if x.seq == 9], 30, "the BA for a home address in use")
+        assert next(x for x in bas(cap.packets(), t0) if x.seq == 9).status == 134
+        assert not [b for b in mapd_ha.show("bindings") if b["rcoa"] == squatted]
 
         send_ipv6(host, home_bu(host_addr, HA, hoa2, 101, 0))
         cap.wait(lambda ps: [x for x in bas(ps, t0) if x.seq == 101], 30, "the BA to the deregistration")

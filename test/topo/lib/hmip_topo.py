@@ -292,24 +292,28 @@ class Testbed:
         return d.start(mnd_config(d.sock, extra, secure), wait=wait)
 
     def add_host(self, name: str, ar: str, addrs: list[str]) -> Node:
-        """An extra host `name` on AR `ar`'s access link (a veth into its
-        bridge in sw) with the global addresses `addrs` (no DAD, no SLAAC)
-        and a default route via the AR: e.g. a node forging Mobility
-        Headers from chosen care-of addresses. An address outside the AR's
-        LCoA prefix gets a /64 route on the AR and one on its MAP, so that
-        answers to it come back. Deleted with the testbed."""
+        """An extra host `name` on AR `ar`'s access link, or on the home
+        link for "home" (a veth into its bridge in sw), with the global
+        addresses `addrs` (no DAD, no SLAAC) and a default route via the AR
+        (the HA on the home link): e.g. a node forging Mobility Headers from
+        chosen care-of addresses. An address outside the AR's LCoA prefix
+        gets a /64 route on the AR and one on its MAP, so that answers to it
+        come back. Deleted with the testbed."""
         import ipaddress
         node = self._node(name)
         self._ip_batch(None, [f"netns add {node.ns}"])
         self._sysctls(node, {"forwarding": "0", "accept_ra": "0", "autoconf": "0", "accept_dad": "0"})
-        a = self.plan.ars[ar]
         sw = self.n("sw")
         self._ip_batch(None, [f"link add {name}0 netns {node.ns} type veth peer name {name}p netns {sw.ns}"])
-        self._ip_batch(sw, [f"link set {name}p master {a.bridge}", f"link set {name}p up"])
+        self._ip_batch(sw, [f"link set {name}p master {self.plan.bridge_of(ar)}", f"link set {name}p up"])
+        gateway = self.plan.home.ha if ar == "home" else self.plan.ars[ar].addr
         cmds = ["link set lo up", f"link set {name}0 up"]
         cmds += [f"addr add {x}/64 dev {name}0 nodad" for x in addrs]
-        cmds += [f"route add default via {a.addr}"]
+        cmds += [f"route add default via {gateway}"]
         self._ip_batch(node, cmds)
+        if ar == "home":
+            return node
+        a = self.plan.ars[ar]
         own = ipaddress.ip_network(a.lcoa_prefix)
         for x in addrs:
             if ipaddress.ip_address(x) in own:
