@@ -217,13 +217,32 @@ def test_rfc6275_node_and_refusals(tb):
 
 
 def test_return_home_deregisters(tb):
-    """RFC 6275 §11.5.4: on the home link the node deregisters, the HA
-    stops intercepting, and CN reaches the home address natively."""
-    mnd = tb.daemons["mnd"]
+    """RFC 6275 §11.5.5: on the home link the node deregisters from its home
+    address (no HAO), the HA accepts it (not an expiry) and stops
+    intercepting, the node announces itself with an unsolicited NA, and CN
+    reaches the home address natively."""
+    mnd, mapd_ha = tb.daemons["mnd"], tb.daemons["mapd-ha"]
     mn_home(tb, {"status": "registered"})
-    tb.move("home")
-    tb.daemons["mapd-ha"].wait_show("bindings", lambda bs: not [b for b in bs if b["rcoa"] == HOA], 60)
-    mn_home(tb, {"status": "at-home", "mode": "at-home"}, 60)
+    dereg0 = mapd_ha.show("counters")["home_deregistrations"]
+    cap = tb.topo.sniff(tb.n("ha"), "home0", "home0-return", "ip6")
+    try:
+        t0 = time.time()
+        tb.move("home")
+        mapd_ha.wait_show("bindings", lambda bs: not [b for b in bs if b["rcoa"] == HOA], 60)
+        mn_home(tb, {"status": "at-home", "mode": "at-home"}, 60)
+        cap.wait(lambda ps: [x for x in home_bas(ps) if x.src == HA and x.dst == HOA], 30,
+                 "the HA's BA to the deregistration, straight to the home address")
+
+        def announced(ps):
+            from scapy.layers.inet6 import ICMPv6ND_NA
+            return [p for t, p in ps if t >= t0 and ICMPv6ND_NA in p and p[ICMPv6ND_NA].tgt == HOA
+                    and p[ICMPv6ND_NA].O == 1 and p[ICMPv6ND_NA].S == 0]
+        cap.wait(announced, 30, "the node's unsolicited NA for its home address")
+    finally:
+        cap.stop()
+    dereg_bu = [m for m in bus(cap.packets()) if m.dst == HA and m.src == HOA]
+    assert dereg_bu and dereg_bu[0].hao is None and int(dereg_bu[0].msg.mhtime) == 0, dereg_bu
+    assert mapd_ha.show("counters")["home_deregistrations"] == dereg0 + 1
     until(lambda: [a for a in tb.n("mn").addrs("mn0") if a.get("local") == HOA], 30, 0.2,
           "the home address on mn0")
     assert not [x for x in kstate.objects(tb.n("ha"), "mapd")["proxies"] if HOA in x]
