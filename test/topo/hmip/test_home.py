@@ -11,6 +11,7 @@ other's state (each first waits for the state it starts from).
 
 from __future__ import annotations
 
+import signal
 import time
 
 import kstate
@@ -170,6 +171,40 @@ def test_inter_map_move_updates_ha(tb):
     assert sent >= 1 and len(home_bus) == sent, (sent, home_bus)
     assert all(m.src == rcoa2 and m.hao == HOA for m in home_bus), home_bus
     assert mapd_ha.show("counters")["home_bu_accepted"] > ha0
+
+
+def test_ha_crash_adopts_the_home_binding(tb):
+    """kill -9 of the HA's mapd and a restart: the home binding is adopted
+    in the home role at once (same tunnel), its BRR makes mnd send a home
+    BU, and CN keeps reaching the home address throughout."""
+    mnd, ha = tb.daemons["mnd"], tb.n("ha")
+    st = mn_home(tb, {"status": "registered", "via_map": MAP2})
+    coa = st["coa"]
+    home_binding(tb, coa)
+    ifindex = [x["ifindex"] for x in kstate.links(ha, "hmipm") if kstate.tunnel_remote(x) == coa]
+    assert len(ifindex) == 1, kstate.objects(ha, "mapd")
+    sent0 = mnd.show("counters")["home_bu_sent"]
+    probe = ProbeStream(tb.n("cn"), tb.n("mn"), HOA, tb.outdir, name="home-ha-crash", interval=0.05).start()
+    try:
+        until(lambda: probe.arrivals(), 60, 0.2, "the stream CN -> home address before the kill")
+        tb.daemons["mapd-ha"].stop(sig=signal.SIGKILL)
+        mapd_ha = tb.start_ha()
+        first = mapd_ha.show("bindings")
+        assert [(x["rcoa"], x["role"], x["lcoa"]) for x in first] == [(HOA, "home", coa)], first
+        assert [x["ifindex"] for x in kstate.links(ha, "hmipm") if kstate.tunnel_remote(x) == coa] == ifindex
+        mapd_ha.wait_show("counters", {"bindings_adopted": 1, "adoption_refused": 0,
+                                       "brr_adopted_sent": lambda n: n >= 1, "adopted_reregistered": 1}, 30)
+        mapd_ha.wait_show("bindings", [{"rcoa": HOA, "role": "home", "lcoa": coa, "adopted": False}], 30)
+        t_rereg = time.time()
+        until(lambda: [a for a in probe.arrivals() if a.recv > t_rereg + 0.5], 30, 0.2,
+              "the stream after the home re-registration")
+    finally:
+        arrivals = probe.stop()
+    assert mnd.show("counters")["home_bu_sent"] > sent0
+    # The kernel carried the stream through the restart: no gap of a second.
+    recv = sorted(a.recv for a in arrivals)
+    worst = max((b - a for a, b in zip(recv, recv[1:])), default=0.0)
+    assert worst < 1.0, f"the stream stopped for {worst:.2f} s across the HA's restart"
 
 
 def test_rfc6275_node_and_refusals(tb):
