@@ -257,9 +257,12 @@ def cmd_bench(a: argparse.Namespace) -> int:
             bus0 = home_bu_counts(tb)
             what = (f"home address ({'HMIPv6: RCoA' if a.home == 'hmipv6' else 'plain Mobile IPv6: LCoA'} "
                     f"registered with the HA), HA {a.ha_delay:g} ms away each way")
+            title = (f"{a.count} intra-MAP moves, CN -> home address, "
+                     f"{'(a) HMIPv6' if a.home == 'hmipv6' else '(b) plain MIPv6'}, HA {a.ha_delay:g} ms/way")
         else:
             what = f"{'RCoA (mapd+mnd)' if mobile else 'pinned address'}, map delay {a.map_delay:g} ms each way"
-        gaps = stream_moves(tb, dst, moves, a, f"{a.count} intra-MAP moves, CN -> {what}")
+            title = f"{a.count} intra-MAP moves, MAP {a.map_delay:g} ms away each way"
+        gaps = stream_moves(tb, dst, moves, a, title)
         if a.home:
             sent, accepted = (x - x0 for x, x0 in zip(home_bu_counts(tb), bus0))
             print(f"bench: home BUs during the moves: {sent} sent by mnd, {accepted} accepted by the HA")
