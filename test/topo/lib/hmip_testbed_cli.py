@@ -9,6 +9,7 @@ in STATE_DIR/<name>.json (default /run/hmip-testbed, or $HMIP_TESTBED_STATE).
   hmip-testbed probe-demo [--moves ar2,ar1,ar2] [--interval S]   (no mapd/mnd: a pinned address)
   hmip-testbed demo [--build-dir B] [--secure]  (mapd + mnd: register, stream to the RCoA, AR1 -> AR2 -> AR3)
   hmip-testbed bench [--count 20] [--map-delay MS] [--mapd --mnd]  (median handover gap)
+  hmip-testbed bench --home hmipv6|plain [--ha-delay MS] [--count 20]  (the same to the home address)
   hmip-testbed features                 (what the running kernel lacks: ip6tnl mip6 netem)
   hmip-testbed down
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -26,7 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from handover import format_gaps, handover_gaps, median_gap_ms, median_resume_ms, plot_arrivals  # noqa: E402
-from hmip_plan import MN_IF, PLAN  # noqa: E402
+from hmip_conf import mnd_home_block  # noqa: E402
+from hmip_plan import MN_IF, PLAN, UPLINK_IF  # noqa: E402
 from hmip_secure import SecureDomain  # noqa: E402
 from hmip_topo import Binaries, Options, Testbed, missing_kernel_features  # noqa: E402
 from inter_map import InterMapFailure, InterMapResult, check_inter_map_move, mn_rcoa  # noqa: E402
@@ -68,6 +71,10 @@ def binaries(build: Path, want_mapd: bool, want_mnd: bool) -> Binaries:
 
 
 def build_up(a: argparse.Namespace, pin: bool = False) -> Testbed:
+    """The testbed `a` asks for; with a.home ("hmipv6" / "plain", bench
+    --home) also the HA (mapd in the home-agent role, ard on the home link)
+    and mnd with a Home block (Hmipv6 off for "plain")."""
+    home = getattr(a, "home", None)
     bins = binaries(Path(a.build_dir), a.mapd, a.mnd)
     out = Path(a.out or Path(a.build_dir) / "testbed" / a.name).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -81,11 +88,15 @@ def build_up(a: argparse.Namespace, pin: bool = False) -> Testbed:
         if a.mapd:
             for m in ("map1", "map2"):
                 tb.start_mapd(m, secure=sd.mapd_ike(m) if sd else None)
+        if home:
+            tb.start_home_ard()
+            tb.start_ha()
         tb.attach(a.attach)
         if pin:
             tb.pin_mn_address(PIN)
         if a.mnd:
-            tb.start_mnd(secure=sd.mnd_ike() if sd else None)
+            tb.start_mnd(extra=mnd_home_block(PLAN, hmipv6=home == "hmipv6") if home else "",
+                         secure=sd.mnd_ike() if sd else None)
     except BaseException:
         tb.close()
         raise
@@ -189,12 +200,39 @@ def cmd_probe_demo(a: argparse.Namespace) -> int:
     return 0
 
 
+def print_rtts(tb: Testbed) -> None:
+    """RTT(MN, MAP1) and RTT(MN, HA) (its core-side address: the home
+    prefix may be routed into the MN's home tunnel), 10 pings each from
+    the MN's LCoA on AR1, their medians printed."""
+    lcoa = tb.wait_lcoa("ar1")
+    for name, addr in (("MAP1", PLAN.maps["map1"].address), ("HA", PLAN.home.uplink_ha)):
+        rtts = tb.rtt_ms("mn", addr, source=lcoa)
+        med = f"{statistics.median(rtts):.2f} ms" if rtts else "-"
+        print(f"bench: RTT(MN, {name}) {med} median of {len(rtts)}/10 pings {lcoa} -> {addr}")
+
+
+def home_bu_counts(tb: Testbed) -> tuple[int, int]:
+    """(home BUs mnd sent, home BUs the HA accepted) so far."""
+    return (tb.daemons["mnd"].show("counters")["home_bu_sent"],
+            tb.daemons["mapd-ha"].show("counters")["home_bu_accepted"])
+
+
 def cmd_bench(a: argparse.Namespace) -> int:
     """Handover gap benchmark: `a.count` intra-MAP moves (AR1 <-> AR2),
     median printed; with --map-delay D, netem adds D ms each way on the
     MAP1 - AR1/AR2 links first (VM kernel). With --mapd --mnd the stream
-    goes to the RCoA, else to a pinned address (the machinery alone)."""
+    goes to the RCoA, else to a pinned address (the machinery alone).
+    With --home MODE (issue 14) it goes to the MN's home address, the HA
+    runs too and mnd registers with it its RCoA (hmipv6: the moves update
+    MAP1 only) or its LCoA (plain: Mobile IPv6 without a MAP, every move a
+    home BU); --ha-delay D adds netem D ms each way on the core - HA link;
+    RTT(MN, MAP1), RTT(MN, HA) and the home BUs the moves cost are printed."""
     a.attach = "ar1"
+    if a.home:
+        if a.secure:
+            sys.exit("hmip-testbed: bench --home runs in insecure testbed mode only "
+                     "(home registration has no RFC 4877 protection yet)")
+        a.mapd = a.mnd = True
     mobile = a.mapd and a.mnd
     tb = build_up(a, pin=not mobile)
     try:
@@ -202,19 +240,37 @@ def cmd_bench(a: argparse.Namespace) -> int:
             if a.map_delay:
                 tb.netem("map1", ar, delay_ms=a.map_delay)
                 tb.netem(ar, "up0", delay_ms=a.map_delay)
-        if mobile:
+        if a.ha_delay:
+            tb.netem("core", "ha", delay_ms=a.ha_delay)
+            tb.netem("ha", UPLINK_IF, delay_ms=a.ha_delay)
+        if a.home:
+            tb.daemons["mnd"].wait_show("home", {"status": "registered", "mode": a.home}, a.timeout)
+            dst = PLAN.home.home_address
+        elif mobile:
             dst = str(until(lambda: rcoa_on_mn(tb, "map1"), a.timeout, what="the MN's RCoA from MAP1"))
         else:
             dst = PIN
         until(lambda: tb.ping("cn", dst), a.timeout, what=f"CN reaching {dst}")
         moves = ["ar2" if i % 2 == 0 else "ar1" for i in range(a.count)]
-        gaps = stream_moves(tb, dst, moves, a, f"{a.count} intra-MAP moves, MAP {a.map_delay} ms away each way")
+        if a.home:
+            print_rtts(tb)
+            bus0 = home_bu_counts(tb)
+            what = (f"home address ({'HMIPv6: RCoA' if a.home == 'hmipv6' else 'plain Mobile IPv6: LCoA'} "
+                    f"registered with the HA), HA {a.ha_delay:g} ms away each way")
+            title = (f"{a.count} intra-MAP moves, CN -> home address, "
+                     f"{'(a) HMIPv6' if a.home == 'hmipv6' else '(b) plain MIPv6'}, HA {a.ha_delay:g} ms/way")
+        else:
+            what = f"{'RCoA (mapd+mnd)' if mobile else 'pinned address'}, map delay {a.map_delay:g} ms each way"
+            title = f"{a.count} intra-MAP moves, MAP {a.map_delay:g} ms away each way"
+        gaps = stream_moves(tb, dst, moves, a, title)
+        if a.home:
+            sent, accepted = (x - x0 for x, x0 in zip(home_bu_counts(tb), bus0))
+            print(f"bench: home BUs during the moves: {sent} sent by mnd, {accepted} accepted by the HA")
         med = median_gap_ms(gaps)
         res = median_resume_ms(gaps)
         print(f"bench: median resume {'-' if res is None else f'{res:.1f} ms'} (new link up -> first packet)")
         print(f"bench: median handover gap {'-' if med is None else f'{med:.1f} ms'} over {a.count} moves, "
-              f"map delay {a.map_delay} ms each way, {'RCoA (mapd+mnd)' if mobile else 'pinned address'}, "
-              f"kernel {os.uname().release}")
+              f"{what}, kernel {os.uname().release}")
     finally:
         tb.close()
     return 0
@@ -300,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
             if n == "bench":
                 s.add_argument("--count", type=int, default=20, help="intra-MAP moves (default 20)")
                 s.add_argument("--map-delay", type=float, default=0, help="netem ms each way MAP1 <-> AR1/AR2")
+                s.add_argument("--home", choices=("hmipv6", "plain"),
+                               help="stream to the home address; mnd registers its RCoA (hmipv6) or, "
+                                    "Hmipv6 off, its LCoA (plain) with the HA (implies --mapd --mnd)")
+                s.add_argument("--ha-delay", type=float, default=0, help="netem ms each way core <-> HA")
             s.add_argument("--timeout", type=float, default=60, help="seconds to wait for each step")
             s.add_argument("--interval", type=float, default=0.01, help="probe interval (s)")
             s.add_argument("--settle", type=float, default=1.0, help="seconds between moves")

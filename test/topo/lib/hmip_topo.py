@@ -29,6 +29,7 @@ sockets to RUNDIR.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -435,6 +436,16 @@ class Testbed:
         out = self.n(src).run("ping", "-6", "-c", str(count), "-W", str(int(max(1, timeout))), *opt, dst,
                               check=False, timeout=timeout * count + 10)
         return " 0% packet loss" in out
+
+    def rtt_ms(self, src: str, dst: str, count: int = 10, source: Optional[str] = None,
+               interval: float = 0.2) -> list[float]:
+        """The round-trip times (ms, as ping prints them) of `count` echoes
+        from node `src` to `dst` (from address `source` if given: ping -I),
+        one per answered echo: empty when none came back."""
+        opt = ["-I", source] if source else []
+        out = self.n(src).run("ping", "-6", "-n", "-c", str(count), "-i", str(interval), "-W", "2", *opt, dst,
+                              check=False, timeout=count * (interval + 2) + 10)
+        return [float(x) for x in re.findall(r"time=([0-9.]+) ms", out)]
 
     def state(self) -> dict:
         """What the CLI keeps between invocations (JSON)."""
