@@ -242,7 +242,8 @@ std::size_t Daemon::adopt_leftovers() {
                                               b.settings.map_address,
                                               b.settings.lcoa,
                                               link != nullptr ? link->name : std::string(),
-                                              b.settings.tunnel_mtu});
+                                              b.settings.tunnel_mtu,
+                                              b.settings.link_local_proxy});
   }
   // Removals and re-installs now; the BRRs (due now) with the next call
   // that services the core's timers: charon's SA list, else the timer.
@@ -298,9 +299,12 @@ void Daemon::on_mh(const io::ReceivedMhPacket& p) {
   if (!m) {
     ++counters_.mh_invalid;
     log_.debug("invalid Mobility Header from " + p.src.str() + ": " + wire::to_string(m.error()));
-    core_.handle_invalid_mh(t, p.src, p.hao, m.error(), wire::peek_mh_type(p.bytes));
+    core_.handle_invalid_mh(t, p.src, p.dst, p.hao, m.error(), wire::peek_mh_type(p.bytes));
   } else {
-    core_.handle_mh(t, map::ReceivedMh{p.src, p.dst, p.hao, std::move(*m)});
+    // The arrival link: a home agent lets a node's deregistration from its
+    // home link past TrustedPrefix (map_agent.h).
+    const auto* link = p.ifindex != 0 && links_ ? links_->find(p.ifindex) : nullptr;
+    core_.handle_mh(t, map::ReceivedMh{p.src, p.dst, p.hao, std::move(*m), link != nullptr ? link->name : std::string()});
   }
   pump();
 }

@@ -165,7 +165,11 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
     coa = acoa->care_of_address;  // RFC 6275 §6.2.5
   }
   if (wire::find_option<wire::BindingIdentifierOption>(bu.options)) ++counters_.bu_bid_ignored;
-  if (!bu_protected(now, mh, coa)) return;
+  if (home_link_deregistration(mh, role, to_home, coa)) {
+    ++counters_.home_bu_from_home_link;  // past TrustedPrefix: the checks below still apply
+  } else if (!bu_protected(now, mh, coa)) {
+    return;
+  }
 
   const BindingKey key{addr, 0};
   const Ip6Addr sender = mh.lcoa.value_or(mh.src);  // the wire's care-of address, whatever the options say
@@ -182,7 +186,7 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   if (!prefix)
     return refuse_with(wire::ba_status::kNotHomeSubnet, std::string(word) + " outside every " +
                                                             (role == BindingRole::home ? "HomePrefix" : "RcoaPrefix"));
-  if (addr == cfg_.map_address || (cfg_.home_agent && addr == cfg_.home_agent->address))
+  if (roles::is_own_address(cfg_, addr))
     return refuse_with(wire::ba_status::kDuplicateAddressDetectionFailed, std::string(word) + " is mapd's own address");
 
   const auto bit = bindings_.find(key);
@@ -220,6 +224,18 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   if (req.lifetime_units == 0)  // a cap under one 4-second unit: nothing can be granted without exceeding it
     return refuse_with(wire::ba_status::kAdministrativelyProhibited, "a lifetime cap is below 4 s (one unit)");
 
+  // L asks for fe80::<interface id> on the home link: refused (134, RFC
+  // 6275 §10.3.1) if another home address with that identifier has it
+  // there. A binding that already has L keeps it (nobody else got it since).
+  if (req.link_local && (bit == bindings_.end() || !bit->second.link_local)) {
+    if (const auto other = link_local_holder(key, req.prefix)) {
+      ++counters_.home_link_local_taken;
+      return refuse_with(wire::ba_status::kDuplicateAddressDetectionFailed,
+                         "its link-local address " + wire::link_local_of(addr).str() +
+                             " is proxied for home address " + other->str() + " on the same link");
+    }
+  }
+
   if (const auto pit = pending_.find(key); pit != pending_.end()) {
     ++counters_.bu_absorbed;
     // During DAD the newest BU is the one answered (the MN matches the BA
@@ -231,7 +247,7 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
       Pending& p = pit->second;
       if (req.link_local && p.dad_deadline && !p.dad_link_local) {
         p.dad_link_local = true;
-        actions_.emplace_back(StartDad{roles::link_local_of(addr), interface_of(role, req.prefix),
+        actions_.emplace_back(StartDad{wire::link_local_of(addr), interface_of(role, req.prefix),
                                        std::chrono::duration_cast<Duration>(*p.dad_deadline - now)});
       }
     }
@@ -328,7 +344,7 @@ void MapAgent::register_binding(TimePoint now, const BindingKey& key, const Requ
     // address too (the same solicited-node group: one DAD for the caps).
     if (req.link_local) {
       p.dad_link_local = true;
-      actions_.emplace_back(StartDad{roles::link_local_of(key.rcoa), iface, timeout});
+      actions_.emplace_back(StartDad{wire::link_local_of(key.rcoa), iface, timeout});
     }
     log(LogLevel::debug, "DAD for " + std::string(roles::address_word(req.role)) + " " + key.rcoa.str() + " on " +
                              iface + (req.link_local ? " (and its link-local address)" : ""));

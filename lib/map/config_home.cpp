@@ -17,8 +17,6 @@ using core::conf::Statement;
 using core::conf::keywords::kMapdHomeAgent;
 using core::conf::keywords::kMapdHomePrefix;
 
-bool overlaps(const Ip6Prefix& a, const Ip6Prefix& b) { return a.contains(b.addr) || b.contains(a.addr); }
-
 bool known(std::span<const std::string_view> list, const std::string& k) {
   return std::find(list.begin(), list.end(), k) != list.end();
 }

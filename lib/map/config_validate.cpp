@@ -12,8 +12,6 @@ namespace {
 using core::conf::format_seconds;
 using core::conf::kInfinity;
 
-bool overlaps(const Ip6Prefix& a, const Ip6Prefix& b) { return a.contains(b.addr) || b.contains(a.addr); }
-
 // "is inside", "contains" or "is the same as" `b`, for messages about `a`.
 std::string relation(const Ip6Prefix& a, const Ip6Prefix& b) {
   if (a == b) return "is the same prefix as";

@@ -14,6 +14,11 @@ namespace hmip::map::config_detail {
 using core::conf::Seen;
 using core::conf::Token;
 
+/// Whether prefixes `a` and `b` share an address (one holds the other).
+[[nodiscard]] inline bool overlaps(const Ip6Prefix& a, const Ip6Prefix& b) noexcept {
+  return a.contains(b.addr) || b.contains(a.addr);
+}
+
 /// How Ike-block messages name the MAP's side (hmip/core/conf_ike.h).
 inline constexpr core::conf::IkeWording kIkeWording{"the MAP", "map1.example.net", "map1", "mobile nodes"};
 

@@ -68,6 +68,13 @@ std::optional<DhaadReplyOut> DhaadResponder::handle_request(TimePoint now, const
     ++counters_.rate_limited;
     return std::nullopt;
   }
+  if (request.mobile_router) {
+    // RFC 3963 §4.5: R set, only HAs that support mobile routers: none
+    // here (dhaad_responder.h).
+    ++counters_.mobile_router;
+    ++counters_.replies;
+    return DhaadReplyOut{served->home.ha_address, src, wire::DhaadReply{request.identifier, true, 0, {}}};
+  }
   expire(now);
 
   // Candidates: this HA and every listed HA with an address on the prefix.

@@ -18,27 +18,64 @@ std::string MapAgent::home_coa_refusal(const Ip6Addr& home, const Ip6Addr& coa) 
   (void)home;
   if (coa.is_multicast() || coa.is_link_local() || coa.is_loopback() || coa.is_unspecified())
     return "care-of address " + coa.str() + " is not a unicast routable address (RFC 6275 §9.5.1)";
-  if (coa == cfg_.home_agent->address || coa == cfg_.map_address)
+  if (roles::is_own_address(cfg_, coa))
     return "care-of address " + coa.str() + " is mapd's own address";
   if (prefix_of(BindingRole::home, coa))
     return "care-of address " + coa.str() + " is on a home prefix: a node at home deregisters instead (RFC 6275 §11.5.4)";
   return {};
 }
 
+// Review item 1 of issue 14. RFC 6275 §11.5.5: a node back home sends its
+// deregistration from its home address, without a HAO, care-of address =
+// home address. Its source is then the home address, and the home prefix
+// is (rightly) not TrustedPrefix: trusting it would let any node on the
+// home link bind any home address anywhere. So exactly this BU skips the
+// TrustedPrefix check: insecure mode, H without M to the HomeAgent
+// Address, no HAO, a care-of address (an Alternate Care-of Address option
+// included) equal to the source (so it can only deregister: CoA == home
+// address), the source in a HomePrefix with an Interface and the packet
+// received on that Interface. Everything after the protection check
+// (flags, prefix, sequence number, 133 for no binding) still applies.
+bool MapAgent::home_link_deregistration(const ReceivedMh& mh, BindingRole role, bool to_home,
+                                        const Ip6Addr& coa) const {
+  if (!cfg_.insecure.enabled || role != BindingRole::home || !to_home) return false;
+  if (mh.lcoa || coa != mh.src || mh.interface.empty()) return false;
+  const auto prefix = prefix_of(BindingRole::home, mh.src);
+  return prefix && interface_of(BindingRole::home, *prefix) == mh.interface;
+}
+
 std::optional<BindingKey> MapAgent::dad_key(const Ip6Addr& addr) const {
   const BindingKey key{addr, 0};
   if (const auto it = pending_.find(key); it != pending_.end() && it->second.dad_deadline) return key;
-  if (!addr.is_link_local() || !cfg_.home_agent) return std::nullopt;
-  // The link-local address of a home registration with L: the home address
-  // is one of the home prefixes with the same interface identifier.
-  for (const auto& hp : cfg_.home_agent->prefixes) {
-    BindingKey home{hp.prefix.addr, 0};
-    std::copy(addr.b.begin() + 8, addr.b.end(), home.rcoa.b.begin() + 8);
-    if (!hp.prefix.contains(home.rcoa)) continue;
-    if (const auto it = pending_.find(home); it != pending_.end() && it->second.dad_deadline &&
-                                             it->second.dad_link_local)
-      return home;
-  }
+  if (!addr.is_link_local()) return std::nullopt;
+  // The link-local address of a home registration with L: fe80::<its
+  // interface identifier>, whatever the HomePrefix's length (review item 6
+  // of issue 14: rebuilding the home address from a prefix only worked for
+  // /64). One per link (link_local_holder); on two links at once the
+  // lowest home address is matched (the daemon keys its DADs by address).
+  std::optional<BindingKey> found;
+  for (const auto& [k, p] : pending_)
+    if (p.dad_deadline && p.dad_link_local && wire::link_local_of(k.rcoa) == addr && (!found || k.rcoa < found->rcoa))
+      found = k;
+  return found;
+}
+
+// RFC 6275 §10.4.1: with L the home agent defends fe80::<interface id> on
+// the home link. Two home addresses with one interface identifier (on two
+// HomePrefixes of one link) would share that proxy entry, and removing one
+// binding would remove the other's.
+std::optional<Ip6Addr> MapAgent::link_local_holder(const BindingKey& key, std::uint16_t prefix) const {
+  const std::string& iface = interface_of(BindingRole::home, prefix);
+  if (iface.empty()) return std::nullopt;  // no proxy without a link
+  const Ip6Addr ll = wire::link_local_of(key.rcoa);
+  const auto same = [&](const BindingKey& k, BindingRole role, std::uint16_t pfx, bool link_local) {
+    return k != key && role == BindingRole::home && link_local && wire::link_local_of(k.rcoa) == ll &&
+           interface_of(BindingRole::home, pfx) == iface;
+  };
+  for (const auto& [k, p] : pending_)
+    if (same(k, p.req.role, p.req.prefix, p.req.link_local)) return k.rcoa;
+  for (const auto& [k, b] : bindings_)
+    if (same(k, b.role, b.prefix, b.link_local)) return k.rcoa;
   return std::nullopt;
 }
 
@@ -46,7 +83,7 @@ void MapAgent::announce(const BindingKey& key, BindingRole role, std::uint16_t p
   const std::string& iface = interface_of(role, prefix);
   if (iface.empty()) return;
   actions_.emplace_back(SendUnsolicitedNa{key.rcoa, iface});
-  if (role == BindingRole::home && link_local) actions_.emplace_back(SendUnsolicitedNa{roles::link_local_of(key.rcoa), iface});
+  if (role == BindingRole::home && link_local) actions_.emplace_back(SendUnsolicitedNa{wire::link_local_of(key.rcoa), iface});
 }
 
 }  // namespace hmip::map

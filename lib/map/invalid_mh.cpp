@@ -3,11 +3,13 @@
 #include <algorithm>
 
 #include "hmip/map/map_agent.h"
+#include "roles.h"
 
 namespace hmip::map {
 
-void MapAgent::handle_invalid_mh(TimePoint now, const Ip6Addr& src, const std::optional<Ip6Addr>& lcoa,
-                                 const wire::Error& error, std::optional<std::uint8_t> mh_type) {
+void MapAgent::handle_invalid_mh(TimePoint now, const Ip6Addr& src, const Ip6Addr& dst,
+                                 const std::optional<Ip6Addr>& lcoa, const wire::Error& error,
+                                 std::optional<std::uint8_t> mh_type) {
   service(now);
   const InvalidMhReason why = invalid_mh_reason(error);
   ++counters_.invalid_mh[static_cast<std::size_t>(why)];
@@ -29,7 +31,12 @@ void MapAgent::handle_invalid_mh(TimePoint now, const Ip6Addr& src, const std::o
   }
   --be_tokens_;
   SendBindingError a;
-  a.src = cfg_.map_address;
+  // From the address the offending packet was sent to when it is one of
+  // mapd's (either role's); else from the MAP role's address, or the home
+  // agent's without a MAP role (never ::).
+  a.src = roles::is_own_address(cfg_, dst) ? dst
+          : cfg_.map_role()               ? roles::own_address(cfg_, BindingRole::map)
+                                          : roles::own_address(cfg_, BindingRole::home);
   a.dst = lcoa.value_or(src);
   a.be.status = wire::be_status::kUnrecognizedMhType;
   if (lcoa) a.be.home_address = src;  // RFC 6275 §6.1.9: the HAO's address, else unspecified

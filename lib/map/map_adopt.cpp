@@ -22,7 +22,7 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
   const bool coa_ok = prefix && coa_refusal(role, key.rcoa, lb.lcoa, true, from_neighbour).empty();
   std::uint16_t units = 0;
   AdoptVerdict v = AdoptVerdict::adopted;
-  if (!prefix || key.rcoa == cfg_.map_address || (cfg_.home_agent && key.rcoa == cfg_.home_agent->address)) {
+  if (!prefix || roles::is_own_address(cfg_, key.rcoa)) {
     v = AdoptVerdict::outside_prefixes;
   } else if (lb.map_address != own_address(role)) {
     v = AdoptVerdict::other_map_address;
@@ -60,6 +60,10 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
   b.adopted = true;
   b.role = role;
   b.home_flag = role == BindingRole::home;
+  // The L flag the kernel's proxy entries show (a home binding only; the
+  // node's next BU sets it again). Kept, so that a re-install, a reload and
+  // carrier-up go on proxying and announcing the link-local address.
+  b.link_local = role == BindingRole::home && lb.link_local_proxy && !interface_of(role, *prefix).empty();
   // Counted against the caps like any binding (MaxBindings counts it by
   // bindings_): its owner is the TrustedPrefix of its LCoA, or in secure
   // mode the identity holding the RCoA (charon's SA list is in).
@@ -77,12 +81,15 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
                           " s: asking its node to re-register (BRR)");
 
   const bool mtu_differs = cfg_.tunnel_mtu != 0 && cfg_.tunnel_mtu != lb.tunnel_mtu;
-  if (lb.proxy_interface != interface_of(role, b.prefix) || mtu_differs) {
+  // A link-local proxy entry the binding cannot have (the map role, or no
+  // home Interface now) goes with a re-install too.
+  const bool link_local_differs = lb.link_local_proxy != b.link_local;
+  if (lb.proxy_interface != interface_of(role, b.prefix) || mtu_differs || link_local_differs) {
     v = AdoptVerdict::adopted_reinstall;
     ++counters_.adopted_reinstalled;
     Pending& p = add_pending(key,
                              Request{own_address(role), b.lcoa, b.lcoa, 0, units, b.prefix, from_neighbour,
-                                     b.home_flag, b.owner, role, false},
+                                     b.home_flag, b.owner, role, b.link_local},
                              InstallReason::adopt);
     send_install(key, p);
   }

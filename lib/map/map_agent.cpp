@@ -263,7 +263,7 @@ MapAgent::Request MapAgent::finish_dad(PendingMap::iterator it, const Ip6Addr& r
   timers_.set(it->first, TimerQueue::Kind::dad, p.dad_deadline, std::nullopt);
   end_dad(p);
   if (p.dad_link_local) {
-    const Ip6Addr ll = roles::link_local_of(it->first.rcoa);
+    const Ip6Addr ll = wire::link_local_of(it->first.rcoa);
     actions_.emplace_back(StopDad{reported == ll ? it->first.rcoa : ll});
   }
   Request req = std::move(p.req);
@@ -300,7 +300,7 @@ void MapAgent::handle_link_carrier(TimePoint now, const std::string& interface, 
   for (const auto& [key, b] : bindings_) {
     if (interface_of(b.role, b.prefix) != interface) continue;
     rcoas.push_back(key.rcoa);
-    if (b.role == BindingRole::home && b.link_local) rcoas.push_back(roles::link_local_of(key.rcoa));
+    if (b.role == BindingRole::home && b.link_local) rcoas.push_back(wire::link_local_of(key.rcoa));
   }
   if (rcoas.empty()) return;
   std::sort(rcoas.begin(), rcoas.end());

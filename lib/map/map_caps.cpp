@@ -75,7 +75,7 @@ void MapAgent::cancel_dad(const BindingKey& key, Pending& p) {
   timers_.set(key, TimerQueue::Kind::dad, p.dad_deadline, std::nullopt);
   end_dad(p);
   actions_.emplace_back(StopDad{key.rcoa});
-  if (p.dad_link_local) actions_.emplace_back(StopDad{roles::link_local_of(key.rcoa)});
+  if (p.dad_link_local) actions_.emplace_back(StopDad{wire::link_local_of(key.rcoa)});
 }
 
 bool MapAgent::over_cap(TimePoint now, const BindingKey& key, const Request& req, bool needs_dad) {

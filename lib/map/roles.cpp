@@ -1,7 +1,6 @@
 // What differs between mapd's roles (roles.h).
 #include "roles.h"
 
-#include <algorithm>
 
 namespace hmip::map::roles {
 
@@ -15,6 +14,11 @@ const std::string kNoInterface;
 const Ip6Addr& own_address(const MapdConfig& c, BindingRole r) noexcept {
   if (r == BindingRole::home) return c.home_agent ? c.home_agent->address : kNoAddress;
   return c.map_role() ? c.map_address : kNoAddress;
+}
+
+bool is_own_address(const MapdConfig& c, const Ip6Addr& a) noexcept {
+  if (a.is_unspecified()) return false;
+  return a == own_address(c, BindingRole::map) || a == own_address(c, BindingRole::home);
 }
 
 bool serves(const MapdConfig& c, BindingRole r, const Ip6Addr& a) noexcept {
@@ -60,13 +64,5 @@ Duration dad_timeout(const MapdConfig& c, BindingRole r) noexcept {
 }
 
 std::string_view address_word(BindingRole r) noexcept { return r == BindingRole::home ? "home address" : "RCoA"; }
-
-Ip6Addr link_local_of(const Ip6Addr& a) noexcept {
-  Ip6Addr ll;
-  ll.b[0] = 0xfe;
-  ll.b[1] = 0x80;
-  std::copy(a.b.begin() + 8, a.b.end(), ll.b.begin() + 8);
-  return ll;
-}
 
 }  // namespace hmip::map::roles

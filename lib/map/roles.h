@@ -17,6 +17,9 @@ namespace hmip::map::roles {
 
 /// MapAddress (map) or the HomeAgent Address (home); :: if the role is not configured.
 [[nodiscard]] const Ip6Addr& own_address(const MapdConfig& c, BindingRole r) noexcept;
+/// Whether `a` is one of mapd's own addresses: MapAddress with the MAP
+/// role, the HomeAgent Address with the home agent role (never ::).
+[[nodiscard]] bool is_own_address(const MapdConfig& c, const Ip6Addr& a) noexcept;
 /// Whether `a` is an address the role answers BUs on.
 [[nodiscard]] bool serves(const MapdConfig& c, BindingRole r, const Ip6Addr& a) noexcept;
 /// Index of the RcoaPrefix (map) or HomePrefix (home) holding `a`.
@@ -31,8 +34,5 @@ namespace hmip::map::roles {
 [[nodiscard]] Duration dad_timeout(const MapdConfig& c, BindingRole r) noexcept;
 /// "RCoA" or "home address", for log lines.
 [[nodiscard]] std::string_view address_word(BindingRole r) noexcept;
-/// fe80::<interface identifier of `a`> (RFC 6275 §10.4.1: the link-local
-/// address the L flag asks the home agent to defend).
-[[nodiscard]] Ip6Addr link_local_of(const Ip6Addr& a) noexcept;
 
 }  // namespace hmip::map::roles

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -57,6 +58,14 @@ std::string Ip4Addr::str() const {
   char buf[INET_ADDRSTRLEN] = {};
   inet_ntop(AF_INET, b.data(), buf, sizeof buf);
   return buf;
+}
+
+Ip6Addr wire::link_local_of(const Ip6Addr& a) noexcept {
+  Ip6Addr ll;
+  ll.b[0] = 0xfe;
+  ll.b[1] = 0x80;
+  std::copy(a.b.begin() + 8, a.b.end(), ll.b.begin() + 8);
+  return ll;
 }
 
 }  // namespace hmip

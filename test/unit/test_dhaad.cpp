@@ -240,8 +240,8 @@ TEST_CASE("DHAAD responder answers on the anycast address from the HA's address"
   CHECK(out->src == kHa);
   CHECK(out->dst == kCoa);
   CHECK(out->reply == DhaadReply{0x5151, false, 0, {kHa}});
-  // The second prefix answers from the HA's address there; R is never set.
-  auto out2 = r.handle_request(kT0, kCoa, kAny2, DhaadRequest{9, true, 0});
+  // The second prefix answers from the HA's address there.
+  auto out2 = r.handle_request(kT0, kCoa, kAny2, DhaadRequest{9, false, 0});
   REQUIRE(out2);
   CHECK(out2->src == kHa2);
   CHECK(out2->reply == DhaadReply{9, false, 0, {kHa2}});
@@ -258,6 +258,33 @@ TEST_CASE("DHAAD responder answers on the anycast address from the HA's address"
   CHECK(r.counters().replies == 2);
   CHECK(r.counters().not_anycast == 3);
   CHECK(r.counters().bad_source == 3);
+}
+
+TEST_CASE("DHAAD responder: a request with R gets R set and no addresses (RFC 3963 §4.5)", "[dhaad]") {
+  DhaadResponder r({{kHome, kHa, 0}}, 42);
+  // Another HA on the home link is listed, but nothing says it serves mobile routers.
+  r.handle_router_advertisement(kT0, Ip6Addr::must("fe80::2"), ha_ra(Ip6Addr::must("2001:db8:200::2"), 0, 1800));
+  REQUIRE(r.home_agents(kT0).size() == 1);
+  auto out = r.handle_request(kT0, kCoa, kAny, DhaadRequest{0x77, true, 0});
+  REQUIRE(out);
+  CHECK(out->src == kHa);
+  CHECK(out->dst == kCoa);
+  CHECK(out->reply == DhaadReply{0x77, true, 0, {}});
+  CHECK(r.counters().mobile_router == 1);
+  CHECK(r.counters().replies == 1);
+  // It encodes: a reply with no addresses is the 8-octet ICMPv6 header, R set (RFC 6275 §6.6).
+  const auto bytes = encode(out->reply, nullptr);
+  REQUIRE(bytes);
+  REQUIRE(bytes->size() == 8);
+  CHECK((*bytes)[6] == 0x80);
+  // Without R the same request lists both.
+  auto plain = r.handle_request(kT0, kCoa, kAny, DhaadRequest{0x78, false, 0});
+  REQUIRE(plain);
+  CHECK_FALSE(plain->reply.mobile_router);
+  CHECK(plain->reply.home_agents.size() == 2);
+  // Still only on the anycast address, and rate-limited like the others.
+  CHECK_FALSE(r.handle_request(kT0, kCoa, kHa, DhaadRequest{1, true, 0}));
+  CHECK(r.counters().mobile_router == 1);
 }
 
 TEST_CASE("DHAAD responder rate-limits per source", "[dhaad]") {

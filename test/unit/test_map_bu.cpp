@@ -276,7 +276,7 @@ TEST_CASE("map: bad input never loses a binding", "[map]") {
   CHECK(h.agent.counters().bu_wrong_destination == 1);
   // A BA to the MAP, and undecodable MHs.
   h.agent.handle_mh(h.now, ReceivedMh{kRcoa1, kMap, kLcoaAr1, wire::BindingAck{}});
-  h.agent.handle_invalid_mh(h.now, kRcoa1, kLcoaAr1, wire::Error{wire::Errc::bad_checksum, 4, "x"}, 5);
+  h.agent.handle_invalid_mh(h.now, kRcoa1, kMap, kLcoaAr1, wire::Error{wire::Errc::bad_checksum, 4, "x"}, 5);
   h.drain();
   CHECK(h.take_all().empty());
   CHECK(h.agent.counters().unexpected_mh == 1);

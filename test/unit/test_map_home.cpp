@@ -563,3 +563,211 @@ TEST_CASE("home: secure mode never accepts a home registration (no RFC 4877 yet)
   CHECK(h.agent.counters().bu_unprotected_dropped == 1);
   CHECK(h.agent.binding_count() == 0);
 }
+
+// ---------------------------------------------------------------------------
+// Review of issue 14 (items 1, 4, 6, 10)
+
+namespace {
+
+// Trusts the care-of addresses of the tests (the RCoA and AR prefixes), not the home prefix.
+MapdConfig ha_testbed(bool dad = false) {
+  MapdConfig c = ha_only(dad);
+  c.insecure.trusted_prefixes = {*Ip6Prefix::parse("2001:db8:1::/48"), *Ip6Prefix::parse("2001:db8:100::/64")};
+  return c;
+}
+
+// RFC 6275 §11.5.5: back home, from the home address, no HAO, on the home link.
+BuSpec dereg_from_home(std::uint16_t seq, const std::string& iface = "home0") {
+  return BuSpec{.rcoa = kHoa, .lcoa = std::nullopt, .seq = seq, .h = true, .m = false, .dst = kHa, .iface = iface};
+}
+
+}  // namespace
+
+TEST_CASE("home: a node back home deregisters from its home link without TrustedPrefix (RFC 6275 §11.5.5)",
+          "[home]") {
+  Harness h(ha_testbed());
+  h.bu(home_bu(1));
+  CHECK(h.only_ba().ba.status == 0);
+  h.actions.clear();
+
+  // Not exempt: another link, an unknown link, a HAO, an Alternate Care-of
+  // Address naming another address (with a lifetime, or 0): silently dropped
+  // as before (the home prefix is not trusted).
+  const auto drops = h.agent.counters().bu_unprotected_dropped;
+  h.bu(dereg_from_home(2, "eth9"));
+  h.bu(dereg_from_home(2, ""));
+  BuSpec hao = dereg_from_home(2);
+  hao.lcoa = kHoa2;
+  h.bu(hao);
+  BuSpec acoa = dereg_from_home(2);
+  acoa.options = {wire::AlternateCareOfAddressOption{kCoa2}};
+  h.bu(acoa);
+  acoa.lifetime = 0;
+  h.bu(acoa);
+  CHECK(h.take_all().empty());
+  CHECK(h.agent.counters().bu_unprotected_dropped == drops + 5);
+  CHECK(h.agent.counters().home_bu_from_home_link == 0);
+  REQUIRE(h.binding(kHoa));
+  CHECK(h.binding(kHoa)->lcoa == kCoa);
+
+  // The rules after the protection check still apply: 135 for an old number.
+  h.bu(dereg_from_home(1));
+  CHECK(h.only_ba().ba.status == wire::ba_status::kSequenceNumberOutOfWindow);
+  REQUIRE(h.binding(kHoa));
+
+  // The deregistration from the home link: accepted, the binding (tunnel, proxy) removed.
+  h.bu(dereg_from_home(2));
+  auto all = h.take_all();
+  REQUIRE(all.size() == 2);
+  REQUIRE(std::holds_alternative<RemoveBinding>(all[0]));
+  CHECK(std::get<RemoveBinding>(all[0]).key.rcoa == kHoa);
+  CHECK(std::get<RemoveBinding>(all[0]).reason == RemoveReason::deregistered);
+  REQUIRE(std::holds_alternative<SendBa>(all[1]));
+  const SendBa& ba = std::get<SendBa>(all[1]);
+  CHECK(ba.ba.status == 0);
+  CHECK(ba.ba.lifetime == 0);
+  CHECK(ba.src == kHa);
+  CHECK(ba.lcoa == kHoa);  // to the home address, on the home link
+  CHECK(h.agent.binding_count() == 0);
+  CHECK(h.agent.counters().home_bu_from_home_link == 2);  // the one answered 135, this one
+  CHECK(h.agent.counters().home_deregistrations == 1);
+  // Lifetime 0 too; with no binding: 133 (§10.3.2), answered.
+  BuSpec zero = dereg_from_home(3);
+  zero.lifetime = 0;
+  h.bu(zero);
+  CHECK(h.only_ba().ba.status == wire::ba_status::kNotHomeAgentForThisMobileNode);
+  // What it cannot do: create a binding. A home BU from the home link with a
+  // lifetime and the home address as its care-of address is a deregistration.
+  CHECK(h.agent.binding_count() == 0);
+  CHECK(h.installs.size() == 1);
+}
+
+TEST_CASE("home: adoption keeps the L flag the kernel's proxy entries show", "[home]") {
+  MapdConfig c = both(kHa);
+  Harness h(c);
+  CHECK(h.agent.adopt(h.now, LeftoverBinding{{kHoa, 0}, kHa, kCoa, "home0", 0, true}) == AdoptVerdict::adopted);
+  h.drain();
+  REQUIRE(h.binding(kHoa));
+  CHECK(h.binding(kHoa)->link_local_proxy);
+  CHECK(h.installs.empty());
+  // Carrier back on the home link: the link-local address is announced too.
+  h.agent.handle_link_carrier(h.now, "home0", true);
+  h.drain();
+  auto nas = h.take<SendUnsolicitedNa>();
+  REQUIRE(nas.size() == 2);
+  CHECK(nas[1].rcoa == kHoaLinkLocal);
+  // A re-install (the configured TunnelMtu differs) keeps the link-local proxy.
+  c.tunnel_mtu = 1400;
+  Harness r(c);
+  CHECK(r.agent.adopt(r.now, LeftoverBinding{{kHoa, 0}, kHa, kCoa, "home0", 1280, true}) ==
+        AdoptVerdict::adopted_reinstall);
+  r.drain();
+  REQUIRE(r.installs.size() == 1);
+  CHECK(r.installs[0].reason == InstallReason::adopt);
+  CHECK(r.installs[0].link_local_proxy);
+  CHECK(r.binding(kHoa)->link_local_proxy);
+  // A link-local proxy entry a map binding cannot have: re-installed without it.
+  CHECK(r.agent.adopt(r.now, LeftoverBinding{{kRcoa1, 0}, kMap, kLcoaAr1, "map0", 1400, true}) ==
+        AdoptVerdict::adopted_reinstall);
+  r.drain();
+  REQUIRE(r.installs.size() == 2);
+  CHECK_FALSE(r.installs[1].link_local_proxy);
+  CHECK_FALSE(r.binding(kRcoa1)->link_local_proxy);
+}
+
+TEST_CASE("home: link-local DAD on a HomePrefix shorter than /64 matches by interface identifier", "[home]") {
+  MapdConfig c = ha_only(true);
+  c.home_agent->prefixes[0].prefix = *Ip6Prefix::parse("2001:db8:200::/48");
+  Harness h(c);
+  const Ip6Addr hoa = Ip6Addr::must("2001:db8:200:5::10");
+  h.bu(BuSpec{.rcoa = hoa, .lcoa = kCoa, .h = true, .m = false, .l = true, .dst = kHa});
+  const auto dads = h.take<StartDad>();
+  REQUIRE(dads.size() == 2);
+  CHECK(dads[1].rcoa == kHoaLinkLocal);
+  h.agent.handle_dad_result(h.now, kHoaLinkLocal, true);
+  h.drain();
+  CHECK(h.agent.counters().dad_unmatched == 0);
+  const auto all = h.take_all();
+  REQUIRE(all.size() == 2);
+  REQUIRE(std::holds_alternative<StopDad>(all[0]));
+  CHECK(std::get<StopDad>(all[0]).rcoa == hoa);
+  REQUIRE(std::holds_alternative<SendBa>(all[1]));
+  CHECK(std::get<SendBa>(all[1]).rcoa == hoa);
+  CHECK(std::get<SendBa>(all[1]).ba.status == wire::ba_status::kDuplicateAddressDetectionFailed);
+  CHECK(h.agent.pending_count() == 0);
+  h.advance(seconds(2));
+  CHECK(h.installs.empty());  // never bound despite the duplicate
+}
+
+TEST_CASE("home: L for a link-local address another binding proxies on the same link: 134", "[home]") {
+  MapdConfig c = ha_only();
+  HomePrefixConfig second = c.home_agent->prefixes[0];
+  second.prefix = *Ip6Prefix::parse("2001:db8:201::/64");  // the same link, home0
+  c.home_agent->prefixes.push_back(second);
+  HomePrefixConfig other_link = second;
+  other_link.prefix = *Ip6Prefix::parse("2001:db8:202::/64");
+  other_link.interface = "home1";
+  c.home_agent->prefixes.push_back(other_link);
+  Harness h(c);
+  const Ip6Addr same_iid = Ip6Addr::must("2001:db8:201::10");  // fe80::10 as kHoa
+  BuSpec s = home_bu(1);
+  s.l = true;
+  h.bu(s);
+  CHECK(h.only_ba().ba.status == 0);
+  REQUIRE(h.binding(kHoa)->link_local_proxy);
+  // The same interface identifier on the same link with L: refused; nothing installed.
+  check_home_refused(h, BuSpec{.rcoa = same_iid, .lcoa = kCoa2, .h = true, .m = false, .l = true, .dst = kHa},
+                     wire::ba_status::kDuplicateAddressDetectionFailed);
+  CHECK(h.agent.counters().home_link_local_taken == 1);
+  CHECK(h.installs.size() == 1);
+  // Without L it needs no link-local proxy: accepted. Asking L later: refused.
+  h.bu(BuSpec{.rcoa = same_iid, .lcoa = kCoa2, .seq = 2, .h = true, .m = false, .dst = kHa});
+  CHECK(h.only_ba().ba.status == 0);
+  check_home_refused(h, BuSpec{.rcoa = same_iid, .lcoa = kCoa2, .seq = 3, .h = true, .m = false, .l = true, .dst = kHa},
+                     wire::ba_status::kDuplicateAddressDetectionFailed);
+  CHECK_FALSE(h.binding(same_iid)->link_local_proxy);
+  // The holder's own refreshes with L go on.
+  s.seq = 2;
+  h.bu(s);
+  CHECK(h.only_ba().ba.status == 0);
+  // Another link: its own fe80::10.
+  h.bu(BuSpec{.rcoa = Ip6Addr::must("2001:db8:202::10"), .lcoa = kCoa2, .h = true, .m = false, .l = true, .dst = kHa});
+  CHECK(h.only_ba().ba.status == 0);
+  // Once the holder deregisters, the address is free.
+  h.bu(BuSpec{.rcoa = kHoa, .lcoa = kCoa, .seq = 3, .lifetime = 0, .h = true, .m = false, .dst = kHa});
+  h.actions.clear();
+  h.bu(BuSpec{.rcoa = same_iid, .lcoa = kCoa2, .seq = 4, .h = true, .m = false, .l = true, .dst = kHa});
+  CHECK(h.only_ba().ba.status == 0);
+  CHECK(h.binding(same_iid)->link_local_proxy);
+
+  // A pending registration (DAD running) with L holds it too.
+  MapdConfig d = c;
+  d.home_agent->dad = true;
+  Harness p(d);
+  p.bu(s);
+  REQUIRE(p.take<StartDad>().size() == 2);
+  check_home_refused(p, BuSpec{.rcoa = same_iid, .lcoa = kCoa2, .h = true, .m = false, .l = true, .dst = kHa},
+                     wire::ba_status::kDuplicateAddressDetectionFailed);
+}
+
+TEST_CASE("home: Binding Errors come from the destination when it is mapd's, never from ::", "[home]") {
+  const wire::Error unknown{wire::Errc::unknown_type, 2, "unknown MH type"};
+  Harness h(ha_only());
+  h.agent.handle_invalid_mh(h.now, kCoa2, kHa, std::nullopt, unknown, 42);
+  h.agent.handle_invalid_mh(h.now, kCoa2, kHoa, std::nullopt, unknown, 42);  // not one of mapd's
+  h.drain();
+  auto be = h.take<SendBindingError>();
+  REQUIRE(be.size() == 2);
+  CHECK(be[0].src == kHa);
+  CHECK(be[1].src == kHa);  // an HA-only mapd: its HomeAgent Address (was ::)
+  Harness b(both(kHa));
+  b.agent.handle_invalid_mh(b.now, kCoa2, kHa, std::nullopt, unknown, 42);
+  b.agent.handle_invalid_mh(b.now, kCoa2, kMap, std::nullopt, unknown, 42);
+  b.agent.handle_invalid_mh(b.now, kCoa2, kHoa, std::nullopt, unknown, 42);
+  b.drain();
+  be = b.take<SendBindingError>();
+  REQUIRE(be.size() == 3);
+  CHECK(be[0].src == kHa);  // sent to the HA address: answered from it (was MapAddress)
+  CHECK(be[1].src == kMap);
+  CHECK(be[2].src == kMap);
+}

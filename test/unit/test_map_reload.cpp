@@ -120,7 +120,7 @@ TEST_CASE("map reload: a registration waiting for DAD on a removed prefix is ref
 TEST_CASE("map: unknown MH types get a Binding Error status 2, rate-limited", "[map]") {
   Harness h;
   const wire::Error unknown{wire::Errc::unknown_type, 2, "unknown MH type"};
-  h.agent.handle_invalid_mh(h.now, kRcoa1, kLcoaAr1, unknown, 42);
+  h.agent.handle_invalid_mh(h.now, kRcoa1, kMap, kLcoaAr1, unknown, 42);
   h.drain();
   auto be = h.take<SendBindingError>();
   REQUIRE(be.size() == 1);
@@ -129,20 +129,20 @@ TEST_CASE("map: unknown MH types get a Binding Error status 2, rate-limited", "[
   CHECK(be[0].be.status == wire::be_status::kUnrecognizedMhType);
   CHECK(be[0].be.home_address == kRcoa1);
   // Without a HAO: to the source, home address unspecified.
-  h.agent.handle_invalid_mh(h.now, kLcoaAr2, std::nullopt, unknown, 42);
+  h.agent.handle_invalid_mh(h.now, kLcoaAr2, kMap, std::nullopt, unknown, 42);
   h.drain();
   be = h.take<SendBindingError>();
   REQUIRE(be.size() == 1);
   CHECK(be[0].dst == kLcoaAr2);
   CHECK(be[0].be.home_address.is_unspecified());
   // The burst is kBindingErrorBurst; then one per kBindingErrorInterval.
-  for (int i = 0; i < 20; ++i) h.agent.handle_invalid_mh(h.now, kRcoa1, kLcoaAr1, unknown, 42);
+  for (int i = 0; i < 20; ++i) h.agent.handle_invalid_mh(h.now, kRcoa1, kMap, kLcoaAr1, unknown, 42);
   h.drain();
   CHECK(h.take<SendBindingError>().size() == kBindingErrorBurst - 2);
   CHECK(h.agent.counters().be_rate_limited == 12);
   h.now += kBindingErrorInterval;
-  h.agent.handle_invalid_mh(h.now, kRcoa1, kLcoaAr1, unknown, 42);
-  h.agent.handle_invalid_mh(h.now, kRcoa1, kLcoaAr1, unknown, 42);
+  h.agent.handle_invalid_mh(h.now, kRcoa1, kMap, kLcoaAr1, unknown, 42);
+  h.agent.handle_invalid_mh(h.now, kRcoa1, kMap, kLcoaAr1, unknown, 42);
   h.drain();
   CHECK(h.take<SendBindingError>().size() == 1);
   CHECK(h.agent.counters().be_sent == kBindingErrorBurst + 1);
@@ -151,10 +151,10 @@ TEST_CASE("map: unknown MH types get a Binding Error status 2, rate-limited", "[
 
 TEST_CASE("map: other undecodable MHs are counted by reason, never answered", "[map]") {
   Harness h;
-  h.agent.handle_invalid_mh(h.now, kRcoa1, kLcoaAr1, wire::Error{wire::Errc::bad_checksum, 4, "x"}, 5);
-  h.agent.handle_invalid_mh(h.now, kRcoa1, kLcoaAr1, wire::Error{wire::Errc::invalid_field, 0, "x"}, 5);
-  h.agent.handle_invalid_mh(h.now, kRcoa1, kLcoaAr1, wire::Error{wire::Errc::bad_length, 1, "x"}, 5);
-  h.agent.handle_invalid_mh(h.now, kRcoa1, kLcoaAr1, wire::Error{wire::Errc::truncated, 1, "x"}, std::nullopt);
+  h.agent.handle_invalid_mh(h.now, kRcoa1, kMap, kLcoaAr1, wire::Error{wire::Errc::bad_checksum, 4, "x"}, 5);
+  h.agent.handle_invalid_mh(h.now, kRcoa1, kMap, kLcoaAr1, wire::Error{wire::Errc::invalid_field, 0, "x"}, 5);
+  h.agent.handle_invalid_mh(h.now, kRcoa1, kMap, kLcoaAr1, wire::Error{wire::Errc::bad_length, 1, "x"}, 5);
+  h.agent.handle_invalid_mh(h.now, kRcoa1, kMap, kLcoaAr1, wire::Error{wire::Errc::truncated, 1, "x"}, std::nullopt);
   h.drain();
   CHECK(h.take_all().empty());
   const auto& c = h.agent.counters().invalid_mh;

@@ -60,6 +60,7 @@ struct BuSpec {
   bool a = true, h = false, m = true, r = false, p = false, l = false;
   Ip6Addr dst = kMap;
   std::vector<wire::MobilityOption> options{};
+  std::string iface{};  // the arrival interface (ReceivedMh::interface)
 };
 
 inline ReceivedMh make_bu(const BuSpec& s) {
@@ -73,7 +74,7 @@ inline ReceivedMh make_bu(const BuSpec& s) {
   bu.proxy_registration = s.p;
   bu.link_local_compat = s.l;
   bu.options = s.options;
-  return ReceivedMh{s.rcoa, s.dst, s.lcoa, bu};
+  return ReceivedMh{s.rcoa, s.dst, s.lcoa, bu, s.iface};
 }
 
 struct Harness {

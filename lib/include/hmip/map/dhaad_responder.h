@@ -16,9 +16,16 @@
 // - Source of the reply: the HA's own address on that prefix (RFC 6275
 //   §10.5: a global unicast address of the HA, not the anycast address);
 //   destination: the request's source (the mobile node's care-of address).
-//   The Identifier is copied; R (RFC 3963) is never set: this HA does not
-//   support mobile routers, a request with R is answered like any other
-//   (an RFC 6275 home agent ignores that reserved bit).
+//   The Identifier is copied.
+// - A request with R (RFC 3963 §4.4: the sender is a mobile router) asks
+//   for home agents that support mobile routers, and its reply must have R
+//   set and list only those (§4.5). This HA refuses R-flag BUs (140), and
+//   the Home Agents List does not record whether the others support mobile
+//   routers, so such a request is answered with R set and NO addresses
+//   (the same checks and rate limit first; counted, mobile_router): the
+//   router learns at once that none is known here, instead of
+//   retransmitting into silence (RFC 6275 §11.4.1's backoff) or, were R
+//   ignored, registering with an HA that refuses it.
 // - The list (RFC 6275 §10.5): the home agents on the home link in order of
 //   decreasing preference, those of equal preference in random order
 //   (seeded, so tests repeat), this HA included with its configured
@@ -97,6 +104,7 @@ struct DhaadCounters {
   std::uint64_t not_anycast = 0;       ///< dropped: destination not a home prefix's HA anycast address
   std::uint64_t rate_limited = 0;      ///< dropped: the source's token bucket was empty
   std::uint64_t bad_source = 0;        ///< dropped: unspecified, multicast or loopback source
+  std::uint64_t mobile_router = 0;     ///< requests with R answered with R set and no addresses (also in replies)
   std::uint64_t ha_ras = 0;            ///< RAs with H (or from a listed HA) that updated the list
   std::uint64_t ha_list_full = 0;      ///< HAs not added: the list held kMaxHomeAgents
   friend bool operator==(const DhaadCounters&, const DhaadCounters&) = default;

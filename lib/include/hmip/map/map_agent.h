@@ -215,6 +215,21 @@
 //         HomePrefix's ValidLifetime), in whole 4 s units (binding_rules.h;
 //         no MAP option advertises the home prefix, so no
 //         AdvertisedValidLifetime);
+//       - a node back home deregisters from its home address on the home
+//         link (RFC 6275 §11.5.5: no HAO, care-of address = home address),
+//         so the TrustedPrefix check would look at the home address; and
+//         trusting the home prefix would let any node on the home link
+//         redirect any home address. Insecure mode lets exactly that BU
+//         past TrustedPrefix: H without M to the HomeAgent Address, no HAO,
+//         the care-of address (an Alternate Care-of Address included) equal
+//         to the source, the source in a HomePrefix with an Interface, and
+//         the packet received on that Interface (ReceivedMh::interface, the
+//         daemon's IPV6_PKTINFO ifindex). What it lets a node on the home
+//         link do: deregister a home address (sequence number rules and
+//         133 as for any BU), which any trusted care-of address could do
+//         anyway; it cannot create or move a binding. A BU with a HAO, to
+//         another care-of address, or from another link is checked as
+//         before. Counted: home_bu_from_home_link;
 //       - DAD (HomeDad, HomeDadTimeout) for a new home address on its
 //         HomePrefix's Interface; with L also for fe80::<its interface
 //         identifier> (§10.3.1: DAD fails "for the given home address or an
@@ -227,7 +242,14 @@
 //       - L (§10.3.1, §10.4.1): InstallBinding::link_local_proxy (only with
 //         an Interface), SendUnsolicitedNa for both addresses at create,
 //         move and carrier-up; a refresh that changes L re-installs in
-//         place (InstallReason::move);
+//         place (InstallReason::move). DAD results for a link-local address
+//         are matched by interface identifier (any HomePrefix length). One
+//         link-local address per link: a BU with L whose fe80::<interface
+//         id> another binding (or pending registration) with L has on the
+//         same link (two HomePrefixes of one link, one identifier) -> 134,
+//         counted (home_link_local_taken): they would share one proxy
+//         entry. Checked when L is new for the address (a scan of the
+//         binding cache), not on refreshes of a binding that has it;
 //       - BAs and BRRs come from the HomeAgent Address; the kernel side is
 //         install_map_binding with it as the tunnel's local end;
 //       - caps are shared: MaxBindings, MaxPendingRegistrations and
@@ -240,14 +262,22 @@
 //       - adoption: a leftover whose address lies in a HomePrefix is adopted
 //         in the home role (tunnel local end the HomeAgent Address, its
 //         care-of address one a home BU could bind), with the MAP's rules
-//         otherwise; the L flag is not known from the kernel (the node's
-//         next BU sets it);
+//         otherwise; the L flag comes back from the kernel (a proxy entry
+//         for the link-local address beside the home address's:
+//         LeftoverBinding::link_local_proxy) and stays set, so that a
+//         re-install keeps the link-local proxy and carrier-up announces it
+//         (the node's next BU sets it anew); a link-local proxy entry on a
+//         map binding, or with no home Interface now, is re-installed away;
 //       - reload: a home binding whose address leaves every HomePrefix (or
 //         whose HomeAgent block goes) is removed (prefix_removed), a new
 //         HomeAgent Address or home Interface re-installs in place, a
 //         pending home registration whose prefix went gets 132.
 //   * Binding Errors (status 2, unknown MH type) are rate-limited to a burst
-//     of kBindingErrorBurst, then one per kBindingErrorInterval.
+//     of kBindingErrorBurst, then one per kBindingErrorInterval. Each is
+//     sent from the offending packet's destination when that is one of
+//     mapd's addresses (MapAddress, the HomeAgent Address), else from
+//     MapAddress, or the HomeAgent Address when mapd is a home agent only
+//     (never from ::).
 //   * BAs that refuse a received BU (status >= 128 from BU processing) are
 //     rate-limited per sending care-of address, the packet's own, not an
 //     ACoA (kRefusalBaLimits): junk BUs from a trusted
@@ -307,8 +337,10 @@ class MapAgent {
   /// A Mobility Header that failed wire::decode_mh: counted by reason;
   /// an unknown MH type (error.code unknown_type, `mh_type` from
   /// wire::peek_mh_type) is answered with a Binding Error status 2 (RFC
-  /// 6275 §9.2) to `lcoa` (the HAO's CoA) or `src`, rate-limited.
-  void handle_invalid_mh(TimePoint now, const Ip6Addr& src, const std::optional<Ip6Addr>& lcoa,
+  /// 6275 §9.2) to `lcoa` (the HAO's CoA) or `src`, rate-limited, from
+  /// `dst` (the packet's destination) when that is one of mapd's addresses,
+  /// else from MapAddress (the HomeAgent Address without the MAP role).
+  void handle_invalid_mh(TimePoint now, const Ip6Addr& src, const Ip6Addr& dst, const std::optional<Ip6Addr>& lcoa,
                          const wire::Error& error, std::optional<std::uint8_t> mh_type);
   /// DAD for `rcoa` (asked with StartDad) found the address in use
   /// (`duplicate`): the pending BU gets 134. `duplicate` false ends DAD
@@ -449,6 +481,12 @@ class MapAgent {
   [[nodiscard]] std::string coa_refusal(BindingRole role, const Ip6Addr& addr, const Ip6Addr& coa, bool existing,
                                         bool& from_neighbour) const;
   // home_registration.cpp
+  /// Insecure testbed mode: whether the BU is a home agent's deregistration
+  /// sent from the home link by a node back home (RFC 6275 §11.5.5: from
+  /// the home address, no HAO, care-of address the home address) that
+  /// skips the TrustedPrefix check (the file comment says why).
+  [[nodiscard]] bool home_link_deregistration(const ReceivedMh& mh, BindingRole role, bool to_home,
+                                              const Ip6Addr& coa) const;
   /// coa_refusal for the home role (RFC 6275 §9.5.1, §10.3.1).
   [[nodiscard]] std::string home_coa_refusal(const Ip6Addr& home, const Ip6Addr& coa) const;
   /// The key of the pending registration whose DAD covers `addr` (its
@@ -457,6 +495,10 @@ class MapAgent {
   /// SendUnsolicitedNa for the binding's address (and its link-local one
   /// with L) on the prefix's link (RFC 6275 §10.4.1).
   void announce(const BindingKey& key, BindingRole role, std::uint16_t prefix, bool link_local);
+  /// The home address of another binding or pending registration with L
+  /// whose link-local address (fe80::<interface id>) is `key`'s, proxied on
+  /// the same link as HomePrefix `prefix`; nullopt: none. O(bindings).
+  [[nodiscard]] std::optional<Ip6Addr> link_local_holder(const BindingKey& key, std::uint16_t prefix) const;
   // map_caps.cpp
   /// The cap a new registration `req` would exceed (refused with 130,
   /// counted, logged rate-limited): true if refused.

@@ -69,6 +69,10 @@ struct ReceivedMh {
   Ip6Addr dst;                  ///< IPv6 destination (the MAP address)
   std::optional<Ip6Addr> lcoa;  ///< the care-of address the HAO carried (IPV6_DSTOPTS); nullopt: no HAO
   wire::MhMessage msg;
+  /// The interface the packet arrived on (its name; IPV6_PKTINFO's
+  /// ifindex); "" unknown. Only a home agent's deregistration from the
+  /// home link looks at it (MapAgent::home_link_deregistration).
+  std::string interface = {};
 };
 
 // ---------------------------------------------------------------------------
@@ -222,6 +226,9 @@ struct LeftoverBinding {
   Ip6Addr lcoa;                 ///< the tunnel's remote end
   std::string proxy_interface;  ///< link of the RCoA's proxy ND entry; empty: none
   std::uint32_t tunnel_mtu = 0; ///< the tunnel device's MTU as the kernel reports it
+  /// A proxy ND entry for fe80::<interface id> on proxy_interface too (a
+  /// home binding registered with L; kglue::MapBindingSettings::link_local_proxy)
+  bool link_local_proxy = false;
 };
 
 /// What MapAgent::adopt did with a LeftoverBinding.
@@ -283,6 +290,12 @@ struct MapCounters {
   std::uint64_t bu_no_role = 0;             ///< M to a mapd without the MAP role, H to one without the home agent role (also in bu_refused)
   std::uint64_t home_bindings_created = 0;  ///< also in bindings_created
   std::uint64_t home_deregistrations = 0;   ///< also in deregistrations
+  /// Home BUs from the home link let past TrustedPrefix (insecure mode: a
+  /// node back home deregistering from its home address, map_agent.h)
+  std::uint64_t home_bu_from_home_link = 0;
+  /// Home registrations with L whose link-local address another binding
+  /// proxies (or a pending one claims) on the same link: refused (134)
+  std::uint64_t home_link_local_taken = 0;
   std::uint64_t bu_bid_ignored = 0;         ///< carried a Binding Identifier option (Multiple CoA not served)
   std::uint64_t bindings_created = 0;
   std::uint64_t bindings_moved = 0;         ///< LCoA changed

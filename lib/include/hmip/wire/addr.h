@@ -41,4 +41,16 @@ struct Ip4Addr {
   friend bool operator==(const Ip4Addr&, const Ip4Addr&) = default;
 };
 
+namespace wire {
+
+/// fe80::<the interface identifier of `a`>: the low 64 bits of `a` under
+/// the link-local prefix (RFC 4291 §2.5.6). The link-local address a home
+/// address's L flag asks the home agent to defend (RFC 6275 §10.3.1,
+/// §10.4.1), and what two addresses with the same interface identifier
+/// share. In hmip::wire, not beside Ip6Addr: argument-dependent lookup
+/// would otherwise make it collide with local helpers of the same name.
+[[nodiscard]] Ip6Addr link_local_of(const Ip6Addr& a) noexcept;
+
+}  // namespace wire
+
 }  // namespace hmip
