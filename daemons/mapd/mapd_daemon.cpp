@@ -606,6 +606,7 @@ io::Json Daemon::daemon_counters() const {
     d["dhaad_not_anycast"] = x.not_anycast;
     d["dhaad_rate_limited"] = x.rate_limited;
     d["dhaad_bad_source"] = x.bad_source;
+    d["dhaad_mobile_router"] = x.mobile_router;
     d["dhaad_dropped"] = counters_.dhaad_dropped;
     d["dhaad_home_agent_ras"] = x.ha_ras;
   }

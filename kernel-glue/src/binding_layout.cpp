@@ -25,7 +25,7 @@ std::vector<KObj> map_objects(const MapBindingKey& k, const MapBindingSettings& 
   std::vector<KObj> v;
   v.emplace_back(RouteObj{kMainTable, host(k.rcoa), tunnel_ifindex, Ip6Addr{}, Ip6Addr{}});
   if (s.proxy_ifindex != 0) v.emplace_back(NeighObj{s.proxy_ifindex, k.rcoa});
-  if (s.proxy_ifindex != 0 && s.link_local_proxy) v.emplace_back(NeighObj{s.proxy_ifindex, link_local_of(k.rcoa)});
+  if (s.proxy_ifindex != 0 && s.link_local_proxy) v.emplace_back(NeighObj{s.proxy_ifindex, wire::link_local_of(k.rcoa)});
   return v;
 }
 
@@ -118,14 +118,6 @@ XfrmSet mn_signalling_xfrm() {
   x.policies.emplace_back(PolicyKey{kAny, kAny, 135, PolicyDir::in},
                           PolicySettings{RoProto::route2, Ip6Addr{}, Ip6Addr{}});
   return x;
-}
-
-Ip6Addr link_local_of(const Ip6Addr& a) {
-  Ip6Addr ll;
-  ll.b[0] = 0xfe;
-  ll.b[1] = 0x80;
-  for (std::size_t i = 8; i < 16; ++i) ll.b[i] = a.b[i];
-  return ll;
 }
 
 TunnelObj mn_home_tunnel(const std::string& name, const MnHomeKey& k, const MnHomeSettings& s) {

@@ -33,7 +33,7 @@ inline constexpr std::uint32_t kRulePrimary = 10;      ///< all -> T of the prim
 /// MAP binding tunnel: local MAP address, remote LCoA.
 TunnelObj map_tunnel(const std::string& name, const MapBindingSettings& s);
 /// RCoA/128 dev TUN (main table) and, if proxy_ifindex != 0, the proxy
-/// entry, and with link_local_proxy also the one for link_local_of(RCoA).
+/// entry, and with link_local_proxy also the one for wire::link_local_of(RCoA).
 std::vector<KObj> map_objects(const MapBindingKey& k, const MapBindingSettings& s, int tunnel_ifindex);
 /// route2 state MAP->RCoA coa LCoA; SUB OUT policy MAP/128->RCoA/128 proto 135
 /// with a route2 template (RFC 6275 §6.4: the BA reaches the MN's care-of
@@ -72,9 +72,6 @@ XfrmSet mn_xfrm(const MnBindingKey& k, const MnBindingSettings& s);
 /// MN signalling: wildrecv route2 state and SUB IN policy (BAs with an RH2).
 XfrmSet mn_signalling_xfrm();
 
-/// fe80::<interface identifier of `a`> (its low 64 bits): the link-local
-/// address a home agent also defends with the L flag (RFC 6275 §10.3.1).
-Ip6Addr link_local_of(const Ip6Addr& a);
 
 /// Home tunnel: local coa, remote home agent; link ifindex in plain mode,
 /// none when nested (the RCoA is on the MAP binding's tunnel).

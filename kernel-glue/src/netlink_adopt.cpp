@@ -118,7 +118,7 @@ wire::Result<std::vector<AdoptedMapBinding>> NetlinkDataplane::adopt_map_binding
     if (auto p = proxied.find(rcoa); p != proxied.end()) {
       s.proxy_ifindex = p->second;
       // A home binding with the L flag: the link-local twin on the same link.
-      s.link_local_proxy = all_proxies.count({detail::link_local_of(rcoa), p->second}) != 0;
+      s.link_local_proxy = all_proxies.count({wire::link_local_of(rcoa), p->second}) != 0;
     }
     detail::XfrmSet want = detail::ba_xfrm(s.map_address, rcoa, s.lcoa);
     bool complete = true;

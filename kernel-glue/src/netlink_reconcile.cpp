@@ -101,7 +101,7 @@ void NetlinkDataplane::reconcile_routes(ReconcileReport& r, std::set<Ip6Addr>& l
     // entry: its twin goes too.)
     if (ro.dst.len == 128 && ro.table == detail::kMainTable) {
       leftover_rcoas.insert(ro.dst.addr);
-      leftover_rcoas.insert(detail::link_local_of(ro.dst.addr));
+      leftover_rcoas.insert(wire::link_local_of(ro.dst.addr));
     }
     doomed.emplace_back(ro);
   }

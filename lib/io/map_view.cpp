@@ -88,6 +88,8 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   j["home_bu_refused"] = home_refused;
   j["home_bindings_created"] = c.home_bindings_created;
   j["home_deregistrations"] = c.home_deregistrations;
+  j["home_bu_from_home_link"] = c.home_bu_from_home_link;
+  j["home_link_local_taken"] = c.home_link_local_taken;
   j["bindings_created"] = c.bindings_created;
   j["bindings_moved"] = c.bindings_moved;
   j["bindings_refreshed"] = c.bindings_refreshed;

@@ -76,8 +76,8 @@ const RuleObj* rule_at(const std::vector<RuleObj>& rules, std::uint32_t offset) 
 }  // namespace
 
 TEST_CASE("kglue home layout: the L flag adds the proxy entry of fe80::<interface id>", "[kglue]") {
-  CHECK(link_local_of(kHoa) == Ip6Addr::must("fe80::10"));
-  CHECK(link_local_of(Ip6Addr::must("2001:db8:200::a:b:c:d")) == Ip6Addr::must("fe80::a:b:c:d"));
+  CHECK(wire::link_local_of(kHoa) == Ip6Addr::must("fe80::10"));
+  CHECK(wire::link_local_of(Ip6Addr::must("2001:db8:200::a:b:c:d")) == Ip6Addr::must("fe80::a:b:c:d"));
   MapBindingSettings s{kHa, kRcoa, 7, 0, true};
   auto n = of_type<NeighObj>(map_objects({kHoa, 0}, s, 9));
   REQUIRE(n.size() == 2);
