@@ -382,6 +382,8 @@ class MobileNode {
     std::optional<TimePoint> refresh_at;
     std::optional<TimePoint> refresh_latest;  ///< waiting for the MAP's refresh ends here
     bool waiting_map = false;                 ///< the refresh waits for the MAP binding's BA
+    bool install_held = false;  ///< the hold-down is for a failed InstallHomeBinding (it holds at home too)
+    bool lifetime_wait = false;  ///< a home BU waits for a lifetime to ask for (none left: never 0 by accident)
     std::uint32_t requested_s = 0;
     std::uint32_t granted_s = 0;
     std::uint64_t bu_sent = 0;
@@ -389,8 +391,6 @@ class MobileNode {
     std::optional<TimePoint> held_until;
     core::Duration next_hold = kHomeHoldDown;
     std::string held_reason;
-    bool install_held = false;  ///< the hold-down is for a failed InstallHomeBinding (it holds at home too)
-    bool lifetime_wait = false;  ///< a home BU waits for a lifetime to ask for (none left: never 0 by accident)
   };
 
   // mobile_node.cpp: frame, links, RAs
