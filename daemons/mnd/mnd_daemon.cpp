@@ -268,8 +268,12 @@ void Daemon::perform(const mn::InstallHomeBinding& a) {
   auto r = dataplane_->install_mn_home_binding(k, s);
   if (!r) {
     ++counters_.dataplane_errors;
+    const std::string why = dp_error(r.error());
     log_.error("cannot install the home binding " + a.key.home_address.str() + " at " + a.key.home_agent.str() +
-               ": " + dp_error(r.error()));
+               ": " + why);
+    // The core forgets it, drops the home BU queued behind it and retries
+    // after a hold-down (pump() goes on with what is queued).
+    core_.handle_home_install_failed(now(), a.key, why);
     return;
   }
   if (s.mode == kglue::MnHomeMode::at_home)

@@ -8,8 +8,10 @@
 #include <chrono>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "hmip/mn/mobile_node.h"
+#include "hmip/wire/dhaad.h"
 #include "mn_time.h"
 
 namespace hmip::mn {
@@ -34,15 +36,6 @@ std::uint32_t tunnel_mtu_inside(std::uint32_t outer) {
 }
 
 }  // namespace
-
-Ip6Addr home_agents_anycast(const Ip6Prefix& prefix) {
-  Ip6Addr a = prefix.addr;
-  const unsigned len = std::min<unsigned>(prefix.len, 120);
-  for (unsigned bit = len; bit < 128; ++bit) a.b[bit / 8] = static_cast<std::uint8_t>(a.b[bit / 8] | (0x80U >> (bit % 8)));
-  a.b[15] = static_cast<std::uint8_t>((a.b[15] & 0x80U) | 0x7eU);  // anycast ID 126: Mobile IPv6 Home-Agents
-  if (len <= 64) a.b[8] = static_cast<std::uint8_t>(a.b[8] & ~0x02U);  // EUI-64 format: u/l bit 0
-  return a;
-}
 
 // ---------------------------------------------------------------------------
 // Where the node is and what to register
@@ -141,6 +134,7 @@ void MobileNode::remove_home() {
   actions_.emplace_back(RemoveHomeBinding{*h.installed_key});
   h.installed_key.reset();
   h.installed = HomeSettings{};
+  h.lifetime_wait = false;
 }
 
 // One home BU (RFC 6275 §11.7.1; RFC 5380 §6.1): H and A set, M clear, from
@@ -150,6 +144,7 @@ void MobileNode::remove_home() {
 // without one (§11.5.5).
 void MobileNode::send_home_bu(std::uint32_t lifetime_s, core::Duration timeout, bool first, TimePoint now) {
   Home& h = *home_;
+  h.lifetime_wait = false;
   HomePending p;
   p.seq = h.next_seq++;
   p.sent = now;
@@ -178,6 +173,27 @@ void MobileNode::send_home_bu(std::uint32_t lifetime_s, core::Duration timeout, 
           s.bu.link_local_compat = true;
   s.bu.lifetime = p.lifetime_units;
   actions_.emplace_back(std::move(s));
+}
+
+// Every home BU but a deregistration goes through here: only with the home
+// binding installed away (its hao state and tunnel carry the BU; after
+// remove_home() there is nothing to register), and never with lifetime 0
+// (that would deregister, RFC 6275 §6.1.7): with nothing left of the MAP's
+// grant or the LCoA's valid lifetime the BU waits (lifetime_wait) for the
+// MAP's refresh or a new care-of address.
+bool MobileNode::send_home_update(core::Duration timeout, bool first, TimePoint now) {
+  Home& h = *home_;
+  if (!home_installed_away()) return false;
+  const std::uint32_t lt = home_lifetime(h.installed, now);
+  if (lt == 0) {
+    if (!h.lifetime_wait)
+      log(LogLevel::info, "home BU for " + h.cfg.address.str() + " waits: nothing left of the care-of address's "
+                          "lifetime to ask for (the MAP's grant or the LCoA's valid lifetime)");
+    h.lifetime_wait = true;
+    return false;
+  }
+  send_home_bu(lt, timeout, first, now);
+  return true;
 }
 
 void MobileNode::home_hold(std::string reason, bool loud, TimePoint now) {
@@ -216,6 +232,7 @@ void MobileNode::service_home(TimePoint now) {
   Home& h = *home_;
   if (h.held_until && *h.held_until <= now && !stopping_) {
     h.held_until.reset();
+    h.install_held = false;
     log(LogLevel::info, "home registration: hold-down over, trying again");
   }
   service_home_bu(now);
@@ -248,13 +265,15 @@ void MobileNode::service_home(TimePoint now) {
       install_home(*target);  // another ifindex: updated in place
       return;
     }
-    const bool had_binding = h.installed_key.has_value() || h.registered;
+    if (h.held_until && h.install_held) return;  // the last InstallHomeBinding failed: after the hold-down
     install_home(*target);  // the home address on the home link first
     h.expires.reset();
     h.refresh_at.reset();
-    if (!had_binding) return;  // nothing registered at the HA: nothing to deregister
     // RFC 6275 §11.5.5: lifetime 0, care-of address = home address, from the
-    // home address, no HAO; retransmitted up to MaxBindackTimeout.
+    // home address, no HAO; retransmitted up to MaxBindackTimeout. Also when
+    // nothing is known to be registered (mnd restarted on the home link): the
+    // HA may still hold a binding from before and intercept the home
+    // address; without one it answers 133, which is harmless.
     log(LogLevel::notice, "deregistering home address " + h.cfg.address.str() + " at home agent " + h.ha->str());
     h.registered = false;
     send_home_bu(0, cfg_.initial_bindack_timeout, false, now);
@@ -265,8 +284,22 @@ void MobileNode::service_home(TimePoint now) {
   const HomeKey key{*h.ha, h.cfg.address};
   if (h.installed_key && *h.installed_key != key) remove_home();  // another HA
   const bool new_coa = !h.installed_key || h.installed.mode != HomeMode::away || h.installed.coa != target->coa;
+  if (!new_coa && (h.registered || h.pending)) {
+    install_home(*target);  // the same care-of address: other settings (MTU) updated in place
+    return;
+  }
+  // Never lifetime 0 (a deregistration) by accident: with nothing left to
+  // ask for, the old state stays and the BU waits for the MAP's refresh or
+  // a new target.
+  const std::uint32_t lifetime = home_lifetime(*target, now);
+  if (lifetime == 0) {
+    if (!h.lifetime_wait)
+      log(LogLevel::info, "home BU for " + h.cfg.address.str() + " from " + target->coa.str() +
+                              " waits: nothing left of its lifetime to ask for");
+    h.lifetime_wait = true;
+    return;
+  }
   install_home(*target);
-  if (!new_coa && (h.registered || h.pending)) return;
   if (new_coa && (h.registered || h.pending)) {
     ++counters_.home_coa_changes;
     log(LogLevel::notice, "home address " + h.cfg.address.str() + ": new care-of address " + target->coa.str() +
@@ -280,8 +313,7 @@ void MobileNode::service_home(TimePoint now) {
   }
   // RFC 6275 §11.8: a first registration waits longer (the HA runs DAD).
   const bool first = !h.registered;
-  send_home_bu(home_lifetime(*target, now), first ? cfg_.initial_bindack_timeout_first_reg : cfg_.initial_bindack_timeout,
-               first, now);
+  send_home_bu(lifetime, first ? cfg_.initial_bindack_timeout_first_reg : cfg_.initial_bindack_timeout, first, now);
 }
 
 // Retransmission (§11.8: doubled up to MaxBindackTimeout, then at that rate;
@@ -314,9 +346,15 @@ void MobileNode::service_home_bu(TimePoint now) {
     }
     auto timeout = h.pending->timeout * 2;
     if (timeout > cfg_.max_bindack_timeout) timeout = std::max(cfg_.max_bindack_timeout, h.pending->timeout);
-    ++counters_.home_bu_retransmitted;
     // Recomputed: the MAP's grant has less left now (never above it).
-    send_home_bu(dereg ? 0 : home_lifetime(h.installed, now), timeout, h.pending->first, now);
+    if (dereg) {
+      ++counters_.home_bu_retransmitted;
+      send_home_bu(0, timeout, h.pending->first, now);
+    } else if (send_home_update(timeout, h.pending->first, now)) {
+      ++counters_.home_bu_retransmitted;
+    } else {
+      h.pending.reset();  // nothing to register from, or no lifetime left: service_home / the refresh take it up
+    }
     return;
   }
   if (h.registered && h.expires && *h.expires <= now) {
@@ -328,7 +366,8 @@ void MobileNode::service_home_bu(TimePoint now) {
     if (!h.cfg.home_agent) home_next_ha("let the binding expire", now);
     return;
   }
-  if (stopping_ || h.pending || !h.registered || !h.refresh_at || h.installed.mode != HomeMode::away) return;
+  if (stopping_ || h.pending || !h.registered || h.held_until || !home_installed_away()) return;
+  if (!h.refresh_at && !h.lifetime_wait) return;
   // The home lifetime is bounded by what is left of the MAP's grant: a
   // refresh just before the MAP binding's own could only ask for that
   // little. It waits for the MAP's refresh (its BA runs this again) as long
@@ -337,8 +376,9 @@ void MobileNode::service_home_bu(TimePoint now) {
                                                   [&](const Binding& b) { return b.key == *h.installed.via; })
                                    : bul_.end();
   const Binding* map = via == bul_.end() ? nullptr : &*via;
-  bool due = *h.refresh_at <= now || (h.waiting_map && map != nullptr && !map->pending);
-  if (due && map != nullptr && h.refresh_latest && now < *h.refresh_latest) {
+  bool due = (h.refresh_at && *h.refresh_at <= now) || h.lifetime_wait ||
+             (h.waiting_map && map != nullptr && !map->pending);
+  if (due && h.refresh_at && map != nullptr && h.refresh_latest && now < *h.refresh_latest) {
     if (map->pending) {
       h.refresh_at = *h.refresh_latest;
       h.waiting_map = true;
@@ -351,7 +391,7 @@ void MobileNode::service_home_bu(TimePoint now) {
   if (!due) return;
   h.refresh_at.reset();
   h.waiting_map = false;
-  send_home_bu(home_lifetime(h.installed, now), cfg_.initial_bindack_timeout, false, now);
+  (void)send_home_update(cfg_.initial_bindack_timeout, false, now);  // or lifetime_wait: at the MAP's next BA
 }
 
 // RFC 6275 §11.4.1: a request from the care-of address to the home prefix's
@@ -381,10 +421,20 @@ void MobileNode::service_dhaad(const std::optional<HomeSettings>& target, TimePo
     log(LogLevel::info, "discovering the home agent of " + h.cfg.prefix().str() + " (DHAAD from " +
                             target->coa.str() + ")");
   }
+  // The Home-Agents anycast address (RFC 2526 §2); config validation
+  // refuses HomeAgent discover for a prefix longer than /121, which has none.
+  const auto anycast = wire::home_agents_anycast(h.cfg.address, h.cfg.prefix_len);
+  if (!anycast) {
+    h.dhaad.reset();
+    home_hold("the home prefix " + h.cfg.prefix().str() + " is too long for a Home-Agents anycast address "
+              "(RFC 2526: at most /121): set HomeAgent",
+              true, now);
+    return;
+  }
   h.dhaad->sent = now;
   ++h.dhaad->sent_count;
   ++counters_.dhaad_requests_sent;
-  actions_.emplace_back(SendDhaadRequest{target->coa, home_agents_anycast(h.cfg.prefix()), h.dhaad->id});
+  actions_.emplace_back(SendDhaadRequest{target->coa, *anycast, h.dhaad->id});
 }
 
 void MobileNode::handle_dhaad_reply(TimePoint now, const Ip6Addr& src, std::uint16_t id,
@@ -433,13 +483,13 @@ bool MobileNode::home_mh(const ReceivedMh& mh, TimePoint now) {
     if (mh.dst != hoa && mh.rh2_home != hoa) return false;
     ++counters_.brr_received;
     // RFC 6275 §11.7.4: answered with a home BU (lifetime as for a refresh).
-    if (stopping_ || !h.registered || h.pending || h.installed.mode != HomeMode::away) {
+    if (stopping_ || !h.registered || h.pending || h.held_until || !home_installed_away() ||
+        !send_home_update(cfg_.initial_bindack_timeout, false, now)) {
       ++counters_.brr_ignored;
       return true;
     }
     ++counters_.home_brr_answered;
     h.refresh_at.reset();
-    send_home_bu(home_lifetime(h.installed, now), cfg_.initial_bindack_timeout, false, now);
     return true;
   }
   if (const auto* be = std::get_if<wire::BindingError>(&mh.msg)) {
@@ -461,19 +511,7 @@ void MobileNode::home_ba(const ReceivedMh& mh, const wire::BindingAck& ba, TimeP
     return;
   }
   if (ba.status == wire::ba_status::kSequenceNumberOutOfWindow) {
-    // The BA carries the HA's last accepted sequence number (§9.5.1): go on after it.
-    ++counters_.home_ba_refused;
-    ++counters_.home_sequence_resyncs;
-    h.last_status = ba.status;
-    if (++h.pending->resyncs > kMaxSequenceResyncs) {
-      home_refused(ba.status, now);
-      return;
-    }
-    h.next_seq = static_cast<std::uint16_t>(ba.sequence + 1);
-    log(LogLevel::info, "home agent " + h.ha->str() + ": sequence out of window, continuing after " +
-                            std::to_string(ba.sequence));
-    const bool dereg = h.pending->lifetime_units == 0;
-    send_home_bu(dereg ? 0 : home_lifetime(h.installed, now), h.pending->timeout, h.pending->first, now);
+    home_resync(ba, now);
     return;
   }
   if (ba.sequence != h.pending->seq) {
@@ -487,6 +525,54 @@ void MobileNode::home_ba(const ReceivedMh& mh, const wire::BindingAck& ba, TimeP
   }
   ++counters_.home_ba_refused;
   home_refused(ba.status, now);
+}
+
+// Status 135 (RFC 6275 §9.5.1): the HA refused the outstanding BU because
+// its sequence number was not greater than the last one it accepted, which
+// the BA carries: go on after it. It only resyncs: nothing is removed, so
+// in insecure mode forged 135s cannot tear the home binding down. Checked
+// as far as the core can (home_mh / home_ba: from the HA, for the home
+// address, RH2 as the outstanding BU was sent): the number must not be
+// below the outstanding BU's (modulo 2^16, §9.5.1), else the HA would have
+// accepted that BU. More than kMaxSequenceResyncs for one registration in
+// a row: the registration rests (a hold-down; the home binding, its kernel
+// state and its registration stay).
+void MobileNode::home_resync(const wire::BindingAck& ba, TimePoint now) {
+  Home& h = *home_;
+  if (static_cast<std::uint16_t>(ba.sequence - h.pending->seq) >= 0x8000U) {
+    ++counters_.home_ba_ignored;
+    log(LogLevel::debug, "home BA status 135 with sequence number " + std::to_string(ba.sequence) +
+                             " below the outstanding BU's " + std::to_string(h.pending->seq) + ": ignored");
+    return;
+  }
+  ++counters_.home_ba_refused;
+  ++counters_.home_sequence_resyncs;
+  h.last_status = ba.status;
+  if (++h.pending->resyncs > kMaxSequenceResyncs) {
+    const bool dereg = h.pending->lifetime_units == 0;
+    h.pending.reset();
+    if (dereg) ++counters_.home_deregistrations;
+    home_hold("home agent " + h.ha->str() + " answered status 135 (sequence number out of window) " +
+                  std::to_string(kMaxSequenceResyncs + 1) + " times in a row",
+              false, now);
+    // The BU it interrupted (a refresh, a BRR's answer) goes after the rest;
+    // unregistered, service_home registers then.
+    if (!dereg && h.registered) h.refresh_at = h.held_until;
+    if (dereg && h.stop_dereg) {
+      h.stop_dereg = false;
+      remove_home();
+      stop_map_bindings(now);
+    }
+    return;
+  }
+  h.next_seq = static_cast<std::uint16_t>(ba.sequence + 1);
+  log(LogLevel::info, "home agent " + h.ha->str() + ": sequence out of window, continuing after " +
+                          std::to_string(ba.sequence));
+  if (h.pending->lifetime_units == 0) {
+    send_home_bu(0, h.pending->timeout, h.pending->first, now);
+  } else if (!send_home_update(h.pending->timeout, h.pending->first, now)) {
+    h.pending.reset();
+  }
 }
 
 void MobileNode::home_accepted(const wire::BindingAck& ba, TimePoint now) {
@@ -549,8 +635,12 @@ void MobileNode::home_refused(std::uint8_t status, TimePoint now) {
   const bool stop = h.stop_dereg;
   h.pending.reset();
   if (dereg) {  // refusing a deregistration: nothing left to undo
-    log(LogLevel::warning, "home agent " + h.ha->str() + " refused the deregistration (status " +
-                               std::to_string(status) + ")");
+    if (status == wire::ba_status::kNotHomeAgentForThisMobileNode)  // no binding there (e.g. mnd restarted at home)
+      log(LogLevel::info, "home agent " + h.ha->str() + " holds no binding for " + h.cfg.address.str() +
+                              " (status 133): nothing to deregister");
+    else
+      log(LogLevel::warning, "home agent " + h.ha->str() + " refused the deregistration (status " +
+                                 std::to_string(status) + ")");
     ++counters_.home_deregistrations;
     if (stop) {
       h.stop_dereg = false;
@@ -594,11 +684,12 @@ void MobileNode::home_be(const wire::BindingError& be, TimePoint now) {
   if (be.status == wire::be_status::kUnknownBindingForHomeAddressDestOption) {
     log(LogLevel::warning, "home agent " + h.ha->str() + " has no binding for " + h.cfg.address.str() +
                                " (Binding Error 1): registering again");
-    if (stopping_ || h.pending || h.installed.mode != HomeMode::away || !h.installed_key) return;
+    if (stopping_ || h.pending || !home_installed_away()) return;
     h.registered = false;
     h.expires.reset();
     h.refresh_at.reset();
-    send_home_bu(home_lifetime(h.installed, now), cfg_.initial_bindack_timeout_first_reg, true, now);
+    // No lifetime left: service_home registers once there is one.
+    (void)send_home_update(cfg_.initial_bindack_timeout_first_reg, true, now);
     return;
   }
   if (be.status != wire::be_status::kUnrecognizedMhType || stopping_) return;
@@ -613,6 +704,48 @@ void MobileNode::home_be(const wire::BindingError& be, TimePoint now) {
   h.refresh_at.reset();
   home_hold("home agent " + h.ha->str() + " does not implement Mobile IPv6 (Binding Error 2, unrecognized MH type)",
             true, now);
+}
+
+// The daemon could not install the home binding (11c of the issue-14
+// review): without this the core believed it installed, skipped the
+// identical settings ever after and sent home BUs without the hao state.
+void MobileNode::handle_home_install_failed(TimePoint now, const HomeKey& key, const std::string& why) {
+  if (!home_) return;
+  Home& h = *home_;
+  // What was queued behind the failed install and needed it.
+  std::erase_if(actions_, [&](const Action& a) {
+    if (const auto* i = std::get_if<InstallHomeBinding>(&a)) return i->key == key;
+    if (const auto* r = std::get_if<RemoveHomeBinding>(&a)) return r->key == key;
+    if (const auto* b = std::get_if<SendBu>(&a))
+      return b->bu.home_registration && b->dst == key.home_agent && b->src == key.home_address;
+    if (const auto* n = std::get_if<AnnounceHomeAddress>(&a)) return n->address == key.home_address;
+    return false;
+  });
+  // A failed update leaves the previous state (kernel-glue rolls back): it
+  // goes now, before anything queued (a MAP binding it nests in may be
+  // removed next).
+  actions_.push_front(RemoveHomeBinding{key});
+  if (!h.installed_key || *h.installed_key != key) {
+    log(LogLevel::warning, "home binding " + key.home_address.str() + " at " + key.home_agent.str() +
+                               " not installed (" + why + "); no longer in use");
+    return;
+  }
+  h.installed_key.reset();
+  h.installed = HomeSettings{};
+  h.lifetime_wait = false;
+  h.registered = false;
+  h.expires.reset();
+  h.refresh_at.reset();
+  h.waiting_map = false;
+  const bool stop = h.stop_dereg;
+  h.pending.reset();
+  if (stop) {
+    h.stop_dereg = false;
+    stop_map_bindings(now);
+    return;
+  }
+  h.install_held = true;
+  home_hold("the home binding could not be installed: " + why, true, now);
 }
 
 // ---------------------------------------------------------------------------
@@ -658,7 +791,9 @@ void MobileNode::home_deadlines(std::optional<TimePoint>& t) const {
   };
   if (h.pending) consider(h.pending->sent + h.pending->timeout);
   if (stopping_) return;
-  if (!h.pending && h.registered) consider(h.refresh_at);
+  // A refresh is only sent with the home binding installed and no hold-down
+  // (service_home_bu): otherwise a past refresh_at would spin the timer.
+  if (!h.pending && h.registered && !h.held_until && home_installed_away()) consider(h.refresh_at);
   if (h.registered) consider(h.expires);
   consider(h.held_until);
   if (h.dhaad) consider(h.dhaad->sent + h.dhaad->timeout);

@@ -165,7 +165,9 @@ std::optional<Ip6Addr> home_agents_anycast(const Ip6Addr& prefix, std::uint8_t l
   constexpr std::uint8_t kAnycastId = 0x7e;  // Mobile IPv6 Home-Agents (RFC 2526 §3)
   if (len > 121) return std::nullopt;
   Ip6Addr a = prefix;
-  // Keep the first `len` bits, set every later bit (RFC 2526 Figure 2) ...
+  // Keep the first `len` bits, set every later bit (RFC 2526 Figures 1, 2;
+  // with an EUI-64 format identifier the subnet bits between the prefix and
+  // bit 64 are ones too) ...
   for (std::size_t i = 0; i < 16; ++i) {
     const std::size_t bit0 = i * 8;
     if (bit0 + 8 <= len) continue;
@@ -177,9 +179,11 @@ std::optional<Ip6Addr> home_agents_anycast(const Ip6Addr& prefix, std::uint8_t l
   // (The top bit of the last octet is a one bit, or the prefix's last bit
   // for a /121.)
   a.b[15] = static_cast<std::uint8_t>((a.b[15] & 0x80) | kAnycastId);
-  // EUI-64 format interface identifiers (format prefix not 000, /64): the
-  // universal/local bit (0x02 of octet 8) is 0 (RFC 2526 Figure 1).
-  const bool eui64 = len == 64 && (prefix.b[0] & 0xe0) != 0;
+  // EUI-64 format interface identifiers (a prefix of at most 64 bits, of an
+  // address type whose identifiers are 64-bit EUI-64, i.e. format prefix
+  // not binary 000, RFC 4291 §2.5.1): FDFF:FFFF:FFFF:FF80 | ID, the
+  // universal/local bit (0x02 of octet 8) 0 (RFC 2526 §2, Figure 1).
+  const bool eui64 = len <= 64 && (prefix.b[0] & 0xe0) != 0;
   if (eui64) a.b[8] = static_cast<std::uint8_t>(a.b[8] & ~0x02);
   return a;
 }

@@ -188,8 +188,12 @@ TEST_CASE("Home-Agents anycast address (RFC 2526 §2)", "[dhaad]") {
   CHECK(any("2001:db8:200::", 64) == Ip6Addr::must("2001:db8:200:0:fdff:ffff:ffff:fffe"));
   // Host bits of the prefix are ignored.
   CHECK(any("2001:db8:200::77", 64) == Ip6Addr::must("2001:db8:200:0:fdff:ffff:ffff:fffe"));
-  // Other lengths: all ones up to the 7-bit ID (Figure 2).
-  CHECK(any("2001:db8:200::", 48) == Ip6Addr::must("2001:db8:200:ffff:ffff:ffff:ffff:fffe"));
+  // Shorter than /64: still an EUI-64 format identifier (Figure 1), the
+  // subnet bits between the prefix and bit 64 all ones.
+  CHECK(any("2001:db8:200::", 48) == Ip6Addr::must("2001:db8:200:ffff:fdff:ffff:ffff:fffe"));
+  CHECK(any("2001:db8:200:12::", 60) == Ip6Addr::must("2001:db8:200:1f:fdff:ffff:ffff:fffe"));
+  CHECK(any("2001:db8::", 3) == Ip6Addr::must("3fff:ffff:ffff:ffff:fdff:ffff:ffff:fffe"));
+  // Longer: all ones up to the 7-bit ID (Figure 2).
   CHECK(any("2001:db8:200:1::", 80) == Ip6Addr::must("2001:db8:200:1:0:ffff:ffff:fffe"));
   CHECK(any("2001:db8:200:1:2:3:4:500", 120) == Ip6Addr::must("2001:db8:200:1:2:3:4:5fe"));
   CHECK(any("2001:db8::80", 121) == Ip6Addr::must("2001:db8::fe"));
@@ -198,8 +202,10 @@ TEST_CASE("Home-Agents anycast address (RFC 2526 §2)", "[dhaad]") {
   CHECK(any("2001:db8:1:2:3:4:f005:6", 100) == Ip6Addr::must("2001:db8:1:2:3:4:ffff:fffe"));
   CHECK(any("2001:db8::", 122) == std::nullopt);
   CHECK(any("::", 0) == Ip6Addr::must("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"));
-  // Format prefix 000 at /64: not EUI-64, so Figure 2 (u/l bit stays 1).
+  // Format prefix 000 (RFC 4291 §2.5.1: no 64-bit EUI-64 identifiers
+  // required): Figure 2, the u/l bit stays 1, at /64 and below.
   CHECK(any("1f00::", 64) == Ip6Addr::must("1f00::ffff:ffff:ffff:fffe"));
+  CHECK(any("1f00::", 32) == Ip6Addr::must("1f00:0:ffff:ffff:ffff:ffff:ffff:fffe"));
   CHECK(is_home_agents_anycast(Ip6Addr::must("2001:db8:200:0:fdff:ffff:ffff:fffe"), Ip6Addr::must("2001:db8:200::"),
                                64));
   CHECK_FALSE(is_home_agents_anycast(Ip6Addr::must("2001:db8:200::1"), Ip6Addr::must("2001:db8:200::"), 64));

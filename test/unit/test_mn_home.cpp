@@ -464,14 +464,45 @@ TEST_CASE("return home unanswered: the deregistration backs off up to MaxBindack
   CHECK(h.mn.state(h.now).home->status == HomeStatus::at_home);
 }
 
-TEST_CASE("starting at home: the home address on the home link, no BU", "[home]") {
+TEST_CASE("starting at home: the home address on the home link, one deregistration (the HA may hold a stale binding)",
+          "[home]") {
   Harness h(home_cfg());
   h.set_link(link(true, {kHome}));
   h.give_ra(kHomeRouter, home_ra());
+  const auto ki = first_index<InstallHomeBinding>(h);
+  const auto kb = first_home_bu(h);
+  REQUIRE(ki != npos);
+  REQUIRE(kb != npos);
+  CHECK(ki < kb);
   const auto inst = h.take<InstallHomeBinding>();
   REQUIRE(inst.size() == 1);
   CHECK(inst[0].settings.mode == HomeMode::at_home);
+  // mnd restarted on the home link: the HA may still intercept the home
+  // address for a binding from before (RFC 6275 §11.5.5).
+  const auto hb = home_bus(h.take<SendBu>());
+  REQUIRE(hb.size() == 1);
+  CHECK(hb[0].bu.lifetime == 0);
+  CHECK(hb[0].src == kHome);
+  CHECK(hb[0].lcoa == kHome);
+  h.clear();
+  // It had none: 133, harmless; the node stays at home, no more BUs.
+  answer_home(h, hb[0], wire::ba_status::kNotHomeAgentForThisMobileNode);
+  CHECK(h.logged(LogLevel::info, "nothing to deregister"));
+  CHECK(h.take<RemoveHomeBinding>().empty());
+  CHECK(h.mn.counters().home_deregistrations == 1);
+  h.give_ra(kHomeRouter, home_ra());
+  h.advance(seconds(600));
   CHECK(h.take<SendBu>().empty());
+  CHECK(h.take<InstallHomeBinding>().empty());
+  CHECK(h.mn.state(h.now).home->status == HomeStatus::at_home);
+  CHECK(h.violations.empty());
+
+  // HomeAgent discover: no HA known at home, nothing to deregister.
+  Harness d(home_cfg(true, true));
+  d.set_link(link(true, {kHome}));
+  d.give_ra(kHomeRouter, home_ra());
+  CHECK(d.take<SendBu>().empty());
+  CHECK(d.take<SendDhaadRequest>().empty());
 }
 
 TEST_CASE("stop: the home binding deregistered first, the MAP binding after its BA (or the timeout)", "[home]") {

@@ -2,6 +2,7 @@
 // Hmipv6 off, or no usable MAP), the switches between it and HMIPv6, Home
 // Agent Address Discovery (RFC 6275 §11.4.1, RFC 2526), the home tunnel's
 // MTU and the Home block on reload. Virtual time only.
+#include "hmip/wire/dhaad.h"
 #include "hmip/io/mn_view.h"
 #include "test_mn_home_util.h"
 
@@ -155,11 +156,24 @@ TEST_CASE("home tunnel MTU: MAP tunnel - 40, or link - 40 in plain mode, never b
   }
 }
 
-TEST_CASE("the Home-Agents anycast address of a prefix (RFC 2526)", "[home]") {
-  CHECK(home_agents_anycast(Ip6Prefix::of(kHomePfx, 64)) == Ip6Addr::must("2001:db8:f00::fdff:ffff:ffff:fffe"));
-  CHECK(home_agents_anycast(Ip6Prefix::of(kHomePfx, 48)) == Ip6Addr::must("2001:db8:f00:ffff:fdff:ffff:ffff:fffe"));
-  CHECK(home_agents_anycast(Ip6Prefix::of(kHomePfx, 112)) == Ip6Addr::must("2001:db8:f00::fffe"));
-  CHECK(home_agents_anycast(Ip6Prefix::of(kHomePfx, 120)) == Ip6Addr::must("2001:db8:f00::fe"));
+TEST_CASE("DHAAD goes to the home prefix's Home-Agents anycast address (wire::home_agents_anycast, RFC 2526)",
+          "[home]") {
+  for (const auto& [len, want] : {std::pair{std::uint8_t{64}, "2001:db8:f00::fdff:ffff:ffff:fffe"},
+                                  std::pair{std::uint8_t{48}, "2001:db8:f00:ffff:fdff:ffff:ffff:fffe"},
+                                  std::pair{std::uint8_t{112}, "2001:db8:f00::fffe"},
+                                  std::pair{std::uint8_t{120}, "2001:db8:f00::fe"}}) {
+    CAPTURE(len);
+    auto cfg = home_cfg(false, true);  // plain mode: DHAAD from the LCoA at once
+    cfg.home->prefix_len = len;
+    Harness h(cfg);
+    h.set_link(link(true, {kLcoa1}));
+    h.give_ra(kAr1, ra(kPfx1, {}));
+    const auto req = h.take<SendDhaadRequest>();
+    REQUIRE(req.size() == 1);
+    CHECK(req[0].src == kLcoa1);
+    CHECK(req[0].dst == Ip6Addr::must(want));
+    CHECK(req[0].dst == *wire::home_agents_anycast(kHomePfx, len));
+  }
 }
 
 TEST_CASE("DHAAD: from the care-of address to the anycast address, 3 s doubling, 4 retries, then a rest",

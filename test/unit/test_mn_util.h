@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -118,6 +119,10 @@ struct Harness {
   std::map<std::pair<Ip6Addr, Ip6Addr>, BindingSettings> kernel;  ///< (map, rcoa) -> settings
   std::vector<std::string> violations;
   std::optional<InstallHomeBinding> home_kernel;  ///< the home binding's kernel state
+  /// Set: an InstallHomeBinding it returns a reason for fails, and the
+  /// harness reports it right away, inside the action loop, as mnd does
+  /// (MobileNode::handle_home_install_failed); the kernel keeps what it had.
+  std::function<std::optional<std::string>(const InstallHomeBinding&)> fail_home_install;
 
   explicit Harness(MndConfig cfg = mn_cfg(), std::uint64_t seed = 7) : mn(std::move(cfg), core::Rng(seed)) {}
 
@@ -129,7 +134,14 @@ struct Harness {
           violations.push_back("MAP binding removed under the home binding nested in it");
         kernel.erase({r->key.map_address, r->key.rcoa});
       }
-      if (const auto* i = std::get_if<InstallHomeBinding>(&*a)) home_kernel = *i;
+      if (const auto* i = std::get_if<InstallHomeBinding>(&*a)) {
+        if (const auto why = fail_home_install ? fail_home_install(*i) : std::nullopt) {
+          out.push_back(*a);
+          mn.handle_home_install_failed(now, i->key, *why);
+          continue;
+        }
+        home_kernel = *i;
+      }
       if (const auto* r = std::get_if<RemoveHomeBinding>(&*a); r && home_kernel && home_kernel->key == r->key)
         home_kernel.reset();
       const auto* sent = std::get_if<SendBu>(&*a);

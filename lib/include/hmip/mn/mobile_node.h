@@ -103,8 +103,18 @@
 //     MAP's BA (at most half the refresh window), so that it asks for the
 //     new grant instead of the little left of the old one: one home refresh
 //     per MAP refresh, not two.
+//   * Never a home BU without the home binding installed (its kernel state
+//     carries it): a BRR, a refresh or a retransmission due while none is
+//     (the MAP binding it nested in went, nothing replaces it yet) sends
+//     nothing. Never lifetime 0 but for a deregistration: with nothing left
+//     of the MAP's grant (or the LCoA's valid lifetime) the BU waits for the
+//     MAP's refresh or a new care-of address.
 //   * Sequence numbers: random start, +1 per BU, 135 continues after the
-//     HA's number (kMaxSequenceResyncs). Retransmission (§11.8):
+//     HA's number, which must not be below the outstanding BU's (§9.5.1,
+//     else ignored). 135 only resyncs: more than kMaxSequenceResyncs in a
+//     row hold the registration down (no BU, BRRs ignored) but keep the
+//     home binding, its kernel state and its registration (in insecure
+//     mode forged 135s cannot take it down). Retransmission (§11.8):
 //     InitialBindackTimeoutFirstReg while the HA holds no binding of ours
 //     (it runs DAD), else InitialBindackTimeout, doubled up to
 //     MaxBindackTimeout, then at that rate; with HomeAgent discover an HA
@@ -135,14 +145,18 @@
 //     the timeout reached MaxBindackTimeout (given up). No RemoveHomeBinding
 //     afterwards: the at_home state, which replaced the away state in place,
 //     IS the home address in use at home; it goes when the node leaves home
-//     (InstallHomeBinding away, in place) or stops. Starting at home: the
-//     at_home state, no BU (nothing registered). The MAP bindings lapse at
+//     (InstallHomeBinding away, in place) or stops. Starting at home (mnd
+//     restarted on the home link) with a known HA: the at_home state, then
+//     one deregistration as on return (the HA may hold a binding from
+//     before; without one it answers 133, logged as "nothing to
+//     deregister"). The MAP bindings lapse at
 //     home: the current one is demoted as after a move where no MAP is
 //     advertised (a PreviousMapLifetime BU so in-flight packets follow),
 //     none is made while at home.
 //   * DHAAD (HomeAgent discover, §11.4.1): a SendDhaadRequest from the
 //     care-of address (so in HMIPv6 mode after the MAP's BA) to the home
-//     prefix's Home-Agents anycast address (home_agents_anycast, RFC 2526),
+//     prefix's Home-Agents anycast address (wire::home_agents_anycast, RFC
+//     2526; config validation refuses discover for a prefix over /121),
 //     kInitialDhaadTimeout doubling, kDhaadRetries retransmissions with the
 //     same identifier, then a hold-down and another round; a new care-of
 //     address restarts it. The reply's first usable HA is used, up to
@@ -151,6 +165,10 @@
 //     the RA's smaller MTU option) minus 40 in plain mode, never below 1280
 //     (where the link leaves less, the encapsulating packets get fragmented,
 //     RFC 2473 §7); 0 when the link MTU is unknown.
+//   * A failed InstallHomeBinding (handle_home_install_failed): the home
+//     actions queued behind it dropped, RemoveHomeBinding first, the home
+//     binding forgotten (not registered), the registration held down
+//     (kHomeHoldDown doubling; at home too), then installed anew with a BU.
 //   * Stop: with deregister_on_stop, the home binding first (lifetime 0, one
 //     attempt, InitialBindackTimeout: it travels through the MAP binding's
 //     tunnel), then, on its BA or timeout, RemoveHomeBinding and the MAP
@@ -178,13 +196,6 @@
 #include "hmip/wire/nd.h"
 
 namespace hmip::mn {
-
-/// The Mobile IPv6 Home-Agents anycast address of `prefix` (RFC 2526 §2-§3,
-/// anycast ID 0x7e), where DHAAD requests go (RFC 6275 §11.4.1): the prefix,
-/// then ones up to the 7-bit ID; with a 64-bit (or shorter) prefix the
-/// interface identifier is in EUI-64 format, its universal/local bit clear
-/// (a /64 gives prefix::fdff:ffff:ffff:fffe). `prefix.len` at most 120.
-Ip6Addr home_agents_anycast(const Ip6Prefix& prefix);
 
 class MobileNode {
  public:
@@ -238,6 +249,16 @@ class MobileNode {
   /// and the others are kept to try, in order, when it refuses.
   void handle_dhaad_reply(TimePoint now, const Ip6Addr& src, std::uint16_t id,
                           const std::vector<Ip6Addr>& home_agents);
+  /// The daemon could not install the home binding `key` (the
+  /// InstallHomeBinding it is performing failed: `why`). The actions queued
+  /// behind it that needed it (the home BU, further changes of that home
+  /// binding, the unsolicited NA) are dropped, a RemoveHomeBinding goes
+  /// first (kernel-glue rolled a failed update back to the previous state:
+  /// that goes too), the core forgets the home binding and holds the home
+  /// registration down (kHomeHoldDown, doubling), then installs it anew
+  /// with a home BU. Call it from within the action loop, right after the
+  /// failure.
+  void handle_home_install_failed(TimePoint now, const HomeKey& key, const std::string& why);
 
   /// The BU `bu` (a SendBu this core emitted) actually left at `now`. The
   /// daemon performs the actions before it (InstallBinding: creating the
@@ -361,6 +382,8 @@ class MobileNode {
     std::optional<TimePoint> refresh_at;
     std::optional<TimePoint> refresh_latest;  ///< waiting for the MAP's refresh ends here
     bool waiting_map = false;                 ///< the refresh waits for the MAP binding's BA
+    bool install_held = false;  ///< the hold-down is for a failed InstallHomeBinding (it holds at home too)
+    bool lifetime_wait = false;  ///< a home BU waits for a lifetime to ask for (none left: never 0 by accident)
     std::uint32_t requested_s = 0;
     std::uint32_t granted_s = 0;
     std::uint64_t bu_sent = 0;
@@ -426,6 +449,12 @@ class MobileNode {
   [[nodiscard]] std::optional<HomeSettings> home_target(TimePoint now) const;
   [[nodiscard]] std::uint32_t home_lifetime(const HomeSettings& s, TimePoint now) const;
   void send_home_bu(std::uint32_t lifetime_s, core::Duration timeout, bool first, TimePoint now);
+  /// A home BU (not a deregistration) for the installed away binding;
+  /// false (and nothing sent) without one or with no lifetime to ask for.
+  bool send_home_update(core::Duration timeout, bool first, TimePoint now);
+  [[nodiscard]] bool home_installed_away() const {
+    return home_ && home_->installed_key && home_->installed.mode == HomeMode::away;
+  }
   void install_home(const HomeSettings& s);
   void remove_home();
   void home_hold(std::string reason, bool loud, TimePoint now);
@@ -434,6 +463,7 @@ class MobileNode {
   void service_dhaad(const std::optional<HomeSettings>& target, TimePoint now);
   [[nodiscard]] bool home_mh(const ReceivedMh& mh, TimePoint now);
   void home_ba(const ReceivedMh& mh, const wire::BindingAck& ba, TimePoint now);
+  void home_resync(const wire::BindingAck& ba, TimePoint now);
   void home_accepted(const wire::BindingAck& ba, TimePoint now);
   void home_refused(std::uint8_t status, TimePoint now);
   void home_be(const wire::BindingError& be, TimePoint now);

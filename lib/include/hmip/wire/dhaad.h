@@ -111,11 +111,13 @@ Result<MobilePrefixAdvertisement> decode_mobile_prefix_advertisement(ByteSpan ms
 /// The Mobile IPv6 Home-Agents anycast address of the subnet `prefix`/`len`
 /// (RFC 2526 §2, anycast ID 0x7e, RFC 6275 §10.5). Bits of `prefix` past
 /// `len` are ignored.
-///  - len 64 with a format prefix other than binary 000 (the address types
-///    whose interface identifiers are 64-bit EUI-64 format, RFC 4291 §2.5.1):
-///    prefix | fdff:ffff:ffff:fffe (universal/local bit 0, RFC 2526 Figure 1).
+///  - len <= 64 with a format prefix other than binary 000 (the address
+///    types whose interface identifiers are 64-bit EUI-64 format, RFC 4291
+///    §2.5.1): the bits between the prefix and bit 64 all ones, then the
+///    interface identifier fdff:ffff:ffff:fffe (universal/local bit 0, RFC
+///    2526 §2 Figure 1), e.g. /48 -> prefix:ffff:fdff:ffff:ffff:fffe.
 ///  - any other length: prefix | (121 - len) one bits | 0x7e (RFC 2526
-///    Figure 2), e.g. /48 -> prefix:ffff:ffff:ffff:ffff:fffe, /120 -> ...:fe.
+///    Figure 2), e.g. /80 -> ...:ffff:ffff:fffe, /120 -> ...:fe.
 ///  - len > 121 (no room for the 7-bit anycast ID): nullopt.
 [[nodiscard]] std::optional<Ip6Addr> home_agents_anycast(const Ip6Addr& prefix, std::uint8_t len) noexcept;
 
