@@ -36,8 +36,10 @@ from mobility import MAP_ADDR, registered
 from topo import json_cmp
 
 MAP1 = MAP_ADDR["map1"]
-RESTART_ONLY_MAPD = "MapAddress, ControlSocket, InsecureTestbedSignalling and the Ike block take effect only at a restart"
-RESTART_ONLY_MND = "ControlSocket, InsecureTestbedSignalling and the Ike block take effect only at a restart"
+RESTART_ONLY_MAPD = ("MapAddress, ControlSocket, InsecureTestbedSignalling, the Ike block and adding or removing the "
+                     "HomeAgent block take effect only at a restart")
+RESTART_ONLY_MND = ("ControlSocket, InsecureTestbedSignalling, the Ike block and the Home block's presence, Address and "
+                    "HomeAgent take effect only at a restart")
 KEPT = "reload failed; keeping the running configuration"
 
 
