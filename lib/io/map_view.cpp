@@ -14,6 +14,20 @@ Json prefixes(const std::vector<Ip6Prefix>& v) {
   return a;
 }
 
+// RcoaPrefix and HomePrefix entries: {prefix, interface, valid_lifetime}.
+template <typename PrefixConfig>
+Json linked_prefixes(const std::vector<PrefixConfig>& list) {
+  Json out = Json::array();
+  for (const auto& p : list) {
+    Json e;
+    e["prefix"] = p.prefix.str();
+    e["interface"] = p.interface;
+    e["valid_lifetime"] = p.valid_lifetime;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace
 
 Json map_bindings_json(const map::MapState& s) {
@@ -136,15 +150,7 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
 Json mapd_config_json(const map::MapdConfig& c) {
   Json j;
   j["map_address"] = c.map_address.str();
-  Json rp = Json::array();
-  for (const auto& p : c.rcoa_prefixes) {
-    Json e;
-    e["prefix"] = p.prefix.str();
-    e["interface"] = p.interface;
-    e["valid_lifetime"] = p.valid_lifetime;
-    rp.push_back(std::move(e));
-  }
-  j["rcoa_prefixes"] = rp;
+  j["rcoa_prefixes"] = linked_prefixes(c.rcoa_prefixes);
   j["lcoa_prefixes"] = prefixes(c.lcoa_prefixes);
   j["neighbour_prefixes"] = prefixes(c.neighbour_prefixes);
   j["max_binding_lifetime"] = c.max_binding_lifetime;
@@ -166,15 +172,7 @@ Json mapd_config_json(const map::MapdConfig& c) {
     const auto& ha = *c.home_agent;
     Json h;
     h["address"] = ha.address.str();
-    Json hp = Json::array();
-    for (const auto& p : ha.prefixes) {
-      Json e;
-      e["prefix"] = p.prefix.str();
-      e["interface"] = p.interface;
-      e["valid_lifetime"] = p.valid_lifetime;
-      hp.push_back(std::move(e));
-    }
-    h["home_prefixes"] = hp;
+    h["home_prefixes"] = linked_prefixes(ha.prefixes);
     h["max_binding_lifetime"] = ha.max_binding_lifetime;
     h["dad"] = ha.dad;
     h["dad_timeout_ms"] = ha.dad_timeout.count();

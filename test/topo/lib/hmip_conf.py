@@ -51,9 +51,15 @@ def ard_config(plan: Plan, ar: str, sock: str, maps: list[MapAdv], o: Options) -
         RFlag {"on" if o.map_r_flag else "off"};
     }};""")
     maps_text = "\n".join(blocks)
+    return _ard_interface(sock, ACCESS_IF, a.lcoa_prefix, True, o, f"{maps_text}\n{o.ard_extra}")
+
+
+def _ard_interface(sock: str, ifname: str, prefix: str, autonomous: bool, o: Options, rest: str) -> str:
+    """ard.conf with one advertising interface: the testbed's RA timing,
+    `prefix` (on-link, router address), then `rest` inside the block."""
     return f"""ControlSocket "{sock}";
 LogLevel debug;
-interface {ACCESS_IF} {{
+interface {ifname} {{
     AdvSendAdvert on;
     MaxRtrAdvInterval {o.ra_max_interval};
     MinRtrAdvInterval {o.ra_min_interval};
@@ -61,15 +67,14 @@ interface {ACCESS_IF} {{
     MaxRADelay {o.max_ra_delay};
     AdvIntervalOpt on;
     AdvDefaultLifetime 1800;
-    prefix {a.lcoa_prefix} {{
+    prefix {prefix} {{
         AdvOnLink on;
-        AdvAutonomous on;
+        AdvAutonomous {"on" if autonomous else "off"};
         AdvRouterAddr on;
         AdvValidLifetime 86400;
         AdvPreferredLifetime 14400;
     }};
-{maps_text}
-{o.ard_extra}}};
+{rest}}};
 """
 
 
@@ -107,27 +112,10 @@ def mnd_config(sock: str, extra: str = "", secure: str | None = None) -> str:
 
 
 def ard_home_config(plan: Plan, sock: str, o: Options) -> str:
-    """ard.conf of the home link: the home prefix on home0, no MAP option
-    (the HA's node is the home link's router)."""
-    return f"""ControlSocket "{sock}";
-LogLevel debug;
-interface {HOME_IF} {{
-    AdvSendAdvert on;
-    MaxRtrAdvInterval {o.ra_max_interval};
-    MinRtrAdvInterval {o.ra_min_interval};
-    MinDelayBetweenRAs {min(0.1, o.ra_min_interval)};
-    MaxRADelay {o.max_ra_delay};
-    AdvIntervalOpt on;
-    AdvDefaultLifetime 1800;
-    prefix {plan.home.prefix} {{
-        AdvOnLink on;
-        AdvAutonomous off;
-        AdvRouterAddr on;
-        AdvValidLifetime 86400;
-        AdvPreferredLifetime 14400;
-    }};
-}};
-"""
+    """ard.conf of the home link: the home prefix on home0 (not
+    autonomous: the home address is configured), no MAP option (the HA's
+    node is the home link's router)."""
+    return _ard_interface(sock, HOME_IF, plan.home.prefix, False, o, "")
 
 
 def ha_config(plan: Plan, sock: str, extra: str = "") -> str:
