@@ -185,15 +185,14 @@ void Daemon::receive_dhaad() {
   // The sockets are bound to no interface, so each would get its own copy
   // of every request: only the first receives (and answers); the others
   // only hold their links' anycast memberships.
-  if (!dhaad_sockets_.empty())
-    dhaad_sockets_.front()->start_receive(guard_.wrap("DHAAD", [this](const io::DhaadRequestReceived& r) { on_dhaad_request(r); }),
-                        [this](const io::DhaadDropped& d) {
-                          ++counters_.dhaad_dropped;
-                          log_.debug("dropped " + d.detail);
-                        },
-                                          [this](const std::error_code& ec) {
-                                            log_.warning("DHAAD socket: " + ec.message());
-                                          });
+  if (dhaad_sockets_.empty()) return;
+  dhaad_sockets_.front()->start_receive(
+      guard_.wrap("DHAAD", [this](const io::DhaadRequestReceived& r) { on_dhaad_request(r); }),
+      [this](const io::DhaadDropped& d) {
+        ++counters_.dhaad_dropped;
+        log_.debug("dropped " + d.detail);
+      },
+      [this](const std::error_code& ec) { log_.warning("DHAAD socket: " + ec.message()); });
 }
 
 void Daemon::on_dhaad_request(const io::DhaadRequestReceived& r) {
@@ -304,7 +303,8 @@ void Daemon::on_mh(const io::ReceivedMhPacket& p) {
     // The arrival link: a home agent lets a node's deregistration from its
     // home link past TrustedPrefix (map_agent.h).
     const auto* link = p.ifindex != 0 && links_ ? links_->find(p.ifindex) : nullptr;
-    core_.handle_mh(t, map::ReceivedMh{p.src, p.dst, p.hao, std::move(*m), link != nullptr ? link->name : std::string()});
+    core_.handle_mh(t,
+                    map::ReceivedMh{p.src, p.dst, p.hao, std::move(*m), link != nullptr ? link->name : std::string()});
   }
   pump();
 }
