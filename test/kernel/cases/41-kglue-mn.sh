@@ -34,9 +34,6 @@ ip -n "$(hk_ns_name cn)" -6 route add default via 2001:db8:99::1
 # The MN's access network: the MAP is its router.
 ip -n "$mn" -6 route add default via "$MAP"
 
-# kg_use NAME: switch kg to the probe started as NAME (kglue_start sets KG_*).
-kg_save() { eval "KG_IN_$1=\$KG_IN KG_OUT_$1=\$KG_OUT KG_FD_$1=\$KG_FD KG_PID_$1=\$KG_PID"; }
-kg_use() { eval "KG_IN=\$KG_IN_$1 KG_OUT=\$KG_OUT_$1 KG_FD=\$KG_FD_$1 KG_PID=\$KG_PID_$1"; }
 
 kglue_start map map --proxy-link vrc
 kg_save map

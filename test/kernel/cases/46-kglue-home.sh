@@ -81,22 +81,6 @@ ip -n "$cn" -6 route add default via "$HA"
 dmesg -w >"$HMIP_KERNEL_OUT/dmesg.txt" 2>&1 &
 HK_PIDS+=("$!")
 
-# kg_error CMD...: like kg, but the command must fail.
-kg_error() {
-  local n i=0
-  n=$(wc -l <"$KG_OUT")
-  echo "$*" >&"$KG_FD"
-  while [ "$(wc -l <"$KG_OUT")" -le "$n" ]; do
-    i=$((i + 1))
-    [ "$i" -le 3000 ] || hk_fail "kglue_probe: no answer to '$*'"
-    sleep 0.01
-  done
-  KG_REPLY=$(tail -n 1 "$KG_OUT")
-  hk_log "kglue: $* -> $KG_REPLY"
-  case "$KG_REPLY" in error*) ;; *) hk_fail "kglue_probe: '$*' succeeded, want a failure" ;; esac
-}
-kg_save() { eval "KG_IN_$1=\$KG_IN KG_OUT_$1=\$KG_OUT KG_FD_$1=\$KG_FD KG_PID_$1=\$KG_PID"; }
-kg_use() { eval "KG_IN=\$KG_IN_$1 KG_OUT=\$KG_OUT_$1 KG_FD=\$KG_FD_$1 KG_PID=\$KG_PID_$1"; }
 
 # --- the MAP: a binding RCoA -> LCoA (routed RCoA prefix: no proxy entry)
 kglue_start map map
