@@ -134,6 +134,62 @@ Section mn_initiate(const Ip6Addr& map, int timeout_ms, bool lease) {
   return s.set("timeout", std::to_string(timeout_ms));
 }
 
+namespace {
+
+// RFC 4877 §5 with the ip6ip6 tunnel hmip runs: ESP transport over IP
+// protocol 41 between the IKE endpoints (the care-of address and the HA).
+Section traffic_child(const Proposals& p) {
+  Section ch;
+  ch.set("mode", "transport")
+      .set("local_ts", List{"dynamic[41]"})
+      .set("remote_ts", List{"dynamic[41]"})
+      .set("esp_proposals", List(p.esp.begin(), p.esp.end()))
+      .set("rekey_time", "1h")
+      .set("dpd_action", "clear")
+      .set("close_action", "none");
+  return ch;
+}
+
+}  // namespace
+
+std::string ha_mn_conn_name(std::size_t index) { return "hmip-home-" + std::to_string(index + 1); }
+
+Section ha_mn_conn(const MapIke& m, std::size_t index, std::string_view remote_id,
+                   const std::vector<Ip6Addr>& home_addresses, bool traffic) {
+  Section c = base(m.map_address, m.proposals, m.dpd_delay_s);
+  c.set("local", auth("pubkey", m.local_id, m.local_certs, nullptr));
+  c.set("remote", map_remote_auth(m, remote_id));
+  Section children;
+  for (std::size_t i = 0; i < home_addresses.size(); ++i)
+    children.set(std::string(kMhChild) + "-" + std::to_string(i + 1),
+                 mh_child(m.map_address, home_addresses[i], m.proposals));
+  if (traffic) children.set(std::string(kTrafficChild), traffic_child(m.proposals));
+  c.set("children", std::move(children));
+  return Section{}.set(ha_mn_conn_name(index), std::move(c));
+}
+
+std::string mn_home_conn_name(const Ip6Addr& ha) { return "hmip-mn-home-" + ha.str(); }
+
+Section mn_home_conn(const MnIke& m, const Ip6Addr& coa, const Ip6Addr& home_address, bool traffic) {
+  Section c = base(coa, m.proposals, m.dpd_delay_s);
+  c.set("remote_addrs", List{m.map_address.str()});
+  c.set("local",
+        m.eap ? auth(kEapMethod, m.local_id, {}, nullptr) : auth("pubkey", m.local_id, m.local_certs, nullptr));
+  c.set("remote", auth("pubkey", m.map_id, {}, &m.ca_certs));
+  Section children;
+  children.set(std::string(kMhChild), mh_child(home_address, m.map_address, m.proposals));
+  if (traffic) children.set(std::string(kTrafficChild), traffic_child(m.proposals));
+  c.set("children", std::move(children));
+  return Section{}.set(mn_home_conn_name(m.map_address), std::move(c));
+}
+
+Section mn_home_initiate(const Ip6Addr& ha, std::string_view child, int timeout_ms) {
+  return Section{}
+      .set("child", std::string(child))
+      .set("ike", mn_home_conn_name(ha))
+      .set("timeout", std::to_string(timeout_ms));
+}
+
 Section terminate_ike(std::string_view uniqueid, int timeout_ms) {
   return Section{}.set("ike-id", std::string(uniqueid)).set("timeout", std::to_string(timeout_ms));
 }

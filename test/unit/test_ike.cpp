@@ -313,3 +313,57 @@ TEST_CASE("SA events: parse_sa_events for the four events; apply follows rekeys"
   // A rekey of a child never seen: applied, but reported as missed.
   CHECK_FALSE(h.apply(ev[0]));
 }
+
+TEST_CASE("Home registration connections (RFC 4877): the HA's per identity, the MN's from its care-of address",
+          "[ike][home]") {
+  const Ip6Addr ha = Ip6Addr::must("2001:db8:200::1");
+  const Ip6Addr hoa1 = Ip6Addr::must("2001:db8:200::10");
+  const Ip6Addr hoa2 = Ip6Addr::must("2001:db8:200::11");
+  auto m = map_ike();
+  m.map_address = ha;
+  const auto h = ike::ha_mn_conn(m, 1, "mn1.example", {hoa1, hoa2}, false);
+  const Section* c = h.section("hmip-home-2");
+  REQUIRE(c != nullptr);
+  CHECK(c->values("local_addrs") == List{ha.str()});
+  CHECK(c->list("pools") == nullptr);  // home addresses are configured, never leased
+  CHECK(c->section("remote")->str("id") == "mn1.example");
+  const Section* kids = c->section("children");
+  REQUIRE(kids != nullptr);
+  CHECK(kids->section("traffic") == nullptr);
+  const Section* mh2 = kids->section("mh-2");
+  REQUIRE(mh2 != nullptr);
+  CHECK(mh2->str("mode") == "transport_proxy");
+  CHECK(mh2->values("local_ts") == List{"2001:db8:200::1/128[mobility-header]"});
+  CHECK(mh2->values("remote_ts") == List{"2001:db8:200::11/128[mobility-header]"});
+  CHECK(kids->section("mh-1")->values("remote_ts") == List{"2001:db8:200::10/128[mobility-header]"});
+  const auto t = ike::ha_mn_conn(m, 0, "mn1.example", {hoa1}, true);
+  const Section* tr = t.section("hmip-home-1")->section("children")->section("traffic");
+  REQUIRE(tr != nullptr);
+  CHECK(tr->str("mode") == "transport");
+  CHECK(tr->values("local_ts") == List{"dynamic[41]"});
+  CHECK(vici::encode_message(h));
+
+  ike::MnIke n;
+  n.map_address = ha;
+  n.map_id = "ha.example";
+  n.local_id = "mn1.example";
+  n.local_certs = {"MNCERT"};
+  const auto mc = ike::mn_home_conn(n, kRcoa, hoa1, true);
+  const Section* mcc = mc.section("hmip-mn-home-2001:db8:200::1");
+  REQUIRE(mcc != nullptr);
+  CHECK(mcc->values("local_addrs") == List{kRcoa.str()});
+  CHECK(mcc->values("remote_addrs") == List{ha.str()});
+  CHECK(mcc->list("vips") == nullptr);
+  CHECK(mcc->section("remote")->str("id") == "ha.example");
+  const Section* mmh = mcc->section("children")->section("mh");
+  REQUIRE(mmh != nullptr);
+  CHECK(mmh->str("mode") == "transport_proxy");
+  CHECK(mmh->values("local_ts") == List{"2001:db8:200::10/128[mobility-header]"});
+  CHECK(mmh->values("remote_ts") == List{"2001:db8:200::1/128[mobility-header]"});
+  CHECK(mcc->section("children")->section("traffic") != nullptr);
+  CHECK(ike::mn_home_conn(n, kRcoa, hoa1, false).section("hmip-mn-home-2001:db8:200::1")->section("children")->section(
+            "traffic") == nullptr);
+  const auto in = ike::mn_home_initiate(ha, ike::kTrafficChild, -1);
+  CHECK(in.str("child") == "traffic");
+  CHECK(in.str("ike") == "hmip-mn-home-2001:db8:200::1");
+}

@@ -134,6 +134,52 @@ vici::Section mn_conn(const MnIke& m, const Ip6Addr& lcoa, const std::optional<I
 /// at once and the outcome comes as ike-updown / child-updown events.
 vici::Section mn_initiate(const Ip6Addr& map, int timeout_ms, bool lease = false);
 
+// ---------------------------------------------------------------------------
+// Home registrations (RFC 4877, issue 14): the same model between a mobile
+// node and its home agent. The IKE SA runs from the care-of address the
+// node registers (the RCoA in HMIPv6 mode: it survives every move inside
+// the MAP's domain; the LCoA in plain Mobile IPv6 mode; the home address
+// itself when the node is at home with no SA left to deregister with). The
+// CHILD_SA protects MH between the home address and the HA in
+// transport_proxy mode (RFC 4877 §4.1: the home address is the CHILD_SA's
+// selector, and the ESP SAs do not depend on the care-of address, so the
+// BU after a move is protected at once). No configuration payload: the
+// home address is configured on both sides, and the HA owns which identity
+// may use it (one connection per identity, one child per home address it
+// owns, so another identity's CHILD_SA for it is refused, TS_UNACCEPTABLE).
+// Optionally a second child protects the home-address payload traffic
+// (RFC 4877 §5): ESP in transport mode over the ip6ip6 tunnel between the
+// care-of address and the HA (IP protocol 41, the IKE endpoints), which is
+// ESP tunnel mode's protection with the tunnel hmip already runs.
+
+/// Name of the payload-traffic child on both sides (kMhChild protects MH).
+inline constexpr std::string_view kTrafficChild = "traffic";
+
+/// The HA's connection for the `index`th identity (0-based) owning home
+/// addresses: "hmip-home-1", ...
+std::string ha_mn_conn_name(std::size_t index);
+
+/// `load-conn` for the HA (m.map_address: the HomeAgent Address; m.pool
+/// is ignored) and the identity `remote_id` owning `home_addresses`: one
+/// transport_proxy child per home address ("mh-1", ...), MH between the HA
+/// and it; with `traffic`, also kTrafficChild (transport, protocol 41
+/// between the IKE endpoints).
+vici::Section ha_mn_conn(const MapIke& m, std::size_t index, std::string_view remote_id,
+                         const std::vector<Ip6Addr>& home_addresses, bool traffic);
+
+/// The MN's connection with the HA at `ha`.
+std::string mn_home_conn_name(const Ip6Addr& ha);
+
+/// `load-conn` for the MN's connection from `coa` to the HA (m.map_address:
+/// the HA's address, m.map_id: the identity it must prove): no virtual IP,
+/// child kMhChild (MH between `home_address` and the HA, transport_proxy);
+/// with `traffic`, also kTrafficChild (transport, protocol 41, `coa` <-> HA).
+vici::Section mn_home_conn(const MnIke& m, const Ip6Addr& coa, const Ip6Addr& home_address, bool traffic);
+
+/// `initiate` for child `child` (kMhChild or kTrafficChild) of the MN's
+/// connection with the HA at `ha` (timeout as mn_initiate()).
+vici::Section mn_home_initiate(const Ip6Addr& ha, std::string_view child, int timeout_ms);
+
 /// `terminate` for the IKE SA with unique id `uniqueid` (timeout as above).
 vici::Section terminate_ike(std::string_view uniqueid, int timeout_ms);
 
