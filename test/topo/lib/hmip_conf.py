@@ -118,24 +118,39 @@ def ard_home_config(plan: Plan, sock: str, o: Options) -> str:
     return _ard_interface(sock, HOME_IF, plan.home.prefix, False, o, "")
 
 
-def ha_config(plan: Plan, sock: str, extra: str = "") -> str:
+def ha_config(plan: Plan, sock: str, extra: str = "", secure: str | None = None,
+              owners: dict[str, str] | None = None, protect_traffic: bool = False) -> str:
     """mapd.conf of the HA (mapd.conf(5) HomeAgent block): the home prefix
-    on home0 with a short DAD, the testbed-only unprotected signalling from
-    every care-of address the MN may register (the MAPs' RCoA prefixes, the
-    AR prefixes: plain Mobile IPv6 mode)."""
+    on home0 with a short DAD. Insecure testbed mode (`secure` None): the
+    unprotected signalling from every care-of address the MN may register
+    (the MAPs' RCoA prefixes, the AR prefixes: plain Mobile IPv6 mode).
+    Secure mode (RFC 4877): `secure` is the Ike block, `owners` maps each
+    home address to the IKE identity that owns it (HomeAddress), and
+    `protect_traffic` offers the payload child (ProtectTraffic)."""
     h = plan.home
-    trusted = [m.rcoa_prefix for m in plan.maps.values()] + [a.lcoa_prefix for a in plan.ars.values()]
+    own = "".join(f' HomeAddress {a} "{i}";' for a, i in (owners or {}).items())
+    pt = " ProtectTraffic on;" if protect_traffic else ""
     lines = [f'ControlSocket "{sock}";', "LogLevel debug;",
-             f"HomeAgent {{ Address {h.ha}; HomePrefix {h.prefix} {{ Interface {HOME_IF}; }}; HomeDadTimeout 0.3; }};",
-             "InsecureTestbedSignalling yes;"] + [f"TrustedPrefix {p};" for p in trusted]
+             f"HomeAgent {{ Address {h.ha}; HomePrefix {h.prefix} {{ Interface {HOME_IF}; }}; HomeDadTimeout 0.3;"
+             f"{own}{pt} }};"]
+    if secure is None:
+        trusted = [m.rcoa_prefix for m in plan.maps.values()] + [a.lcoa_prefix for a in plan.ars.values()]
+        lines += ["InsecureTestbedSignalling yes;"] + [f"TrustedPrefix {p};" for p in trusted]
+    else:
+        lines.append(secure)
     return "\n".join(lines) + "\n" + extra
 
 
-def mnd_home_block(plan: Plan, hmipv6: bool = True, lifetime: int = 600, discover: bool = False) -> str:
+def mnd_home_block(plan: Plan, hmipv6: bool = True, lifetime: int = 600, discover: bool = False,
+                   ha_identity: str | None = None, protect_traffic: bool = False) -> str:
     """The mnd.conf Home block (mnd.conf(5)) of the MN's home registration
-    (`discover`: the HA found by DHAAD instead of configured)."""
+    (`discover`: the HA found by DHAAD instead of configured; secure mode:
+    `ha_identity`, the identity the HA must prove, and `protect_traffic`,
+    the RFC 4877 §5 payload child)."""
     h = plan.home
     plen = h.prefix.split("/")[1]
     ha = "discover" if discover else h.ha
+    sec = f' HomeAgentIdentity "{ha_identity}";' if ha_identity else ""
+    pt = " ProtectTraffic on;" if protect_traffic else ""
     return (f"Home {{ Address {h.home_address}/{plen}; HomeAgent {ha}; BindingLifetime {lifetime}; "
-            f"Hmipv6 {'on' if hmipv6 else 'off'}; }};\n")
+            f"Hmipv6 {'on' if hmipv6 else 'off'};{sec}{pt} }};\n")

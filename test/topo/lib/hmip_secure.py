@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from hmip_topo import Testbed
 
 MN_ID = "mn1@hmip.test"
+HA_ID = "ha.hmip.test"
 
 
 def map_id(map_name: str) -> str:
@@ -56,14 +57,17 @@ class SecureDomain:
     with charon's short test retransmits)."""
 
     def __init__(self, tb: "Testbed", maps: tuple[str, ...] = ("map1", "map2"), dpd_delay: int = 2,
-                 ike_timeout: int = 20):
+                 ike_timeout: int = 20, ha: bool = False):
         self.tb = tb
         self.pki = Pki(tb.outdir / "pki")
         self.dpd_delay = dpd_delay
         self.ike_timeout = ike_timeout
         self.charons: dict[str, Charon] = {}
         warm_esp(tb.n("mn"))
-        for node in (*maps, "mn"):
+        nodes = (*maps, *(("ha",) if ha else ()), "mn")
+        if ha:
+            warm_esp(tb.n("ha"))
+        for node in nodes:
             self.charons[node] = start_charon(tb, node, wait=False)
         for ch in self.charons.values():
             ch.wait_ready()
@@ -98,6 +102,20 @@ class SecureDomain:
     AuthorizedIdentity "*@hmip.test";
     RcoaPool {lo}-{hi};
     DpdDelay {self.dpd_delay};{eap}
+}};"""
+
+    def ha_ike(self) -> str:
+        """The HA's Ike block (mapd.conf(5): the home agent role proves
+        HA_ID; HomeAddress lines in the HomeAgent block say which identity
+        owns which home address)."""
+        key, cert = self.pki.issue("ha", HA_ID)
+        return f"""Ike {{
+    ViciSocket "{self.charons['ha'].vici_uri}";
+    Identity "{HA_ID}";
+    Certificate "{cert}";
+    PrivateKey "{key}";
+    CaCertificate "{self.pki.ca_cert()}";
+    DpdDelay {self.dpd_delay};
 }};"""
 
     def mnd_ike(self, name: str = "mn1", ident: str = MN_ID, eap_secret: str | None = None) -> str:

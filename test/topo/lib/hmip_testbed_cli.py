@@ -7,7 +7,7 @@ in STATE_DIR/<name>.json (default /run/hmip-testbed, or $HMIP_TESTBED_STATE).
   hmip-testbed status
   hmip-testbed exec NODE CMD...        (cn core map1 map2 ar1 ar2 ar3 sw mn)
   hmip-testbed probe-demo [--moves ar2,ar1,ar2] [--interval S]   (no mapd/mnd: a pinned address)
-  hmip-testbed demo [--build-dir B] [--secure]  (mapd + mnd: register, stream to the RCoA, AR1 -> AR2 -> AR3)
+  hmip-testbed demo [--build-dir B] [--secure]  (mapd + HA + mnd: stream to the home address, AR1 -> AR2 -> AR3)
   hmip-testbed bench [--count 20] [--map-delay MS] [--mapd --mnd]  (median handover gap)
   hmip-testbed bench --home hmipv6|plain [--ha-delay MS] [--count 20]  (the same to the home address)
   hmip-testbed features                 (what the running kernel lacks: ip6tnl mip6 netem)
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from handover import format_gaps, handover_gaps, median_gap_ms, median_resume_ms, plot_arrivals  # noqa: E402
 from hmip_conf import mnd_home_block  # noqa: E402
 from hmip_plan import MN_IF, PLAN, UPLINK_IF  # noqa: E402
-from hmip_secure import SecureDomain  # noqa: E402
+from hmip_secure import HA_ID, MN_ID, SecureDomain  # noqa: E402
 from hmip_topo import Binaries, Options, Testbed, missing_kernel_features  # noqa: E402
 from inter_map import InterMapFailure, InterMapResult, check_inter_map_move, mn_rcoa  # noqa: E402
 from probe import ProbeStream  # noqa: E402
@@ -83,20 +83,25 @@ def build_up(a: argparse.Namespace, pin: bool = False) -> Testbed:
     try:
         tb.build()
         # Secure mode (mapd(8) SECURITY): a charon on each MAP and the MN.
-        sd = SecureDomain(tb) if secure else None
+        # With a home registration also on the HA (RFC 4877: it owns the
+        # MN's home address for the MN's identity).
+        sd = SecureDomain(tb, ha=bool(home)) if secure else None
         tb.start_ards()
         if a.mapd:
             for m in ("map1", "map2"):
                 tb.start_mapd(m, secure=sd.mapd_ike(m) if sd else None)
         if home:
             tb.start_home_ard()
-            tb.start_ha()
+            if sd:
+                tb.start_ha(secure=sd.ha_ike(), owners={PLAN.home.home_address: MN_ID})
+            else:
+                tb.start_ha()
         tb.attach(a.attach)
         if pin:
             tb.pin_mn_address(PIN)
         if a.mnd:
-            tb.start_mnd(extra=mnd_home_block(PLAN, hmipv6=home == "hmipv6") if home else "",
-                         secure=sd.mnd_ike() if sd else None)
+            tb.start_mnd(extra=mnd_home_block(PLAN, hmipv6=home == "hmipv6", ha_identity=HA_ID if sd else None)
+                         if home else "", secure=sd.mnd_ike() if sd else None)
     except BaseException:
         tb.close()
         raise
@@ -149,7 +154,7 @@ def cmd_down(a: argparse.Namespace) -> int:
 
 
 def stream_moves(tb: Testbed, dst: str, moves: list[str], a: argparse.Namespace, title: str,
-                 after_moves=None) -> list:
+                 after_moves=None, after_each=None) -> list:
     """CN streams UDP probes to `dst` on the MN while the MN makes `moves`:
     first it waits (up to `a.timeout`) for the stream to arrive at the MN,
     so that the first move has a before; then `a.settle` s before the first
@@ -157,7 +162,8 @@ def stream_moves(tb: Testbed, dst: str, moves: list[str], a: argparse.Namespace,
     `a.timeout`. `after_moves(first_seq)`, if given, runs while the stream
     still flows and returns more arrivals to plot (e.g. a second stream
     numbered from first_seq). Prints the gaps, writes OUT/handover.png (also
-    when after_moves raises), returns the Gaps."""
+    when after_moves raises), returns the Gaps. `after_each(ar)`, if
+    given, runs after each move has settled."""
     first = len(tb.moves)
     probe = ProbeStream(tb.n("cn"), tb.n("mn"), dst, tb.outdir, interval=a.interval).start()
     extra: list = []
@@ -172,6 +178,8 @@ def stream_moves(tb: Testbed, dst: str, moves: list[str], a: argparse.Namespace,
             except AssertionError as e:
                 print(f"hmip-testbed: {e}")
             time.sleep(a.settle)
+            if after_each is not None:
+                after_each(ar)
         if after_moves is not None:
             arr = probe.arrivals()
             extra = after_moves(max((x.seq for x in arr), default=0) + 1 + int(a.settle / a.interval))
@@ -229,9 +237,6 @@ def cmd_bench(a: argparse.Namespace) -> int:
     RTT(MN, MAP1), RTT(MN, HA) and the home BUs the moves cost are printed."""
     a.attach = "ar1"
     if a.home:
-        if a.secure:
-            sys.exit("hmip-testbed: bench --home runs in insecure testbed mode only "
-                     "(home registration has no RFC 4877 protection yet)")
         a.mapd = a.mnd = True
     mobile = a.mapd and a.mnd
     tb = build_up(a, pin=not mobile)
@@ -281,24 +286,39 @@ def rcoa_on_mn(tb: Testbed, map_name: str) -> str | None:
     return mn_rcoa(tb, map_name)
 
 
+def ha_bus_received(tb: Testbed) -> int:
+    """Home BUs the HA's mapd received so far (hmipctl mapd show counters)."""
+    return tb.daemons["mapd-ha"].show("counters")["home_bu_received"]
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
-    """The README demo: mapd on both MAPs, mnd on the MN; the MN registers
-    at MAP1; CN streams to the RCoA; the MN moves AR1 -> AR2 -> AR3; then
-    the inter-MAP registration is checked (inter_map.py: MAP2's binding of
-    the new RCoA to the AR3 LCoA, the MN's binding update list, the CN's
-    packets to the new RCoA arriving through MAP2's tunnel). Prints the
-    binding caches, the handover gaps and writes a plot; exits 1 saying
+    """The README demo: mapd on both MAPs and, in the home-agent role, on
+    the HA; mnd on the MN with a home address. The MN registers its RCoA at
+    MAP1 and that RCoA with the HA (RFC 5380 §6.1); CN streams to the home
+    address while the MN moves AR1 -> AR2 (same MAP: only MAP1 hears of it)
+    -> AR3 (MAP2: a new RCoA, so one home registration). Then it checks
+    what should have happened: no home BU for the first move, at least one
+    for the second, the HA binding the home address to MAP2's RCoA, and the
+    inter-MAP registration itself (inter_map.py: MAP2's binding of the new
+    RCoA to the AR3 LCoA, the MN's binding update list, the CN's packets to
+    the new RCoA arriving through MAP2's tunnel). Prints the binding caches,
+    the handover gaps and the HA's BU counts, writes a plot; exits 1 saying
     which step failed if the scenario did not happen."""
     a.mapd = a.mnd = True
     a.attach = "ar1"
+    a.home = "hmipv6"
+    hoa = PLAN.home.home_address
     tb = build_up(a)
     result: list[InterMapResult] = []
+    ha_bus: dict[str, int] = {}
     failure = ""
     try:
         try:
             rcoa = until(lambda: rcoa_on_mn(tb, "map1"), a.timeout, what="the MN's RCoA from MAP1")
-            print(f"MN registered: RCoA {rcoa}, LCoA {tb.wait_lcoa('ar1')}")
-            until(lambda: tb.ping("cn", str(rcoa)), a.timeout, what="CN reaching the RCoA")
+            print(f"MN registered at MAP1: RCoA {rcoa}, LCoA {tb.wait_lcoa('ar1')}")
+            tb.daemons["mapd-ha"].wait_show("bindings", [{"rcoa": hoa, "role": "home", "lcoa": rcoa}], a.timeout)
+            print(f"MN registered at the HA: home address {hoa} bound to RCoA {rcoa}")
+            until(lambda: tb.ping("cn", hoa), a.timeout, what="CN reaching the home address")
         except AssertionError as e:
             print(f"demo FAILED before any move: {e}\nlogs and configurations: {tb.outdir}")
             return 1
@@ -313,22 +333,49 @@ def cmd_demo(a: argparse.Namespace) -> int:
                 return []
             result.append(r)
             return r.arrivals
+
+        last = [ha_bus_received(tb)]
+
+        def count_ha_bus(ar: str) -> None:
+            # The home BUs a move cost, once the MN's home registration
+            # caught up with it (an inter-MAP move's BU may take a moment).
+            if ar == "ar3":
+                try:
+                    tb.daemons["mapd-ha"].wait_show("bindings", lambda bs: [
+                        b for b in bs if b["rcoa"] == hoa and b["lcoa"] != rcoa and not b["install_pending"]],
+                        a.timeout)
+                except AssertionError as e:
+                    print(f"hmip-testbed: {e}")
+            now = ha_bus_received(tb)
+            ha_bus[ar] = now - last[0]
+            last[0] = now
         try:
-            stream_moves(tb, str(rcoa), ["ar2", "ar3"], a, f"CN -> RCoA {rcoa}, then CN -> the MAP2 RCoA", inter_map)
+            stream_moves(tb, hoa, ["ar2", "ar3"], a, f"CN -> home address {hoa}, then CN -> the MAP2 RCoA",
+                         inter_map, count_ha_bus)
         except AssertionError as e:
             failure = failure or str(e)
-        for m in ("map1", "map2"):
-            d = tb.daemons[f"mapd-{m}"]
-            print(f"==> {m.upper()} binding cache (hmipctl mapd show bindings)")
-            print(d.hmipctl("show", "bindings", json_out=False, check=False).stdout.rstrip())
+        for name in ("mapd-map1", "mapd-map2", "mapd-ha"):
+            print(f"==> {name[5:].upper()} binding cache (hmipctl mapd show bindings)")
+            print(tb.daemons[name].hmipctl("show", "bindings", json_out=False, check=False).stdout.rstrip())
+        intra, inter = ha_bus.get("ar2"), ha_bus.get("ar3")
+        print(f"==> home BUs the HA received: AR1 -> AR2 (same MAP) {intra}, AR2 -> AR3 (new MAP) {inter}")
         print(f"logs and configurations: {tb.outdir}")
+        if not failure and intra != 0:
+            failure = f"the intra-MAP move AR1 -> AR2 reached the HA ({intra} home BUs; RFC 5380: none)"
+        if not failure and not inter:
+            failure = "the inter-MAP move AR2 -> AR3 sent the HA no home BU"
+        if not failure:
+            hb = [b for b in tb.daemons["mapd-ha"].show("bindings") if b["rcoa"] == hoa]
+            if not result or not hb or hb[0]["lcoa"] != result[0].rcoa:
+                failure = (f"the HA does not bind the home address to MAP2's RCoA "
+                           f"({result[0].rcoa if result else '-'}): {hb}")
         if failure:
-            print(f"demo FAILED: the moves or the inter-MAP registration at MAP2 did not complete: {failure}")
+            print(f"demo FAILED: {failure}")
             return 1
         r = result[0]
-        print(f"after the move to AR3: new RCoA {r.rcoa} from MAP2, bound there to LCoA {r.lcoa}; "
-              f"{sum(x.ifindex == r.tunnel_ifindex for x in r.arrivals)} packets CN -> {r.rcoa} arrived through "
-              f"MAP2's tunnel ({r.tunnel} on the MN)")
+        print(f"after the move to AR3: new RCoA {r.rcoa} from MAP2, bound there to LCoA {r.lcoa} and at the HA "
+              f"to {hoa}; {sum(x.ifindex == r.tunnel_ifindex for x in r.arrivals)} packets CN -> {r.rcoa} "
+              f"arrived through MAP2's tunnel ({r.tunnel} on the MN)")
     finally:
         tb.close()
     return 0
@@ -347,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         s.add_argument("--mnd", action="store_true", help="start mnd on the MN")
         s.add_argument("--ar3-map1", action="store_true", help="AR3 also advertises MAP1 (Dist 3)")
         s.add_argument("--secure", action="store_true",
-                       help="IKEv2/ESP-protected signalling: charon on the MAPs and the MN, RCoAs from the MAPs' pools")
+                       help="IKEv2/ESP-protected signalling: charon on the MAPs, the HA and the MN, RCoAs from the MAPs' pools")
         if n == "up":
             s.add_argument("--attach", default="ar1", choices=sorted(PLAN.ars))
         else:

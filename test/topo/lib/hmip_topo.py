@@ -267,13 +267,16 @@ class Testbed:
         MAP, or {map: lines}."""
         return {m: self.start_mapd(m, extra if isinstance(extra, str) else extra.get(m, "")) for m in maps}
 
-    def start_ha(self, extra: str = "", wait: bool = True) -> Daemon:
+    def start_ha(self, extra: str = "", wait: bool = True, secure: str | None = None,
+                 owners: dict[str, str] | None = None, protect_traffic: bool = False) -> Daemon:
         """Starts (or restarts) mapd in the home-agent role on the HA
-        (hmip_conf.ha_config + `extra`). Needs bins.mapd."""
+        (hmip_conf.ha_config + `extra`; `secure`: the Ike block, with
+        `owners` {home address: identity} and `protect_traffic`). Needs
+        bins.mapd."""
         if not self.bins.mapd:
             raise RuntimeError("no mapd binary (Binaries.mapd)")
         d = self.daemon("ha", "mapd", "mapd-ha", self.bins.mapd)
-        return d.start(ha_config(self.plan, d.sock, extra), wait=wait)
+        return d.start(ha_config(self.plan, d.sock, extra, secure, owners, protect_traffic), wait=wait)
 
     def start_home_ard(self) -> Daemon:
         """ard on the HA's home0: RAs with the home prefix, so that the MN

@@ -56,11 +56,13 @@ def local_bu(lcoa: str, map_addr: str, rcoa: str, seq: int, lifetime_s: int, fla
     return IPv6(src=lcoa, dst=map_addr) / IPv6ExtHdrDestOpt(options=[HAO(hoa=rcoa)]) / bu
 
 
-def home_bu(coa: str, ha: str, hoa: str, seq: int, lifetime_s: int, flags: int = BU_FLAG_A | BU_FLAG_H):
+def home_bu(coa: str, ha: str, hoa: str, seq: int, lifetime_s: int, flags: int = BU_FLAG_A | BU_FLAG_H,
+            acoa: Optional[str] = None):
     """A home registration (RFC 6275 §11.7.1) as any RFC 6275 mobile node
     sends it: from the care-of address to the home agent, the home address
-    in a Home Address option, A and H set, no M."""
-    return local_bu(coa, ha, hoa, seq, lifetime_s, flags)
+    in a Home Address option, A and H set, no M (with an Alternate Care-of
+    Address option if `acoa`, as a secure-mode HA requires)."""
+    return local_bu(coa, ha, hoa, seq, lifetime_s, flags, acoa)
 
 
 def forged_ba(map_addr: str, lcoa: str, rh2: Optional[str], seq: int, status: int = 0, lifetime_s: int = 600):
