@@ -52,6 +52,7 @@ std::string_view to_string(RemoveReason r) noexcept {
     case RemoveReason::reload_failed: return "reload-failed";
     case RemoveReason::stale: return "stale";
     case RemoveReason::not_adopted: return "not-adopted";
+    case RemoveReason::owner_changed: return "owner-changed";
   }
   return "?";
 }

@@ -286,3 +286,33 @@ TEST_CASE("home secure: adoption keeps only a home binding its owner holds", "[h
     CHECK(h.accepted(hbu(77)));
   }
 }
+
+TEST_CASE("home secure: a reload that gives a home address to another identity removes its binding",
+          "[home][reload][ike]") {
+  HaHarness h;
+  h.sas({home_sa("1", kMn1, kRcoa1, kHoa), home_sa("2", kMn2, kLcoaAr2, kHoa2)});
+  REQUIRE(h.accepted(hbu(1)));
+  REQUIRE(h.accepted(hbu(1, kLcoaAr2, kHoa2)));
+
+  MapdConfig c = secure_ha();
+  c.home_agent->owners[0].identity = "mn3@hmip.test";  // kHoa: mn1 -> mn3; kHoa2 unchanged
+  h.agent.reload(h.now, c);
+  h.drain();
+  const auto removed = h.take<RemoveBinding>();
+  REQUIRE(removed.size() == 1);
+  CHECK(removed[0].key.rcoa == kHoa);
+  CHECK(removed[0].reason == RemoveReason::owner_changed);
+  CHECK_FALSE(h.binding(kHoa));
+  CHECK(h.binding(kHoa2));
+  CHECK(h.agent.counters().removed_by_reload == 1);
+  // mn1's CHILD_SA still exists until IkeGuard terminates it: its BU is not the owner's.
+  CHECK_FALSE(h.accepted(hbu(2)));
+  CHECK(h.agent.counters().bu_home_not_owner == 1);
+
+  // Its line removed: the same.
+  c.home_agent->owners.erase(c.home_agent->owners.begin() + 1);
+  h.agent.reload(h.now, c);
+  h.drain();
+  CHECK(h.take<RemoveBinding>().size() == 1);
+  CHECK_FALSE(h.binding(kHoa2));
+}

@@ -112,6 +112,7 @@ enum class RemoveReason : std::uint8_t {
   reload_failed,   ///< reload: re-installing with the new settings failed
   stale,           ///< a successful install the core no longer wants (superseded while pending)
   not_adopted,     ///< start-up: a previous run's binding the configuration no longer allows (MapAgent::adopt)
+  owner_changed,   ///< reload, secure mode: the home address's HomeAddress owner changed (or its line went)
 };
 std::string_view to_string(RemoveReason r) noexcept;
 
