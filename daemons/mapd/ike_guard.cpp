@@ -1,5 +1,7 @@
 #include "ike_guard.h"
 
+#include <algorithm>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -10,6 +12,14 @@ namespace hmip::mapd {
 namespace {
 
 bool is_generic(const std::string& conn) { return conn.rfind(std::string(ike::kMapConn), 0) == 0; }
+
+// "hmip-home-": the prefix of ike::ha_mn_conn_name.
+std::string home_prefix() {
+  const std::string first = ike::ha_mn_conn_name(0);
+  return first.substr(0, first.size() - 1);
+}
+
+bool is_home(const std::string& conn) { return conn.rfind(home_prefix(), 0) == 0; }
 
 const std::vector<std::string> kEvents{"ike-updown", "child-updown", "ike-rekey", "child-rekey"};
 
@@ -38,12 +48,15 @@ void IkeGuard::start() {
     if (!data) throw std::runtime_error(err);
     return *data;
   };
-  ike_.map_address = cfg_.map_address;
+  ike_.map_address = cfg_.map_address;  // :: for a home agent only (no MAP connections then)
   ike_.local_id = c.identity;
   ike_.local_certs = {read(c.certificate)};
   for (const auto& ca : c.ca_certificates) ike_.ca_certs.push_back(read(ca));
-  ike_.authorized_ids = c.authorized_identities;
-  if (c.pool) ike_.pool = ike::PoolRange{c.pool->first, c.pool->last};
+  // RcoaPool and AuthorizedIdentity are the MAP role's (mapd.conf(5)).
+  if (cfg_.map_role()) {
+    ike_.authorized_ids = c.authorized_identities;
+    if (c.pool) ike_.pool = ike::PoolRange{c.pool->first, c.pool->last};
+  }
   ike_.dpd_delay_s = c.dpd_delay_s;
   key_pem_ = read(c.private_key);
   if (!c.eap_secrets.empty()) {
@@ -70,20 +83,145 @@ void IkeGuard::setup() {
     pool_loaded_ = true;
   }
   generic_.clear();
-  for (const auto& conn : ike::map_generic_conns(ike_)) {
-    must(link_.command("load-conn", conn), "load-conn");
-    for (const auto& entry : conn.entries) generic_.push_back(entry.key);
+  if (cfg_.map_role()) {
+    for (const auto& conn : ike::map_generic_conns(ike_)) {
+      must(link_.command("load-conn", conn), "load-conn");
+      for (const auto& entry : conn.entries) generic_.push_back(entry.key);
+    }
   }
+  // The home agent role's connections: all of them (charon may have
+  // restarted and lost them), then those an earlier mapd left beyond them.
+  home_.clear();
+  if (auto e = load_home(wanted_home()); !e.empty()) throw std::runtime_error("charon at " + link_.uri() + ": " + e);
+  unload_stale_home();
   loaded_.clear();
   std::string err;
   auto sas = link_.list_sas(std::nullopt, err);
   if (!sas) throw std::runtime_error("charon at " + link_.uri() + ": list-sas: " + err);
   sink_.sas(*sas);
   for (const auto& sa : *sas) adopt(sa);
+  std::string home;
+  if (!home_.empty()) {
+    std::size_t addresses = 0;
+    for (const auto& h : home_) addresses += h.home_addresses.size();
+    home = ", home agent " + home_.front().ha_address.str() + ": " + std::to_string(home_.size()) +
+           " identities owning " + std::to_string(addresses) + " home address(es)" +
+           (home_.front().traffic ? ", payload protection offered" : "");
+  }
   log_.notice("IKEv2 through charon at " + link_.uri() + ": identity " + ike_.local_id + ", mobile nodes by " +
               (ike_.eap ? std::string(ike::kEapMethod) + " (" + std::to_string(eap_secrets_.size()) + " secrets)"
-                        : std::string("certificate")) + ", " +
+                        : std::string("certificate")) + home + ", " +
               std::to_string(sas->size()) + " IKE SA(s) adopted");
+}
+
+std::vector<IkeGuard::HomeConn> IkeGuard::wanted_home() const {
+  std::vector<HomeConn> out;
+  if (cfg_.insecure.enabled || !cfg_.home_agent) return out;
+  const auto& ha = *cfg_.home_agent;
+  for (const auto& o : ha.owners) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const HomeConn& h) { return h.identity == o.identity; });
+    if (it == out.end()) {
+      out.push_back(HomeConn{ike::ha_mn_conn_name(out.size()), o.identity, {}, ha.protect_traffic, ha.address});
+      it = std::prev(out.end());
+    }
+    it->home_addresses.push_back(o.address);
+  }
+  return out;
+}
+
+std::string IkeGuard::load_home(const std::vector<HomeConn>& want) {
+  ike::MapIke m = ike_;
+  m.pool.reset();
+  m.authorized_ids.clear();
+  std::string first_error;
+  std::vector<HomeConn> loaded;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const HomeConn& h = want[i];
+    m.map_address = h.ha_address;
+    if (auto r = link_.command("load-conn", ike::ha_mn_conn(m, i, h.identity, h.home_addresses, h.traffic)); !r.ok()) {
+      ++counters_.home_load_failures;
+      const std::string e = "load-conn " + h.name + " (home connection of " + h.identity + "): " + r.error;
+      log_.error(e);
+      if (first_error.empty()) first_error = e;
+      continue;
+    }
+    ++counters_.home_conns_loaded;
+    loaded.push_back(h);
+  }
+  // A name loaded before and not now (fewer identities, or a failed
+  // replacement): charon must not keep the old definition.
+  for (const auto& old : home_) {
+    const bool kept =
+        std::any_of(loaded.begin(), loaded.end(), [&](const HomeConn& h) { return h.name == old.name; });
+    if (!kept) (void)link_.command("unload-conn", ike::unload(old.name));
+  }
+  home_ = std::move(loaded);
+  return first_error;
+}
+
+// Home connections an earlier mapd loaded and did not unload (it crashed
+// with more identities configured): an identity that lost its HomeAddress
+// lines must not keep its connection.
+void IkeGuard::unload_stale_home() {
+  const auto r = link_.command("get-conns", vici::Section{});
+  if (!r.ok()) {
+    log_.warning("cannot list charon's connections (get-conns): " + r.error);
+    return;
+  }
+  const auto* conns = r.message.list("conns");
+  if (conns == nullptr) return;
+  for (const auto& name : *conns) {
+    if (!is_home(name)) continue;
+    if (std::any_of(home_.begin(), home_.end(), [&](const HomeConn& h) { return h.name == name; })) continue;
+    if (auto u = link_.command("unload-conn", ike::unload(name)); u.ok())
+      log_.notice("unloaded home connection " + name + " an earlier mapd left in charon");
+    else
+      log_.warning("cannot unload connection " + name + " from charon: " + u.error);
+  }
+}
+
+void IkeGuard::reload_home() {
+  auto want = wanted_home();
+  if (want == home_ || !link_.connected()) return;  // not connected: the reconnect's setup() loads them
+  const auto e = load_home(want);
+  log_.notice("reload: home agent connections " + (e.empty() ? std::string("reloaded") : "reloaded with errors") +
+              ": " + std::to_string(home_.size()) + " of " + std::to_string(want.size()) + " loaded");
+  terminate_disowned();
+}
+
+// A reload that gave a home address to another identity (or dropped its
+// line): the old owner's IKE SA still has the CHILD_SA for it (charon
+// keeps established SAs when a connection is replaced), and the new
+// owner's CHILD_SA would need the same selectors. Not from an event
+// callback (reload runs from the control socket or SIGHUP), so list-sas
+// may wait for charon.
+void IkeGuard::terminate_disowned() {
+  std::string err;
+  const auto sas = link_.list_sas(std::nullopt, err);
+  if (!sas) {
+    log_.warning("reload: cannot list charon's IKE SAs to end the ones of former home address owners: " + err);
+    return;
+  }
+  for (const auto& sa : *sas) {
+    if (!is_home(sa.conn)) continue;
+    bool disowned = false;
+    for (const auto& ch : sa.children)
+      for (const auto& ts : ch.remote_ts) {
+        const auto hoa = ike::single_host(ts);
+        if (!hoa || !cfg_.home_agent) continue;
+        const auto& os = cfg_.home_agent->owners;
+        const auto it = std::find_if(os.begin(), os.end(), [&](const map::HomeAddressOwner& o) { return o.address == *hoa; });
+        // The traffic child names the care-of address, no home address.
+        const bool on_home_prefix = std::any_of(cfg_.home_agent->prefixes.begin(), cfg_.home_agent->prefixes.end(),
+                                                [&](const map::HomePrefixConfig& p) { return p.prefix.contains(*hoa); });
+        if (on_home_prefix && (it == os.end() || it->identity != sa.peer_identity())) disowned = true;
+      }
+    if (!disowned) continue;
+    ++counters_.home_disowned;
+    log_.notice("reload: terminating IKE SA " + sa.uniqueid + " of " + sa.peer_identity() +
+                ": it holds a home address that identity no longer owns");
+    terminate_later(sa.uniqueid);
+  }
 }
 
 // EAP secrets an earlier mapd loaded and did not unload (it crashed, or
@@ -118,6 +256,7 @@ void IkeGuard::stop() {
   if (link_.connected()) {
     for (const auto& [name, id] : loaded_) (void)link_.command("unload-conn", ike::unload(name));
     for (const auto& name : generic_) (void)link_.command("unload-conn", ike::unload(name));
+    for (const auto& h : home_) (void)link_.command("unload-conn", ike::unload(h.name));
     // Refused while leases are online; charon then keeps the pool.
     if (pool_loaded_) (void)link_.command("unload-pool", ike::unload(ike::kRcoaPool));
     for (std::size_t i = 0; i < eap_secrets_.size(); ++i)
@@ -125,6 +264,7 @@ void IkeGuard::stop() {
   }
   loaded_.clear();
   generic_.clear();
+  home_.clear();
   link_.close();
 }
 
@@ -243,6 +383,9 @@ io::Json IkeGuard::counters() const {
   j["charon_reconnects"] = counters_.reconnects;
   j["ike_terminated"] = counters_.terminated;
   j["ike_terminate_failures"] = counters_.terminate_failures;
+  j["ike_home_conns_loaded"] = counters_.home_conns_loaded;
+  j["ike_home_load_failures"] = counters_.home_load_failures;
+  j["ike_home_disowned"] = counters_.home_disowned;
   return j;
 }
 
@@ -259,6 +402,19 @@ io::Json IkeGuard::view(const ike::RcoaHolders& holders) const {
     leases.push_back(std::move(l));
   }
   j["connections"] = std::move(leases);
+  io::Json home = io::Json::array();
+  for (const auto& h : home_) {
+    io::Json c;
+    c["connection"] = h.name;
+    c["identity"] = h.identity;
+    c["home_agent"] = h.ha_address.str();
+    io::Json addrs = io::Json::array();
+    for (const auto& a : h.home_addresses) addrs.push_back(a.str());
+    c["home_addresses"] = std::move(addrs);
+    c["protect_traffic"] = h.traffic;
+    home.push_back(std::move(c));
+  }
+  j["home_connections"] = std::move(home);
   j["ike_sas"] = holders.size();
   j["rcoas_named"] = holders.rcoas();
   return j;

@@ -1,8 +1,11 @@
 // mapd's VICI wiring of the security model (RFC 5380 §12;
 // hmip/ike/charon_conn.h): it loads the MAP's private key, the RCoA pool
-// and the generic connection(s) into charon at start, loads the connection
-// of each identity that leased an RCoA (so that its CHILD_SA for that RCoA
-// is accepted and every other identity's is refused, TS_UNACCEPTABLE), and
+// and the generic connection(s) into charon at start (the MAP role only),
+// loads the connection of each identity that leased an RCoA (so that its
+// CHILD_SA for that RCoA is accepted and every other identity's is
+// refused, TS_UNACCEPTABLE), loads the home agent role's connections (RFC
+// 4877: one per identity a HomeAddress line names, ike::ha_mn_conn, on the
+// HomeAgent Address; again at a reload that changes them), and
 // passes charon's SA events (parsed with ike::parse_sa_events) and, at each
 // (re)connect or on request, its full SA list to the daemon, which feeds
 // them into the MAP core: the core keeps the RCoA holder table and decides
@@ -51,6 +54,12 @@ class IkeGuard {
   void start();
   /// Unloads what start() and the leases loaded; closes the link.
   void stop();
+  /// After a reload: loads the home connections the configuration now
+  /// asks for (HomeAddress, ProtectTraffic, the HomeAgent Address),
+  /// unloads the ones it no longer does, and terminates IKE SAs of home
+  /// connections whose CHILD_SAs name a home address their identity no
+  /// longer owns. Failures are logged and counted, never thrown.
+  void reload_home();
   /// The core asked for all SAs again (map::ResyncIke): list-sas shortly,
   /// from a timer (never from inside an event: charon holds the SA it
   /// raises an event for, and list-sas would wait for it).
@@ -62,8 +71,9 @@ class IkeGuard {
   void terminate_later(const std::string& uniqueid);
 
   [[nodiscard]] io::Json counters() const;
-  /// `hmipctl mapd show ike`: the leases mapd loaded connections for, and
-  /// the core's holder table size (`holders`).
+  /// `hmipctl mapd show ike`: the leases mapd loaded connections for, the
+  /// home agent's connections (identity, home addresses, traffic child),
+  /// and the core's holder table size (`holders`).
   [[nodiscard]] io::Json view(const ike::RcoaHolders& holders) const;
 
  private:
@@ -75,6 +85,26 @@ class IkeGuard {
   /// Loads the per-identity connection for every RCoA `sa` leased.
   void adopt(const ike::IkeSaView& sa);
   void must(const io::ViciReply& r, const std::string& what);
+  /// One home connection: an identity and the home addresses it owns.
+  struct HomeConn {
+    std::string name;  ///< ike::ha_mn_conn_name
+    std::string identity;
+    std::vector<Ip6Addr> home_addresses;
+    bool traffic = false;
+    Ip6Addr ha_address;
+    friend bool operator==(const HomeConn&, const HomeConn&) = default;
+  };
+  /// The home connections the configuration asks for (secure mode, home
+  /// agent role): HomeAddress lines grouped by identity in the file's order.
+  [[nodiscard]] std::vector<HomeConn> wanted_home() const;
+  /// Loads `want` (replacing connections of the same name), then unloads
+  /// the loaded ones not in it. Returns the first error ("" for none).
+  std::string load_home(const std::vector<HomeConn>& want);
+  /// Terminates (terminate_later) IKE SAs of home connections whose
+  /// CHILD_SAs name a home address their identity does not own now.
+  void terminate_disowned();
+  /// Unloads charon's home connections (hmip-home-N) that are not home_.
+  void unload_stale_home();
 
   const map::MapdConfig& cfg_;
   io::Logger& log_;
@@ -92,6 +122,7 @@ class IkeGuard {
   bool resync_pending_ = false;
   std::map<std::string, std::string> loaded_;  ///< per-RCoA connection name -> identity
   std::vector<std::string> generic_;           ///< generic connection names loaded
+  std::vector<HomeConn> home_;                 ///< home connections loaded
   bool pool_loaded_ = false;
   bool stopping_ = false;
   struct Counters {
@@ -103,6 +134,9 @@ class IkeGuard {
     std::uint64_t reconnects = 0;
     std::uint64_t terminated = 0;         ///< IKE SAs terminated for the core (lease cap)
     std::uint64_t terminate_failures = 0;
+    std::uint64_t home_conns_loaded = 0;  ///< home connections loaded (start, reconnect, reload)
+    std::uint64_t home_load_failures = 0;
+    std::uint64_t home_disowned = 0;      ///< IKE SAs terminated after a reload took a home address from their identity
   } counters_;
 };
 

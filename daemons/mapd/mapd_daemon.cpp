@@ -25,6 +25,17 @@ namespace {
 
 core::TimePoint now() { return core::Clock::now(); }
 
+// The home agent role's signalling state: in secure mode the kernel drops a
+// cleartext MH from a HomePrefix to the HomeAgent Address (RFC 4877 §4's
+// SPD entry), below charon's per-home-address policies, as for the MAP's
+// RcoaPrefixes.
+kglue::MapSignallingSettings ha_signalling(const map::MapdConfig& c) {
+  kglue::MapSignallingSettings sig{c.home_agent->address, {}};
+  if (!c.insecure.enabled)
+    for (const auto& p : c.home_agent->prefixes) sig.esp_required_from.push_back(p.prefix);
+  return sig;
+}
+
 }  // namespace
 
 std::string Daemon::dp_error(const wire::Error& e) const {
@@ -122,10 +133,11 @@ void Daemon::start() {
       if (auto st = dataplane_->install_map_signalling(sig); !st)
         throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(st.error()));
     }
-    // The home agent role (insecure testbed mode only in this release:
-    // mapd.conf validation refuses it otherwise): home BUs to its address.
+    // The home agent role: home BUs to its address (in secure mode an
+    // address of its own, mapd.conf validation says; in the testbed mode
+    // it may be MapAddress, signalled above).
     if (const auto& ha = core_.config().home_agent; ha && ha->address != core_.config().map_address)
-      if (auto st = dataplane_->install_map_signalling({ha->address, {}}); !st)
+      if (auto st = dataplane_->install_map_signalling(ha_signalling(core_.config())); !st)
         throw std::runtime_error("cannot install the MIPv6 signalling state of the home agent: " +
                                  dp_error(st.error()));
   } catch (...) {
@@ -546,10 +558,14 @@ Daemon::ReloadResult Daemon::reload() {
         // re-installs the home bindings there (the old one's stays until
         // the stop: harmless, it names no binding).
         if (c.home_agent && run_ha_address() != c.home_agent->address && c.home_agent->address != c.map_address)
-          if (auto st = dataplane_->install_map_signalling({c.home_agent->address, {}}); !st)
+          if (auto st = dataplane_->install_map_signalling(ha_signalling(c)); !st)
             log_.error("reload: cannot install the MIPv6 signalling state of home agent address " +
                        c.home_agent->address.str() + ": " + dp_error(st.error()));
         core_.reload(now(), c);
+        // Secure mode: HomeAddress, ProtectTraffic or the HomeAgent Address
+        // changed: the home connections follow (IkeGuard reads the core's
+        // configuration, the new one now).
+        if (ike_) ike_->reload_home();
         if (dhaad_changed && c.home_agent) {
           // New home prefixes or preference: a new responder and new
           // anycast memberships (a failure keeps mapd running without DHAAD).

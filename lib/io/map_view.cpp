@@ -104,6 +104,7 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   j["home_deregistrations"] = c.home_deregistrations;
   j["home_bu_from_home_link"] = c.home_bu_from_home_link;
   j["home_link_local_taken"] = c.home_link_local_taken;
+  j["bu_home_not_owner"] = c.bu_home_not_owner;
   j["bindings_created"] = c.bindings_created;
   j["bindings_moved"] = c.bindings_moved;
   j["bindings_refreshed"] = c.bindings_refreshed;
@@ -177,6 +178,15 @@ Json mapd_config_json(const map::MapdConfig& c) {
     h["dad"] = ha.dad;
     h["dad_timeout_ms"] = ha.dad_timeout.count();
     h["preference"] = ha.preference;
+    Json owners = Json::array();
+    for (const auto& o : ha.owners) {
+      Json x;
+      x["home_address"] = o.address.str();
+      x["identity"] = o.identity;
+      owners.push_back(std::move(x));
+    }
+    h["home_addresses"] = std::move(owners);
+    h["protect_traffic"] = ha.protect_traffic;
     j["home_agent"] = std::move(h);
   } else {
     j["home_agent"] = Json();

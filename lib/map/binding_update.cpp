@@ -34,20 +34,33 @@ void MapAgent::handle_mh(TimePoint now, const ReceivedMh& mh) {
 
 // RFC 6275 §9.5.1: a BU that fails the IPsec check is silently discarded.
 // Secure mode (the default): the kernel has already dropped a cleartext MH
-// from an RCoA prefix (mapd's prefix-wide policy) and a BU for an RCoA some
-// CHILD_SA protects unless that SA carried it (charon's IN policy); mapd
-// accepts a BU only if an installed CHILD_SA of the one identity holding the
-// RCoA protects it (the holder table, map_agent.h). Insecure testbed mode: a
+// from an RCoA prefix or a HomePrefix (mapd's prefix-wide policies) and a
+// BU for an address some CHILD_SA protects unless that SA carried it
+// (charon's IN policy); mapd accepts a BU only if an installed CHILD_SA of
+// the one identity holding the address protects it (the holder table,
+// map_agent.h), and a home registration only if that identity owns the
+// home address (HomeAddress, RFC 4877 §4.3). Insecure testbed mode: a
 // care-of address (the packet's and the one bound) inside TrustedPrefix.
-bool MapAgent::bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& coa) {
+bool MapAgent::bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& coa, bool home) {
   const Ip6Addr packet_coa = mh.lcoa.value_or(mh.src);
   if (!cfg_.insecure.enabled) {
+    const std::string word(roles::address_word(home ? BindingRole::home : BindingRole::map));
     const auto v = ike_.check(mh.src, coa);
     switch (v) {
-      case ike::RcoaHolders::Verdict::held: return true;
+      case ike::RcoaHolders::Verdict::held:
       case ike::RcoaHolders::Verdict::coa_moving:
+        if (home && !held_by_owner(mh.src)) {
+          ++counters_.bu_home_not_owner;
+          const auto holder = ike_.holder(mh.src);
+          log_limited(log_owner_, now, LogLevel::warning,
+                      "dropped home registration from " + packet_coa.str() + " for home address " + mh.src.str() +
+                          ": its CHILD_SA is held by " + holder.value_or("?") + ", " + owner_text(mh.src) +
+                          " (RFC 4877 §4.3)");
+          return false;
+        }
+        if (v == ike::RcoaHolders::Verdict::held) return true;
         ++counters_.bu_ike_coa_moving;
-        log(LogLevel::debug, "BU for RCoA " + mh.src.str() + " from " + coa.str() +
+        log(LogLevel::debug, "BU for " + word + " " + mh.src.str() + " from " + coa.str() +
                                  ": accepted, its CHILD_SA is installed; the holder's IKE SA still comes from "
                                  "another care-of address");
         return true;
@@ -56,8 +69,9 @@ bool MapAgent::bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& 
       case ike::RcoaHolders::Verdict::no_ike_sa: ++counters_.bu_no_ike_sa; break;
     }
     log_limited(log_unprotected_, now, LogLevel::warning,
-                "dropped BU from " + packet_coa.str() + " for RCoA " + mh.src.str() + ": " +
-                    std::string(ike::to_string(v)) + ", so IPsec did not protect it (RFC 5380 §12.1, RFC 6275 §9.5.1)");
+                "dropped BU from " + packet_coa.str() + " for " + word + " " + mh.src.str() + ": " +
+                    std::string(ike::to_string(v)) + ", so IPsec did not protect it (" +
+                    (home ? "RFC 4877 §4" : "RFC 5380 §12.1") + ", RFC 6275 §9.5.1)");
     return false;
   }
   if (!any_contains(cfg_.insecure.trusted_prefixes, packet_coa) || !any_contains(cfg_.insecure.trusted_prefixes, coa)) {
@@ -73,13 +87,15 @@ bool MapAgent::bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& 
 // Secure mode: ESP covers the Alternate Care-of Address option, not the
 // HAO (RFC 6275 §6.2.5, §11.7.1; RFC 4877 §4), so the ACoA is what a BU may
 // bind. map_agent.h lists the choices.
-std::optional<Ip6Addr> MapAgent::secure_coa(TimePoint now, const ReceivedMh& mh, const wire::BindingUpdate& bu) {
+std::optional<Ip6Addr> MapAgent::secure_coa(TimePoint now, const ReceivedMh& mh, const wire::BindingUpdate& bu,
+                                            BindingRole role) {
   const auto* acoa = wire::find_option<wire::AlternateCareOfAddressOption>(bu.options);
   const Ip6Addr packet_coa = mh.lcoa.value_or(mh.src);
+  const std::string word(roles::address_word(role));
   if (acoa == nullptr) {
     ++counters_.bu_no_acoa;
     log_limited(log_acoa_, now, LogLevel::warning,
-                "dropped BU from " + packet_coa.str() + " for RCoA " + mh.src.str() +
+                "dropped BU from " + packet_coa.str() + " for " + word + " " + mh.src.str() +
                     ": no Alternate Care-of Address option, so ESP does not cover its care-of address "
                     "(RFC 6275 §11.7.1, RFC 4877 §4)");
     return std::nullopt;
@@ -87,7 +103,7 @@ std::optional<Ip6Addr> MapAgent::secure_coa(TimePoint now, const ReceivedMh& mh,
   if (acoa->care_of_address != packet_coa) {
     ++counters_.bu_acoa_differs;
     log_limited(log_acoa_, now, LogLevel::notice,
-                "BU for RCoA " + mh.src.str() + " from " + packet_coa.str() + " names the care-of address " +
+                "BU for " + word + " " + mh.src.str() + " from " + packet_coa.str() + " names the care-of address " +
                     acoa->care_of_address.str() + ": the Alternate Care-of Address is bound (RFC 6275 §10.3.1)");
   }
   return acoa->care_of_address;
@@ -147,18 +163,9 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
       return;
     }
   }
-  if (!cfg_.insecure.enabled && role == BindingRole::home && to_home) {
-    // RFC 4877 protection of home registrations does not exist yet
-    // (mapd.conf refuses a HomeAgent block in secure mode): never accepted.
-    // (To a MAP only, it goes the MAP's way: protected, then 131.)
-    ++counters_.bu_unprotected_dropped;
-    log_limited(log_unprotected_, now, LogLevel::warning,
-                "dropped home registration for " + addr.str() +
-                    ": home registrations are not protected by IPsec yet (RFC 4877; InsecureTestbedSignalling only)");
-    return;
-  }
   if (!cfg_.insecure.enabled) {
-    const auto acoa = secure_coa(now, mh, bu);
+    // Home registrations too (RFC 4877 §4: ESP covers the ACoA).
+    const auto acoa = secure_coa(now, mh, bu, role);
     if (!acoa) return;
     coa = *acoa;
   } else if (const auto* acoa = wire::find_option<wire::AlternateCareOfAddressOption>(bu.options)) {
@@ -167,7 +174,7 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   if (wire::find_option<wire::BindingIdentifierOption>(bu.options)) ++counters_.bu_bid_ignored;
   if (home_link_deregistration(mh, role, to_home, coa)) {
     ++counters_.home_bu_from_home_link;  // past TrustedPrefix: the checks below still apply
-  } else if (!bu_protected(now, mh, coa)) {
+  } else if (!bu_protected(now, mh, coa, role == BindingRole::home && to_home)) {
     return;
   }
 

@@ -78,6 +78,41 @@ void read_home_prefix(core::conf::StatementReader& r, const Statement& s, HomeAg
   src.home_prefix.push_back(s.args[0]);
 }
 
+// HomeAddress ADDRESS "IDENTITY": repeatable, one home address each (where
+// it lies, and uniqueness, are check_home_agent's).
+void read_home_owner(core::conf::StatementReader& r, const Statement& s, HomeAgentConfig& ha, MapdSources& src) {
+  src.home_seen.note(s);
+  constexpr std::string_view kExample = "'HomeAddress 2001:db8:200::10 \"mn1@example.net\";'";
+  if (s.args.size() != 2) {
+    r.err(s.args.empty() ? s.keyword : s.args[0],
+          "HomeAddress takes a home address and the IKE identity owning it, as in " + std::string(kExample));
+    return;
+  }
+  auto addr = r.address(s.args[0], "a home address");
+  if (!addr) return;
+  if (addr->is_link_local() || addr->is_multicast() || addr->is_unspecified() || addr->is_loopback()) {
+    r.err(s.args[0], "HomeAddress " + s.args[0].text + " is not a global unicast address (RFC 6275 §10.3.1)");
+    return;
+  }
+  const Token& id = s.args[1];
+  if (!r.identity_arg(id, "HomeAddress", "mn1@example.net")) return;
+  // One identity, written as charon reports it: mapd compares it with the
+  // identity holding the home address's CHILD_SA, so a pattern never matches.
+  if (id.text.find('*') != std::string::npos || id.text.rfind("%any", 0) == 0) {
+    r.err(id, "HomeAddress " + addr->str() + ": '" + core::conf::q(id.text) +
+                  "' is a pattern; a home address is owned by one IKE identity, as in " + std::string(kExample));
+    return;
+  }
+  for (std::size_t i = 0; i < ha.owners.size(); ++i) {
+    if (ha.owners[i].address != *addr) continue;
+    r.err(s.args[0], "HomeAddress " + addr->str() + " is already given to " + ha.owners[i].identity + " on line " +
+                         std::to_string(ha.owners[i].line) + ": a home address has one owner");
+    return;
+  }
+  ha.owners.push_back(HomeAddressOwner{*addr, id.text, s.line()});
+  src.home_owner.push_back(s.args[0]);
+}
+
 }  // namespace
 
 void read_max_binding_lifetime(core::conf::StatementReader& r, const Statement& s, std::uint32_t& out) {
@@ -115,6 +150,10 @@ void read_home_agent(core::conf::StatementReader& r, const Statement& s, MapdCon
       continue;
     }
     r.no_block(st);
+    if (k == "HomeAddress") {
+      read_home_owner(r, st, ha, src);
+      continue;
+    }
     r.duplicate(src.home_seen, st);
     if (k == "Address") {
       read_address(r, st, ha, src);
@@ -122,6 +161,8 @@ void read_home_agent(core::conf::StatementReader& r, const Statement& s, MapdCon
       read_max_binding_lifetime(r, st, ha.max_binding_lifetime);
     } else if (k == "HomeDad") {
       if (auto v = r.flag(st)) ha.dad = *v;
+    } else if (k == "ProtectTraffic") {
+      if (auto v = r.flag(st)) ha.protect_traffic = *v;
     } else if (k == "HomeDadTimeout") {
       if (auto v = r.seconds(st, core::milliseconds(10), core::seconds(60))) ha.dad_timeout = *v;
     } else if (const Token* a = r.one_arg(st, "a number from -32768 to 32767, as in 'Preference 0;'")) {
@@ -148,14 +189,46 @@ void finish_home_agent(MapdConfig& c, const MapdSources& src) {
     c.home_agent->max_binding_lifetime = c.max_binding_lifetime;
 }
 
+namespace {
+
+// HomeAddress lines (RFC 4877 §4.3: the home agent knows which identity
+// may use which home address): secure mode needs one at least; each on a
+// HomePrefix and not one of mapd's own addresses; unused (warned) in the
+// insecure testbed mode.
+void check_home_owners(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
+  const HomeAgentConfig& ha = *c.home_agent;
+  const Token& block = src.home_block;
+  if (!c.insecure.enabled && ha.owners.empty() && src.home_seen.find("HomeAddress") == nullptr)
+    d.err(block, "the HomeAgent block has no HomeAddress: in secure mode (RFC 4877) the home agent accepts a home "
+                 "registration only from the IKE identity owning the home address (add 'HomeAddress "
+                 "2001:db8:200::10 \"mn1@example.net\";' for each mobile node)");
+  for (std::size_t i = 0; i < ha.owners.size(); ++i) {
+    const HomeAddressOwner& o = ha.owners[i];
+    const Token& at = src.home_owner[i];
+    const bool on_prefix = std::any_of(ha.prefixes.begin(), ha.prefixes.end(),
+                                       [&](const HomePrefixConfig& p) { return p.prefix.contains(o.address); });
+    if (!on_prefix && !ha.prefixes.empty())
+      d.err(at, "HomeAddress " + o.address.str() + " is on no HomePrefix: the home agent serves home addresses "
+                                                 "on its home prefixes only (RFC 6275 §10.3.1)");
+    if ((src.home_address_set && o.address == ha.address) || (src.map_address_set && o.address == c.map_address))
+      d.err(at, "HomeAddress " + o.address.str() + " is mapd's own address: no mobile node can have it");
+  }
+  if (!c.insecure.enabled) return;
+  if (const Token* t = src.home_seen.find("HomeAddress"))
+    d.warn(*t, "HomeAddress has no effect while InsecureTestbedSignalling is on: home registrations are accepted "
+               "without IPsec from care-of addresses in TrustedPrefix, whoever owns the home address");
+  if (const Token* t = src.home_seen.find("ProtectTraffic"); t != nullptr && ha.protect_traffic)
+    d.warn(*t, "ProtectTraffic has no effect while InsecureTestbedSignalling is on: there is no IKE SA to carry "
+               "the payload protection (RFC 4877 §5)");
+}
+
+}  // namespace
+
 void check_home_agent(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d) {
   if (!c.home_agent) return;
   const HomeAgentConfig& ha = *c.home_agent;
   const Token& block = src.home_block;
-  if (!c.insecure.enabled)
-    d.err(block, "the HomeAgent block needs InsecureTestbedSignalling: home registration needs "
-                 "InsecureTestbedSignalling until RFC 4877 protection exists (mapd.conf(5)); an unprotected home "
-                 "binding update is never accepted in secure mode");
+  check_home_owners(c, src, d);
   if (!src.home_address_set && src.home_seen.find("Address") == nullptr)
     d.err(block, "the HomeAgent block has no Address: mobile nodes send home registrations to it (add 'Address "
                  "2001:db8:200::1;')");
@@ -181,6 +254,13 @@ void check_home_agent(const MapdConfig& c, const MapdSources& src, core::conf::D
                                      std::to_string(ha.max_binding_lifetime) +
                                      ": home bindings are cut to it (RFC 6275 §10.3.1)");
   }
+  if (src.home_address_set && !c.insecure.enabled && c.map_role() && src.map_address_set &&
+      ha.address == c.map_address)
+    d.err(src.home_seen.at("Address", block),
+          "HomeAgent Address " + ha.address.str() +
+              " is MapAddress: in secure mode the home agent needs an address of its own (charon picks one "
+              "connection per IKE SA by addresses and identity, and a mobile node's identity holds both an RCoA "
+              "connection and a home connection: RFC 4877 protection needs them on two addresses)");
   if (src.home_address_set) {
     // Address: inside a HomePrefix (the usual home link), or elsewhere
     // (routed home prefixes, one address for both roles), never an
@@ -190,8 +270,8 @@ void check_home_agent(const MapdConfig& c, const MapdSources& src, core::conf::D
       if (r.prefix.contains(ha.address) && !(src.map_address_set && ha.address == c.map_address))
         d.err(at, "HomeAgent Address " + ha.address.str() + " is inside RcoaPrefix " + r.prefix.str() + " (line " +
                       std::to_string(r.line) +
-                      "): a mobile node could form it as its RCoA; use MapAddress itself (both roles on one "
-                      "address) or an address outside the RCoA prefixes");
+                      "): a mobile node could form it as its RCoA; use an address outside the RCoA prefixes (or, in "
+                      "the insecure testbed mode only, MapAddress itself: both roles on one address)");
   }
   bool any_link = false;
   for (const auto& p : ha.prefixes) any_link = any_link || !p.interface.empty();

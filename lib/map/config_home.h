@@ -25,10 +25,13 @@ void read_home_agent(core::conf::StatementReader& r, const core::conf::Statement
 /// top-level one.
 void finish_home_agent(MapdConfig& c, const MapdSources& src);
 
-/// The rules of the HomeAgent block: secure mode refused (no RFC 4877 yet),
-/// at least one HomePrefix, HomePrefixes not overlapping each other or an
-/// RcoaPrefix, Address a global unicast address not inside an RcoaPrefix
-/// (unless it is MapAddress) and not a home address, lifetimes, DAD.
+/// The rules of the HomeAgent block: at least one HomePrefix, HomePrefixes
+/// not overlapping each other or an RcoaPrefix, Address a global unicast
+/// address not inside an RcoaPrefix (unless it is MapAddress, in the
+/// insecure testbed mode only: secure mode needs two addresses for two
+/// roles), each HomeAddress on a HomePrefix and not an address of mapd's,
+/// in secure mode at least one HomeAddress (the Ike block is
+/// check_insecure's), lifetimes, DAD.
 void check_home_agent(const MapdConfig& c, const MapdSources& src, core::conf::Diagnostics& d);
 
 }  // namespace hmip::map::config_detail

@@ -58,7 +58,9 @@ std::string config_summary(const MapdConfig& c) {
         count(c.neighbour_prefixes.size(), "neighbour prefix", "neighbour prefixes") + ", ";
   if (c.home_agent)
     s += "home agent " + c.home_agent->address.str() + ", " +
-         count(c.home_agent->prefixes.size(), "home prefix", "home prefixes") + ", ";
+         count(c.home_agent->prefixes.size(), "home prefix", "home prefixes") + ", " +
+         count(c.home_agent->owners.size(), "owned home address", "owned home addresses") +
+         (c.home_agent->protect_traffic ? " (payload protected)" : "") + ", ";
   return s + "binding updates: " + signalling_summary(c);
 }
 

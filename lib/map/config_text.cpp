@@ -39,7 +39,10 @@ void home_agent_block(std::string& out, const HomeAgentConfig& ha) {
   out += "    MaxBindingLifetime " + std::to_string(ha.max_binding_lifetime) + ";\n";
   out += std::string("    HomeDad ") + (ha.dad ? "on" : "off") + ";\n";
   out += "    HomeDadTimeout " + format_seconds(ha.dad_timeout) + ";\n";
-  out += "    Preference " + std::to_string(ha.preference) + ";\n};\n";
+  out += "    Preference " + std::to_string(ha.preference) + ";\n";
+  for (const auto& o : ha.owners)
+    out += "    HomeAddress " + o.address.str() + " " + core::conf::quoted(o.identity) + ";\n";
+  out += std::string("    ProtectTraffic ") + (ha.protect_traffic ? "on" : "off") + ";\n};\n";
 }
 
 }  // namespace

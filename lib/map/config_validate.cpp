@@ -212,10 +212,13 @@ void check_insecure(const MapdConfig& c, const MapdSources& src, core::conf::Dia
   if (!in.trusted_prefixes.empty())
     d.warn(src.trusted.front(), "TrustedPrefix has no effect while InsecureTestbedSignalling is off");
   if (c.ike.configured || src.global.find("Ike") != nullptr) return;
-  if (!map_role_wanted(src)) return;  // a home agent only: check_home_agent says what secure mode lacks
+  const std::string what = map_role_wanted(src)
+                               ? "binding updates must be protected by IPsec (RFC 5380 §12.1"
+                               : "home registrations must be protected by IPsec (RFC 4877";
+  const std::string both = map_role_wanted(src) && src.home_block.line != 0 ? "; home registrations too, RFC 4877" : "";
   d.err(on != nullptr ? on->line : 0, on != nullptr ? on->column : 0,
-        "no Ike block: binding updates must be protected by IPsec (RFC 5380 §12.1): add an Ike block (mapd.conf(5)) "
-        "or, on a testbed only, 'InsecureTestbedSignalling yes;' with a TrustedPrefix");
+        "no Ike block: " + what + both + "): add an Ike block (mapd.conf(5)) or, on a testbed only, "
+        "'InsecureTestbedSignalling yes;' with a TrustedPrefix");
 }
 
 // The RcoaPool: required in secure mode, inside one RcoaPrefix, without the
@@ -254,7 +257,14 @@ void check_ike(const MapdConfig& c, const MapdSources& src, core::conf::Diagnost
   if (!c.ike.eap_secrets.empty())
     if (const auto* t = src.ike.seen.find("CaCertificate"))
       d.warn(*t, "CaCertificate is not used: with EapSecrets mobile nodes authenticate by EAP, not by certificate");
-  check_pool(c, src, d);
+  if (map_role_wanted(src)) return check_pool(c, src, d);
+  // A home agent only: its connections name each owning identity
+  // (HomeAddress); there are no RCoAs to lease and no generic connection.
+  if (c.insecure.enabled) return;
+  for (const char* kw : {"RcoaPool", "AuthorizedIdentity"})
+    if (const auto* t = src.ike.seen.find(kw))
+      d.warn(*t, std::string(kw) + " has no effect without the MAP role: the home agent accepts the identities "
+                                   "its HomeAddress lines name, each for its own home addresses");
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ struct MapdSources {
   Token home_block;                ///< the HomeAgent keyword (line 0: no block)
   Seen home_seen;                  ///< the block's keywords
   std::vector<Token> home_prefix;  ///< parallel to home_agent->prefixes: the prefix argument
+  std::vector<Token> home_owner;   ///< parallel to home_agent->owners: the HomeAddress address argument
   bool home_address_set = false;
 };
 

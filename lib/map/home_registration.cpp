@@ -44,6 +44,29 @@ bool MapAgent::home_link_deregistration(const ReceivedMh& mh, BindingRole role, 
   return prefix && interface_of(BindingRole::home, *prefix) == mh.interface;
 }
 
+const HomeAddressOwner* MapAgent::home_owner(const Ip6Addr& home) const {
+  if (!cfg_.home_agent) return nullptr;
+  const auto& owners = cfg_.home_agent->owners;
+  const auto it = std::find_if(owners.begin(), owners.end(), [&](const HomeAddressOwner& o) { return o.address == home; });
+  return it == owners.end() ? nullptr : &*it;
+}
+
+// The holder's identity as charon reports it (IkeSaView::peer_identity():
+// the EAP identity when EAP authenticated the node with one of its own,
+// else the IKE identity), compared with the HomeAddress line's as written.
+bool MapAgent::held_by_owner(const Ip6Addr& home) const {
+  const HomeAddressOwner* o = home_owner(home);
+  if (o == nullptr) return false;
+  const auto holder = ike_.holder(home);
+  return holder && *holder == o->identity;
+}
+
+std::string MapAgent::owner_text(const Ip6Addr& home) const {
+  const HomeAddressOwner* o = home_owner(home);
+  if (o == nullptr) return "and no HomeAddress line names it";
+  return "its owner is " + o->identity + " (HomeAddress, line " + std::to_string(o->line) + ")";
+}
+
 std::optional<BindingKey> MapAgent::dad_key(const Ip6Addr& addr) const {
   const BindingKey key{addr, 0};
   if (const auto it = pending_.find(key); it != pending_.end() && it->second.dad_deadline) return key;

@@ -33,6 +33,10 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
     // no identity holds any more (its IKE SA went while mapd was down; the
     // pool may lease it to another node) must not keep its old tunnel.
     v = AdoptVerdict::no_holder;
+  } else if (!cfg_.insecure.enabled && role == BindingRole::home && !held_by_owner(key.rcoa)) {
+    // Secure mode: only the identity a HomeAddress line names may hold a
+    // home address (a reload may have given it to another since).
+    v = AdoptVerdict::not_owner;
   } else {
     const auto want = static_cast<std::uint16_t>(
         std::chrono::duration_cast<std::chrono::seconds>(kAdoptedLifetime).count() / wire::kMhLifetimeUnitSeconds);

@@ -14,6 +14,13 @@
 //     refused (132).
 //   * New caps (MaxBindings...) apply to the next new RCoA: bindings and
 //     pending registrations beyond a lowered cap are kept.
+//   * Secure mode: a home binding whose home address changed owner
+//     (HomeAddress names another identity, or no line names it any more) is
+//     removed: the old owner may not use it, the new one registers afresh
+//     (mapd's IkeGuard terminates the old owner's IKE SA holding it).
+#include <algorithm>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -27,11 +34,23 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
   const MapdConfig old = std::exchange(cfg_, std::move(cfg));
 
   std::vector<BindingKey> removed;
+  std::vector<BindingKey> disowned;
   std::size_t reinstalled = 0;
+  const auto owner_in = [](const MapdConfig& c, const Ip6Addr& a) -> std::optional<std::string> {
+    if (!c.home_agent) return std::nullopt;
+    const auto& os = c.home_agent->owners;
+    const auto it = std::find_if(os.begin(), os.end(), [&](const HomeAddressOwner& o) { return o.address == a; });
+    return it == os.end() ? std::nullopt : std::optional<std::string>(it->identity);
+  };
   for (auto& [key, b] : bindings_) {
     const auto np = prefix_of(b.role, key.rcoa);
     if (!np) {
       removed.push_back(key);
+      continue;
+    }
+    if (!cfg_.insecure.enabled && b.role == BindingRole::home &&
+        (!owner_in(cfg_, key.rcoa) || owner_in(old, key.rcoa) != owner_in(cfg_, key.rcoa))) {
+      disowned.push_back(key);
       continue;
     }
     const bool changed = roles::own_address(old, b.role) != own_address(b.role) ||
@@ -64,6 +83,14 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     ++counters_.removed_by_reload;
     remove_binding(key, RemoveReason::prefix_removed);
   }
+  for (const auto& key : disowned) {
+    const auto owner = owner_in(cfg_, key.rcoa);
+    log(LogLevel::notice, "reload: home address " + key.rcoa.str() + " is " +
+                              (owner ? "owned by " + *owner + " now" : "named by no HomeAddress line now") +
+                              ": binding removed");
+    ++counters_.removed_by_reload;
+    remove_binding(key, RemoveReason::owner_changed);
+  }
 
   std::vector<BindingKey> orphaned;
   for (auto& [key, p] : pending_) {
@@ -84,7 +111,8 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kNotHomeSubnet, p.req.sequence, p.req.role);
   }
   log(LogLevel::info, "reloaded: " + std::to_string(bindings_.size()) + " bindings kept, " +
-                          std::to_string(removed.size()) + " removed, " + std::to_string(reinstalled) +
+                          std::to_string(removed.size() + disowned.size()) + " removed, " +
+                          std::to_string(reinstalled) +
                           " re-installed");
 }
 

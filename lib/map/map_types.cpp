@@ -52,6 +52,7 @@ std::string_view to_string(RemoveReason r) noexcept {
     case RemoveReason::reload_failed: return "reload-failed";
     case RemoveReason::stale: return "stale";
     case RemoveReason::not_adopted: return "not-adopted";
+    case RemoveReason::owner_changed: return "owner-changed";
   }
   return "?";
 }
@@ -64,7 +65,8 @@ std::string_view to_string(AdoptVerdict v) noexcept {
     case AdoptVerdict::other_map_address: return "bound to another MapAddress";
     case AdoptVerdict::lcoa_not_allowed: return "LCoA outside LcoaPrefix and NeighbourPrefix (or inside an RCoA prefix)";
     case AdoptVerdict::lifetime_capped: return "a lifetime cap below 4 s";
-    case AdoptVerdict::no_holder: return "no IKE identity holds the RCoA (or two do)";
+    case AdoptVerdict::no_holder: return "no IKE identity holds the address (or two do)";
+    case AdoptVerdict::not_owner: return "the IKE identity holding the home address is not its owner (HomeAddress)";
     case AdoptVerdict::already_bound: return "already bound";
   }
   return "?";

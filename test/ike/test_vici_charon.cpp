@@ -198,3 +198,117 @@ TEST_CASE("charon takes lib/ike's MAP pool and connections", "[ike][vici]") {
   }
   CHECK(c.command("unload-pool", Section{}.set("name", std::string(ike::kRcoaPool)), kTimeout).ok());
 }
+
+// ---- Home registrations (RFC 4877, issue 14) ----------------------------------------
+
+namespace {
+
+// The connection `name` as list-conns shows it (nullptr: not loaded).
+const Section* listed(const io::ViciReply& conns, const std::string& name) {
+  for (const auto& e : conns.events)
+    if (const auto* s = e.section(name)) return s;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("charon takes lib/ike's home agent connections, with and without the traffic child", "[ike][vici][home]") {
+  auto c = connect();
+  ike::MapIke m;
+  m.map_address = Ip6Addr::must("2001:db8:200::1");  // the HomeAgent Address
+  m.local_id = "map1.hmip.test";
+  m.local_certs = {slurp("map.pem")};
+  m.ca_certs = {slurp("ca.pem")};
+  const Ip6Addr hoa1 = Ip6Addr::must("2001:db8:200::10");
+  const Ip6Addr hoa2 = Ip6Addr::must("2001:db8:200::11");
+  const Ip6Addr hoa3 = Ip6Addr::must("2001:db8:200::12");
+
+  // mn1 owns two home addresses, no payload protection; mn2 one, with it.
+  auto a = c.command("load-conn", ike::ha_mn_conn(m, 0, "mn1@hmip.test", {hoa1, hoa2}, false), kTimeout);
+  INFO(a.error);
+  REQUIRE(a.ok());
+  auto b = c.command("load-conn", ike::ha_mn_conn(m, 1, "mn2@hmip.test", {hoa3}, true), kTimeout);
+  INFO(b.error);
+  REQUIRE(b.ok());
+
+  auto conns = c.streamed("list-conns", {}, "list-conn", kTimeout);
+  REQUIRE(conns.ok());
+  const Section* one = listed(conns, ike::ha_mn_conn_name(0));
+  const Section* two = listed(conns, ike::ha_mn_conn_name(1));
+  REQUIRE(one != nullptr);
+  REQUIRE(two != nullptr);
+  CHECK(one->values("local_addrs") == List{"2001:db8:200::1"});
+  CHECK(one->section("local-1")->str("id") == "map1.hmip.test");
+  CHECK(one->section("remote-1")->str("id") == "mn1@hmip.test");
+  CHECK(two->section("remote-1")->str("id") == "mn2@hmip.test");
+  const Section* kids = one->section("children");
+  REQUIRE(kids != nullptr);
+  const Section* mh1 = kids->section("mh-1");
+  const Section* mh2 = kids->section("mh-2");
+  REQUIRE(mh1 != nullptr);
+  REQUIRE(mh2 != nullptr);
+  CHECK(kids->section(std::string(ike::kTrafficChild)) == nullptr);
+  CHECK(mh1->str("mode") == "TRANSPORT_PROXY");
+  CHECK(mh1->values("local-ts") == List{"2001:db8:200::1/128[mobility-header]"});
+  CHECK(mh1->values("remote-ts") == List{"2001:db8:200::10/128[mobility-header]"});
+  CHECK(mh2->values("remote-ts") == List{"2001:db8:200::11/128[mobility-header]"});
+  const Section* traffic = two->section("children")->section(std::string(ike::kTrafficChild));
+  REQUIRE(traffic != nullptr);
+  CHECK(traffic->str("mode") == "TRANSPORT");
+  // Protocol 41 between the IKE endpoints (charon names it "ipv6").
+  INFO("traffic local-ts: " << (traffic->values("local-ts").empty() ? "" : traffic->values("local-ts").front()));
+  REQUIRE(traffic->values("local-ts").size() == 1);
+  CHECK(traffic->values("local-ts").front().rfind("dynamic[", 0) == 0);
+  CHECK(traffic->values("remote-ts").front().rfind("dynamic[", 0) == 0);
+  CHECK(traffic->values("local-ts").front() != "dynamic");
+  CHECK(two->section("children")->section("mh-1")->values("remote-ts") ==
+        List{"2001:db8:200::12/128[mobility-header]"});
+
+  // Loading a name again replaces it (mapd's reload): mn1 down to one address.
+  auto again = c.command("load-conn", ike::ha_mn_conn(m, 0, "mn1@hmip.test", {hoa1}, false), kTimeout);
+  REQUIRE(again.ok());
+  conns = c.streamed("list-conns", {}, "list-conn", kTimeout);
+  REQUIRE(conns.ok());
+  one = listed(conns, ike::ha_mn_conn_name(0));
+  REQUIRE(one != nullptr);
+  CHECK(one->section("children")->section("mh-2") == nullptr);
+
+  for (std::size_t i : {0, 1}) CHECK(c.command("unload-conn", ike::unload(ike::ha_mn_conn_name(i)), kTimeout).ok());
+}
+
+TEST_CASE("charon takes lib/ike's mobile node home connection, with and without the traffic child",
+          "[ike][vici][home]") {
+  auto c = connect();
+  ike::MnIke m;
+  m.map_address = Ip6Addr::must("2001:db8:200::1");  // the home agent
+  m.map_id = "ha.hmip.test";
+  m.local_id = "map1.hmip.test";  // any certificate of the test CA stands in for the node's
+  m.local_certs = {slurp("map.pem")};
+  m.ca_certs = {slurp("ca.pem")};
+  const Ip6Addr coa = Ip6Addr::must("2001:db8:100::a1");  // the RCoA
+  const Ip6Addr hoa = Ip6Addr::must("2001:db8:200::10");
+  const std::string name = ike::mn_home_conn_name(m.map_address);
+
+  for (bool traffic : {false, true}) {
+    INFO("traffic child: " << traffic);
+    auto r = c.command("load-conn", ike::mn_home_conn(m, coa, hoa, traffic), kTimeout);
+    INFO(r.error);
+    REQUIRE(r.ok());
+    auto conns = c.streamed("list-conns", {}, "list-conn", kTimeout);
+    REQUIRE(conns.ok());
+    const Section* conn = listed(conns, name);
+    REQUIRE(conn != nullptr);
+    CHECK(conn->values("local_addrs") == List{"2001:db8:100::a1"});
+    CHECK(conn->values("remote_addrs") == List{"2001:db8:200::1"});
+    CHECK(conn->section("remote-1")->str("id") == "ha.hmip.test");
+    const Section* mh = conn->section("children")->section(std::string(ike::kMhChild));
+    REQUIRE(mh != nullptr);
+    CHECK(mh->str("mode") == "TRANSPORT_PROXY");
+    CHECK(mh->values("local-ts") == List{"2001:db8:200::10/128[mobility-header]"});
+    CHECK(mh->values("remote-ts") == List{"2001:db8:200::1/128[mobility-header]"});
+    const Section* tr = conn->section("children")->section(std::string(ike::kTrafficChild));
+    CHECK((tr != nullptr) == traffic);
+    if (tr != nullptr) CHECK(tr->str("mode") == "TRANSPORT");
+  }
+  CHECK(c.command("unload-conn", ike::unload(name), kTimeout).ok());
+}

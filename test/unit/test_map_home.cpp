@@ -554,15 +554,7 @@ TEST_CASE("home: reload: a removed home prefix removes its bindings; a new HA ad
   CHECK(h.only_ba().ba.status == wire::ba_status::kHomeRegistrationNotSupported);
 }
 
-TEST_CASE("home: secure mode never accepts a home registration (no RFC 4877 yet)", "[home]") {
-  MapdConfig c = both(kHa);
-  c.insecure.enabled = false;  // config validation refuses this; the core still drops them
-  Harness h(c);
-  h.bu(home_bu(1));
-  CHECK(h.take_all().empty());
-  CHECK(h.agent.counters().bu_unprotected_dropped == 1);
-  CHECK(h.agent.binding_count() == 0);
-}
+// Secure mode (RFC 4877): test_map_home_secure.cpp.
 
 // ---------------------------------------------------------------------------
 // Review of issue 14 (items 1, 4, 6, 10)

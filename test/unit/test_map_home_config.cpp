@@ -1,6 +1,7 @@
 // mapd.conf's HomeAgent block (issue 14: the home agent role; man
 // mapd.conf(5)): reading, defaults, the rules between it and the MAP role,
-// reload-relevant round trip.
+// reload-relevant round trip; secure mode's HomeAddress owners and
+// ProtectTraffic (RFC 4877).
 #include <catch2/catch.hpp>
 
 #include <sstream>
@@ -92,15 +93,162 @@ TEST_CASE("home: defaults; MaxBindingLifetime defaults to the top-level one, whe
   CHECK(config_summary(*r.config).find("home agent 2001:db8:200::1") != std::string::npos);
 }
 
-TEST_CASE("home: secure mode refuses the HomeAgent block (no RFC 4877 protection yet)", "[mapconf][home]") {
-  const auto r = parse_mapd_config(lines({
+// ---------------------------------------------------------------------------
+// Secure mode (issue 14 phase 2: RFC 4877 protection of home registrations)
+
+namespace {
+
+// An Ike block on one line without RcoaPool (a home agent only needs none).
+constexpr std::string_view kHaIke =
+    "Ike { Identity \"ha.example.net\"; Certificate \"/etc/swanctl/x509/ha.pem\"; PrivateKey "
+    "\"/etc/swanctl/private/ha.pem\"; CaCertificate \"/etc/swanctl/x509ca/ca.pem\"; };";
+
+// The MAP role's Ike block (with its RcoaPool).
+constexpr std::string_view kMapIke =
+    "Ike { Identity \"map1.example.net\"; Certificate \"/c.pem\"; PrivateKey \"/k.pem\"; CaCertificate "
+    "\"/ca.pem\"; RcoaPool 2001:db8:100::1000-2001:db8:100::1fff; };";
+
+std::string text(std::initializer_list<std::string_view> body) { return lines(body); }
+
+}  // namespace
+
+TEST_CASE("home secure: HomeAddress and ProtectTraffic are read; a home agent alone needs no RcoaPool",
+          "[mapconf][home]") {
+  const auto r = parse_mapd_config(text({
+      std::string(kHaIke),                                          // 1
+      "HomeAgent {",                                                // 2
+      "    Address 2001:db8:200::1;",                               // 3
+      "    HomePrefix 2001:db8:200::/64 { Interface eth2; };",      // 4
+      "    HomeAddress 2001:db8:200::10 \"mn1@example.net\";",      // 5
+      "    HomeAddress 2001:db8:200::11 \"mn2@example.net\";",      // 6
+      "    HomeAddress 2001:db8:200::12 \"mn1@example.net\";",      // 7: a second one of mn1's
+      "    ProtectTraffic on;",                                     // 8
+      "};",
+  }));
+  REQUIRE_OK(r);
+  CHECK(r.warnings.empty());
+  const auto& ha = *r.config->home_agent;
+  REQUIRE(ha.owners.size() == 3);
+  CHECK(ha.owners[0] == HomeAddressOwner{Ip6Addr::must("2001:db8:200::10"), "mn1@example.net", 5});
+  CHECK(ha.owners[1] == HomeAddressOwner{Ip6Addr::must("2001:db8:200::11"), "mn2@example.net", 6});
+  CHECK(ha.owners[2] == HomeAddressOwner{Ip6Addr::must("2001:db8:200::12"), "mn1@example.net", 7});
+  CHECK(ha.protect_traffic);
+  CHECK_FALSE(r.config->map_role());
+  CHECK_FALSE(r.config->ike.pool);
+  CHECK(config_summary(*r.config).find("3 owned home addresses (payload protected)") != std::string::npos);
+
+  // Round trip.
+  const auto back = parse_mapd_config(to_conf_text(*r.config));
+  REQUIRE_OK(back);
+  auto a = *back.config->home_agent;
+  auto b = ha;
+  a.line = b.line = 0;
+  for (auto* x : {&a, &b}) {
+    for (auto& p : x->prefixes) p.line = 0;
+    for (auto& o : x->owners) o.line = 0;
+  }
+  CHECK(a == b);
+
+  // ProtectTraffic defaults to off.
+  const auto off = parse_mapd_config(text({std::string(kHaIke),
+                                           "HomeAgent { Address 2001:db8:200::1; HomePrefix 2001:db8:200::/64; "
+                                           "HomeAddress 2001:db8:200::10 mn1@example.net; };"}));
+  REQUIRE_OK(off);
+  CHECK_FALSE(off.config->home_agent->protect_traffic);
+}
+
+TEST_CASE("home secure: the Ike block and a HomeAddress are required", "[mapconf][home]") {
+  const auto none = parse_mapd_config(lines({
       "HomeAgent { Address 2001:db8:200::1; HomePrefix 2001:db8:200::/64 { Interface eth2; }; };",  // 1
   }));
-  check_errors(r, {{1, "home registration needs InsecureTestbedSignalling until RFC 4877 protection exists"}});
-  // A home agent alone is not also told to add an Ike block or MAP statements.
-  CHECK_FALSE(has(r.errors, 0, "no Ike block"));
-  CHECK_FALSE(has(r.errors, 0, "no MapAddress"));
-  CHECK(r.errors.size() == 1);
+  check_errors(none, {{0, "no Ike block: home registrations must be protected by IPsec (RFC 4877"},
+                      {1, "the HomeAgent block has no HomeAddress"}});
+  CHECK(none.errors.size() == 2);
+  CHECK_FALSE(has(none.errors, 0, "no MapAddress"));  // a home agent alone
+  CHECK_FALSE(has(none.errors, 1, "InsecureTestbedSignalling until RFC 4877"));  // phase 1's refusal is gone
+
+  // Both roles without an Ike block: one error naming both.
+  const auto both = parse_mapd_config(lines({
+      std::string(kMapRole),                                                                  // 1
+      "HomeAgent { Address 2001:db8:200::1; HomePrefix 2001:db8:200::/64; HomeAddress "
+      "2001:db8:200::10 \"mn1@example.net\"; };",                                             // 2
+  }));
+  check_errors(both, {{0, "binding updates must be protected by IPsec (RFC 5380 §12.1; home registrations too"}});
+}
+
+TEST_CASE("home secure: HomeAddress errors: arguments, patterns, outside HomePrefix, twice, mapd's own",
+          "[mapconf][home]") {
+  const auto r = parse_mapd_config(text({
+      std::string(kHaIke),                                          // 1
+      "HomeAgent {",                                                // 2
+      "    Address 2001:db8:200::1;",                               // 3
+      "    HomePrefix 2001:db8:200::/64;",                          // 4
+      "    HomeAddress 2001:db8:200::10;",                          // 5: no identity
+      "    HomeAddress 2001:db8:200::10 \"\";",                     // 6: empty identity
+      "    HomeAddress 2001:db8:200::10 \"*@example.net\";",        // 7: a pattern
+      "    HomeAddress fe80::10 \"mn1@example.net\";",              // 8: link-local
+      "    HomeAddress 2001:db8:300::10 \"mn1@example.net\";",      // 9: on no HomePrefix
+      "    HomeAddress 2001:db8:200::11 \"mn1@example.net\";",      // 10: fine
+      "    HomeAddress 2001:db8:200::11 \"mn2@example.net\";",      // 11: again
+      "    HomeAddress 2001:db8:200::1 \"mn3@example.net\";",       // 12: the HA's own
+      "    HomeAddress nonsense \"mn1@example.net\";",              // 13
+      "    ProtectTraffic maybe;",                                  // 14
+      "};",
+  }));
+  check_errors(r, {{5, "HomeAddress takes a home address and the IKE identity owning it"},
+                   {6, "HomeAddress is empty"},
+                   {7, "is a pattern; a home address is owned by one IKE identity"},
+                   {8, "is not a global unicast address"},
+                   {9, "is on no HomePrefix"},
+                   {11, "is already given to mn1@example.net on line 10"},
+                   {12, "is mapd's own address"},
+                   {13, "nonsense"},
+                   {14, "maybe"}});
+}
+
+TEST_CASE("home secure: both roles need two addresses; RcoaPool and AuthorizedIdentity are the MAP's",
+          "[mapconf][home]") {
+  const std::string owner = "HomeAddress 2001:db8:200::10 \"mn1@example.net\";";
+  const auto shared = parse_mapd_config(text({
+      std::string(kMapRole),                                                                  // 1
+      std::string(kMapIke),                                                                   // 2
+      "HomeAgent { Address 2001:db8:100::1; HomePrefix 2001:db8:200::/64; " + owner + " };",  // 3
+  }));
+  check_errors(shared, {{3, "is MapAddress: in secure mode the home agent needs an address of its own"}});
+
+  const auto two = parse_mapd_config(text({
+      std::string(kMapRole),                                                                  // 1
+      std::string(kMapIke),                                                                   // 2
+      "HomeAgent { Address 2001:db8:200::1; HomePrefix 2001:db8:200::/64; " + owner + " };",  // 3
+  }));
+  REQUIRE_OK(two);
+  CHECK(two.config->map_role());
+  CHECK(two.config->home_agent->owners.size() == 1);
+
+  // A home agent alone: the MAP's Ike statements have no effect (warned), no RcoaPool error.
+  const auto alone = parse_mapd_config(text({
+      "Ike { Identity ha; Certificate /c.pem; PrivateKey /k.pem; CaCertificate /ca.pem;",   // 1
+      "      AuthorizedIdentity \"*@example.net\"; RcoaPool 2001:db8:100::1-2001:db8:100::2; };",  // 2
+      "HomeAgent { Address 2001:db8:200::1; HomePrefix 2001:db8:200::/64; " + owner + " };",  // 3
+  }));
+  REQUIRE_OK(alone);
+  check_warnings(alone, {{2, "AuthorizedIdentity has no effect without the MAP role"},
+                         {2, "RcoaPool has no effect without the MAP role"}});
+}
+
+TEST_CASE("home secure: HomeAddress and ProtectTraffic are unused in the insecure testbed mode (warned)",
+          "[mapconf][home]") {
+  const auto r = parse_mapd_config(testbed({
+      "HomeAgent { Address 2001:db8:200::1; HomePrefix 2001:db8:200::/64;",  // 3
+      "    HomeAddress 2001:db8:200::10 \"mn1@example.net\";",               // 4
+      "    ProtectTraffic on; };",                                           // 5
+  }));
+  REQUIRE_OK(r);
+  check_warnings(r, {{4, "HomeAddress has no effect while InsecureTestbedSignalling is on"},
+                     {5, "ProtectTraffic has no effect while InsecureTestbedSignalling is on"}});
+  // The shared address stays allowed there.
+  REQUIRE_OK(parse_mapd_config(testbed({std::string(kMapRole),
+                                        "HomeAgent { Address 2001:db8:100::1; HomePrefix 2001:db8:200::/64; };"})));
 }
 
 TEST_CASE("home: at least one role; a MAP role once begun must be complete", "[mapconf][home]") {

@@ -22,8 +22,9 @@ inline constexpr std::array<Keyword, 22> kMapdTop{
     "MaxConcurrentDad", "HomeAgent"};
 inline constexpr std::array<Keyword, 2> kMapdRcoa{"Interface", "ValidLifetime"};
 /// mapd.conf's HomeAgent block (the home agent role, issue 14) and its HomePrefix blocks.
-inline constexpr std::array<Keyword, 6> kMapdHomeAgent{"Address",  "HomePrefix",     "MaxBindingLifetime",
-                                                    "HomeDad", "HomeDadTimeout", "Preference"};
+inline constexpr std::array<Keyword, 8> kMapdHomeAgent{"Address",        "HomePrefix", "MaxBindingLifetime",
+                                                    "HomeDad",        "HomeDadTimeout", "Preference",
+                                                    "HomeAddress",    "ProtectTraffic"};
 inline constexpr std::array<Keyword, 2> kMapdHomePrefix{"Interface", "ValidLifetime"};
 inline constexpr std::array<Keyword, 9> kMapdIke{"ViciSocket",    "Identity",           "Certificate", "PrivateKey",
                                               "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay",

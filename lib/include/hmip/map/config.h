@@ -91,10 +91,22 @@ struct HomePrefixConfig {
   friend bool operator==(const HomePrefixConfig&, const HomePrefixConfig&) = default;
 };
 
+/// `HomeAddress ADDRESS "IDENTITY"` inside the HomeAgent block: the IKE (or
+/// EAP) identity that owns a home address (RFC 4877 §4.3: the home agent
+/// checks that the mobile node is authorized to use the home address). In
+/// secure mode only this identity may hold the home address's CHILD_SA and
+/// register it; insecure testbed mode ignores these lines.
+struct HomeAddressOwner {
+  Ip6Addr address;
+  std::string identity;
+  int line = 0;
+  friend bool operator==(const HomeAddressOwner&, const HomeAddressOwner&) = default;
+};
+
 /// The `HomeAgent { ... }` block: mapd's home agent role (RFC 6275 §10).
-/// This version serves home registrations in InsecureTestbedSignalling mode
-/// only (RFC 4877 protection comes later): validation refuses the block in
-/// secure mode.
+/// Secure mode (the default) protects home registrations with IPsec set up
+/// by IKEv2 (RFC 4877; the model is in hmip/ike/charon_conn.h, "Home
+/// registrations"): it needs the Ike block and at least one HomeAddress.
 struct HomeAgentConfig {
   /// Address: where home BUs are sent, the home binding's tunnel local end,
   /// the address DHAAD lists. May equal MapAddress (one address, both roles:
@@ -107,6 +119,13 @@ struct HomeAgentConfig {
   bool dad = true;                                  ///< HomeDad
   Duration dad_timeout = core::milliseconds(1000);  ///< HomeDadTimeout
   std::int16_t preference = 0;  ///< Preference: Home Agent Preference (RFC 6275 §7.4, §10.5: DHAAD order)
+  /// HomeAddress ADDRESS "IDENTITY" (repeatable): who owns which home
+  /// address, in config order (secure mode: at least one).
+  std::vector<HomeAddressOwner> owners;
+  /// ProtectTraffic: offer the RFC 4877 §5 payload child (ESP transport on
+  /// IP protocol 41 between the care-of address and Address, i.e. the
+  /// ip6ip6 home tunnel inside ESP). Off by default.
+  bool protect_traffic = false;
   int line = 0;
   friend bool operator==(const HomeAgentConfig&, const HomeAgentConfig&) = default;
 };

@@ -464,10 +464,13 @@ class MapAgent {
 
   // binding_update.cpp
   void handle_bu(TimePoint now, const ReceivedMh& mh, const wire::BindingUpdate& bu);
-  [[nodiscard]] bool bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& coa);
+  /// Whether the BU passes the IPsec check (RFC 6275 §9.5.1); `home`: a
+  /// home registration to the home agent role (secure mode: its holder must
+  /// also be the home address's owner).
+  [[nodiscard]] bool bu_protected(TimePoint now, const ReceivedMh& mh, const Ip6Addr& coa, bool home);
   /// Secure mode: the CoA the BU binds (its ACoA), or nullopt (dropped).
   [[nodiscard]] std::optional<Ip6Addr> secure_coa(TimePoint now, const ReceivedMh& mh,
-                                                  const wire::BindingUpdate& bu);
+                                                  const wire::BindingUpdate& bu, BindingRole role);
   void deregister(TimePoint now, const BindingKey& key, const Request& req);
   /// The status and reason refusing a BU for its flags (RFC 5380 §4, RFC
   /// 6275 §10.3.1), given the role it asks for and whether mapd serves that
@@ -487,6 +490,13 @@ class MapAgent {
   /// skips the TrustedPrefix check (the file comment says why).
   [[nodiscard]] bool home_link_deregistration(const ReceivedMh& mh, BindingRole role, bool to_home,
                                               const Ip6Addr& coa) const;
+  /// The HomeAddress line naming `home`, if any.
+  [[nodiscard]] const HomeAddressOwner* home_owner(const Ip6Addr& home) const;
+  /// Secure mode: whether the one identity holding `home` in the holder
+  /// table is the owner its HomeAddress line names.
+  [[nodiscard]] bool held_by_owner(const Ip6Addr& home) const;
+  /// "its owner is X (HomeAddress, line N)" or why it has none, for logs.
+  [[nodiscard]] std::string owner_text(const Ip6Addr& home) const;
   /// coa_refusal for the home role (RFC 6275 §9.5.1, §10.3.1).
   [[nodiscard]] std::string home_coa_refusal(const Ip6Addr& home, const Ip6Addr& coa) const;
   /// The key of the pending registration whose DAD covers `addr` (its
@@ -562,7 +572,8 @@ class MapAgent {
   // Binding Error token bucket (RFC 6275 §9.2 answers; rate-limited).
   std::uint32_t be_tokens_ = kBindingErrorBurst;
   std::optional<TimePoint> be_refill_;
-  RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_, log_acoa_, log_refused_, log_cap_;
+  RateLimitedLog log_unprotected_, log_malformed_, log_wrong_dst_, log_invalid_, log_acoa_, log_refused_, log_cap_,
+      log_owner_;
   ike::RcoaHolders ike_;       ///< secure mode: who holds which RCoA (charon's SA events)
   bool ike_resync_pending_ = false;
   // Refusal BAs per sending care-of address (issue 13 item 15: junk BUs from trusted sources).

@@ -112,6 +112,7 @@ enum class RemoveReason : std::uint8_t {
   reload_failed,   ///< reload: re-installing with the new settings failed
   stale,           ///< a successful install the core no longer wants (superseded while pending)
   not_adopted,     ///< start-up: a previous run's binding the configuration no longer allows (MapAgent::adopt)
+  owner_changed,   ///< reload, secure mode: the home address's HomeAddress owner changed (or its line went)
 };
 std::string_view to_string(RemoveReason r) noexcept;
 
@@ -240,6 +241,7 @@ enum class AdoptVerdict : std::uint8_t {
   lcoa_not_allowed,   ///< map role: LCoA outside LcoaPrefix and NeighbourPrefix, or inside an RCoA prefix; home role: a CoA a home BU could not bind: RemoveBinding
   lifetime_capped,    ///< a lifetime cap below one 4 s unit leaves nothing to grant: RemoveBinding
   no_holder,          ///< secure mode: no IKE identity (alone) holds the RCoA in charon's SA list: RemoveBinding
+  not_owner,          ///< secure mode, home role: the identity holding the home address is not its owner (HomeAddress): RemoveBinding
   already_bound,      ///< the key is bound or pending already: nothing done
 };
 std::string_view to_string(AdoptVerdict v) noexcept;
@@ -296,6 +298,10 @@ struct MapCounters {
   /// Home registrations with L whose link-local address another binding
   /// proxies (or a pending one claims) on the same link: refused (134)
   std::uint64_t home_link_local_taken = 0;
+  /// Secure mode: home BUs whose CHILD_SA is held by an identity other than
+  /// the home address's owner (HomeAddress), or for a home address no
+  /// HomeAddress line names: discarded (RFC 4877 §4.3)
+  std::uint64_t bu_home_not_owner = 0;
   std::uint64_t bu_bid_ignored = 0;         ///< carried a Binding Identifier option (Multiple CoA not served)
   std::uint64_t bindings_created = 0;
   std::uint64_t bindings_moved = 0;         ///< LCoA changed
