@@ -252,6 +252,14 @@ void Daemon::perform(const mn::ReleaseMap& a) {
   if (ike_) ike_->release(a.map);
 }
 
+void Daemon::perform(const mn::SecureHome& a) {
+  // Wired to IkeAgent in the next commit; the core does not ask yet.
+  ++counters_.send_errors;
+  log_.error("protection of the home registration with " + a.home_agent.str() + " is not wired yet");
+}
+
+void Daemon::perform(const mn::ReleaseHome& /*a*/) {}
+
 void Daemon::perform(const mn::LogEvent& a) { log_.log(a.level, a.text); }
 
 void Daemon::perform(const mn::InstallHomeBinding& a) {

@@ -73,6 +73,12 @@ struct MnCounters {
   std::uint64_t dhaad_requests_sent = 0;    ///< retransmissions included
   std::uint64_t dhaad_replies_accepted = 0;
   std::uint64_t dhaad_replies_ignored = 0;  ///< no request outstanding, wrong identifier, no HA listed
+  // Secure mode: the protection of home registrations (RFC 4877)
+  std::uint64_t home_ike_requested = 0;      ///< SecureHome for a new protection (none up)
+  std::uint64_t home_ike_established = 0;    ///< handle_home_security_up answered one
+  std::uint64_t home_ike_reestablished = 0;  ///< SecureHome from a new care-of address with a protection up
+  std::uint64_t home_ike_failed = 0;         ///< setting up failed or timed out (IkeTimeout)
+  std::uint64_t home_ike_lost = 0;           ///< an established protection went away (DPD, HA restart, charon)
   friend bool operator==(const MnCounters&, const MnCounters&) = default;
 };
 

@@ -242,6 +242,17 @@ class MobileNode {
   /// selected again at once.
   void handle_security_down(TimePoint now, const Ip6Addr& map, bool lost, const std::string& why);
 
+  /// Secure mode: charon holds the CHILD_SA protecting MH between the home
+  /// address and `home_agent`, from the IKE SA at `coa`, as SecureHome
+  /// asked. The first one lets the home registration send its BUs.
+  /// Ignored with a ReleaseHome when nothing waits for it.
+  void handle_home_security_up(TimePoint now, const Ip6Addr& home_agent, const Ip6Addr& coa);
+  /// Secure mode: setting up IKE with `home_agent` failed (`lost` false: the
+  /// home registration is held down kIkeFailureHoldDown, then tried again),
+  /// or the protection went away (`lost`: DPD, the HA or charon restarted):
+  /// set up again at once; the home binding stays, its BUs wait.
+  void handle_home_security_down(TimePoint now, const Ip6Addr& home_agent, bool lost, const std::string& why);
+
   /// A Home Agent Address Discovery Reply (ICMPv6 145, RFC 6275 §6.6) from
   /// `src` with identifier `id`, listing `home_agents` in the HA's order of
   /// preference. Ignored (dhaad_replies_ignored) unless it answers the
