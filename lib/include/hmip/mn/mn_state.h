@@ -176,6 +176,14 @@ enum class HomeStatus : std::uint8_t {
 };
 std::string_view to_string(HomeStatus s) noexcept;
 
+/// Secure mode: the protection of the home registration (RFC 4877).
+enum class HomeProtection : std::uint8_t {
+  none,        ///< none (insecure mode, or none needed or possible now)
+  setting_up,  ///< SecureHome asked, no answer yet: no home BU goes out
+  up,          ///< charon holds the CHILD_SA protecting MH with the HA
+};
+std::string_view to_string(HomeProtection p) noexcept;
+
 /// The home binding (the Home block), for hmipctl.
 struct HomeView {
   Ip6Addr home_address;
@@ -199,6 +207,10 @@ struct HomeView {
   std::string held_down_reason;
   std::uint64_t bu_sent = 0;
   std::optional<std::uint8_t> last_status;
+  HomeProtection protection = HomeProtection::none;
+  std::optional<Ip6Addr> ike_coa;                ///< where the IKE SA runs from (or is being set up from)
+  std::optional<Ip6Addr> ike_moving_to;          ///< up: being re-established from this care-of address
+  std::optional<core::Duration> ike_timeout_in;  ///< setting up: IkeTimeout left
 };
 
 struct MnState {
