@@ -35,16 +35,10 @@ const Ip6Addr* acoa(const SendBu& b) {
 // Up on wlan0 with LCoA1, MAP1 (R = 1) protected and its BA accepted: the
 // home registration asks for its protection from the lease (no home BU).
 void map1_secure(Harness& h) {
-  h.set_link(link(true, {kLcoa1}));
-  h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10, 36000, true)}));
-  REQUIRE(h.take<SecureMap>().size() == 1);
-  h.mn.handle_security_up(h.now, kMap1, kLease1);
-  h.drain();
-  auto bus = h.take<SendBu>();
-  REQUIRE(bus.size() == 1);
-  REQUIRE_FALSE(bus[0].bu.home_registration);
+  const auto bu = h.secure_map1();
+  REQUIRE_FALSE(bu.bu.home_registration);
   h.clear();
-  h.answer(bus[0]);
+  h.answer(bu);
 }
 
 // map1_secure, the protection up, the home BU answered; h.out cleared.
