@@ -1,5 +1,6 @@
 #include "ike_agent.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <stdexcept>
 #include <utility>
@@ -12,20 +13,25 @@ namespace {
 
 const std::vector<std::string> kEvents{"ike-updown", "child-updown", "ike-rekey"};
 
-bool installed_mh_child(const ike::IkeSaView& sa) {
+bool has_child(const ike::IkeSaView& sa, std::string_view name, bool installed) {
   for (const auto& c : sa.children)
-    if (c.name == ike::kMhChild && c.state == "INSTALLED") return true;
+    if (c.name == name && (!installed || c.state == "INSTALLED")) return true;
   return false;
 }
 
+bool installed_mh_child(const ike::IkeSaView& sa) { return has_child(sa, ike::kMhChild, true); }
+
 }  // namespace
 
-IkeAgent::IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Logger& log, Up up, Down down)
+IkeAgent::IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Logger& log, Up up, Down down,
+                   HomeUp home_up, HomeDown home_down)
     : io_(io),
       cfg_(cfg),
       log_(log),
       up_(std::move(up)),
       down_(std::move(down)),
+      home_up_(std::move(home_up)),
+      home_down_(std::move(home_down)),
       link_(
           io, cfg.ike.vici_socket, [this](const io::ViciEvent& e) { on_event(e); },
           [this](const std::string& why) { on_lost(why); }),
@@ -33,7 +39,8 @@ IkeAgent::IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Lo
       terminate_timer_(io),
       child_timer_(io),
       retry_timer_(io),
-      restore_timer_(io) {}
+      restore_timer_(io),
+      traffic_timer_(io) {}
 
 void IkeAgent::start() {
   std::string err;
@@ -75,16 +82,17 @@ void IkeAgent::stop() {
   child_timer_.cancel();
   restore_timer_.cancel();
   retry_timer_.cancel();
-  while (!peers_.empty()) release(peers_.begin()->first);
+  traffic_timer_.cancel();
+  while (!peers_.empty()) release(peers_.begin()->second.kind, peers_.begin()->second.addr);
   if (link_.connected() && !eap_secret_.empty())
     (void)link_.command("unload-shared", vici::Section{}.set("id", std::string(kEapSecretId)));
   link_.close();
 }
 
-ike::MnIke IkeAgent::mn_ike(const Ip6Addr& map) const {
+ike::MnIke IkeAgent::mn_ike(const Ip6Addr& peer, const std::string& peer_id) const {
   ike::MnIke m;
-  m.map_address = map;
-  m.map_id = cfg_.ike.map_identity;
+  m.map_address = peer;
+  m.map_id = peer_id;
   m.local_id = cfg_.ike.identity;
   m.local_certs = certs_;
   m.ca_certs = cas_;
@@ -93,50 +101,106 @@ ike::MnIke IkeAgent::mn_ike(const Ip6Addr& map) const {
   return m;
 }
 
-bool IkeAgent::ok(const io::ViciReply& r, const Ip6Addr& map, const std::string& what) {
+std::string IkeAgent::conn_name(Kind kind, const Ip6Addr& addr) {
+  return kind == Kind::map ? ike::mn_conn_name(addr) : ike::mn_home_conn_name(addr);
+}
+
+std::string IkeAgent::who(Kind kind, const Ip6Addr& addr) {
+  return (kind == Kind::map ? "MAP " : "home agent ") + addr.str();
+}
+
+vici::Section IkeAgent::protect_conn(const Peer& p) const {
+  if (p.kind == Kind::map) return ike::mn_conn(mn_ike(p.addr, cfg_.ike.map_identity), p.lcoa, p.rcoa);
+  const std::string ha_id = cfg_.home ? cfg_.home->home_agent_identity : std::string();
+  return ike::mn_home_conn(mn_ike(p.addr, ha_id), p.lcoa, p.rcoa.value_or(Ip6Addr{}), p.traffic);
+}
+
+vici::Section IkeAgent::protect_initiate(const Peer& p) {
+  return p.kind == Kind::map ? ike::mn_initiate(p.addr, -1) : ike::mn_home_initiate(p.addr, ike::kMhChild, -1);
+}
+
+bool IkeAgent::ok(const io::ViciReply& r, const Peer& p, const std::string& what) {
   if (r.ok()) return true;
   ++counters_.failures;
-  fail_later(map, false, what + ": " + r.error);
+  fail_later(p, false, what + ": " + r.error);
   return false;
 }
 
-void IkeAgent::fail_later(const Ip6Addr& map, bool lost, std::string why) {
-  log_.warning("IKEv2 with MAP " + map.str() + ": " + why);
-  boost::asio::post(io_, [this, map, lost, why = std::move(why)] {
-    if (!stopping_) down_(map, lost, why);
+void IkeAgent::fail_later(Kind kind, const Ip6Addr& addr, bool lost, std::string why) {
+  log_.warning("IKEv2 with " + who(kind, addr) + ": " + why);
+  boost::asio::post(io_, [this, kind, addr, lost, why = std::move(why)] {
+    if (stopping_) return;
+    if (kind == Kind::map) down_(addr, lost, why);
+    else home_down_(addr, lost, why);
   });
 }
 
 void IkeAgent::secure(const mn::SecureMap& a) {
-  auto& p = peers_[a.map];
-  p.lcoa = a.lcoa;
+  const std::string name = conn_name(Kind::map, a.map);
   if (!a.rcoa) {
-    p = Peer{};
+    Peer& p = peers_[name] = Peer{};
+    p.addr = a.map;
     p.lcoa = a.lcoa;
-    if (!ok(link_.command("load-conn", ike::mn_conn(mn_ike(a.map), a.lcoa, std::nullopt)), a.map, "load-conn"))
+    if (!ok(link_.command("load-conn", ike::mn_conn(mn_ike(a.map, cfg_.ike.map_identity), a.lcoa, std::nullopt)),
+            p, "load-conn"))
       return;
-    (void)ok(link_.command("initiate", ike::mn_initiate(a.map, -1, true)), a.map, "initiate");
+    (void)ok(link_.command("initiate", ike::mn_initiate(a.map, -1, true)), p, "initiate");
     return;
   }
   // A move: the same protection from the new LCoA (a new IKE SA: the
   // replaced connection no longer equals the old SA's).
+  Peer& p = peers_[name];
+  p.addr = a.map;
+  p.lcoa = a.lcoa;
   ++counters_.reestablished;
   log_.info("re-establishing IKEv2 with MAP " + a.map.str() + " from " + a.lcoa.str());
-  if (!link_.command("load-conn", ike::mn_conn(mn_ike(a.map), a.lcoa, a.rcoa)).ok()) return;
+  if (!link_.command("load-conn", ike::mn_conn(mn_ike(a.map, cfg_.ike.map_identity), a.lcoa, a.rcoa)).ok()) return;
   (void)link_.command("initiate", ike::mn_initiate(a.map, -1));
 }
 
-void IkeAgent::release(const Ip6Addr& map) {
-  peers_.erase(map);
+// The HA: no lease, step 2 at once. Up already: a move, re-established
+// from the new care-of address as for a MAP (make-before-break, the old IKE
+// SA terminated once the new CHILD_SA is installed). Being set up from
+// another care-of address: started again from the new one.
+void IkeAgent::secure_home(const mn::SecureHome& a) {
+  const std::string name = conn_name(Kind::home, a.home_agent);
+  const auto it = peers_.find(name);
+  const bool up = it != peers_.end() && it->second.phase == Phase::up;
+  if (!up && it != peers_.end() && link_.connected())  // a setup from elsewhere: its IKE SAs are of no use
+    (void)link_.command("terminate", vici::Section{}.set("ike", name).set("timeout", "-1"));
+  Peer& p = up ? it->second : (peers_[name] = Peer{});
+  p.kind = Kind::home;
+  p.addr = a.home_agent;
+  p.lcoa = a.coa;
+  p.rcoa = a.home_address;
+  p.traffic = a.protect_traffic;
+  if (up) {
+    ++counters_.reestablished;
+    log_.info("re-establishing IKEv2 with home agent " + a.home_agent.str() + " from " + a.coa.str());
+    if (!link_.command("load-conn", protect_conn(p)).ok()) return;
+    (void)link_.command("initiate", protect_initiate(p));
+    return;
+  }
+  p.phase = Phase::protecting;
+  log_.info("IKEv2 with home agent " + a.home_agent.str() + " from " + a.coa.str() + " for home address " +
+            a.home_address.str() + (a.protect_traffic ? " (MH and payload)" : ""));
+  if (!ok(link_.command("load-conn", protect_conn(p)), p, "load-conn")) return;
+  (void)ok(link_.command("initiate", protect_initiate(p)), p, "initiate");
+}
+
+void IkeAgent::release(const Ip6Addr& map) { release(Kind::map, map); }
+
+void IkeAgent::release_home(const Ip6Addr& ha) { release(Kind::home, ha); }
+
+void IkeAgent::release(Kind kind, const Ip6Addr& addr) {
+  peers_.erase(conn_name(kind, addr));
   if (!link_.connected()) return;
-  for (const auto& name : {ike::mn_conn_name(map), ike::mn_lease_conn_name(map)}) {
+  std::vector<std::string> names{conn_name(kind, addr)};
+  if (kind == Kind::map) names.push_back(ike::mn_lease_conn_name(addr));
+  for (const auto& name : names) {
     (void)link_.command("terminate", vici::Section{}.set("ike", name).set("timeout", "-1"));
     (void)link_.command("unload-conn", ike::unload(name));
   }
-}
-
-void IkeAgent::forget(const Ip6Addr& map) {
-  peers_.erase(map);
 }
 
 // ike-rekey: "<conn> = { old = {...}, new = {...} }": the IKE SA holding
@@ -147,11 +211,12 @@ void IkeAgent::on_ike_rekey(const vici::Section& msg) {
     const auto* old_sa = s != nullptr ? s->section("old") : nullptr;
     const auto* new_sa = s != nullptr ? s->section("new") : nullptr;
     if (old_sa == nullptr || new_sa == nullptr) continue;
-    for (auto& [map, p] : peers_) {
-      if (entry.key != ike::mn_conn_name(map) || p.current_ike != old_sa->str("uniqueid")) continue;
-      p.current_ike = new_sa->str("uniqueid");
-      log_.debug("IKE SA with MAP " + map.str() + " re-keyed: now " + p.current_ike);
-    }
+    const auto it = peers_.find(entry.key);
+    if (it == peers_.end() || it->second.current_ike != old_sa->str("uniqueid")) continue;
+    Peer& p = it->second;
+    p.current_ike = new_sa->str("uniqueid");
+    if (!p.traffic_wait_ike.empty()) p.traffic_wait_ike = p.current_ike;
+    log_.debug("IKE SA with " + who(p) + " re-keyed: now " + p.current_ike);
   }
 }
 
@@ -159,39 +224,42 @@ void IkeAgent::on_event(const io::ViciEvent& e) {
   if (e.name == "ike-rekey") return on_ike_rekey(e.message);
   const bool up = e.message.str("up") == "yes";
   for (const auto& sa : ike::parse_ike_sas(e.message)) {
-    for (auto& [map, p] : peers_) {
-      if (sa.conn != ike::mn_conn_name(map) && sa.conn != ike::mn_lease_conn_name(map)) continue;
-      const Ip6Addr m = map;
-      if (e.name == "ike-updown" && up) on_ike_up(m, p, sa);
-      else if (e.name == "ike-updown") on_ike_down(m, p, sa);
-      else if (up) on_child_up(m, p, sa);
-      else on_child_down(m, p, sa);
-      break;  // the handlers may have erased the peer
-    }
+    auto it = peers_.find(sa.conn);
+    if (it == peers_.end())  // a MAP's leasing IKE SA
+      it = std::find_if(peers_.begin(), peers_.end(), [&](const auto& kv) {
+        return kv.second.kind == Kind::map && sa.conn == ike::mn_lease_conn_name(kv.second.addr);
+      });
+    if (it == peers_.end()) continue;
+    Peer& p = it->second;  // the handlers may erase it: nothing after them
+    if (e.name == "ike-updown" && up) on_ike_up(p, sa);
+    else if (e.name == "ike-updown") on_ike_down(p, sa);
+    else if (p.kind == Kind::home && has_child(sa, ike::kTrafficChild, false)) on_traffic_child(p, sa, up);
+    else if (up) on_child_up(p, sa);
+    else on_child_down(p, sa);
   }
 }
 
-void IkeAgent::on_ike_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
-  if (p.phase == Phase::protecting && sa.conn == ike::mn_conn_name(map)) {
+void IkeAgent::on_ike_up(Peer& p, const ike::IkeSaView& sa) {
+  if (p.phase == Phase::protecting && sa.conn == conn_name(p.kind, p.addr)) {
     // Step 2's IKE SA: its CHILD_SA follows in the same exchange, or the
-    // MAP refused it (check_children).
+    // peer refused it (check_children).
     if (installed_mh_child(sa)) return;
     p.childless_ike = sa.uniqueid;
     arm_child_check();
     return;
   }
-  if (p.phase != Phase::leasing || sa.conn != ike::mn_lease_conn_name(map)) return;
+  if (p.kind != Kind::map || p.phase != Phase::leasing || sa.conn != ike::mn_lease_conn_name(p.addr)) return;
   if (sa.local_vips.empty()) {
     ++counters_.failures;
-    fail_later(map, false, "the MAP allocated no RCoA (no RcoaPool?)");
+    fail_later(p, false, "the MAP allocated no RCoA (no RcoaPool?)");
     return;
   }
   ++counters_.leases;
   p.rcoa = sa.local_vips.front();
   p.phase = Phase::protecting;
-  log_.info("MAP " + map.str() + " leased RCoA " + p.rcoa->str() + "; setting up its CHILD_SA");
-  if (!ok(link_.command("load-conn", ike::mn_conn(mn_ike(map), p.lcoa, p.rcoa)), map, "load-conn")) return;
-  (void)ok(link_.command("initiate", ike::mn_initiate(map, -1)), map, "initiate");
+  log_.info("MAP " + p.addr.str() + " leased RCoA " + p.rcoa->str() + "; setting up its CHILD_SA");
+  if (!ok(link_.command("load-conn", protect_conn(p)), p, "load-conn")) return;
+  (void)ok(link_.command("initiate", protect_initiate(p)), p, "initiate");
 }
 
 void IkeAgent::arm_child_check() {
@@ -216,11 +284,10 @@ void IkeAgent::arm_restore_check(std::chrono::milliseconds after) {
 
 void IkeAgent::check_restores() {
   for (auto it = peers_.begin(); it != peers_.end();) {
-    auto& [map, p] = *it;
+    Peer& p = it->second;
     ++it;  // restore_child may forget this peer
     if (p.phase != Phase::up || p.child_lost_ike.empty()) continue;
-    const Ip6Addr m = map;
-    restore_child(m, p);
+    restore_child(p);
   }
 }
 
@@ -229,19 +296,19 @@ void IkeAgent::check_restores() {
 // the child's: check_children looks after kChildGrace, when it is gone).
 // Re-keyed CHILD_SAs raise child-rekey, not this; replaced IKE SAs are no
 // longer current_ike.
-void IkeAgent::on_child_down(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
-  if (p.phase != Phase::up || sa.conn != ike::mn_conn_name(map) || sa.uniqueid != p.current_ike) return;
+void IkeAgent::on_child_down(Peer& p, const ike::IkeSaView& sa) {
+  if (p.phase != Phase::up || sa.conn != conn_name(p.kind, p.addr) || sa.uniqueid != p.current_ike) return;
   if (!p.child_lost_ike.empty()) return;  // already being restored
   ++counters_.children_lost;
   p.child_lost_ike = sa.uniqueid;
   p.restore_attempts = 0;
-  log_.warning("IKEv2 with MAP " + map.str() + ": the CHILD_SA protecting RCoA " +
+  log_.warning("IKEv2 with " + who(p) + ": the CHILD_SA protecting " + (p.kind == Kind::map ? "RCoA " : "home address ") +
                (p.rcoa ? p.rcoa->str() : std::string("?")) + " went down (IKE SA " + sa.uniqueid +
                " kept): setting it up again");
   arm_restore_check(kChildGrace);
 }
 
-void IkeAgent::restore_child(const Ip6Addr& map, Peer& p) {
+void IkeAgent::restore_child(Peer& p) {
   std::string err;
   const auto sas = link_.list_sas(p.child_lost_ike, err);
   if (!sas) {  // charon unreachable: on_lost follows
@@ -259,17 +326,19 @@ void IkeAgent::restore_child(const Ip6Addr& map, Peer& p) {
   }
   if (p.restore_attempts >= kChildRetries) {
     const std::string id = std::exchange(p.child_lost_ike, std::string());
-    forget(map);
-    fail_later(map, true, "the CHILD_SA on IKE SA " + id + " could not be set up again");
+    const Kind kind = p.kind;
+    const Ip6Addr addr = p.addr;
+    peers_.erase(conn_name(kind, addr));
+    fail_later(kind, addr, true, "the CHILD_SA on IKE SA " + id + " could not be set up again");
     return;
   }
   ++p.restore_attempts;
-  (void)ok(link_.command("initiate", ike::mn_initiate(map, -1)), map, "initiate");
+  (void)ok(link_.command("initiate", protect_initiate(p)), p, "initiate");
   arm_restore_check(kChildRestoreWait);
 }
 
 void IkeAgent::check_children() {
-  for (auto& [map, p] : peers_) {
+  for (auto& [name, p] : peers_) {
     if (p.phase != Phase::protecting || p.childless_ike.empty()) continue;
     const std::string id = std::exchange(p.childless_ike, std::string());
     // Its child-updown may still be on its way: ask charon.
@@ -279,45 +348,108 @@ void IkeAgent::check_children() {
       if (installed_mh_child(sas->front())) continue;
     }
     if (p.child_retries >= kChildRetries) {
-      log_.warning("IKEv2 with MAP " + map.str() + ": IKE SA " + id + " still has no CHILD_SA after " +
+      log_.warning("IKEv2 with " + who(p) + ": IKE SA " + id + " still has no CHILD_SA after " +
                    std::to_string(p.child_retries) + " new attempts; leaving it to IkeTimeout");
       continue;
     }
     ++p.child_retries;
     ++counters_.child_retries;
-    log_.info("IKEv2 with MAP " + map.str() + ": IKE SA " + id +
-              " came up without its CHILD_SA (refused by the MAP, not ready for RCoA " +
-              (p.rcoa ? p.rcoa->str() : std::string("?")) + " yet?): setting it up anew");
+    log_.info("IKEv2 with " + who(p) + ": IKE SA " + id + " came up without its CHILD_SA (refused by the peer, " +
+              (p.kind == Kind::map ? "not ready for RCoA " : "not (yet) owning home address ") +
+              (p.rcoa ? p.rcoa->str() : std::string("?")) + "?): setting it up anew");
     p.retrying_ike = id;
     (void)link_.command("terminate", ike::terminate_ike(id, -1));
   }
 }
 
-void IkeAgent::on_child_up(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
-  if (sa.conn != ike::mn_conn_name(map) || !installed_mh_child(sa) || !p.rcoa) return;
+void IkeAgent::on_child_up(Peer& p, const ike::IkeSaView& sa) {
+  if (sa.conn != conn_name(p.kind, p.addr) || !installed_mh_child(sa) || !p.rcoa) return;
   if (p.childless_ike == sa.uniqueid) p.childless_ike.clear();
   ++counters_.children_installed;
+  if (p.kind == Kind::home) ++counters_.home_children_installed;
   if (!p.child_lost_ike.empty()) {
     // Back on the same IKE SA (restore_child's initiate), or a new IKE SA
     // took over (a move: the lost one is being replaced): nothing to restore.
     if (p.child_lost_ike == sa.uniqueid) {
       ++counters_.children_restored;
-      log_.info("IKEv2 with MAP " + map.str() + ": CHILD_SA for RCoA " + p.rcoa->str() +
-                " installed again on IKE SA " + sa.uniqueid);
+      log_.info("IKEv2 with " + who(p) + ": CHILD_SA for " + p.rcoa->str() + " installed again on IKE SA " +
+                sa.uniqueid);
     }
     p.child_lost_ike.clear();
   }
   const std::string old = p.current_ike;
   p.current_ike = sa.uniqueid;
-  // The IKE SAs this one replaces: the leasing one, or the one from the
-  // previous LCoA (make-before-break). Not from inside the event: charon
-  // holds the new IKE SA while it raises it, and terminate looks at them all.
-  terminate_later(vici::Section{}.set("ike", ike::mn_lease_conn_name(map)).set("timeout", "-1"));
+  // The IKE SAs this one replaces: a MAP's leasing one, or the one from the
+  // previous care-of address (make-before-break). Not from inside the
+  // event: charon holds the new IKE SA while it raises it, and terminate
+  // looks at them all.
+  if (p.kind == Kind::map) terminate_later(vici::Section{}.set("ike", ike::mn_lease_conn_name(p.addr)).set("timeout", "-1"));
   if (!old.empty() && old != sa.uniqueid) terminate_later(ike::terminate_ike(old, -1));
-  if (p.phase == Phase::up) return;
+  if (p.traffic && old != sa.uniqueid) ask_traffic(p);
+  if (p.phase == Phase::up) {
+    if (p.kind == Kind::home && p.reported != p.lcoa) report_up(p);  // re-established from a new care-of address
+    return;
+  }
   p.phase = Phase::up;
-  const Ip6Addr rcoa = *p.rcoa;
-  up_(map, rcoa);
+  report_up(p);
+}
+
+void IkeAgent::report_up(Peer& p) {
+  if (p.kind == Kind::map) {
+    const Ip6Addr map = p.addr;
+    const Ip6Addr rcoa = *p.rcoa;
+    up_(map, rcoa);
+    return;
+  }
+  p.reported = p.lcoa;
+  const Ip6Addr ha = p.addr;
+  const Ip6Addr coa = p.lcoa;
+  home_up_(ha, coa);
+}
+
+// RFC 4877 §5 (ProtectTraffic): the payload child on the IKE SA that holds
+// the MH child. The HA offers it only with its own ProtectTraffic on; a
+// refusal (no child-updown within kChildRestoreWait) leaves MH protected.
+void IkeAgent::ask_traffic(Peer& p) {
+  p.traffic_wait_ike = p.current_ike;
+  if (!link_.command("initiate", ike::mn_home_initiate(p.addr, ike::kTrafficChild, -1)).ok()) {
+    ++counters_.traffic_children_refused;
+    log_.warning("IKEv2 with " + who(p) + ": cannot ask for the payload child (ProtectTraffic); MH stays protected");
+    p.traffic_wait_ike.clear();
+    return;
+  }
+  traffic_timer_.expires_after(kChildRestoreWait);
+  traffic_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) check_traffic();
+  });
+}
+
+void IkeAgent::check_traffic() {
+  for (auto& [name, p] : peers_) {
+    if (p.traffic_wait_ike.empty()) continue;
+    const std::string id = std::exchange(p.traffic_wait_ike, std::string());
+    std::string err;
+    const auto sas = link_.list_sas(id, err);
+    if (sas && !sas->empty() && has_child(sas->front(), ike::kTrafficChild, true)) continue;  // its event is late
+    if (sas && sas->empty()) continue;  // that IKE SA is gone (replaced): its successor asks again
+    ++counters_.traffic_children_refused;
+    log_.warning("IKEv2 with " + who(p) + ": the payload child (ProtectTraffic, RFC 4877 §5) was not installed on "
+                 "IKE SA " + id + " (does the home agent offer it?): home-address traffic goes without ESP, the "
+                 "home registration stays protected");
+  }
+}
+
+void IkeAgent::on_traffic_child(Peer& p, const ike::IkeSaView& sa, bool up) {
+  if (sa.conn != conn_name(p.kind, p.addr) || sa.uniqueid != p.current_ike) return;
+  if (up && has_child(sa, ike::kTrafficChild, true)) {
+    ++counters_.traffic_children_installed;
+    p.traffic_wait_ike.clear();
+    log_.info("IKEv2 with " + who(p) + ": payload child installed (home-address traffic in ESP, RFC 4877 §5)");
+    return;
+  }
+  if (up || p.phase != Phase::up) return;
+  ++counters_.traffic_children_lost;
+  log_.warning("IKEv2 with " + who(p) + ": the payload child went down; asked for again at the next IKE SA");
 }
 
 void IkeAgent::terminate_later(vici::Section request) {
@@ -333,33 +465,36 @@ void IkeAgent::terminate_later(vici::Section request) {
 }
 
 // Only the IKE SA holding the installed CHILD_SA counts: replaced ones go
-// down on purpose. A CHILD_SA the MAP refuses leaves its IKE SA up without
+// down on purpose. A CHILD_SA the peer refuses leaves its IKE SA up without
 // it: check_children terminates it and, once it is down, it is set up anew
 // here (kChildRetries times; then the core's IkeTimeout decides).
-void IkeAgent::on_ike_down(const Ip6Addr& map, Peer& p, const ike::IkeSaView& sa) {
+void IkeAgent::on_ike_down(Peer& p, const ike::IkeSaView& sa) {
   if (p.phase == Phase::protecting && !p.retrying_ike.empty() && sa.uniqueid == p.retrying_ike) {
     p.retrying_ike.clear();
     // Not from inside the event (see on_child_up): shortly after. One timer
-    // for every MAP waiting (two may, around an inter-MAP move): re-arming
-    // it would cancel the wait of the MAP before.
-    retries_.insert(map);
+    // for every peer waiting (two may, around an inter-MAP move): re-arming
+    // it would cancel the wait of the peer before.
+    retries_.insert(conn_name(p.kind, p.addr));
     if (retries_.size() > 1) return;  // the timer is running for the first
     retry_timer_.expires_after(std::chrono::milliseconds(200));
     retry_timer_.async_wait([this](const boost::system::error_code& ec) {
       const auto todo = std::move(retries_);
       retries_.clear();
       if (ec || stopping_) return;
-      for (const auto& m : todo) {
-        auto it = peers_.find(m);
+      for (const auto& name : todo) {
+        auto it = peers_.find(name);
         if (it == peers_.end() || it->second.phase != Phase::protecting) continue;
-        (void)ok(link_.command("initiate", ike::mn_initiate(m, -1)), m, "initiate");
+        (void)ok(link_.command("initiate", protect_initiate(it->second)), it->second, "initiate");
       }
     });
     return;
   }
   if (p.phase != Phase::up || sa.uniqueid != p.current_ike) return;
-  forget(map);
-  fail_later(map, true, "IKE SA " + sa.uniqueid + " with the MAP was deleted");
+  const Kind kind = p.kind;
+  const Ip6Addr addr = p.addr;
+  peers_.erase(conn_name(kind, addr));
+  fail_later(kind, addr, true, "IKE SA " + sa.uniqueid + " with the " + (kind == Kind::map ? "MAP" : "home agent") +
+                                   " was deleted");
 }
 
 void IkeAgent::on_lost(const std::string& why) {
@@ -368,7 +503,7 @@ void IkeAgent::on_lost(const std::string& why) {
   log_.error("lost charon (" + why + ")");
   auto peers = std::move(peers_);
   peers_.clear();
-  for (const auto& [map, p] : peers) fail_later(map, true, "charon went away");
+  for (const auto& [name, p] : peers) fail_later(p, true, "charon went away");
   schedule_reconnect();
 }
 
@@ -395,6 +530,10 @@ io::Json IkeAgent::counters() const {
   j["ike_children_lost"] = counters_.children_lost;
   j["ike_children_restored"] = counters_.children_restored;
   j["charon_lost"] = counters_.charon_lost;
+  j["ike_home_children_installed"] = counters_.home_children_installed;
+  j["ike_traffic_children_installed"] = counters_.traffic_children_installed;
+  j["ike_traffic_children_refused"] = counters_.traffic_children_refused;
+  j["ike_traffic_children_lost"] = counters_.traffic_children_lost;
   return j;
 }
 

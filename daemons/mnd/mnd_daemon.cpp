@@ -73,9 +73,21 @@ void Daemon::start() {
                       core_.handle_security_up(now(), map, rcoa);
                       pump();
                     }),
-        guard_.wrap("IKE SA down", [this](const Ip6Addr& map, bool lost, const std::string& why) {
+        guard_.wrap("IKE SA down",
+                    [this](const Ip6Addr& map, bool lost, const std::string& why) {
+                      if (stopped_) return;
+                      core_.handle_security_down(now(), map, lost, why);
+                      pump();
+                    }),
+        guard_.wrap("home IKE SA up",
+                    [this](const Ip6Addr& ha, const Ip6Addr& coa) {
+                      if (stopped_) return;
+                      core_.handle_home_security_up(now(), ha, coa);
+                      pump();
+                    }),
+        guard_.wrap("home IKE SA down", [this](const Ip6Addr& ha, bool lost, const std::string& why) {
           if (stopped_) return;
-          core_.handle_security_down(now(), map, lost, why);
+          core_.handle_home_security_down(now(), ha, lost, why);
           pump();
         }));
     ike_->start();
@@ -252,6 +264,14 @@ void Daemon::perform(const mn::ReleaseMap& a) {
   if (ike_) ike_->release(a.map);
 }
 
+void Daemon::perform(const mn::SecureHome& a) {
+  if (ike_) ike_->secure_home(a);
+}
+
+void Daemon::perform(const mn::ReleaseHome& a) {
+  if (ike_) ike_->release_home(a.home_agent);
+}
+
 void Daemon::perform(const mn::LogEvent& a) { log_.log(a.level, a.text); }
 
 void Daemon::perform(const mn::InstallHomeBinding& a) {
@@ -325,16 +345,20 @@ Daemon::ReloadResult Daemon::reload() {
         // The core applies a Home block's BindingLifetime and Hmipv6 at
         // once; its address, prefix and home agent (and the DHAAD socket,
         // opened at start for HomeAgent discover) only at a restart.
+        // So do HomeAgentIdentity and ProtectTraffic (the IKE SA with the
+        // HA is set up with them).
         const auto home_identity = [](const mn::MndConfig& x) {
-          return x.home ? std::optional<std::tuple<Ip6Addr, std::uint8_t, std::optional<Ip6Addr>>>(
-                              std::tuple{x.home->address, x.home->prefix_len, x.home->home_agent})
+          return x.home ? std::optional<std::tuple<Ip6Addr, std::uint8_t, std::optional<Ip6Addr>, std::string, bool>>(
+                              std::tuple{x.home->address, x.home->prefix_len, x.home->home_agent,
+                                         x.home->home_agent_identity, x.home->protect_traffic})
                         : std::nullopt;
         };
         const bool same = c.control_socket == run.control_socket && c.insecure == run.insecure && c.ike == run.ike &&
                           home_identity(c) == home_identity(run);
         return same ? std::string()
                     : "ControlSocket, InsecureTestbedSignalling, the Ike block and the Home block's presence, "
-                      "Address and HomeAgent take effect only at a restart";
+                      "Address and HomeAgent take effect only at a restart (so do HomeAgentIdentity and "
+                      "ProtectTraffic)";
       },
       [this](const mn::MndConfig& c) {
         core_.handle_reload(now(), c);

@@ -86,6 +86,8 @@ class Daemon {
   void perform(const mn::RemoveHomeBinding& a);
   void perform(const mn::SendDhaadRequest& a);
   void perform(const mn::AnnounceHomeAddress& a);
+  void perform(const mn::SecureHome& a);
+  void perform(const mn::ReleaseHome& a);
   void on_dhaad_reply(const io::DhaadReplyReceived& r);
   /// A dataplane failure as text: the dataplane's full description if it has one.
   [[nodiscard]] std::string dp_error(const wire::Error& e) const;

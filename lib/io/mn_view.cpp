@@ -158,6 +158,12 @@ Json mn_home_json(const mn::MnState& s) {
   j["held_down_reason"] = h.held_down_reason;
   j["bu_sent"] = h.bu_sent;
   j["last_status"] = h.last_status ? Json(*h.last_status) : Json();
+  // Secure mode (RFC 4877): none, setting-up from ike_coa, up from ike_coa
+  // (re-established from ike_moving_to after a move).
+  j["protection"] = std::string(mn::to_string(h.protection));
+  j["ike_coa"] = opt_addr(h.ike_coa);
+  j["ike_moving_to"] = opt_addr(h.ike_moving_to);
+  j["ike_timeout_ms"] = opt_ms(h.ike_timeout_in);
   return j;
 }
 
@@ -217,6 +223,11 @@ Json mn_counters_json(const mn::MnCounters& c, const Json& daemon) {
   j["dhaad_requests_sent"] = c.dhaad_requests_sent;
   j["dhaad_replies_accepted"] = c.dhaad_replies_accepted;
   j["dhaad_replies_ignored"] = c.dhaad_replies_ignored;
+  j["home_ike_requested"] = c.home_ike_requested;
+  j["home_ike_established"] = c.home_ike_established;
+  j["home_ike_reestablished"] = c.home_ike_reestablished;
+  j["home_ike_failed"] = c.home_ike_failed;
+  j["home_ike_lost"] = c.home_ike_lost;
   if (daemon.is_object())
     for (const auto& [k, v] : daemon.items()) j[k] = v;
   return j;

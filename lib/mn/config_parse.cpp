@@ -57,7 +57,10 @@ std::string config_summary(const MndConfig& c) {
          (c.home ? ", home address " + c.home->address.str() + "/" + std::to_string(c.home->prefix_len) +
                        " with home agent " +
                        (c.home->home_agent ? c.home->home_agent->str() : std::string("(discovered by DHAAD)")) +
-                       (c.home->hmipv6 ? " through the MAP (HMIPv6)" : " from the LCoA (plain Mobile IPv6)")
+                       (c.home->hmipv6 ? " through the MAP (HMIPv6)" : " from the LCoA (plain Mobile IPv6)") +
+                       (c.insecure ? std::string()
+                                   : std::string(", protected by IKEv2/ESP (RFC 4877)") +
+                                         (c.home->protect_traffic ? " with its payload" : ""))
                  : std::string());
 }
 
@@ -82,7 +85,10 @@ std::string to_conf_text(const MndConfig& c) {
     o += "Home {\n    Address " + c.home->address.str() + "/" + std::to_string(c.home->prefix_len) + ";\n";
     o += "    HomeAgent " + (c.home->home_agent ? c.home->home_agent->str() : std::string("discover")) + ";\n";
     o += "    BindingLifetime " + std::to_string(c.home->binding_lifetime) + ";\n";
-    o += std::string("    Hmipv6 ") + (c.home->hmipv6 ? "on" : "off") + ";\n};\n";
+    o += std::string("    Hmipv6 ") + (c.home->hmipv6 ? "on" : "off") + ";\n";
+    if (!c.home->home_agent_identity.empty())
+      o += "    HomeAgentIdentity " + core::conf::quoted(c.home->home_agent_identity) + ";\n";
+    o += std::string("    ProtectTraffic ") + (c.home->protect_traffic ? "on" : "off") + ";\n};\n";
   }
   return o;
 }

@@ -109,7 +109,9 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, M
   }
 
   // The Home block (issue 14): the home address with its prefix length,
-  // the home agent (or DHAAD), the home BUs' lifetime, Hmipv6.
+  // the home agent (or DHAAD), the home BUs' lifetime, Hmipv6, and for
+  // secure mode (RFC 4877) the identity the HA must prove and whether to
+  // ask for the payload child.
   void home_block(const Statement& s) {
     if (const Token* before = src_.global.find("Home")) {
       err(s.keyword, "a second Home block: mnd registers one home address (the first Home block is on line " +
@@ -141,6 +143,12 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, M
         agent_ok = home_agent(c, h);
       } else if (k == "BindingLifetime") {
         if (auto v = lifetime(c)) h.binding_lifetime = *v;
+      } else if (k == "HomeAgentIdentity") {
+        const Token* a = one_arg(c, "the IKE identity the home agent must prove, as in "
+                                    "'HomeAgentIdentity \"ha.example.net\";'");
+        if (a != nullptr && identity_arg(*a, k, "ha.example.net")) h.home_agent_identity = a->text;
+      } else if (k == "ProtectTraffic") {
+        if (auto v = flag(c)) h.protect_traffic = *v;
       } else if (auto v = flag(c)) {
         h.hmipv6 = *v;  // Hmipv6
       }

@@ -60,17 +60,19 @@ void check_signalling(const MndConfig& c, const MndSources& src, core::conf::Dia
         "or, on a testbed only, 'InsecureTestbedSignalling yes;'");
 }
 
-// The Home block (issue 14). Home registrations are not protected yet (RFC
-// 4877 is the next step): never accepted in secure mode.
+// The Home block (issue 14). In secure mode home registrations are
+// protected per RFC 4877 with the Ike block's credentials (check_signalling
+// requires the block); the insecure mode makes the HA's identity and the
+// payload child meaningless.
 void check_home(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d) {
   if (src.home_block.line == 0) return;
-  if (!c.insecure)
-    d.err(src.home_block,
-          "home registration needs InsecureTestbedSignalling until RFC 4877 protection exists: mnd would send "
-          "home binding updates without IPsec (add 'InsecureTestbedSignalling yes;' on a testbed, or remove the "
-          "Home block)");
   if (!c.home) return;
   const HomeConfig& h = *c.home;
+  if (c.insecure)
+    for (const auto* kw : {"HomeAgentIdentity", "ProtectTraffic"})
+      if (const auto* t = src.home.find(kw))
+        d.warn(*t, std::string(kw) + " has no effect while InsecureTestbedSignalling is on: home binding updates "
+                                     "go out without IPsec");
   if (h.home_agent && *h.home_agent == h.address)
     d.err(src.home.at("HomeAgent", src.home_block), "HomeAgent " + h.home_agent->str() + " is the home address itself");
   if (h.hmipv6 && h.binding_lifetime > c.binding_lifetime)

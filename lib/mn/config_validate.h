@@ -22,11 +22,11 @@ struct MndSources {
 
 /// Checks the whole file `c` read with `src`; reports to `d`. Errors: no
 /// Interface; an initial BA timeout longer than MaxBindackTimeout; neither
-/// InsecureTestbedSignalling nor an Ike block; an incomplete Ike block; a
-/// Home block without InsecureTestbedSignalling (RFC 4877 protection of home
-/// registrations does not exist yet); a HomeAgent equal to the home address.
-/// Warnings: lifetimes and timeouts that are probably not meant, the
-/// insecure mode itself, an Ike block it makes useless.
+/// InsecureTestbedSignalling nor an Ike block (home registrations need it
+/// too: RFC 4877); an incomplete Ike block; a HomeAgent equal to the home
+/// address. Warnings: lifetimes and timeouts that are probably not meant,
+/// the insecure mode itself, an Ike block, HomeAgentIdentity or
+/// ProtectTraffic it makes useless.
 void validate_mnd(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d);
 
 }  // namespace hmip::mn::config_detail

@@ -78,6 +78,11 @@ std::optional<HomeSettings> MobileNode::home_target(TimePoint /*now*/) const {
     s.tunnel_mtu = tunnel_mtu_inside(cur->settings.tunnel_mtu);
     return s;
   }
+  // Secure mode: a MAP whose protection is being set up is about to give
+  // the RCoA; the LCoA meanwhile would only cost an IKE SA and a home BU
+  // more (IkeTimeout ends the wait: the MAP is held down, plain mode).
+  if (hc.hmipv6 && std::any_of(security_.begin(), security_.end(), [](const auto& e) { return !e.second.rcoa; }))
+    return std::nullopt;
   // Plain Mobile IPv6: the LCoA (the one registered, while it qualifies).
   const std::optional<Ip6Addr> keep = home_->installed_key && home_->installed.mode == HomeMode::away &&
                                               !home_->installed.via
@@ -172,6 +177,10 @@ void MobileNode::send_home_bu(std::uint32_t lifetime_s, core::Duration timeout, 
         if (a.addr.is_link_local() && std::equal(a.addr.b.begin() + 8, a.addr.b.end(), h.cfg.address.b.begin() + 8))
           s.bu.link_local_compat = true;
   s.bu.lifetime = p.lifetime_units;
+  // Secure mode: the care-of address (the home address itself at home) in
+  // an Alternate Care-of Address option, which ESP covers, unlike the
+  // source and the HAO (RFC 6275 §11.7.1, RFC 4877 §4): the HA binds it.
+  if (secure()) s.bu.options.emplace_back(wire::AlternateCareOfAddressOption{p.coa});
   actions_.emplace_back(std::move(s));
 }
 
@@ -183,7 +192,7 @@ void MobileNode::send_home_bu(std::uint32_t lifetime_s, core::Duration timeout, 
 // MAP's refresh or a new care-of address.
 bool MobileNode::send_home_update(core::Duration timeout, bool first, TimePoint now) {
   Home& h = *home_;
-  if (!home_installed_away()) return false;
+  if (!home_installed_away() || !home_protected()) return false;  // secure mode: waits for the protection
   const std::uint32_t lt = home_lifetime(h.installed, now);
   if (lt == 0) {
     if (!h.lifetime_wait)
@@ -196,12 +205,13 @@ bool MobileNode::send_home_update(core::Duration timeout, bool first, TimePoint 
   return true;
 }
 
-void MobileNode::home_hold(std::string reason, bool loud, TimePoint now) {
+void MobileNode::home_hold(std::string reason, bool loud, TimePoint now, std::optional<core::Duration> fixed) {
   Home& h = *home_;
-  h.held_until = now + h.next_hold;
+  const core::Duration d = fixed.value_or(h.next_hold);
+  h.held_until = now + d;
   log(loud ? LogLevel::error : LogLevel::warning,
-      "home registration of " + h.cfg.address.str() + " held down for " + secs(h.next_hold) + ": " + reason);
-  h.next_hold = std::min(h.next_hold * 2, kMaxHomeHoldDown);
+      "home registration of " + h.cfg.address.str() + " held down for " + secs(d) + ": " + reason);
+  if (!fixed) h.next_hold = std::min(h.next_hold * 2, kMaxHomeHoldDown);
   h.held_reason = std::move(reason);
 }
 
@@ -210,6 +220,7 @@ void MobileNode::home_hold(std::string reason, bool loud, TimePoint now) {
 void MobileNode::home_next_ha(const std::string& why, TimePoint now) {
   Home& h = *home_;
   remove_home();
+  home_release();
   h.registered = false;
   h.expires.reset();
   h.refresh_at.reset();
@@ -233,8 +244,10 @@ void MobileNode::service_home(TimePoint now) {
   if (h.held_until && *h.held_until <= now && !stopping_) {
     h.held_until.reset();
     h.install_held = false;
+    h.ike_held = false;
     log(LogLevel::info, "home registration: hold-down over, trying again");
   }
+  service_home_security(now);
   service_home_bu(now);
   if (stopping_ || !home_) return;
 
@@ -259,61 +272,115 @@ void MobileNode::service_home(TimePoint now) {
     return;
   }
   if (!h.ha) return;  // HomeAgent discover: DHAAD first (away), nothing to deregister (at home)
-
   if (target->mode == HomeMode::at_home) {
-    if (h.installed_key && h.installed.mode == HomeMode::at_home) {
-      install_home(*target);  // another ifindex: updated in place
-      return;
-    }
-    if (h.held_until && h.install_held) return;  // the last InstallHomeBinding failed: after the hold-down
-    install_home(*target);  // the home address on the home link first
-    h.expires.reset();
-    h.refresh_at.reset();
-    // RFC 6275 §11.5.5: lifetime 0, care-of address = home address, from the
-    // home address, no HAO; retransmitted up to MaxBindackTimeout. Also when
-    // nothing is known to be registered (mnd restarted on the home link): the
-    // HA may still hold a binding from before and intercept the home
-    // address; without one it answers 133, which is harmless.
-    log(LogLevel::notice, "deregistering home address " + h.cfg.address.str() + " at home agent " + h.ha->str());
-    h.registered = false;
-    send_home_bu(0, cfg_.initial_bindack_timeout, false, now);
+    home_at_home(*target, now);
     return;
   }
-
+  h.dereg_due = false;
   if (h.held_until) return;
   const HomeKey key{*h.ha, h.cfg.address};
   if (h.installed_key && *h.installed_key != key) remove_home();  // another HA
-  const bool new_coa = !h.installed_key || h.installed.mode != HomeMode::away || h.installed.coa != target->coa;
+  if (!home_protected()) {  // secure mode: no home BU before the first protection
+    home_secure(target->coa, now);
+    return;
+  }
+  home_register(*target, now);
+  // After a move: the home BU is out (protected by the ESP SAs, which do not
+  // depend on the care-of address); the IKE SA follows, make-before-break.
+  home_secure(target->coa, now);
+}
+
+void MobileNode::home_at_home(const HomeSettings& target, TimePoint now) {
+  Home& h = *home_;
+  if (h.installed_key && h.installed.mode == HomeMode::at_home) {
+    install_home(target);  // another ifindex: updated in place
+  } else {
+    if (h.held_until && h.install_held) return;  // the last InstallHomeBinding failed: after the hold-down
+    install_home(target);  // the home address on the home link first
+    h.expires.reset();
+    h.refresh_at.reset();
+    h.registered = false;
+    h.pending.reset();  // a home BU outstanding from away: superseded
+    // RFC 6275 §11.5.5: lifetime 0, care-of address = home address, from
+    // the home address, no HAO; retransmitted up to MaxBindackTimeout. Also
+    // when nothing is known to be registered (mnd restarted on the home
+    // link): the HA may still hold a binding from before and intercept the
+    // home address; without one it answers 133, which is harmless.
+    h.dereg_due = true;
+  }
+  if (!h.dereg_due || h.pending) return;
+  // Secure mode: protected by the SA there is (from wherever it was set up),
+  // else by one from the home address on the home link.
+  if (!home_protected()) {
+    home_secure(h.cfg.address, now);
+    return;
+  }
+  h.dereg_due = false;
+  log(LogLevel::notice, "deregistering home address " + h.cfg.address.str() + " at home agent " + h.ha->str());
+  send_home_bu(0, cfg_.initial_bindack_timeout, false, now);
+}
+
+void MobileNode::home_register(const HomeSettings& target, TimePoint now) {
+  Home& h = *home_;
+  const bool new_coa = !h.installed_key || h.installed.mode != HomeMode::away || h.installed.coa != target.coa;
   if (!new_coa && (h.registered || h.pending)) {
-    install_home(*target);  // the same care-of address: other settings (MTU) updated in place
+    install_home(target);  // the same care-of address: other settings (MTU) updated in place
     return;
   }
   // Never lifetime 0 (a deregistration) by accident: with nothing left to
   // ask for, the old state stays and the BU waits for the MAP's refresh or
   // a new target.
-  const std::uint32_t lifetime = home_lifetime(*target, now);
+  const std::uint32_t lifetime = home_lifetime(target, now);
   if (lifetime == 0) {
     if (!h.lifetime_wait)
-      log(LogLevel::info, "home BU for " + h.cfg.address.str() + " from " + target->coa.str() +
+      log(LogLevel::info, "home BU for " + h.cfg.address.str() + " from " + target.coa.str() +
                               " waits: nothing left of its lifetime to ask for");
     h.lifetime_wait = true;
     return;
   }
-  install_home(*target);
+  install_home(target);
   if (new_coa && (h.registered || h.pending)) {
     ++counters_.home_coa_changes;
-    log(LogLevel::notice, "home address " + h.cfg.address.str() + ": new care-of address " + target->coa.str() +
-                              (target->via ? " (RCoA at MAP " + target->via->map_address.str() + ")"
-                                           : " (plain Mobile IPv6)"));
+    log(LogLevel::notice, "home address " + h.cfg.address.str() + ": new care-of address " + target.coa.str() +
+                              (target.via ? " (RCoA at MAP " + target.via->map_address.str() + ")"
+                                          : " (plain Mobile IPv6)"));
   } else {
     log(LogLevel::info, "registering home address " + h.cfg.address.str() + " with home agent " + h.ha->str() +
-                            " from " + target->coa.str() +
-                            (target->via ? " (RCoA at MAP " + target->via->map_address.str() + ")"
-                                         : " (plain Mobile IPv6)"));
+                            " from " + target.coa.str() +
+                            (target.via ? " (RCoA at MAP " + target.via->map_address.str() + ")"
+                                        : " (plain Mobile IPv6)"));
   }
   // RFC 6275 §11.8: a first registration waits longer (the HA runs DAD).
   const bool first = !h.registered;
   send_home_bu(lifetime, first ? cfg_.initial_bindack_timeout_first_reg : cfg_.initial_bindack_timeout, first, now);
+}
+
+void MobileNode::send_home_dereg(core::Duration timeout, bool first, TimePoint now) {
+  Home& h = *home_;
+  if (home_protected()) {
+    send_home_bu(0, timeout, first, now);
+    return;
+  }
+  h.pending.reset();
+  if (h.stop_dereg) {
+    log(LogLevel::info, "the home deregistration cannot go again: no protection with the home agent");
+    ++counters_.home_deregistrations;
+    home_dereg_done(now);
+    return;
+  }
+  h.dereg_due = true;  // home_at_home sends it once protected again
+}
+
+void MobileNode::home_dereg_done(TimePoint now) {
+  Home& h = *home_;
+  if (h.stop_dereg) {
+    h.stop_dereg = false;
+    remove_home();
+    home_release();
+    stop_map_bindings(now);
+    return;
+  }
+  home_release();  // at home: nothing left to protect
 }
 
 // Retransmission (§11.8: doubled up to MaxBindackTimeout, then at that rate;
@@ -325,10 +392,8 @@ void MobileNode::service_home_bu(TimePoint now) {
     if (h.stop_dereg) {  // one attempt on stop
       log(LogLevel::info, "no answer to the home deregistration: removed");
       h.pending.reset();
-      h.stop_dereg = false;
       ++counters_.home_deregistrations;
-      remove_home();
-      stop_map_bindings(now);
+      home_dereg_done(now);
       return;
     }
     if (h.pending->timeout >= cfg_.max_bindack_timeout) {
@@ -336,6 +401,7 @@ void MobileNode::service_home_bu(TimePoint now) {
         log(LogLevel::warning, "home agent " + h.ha->str() + " did not answer the deregistration: given up");
         h.pending.reset();
         ++counters_.home_deregistrations;
+        home_dereg_done(now);
         return;
       }
       if (!h.cfg.home_agent && !h.registered) {  // a discovered HA that never answers
@@ -349,7 +415,7 @@ void MobileNode::service_home_bu(TimePoint now) {
     // Recomputed: the MAP's grant has less left now (never above it).
     if (dereg) {
       ++counters_.home_bu_retransmitted;
-      send_home_bu(0, timeout, h.pending->first, now);
+      send_home_dereg(timeout, h.pending->first, now);
     } else if (send_home_update(timeout, h.pending->first, now)) {
       ++counters_.home_bu_retransmitted;
     } else {
@@ -558,18 +624,14 @@ void MobileNode::home_resync(const wire::BindingAck& ba, TimePoint now) {
     // The BU it interrupted (a refresh, a BRR's answer) goes after the rest;
     // unregistered, service_home registers then.
     if (!dereg && h.registered) h.refresh_at = h.held_until;
-    if (dereg && h.stop_dereg) {
-      h.stop_dereg = false;
-      remove_home();
-      stop_map_bindings(now);
-    }
+    if (dereg) home_dereg_done(now);
     return;
   }
   h.next_seq = static_cast<std::uint16_t>(ba.sequence + 1);
   log(LogLevel::info, "home agent " + h.ha->str() + ": sequence out of window, continuing after " +
                           std::to_string(ba.sequence));
   if (h.pending->lifetime_units == 0) {
-    send_home_bu(0, h.pending->timeout, h.pending->first, now);
+    send_home_dereg(h.pending->timeout, h.pending->first, now);
   } else if (!send_home_update(h.pending->timeout, h.pending->first, now)) {
     h.pending.reset();
   }
@@ -592,11 +654,7 @@ void MobileNode::home_accepted(const wire::BindingAck& ba, TimePoint now) {
     // home agent (its proxy NAs): override them (RFC 6275 §11.5.5).
     if (!h.stop_dereg && h.at_home && h.installed_key && h.installed.mode == HomeMode::at_home)
       actions_.emplace_back(AnnounceHomeAddress{static_cast<unsigned>(h.installed.ifindex), h.cfg.address});
-    if (h.stop_dereg) {
-      h.stop_dereg = false;
-      remove_home();
-      stop_map_bindings(now);
-    }
+    home_dereg_done(now);
     return;
   }
   if (ba.lifetime == 0) {
@@ -632,7 +690,6 @@ void MobileNode::home_accepted(const wire::BindingAck& ba, TimePoint now) {
 void MobileNode::home_refused(std::uint8_t status, TimePoint now) {
   Home& h = *home_;
   const bool dereg = h.pending && h.pending->lifetime_units == 0;
-  const bool stop = h.stop_dereg;
   h.pending.reset();
   if (dereg) {  // refusing a deregistration: nothing left to undo
     if (status == wire::ba_status::kNotHomeAgentForThisMobileNode)  // no binding there (e.g. mnd restarted at home)
@@ -642,11 +699,7 @@ void MobileNode::home_refused(std::uint8_t status, TimePoint now) {
       log(LogLevel::warning, "home agent " + h.ha->str() + " refused the deregistration (status " +
                                  std::to_string(status) + ")");
     ++counters_.home_deregistrations;
-    if (stop) {
-      h.stop_dereg = false;
-      remove_home();
-      stop_map_bindings(now);
-    }
+    home_dereg_done(now);
     return;
   }
   h.registered = false;
@@ -741,6 +794,7 @@ void MobileNode::handle_home_install_failed(TimePoint now, const HomeKey& key, c
   h.pending.reset();
   if (stop) {
     h.stop_dereg = false;
+    home_release();
     stop_map_bindings(now);
     return;
   }
@@ -759,24 +813,33 @@ bool MobileNode::home_stop(TimePoint now) {
   h.dhaad.reset();
   h.refresh_at.reset();
   h.held_until.reset();
+  h.dereg_due = false;
   const bool away = h.installed_key && h.installed.mode == HomeMode::away;
   if (cfg_.deregister_on_stop && away && (h.registered || h.pending)) {
-    h.stop_dereg = true;
-    log(LogLevel::info, "deregistering home address " + h.cfg.address.str() + " at home agent " + h.ha->str());
-    send_home_bu(0, cfg_.initial_bindack_timeout, false, now);
-    return true;
+    if (home_protected()) {
+      h.stop_dereg = true;
+      log(LogLevel::info, "deregistering home address " + h.cfg.address.str() + " at home agent " + h.ha->str());
+      send_home_bu(0, cfg_.initial_bindack_timeout, false, now);
+      return true;
+    }
+    log(LogLevel::warning, "home address " + h.cfg.address.str() + " not deregistered: no protection with home agent " +
+                               h.ha->str() + " (its binding expires there)");
   }
   h.pending.reset();
   remove_home();
+  home_release();
   return false;
 }
 
 void MobileNode::home_reload(const std::optional<HomeConfig>& cfg) {
   if (!home_ && !cfg) return;
   const bool same_binding = home_ && cfg && cfg->address == home_->cfg.address &&
-                            cfg->prefix_len == home_->cfg.prefix_len && cfg->home_agent == home_->cfg.home_agent;
+                            cfg->prefix_len == home_->cfg.prefix_len && cfg->home_agent == home_->cfg.home_agent &&
+                            cfg->home_agent_identity == home_->cfg.home_agent_identity &&
+                            cfg->protect_traffic == home_->cfg.protect_traffic;
   if (!same_binding) {
-    log(LogLevel::warning, "the Home block's Address and HomeAgent (or the block itself) take effect at a restart");
+    log(LogLevel::warning, "the Home block's Address, HomeAgent, HomeAgentIdentity and ProtectTraffic (or the block "
+                           "itself) take effect at a restart");
     return;
   }
   home_->cfg.binding_lifetime = cfg->binding_lifetime;  // from the next home BU
@@ -797,6 +860,7 @@ void MobileNode::home_deadlines(std::optional<TimePoint>& t) const {
   if (h.registered) consider(h.expires);
   consider(h.held_until);
   if (h.dhaad) consider(h.dhaad->sent + h.dhaad->timeout);
+  if (h.sec && !h.sec->up_from) consider(h.sec->deadline);
 }
 
 std::string_view to_string(HomeStatus s) noexcept {
@@ -807,6 +871,15 @@ std::string_view to_string(HomeStatus s) noexcept {
     case HomeStatus::registered: return "registered";
     case HomeStatus::at_home: return "at-home";
     case HomeStatus::held_down: return "held-down";
+  }
+  return "?";
+}
+
+std::string_view to_string(HomeProtection p) noexcept {
+  switch (p) {
+    case HomeProtection::none: return "none";
+    case HomeProtection::setting_up: return "setting-up";
+    case HomeProtection::up: return "up";
   }
   return "?";
 }
@@ -849,6 +922,12 @@ std::optional<HomeView> MobileNode::home_view(TimePoint now) const {
   }
   v.bu_sent = h.bu_sent;
   v.last_status = h.last_status;
+  if (h.sec) {
+    v.protection = h.sec->up_from ? HomeProtection::up : HomeProtection::setting_up;
+    v.ike_coa = h.sec->up_from.value_or(h.sec->coa);
+    if (h.sec->up_from && *h.sec->up_from != h.sec->coa) v.ike_moving_to = h.sec->coa;
+    if (!h.sec->up_from && h.sec->deadline) v.ike_timeout_in = until(h.sec->deadline);
+  }
   return v;
 }
 

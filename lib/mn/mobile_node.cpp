@@ -27,12 +27,7 @@ MobileNode::MobileNode(MndConfig cfg, core::Rng rng) : cfg_(std::move(cfg)), rng
     i.name = name;
     ifaces_.push_back(std::move(i));
   }
-  if (cfg_.home && secure()) {
-    // Never an unprotected home BU in secure mode (config validation
-    // refuses this combination; RFC 4877 protection is not implemented).
-    log(LogLevel::error, "the Home block needs InsecureTestbedSignalling until RFC 4877 protection of home "
-                         "registrations exists: no home registration");
-  } else if (cfg_.home) {
+  if (cfg_.home) {
     home_ = Home{};
     home_->cfg = *cfg_.home;
     home_->ha = cfg_.home->home_agent;

@@ -225,13 +225,7 @@ TEST_CASE("issue 13/7: a flood of MAP options, routers and prefixes stops at the
 TEST_CASE("issue 13/8: in secure mode every BU carries the LCoA in an Alternate Care-of Address option",
           "[mn][issue13][ike]") {
   Harness h(secure_cfg());
-  h.set_link(link(true, {kLcoa1}));
-  h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10, 36000, true)}));
-  REQUIRE(h.take<SecureMap>().size() == 1);
-  h.mn.handle_security_up(h.now, kMap1, kLease1);
-  h.drain();
-  auto bus = h.take<SendBu>();
-  REQUIRE(bus.size() == 1);
+  std::vector<SendBu> bus{h.secure_map1()};
   const auto* acoa = wire::find_option<wire::AlternateCareOfAddressOption>(bus[0].bu.options);
   REQUIRE(acoa);
   CHECK(acoa->care_of_address == kLcoa1);

@@ -558,23 +558,6 @@ TEST_CASE("stop: the home binding deregistered first, the MAP binding after its 
   }
 }
 
-TEST_CASE("secure mode with a Home block: never an unprotected home BU", "[home]") {
-  auto cfg = secure_cfg();
-  cfg.home = home_cfg().home;
-  Harness h(cfg);
-  h.set_link(link(true, {kLcoa1}));
-  CHECK(h.logged(LogLevel::error, "needs InsecureTestbedSignalling"));
-  h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10, 36000, true)}));
-  h.mn.handle_security_up(h.now, kMap1, kLease1);
-  h.drain();
-  const auto bus = h.take<SendBu>();
-  REQUIRE(bus.size() == 1);
-  h.answer(bus[0]);
-  CHECK(home_bus(h.take<SendBu>()).empty());
-  CHECK(h.take<InstallHomeBinding>().empty());
-  CHECK_FALSE(h.mn.state(h.now).home);
-}
-
 TEST_CASE("home refresh waits for the MAP's refresh: one home refresh per MAP refresh, each with a full grant",
           "[home]") {
   Harness h(home_cfg());  // both lifetimes 600 s: the home refresh falls due just before the MAP's

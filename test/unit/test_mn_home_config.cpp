@@ -1,5 +1,6 @@
 // mnd.conf's Home block (issue 14; man mnd.conf(5)): parsed, checked,
-// written back, refused in secure mode until RFC 4877 protection exists.
+// written back; in secure mode (RFC 4877) with HomeAgentIdentity and
+// ProtectTraffic.
 #include <catch2/catch.hpp>
 
 #include "conf_test_util.h"
@@ -69,15 +70,66 @@ TEST_CASE("the Home block is read into MndConfig::home", "[home][mnconf]") {
   CHECK(to_conf_text(*none.config).find("Home") == std::string::npos);
 }
 
-TEST_CASE("a Home block in secure mode is refused until RFC 4877 protection exists", "[home][mnconf]") {
+TEST_CASE("a Home block in secure mode: protected per RFC 4877 with the Ike block's credentials", "[home][mnconf]") {
+  const std::string ike =
+      "Ike { Identity \"mn1@mn.example.net\"; Certificate \"/etc/swanctl/x509/mn1.pem\"; PrivateKey "
+      "\"/etc/swanctl/private/mn1.pem\"; CaCertificate \"/etc/swanctl/x509ca/ca.pem\"; };";
   const auto r = parse_mnd_config(lines({
       "Interface wlan0;",
-      "Ike { Identity \"mn1@mn.example.net\"; Certificate \"/etc/swanctl/x509/mn1.pem\"; PrivateKey "
-      "\"/etc/swanctl/private/mn1.pem\"; CaCertificate \"/etc/swanctl/x509ca/ca.pem\"; };",
-      "Home { Address 2001:db8:200::10/64; HomeAgent 2001:db8:200::1; };",  // 3
+      ike,
+      "Home {",  // 3
+      "    Address 2001:db8:200::10/64;",
+      "    HomeAgent 2001:db8:200::1;",
+      "    HomeAgentIdentity \"ha.hmip.test\";",
+      "    ProtectTraffic on;",
+      "};",
   }));
-  check_errors(r, {{3, "home registration needs InsecureTestbedSignalling until RFC 4877 protection exists"}});
-  CHECK(r.errors.size() == 1);
+  REQUIRE_OK(r);
+  INFO(dump(r.warnings));
+  CHECK(r.warnings.empty());
+  REQUIRE(r.config->home);
+  CHECK(r.config->home->home_agent_identity == "ha.hmip.test");
+  CHECK(r.config->home->protect_traffic);
+  CHECK(config_summary(*r.config).find("protected by IKEv2/ESP (RFC 4877) with its payload") != std::string::npos);
+  const auto back = parse_mnd_config(to_conf_text(*r.config));
+  REQUIRE_OK(back);
+  CHECK(without_lines(*back.config) == without_lines(*r.config));
+
+  // Defaults: any identity the CA certified, MH protected only.
+  const auto d = parse_mnd_config(lines({"Interface wlan0;", ike, "Home { Address 2001:db8:200::10/64; HomeAgent discover; };"}));
+  REQUIRE_OK(d);
+  CHECK(d.config->home->home_agent_identity.empty());
+  CHECK_FALSE(d.config->home->protect_traffic);
+  CHECK(to_conf_text(*d.config).find("HomeAgentIdentity") == std::string::npos);
+  CHECK(to_conf_text(*d.config).find("ProtectTraffic off;") != std::string::npos);
+
+  // Secure mode needs the Ike block, for the MAPs and the home agent alike.
+  check_errors(parse_mnd_config(lines({"Interface wlan0;", "Home { Address 2001:db8:200::10/64; HomeAgent discover; };"})),
+               {{0, "no Ike block: binding updates must be protected by IPsec"}});
+  // Mistakes.
+  check_errors(parse_mnd_config(lines({"Interface wlan0;", ike,
+                                       "Home { Address 2001:db8:200::10/64; HomeAgent discover; ProtectTraffic maybe; };"})),
+               {{3, "ProtectTraffic"}});
+  check_errors(parse_mnd_config(lines({"Interface wlan0;", ike,
+                                       "Home { Address 2001:db8:200::10/64; HomeAgent discover; HomeAgentIdentity; };"})),
+               {{3, "HomeAgentIdentity"}});
+}
+
+TEST_CASE("HomeAgentIdentity and ProtectTraffic have no effect in the insecure testbed mode: warned", "[home][mnconf]") {
+  const auto r = parse_mnd_config(lines({
+      "Interface wlan0;",
+      "InsecureTestbedSignalling yes;",
+      "Home {",
+      "    Address 2001:db8:200::10/64;",
+      "    HomeAgent 2001:db8:200::1;",
+      "    HomeAgentIdentity \"ha.hmip.test\";",  // 6
+      "    ProtectTraffic on;",                      // 7
+      "};",
+  }));
+  REQUIRE_OK(r);
+  check_warnings(r, {{6, "HomeAgentIdentity has no effect while InsecureTestbedSignalling is on"},
+                     {7, "ProtectTraffic has no effect while InsecureTestbedSignalling is on"}});
+  CHECK(config_summary(*r.config).find("RFC 4877") == std::string::npos);
 }
 
 TEST_CASE("Home block mistakes are reported where they are", "[home][mnconf]") {

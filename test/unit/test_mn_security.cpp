@@ -15,16 +15,10 @@ const Ip6Addr kLease2 = Ip6Addr::must("2001:db8:200::1000");
 
 // Up on wlan0 with LCoA1, MAP1 advertised with R = 1, protected, BA accepted.
 SendBu secure_register(Harness& h) {
-  h.set_link(link(true, {kLcoa1}));
-  h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10, 36000, true)}));
-  REQUIRE(h.take<SecureMap>() == std::vector<SecureMap>{SecureMap{kMap1, kLcoa1, std::nullopt}});
-  h.mn.handle_security_up(h.now, kMap1, kLease1);
-  h.drain();
-  auto bus = h.take<SendBu>();
-  REQUIRE(bus.size() == 1);
-  h.answer(bus[0]);
+  const auto bu = h.secure_map1();
+  h.answer(bu);
   h.clear();
-  return bus[0];
+  return bu;
 }
 
 }  // namespace

@@ -231,6 +231,18 @@ struct Harness {
     clear();
     return bus[0];
   }
+  /// Secure mode: up on wlan0 with LCoA1, MAP1 advertised with R = 1, its
+  /// protection up with kLease1; returns the BU that follows (taken from out).
+  SendBu secure_map1() {
+    set_link(link(true, {kLcoa1}));
+    give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10, 36000, true)}));
+    REQUIRE(take<SecureMap>().size() == 1);
+    mn.handle_security_up(now, kMap1, kLease1);
+    drain();
+    auto bus = take<SendBu>();
+    REQUIRE(bus.size() == 1);
+    return bus[0];
+  }
   bool logged(LogLevel level, const std::string& needle) {
     for (const auto& a : out)
       if (const auto* l = std::get_if<LogEvent>(&a); l && l->level == level && l->text.find(needle) != std::string::npos)

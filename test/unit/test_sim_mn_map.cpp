@@ -155,6 +155,8 @@ struct Net {
   void mn_action(const mn::RemoveHomeBinding&) { FAIL("no Home block: no home registration"); }
   void mn_action(const mn::SendDhaadRequest&) { FAIL("no Home block: no home registration"); }
   void mn_action(const mn::AnnounceHomeAddress&) { FAIL("no Home block: no home registration"); }
+  void mn_action(const mn::SecureHome&) { FAIL("no Home block: no home registration"); }
+  void mn_action(const mn::ReleaseHome&) { FAIL("no Home block: no home registration"); }
 
   void map_action(map::MapAgent& m, const map::InstallBinding& i) { m.handle_dataplane_result(now, i.key, true, ""); }
   void map_action(map::MapAgent&, const map::SendBa& s) {

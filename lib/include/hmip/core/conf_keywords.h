@@ -50,7 +50,8 @@ inline constexpr std::array<Keyword, 9> kMndIke{"ViciSocket",    "Identity",    
                                              "EapSecret"};
 /// mnd.conf's Home block (issue 14). BindingLifetime is also a top-level
 /// keyword: inside this block it is not a sign of a missing '}'.
-inline constexpr std::array<Keyword, 4> kMndHome{"Address", "HomeAgent", "BindingLifetime", "Hmipv6"};
+inline constexpr std::array<Keyword, 6> kMndHome{"Address", "HomeAgent",         "BindingLifetime",
+                                              "Hmipv6",  "HomeAgentIdentity", "ProtectTraffic"};
 
 /// The lists one after another.
 template <std::size_t... N>

@@ -51,14 +51,20 @@ struct MnIkeConfig {
 /// The `Home { ... }` block: the node's home address and home agent (RFC
 /// 6275 §11; RFC 5380 §6.1: the RCoA registered with the HA). Without it,
 /// mnd runs in local mobility mode (the node is reachable at its RCoA only).
-/// This release needs InsecureTestbedSignalling with it (RFC 4877 protection
-/// of home registrations is not implemented yet).
+/// In secure mode (the default) home registrations are protected per RFC
+/// 4877 through charon, with the Ike block's credentials.
 struct HomeConfig {
   Ip6Addr address;                     ///< Address: the home address (its prefix length in prefix_len)
   std::uint8_t prefix_len = 64;        ///< the home prefix's length (on the home link)
   std::optional<Ip6Addr> home_agent;   ///< HomeAgent ADDRESS; nullopt: `HomeAgent discover` (DHAAD, RFC 6275 §11.4.1)
   std::uint32_t binding_lifetime = 600;  ///< BindingLifetime: asked for in home BUs (never above the MAP's grant)
   bool hmipv6 = true;                  ///< Hmipv6 on|off: off = plain Mobile IPv6 mode always (the LCoA registered)
+  /// HomeAgentIdentity: the IKE identity the HA must prove (charon's
+  /// wildcard syntax); empty: any identity a trusted CA certified.
+  std::string home_agent_identity;
+  /// ProtectTraffic on|off: ask the HA for the payload child (RFC 4877 §5:
+  /// the home tunnel's packets in ESP); a refusal leaves MH protected.
+  bool protect_traffic = false;
   int line = 0;                        ///< where the block starts
   [[nodiscard]] Ip6Prefix prefix() const { return Ip6Prefix::of(address, prefix_len); }
   friend bool operator==(const HomeConfig&, const HomeConfig&) = default;

@@ -73,6 +73,12 @@ struct MnCounters {
   std::uint64_t dhaad_requests_sent = 0;    ///< retransmissions included
   std::uint64_t dhaad_replies_accepted = 0;
   std::uint64_t dhaad_replies_ignored = 0;  ///< no request outstanding, wrong identifier, no HA listed
+  // Secure mode: the protection of home registrations (RFC 4877)
+  std::uint64_t home_ike_requested = 0;      ///< SecureHome for a new protection (none up)
+  std::uint64_t home_ike_established = 0;    ///< handle_home_security_up answered one
+  std::uint64_t home_ike_reestablished = 0;  ///< SecureHome from a new care-of address with a protection up
+  std::uint64_t home_ike_failed = 0;         ///< setting up failed or timed out (IkeTimeout)
+  std::uint64_t home_ike_lost = 0;           ///< an established protection went away (DPD, HA restart, charon)
   friend bool operator==(const MnCounters&, const MnCounters&) = default;
 };
 
@@ -170,6 +176,14 @@ enum class HomeStatus : std::uint8_t {
 };
 std::string_view to_string(HomeStatus s) noexcept;
 
+/// Secure mode: the protection of the home registration (RFC 4877).
+enum class HomeProtection : std::uint8_t {
+  none,        ///< none (insecure mode, or none needed or possible now)
+  setting_up,  ///< SecureHome asked, no answer yet: no home BU goes out
+  up,          ///< charon holds the CHILD_SA protecting MH with the HA
+};
+std::string_view to_string(HomeProtection p) noexcept;
+
 /// The home binding (the Home block), for hmipctl.
 struct HomeView {
   Ip6Addr home_address;
@@ -193,6 +207,10 @@ struct HomeView {
   std::string held_down_reason;
   std::uint64_t bu_sent = 0;
   std::optional<std::uint8_t> last_status;
+  HomeProtection protection = HomeProtection::none;
+  std::optional<Ip6Addr> ike_coa;                ///< where the IKE SA runs from (or is being set up from)
+  std::optional<Ip6Addr> ike_moving_to;          ///< up: being re-established from this care-of address
+  std::optional<core::Duration> ike_timeout_in;  ///< setting up: IkeTimeout left
 };
 
 struct MnState {

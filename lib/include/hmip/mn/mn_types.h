@@ -267,6 +267,31 @@ struct AnnounceHomeAddress {
   friend bool operator==(const AnnounceHomeAddress&, const AnnounceHomeAddress&) = default;
 };
 
+/// Secure mode (RFC 4877; the model is in hmip/ike/charon_conn.h, "Home
+/// registrations"): protect the signalling with the home agent `home_agent`
+/// for `home_address` through charon: an IKE SA from `coa` (the RCoA in
+/// HMIPv6 mode, the LCoA in plain mode, the home address itself at home)
+/// with the CHILD_SA "mh" (ESP transport, MH between the home address and
+/// the HA) and, with `protect_traffic`, the payload child (RFC 4877 §5).
+/// If a protection exists from another care-of address, it is
+/// re-established from `coa` make-before-break (the ESP SAs do not depend
+/// on the care-of address: home BUs keep going meanwhile). Answer:
+/// handle_home_security_up (or _down).
+struct SecureHome {
+  Ip6Addr home_agent;
+  Ip6Addr home_address;
+  Ip6Addr coa;
+  bool protect_traffic = false;
+  friend bool operator==(const SecureHome&, const SecureHome&) = default;
+};
+
+/// Secure mode: the IKE SAs and the connection with the home agent
+/// `home_agent` are no longer needed (deregistered, stopped, given up).
+struct ReleaseHome {
+  Ip6Addr home_agent;
+  friend bool operator==(const ReleaseHome&, const ReleaseHome&) = default;
+};
+
 struct LogEvent {
   LogLevel level = LogLevel::info;
   std::string text;
@@ -274,6 +299,7 @@ struct LogEvent {
 };
 
 using Action = std::variant<SendRs, SendBu, InstallBinding, RemoveBinding, SecureMap, ReleaseMap, LogEvent,
-                            InstallHomeBinding, RemoveHomeBinding, SendDhaadRequest, AnnounceHomeAddress>;
+                            InstallHomeBinding, RemoveHomeBinding, SendDhaadRequest, AnnounceHomeAddress, SecureHome,
+                            ReleaseHome>;
 
 }  // namespace hmip::mn

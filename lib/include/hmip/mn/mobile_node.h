@@ -66,10 +66,26 @@
 //     held down for kRefusedMapHoldDown; another MAP is used if any.
 //
 // Home registration (the Home block; lib/mn/mn_home.cpp):
-//   * Never in secure mode until RFC 4877 protection exists: config
-//     validation refuses a Home block without InsecureTestbedSignalling, and
-//     the core ignores one (with an error logged) rather than send an
-//     unprotected home BU.
+//   * Secure mode (the default; RFC 4877, lib/mn/mn_home_security.cpp):
+//     never a home BU before the first protection with the HA is up. It is
+//     asked for (SecureHome, IkeTimeout) from the care-of address to
+//     register: the RCoA once the MAP accepted it, the LCoA in plain mode;
+//     at home, when no protection is left to send the deregistration with,
+//     from the home address (after the home address is on the home link).
+//     A protection that cannot be set up (IkeTimeout, refused) is released
+//     (ReleaseHome) and the registration held down kIkeFailureHoldDown (with
+//     HomeAgent discover: the next HA listed); a lost one is released and
+//     set up again at once, the home binding and its kernel state kept, the
+//     home BUs waiting (the registration is refreshed once it is back).
+//     After a move that changes the care-of address (a new RCoA, a new LCoA
+//     in plain mode) the home BU goes AT ONCE, protected by the existing
+//     ESP SAs (home address <-> HA: they do not depend on the care-of
+//     address), and then the IKE SA is re-established from the new care-of
+//     address (SecureHome again, make-before-break); an intra-MAP move
+//     changes nothing. Home BUs carry the care-of address in an Alternate
+//     Care-of Address option (ESP covers it, not the HAO or the source:
+//     RFC 6275 §11.7.1, RFC 4877 §4). Once a deregistration is answered (at
+//     home, on stop) the protection is released.
 //   * What is registered, re-evaluated after every event: on the home link
 //     (an RA on a watched, up interface advertises the Home block's prefix)
 //     the home address itself; else, with Hmipv6 on and a current MAP
@@ -242,6 +258,17 @@ class MobileNode {
   /// selected again at once.
   void handle_security_down(TimePoint now, const Ip6Addr& map, bool lost, const std::string& why);
 
+  /// Secure mode: charon holds the CHILD_SA protecting MH between the home
+  /// address and `home_agent`, from the IKE SA at `coa`, as SecureHome
+  /// asked. The first one lets the home registration send its BUs.
+  /// Ignored with a ReleaseHome when nothing waits for it.
+  void handle_home_security_up(TimePoint now, const Ip6Addr& home_agent, const Ip6Addr& coa);
+  /// Secure mode: setting up IKE with `home_agent` failed (`lost` false: the
+  /// home registration is held down kIkeFailureHoldDown, then tried again),
+  /// or the protection went away (`lost`: DPD, the HA or charon restarted):
+  /// set up again at once; the home binding stays, its BUs wait.
+  void handle_home_security_down(TimePoint now, const Ip6Addr& home_agent, bool lost, const std::string& why);
+
   /// A Home Agent Address Discovery Reply (ICMPv6 145, RFC 6275 §6.6) from
   /// `src` with identifier `id`, listing `home_agents` in the HA's order of
   /// preference. Ignored (dhaad_replies_ignored) unless it answers the
@@ -365,6 +392,14 @@ class MobileNode {
     core::Duration timeout{};
     unsigned sent_count = 0;
   };
+  /// Secure mode: the protection of the home registration (RFC 4877;
+  /// mn_home_security.cpp).
+  struct HomeSecurity {
+    Ip6Addr ha;                          ///< the home agent it is with
+    Ip6Addr coa;                         ///< where it runs from, or is being set up / re-established from
+    std::optional<Ip6Addr> up_from;      ///< protected: the IKE SA's care-of address (the last one answered)
+    std::optional<TimePoint> deadline;   ///< while being set up: IkeTimeout
+  };
   /// The home registration (mn_home.cpp), present with a Home block.
   struct Home {
     HomeConfig cfg;                         ///< the Home block in effect (its address and HA change at a restart only)
@@ -383,6 +418,9 @@ class MobileNode {
     std::optional<TimePoint> refresh_latest;  ///< waiting for the MAP's refresh ends here
     bool waiting_map = false;                 ///< the refresh waits for the MAP binding's BA
     bool install_held = false;  ///< the hold-down is for a failed InstallHomeBinding (it holds at home too)
+    bool ike_held = false;      ///< the hold-down is for a failed IKEv2 setup (it holds at home too)
+    bool dereg_due = false;     ///< at home: the deregistration waits for the protection
+    std::optional<HomeSecurity> sec;  ///< secure mode: the protection with the HA, if any
     bool lifetime_wait = false;  ///< a home BU waits for a lifetime to ask for (none left: never 0 by accident)
     std::uint32_t requested_s = 0;
     std::uint32_t granted_s = 0;
@@ -457,7 +495,33 @@ class MobileNode {
   }
   void install_home(const HomeSettings& s);
   void remove_home();
-  void home_hold(std::string reason, bool loud, TimePoint now);
+  /// Holds the home registration down: `fixed` long, else kHomeHoldDown
+  /// doubling per hold in a row.
+  void home_hold(std::string reason, bool loud, TimePoint now, std::optional<core::Duration> fixed = std::nullopt);
+  /// The away registration: a new care-of address installed and its home
+  /// BU, or the settings of the same one updated in place.
+  void home_register(const HomeSettings& target, TimePoint now);
+  /// On the home link: the home address there, then the deregistration.
+  void home_at_home(const HomeSettings& target, TimePoint now);
+  /// A deregistration (at home, or the retransmission of one), only when
+  /// protected; else it waits for the protection (dereg_due).
+  void send_home_dereg(core::Duration timeout, bool first, TimePoint now);
+  /// A deregistration answered, refused or given up: on stop the rest of
+  /// the stop follows; at home the protection is no longer needed.
+  void home_dereg_done(TimePoint now);
+  // mn_home_security.cpp: protection of the home registration (RFC 4877)
+  /// Home BUs may go out: insecure mode, or the protection with the HA is up.
+  [[nodiscard]] bool home_protected() const noexcept {
+    return !secure() || (home_ && home_->sec && home_->sec->up_from);
+  }
+  /// Secure mode: a protection from `coa` (SecureHome): set up, or
+  /// re-established after a move, or re-aimed while being set up; nothing
+  /// while an IKE failure holds the registration down.
+  void home_secure(const Ip6Addr& coa, TimePoint now);
+  /// Drops the protection (ReleaseHome), if any.
+  void home_release();
+  void service_home_security(TimePoint now);
+  void home_ike_failed(const std::string& why, TimePoint now);
   void home_next_ha(const std::string& why, TimePoint now);
   void service_home_bu(TimePoint now);
   void service_dhaad(const std::optional<HomeSettings>& target, TimePoint now);
