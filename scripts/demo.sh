@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # The HMIPv6 handover demo (README's first command): CN, a core router, MAP1
-# with AR1 and AR2, MAP2 with AR3, and a mobile node, in network namespaces. ard runs on the ARs, mapd on the MAPs,
-# mnd on the MN. The MN registers at MAP1, CN streams UDP probes to its
-# RCoA, the MN moves AR1 -> AR2 -> AR3; the demo prints the binding caches
-# and the handover gaps and writes a PNG plot of the packet arrivals. It
-# exits non-zero, saying which step failed, unless the inter-MAP move
-# completed: MAP2 binds the MN's new RCoA to its AR3 LCoA, mnd shows the
-# registration, and the CN's packets to the new RCoA arrive through MAP2.
+# with AR1 and AR2, MAP2 with AR3, a home agent on its home link, and a
+# mobile node, in network namespaces. ard runs on the ARs, mapd on the MAPs
+# and (home-agent role) on the HA, mnd on the MN. The MN registers at MAP1
+# and its RCoA with the HA; CN streams UDP probes to its home address while
+# the MN moves AR1 -> AR2 -> AR3; the demo prints the binding caches, the
+# handover gaps and the home BUs the HA received per move, and writes a PNG
+# plot of the packet arrivals. It exits non-zero, saying which step failed,
+# unless the intra-MAP move cost the HA no BU, the inter-MAP move re-bound
+# the home address to MAP2's RCoA, MAP2 binds that RCoA to the AR3 LCoA,
+# mnd shows the registration, and CN's packets to the new RCoA arrive
+# through MAP2.
 #
 # Runs directly on a kernel with ip6_tunnel, MIPv6 and netem, and inside
 # Debian's distro kernel under qemu (scripts/vm-run.sh) otherwise.
 #
 # Usage: scripts/demo.sh [--insecure | --probe-only]
 #   (default)      secure mode, as a deployment runs: strongSwan's charon on
-#                  the MAPs and the MN, certificates from `pki`, RCoAs leased
-#                  through IKEv2, binding updates protected by ESP
+#                  the MAPs, the HA and the MN, certificates from `pki`,
+#                  RCoAs leased through IKEv2, local and home binding
+#                  updates protected by ESP (RFC 5380 §12, RFC 4877)
 #   --insecure     InsecureTestbedSignalling: unprotected binding updates
 #   --probe-only   no mapd/mnd: the measurement machinery alone (a pinned
 #                  address whose route is moved by hand, AR1 <-> AR2)

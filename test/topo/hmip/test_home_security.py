@@ -8,7 +8,8 @@ kernel, before and after any SA exists for the home address; another
 authenticated identity cannot claim the home address; an intra-MAP move
 costs the HA nothing (no BU, the same IKE SA); an inter-MAP move sends the
 home BU at once and moves the IKE SA to the new RCoA; the deregistration
-from home is protected as well.
+from home is protected as well; a restarted HA adopts the binding, and
+its kernel drops forgeries right after the restart.
 
 One testbed for the module; the tests run in file order and build on each
 other's state. Every wait polls; timeouts are generous (TCG VM).
@@ -16,6 +17,7 @@ other's state. Every wait polls; timeouts are generous (TCG VM).
 
 from __future__ import annotations
 
+import signal
 import time
 
 import hmip_secure
@@ -253,6 +255,27 @@ def test_inter_map_move_rebinds_at_once_and_moves_the_ike_sa(hs):
     assert esp >= 2 and clear_mh == 0 and clear_ip == 0, (esp, clear_mh, clear_ip)
     assert home_binding(tb, rcoa2)["lcoa"] == rcoa2
     assert tb.daemons["mnd"].show("counters")["home_ike_reestablished"] >= 1
+
+
+def test_ha_restart_adopts_and_still_drops_forgeries(hs):
+    """kill -9 of the HA's mapd (its charon keeps the SAs) and a restart:
+    the home binding is adopted (its holder is its owner), the node
+    re-registers over ESP, and a forged cleartext home BU sent right after
+    the restart is dropped by the kernel."""
+    tb, sd, _cap = hs
+    mnd = tb.daemons["mnd"]
+    coa = home_binding(tb)["lcoa"]
+    sent0 = mnd.show("counters")["home_bu_sent"]
+    tb.daemons["mapd-ha"].stop(sig=signal.SIGKILL)
+    mapd_ha = tb.start_ha(secure=sd.ha_ike(), owners={HOA: MN_ID, HOA2: MN2_ID}, protect_traffic=True)
+    x0 = mapd_ha.show("counters").get("kernel_XfrmInTmplMismatch", 0)
+    send_ipv6(tb.n("fg"), home_bu(FG, HA, HOA, 60000, 600, acoa=FG))
+    until(lambda: mapd_ha.show("counters").get("kernel_XfrmInTmplMismatch", 0) >= x0 + 1, 30, 0.2,
+          "the kernel drops a forged home BU right after the HA's restart")
+    mapd_ha.wait_show("counters", {"bindings_adopted": 1, "adoption_refused": 0}, 30)
+    mapd_ha.wait_show("bindings", [{"rcoa": HOA, "role": "home", "lcoa": coa, "adopted": False}], 60)
+    assert mnd.show("counters")["home_bu_sent"] > sent0
+    until(lambda: tb.ping("cn", HOA), 60, 0.5, "CN reaching the home address after the HA's restart")
 
 
 def test_return_home_deregisters_over_esp(hs):
