@@ -5,6 +5,7 @@ namespace {
 
 Ip6Prefix host(const Ip6Addr& a) { return Ip6Prefix{a, 128}; }
 const Ip6Prefix kAny{};
+constexpr std::uint8_t kIpProtoIpv6 = 41;  // IPPROTO_IPV6: the ip6ip6 tunnels' packets
 
 RuleObj rule(std::uint32_t priority, const Ip6Prefix& src, std::uint32_t table, bool suppress_default) {
   RuleObj r;
@@ -56,6 +57,12 @@ XfrmSet map_signalling_xfrm(const MapSignallingSettings& s) {
   for (const auto& p : s.esp_required_from)
     x.policies.emplace_back(PolicyKey{p, host(s.map_address), 135, PolicyDir::in, true},
                             PolicySettings{RoProto::hao, Ip6Addr{}, Ip6Addr{}, true});
+  if (s.esp_required_tunnel) {
+    x.policies.emplace_back(PolicyKey{kAny, host(s.map_address), kIpProtoIpv6, PolicyDir::in, true},
+                            PolicySettings{RoProto::hao, Ip6Addr{}, Ip6Addr{}, true});
+    x.policies.emplace_back(PolicyKey{host(s.map_address), kAny, kIpProtoIpv6, PolicyDir::out, true},
+                            PolicySettings{RoProto::hao, Ip6Addr{}, Ip6Addr{}, true});
+  }
   return x;
 }
 
@@ -172,6 +179,12 @@ XfrmSet mn_home_xfrm(const MnHomeKey& k, const MnHomeSettings& s) {
   x.states.emplace_back(RoStateKey{k.home_address, k.home_agent, RoProto::hao}, RoStateSettings{s.coa, false});
   x.policies.emplace_back(PolicyKey{host(k.home_address), host(k.home_agent), 135, PolicyDir::out},
                           PolicySettings{RoProto::hao, k.home_address, k.home_agent});
+  if (s.protect_traffic) {
+    x.policies.emplace_back(PolicyKey{kAny, host(k.home_agent), kIpProtoIpv6, PolicyDir::out, true},
+                            PolicySettings{RoProto::hao, Ip6Addr{}, Ip6Addr{}, true});
+    x.policies.emplace_back(PolicyKey{host(k.home_agent), kAny, kIpProtoIpv6, PolicyDir::in, true},
+                            PolicySettings{RoProto::hao, Ip6Addr{}, Ip6Addr{}, true});
+  }
   return x;
 }
 

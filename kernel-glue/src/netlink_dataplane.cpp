@@ -236,24 +236,29 @@ Status NetlinkDataplane::install_map_signalling(const MapSignallingSettings& s) 
   for (const int ifindex : opt_.proxy_links) {
     if (Status st = set_proxy_sysctls(ifindex); !st) return st;
   }
-  // Once per address: the wildcard state and SUB IN policy serve every
-  // address (installed with the first), a further address adds only its
-  // own MAIN ESP policies (dataplane.h, MapSignallingSettings).
-  if (map_signalled_.count(s.map_address) != 0) return wire::Ok{};
-  XfrmSet want = *map_sig_xfrm_;
-  const XfrmSet add = detail::map_signalling_xfrm(s);
-  for (const auto& st : add.states) {
-    if (std::none_of(want.states.begin(), want.states.end(), [&](const auto& x) { return x.first == st.first; }))
-      want.states.push_back(st);
-  }
-  for (const auto& po : add.policies) {
-    if (std::none_of(want.policies.begin(), want.policies.end(), [&](const auto& x) { return x.first == po.first; }))
-      want.policies.push_back(po);
+  // The wildcard state and SUB IN policy serve every address; each address
+  // adds its own MAIN ESP policies, replaced when its settings change
+  // (dataplane.h, MapSignallingSettings).
+  if (const auto it = map_signalled_.find(s.map_address); it != map_signalled_.end() && it->second == s)
+    return wire::Ok{};
+  auto settings = map_signalled_;
+  settings.insert_or_assign(s.map_address, s);
+  XfrmSet want;
+  for (const auto& [addr, one] : settings) {
+    const XfrmSet add = detail::map_signalling_xfrm(one);
+    for (const auto& st : add.states) {
+      if (std::none_of(want.states.begin(), want.states.end(), [&](const auto& x) { return x.first == st.first; }))
+        want.states.push_back(st);
+    }
+    for (const auto& po : add.policies) {
+      if (std::none_of(want.policies.begin(), want.policies.end(), [&](const auto& x) { return x.first == po.first; }))
+        want.policies.push_back(po);
+    }
   }
   std::string detail;
   if (Status st = apply_xfrm(*xfrm_, *map_sig_xfrm_, want, detail); !st) return fail(st.error(), detail);
   *map_sig_xfrm_ = std::move(want);
-  map_signalled_.insert(s.map_address);
+  map_signalled_ = std::move(settings);
   return wire::Ok{};
 }
 

@@ -113,8 +113,9 @@ void RecordingDataplane::keep_kernel_state() { kept_ = true; }
 
 Status RecordingDataplane::install_map_signalling(const MapSignallingSettings& s) {
   if (auto e = begin(call::InstallMapSignalling{s})) return *e;
-  // Installed once per address (dataplane.h).
-  if (map_sig_by_addr_.emplace(s.map_address, s).second && !map_sig_) map_sig_ = s;
+  // Per address, the latest settings (dataplane.h).
+  map_sig_by_addr_.insert_or_assign(s.map_address, s);
+  if (!map_sig_ || map_sig_->map_address == s.map_address) map_sig_ = s;
   return wire::Ok{};
 }
 

@@ -5,7 +5,7 @@
 //
 // Usage: kglue_probe map|mn [--proxy-link IFNAME]... [--rcoa-prefix P]...
 // Commands:
-//   map-signalling [ADDR [ESP-PREFIX...]]
+//   map-signalling [ADDR [ESP-PREFIX...] [tunnel]]        (tunnel: esp_required_tunnel, ProtectTraffic)
 //   map-bind RCOA MAP LCOA PROXY-IFNAME|- [MTU] [ll] -> ok TUNNEL IFINDEX   (ll: link_local_proxy, the L flag)
 //   map-unbind RCOA
 //   ba-route MAP RCOA LCOA / ba-unroute MAP RCOA
@@ -13,8 +13,9 @@
 //   mn-signalling
 //   mn-bind MAP RCOA LCOA IFNAME ROUTER|- primary|secondary [MTU] -> ok TUNNEL IFINDEX TABLE
 //   mn-unbind MAP RCOA
-//   home-bind HA HOA away COA via MAP RCOA [MTU]          -> ok TUNNEL IFINDEX TABLE   (nested)
-//   home-bind HA HOA away COA plain IFNAME ROUTER|- [MTU] -> ok TUNNEL IFINDEX TABLE
+//   home-bind HA HOA away COA via MAP RCOA [MTU] [protect]          -> ok TUNNEL IFINDEX TABLE   (nested)
+//   home-bind HA HOA away COA plain IFNAME ROUTER|- [MTU] [protect] -> ok TUNNEL IFINDEX TABLE
+//     (protect: protect_traffic, ProtectTraffic)
 //   home-bind HA HOA home IFNAME PREFIXLEN                -> ok - 0 0
 //   home-unbind HA HOA
 //   counters                                          -> ok PACKETS BYTES
@@ -62,6 +63,10 @@ std::string run(NetlinkDataplane& dp, const std::vector<std::string>& w) {
       ms.map_address = *A(1);
     }
     for (std::size_t i = 2; i < w.size(); ++i) {
+      if (w[i] == "tunnel") {
+        ms.esp_required_tunnel = true;
+        continue;
+      }
       auto p = Ip6Prefix::parse(w[i]);
       if (!p) return "error bad prefix " + w[i];
       ms.esp_required_from.push_back(*p);
@@ -145,7 +150,8 @@ std::string run(NetlinkDataplane& dp, const std::vector<std::string>& w) {
       } else {
         return "error home-bind: via MAP RCOA or plain IFNAME ROUTER";
       }
-      if (w.size() > next) s.tunnel_mtu = static_cast<std::uint32_t>(std::stoul(w[next]));
+      if (w.size() > next && w.back() == "protect") s.protect_traffic = true;
+      if (w.size() > next && w[next] != "protect") s.tunnel_mtu = static_cast<std::uint32_t>(std::stoul(w[next]));
     } else {
       return "error malformed home-bind";
     }

@@ -153,6 +153,17 @@ TEST_CASE("kglue home layout: nested, the HoA on the home tunnel, the home table
   REQUIRE(x.policies.size() == 1);
   CHECK(x.policies[0].first == PolicyKey{Ip6Prefix{kHoa, 128}, Ip6Prefix{kHa, 128}, 135, PolicyDir::out});
   CHECK(x.policies[0].second.tmpl == RoProto::hao);
+
+  // ProtectTraffic (RFC 4877 §5): ip6ip6 to and from the HA only in ESP,
+  // MAIN policies beside charon's (which win where its payload SA exists).
+  MnHomeSettings p = s;
+  p.protect_traffic = true;
+  auto px = mn_home_xfrm(kKey, p);
+  REQUIRE(px.policies.size() == 3);
+  CHECK(px.policies[1].first == PolicyKey{Ip6Prefix{}, Ip6Prefix{kHa, 128}, 41, PolicyDir::out, true});
+  CHECK(px.policies[2].first == PolicyKey{Ip6Prefix{kHa, 128}, Ip6Prefix{}, 41, PolicyDir::in, true});
+  CHECK(px.policies[1].second.esp);
+  CHECK(px.policies[2].second.esp);
 }
 
 TEST_CASE("kglue home layout: plain mode, HA/128 via the router and the CoA's own rules", "[kglue]") {
@@ -328,14 +339,17 @@ TEST_CASE("recording dataplane: home bindings, nested via an MN binding, moved, 
   CHECK(dp.empty());
 }
 
-TEST_CASE("recording dataplane: MAP signalling once per address (MAP and HA roles in one mapd)", "[kglue]") {
+TEST_CASE("recording dataplane: MAP signalling per address (MAP and HA roles in one mapd), replaced on reload",
+          "[kglue]") {
   RecordingDataplane dp;
   const auto pfx = *Ip6Prefix::parse("2001:db8:99::/64");
   REQUIRE(dp.install_map_signalling({kMap, {pfx}}).ok());
   REQUIRE(dp.install_map_signalling({kHa, {}}).ok());
-  REQUIRE(dp.install_map_signalling({kHa, {pfx}}).ok());  // second call for kHa: unchanged
+  REQUIRE(dp.install_map_signalling({kHa, {pfx}, true}).ok());  // a reload: kHa's settings replaced
   REQUIRE(dp.map_signalling_by_address().size() == 2);
-  CHECK(dp.map_signalling_by_address().at(kHa).esp_required_from.empty());
+  CHECK(dp.map_signalling_by_address().at(kHa).esp_required_from == std::vector<Ip6Prefix>{pfx});
+  CHECK(dp.map_signalling_by_address().at(kHa).esp_required_tunnel);
+  CHECK(dp.map_signalling_by_address().at(kMap).esp_required_from == std::vector<Ip6Prefix>{pfx});
   REQUIRE(dp.map_signalling());
   CHECK(dp.map_signalling()->map_address == kMap);
   REQUIRE(dp.flush().ok());

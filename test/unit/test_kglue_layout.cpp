@@ -118,6 +118,12 @@ TEST_CASE("kglue layout: a MAP binding is a /128 route, a proxy entry, route2 st
   REQUIRE(sec.policies.size() == 2);
   CHECK(sec.policies[1].first == PolicyKey{pfx, Ip6Prefix{kMap, 128}, 135, PolicyDir::in, true});
   CHECK(sec.policies[1].second.esp);
+  // A home agent with ProtectTraffic: ip6ip6 to and from it only in ESP.
+  auto pt = map_signalling_xfrm({kMap, {pfx}, true});
+  REQUIRE(pt.policies.size() == 4);
+  CHECK(pt.policies[2].first == PolicyKey{Ip6Prefix{}, Ip6Prefix{kMap, 128}, 41, PolicyDir::in, true});
+  CHECK(pt.policies[3].first == PolicyKey{Ip6Prefix{kMap, 128}, Ip6Prefix{}, 41, PolicyDir::out, true});
+  CHECK(pt.policies[3].second.esp);
 }
 
 TEST_CASE("kglue layout: an MN binding's rules, routes and address", "[kglue]") {

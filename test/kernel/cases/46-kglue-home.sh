@@ -12,6 +12,8 @@
 # HA with the kernel's RH2 reaches the MN's MH socket; the L flag's
 # link-local proxy answers an NS on the home link; a second local address
 # on the HA's dataplane gets its own ESP policy, the wildcard state once;
+# ProtectTraffic's ip6ip6 policies (MN and HA) drop the home tunnel's
+# packets while no payload SA exists, and go again when switched off;
 # an update to a new RCoA moves the home tunnel in place; plain mode (the
 # LCoA registered directly, switched to in place) carries traffic without
 # the MAP; at_home puts the address on the home link without DAD (which would fail
@@ -94,16 +96,16 @@ kg map-signalling "$HA"
 kg map-bind "$HOA" "$HA" "$RCOA" br0 ll
 HATUN=$(echo "$KG_REPLY" | awk '{print $2}')
 # A second local address (one mapd, MAP role on one address, HA role on the
-# other): its signalling adds its own MAIN ESP policy; the wildcard hao
-# state and SUB IN policy stay single.
+# other): its signalling adds its own MAIN ESP policy (a second call, a
+# reload, replaces it); the wildcard hao state and SUB IN policy stay single.
 kg map-signalling "$HA2" 2001:db8:99::/64
-kg map-signalling "$HA2" 2001:db8:98::/64   # once per address: changes nothing
+kg map-signalling "$HA2" 2001:db8:98::/64   # replaces HA2's prefix
 [ "$(ip -n "$ha" xfrm state | grep -c '^src :: dst ::')" = 1 ] || hk_fail "the wildcard hao state is not single"
 [ "$(ip -n "$ha" xfrm policy list ptype sub | grep -c 'dir in')" = 1 ] || hk_fail "the SUB IN policy is not single"
 main_pol=$(ip -n "$ha" xfrm policy list ptype main)
-echo "$main_pol" | grep -cE "src 2001:db8:99::/64 dst $HA2/128 proto (135|mobility-header)" >/dev/null ||
-  { echo "$main_pol"; hk_fail "no ESP policy for the second address"; }
-echo "$main_pol" | grep -c "2001:db8:98::/64" >/dev/null && hk_fail "a second call for the same address changed it"
+echo "$main_pol" | grep -cE "src 2001:db8:98::/64 dst $HA2/128 proto (135|mobility-header)" >/dev/null ||
+  { echo "$main_pol"; hk_fail "no ESP policy for the second address's new prefix"; }
+echo "$main_pol" | grep -c "2001:db8:99::/64" >/dev/null && hk_fail "a second call for the same address kept the old prefix"
 pr=$(ip -n "$ha" -6 neigh show proxy)
 echo "$pr" | sed 's/^/  HA proxy: /'
 echo "$pr" | grep -c "^$HOA dev br0 proxy" >/dev/null || hk_fail "no proxy entry for the home address"
@@ -230,6 +232,40 @@ for _ in $(seq 50); do
 done
 hk_log "CN's neighbour entry for $HOA_LL: ${got:-none} (HA br0: $ha_mac)"
 [ "$got" = "$ha_mac" ] || hk_fail "the L-flag proxy did not answer the NS for $HOA_LL"
+
+# --- ProtectTraffic (RFC 4877 §5) without a payload SA: the MN's and the
+# HA's MAIN policies require ESP for ip6ip6 to and from the HA, so with no
+# SA (the care-of address changed, the IKE SA not yet moved) the home
+# tunnel's packets are dropped (XfrmOutNoStates), never sent in clear;
+# switched off again (a re-call replaces the HA's settings) traffic flows
+nostates() { awk '/^XfrmOutNoStates/ {print $2}' <(hk_in "$1" cat /proc/net/xfrm_stat); }
+kg_use mn
+kg home-bind "$HA" "$HOA" away "$RCOA" via "$MAP" "$RCOA" protect
+kg_use ha
+kg map-signalling "$HA" tunnel
+ip -n "$mn" xfrm policy list ptype main | tr -s ' \n\t' ' ' | grep -oE "src ::/0 dst $HA/128 proto (41|ipv6) dir out" >/dev/null ||
+  { ip -n "$mn" xfrm policy list ptype main; hk_fail "no MAIN OUT policy for ip6ip6 to the HA on the MN"; }
+ip -n "$ha" xfrm policy list ptype main | tr -s ' \n\t' ' ' | grep -oE "src ::/0 dst $HA/128 proto (41|ipv6) dir in" >/dev/null ||
+  { ip -n "$ha" xfrm policy list ptype main; hk_fail "no MAIN IN policy for ip6ip6 to the HA"; }
+ip -n "$ha" xfrm policy list ptype main | tr -s ' \n\t' ' ' | grep -oE "src $HA/128 dst ::/0 proto (41|ipv6) dir out" >/dev/null ||
+  { ip -n "$ha" xfrm policy list ptype main; hk_fail "no MAIN OUT policy for ip6ip6 from the HA"; }
+ha0=$(nostates ha)
+PCAP=$HMIP_KERNEL_OUT/protect.pcap
+hk_capture_start mn vm "$PCAP" "ip6 proto 41"
+hk_in cn ping -6 -n -c 3 -i 0.2 -W 1 "$HOA" >/dev/null && hk_fail "CN reached the home address without a payload SA"
+hk_in mn ping -6 -n -c 3 -i 0.2 -W 1 -I "$HOA" "$CN" >/dev/null && hk_fail "the MN reached CN without a payload SA"
+hk_capture_stop
+clear=$(tcpdump -n -r "$PCAP" 2>/dev/null | grep -cE "IP6 ($HA > $RCOA|$RCOA > $HA): IP6" || true)
+hk_log "ProtectTraffic without an SA: $clear cleartext home-tunnel packets on the MN's link, HA XfrmOutNoStates $ha0 -> $(nostates ha)"
+[ "$clear" = 0 ] || hk_fail "home-tunnel packets left in clear under ProtectTraffic"
+[ "$(nostates ha)" -ge $((ha0 + 3)) ] || hk_fail "the HA's kernel did not count the blocked tunnel packets"
+kg_use mn
+kg home-bind "$HA" "$HOA" away "$RCOA" via "$MAP" "$RCOA"
+kg_use ha
+kg map-signalling "$HA"
+ip -n "$ha" xfrm policy list ptype main | grep -qE "proto (41|ipv6)" && hk_fail "the HA kept its ip6ip6 policies"
+ip -n "$mn" xfrm policy list ptype main | grep -qE "proto (41|ipv6)" && hk_fail "the MN kept its ip6ip6 policies"
+hk_in cn ping -6 -n -c 2 -i 0.2 -W 5 "$HOA" >/dev/null || hk_fail "CN cannot ping the home address after ProtectTraffic off"
 
 # --- update in place (an inter-MAP move, here a new RCoA): the MN's new MAP
 # binding, the home binding re-pointed (same device, local end changed),

@@ -80,11 +80,23 @@ struct Tags {
 /// state and SUB IN policy match any destination, so they are installed
 /// once and serve every address; only the MAIN ESP policies name
 /// map_address, so a call for another address adds that address's ESP
-/// policies. Installed once per address: a later call for an address
-/// already signalled (with other prefixes) changes nothing.
+/// policies. A later call for an address already signalled replaces that
+/// address's MAIN policies with the new settings' (a reload: other
+/// prefixes, ProtectTraffic switched); the same settings again change
+/// nothing.
+///
+/// `esp_required_tunnel` (the home agent's ProtectTraffic, RFC 4877 §5):
+/// also MAIN policies requiring ESP (transport, any SA) for IP protocol 41
+/// from anywhere to map_address (in) and from map_address to anywhere
+/// (out). charon's per-CoA /128 policies of the payload child win where
+/// they exist; where none exists yet (a care-of address that changed
+/// before the node's IKE SA followed it), home-tunnel packets are dropped,
+/// never carried in clear.
 struct MapSignallingSettings {
   Ip6Addr map_address;  ///< the MAP's own address (BUs arrive to it)
-  std::vector<Ip6Prefix> esp_required_from;  ///< secure mode: the RCoA prefixes
+  std::vector<Ip6Prefix> esp_required_from;  ///< secure mode: the RCoA prefixes (the home prefixes for an HA)
+  bool esp_required_tunnel = false;          ///< the HA's ProtectTraffic: ip6ip6 to and from it only in ESP
+  friend bool operator==(const MapSignallingSettings&, const MapSignallingSettings&) = default;
 };
 
 /// One binding of the MAP's cache as the kernel must carry it.
@@ -188,6 +200,13 @@ struct MnHomeSettings {
   Ip6Addr router;          ///< away, plain mode: default router there (link-local), :: = home agent on-link
   std::uint8_t prefix_len = 64;  ///< at_home: the home address's prefix length on the home link
   std::uint32_t tunnel_mtu = 0;  ///< away: MTU of the home tunnel (both encapsulations taken off), 0 = kernel default
+  /// away: ProtectTraffic (RFC 4877 §5): MAIN policies requiring ESP
+  /// (transport, any SA) for IP protocol 41 to and from the home agent, so
+  /// the home tunnel's packets leave and arrive only inside the payload
+  /// CHILD_SA charon sets up (its /128 policies win where they exist);
+  /// without one (the care-of address changed, its IKE SA not yet moved)
+  /// they are dropped, never sent in clear.
+  bool protect_traffic = false;
   friend bool operator==(const MnHomeSettings&, const MnHomeSettings&) = default;
 };
 

@@ -198,7 +198,7 @@ class NetlinkDataplane final : public Dataplane {
   std::set<int> proxy_links_done_;
   /// Addresses install_map_signalling() has served (once per address),
   /// and the XFRM set installed for all of them together.
-  std::set<Ip6Addr> map_signalled_;
+  std::map<Ip6Addr, MapSignallingSettings> map_signalled_;  ///< by address (install_map_signalling)
   std::unique_ptr<detail::XfrmSet> map_sig_xfrm_;
   bool keep_ = false;  ///< keep_kernel_state(): the destructor flushes nothing
   bool mn_signalling_ = false;
