@@ -7,14 +7,12 @@
 // each IKE SA; a deleted IKE SA reported as lost; the release unloading it.
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -27,6 +25,7 @@
 #include "hmip/io/fd.h"
 #include "hmip/vici/message.h"
 #include "ike_agent.h"
+#include "vici_test_util.h"
 
 using namespace hmip;
 using vici::Packet;
@@ -45,27 +44,15 @@ class FakeCharon {
     Section message;
   };
 
-  FakeCharon() {
-    dir_ = std::filesystem::temp_directory_path() / ("hmip-ike-agent-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "charon.vici").string();
-    listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    std::strncpy(sa.sun_path, path_.c_str(), sizeof(sa.sun_path) - 1);
-    REQUIRE(::bind(listen_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
-    REQUIRE(::listen(listen_.get(), 4) == 0);
-    thread_ = std::thread([this] { serve(); });
-  }
+  FakeCharon() : sock_("ike-agent", 4) { thread_ = std::thread([this] { serve(); }); }
   ~FakeCharon() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
-    std::filesystem::remove_all(dir_);
   }
   FakeCharon(const FakeCharon&) = delete;
   FakeCharon& operator=(const FakeCharon&) = delete;
 
-  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& path() const { return sock_.path(); }
 
   /// The commands received so far, emptied.
   std::vector<Command> take() {
@@ -111,12 +98,12 @@ class FakeCharon {
   void serve() {
     std::vector<std::unique_ptr<Client>> clients;
     while (!stop_) {
-      std::vector<pollfd> fds{{listen_.get(), POLLIN, 0}};
+      std::vector<pollfd> fds{{sock_.listen_fd(), POLLIN, 0}};
       for (const auto& c : clients) fds.push_back({c->fd.get(), POLLIN, 0});
       if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
       if ((fds[0].revents & POLLIN) != 0) {
         auto c = std::make_unique<Client>();
-        c->fd.reset(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        c->fd.reset(::accept4(sock_.listen_fd(), nullptr, nullptr, SOCK_CLOEXEC));
         clients.push_back(std::move(c));
       }
       for (std::size_t k = 1; k < fds.size(); ++k) {
@@ -134,9 +121,7 @@ class FakeCharon {
     }
   }
 
-  std::filesystem::path dir_;
-  std::string path_;
-  io::UniqueFd listen_;
+  test_vici::ViciSocketDir sock_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
