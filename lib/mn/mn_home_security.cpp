@@ -50,8 +50,8 @@ void MobileNode::service_home_security(TimePoint now) {
   home_ike_failed("no protection within IkeTimeout (" + std::to_string(s).substr(0, 4) + " s)", now);
 }
 
-// Released; with HomeAgent discover the next HA listed is tried, else the
-// registration rests kIkeFailureHoldDown (a HA whose charon restarts should
+// Released; with HomeAgent discover (away) the next HA listed is tried, else
+// the registration rests kIkeFailureHoldDown (a HA whose charon restarts should
 // be used again soon) and the protection is asked for again afterwards.
 void MobileNode::home_ike_failed(const std::string& why, TimePoint now) {
   Home& h = *home_;
@@ -59,7 +59,9 @@ void MobileNode::home_ike_failed(const std::string& why, TimePoint now) {
   ++counters_.home_ike_failed;
   home_release();
   if (stopping_) return;
-  if (!h.cfg.home_agent && h.ha == ha) {
+  // Away only: at home the next HA would mean taking the home address off
+  // the home link (DHAAD runs away), for a deregistration that can wait.
+  if (!h.cfg.home_agent && h.ha == ha && !at_home()) {
     home_next_ha("cannot be reached by IKEv2 (" + why + ")", now);
     return;
   }

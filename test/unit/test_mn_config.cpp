@@ -183,6 +183,21 @@ TEST_CASE("check_config_text is what mnd --check-config prints", "[mnconf]") {
   CHECK(ok[0] == copy + ": OK, 2 interfaces (wlan0 eth0), MAP selection furthest (RFC 5380 §9.1), binding "
                         "lifetime 600 s, binding updates: IPsec through charon at unix:///run/charon.vici, identity "
                         "mn1@mn.example.net");
+  // Its Home block, uncommented, is valid in secure mode (RFC 4877).
+  {
+    const auto at = text.find("#Home {");
+    REQUIRE(at != std::string::npos);
+    std::string home = text.substr(0, at);
+    std::istringstream rest(text.substr(at));
+    for (std::string line; std::getline(rest, line);) home += (line.rfind('#', 0) == 0 ? line.substr(1) : line) + "\n";
+    const auto r = parse_mnd_config(home);
+    INFO(dump(r.errors) << dump(r.warnings));
+    REQUIRE_OK(r);
+    CHECK(r.warnings.empty());
+    REQUIRE(r.config->home);
+    CHECK(r.config->home->home_agent_identity == "ha.example.net");
+    CHECK_FALSE(r.config->home->protect_traffic);
+  }
   // ... and without them (this machine is no MN) each is an error.
   if (!std::filesystem::exists("/etc/swanctl/x509/mn1.pem")) {
     const auto bad = check_config_text(kExamplePath, status);

@@ -435,6 +435,37 @@ TEST_CASE("secure home with HomeAgent discover: the protection is set up with th
   CHECK(h.violations.empty());
 }
 
+TEST_CASE("secure home, HomeAgent discover: IKE failing at home keeps the home address on the home link", "[home][ike]") {
+  Harness h(secure_home_cfg(true, true));
+  map1_secure(h);
+  const auto req = h.take<SendDhaadRequest>();
+  REQUIRE(req.size() == 1);
+  h.mn.handle_dhaad_reply(h.now, kHa, req[0].id, {kHa, kHa2});
+  h.mn.handle_home_security_up(h.now, kHa, kLease1);
+  h.drain();
+  const auto reg = home_bus(h.take<SendBu>());
+  REQUIRE(reg.size() == 1);
+  answer_home(h, reg[0]);
+  h.clear();
+  h.set_link(link(false, {kLcoa1}));
+  h.set_link(link(true, {kHome}));
+  h.give_ra(kHomeRouter, home_ra());
+  REQUIRE(home_bus(h.take<SendBu>()).size() == 1);  // the deregistration, under the SA from the RCoA
+  CHECK(h.take<SecureHome>().empty());
+  h.mn.handle_home_security_down(h.now, kHa, true, "IKE SA deleted");
+  h.drain();
+  CHECK(h.take<SecureHome>() == secure_home(kHome));
+  h.clear();
+  h.advance(seconds(5));  // IkeTimeout
+  CHECK(h.take<ReleaseHome>() == std::vector<ReleaseHome>{ReleaseHome{kHa}});
+  CHECK(h.take<RemoveHomeBinding>().empty());
+  REQUIRE(h.home_kernel);
+  CHECK(h.home_kernel->settings.mode == HomeMode::at_home);
+  CHECK(h.mn.state(h.now).home->home_agent == kHa);  // not the next one listed: it is for away
+  h.advance(kIkeFailureHoldDown);
+  CHECK(h.take<SecureHome>() == secure_home(kHome));  // tried again
+}
+
 TEST_CASE("secure home: ProtectTraffic asks for the payload child", "[home][ike]") {
   auto cfg = secure_home_cfg();
   cfg.home->protect_traffic = true;

@@ -16,6 +16,7 @@
 #include "hmip/io/fd.h"
 #include "hmip/io/vici_client.h"
 #include "hmip/vici/message.h"
+#include "vici_test_util.h"
 
 using namespace hmip;
 using vici::List;
@@ -230,31 +231,20 @@ namespace {
 class FakeCharon {
  public:
   using Script = std::function<std::vector<Packet>(const Packet&)>;
-  explicit FakeCharon(Script script) : script_(std::move(script)) {
-    dir_ = std::filesystem::temp_directory_path() / ("hmip-vici-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(counter_++));
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "charon.vici").string();
-    listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    std::strncpy(sa.sun_path, path_.c_str(), sizeof(sa.sun_path) - 1);
-    REQUIRE(::bind(listen_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
-    REQUIRE(::listen(listen_.get(), 1) == 0);
+  explicit FakeCharon(Script script) : script_(std::move(script)), sock_("vici", 1) {
     thread_ = std::thread([this] { serve(); });
   }
   ~FakeCharon() {
-    ::shutdown(listen_.get(), SHUT_RDWR);
+    ::shutdown(sock_.listen_fd(), SHUT_RDWR);
     if (thread_.joinable()) thread_.join();
-    std::filesystem::remove_all(dir_);
   }
   FakeCharon(const FakeCharon&) = delete;
   FakeCharon& operator=(const FakeCharon&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& path() const { return sock_.path(); }
 
  private:
   void serve() {
-    io::UniqueFd c(::accept(listen_.get(), nullptr, nullptr));
+    io::UniqueFd c(::accept(sock_.listen_fd(), nullptr, nullptr));
     if (!c) return;
     vici::Framer f;
     std::uint8_t buf[4096];
@@ -274,11 +264,8 @@ class FakeCharon {
     }
   }
 
-  static inline int counter_ = 0;
   Script script_;
-  std::filesystem::path dir_;
-  std::string path_;
-  io::UniqueFd listen_;
+  test_vici::ViciSocketDir sock_;
   std::thread thread_;
 };
 

@@ -408,27 +408,27 @@ class MobileNode {
     std::optional<Dhaad> dhaad;
     std::optional<HomeKey> installed_key;   ///< what the kernel has (InstallHomeBinding sent)
     HomeSettings installed;
-    bool registered = false;                ///< the HA accepted installed.coa (away)
-    bool at_home = false;                   ///< an RA on a watched link advertises the home prefix
-    std::uint16_t next_seq = 0;
     std::optional<HomePending> pending;
-    bool stop_dereg = false;                ///< the lifetime-0 BU of handle_stop
+    std::optional<HomeSecurity> sec;        ///< secure mode: the protection with the HA, if any
     std::optional<TimePoint> expires;
     std::optional<TimePoint> refresh_at;
     std::optional<TimePoint> refresh_latest;  ///< waiting for the MAP's refresh ends here
-    bool waiting_map = false;                 ///< the refresh waits for the MAP binding's BA
-    bool install_held = false;  ///< the hold-down is for a failed InstallHomeBinding (it holds at home too)
-    bool ike_held = false;      ///< the hold-down is for a failed IKEv2 setup (it holds at home too)
-    bool dereg_due = false;     ///< at home: the deregistration waits for the protection
-    std::optional<HomeSecurity> sec;  ///< secure mode: the protection with the HA, if any
-    bool lifetime_wait = false;  ///< a home BU waits for a lifetime to ask for (none left: never 0 by accident)
-    std::uint32_t requested_s = 0;
-    std::uint32_t granted_s = 0;
-    std::uint64_t bu_sent = 0;
-    std::optional<std::uint8_t> last_status;
     std::optional<TimePoint> held_until;
     core::Duration next_hold = kHomeHoldDown;
     std::string held_reason;
+    std::uint64_t bu_sent = 0;
+    std::uint32_t requested_s = 0;
+    std::uint32_t granted_s = 0;
+    std::uint16_t next_seq = 0;
+    std::optional<std::uint8_t> last_status;
+    bool registered = false;     ///< the HA accepted installed.coa (away)
+    bool at_home = false;        ///< an RA on a watched link advertises the home prefix
+    bool stop_dereg = false;     ///< the lifetime-0 BU of handle_stop
+    bool waiting_map = false;    ///< the refresh waits for the MAP binding's BA
+    bool install_held = false;   ///< the hold-down is for a failed InstallHomeBinding (it holds at home too)
+    bool ike_held = false;       ///< the hold-down is for a failed IKEv2 setup (it holds at home too)
+    bool dereg_due = false;      ///< at home: the deregistration waits for the protection
+    bool lifetime_wait = false;  ///< a home BU waits for a lifetime to ask for (none left: never 0 by accident)
   };
 
   // mobile_node.cpp: frame, links, RAs
