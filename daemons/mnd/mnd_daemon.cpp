@@ -284,6 +284,7 @@ void Daemon::perform(const mn::InstallHomeBinding& a) {
   s.router = in.router;
   s.prefix_len = in.prefix_len;
   s.tunnel_mtu = in.tunnel_mtu;
+  s.protect_traffic = in.protect_traffic;
   const kglue::MnHomeKey k{a.key.home_agent, a.key.home_address};
   auto r = dataplane_->install_mn_home_binding(k, s);
   if (!r) {

@@ -28,11 +28,18 @@ std::string secs(core::Duration d) {
   return std::to_string(std::chrono::duration_cast<core::seconds>(d).count()) + " s";
 }
 
-std::uint32_t tunnel_mtu_inside(std::uint32_t outer) {
-  // RFC 5380 §11 / RFC 2473 §7: one more IPv6 header; never below the IPv6
-  // minimum (a link leaving less: the kernel fragments the encapsulating
-  // packets, RFC 2473 §7.1). 0: unknown, the kernel's default.
-  return outer == 0 ? 0 : std::max(outer - std::min(outer, kTunnelOverhead), kIpv6MinMtu);
+/// ESP's largest overhead with charon_conn.h's default proposals
+/// (aes128-sha256: SPI and sequence number 8, IV 16, padding up to 15,
+/// pad length and next header 2, ICV 16; aes128gcm16 needs 37).
+constexpr std::uint32_t kEspOverheadMax = 57;
+
+std::uint32_t tunnel_mtu_inside(std::uint32_t outer, bool esp = false) {
+  // RFC 5380 §11 / RFC 2473 §7: one more IPv6 header (and ESP around the
+  // tunnel's packets with ProtectTraffic, RFC 4877 §5); never below the
+  // IPv6 minimum (a link leaving less: the kernel fragments the
+  // encapsulating packets, RFC 2473 §7.1). 0: unknown, the kernel's default.
+  const std::uint32_t overhead = kTunnelOverhead + (esp ? kEspOverheadMax : 0);
+  return outer == 0 ? 0 : std::max(outer - std::min(outer, overhead), kIpv6MinMtu);
 }
 
 }  // namespace
@@ -67,6 +74,9 @@ std::optional<HomeSettings> MobileNode::home_target(TimePoint /*now*/) const {
     s.prefix_len = hc.prefix_len;
     return s;
   }
+  // RFC 4877 §5 (ProtectTraffic, secure mode): the kernel carries the
+  // home tunnel's packets only in the payload CHILD_SA.
+  const bool protect = secure() && hc.protect_traffic;
   const Binding* cur = nullptr;
   for (const auto& b : bul_)
     if (b.role == BindingRole::current) cur = &b;
@@ -75,7 +85,8 @@ std::optional<HomeSettings> MobileNode::home_target(TimePoint /*now*/) const {
     HomeSettings s;
     s.coa = cur->key.rcoa;
     s.via = cur->key;
-    s.tunnel_mtu = tunnel_mtu_inside(cur->settings.tunnel_mtu);
+    s.protect_traffic = protect;
+    s.tunnel_mtu = tunnel_mtu_inside(cur->settings.tunnel_mtu, protect);
     return s;
   }
   // Secure mode: a MAP whose protection is being set up is about to give
@@ -99,7 +110,8 @@ std::optional<HomeSettings> MobileNode::home_target(TimePoint /*now*/) const {
       if (p.prefix.contains(*lcoa)) s.router = p.router;
     std::uint32_t mtu = link_of(i)->mtu;
     if (i.ra_mtu && *i.ra_mtu >= kIpv6MinMtu && (mtu == 0 || *i.ra_mtu < mtu)) mtu = *i.ra_mtu;
-    s.tunnel_mtu = tunnel_mtu_inside(mtu);
+    s.tunnel_mtu = tunnel_mtu_inside(mtu, protect);
+    s.protect_traffic = protect;
     if (!best) best = s;
     if (keep && *lcoa == *keep) return s;
   }

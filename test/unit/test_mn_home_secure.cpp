@@ -474,4 +474,20 @@ TEST_CASE("secure home: ProtectTraffic asks for the payload child", "[home][ike]
   const auto s = h.take<SecureHome>();
   REQUIRE(s.size() == 1);
   CHECK(s[0].protect_traffic);
+  // The kernel carries the home tunnel only in ESP, and its MTU leaves
+  // room for ESP's largest overhead (57 octets) beside the tunnel header.
+  h.mn.handle_home_security_up(h.now, kHa, kLease1);
+  h.drain();
+  const auto ih = h.take<InstallHomeBinding>();
+  REQUIRE(ih.size() == 1);
+  CHECK(ih[0].settings.protect_traffic);
+  Harness plain(secure_home_cfg());
+  map1_secure(plain);
+  plain.mn.handle_home_security_up(plain.now, kHa, kLease1);
+  plain.drain();
+  const auto ip = plain.take<InstallHomeBinding>();
+  REQUIRE(ip.size() == 1);
+  CHECK_FALSE(ip[0].settings.protect_traffic);
+  REQUIRE(ip[0].settings.tunnel_mtu > 1280 + 57);
+  CHECK(ih[0].settings.tunnel_mtu == ip[0].settings.tunnel_mtu - 57);
 }

@@ -227,6 +227,10 @@ struct HomeSettings {
   /// MAP tunnel's MTU - 40, or the LCoA link's MTU - 40 in plain mode),
   /// never below 1280; 0 = kernel default (link MTU unknown).
   std::uint32_t tunnel_mtu = 0;
+  /// away, secure mode with ProtectTraffic (RFC 4877 §5): the kernel
+  /// carries the home tunnel's packets only in ESP (kglue::MnHomeSettings);
+  /// the MTU above leaves room for it too.
+  bool protect_traffic = false;
   friend bool operator==(const HomeSettings&, const HomeSettings&) = default;
 };
 
