@@ -337,3 +337,15 @@ TEST_CASE("home secure: the traffic child (protocol 41 to the care-of address) h
   CHECK(h.agent.counters().bu_no_ike_sa == 1);
   CHECK(h.accepted(hbu(1)));
 }
+
+TEST_CASE("home secure: a HomePrefix source to the HomeAgent Address skips the per-source flood limit",
+          "[home][ike][ratelimit]") {
+  HaHarness h(secure_ha(true));
+  // The kernel's IN policy passes MH from a HomePrefix to the HA address
+  // only under ESP; the MAP's passes the RCoA prefixes to MapAddress only.
+  CHECK(h.agent.source_limit_exempt(kHoa, kRcoa1, kHa));
+  CHECK(h.agent.source_limit_exempt(kHoa, std::nullopt, kHa));
+  CHECK_FALSE(h.agent.source_limit_exempt(kHoa, kRcoa1, kMap));
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1, kHa));
+  CHECK(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1, kMap));
+}

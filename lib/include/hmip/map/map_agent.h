@@ -420,14 +420,17 @@ class MapAgent {
   /// One binding's view, if bound.
   [[nodiscard]] std::optional<BindingView> binding(const BindingKey& key, TimePoint now) const;
   /// Whether a Mobility Header from home address `home` (the HAO's care-of
-  /// address `coa`; nullopt: no HAO) skips the daemon's per-source flood
-  /// limit, because no forger on an access link can send it: in secure mode
-  /// `home` inside an RcoaPrefix (the kernel let it through only under ESP,
-  /// mapd's IN policy); in either mode `home` bound to `coa` (the refresh of
-  /// an existing binding). Junk forging a victim's care-of address as its
+  /// address `coa`; nullopt: no HAO) to `dst` skips the daemon's
+  /// per-source flood limit, because no forger on an access link can send
+  /// it: in secure mode `home` inside an RcoaPrefix and `dst` MapAddress, or
+  /// `home` inside a HomePrefix and `dst` the HomeAgent Address (the kernel
+  /// let it through only under ESP, mapd's IN policies, which name those
+  /// destinations); in either mode `home` bound to `coa` (the refresh of an
+  /// existing binding). Junk forging a victim's care-of address as its
   /// source then spends only the forger's own budget, not the victim's
   /// registrations.
-  [[nodiscard]] bool source_limit_exempt(const Ip6Addr& home, const std::optional<Ip6Addr>& coa) const;
+  [[nodiscard]] bool source_limit_exempt(const Ip6Addr& home, const std::optional<Ip6Addr>& coa,
+                                         const Ip6Addr& dst) const;
   [[nodiscard]] std::size_t binding_count() const noexcept { return bindings_.size(); }
   [[nodiscard]] std::size_t pending_count() const noexcept { return pending_.size(); }
   /// What the caps count now (also in state()).
