@@ -207,14 +207,12 @@ void IkeGuard::terminate_disowned() {
     bool disowned = false;
     for (const auto& ch : sa.children)
       for (const auto& ts : ch.remote_ts) {
-        const auto hoa = ike::single_host(ts);
+        // MH selectors only: the traffic child names the care-of address.
+        const auto hoa = ike::mh_host(ts);
         if (!hoa || !cfg_.home_agent) continue;
         const auto& os = cfg_.home_agent->owners;
         const auto it = std::find_if(os.begin(), os.end(), [&](const map::HomeAddressOwner& o) { return o.address == *hoa; });
-        // The traffic child names the care-of address, no home address.
-        const bool on_home_prefix = std::any_of(cfg_.home_agent->prefixes.begin(), cfg_.home_agent->prefixes.end(),
-                                                [&](const map::HomePrefixConfig& p) { return p.prefix.contains(*hoa); });
-        if (on_home_prefix && (it == os.end() || it->identity != sa.peer_identity())) disowned = true;
+        if (it == os.end() || it->identity != sa.peer_identity()) disowned = true;
       }
     if (!disowned) continue;
     ++counters_.home_disowned;

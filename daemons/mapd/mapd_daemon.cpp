@@ -302,7 +302,7 @@ void Daemon::on_mh(const io::ReceivedMhPacket& p) {
   // loop's time for the others. What no forger can send (MapAgent::
   // source_limit_exempt) is not charged, so a flood forging a node's
   // care-of address cannot starve that node's registrations.
-  if (!core_.source_limit_exempt(p.src, p.hao) && !mh_limiter_.allow(t, p.hao.value_or(p.src))) return;
+  if (!core_.source_limit_exempt(p.src, p.hao, p.dst) && !mh_limiter_.allow(t, p.hao.value_or(p.src))) return;
   // The kernel verified the checksum over (home address, destination); this
   // decode checks it again over the same pseudo-header.
   const wire::PseudoHeader ph{p.src, p.dst};

@@ -113,11 +113,17 @@ std::optional<Ip6Addr> single_host(std::string_view ts) {
   return Ip6Addr::parse(ts.substr(0, slash));
 }
 
+std::optional<Ip6Addr> mh_host(std::string_view ts) {
+  if (const auto b = ts.find('['); b != std::string_view::npos && ts.substr(b + 1).rfind("mobility-header", 0) != 0)
+    return std::nullopt;
+  return single_host(ts);
+}
+
 void RcoaHolders::index(const IkeSaView& sa) {
   std::vector<Ip6Addr> named = sa.remote_vips;
   for (const auto& ch : sa.children) {
     for (const auto& ts : ch.remote_ts) {
-      if (auto a = single_host(ts)) named.push_back(*a);
+      if (auto a = mh_host(ts)) named.push_back(*a);
     }
   }
   std::sort(named.begin(), named.end());
@@ -139,7 +145,7 @@ void RcoaHolders::unindex(const IkeSaView& sa) {
   for (const auto& a : sa.remote_vips) drop(a);
   for (const auto& ch : sa.children) {
     for (const auto& ts : ch.remote_ts) {
-      if (auto a = single_host(ts)) drop(*a);
+      if (auto a = mh_host(ts)) drop(*a);
     }
   }
   if (sa.remote_vips.empty()) return;
@@ -276,7 +282,7 @@ namespace {
 bool protects(const IkeSaView& sa, const Ip6Addr& rcoa) {
   return std::any_of(sa.children.begin(), sa.children.end(), [&](const ChildSaView& ch) {
     return child_installed(ch.state) &&
-           std::any_of(ch.remote_ts.begin(), ch.remote_ts.end(), [&](const std::string& ts) { return single_host(ts) == rcoa; });
+           std::any_of(ch.remote_ts.begin(), ch.remote_ts.end(), [&](const std::string& ts) { return mh_host(ts) == rcoa; });
   });
 }
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "hmip/map/map_agent.h"
+#include "roles.h"
 
 namespace hmip::map {
 
@@ -64,8 +65,10 @@ MapState MapAgent::state(TimePoint now) const {
   return s;
 }
 
-bool MapAgent::source_limit_exempt(const Ip6Addr& home, const std::optional<Ip6Addr>& coa) const {
-  if (!cfg_.insecure.enabled && prefix_of(BindingRole::map, home)) return true;
+bool MapAgent::source_limit_exempt(const Ip6Addr& home, const std::optional<Ip6Addr>& coa, const Ip6Addr& dst) const {
+  if (!cfg_.insecure.enabled)
+    for (const BindingRole r : {BindingRole::map, BindingRole::home})
+      if (roles::serves(cfg_, r, dst) && prefix_of(r, home)) return true;
   if (!coa) return false;
   const auto it = bindings_.find(BindingKey{home, 0});
   return it != bindings_.end() && it->second.lcoa == *coa;

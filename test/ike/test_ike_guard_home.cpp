@@ -25,7 +25,7 @@ namespace {
 const auto kTimeout = std::chrono::milliseconds(5000);
 
 std::string env(const char* name) {
-  const char* v = std::getenv(name);
+  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): the test is single-threaded
   REQUIRE(v != nullptr);
   return v;
 }

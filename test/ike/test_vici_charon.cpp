@@ -20,7 +20,7 @@ namespace {
 const auto kTimeout = std::chrono::milliseconds(5000);
 
 io::ViciClient connect() {
-  const char* path = std::getenv("HMIP_VICI_SOCKET");
+  const char* path = std::getenv("HMIP_VICI_SOCKET");  // NOLINT(concurrency-mt-unsafe): single-threaded test
   REQUIRE(path != nullptr);
   std::string err;
   auto c = io::ViciClient::connect(path, err);
@@ -146,7 +146,7 @@ TEST_CASE("event registration: ike-updown, child-updown; unknown events refused"
 namespace {
 
 std::string slurp(const std::string& name) {
-  const char* dir = std::getenv("HMIP_IKE_PKI");
+  const char* dir = std::getenv("HMIP_IKE_PKI");  // NOLINT(concurrency-mt-unsafe): single-threaded test
   REQUIRE(dir != nullptr);
   std::ifstream f(std::string(dir) + "/" + name, std::ios::binary);
   REQUIRE(f);

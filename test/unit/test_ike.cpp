@@ -172,6 +172,13 @@ TEST_CASE("IKE SA views from list-sa and ike-updown messages", "[ike]") {
   CHECK_FALSE(ike::single_host("2001:db8:99::/64[mobility-header]"));
   CHECK_FALSE(ike::single_host("dynamic[mobility-header]"));
   CHECK_FALSE(ike::single_host("2001:db8:99::5"));
+  // Only Mobility Header selectors (or protocol-less ones) name an address
+  // for the holder table; the home traffic child's protocol 41 does not.
+  CHECK(ike::mh_host("2001:db8:99::5/128[mobility-header]") == Ip6Addr::must("2001:db8:99::5"));
+  CHECK(ike::mh_host("2001:db8:99::5/128[mobility-header/5]") == Ip6Addr::must("2001:db8:99::5"));
+  CHECK(ike::mh_host("2001:db8:99::5/128") == Ip6Addr::must("2001:db8:99::5"));
+  CHECK_FALSE(ike::mh_host("2001:db8:99::5/128[ipv6]"));
+  CHECK_FALSE(ike::mh_host("2001:db8:99::5/128[tcp/80]"));
 }
 
 TEST_CASE("RcoaHolders: a lease alone holds but never protects; an installed child protects", "[ike]") {

@@ -345,23 +345,30 @@ TEST_CASE("home: a HomeAgent keyword in mnd's or another block's place is named"
   check_errors(r, {{4, "HomePrefix"}});
 }
 
-TEST_CASE("home: the example's commented HomeAgent block parses once uncommented (with the testbed mode)",
+TEST_CASE("home: the example's commented HomeAgent block parses once uncommented, in secure mode and the testbed "
+          "mode",
           "[mapconf][home]") {
   const std::string text = read_text(std::string(HMIP_SOURCE_DIR) + "/daemons/mapd/mapd.conf.example");
-  std::string out;
-  bool in_block = false;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) {
-    if (l.rfind("#HomeAgent", 0) == 0) in_block = true;
-    const bool mode = l.rfind("#InsecureTestbedSignalling", 0) == 0 || l.rfind("#TrustedPrefix", 0) == 0;
-    if ((in_block || mode) && !l.empty() && l[0] == '#') l.erase(0, 1);
-    if (in_block && l.rfind("};", 0) == 0) in_block = false;
-    out += l + "\n";
+  for (const bool testbed_mode : {false, true}) {
+    INFO("testbed mode: " << testbed_mode);
+    std::string out;
+    bool in_block = false;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);) {
+      if (l.rfind("#HomeAgent", 0) == 0) in_block = true;
+      const bool mode = testbed_mode && (l.rfind("#InsecureTestbedSignalling", 0) == 0 || l.rfind("#TrustedPrefix", 0) == 0);
+      if ((in_block || mode) && !l.empty() && l[0] == '#') l.erase(0, 1);
+      if (in_block && l.rfind("};", 0) == 0) in_block = false;
+      out += l + "\n";
+    }
+    const auto r = parse_mapd_config(out);
+    REQUIRE_OK(r);
+    REQUIRE(r.config->home_agent);
+    CHECK(r.config->home_agent->address == Ip6Addr::must("2001:db8:200::1"));
+    CHECK(r.config->home_agent->prefixes.size() == 1);
+    CHECK(r.config->home_agent->owners.size() == 2);
+    CHECK(r.config->map_role());
+    CHECK(r.config->insecure.enabled == testbed_mode);
+    if (!testbed_mode) CHECK(r.warnings.empty());
   }
-  const auto r = parse_mapd_config(out);
-  REQUIRE_OK(r);
-  REQUIRE(r.config->home_agent);
-  CHECK(r.config->home_agent->address == Ip6Addr::must("2001:db8:200::1"));
-  CHECK(r.config->home_agent->prefixes.size() == 1);
-  CHECK(r.config->map_role());
 }

@@ -316,3 +316,36 @@ TEST_CASE("home secure: a reload that gives a home address to another identity r
   CHECK(h.take<RemoveBinding>().size() == 1);
   CHECK_FALSE(h.binding(kHoa2));
 }
+
+TEST_CASE("home secure: the traffic child (protocol 41 to the care-of address) holds no address", "[home][ike]") {
+  // Both roles: mn1's home IKE SA from its RCoA with the RFC 4877 §5
+  // traffic child, whose remote selector names the RCoA. It must not make
+  // the home SA a protector of the RCoA's local BUs.
+  HaHarness h(secure_ha(true));
+  IkeSaView v = home_sa("h1", kMn1, kRcoa1, kHoa);
+  ChildSaView traffic;
+  traffic.name = "traffic";
+  traffic.uniqueid = "t1";
+  traffic.state = "INSTALLED";
+  traffic.mode = "TRANSPORT";
+  traffic.local_ts = {kHa.str() + "/128[ipv6]"};
+  traffic.remote_ts = {kRcoa1.str() + "/128[ipv6]"};
+  v.children.push_back(traffic);
+  h.sas({v});
+  CHECK(h.agent.ike_holders().rcoas() == 1);  // the home address only
+  CHECK_FALSE(h.accepted(BuSpec{.lcoa = kLcoaAr1, .seq = 1, .options = {wire::AlternateCareOfAddressOption{kLcoaAr1}}}));
+  CHECK(h.agent.counters().bu_no_ike_sa == 1);
+  CHECK(h.accepted(hbu(1)));
+}
+
+TEST_CASE("home secure: a HomePrefix source to the HomeAgent Address skips the per-source flood limit",
+          "[home][ike][ratelimit]") {
+  HaHarness h(secure_ha(true));
+  // The kernel's IN policy passes MH from a HomePrefix to the HA address
+  // only under ESP; the MAP's passes the RCoA prefixes to MapAddress only.
+  CHECK(h.agent.source_limit_exempt(kHoa, kRcoa1, kHa));
+  CHECK(h.agent.source_limit_exempt(kHoa, std::nullopt, kHa));
+  CHECK_FALSE(h.agent.source_limit_exempt(kHoa, kRcoa1, kMap));
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1, kHa));
+  CHECK(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1, kMap));
+}

@@ -265,9 +265,11 @@ TEST_CASE("map secure: an RCoA-prefix home address skips the per-source flood li
   SecureHarness h;
   // Secure mode: the kernel's IN policy passes MH from the RCoA prefixes
   // only under ESP, so such a source is no forger, bound or not.
-  CHECK(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1));
-  CHECK(h.agent.source_limit_exempt(kRcoa1, std::nullopt));
+  CHECK(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1, kMap));
+  CHECK(h.agent.source_limit_exempt(kRcoa1, std::nullopt, kMap));
   // Outside the prefixes nothing is enforced: charged.
-  CHECK_FALSE(h.agent.source_limit_exempt(kRcoaOther, kLcoaAr1));
-  CHECK_FALSE(h.agent.source_limit_exempt(kLcoaAr1, std::nullopt));
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoaOther, kLcoaAr1, kMap));
+  CHECK_FALSE(h.agent.source_limit_exempt(kLcoaAr1, std::nullopt, kMap));
+  // To another destination (no IN policy names it): charged.
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1, Ip6Addr::must("2001:db8:200::1")));
 }

@@ -192,14 +192,14 @@ TEST_CASE("map: what skips the per-source flood limit", "[map][ratelimit]") {
   using namespace maptest;
   Harness h;  // insecure testbed mode
   // Nothing bound yet: every source is charged.
-  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1));
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1, kMap));
   h.bu({});
   REQUIRE(h.binding());
   // The refresh of the binding (its RCoA from its LCoA) is exempt ...
-  CHECK(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1));
+  CHECK(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1, kMap));
   // ... not the same RCoA from another care-of address, nor without a HAO,
   // nor an RCoA outside the prefixes (no ESP in insecure mode).
-  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, kLcoaAr2));
-  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, std::nullopt));
-  CHECK_FALSE(h.agent.source_limit_exempt(kRcoaOther, kLcoaAr1));
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, kLcoaAr2, kMap));
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, std::nullopt, kMap));
+  CHECK_FALSE(h.agent.source_limit_exempt(kRcoaOther, kLcoaAr1, kMap));
 }

@@ -94,6 +94,14 @@ std::vector<SaEvent> parse_sa_events(std::string_view name, const vici::Section&
 /// "ADDR/128" (nullopt for anything else: prefixes, ranges, dynamic).
 std::optional<Ip6Addr> single_host(std::string_view ts);
 
+/// single_host() for a selector covering Mobility Header traffic:
+/// "ADDR/128[mobility-header...]" or "ADDR/128" (any protocol); nullopt for
+/// one of another protocol, such as the home traffic child's
+/// "COA/128[ipv6]" (RFC 4877 §5, charon_conn.h), which names the care-of
+/// address, not an address the CHILD_SA protects signalling for. The
+/// holder table (RcoaHolders) counts only these.
+std::optional<Ip6Addr> mh_host(std::string_view ts);
+
 /// Whether the kernel holds a CHILD_SA in state `state` (INSTALLED, or
 /// REKEYING: still installed while its successor is negotiated).
 bool child_installed(std::string_view state) noexcept;

@@ -22,10 +22,12 @@
 //   };
 //   # testbeds only, instead of Ike:
 //   InsecureTestbedSignalling yes;  TrustedPrefix 2001:db8:10::/48;
-//   HomeAgent {                      # the home agent role (testbed mode only for now)
+//   HomeAgent {                      # the home agent role (RFC 6275 §10, RFC 4877)
 //       Address 2001:db8:200::1;
 //       HomePrefix 2001:db8:200::/64 { Interface eth2; ValidLifetime 86400; };
 //       MaxBindingLifetime 600;  HomeDad on;  HomeDadTimeout 1;  Preference 0;
+//       HomeAddress 2001:db8:200::10 "mn1@mn.example.net";  # secure mode: one or more
+//       ProtectTraffic off;
 //   };
 //   # MapAddress, RcoaPrefix and LcoaPrefix are optional with a HomeAgent block.
 //
@@ -78,8 +80,9 @@ struct ParseResult {
 /// its first 1000 entries (then one line-0 entry counting the rest).
 /// Errors: syntax (with recovery), unknown keywords (with the closest one),
 /// values out of range, no MapAddress / RcoaPrefix / LcoaPrefix (without a
-/// HomeAgent block, or once one of them is there), a HomeAgent block in
-/// secure mode or overlapping the RCoA prefixes, prefixes
+/// HomeAgent block, or once one of them is there), a HomeAgent block
+/// overlapping the RCoA prefixes or, in secure mode, without a HomeAddress
+/// or on MapAddress, a HomeAddress off the home prefixes, prefixes
 /// overlapping where that makes no sense (an LcoaPrefix inside an
 /// RcoaPrefix...), InsecureTestbedSignalling without TrustedPrefix, neither
 /// an Ike block nor InsecureTestbedSignalling (RFC 5380 §12.1), an

@@ -199,11 +199,27 @@
 //   * The home agent role (RFC 6275 §10.3, §10.4; issue 14) runs home
 //     registrations through the same machinery as local BUs, with these
 //     differences:
-//       - insecure testbed mode only this version: mapd.conf refuses a
-//         HomeAgent block in secure mode, and the core silently discards
-//         (bu_unprotected_dropped) every home registration in secure mode
-//         should one arrive; in testbed mode the care-of addresses must be
-//         inside TrustedPrefix as for local BUs (else silently discarded);
+//       - secure mode (RFC 4877; the default): the MAP's checks apply to
+//         a home registration to the HomeAgent Address (the Alternate
+//         Care-of Address required and bound; an installed CHILD_SA of
+//         the one identity holding the home address, coa_moving accepted
+//         and counted), and then that identity must be the home address's
+//         owner (HomeAgentConfig::owners, HomeAddress): another identity,
+//         or a home address no HomeAddress line names, is silently
+//         discarded, counted (bu_home_not_owner), logged rate-limited.
+//         The identity compared is the holder table's
+//         (IkeSaView::peer_identity(): the EAP identity when the node
+//         authenticated by EAP with an identity of its own, else the IKE
+//         identity), against the HomeAddress line's as written (one
+//         identity, never a pattern). charon enforces the same first (one
+//         connection per owning identity, one child per home address it
+//         owns, mapd's IkeGuard), and the kernel drops a cleartext MH from
+//         a HomePrefix to the HomeAgent Address (mapd's prefix-wide ESP IN
+//         policy, as for the RcoaPrefixes). A home BU (H without M) to a
+//         mapd that is no home agent there goes the MAP's way (protected,
+//         then 131). In the insecure testbed mode the care-of addresses
+//         must be inside TrustedPrefix as for local BUs (else silently
+//         discarded); HomeAddress lines are not used;
 //       - the care-of address (HAO or ACoA) may be any unicast routable
 //         address (an RCoA of this or another MAP, a plain LCoA): refused
 //         with 129 are multicast, link-local, loopback and unspecified ones
@@ -219,7 +235,9 @@
 //         link (RFC 6275 §11.5.5: no HAO, care-of address = home address),
 //         so the TrustedPrefix check would look at the home address; and
 //         trusting the home prefix would let any node on the home link
-//         redirect any home address. Insecure mode lets exactly that BU
+//         redirect any home address. Insecure mode (only: in secure mode
+//         that BU needs the node's ESP SA, which does not depend on the
+//         care-of address, like any other) lets exactly that BU
 //         past TrustedPrefix: H without M to the HomeAgent Address, no HAO,
 //         the care-of address (an Alternate Care-of Address included) equal
 //         to the source, the source in a HomePrefix with an Interface, and
@@ -254,23 +272,28 @@
 //         install_map_binding with it as the tunnel's local end;
 //       - caps are shared: MaxBindings, MaxPendingRegistrations and
 //         MaxConcurrentDad count both roles' bindings together, and the
-//         per-node cap (the TrustedPrefix of the care-of address) counts a
-//         node's local and home bindings together: one table, one budget;
+//         per-node cap (the TrustedPrefix of the care-of address; in
+//         secure mode the identity holding the address) counts a node's
+//         local and home bindings together: one table, one budget;
 //       - counters: home_bu_received, home_bu_accepted, home_bu_refused (by
 //         status), home_bindings_created, home_deregistrations, a subset of
 //         the totals;
 //       - adoption: a leftover whose address lies in a HomePrefix is adopted
 //         in the home role (tunnel local end the HomeAgent Address, its
 //         care-of address one a home BU could bind), with the MAP's rules
-//         otherwise; the L flag comes back from the kernel (a proxy entry
+//         otherwise, and in secure mode only if the identity holding the
+//         home address is its owner (AdoptVerdict::not_owner); the L flag comes back from the kernel (a proxy entry
 //         for the link-local address beside the home address's:
 //         LeftoverBinding::link_local_proxy) and stays set, so that a
 //         re-install keeps the link-local proxy and carrier-up announces it
 //         (the node's next BU sets it anew); a link-local proxy entry on a
 //         map binding, or with no home Interface now, is re-installed away;
 //       - reload: a home binding whose address leaves every HomePrefix (or
-//         whose HomeAgent block goes) is removed (prefix_removed), a new
-//         HomeAgent Address or home Interface re-installs in place, a
+//         whose HomeAgent block goes) is removed (prefix_removed), in
+//         secure mode also one whose home address changed owner or lost
+//         its HomeAddress line (owner_changed; a pending registration is
+//         left to finish, its next BU checked against the new owner), a
+//         new HomeAgent Address or home Interface re-installs in place, a
 //         pending home registration whose prefix went gets 132.
 //   * Binding Errors (status 2, unknown MH type) are rate-limited to a burst
 //     of kBindingErrorBurst, then one per kBindingErrorInterval. Each is
@@ -397,14 +420,17 @@ class MapAgent {
   /// One binding's view, if bound.
   [[nodiscard]] std::optional<BindingView> binding(const BindingKey& key, TimePoint now) const;
   /// Whether a Mobility Header from home address `home` (the HAO's care-of
-  /// address `coa`; nullopt: no HAO) skips the daemon's per-source flood
-  /// limit, because no forger on an access link can send it: in secure mode
-  /// `home` inside an RcoaPrefix (the kernel let it through only under ESP,
-  /// mapd's IN policy); in either mode `home` bound to `coa` (the refresh of
-  /// an existing binding). Junk forging a victim's care-of address as its
+  /// address `coa`; nullopt: no HAO) to `dst` skips the daemon's
+  /// per-source flood limit, because no forger on an access link can send
+  /// it: in secure mode `home` inside an RcoaPrefix and `dst` MapAddress, or
+  /// `home` inside a HomePrefix and `dst` the HomeAgent Address (the kernel
+  /// let it through only under ESP, mapd's IN policies, which name those
+  /// destinations); in either mode `home` bound to `coa` (the refresh of an
+  /// existing binding). Junk forging a victim's care-of address as its
   /// source then spends only the forger's own budget, not the victim's
   /// registrations.
-  [[nodiscard]] bool source_limit_exempt(const Ip6Addr& home, const std::optional<Ip6Addr>& coa) const;
+  [[nodiscard]] bool source_limit_exempt(const Ip6Addr& home, const std::optional<Ip6Addr>& coa,
+                                         const Ip6Addr& dst) const;
   [[nodiscard]] std::size_t binding_count() const noexcept { return bindings_.size(); }
   [[nodiscard]] std::size_t pending_count() const noexcept { return pending_.size(); }
   /// What the caps count now (also in state()).
