@@ -29,10 +29,24 @@ core::TimePoint now() { return core::Clock::now(); }
 // cleartext MH from a HomePrefix to the HomeAgent Address (RFC 4877 §4's
 // SPD entry), below charon's per-home-address policies, as for the MAP's
 // RcoaPrefixes.
+// Secure mode: MH from an RCoA prefix to the MAP only in ESP (RFC 4877 §4's
+// SPD entry), below charon's per-RCoA policies.
+kglue::MapSignallingSettings map_signalling(const map::MapdConfig& c) {
+  kglue::MapSignallingSettings sig{c.map_address, {}};
+  if (!c.insecure.enabled)
+    for (const auto& p : c.rcoa_prefixes) sig.esp_required_from.push_back(p.prefix);
+  return sig;
+}
+
+// Secure mode: MH from a home prefix to the HA only in ESP (RFC 4877 §4),
+// and with ProtectTraffic the home tunnels' packets only in ESP as well
+// (RFC 4877 §5; kglue::MapSignallingSettings::esp_required_tunnel).
 kglue::MapSignallingSettings ha_signalling(const map::MapdConfig& c) {
   kglue::MapSignallingSettings sig{c.home_agent->address, {}};
-  if (!c.insecure.enabled)
+  if (!c.insecure.enabled) {
     for (const auto& p : c.home_agent->prefixes) sig.esp_required_from.push_back(p.prefix);
+    sig.esp_required_tunnel = c.home_agent->protect_traffic;
+  }
   return sig;
 }
 
@@ -127,10 +141,7 @@ void Daemon::start() {
     // Secure mode: the kernel drops a cleartext MH from an RCoA prefix to
     // the MAP (RFC 4877 §4's SPD entry), below charon's per-RCoA policies.
     if (core_.config().map_role()) {
-      kglue::MapSignallingSettings sig{core_.config().map_address, {}};
-      if (!core_.config().insecure.enabled)
-        for (const auto& p : core_.config().rcoa_prefixes) sig.esp_required_from.push_back(p.prefix);
-      if (auto st = dataplane_->install_map_signalling(sig); !st)
+      if (auto st = dataplane_->install_map_signalling(map_signalling(core_.config())); !st)
         throw std::runtime_error("cannot install the MIPv6 signalling state: " + dp_error(st.error()));
     }
     // The home agent role: home BUs to its address (in secure mode an
@@ -533,11 +544,6 @@ void Daemon::perform(const map::TerminateIke& a) {
 
 void Daemon::perform(const map::LogEvent& a) { log_.log(a.level, a.text); }
 
-std::optional<Ip6Addr> Daemon::run_ha_address() const {
-  const auto& ha = core_.config().home_agent;
-  return ha ? std::optional<Ip6Addr>(ha->address) : std::nullopt;
-}
-
 Daemon::ReloadResult Daemon::reload() {
   return shell_.reload(
       map::load_mapd_config,
@@ -554,10 +560,16 @@ Daemon::ReloadResult Daemon::reload() {
       },
       [this](const map::MapdConfig& c) {
         const bool dhaad_changed = c.home_agent != core_.config().home_agent;
-        // A new HomeAgent Address: its signalling state before the core
-        // re-installs the home bindings there (the old one's stays until
-        // the stop: harmless, it names no binding).
-        if (c.home_agent && run_ha_address() != c.home_agent->address && c.home_agent->address != c.map_address)
+        // The signalling state follows the new prefixes and ProtectTraffic
+        // (kernel-glue replaces an address's ESP policies, unchanged ones
+        // cost nothing); a new HomeAgent Address gets its own before the
+        // core re-installs the home bindings there (the old one's stays
+        // until the stop: harmless, it names no binding).
+        if (c.map_role())
+          if (auto st = dataplane_->install_map_signalling(map_signalling(c)); !st)
+            log_.error("reload: cannot update the MIPv6 signalling state of MapAddress " + c.map_address.str() +
+                       ": " + dp_error(st.error()));
+        if (c.home_agent && c.home_agent->address != c.map_address)
           if (auto st = dataplane_->install_map_signalling(ha_signalling(c)); !st)
             log_.error("reload: cannot install the MIPv6 signalling state of home agent address " +
                        c.home_agent->address.str() + ": " + dp_error(st.error()));

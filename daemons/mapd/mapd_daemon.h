@@ -103,8 +103,6 @@ class Daemon {
   [[nodiscard]] bool proxied_interface(const std::string& name) const;
   /// The interfaces of the HomeAgent block's prefixes.
   [[nodiscard]] bool home_link(const std::string& name) const;
-  /// The running HomeAgent Address (none without the role).
-  [[nodiscard]] std::optional<Ip6Addr> run_ha_address() const;
   void pump();
   void arm_timer();
   void expire_dads(core::TimePoint now);
