@@ -212,7 +212,9 @@ def test_rfc6275_node_and_refusals(tb):
     home BU with a HAO from a host on AR1's link draws a BA with a type 2
     routing header and a binding; a home address off the home prefix draws
     132, H with M set is refused, one another host on the home link uses
-    draws 134 (the HA's DAD), and a deregistration removes the binding."""
+    draws 134 (the HA's DAD), an old sequence number 135, a deregistration
+    of no binding 133, M without H 129, a home BU to a MAP-only mapd 131,
+    and a deregistration removes the binding."""
     host_addr, hoa2, squatted = "2001:db8:1:11::99", "2001:db8:200::20", "2001:db8:200::30"
     host = tb.add_host("legacy", "ar1", [host_addr])
     mapd_ha = tb.daemons["mapd-ha"]
@@ -241,6 +243,24 @@ def test_rfc6275_node_and_refusals(tb):
         cap.wait(lambda ps: [x for x in bas(ps, t0) if x.seq == 9], 30, "the BA for a home address in use")
         assert next(x for x in bas(cap.packets(), t0) if x.seq == 9).status == 134
         assert not [b for b in mapd_ha.show("bindings") if b["rcoa"] == squatted]
+
+        # Every other refusal a home agent (or a MAP-only mapd) answers:
+        # an old sequence number for an existing binding: 135 (RFC 6275
+        # §10.3.1); a deregistration for a home address with no binding:
+        # 133 (§10.3.2); M without H to the HA: 129 (not a MAP); H to a
+        # MAP-only mapd (MAP1): 131 (map_agent.h lists the choices).
+        refusals = ((home_bu(host_addr, HA, hoa2, 99, 60), 99, HA, 135),
+                    (home_bu(host_addr, HA, "2001:db8:200::22", 10, 0), 10, HA, 133),
+                    (home_bu(host_addr, HA, "2001:db8:200::23", 11, 60, BU_FLAG_A | BU_FLAG_M), 11, HA, 129),
+                    (home_bu(host_addr, MAP1, "2001:db8:200::24", 12, 60), 12, MAP1, 131))
+        for pkt, seq, frm, status in refusals:
+            send_ipv6(host, pkt)
+            cap.wait(lambda ps, seq=seq, frm=frm: [x for x in bas(ps, t0) if x.seq == seq and x.src == frm], 30,
+                     f"the BA with status {status}")
+            got = next(x for x in bas(cap.packets(), t0) if x.seq == seq and x.src == frm)
+            assert got.status == status, (got, status)
+        assert [b["rcoa"] for b in mapd_ha.show("bindings") if b["rcoa"] == hoa2] == [hoa2]
+        assert not [b for b in tb.daemons["mapd-map1"].show("bindings") if b["rcoa"] == "2001:db8:200::24"]
 
         send_ipv6(host, home_bu(host_addr, HA, hoa2, 101, 0))
         cap.wait(lambda ps: [x for x in bas(ps, t0) if x.seq == 101], 30, "the BA to the deregistration")
