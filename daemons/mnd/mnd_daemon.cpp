@@ -285,6 +285,7 @@ void Daemon::perform(const mn::InstallHomeBinding& a) {
   s.prefix_len = in.prefix_len;
   s.tunnel_mtu = in.tunnel_mtu;
   s.protect_traffic = in.protect_traffic;
+  s.protect_signalling = in.protect_signalling;
   const kglue::MnHomeKey k{a.key.home_agent, a.key.home_address};
   auto r = dataplane_->install_mn_home_binding(k, s);
   if (!r) {

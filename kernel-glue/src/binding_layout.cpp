@@ -175,6 +175,14 @@ std::vector<KObj> mn_home_objects(const Tags& tags, const MnHomeKey& k, const Mn
 
 XfrmSet mn_home_xfrm(const MnHomeKey& k, const MnHomeSettings& s) {
   XfrmSet x;
+  if (s.protect_signalling) {
+    // Selectors unlike charon's /128-/128 ones (the kernel keys a policy
+    // by selector, not priority: an identical one would collide).
+    x.policies.emplace_back(PolicyKey{kAny, host(k.home_agent), 135, PolicyDir::out, true},
+                            PolicySettings{RoProto::hao, Ip6Addr{}, Ip6Addr{}, true});
+    x.policies.emplace_back(PolicyKey{host(k.home_agent), kAny, 135, PolicyDir::in, true},
+                            PolicySettings{RoProto::hao, Ip6Addr{}, Ip6Addr{}, true});
+  }
   if (s.mode == MnHomeMode::at_home) return x;
   x.states.emplace_back(RoStateKey{k.home_address, k.home_agent, RoProto::hao}, RoStateSettings{s.coa, false});
   x.policies.emplace_back(PolicyKey{host(k.home_address), host(k.home_agent), 135, PolicyDir::out},

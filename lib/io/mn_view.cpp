@@ -215,6 +215,7 @@ Json mn_counters_json(const mn::MnCounters& c, const Json& daemon) {
   j["home_sequence_resyncs"] = c.home_sequence_resyncs;
   j["home_dad_failures"] = c.home_dad_failures;
   j["home_be_received"] = c.home_be_received;
+  j["home_be_ignored"] = c.home_be_ignored;
   j["home_brr_answered"] = c.home_brr_answered;
   j["home_coa_changes"] = c.home_coa_changes;
   j["home_deregistrations"] = c.home_deregistrations;

@@ -72,6 +72,7 @@ std::optional<HomeSettings> MobileNode::home_target(TimePoint /*now*/) const {
     s.coa = hc.address;
     s.ifindex = static_cast<int>(*ifaces_[*k].ifindex);
     s.prefix_len = hc.prefix_len;
+    s.protect_signalling = secure();
     return s;
   }
   // RFC 4877 §5 (ProtectTraffic, secure mode): the kernel carries the
@@ -86,6 +87,7 @@ std::optional<HomeSettings> MobileNode::home_target(TimePoint /*now*/) const {
     s.coa = cur->key.rcoa;
     s.via = cur->key;
     s.protect_traffic = protect;
+    s.protect_signalling = secure();
     s.tunnel_mtu = tunnel_mtu_inside(cur->settings.tunnel_mtu, protect);
     return s;
   }
@@ -112,6 +114,7 @@ std::optional<HomeSettings> MobileNode::home_target(TimePoint /*now*/) const {
     if (i.ra_mtu && *i.ra_mtu >= kIpv6MinMtu && (mtu == 0 || *i.ra_mtu < mtu)) mtu = *i.ra_mtu;
     s.tunnel_mtu = tunnel_mtu_inside(mtu, protect);
     s.protect_traffic = protect;
+    s.protect_signalling = secure();
     if (!best) best = s;
     if (keep && *lcoa == *keep) return s;
   }
@@ -758,6 +761,18 @@ void MobileNode::home_be(const wire::BindingError& be, TimePoint now) {
     return;
   }
   if (be.status != wire::be_status::kUnrecognizedMhType || stopping_) return;
+  if (secure()) {
+    // Review of issue 14 phase 2, item 1: a Binding Error is not
+    // protected (RFC 4877 protects BU, BA and BRR), so in secure mode it
+    // cannot end a registration the home agent accepted over IKEv2/ESP
+    // (mnd's kernel policy drops cleartext MH from the home agent anyway;
+    // one that got through is only logged). An HA without Mobile IPv6
+    // shows itself by never answering the protected BUs.
+    ++counters_.home_be_ignored;
+    log(LogLevel::warning, "ignored a Binding Error 2 (unrecognized MH type) from home agent " + h.ha->str() +
+                               ": Binding Errors are not protected, and the registration runs over IKEv2/ESP");
+    return;
+  }
   h.pending.reset();
   if (!h.cfg.home_agent) {
     home_next_ha("does not implement Mobile IPv6 (Binding Error 2)", now);

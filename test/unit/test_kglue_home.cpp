@@ -356,3 +356,24 @@ TEST_CASE("recording dataplane: MAP signalling per address (MAP and HA roles in 
   CHECK(dp.map_signalling_by_address().empty());
   CHECK(dp.empty());
 }
+
+TEST_CASE("kglue home layout: secure mode, MH with the HA only in ESP, away and at home", "[kglue]") {
+  for (const bool away : {true, false}) {
+    MnHomeSettings s = away ? MnHomeSettings{} : at_home();
+    if (away) {
+      s.coa = kRcoa;
+      s.via = MnBindingKey{kMap, kRcoa};
+    }
+    s.protect_signalling = true;
+    const auto x = mn_home_xfrm(kKey, s);
+    const auto has = [&](const PolicyKey& want) {
+      return std::any_of(x.policies.begin(), x.policies.end(),
+                         [&](const auto& p) { return p.first == want && p.second.esp; });
+    };
+    // Unlike charon's HoA/128 <-> HA/128 selectors: the kernel keys a
+    // policy by selector, an identical one would collide with charon's.
+    CHECK(has(PolicyKey{Ip6Prefix{}, Ip6Prefix{kHa, 128}, 135, PolicyDir::out, true}));
+    CHECK(has(PolicyKey{Ip6Prefix{kHa, 128}, Ip6Prefix{}, 135, PolicyDir::in, true}));
+    CHECK(x.policies.size() == (away ? 3U : 2U));
+  }
+}

@@ -491,3 +491,29 @@ TEST_CASE("secure home: ProtectTraffic asks for the payload child", "[home][ike]
   REQUIRE(ip[0].settings.tunnel_mtu > 1280 + 57);
   CHECK(ih[0].settings.tunnel_mtu == ip[0].settings.tunnel_mtu - 57);
 }
+
+TEST_CASE("secure home: the kernel carries MH with the HA only in ESP; a Binding Error 2 ends nothing",
+          "[home][ike]") {
+  Harness h(secure_home_cfg());
+  secure_home_register(h);
+  // The installed home binding asks kernel-glue for the ESP-only MH
+  // policies (no home BU in clear, no cleartext BA/BRR/BE accepted).
+  Harness k(secure_home_cfg());
+  map1_secure(k);
+  k.mn.handle_home_security_up(k.now, kHa, kLease1);
+  k.drain();
+  const auto ih = k.take<InstallHomeBinding>();
+  REQUIRE(ih.size() == 1);
+  CHECK(ih[0].settings.protect_signalling);
+  CHECK_FALSE(ih[0].settings.protect_traffic);
+  // Review item 1 of phase 2: a (forgeable, unprotected) Binding Error 2
+  // from the HA's address no longer removes the registration.
+  wire::BindingError be;
+  be.status = wire::be_status::kUnrecognizedMhType;
+  h.give_mh(kHa, std::nullopt, be, kLease1);
+  CHECK(h.take<RemoveHomeBinding>().empty());
+  CHECK(h.take<ReleaseHome>().empty());
+  CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
+  CHECK(h.mn.counters().home_be_ignored == 1);
+  CHECK(h.logged(LogLevel::warning, "Binding Errors are not protected"));
+}

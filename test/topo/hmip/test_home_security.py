@@ -7,7 +7,9 @@ ESP too (RFC 4877 §5). Forged cleartext home BUs are dropped by the HA's
 kernel, before and after any SA exists for the home address; another
 authenticated identity cannot claim the home address; an intra-MAP move
 costs the HA nothing (no BU, the same IKE SA); an inter-MAP move sends the
-home BU at once and moves the IKE SA to the new RCoA; the deregistration
+home BU at once and moves the IKE SA to the new RCoA; forged cleartext BAs
+and Binding Errors "from the HA" are dropped by the MN's kernel; the
+deregistration
 from home is protected as well; a restarted HA adopts the binding, and
 its kernel drops forgeries right after the restart.
 
@@ -27,7 +29,7 @@ from hmip_conf import mnd_home_block
 from hmip_plan import PLAN
 from hmip_secure import HA_ID, SecureDomain
 from hmip_topo import Options
-from mh_forge import home_bu, send_ipv6
+from mh_forge import forged_ba, forged_be, home_bu, send_ipv6
 from mobility import MAP_ADDR, registered
 from topo import until
 
@@ -157,6 +159,30 @@ def test_forged_cleartext_home_bus_are_dropped_by_the_kernel(hs):
     assert home_binding(tb, rcoa)["lcoa"] == rcoa
 
 
+def xfrm_in_drops(node) -> int:
+    """The kernel's inbound IPsec drops in `node`'s namespace (no policy
+    match, template mismatch)."""
+    stat = dict(line.split() for line in node.run("cat", "/proc/net/xfrm_stat").splitlines() if line.strip())
+    return int(stat.get("XfrmInTmplMismatch", 0)) + int(stat.get("XfrmInNoPols", 0))
+
+
+def test_forged_ba_and_binding_error_do_not_end_the_registration(hs):
+    """Cleartext BA and Binding Error 2 "from the HA" sent to the MN's RCoA
+    by a host on AR1's link: the MN's kernel drops them (mnd's MH-only-in-
+    ESP policies), mnd never sees them, the registration stays."""
+    tb, _sd, _cap = hs
+    mnd, mn = tb.daemons["mnd"], tb.n("mn")
+    rcoa = home_binding(tb)["lcoa"]
+    c0, x0 = mnd.show("counters"), xfrm_in_drops(mn)
+    send_ipv6(tb.n("fg"), forged_be(HA, rcoa, 2, HOA))
+    send_ipv6(tb.n("fg"), forged_ba(HA, rcoa, HOA, c0.get("home_bu_sent", 0), status=135))
+    until(lambda: xfrm_in_drops(mn) >= x0 + 2, 30, 0.2, "the MN's kernel drops the forged BA and Binding Error")
+    c = mnd.show("counters")
+    assert c["home_be_received"] == c0["home_be_received"] and c["home_be_ignored"] == c0["home_be_ignored"], c
+    mnd.wait_show("home", {"status": "registered", "coa": rcoa}, 10)
+    assert home_binding(tb, rcoa)["lcoa"] == rcoa
+
+
 def test_another_identity_cannot_claim_the_home_address(hs):
     """MN2 (a valid certificate, its own home address HOA2 at this HA)
     asks for a CHILD_SA for the MN's home address: the HA refuses it
@@ -243,8 +269,9 @@ def test_inter_map_move_rebinds_at_once_and_moves_the_ike_sa(hs):
         home_binding(tb, rcoa2)
         x0 = mapd_ha.show("counters").get("kernel_XfrmInTmplMismatch", 0)
         send_ipv6(tb.n("fg"), home_bu(FG, HA, HOA, 50000, 600, acoa=FG))
-        until(lambda: mapd_ha.show("counters").get("kernel_XfrmInTmplMismatch", 0) >= x0 + 1, 30, 0.2,
-              "the kernel drops a forged home BU right after the move")
+        send_ipv6(tb.n("fg"), home_bu(FG, HA, HOA2, 50001, 600, acoa=FG))
+        until(lambda: mapd_ha.show("counters").get("kernel_XfrmInTmplMismatch", 0) >= x0 + 2, 30, 0.2,
+              "the kernel drops forged home BUs right after the move")
         until(lambda: [sa for sa in ha_sas(ha_ch) if sa["remote-host"] == rcoa2] and
               not [sa for sa in ha_sas(ha_ch) if sa["remote-host"] == rcoa1], 120, 0.5,
               "the HA's IKE SA moved to the new RCoA (make-before-break)")
@@ -269,9 +296,12 @@ def test_ha_restart_adopts_and_still_drops_forgeries(hs):
     tb.daemons["mapd-ha"].stop(sig=signal.SIGKILL)
     mapd_ha = tb.start_ha(secure=sd.ha_ike(), owners={HOA: MN_ID, HOA2: MN2_ID}, protect_traffic=True)
     x0 = mapd_ha.show("counters").get("kernel_XfrmInTmplMismatch", 0)
-    send_ipv6(tb.n("fg"), home_bu(FG, HA, HOA, 60000, 600, acoa=FG))
+    # For a home address no SA protects: only mapd's prefix-wide policy,
+    # installed again by the restarted mapd, can drop it.
+    send_ipv6(tb.n("fg"), home_bu(FG, HA, HOA2, 60000, 600, acoa=FG))
     until(lambda: mapd_ha.show("counters").get("kernel_XfrmInTmplMismatch", 0) >= x0 + 1, 30, 0.2,
           "the kernel drops a forged home BU right after the HA's restart")
+    assert not [b for b in mapd_ha.show("bindings") if b["rcoa"] == HOA2]
     mapd_ha.wait_show("counters", {"bindings_adopted": 1, "adoption_refused": 0}, 30)
     mapd_ha.wait_show("bindings", [{"rcoa": HOA, "role": "home", "lcoa": coa, "adopted": False}], 60)
     assert mnd.show("counters")["home_bu_sent"] > sent0

@@ -75,6 +75,14 @@ def forged_ba(map_addr: str, lcoa: str, rh2: Optional[str], seq: int, status: in
     return IPv6(src=map_addr, dst=lcoa) / IPv6ExtHdrRouting(type=2, segleft=1, addresses=[rh2]) / ba
 
 
+def forged_be(src: str, dst: str, status: int, hoa: str):
+    """A Binding Error (RFC 6275 §6.1.9) as a home agent would send it to
+    `dst`: `status` (1 unknown binding, 2 unrecognized MH type) about home
+    address `hoa`."""
+    from scapy.layers.inet6 import IPv6, MIP6MH_BE
+    return IPv6(src=src, dst=dst) / MIP6MH_BE(status=status, ha=hoa)
+
+
 def unknown_mh(src: str, dst: str, mh_type: int, hoa: Optional[str] = None):
     """A Mobility Header of MH Type `mh_type` (one RFC 6275 does not define,
     e.g. 42) with a 2-octet empty body (8 octets, Header Len 0), Payload

@@ -207,6 +207,13 @@ struct MnHomeSettings {
   /// without one (the care-of address changed, its IKE SA not yet moved)
   /// they are dropped, never sent in clear.
   bool protect_traffic = false;
+  /// Secure mode (RFC 4877 §4; away and at home): MAIN policies requiring
+  /// ESP for MH to the home agent (out, from any source) and from it (in,
+  /// to any destination), below charon's /128 ones: no home BU ever leaves
+  /// in clear (a CHILD_SA being restored, an SA not yet up), and a
+  /// cleartext BA, BRR or Binding Error claiming to come from the home
+  /// agent is dropped by the kernel (XfrmInNoPols / XfrmInTmplMismatch).
+  bool protect_signalling = false;
   friend bool operator==(const MnHomeSettings&, const MnHomeSettings&) = default;
 };
 

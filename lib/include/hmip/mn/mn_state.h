@@ -65,6 +65,7 @@ struct MnCounters {
   std::uint64_t home_sequence_resyncs = 0;  ///< status 135 from the HA handled
   std::uint64_t home_dad_failures = 0;      ///< status 134: the home address is in use on the home link
   std::uint64_t home_be_received = 0;       ///< Binding Errors from the HA
+  std::uint64_t home_be_ignored = 0;        ///< ... status 2 in secure mode: unprotected, only logged
   std::uint64_t home_brr_answered = 0;      ///< BRRs from the HA answered with a home BU
   std::uint64_t home_coa_changes = 0;       ///< home BUs for a new care-of address (new MAP, plain-mode move, mode switch)
   std::uint64_t home_deregistrations = 0;   ///< lifetime-0 home BUs (return home, stop) answered or given up

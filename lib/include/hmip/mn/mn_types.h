@@ -231,6 +231,9 @@ struct HomeSettings {
   /// carries the home tunnel's packets only in ESP (kglue::MnHomeSettings);
   /// the MTU above leaves room for it too.
   bool protect_traffic = false;
+  /// Secure mode (away and at home): the kernel carries MH to and from the
+  /// home agent only in ESP (kglue::MnHomeSettings::protect_signalling).
+  bool protect_signalling = false;
   friend bool operator==(const HomeSettings&, const HomeSettings&) = default;
 };
 
