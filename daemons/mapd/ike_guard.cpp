@@ -100,6 +100,7 @@ void IkeGuard::setup() {
   if (!sas) throw std::runtime_error("charon at " + link_.uri() + ": list-sas: " + err);
   sink_.sas(*sas);
   for (const auto& sa : *sas) adopt(sa);
+  terminate_disowned(*sas);
   std::string home;
   if (!home_.empty()) {
     std::size_t addresses = 0;
@@ -202,22 +203,29 @@ void IkeGuard::terminate_disowned() {
     log_.warning("reload: cannot list charon's IKE SAs to end the ones of former home address owners: " + err);
     return;
   }
-  for (const auto& sa : *sas) {
+  terminate_disowned(*sas);
+}
+
+// Also at every setup() (review of phase 2, item 5): a restart, or a
+// reload while charon was unreachable, would otherwise leave the former
+// owner's CHILD_SA in place, and the holder table would see two identities
+// holding the address and drop every BU of its new owner.
+void IkeGuard::terminate_disowned(const std::vector<ike::IkeSaView>& sas) {
+  for (const auto& sa : sas) {
     if (!is_home(sa.conn)) continue;
     bool disowned = false;
     for (const auto& ch : sa.children)
       for (const auto& ts : ch.remote_ts) {
         // MH selectors only: the traffic child names the care-of address.
         const auto hoa = ike::mh_host(ts);
-        if (!hoa || !cfg_.home_agent) continue;
-        const auto& os = cfg_.home_agent->owners;
-        const auto it = std::find_if(os.begin(), os.end(), [&](const map::HomeAddressOwner& o) { return o.address == *hoa; });
-        if (it == os.end() || it->identity != sa.peer_identity()) disowned = true;
+        if (!hoa) continue;
+        const map::HomeAddressOwner* o = cfg_.home_agent ? cfg_.home_agent->owner_of(*hoa) : nullptr;
+        if (o == nullptr || o->identity != sa.peer_identity()) disowned = true;
       }
     if (!disowned) continue;
     ++counters_.home_disowned;
-    log_.notice("reload: terminating IKE SA " + sa.uniqueid + " of " + sa.peer_identity() +
-                ": it holds a home address that identity no longer owns");
+    log_.notice("terminating IKE SA " + sa.uniqueid + " of " + sa.peer_identity() +
+                ": it holds a home address that identity does not own (HomeAddress)");
     terminate_later(sa.uniqueid);
   }
 }
@@ -280,6 +288,7 @@ void IkeGuard::resync() {
   ++counters_.resyncs;
   sink_.sas(*sas);
   for (const auto& sa : *sas) adopt(sa);
+  terminate_disowned(*sas);
 }
 
 void IkeGuard::adopt(const ike::IkeSaView& sa) {

@@ -103,6 +103,9 @@ class IkeGuard {
   /// Terminates (terminate_later) IKE SAs of home connections whose
   /// CHILD_SAs name a home address their identity does not own now.
   void terminate_disowned();
+  /// The home connections' IKE SAs among `sas` holding a home address
+  /// their identity does not own: terminated (terminate_later).
+  void terminate_disowned(const std::vector<ike::IkeSaView>& sas);
   /// Unloads charon's home connections (hmip-home-N) that are not home_.
   void unload_stale_home();
 
@@ -136,7 +139,7 @@ class IkeGuard {
     std::uint64_t terminate_failures = 0;
     std::uint64_t home_conns_loaded = 0;  ///< home connections loaded (start, reconnect, reload)
     std::uint64_t home_load_failures = 0;
-    std::uint64_t home_disowned = 0;      ///< IKE SAs terminated after a reload took a home address from their identity
+    std::uint64_t home_disowned = 0;      ///< IKE SAs terminated (setup, reload) holding a home address their identity does not own
   } counters_;
 };
 

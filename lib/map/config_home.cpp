@@ -286,3 +286,12 @@ void check_home_agent(const MapdConfig& c, const MapdSources& src, core::conf::D
 }
 
 }  // namespace hmip::map::config_detail
+
+namespace hmip::map {
+
+const HomeAddressOwner* HomeAgentConfig::owner_of(const Ip6Addr& home) const {
+  const auto it = std::find_if(owners.begin(), owners.end(), [&](const HomeAddressOwner& o) { return o.address == home; });
+  return it == owners.end() ? nullptr : &*it;
+}
+
+}  // namespace hmip::map

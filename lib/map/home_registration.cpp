@@ -45,10 +45,7 @@ bool MapAgent::home_link_deregistration(const ReceivedMh& mh, BindingRole role, 
 }
 
 const HomeAddressOwner* MapAgent::home_owner(const Ip6Addr& home) const {
-  if (!cfg_.home_agent) return nullptr;
-  const auto& owners = cfg_.home_agent->owners;
-  const auto it = std::find_if(owners.begin(), owners.end(), [&](const HomeAddressOwner& o) { return o.address == home; });
-  return it == owners.end() ? nullptr : &*it;
+  return cfg_.home_agent ? cfg_.home_agent->owner_of(home) : nullptr;
 }
 
 // The holder's identity as charon reports it (IkeSaView::peer_identity():

@@ -17,7 +17,9 @@
 //   * Secure mode: a home binding whose home address changed owner
 //     (HomeAddress names another identity, or no line names it any more) is
 //     removed: the old owner may not use it, the new one registers afresh
-//     (mapd's IkeGuard terminates the old owner's IKE SA holding it).
+//     (mapd's IkeGuard terminates the old owner's IKE SA holding it); a
+//     pending registration of the former owner (in DAD, say) is refused
+//     with 129.
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -37,10 +39,8 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
   std::vector<BindingKey> disowned;
   std::size_t reinstalled = 0;
   const auto owner_in = [](const MapdConfig& c, const Ip6Addr& a) -> std::optional<std::string> {
-    if (!c.home_agent) return std::nullopt;
-    const auto& os = c.home_agent->owners;
-    const auto it = std::find_if(os.begin(), os.end(), [&](const HomeAddressOwner& o) { return o.address == a; });
-    return it == os.end() ? std::nullopt : std::optional<std::string>(it->identity);
+    const HomeAddressOwner* o = c.home_agent ? c.home_agent->owner_of(a) : nullptr;
+    return o == nullptr ? std::nullopt : std::optional<std::string>(o->identity);
   };
   for (auto& [key, b] : bindings_) {
     const auto np = prefix_of(b.role, key.rcoa);
@@ -93,7 +93,15 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
   }
 
   std::vector<BindingKey> orphaned;
+  std::vector<BindingKey> unowned;
   for (auto& [key, p] : pending_) {
+    // Review of phase 2, item 6: a pending home registration (in DAD, say)
+    // whose home address another identity owns now, or none, would
+    // otherwise become a binding of its former owner.
+    if (!cfg_.insecure.enabled && p.req.role == BindingRole::home && owner_in(cfg_, key.rcoa) != p.req.owner) {
+      unowned.push_back(key);
+      continue;
+    }
     // Pending moves and re-installs of removed bindings went with them.
     if (const auto np = prefix_of(p.req.role, key.rcoa)) {
       p.req.prefix = *np;
@@ -109,6 +117,15 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     log(LogLevel::notice, "reload: pending registration of " + std::string(roles::address_word(p.req.role)) + " " +
                               key.rcoa.str() + " refused (prefix removed)");
     refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kNotHomeSubnet, p.req.sequence, p.req.role);
+  }
+  for (const auto& key : unowned) {
+    const auto it = pending_.find(key);
+    const Pending p = it->second;
+    erase_pending(it);
+    ++counters_.removed_by_reload;
+    log(LogLevel::notice, "reload: pending registration of home address " + key.rcoa.str() + " by " + p.req.owner +
+                              " refused (its owner changed)");
+    refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kAdministrativelyProhibited, p.req.sequence, p.req.role);
   }
   log(LogLevel::info, "reloaded: " + std::to_string(bindings_.size()) + " bindings kept, " +
                           std::to_string(removed.size() + disowned.size()) + " removed, " +

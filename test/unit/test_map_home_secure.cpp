@@ -349,3 +349,24 @@ TEST_CASE("home secure: a HomePrefix source to the HomeAgent Address skips the p
   CHECK_FALSE(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1, kHa));
   CHECK(h.agent.source_limit_exempt(kRcoa1, kLcoaAr1, kMap));
 }
+
+TEST_CASE("home secure: a reload that gives a home address to another identity refuses its pending registration",
+          "[home][reload][ike]") {
+  MapdConfig c = secure_ha();
+  c.home_agent->dad = true;  // the registration waits for DAD: pending
+  HaHarness h(c);
+  h.sas({home_sa("1", kMn1, kRcoa1, kHoa)});
+  h.bu(hbu(1));
+  REQUIRE(h.take<SendBa>().empty());
+  REQUIRE_FALSE(h.binding(kHoa));
+  c.home_agent->owners[0].identity = "mn3@hmip.test";
+  h.agent.reload(h.now, c);
+  h.drain();
+  const auto bas = h.take<SendBa>();
+  REQUIRE(bas.size() == 1);
+  CHECK(bas[0].ba.status == wire::ba_status::kAdministrativelyProhibited);
+  // DAD ending later makes no binding of the former owner.
+  h.advance(seconds(5));
+  CHECK_FALSE(h.binding(kHoa));
+  CHECK(h.take<InstallBinding>().empty());
+}

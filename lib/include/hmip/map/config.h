@@ -127,6 +127,8 @@ struct HomeAgentConfig {
   /// ip6ip6 home tunnel inside ESP). Off by default.
   bool protect_traffic = false;
   int line = 0;
+  /// The HomeAddress line naming `home`, or nullptr.
+  [[nodiscard]] const HomeAddressOwner* owner_of(const Ip6Addr& home) const;
   friend bool operator==(const HomeAgentConfig&, const HomeAgentConfig&) = default;
 };
 

@@ -291,8 +291,8 @@
 //       - reload: a home binding whose address leaves every HomePrefix (or
 //         whose HomeAgent block goes) is removed (prefix_removed), in
 //         secure mode also one whose home address changed owner or lost
-//         its HomeAddress line (owner_changed; a pending registration is
-//         left to finish, its next BU checked against the new owner), a
+//         its HomeAddress line (owner_changed; a pending registration of
+//         the former owner is refused with 129), a
 //         new HomeAgent Address or home Interface re-installs in place, a
 //         pending home registration whose prefix went gets 132.
 //   * Binding Errors (status 2, unknown MH type) are rate-limited to a burst
