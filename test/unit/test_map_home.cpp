@@ -20,18 +20,7 @@ const Ip6Addr kHoaOther = Ip6Addr::must("2001:db8:201::10");  // in no HomePrefi
 const Ip6Addr kCoa = kRcoa1;                                   // the RCoA of an HMIPv6 node (trusted)
 const Ip6Addr kCoa2 = kLcoaAr2;                                // a plain MIPv6 node's LCoA (trusted)
 
-HomeAgentConfig home_agent(const Ip6Addr& address = kHa) {
-  HomeAgentConfig ha;
-  ha.address = address;
-  HomePrefixConfig p;
-  p.prefix = *Ip6Prefix::parse("2001:db8:200::/64");
-  p.interface = "home0";
-  p.valid_lifetime = 86400;
-  ha.prefixes.push_back(p);
-  ha.max_binding_lifetime = 600;
-  ha.dad = false;
-  return ha;
-}
+HomeAgentConfig home_agent(const Ip6Addr& address = kHa) { return test_home_agent(address); }
 
 // A home agent only (no MAP role).
 MapdConfig ha_only(bool dad = false) {

@@ -24,15 +24,7 @@ const std::string kMn1 = "mn1@hmip.test";
 const std::string kMn2 = "mn2@hmip.test";
 
 HomeAgentConfig secure_home_agent() {
-  HomeAgentConfig ha;
-  ha.address = kHa;
-  HomePrefixConfig p;
-  p.prefix = *Ip6Prefix::parse("2001:db8:200::/64");
-  p.interface = "home0";
-  p.valid_lifetime = 86400;
-  ha.prefixes.push_back(p);
-  ha.max_binding_lifetime = 600;
-  ha.dad = false;
+  HomeAgentConfig ha = test_home_agent(kHa);
   ha.owners = {HomeAddressOwner{kHoa, kMn1, 7}, HomeAddressOwner{kHoa2, kMn2, 8}};
   return ha;
 }
@@ -101,16 +93,6 @@ struct HaHarness : Harness {
   void child_down(const IkeSaView& v) {
     agent.handle_ike_event(now, ike::ChildUpdownEvent{false, v});
     drain();
-  }
-  /// BU `s`: accepted (BA 0) or silently dropped (no BA at all).
-  bool accepted(const BuSpec& s) {
-    bu(s);
-    const auto bas = take<SendBa>();
-    if (bas.empty()) return false;
-    REQUIRE(bas.size() == 1);
-    CHECK(bas[0].ba.status == 0);
-    CHECK(bas[0].src == s.dst);
-    return true;
   }
 };
 

@@ -67,15 +67,6 @@ struct SecureHarness : Harness {
   void ike_down(const IkeSaView& v) { event(ike::IkeUpdownEvent{false, v}); }
   void child_up(const IkeSaView& v) { event(ike::ChildUpdownEvent{true, v}); }
   void child_down(const IkeSaView& v) { event(ike::ChildUpdownEvent{false, v}); }
-  /// BU `s`: accepted (BA 0) or silently dropped (no action at all).
-  bool accepted(const BuSpec& s) {
-    bu(s);
-    const auto bas = take<SendBa>();
-    if (bas.empty()) return false;
-    REQUIRE(bas.size() == 1);
-    CHECK(bas[0].ba.status == 0);
-    return true;
-  }
 };
 
 }  // namespace

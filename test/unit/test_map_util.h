@@ -52,6 +52,21 @@ inline MapdConfig test_config(bool dad = false) {
   return c;
 }
 
+/// A home agent at `address` with the HomePrefix 2001:db8:200::/64 on
+/// home0, DAD off (tests that want it set dad).
+inline HomeAgentConfig test_home_agent(const Ip6Addr& address) {
+  HomeAgentConfig ha;
+  ha.address = address;
+  HomePrefixConfig p;
+  p.prefix = *Ip6Prefix::parse("2001:db8:200::/64");
+  p.interface = "home0";
+  p.valid_lifetime = 86400;
+  ha.prefixes.push_back(p);
+  ha.max_binding_lifetime = 600;
+  ha.dad = false;
+  return ha;
+}
+
 struct BuSpec {
   Ip6Addr rcoa = kRcoa1;
   std::optional<Ip6Addr> lcoa = kLcoaAr1;
@@ -115,6 +130,17 @@ struct Harness {
     now = end;
     agent.handle_timeout(now);
     drain();
+  }
+  /// BU `s`: accepted (one BA with status 0, from s.dst) or silently
+  /// dropped (no BA at all: the IPsec check of secure mode).
+  bool accepted(const BuSpec& s) {
+    bu(s);
+    const auto bas = take<SendBa>();
+    if (bas.empty()) return false;
+    REQUIRE(bas.size() == 1);
+    CHECK(bas[0].ba.status == 0);
+    CHECK(bas[0].src == s.dst);
+    return true;
   }
   /// The queued actions of type T (in order); all actions are then cleared.
   template <class T>

@@ -24,7 +24,7 @@ import time
 
 import hmip_secure
 import pytest
-from charon import start_charon
+from charon import initiator_conn, start_charon
 from hmip_conf import mnd_home_block
 from hmip_plan import PLAN
 from hmip_secure import HA_ID, SecureDomain
@@ -193,32 +193,9 @@ def test_another_identity_cannot_claim_the_home_address(hs):
     fg_ch = start_charon(tb, "fg")
     fg_ch.install_ca(sd.pki.ca_cert())
     cert = fg_ch.install_cert(sd.pki.issue("mn2", MN2_ID))
-    children = "\n".join(f"""      {name} {{
-        mode = transport_proxy
-        local_ts = {hoa}/128[mobility-header]
-        remote_ts = {HA}/128[mobility-header]
-      }}""" for name, hoa in (("steal", HOA), ("own", HOA2)))
-    fg_ch.load(f"""connections {{
-  mn2 {{
-    version = 2
-    local_addrs = {FG}
-    remote_addrs = {HA}
-    mobike = no
-    local {{
-      auth = pubkey
-      certs = {cert}
-      id = {MN2_ID}
-    }}
-    remote {{
-      auth = pubkey
-      id = {HA_ID}
-    }}
-    children {{
-{children}
-    }}
-  }}
-}}
-""")
+    fg_ch.load(initiator_conn("mn2", FG, HA, cert, MN2_ID, HA_ID, children={
+        name: (f"{hoa}/128[mobility-header]", f"{HA}/128[mobility-header]")
+        for name, hoa in (("steal", HOA), ("own", HOA2))}))
     try:
         r = fg_ch.initiate("mn2", child="steal", check=False)
         assert not r.ok, r.text

@@ -19,7 +19,7 @@ import time
 
 import hmip_secure
 import pytest
-from charon import start_charon
+from charon import initiator_conn, start_charon
 from hmip_secure import SecureDomain, map_id
 from hmip_plan import PLAN
 from hmip_topo import Options
@@ -150,32 +150,8 @@ def test_second_identity_cannot_take_the_rcoa(sec):
     fg_ch = start_charon(tb, "fg")
     fg_ch.install_ca(pki.ca_cert())
     cert = fg_ch.install_cert(pki.issue("mn2", MN2_ID))
-    fg_ch.load(f"""connections {{
-  steal {{
-    version = 2
-    local_addrs = {FG}
-    remote_addrs = {MAP1}
-    vips = {rcoa}
-    mobike = no
-    local {{
-      auth = pubkey
-      certs = {cert}
-      id = {MN2_ID}
-    }}
-    remote {{
-      auth = pubkey
-      id = {MAP_ID}
-    }}
-    children {{
-      mh {{
-        mode = transport_proxy
-        local_ts = {rcoa}/128[mobility-header]
-        remote_ts = {MAP1}/128[mobility-header]
-      }}
-    }}
-  }}
-}}
-""")
+    fg_ch.load(initiator_conn("steal", FG, MAP1, cert, MN2_ID, MAP_ID, vips=rcoa,
+                              children={"mh": (f"{rcoa}/128[mobility-header]", f"{MAP1}/128[mobility-header]")}))
     r = fg_ch.initiate("steal", child="mh", check=False)
     assert not r.ok, r.text
     assert "TS_UNACCEPTABLE" in r.text or "TS_UNACCEPTABLE" in map_ch.log_text(), r.text
@@ -234,26 +210,7 @@ def test_cleartext_bus_in_the_protection_window_are_dropped(sec):
     try:
         fg_ch.install_ca(pki.ca_cert())
         cert = fg_ch.install_cert(pki.issue("mn2-lease", MN2_ID))
-        fg_ch.load(f"""connections {{
-  lease {{
-    version = 2
-    local_addrs = {FG}
-    remote_addrs = {MAP1}
-    vips = ::
-    childless = force
-    mobike = no
-    local {{
-      auth = pubkey
-      certs = {cert}
-      id = {MN2_ID}
-    }}
-    remote {{
-      auth = pubkey
-      id = {MAP_ID}
-    }}
-  }}
-}}
-""")
+        fg_ch.load(initiator_conn("lease", FG, MAP1, cert, MN2_ID, MAP_ID, vips="::", childless=True))
         r = fg_ch.initiate("lease", check=False)
         assert r.ok, r.text
         sa = fg_ch.wait_sa("lease")

@@ -605,6 +605,43 @@ swanctl {{
         return sa  # type: ignore[return-value]
 
 
+def initiator_conn(name: str, local: str, remote: str, cert: str, local_id: str, remote_id: str,
+                   children: Optional[dict[str, tuple[str, str]]] = None, vips: Optional[str] = None,
+                   childless: bool = False) -> str:
+    """swanctl.conf text of one initiator connection `name` from `local` to
+    `remote`, authenticated by `cert` (a file install_cert() placed) as
+    `local_id`, the peer as `remote_id`; `children` {name: (local_ts,
+    remote_ts)} in transport_proxy mode (MH selectors, as mnd's), `vips`
+    asked for, or `childless` (RFC 6023). Tests use it for the other nodes
+    they play (a second mobile node, a forger with a valid certificate)."""
+    kids = "".join(f"""      {n} {{
+        mode = transport_proxy
+        local_ts = {lts}
+        remote_ts = {rts}
+      }}
+""" for n, (lts, rts) in (children or {}).items())
+    extra = (f"    vips = {vips}\n" if vips else "") + ("    childless = force\n" if childless else "")
+    kids = f"    children {{\n{kids}    }}\n" if kids else ""
+    return f"""connections {{
+  {name} {{
+    version = 2
+    local_addrs = {local}
+    remote_addrs = {remote}
+{extra}    mobike = no
+    local {{
+      auth = pubkey
+      certs = {cert}
+      id = {local_id}
+    }}
+    remote {{
+      auth = pubkey
+      id = {remote_id}
+    }}
+{kids}  }}
+}}
+"""
+
+
 def start_charon(tb: "Testbed", node: str, wait: bool = True, **kwargs: Any) -> Charon:
     """A Charon on testbed node `node` (files in tb.outdir, socket in
     tb.rundir), started (wait: and answering; else call wait_ready() later,
