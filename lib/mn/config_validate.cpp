@@ -73,6 +73,12 @@ void check_home(const MndConfig& c, const MndSources& src, core::conf::Diagnosti
       if (const auto* t = src.home.find(kw))
         d.warn(*t, std::string(kw) + " has no effect while InsecureTestbedSignalling is on: home binding updates "
                                      "go out without IPsec");
+  // Review of phase 2: without it any identity the CA certified may act
+  // as the home agent, another mobile node's certificate included.
+  if (!c.insecure && h.home_agent_identity.empty())
+    d.warn(src.home_block, "no HomeAgentIdentity: any identity a trusted CA certified is accepted as the home "
+                           "agent (another mobile node's too, if the CA certifies them): name the home agent's "
+                           "identity, e.g. 'HomeAgentIdentity \"ha.example.net\";'");
   if (h.home_agent && *h.home_agent == h.address)
     d.err(src.home.at("HomeAgent", src.home_block), "HomeAgent " + h.home_agent->str() + " is the home address itself");
   if (h.hmipv6 && h.binding_lifetime > c.binding_lifetime)

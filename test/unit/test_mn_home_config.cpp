@@ -102,6 +102,9 @@ TEST_CASE("a Home block in secure mode: protected per RFC 4877 with the Ike bloc
   CHECK_FALSE(d.config->home->protect_traffic);
   CHECK(to_conf_text(*d.config).find("HomeAgentIdentity") == std::string::npos);
   CHECK(to_conf_text(*d.config).find("ProtectTraffic off;") != std::string::npos);
+  // ... which a warning points out (another mobile node's certificate
+  // would do if the CA certifies mobile nodes too).
+  check_warnings(d, {{3, "no HomeAgentIdentity: any identity a trusted CA certified is accepted"}});
 
   // Secure mode needs the Ike block, for the MAPs and the home agent alike.
   check_errors(parse_mnd_config(lines({"Interface wlan0;", "Home { Address 2001:db8:200::10/64; HomeAgent discover; };"})),
