@@ -41,7 +41,8 @@ IkeAgent::IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Lo
       child_timer_(io),
       retry_timer_(io),
       restore_timer_(io),
-      traffic_timer_(io) {}
+      traffic_timer_(io),
+      reestablish_timer_(io) {}
 
 void IkeAgent::start() {
   std::string err;
@@ -84,6 +85,7 @@ void IkeAgent::stop() {
   restore_timer_.cancel();
   retry_timer_.cancel();
   traffic_timer_.cancel();
+  reestablish_timer_.cancel();
   while (!peers_.empty()) release(peers_.begin()->second.kind, peers_.begin()->second.addr);
   if (link_.connected() && !eap_secret_.empty())
     (void)link_.command("unload-shared", vici::Section{}.set("id", std::string(kEapSecretId)));
@@ -210,7 +212,11 @@ void IkeAgent::reestablish_attempt(Peer& p) {
     what = "initiate";
     r = link_.command(what, protect_initiate(p));
   }
-  if (r.ok()) return;
+  if (r.ok()) {
+    p.reestablish_due = std::chrono::steady_clock::now() + cfg_.ike.ike_timeout;
+    arm_reestablish_check(p.reestablish_due);
+    return;
+  }
   ++counters_.failures;
   const std::string why = what + " from " + p.lcoa.str() + ": " + r.error;
   if (p.child_retries >= kChildRetries) {
@@ -234,6 +240,56 @@ void IkeAgent::give_up_reestablishing(Peer& p, const std::string& why) {
   log_.error("IKEv2 with " + who(p) + ": cannot re-establish from " + p.lcoa.str() + " (" + why + ") after " +
              std::to_string(kChildRetries) + " new attempts: given up; the IKE SA from " +
              (p.current_from ? p.current_from->str() : std::string("?")) + " protects until it goes");
+}
+
+void IkeAgent::arm_reestablish_check(std::chrono::steady_clock::time_point at) {
+  // One timer for every peer (check_reestablishing looks at them all); an
+  // earlier expiry wins.
+  if (reestablish_timer_.expiry() > std::chrono::steady_clock::now() && reestablish_timer_.expiry() <= at) return;
+  reestablish_timer_.expires_at(at);
+  reestablish_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) check_reestablishing();
+  });
+}
+
+void IkeAgent::check_reestablishing() {
+  const auto now = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> next;
+  for (auto& [name, p] : peers_) {
+    if (p.phase != Phase::up || !p.reestablishing) continue;
+    // An IKE SA that came up without its CHILD_SA is check_children's, a
+    // retry due is retry_timer_'s: looked at again shortly.
+    if (!p.childless_ike.empty() || !p.retrying_ike.empty() || retries_.contains(name)) {
+      next = std::min(next.value_or(now + timing_.child_grace), now + timing_.child_grace);
+      continue;
+    }
+    if (p.reestablish_due > now) {
+      next = std::min(next.value_or(p.reestablish_due), p.reestablish_due);
+      continue;
+    }
+    // The attempt still going (charon retransmitting to no one) is ended:
+    // a new initiate beside it would be a second IKE SA.
+    std::string err;
+    if (const auto sas = link_.list_sas(std::nullopt, err)) {
+      for (const auto& sa : *sas)
+        if (sa.conn == name && sa.uniqueid != p.current_ike && sa.local_host == p.lcoa)
+          (void)link_.command("terminate", ike::terminate_ike(sa.uniqueid, -1));
+    }
+    const auto s = std::chrono::duration_cast<std::chrono::duration<double>>(cfg_.ike.ike_timeout).count();
+    const std::string why = "no IKE SA from " + p.lcoa.str() + " within IkeTimeout (" + std::to_string(s).substr(0, 4) +
+                            " s)";
+    if (p.child_retries >= kChildRetries) {
+      give_up_reestablishing(p, why);
+      continue;
+    }
+    ++p.child_retries;
+    ++counters_.child_retries;
+    log_.warning("IKEv2 with " + who(p) + ": re-establishing: " + why + "; trying again (" +
+                 std::to_string(p.child_retries) + " of " + std::to_string(kChildRetries) + "), the IKE SA from " +
+                 (p.current_from ? p.current_from->str() : std::string("?")) + " keeps protecting meanwhile");
+    reestablish_attempt(p);  // re-arms the timer on success
+  }
+  if (next) arm_reestablish_check(*next);
 }
 
 void IkeAgent::schedule_retry(const std::string& name, std::chrono::milliseconds after) {

@@ -35,8 +35,10 @@
 // our IKE_AUTH arrived, so it matched the generic one, which has no
 // children) is terminated and set up anew, up to kChildRetries times: a
 // CREATE_CHILD_SA on that IKE SA would meet the same childless connection.
-// Step 3 is retried the same way, and also after a load-conn or initiate
-// error (every child_grace); the old protection keeps working meanwhile (its
+// Step 3 is retried the same way, after a load-conn or initiate error
+// (every child_grace), and when its IKE SA is not up within IkeTimeout (no
+// answer, authentication failed: charon reports neither; the attempt is
+// terminated); the old protection keeps working meanwhile (its
 // ESP SAs do not depend on the care-of address), so nothing is reported
 // unless it goes too; after kChildRetries attempts the re-establishment is
 // given up (an error), the old IKE SA left to protect until it goes.
@@ -126,6 +128,7 @@ class IkeAgent {
     Phase phase = Phase::leasing;
     std::string current_ike;              ///< the IKE SA holding the installed CHILD_SA
     bool reestablishing = false;          ///< phase up: step 3 from lcoa, not installed yet
+    std::chrono::steady_clock::time_point reestablish_due{};  ///< ... its IKE SA up by then (IkeTimeout)
     std::string childless_ike;            ///< step 2's (or 3's) IKE SA, up without its CHILD_SA yet
     std::string retrying_ike;             ///< ... terminated: set up again once it is gone
     unsigned child_retries = 0;           ///< new attempts of step 2 (or 3)
@@ -161,6 +164,10 @@ class IkeAgent {
   void reestablish(Peer& p);
   void reestablish_attempt(Peer& p);
   void give_up_reestablishing(Peer& p, const std::string& why);
+  /// Step 3's IKE SAs not up within IkeTimeout (no answer, authentication
+  /// failed: charon reports neither) are terminated and tried again.
+  void arm_reestablish_check(std::chrono::steady_clock::time_point at);
+  void check_reestablishing();
   /// `name`'s step 2 (or 3) is tried again after `after` (retry_timer_).
   void schedule_retry(const std::string& name, std::chrono::milliseconds after);
   void run_retries();
@@ -208,6 +215,7 @@ class IkeAgent {
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer restore_timer_;
   boost::asio::steady_timer traffic_timer_;
+  boost::asio::steady_timer reestablish_timer_;
   std::set<std::string> retries_;  ///< peers (conn_name) whose step 2 is set up again when retry_timer_ fires
   std::vector<vici::Section> terminations_;
   std::map<std::string, Peer> peers_;  ///< by conn_name: a MAP and an HA at one address stay apart

@@ -554,6 +554,28 @@ TEST_CASE("IkeAgent: a failed re-establishment is retried, the old protection ke
     CHECK(h.r.home_down == std::vector<std::pair<Ip6Addr, bool>>{{kHa, true}});
   }
 
+  SECTION("no answer: the attempt ended and made again after IkeTimeout, given up after the retries") {
+    h.cfg.ike.ike_timeout = std::chrono::milliseconds(150);
+    // charon's view: the attempt from kCoa2 hanging (charon reports no
+    // ike-updown for an IKE SA that never came up).
+    Section hanging = sa_event(home_conn, "30", "", "", false, kCoa2);
+    h.charon.set_sa("", hanging);
+    h.agent->secure_home(mn::SecureHome{kHa, kHome, kCoa2, false});
+    REQUIRE(h.wait_commands([&](const auto& cs) {
+      return terminated(cs, "30") && count(cs, "initiate", "ike", home_conn) == 2;
+    }));
+    CHECK(h.logged_at(core::LogLevel::warning, "within IkeTimeout"));
+    CHECK(h.r.home_down.empty());
+    run_until(h.io, [&] { return h.counter("ike_reestablish_abandoned") == 1; });
+    CHECK(h.counter("ike_reestablish_abandoned") == 1);
+    const auto cmds = h.run_for(400);
+    CHECK(count(cmds, "initiate", "ike", home_conn) == 5);  // the attempt and 4 retries, then nothing more
+    CHECK(count(cmds, "terminate", "ike-id", "30") == 5);
+    CHECK_FALSE(terminated(cmds, "7"));
+    CHECK(h.logged_at(core::LogLevel::error, "cannot re-establish from " + kCoa2.str()));
+    CHECK(h.r.home_down.empty());
+  }
+
   SECTION("MAP: load-conn keeps failing: retried a bounded number of times, no loss reported") {
     const std::string conn = ike::mn_conn_name(kHa);
     h.agent->secure(mn::SecureMap{kHa, kLcoa, std::nullopt});
