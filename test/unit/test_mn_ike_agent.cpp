@@ -646,3 +646,21 @@ TEST_CASE("IkeAgent: the payload child asked for again when refused, set up agai
     CHECK(h.r.home_down.empty());
   }
 }
+
+// Review 14b item 2c: a setup re-aimed while a retry of the old one waits
+// does not get a second IKE SA from that retry.
+TEST_CASE("IkeAgent: a re-aimed setup drops the retry of the previous one", "[mnd][ike]") {
+  mnd::IkeAgentTiming t = fast();
+  t.retry = std::chrono::milliseconds(300);
+  Harness h(false, t);
+  const std::string home_conn = ike::mn_home_conn_name(kHa);
+  h.agent->secure_home(mn::SecureHome{kHa, kHome, kCoa1, false});
+  h.charon.set_sa("5", sa_event(home_conn, "5", "", "", false, kCoa1));
+  h.charon.push("ike-updown", sa_event(home_conn, "5", "", "", true, kCoa1));  // without its CHILD_SA
+  REQUIRE(h.wait_commands([](const auto& cs) { return terminated(cs, "5"); }));
+  h.charon.push("ike-updown", sa_event(home_conn, "5", "", "", false, kCoa1));
+  (void)h.run_for(50);  // its retry now waits
+  h.agent->secure_home(mn::SecureHome{kHa, kHome, kCoa2, false});
+  const auto cmds = h.run_for(500);
+  CHECK(count(cmds, "initiate", "ike", home_conn) == 1);  // the re-aimed setup's own
+}
