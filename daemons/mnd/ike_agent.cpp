@@ -24,7 +24,7 @@ bool installed_mh_child(const ike::IkeSaView& sa) { return has_child(sa, ike::kM
 }  // namespace
 
 IkeAgent::IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Logger& log, Up up, Down down,
-                   HomeUp home_up, HomeDown home_down)
+                   HomeUp home_up, HomeDown home_down, IkeAgentTiming timing)
     : io_(io),
       cfg_(cfg),
       log_(log),
@@ -32,6 +32,7 @@ IkeAgent::IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Lo
       down_(std::move(down)),
       home_up_(std::move(home_up)),
       home_down_(std::move(home_down)),
+      timing_(timing),
       link_(
           io, cfg.ike.vici_socket, [this](const io::ViciEvent& e) { on_event(e); },
           [this](const std::string& why) { on_lost(why); }),
@@ -40,7 +41,8 @@ IkeAgent::IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Lo
       child_timer_(io),
       retry_timer_(io),
       restore_timer_(io),
-      traffic_timer_(io) {}
+      traffic_timer_(io),
+      reestablish_timer_(io) {}
 
 void IkeAgent::start() {
   std::string err;
@@ -83,6 +85,7 @@ void IkeAgent::stop() {
   restore_timer_.cancel();
   retry_timer_.cancel();
   traffic_timer_.cancel();
+  reestablish_timer_.cancel();
   while (!peers_.empty()) release(peers_.begin()->second.kind, peers_.begin()->second.addr);
   if (link_.connected() && !eap_secret_.empty())
     (void)link_.command("unload-shared", vici::Section{}.set("id", std::string(kEapSecretId)));
@@ -138,6 +141,7 @@ void IkeAgent::fail_later(Kind kind, const Ip6Addr& addr, bool lost, std::string
 void IkeAgent::secure(const mn::SecureMap& a) {
   const std::string name = conn_name(Kind::map, a.map);
   if (!a.rcoa) {
+    retries_.erase(name);  // a retry of an earlier attempt would be a second IKE SA
     Peer& p = peers_[name] = Peer{};
     p.addr = a.map;
     p.lcoa = a.lcoa;
@@ -149,13 +153,17 @@ void IkeAgent::secure(const mn::SecureMap& a) {
   }
   // A move: the same protection from the new LCoA (a new IKE SA: the
   // replaced connection no longer equals the old SA's).
-  Peer& p = peers_[name];
-  p.addr = a.map;
+  const auto it = peers_.find(name);
+  if (it == peers_.end() || it->second.phase != Phase::up) {
+    // Lost meanwhile: the core hears it (fail_later) and sets it up anew.
+    log_.debug("IKEv2 with MAP " + a.map.str() + ": nothing to re-establish from " + a.lcoa.str());
+    return;
+  }
+  Peer& p = it->second;
   p.lcoa = a.lcoa;
   ++counters_.reestablished;
   log_.info("re-establishing IKEv2 with MAP " + a.map.str() + " from " + a.lcoa.str());
-  if (!link_.command("load-conn", ike::mn_conn(mn_ike(a.map, cfg_.ike.map_identity), a.lcoa, a.rcoa)).ok()) return;
-  (void)link_.command("initiate", ike::mn_initiate(a.map, -1));
+  reestablish(p);
 }
 
 // The HA: no lease, step 2 at once. Up already: a move, re-established
@@ -168,6 +176,7 @@ void IkeAgent::secure_home(const mn::SecureHome& a) {
   const bool up = it != peers_.end() && it->second.phase == Phase::up;
   if (!up && it != peers_.end() && link_.connected())  // a setup from elsewhere: its IKE SAs are of no use
     (void)link_.command("terminate", vici::Section{}.set("ike", name).set("timeout", "-1"));
+  if (!up) retries_.erase(name);  // a retry of that setup would be a second IKE SA
   Peer& p = up ? it->second : (peers_[name] = Peer{});
   p.kind = Kind::home;
   p.addr = a.home_agent;
@@ -177,8 +186,7 @@ void IkeAgent::secure_home(const mn::SecureHome& a) {
   if (up) {
     ++counters_.reestablished;
     log_.info("re-establishing IKEv2 with home agent " + a.home_agent.str() + " from " + a.coa.str());
-    if (!link_.command("load-conn", protect_conn(p)).ok()) return;
-    (void)link_.command("initiate", protect_initiate(p));
+    reestablish(p);
     return;
   }
   p.phase = Phase::protecting;
@@ -186,6 +194,125 @@ void IkeAgent::secure_home(const mn::SecureHome& a) {
             a.home_address.str() + (a.protect_traffic ? " (MH and payload)" : ""));
   if (!ok(link_.command("load-conn", protect_conn(p)), p, "load-conn")) return;
   (void)ok(link_.command("initiate", protect_initiate(p)), p, "initiate");
+}
+
+void IkeAgent::reestablish(Peer& p) {
+  p.reestablishing = true;
+  p.child_retries = 0;
+  p.childless_ike.clear();
+  p.retrying_ike.clear();
+  retries_.erase(conn_name(p.kind, p.addr));
+  reestablish_attempt(p);
+}
+
+void IkeAgent::reestablish_attempt(Peer& p) {
+  std::string what = "load-conn";
+  auto r = link_.command(what, protect_conn(p));
+  if (r.ok()) {
+    what = "initiate";
+    r = link_.command(what, protect_initiate(p));
+  }
+  if (r.ok()) {
+    p.reestablish_due = std::chrono::steady_clock::now() + cfg_.ike.ike_timeout;
+    arm_reestablish_check(p.reestablish_due);
+    return;
+  }
+  ++counters_.failures;
+  const std::string why = what + " from " + p.lcoa.str() + ": " + r.error;
+  if (p.child_retries >= kChildRetries) {
+    give_up_reestablishing(p, why);
+    return;
+  }
+  ++p.child_retries;
+  log_.warning("IKEv2 with " + who(p) + ": re-establishing failed (" + why + "); trying again (" +
+               std::to_string(p.child_retries) + " of " + std::to_string(kChildRetries) +
+               "), the IKE SA from " + (p.current_from ? p.current_from->str() : std::string("?")) +
+               " keeps protecting meanwhile");
+  schedule_retry(conn_name(p.kind, p.addr), timing_.child_grace);
+}
+
+// The old IKE SA keeps protecting (its ESP SAs do not depend on the care-of
+// address) until it goes: then the loss is reported and the core sets the
+// protection up again from where the node is.
+void IkeAgent::give_up_reestablishing(Peer& p, const std::string& why) {
+  p.reestablishing = false;
+  ++counters_.reestablish_abandoned;
+  log_.error("IKEv2 with " + who(p) + ": cannot re-establish from " + p.lcoa.str() + " (" + why + ") after " +
+             std::to_string(kChildRetries) + " new attempts: given up; the IKE SA from " +
+             (p.current_from ? p.current_from->str() : std::string("?")) + " protects until it goes");
+}
+
+void IkeAgent::arm_reestablish_check(std::chrono::steady_clock::time_point at) {
+  // One timer for every peer (check_reestablishing looks at them all); an
+  // earlier expiry wins.
+  if (reestablish_timer_.expiry() > std::chrono::steady_clock::now() && reestablish_timer_.expiry() <= at) return;
+  reestablish_timer_.expires_at(at);
+  reestablish_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) check_reestablishing();
+  });
+}
+
+void IkeAgent::check_reestablishing() {
+  const auto now = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> next;
+  for (auto& [name, p] : peers_) {
+    if (p.phase != Phase::up || !p.reestablishing) continue;
+    // An IKE SA that came up without its CHILD_SA is check_children's, a
+    // retry due is retry_timer_'s: looked at again shortly.
+    if (!p.childless_ike.empty() || !p.retrying_ike.empty() || retries_.contains(name)) {
+      next = std::min(next.value_or(now + timing_.child_grace), now + timing_.child_grace);
+      continue;
+    }
+    if (p.reestablish_due > now) {
+      next = std::min(next.value_or(p.reestablish_due), p.reestablish_due);
+      continue;
+    }
+    // The attempt still going (charon retransmitting to no one) is ended:
+    // a new initiate beside it would be a second IKE SA.
+    std::string err;
+    if (const auto sas = link_.list_sas(std::nullopt, err)) {
+      for (const auto& sa : *sas)
+        if (sa.conn == name && sa.uniqueid != p.current_ike && sa.local_host == p.lcoa)
+          (void)link_.command("terminate", ike::terminate_ike(sa.uniqueid, -1));
+    }
+    const auto s = std::chrono::duration_cast<std::chrono::duration<double>>(cfg_.ike.ike_timeout).count();
+    const std::string why = "no IKE SA from " + p.lcoa.str() + " within IkeTimeout (" + std::to_string(s).substr(0, 4) +
+                            " s)";
+    if (p.child_retries >= kChildRetries) {
+      give_up_reestablishing(p, why);
+      continue;
+    }
+    ++p.child_retries;
+    ++counters_.child_retries;
+    log_.warning("IKEv2 with " + who(p) + ": re-establishing: " + why + "; trying again (" +
+                 std::to_string(p.child_retries) + " of " + std::to_string(kChildRetries) + "), the IKE SA from " +
+                 (p.current_from ? p.current_from->str() : std::string("?")) + " keeps protecting meanwhile");
+    reestablish_attempt(p);  // re-arms the timer on success
+  }
+  if (next) arm_reestablish_check(*next);
+}
+
+void IkeAgent::schedule_retry(const std::string& name, std::chrono::milliseconds after) {
+  // One timer for every peer waiting (two may, around an inter-MAP move):
+  // re-arming it would hold up the wait of the peer before.
+  retries_.insert(name);
+  if (retries_.size() > 1) return;  // the timer is running for the first
+  retry_timer_.expires_after(after);
+  retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == boost::asio::error::operation_aborted) return;  // stopped, or re-armed for what is left
+    if (!stopping_) run_retries();
+  });
+}
+
+void IkeAgent::run_retries() {
+  const auto todo = std::exchange(retries_, {});
+  for (const auto& name : todo) {
+    auto it = peers_.find(name);
+    if (it == peers_.end()) continue;
+    Peer& p = it->second;
+    if (p.phase == Phase::protecting) (void)ok(link_.command("initiate", protect_initiate(p)), p, "initiate");
+    else if (p.phase == Phase::up && p.reestablishing) reestablish_attempt(p);
+  }
 }
 
 void IkeAgent::release(const Ip6Addr& map) { release(Kind::map, map); }
@@ -240,10 +367,12 @@ void IkeAgent::on_event(const io::ViciEvent& e) {
 }
 
 void IkeAgent::on_ike_up(Peer& p, const ike::IkeSaView& sa) {
-  if (p.phase == Phase::protecting && sa.conn == conn_name(p.kind, p.addr)) {
-    // Step 2's IKE SA: its CHILD_SA follows in the same exchange, or the
-    // peer refused it (check_children).
-    if (installed_mh_child(sa)) return;
+  const bool setting_up = p.phase == Phase::protecting || (p.phase == Phase::up && p.reestablishing);
+  if (setting_up && sa.conn == conn_name(p.kind, p.addr)) {
+    // Step 2's (or 3's) IKE SA: its CHILD_SA follows in the same exchange,
+    // or the peer refused it (check_children). One from an address the node
+    // has left is terminated once its CHILD_SA is up (on_child_up).
+    if (sa.uniqueid == p.current_ike || sa.local_host != p.lcoa || installed_mh_child(sa)) return;
     p.childless_ike = sa.uniqueid;
     arm_child_check();
     return;
@@ -264,8 +393,8 @@ void IkeAgent::on_ike_up(Peer& p, const ike::IkeSaView& sa) {
 
 void IkeAgent::arm_child_check() {
   // One timer for every peer: check_children looks at them all, so a
-  // re-arm only delays the earlier peer's check by at most kChildGrace.
-  child_timer_.expires_after(kChildGrace);
+  // re-arm only delays the earlier peer's check by at most child_grace.
+  child_timer_.expires_after(timing_.child_grace);
   child_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec && !stopping_) check_children();
   });
@@ -293,7 +422,7 @@ void IkeAgent::check_restores() {
 
 // A CHILD_SA going down: the one protecting our registration, on the IKE SA
 // that holds it, and not because that IKE SA goes (its ike-updown follows
-// the child's: check_children looks after kChildGrace, when it is gone).
+// the child's: check_children looks after child_grace, when it is gone).
 // Re-keyed CHILD_SAs raise child-rekey, not this; replaced IKE SAs are no
 // longer current_ike.
 void IkeAgent::on_child_down(Peer& p, const ike::IkeSaView& sa) {
@@ -305,14 +434,14 @@ void IkeAgent::on_child_down(Peer& p, const ike::IkeSaView& sa) {
   log_.warning("IKEv2 with " + who(p) + ": the CHILD_SA protecting " + (p.kind == Kind::map ? "RCoA " : "home address ") +
                (p.rcoa ? p.rcoa->str() : std::string("?")) + " went down (IKE SA " + sa.uniqueid +
                " kept): setting it up again");
-  arm_restore_check(kChildGrace);
+  arm_restore_check(timing_.child_grace);
 }
 
 void IkeAgent::restore_child(Peer& p) {
   std::string err;
   const auto sas = link_.list_sas(p.child_lost_ike, err);
   if (!sas) {  // charon unreachable: on_lost follows
-    arm_restore_check(kChildGrace);
+    arm_restore_check(timing_.child_grace);
     return;
   }
   if (sas->empty()) {  // the IKE SA went too: its ike-updown reports the loss
@@ -334,18 +463,25 @@ void IkeAgent::restore_child(Peer& p) {
   }
   ++p.restore_attempts;
   (void)ok(link_.command("initiate", protect_initiate(p)), p, "initiate");
-  arm_restore_check(kChildRestoreWait);
+  arm_restore_check(timing_.child_restore_wait);
 }
 
 void IkeAgent::check_children() {
   for (auto& [name, p] : peers_) {
-    if (p.phase != Phase::protecting || p.childless_ike.empty()) continue;
+    const bool reestablishing = p.phase == Phase::up && p.reestablishing;
+    if ((p.phase != Phase::protecting && !reestablishing) || p.childless_ike.empty()) continue;
     const std::string id = std::exchange(p.childless_ike, std::string());
     // Its child-updown may still be on its way: ask charon.
     std::string err;
     if (const auto sas = link_.list_sas(id, err)) {
       if (sas->empty()) continue;  // gone already: nothing to retry
       if (installed_mh_child(sas->front())) continue;
+    }
+    if (p.child_retries >= kChildRetries && reestablishing) {
+      // No IkeTimeout here: the old protection stands, this one would linger.
+      (void)link_.command("terminate", ike::terminate_ike(id, -1));
+      give_up_reestablishing(p, "IKE SA " + id + " came up without its CHILD_SA");
+      continue;
     }
     if (p.child_retries >= kChildRetries) {
       log_.warning("IKEv2 with " + who(p) + ": IKE SA " + id + " still has no CHILD_SA after " +
@@ -365,6 +501,18 @@ void IkeAgent::check_children() {
 void IkeAgent::on_child_up(Peer& p, const ike::IkeSaView& sa) {
   if (sa.conn != conn_name(p.kind, p.addr) || !installed_mh_child(sa) || !p.rcoa) return;
   if (p.childless_ike == sa.uniqueid) p.childless_ike.clear();
+  const bool renewed = sa.uniqueid != p.current_ike;  // not the current IKE SA's child set up again
+  if (renewed && sa.local_host != p.lcoa) {
+    // From an address the node has left: a setup or re-establishment that a
+    // newer one (from p.lcoa) replaced finished late. Taking it would end
+    // the newer one and tell the core the wrong care-of address.
+    ++counters_.stale_sas;
+    log_.info("IKEv2 with " + who(p) + ": IKE SA " + sa.uniqueid + " from " +
+              (sa.local_host ? sa.local_host->str() : std::string("?")) + " installed its CHILD_SA after the move to " +
+              p.lcoa.str() + ": terminated");
+    terminate_later(ike::terminate_ike(sa.uniqueid, -1));
+    return;
+  }
   ++counters_.children_installed;
   if (p.kind == Kind::home) ++counters_.home_children_installed;
   if (!p.child_lost_ike.empty()) {
@@ -377,17 +525,21 @@ void IkeAgent::on_child_up(Peer& p, const ike::IkeSaView& sa) {
     }
     p.child_lost_ike.clear();
   }
-  const std::string old = p.current_ike;
-  p.current_ike = sa.uniqueid;
+  if (!renewed) return;  // same IKE SA, same address: nothing new to tell
+  const std::string old = std::exchange(p.current_ike, sa.uniqueid);
+  p.current_from = sa.local_host;
+  p.reestablishing = false;
+  p.retrying_ike.clear();
+  p.child_retries = 0;
   // The IKE SAs this one replaces: a MAP's leasing one, or the one from the
   // previous care-of address (make-before-break). Not from inside the
   // event: charon holds the new IKE SA while it raises it, and terminate
   // looks at them all.
   if (p.kind == Kind::map) terminate_later(vici::Section{}.set("ike", ike::mn_lease_conn_name(p.addr)).set("timeout", "-1"));
-  if (!old.empty() && old != sa.uniqueid) terminate_later(ike::terminate_ike(old, -1));
-  if (p.traffic && old != sa.uniqueid) ask_traffic(p);
+  if (!old.empty()) terminate_later(ike::terminate_ike(old, -1));
+  if (p.traffic) ask_traffic(p);
   if (p.phase == Phase::up) {
-    if (p.kind == Kind::home && p.reported != p.lcoa) report_up(p);  // re-established from a new care-of address
+    if (p.kind == Kind::home && p.reported != p.current_from) report_up(p);  // re-established from a new care-of address
     return;
   }
   p.phase = Phase::up;
@@ -401,24 +553,35 @@ void IkeAgent::report_up(Peer& p) {
     up_(map, rcoa);
     return;
   }
-  p.reported = p.lcoa;
+  p.reported = p.current_from;
   const Ip6Addr ha = p.addr;
-  const Ip6Addr coa = p.lcoa;
+  const Ip6Addr coa = *p.current_from;
   home_up_(ha, coa);
 }
 
 // RFC 4877 §5 (ProtectTraffic): the payload child on the IKE SA that holds
-// the MH child. The HA offers it only with its own ProtectTraffic on; a
-// refusal (no child-updown within kChildRestoreWait) leaves MH protected.
+// the MH child. ProtectTraffic on means the payload must be protected: the
+// kernel drops the home tunnel's packets without it, so a refusal (no
+// child-updown within child_restore_wait) is an error, and the child is
+// asked for again, kChildRetries initiates at most on one IKE SA (the next
+// IKE SA asks again). MH stays protected whatever happens to it.
 void IkeAgent::ask_traffic(Peer& p) {
   p.traffic_wait_ike = p.current_ike;
-  if (!link_.command("initiate", ike::mn_home_initiate(p.addr, ike::kTrafficChild, -1)).ok()) {
-    ++counters_.traffic_children_refused;
-    log_.warning("IKEv2 with " + who(p) + ": cannot ask for the payload child (ProtectTraffic); MH stays protected");
-    p.traffic_wait_ike.clear();
-    return;
-  }
-  traffic_timer_.expires_after(kChildRestoreWait);
+  p.traffic_attempts = 0;
+  request_traffic(p);
+}
+
+void IkeAgent::request_traffic(Peer& p) {
+  ++p.traffic_attempts;
+  if (const auto r = link_.command("initiate", ike::mn_home_initiate(p.addr, ike::kTrafficChild, -1)); !r.ok())
+    log_.warning("IKEv2 with " + who(p) + ": cannot ask for the payload child (ProtectTraffic): " + r.error);
+  arm_traffic_check(timing_.child_restore_wait);  // checked (and asked again) either way
+}
+
+void IkeAgent::arm_traffic_check(std::chrono::milliseconds after) {
+  // One timer for every peer (check_traffic looks at them all; only the HA
+  // has a payload child).
+  traffic_timer_.expires_after(after);
   traffic_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec && !stopping_) check_traffic();
   });
@@ -427,15 +590,34 @@ void IkeAgent::ask_traffic(Peer& p) {
 void IkeAgent::check_traffic() {
   for (auto& [name, p] : peers_) {
     if (p.traffic_wait_ike.empty()) continue;
-    const std::string id = std::exchange(p.traffic_wait_ike, std::string());
     std::string err;
-    const auto sas = link_.list_sas(id, err);
-    if (sas && !sas->empty() && has_child(sas->front(), ike::kTrafficChild, true)) continue;  // its event is late
-    if (sas && sas->empty()) continue;  // that IKE SA is gone (replaced): its successor asks again
-    ++counters_.traffic_children_refused;
-    log_.warning("IKEv2 with " + who(p) + ": the payload child (ProtectTraffic, RFC 4877 §5) was not installed on "
-                 "IKE SA " + id + " (does the home agent offer it?): home-address traffic goes without ESP, the "
-                 "home registration stays protected");
+    const auto sas = link_.list_sas(p.traffic_wait_ike, err);
+    if (!sas) {  // charon unreachable: on_lost follows
+      arm_traffic_check(timing_.child_grace);
+      continue;
+    }
+    // Installed (its event is late), or that IKE SA is gone (its successor,
+    // if any, asks again).
+    if (sas->empty() || has_child(sas->front(), ike::kTrafficChild, true)) {
+      p.traffic_wait_ike.clear();
+      continue;
+    }
+    const std::string id = p.traffic_wait_ike;
+    if (p.traffic_attempts > 0) {
+      ++counters_.traffic_children_refused;
+      log_.error("IKEv2 with " + who(p) + ": the home agent refused the payload protection (ProtectTraffic, RFC 4877 "
+                 "§5; is its own ProtectTraffic on?) on IKE SA " + id +
+                 ": home-address traffic is dropped until it accepts" +
+                 (p.traffic_attempts < kChildRetries ? "; asking again" : std::string()));
+    }
+    if (p.traffic_attempts >= kChildRetries) {
+      p.traffic_wait_ike.clear();
+      log_.error("IKEv2 with " + who(p) + ": no payload child on IKE SA " + id + " after " +
+                 std::to_string(kChildRetries) + " requests: asked for again at the next IKE SA (a move, or the "
+                 "protection set up again); home-address traffic is dropped until then");
+      continue;
+    }
+    request_traffic(p);
   }
 }
 
@@ -447,9 +629,16 @@ void IkeAgent::on_traffic_child(Peer& p, const ike::IkeSaView& sa, bool up) {
     log_.info("IKEv2 with " + who(p) + ": payload child installed (home-address traffic in ESP, RFC 4877 §5)");
     return;
   }
-  if (up || p.phase != Phase::up) return;
+  if (up || p.phase != Phase::up || !p.traffic) return;
   ++counters_.traffic_children_lost;
-  log_.warning("IKEv2 with " + who(p) + ": the payload child went down; asked for again at the next IKE SA");
+  log_.warning("IKEv2 with " + who(p) + ": the payload child on IKE SA " + sa.uniqueid +
+               " went down: home-address traffic is dropped until it is back; setting it up again");
+  if (!p.traffic_wait_ike.empty()) return;  // being asked for already
+  // As for the MH child (restore_child): after child_grace, on that IKE SA,
+  // unless it goes too.
+  p.traffic_wait_ike = sa.uniqueid;
+  p.traffic_attempts = 0;
+  arm_traffic_check(timing_.child_grace);
 }
 
 void IkeAgent::terminate_later(vici::Section request) {
@@ -469,24 +658,11 @@ void IkeAgent::terminate_later(vici::Section request) {
 // it: check_children terminates it and, once it is down, it is set up anew
 // here (kChildRetries times; then the core's IkeTimeout decides).
 void IkeAgent::on_ike_down(Peer& p, const ike::IkeSaView& sa) {
-  if (p.phase == Phase::protecting && !p.retrying_ike.empty() && sa.uniqueid == p.retrying_ike) {
+  const bool setting_up = p.phase == Phase::protecting || (p.phase == Phase::up && p.reestablishing);
+  if (setting_up && !p.retrying_ike.empty() && sa.uniqueid == p.retrying_ike) {
     p.retrying_ike.clear();
-    // Not from inside the event (see on_child_up): shortly after. One timer
-    // for every peer waiting (two may, around an inter-MAP move): re-arming
-    // it would cancel the wait of the peer before.
-    retries_.insert(conn_name(p.kind, p.addr));
-    if (retries_.size() > 1) return;  // the timer is running for the first
-    retry_timer_.expires_after(std::chrono::milliseconds(200));
-    retry_timer_.async_wait([this](const boost::system::error_code& ec) {
-      const auto todo = std::move(retries_);
-      retries_.clear();
-      if (ec || stopping_) return;
-      for (const auto& name : todo) {
-        auto it = peers_.find(name);
-        if (it == peers_.end() || it->second.phase != Phase::protecting) continue;
-        (void)ok(link_.command("initiate", protect_initiate(it->second)), it->second, "initiate");
-      }
-    });
+    // Not from inside the event (see on_child_up): shortly after.
+    schedule_retry(conn_name(p.kind, p.addr), timing_.retry);
     return;
   }
   if (p.phase != Phase::up || sa.uniqueid != p.current_ike) return;
@@ -529,6 +705,8 @@ io::Json IkeAgent::counters() const {
   j["ike_child_retries"] = counters_.child_retries;
   j["ike_children_lost"] = counters_.children_lost;
   j["ike_children_restored"] = counters_.children_restored;
+  j["ike_stale_sas"] = counters_.stale_sas;
+  j["ike_reestablish_abandoned"] = counters_.reestablish_abandoned;
   j["charon_lost"] = counters_.charon_lost;
   j["ike_home_children_installed"] = counters_.home_children_installed;
   j["ike_traffic_children_installed"] = counters_.traffic_children_installed;

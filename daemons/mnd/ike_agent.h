@@ -15,20 +15,37 @@
 // the home address and the HA (the core hears handle_home_security_up, and
 // again, with the new care-of address, after each re-establishment of step
 // 3). With ProtectTraffic, the payload child (kTrafficChild) is asked for on
-// each IKE SA once its MH child is installed; a refusal is logged and
-// counted (traffic_children_refused), never a failure of the registration.
+// each IKE SA once its MH child is installed. ProtectTraffic means the
+// payload MUST be protected: the kernel drops the home tunnel's packets
+// without it (both sides must agree), so a refusal is logged as an error,
+// counted (traffic_children_refused) and asked for again on the same IKE SA
+// every child_restore_wait, up to kChildRetries initiates (then at the next
+// IKE SA); a payload child lost alone is set up again the same way. Neither
+// fails the registration: its signalling stays protected.
 // A MAP and the HA are told apart by connection name (peers_ is keyed by
 // it): one mapd may be both at one address.
 // What follows holds for both kinds of peer.
+// Only an IKE SA from the peer's current care-of address (Peer::lcoa, the
+// last SecureMap / SecureHome) becomes the protection: one from an address
+// the node has left (an older setup or re-establishment that finished after
+// a newer one started) is terminated when its CHILD_SA comes up (counted:
+// stale_sas), and what the core hears is the address the IKE SA runs from.
 // An IKE SA of step 2 that comes up without its CHILD_SA (the MAP answered
 // TS_UNACCEPTABLE: its charon had not loaded the RCoA's connection yet when
 // our IKE_AUTH arrived, so it matched the generic one, which has no
 // children) is terminated and set up anew, up to kChildRetries times: a
 // CREATE_CHILD_SA on that IKE SA would meet the same childless connection.
+// Step 3 is retried the same way, after a load-conn or initiate error
+// (every child_grace), and when its IKE SA is not up within IkeTimeout (no
+// answer, authentication failed: charon reports neither; the attempt is
+// terminated); the old protection keeps working meanwhile (its
+// ESP SAs do not depend on the care-of address), so nothing is reported
+// unless it goes too; after kChildRetries attempts the re-establishment is
+// given up (an error), the old IKE SA left to protect until it goes.
 // A CHILD_SA deleted alone under an established protection (the MAP's or
 // our charon removed it, its IKE SA stays) is set up again on that IKE SA
 // (charon reuses it for an initiate of the same connection) after
-// kChildGrace, then checked every kChildRestoreWait (charon's own
+// child_grace, then checked every child_restore_wait (charon's own
 // retransmissions run meanwhile; a second initiate would race them), up to
 // kChildRetries initiates, then reported as lost: without it every BU
 // leaves in cleartext and the MAP's kernel drops it.
@@ -57,6 +74,21 @@
 
 namespace hmip::mnd {
 
+/// IkeAgent's waits: the defaults are mnd's (tests shorten them).
+struct IkeAgentTiming {
+  /// How long after step 2's IKE SA came up its CHILD_SA must be installed
+  /// (charon installs it while handling the same IKE_AUTH response); also
+  /// the pause before a CHILD_SA lost alone is set up again, and before a
+  /// re-establishment whose load-conn or initiate failed is tried again.
+  std::chrono::milliseconds child_grace{1000};
+  /// How long an initiate to set a lost CHILD_SA up again may take before
+  /// the next attempt (charon retransmits CREATE_CHILD_SA meanwhile); also
+  /// how long the HA has to install the payload child.
+  std::chrono::milliseconds child_restore_wait{8000};
+  /// From the deletion of a childless IKE SA to the next attempt.
+  std::chrono::milliseconds retry{200};
+};
+
 class IkeAgent {
  public:
   using Up = std::function<void(const Ip6Addr& map, const Ip6Addr& rcoa)>;
@@ -65,7 +97,7 @@ class IkeAgent {
   using HomeDown = std::function<void(const Ip6Addr& home_agent, bool lost, const std::string& why)>;
 
   IkeAgent(boost::asio::io_context& io, const mn::MndConfig& cfg, io::Logger& log, Up up, Down down, HomeUp home_up,
-           HomeDown home_down);
+           HomeDown home_down, IkeAgentTiming timing = {});
   IkeAgent(const IkeAgent&) = delete;
   IkeAgent& operator=(const IkeAgent&) = delete;
 
@@ -88,27 +120,24 @@ class IkeAgent {
   struct Peer {
     Kind kind = Kind::map;
     Ip6Addr addr;                         ///< the MAP, or the home agent
-    Ip6Addr lcoa;                         ///< where the IKE SA runs from (the care-of address for the HA)
+    Ip6Addr lcoa;                         ///< where the IKE SA is to run from (the care-of address for the HA)
+    std::optional<Ip6Addr> current_from;  ///< where current_ike runs from (lcoa, unless being re-established)
     std::optional<Ip6Addr> rcoa;          ///< the MAP's lease; the home address (the child's selector) for the HA
     bool traffic = false;                 ///< HA: ask for kTrafficChild (ProtectTraffic)
     std::optional<Ip6Addr> reported;      ///< HA: the care-of address the core last heard as protected
     Phase phase = Phase::leasing;
     std::string current_ike;              ///< the IKE SA holding the installed CHILD_SA
-    std::string childless_ike;            ///< step 2's IKE SA, up without its CHILD_SA yet
+    bool reestablishing = false;          ///< phase up: step 3 from lcoa, not installed yet
+    std::chrono::steady_clock::time_point reestablish_due{};  ///< ... its IKE SA up by then (IkeTimeout)
+    std::string childless_ike;            ///< step 2's (or 3's) IKE SA, up without its CHILD_SA yet
     std::string retrying_ike;             ///< ... terminated: set up again once it is gone
-    unsigned child_retries = 0;
+    unsigned child_retries = 0;           ///< new attempts of step 2 (or 3)
     std::string child_lost_ike;           ///< phase up: current_ike, whose CHILD_SA went down alone
     unsigned restore_attempts = 0;        ///< ... initiates since, to set it up again
-    std::string traffic_wait_ike;         ///< HA: kTrafficChild asked for on this IKE SA, not installed yet
+    std::string traffic_wait_ike;         ///< HA: kTrafficChild wanted on this IKE SA, not installed yet
+    unsigned traffic_attempts = 0;        ///< ... initiates of it so far
   };
   static constexpr unsigned kChildRetries = 4;
-  /// How long after step 2's IKE SA came up its CHILD_SA must be installed
-  /// (charon installs it while handling the same IKE_AUTH response).
-  static constexpr std::chrono::milliseconds kChildGrace{1000};
-  /// How long an initiate to set a lost CHILD_SA up again may take before
-  /// the next attempt (charon retransmits CREATE_CHILD_SA meanwhile); also
-  /// how long the HA has to install the payload child.
-  static constexpr std::chrono::milliseconds kChildRestoreWait{8000};
 
   [[nodiscard]] ike::MnIke mn_ike(const Ip6Addr& peer, const std::string& peer_id) const;
   /// The connection holding a peer's CHILD_SA (peers_'s key).
@@ -124,8 +153,24 @@ class IkeAgent {
   void on_child_down(Peer& p, const ike::IkeSaView& sa);
   /// HA: the payload child came up (or went down) on `sa`.
   void on_traffic_child(Peer& p, const ike::IkeSaView& sa, bool up);
+  /// HA: the payload child wanted on current_ike: asked for now, checked
+  /// (and asked again, kChildRetries initiates at most) by check_traffic.
   void ask_traffic(Peer& p);
+  void request_traffic(Peer& p);
+  void arm_traffic_check(std::chrono::milliseconds after);
   void check_traffic();
+  /// Step 3 from p.lcoa (make-before-break), and one attempt of it: an
+  /// error is retried after child_grace, kChildRetries times.
+  void reestablish(Peer& p);
+  void reestablish_attempt(Peer& p);
+  void give_up_reestablishing(Peer& p, const std::string& why);
+  /// Step 3's IKE SAs not up within IkeTimeout (no answer, authentication
+  /// failed: charon reports neither) are terminated and tried again.
+  void arm_reestablish_check(std::chrono::steady_clock::time_point at);
+  void check_reestablishing();
+  /// `name`'s step 2 (or 3) is tried again after `after` (retry_timer_).
+  void schedule_retry(const std::string& name, std::chrono::milliseconds after);
+  void run_retries();
   /// check_children's part for a CHILD_SA lost under an established
   /// protection: set it up again on its IKE SA, or report the loss.
   void restore_child(Peer& p);
@@ -134,14 +179,15 @@ class IkeAgent {
   void check_restores();
   void on_ike_down(Peer& p, const ike::IkeSaView& sa);
   void on_ike_rekey(const vici::Section& msg);
-  /// After kChildGrace: step 2's IKE SAs still without their CHILD_SA are
-  /// terminated (on_ike_down then initiates again).
+  /// After child_grace: step 2's (and 3's) IKE SAs still without their
+  /// CHILD_SA are terminated (on_ike_down then initiates again).
   void check_children();
   void on_lost(const std::string& why);
   void schedule_reconnect();
   /// Reports a failure from outside the core's action loop.
   void fail_later(Kind kind, const Ip6Addr& addr, bool lost, std::string why);
   void fail_later(const Peer& p, bool lost, std::string why) { fail_later(p.kind, p.addr, lost, std::move(why)); }
+  /// The core hears p's protection up from p.current_from.
   void report_up(Peer& p);
   void release(Kind kind, const Ip6Addr& addr);
   void terminate_later(vici::Section request);
@@ -154,6 +200,7 @@ class IkeAgent {
   Down down_;
   HomeUp home_up_;
   HomeDown home_down_;
+  IkeAgentTiming timing_;
   std::string key_pem_;
   std::string eap_secret_;  ///< EapSecret's secret; empty: by certificate
   static constexpr std::string_view kEapSecretId = "hmip-eap";
@@ -168,6 +215,7 @@ class IkeAgent {
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer restore_timer_;
   boost::asio::steady_timer traffic_timer_;
+  boost::asio::steady_timer reestablish_timer_;
   std::set<std::string> retries_;  ///< peers (conn_name) whose step 2 is set up again when retry_timer_ fires
   std::vector<vici::Section> terminations_;
   std::map<std::string, Peer> peers_;  ///< by conn_name: a MAP and an HA at one address stay apart
@@ -180,10 +228,12 @@ class IkeAgent {
     std::uint64_t child_retries = 0;
     std::uint64_t children_lost = 0;     ///< CHILD_SAs deleted alone under an established protection
     std::uint64_t children_restored = 0; ///< ... and installed again on their IKE SA
+    std::uint64_t stale_sas = 0;         ///< IKE SAs from an address left since, terminated at their CHILD_SA
+    std::uint64_t reestablish_abandoned = 0;  ///< step 3 given up after kChildRetries attempts
     std::uint64_t charon_lost = 0;
     std::uint64_t home_children_installed = 0;  ///< MH CHILD_SAs with the HA (re-establishments included)
     std::uint64_t traffic_children_installed = 0;
-    std::uint64_t traffic_children_refused = 0;  ///< not installed within kChildRestoreWait (or refused)
+    std::uint64_t traffic_children_refused = 0;  ///< not installed within child_restore_wait of an initiate
     std::uint64_t traffic_children_lost = 0;
   } counters_;
 };
