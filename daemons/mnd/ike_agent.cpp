@@ -319,11 +319,13 @@ void IkeAgent::release(const Ip6Addr& map) { release(Kind::map, map); }
 
 void IkeAgent::release_home(const Ip6Addr& ha) { release(Kind::home, ha); }
 
-void IkeAgent::release(Kind kind, const Ip6Addr& addr) {
-  peers_.erase(conn_name(kind, addr));
-  if (!link_.connected()) return;
+void IkeAgent::release(Kind kind, const Ip6Addr& peer) {
+  // A copy: `peer` may be the erased Peer's own address (stop() passes it).
+  const Ip6Addr addr = peer;
   std::vector<std::string> names{conn_name(kind, addr)};
   if (kind == Kind::map) names.push_back(ike::mn_lease_conn_name(addr));
+  peers_.erase(names.front());
+  if (!link_.connected()) return;
   for (const auto& name : names) {
     (void)link_.command("terminate", vici::Section{}.set("ike", name).set("timeout", "-1"));
     (void)link_.command("unload-conn", ike::unload(name));

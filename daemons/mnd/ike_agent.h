@@ -189,7 +189,7 @@ class IkeAgent {
   void fail_later(const Peer& p, bool lost, std::string why) { fail_later(p.kind, p.addr, lost, std::move(why)); }
   /// The core hears p's protection up from p.current_from.
   void report_up(Peer& p);
-  void release(Kind kind, const Ip6Addr& addr);
+  void release(Kind kind, const Ip6Addr& peer);
   void terminate_later(vici::Section request);
   [[nodiscard]] bool ok(const io::ViciReply& r, const Peer& p, const std::string& what);
 
