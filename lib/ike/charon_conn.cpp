@@ -1,6 +1,8 @@
 // Builders of charon's VICI configuration requests (hmip/ike/charon_conn.h).
 #include "hmip/ike/charon_conn.h"
 
+#include <utility>
+
 #include "hmip/ike/eap_secrets.h"
 
 namespace hmip::ike {
@@ -41,11 +43,11 @@ Section base(const Ip6Addr& local, const Proposals& p, unsigned dpd_delay_s) {
 // Dead peer detection only clears, on both sides: the MAP cannot reach an
 // MN that moved on (the MN comes back), and on the MN mnd decides what to
 // set up again (a MAP that restarted leases anew).
-Section mh_child(const Ip6Addr& local, const Ip6Addr& remote, const Proposals& p) {
+Section child(std::string_view mode, std::string local_ts, std::string remote_ts, const Proposals& p) {
   Section ch;
-  ch.set("mode", "transport_proxy")
-      .set("local_ts", List{mh_ts(local)})
-      .set("remote_ts", List{mh_ts(remote)})
+  ch.set("mode", std::string(mode))
+      .set("local_ts", List{std::move(local_ts)})
+      .set("remote_ts", List{std::move(remote_ts)})
       .set("esp_proposals", List(p.esp.begin(), p.esp.end()))
       // Re-keyed before expiry, never left to lapse: the binding must not
       // lose its protection (make-before-break is charon's default for
@@ -54,6 +56,10 @@ Section mh_child(const Ip6Addr& local, const Ip6Addr& remote, const Proposals& p
       .set("dpd_action", "clear")
       .set("close_action", "none");
   return ch;
+}
+
+Section mh_child(const Ip6Addr& local, const Ip6Addr& remote, const Proposals& p) {
+  return child("transport_proxy", mh_ts(local), mh_ts(remote), p);
 }
 
 }  // namespace
@@ -138,17 +144,7 @@ namespace {
 
 // RFC 4877 §5 with the ip6ip6 tunnel hmip runs: ESP transport over IP
 // protocol 41 between the IKE endpoints (the care-of address and the HA).
-Section traffic_child(const Proposals& p) {
-  Section ch;
-  ch.set("mode", "transport")
-      .set("local_ts", List{"dynamic[41]"})
-      .set("remote_ts", List{"dynamic[41]"})
-      .set("esp_proposals", List(p.esp.begin(), p.esp.end()))
-      .set("rekey_time", "1h")
-      .set("dpd_action", "clear")
-      .set("close_action", "none");
-  return ch;
-}
+Section traffic_child(const Proposals& p) { return child("transport", "dynamic[41]", "dynamic[41]", p); }
 
 }  // namespace
 

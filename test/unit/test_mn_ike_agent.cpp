@@ -217,23 +217,31 @@ mnd::IkeAgentTiming fast() {
   return t;
 }
 
+/// mn1's secure configuration with a home agent at kHa (ProtectTraffic
+/// as asked), its credential files written into `dir`, charon at `vici`.
+mn::MndConfig agent_config(const std::filesystem::path& dir, const std::string& vici, bool protect_traffic) {
+  std::filesystem::create_directories(dir);
+  for (const auto* f : {"mn.pem", "key.pem", "ca.pem"}) std::ofstream(dir / f) << "-----BEGIN X-----\n";
+  mn::MndConfig cfg;
+  cfg.ike.configured = true;
+  cfg.ike.vici_socket = "unix://" + vici;
+  cfg.ike.identity = "mn1@hmip.test";
+  cfg.ike.certificate = (dir / "mn.pem").string();
+  cfg.ike.private_key = (dir / "key.pem").string();
+  cfg.ike.ca_certificates = {(dir / "ca.pem").string()};
+  cfg.home = mn::HomeConfig{};
+  cfg.home->address = kHome;
+  cfg.home->home_agent = kHa;
+  cfg.home->home_agent_identity = "ha.hmip.test";
+  cfg.home->protect_traffic = protect_traffic;
+  return cfg;
+}
+
 /// An IkeAgent for mn1 with a home agent at kHa (ProtectTraffic as asked)
 /// against a FakeCharon, with what it reports and logs.
 struct Harness {
   explicit Harness(bool protect_traffic, mnd::IkeAgentTiming timing = fast()) {
-    std::filesystem::create_directories(dir);
-    for (const auto* f : {"mn.pem", "key.pem", "ca.pem"}) std::ofstream(dir / f) << "-----BEGIN X-----\n";
-    cfg.ike.configured = true;
-    cfg.ike.vici_socket = "unix://" + charon.path();
-    cfg.ike.identity = "mn1@hmip.test";
-    cfg.ike.certificate = (dir / "mn.pem").string();
-    cfg.ike.private_key = (dir / "key.pem").string();
-    cfg.ike.ca_certificates = {(dir / "ca.pem").string()};
-    cfg.home = mn::HomeConfig{};
-    cfg.home->address = kHome;
-    cfg.home->home_agent = kHa;
-    cfg.home->home_agent_identity = "ha.hmip.test";
-    cfg.home->protect_traffic = protect_traffic;
+    cfg = agent_config(dir, charon.path(), protect_traffic);
     log.set_sink([this](core::LogLevel l, std::string_view m) { logged.emplace_back(l, std::string(m)); });
     agent = std::make_unique<mnd::IkeAgent>(
         io, cfg, log, [this](const Ip6Addr& m, const Ip6Addr& rcoa) { r.map_up.emplace_back(m, rcoa); },
@@ -318,20 +326,7 @@ TEST_CASE("IkeAgent: the home agent's protection beside a MAP's at one address, 
           "[mnd][ike]") {
   FakeCharon charon;
   const auto dir = std::filesystem::temp_directory_path() / ("hmip-ike-agent-pem-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  for (const auto* f : {"mn.pem", "key.pem", "ca.pem"}) std::ofstream(dir / f) << "-----BEGIN X-----\n";
-  mn::MndConfig cfg;
-  cfg.ike.configured = true;
-  cfg.ike.vici_socket = "unix://" + charon.path();
-  cfg.ike.identity = "mn1@hmip.test";
-  cfg.ike.certificate = (dir / "mn.pem").string();
-  cfg.ike.private_key = (dir / "key.pem").string();
-  cfg.ike.ca_certificates = {(dir / "ca.pem").string()};
-  cfg.home = mn::HomeConfig{};
-  cfg.home->address = kHome;
-  cfg.home->home_agent = kHa;
-  cfg.home->home_agent_identity = "ha.hmip.test";
-  cfg.home->protect_traffic = true;
+  const mn::MndConfig cfg = agent_config(dir, charon.path(), true);
 
   boost::asio::io_context io;
   io::Logger log("test", io::Logger::Target::stderr_text, core::LogLevel::error);
