@@ -466,6 +466,14 @@ Status NetlinkDataplane::refresh_proxies(int ifindex) {
   return wire::Ok{};
 }
 
+Status NetlinkDataplane::install_map_flow_policies(const std::vector<MapFlowPolicy>& p) {
+  if (auto e = check_map_flow_policies(p)) return fail(*e, std::string(e->rule));
+  if (p.empty()) return wire::Ok{};
+  // Interim (contract commit): the kernel side follows in the next commits.
+  return fail(wire::Error{wire::Errc::invalid_field, 0, "flow policies: not implemented yet"},
+              "flow policies: not implemented yet");
+}
+
 // ---------------------------------------------------------------------------
 
 Status NetlinkDataplane::delete_all_tunnels() {

@@ -124,6 +124,7 @@ class NetlinkDataplane final : public Dataplane {
   Status install_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) override;
   Status remove_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa) override;
   Status refresh_proxies(int ifindex) override;
+  Status install_map_flow_policies(const std::vector<MapFlowPolicy>& p) override;
   Status install_mn_signalling(const MnSignallingSettings& s) override;
   wire::Result<MnBindingObjects> install_mn_binding(const MnBindingKey& k, const MnBindingSettings& s) override;
   Status remove_mn_binding(const MnBindingKey& k) override;
