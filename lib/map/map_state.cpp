@@ -88,6 +88,11 @@ MapState MapAgent::state(TimePoint now) const {
     v.sequence = p.req.sequence;
     v.dad_running = p.dad_deadline.has_value();
     if (p.dad_deadline) v.dad_remaining = clamp_since(now, *p.dad_deadline);
+    // Multiple CoA: the DAD its address's new BIDs share.
+    if (const Address* a = address_of(key.rcoa); p.awaiting_dad && a != nullptr && a->dad_deadline) {
+      v.dad_running = true;
+      v.dad_remaining = clamp_since(now, *a->dad_deadline);
+    }
     s.pending.push_back(v);
   }
   std::sort(s.pending.begin(), s.pending.end(),

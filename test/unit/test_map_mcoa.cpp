@@ -314,6 +314,10 @@ TEST_CASE("mcoa: a new address's BIDs share one DAD and its result", "[map][mcoa
   CHECK(dads[0].rcoa == kRcoa1);
   CHECK(h.agent.pending_count() == 2);
   CHECK(h.agent.cap_usage().dad_running == 1);
+  const auto pending = h.agent.state(h.now).pending;
+  REQUIRE(pending.size() == 2);
+  CHECK(pending[0].dad_running);
+  CHECK(pending[1].key == BindingKey{kRcoa1, 2});
   // A retransmission meanwhile is absorbed; its sequence number is answered.
   h.bu(bulk(2));
   CHECK(h.take<SendBa>().empty());
@@ -615,4 +619,20 @@ TEST_CASE("mcoa: state and hmipctl show the BID, rank, active binding and flow p
   CHECK(cfg["flow_policies"].size() == 1);
   const auto counters = io::map_counters_json(s.counters, io::Json::object());
   CHECK(counters["mcoa_bids_registered"] == 2);
+}
+
+TEST_CASE("mcoa: 129 per BID for a care-of address the role refuses", "[map][mcoa]") {
+  Harness h;
+  h.bu({.options = {bid_opt(1, kLcoaAr1), bid_opt(2, kLcoaForeign), bid_opt(3, kLcoaUntrusted),
+                    bid_opt(4, kRcoa2)}});
+  const SendBa ba = h.only_ba();
+  CHECK(ba.ba.status == wire::ba_status::kMcoaNotComplete);
+  const auto opts = bids_of(ba);
+  REQUIRE(opts.size() == 4);
+  CHECK(opts[0].status == 0);
+  CHECK(opts[1].status == wire::ba_status::kAdministrativelyProhibited);  // outside LcoaPrefix
+  CHECK(opts[2].status == wire::ba_status::kAdministrativelyProhibited);  // outside TrustedPrefix
+  CHECK(opts[3].status == wire::ba_status::kAdministrativelyProhibited);  // inside an RCoA prefix
+  CHECK(h.agent.binding_count() == 1);
+  CHECK(h.agent.counters().refused(wire::ba_status::kAdministrativelyProhibited) == 3);
 }
