@@ -30,6 +30,10 @@
 //       ProtectTraffic off;
 //   };
 //   # MapAddress, RcoaPrefix and LcoaPrefix are optional with a HomeAgent block.
+//   # Multiple Care-of Addresses (RFC 5648), both roles:
+//   MultipleCoa on;  BulkRegistration on;  MaxCareOfAddresses 8;  McoaSelection recent;
+//   FlowPolicy { Bid 2; Protocol udp; DestinationPort 5004-5005; Dscp 46;
+//                From 2001:db8:5::/48; To 2001:db8:100::/64; };  # repeatable, first match wins
 //
 // Every error the parser can find is reported in one pass, each with its line
 // and column, sorted by position; warnings flag settings that are legal but
