@@ -636,3 +636,40 @@ TEST_CASE("mcoa: 129 per BID for a care-of address the role refuses", "[map][mco
   CHECK(h.agent.binding_count() == 1);
   CHECK(h.agent.counters().refused(wire::ba_status::kAdministrativelyProhibited) == 3);
 }
+
+TEST_CASE("mcoa: a BU in flight absorbs a regular BU; a regular deregistration withdraws it", "[map][mcoa][dad]") {
+  Harness h(test_config(true));
+  h.bu(bulk());
+  REQUIRE(h.take<StartDad>().size() == 1);
+  h.bu({.seq = 2});  // a regular registration meanwhile: absorbed
+  CHECK(h.take_all().empty());
+  CHECK(h.agent.counters().bu_absorbed == 1);
+  h.bu({.seq = 3, .lifetime = 0});
+  const auto all = h.take_all();
+  REQUIRE(all.size() == 2);
+  CHECK(std::get<StopDad>(all[0]).rcoa == kRcoa1);
+  const auto& ba = std::get<SendBa>(all[1]);
+  CHECK(ba.ba.status == 0);
+  CHECK(ba.ba.sequence == 3);
+  CHECK(h.agent.pending_count() == 0);
+  CHECK(h.agent.cap_usage().dad_running == 0);
+  h.advance(seconds(2));
+  CHECK(h.take_all().empty());  // the withdrawn bulk BU is never answered
+  CHECK(h.agent.binding_count() == 0);
+}
+
+TEST_CASE("mcoa: a reload removing the prefix refuses the BIDs in DAD with 132, one BA", "[map][mcoa][reload]") {
+  Harness h(test_config(true));
+  h.bu(bulk());
+  REQUIRE(h.take<StartDad>().size() == 1);
+  MapdConfig c = test_config(true);
+  c.rcoa_prefixes[0].prefix = *Ip6Prefix::parse("2001:db8:101::/64");
+  h.agent.reload(h.now, c);
+  h.drain();
+  const auto bas = h.take<SendBa>();
+  REQUIRE(bas.size() == 1);
+  CHECK(bas[0].ba.status == wire::ba_status::kNotHomeSubnet);
+  CHECK(bids_of(bas[0]).size() == 2);
+  CHECK(h.agent.pending_count() == 0);
+  CHECK(h.agent.cap_usage().dad_running == 0);
+}
