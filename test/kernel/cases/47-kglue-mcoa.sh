@@ -7,8 +7,8 @@
 # through either is dropped and counted; removing the top binding moves a
 # running stream to the other at once (loss <= 1); a rank swap moves it; a
 # flow policy (udp dport 5001 -> BID 2) sends those packets to BID 2's
-# tunnel while ping stays on BID 1's, a DSCP policy matches the exact
-# traffic class only (ECN bits included); flush leaves no tagged object; a
+# tunnel while ping stays on BID 1's, a DSCP policy matches its DSCP
+# whatever the ECN bits (another DSCP does not); flush leaves no tagged object; a
 # killed run's MCoA leftovers: the lowest-metric tunnel is adopted as bid 0,
 # reconcile removes the rest.
 #
@@ -98,6 +98,11 @@ states=$(ip -n "$map" xfrm state)
 [ "$(grep -c "src $MAP dst $RCOA" <<<"$states")" = 1 ] || hk_fail "want one route2 state for the RCoA: $states"
 grep -q "coa $LCOA1" <<<"$states" || hk_fail "route2 state not at the top binding's LCoA1"
 
+paths=$(hk_in map nft list set inet hmip_mapd mcoa_paths)
+echo "$paths" | sed 's/^/  nft: /'
+grep -q "$TUN1" <<<"$paths" && grep -q "$TUN2" <<<"$paths" ||
+  hk_fail "the path set lacks the RCoA's tunnels: $paths"
+
 # --- downlink through the top-ranked binding
 want_on t1 3 "$(deliver pings)" "CN -> RCoA, BID 1 top"
 kg counters
@@ -154,6 +159,7 @@ grep -q "^$RCOA dev $TUN2 metric 1024" <<<"$routes" || hk_fail "BID 2 did not mo
 [ "$(grep -c "^$RCOA " <<<"$routes")" = 1 ] || hk_fail "BID 1's route stayed: $routes"
 ip -n "$map" link show "$TUN1" >/dev/null 2>&1 && hk_fail "$TUN1 outlived its binding"
 ip -n "$map" xfrm state | grep -q "coa $LCOA2" || hk_fail "route2 state did not follow to LCoA2"
+hk_in map nft list set inet hmip_mapd mcoa_paths | grep -q hmipm && hk_fail "a lone binding kept path set elements"
 [ "$(ip -n "$map" -6 neigh show proxy | grep -c "^$RCOA ")" = 1 ] || hk_fail "the proxy entry went with BID 1"
 
 # --- BID 1 back below, then a rank swap moves the traffic
@@ -166,7 +172,8 @@ want_on t1 3 "$(deliver pings)" "rank swap: BID 1 top"
 ip -n "$map" xfrm state | grep -q "coa $LCOA1" || hk_fail "route2 state did not follow the swap to LCoA1"
 
 # --- flow policies: udp dport 5001 -> BID 2, ping stays on BID 1;
-# DSCP 10 -> BID 2 (traffic class 0x28 exactly; 0x29, ECT(1), does not match)
+# DSCP 10 -> BID 2 (traffic class 0x28 and 0x29: the kernel ignores the ECN
+# bits; 0x30, DSCP 12, does not match)
 kg flow-policies bid=2,proto=17,dport=5001 bid=2,dscp=10
 rules=$(ip -n "$map" -6 rule show)
 echo "$rules" | sed 's/^/  rule: /'
@@ -177,7 +184,8 @@ want_on t2 3 "$(deliver udp 5001)" "udp dport 5001 (policy -> BID 2)"
 want_on t1 3 "$(deliver udp 5002)" "udp dport 5002 (default, BID 1)"
 want_on t1 3 "$(deliver pings)" "ping with policies (default, BID 1)"
 want_on t2 3 "$(deliver pings -Q 0x28)" "ping tclass 0x28 (DSCP 10 -> BID 2)"
-want_on t1 3 "$(deliver pings -Q 0x29)" "ping tclass 0x29 (DSCP 10 + ECT(1): no match)"
+want_on t2 3 "$(deliver pings -Q 0x29)" "ping tclass 0x29 (DSCP 10 + ECT(1): ECN ignored -> BID 2)"
+want_on t1 3 "$(deliver pings -Q 0x30)" "ping tclass 0x30 (DSCP 12: no match, BID 1)"
 kg counters
 [ "$(echo "$KG_REPLY" | awk '{print $2}')" = "$d2" ] || hk_fail "ingress drops grew with the policies: $KG_REPLY (was $d2)"
 # A policy's BID without a binding of the address falls through to the default.
@@ -227,6 +235,8 @@ ip -n "$map" link show "$TUN1" >/dev/null 2>&1 && hk_fail "$TUN1 survived reconc
   hk_fail "want only the adopted route: $(ip -n "$map" -6 route show table all proto 203)"
 [ "$(ip -n "$map" -6 rule show | grep -c "proto 203")" = 0 ] || hk_fail "a flow rule survived reconcile"
 grep -q "^$RCOA dev vrc" <<<"$(ip -n "$map" -6 neigh show proxy)" || hk_fail "the adopted proxy entry is gone"
+# The killed run's path set elements went with the re-installed ingress check.
+hk_in map nft list set inet hmip_mapd mcoa_paths | grep -q hmipm && hk_fail "a killed run's path set element survived"
 want_on t2 3 "$(deliver pings)" "after adoption (BID 2's tunnel)"
 kg flush
 [ "$(leftovers | tr -d '\n')" = 0000000 ] || hk_fail "flush after adoption left objects: $(leftovers | tr '\n' ' ')"
