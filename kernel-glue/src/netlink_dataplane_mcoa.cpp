@@ -63,13 +63,12 @@ Status NetlinkDataplane::relayout_map_address(const Ip6Addr& rcoa, const MapBind
     append(desired_x, layout.xfrm[i]);
   }
   // The ingress check's path set (nft_ingress.h kMcoaPathSet): every
-  // binding but the top-ranked one. New elements before the routes change,
-  // old ones after: a reverse-tunnelled packet of any binding passes
-  // throughout.
+  // binding of an address that has several, none of a lone one. New
+  // elements before the routes change, old ones after: a reverse-tunnelled
+  // packet of any binding passes throughout.
   std::vector<std::string> paths(states.size());
-  for (std::size_t r = 1; r < layout.rank_order.size(); ++r) {
-    const std::size_t i = layout.rank_order[r];
-    paths[i] = states[i]->tunnel.name;
+  if (states.size() >= 2) {
+    for (std::size_t i = 0; i < states.size(); ++i) paths[i] = states[i]->tunnel.name;
   }
   std::set<NftPath> want_paths;
   std::set<NftPath> have_paths;

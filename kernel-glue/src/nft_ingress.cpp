@@ -32,6 +32,9 @@ std::string nft_ingress_script(const Tags& tags) {
        " { type filter hook prerouting priority filter; policy accept; }\n";
   const std::string rule = "add rule " + t + " " + std::string(kIngressChain) + " iifname \"" + tags.link_prefix + "*\" ";
   s += "add set " + t + " " + std::string(kMcoaPathSet) + " { type ipv6_addr . ifname; }\n";
+  // `flush table` keeps set elements: a killed run's paths would let an
+  // RCoA in from a new tunnel that reuses an old name.
+  s += "flush set " + t + " " + std::string(kMcoaPathSet) + "\n";
   s += rule + "ip6 saddr fe80::/10 counter drop\n";
   // Multiple CoA: the fib lookup below is not restricted to the input
   // device for global addresses (nft_fib6: only link-local and VRF

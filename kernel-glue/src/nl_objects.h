@@ -71,7 +71,9 @@ struct RuleObj {
   /// dccp or sctp (the kernel reads ports only for those).
   std::uint16_t sport_lo = 0, sport_hi = 0;
   std::uint16_t dport_lo = 0, dport_hi = 0;
-  /// fib_rule_hdr tos (IPv6: the whole Traffic Class byte, ECN included,
+  /// fib_rule_hdr tos (IPv6: DSCP << 2; the kernel matches the packet's
+  /// DSCP against it, ECN bits ignored (measured, case 47), and refuses ECN
+  /// bits here;
   /// must equal it); 0 = any traffic class.
   std::uint8_t dsfield = 0;
   friend bool operator==(const RuleObj&, const RuleObj&) = default;

@@ -211,7 +211,7 @@ std::optional<MapBindingKey> RecordingDataplane::map_binding_for(const Ip6Addr& 
   for (const MapFlowPolicy& f : flow_) {
     if (f.ip_proto != 0 && f.ip_proto != p.ip_proto) continue;
     if (!in(p.sport, f.sport_lo, f.sport_hi) || !in(p.dport, f.dport_lo, f.dport_hi)) continue;
-    if (f.dscp && static_cast<unsigned>(*f.dscp) << 2U != p.traffic_class) continue;
+    if (f.dscp && *f.dscp != p.traffic_class >> 2U) continue;
     if (f.from && !f.from->contains(p.src)) continue;
     if (f.to && !f.to->contains(rcoa)) continue;
     if (map_.count(MapBindingKey{rcoa, f.bid}) != 0) return MapBindingKey{rcoa, f.bid};

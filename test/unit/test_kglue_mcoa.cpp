@@ -287,8 +287,9 @@ TEST_CASE("kglue mcoa recording: the top-ranked binding carries the address, flo
   dscp.bid = 1;
   REQUIRE(dp.install_map_flow_policies({dscp, udp}));
   CHECK(dp.map_binding_for(kRcoa, {kCn, 58, 0, 0, 40}) == MapBindingKey{kRcoa, 1});
-  // ECN bits set: the whole traffic class differs, no match (as the kernel).
-  CHECK(dp.map_binding_for(kRcoa, {kCn, 58, 0, 0, 41}) == MapBindingKey{kRcoa, 2});
+  // ECN bits do not matter (as the kernel: case 47); another DSCP does.
+  CHECK(dp.map_binding_for(kRcoa, {kCn, 58, 0, 0, 41}) == MapBindingKey{kRcoa, 1});
+  CHECK(dp.map_binding_for(kRcoa, {kCn, 58, 0, 0, 48}) == MapBindingKey{kRcoa, 2});
   // An invalid set is refused whole, the previous one stays.
   dscp.dscp = 0;
   CHECK_FALSE(dp.install_map_flow_policies({dscp}));
@@ -312,6 +313,8 @@ TEST_CASE("kglue mcoa nft: the path set sits between the link-local and the fib 
   const Tags t = Tags::mapd();
   const std::string s = nft_ingress_script(t);
   CHECK(s.find("add set inet hmip_mapd mcoa_paths { type ipv6_addr . ifname; }") != std::string::npos);
+  // A killed run's elements go when the table is installed again.
+  CHECK(s.find("flush set inet hmip_mapd mcoa_paths") != std::string::npos);
   const auto set_rule = s.find("iifname \"hmipm*\" ip6 saddr . iifname @mcoa_paths accept");
   REQUIRE(set_rule != std::string::npos);
   CHECK(s.find("saddr fe80::/10") < set_rule);

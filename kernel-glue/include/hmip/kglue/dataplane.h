@@ -133,11 +133,14 @@ struct MapBindingSettings {
 // lcoa) as any binding's). The kernel carries them as follows:
 //   * main table: a route RCoA/128 into EVERY binding's tunnel, with
 //     metrics in rank order (the top-ranked binding the lowest metric), so
-//     downlink traffic takes the top-ranked binding, the ingress check
-//     (`fib saddr . iif oif 0`: a route back to the inner source through
-//     the tunnel it arrived from) passes reverse-tunnelled packets from
-//     every binding's tunnel, and removing the top binding fails over to
-//     the next at once (its route is already there). Changes of rank or
+//     downlink traffic takes the top-ranked binding and removing the top
+//     binding fails over to the next at once (its route is already there).
+//   * the ingress check passes reverse-tunnelled packets from every
+//     binding's tunnel and still drops a forged inner source on any of
+//     them: the fib rule alone would not (its lookup finds the top
+//     binding's route, and goes through the flow policies' rules), so an
+//     address with several bindings has its (RCoA, tunnel) pairs in an nft
+//     set checked first (nft_ingress.h kMcoaPathSet). Changes of rank or
 //     of the set of bindings re-metric make-before-break: a route at its
 //     new metric is added before the old one is deleted.
 //   * one route2 state + SUB OUT policy per (map_address, rcoa): BAs and
@@ -168,12 +171,15 @@ constexpr bool map_ranks_above(std::uint64_t ra, std::uint16_t bid_a, std::uint6
 /// route there: the lookup falls through to the next rule and finally to
 /// main (the ranked default).
 ///
-/// dscp: the rule matches FRA dsfield = dscp << 2 and the kernel compares
-/// it with the packet's whole Traffic Class byte, ECN bits included
-/// (fib6_rule_match: ip6_tclass(flowinfo) != dsfield): an ECN-marked
-/// packet (ECT(0), ECT(1), CE) does not match a Dscp policy and takes the
-/// default binding. Dscp 0 cannot be expressed (a rule's dsfield 0 means
-/// "any traffic class"): check_map_flow_policies refuses it.
+/// dscp: the rule carries dsfield = dscp << 2. The issue's plan expected
+/// the kernel to compare it with the whole Traffic Class byte, ECN bits
+/// included; measured on Debian's 6.1 (test/kernel case 47) it compares
+/// the DSCP only: a packet with traffic class 0x29 (DSCP 10 + ECT(1))
+/// matches a Dscp 10 policy like 0x28 does, so ECN marking never moves a
+/// flow off its policy's binding (Linux keeps the rule's value as a DSCP
+/// since the dscp_t conversion of fib6 rules, and refuses a dsfield with
+/// ECN bits). Dscp 0 cannot be expressed (a rule's dsfield 0 means "any
+/// traffic class"): check_map_flow_policies refuses it.
 struct MapFlowPolicy {
   std::uint16_t bid = 0;                     ///< 1..65535
   std::uint8_t ip_proto = 0;                 ///< 0 = any

@@ -33,7 +33,9 @@
 // every binding's tunnel gets RCoA/128 in main at metric 1024 + its
 // position in rank order, the address's proxy entries and route2 state sit
 // with its top-ranked binding (binding_layout.h map_address_layout); each
-// install or removal re-lays out that address only, in one batch. Flow
+// install or removal re-lays out that address only, in one batch; an
+// address with several bindings also has each (RCoA, tunnel) pair in the
+// ingress check's nft set (nft_ingress.h kMcoaPathSet). Flow
 // policies: table tags.table_lo + 1.. per BID named (RCoA/128 dev TUN for
 // each binding with that BID), rule tags.rule_priority_lo + 1 + i per
 // policy. A reload of the policy set re-lays out the addresses with a

@@ -56,16 +56,21 @@ namespace hmip::kglue {
 /// The chain holding the check.
 inline constexpr std::string_view kIngressChain = "ingress_check";
 /// Multiple CoA (issue 15): the set of (inner source, tunnel name) pairs
-/// that pass without the fib check: an RCoA from the tunnel of one of its
-/// bindings that is not the top-ranked one. The fib check (`fib saddr .
-/// iif oif 0`) looks a global source up WITHOUT restricting the lookup to
-/// the input device (Linux 6.1 nft_fib6_flowi_init sets the output device
-/// only for link-local sources and VRF devices), so it finds the RCoA's
-/// lowest-metric route, the top binding's tunnel, and would drop the
-/// reverse-tunnelled packets of every other binding (measured in case 47
-/// before the set existed). A forged source from any tunnel still fails:
-/// it is neither in the set nor routed into that tunnel. Single-binding
-/// addresses never touch the set.
+/// that pass without the fib check: an RCoA from the tunnel of any of its
+/// bindings, for every address that has several (none for a lone
+/// binding: single-binding addresses never touch the set). Why: the fib
+/// check (`fib saddr . iif oif 0`) looks a global source up WITHOUT
+/// restricting the lookup to the input device (Linux 6.1
+/// nft_fib6_flowi_init sets the output device only for link-local sources
+/// and VRF devices), so it finds the RCoA's lowest-metric route, the top
+/// binding's tunnel, and dropped the reverse-tunnelled packets of every
+/// other binding (measured in case 47 before the set existed); and the
+/// lookup goes through the policy rules with the packet's traffic class
+/// and addresses, so a flow policy (Dscp, From, To) can send it to another
+/// binding's table and drop the top binding's own packets too (measured:
+/// echo replies with DSCP 10 from BID 1's tunnel while a Dscp 10 policy
+/// named BID 2). A forged source from any tunnel still fails: it is
+/// neither in the set nor routed into that tunnel.
 inline constexpr std::string_view kMcoaPathSet = "mcoa_paths";
 
 /// One element of kMcoaPathSet.

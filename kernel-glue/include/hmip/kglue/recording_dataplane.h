@@ -178,7 +178,7 @@ class RecordingDataplane final : public Dataplane {
     Ip6Addr src;
     std::uint8_t ip_proto = 0;
     std::uint16_t sport = 0, dport = 0;
-    std::uint8_t traffic_class = 0;  ///< the whole byte (DSCP << 2 | ECN), as the kernel compares it
+    std::uint8_t traffic_class = 0;  ///< the whole byte (DSCP << 2 | ECN); the DSCP is compared, as the kernel does
   };
   [[nodiscard]] std::optional<MapBindingKey> map_binding_for(const Ip6Addr& rcoa, const Packet& p) const;
   /// The flow policies installed now.
