@@ -3,7 +3,9 @@
 in STATE_DIR/<name>.json (default /run/hmip-testbed, or $HMIP_TESTBED_STATE).
 
   hmip-testbed up [--name N] [--build-dir B] [--out DIR] [--attach ar1] [--mapd] [--mnd] [--ar3-map1] [--secure]
-  hmip-testbed move ar2 [--dwell S]
+                  [--mn1 ar2]               (a second MN interface mn1, patched into AR2's link: Multiple CoA)
+  hmip-testbed move ar2 [--dwell S] [--iface mn1]
+  hmip-testbed detach [--iface mn1]     (carrier loss on that MN interface; `move AR` patches it in again)
   hmip-testbed status
   hmip-testbed exec NODE CMD...        (cn core map1 map2 ar1 ar2 ar3 sw mn)
   hmip-testbed probe-demo [--moves ar2,ar1,ar2] [--interval S]   (no mapd/mnd: a pinned address)
@@ -29,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from handover import format_gaps, handover_gaps, median_gap_ms, median_resume_ms, plot_arrivals  # noqa: E402
 from hmip_conf import mnd_home_block  # noqa: E402
-from hmip_plan import MN_IF, PLAN, UPLINK_IF  # noqa: E402
+from hmip_plan import MN_IF, MN_IF2, PLAN, UPLINK_IF  # noqa: E402
 from hmip_secure import HA_ID, MN_ID, SecureDomain  # noqa: E402
 from hmip_topo import Binaries, Options, Testbed, missing_kernel_features  # noqa: E402
 from inter_map import InterMapFailure, InterMapResult, check_inter_map_move, mn_rcoa  # noqa: E402
@@ -79,7 +81,9 @@ def build_up(a: argparse.Namespace, pin: bool = False) -> Testbed:
     out = Path(a.out or Path(a.build_dir) / "testbed" / a.name).resolve()
     out.mkdir(parents=True, exist_ok=True)
     secure = getattr(a, "secure", False) and (a.mapd or a.mnd)
-    tb = Testbed(out, bins, Options(ar3_advertises_map1=a.ar3_map1, map_r_flag=secure), prefix=f"hb{a.name}"[:10])
+    mn1 = getattr(a, "mn1", None)
+    tb = Testbed(out, bins, Options(ar3_advertises_map1=a.ar3_map1, map_r_flag=secure, second_mn_interface=bool(mn1)),
+                 prefix=f"hb{a.name}"[:10])
     try:
         tb.build()
         # Secure mode (mapd(8) SECURITY): a charon on each MAP and the MN.
@@ -97,6 +101,8 @@ def build_up(a: argparse.Namespace, pin: bool = False) -> Testbed:
             else:
                 tb.start_ha()
         tb.attach(a.attach)
+        if mn1:
+            tb.attach(mn1, iface=MN_IF2)
         if pin:
             tb.pin_mn_address(PIN)
         if a.mnd:
@@ -120,18 +126,28 @@ def cmd_up(a: argparse.Namespace) -> int:
 
 def cmd_move(a: argparse.Namespace) -> int:
     tb = load(a.name)
-    mv = tb.move(a.ar, dwell=a.dwell)
+    mv = tb.move(a.ar, dwell=a.dwell, iface=a.iface)
     save(tb, a.name)
-    print(f"moved {mv.label} in {1000 * (mv.t_end - mv.t_start):.1f} ms; MN LCoA {tb.wait_lcoa(a.ar)}")
+    print(f"moved {mv.label} in {1000 * (mv.t_end - mv.t_start):.1f} ms; MN LCoA {tb.wait_lcoa(a.ar, iface=a.iface)}")
+    return 0
+
+
+def cmd_detach(a: argparse.Namespace) -> int:
+    tb = load(a.name)
+    mv = tb.detach(a.iface)
+    save(tb, a.name)
+    print(f"{mv.label}: carrier loss reported {1000 * (mv.carrier_down - mv.t_start):.1f} ms after the request")
     return 0
 
 
 def cmd_status(a: argparse.Namespace) -> int:
     tb = load(a.name)
-    print(f"testbed {a.name!r}: namespaces {tb.prefix}-*, MN attached to {tb.attached}, output {tb.outdir}")
+    where = ", ".join(f"{i} on {ar or '-'}" for i, ar in tb.attached_to.items())
+    print(f"testbed {a.name!r}: namespaces {tb.prefix}-*, MN {where or 'not attached'}, output {tb.outdir}")
     for d in tb.daemons.values():
         print(f"  {d.name:<10} {d.kind:<5} pid {d.pid} {'running' if d.running() else 'NOT RUNNING'}  log {d.log}")
-    print(f"  MN addresses on {MN_IF}: {', '.join(tb.lcoas()) or '-'}")
+    for i in tb.mn_interfaces():
+        print(f"  MN addresses on {i}: {', '.join(tb.lcoas(iface=i)) or '-'}")
     for m in tb.moves:
         print(f"  move {m.label} at {time.strftime('%H:%M:%S', time.localtime(m.t_start))}")
     return 0
@@ -397,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="IKEv2/ESP-protected signalling: charon on the MAPs, the HA and the MN, RCoAs from the MAPs' pools")
         if n == "up":
             s.add_argument("--attach", default="ar1", choices=sorted(PLAN.ars))
+            s.add_argument("--mn1", choices=sorted(PLAN.ars),
+                           help="give the MN a second interface mn1 patched into this AR's link")
         else:
             if n == "probe-demo":
                 s.add_argument("--moves", default="ar2,ar1,ar2,ar1")
@@ -413,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("move")
     s.add_argument("ar", choices=sorted(PLAN.ars))
     s.add_argument("--dwell", type=float, default=0.0, help="seconds off-link between the two ARs")
+    s.add_argument("--iface", default=MN_IF, choices=(MN_IF, MN_IF2), help="the MN interface to move (default mn0)")
+    s = sub.add_parser("detach")
+    s.add_argument("--iface", default=MN_IF, choices=(MN_IF, MN_IF2), help="the MN interface (default mn0)")
     sub.add_parser("status")
     s = sub.add_parser("exec")
     s.add_argument("node")
@@ -425,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "features":
         print(" ".join(missing_kernel_features()) or "nothing missing")
         return 0
-    return {"up": cmd_up, "move": cmd_move, "status": cmd_status, "exec": cmd_exec, "down": cmd_down,
+    return {"up": cmd_up, "move": cmd_move, "detach": cmd_detach, "status": cmd_status, "exec": cmd_exec, "down": cmd_down,
             "probe-demo": cmd_probe_demo, "demo": cmd_demo, "bench": cmd_bench}[a.cmd](a)
 
 
