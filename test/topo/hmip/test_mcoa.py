@@ -38,7 +38,7 @@ import kstate
 import pytest
 from hmip_plan import MN_IF, MN_IF2, PLAN
 from hmip_topo import Options, mapd_config
-from mh_forge import Bid, bas, local_bu, mcoa_bu, send_ipv6
+from mh_forge import MH_ONLY_BPF, Bid, bas, local_bu, mcoa_bu, send_ipv6
 from mobility import MAP_ADDR
 from nd import tshark_fields
 from probe import ProbeStream
@@ -49,8 +49,6 @@ RCOA = "2001:db8:1::15:1"          # the forged MN's RCoA (MAP1's prefix)
 OUTSIDE = "2001:db8:1:19::f0"      # a CoA in no LcoaPrefix of MAP1 (BID status 129)
 TUN = {1: "mt1", 2: "mt2"}          # the MN's tunnel of each BID
 PORT = 5555                         # the probe stream's UDP port (FlowPolicy)
-# Mobility Header only: a BU (Destination Options first), a BA (RH2 first), or a bare MH.
-MH_BPF = "ip6 proto 135 or ((ip6[6] == 60 or ip6[6] == 43) and ip6[40] == 135)"
 
 
 class Mn:
@@ -62,7 +60,7 @@ class Mn:
         self.mapd = tb.daemons["mapd-map1"]
         self.lcoa = {1: tb.wait_lcoa("ar1"), 2: tb.wait_lcoa("ar2", iface=MN_IF2)}
         self.dev = {1: MN_IF, 2: MN_IF2}
-        self.cap = {i: tb.topo.sniff(self.node, self.dev[i], f"{self.dev[i]}-mh", MH_BPF) for i in (1, 2)}
+        self.cap = {i: tb.topo.sniff(self.node, self.dev[i], f"{self.dev[i]}-mh", MH_ONLY_BPF) for i in (1, 2)}
         self.seqs: dict[str, count] = {}
         self.extra = ""
 

@@ -39,6 +39,10 @@ from typing import Any, Optional, Sequence
 
 from topo import Node, netns
 
+# tcpdump filter: Mobility Header messages only (a BU has Destination Options
+# first, a BA a type 2 routing header, others none), not the tunnelled data.
+MH_ONLY_BPF = "ip6 proto 135 or ((ip6[6] == 60 or ip6[6] == 43) and ip6[40] == 135)"
+
 BU_FLAG_A = 0x40  # scapy's MIP6MH_BU flags: bit 6 A, 5 H, 4 L, 3 K, 2 M (RFC 5380 §5)
 BU_FLAG_H = 0x20
 BU_FLAG_L = 0x10
@@ -318,6 +322,12 @@ def bus(packets: list[tuple[float, Any]], after: float = 0.0) -> list[Mh]:
     """The BUs in a capture (msg.seq, msg.mhtime * 4 s, msg.flags)."""
     from scapy.layers.inet6 import MIP6MH_BU
     return mh_messages(packets, MIP6MH_BU, after)
+
+
+def bids_of(mh: Mh) -> list[Bid]:
+    """The Binding Identifier options of a captured BU (or any MH message
+    whose options start 12 octets in), from its raw octets."""
+    return [o for o in decode_options(_raw_mh(mh.msg)) if isinstance(o, Bid)]
 
 
 def brrs(packets: list[tuple[float, Any]], after: float = 0.0) -> list[Mh]:
