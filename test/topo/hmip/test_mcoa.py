@@ -139,10 +139,13 @@ def mn(module_testbed):
     tb.attach("ar2", iface=MN_IF2)
     m = Mn(tb)
     # The forged MN's data path: the RCoA (lo) and one tunnel per LCoA, bound
-    # to the LCoA's interface. The LCoAs are optimistic (usable at once).
+    # to the LCoA's interface. The LCoAs are optimistic (usable at once). No
+    # link-local address on the tunnels: their MLD reports would reach MAP1
+    # as reverse-tunnelled packets from fe80:: and count as ingress drops.
     tb._ip_batch(m.node, [f"addr add {RCOA}/128 dev lo nodad"] + [
         x for i in (1, 2) for x in (f"link add {TUN[i]} type ip6tnl mode ip6ip6 local {m.lcoa[i]} remote {MAP1} "
-                                    f"dev {m.dev[i]}", f"link set {TUN[i]} up")])
+                                    f"dev {m.dev[i]}", f"link set {TUN[i]} addrgenmode none",
+                                    f"link set {TUN[i]} up")])
     yield m
     for c in m.cap.values():
         c.stop()
