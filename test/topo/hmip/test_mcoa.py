@@ -156,7 +156,7 @@ def test_bulk_registration(mn):
     with both BID options (status 0), both in the cache, BID 1 active, a
     MAP1 tunnel to each LCoA with the RCoA routed into both."""
     l1, l2 = mn.lcoa[1], mn.lcoa[2]
-    ba = mn.exchange(RCOA, [Bid(1, coa=l1), Bid(2, coa=l2)], 120)
+    ba = mn.exchange(RCOA, [Bid(1, coa=l1), Bid(2, coa=l2)], 600)
     # The BU as it left mn0 and the BA, read by Wireshark's dissector (one
     # tshark run: it takes seconds to start under emulation).
     pcap = mn.cap[1].snapshot("mn0-bulk.pcap")
@@ -224,7 +224,7 @@ def test_stream_follows_the_active_binding(mn):
         probe.stop()
 
     # BID 1 again, a single-BID BU from LCoA1: the newest, so active again.
-    ba = mn.exchange(RCOA, [Bid(1, coa=l1)], 120, via=1)
+    ba = mn.exchange(RCOA, [Bid(1, coa=l1)], 600, via=1)
     assert ba.status == 0 and [(b.bid, b.status) for b in ba.bids] == [(1, 0)], ba
     mn.wait_bids(RCOA, {1: l1, 2: l2}, active=1)
 
