@@ -61,6 +61,37 @@ std::optional<wire::Error> check_mn_home_binding(const MnHomeKey& k, const MnHom
   return std::nullopt;
 }
 
+std::optional<wire::Error> check_map_flow_policies(const std::vector<MapFlowPolicy>& p) {
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const MapFlowPolicy& f = p[i];
+    auto refuse = [i](std::string_view rule) {
+      return wire::Error{wire::Errc::invalid_field, i, rule};
+    };
+    if (f.bid == 0) return refuse("flow policy: the BID must be 1..65535");
+    const bool sport = f.sport_lo != 0 || f.sport_hi != 0;
+    const bool dport = f.dport_lo != 0 || f.dport_hi != 0;
+    if (f.ip_proto == 0 && !sport && !dport && !f.dscp && !f.from && !f.to) {
+      return refuse("flow policy: at least one match field is needed");
+    }
+    if ((sport && (f.sport_lo == 0 || f.sport_lo > f.sport_hi)) ||
+        (dport && (f.dport_lo == 0 || f.dport_lo > f.dport_hi))) {
+      return refuse("flow policy: a port range must be lo..hi with 1 <= lo <= hi");
+    }
+    constexpr std::uint8_t kTcp = 6, kUdp = 17, kDccp = 33, kSctp = 132;
+    if ((sport || dport) && f.ip_proto != kTcp && f.ip_proto != kUdp && f.ip_proto != kDccp &&
+        f.ip_proto != kSctp) {
+      return refuse("flow policy: ports need protocol tcp, udp, dccp or sctp");
+    }
+    if (f.dscp && (*f.dscp == 0 || *f.dscp > 63)) {
+      return refuse("flow policy: DSCP must be 1..63 (a rule cannot match DSCP 0)");
+    }
+    if ((f.from && f.from->len > 128) || (f.to && f.to->len > 128)) {
+      return refuse("flow policy: a prefix length must be <= 128");
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<wire::Error> check_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) {
   if (!global_unicast(map_address) || !global_unicast(rcoa) || !global_unicast(lcoa)) {
     return bad("BA route: MAP address, RCoA and LCoA must be global unicast addresses");

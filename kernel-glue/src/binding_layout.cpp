@@ -1,5 +1,9 @@
 #include "binding_layout.h"
 
+#include <algorithm>
+#include <set>
+#include <variant>
+
 namespace hmip::kglue::detail {
 namespace {
 
@@ -28,6 +32,89 @@ std::vector<KObj> map_objects(const MapBindingKey& k, const MapBindingSettings& 
   if (s.proxy_ifindex != 0) v.emplace_back(NeighObj{s.proxy_ifindex, k.rcoa});
   if (s.proxy_ifindex != 0 && s.link_local_proxy) v.emplace_back(NeighObj{s.proxy_ifindex, wire::link_local_of(k.rcoa)});
   return v;
+}
+
+MapAddressLayout map_address_layout(const Ip6Addr& rcoa, const std::vector<MapBindingView>& bindings,
+                                    const std::map<std::uint16_t, std::uint32_t>& flow_tables) {
+  MapAddressLayout out;
+  out.objects.resize(bindings.size());
+  out.xfrm.resize(bindings.size());
+  out.rank_order.resize(bindings.size());
+  for (std::size_t i = 0; i < bindings.size(); ++i) out.rank_order[i] = i;
+  std::sort(out.rank_order.begin(), out.rank_order.end(), [&](std::size_t a, std::size_t b) {
+    return map_ranks_above(bindings[a].settings->rank, bindings[a].bid, bindings[b].settings->rank, bindings[b].bid);
+  });
+  std::vector<NeighObj> proxies;
+  std::vector<Ip6Addr> signalled;  // MAP addresses whose route2 state is placed
+  std::uint32_t metric = kMapMetricBase;
+  for (const std::size_t i : out.rank_order) {
+    const MapBindingView& b = bindings[i];
+    const MapBindingSettings& s = *b.settings;
+    std::vector<KObj>& v = out.objects[i];
+    RouteObj main{kMainTable, host(rcoa), b.tunnel_ifindex, Ip6Addr{}, Ip6Addr{}};
+    main.metric = metric++;
+    v.emplace_back(main);
+    if (auto t = flow_tables.find(b.bid); t != flow_tables.end() && b.bid != 0) {
+      v.emplace_back(RouteObj{t->second, host(rcoa), b.tunnel_ifindex, Ip6Addr{}, Ip6Addr{}});
+    }
+    for (const KObj& o : map_objects(MapBindingKey{rcoa, b.bid}, s, b.tunnel_ifindex)) {
+      const auto* n = std::get_if<NeighObj>(&o);
+      if (n == nullptr || std::find(proxies.begin(), proxies.end(), *n) != proxies.end()) continue;
+      proxies.push_back(*n);
+      v.push_back(o);
+    }
+    if (std::find(signalled.begin(), signalled.end(), s.map_address) == signalled.end()) {
+      signalled.push_back(s.map_address);
+      out.xfrm[i] = ba_xfrm(s.map_address, rcoa, s.lcoa);
+    }
+  }
+  return out;
+}
+
+std::vector<KObj> map_flow_rules(const Tags& tags, const std::vector<MapFlowPolicy>& policies,
+                                 const std::map<std::uint16_t, std::uint32_t>& flow_tables) {
+  std::vector<KObj> v;
+  std::uint32_t prio = tags.rule_priority_lo + 1;
+  for (const MapFlowPolicy& f : policies) {
+    RuleObj r;
+    r.priority = prio++;
+    if (f.from) r.src = *f.from;
+    if (f.to) r.dst = *f.to;
+    r.table = flow_tables.at(f.bid);
+    r.ip_proto = f.ip_proto;
+    r.sport_lo = f.sport_lo;
+    r.sport_hi = f.sport_hi;
+    r.dport_lo = f.dport_lo;
+    r.dport_hi = f.dport_hi;
+    if (f.dscp) r.dsfield = static_cast<std::uint8_t>(*f.dscp << 2U);
+    v.emplace_back(r);
+  }
+  return v;
+}
+
+std::optional<std::map<std::uint16_t, std::uint32_t>> map_flow_tables(
+    const Tags& tags, const std::vector<MapFlowPolicy>& policies,
+    const std::map<std::uint16_t, std::uint32_t>& current) {
+  std::map<std::uint16_t, std::uint32_t> out;
+  std::set<std::uint32_t> used;
+  for (const MapFlowPolicy& f : policies) {
+    if (auto it = current.find(f.bid); it != current.end()) {
+      out.emplace(f.bid, it->second);
+      used.insert(it->second);
+    }
+  }
+  // Tables of BIDs no longer named stay out of reach until their routes are
+  // gone (the caller installs the union first).
+  for (const auto& [bid, table] : current) used.insert(table);
+  std::uint32_t next = tags.table_lo + 1;
+  for (const MapFlowPolicy& f : policies) {
+    if (out.count(f.bid) != 0) continue;
+    while (used.count(next) != 0) ++next;
+    if (tags.table_hi == 0 || next > tags.table_hi) return std::nullopt;
+    out.emplace(f.bid, next);
+    used.insert(next);
+  }
+  return out;
 }
 
 XfrmSet ba_xfrm(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) {

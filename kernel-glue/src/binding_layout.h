@@ -4,6 +4,9 @@
 // No I/O: NetlinkDataplane installs the result, the unit tests read it.
 #pragma once
 
+#include <cstddef>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +38,57 @@ TunnelObj map_tunnel(const std::string& name, const MapBindingSettings& s);
 /// RCoA/128 dev TUN (main table) and, if proxy_ifindex != 0, the proxy
 /// entry, and with link_local_proxy also the one for wire::link_local_of(RCoA).
 std::vector<KObj> map_objects(const MapBindingKey& k, const MapBindingSettings& s, int tunnel_ifindex);
+/// Multiple CoA (RFC 5648): one binding of an address as the address's
+/// layout sees it (map_address_layout).
+struct MapBindingView {
+  std::uint16_t bid = 0;
+  const MapBindingSettings* settings = nullptr;
+  int tunnel_ifindex = 0;
+};
+/// Routes of an address's bindings in main: the top-ranked binding's at
+/// kRouteMetricDefault (1024, so that a lone binding's route is what the
+/// kernel makes without a metric, as before issue 15), the next at 1025,
+/// and so on in rank order.
+inline constexpr std::uint32_t kMapMetricBase = kRouteMetricDefault;
+/// What the bindings of one address are made of, per binding (in the order
+/// given) so that each binding's mirror holds its own part:
+///   * main: RCoA/128 dev TUN metric kMapMetricBase + its position in rank
+///     order (dataplane.h map_ranks_above), so every binding's tunnel has a
+///     route back to the RCoA (the ingress check) and the top one carries
+///     downlink traffic;
+///   * if `flow_tables` gives its BID a table: RCoA/128 dev TUN there too
+///     (flow policies, map_flow_rules);
+///   * the proxy entries (RCoA and, with link_local_proxy, its link-local
+///     twin) once per address: in the list of the highest-ranked binding
+///     that wants each, so the entry stays while any binding wants it.
+/// xfrm: the route2 state and SUB OUT policy per MAP address, in the list
+/// of the highest-ranked binding at that MAP address (BAs and BRRs leave
+/// with its LCoA in the type 2 routing header).
+/// Installing the concatenation of the lists as one diff against the
+/// concatenation of the current ones (object_set.h) is make-before-break:
+/// the same metric slot is replaced in place, new slots are added before
+/// vacated ones are deleted.
+struct MapAddressLayout {
+  std::vector<std::vector<KObj>> objects;  ///< per binding, in input order
+  std::vector<XfrmSet> xfrm;               ///< per binding, in input order
+  std::vector<std::size_t> rank_order;     ///< input indexes, top-ranked first
+};
+MapAddressLayout map_address_layout(const Ip6Addr& rcoa, const std::vector<MapBindingView>& bindings,
+                                    const std::map<std::uint16_t, std::uint32_t>& flow_tables);
+/// Flow policies (dataplane.h MapFlowPolicy): one rule per policy, at
+/// tags.rule_priority_lo + 1 + its index (lo is the BA rule), `[from] [to]
+/// [ipproto] [sport] [dport] [tos dscp<<2] lookup flow_tables[bid]`. The
+/// caller checked the policies and that the priorities fit the range.
+std::vector<KObj> map_flow_rules(const Tags& tags, const std::vector<MapFlowPolicy>& policies,
+                                 const std::map<std::uint16_t, std::uint32_t>& flow_tables);
+/// The tables of `policies`' BIDs: those `current` already gives a BID
+/// named again keep theirs (their routes stay), new BIDs get the lowest
+/// free table of (tags.table_lo, tags.table_hi] (table_lo is the BA
+/// table). nullopt: not enough tables.
+std::optional<std::map<std::uint16_t, std::uint32_t>> map_flow_tables(
+    const Tags& tags, const std::vector<MapFlowPolicy>& policies,
+    const std::map<std::uint16_t, std::uint32_t>& current);
+
 /// route2 state MAP->RCoA coa LCoA; SUB OUT policy MAP/128->RCoA/128 proto 135
 /// with a route2 template (RFC 6275 §6.4: the BA reaches the MN's care-of
 /// address with the RCoA in a type 2 routing header).

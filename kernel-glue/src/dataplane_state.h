@@ -2,6 +2,7 @@
 // the kernel, so updates are diffs and removal/flush delete exactly these.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,12 +13,27 @@
 
 namespace hmip::kglue::detail {
 
+/// One MAP binding. Its objects and xfrm are its part of its address's
+/// layout (binding_layout.h map_address_layout): the proxy entries and the
+/// route2 state sit with the highest-ranked binding of the address that
+/// wants them, so each kernel object is in exactly one binding's list.
 struct MapState {
   MapBindingSettings settings;
   TunnelObj tunnel;
   int ifindex = 0;
+  /// Multiple CoA: the tunnel name of this binding's (RCoA, tunnel) element
+  /// in the ingress check's path set (nft_ingress.h kMcoaPathSet); "" none
+  /// (the address's top-ranked binding, a lone binding).
+  std::string nft_path;
   std::vector<KObj> objects;
   XfrmSet xfrm;
+};
+
+/// Multiple CoA flow policies (dataplane.h MapFlowPolicy) as installed.
+struct MapFlowState {
+  std::vector<MapFlowPolicy> policies;
+  std::map<std::uint16_t, std::uint32_t> tables;  ///< BID -> its table (binding_layout.h map_flow_tables)
+  std::vector<KObj> rules;                        ///< map_flow_rules of policies
 };
 
 struct MnState {

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <variant>
 
 #include "binding_layout.h"
 #include "dataplane_state.h"
@@ -28,6 +29,8 @@
 #include "xfrm_table.h"
 
 namespace hmip::kglue {
+
+using detail::KObj;
 
 namespace {
 
@@ -70,8 +73,11 @@ wire::Result<std::vector<AdoptedMapBinding>> NetlinkDataplane::adopt_map_binding
   const std::map<int, detail::TunnelObj> tunnels = leftover_map_tunnels();
   if (tunnels.empty()) return out;
 
-  // RCoA/128 routes of this daemon's protocol in main, each into one of them.
-  std::map<Ip6Addr, int> routed;  // RCoA -> tunnel ifindex
+  // RCoA/128 routes of this daemon's protocol in main, each into one of
+  // them. Multiple CoA leftovers (several routes of one RCoA into several
+  // tunnels): the lowest metric (the top-ranked binding's) is adopted as
+  // the address's bid-0 binding; reconcile() removes the others.
+  std::map<Ip6Addr, std::pair<int, std::uint32_t>> routed;  // RCoA -> (tunnel ifindex, metric)
   {
     nl_cache* raw = nullptr;
     if (const int rc = rtnl_route_alloc_cache(sock_->get(), AF_INET6, 0, &raw); rc < 0) {
@@ -87,7 +93,10 @@ wire::Result<std::vector<AdoptedMapBinding>> NetlinkDataplane::adopt_map_binding
       nl_addr* dst = rtnl_route_get_dst(route);
       if (dst == nullptr || nl_addr_get_prefixlen(dst) != 128 || rtnl_route_get_nnexthops(route) != 1) continue;
       const int oif = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, 0));
-      if (tunnels.count(oif) != 0) routed.emplace(detail::to_ip6(dst), oif);
+      if (tunnels.count(oif) == 0) continue;
+      const std::uint32_t metric = rtnl_route_get_priority(route);
+      auto [it, fresh] = routed.try_emplace(detail::to_ip6(dst), oif, metric);
+      if (!fresh && metric < it->second.second) it->second = {oif, metric};
     }
   }
   if (routed.empty()) return out;
@@ -108,7 +117,8 @@ wire::Result<std::vector<AdoptedMapBinding>> NetlinkDataplane::adopt_map_binding
   auto x = xfrm_->find_leftovers();
   if (!x) return fail(x.error(), xfrm_->last_error()).error();
 
-  for (const auto& [rcoa, ifindex] : routed) {
+  for (const auto& [rcoa, where] : routed) {
+    const int ifindex = where.first;
     const MapBindingKey k{rcoa, 0};
     if (map_.count(k) != 0) continue;
     const detail::TunnelObj& t = tunnels.at(ifindex);
@@ -136,7 +146,17 @@ wire::Result<std::vector<AdoptedMapBinding>> NetlinkDataplane::adopt_map_binding
     b.settings = s;
     b.tunnel = t;
     b.ifindex = ifindex;
-    b.objects = detail::map_objects(k, s, ifindex);
+    // As install_map_binding() lays a lone binding out, with the metric
+    // the route has (a run that died while re-ranking may have left it
+    // above 1024: the next update of the binding puts it back).
+    const detail::MapAddressLayout layout =
+        detail::map_address_layout(rcoa, {detail::MapBindingView{0, &s, ifindex}}, flow_->tables);
+    b.objects = layout.objects.front();
+    for (KObj& o : b.objects) {
+      if (auto* r = std::get_if<detail::RouteObj>(&o); r != nullptr && r->table == detail::kMainTable) {
+        r->metric = where.second;
+      }
+    }
     b.xfrm = std::move(want);
     if (tunnels_->add_user(detail::tunnel_key(t)) == nullptr) tunnels_->insert(t, ifindex);
     for (const auto& [key, settings] : b.xfrm.states) xfrm_->adopt_state(key, settings);

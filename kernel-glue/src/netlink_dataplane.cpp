@@ -37,6 +37,7 @@ NetlinkDataplane::NetlinkDataplane(Options options) : opt_(std::move(options)) {
   sysctl_ = std::make_unique<detail::SysctlSetter>(opt_.proc_sys);
   tunnels_ = std::make_unique<detail::TunnelPool>();
   map_sig_xfrm_ = std::make_unique<XfrmSet>();
+  flow_ = std::make_unique<detail::MapFlowState>();
 }
 
 NetlinkDataplane::~NetlinkDataplane() {
@@ -272,30 +273,27 @@ wire::Result<MapBindingObjects> NetlinkDataplane::install_map_binding(const MapB
   }
   if (Status st = set_proxy_sysctls(s.proxy_ifindex); !st) return st.error();
   if (Status st = ensure_ingress(); !st) return st.error();
-  std::string detail;
+  // Every install re-lays out the whole address (Multiple CoA: the other
+  // bindings' metrics, which one holds the proxy entries and the route2
+  // state): netlink_dataplane_mcoa.cpp.
   auto it = map_.find(k);
   if (it != map_.end()) {
     detail::MapState& b = it->second;
     if (b.settings == s) return MapBindingObjects{b.tunnel.name, b.ifindex};
     auto mv = begin_tunnel_move(b.tunnel, b.ifindex, detail::map_tunnel(b.tunnel.name, s));
     if (!mv) return mv.error();
-    std::vector<KObj> objs = detail::map_objects(k, s, mv->ifindex);
-    XfrmSet x = detail::ba_xfrm(s.map_address, k.rcoa, s.lcoa);
-    Status st = apply_objects(*sock_, opt_.tags.route_protocol, b.objects, objs, detail);
-    if (st) {
-      st = apply_xfrm(*xfrm_, b.xfrm, x, detail);
-      if (!st) (void)apply_objects(*sock_, opt_.tags.route_protocol, objs, b.objects, last_error_);
-    }
-    if (!st) {
+    detail::MapState next = b;
+    next.settings = s;
+    next.tunnel = mv->obj;
+    next.ifindex = mv->ifindex;
+    if (Status st = relayout_map_address(k.rcoa, &k, &next); !st) {
+      const std::string keep = last_error_;
       undo_tunnel_move(*mv, b.tunnel, b.ifindex);
-      return fail(st.error(), detail).error();
+      last_error_ = keep;
+      return st.error();
     }
     finish_tunnel_move(*mv, b.tunnel);
-    b.settings = s;
-    b.tunnel = mv->obj;
-    b.ifindex = mv->ifindex;
-    b.objects = std::move(objs);
-    b.xfrm = std::move(x);
+    b = std::move(next);
     return MapBindingObjects{b.tunnel.name, b.ifindex};
   }
 
@@ -305,16 +303,11 @@ wire::Result<MapBindingObjects> NetlinkDataplane::install_map_binding(const MapB
   if (!tun) return tun.error();
   b.tunnel = tun->first;
   b.ifindex = tun->second;
-  b.objects = detail::map_objects(k, s, b.ifindex);
-  b.xfrm = detail::ba_xfrm(s.map_address, k.rcoa, s.lcoa);
-  Status st = apply_objects(*sock_, opt_.tags.route_protocol, {}, b.objects, detail);
-  if (st) {
-    st = apply_xfrm(*xfrm_, XfrmSet{}, b.xfrm, detail);
-    if (!st) (void)apply_objects(*sock_, opt_.tags.route_protocol, b.objects, {}, last_error_);
-  }
-  if (!st) {
+  if (Status st = relayout_map_address(k.rcoa, &k, &b); !st) {
+    const std::string keep = last_error_;
     (void)release_tunnel(b.tunnel);
-    return fail(st.error(), detail).error();
+    last_error_ = keep;
+    return st.error();
   }
   MapBindingObjects o{b.tunnel.name, b.ifindex};
   map_.emplace(k, std::move(b));
@@ -335,7 +328,18 @@ Status NetlinkDataplane::remove_map_state(detail::MapState& b) {
 Status NetlinkDataplane::remove_map_binding(const MapBindingKey& k) {
   auto it = map_.find(k);
   if (it == map_.end()) return wire::Ok{};
-  Status st = remove_map_state(it->second);
+  // The others of the address move up (metrics, proxy entries, route2
+  // state) in the same diff that deletes this one's objects.
+  Status st = relayout_map_address(k.rcoa, &k, nullptr);
+  if (st) {
+    st = release_tunnel(it->second.tunnel);
+  } else {
+    // Could not re-lay out: delete this binding's own objects at least
+    // (the address's others keep theirs).
+    const std::string keep = last_error_;
+    (void)remove_map_state(it->second);
+    last_error_ = keep;
+  }
   map_.erase(it);
   return st;
 }
@@ -373,7 +377,8 @@ Status NetlinkDataplane::install_ba_route(const Ip6Addr& map_address, const Ip6A
   for (auto it = map_.lower_bound(MapBindingKey{rcoa, 0}); it != map_.end() && it->first.rcoa == rcoa; ++it) {
     const MapBindingKey& k = it->first;
     detail::MapState& b = it->second;
-    if (b.settings.map_address != map_address) continue;
+    // The binding holding the address's route2 state (its top-ranked one).
+    if (b.settings.map_address != map_address || b.xfrm.states.empty()) continue;
     if (Status st = apply_xfrm(*xfrm_, b.xfrm, x, detail); !st) return fail(st.error(), detail);
     auto& cur = ba_[{map_address, rcoa}];
     cur.xfrm = std::move(x);
@@ -423,9 +428,13 @@ Status NetlinkDataplane::remove_ba_route(const Ip6Addr& map_address, const Ip6Ad
   auto it = ba_.find({map_address, rcoa});
   if (it == ba_.end()) return wire::Ok{};
   std::string detail;
-  XfrmSet back;  // nothing, or the binding's own state and policy again
+  XfrmSet back;  // nothing, or the address's own state and policy again
   if (it->second.borrowed_from) {
-    if (auto b = map_.find(*it->second.borrowed_from); b != map_.end()) back = b->second.xfrm;
+    // The binding holding them now (Multiple CoA: the top-ranked one may
+    // have changed since the BA borrowed them).
+    for (auto b = map_.lower_bound(MapBindingKey{rcoa, 0}); b != map_.end() && b->first.rcoa == rcoa; ++b) {
+      if (b->second.settings.map_address == map_address && !b->second.xfrm.states.empty()) back = b->second.xfrm;
+    }
   }
   Status st = apply_xfrm(*xfrm_, it->second.xfrm, back, detail);
   if (!st) last_error_ = detail;
@@ -524,6 +533,7 @@ Status NetlinkDataplane::flush() {
   for (const auto& [k, b] : mn_) add_deletes(b.objects);
   for (const auto& [k, b] : map_) add_deletes(b.objects);
   for (const auto& [k, b] : ba_) add_deletes(b.objects);  // a shared RCoA route twice: ESRCH, skipped
+  add_deletes(flow_->rules);  // the flow tables' routes are on the tunnels
   if (!batch.empty()) {
     const std::vector<int> res = sock_->run(batch);
     for (std::size_t i = 0; i < res.size(); ++i) {
@@ -545,6 +555,7 @@ Status NetlinkDataplane::flush() {
   ba_.clear();
   map_signalled_.clear();
   *map_sig_xfrm_ = XfrmSet{};
+  *flow_ = detail::MapFlowState{};
   home_.clear();
   mn_signalling_ = false;
   if (nft_) keep_first(nft_->remove());

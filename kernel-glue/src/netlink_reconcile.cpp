@@ -91,6 +91,7 @@ void NetlinkDataplane::reconcile_routes(ReconcileReport& r, std::set<Ip6Addr>& l
     ro.table = rtnl_route_get_table(route);
     ro.dst = Ip6Prefix::of(to_ip6(dst), static_cast<std::uint8_t>(dst != nullptr ? nl_addr_get_prefixlen(dst) : 0));
     if (rtnl_route_get_nnexthops(route) > 0) ro.oif = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, 0));
+    ro.metric = rtnl_route_get_priority(route);
     const bool tracked = std::any_of(ours.begin(), ours.end(), [&](const detail::KObj& x) {
       return detail::same_key(x, detail::KObj{ro});
     });
@@ -122,6 +123,11 @@ void NetlinkDataplane::reconcile_rules(ReconcileReport& r) {
   std::vector<detail::KObj> ours;
   for (const auto& [k, b] : mn_) ours.insert(ours.end(), b.objects.begin(), b.objects.end());
   for (const auto& [k, h] : home_) ours.insert(ours.end(), h.objects.begin(), h.objects.end());
+  ours.insert(ours.end(), flow_->rules.begin(), flow_->rules.end());
+  // Each tracked rule matches as many kernel copies as it is tracked
+  // (rules are added without NLM_F_EXCL: flow policies installed before
+  // reconcile() over a previous run's identical ones are there twice).
+  std::vector<bool> matched(ours.size(), false);
   std::vector<detail::NlRequest> batch;
   for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
     auto* rule = reinterpret_cast<rtnl_rule*>(o);  // NOLINT: libnl's object model
@@ -135,10 +141,12 @@ void NetlinkDataplane::reconcile_rules(ReconcileReport& r) {
     }
     // libnl 3.7 does not parse FRA_SUPPRESS_PREFIXLEN; the kernel's delete
     // then matches on priority, table, source and protocol, which is enough.
-    const bool tracked = std::any_of(ours.begin(), ours.end(), [&](const detail::KObj& x) {
-      const auto* y = std::get_if<detail::RuleObj>(&x);
-      return y != nullptr && y->priority == ro.priority && y->table == ro.table && y->src == ro.src;
-    });
+    bool tracked = false;
+    for (std::size_t i = 0; i < ours.size() && !tracked; ++i) {
+      const auto* y = std::get_if<detail::RuleObj>(&ours[i]);
+      tracked = !matched[i] && y != nullptr && y->priority == ro.priority && y->table == ro.table && y->src == ro.src;
+      if (tracked) matched[i] = true;
+    }
     if (tracked) continue;
     batch.push_back({detail::build_delete(detail::KObj{ro}, opt_.tags.route_protocol), detail::describe(ro)});
   }

@@ -31,8 +31,28 @@ std::string nft_ingress_script(const Tags& tags) {
   s += "add chain " + t + " " + std::string(kIngressChain) +
        " { type filter hook prerouting priority filter; policy accept; }\n";
   const std::string rule = "add rule " + t + " " + std::string(kIngressChain) + " iifname \"" + tags.link_prefix + "*\" ";
+  s += "add set " + t + " " + std::string(kMcoaPathSet) + " { type ipv6_addr . ifname; }\n";
   s += rule + "ip6 saddr fe80::/10 counter drop\n";
+  // Multiple CoA: the fib lookup below is not restricted to the input
+  // device for global addresses (nft_fib6: only link-local and VRF
+  // lookups are), so it yields the RCoA's best route, the top-ranked
+  // binding's tunnel: the others' (RCoA, tunnel) pairs pass here
+  // (nft_ingress.h). No counter: counter() sums the drop rules'.
+  s += rule + "ip6 saddr . iifname @" + std::string(kMcoaPathSet) + " accept\n";
   s += rule + "fib saddr . iif oif 0 counter drop\n";
+  return s;
+}
+
+std::string nft_paths_script(const Tags& tags, const std::vector<NftPath>& add, const std::vector<NftPath>& del) {
+  auto elements = [](const std::vector<NftPath>& v) {
+    std::string e;
+    for (const NftPath& p : v) e += (e.empty() ? "" : ", ") + p.addr.str() + " . \"" + p.ifname + "\"";
+    return e;
+  };
+  const std::string set = "inet " + tags.nft_table + " " + std::string(kMcoaPathSet);
+  std::string s;
+  if (!add.empty()) s += "add element " + set + " { " + elements(add) + " }\n";
+  if (!del.empty()) s += "delete element " + set + " { " + elements(del) + " }\n";
   return s;
 }
 
@@ -92,6 +112,15 @@ bool NftIngress::exists() { return run("list table inet " + tags_.nft_table) == 
 wire::Status NftIngress::remove_any() {
   if (!exists()) return wire::Ok{};
   if (run("delete table inet " + tags_.nft_table) != 0) return nft_error("nftables refused deleting the table");
+  return wire::Ok{};
+}
+
+wire::Status NftIngress::update_paths(const std::vector<NftPath>& add, const std::vector<NftPath>& del) {
+  if (add.empty() && del.empty()) return wire::Ok{};
+  if (!installed_) return nft_error("nftables ingress check is not installed");
+  if (run(nft_paths_script(tags_, add, del)) != 0) {
+    return nft_error("nftables refused updating the Multiple CoA path set");
+  }
   return wire::Ok{};
 }
 

@@ -66,6 +66,7 @@ RoutePtr make_route(const RouteObj& r, std::uint8_t protocol) {
   rtnl_route_set_protocol(p.get(), protocol);
   rtnl_route_set_type(p.get(), RTN_UNICAST);
   rtnl_route_set_scope(p.get(), RT_SCOPE_UNIVERSE);
+  rtnl_route_set_priority(p.get(), r.metric);
   if (rtnl_route_set_dst(p.get(), dst.get()) < 0) return nullptr;
   if (!r.prefsrc.is_unspecified()) {
     NlAddrPtr src = nl_addr6(r.prefsrc);
@@ -103,12 +104,23 @@ RulePtr make_rule(const RuleObj& r, std::uint8_t protocol) {
     if (!dst || rtnl_rule_set_dst(p.get(), dst.get()) < 0) return nullptr;
   }
   if (r.ip_proto != 0 && rtnl_rule_set_ipproto(p.get(), r.ip_proto) < 0) return nullptr;
+  if (r.dsfield != 0) rtnl_rule_set_dsfield(p.get(), r.dsfield);
   return p;
 }
 
-/// libnl 3.7 has no setter for FRA_SUPPRESS_PREFIXLEN: append it.
+/// libnl 3.7 has no setters for FRA_SUPPRESS_PREFIXLEN and the port
+/// ranges: append them.
 NlMsgPtr with_suppress(NlMsgPtr m, const RuleObj& r) {
-  if (m && r.suppress_default && nla_put_u32(m.get(), FRA_SUPPRESS_PREFIXLEN, 0) < 0) return nullptr;
+  if (!m) return m;
+  if (r.suppress_default && nla_put_u32(m.get(), FRA_SUPPRESS_PREFIXLEN, 0) < 0) return nullptr;
+  auto range = [&](int type, std::uint16_t lo, std::uint16_t hi) {
+    if (lo == 0 && hi == 0) return true;
+    const fib_rule_port_range pr{lo, hi};
+    return nla_put(m.get(), type, sizeof(pr), &pr) >= 0;
+  };
+  if (!range(FRA_SPORT_RANGE, r.sport_lo, r.sport_hi) || !range(FRA_DPORT_RANGE, r.dport_lo, r.dport_hi)) {
+    return nullptr;
+  }
   return m;
 }
 
@@ -163,7 +175,7 @@ bool same_key(const KObj& a, const KObj& b) {
   }
   if (const auto* x = std::get_if<RouteObj>(&a)) {
     const auto& y = std::get<RouteObj>(b);
-    return x->table == y.table && x->dst == y.dst;
+    return x->table == y.table && x->dst == y.dst && x->metric == y.metric;
   }
   return a == b;
 }
@@ -180,6 +192,7 @@ std::string describe(const KObj& o) {
     if (!r->gateway.is_unspecified()) s += " via " + r->gateway.str();
     s += " dev " + std::to_string(r->oif);
     if (!r->prefsrc.is_unspecified()) s += " src " + r->prefsrc.str();
+    if (r->metric != kRouteMetricDefault) s += " metric " + std::to_string(r->metric);
     return s;
   }
   if (const auto* r = std::get_if<RuleObj>(&o)) {
@@ -187,6 +200,9 @@ std::string describe(const KObj& o) {
     s += r->src.len > 0 ? " from " + r->src.str() : std::string(" from all");
     if (r->dst.len > 0) s += " to " + r->dst.str();
     if (r->ip_proto != 0) s += " ipproto " + std::to_string(r->ip_proto);
+    if (r->sport_lo != 0) s += " sport " + std::to_string(r->sport_lo) + "-" + std::to_string(r->sport_hi);
+    if (r->dport_lo != 0) s += " dport " + std::to_string(r->dport_lo) + "-" + std::to_string(r->dport_hi);
+    if (r->dsfield != 0) s += " tos " + std::to_string(r->dsfield);
     s += " lookup " + std::to_string(r->table);
     if (r->suppress_default) s += " suppress_prefixlength 0";
     return s;

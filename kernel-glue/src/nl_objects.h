@@ -38,14 +38,22 @@ struct AddrObj {
   friend bool operator==(const AddrObj&, const AddrObj&) = default;
 };
 
+/// The metric the kernel gives an IPv6 route added without one
+/// (IP6_RT_PRIO_USER): every route is sent with its metric explicitly.
+inline constexpr std::uint32_t kRouteMetricDefault = 1024;
+
 /// An IPv6 unicast route (RTM_NEWROUTE) tagged with the daemon's protocol.
-/// Key: (table, dst).
+/// Key: (table, dst, metric): the kernel keeps routes to one destination
+/// with different metrics side by side (Multiple CoA: one RCoA/128 per
+/// binding, binding_layout.h), and NLM_F_REPLACE replaces the one with the
+/// same metric; deletes name the metric and the device.
 struct RouteObj {
   std::uint32_t table = kMainTable;
   Ip6Prefix dst;
   int oif = 0;
   Ip6Addr gateway;  ///< :: = on-link / device route
   Ip6Addr prefsrc;  ///< :: = none
+  std::uint32_t metric = kRouteMetricDefault;  ///< RTA_PRIORITY
   friend bool operator==(const RouteObj&, const RouteObj&) = default;
 };
 
@@ -58,6 +66,14 @@ struct RuleObj {
   bool suppress_default = false;  ///< suppress_prefixlength 0
   Ip6Prefix dst;                 ///< len 0 = to all
   std::uint8_t ip_proto = 0;     ///< FRA_IP_PROTO (upper-layer protocol), 0 = any
+  /// FRA_SPORT_RANGE / FRA_DPORT_RANGE (struct fib_rule_port_range, put by
+  /// hand: libnl 3.7 has no setter); 0/0 = any. Need ip_proto tcp, udp,
+  /// dccp or sctp (the kernel reads ports only for those).
+  std::uint16_t sport_lo = 0, sport_hi = 0;
+  std::uint16_t dport_lo = 0, dport_hi = 0;
+  /// fib_rule_hdr tos (IPv6: the whole Traffic Class byte, ECN included,
+  /// must equal it); 0 = any traffic class.
+  std::uint8_t dsfield = 0;
   friend bool operator==(const RuleObj&, const RuleObj&) = default;
 };
 

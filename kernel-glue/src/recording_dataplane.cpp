@@ -1,5 +1,6 @@
 #include "hmip/kglue/recording_dataplane.h"
 
+#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -102,6 +103,7 @@ Status RecordingDataplane::flush() {
   mn_.clear();
   home_.clear();
   ba_.clear();
+  flow_.clear();
   tunnels_->clear();
   map_sig_.reset();
   map_sig_by_addr_.clear();
@@ -170,6 +172,51 @@ Status RecordingDataplane::refresh_proxies(int ifindex) {
   if (auto e = begin(call::RefreshProxies{ifindex})) return *e;
   ++refreshes_[ifindex];
   return wire::Ok{};
+}
+
+Status RecordingDataplane::install_map_flow_policies(const std::vector<MapFlowPolicy>& p) {
+  if (auto e = begin(call::InstallMapFlowPolicies{p})) return *e;
+  if (auto e = check_map_flow_policies(p)) {
+    if (recording_) calls_.back().ok = false;
+    return *e;
+  }
+  flow_ = p;
+  return wire::Ok{};
+}
+
+std::vector<MapBindingKey> RecordingDataplane::map_route_order(const Ip6Addr& rcoa) const {
+  std::vector<std::pair<std::uint64_t, std::uint16_t>> v;
+  for (auto it = map_.lower_bound(MapBindingKey{rcoa, 0}); it != map_.end() && it->first.rcoa == rcoa; ++it) {
+    v.emplace_back(it->second.settings.rank, it->first.bid);
+  }
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return map_ranks_above(a.first, a.second, b.first, b.second);
+  });
+  std::vector<MapBindingKey> out;
+  out.reserve(v.size());
+  for (const auto& [rank, bid] : v) out.push_back(MapBindingKey{rcoa, bid});
+  return out;
+}
+
+std::optional<MapBindingKey> RecordingDataplane::active_map_binding(const Ip6Addr& rcoa) const {
+  auto order = map_route_order(rcoa);
+  if (order.empty()) return std::nullopt;
+  return order.front();
+}
+
+std::optional<MapBindingKey> RecordingDataplane::map_binding_for(const Ip6Addr& rcoa, const Packet& p) const {
+  auto in = [](std::uint16_t port, std::uint16_t lo, std::uint16_t hi) {
+    return (lo == 0 && hi == 0) || (port >= lo && port <= hi);
+  };
+  for (const MapFlowPolicy& f : flow_) {
+    if (f.ip_proto != 0 && f.ip_proto != p.ip_proto) continue;
+    if (!in(p.sport, f.sport_lo, f.sport_hi) || !in(p.dport, f.dport_lo, f.dport_hi)) continue;
+    if (f.dscp && static_cast<unsigned>(*f.dscp) << 2U != p.traffic_class) continue;
+    if (f.from && !f.from->contains(p.src)) continue;
+    if (f.to && !f.to->contains(rcoa)) continue;
+    if (map_.count(MapBindingKey{rcoa, f.bid}) != 0) return MapBindingKey{rcoa, f.bid};
+  }
+  return active_map_binding(rcoa);
 }
 
 Status RecordingDataplane::install_mn_signalling(const MnSignallingSettings& /*s*/) {
@@ -286,7 +333,7 @@ std::size_t RecordingDataplane::proxy_refreshes(int ifindex) const {
 }
 
 bool RecordingDataplane::empty() const {
-  return map_.empty() && mn_.empty() && home_.empty() && ba_.empty() && !map_sig_ && !mn_sig_ && tunnels_->size() == 0;
+  return map_.empty() && mn_.empty() && home_.empty() && ba_.empty() && flow_.empty() && !map_sig_ && !mn_sig_ && tunnels_->size() == 0;
 }
 
 }  // namespace hmip::kglue

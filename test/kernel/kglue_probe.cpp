@@ -8,6 +8,9 @@
 //   map-signalling [ADDR [ESP-PREFIX...] [tunnel]]        (tunnel: esp_required_tunnel, ProtectTraffic)
 //   map-bind RCOA MAP LCOA PROXY-IFNAME|- [MTU] [ll] -> ok TUNNEL IFINDEX   (ll: link_local_proxy, the L flag)
 //   map-unbind RCOA
+//   mcoa-bind RCOA BID RANK MAP LCOA PROXY-IFNAME|- -> ok TUNNEL IFINDEX   (Multiple CoA: key {RCOA, BID})
+//   mcoa-unbind RCOA BID
+//   flow-policies [SPEC...]   SPEC: bid=N[,proto=N][,sport=A-B][,dport=A-B][,dscp=N][,from=P][,to=P]
 //   ba-route MAP RCOA LCOA / ba-unroute MAP RCOA
 //   refresh IFNAME
 //   mn-signalling
@@ -47,6 +50,43 @@ std::optional<Ip6Addr> addr(const std::string& s) { return Ip6Addr::parse(s); }
 int ifindex(const std::string& name) {
   if (name == "-") return 0;
   return static_cast<int>(if_nametoindex(name.c_str()));
+}
+
+bool port_range(const std::string& v, std::uint16_t& lo, std::uint16_t& hi) {
+  const auto dash = v.find('-');
+  lo = static_cast<std::uint16_t>(std::stoul(v.substr(0, dash)));
+  hi = dash == std::string::npos ? lo : static_cast<std::uint16_t>(std::stoul(v.substr(dash + 1)));
+  return true;
+}
+
+/// bid=N[,proto=N][,sport=A-B][,dport=A-B][,dscp=N][,from=P][,to=P]
+std::optional<MapFlowPolicy> flow_policy(const std::string& spec) {
+  MapFlowPolicy f;
+  std::istringstream in(spec);
+  for (std::string kv; std::getline(in, kv, ',');) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) return std::nullopt;
+    const std::string k = kv.substr(0, eq);
+    const std::string v = kv.substr(eq + 1);
+    if (k == "bid") {
+      f.bid = static_cast<std::uint16_t>(std::stoul(v));
+    } else if (k == "proto") {
+      f.ip_proto = static_cast<std::uint8_t>(std::stoul(v));
+    } else if (k == "sport") {
+      port_range(v, f.sport_lo, f.sport_hi);
+    } else if (k == "dport") {
+      port_range(v, f.dport_lo, f.dport_hi);
+    } else if (k == "dscp") {
+      f.dscp = static_cast<std::uint8_t>(std::stoul(v));
+    } else if (k == "from" || k == "to") {
+      auto p = Ip6Prefix::parse(v);
+      if (!p) return std::nullopt;
+      (k == "from" ? f.from : f.to) = *p;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return f;
 }
 
 std::string err(const NetlinkDataplane& dp, const wire::Error& e) {
@@ -91,6 +131,29 @@ std::string run(NetlinkDataplane& dp, const std::vector<std::string>& w) {
   }
   if (c == "map-unbind" && A(1)) {
     auto st = dp.remove_map_binding({*A(1), 0});
+    return st ? "ok" : err(dp, st.error());
+  }
+  if (c == "mcoa-bind" && w.size() == 7 && A(1) && A(4) && A(5)) {
+    MapBindingSettings s;
+    s.map_address = *A(4);
+    s.lcoa = *A(5);
+    s.proxy_ifindex = ifindex(w[6]);
+    s.rank = std::stoull(w[3]);
+    auto r = dp.install_map_binding({*A(1), static_cast<std::uint16_t>(std::stoul(w[2]))}, s);
+    return r ? "ok " + r->tunnel + " " + std::to_string(r->tunnel_ifindex) : err(dp, r.error());
+  }
+  if (c == "mcoa-unbind" && w.size() == 3 && A(1)) {
+    auto st = dp.remove_map_binding({*A(1), static_cast<std::uint16_t>(std::stoul(w[2]))});
+    return st ? "ok" : err(dp, st.error());
+  }
+  if (c == "flow-policies") {
+    std::vector<MapFlowPolicy> policies;
+    for (std::size_t i = 1; i < w.size(); ++i) {
+      auto f = flow_policy(w[i]);
+      if (!f) return "error bad flow policy " + w[i];
+      policies.push_back(*f);
+    }
+    auto st = dp.install_map_flow_policies(policies);
     return st ? "ok" : err(dp, st.error());
   }
   if (c == "ba-route" && A(1) && A(2) && A(3)) {

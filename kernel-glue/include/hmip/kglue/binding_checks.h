@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "hmip/kglue/dataplane.h"
 #include "hmip/wire/error.h"
@@ -33,6 +34,14 @@ inline constexpr wire::Error kMnHomeViaMissing{wire::Errc::invalid_field, 0,
 /// No table of the tag range left for a home binding.
 inline constexpr wire::Error kMnHomeNoTable{wire::Errc::too_long, 0,
                                             "MN home binding: no free routing table left in the tag range"};
+
+/// Multiple CoA flow policies (MapFlowPolicy): bid 1..65535; at least one
+/// match field; port ranges lo <= hi with lo > 0, only with ip_proto tcp
+/// (6), udp (17), dccp (33) or sctp (132): the kernel's rule code reads
+/// ports only for those; dscp 1..63 (0 cannot be told from "any" by a
+/// rule, dataplane.h); prefixes with length <= 128. Error invalid_field,
+/// offset = the index of the first bad policy, rule naming the field.
+std::optional<wire::Error> check_map_flow_policies(const std::vector<MapFlowPolicy>& p);
 
 /// A refused-BA route: global unicast, different addresses.
 std::optional<wire::Error> check_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa);

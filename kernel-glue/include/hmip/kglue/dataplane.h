@@ -119,7 +119,70 @@ struct MapBindingSettings {
   /// removed, adopted and reconciled like the home address's proxy entry;
   /// ignored when proxy_ifindex is 0.
   bool link_local_proxy = false;
+  /// Multiple CoA (RFC 5648): this binding's rank among the bindings of its
+  /// address (every key with the same rcoa); the highest carries the
+  /// address's traffic (equal ranks: the lower BID). 0 for a lone regular
+  /// binding. A change of rank alone re-installs in place: routes are
+  /// re-metricked make-before-break (see "Multiple CoA" below).
+  std::uint64_t rank = 0;
   friend bool operator==(const MapBindingSettings&, const MapBindingSettings&) = default;
+};
+
+// Multiple CoA (RFC 5648) on the MAP: several keys {rcoa, bid} of one
+// address, each with its own LCoA and tunnel (shared per (map_address,
+// lcoa) as any binding's). The kernel carries them as follows:
+//   * main table: a route RCoA/128 into EVERY binding's tunnel, with
+//     metrics in rank order (the top-ranked binding the lowest metric), so
+//     downlink traffic takes the top-ranked binding, the ingress check
+//     (`fib saddr . iif oif 0`: a route back to the inner source through
+//     the tunnel it arrived from) passes reverse-tunnelled packets from
+//     every binding's tunnel, and removing the top binding fails over to
+//     the next at once (its route is already there). Changes of rank or
+//     of the set of bindings re-metric make-before-break: a route at its
+//     new metric is added before the old one is deleted.
+//   * one route2 state + SUB OUT policy per (map_address, rcoa): BAs and
+//     BRRs leave with the top-ranked binding's LCoA in the type 2 routing
+//     header; install_ba_route() borrows it for a BA to another CoA as for
+//     a single binding.
+//   * one proxy neighbour entry per address: added with its first binding,
+//     removed with its last.
+//   * flow policies (install_map_flow_policies): see MapFlowPolicy.
+// "Top-ranked": the highest rank; equal ranks, the lower BID.
+
+/// Whether a binding (rank ra, BID bid_a) of an address ranks above
+/// another one (rb, bid_b) of the same address.
+constexpr bool map_ranks_above(std::uint64_t ra, std::uint16_t bid_a, std::uint64_t rb, std::uint16_t bid_b) {
+  return ra != rb ? ra > rb : bid_a < bid_b;
+}
+
+/// One mapd.conf FlowPolicy: downlink packets matching every field set go
+/// to the binding with `bid` of their destination address when it has one;
+/// otherwise (no binding with that BID) they take the address's ranked
+/// default (the top-ranked binding).
+///
+/// NetlinkDataplane: a routing table per BID that some policy names (from
+/// the tag table range; mapd's BA table stays tags.table_lo), holding
+/// RCoA/128 into the tunnel of every binding with that BID; one rule per
+/// policy, at the tags' rule priorities in the order given: [from] [to]
+/// [ipproto] [sport range] [dport range] [dsfield] lookup that table. No
+/// route there: the lookup falls through to the next rule and finally to
+/// main (the ranked default).
+///
+/// dscp: the rule matches FRA dsfield = dscp << 2 and the kernel compares
+/// it with the packet's whole Traffic Class byte, ECN bits included
+/// (fib6_rule_match: ip6_tclass(flowinfo) != dsfield): an ECN-marked
+/// packet (ECT(0), ECT(1), CE) does not match a Dscp policy and takes the
+/// default binding. Dscp 0 cannot be expressed (a rule's dsfield 0 means
+/// "any traffic class"): check_map_flow_policies refuses it.
+struct MapFlowPolicy {
+  std::uint16_t bid = 0;                     ///< 1..65535
+  std::uint8_t ip_proto = 0;                 ///< 0 = any
+  std::uint16_t sport_lo = 0, sport_hi = 0;  ///< 0/0 = any; else lo <= hi (needs ip_proto)
+  std::uint16_t dport_lo = 0, dport_hi = 0;  ///< 0/0 = any; else lo <= hi (needs ip_proto)
+  std::optional<std::uint8_t> dscp;          ///< 1..63 (0 is refused, see above)
+  std::optional<Ip6Prefix> from;             ///< the sender's (CN's) source
+  std::optional<Ip6Prefix> to;               ///< destination (inside the RCoA/home prefixes)
+  friend bool operator==(const MapFlowPolicy&, const MapFlowPolicy&) = default;
 };
 
 /// What a MAP binding looks like in the kernel (for views and tests).
@@ -316,6 +379,13 @@ class Dataplane {
   /// kernel flushes them when the link goes admin down; Debian's 6.1 keeps
   /// them on a carrier loss alone: test/kernel case 43). Idempotent.
   virtual Status refresh_proxies(int ifindex) = 0;
+  /// Multiple CoA: replaces the whole flow policy set (start, reload) with
+  /// `p`, in order (the first matching policy wins); idempotent (the same
+  /// set again changes nothing). Bindings installed before or after the
+  /// call follow it. Fails (changing nothing) for an invalid policy (see
+  /// check_map_flow_policies) or more policies or BIDs than the tag ranges
+  /// hold; the previous set then stays installed. flush() removes it.
+  virtual Status install_map_flow_policies(const std::vector<MapFlowPolicy>& p) = 0;
 
   // MN ----------------------------------------------------------------------
   virtual Status install_mn_signalling(const MnSignallingSettings& s) = 0;

@@ -29,6 +29,16 @@
 // route moves into the tunnel to the new LCoA (joined or created) and the
 // old tunnel loses a user. The route2 state is replaced.
 //
+// Multiple CoA (several keys {rcoa, bid} of one address; dataplane.h):
+// every binding's tunnel gets RCoA/128 in main at metric 1024 + its
+// position in rank order, the address's proxy entries and route2 state sit
+// with its top-ranked binding (binding_layout.h map_address_layout); each
+// install or removal re-lays out that address only, in one batch. Flow
+// policies: table tags.table_lo + 1.. per BID named (RCoA/128 dev TUN for
+// each binding with that BID), rule tags.rule_priority_lo + 1 + i per
+// policy. A reload of the policy set re-lays out the addresses with a
+// binding whose BID gained or lost a table (it scans the bindings once).
+//
 // Per BA without a binding (install_ba_route): route2 state MAP->RCoA coa
 // LCoA and SUB OUT policy as a binding's; route RCoA/128 via the kernel's
 // route to the LCoA (RTM_GETROUTE) in table tags.table_lo, and rule
@@ -88,6 +98,7 @@ struct MnState;
 struct MnHomeState;
 struct XfrmSet;
 struct BaState;
+struct MapFlowState;
 }  // namespace detail
 class NftIngress;
 
@@ -124,6 +135,7 @@ class NetlinkDataplane final : public Dataplane {
   Status install_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) override;
   Status remove_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa) override;
   Status refresh_proxies(int ifindex) override;
+  Status install_map_flow_policies(const std::vector<MapFlowPolicy>& p) override;
   Status install_mn_signalling(const MnSignallingSettings& s) override;
   wire::Result<MnBindingObjects> install_mn_binding(const MnBindingKey& k, const MnBindingSettings& s) override;
   Status remove_mn_binding(const MnBindingKey& k) override;
@@ -166,6 +178,17 @@ class NetlinkDataplane final : public Dataplane {
   Status delete_all_tunnels();
   Status ensure_ingress();
   Status remove_map_state(detail::MapState& b);
+  /// Multiple CoA (netlink_dataplane_mcoa.cpp): lays the bindings of `rcoa`
+  /// out again (binding_layout.h map_address_layout) with binding `k` in
+  /// state `*next` (k == nullptr: no binding changes, e.g. new flow tables;
+  /// next == nullptr: k is gone) and installs the difference as one
+  /// make-before-break diff of routes and proxy entries, then the route2
+  /// state. O(bindings of rcoa). On success every mirror of the address
+  /// (and *next) holds its new objects; on failure nothing changed.
+  Status relayout_map_address(const Ip6Addr& rcoa, const MapBindingKey* k, detail::MapState* next);
+  /// relayout_map_address() for every address with a binding whose BID is
+  /// in `bids` (a change of flow tables). Returns the first failure.
+  Status relayout_map_bids(const std::set<std::uint16_t>& bids);
   Status remove_mn_state(detail::MnState& b);
   Status remove_home_state(detail::MnHomeState& h);
   /// The lowest free table of the lower half of the tag range (MN and home
@@ -200,6 +223,7 @@ class NetlinkDataplane final : public Dataplane {
   /// and the XFRM set installed for all of them together.
   std::map<Ip6Addr, MapSignallingSettings> map_signalled_;  ///< by address (install_map_signalling)
   std::unique_ptr<detail::XfrmSet> map_sig_xfrm_;
+  std::unique_ptr<detail::MapFlowState> flow_;  ///< install_map_flow_policies
   bool keep_ = false;  ///< keep_kernel_state(): the destructor flushes nothing
   bool mn_signalling_ = false;
   std::uint32_t next_tunnel_ = 1;

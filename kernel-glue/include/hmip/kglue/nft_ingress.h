@@ -6,6 +6,7 @@
 //     chain ingress_check {
 //       type filter hook prerouting priority filter; policy accept;
 //       iifname "<prefix>*" ip6 saddr fe80::/10 counter drop
+//       iifname "<prefix>*" ip6 saddr . iifname @mcoa_paths accept   (Multiple CoA, kMcoaPathSet)
 //       iifname "<prefix>*" fib saddr . iif oif 0 counter drop
 //     }
 //   }
@@ -14,10 +15,14 @@
 //   * IPv6 has no rp_filter sysctl, so the kernel does not check sources on
 //     its own;
 //   * every binding already has its own tunnel and an RCoA/128 route into
-//     it, so a reverse-path lookup restricted to the arrival interface
-//     (`fib saddr . iif oif`) finds a route exactly when the inner source is
-//     that binding's RCoA; one static rule covers every binding, nothing per
-//     binding is added or removed (no churn, no window at update);
+//     it, so a reverse-path lookup whose result must be the arrival
+//     interface (`fib saddr . iif oif`) succeeds exactly when the inner
+//     source is that binding's RCoA; one static rule covers every binding,
+//     nothing per binding is added or removed (no churn, no window at
+//     update). Multiple CoA is the exception: an address's other bindings'
+//     routes have higher metrics and lose the lookup, so their (RCoA,
+//     tunnel) pairs are elements of a set (kMcoaPathSet), maintained only
+//     for addresses with several bindings;
 //   * a link-local inner source is dropped by its own rule (issue 13 item
 //     11): the fib lookup of a link-local address is restricted to the
 //     arrival interface, and a tunnel with a link-local address also has
@@ -39,6 +44,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hmip/kglue/dataplane.h"
 #include "hmip/wire/result.h"
@@ -49,6 +55,29 @@ namespace hmip::kglue {
 
 /// The chain holding the check.
 inline constexpr std::string_view kIngressChain = "ingress_check";
+/// Multiple CoA (issue 15): the set of (inner source, tunnel name) pairs
+/// that pass without the fib check: an RCoA from the tunnel of one of its
+/// bindings that is not the top-ranked one. The fib check (`fib saddr .
+/// iif oif 0`) looks a global source up WITHOUT restricting the lookup to
+/// the input device (Linux 6.1 nft_fib6_flowi_init sets the output device
+/// only for link-local sources and VRF devices), so it finds the RCoA's
+/// lowest-metric route, the top binding's tunnel, and would drop the
+/// reverse-tunnelled packets of every other binding (measured in case 47
+/// before the set existed). A forged source from any tunnel still fails:
+/// it is neither in the set nor routed into that tunnel. Single-binding
+/// addresses never touch the set.
+inline constexpr std::string_view kMcoaPathSet = "mcoa_paths";
+
+/// One element of kMcoaPathSet.
+struct NftPath {
+  Ip6Addr addr;
+  std::string ifname;
+  friend auto operator<=>(const NftPath&, const NftPath&) = default;  // NOLINT(modernize-use-nullptr): see addr.h
+  friend bool operator==(const NftPath&, const NftPath&) = default;
+};
+/// One nft transaction adding `add` to and deleting `del` from the set
+/// ("" when both are empty).
+std::string nft_paths_script(const Tags& tags, const std::vector<NftPath>& add, const std::vector<NftPath>& del);
 
 /// The nft script that (re)creates the table for `tags` atomically (add,
 /// flush, add chain and rule): one nft transaction.
@@ -80,6 +109,10 @@ class NftIngress {
   bool exists();
   /// Deletes the table whoever made it (reconcile of a crashed run).
   wire::Status remove_any();
+  /// Adds and deletes kMcoaPathSet elements in one transaction (nothing
+  /// when both are empty). Error (nothing changed): nft's message in
+  /// last_error(), e.g. deleting an element that is not there.
+  wire::Status update_paths(const std::vector<NftPath>& add, const std::vector<NftPath>& del);
   /// The drop counter; error if the table is not there.
   wire::Result<NftCounter> counter();
   [[nodiscard]] bool installed() const { return installed_; }

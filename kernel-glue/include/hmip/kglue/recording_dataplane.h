@@ -62,6 +62,10 @@ struct RefreshProxies {
   int ifindex = 0;
   friend bool operator==(const RefreshProxies&, const RefreshProxies&) = default;
 };
+struct InstallMapFlowPolicies {
+  std::vector<MapFlowPolicy> policies;
+  friend bool operator==(const InstallMapFlowPolicies&, const InstallMapFlowPolicies&) = default;
+};
 struct InstallMnSignalling {
   friend bool operator==(const InstallMnSignalling&, const InstallMnSignalling&) = default;
 };
@@ -89,7 +93,7 @@ struct RemoveMnHomeBinding {
 /// changes nothing).
 using Call = std::variant<call::AdoptMapBindings, call::Reconcile, call::Flush, call::InstallMapSignalling, call::InstallMapBinding,
                           call::RemoveMapBinding, call::InstallBaRoute, call::RemoveBaRoute, call::RefreshProxies,
-                          call::InstallMnSignalling, call::InstallMnBinding, call::RemoveMnBinding,
+                          call::InstallMapFlowPolicies, call::InstallMnSignalling, call::InstallMnBinding, call::RemoveMnBinding,
                           call::InstallMnHomeBinding, call::RemoveMnHomeBinding>;
 
 /// A recorded call and whether it succeeded.
@@ -129,6 +133,7 @@ class RecordingDataplane final : public Dataplane {
   Status install_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa, const Ip6Addr& lcoa) override;
   Status remove_ba_route(const Ip6Addr& map_address, const Ip6Addr& rcoa) override;
   Status refresh_proxies(int ifindex) override;
+  Status install_map_flow_policies(const std::vector<MapFlowPolicy>& p) override;
   Status install_mn_signalling(const MnSignallingSettings& s) override;
   wire::Result<MnBindingObjects> install_mn_binding(const MnBindingKey& k, const MnBindingSettings& s) override;
   Status remove_mn_binding(const MnBindingKey& k) override;
@@ -159,6 +164,25 @@ class RecordingDataplane final : public Dataplane {
   [[nodiscard]] const std::map<MapBindingKey, MapBinding>& map_bindings() const { return map_; }
   [[nodiscard]] const std::map<MnBindingKey, MnBinding>& mn_bindings() const { return mn_; }
   [[nodiscard]] const std::map<BaRouteKey, Ip6Addr>& ba_routes() const { return ba_; }
+  /// Multiple CoA: the binding of `rcoa` that carries its traffic (the
+  /// top-ranked, dataplane.h map_ranks_above); nullopt: no binding.
+  [[nodiscard]] std::optional<MapBindingKey> active_map_binding(const Ip6Addr& rcoa) const;
+  /// The bindings of `rcoa` in route metric order (the active one first),
+  /// as NetlinkDataplane orders its RCoA/128 routes.
+  [[nodiscard]] std::vector<MapBindingKey> map_route_order(const Ip6Addr& rcoa) const;
+  /// The binding a downlink packet to `rcoa` takes: the first policy of the
+  /// installed set that matches (ip_proto, ports, dscp, source, `rcoa`) and
+  /// whose BID `rcoa` has a binding with, else the active binding. Fields
+  /// a packet does not have: 0 / nullopt (matches only policies without them).
+  struct Packet {
+    Ip6Addr src;
+    std::uint8_t ip_proto = 0;
+    std::uint16_t sport = 0, dport = 0;
+    std::uint8_t traffic_class = 0;  ///< the whole byte (DSCP << 2 | ECN), as the kernel compares it
+  };
+  [[nodiscard]] std::optional<MapBindingKey> map_binding_for(const Ip6Addr& rcoa, const Packet& p) const;
+  /// The flow policies installed now.
+  [[nodiscard]] const std::vector<MapFlowPolicy>& map_flow_policies() const { return flow_; }
   [[nodiscard]] const std::map<MnHomeKey, MnHomeBinding>& mn_home_bindings() const { return home_; }
   /// The first install_map_signalling() that took effect (nullopt: none).
   [[nodiscard]] const std::optional<MapSignallingSettings>& map_signalling() const { return map_sig_; }
@@ -195,6 +219,7 @@ class RecordingDataplane final : public Dataplane {
   std::map<MapBindingKey, MapBinding> map_;
   std::map<MnBindingKey, MnBinding> mn_;
   std::map<BaRouteKey, Ip6Addr> ba_;
+  std::vector<MapFlowPolicy> flow_;
   std::map<int, std::size_t> refreshes_;
   std::unique_ptr<detail::TunnelPool> tunnels_;
   std::map<MnHomeKey, MnHomeBinding> home_;
