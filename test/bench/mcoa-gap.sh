@@ -62,7 +62,7 @@ if [ "$MODE" = vm ]; then
 fi
 
 echo "mcoa-gap: kernel $(uname -r), $(nproc) CPUs${HMIP_IN_VM:+, inside the qemu VM (TCG)}"
-declare -A median
+declare -A median outage
 for r in on off; do
   dir=$OUT/mcoa-gap-$r
   rm -rf "$dir"
@@ -72,14 +72,19 @@ for r in on off; do
     --count "$COUNT" --mcoa "$r" 2>&1 | tee "$dir/bench.txt" || true
   # "bench: median interface-loss gap 123.4 ms over 20/20 carrier losses, ..."
   median[$r]=$(sed -n 's/^bench: median interface-loss gap \([0-9.]*\) ms.*/\1/p' "$dir/bench.txt" | tail -n1)
+  # "bench: median interface-loss outage 98.7 ms (last packet before -> first after)"
+  outage[$r]=$(sed -n 's/^bench: median interface-loss outage \([0-9.]*\) ms.*/\1/p' "$dir/bench.txt" | tail -n1)
 done
 echo "==> medians over $COUNT carrier losses of the interface carrying a CN -> RCoA stream (kernel $(uname -r)), ms"
 printf '%-44s %10s %10s %7s %12s\n' "" "MCoA on" "MCoA off" "off/on" "difference"
-awk -v a="${median[on]:-}" -v b="${median[off]:-}" 'BEGIN {
-  n = "gap (carrier loss -> first packet)"
-  if (a == "" || b == "") { printf "%-44s %10s %10s\n", n, (a == "" ? "none" : a), (b == "" ? "none" : b); exit }
-  printf "%-44s %10.1f %10.1f %7.2f %9.1f ms\n", n, a, b, (a > 0 ? b / a : 0), b - a
-}'
+row() {
+  awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN {
+    if (a == "" || b == "") { printf "%-44s %10s %10s\n", n, (a == "" ? "none" : a), (b == "" ? "none" : b); exit }
+    printf "%-44s %10.1f %10.1f %7.2f %9.1f ms\n", n, a, b, (a > 0 ? b / a : 0), b - a
+  }'
+}
+row "gap (carrier loss -> first packet)" "${median[on]:-}" "${median[off]:-}"
+row "outage (last packet -> first packet)" "${outage[on]:-}" "${outage[off]:-}"
 if [ -z "${median[on]:-}" ] || [ -z "${median[off]:-}" ]; then
   echo "mcoa-gap: a run gave no median; see $OUT/mcoa-gap-*/" >&2
   exit 1

@@ -379,6 +379,9 @@ def cmd_bench_mcoa(a: argparse.Namespace) -> int:
         print(f"plot: {png}")
         med = median_gap_ms(gaps)
         done = len([g for g in gaps if g.gap_ms is not None])
+        outs = [g.outage_ms for g in gaps if g.outage_ms is not None]
+        print(f"bench: median interface-loss outage {f'{statistics.median(outs):.1f} ms' if outs else '-'} "
+              f"(last packet before -> first after)")
         print(f"bench: median interface-loss gap {'-' if med is None else f'{med:.1f} ms'} over {done}/{a.count} "
               f"carrier losses, MCoA {a.mcoa}, kernel {os.uname().release}")
     finally:
