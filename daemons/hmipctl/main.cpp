@@ -26,7 +26,7 @@ struct DaemonInfo {
 
 constexpr DaemonInfo kDaemons[] = {
     {"ard", "interfaces|prefixes|maps|counters"},
-    {"mapd", "bindings|pending|counters|ike|config"},
+    {"mapd", "bindings|pending|flows|counters|ike|config"},
     {"mnd", "status|maps|interfaces|bul|tunnel|held|ike|counters"},
 };
 

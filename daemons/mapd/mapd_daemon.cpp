@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <variant>
+#include <vector>
 
 #include "hmip/io/map_view.h"
 #include "hmip/io/nd_receive.h"
@@ -48,6 +49,30 @@ kglue::MapSignallingSettings ha_signalling(const map::MapdConfig& c) {
     sig.esp_required_tunnel = c.home_agent->protect_traffic;
   }
   return sig;
+}
+
+// Multiple CoA: mapd.conf's FlowPolicy blocks as the dataplane takes them.
+std::vector<kglue::MapFlowPolicy> flow_policies(const map::MapdConfig& c) {
+  std::vector<kglue::MapFlowPolicy> out;
+  out.reserve(c.flow_policies.size());
+  for (const auto& fp : c.flow_policies) {
+    kglue::MapFlowPolicy p;
+    p.bid = fp.bid;
+    p.ip_proto = fp.protocol.value_or(0);
+    if (fp.source_port) {
+      p.sport_lo = fp.source_port->lo;
+      p.sport_hi = fp.source_port->hi;
+    }
+    if (fp.destination_port) {
+      p.dport_lo = fp.destination_port->lo;
+      p.dport_hi = fp.destination_port->hi;
+    }
+    p.dscp = fp.dscp;
+    p.from = fp.from;
+    p.to = fp.to;
+    out.push_back(p);
+  }
+  return out;
 }
 
 }  // namespace
@@ -151,6 +176,9 @@ void Daemon::start() {
       if (auto st = dataplane_->install_map_signalling(ha_signalling(core_.config())); !st)
         throw std::runtime_error("cannot install the MIPv6 signalling state of the home agent: " +
                                  dp_error(st.error()));
+    // Multiple CoA: the FlowPolicy blocks (an empty set installs nothing).
+    if (auto st = dataplane_->install_map_flow_policies(flow_policies(core_.config())); !st)
+      throw std::runtime_error("cannot install the flow policies (FlowPolicy): " + dp_error(st.error()));
   } catch (...) {
     // A failed start must not take the adopted bindings with it: the
     // kernel stays as the crash left it, for the next start to adopt.
@@ -421,6 +449,7 @@ void Daemon::perform(const map::InstallBinding& a) {
   s.proxy_ifindex = a.proxy_interface.empty() ? 0 : ifindex_of(a.proxy_interface);
   s.tunnel_mtu = a.tunnel_mtu;
   s.link_local_proxy = a.link_local_proxy;
+  s.rank = a.rank;
   const kglue::MapBindingKey key{a.key.rcoa, a.key.bid};
   if (!a.proxy_interface.empty() && s.proxy_ifindex == 0) {
     ++counters_.dataplane_errors;
@@ -433,8 +462,9 @@ void Daemon::perform(const map::InstallBinding& a) {
     core_.handle_dataplane_result(now(), a.key, false, dp_error(r.error()));
     return;
   }
-  log_.debug(std::string(map::to_string(a.reason)) + " binding " + a.key.rcoa.str() + " -> " + a.lcoa.str() +
-             " on " + r->tunnel);
+  log_.debug(std::string(map::to_string(a.reason)) + " binding " + a.key.rcoa.str() +
+             (a.key.bid != 0 ? " BID " + std::to_string(a.key.bid) : std::string()) + " -> " + a.lcoa.str() +
+             " on " + r->tunnel + (a.rank != 0 ? " (rank " + std::to_string(a.rank) + ")" : std::string()));
   core_.handle_dataplane_result(now(), a.key, true, {});
 }
 
@@ -479,7 +509,28 @@ void Daemon::perform(const map::SendBa& a) {
   if (transient) (void)dataplane_->remove_ba_route(a.src, a.rcoa);
 }
 
-void Daemon::perform(const map::SendBrr& a) { send_mh(wire::BindingRefreshRequest{}, a.src, a.rcoa, "BRR"); }
+// Multiple CoA: a BID binding's BRR names its BID (RFC 5648 §6.4) and, when
+// the binding is not its address's top-ranked one, leaves through a
+// transient route2 state to its own care-of address (as a BA to another CoA).
+void Daemon::perform(const map::SendBrr& a) {
+  wire::BindingRefreshRequest brr;
+  if (a.bid != 0) {
+    wire::BindingIdentifierOption bid;
+    bid.bid = a.bid;
+    brr.options.emplace_back(bid);
+  }
+  const bool transient = a.transient_route && a.lcoa != a.rcoa;
+  if (transient) {
+    if (auto s = dataplane_->install_ba_route(a.src, a.rcoa, a.lcoa); !s) {
+      ++counters_.dataplane_errors;
+      log_.warning("BRR to " + a.rcoa.str() + " BID " + std::to_string(a.bid) + " via " + a.lcoa.str() + ": " +
+                   dp_error(s.error()));
+      return;
+    }
+  }
+  send_mh(brr, a.src, a.rcoa, "BRR");
+  if (transient) (void)dataplane_->remove_ba_route(a.src, a.rcoa);
+}
 
 void Daemon::perform(const map::SendBindingError& a) { send_mh(a.be, a.src, a.dst, "Binding Error"); }
 
@@ -573,6 +624,11 @@ Daemon::ReloadResult Daemon::reload() {
           if (auto st = dataplane_->install_map_signalling(ha_signalling(c)); !st)
             log_.error("reload: cannot install the MIPv6 signalling state of home agent address " +
                        c.home_agent->address.str() + ": " + dp_error(st.error()));
+        // Multiple CoA: the new FlowPolicy set (a failure keeps the previous one).
+        if (c.flow_policies != core_.config().flow_policies)
+          if (auto st = dataplane_->install_map_flow_policies(flow_policies(c)); !st)
+            log_.error("reload: cannot install the flow policies (FlowPolicy), the previous ones stay: " +
+                       dp_error(st.error()));
         core_.reload(now(), c);
         // Secure mode: HomeAddress, ProtectTraffic or the HomeAgent Address
         // changed: the home connections follow (IkeGuard reads the core's
@@ -608,7 +664,7 @@ void Daemon::shutdown() {
 }
 
 void Daemon::register_commands() {
-  shell_.add_show("bindings, pending, counters, ike or config", [this](const std::string& what) {
+  shell_.add_show("bindings, pending, flows, counters, ike or config", [this](const std::string& what) {
     if (what == "ike") {
       if (!ike_) throw io::ControlError("InsecureTestbedSignalling is on: no IKE");
       return ike_->view(core_.ike_holders());

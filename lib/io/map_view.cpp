@@ -28,7 +28,37 @@ Json linked_prefixes(const std::vector<PrefixConfig>& list) {
   return out;
 }
 
+Json port_range(const std::optional<map::PortRange>& p) {
+  if (!p) return Json();
+  Json j;
+  j["lo"] = p->lo;
+  j["hi"] = p->hi;
+  return j;
+}
+
+Json flow_policy_json(const map::FlowPolicyConfig& fp) {
+  Json j;
+  j["bid"] = fp.bid;
+  j["protocol"] = fp.protocol ? Json(*fp.protocol) : Json();
+  j["source_port"] = port_range(fp.source_port);
+  j["destination_port"] = port_range(fp.destination_port);
+  j["dscp"] = fp.dscp ? Json(*fp.dscp) : Json();
+  j["from"] = fp.from ? Json(fp.from->str()) : Json();
+  j["to"] = fp.to ? Json(fp.to->str()) : Json();
+  return j;
+}
+
 }  // namespace
+
+Json map_flow_policies_json(const map::MapState& s) {
+  Json a = Json::array();
+  for (const auto& v : s.flow_policies) {
+    Json j = flow_policy_json(v.policy);
+    j["bindings"] = v.bindings;
+    a.push_back(std::move(j));
+  }
+  return a;
+}
 
 Json map_bindings_json(const map::MapState& s) {
   Json a = Json::array();
@@ -50,6 +80,9 @@ Json map_bindings_json(const map::MapState& s) {
     j["home_flag"] = b.home_flag;
     j["install_pending"] = b.install_pending;
     j["adopted"] = b.adopted;
+    j["rank"] = b.rank;
+    j["active"] = b.active;
+    j["bid_pri"] = b.bid_pri;
     a.push_back(std::move(j));
   }
   return a;
@@ -93,6 +126,16 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   j["bu_absorbed"] = c.bu_absorbed;
   j["bu_h_with_m"] = c.bu_h_with_m;
   j["bu_bid_ignored"] = c.bu_bid_ignored;
+  // Multiple CoA (RFC 5648).
+  j["mcoa_bu_received"] = c.mcoa_bu_received;
+  j["mcoa_bulk_bu"] = c.mcoa_bulk_bu;
+  j["mcoa_bids_registered"] = c.mcoa_bids_registered;
+  j["mcoa_bids_refreshed"] = c.mcoa_bids_refreshed;
+  j["mcoa_bids_deregistered"] = c.mcoa_bids_deregistered;
+  j["mcoa_ba_not_complete"] = c.mcoa_ba_not_complete;
+  j["mcoa_regular_replaced"] = c.mcoa_regular_replaced;
+  j["mcoa_adopted_replaced"] = c.mcoa_adopted_replaced;
+  j["mcoa_rank_reinstalls"] = c.mcoa_rank_reinstalls;
   j["bu_no_role"] = c.bu_no_role;
   // The home agent role (a subset of the totals above).
   j["home_bu_received"] = c.home_bu_received;
@@ -133,6 +176,7 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   caps["identity"] = c.cap_identity;
   caps["pending"] = c.cap_pending;
   caps["dad"] = c.cap_dad;
+  caps["care_of_addresses"] = c.cap_care_of_addresses;
   caps["dad_join_failed"] = c.dad_join_failed;
   caps["leases"] = c.cap_leases;
   j["cap_refused"] = caps;
@@ -167,6 +211,13 @@ Json mapd_config_json(const map::MapdConfig& c) {
       c.max_bindings_per_trusted_prefix ? Json(*c.max_bindings_per_trusted_prefix) : Json();
   j["max_pending_registrations"] = c.max_pending_registrations;
   j["max_concurrent_dad"] = c.max_concurrent_dad;
+  j["multiple_coa"] = std::string(map::to_string(c.multiple_coa));
+  j["bulk_registration"] = c.bulk_registration;
+  j["max_care_of_addresses"] = c.max_care_of_addresses;
+  j["mcoa_selection"] = std::string(map::to_string(c.mcoa_selection));
+  Json fps = Json::array();
+  for (const auto& fp : c.flow_policies) fps.push_back(flow_policy_json(fp));
+  j["flow_policies"] = std::move(fps);
   j["insecure_testbed_signalling"] = c.insecure.enabled;
   j["trusted_prefixes"] = prefixes(c.insecure.trusted_prefixes);
   if (c.home_agent) {
@@ -198,6 +249,7 @@ Json mapd_config_json(const map::MapdConfig& c) {
 Json mapd_show_json(std::string_view what, const map::MapState& s, const map::MapdConfig& cfg, const Json& daemon) {
   if (what == "bindings") return map_bindings_json(s);
   if (what == "pending") return map_pending_json(s);
+  if (what == "flows") return map_flow_policies_json(s);
   if (what == "counters") {
     Json j = map_counters_json(s.counters, daemon);
     Json u;  // what the caps count now (mapd.conf(5) Max*)
@@ -210,7 +262,8 @@ Json mapd_show_json(std::string_view what, const map::MapState& s, const map::Ma
     return j;
   }
   if (what == "config") return mapd_config_json(cfg);
-  throw ControlError("unknown \"what\" \"" + std::string(what) + "\": bindings, pending, counters, ike or config");
+  throw ControlError("unknown \"what\" \"" + std::string(what) +
+                     "\": bindings, pending, flows, counters, ike or config");
 }
 
 }  // namespace hmip::io

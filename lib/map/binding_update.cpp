@@ -154,8 +154,18 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   }
   if (role == BindingRole::home) ++counters_.home_bu_received;
   Ip6Addr coa = mh.lcoa.value_or(mh.src);
+  // Binding Identifier options (Multiple CoA, mcoa.cpp): a malformed one is
+  // answered with 164 after the address-level checks (MultipleCoa on or
+  // off); MultipleCoa ignore skips them as options it does not know.
+  bool bid_options = false;
   for (const auto& opt : bu.options) {
-    if (const auto* bad = std::get_if<wire::MalformedMobilityOption>(&opt)) {
+    const auto* bad = std::get_if<wire::MalformedMobilityOption>(&opt);
+    if (std::holds_alternative<wire::BindingIdentifierOption>(opt) ||
+        (bad != nullptr && bad->type == wire::mh_opt::kBindingIdentifier)) {
+      bid_options = true;
+      continue;
+    }
+    if (bad != nullptr) {
       ++counters_.bu_malformed_option;
       log_limited(log_malformed_, now, LogLevel::notice,
                   "dropped BU for " + addr.str() + ": malformed mobility option type " +
@@ -171,7 +181,7 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   } else if (const auto* acoa = wire::find_option<wire::AlternateCareOfAddressOption>(bu.options)) {
     coa = acoa->care_of_address;  // RFC 6275 §6.2.5
   }
-  if (wire::find_option<wire::BindingIdentifierOption>(bu.options)) ++counters_.bu_bid_ignored;
+  const bool mcoa = bid_options && cfg_.multiple_coa != MultipleCoaMode::ignore;
   if (home_link_deregistration(mh, role, to_home, coa)) {
     ++counters_.home_bu_from_home_link;  // past TrustedPrefix: the checks below still apply
   } else if (!bu_protected(now, mh, coa, role == BindingRole::home && to_home)) {
@@ -181,11 +191,15 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   const BindingKey key{addr, 0};
   const Ip6Addr sender = mh.lcoa.value_or(mh.src);  // the wire's care-of address, whatever the options say
   const std::string_view word = roles::address_word(role);
+  // A BA answering a Multiple CoA BU carries its BID options (RFC 5648 §6.2).
+  std::vector<wire::BindingIdentifierOption> echo;
+  if (mcoa)
+    for (const auto* b : wire::options_of<wire::BindingIdentifierOption>(bu.options)) echo.push_back(*b);
   const auto refuse_with = [&](std::uint8_t status, const std::string& why) {
     log_limited(log_refused_, now, LogLevel::info,
                 "refused BU seq " + std::to_string(bu.sequence) + " for " + std::string(word) + " " + addr.str() +
                     " from " + coa.str() + ": status " + std::to_string(status) + ", " + why);
-    refuse_bu(now, key, mh.dst, coa, sender, status, bu.sequence, role);
+    refuse_bu(now, key, mh.dst, coa, sender, status, bu.sequence, role, mcoa ? &echo : nullptr);
   };
   if (auto r = flag_refusal(bu, role, role == BindingRole::home ? to_home : to_map)) return refuse_with(r->first, r->second);
 
@@ -195,14 +209,19 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
                                                             (role == BindingRole::home ? "HomePrefix" : "RcoaPrefix"));
   if (roles::is_own_address(cfg_, addr))
     return refuse_with(wire::ba_status::kDuplicateAddressDetectionFailed, std::string(word) + " is mapd's own address");
+  if (mcoa) return handle_mcoa_bu(now, bu, BuContext{addr, mh.dst, coa, sender, role, *prefix});
+  if (bid_options) ++counters_.bu_bid_ignored;  // MultipleCoa ignore: a regular BU
 
   const auto bit = bindings_.find(key);
+  // The address's bindings (a regular one, or BID bindings this BU replaces).
+  const Address* entry = address_of(addr);
+  const bool known = entry != nullptr && !entry->bids.empty();
   // An adopted binding's last sequence number is unknown: its first BU may
   // carry any (map_agent.h, "Restart", says why that is safe).
   if (bit != bindings_.end() && bit->second.adopted) {
     ++counters_.bu_adopted_any_sequence;
-  } else if (bit != bindings_.end() && !sequence_greater(bu.sequence, bit->second.sequence)) {
-    const std::uint16_t last = bit->second.sequence;
+  } else if (known && !sequence_greater(bu.sequence, entry->sequence)) {
+    const std::uint16_t last = entry->sequence;
     log_limited(log_refused_, now, LogLevel::info,
                 "refused BU seq " + std::to_string(bu.sequence) + " for " + std::string(word) + " " + addr.str() +
                     ": status 135, last accepted " + std::to_string(last));
@@ -224,7 +243,14 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
     deregister(now, key, req);
     return;
   }
-  if (auto why = coa_refusal(role, addr, coa, bit != bindings_.end(), req.from_neighbour); !why.empty())
+  // A Multiple CoA BU of the address in flight: the node retransmits.
+  if (entry != nullptr && (entry->txn || entry->dad_deadline)) {
+    ++counters_.bu_absorbed;
+    log(LogLevel::debug, "absorbed BU seq " + std::to_string(bu.sequence) + " for " + std::string(word) + " " +
+                             addr.str() + ": a Multiple CoA BU for it is in flight");
+    return;
+  }
+  if (auto why = coa_refusal(role, addr, coa, known, req.from_neighbour); !why.empty())
     return refuse_with(wire::ba_status::kAdministrativelyProhibited, why);
 
   req.lifetime_units = granted_lifetime_units(bu.lifetime, roles::limits_of(cfg_, role, *prefix));
@@ -262,8 +288,9 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
                              addr.str() + (pit->second.install_sent ? ": install pending" : ": DAD running"));
     return;
   }
-  // Only a new address grows anything: a refresh or a move is never capped.
-  if (bit == bindings_.end() && over_cap(now, key, req, roles::needs_dad(cfg_, role, req.prefix))) return;
+  // Only a new address grows anything: a refresh, a move or the
+  // replacement of BID bindings is never capped.
+  if (!known && over_cap(now, key, req, roles::needs_dad(cfg_, role, req.prefix))) return;
   register_binding(now, key, req);
 }
 
@@ -306,7 +333,29 @@ std::string MapAgent::coa_refusal(BindingRole role, const Ip6Addr& addr, const I
 }
 
 void MapAgent::deregister(TimePoint now, const BindingKey& key, const Request& req) {
-  if (bindings_.count(key) != 0) {
+  const Address* entry = address_of(key.rcoa);
+  if (entry != nullptr && (has_bid_bindings(key.rcoa) || entry->txn || !entry->dad_bids.empty())) {
+    // RFC 5648 §6.2: a regular deregistration deletes every binding of the
+    // address; a Multiple CoA BU in flight is withdrawn, its pending BIDs
+    // cancelled.
+    std::vector<BindingKey> cancel;
+    for (const std::uint16_t bid : entry->dad_bids) cancel.push_back(BindingKey{key.rcoa, bid});
+    if (entry->txn) {
+      const std::uint64_t txn = *entry->txn;
+      if (const auto it = txns_.find(txn); it != txns_.end())
+        for (const auto& b : it->second.bids) cancel.push_back(BindingKey{key.rcoa, b.option.bid});
+      withdraw(txn);
+    }
+    for (const auto& k : cancel)
+      if (const auto pit = pending_.find(k); pit != pending_.end() && bindings_.count(k) == 0) erase_pending(pit);
+    const std::vector<std::uint16_t> bids = address_of(key.rcoa) != nullptr ? address_of(key.rcoa)->bids
+                                                                           : std::vector<std::uint16_t>{};
+    for (const std::uint16_t bid : bids) {
+      if (bid != 0) ++counters_.mcoa_bids_deregistered;
+      remove_binding(BindingKey{key.rcoa, bid}, RemoveReason::deregistered);
+    }
+    if (const auto pit = pending_.find(key); pit != pending_.end()) erase_pending(pit);
+  } else if (bindings_.count(key) != 0) {
     remove_binding(key, RemoveReason::deregistered);
   } else if (const auto pit = pending_.find(key); pit != pending_.end()) {
     erase_pending(pit);  // an install already sent is answered as unmatched -> RemoveBinding
@@ -329,20 +378,27 @@ void MapAgent::deregister(TimePoint now, const BindingKey& key, const Request& r
   send_ba(key, req.src, req.lcoa, wire::ba_status::kAccepted, req.sequence, 0, true);
 }
 
-void MapAgent::register_binding(TimePoint now, const BindingKey& key, const Request& req) {
+void MapAgent::register_binding(TimePoint now, const BindingKey& key, const Request& asked) {
+  Request req = asked;
   if (const auto bit = bindings_.find(key); bit != bindings_.end()) {
     // A refresh from the same care-of address leaves the kernel state as
     // it is, unless the L flag changed what the home link proxies.
     if (bit->second.lcoa == req.lcoa && bit->second.link_local == req.link_local) {
+      req.rank = bit->second.rank;
       commit(now, key, req);
       return;
     }
+    req.rank = rank_of(key, 0, 0);
     send_install(key, add_pending(key, req, InstallReason::move));
     return;
   }
+  // Replacing BID bindings (RFC 5648 §6.2): ranked above them, installed
+  // before they go (commit removes them); the address exists: no DAD.
+  const bool replace = has_bid_bindings(key.rcoa);
+  req.rank = rank_of(key, 0, 0);
   const std::string& iface = interface_of(req.role, req.prefix);
   Pending& p = add_pending(key, req, InstallReason::create);
-  if (roles::needs_dad(cfg_, req.role, req.prefix)) {
+  if (!replace && roles::needs_dad(cfg_, req.role, req.prefix)) {
     const Duration timeout = roles::dad_timeout(cfg_, req.role);
     start_dad(key, p, now + timeout);
     ++counters_.dad_started;
@@ -361,23 +417,23 @@ void MapAgent::register_binding(TimePoint now, const BindingKey& key, const Requ
 }
 
 void MapAgent::refuse_bu(TimePoint now, const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa,
-                         const Ip6Addr& sender, std::uint8_t status, std::uint16_t sequence, BindingRole role) {
+                         const Ip6Addr& sender, std::uint8_t status, std::uint16_t sequence, BindingRole role,
+                         const std::vector<wire::BindingIdentifierOption>* bids) {
   if (!refusal_limiter_.allow(now, sender)) {
     ++counters_.bu_refused[status];
     if (role == BindingRole::home) ++counters_.home_bu_refused[status];
     ++counters_.ba_refusal_rate_limited;
     return;
   }
-  refuse(key, src, lcoa, status, sequence, role);
+  refuse(key, src, lcoa, status, sequence, role, bids);
 }
 
 void MapAgent::refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
-                      std::uint16_t sequence, BindingRole role) {
+                      std::uint16_t sequence, BindingRole role, const std::vector<wire::BindingIdentifierOption>* bids) {
   ++counters_.bu_refused[status];
   if (role == BindingRole::home) ++counters_.home_bu_refused[status];
-  const auto bit = bindings_.find(key);
-  const bool routed = bit != bindings_.end() && bit->second.lcoa == lcoa;
-  send_ba(key, src, lcoa, status, sequence, 0, !routed);
+  // Transient unless the address's route2 state leads to `lcoa` already.
+  send_ba(key, src, lcoa, status, sequence, 0, !routed_to(key.rcoa, lcoa), bids);
 }
 
 }  // namespace hmip::map

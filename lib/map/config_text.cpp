@@ -45,6 +45,21 @@ void home_agent_block(std::string& out, const HomeAgentConfig& ha) {
   out += std::string("    ProtectTraffic ") + (ha.protect_traffic ? "on" : "off") + ";\n};\n";
 }
 
+std::string ports_text(const PortRange& p) {
+  return p.lo == p.hi ? std::to_string(p.lo) : std::to_string(p.lo) + "-" + std::to_string(p.hi);
+}
+
+void flow_policy_block(std::string& out, const FlowPolicyConfig& fp) {
+  out += "FlowPolicy {\n    Bid " + std::to_string(fp.bid) + ";\n";
+  if (fp.protocol) out += "    Protocol " + std::to_string(*fp.protocol) + ";\n";
+  if (fp.source_port) out += "    SourcePort " + ports_text(*fp.source_port) + ";\n";
+  if (fp.destination_port) out += "    DestinationPort " + ports_text(*fp.destination_port) + ";\n";
+  if (fp.dscp) out += "    Dscp " + std::to_string(*fp.dscp) + ";\n";
+  if (fp.from) out += "    From " + fp.from->str() + ";\n";
+  if (fp.to) out += "    To " + fp.to->str() + ";\n";
+  out += "};\n";
+}
+
 }  // namespace
 
 std::string to_conf_text(const MapdConfig& c) {
@@ -76,6 +91,11 @@ std::string to_conf_text(const MapdConfig& c) {
   prefix_lines(o, "TrustedPrefix", c.insecure.trusted_prefixes);
   if (c.ike.configured) ike_block(o, c.ike);
   if (c.home_agent) home_agent_block(o, *c.home_agent);
+  o += "MultipleCoa " + std::string(to_string(c.multiple_coa)) + ";\n";
+  o += std::string("BulkRegistration ") + (c.bulk_registration ? "on" : "off") + ";\n";
+  o += "MaxCareOfAddresses " + std::to_string(c.max_care_of_addresses) + ";\n";
+  o += "McoaSelection " + std::string(to_string(c.mcoa_selection)) + ";\n";
+  for (const auto& fp : c.flow_policies) flow_policy_block(o, fp);
   return o;
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "config_home.h"
+#include "config_mcoa.h"
 #include "config_validate.h"
 #include "hmip/core/conf_ike.h"
 #include "hmip/core/conf_keywords.h"
@@ -19,6 +20,7 @@ using core::conf::kInfinity;
 using core::conf::q;
 using core::conf::Statement;
 
+using core::conf::keywords::kFlowPolicy;
 using core::conf::keywords::kMapdHomeAgent;
 using core::conf::keywords::kMapdHomePrefix;
 using core::conf::keywords::kMapdIke;
@@ -26,11 +28,12 @@ using core::conf::keywords::kMapdRcoa;
 using core::conf::keywords::kMapdTop;
 using core::conf::keywords::kMndOnly;
 
-constexpr std::array<KeywordContext, 5> kContexts{KeywordContext{"the top level", kMapdTop},
+constexpr std::array<KeywordContext, 6> kContexts{KeywordContext{"the top level", kMapdTop},
                                                   KeywordContext{"an RcoaPrefix block", kMapdRcoa},
                                                   KeywordContext{"an Ike block", kMapdIke},
                                                   KeywordContext{"a HomeAgent block", kMapdHomeAgent},
-                                                  KeywordContext{"a HomePrefix block", kMapdHomePrefix}};
+                                                  KeywordContext{"a HomePrefix block", kMapdHomePrefix},
+                                                  KeywordContext{"a FlowPolicy block", kFlowPolicy}};
 
 // Top-level keywords that end an open block (its '}' missing): not those
 // a HomeAgent block has too (MaxBindingLifetime).
@@ -63,6 +66,7 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MapdConfig, 
       duplicate(src_.global, s);
       return read_home_agent(*this, s, cfg_, src_, kContexts, kMndOnly);
     }
+    if (is_mcoa_keyword(k)) return read_mcoa_statement(*this, s, cfg_, src_, kContexts, kMndOnly);
     no_block(s);
     if (k == "LcoaPrefix") return prefix_list(s, cfg_.lcoa_prefixes, src_.lcoa);
     if (k == "NeighbourPrefix") return prefix_list(s, cfg_.neighbour_prefixes, src_.neighbour);

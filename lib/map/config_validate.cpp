@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
-#include "config_home.h"
 #include <string>
+
+#include "config_home.h"
+#include "config_mcoa.h"
 
 namespace hmip::map::config_detail {
 
@@ -293,6 +295,7 @@ void validate_mapd(const MapdConfig& c, const MapdSources& src, core::conf::Diag
   check_caps(c, src, d);
   check_insecure(c, src, d);
   check_ike(c, src, d);
+  check_mcoa(c, src, d);
 }
 
 }  // namespace hmip::map::config_detail

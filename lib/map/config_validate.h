@@ -41,6 +41,9 @@ struct MapdSources {
   std::vector<Token> home_prefix;  ///< parallel to home_agent->prefixes: the prefix argument
   std::vector<Token> home_owner;   ///< parallel to home_agent->owners: the HomeAddress address argument
   bool home_address_set = false;
+  // Multiple CoA (config_mcoa.cpp).
+  std::vector<Token> flow;         ///< parallel to flow_policies: the FlowPolicy keyword
+  std::vector<Seen> flow_seen;     ///< parallel to flow_policies: the block's keywords
 };
 
 /// Checks the whole file `c` read with `src`; reports to `d`. Errors: no

@@ -53,6 +53,7 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
   }
 
   Binding& b = bindings_[key];
+  index_binding(key);
   b.lcoa = lb.lcoa;
   b.created = now;
   b.registered = now;
@@ -91,10 +92,7 @@ AdoptVerdict MapAgent::adopt(TimePoint now, const LeftoverBinding& lb) {
   if (lb.proxy_interface != interface_of(role, b.prefix) || mtu_differs || link_local_differs) {
     v = AdoptVerdict::adopted_reinstall;
     ++counters_.adopted_reinstalled;
-    Pending& p = add_pending(key,
-                             Request{own_address(role), b.lcoa, b.lcoa, 0, units, b.prefix, from_neighbour,
-                                     b.home_flag, b.owner, role, b.link_local},
-                             InstallReason::adopt);
+    Pending& p = add_pending(key, reinstall_request(b), InstallReason::adopt);
     send_install(key, p);
   }
   return v;

@@ -91,8 +91,10 @@ void MapAgent::on_binding_timer(TimePoint now, const BindingKey& key) {
     return;
   }
   if (b.next_brr && *b.next_brr <= now) {
-    // RFC 6275 §9.5.5: ask the MN to refresh; retried until expiry.
-    actions_.emplace_back(SendBrr{own_address(b.role), key.rcoa, b.lcoa});
+    // RFC 6275 §9.5.5: ask the MN to refresh; retried until expiry. A BID
+    // binding's BRR carries its BID (RFC 5648 §6.4) and goes to its own
+    // care-of address (transiently routed unless it is the top-ranked).
+    actions_.emplace_back(SendBrr{own_address(b.role), key.rcoa, b.lcoa, key.bid, top_of(key.rcoa) != key});
     ++counters_.brr_sent;
     if (b.adopted) ++counters_.brr_adopted_sent;
     ++b.brr_sent;
@@ -104,6 +106,11 @@ void MapAgent::on_binding_timer(TimePoint now, const BindingKey& key) {
 
 void MapAgent::on_dad_timer(TimePoint now, const BindingKey& key) {
   (void)now;
+  if (const Address* a = address_of(key.rcoa); key.bid == 0 && a != nullptr && a->dad_deadline) {
+    ++counters_.dad_succeeded;
+    end_address_dad(key.rcoa, std::nullopt);  // Multiple CoA: the address's BIDs
+    return;
+  }
   const auto it = pending_.find(key);
   if (it == pending_.end()) return;
   end_dad(it->second);  // popped; the daemon stops listening at the same deadline
@@ -118,17 +125,21 @@ void MapAgent::send_install(const BindingKey& key, Pending& p) {
   p.install_sent = true;
   const std::string& iface = interface_of(p.req.role, p.req.prefix);
   actions_.emplace_back(InstallBinding{key, p.reason, own_address(p.req.role), p.req.lcoa, iface, cfg_.tunnel_mtu,
-                                       p.req.role, p.req.link_local && !iface.empty()});
+                                       p.req.role, p.req.link_local && !iface.empty(), p.req.rank});
 }
 
 void MapAgent::commit(TimePoint now, const BindingKey& key, const Request& req) {
   auto [it, created] = bindings_.try_emplace(key);
   Binding& b = it->second;
   const bool moved = !created && b.lcoa != req.lcoa;
+  // The address's first binding: its proxy entry is new (an unsolicited NA).
+  const bool first = created && !top_of(key.rcoa);
+  if (created) index_binding(key);
   if (created) {
     b.created = now;
     ++counters_.bindings_created;
     if (req.role == BindingRole::home) ++counters_.home_bindings_created;
+    if (key.bid != 0) ++counters_.mcoa_bids_registered;
   } else if (moved) {
     ++counters_.bindings_moved;
   } else {
@@ -157,13 +168,40 @@ void MapAgent::commit(TimePoint now, const BindingKey& key, const Request& req) 
   b.role = req.role;
   b.link_local = req.link_local;
   b.brr_sent = 0;
+  b.rank = req.rank;
+  b.stamp = req.stamp;
+  b.bid_pri = req.bid_pri;
   b.next_brr.reset();
   if (cfg_.brr_lead > Duration::zero() && b.expires - cfg_.brr_lead > now) b.next_brr = b.expires - cfg_.brr_lead;
   schedule(key, b, now);
+  address_entry(key.rcoa).sequence = req.sequence;
+  if (key.bid != 0 && !created) ++counters_.mcoa_bids_refreshed;
+  if (req.txn) {
+    // A BID of a Multiple CoA BU: its BA waits for the other BIDs.
+    log(created || moved ? LogLevel::info : LogLevel::debug,
+        std::string(created ? "bound" : moved ? "moved" : "refreshed") + " " +
+            std::string(roles::address_word(req.role)) + " " + key.rcoa.str() + " BID " + std::to_string(key.bid) +
+            " to " + req.lcoa.str() + " (rank " + std::to_string(req.rank) + ", seq " +
+            std::to_string(req.sequence) + ")");
+    finish_bid(*req.txn, key.bid, wire::ba_status::kAccepted, true);
+    if (first) announce(key, req.role, req.prefix, false);
+    return;
+  }
+  // A regular binding replacing BID bindings (RFC 5648 §6.2): it is
+  // installed, they go (make-before-break).
+  if (key.bid == 0 && has_bid_bindings(key.rcoa)) {
+    ++counters_.mcoa_regular_replaced;
+    const std::vector<std::uint16_t> bids = address_of(key.rcoa)->bids;
+    for (const std::uint16_t bid : bids)
+      if (bid != 0) remove_binding(BindingKey{key.rcoa, bid}, RemoveReason::replaced);
+    log(LogLevel::info, std::string(roles::address_word(req.role)) + " " + key.rcoa.str() +
+                            ": a regular binding replaced its " + std::to_string(bids.size() - 1) + " BID binding(s)");
+  }
   ++counters_.bu_accepted;
   if (req.role == BindingRole::home) ++counters_.home_bu_accepted;
   send_ba(key, req.src, req.lcoa, wire::ba_status::kAccepted, req.sequence, req.lifetime_units, false);
-  if (created || moved || link_local_added) announce(key, req.role, req.prefix, req.link_local);
+  // Not when it replaced BID bindings: the address's proxy entry stays.
+  if (first || moved || link_local_added) announce(key, req.role, req.prefix, req.link_local);
   log(created || moved ? LogLevel::info : LogLevel::debug,
       std::string(created ? "bound" : moved ? "moved" : "refreshed") + " " +
           std::string(roles::address_word(req.role)) + " " + key.rcoa.str() + " to " +
@@ -177,14 +215,18 @@ void MapAgent::remove_binding(const BindingKey& key, RemoveReason why) {
     timers_.set(key, TimerQueue::Kind::binding, it->second.timer, std::nullopt);
     unload_owner(it->second.owner);
     bindings_.erase(it);
+    unindex_binding(key);
   }
   if (const auto pit = pending_.find(key); pit != pending_.end()) erase_pending(pit);
   actions_.emplace_back(RemoveBinding{key, why});
 }
 
 void MapAgent::send_ba(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
-                       std::uint16_t sequence, std::uint16_t lifetime_units, bool transient) {
+                       std::uint16_t sequence, std::uint16_t lifetime_units, bool transient,
+                       const std::vector<wire::BindingIdentifierOption>* bids) {
   SendBa a;
+  if (bids != nullptr)
+    for (const auto& b : *bids) a.ba.options.emplace_back(b);
   a.src = src;
   a.rcoa = key.rcoa;
   a.lcoa = lcoa;
@@ -223,7 +265,7 @@ void MapAgent::handle_dataplane_result(TimePoint now, const BindingKey& key, boo
     remove_binding(key, p.reason == InstallReason::reload ? RemoveReason::reload_failed : RemoveReason::not_adopted);
     return;
   }
-  refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kInsufficientResources, p.req.sequence, p.req.role);
+  refuse_req(key, p.req, wire::ba_status::kInsufficientResources);
 }
 
 // ---------------------------------------------------------------------------
@@ -231,6 +273,19 @@ void MapAgent::handle_dataplane_result(TimePoint now, const BindingKey& key, boo
 
 void MapAgent::handle_dad_result(TimePoint now, const Ip6Addr& rcoa, bool duplicate) {
   service(now);
+  if (const Address* a = address_of(rcoa); a != nullptr && a->dad_deadline) {
+    // Multiple CoA: the DAD the address's BIDs share.
+    if (duplicate) {
+      ++counters_.dad_duplicate;
+      log(LogLevel::notice, rcoa.str() + " is in use on its link: its Binding IDs are refused (status 134)");
+    } else {
+      ++counters_.dad_succeeded;
+      actions_.emplace_back(StopDad{rcoa});
+    }
+    end_address_dad(rcoa, duplicate ? std::optional<std::uint8_t>(wire::ba_status::kDuplicateAddressDetectionFailed)
+                                     : std::nullopt);
+    return;
+  }
   const auto found = dad_key(rcoa);
   if (!found) {
     ++counters_.dad_unmatched;
@@ -252,7 +307,7 @@ void MapAgent::handle_dad_result(TimePoint now, const Ip6Addr& rcoa, bool duplic
   log(LogLevel::notice, std::string(roles::address_word(req.role)) + " " + key.rcoa.str() +
                             (key.rcoa != rcoa ? " (its link-local address " + rcoa.str() + ")" : std::string()) +
                             " is in use on its link: refused (status 134)");
-  refuse(key, req.src, req.lcoa, wire::ba_status::kDuplicateAddressDetectionFailed, req.sequence, req.role);
+  refuse_req(key, req, wire::ba_status::kDuplicateAddressDetectionFailed);
 }
 
 // The daemon has stopped the DAD of `reported` (a duplicate, or its group
@@ -273,6 +328,14 @@ MapAgent::Request MapAgent::finish_dad(PendingMap::iterator it, const Ip6Addr& r
 
 void MapAgent::handle_dad_failed(TimePoint now, const Ip6Addr& rcoa, std::string_view why) {
   service(now);
+  if (const Address* a = address_of(rcoa); a != nullptr && a->dad_deadline) {
+    ++counters_.dad_join_failed;
+    log_limited(log_cap_, now, LogLevel::warning,
+                "refused the Binding IDs of new " + rcoa.str() + ": status 130, DAD cannot run (" + std::string(why) +
+                    ")");
+    end_address_dad(rcoa, wire::ba_status::kInsufficientResources);
+    return;
+  }
   const auto found = dad_key(rcoa);
   if (!found) {
     ++counters_.dad_unmatched;
@@ -285,7 +348,7 @@ void MapAgent::handle_dad_failed(TimePoint now, const Ip6Addr& rcoa, std::string
   log_limited(log_cap_, now, LogLevel::warning,
               "refused new " + std::string(roles::address_word(req.role)) + " " + key.rcoa.str() +
                   ": status 130, DAD cannot run (" + std::string(why) + ")");
-  refuse(key, req.src, req.lcoa, wire::ba_status::kInsufficientResources, req.sequence, req.role);
+  refuse_req(key, req, wire::ba_status::kInsufficientResources);
 }
 
 void MapAgent::handle_link_carrier(TimePoint now, const std::string& interface, bool up) {

@@ -51,11 +51,26 @@ MapAgent::Pending& MapAgent::add_pending(const BindingKey& key, const Request& r
 
 void MapAgent::erase_pending(PendingMap::iterator it) {
   cancel_dad(it->first, it->second);
+  if (it->second.awaiting_dad) {
+    // Multiple CoA: the last BID waiting for its address's DAD cancels it.
+    const Ip6Addr addr = it->first.rcoa;
+    Address& a = address_entry(addr);
+    std::erase(a.dad_bids, it->first.bid);
+    if (a.dad_bids.empty() && a.dad_deadline) {
+      timers_.set(BindingKey{addr, 0}, TimerQueue::Kind::dad, a.dad_deadline, std::nullopt);
+      a.dad_deadline.reset();
+      --dad_running_;
+      actions_.emplace_back(StopDad{addr});
+    }
+    it->second.awaiting_dad = false;
+  }
   if (it->second.reason == InstallReason::create) {
     --creates_pending_;
     unload_owner(it->second.owner);
   }
+  const Ip6Addr addr = it->first.rcoa;
   pending_.erase(it);
+  release_address(addr);
 }
 
 void MapAgent::start_dad(const BindingKey& key, Pending& p, TimePoint deadline) {
@@ -79,6 +94,12 @@ void MapAgent::cancel_dad(const BindingKey& key, Pending& p) {
 }
 
 bool MapAgent::over_cap(TimePoint now, const BindingKey& key, const Request& req, bool needs_dad) {
+  if (!cap_exceeded(now, key, req, needs_dad)) return false;
+  refuse_bu(now, key, req.src, req.lcoa, req.sender, wire::ba_status::kInsufficientResources, req.sequence, req.role);
+  return true;
+}
+
+bool MapAgent::cap_exceeded(TimePoint now, const BindingKey& key, const Request& req, bool needs_dad) {
   std::uint64_t* counter = nullptr;
   std::string why;
   const std::size_t held = bindings_.size() + creates_pending_;
@@ -103,9 +124,9 @@ bool MapAgent::over_cap(TimePoint now, const BindingKey& key, const Request& req
   }
   ++*counter;
   log_limited(log_cap_, now, LogLevel::warning,
-              "refused new " + std::string(roles::address_word(req.role)) + " " + key.rcoa.str() + " from " + req.lcoa.str() + " (seq " +
-                  std::to_string(req.sequence) + "): status 130, " + why);
-  refuse_bu(now, key, req.src, req.lcoa, req.sender, wire::ba_status::kInsufficientResources, req.sequence, req.role);
+              "refused new " + std::string(roles::address_word(req.role)) + " " + key.rcoa.str() +
+                  (key.bid != 0 ? " BID " + std::to_string(key.bid) : std::string()) + " from " + req.lcoa.str() +
+                  " (seq " + std::to_string(req.sequence) + "): status 130, " + why);
   return true;
 }
 

@@ -53,15 +53,15 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
       disowned.push_back(key);
       continue;
     }
+    // Multiple CoA: McoaSelection may have changed the BID bindings' ranks.
+    const std::uint64_t rank = key.bid != 0 ? rank_of(key, b.stamp, b.bid_pri) : b.rank;
     const bool changed = roles::own_address(old, b.role) != own_address(b.role) ||
                          old.tunnel_mtu != cfg_.tunnel_mtu ||
-                         roles::interface_of(old, b.role, b.prefix) != interface_of(b.role, *np);
+                         roles::interface_of(old, b.role, b.prefix) != interface_of(b.role, *np) || rank != b.rank;
     b.prefix = *np;
     if (changed && pending_.count(key) == 0) {
-      send_install(key, add_pending(key,
-                                    Request{own_address(b.role), b.lcoa, b.lcoa, b.sequence, b.lifetime_units, b.prefix,
-                                            b.from_neighbour, b.home_flag, b.owner, b.role, b.link_local},
-                                    InstallReason::reload));
+      b.rank = rank;
+      send_install(key, add_pending(key, reinstall_request(b), InstallReason::reload));
       ++reinstalled;
     }
     if (b.adopted) {
@@ -112,20 +112,22 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
   }
   for (const auto& key : orphaned) {
     const auto it = pending_.find(key);
+    if (it == pending_.end()) continue;  // went with another BID's refusal
     const Pending p = it->second;
     erase_pending(it);
     log(LogLevel::notice, "reload: pending registration of " + std::string(roles::address_word(p.req.role)) + " " +
                               key.rcoa.str() + " refused (prefix removed)");
-    refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kNotHomeSubnet, p.req.sequence, p.req.role);
+    refuse_req(key, p.req, wire::ba_status::kNotHomeSubnet);
   }
   for (const auto& key : unowned) {
     const auto it = pending_.find(key);
+    if (it == pending_.end()) continue;  // went with another BID's refusal
     const Pending p = it->second;
     erase_pending(it);
     ++counters_.removed_by_reload;
     log(LogLevel::notice, "reload: pending registration of home address " + key.rcoa.str() + " by " + p.req.owner +
                               " refused (its owner changed)");
-    refuse(key, p.req.src, p.req.lcoa, wire::ba_status::kAdministrativelyProhibited, p.req.sequence, p.req.role);
+    refuse_req(key, p.req, wire::ba_status::kAdministrativelyProhibited);
   }
   log(LogLevel::info, "reloaded: " + std::to_string(bindings_.size()) + " bindings kept, " +
                           std::to_string(removed.size() + disowned.size()) + " removed, " +

@@ -1,5 +1,6 @@
 // MapAgent's views for hmipctl: state(), binding().
 #include <algorithm>
+#include <unordered_map>
 
 #include "hmip/map/map_agent.h"
 #include "roles.h"
@@ -32,7 +33,29 @@ BindingView MapAgent::view(const BindingKey& key, const Binding& b, TimePoint no
   v.home_flag = b.home_flag;
   v.install_pending = pending_.count(key) != 0;
   v.adopted = b.adopted;
+  v.rank = b.rank;
+  v.active = top_of(key.rcoa) == key;
+  v.bid_pri = b.bid_pri;
   return v;
+}
+
+MapAgent::Request MapAgent::reinstall_request(const Binding& b) const {
+  Request r;
+  r.src = own_address(b.role);
+  r.lcoa = b.lcoa;
+  r.sender = b.lcoa;
+  r.sequence = b.sequence;
+  r.lifetime_units = b.lifetime_units;
+  r.prefix = b.prefix;
+  r.from_neighbour = b.from_neighbour;
+  r.home_flag = b.home_flag;
+  r.owner = b.owner;
+  r.role = b.role;
+  r.link_local = b.link_local;
+  r.rank = b.rank;
+  r.stamp = b.stamp;
+  r.bid_pri = b.bid_pri;
+  return r;
 }
 
 std::optional<BindingView> MapAgent::binding(const BindingKey& key, TimePoint now) const {
@@ -44,7 +67,16 @@ std::optional<BindingView> MapAgent::binding(const BindingKey& key, TimePoint no
 MapState MapAgent::state(TimePoint now) const {
   MapState s;
   s.bindings.reserve(bindings_.size());
-  for (const auto& [key, b] : bindings_) s.bindings.push_back(view(key, b, now));
+  // Bindings per BID, for the flow policies' view.
+  std::unordered_map<std::uint16_t, std::size_t> per_bid;
+  for (const auto& [key, b] : bindings_) {
+    s.bindings.push_back(view(key, b, now));
+    if (key.bid != 0 && !cfg_.flow_policies.empty()) ++per_bid[key.bid];
+  }
+  for (const auto& fp : cfg_.flow_policies) {
+    const auto it = per_bid.find(fp.bid);
+    s.flow_policies.push_back(FlowPolicyView{fp, it == per_bid.end() ? 0 : it->second});
+  }
   std::sort(s.bindings.begin(), s.bindings.end(),
             [](const BindingView& x, const BindingView& y) { return BindingKeyLess{}(x.key, y.key); });
   for (const auto& [key, p] : pending_) {
@@ -70,8 +102,13 @@ bool MapAgent::source_limit_exempt(const Ip6Addr& home, const std::optional<Ip6A
     for (const BindingRole r : {BindingRole::map, BindingRole::home})
       if (roles::serves(cfg_, r, dst) && prefix_of(r, home)) return true;
   if (!coa) return false;
-  const auto it = bindings_.find(BindingKey{home, 0});
-  return it != bindings_.end() && it->second.lcoa == *coa;
+  // Any binding of the address (its BIDs too) bound to `coa`.
+  const Address* a = address_of(home);
+  if (a == nullptr) return false;
+  return std::any_of(a->bids.begin(), a->bids.end(), [&](std::uint16_t bid) {
+    const auto it = bindings_.find(BindingKey{home, bid});
+    return it != bindings_.end() && it->second.lcoa == *coa;
+  });
 }
 
 }  // namespace hmip::map

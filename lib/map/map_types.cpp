@@ -38,6 +38,7 @@ std::string_view to_string(InstallReason r) noexcept {
   switch (r) {
     case InstallReason::create: return "create";
     case InstallReason::move: return "move";
+    case InstallReason::rank: return "rank";
     case InstallReason::reload: return "reload";
     case InstallReason::adopt: return "adopt";
   }
@@ -53,6 +54,7 @@ std::string_view to_string(RemoveReason r) noexcept {
     case RemoveReason::stale: return "stale";
     case RemoveReason::not_adopted: return "not-adopted";
     case RemoveReason::owner_changed: return "owner-changed";
+    case RemoveReason::replaced: return "replaced";
   }
   return "?";
 }

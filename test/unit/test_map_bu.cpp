@@ -291,8 +291,10 @@ TEST_CASE("map: bad input never loses a binding", "[map]") {
   CHECK(h.take<RemoveBinding>().empty());
 }
 
-TEST_CASE("map: a Binding Identifier option is ignored (BID 0)", "[map]") {
-  Harness h;
+TEST_CASE("map: MultipleCoa ignore skips a Binding Identifier option (BID 0)", "[map]") {
+  MapdConfig c = test_config();
+  c.multiple_coa = MultipleCoaMode::ignore;  // on (the default): test_map_mcoa.cpp
+  Harness h(c);
   wire::BindingIdentifierOption bid;
   bid.bid = 3;
   h.bu({.options = {bid}});

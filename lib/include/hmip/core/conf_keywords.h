@@ -14,18 +14,24 @@ namespace hmip::core::conf::keywords {
 
 using Keyword = std::string_view;
 
-inline constexpr std::array<Keyword, 22> kMapdTop{
+inline constexpr std::array<Keyword, 27> kMapdTop{
     "MapAddress", "MaxBindingLifetime", "AdvertisedValidLifetime", "BrrLead", "BrrInterval",
     "RcoaDad", "RcoaDadTimeout", "TunnelMtu", "ControlSocket", "LogLevel",
     "RcoaPrefix", "LcoaPrefix", "NeighbourPrefix", "InsecureTestbedSignalling", "TrustedPrefix", "Ike",
     "MaxBindings", "MaxBindingsPerIdentity", "MaxBindingsPerTrustedPrefix", "MaxPendingRegistrations",
-    "MaxConcurrentDad", "HomeAgent"};
+    "MaxConcurrentDad", "HomeAgent",
+    // Multiple Care-of Addresses (RFC 5648; issue 15)
+    "MultipleCoa", "BulkRegistration", "MaxCareOfAddresses", "McoaSelection", "FlowPolicy"};
 inline constexpr std::array<Keyword, 2> kMapdRcoa{"Interface", "ValidLifetime"};
 /// mapd.conf's HomeAgent block (the home agent role, issue 14) and its HomePrefix blocks.
 inline constexpr std::array<Keyword, 8> kMapdHomeAgent{"Address",        "HomePrefix", "MaxBindingLifetime",
                                                     "HomeDad",        "HomeDadTimeout", "Preference",
                                                     "HomeAddress",    "ProtectTraffic"};
 inline constexpr std::array<Keyword, 2> kMapdHomePrefix{"Interface", "ValidLifetime"};
+/// A FlowPolicy block (Multiple CoA flow policies, issue 15): mapd.conf's
+/// (downlink) and mnd.conf's (uplink) share the syntax.
+inline constexpr std::array<Keyword, 7> kFlowPolicy{"Bid",  "Protocol", "SourcePort", "DestinationPort",
+                                                 "Dscp", "From",     "To"};
 inline constexpr std::array<Keyword, 9> kMapdIke{"ViciSocket",    "Identity",           "Certificate", "PrivateKey",
                                               "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay",
                                               "EapSecrets"};
@@ -79,7 +85,7 @@ consteval auto without() {
   return out;
 }
 
-inline constexpr auto kMapdAll = join(kMapdTop, kMapdRcoa, kMapdIke, kMapdHomeAgent, kMapdHomePrefix);
+inline constexpr auto kMapdAll = join(kMapdTop, kMapdRcoa, kMapdIke, kMapdHomeAgent, kMapdHomePrefix, kFlowPolicy);
 inline constexpr auto kMndAll = join(kMndTop, kMndIke, kMndHome);
 /// Both files' keywords (read_statements' statement-end heuristic).
 inline constexpr auto kBoth = join(kMapdAll, kMndAll);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hmip/core/log_level.h"
@@ -132,6 +133,50 @@ struct HomeAgentConfig {
   friend bool operator==(const HomeAgentConfig&, const HomeAgentConfig&) = default;
 };
 
+/// MultipleCoa (RFC 5648; issue 15): what mapd does with a BU carrying
+/// Binding Identifier options.
+enum class MultipleCoaMode : std::uint8_t {
+  on,      ///< served (both roles: local BUs with M, home registrations with H)
+  off,     ///< refused whole with status 166 (MCOA PROHIBITED)
+  ignore,  ///< the options skipped as an RFC 6275 node skips an option it does not know: a regular BU, a BA without BID options
+};
+std::string_view to_string(MultipleCoaMode m) noexcept;
+
+/// McoaSelection: which binding of an address carries its traffic by
+/// default (map_agent.h, "Multiple CoA", says how it becomes a rank).
+enum class McoaSelection : std::uint8_t {
+  recent,    ///< the binding most recently created or moved
+  priority,  ///< the lowest non-zero BID-PRI (RFC 6089), ties by recent
+};
+std::string_view to_string(McoaSelection s) noexcept;
+
+/// An inclusive port range (SourcePort / DestinationPort P[-Q]); 1..65535.
+struct PortRange {
+  std::uint16_t lo = 0;
+  std::uint16_t hi = 0;
+  friend bool operator==(const PortRange&, const PortRange&) = default;
+};
+
+/// `FlowPolicy { Bid N; ... }`: downlink packets matching every statement
+/// given go through the binding with BID `bid` of their destination address
+/// when it has one; otherwise the default (top-ranked) binding. At least one
+/// match statement; in file order (the first match wins).
+struct FlowPolicyConfig {
+  std::uint16_t bid = 0;                     ///< Bid 1..65535
+  std::optional<std::uint8_t> protocol;      ///< Protocol tcp|udp|icmpv6|NUMBER (next header); nullopt: any
+  std::optional<PortRange> source_port;      ///< SourcePort (Protocol tcp, udp, sctp 132 or dccp 33)
+  std::optional<PortRange> destination_port; ///< DestinationPort (likewise)
+  std::optional<std::uint8_t> dscp;          ///< Dscp 1..63 (0 cannot be matched: a kernel rule with dsfield 0 matches any)
+  std::optional<Ip6Prefix> from;             ///< From: the sender's (the correspondent's) source
+  std::optional<Ip6Prefix> to;               ///< To: the destination (an RCoA or home address)
+  int line = 0;
+  friend bool operator==(const FlowPolicyConfig&, const FlowPolicyConfig&) = default;
+};
+
+/// Defaults and limits of the Multiple CoA keywords.
+inline constexpr std::uint32_t kDefaultMaxCareOfAddresses = 8;
+inline constexpr std::uint32_t kMaxCareOfAddressesCap = 256;
+
 /// Defaults of the caps (mapd.conf(5) explains the choice).
 inline constexpr std::uint32_t kDefaultMaxBindings = 16384;
 inline constexpr std::uint32_t kDefaultMaxBindingsPerIdentity = 16;
@@ -176,6 +221,13 @@ struct MapdConfig {
   std::uint32_t max_pending_registrations = kDefaultMaxPendingRegistrations;
   /// MaxConcurrentDad: DADs running at once (each joins a solicited-node group).
   std::uint32_t max_concurrent_dad = kDefaultMaxConcurrentDad;
+
+  /// Multiple Care-of Addresses (RFC 5648; issue 15), both roles.
+  MultipleCoaMode multiple_coa = MultipleCoaMode::on;        ///< MultipleCoa on|off|ignore
+  bool bulk_registration = true;                             ///< BulkRegistration: more than one BID option per BU (else 168)
+  std::uint32_t max_care_of_addresses = kDefaultMaxCareOfAddresses;  ///< MaxCareOfAddresses: BIDs per address (1..256)
+  McoaSelection mcoa_selection = McoaSelection::recent;      ///< McoaSelection
+  std::vector<FlowPolicyConfig> flow_policies;               ///< FlowPolicy blocks, in file order
 
   InsecureSignallingConfig insecure;
   MapIkeConfig ike;

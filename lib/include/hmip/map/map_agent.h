@@ -40,7 +40,8 @@
 //   * A BU not sent to MapAddress: silently discarded, counted.
 //   * A BU with a MalformedMobilityOption: silently discarded (RFC 6275
 //     §9.2 treats a badly formed message so), counted; never touches the
-//     binding. (Status 164 belongs to Multiple CoA's BID option only.)
+//     binding. A malformed Binding Identifier option is the exception:
+//     164 after the address-level checks (Multiple CoA, below).
 //   * Secure mode (RFC 5380 §12.1, RFC 4877 §4): a BU is protected only if
 //     an INSTALLED CHILD_SA of the one IKE identity holding the RCoA has the
 //     RCoA as its single-host remote selector (so the kernel's IN policy of
@@ -86,7 +87,7 @@
 //     does not move with the MN (MOBIKE off: mnd sets up a new IKE SA from
 //     each new LCoA, hmip/ike/charon_conn.h; RFC 6275 §11.7.1); the BA
 //     carries neither. R -> 140, P -> 152 (NEMO, Proxy MIPv6 not
-//     served). A Binding Identifier option is ignored (BID 0, counted).
+//     served). Binding Identifier options: "Multiple CoA" below.
 //   * An Alternate Care-of Address option replaces the HAO's CoA (RFC 6275
 //     §6.2.5); in insecure mode both must be inside TrustedPrefix.
 //   * Charon's SA events keep the holder table (ike::RcoaHolders, indexed by
@@ -295,6 +296,117 @@
 //         the former owner is refused with 129), a
 //         new HomeAgent Address or home Interface re-installs in place, a
 //         pending home registration whose prefix went gets 132.
+//   * Multiple CoA (RFC 5648 §6.2, draft-ietf-monami6-multiplecoa-13 §5-6,
+//     RFC 6089 BID-PRI; issue 15; mcoa.cpp), both roles alike: a BU with
+//     Binding Identifier options, after the address-level checks above
+//     (destination, ACoA, protection, flags, prefix, own address):
+//       - MultipleCoa ignore: the options are skipped as an RFC 6275 node
+//         skips an option it does not know (a malformed one too): a regular
+//         BU, a BA without BID options, counted (bu_bid_ignored);
+//       - 164 whole: a malformed BID option (other malformed options are
+//         still discarded silently), BID 0, a BID twice, an IPv6 care-of
+//         address field not unicast routable (link-local, multicast,
+//         loopback, unspecified). Then 166 whole with MultipleCoa off, 168
+//         whole for more than one option with BulkRegistration off;
+//       - per BID: 169 for H (a simultaneous home and foreign binding is
+//         not served, so status 5 MCOA RETURNHOME WO/NDP is never sent);
+//         174 for an IPv4 care-of address field (DSMIPv6 not served);
+//       - 165 whole while the address has a regular (BID 0) binding, or a
+//         regular registration pending: RFC 5648 has no O flag, the node
+//         deregisters it first. An adopted regular binding (the kernel keeps
+//         no BID) is the exception: the BU is processed (any sequence
+//         number, as for adoption) and the adopted binding removed
+//         (RemoveReason::replaced) once a BID of it is bound;
+//       - the sequence number is the address's, shared by its BIDs (and by
+//         a regular BU for the address): 135 whole with the last accepted;
+//       - lifetime 0: each BID removed (bound) or cancelled (pending); an
+//         unknown BID -> that BID 133. A BID whose care-of address field is
+//         the address is deregistered the same way in any BU;
+//       - lifetime > 0: a BID binds its care-of address field; without one,
+//         a single-BID BU binds the BU's care-of address (ACoA/HAO as
+//         above), a bulk BU refreshes the BID's bound care-of address, or
+//         that BID gets 167. Then per BID: in the insecure testbed mode a
+//         care-of address field outside TrustedPrefix -> 129 (the HAO and
+//         ACoA are checked by the protection check; a field is not);
+//         coa_refusal -> 129 (existing: the address has any binding);
+//         MaxCareOfAddresses (BID bindings of the address, the BU's new
+//         ones included; an adopted regular one not) -> 130, counted
+//         cap_care_of_addresses; then the caps for each new BID binding
+//         (MaxBindings and the per-node caps count every BID binding,
+//         MaxPendingRegistrations every pending one, MaxConcurrentDad the
+//         one DAD of a new address) -> 130. In secure mode the BU itself is
+//         ESP-protected, its care-of address fields included;
+//       - each BID then goes through the machinery of a regular binding,
+//         keyed {address, BID}: refresh (committed at once), move or rank
+//         change (re-installed in place), create. A new address runs one
+//         DAD (started by the first new BID, StartDad for the address),
+//         shared by its BIDs and its result (134 for each on a duplicate,
+//         130 if its group cannot be joined); cancelling the last BID
+//         waiting for it stops it (StopDad);
+//       - ONE BA per BU (Txn), sent when every BID is done (installs
+//         answered, DAD over): all BIDs with one status -> the BA has it and
+//         the options status 0; else BA status 4 (MCOA NOTCOMPLETE) with
+//         each option's own. Every BID option of the BU is copied into it
+//         (bid, H, BID-PRI and care-of address field as received). Its
+//         lifetime: the granted one if a BID was bound, else 0. It goes to
+//         the BU's care-of address (transient route unless the address's
+//         top-ranked binding is there). A BA refusing the whole BU (every
+//         BID, or a whole-BU status) at its arrival is rate-limited like any
+//         refusal; one after DAD or an install is not;
+//       - a BU (with or without BIDs) for an address whose Multiple CoA BU
+//         is in flight (DAD or installs) is absorbed (the node retransmits;
+//         a retransmission with the same BIDs updates the sequence number
+//         the BA answers with), except a deregistration: it proceeds and
+//         withdraws the BU in flight whose BIDs it cancels (no BA for that
+//         one: its sequence number is older than the node's; its other
+//         pending BIDs complete without one);
+//       - L on a BU with BID options is not served for the link-local
+//         address (no proxy, no DAD for it); the home address is;
+//       - a BU without BID option for an address with BID bindings:
+//         lifetime 0 (or care-of address == address) removes them all (a
+//         Multiple CoA BU in flight withdrawn); lifetime > 0 makes a
+//         regular binding {address, 0} that replaces them, make-before-
+//         break: installed first, ranked kRegularRank (above them), then
+//         RemoveBinding (replaced) for each BID, then the BA. No cap and no
+//         DAD: the address exists. Counted mcoa_regular_replaced;
+//       - ranks (InstallBinding::rank; kglue: the highest carries the
+//         address's traffic, equal ranks the lower BID): a BID binding gets
+//         a recency stamp (a counter) when it is created or moved; in one
+//         BU the created and moved BIDs are stamped in option order, and
+//         the BID on the BU's own care-of address (the node sends from its
+//         preferred interface) last, even if it was only refreshed.
+//         McoaSelection recent: rank = stamp. priority: rank = (128 -
+//         BID-PRI, or 0 for BID-PRI 0 = none) << 48 | stamp: the lowest
+//         non-zero BID-PRI wins (RFC 6089), ties by recency. A regular
+//         binding: kRegularRank while BID bindings of its address exist,
+//         else 0 (alone: kglue's default; not re-installed when the BIDs
+//         go). A refresh whose rank changed (a new BID-PRI in priority
+//         mode, or the own-CoA restamp) re-installs in place
+//         (InstallReason::rank, counted mcoa_rank_reinstalls) before the BA;
+//       - BRR: per binding as before; a BID binding's carries a BID option
+//         (RFC 5648 §6.4) and goes to its own care-of address, through a
+//         transient route2 state unless it is the top-ranked binding
+//         (SendBrr::bid, SendBrr::transient_route);
+//       - reload: a new McoaSelection re-ranks every BID binding (re-
+//         installed in place where the rank changed); MultipleCoa off or
+//         ignore keeps the BID bindings (granted lifetimes stand; the
+//         node's next BU with BIDs gets 166, or is a regular BU replacing
+//         them); a lower MaxCareOfAddresses keeps what is bound;
+//       - adoption: the kernel keeps no BID (kglue adopts the top-ranked
+//         tunnel of an address as its BID 0 binding), so adopted bindings
+//         are regular ones, replaced by the node's BIDs as said above;
+//       - the per-address index (Address: its bound BIDs, sequence number,
+//         BU in flight, shared DAD) keeps every per-BU lookup O(log n) or
+//         O(BIDs of the address), never a scan of the cache;
+//       - views: BindingView::rank, active (top-ranked of its address),
+//         bid_pri; MapState::flow_policies (FlowPolicy blocks with how many
+//         bindings have their BID). Counters: mcoa_bu_received,
+//         mcoa_bulk_bu, mcoa_bids_registered, mcoa_bids_refreshed (refreshes
+//         and moves), mcoa_bids_deregistered, mcoa_ba_not_complete,
+//         mcoa_regular_replaced, mcoa_adopted_replaced, mcoa_rank_reinstalls;
+//         a BID's refusal counts in bu_refused under its status (one per
+//         option; a whole-BU refusal once), bu_accepted counts BAs with
+//         status 0.
 //   * Binding Errors (status 2, unknown MH type) are rate-limited to a burst
 //     of kBindingErrorBurst, then one per kBindingErrorInterval. Each is
 //     sent from the offending packet's destination when that is one of
@@ -324,6 +436,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "hmip/core/rate_limit.h"
 #include "hmip/core/time.h"
@@ -332,6 +445,7 @@
 #include "hmip/map/map_types.h"
 #include "hmip/map/timer_queue.h"
 #include "hmip/wire/error.h"
+#include "hmip/wire/mh_options.h"
 
 namespace hmip::map {
 
@@ -455,6 +569,11 @@ class MapAgent {
     std::string owner;
     BindingRole role = BindingRole::map;
     bool link_local = false;           ///< home role, L flag: proxy (and DAD) the link-local address too
+    // Multiple CoA (mcoa.cpp).
+    std::uint64_t rank = 0;            ///< InstallBinding::rank (committed into Binding::rank)
+    std::uint64_t stamp = 0;           ///< recency stamp of a BID binding (McoaSelection recent)
+    std::uint8_t bid_pri = 0;          ///< BID-PRI of its Binding Identifier option
+    std::optional<std::uint64_t> txn;  ///< the Multiple CoA BU (Txn) this BID belongs to: its BA waits for it
   };
   struct Binding {
     Ip6Addr lcoa;
@@ -473,6 +592,9 @@ class MapAgent {
     bool adopted = false;  ///< from a previous run (adopt()), no BU accepted since
     BindingRole role = BindingRole::map;
     bool link_local = false;  ///< home role, L flag (Request::link_local)
+    std::uint64_t rank = 0;   ///< as installed (InstallBinding::rank)
+    std::uint64_t stamp = 0;  ///< Request::stamp
+    std::uint8_t bid_pri = 0; ///< Request::bid_pri
   };
   struct Pending {
     Request req;
@@ -481,6 +603,47 @@ class MapAgent {
     bool install_sent = false;
     InstallReason reason = InstallReason::create;
     std::string owner;       ///< create: counted in owner_load_ under this (req.owner when it began)
+    bool awaiting_dad = false;  ///< Multiple CoA: waits for its address's DAD (Address::dad_deadline)
+  };
+  /// What the cache holds per address (the per-address index of BIDs, so
+  /// that a BU never scans the cache), keyed BindingKey{address, 0}. Exists
+  /// while the address has a binding, a Multiple CoA BU in flight or a DAD.
+  struct Address {
+    std::vector<std::uint16_t> bids;   ///< bound BIDs, sorted (0: a regular binding); at most MaxCareOfAddresses + 1
+    std::uint16_t sequence = 0;        ///< last accepted sequence number (Multiple CoA: per address)
+    std::optional<std::uint64_t> txn;  ///< the Multiple CoA BU in flight (DAD or installs)
+    std::optional<TimePoint> dad_deadline;  ///< Multiple CoA: DAD of the new address, shared by its BIDs
+    std::vector<std::uint16_t> dad_bids;  ///< the pending BIDs waiting for it (awaiting_dad)
+  };
+  /// One BID option of a Multiple CoA BU and what became of it.
+  struct BidOutcome {
+    wire::BindingIdentifierOption option;  ///< as received (status 0)
+    std::uint8_t status = 0;
+    bool done = false;
+    bool registered = false;  ///< bound with the BU's lifetime (not a deregistration)
+  };
+  /// A Multiple CoA BU being processed: one BA when every BID is done.
+  struct Txn {
+    Ip6Addr addr;
+    Ip6Addr src;     ///< the BU's destination (BA source)
+    Ip6Addr lcoa;    ///< the BU's care-of address (BA destination)
+    Ip6Addr sender;  ///< the packet's care-of address (refusals rate-limited by it)
+    std::uint16_t sequence = 0;
+    std::uint16_t lifetime_units = 0;  ///< granted
+    BindingRole role = BindingRole::map;
+    std::vector<BidOutcome> bids;      ///< in option order
+    std::size_t outstanding = 0;
+    TimePoint received;
+    bool in_bu = true;  ///< still inside handle_bu: a refusal BA is rate-limited
+  };
+  /// What handle_bu found out before the Multiple CoA processing.
+  struct BuContext {
+    Ip6Addr addr;    ///< RCoA or home address
+    Ip6Addr src;     ///< the BU's destination
+    Ip6Addr coa;     ///< the BU's care-of address (ACoA, HAO, source)
+    Ip6Addr sender;  ///< the packet's care-of address
+    BindingRole role = BindingRole::map;
+    std::uint16_t prefix = 0;
   };
   using PendingMap = std::unordered_map<BindingKey, Pending, BindingKeyHash>;
   struct RateLimitedLog {
@@ -498,6 +661,47 @@ class MapAgent {
   [[nodiscard]] std::optional<Ip6Addr> secure_coa(TimePoint now, const ReceivedMh& mh,
                                                   const wire::BindingUpdate& bu, BindingRole role);
   void deregister(TimePoint now, const BindingKey& key, const Request& req);
+  // mcoa.cpp (Multiple CoA, RFC 5648)
+  /// A BU with Binding Identifier options, MultipleCoa on or off, past the
+  /// address-level checks (map_agent.h, "Multiple CoA").
+  void handle_mcoa_bu(TimePoint now, const wire::BindingUpdate& bu, const BuContext& c);
+  /// BID `bid` of Multiple CoA BU `txn` is done with `status`; the BA goes
+  /// when it was the last. An unknown `txn` (withdrawn) is ignored.
+  void finish_bid(std::uint64_t txn, std::uint16_t bid, std::uint8_t status, bool registered);
+  /// Sends the BA of `txn` (every BID done) and forgets it.
+  void answer(std::uint64_t txn);
+  /// Forgets `txn` without a BA (a newer BU deregistered BIDs it was
+  /// registering: its BA would carry an old sequence number); its other
+  /// pending BIDs complete silently.
+  void withdraw(std::uint64_t txn);
+  /// refuse() for a pending registration: a BID of a Multiple CoA BU ends
+  /// its BID (finish_bid), anything else gets its BA.
+  void refuse_req(const BindingKey& key, const Request& req, std::uint8_t status);
+  /// The rank of a binding of `key` (InstallBinding::rank) with recency
+  /// `stamp` and BID-PRI `bid_pri` under the current McoaSelection.
+  [[nodiscard]] std::uint64_t rank_of(const BindingKey& key, std::uint64_t stamp, std::uint8_t bid_pri) const;
+  /// The per-address index (Address), if the address has an entry.
+  [[nodiscard]] const Address* address_of(const Ip6Addr& addr) const;
+  Address& address_entry(const Ip6Addr& addr);
+  /// Drops the entry of `addr` if it holds nothing any more.
+  void release_address(const Ip6Addr& addr);
+  void index_binding(const BindingKey& key);
+  void unindex_binding(const BindingKey& key);
+  /// Whether `addr` has a bound BID binding (bid != 0).
+  [[nodiscard]] bool has_bid_bindings(const Ip6Addr& addr) const;
+  /// The binding carrying `addr`'s traffic by default: the highest rank,
+  /// equal ranks the lower BID. O(BIDs of the address).
+  [[nodiscard]] std::optional<BindingKey> top_of(const Ip6Addr& addr) const;
+  /// Whether the route2 state of `addr` leads to `lcoa` now (its top-ranked
+  /// binding is bound there): else a BA or BRR needs a transient one.
+  [[nodiscard]] bool routed_to(const Ip6Addr& addr, const Ip6Addr& lcoa) const;
+  /// Multiple CoA DAD of a new address (shared by its pending BIDs).
+  void start_address_dad(const Ip6Addr& addr, BindingRole role, std::uint16_t prefix, TimePoint now);
+  /// The address DAD is over: success (installs sent for its BIDs) or a
+  /// refusal `status` for each (134 duplicate, 130 group not joined).
+  void end_address_dad(const Ip6Addr& addr, std::optional<std::uint8_t> status);
+  /// The cap a new registration would exceed, counted and logged; no BA.
+  [[nodiscard]] bool cap_exceeded(TimePoint now, const BindingKey& key, const Request& req, bool needs_dad);
   /// The status and reason refusing a BU for its flags (RFC 5380 §4, RFC
   /// 6275 §10.3.1), given the role it asks for and whether mapd serves that
   /// role on the BU's destination; nullopt: the flags are acceptable.
@@ -556,13 +760,15 @@ class MapAgent {
   void unload_owner(const std::string& owner);
   void register_binding(TimePoint now, const BindingKey& key, const Request& req);
   void refuse(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
-              std::uint16_t sequence, BindingRole role);
+              std::uint16_t sequence, BindingRole role,
+              const std::vector<wire::BindingIdentifierOption>* bids = nullptr);
   /// refuse() for a BU just received: its BA only if the token bucket of
   /// `sender`, the packet's care-of address, allows (counted either way).
   /// Not the Alternate Care-of Address: its sender picks it freely, and could
   /// rotate it past the limit or spend a victim's bucket with it.
   void refuse_bu(TimePoint now, const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, const Ip6Addr& sender,
-                 std::uint8_t status, std::uint16_t sequence, BindingRole role);
+                 std::uint8_t status, std::uint16_t sequence, BindingRole role,
+                 const std::vector<wire::BindingIdentifierOption>* bids = nullptr);
   // map_agent.cpp
   void service(TimePoint now);
   void on_binding_timer(TimePoint now, const BindingKey& key);
@@ -574,8 +780,12 @@ class MapAgent {
   void commit(TimePoint now, const BindingKey& key, const Request& req);
   void schedule(const BindingKey& key, Binding& b, TimePoint now);
   void remove_binding(const BindingKey& key, RemoveReason why);
+  /// `bids`: Binding Identifier options to carry (a BA answering a Multiple CoA BU).
   void send_ba(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
-               std::uint16_t sequence, std::uint16_t lifetime_units, bool transient);
+               std::uint16_t sequence, std::uint16_t lifetime_units, bool transient,
+               const std::vector<wire::BindingIdentifierOption>* bids = nullptr);
+  /// A Request re-installing binding `b` as it is (reload, adopt).
+  [[nodiscard]] Request reinstall_request(const Binding& b) const;
   [[nodiscard]] std::optional<std::uint16_t> prefix_of(BindingRole role, const Ip6Addr& addr) const;
   [[nodiscard]] const std::string& interface_of(BindingRole role, std::uint16_t prefix) const;
   [[nodiscard]] const Ip6Addr& own_address(BindingRole role) const;
@@ -587,6 +797,11 @@ class MapAgent {
   core::Rng rng_;
   std::unordered_map<BindingKey, Binding, BindingKeyHash> bindings_;
   PendingMap pending_;
+  // Multiple CoA (mcoa.cpp)
+  std::unordered_map<BindingKey, Address, BindingKeyHash> addresses_;  ///< per address, key {address, 0}
+  std::unordered_map<std::uint64_t, Txn> txns_;  ///< Multiple CoA BUs in flight
+  std::uint64_t next_txn_ = 1;
+  std::uint64_t rank_clock_ = 0;  ///< recency stamps (McoaSelection recent)
   // What the caps count (map_caps.cpp), kept as pending_ and bindings_ change.
   std::size_t creates_pending_ = 0;  ///< pending_ entries of reason create
   std::size_t dad_running_ = 0;      ///< pending_ entries with a dad_deadline

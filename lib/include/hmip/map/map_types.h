@@ -15,6 +15,7 @@
 
 #include "hmip/core/log_level.h"
 #include "hmip/core/time.h"
+#include "hmip/map/config.h"
 #include "hmip/wire/addr.h"
 #include "hmip/wire/error.h"
 #include "hmip/wire/mh.h"
@@ -38,9 +39,9 @@ inline constexpr std::uint8_t kProxyRegistrationNotEnabled = 152;        // RFC 
 enum class BindingRole : std::uint8_t { map, home };
 std::string_view to_string(BindingRole r) noexcept;
 
-/// A binding of mapd's cache: the binding's address and a Binding ID, the
-/// seam for Multiple CoA (RFC 5648): always 0 until BID options are
-/// processed. The field keeps its historical name `rcoa`: it is the
+/// A binding of mapd's cache: the binding's address and a Binding ID
+/// (Multiple CoA, RFC 5648: the BID of a Binding Identifier option; 0 for a
+/// regular binding, registered without one). The field keeps its historical name `rcoa`: it is the
 /// binding's address, the RCoA (map role, the "home address" of a local BU)
 /// or the home address (home role). The roles' prefixes never overlap
 /// (mapd.conf validation), so one address has one role.
@@ -84,6 +85,7 @@ enum class InstallReason : std::uint8_t {
   move,    ///< the LCoA changed: update in place (make-before-break)
   reload,  ///< the configuration changed the binding's settings
   adopt,   ///< an adopted binding's kernel settings differ from what the configuration asks (MapAgent::adopt)
+  rank,    ///< Multiple CoA: only the binding's rank changed (a new BID-PRI, McoaSelection priority): update in place
 };
 std::string_view to_string(InstallReason r) noexcept;
 
@@ -102,7 +104,18 @@ struct InstallBinding {
   /// Home role, L flag (RFC 6275 §10.3.1, §10.4.1): also proxy
   /// fe80::<interface id of the home address> on proxy_interface.
   bool link_local_proxy = false;
+  /// Multiple CoA: the binding's rank among the bindings of its address
+  /// (kglue::MapBindingSettings::rank): the highest carries the address's
+  /// traffic, equal ranks: the lower BID. A BID binding's rank is at least
+  /// 1; a regular binding (bid 0) gets kRegularRank while BID bindings of
+  /// its address still exist (it replaces them, make-before-break), else 0
+  /// (alone). map_agent.h, "Multiple CoA", says how ranks are computed.
+  std::uint64_t rank = 0;
 };
+
+/// The rank of a regular binding installed while BID bindings of its
+/// address still exist: above them all (InstallBinding::rank).
+inline constexpr std::uint64_t kRegularRank = ~std::uint64_t{0};
 
 /// Why a binding is removed.
 enum class RemoveReason : std::uint8_t {
@@ -113,6 +126,7 @@ enum class RemoveReason : std::uint8_t {
   stale,           ///< a successful install the core no longer wants (superseded while pending)
   not_adopted,     ///< start-up: a previous run's binding the configuration no longer allows (MapAgent::adopt)
   owner_changed,   ///< reload, secure mode: the home address's HomeAddress owner changed (or its line went)
+  replaced,        ///< Multiple CoA: BID bindings replaced by a regular binding, or an adopted regular one by BID bindings
 };
 std::string_view to_string(RemoveReason r) noexcept;
 
@@ -141,10 +155,18 @@ struct SendBa {
 
 /// Send a Binding Refresh Request (RFC 6275 §9.5.5, §6.1.2) from `src` to
 /// `rcoa`, through the binding (its route2 state / tunnel to `lcoa`).
+/// `bid` != 0 (Multiple CoA): the BRR carries a Binding Identifier option
+/// with that BID (RFC 5648 §6.4) and goes to that binding's care-of
+/// address `lcoa`; `transient_route`: the binding is not its address's
+/// top-ranked one, so the route2 state does not lead to `lcoa`: install
+/// Dataplane::install_ba_route(src, rcoa, lcoa) for this BRR and remove it
+/// afterwards, as for SendBa.
 struct SendBrr {
   Ip6Addr src;
   Ip6Addr rcoa;
   Ip6Addr lcoa;
+  std::uint16_t bid = 0;
+  bool transient_route = false;
 };
 
 /// Send a Binding Error (RFC 6275 §9.2, §6.1.9) from `src` to `dst` (the
@@ -302,7 +324,19 @@ struct MapCounters {
   /// the home address's owner (HomeAddress), or for a home address no
   /// HomeAddress line names: discarded (RFC 4877 §4.3)
   std::uint64_t bu_home_not_owner = 0;
-  std::uint64_t bu_bid_ignored = 0;         ///< carried a Binding Identifier option (Multiple CoA not served)
+  std::uint64_t bu_bid_ignored = 0;         ///< MultipleCoa ignore: BUs whose Binding Identifier options were skipped
+  /// Multiple CoA (RFC 5648; map_agent.h "Multiple CoA"). BID refusals are
+  /// counted in bu_refused by status, one per BID option (a whole BU
+  /// refused: one); bu_accepted counts BAs with status 0.
+  std::uint64_t mcoa_bu_received = 0;       ///< BUs with Binding Identifier options, processed as Multiple CoA
+  std::uint64_t mcoa_bulk_bu = 0;           ///< of those, with more than one Binding Identifier option
+  std::uint64_t mcoa_bids_registered = 0;   ///< BID bindings created
+  std::uint64_t mcoa_bids_refreshed = 0;    ///< BID bindings refreshed or moved
+  std::uint64_t mcoa_bids_deregistered = 0; ///< BID bindings removed (or pending ones cancelled) by a BU
+  std::uint64_t mcoa_ba_not_complete = 0;   ///< BAs with status 4 (MCOA NOTCOMPLETE): BIDs of one BU with different outcomes
+  std::uint64_t mcoa_regular_replaced = 0;  ///< regular BUs (no BID) that replaced an address's BID bindings
+  std::uint64_t mcoa_adopted_replaced = 0;  ///< adopted regular bindings replaced by a Multiple CoA registration
+  std::uint64_t mcoa_rank_reinstalls = 0;   ///< bindings re-installed in place for a new rank alone
   std::uint64_t bindings_created = 0;
   std::uint64_t bindings_moved = 0;         ///< LCoA changed
   std::uint64_t bindings_refreshed = 0;
@@ -329,6 +363,7 @@ struct MapCounters {
   std::uint64_t cap_identity = 0;           ///< MaxBindingsPerIdentity / MaxBindingsPerTrustedPrefix reached
   std::uint64_t cap_pending = 0;            ///< MaxPendingRegistrations reached
   std::uint64_t cap_dad = 0;                ///< MaxConcurrentDad reached
+  std::uint64_t cap_care_of_addresses = 0;  ///< Multiple CoA: MaxCareOfAddresses reached (a new BID of an address)
   std::uint64_t dad_join_failed = 0;        ///< the daemon could not join the RCoA's solicited-node group: 130
   std::uint64_t cap_leases = 0;             ///< secure mode: IKE SAs terminated, their identity's leases over MaxBindingsPerIdentity
   std::uint64_t bindings_adopted = 0;       ///< start-up: a previous run's bindings taken over from the kernel
@@ -361,6 +396,12 @@ struct BindingView {
   bool link_local_proxy = false;       ///< home role, L flag: the link-local address is proxied too
   bool install_pending = false;        ///< an update of its kernel state awaits its result
   bool adopted = false;                ///< taken over from a previous run at start; no BU accepted since
+  /// Multiple CoA: the rank installed (InstallBinding::rank), whether this
+  /// is the top-ranked binding of its address (the one carrying its traffic
+  /// by default), and the BID-PRI its last BU gave (RFC 6089; 0 none).
+  std::uint64_t rank = 0;
+  bool active = true;
+  std::uint8_t bid_pri = 0;
 };
 
 /// A new binding waiting for DAD or its first install (state() view).
@@ -382,8 +423,15 @@ struct CapUsage {
   std::size_t max_owner = 0;           ///< the most any one of them holds
 };
 
+/// One FlowPolicy (state() view): the policy and how many bindings have its BID.
+struct FlowPolicyView {
+  FlowPolicyConfig policy;
+  std::size_t bindings = 0;
+};
+
 struct MapState {
   std::vector<BindingView> bindings;   ///< by key
+  std::vector<FlowPolicyView> flow_policies;  ///< in configuration order
   std::vector<PendingView> pending;    ///< by key
   MapCounters counters;
   CapUsage usage;
