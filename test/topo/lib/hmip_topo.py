@@ -254,15 +254,17 @@ class Testbed:
         self.daemons[name] = d
         return d
 
-    def start_ards(self, ars: tuple[str, ...] = ("ar1", "ar2", "ar3")) -> dict[str, Daemon]:
+    def start_ards(self, ars: tuple[str, ...] = ("ar1", "ar2", "ar3"), wait: bool = True) -> dict[str, Daemon]:
         """Starts ard on each AR (config: ard_config) and waits until it
-        advertises on acc0 (when hmipctl is known)."""
+        advertises on acc0 (when hmipctl is known; `wait` False: returns
+        at once, e.g. to start mapd meanwhile: the MN's SLAAC waits for the
+        RAs anyway)."""
         out = {}
         for ar in ars:
             d = self.daemon(ar, "ard", f"ard-{ar}", self.bins.ard)
-            d.start(ard_config(self.plan, ar, d.sock, self.ar_maps(ar), self.opts))
+            d.start(ard_config(self.plan, ar, d.sock, self.ar_maps(ar), self.opts), wait=wait)
             out[ar] = d
-        if self.bins.hmipctl:
+        if self.bins.hmipctl and wait:
             for d in out.values():
                 d.wait_show("interfaces", [{"name": ACCESS_IF, "advertising": True}], timeout=60)
         return out
