@@ -8,8 +8,13 @@ mn0 is BID 1 and mn1 BID 2). Mobility Headers are captured on mn0 and mn1
 from before mnd starts.
 
 Tests, in order:
-  * one bulk BU registers both interfaces (BID options with each LCoA, one
-    sequence number until MAP1's BA), MAP1's cache holds both BIDs;
+  * the registration: every BU carries BID options and leaves from mn0 (the
+    primary); a bulk BU carries BID 1 and BID 2 with each interface's LCoA
+    and MAP1's BA to it both BID options (status 0); MAP1's cache holds both
+    BIDs. (mnd registers mn0 as soon as it hears MAP1 there; mn1's RA comes
+    tens of ms later, so the first BU may carry BID 1 alone, and the bulk BU
+    follows before its answer: the MAP absorbs it and answers its
+    retransmission.)
   * a CN -> RCoA stream; the interface MAP1 sends it to loses its carrier:
     a lifetime-0 BU for its BID leaves by the other interface, MAP1 keeps
     only the other BID and the stream goes on; carrier back: that
@@ -83,15 +88,20 @@ def test_one_bulk_bu_registers_both(mc):
     bs = wait_bids(tb, rcoa, {BID[i]: ar for i, ar in WHERE.items()})
     assert {b["bid"]: b["lcoa"] for b in bs} == {BID[i]: lcoa[i] for i in WHERE}, bs
     assert len([b for b in bs if b["active"]]) == 1, bs
-    # The registration: BUs for the RCoA with BID options, up to MAP1's first BA to it.
-    first_ba = min((b.time for c in caps.values() for b in bas(c.packets()) if b.rh2 == rcoa), default=None)
-    assert first_ba is not None, "no BA from MAP1 for the RCoA captured on mn0/mn1"
-    sent = sorted((m for c in caps.values() for m in bus(c.packets()) if m.hao == rcoa and m.time <= first_ba),
+    # The registration as it went over the wire: BUs for the RCoA up to the
+    # first BA that has both BIDs, all from the primary's LCoA with BIDs.
+    both = {BID[i]: lcoa[i] for i in WHERE}
+    answers = sorted((b for c in caps.values() for b in bas(c.packets()) if b.rh2 == rcoa and b.bids),
+                     key=lambda b: b.time)
+    bulk_ba = next((b for b in answers if {x.bid: x.coa for x in b.bids} == both), None)
+    assert bulk_ba is not None, f"no BA with BIDs {both}: {answers}"
+    assert bulk_ba.status == 0 and [x.status for x in bulk_ba.bids] == [0, 0], bulk_ba
+    sent = sorted((m for c in caps.values() for m in bus(c.packets()) if m.hao == rcoa and m.time <= bulk_ba.time),
                   key=lambda m: m.time)
-    assert sent, "no BU for the RCoA before MAP1's BA"
-    assert len({int(m.msg.seq) for m in sent}) == 1, [(m.time, int(m.msg.seq)) for m in sent]
-    got = {b.bid: b.coa for b in bids_of(sent[0])}
-    assert got == {BID[i]: lcoa[i] for i in WHERE}, got
+    assert sent and all(m.src == lcoa[MN_IF] and bids_of(m) for m in sent), \
+        [(m.time, m.src, bids_of(m)) for m in sent]
+    bulk = [m for m in sent if int(m.msg.seq) == bulk_ba.seq]
+    assert bulk and {b.bid: b.coa for b in bids_of(bulk[0])} == both, [(m.time, bids_of(m)) for m in sent]
 
 
 def test_carrier_loss_keeps_the_stream(mc):
