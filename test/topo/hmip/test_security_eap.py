@@ -17,7 +17,6 @@ import hmip_secure
 import pytest
 from charon import start_charon
 from hmip_secure import SecureDomain, map_id
-from hmip_plan import PLAN
 from hmip_topo import Options
 from mobility import MAP_ADDR, registered
 from topo import until

@@ -30,6 +30,7 @@ class Options:
     ar3_advertises_map1: bool = False  # AR3 also announces MAP1 (Dist 3): MAP selection tests
     map_r_flag: bool = False          # MAPs advertised with R = 1 (they allocate RCoAs: secure mode)
     ard_extra: str = ""               # added inside each access interface block
+    second_mn_interface: bool = False  # the MN also has mn1 (Multiple CoA), patched apart from mn0
 
 
 def ard_config(plan: Plan, ar: str, sock: str, maps: list[MapAdv], o: Options) -> str:
@@ -102,11 +103,14 @@ def mapd_config(plan: Plan, map_name: str, sock: str, extra: str = "",
     return "\n".join(lines) + "\n" + extra
 
 
-def mnd_config(sock: str, extra: str = "", secure: str | None = None) -> str:
-    """mnd.conf for the MN (keywords of mnd.conf(5)): mn0, testbed timers,
-    unprotected signalling (or, with `secure`, that Ike block instead)."""
-    lines = [f'ControlSocket "{sock}";', "LogLevel debug;", f"Interface {MN_IF};",
-             "InitialBindackTimeoutFirstReg 0.5;", "InitialBindackTimeout 0.5;"]
+def mnd_config(sock: str, extra: str = "", secure: str | None = None,
+               interfaces: tuple[str, ...] = (MN_IF,)) -> str:
+    """mnd.conf for the MN (keywords of mnd.conf(5)): its `interfaces`
+    (default mn0 alone; an entry may carry its block, e.g.
+    "mn1 { Bid 2; Priority 1; }"), testbed timers, unprotected signalling
+    (or, with `secure`, that Ike block instead)."""
+    lines = [f'ControlSocket "{sock}";', "LogLevel debug;"] + [f"Interface {i};" for i in interfaces]
+    lines += ["InitialBindackTimeoutFirstReg 0.5;", "InitialBindackTimeout 0.5;"]
     lines.append("InsecureTestbedSignalling yes;" if secure is None else secure)
     return "\n".join(lines) + "\n" + extra
 

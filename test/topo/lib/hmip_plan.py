@@ -5,6 +5,11 @@
                   +-- MAP2 ----- AR3 ==br3== }  of br1..br3 or brh (namespace "sw")
                   +-- HA  ===========brh=='   (brh: the MN's home link)
 
+With Options.second_mn_interface the MN has a second interface, mn1, whose
+peer is patched into a bridge independently of mn0's (Multiple CoA, RFC
+5648: e.g. mn0 on br1 under AR1 and mn1 on br2 under AR2, one LCoA each in
+MAP1's domain).
+
 IPv6 only, inside 2001:db8::/32 (RFC 3849). Each MAP domain has a /48:
 MAP1 2001:db8:1::/48, MAP2 2001:db8:2::/48. The /64 of the core-MAP link
 is the MAP's RCoA prefix (the MAP address is ::1 on it, the core is ::fe):
@@ -24,6 +29,9 @@ from dataclasses import dataclass, field
 # Interface names inside the namespaces.
 MN_IF = "mn0"      # the MN's one access interface (a veth; its peer is patched between bridges)
 MN_PEER = "mnp"    # the peer end of mn0, in the switch namespace
+MN_IF2 = "mn1"     # the MN's second access interface (Options.second_mn_interface: Multiple CoA)
+MN_PEER2 = "mnp1"  # the peer end of mn1, in the switch namespace, patched independently of mnp
+MN_PEERS = {MN_IF: MN_PEER, MN_IF2: MN_PEER2}  # each MN interface -> its peer in sw
 ACCESS_IF = "acc0"  # an AR's access interface (ard advertises on it)
 UPLINK_IF = "up0"   # a router's interface towards its parent
 

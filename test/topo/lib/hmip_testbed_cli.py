@@ -3,13 +3,16 @@
 in STATE_DIR/<name>.json (default /run/hmip-testbed, or $HMIP_TESTBED_STATE).
 
   hmip-testbed up [--name N] [--build-dir B] [--out DIR] [--attach ar1] [--mapd] [--mnd] [--ar3-map1] [--secure]
-  hmip-testbed move ar2 [--dwell S]
+                  [--mn1 ar2]               (a second MN interface mn1, patched into AR2's link: Multiple CoA)
+  hmip-testbed move ar2 [--dwell S] [--iface mn1]
+  hmip-testbed detach [--iface mn1]     (carrier loss on that MN interface; `move AR` patches it in again)
   hmip-testbed status
   hmip-testbed exec NODE CMD...        (cn core map1 map2 ar1 ar2 ar3 sw mn)
   hmip-testbed probe-demo [--moves ar2,ar1,ar2] [--interval S]   (no mapd/mnd: a pinned address)
   hmip-testbed demo [--build-dir B] [--secure]  (mapd + HA + mnd: stream to the home address, AR1 -> AR2 -> AR3)
   hmip-testbed bench [--count 20] [--map-delay MS] [--mapd --mnd]  (median handover gap)
   hmip-testbed bench --home hmipv6|plain [--ha-delay MS] [--count 20]  (the same to the home address)
+  hmip-testbed bench --mcoa on|off [--count 20]   (MN on AR1 and AR2 at once: gap when the carrying interface dies)
   hmip-testbed features                 (what the running kernel lacks: ip6tnl mip6 netem)
   hmip-testbed down
 """
@@ -27,9 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from handover import format_gaps, handover_gaps, median_gap_ms, median_resume_ms, plot_arrivals  # noqa: E402
+from handover import (MoveMark, format_gaps, handover_gaps, median_gap_ms, median_resume_ms,  # noqa: E402
+                      plot_arrivals)
 from hmip_conf import mnd_home_block  # noqa: E402
-from hmip_plan import MN_IF, PLAN, UPLINK_IF  # noqa: E402
+from hmip_plan import MN_IF, MN_IF2, PLAN, UPLINK_IF  # noqa: E402
 from hmip_secure import HA_ID, MN_ID, SecureDomain  # noqa: E402
 from hmip_topo import Binaries, Options, Testbed, missing_kernel_features  # noqa: E402
 from inter_map import InterMapFailure, InterMapResult, check_inter_map_move, mn_rcoa  # noqa: E402
@@ -79,7 +83,9 @@ def build_up(a: argparse.Namespace, pin: bool = False) -> Testbed:
     out = Path(a.out or Path(a.build_dir) / "testbed" / a.name).resolve()
     out.mkdir(parents=True, exist_ok=True)
     secure = getattr(a, "secure", False) and (a.mapd or a.mnd)
-    tb = Testbed(out, bins, Options(ar3_advertises_map1=a.ar3_map1, map_r_flag=secure), prefix=f"hb{a.name}"[:10])
+    mn1 = getattr(a, "mn1", None)
+    tb = Testbed(out, bins, Options(ar3_advertises_map1=a.ar3_map1, map_r_flag=secure, second_mn_interface=bool(mn1)),
+                 prefix=f"hb{a.name}"[:10])
     try:
         tb.build()
         # Secure mode (mapd(8) SECURITY): a charon on each MAP and the MN.
@@ -97,6 +103,8 @@ def build_up(a: argparse.Namespace, pin: bool = False) -> Testbed:
             else:
                 tb.start_ha()
         tb.attach(a.attach)
+        if mn1:
+            tb.attach(mn1, iface=MN_IF2)
         if pin:
             tb.pin_mn_address(PIN)
         if a.mnd:
@@ -120,18 +128,28 @@ def cmd_up(a: argparse.Namespace) -> int:
 
 def cmd_move(a: argparse.Namespace) -> int:
     tb = load(a.name)
-    mv = tb.move(a.ar, dwell=a.dwell)
+    mv = tb.move(a.ar, dwell=a.dwell, iface=a.iface)
     save(tb, a.name)
-    print(f"moved {mv.label} in {1000 * (mv.t_end - mv.t_start):.1f} ms; MN LCoA {tb.wait_lcoa(a.ar)}")
+    print(f"moved {mv.label} in {1000 * (mv.t_end - mv.t_start):.1f} ms; MN LCoA {tb.wait_lcoa(a.ar, iface=a.iface)}")
+    return 0
+
+
+def cmd_detach(a: argparse.Namespace) -> int:
+    tb = load(a.name)
+    mv = tb.detach(a.iface)
+    save(tb, a.name)
+    print(f"{mv.label}: carrier loss reported {1000 * (mv.carrier_down - mv.t_start):.1f} ms after the request")
     return 0
 
 
 def cmd_status(a: argparse.Namespace) -> int:
     tb = load(a.name)
-    print(f"testbed {a.name!r}: namespaces {tb.prefix}-*, MN attached to {tb.attached}, output {tb.outdir}")
+    where = ", ".join(f"{i} on {ar or '-'}" for i, ar in tb.attached_to.items())
+    print(f"testbed {a.name!r}: namespaces {tb.prefix}-*, MN {where or 'not attached'}, output {tb.outdir}")
     for d in tb.daemons.values():
         print(f"  {d.name:<10} {d.kind:<5} pid {d.pid} {'running' if d.running() else 'NOT RUNNING'}  log {d.log}")
-    print(f"  MN addresses on {MN_IF}: {', '.join(tb.lcoas()) or '-'}")
+    for i in tb.mn_interfaces():
+        print(f"  MN addresses on {i}: {', '.join(tb.lcoas(iface=i)) or '-'}")
     for m in tb.moves:
         print(f"  move {m.label} at {time.strftime('%H:%M:%S', time.localtime(m.t_start))}")
     return 0
@@ -235,6 +253,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
     MAP1 only) or its LCoA (plain: Mobile IPv6 without a MAP, every move a
     home BU); --ha-delay D adds netem D ms each way on the core - HA link;
     RTT(MN, MAP1), RTT(MN, HA) and the home BUs the moves cost are printed."""
+    if a.mcoa:
+        return cmd_bench_mcoa(a)
     a.attach = "ar1"
     if a.home:
         a.mapd = a.mnd = True
@@ -276,6 +296,94 @@ def cmd_bench(a: argparse.Namespace) -> int:
         print(f"bench: median resume {'-' if res is None else f'{res:.1f} ms'} (new link up -> first packet)")
         print(f"bench: median handover gap {'-' if med is None else f'{med:.1f} ms'} over {a.count} moves, "
               f"{what}, kernel {os.uname().release}")
+    finally:
+        tb.close()
+    return 0
+
+
+def mcoa_bindings(tb: Testbed, rcoa: str) -> list[dict]:
+    """MAP1's bindings of `rcoa` (hmipctl mapd show bindings)."""
+    return [b for b in tb.daemons["mapd-map1"].show("bindings") if b["rcoa"] == rcoa]
+
+
+def carrying_lcoa(tb: Testbed, rcoa: str) -> str | None:
+    """The LCoA MAP1 sends `rcoa`'s traffic to: the active binding's (or
+    the only one's), None while none is installed."""
+    bs = [b for b in mcoa_bindings(tb, rcoa) if not b["install_pending"]]
+    if len(bs) == 1:
+        return bs[0]["lcoa"]
+    act = [b["lcoa"] for b in bs if b.get("active")]
+    return act[0] if len(act) == 1 else None
+
+
+def cmd_bench_mcoa(a: argparse.Namespace) -> int:
+    """Issue 15's benchmark: the MN on AR1 (mn0) and AR2 (mn1) at once, both
+    under MAP1, mnd with both interfaces and `MultipleCoa on|off`; CN
+    streams UDP probes to the RCoA. `a.count` times: the interface MAP1
+    sends the stream to loses its carrier (tb.detach); the gap is that
+    carrier loss -> the first probe packet after it (it can only come
+    through the other interface); then the interface comes back (tb.attach)
+    and the MN settles (MCoA on: both BIDs registered again) before the
+    next round. With MCoA the other interface is registered already (a BU
+    for the lost BID moves the stream); without, mnd must register the other
+    interface's LCoA first (a handover without the link switch)."""
+    mcoa = a.mcoa == "on"
+    bins = binaries(Path(a.build_dir), True, True)
+    out = Path(a.out or Path(a.build_dir) / "testbed" / a.name).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    tb = Testbed(out, bins, Options(second_mn_interface=True), prefix=f"hb{a.name}"[:10])
+    try:
+        tb.build()
+        tb.start_ards(("ar1", "ar2"))
+        tb.start_mapd("map1")
+        where = {MN_IF: "ar1", MN_IF2: "ar2"}
+        for i, ar in where.items():
+            tb.attach(ar, iface=i)
+        tb.start_mnd(extra=f"MultipleCoa {a.mcoa};\n")
+        rcoa = str(until(lambda: rcoa_on_mn(tb, "map1"), a.timeout, what="the MN's RCoA from MAP1"))
+
+        def settled() -> str | None:
+            """The carrying interface once the MN is registered as it
+            should be (MCoA: both interfaces' BIDs), else None."""
+            bs = [b for b in mcoa_bindings(tb, rcoa) if not b["install_pending"]]
+            if mcoa and len(bs) != 2:
+                return None
+            lc = carrying_lcoa(tb, rcoa)
+            return next((i for i in where if lc in tb.lcoas(iface=i)), None) if lc else None
+        until(lambda: tb.ping("cn", rcoa), a.timeout, what=f"CN reaching {rcoa}")
+        marks: list[MoveMark] = []
+        probe = ProbeStream(tb.n("cn"), tb.n("mn"), rcoa, tb.outdir, interval=a.interval).start()
+        try:
+            until(lambda: probe.arrivals(), a.timeout, 0.05, "the stream CN -> RCoA")
+            for n in range(a.count):
+                time.sleep(a.settle)
+                iface = str(until(settled, a.timeout, 0.1, f"the MN settled before round {n + 1}"))
+                mv = tb.detach(iface)
+                assert mv.carrier_down is not None
+                marks.append(MoveMark(f"{iface} off {n + 1}", mv.carrier_down, mv.carrier_down))
+                try:
+                    until(lambda: any(x.recv > mv.carrier_down for x in probe.arrivals()), a.timeout, 0.01,
+                          f"probe packets after {iface}'s carrier loss")
+                except AssertionError as e:
+                    print(f"hmip-testbed: {e}")
+                time.sleep(a.settle)
+                tb.attach(where[iface], iface=iface)
+                tb.wait_lcoa(where[iface], a.timeout, iface=iface)
+        finally:
+            arrivals = probe.stop()
+        gaps = handover_gaps(arrivals, marks)
+        print("==> gaps (carrier loss on the interface carrying the stream -> first packet after it)")
+        print(format_gaps(gaps))
+        png = plot_arrivals(arrivals, marks, tb.outdir / "handover.png",
+                            f"{a.count} carrier losses, two interfaces, MCoA {a.mcoa}", gaps)
+        print(f"plot: {png}")
+        med = median_gap_ms(gaps)
+        done = len([g for g in gaps if g.gap_ms is not None])
+        outs = [g.outage_ms for g in gaps if g.outage_ms is not None]
+        print(f"bench: median interface-loss outage {f'{statistics.median(outs):.1f} ms' if outs else '-'} "
+              f"(last packet before -> first after)")
+        print(f"bench: median interface-loss gap {'-' if med is None else f'{med:.1f} ms'} over {done}/{a.count} "
+              f"carrier losses, MCoA {a.mcoa}, kernel {os.uname().release}")
     finally:
         tb.close()
     return 0
@@ -397,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="IKEv2/ESP-protected signalling: charon on the MAPs, the HA and the MN, RCoAs from the MAPs' pools")
         if n == "up":
             s.add_argument("--attach", default="ar1", choices=sorted(PLAN.ars))
+            s.add_argument("--mn1", choices=sorted(PLAN.ars),
+                           help="give the MN a second interface mn1 patched into this AR's link")
         else:
             if n == "probe-demo":
                 s.add_argument("--moves", default="ar2,ar1,ar2,ar1")
@@ -407,12 +517,18 @@ def main(argv: list[str] | None = None) -> int:
                                help="stream to the home address; mnd registers its RCoA (hmipv6) or, "
                                     "Hmipv6 off, its LCoA (plain) with the HA (implies --mapd --mnd)")
                 s.add_argument("--ha-delay", type=float, default=0, help="netem ms each way core <-> HA")
+                s.add_argument("--mcoa", choices=("on", "off"),
+                               help="the MN on AR1 and AR2 at once (mn0, mn1), mnd MultipleCoa on|off: gap when "
+                                    "the interface carrying the stream loses its carrier (implies --mapd --mnd)")
             s.add_argument("--timeout", type=float, default=60, help="seconds to wait for each step")
             s.add_argument("--interval", type=float, default=0.01, help="probe interval (s)")
             s.add_argument("--settle", type=float, default=1.0, help="seconds between moves")
     s = sub.add_parser("move")
     s.add_argument("ar", choices=sorted(PLAN.ars))
     s.add_argument("--dwell", type=float, default=0.0, help="seconds off-link between the two ARs")
+    s.add_argument("--iface", default=MN_IF, choices=(MN_IF, MN_IF2), help="the MN interface to move (default mn0)")
+    s = sub.add_parser("detach")
+    s.add_argument("--iface", default=MN_IF, choices=(MN_IF, MN_IF2), help="the MN interface (default mn0)")
     sub.add_parser("status")
     s = sub.add_parser("exec")
     s.add_argument("node")
@@ -425,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "features":
         print(" ".join(missing_kernel_features()) or "nothing missing")
         return 0
-    return {"up": cmd_up, "move": cmd_move, "status": cmd_status, "exec": cmd_exec, "down": cmd_down,
+    return {"up": cmd_up, "move": cmd_move, "detach": cmd_detach, "status": cmd_status, "exec": cmd_exec, "down": cmd_down,
             "probe-demo": cmd_probe_demo, "demo": cmd_demo, "bench": cmd_bench}[a.cmd](a)
 
 

@@ -21,6 +21,12 @@ MN's home link: tb.move("home") patches mn0 there. start_ha() runs mapd in
 the home-agent role on the HA, start_home_ard() an ard advertising the home
 prefix on home0 (a node at home learns it from that RA).
 
+Multiple CoA (RFC 5648): with Options(second_mn_interface=True) the MN
+also has mn1, whose peer mnp1 is patched on its own: tb.attach("ar2",
+iface="mn1") puts it on br2 while mn0 stays where it is, tb.detach("mn1")
+takes its carrier away (and attach gives it back), tb.wait_lcoa("ar2",
+iface="mn1") is its SLAAC address; each interface has its own LinkWatch.
+
 mapd and mnd plug in through start_mapds() / start_mnd(): their
 configurations come from hmip_conf.mapd_config() / mnd_config() (the hooks:
 adjust them, or pass `extra`), logs go to OUTDIR/<name>.log, control
@@ -45,7 +51,7 @@ from linkswitch import LinkSwitch
 from linkwatch import LinkWatch
 from hmip_conf import (MapAdv, Options, ard_config, ard_home_config, ha_config, mapd_config,  # noqa: F401 (re-exported)
                        mnd_config)
-from hmip_plan import ACCESS_IF, HOME_IF, MN_IF, MN_PEER, PLAN, UPLINK_IF, Plan
+from hmip_plan import ACCESS_IF, HOME_IF, MN_IF, MN_IF2, MN_PEERS, PLAN, UPLINK_IF, Plan
 from topo import Node, Topology, netns, sh, until
 
 ROUTERS = ("core", "map1", "map2", "ar1", "ar2", "ar3", "ha")
@@ -67,19 +73,24 @@ class Binaries:
 
 @dataclass
 class Move:
-    """One move: from/to AR, host-clock times of its start and end, and
-    when the MN's kernel reported carrier loss (None for the first
-    attachment) and return on mn0."""
+    """One move of an MN interface (`iface`, mn0 unless said): from/to AR
+    (dst None: detached, carrier gone and not back), host-clock times of its
+    start and end, and when the MN's kernel reported carrier loss (None for
+    an attachment from nowhere) and return (None for a detach) on it."""
     src: Optional[str]
-    dst: str
+    dst: Optional[str]
     t_start: float
     t_end: float
     carrier_down: Optional[float] = None
     carrier_up: Optional[float] = None
+    iface: str = MN_IF
 
     @property
     def label(self) -> str:
-        return f"{self.src}->{self.dst}" if self.src else f"attach {self.dst}"
+        on = "" if self.iface == MN_IF else f"{self.iface} "
+        if self.dst is None:
+            return f"{on}{self.src}->off"
+        return f"{on}{self.src}->{self.dst}" if self.src else f"{on}attach {self.dst}"
 
     def mark(self) -> MoveMark:
         """For handover.handover_gaps: the link switch at the MN's carrier
@@ -99,12 +110,25 @@ class Testbed:
         self._own_rundir = rundir is None
         self.rundir = Path(rundir) if rundir else Path(tempfile.mkdtemp(prefix="hmip-tb-", dir="/tmp"))
         self.daemons: dict[str, Daemon] = {}
-        self.attached: Optional[str] = None
+        self.attached_to: dict[str, Optional[str]] = {}  # MN interface -> the AR (or "home") it is patched into
         self.moves: list[Move] = []
         self.pinned: list[str] = []
         self.on_move: list[Callable[[Move], None]] = []  # called after each move (e.g. re-routing a pin)
-        self._watch: Optional[LinkWatch] = None
+        self._watches: dict[str, LinkWatch] = {}
         self._switch: Optional[LinkSwitch] = None
+
+    @property
+    def attached(self) -> Optional[str]:
+        """Where mn0 is patched in (an AR's name, "home"), None if nowhere."""
+        return self.attached_to.get(MN_IF)
+
+    @attached.setter
+    def attached(self, ar: Optional[str]) -> None:
+        self.attached_to[MN_IF] = ar
+
+    def mn_interfaces(self) -> tuple[str, ...]:
+        """The MN's access interfaces: mn0, and mn1 with second_mn_interface."""
+        return (MN_IF, MN_IF2) if self.opts.second_mn_interface else (MN_IF,)
 
     # -- context -------------------------------------------------------------
 
@@ -187,9 +211,10 @@ class Testbed:
         cmds["sw"] += [f"link add {h.bridge} type bridge stp_state 0 forward_delay 0 mcast_snooping 0",
                        f"link set {h.bridge} up", f"link set hap master {h.bridge}", "link set hap up"]
         cmds["ha"] += [f"addr add {h.ha}/64 dev {HOME_IF} nodad", f"link set {HOME_IF} up"]
-        # The MN: mn0 with its peer in sw, on no bridge and down (no carrier) yet.
-        links.append(("mn", MN_IF, "sw", MN_PEER))
-        cmds["mn"] += [f"link set {MN_IF} up"]
+        # The MN: mn0 (and mn1) with its peer in sw, on no bridge and down (no carrier) yet.
+        for mif in self.mn_interfaces():
+            links.append(("mn", mif, "sw", MN_PEERS[mif]))
+            cmds["mn"] += [f"link set {mif} up"]
         self._ip_batch(None, [f"link add {ai} netns {ns[a]} type veth peer name {bi} netns {ns[b]}"
                               for a, ai, b, bi in links])
         for name in names:
@@ -229,15 +254,17 @@ class Testbed:
         self.daemons[name] = d
         return d
 
-    def start_ards(self, ars: tuple[str, ...] = ("ar1", "ar2", "ar3")) -> dict[str, Daemon]:
+    def start_ards(self, ars: tuple[str, ...] = ("ar1", "ar2", "ar3"), wait: bool = True) -> dict[str, Daemon]:
         """Starts ard on each AR (config: ard_config) and waits until it
-        advertises on acc0 (when hmipctl is known)."""
+        advertises on acc0 (when hmipctl is known; `wait` False: returns
+        at once, e.g. to start mapd meanwhile: the MN's SLAAC waits for the
+        RAs anyway)."""
         out = {}
         for ar in ars:
             d = self.daemon(ar, "ard", f"ard-{ar}", self.bins.ard)
-            d.start(ard_config(self.plan, ar, d.sock, self.ar_maps(ar), self.opts))
+            d.start(ard_config(self.plan, ar, d.sock, self.ar_maps(ar), self.opts), wait=wait)
             out[ar] = d
-        if self.bins.hmipctl:
+        if self.bins.hmipctl and wait:
             for d in out.values():
                 d.wait_show("interfaces", [{"name": ACCESS_IF, "advertising": True}], timeout=60)
         return out
@@ -287,13 +314,16 @@ class Testbed:
             d.wait_show("interfaces", [{"name": HOME_IF, "advertising": True}], timeout=60)
         return d
 
-    def start_mnd(self, extra: str = "", wait: bool = True, secure: str | None = None) -> Daemon:
+    def start_mnd(self, extra: str = "", wait: bool = True, secure: str | None = None,
+                  interfaces: tuple[str, ...] | None = None) -> Daemon:
         """Starts (or restarts) mnd on the MN with mnd_config() (+ `extra`;
-        `secure`: the Ike block, secure mode). Needs bins.mnd."""
+        `secure`: the Ike block, secure mode; `interfaces`: its Interface
+        statements, default every MN interface, mn_interfaces()). Needs
+        bins.mnd."""
         if not self.bins.mnd:
             raise RuntimeError("no mnd binary (Binaries.mnd)")
         d = self.daemon("mn", "mnd", "mnd", self.bins.mnd)
-        return d.start(mnd_config(d.sock, extra, secure), wait=wait)
+        return d.start(mnd_config(d.sock, extra, secure, interfaces or self.mn_interfaces()), wait=wait)
 
     def add_host(self, name: str, ar: str, addrs: list[str]) -> Node:
         """An extra host `name` on AR `ar`'s access link, or on the home
@@ -329,16 +359,33 @@ class Testbed:
 
     # -- moving the MN -------------------------------------------------------
 
-    def attach(self, ar: str) -> Move:
-        """The first attachment (a move from nowhere)."""
-        return self.move(ar)
+    def attach(self, ar: str, iface: str = MN_IF) -> Move:
+        """Patches MN interface `iface` into `ar`'s access link: the first
+        attachment, or again after detach() (a move from nowhere)."""
+        return self.move(ar, iface=iface)
 
-    def link_watch(self) -> LinkWatch:
-        """The LinkWatch on the MN's mn0 (started on first use, stopped by
-        close()): the carrier events the MN's kernel reports."""
-        if self._watch is None:
-            self._watch = LinkWatch(self.n("mn").ns, MN_IF)
-        return self._watch
+    def detach(self, iface: str = MN_IF, timeout: float = 30.0) -> Move:
+        """Takes MN interface `iface` off its access link: its peer down and
+        off the bridge, and waits until the MN's kernel has reported the
+        carrier loss (the first half of a move, without the second). Returns
+        the Move (dst None, carrier_up None)."""
+        sw = self.link_switch()
+        watch = self.link_watch(iface)
+        t0 = time.time()
+        mv = Move(self.attached_to.get(iface), None, t0, t0, iface=iface)
+        sw.detach(MN_PEERS[iface])
+        mv.carrier_down = until(lambda: watch.first(False, t0), timeout, 0.001, f"carrier loss on {iface}").time
+        mv.t_end = time.time()
+        self.attached_to[iface] = None
+        self.moves.append(mv)
+        return mv
+
+    def link_watch(self, iface: str = MN_IF) -> LinkWatch:
+        """The LinkWatch on MN interface `iface` (started on first use,
+        stopped by close()): the carrier events the MN's kernel reports."""
+        if iface not in self._watches:
+            self._watches[iface] = LinkWatch(self.n("mn").ns, iface)
+        return self._watches[iface]
 
     def link_switch(self) -> LinkSwitch:
         """The LinkSwitch (one rtnetlink socket in sw, opened on first use,
@@ -347,9 +394,10 @@ class Testbed:
             self._switch = LinkSwitch(self.n("sw").ns)
         return self._switch
 
-    def move(self, ar: str, dwell: float = 0.0, timeout: float = 30.0) -> Move:
-        """Moves the MN's link to AR `ar`'s access link: mnp down (carrier
-        loss on mn0) and off its bridge; once the MN's kernel has reported
+    def move(self, ar: str, dwell: float = 0.0, timeout: float = 30.0, iface: str = MN_IF) -> Move:
+        """Moves the MN's link (`iface`: mn0 unless said) to AR `ar`'s access
+        link: its peer (mnp for mn0) down (carrier loss on it) and off its
+        bridge (only if it was attached); once the MN's kernel has reported
         the loss (RTM_NEWLINK without IFF_LOWER_UP: otherwise a quick
         down/up can reach it as no change at all), `dwell` more seconds
         off-link, then onto the new bridge and up (carrier back, reported
@@ -359,19 +407,21 @@ class Testbed:
         on_move hooks; returns the Move with all times."""
         sw = self.link_switch()
         br = self.plan.bridge_of(ar)
-        watch = self.link_watch()
+        peer = MN_PEERS[iface]
+        watch = self.link_watch(iface)
         t0 = time.time()
-        mv = Move(self.attached, ar, t0, t0)
-        if self.attached is not None:
-            sw.detach(MN_PEER)
-            mv.carrier_down = until(lambda: watch.first(False, t0), timeout, 0.001, "carrier loss on mn0").time
+        src = self.attached_to.get(iface)
+        mv = Move(src, ar, t0, t0, iface=iface)
+        if src is not None:
+            sw.detach(peer)
+            mv.carrier_down = until(lambda: watch.first(False, t0), timeout, 0.001, f"carrier loss on {iface}").time
         if dwell > 0:
             time.sleep(dwell)
         t1 = time.time()
-        sw.attach(MN_PEER, br)
-        mv.carrier_up = until(lambda: watch.first(True, t1), timeout, 0.001, "carrier on mn0").time
+        sw.attach(peer, br)
+        mv.carrier_up = until(lambda: watch.first(True, t1), timeout, 0.001, f"carrier on {iface}").time
         mv.t_end = time.time()
-        self.attached = ar
+        self.attached_to[iface] = ar
         self.moves.append(mv)
         for hook in self.on_move:
             hook(mv)
@@ -388,19 +438,20 @@ class Testbed:
 
     # -- helpers for scenarios -----------------------------------------------
 
-    def lcoas(self, ar: Optional[str] = None) -> list[str]:
-        """The MN's global addresses on mn0 (in `ar`'s LCoA prefix if given),
-        tentative or optimistic ones included."""
+    def lcoas(self, ar: Optional[str] = None, iface: str = MN_IF) -> list[str]:
+        """The MN's global addresses on `iface` (mn0 unless said; in `ar`'s
+        LCoA prefix if given), tentative or optimistic ones included."""
         import ipaddress
         net = None
         if ar:
             net = ipaddress.ip_network(self.plan.home.prefix if ar == "home" else self.plan.ars[ar].lcoa_prefix)
-        return [a["local"] for a in self.n("mn").addrs(MN_IF)
+        return [a["local"] for a in self.n("mn").addrs(iface)
                 if a.get("scope") == "global" and (net is None or ipaddress.ip_address(a["local"]) in net)]
 
-    def wait_lcoa(self, ar: str, timeout: float = 60.0) -> str:
-        """The MN's SLAAC address from `ar`'s prefix, once it has one."""
-        return until(lambda: (self.lcoas(ar) or [None])[0], timeout, what=f"an LCoA from {ar} on mn0")
+    def wait_lcoa(self, ar: str, timeout: float = 60.0, iface: str = MN_IF) -> str:
+        """The MN's SLAAC address from `ar`'s prefix on `iface` (mn0 unless
+        said), once it has one."""
+        return until(lambda: (self.lcoas(ar, iface) or [None])[0], timeout, what=f"an LCoA from {ar} on {iface}")
 
     def pin_mn_address(self, addr: str) -> None:
         """Test scaffolding without mapd/mnd: gives the MN a fixed address on
@@ -454,6 +505,7 @@ class Testbed:
         """What the CLI keeps between invocations (JSON)."""
         return {"prefix": self.prefix, "outdir": str(self.outdir), "rundir": str(self.rundir),
                 "bins": asdict(self.bins), "opts": asdict(self.opts), "attached": self.attached,
+                "attached_to": self.attached_to,
                 "nodes": list(self.topo.nodes), "pinned": self.pinned,
                 "daemons": [{"name": d.name, "kind": d.kind, "node": d.node.name, "binary": d.binary,
                              "pid": d.pid} for d in self.daemons.values()],
@@ -467,7 +519,7 @@ class Testbed:
         tb._own_rundir = True
         for name in st["nodes"]:
             tb._node(name)
-        tb.attached = st.get("attached")
+        tb.attached_to = dict(st.get("attached_to", {MN_IF: st.get("attached")}))
         tb.pinned = st.get("pinned", [])
         tb.moves = [Move(**m) for m in st.get("moves", [])]
         for d in st.get("daemons", []):
@@ -486,9 +538,9 @@ class Testbed:
             except Exception:  # noqa: BLE001 (teardown goes on whatever one daemon does)
                 pass
         self.daemons.clear()
-        if self._watch is not None:
-            self._watch.stop()
-            self._watch = None
+        for w in self._watches.values():
+            w.stop()
+        self._watches.clear()
         if self._switch is not None:
             self._switch.close()
             self._switch = None

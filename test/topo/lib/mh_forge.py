@@ -7,21 +7,41 @@ socket (IPPROTO_RAW: the whole packet is ours, any source address).
   home_bu(coa, ha, hoa, seq, lifetime)       a home BU (A and H set) with HAO, as an RFC 6275 node sends it
   forged_ba(map, lcoa, rcoa, seq, ...)       a BA, with or without a type 2 RH
   unknown_mh(src, dst, mh_type, hoa=None)    an MH of a type nobody knows (for Binding Errors)
-  bas(packets, ...)                          BAs in a capture, decoded
+  mcoa_bu(lcoa, map, rcoa, seq, lifetime, [Bid(...), ...])
+                                             a local BU with Binding Identifier options (RFC 5648)
+  bas(packets, ...)                          BAs in a capture, decoded (with their BID options)
   bus(packets, ...), brrs(...), bes(...)     BUs, BRRs, Binding Errors in a capture, decoded
 
 scapy computes the MH checksum over the pseudo-header of the final
 addresses: the HAO's home address as source, the type 2 routing header's
 address as destination (RFC 6275 §6.1.1), as the kernel checks it.
+
+Binding Identifier options (RFC 5648 §6.2, type 35): scapy 2.5 has no class
+for them (and mis-dissects them as MIP6OptUnknown), so `Bid.encode()` writes
+the option's octets and `option_area()` lays out a list of options with the
+padding RFC 6275 §6.2 asks for (alignment counted from the start of the
+Mobility Header: 2n without a care-of address, 8n+2 with one): Pad1 for a
+one-octet gap, else one PadN with zero data, and the area padded so that the
+message is a multiple of 8 octets. That is the layout lib/wire's encoder
+writes too (mh_options.h). The BU is built with scapy's automatic padding
+off and the area as raw bytes. `decode_options()` reads the options back from
+a message's raw octets (the BA's BID options in `Ba.bids`), independently
+of scapy's dissection.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+import struct
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from topo import Node, netns
+
+# tcpdump filter: Mobility Header messages only (a BU has Destination Options
+# first, a BA a type 2 routing header, others none), not the tunnelled data.
+MH_ONLY_BPF = "ip6 proto 135 or ((ip6[6] == 60 or ip6[6] == 43) and ip6[40] == 135)"
 
 BU_FLAG_A = 0x40  # scapy's MIP6MH_BU flags: bit 6 A, 5 H, 4 L, 3 K, 2 M (RFC 5380 §5)
 BU_FLAG_H = 0x20
@@ -29,14 +49,18 @@ BU_FLAG_L = 0x10
 BU_FLAG_M = 0x04
 
 
-def send_ipv6(node: Node, pkt: Any, count: int = 1) -> None:
+def send_ipv6(node: Node, pkt: Any, count: int = 1, dev: Optional[str] = None) -> None:
     """Sends scapy packet `pkt` (an IPv6 header first) `count` times from
-    `node`'s namespace; the kernel routes it by its destination."""
+    `node`'s namespace; the kernel routes it by its destination (out of
+    interface `dev` only, if given: SO_BINDTODEVICE, e.g. the MN's mn1 for a
+    packet from the LCoA it formed there)."""
     raw = bytes(pkt)
     dst = pkt.dst
     with netns(node.ns):
         s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
     try:
+        if dev is not None:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev.encode())
         for _ in range(count):
             s.sendto(raw, (dst, 0))
     finally:
@@ -63,6 +87,111 @@ def home_bu(coa: str, ha: str, hoa: str, seq: int, lifetime_s: int, flags: int =
     in a Home Address option, A and H set, no M (with an Alternate Care-of
     Address option if `acoa`, as a secure-mode HA requires)."""
     return local_bu(coa, ha, hoa, seq, lifetime_s, flags, acoa)
+
+
+MH_OPT_PAD1 = 0
+MH_OPT_PADN = 1
+MH_OPT_BID = 35        # Binding Identifier (RFC 5648 §6.2, IANA)
+BID_H = 0x80           # the flag octet: H (simultaneous home and foreign binding) ...
+BID_PRI_MASK = 0x7F    # ... and BID-PRI (RFC 6089 §5: lower is preferred, 0 none)
+MH_OPTIONS_AT = 12     # a BU's and a BA's options start 12 octets into the Mobility Header
+
+
+@dataclass(frozen=True)
+class Bid:
+    """One Binding Identifier option: BID, Status (0 in a BU), H flag,
+    BID-PRI, and the IPv6 care-of address field (None: Length 4, no CoA)."""
+    bid: int
+    status: int = 0
+    h: bool = False
+    pri: int = 0
+    coa: Optional[str] = None
+
+    def encode(self) -> bytes:
+        """Type 35, Length 4 or 20, BID, Status, H|BID-PRI, [CoA]."""
+        body = struct.pack("!HBB", self.bid, self.status, (BID_H if self.h else 0) | (self.pri & BID_PRI_MASK))
+        if self.coa is not None:
+            body += ipaddress.IPv6Address(self.coa).packed
+        return bytes([MH_OPT_BID, len(body)]) + body
+
+    def alignment(self) -> tuple[int, int]:
+        """(x, y) of RFC 6275's xn+y: 8n+2 with a care-of address, else 2n."""
+        return (8, 2) if self.coa is not None else (2, 0)
+
+
+def _pad(gap: int) -> bytes:
+    """`gap` octets of padding: Pad1, or one PadN with zero data."""
+    if gap == 0:
+        return b""
+    if gap == 1:
+        return bytes([MH_OPT_PAD1])
+    return bytes([MH_OPT_PADN, gap - 2]) + bytes(gap - 2)
+
+
+def option_area(options: Sequence[Any], start: int = MH_OPTIONS_AT) -> bytes:
+    """The mobility options area for `options` (Bid, or (bytes, (x, y)) for
+    any other option: its octets and alignment; (bytes, None) is written
+    where it falls, unaligned, e.g. a deliberately misplaced option), with
+    the minimal padding before each option so that its Type octet sits at
+    x*n+y octets from the Mobility Header's start (`start`: where the area
+    begins), and after the last one up to a multiple of 8."""
+    out = b""
+    pos = start
+    for o in options:
+        raw, al = (o.encode(), o.alignment()) if isinstance(o, Bid) else o
+        if al is not None:
+            x, y = al
+            gap = (y - pos) % x
+            out += _pad(gap)
+            pos += gap
+        out += raw
+        pos += len(raw)
+    return out + _pad((8 - pos % 8) % 8)
+
+
+def decode_options(mh: bytes, start: int = MH_OPTIONS_AT) -> list[Any]:
+    """The mobility options of the Mobility Header message `mh` (its raw
+    octets, from the Payload Proto field; Header Len gives its end): Bid for
+    each well-formed Binding Identifier option, (type, data, offset) for the
+    others and for a BID option of a wrong length or alignment; padding is
+    skipped. Raises ValueError on an option running past the end."""
+    if len(mh) < 2:
+        raise ValueError("no Mobility Header")
+    end = 8 * (mh[1] + 1)
+    if end > len(mh):
+        raise ValueError(f"Header Len says {end} octets, {len(mh)} captured")
+    out: list[Any] = []
+    pos = start
+    while pos < end:
+        t = mh[pos]
+        if t == MH_OPT_PAD1:
+            pos += 1
+            continue
+        if pos + 2 > end or pos + 2 + mh[pos + 1] > end:
+            raise ValueError(f"option type {t} at {pos} runs past the message's end {end}")
+        data = mh[pos + 2:pos + 2 + mh[pos + 1]]
+        if t == MH_OPT_BID and len(data) in (4, 20):
+            bid, status, flags = struct.unpack("!HBB", data[:4])
+            coa = str(ipaddress.IPv6Address(data[4:20])) if len(data) == 20 else None
+            b = Bid(bid, status, bool(flags & BID_H), flags & BID_PRI_MASK, coa)
+            x, y = b.alignment()
+            out.append(b if pos % x == y else (t, data, pos))
+        elif t != MH_OPT_PADN:
+            out.append((t, data, pos))
+        pos += 2 + len(data)
+    return out
+
+
+def mcoa_bu(lcoa: str, map_addr: str, rcoa: str, seq: int, lifetime_s: int, bids: Sequence[Any],
+            flags: int = BU_FLAG_A | BU_FLAG_M):
+    """A local BU (as local_bu: from `lcoa` to the MAP, HAO = `rcoa`, A and
+    M set) carrying the options `bids` (Bid, or raw (bytes, alignment) items
+    as option_area takes them) in that order, padded as RFC 6275 §6.2 asks."""
+    from scapy.layers.inet6 import HAO, IPv6, IPv6ExtHdrDestOpt, MIP6MH_BU
+    from scapy.packet import Raw
+    area = option_area(bids)
+    bu = MIP6MH_BU(seq=seq & 0xFFFF, flags=flags, mhtime=lifetime_s // 4, autopad=0, options=[Raw(area)])
+    return IPv6(src=lcoa, dst=map_addr) / IPv6ExtHdrDestOpt(options=[HAO(hoa=rcoa)]) / bu
 
 
 def forged_ba(map_addr: str, lcoa: str, rh2: Optional[str], seq: int, status: int = 0, lifetime_s: int = 600):
@@ -105,6 +234,14 @@ class Ba:
     status: int
     seq: int
     lifetime_s: int
+    bids: tuple = ()    # its Binding Identifier options (Bid), in order, from the raw octets
+    other_options: tuple = ()  # any other option (padding aside), or a BID option of wrong length/alignment
+
+
+def _raw_mh(layer) -> bytes:
+    """The Mobility Header message's octets as captured (scapy keeps them
+    in .original; rebuilding would re-pad)."""
+    return bytes(layer.original) if getattr(layer, "original", None) else bytes(layer)
 
 
 def bas(packets: list[tuple[float, Any]], after: float = 0.0, dst: Optional[str] = None) -> list[Ba]:
@@ -121,7 +258,9 @@ def bas(packets: list[tuple[float, Any]], after: float = 0.0, dst: Optional[str]
         rh = p[IPv6ExtHdrRouting] if IPv6ExtHdrRouting in p else None
         rh2 = rh.addresses[0] if rh is not None and rh.type == 2 and rh.addresses else None
         ba = p[MIP6MH_BA]
-        out.append(Ba(t, ip.src, ip.dst, rh2, int(ba.status), int(ba.seq), int(ba.mhtime) * 4))
+        opts = decode_options(_raw_mh(ba))
+        out.append(Ba(t, ip.src, ip.dst, rh2, int(ba.status), int(ba.seq), int(ba.mhtime) * 4,
+                      tuple(o for o in opts if isinstance(o, Bid)), tuple(o for o in opts if not isinstance(o, Bid))))
     return out
 
 
@@ -183,6 +322,12 @@ def bus(packets: list[tuple[float, Any]], after: float = 0.0) -> list[Mh]:
     """The BUs in a capture (msg.seq, msg.mhtime * 4 s, msg.flags)."""
     from scapy.layers.inet6 import MIP6MH_BU
     return mh_messages(packets, MIP6MH_BU, after)
+
+
+def bids_of(mh: Mh) -> list[Bid]:
+    """The Binding Identifier options of a captured BU (or any MH message
+    whose options start 12 octets in), from its raw octets."""
+    return [o for o in decode_options(_raw_mh(mh.msg)) if isinstance(o, Bid)]
 
 
 def brrs(packets: list[tuple[float, Any]], after: float = 0.0) -> list[Mh]:

@@ -1,0 +1,161 @@
+"""Multiple Care-of Addresses (RFC 5648) end to end: mnd with two interfaces
+(issue 15, "Then with mnd").
+
+One testbed for the module: ard on AR1 and AR2, mapd on MAP1, the MN's mn0
+on AR1's link and mn1 on AR2's, mnd with both interfaces (`Interface mn0;
+Interface mn1;`: MultipleCoa auto = on, BID = the position in the file, so
+mn0 is BID 1 and mn1 BID 2). Mobility Headers are captured on mn0 and mn1
+from before mnd starts.
+
+Tests, in order:
+  * the registration: every BU carries BID options and leaves from mn0 (the
+    primary); a bulk BU carries BID 1 and BID 2 with each interface's LCoA
+    and MAP1's BA to it both BID options (status 0); MAP1's cache holds both
+    BIDs. (mnd registers mn0 as soon as it hears MAP1 there; mn1's RA comes
+    tens of ms later, so the first BU may carry BID 1 alone, and the bulk BU
+    follows before its answer: the MAP absorbs it and answers its
+    retransmission.)
+  * a CN -> RCoA stream; the interface MAP1 sends it to loses its carrier:
+    a lifetime-0 BU for its BID leaves by the other interface, MAP1 keeps
+    only the other BID and the stream goes on; carrier back: that
+    interface's BID is registered again (two BIDs in MAP1's cache);
+  * fallback (RFC 5648 §5.x): mnd restarted against MAP1 with `MultipleCoa
+    ignore`: its BU's BID options go unanswered (BA without them), mnd keeps
+    one regular binding (BID 0 at MAP1) and sends no more BID options; CN
+    reaches the RCoA.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from handover import MoveMark, format_gaps, handover_gaps
+from hmip_plan import MN_IF, MN_IF2, PLAN
+from hmip_topo import Options, mapd_config
+from inter_map import mn_rcoa
+from mh_forge import MH_ONLY_BPF, bas, bids_of, bus
+from mobility import MAP_ADDR, in_prefix
+from probe import ProbeStream
+from topo import until
+
+MAP1 = MAP_ADDR["map1"]
+WHERE = {MN_IF: "ar1", MN_IF2: "ar2"}    # each MN interface's AR
+BID = {MN_IF: 1, MN_IF2: 2}               # mnd's default: the position in mnd.conf
+
+
+@pytest.fixture(scope="module")
+def mc(module_testbed):
+    tb = module_testbed(Options(second_mn_interface=True))
+    tb.start_ards(("ar1", "ar2"))
+    tb.start_mapds(("map1",))
+    for i, ar in WHERE.items():
+        tb.attach(ar, iface=i)
+    for i, ar in WHERE.items():
+        tb.wait_lcoa(ar, iface=i)
+    caps = {i: tb.topo.sniff(tb.n("mn"), i, f"{i}-mh", MH_ONLY_BPF) for i in WHERE}
+    tb.start_mnd()
+    yield tb, caps
+    for c in caps.values():
+        c.stop()
+
+
+def map_bindings(tb, rcoa: str) -> list[dict]:
+    return [b for b in tb.daemons["mapd-map1"].show("bindings") if b["rcoa"] == rcoa]
+
+
+def wait_bids(tb, rcoa: str, want: dict[int, str], timeout: float = 60.0) -> list[dict]:
+    """Waits until MAP1 holds exactly the BIDs `want` ({bid: AR whose
+    prefix the LCoA is in}) of `rcoa`, installed."""
+    def ok():
+        bs = map_bindings(tb, rcoa)
+        if sorted(b["bid"] for b in bs) != sorted(want) or any(b["install_pending"] for b in bs):
+            return None
+        if not all(in_prefix(b["lcoa"], PLAN.ars[want[b["bid"]]].lcoa_prefix) for b in bs):
+            return None
+        return bs
+    return until(ok, timeout, 0.1, f"MAP1's bindings of {rcoa}: BIDs {want}")
+
+
+def rcoa_of(tb) -> str:
+    return str(until(lambda: mn_rcoa(tb, "map1"), 60, 0.1, "the MN's RCoA from MAP1"))
+
+
+def test_one_bulk_bu_registers_both(mc):
+    tb, caps = mc
+    lcoa = {i: tb.wait_lcoa(ar, iface=i) for i, ar in WHERE.items()}
+    rcoa = rcoa_of(tb)
+    bs = wait_bids(tb, rcoa, {BID[i]: ar for i, ar in WHERE.items()})
+    assert {b["bid"]: b["lcoa"] for b in bs} == {BID[i]: lcoa[i] for i in WHERE}, bs
+    assert len([b for b in bs if b["active"]]) == 1, bs
+    # The registration as it went over the wire: BUs for the RCoA up to the
+    # first BA that has both BIDs, all from the primary's LCoA with BIDs.
+    both = {BID[i]: lcoa[i] for i in WHERE}
+    answers = sorted((b for c in caps.values() for b in bas(c.packets()) if b.rh2 == rcoa and b.bids),
+                     key=lambda b: b.time)
+    bulk_ba = next((b for b in answers if {x.bid: x.coa for x in b.bids} == both), None)
+    assert bulk_ba is not None, f"no BA with BIDs {both}: {answers}"
+    assert bulk_ba.status == 0 and [x.status for x in bulk_ba.bids] == [0, 0], bulk_ba
+    sent = sorted((m for c in caps.values() for m in bus(c.packets()) if m.hao == rcoa and m.time <= bulk_ba.time),
+                  key=lambda m: m.time)
+    assert sent and all(m.src == lcoa[MN_IF] and bids_of(m) for m in sent), \
+        [(m.time, m.src, bids_of(m)) for m in sent]
+    bulk = [m for m in sent if int(m.msg.seq) == bulk_ba.seq]
+    assert bulk and {b.bid: b.coa for b in bids_of(bulk[0])} == both, [(m.time, bids_of(m)) for m in sent]
+
+
+def test_carrier_loss_keeps_the_stream(mc):
+    tb, caps = mc
+    rcoa = rcoa_of(tb)
+    bs = wait_bids(tb, rcoa, {BID[i]: ar for i, ar in WHERE.items()})
+    act = next(b for b in bs if b["active"])
+    dead = next(i for i in WHERE if act["lcoa"] in tb.lcoas(iface=i))
+    alive = next(i for i in WHERE if i != dead)
+    probe = ProbeStream(tb.n("cn"), tb.n("mn"), rcoa, tb.outdir, name="mcoa-loss", interval=0.02).start()
+    try:
+        until(lambda: len(probe.arrivals()) >= 20, 60, 0.1, "the CN stream at the RCoA")
+        mv = tb.detach(dead)
+        until(lambda: len([a for a in probe.arrivals() if a.recv > mv.carrier_down]) >= 20, 60, 0.1,
+              f"the stream going on after {dead}'s carrier loss")
+        wait_bids(tb, rcoa, {BID[alive]: WHERE[alive]}, 60)
+        # mnd's lifetime-0 BU for the lost BID left by the remaining interface.
+        dereg = [m for m in bus(caps[alive].packets(), after=mv.carrier_down)
+                 if m.hao == rcoa and int(m.msg.mhtime) == 0 and [b.bid for b in bids_of(m)] == [BID[dead]]]
+        assert dereg, f"no lifetime-0 BU for BID {BID[dead]} on {alive}"
+        gaps = handover_gaps(probe.arrivals(), [MoveMark(f"{dead} off", mv.carrier_down, mv.carrier_down)])
+        print(format_gaps(gaps))
+
+        # Carrier back: registered again, both BIDs.
+        back = tb.attach(WHERE[dead], iface=dead)
+        wait_bids(tb, rcoa, {BID[i]: ar for i, ar in WHERE.items()}, 60)
+        until(lambda: [a for a in probe.arrivals() if a.recv > time.time() - 1 and a.recv > back.t_end], 30, 0.1,
+              "the stream after the interface came back")
+    finally:
+        probe.stop()
+
+
+def test_fallback_when_the_map_ignores_bids(mc):
+    tb, caps = mc
+    mnd, mapd = tb.daemons["mnd"], tb.daemons["mapd-map1"]
+    old = rcoa_of(tb)
+    mnd.stop()
+    mapd.wait_show("bindings", lambda v: not [b for b in v if b["rcoa"] == old], 30)
+    mapd.conf.write_text(mapd_config(PLAN, "map1", mapd.sock, "MultipleCoa ignore;\n", tb.served_ars("map1")))
+    r = mapd.hmipctl("reload", json_out=False, check=False)
+    assert r.returncode == 0 and "reloaded" in r.stdout, r
+    ignored0 = mapd.show("counters")["bu_bid_ignored"]
+    t0 = time.time()
+    tb.start_mnd()
+    rcoa = rcoa_of(tb)
+    bs = until(lambda: [b for b in map_bindings(tb, rcoa) if not b["install_pending"]], 60, 0.1,
+               "MAP1's binding of the RCoA")
+    assert [b["bid"] for b in bs] == [0], bs
+    assert mapd.show("counters")["bu_bid_ignored"] > ignored0
+    until(lambda: tb.ping("cn", rcoa), 60, 0.5, "CN reaching the RCoA")
+    # After the BA without BID options, mnd sends no more of them (one binding).
+    first_ba = min((b.time for c in caps.values() for b in bas(c.packets(), after=t0) if b.rh2 == rcoa), default=None)
+    assert first_ba is not None, "MAP1's BA to the restarted mnd not captured"
+    assert not [b for c in caps.values() for b in bas(c.packets(), after=t0) if b.bids], "a BA with BID options"
+    later = [m for c in caps.values() for m in bus(c.packets(), after=first_ba + 0.01) if bids_of(m)]
+    assert not later, [(m.time, bids_of(m)) for m in later]
+    assert [b["bid"] for b in map_bindings(tb, rcoa)] == [0]
