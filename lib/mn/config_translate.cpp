@@ -21,17 +21,17 @@ using core::conf::Token;
 /// BU Lifetime: 16 bits of 4-second units (RFC 6275 §6.1.7).
 constexpr std::uint64_t kMaxLifetime = std::uint64_t{0xffff} * 4U;
 
+using core::conf::keywords::kFlowPolicy;
 using core::conf::keywords::kMapdOnly;
 using core::conf::keywords::kMndHome;
 using core::conf::keywords::kMndIke;
-using core::conf::keywords::kMndFlowPolicy;
 using core::conf::keywords::kMndInterface;
 using core::conf::keywords::kMndTop;
 
 constexpr std::array<KeywordContext, 5> kContexts{
     KeywordContext{"mnd.conf", kMndTop}, KeywordContext{"an Ike block", kMndIke},
     KeywordContext{"a Home block", kMndHome}, KeywordContext{"an Interface block", kMndInterface},
-    KeywordContext{"a FlowPolicy block", kMndFlowPolicy}};
+    KeywordContext{"a FlowPolicy block", kFlowPolicy}};
 
 class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, MndSources> {
  public:
@@ -308,7 +308,7 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, M
     const Token* port_stmt = nullptr;
     for (const auto& c : s.block) {
       const auto& k = c.keyword.text;
-      if (std::find(kMndFlowPolicy.begin(), kMndFlowPolicy.end(), k) == kMndFlowPolicy.end()) {
+      if (std::find(kFlowPolicy.begin(), kFlowPolicy.end(), k) == kFlowPolicy.end()) {
         core::conf::report_unknown(*this, c, kContexts[4], kContexts, kMapdOnly, "mapd.conf(5)");
         ok = false;
         continue;

@@ -284,21 +284,23 @@ std::uint32_t MobileNode::mcoa_lifetime(const Binding& b, const std::vector<std:
 }
 
 // One BU with a BID option per `bids` (RFC 5648 §5.3, §5.6; RFC 6089 BID-PRI).
-void MobileNode::send_mcoa_bu(Binding& b, std::vector<std::uint16_t> bids, bool dereg, core::Duration timeout,
-                              TimePoint now) {
+// `bids` by value: callers pass b.leaving or b.pending->bids, which this
+// function replaces.
+void MobileNode::send_mcoa_bu(Binding& b, std::vector<std::uint16_t> bids,  // NOLINT(performance-unnecessary-value-param)
+                              bool dereg, core::Duration timeout, TimePoint now) {
   Pending p;
   p.seq = b.next_seq++;
   p.sent = now;
   p.timeout = timeout;
   p.lifetime_units = dereg ? 0 : lifetime_units(mcoa_lifetime(b, bids, now));
   if (b.pending) p.resyncs = b.pending->resyncs;
-  p.bids = bids;
+  p.bids = std::move(bids);
   b.pending = p;
   b.requested_s = static_cast<std::uint32_t>(p.lifetime_units) * wire::kMhLifetimeUnitSeconds;
   ++b.bu_sent;
   ++counters_.bu_sent;
   ++counters_.mcoa_bu_sent;
-  if (bids.size() > 1) ++counters_.mcoa_bulk_bu_sent;
+  if (b.pending->bids.size() > 1) ++counters_.mcoa_bulk_bu_sent;
   SendBu s;
   s.src = b.key.rcoa;
   s.dst = b.key.map_address;
@@ -308,13 +310,13 @@ void MobileNode::send_mcoa_bu(Binding& b, std::vector<std::uint16_t> bids, bool 
   s.bu.map_registration = true;
   s.bu.lifetime = p.lifetime_units;
   if (secure()) s.bu.options.emplace_back(wire::AlternateCareOfAddressOption{b.settings.lcoa});
-  for (const auto bid : bids) {
+  for (const auto bid : b.pending->bids) {
     wire::BindingIdentifierOption o;
     o.bid = bid;
     const auto m = std::find_if(b.members.begin(), b.members.end(), [&](const Member& x) { return x.bid == bid; });
     if (m != b.members.end() && !dereg) {
       o.bid_pri = m->priority;
-      if (bids.size() > 1 || b.coa_field_always || m->settings.lcoa != b.settings.lcoa)
+      if (b.pending->bids.size() > 1 || b.coa_field_always || m->settings.lcoa != b.settings.lcoa)
         o.care_of_address = m->settings.lcoa;
     }
     s.bu.options.emplace_back(o);

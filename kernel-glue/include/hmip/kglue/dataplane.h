@@ -189,7 +189,7 @@ struct MnBindingSettings {
   /// one goes); the other's record then no longer holds it.
   bool signalling = true;
   /// Multiple CoA: the flows that use this binding (see MnFlowRule).
-  std::vector<MnFlowRule> flows;
+  std::vector<MnFlowRule> flows = {};
   friend bool operator==(const MnBindingSettings&, const MnBindingSettings&) = default;
 };
 

@@ -26,6 +26,10 @@ inline constexpr std::array<Keyword, 8> kMapdHomeAgent{"Address",        "HomePr
                                                     "HomeDad",        "HomeDadTimeout", "Preference",
                                                     "HomeAddress",    "ProtectTraffic"};
 inline constexpr std::array<Keyword, 2> kMapdHomePrefix{"Interface", "ValidLifetime"};
+/// A FlowPolicy block (Multiple CoA flow policies, issue 15): mapd.conf's
+/// (downlink) and mnd.conf's (uplink) share the syntax.
+inline constexpr std::array<Keyword, 7> kFlowPolicy{"Bid",  "Protocol", "SourcePort", "DestinationPort",
+                                                 "Dscp", "From",     "To"};
 inline constexpr std::array<Keyword, 9> kMapdIke{"ViciSocket",    "Identity",           "Certificate", "PrivateKey",
                                               "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay",
                                               "EapSecrets"};
@@ -50,9 +54,6 @@ inline constexpr std::array<Keyword, 17> kMndTop{"Interface",
 /// mnd.conf's Interface block (issue 15, Multiple CoA): the interface's BID
 /// and BID-PRI.
 inline constexpr std::array<Keyword, 2> kMndInterface{"Bid", "Priority"};
-/// mnd.conf's FlowPolicy block (issue 15; the same statements as mapd.conf's).
-inline constexpr std::array<Keyword, 7> kMndFlowPolicy{"Bid", "Protocol", "SourcePort", "DestinationPort",
-                                                    "Dscp", "From", "To"};
 inline constexpr std::array<Keyword, 9> kMndIke{"ViciSocket",    "Identity",    "Certificate", "PrivateKey",
                                              "CaCertificate", "MapIdentity", "DpdDelay",    "IkeTimeout",
                                              "EapSecret"};
@@ -88,7 +89,7 @@ consteval auto without() {
 }
 
 inline constexpr auto kMapdAll = join(kMapdTop, kMapdRcoa, kMapdIke, kMapdHomeAgent, kMapdHomePrefix);
-inline constexpr auto kMndAll = join(kMndTop, kMndIke, kMndHome, kMndInterface, kMndFlowPolicy);
+inline constexpr auto kMndAll = join(kMndTop, kMndIke, kMndHome, kMndInterface, kFlowPolicy);
 /// Both files' keywords (read_statements' statement-end heuristic).
 inline constexpr auto kBoth = join(kMapdAll, kMndAll);
 /// mnd.conf's keywords that mapd.conf does not have, and the other way round.

@@ -149,7 +149,7 @@ struct BindingSettings {
   /// Multiple CoA (mnd.conf FlowPolicy blocks naming this binding's BID):
   /// uplink packets from the RCoA matching one of these leave through this
   /// binding's tunnel (kglue::MnFlowRule; in configuration order).
-  std::vector<FlowMatch> flows;
+  std::vector<FlowMatch> flows = {};
   friend bool operator==(const BindingSettings&, const BindingSettings&) = default;
 };
 
