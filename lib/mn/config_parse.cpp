@@ -50,8 +50,10 @@ std::string config_summary(const MndConfig& c) {
   for (const auto& i : c.interfaces) names += (names.empty() ? "" : " ") + i;
   return std::to_string(c.interfaces.size()) + (c.interfaces.size() == 1 ? " interface (" : " interfaces (") +
          names + ")" +
-         (c.mcoa() ? ", Multiple CoA (RFC 5648) with " + std::to_string(c.flow_policies.size()) + " flow polic" +
-                         (c.flow_policies.size() == 1 ? "y" : "ies")
+         (c.mcoa() ? ", Multiple CoA (RFC 5648)" +
+                         (c.flow_policies.empty() ? std::string()
+                                                  : " with " + std::to_string(c.flow_policies.size()) + " flow polic" +
+                                                        (c.flow_policies.size() == 1 ? "y" : "ies"))
                    : std::string()) +
          ", MAP selection " +
          (c.selection == MapSelection::furthest ? "furthest (RFC 5380 §9.1)" : "preference (RFC 5380 §7.1)") +

@@ -129,12 +129,23 @@ void MobileNode::update_mcoa(Binding& b, TimePoint now) {
   const auto has_access = [&](const std::string& iface) {
     return std::any_of(acc.begin(), acc.end(), [&](const Access& a) { return ifaces_[a.iface].name == iface; });
   };
-  // Lost: only while another interface remains (the last one is kept as a
-  // lone binding is today, waiting for its link).
+  // An interface that is up and either has not heard a router since its
+  // link changed, or hears the MAP but has no usable LCoA yet (the address
+  // follows the RA: SLAAC, DAD), is waiting: its member stays as it is.
+  const auto waiting = [&](const std::string& iface) {
+    const auto i = std::find_if(ifaces_.begin(), ifaces_.end(), [&](const Iface& x) { return x.name == iface; });
+    if (i == ifaces_.end() || !i->up) return false;
+    if (!i->ra_seen) return true;
+    const auto m = std::find_if(i->maps.begin(), i->maps.end(), [&](const auto& e) { return e.first == b.key.map_address; });
+    return m != i->maps.end() && m->second.opt.valid_lifetime != 0;
+  };
+  // Lost (carrier, the MAP no longer heard there): only while another
+  // interface remains (the last one is kept as a lone binding is today,
+  // waiting for its link).
   std::vector<Member> lost;
   if (!acc.empty()) {
     for (auto it = b.members.begin(); it != b.members.end();) {
-      if (has_access(it->iface)) {
+      if (has_access(it->iface) || waiting(it->iface)) {
         ++it;
         continue;
       }

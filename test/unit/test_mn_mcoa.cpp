@@ -300,7 +300,9 @@ TEST_CASE("MCoA: an LCoA change on one interface is a BU for that BID only", "[m
   Two h;
   h.registered_both();
   const Ip6Addr lcoa2b = Ip6Addr::must("2001:db8:a3::211:22ff:fe33:4455");
-  h.set_link(link_on("eth0", kIf2, true, {lcoa2b}));  // carrier stayed: RA from a new router
+  h.set_link(link_on("eth0", kIf2, true, {lcoa2b}));  // carrier stayed: a new address, then the RA
+  CHECK(h.take<SendBu>().empty());                     // waiting (no usable LCoA yet), not lost
+  CHECK(h.take<RemoveBinding>().empty());
   h.give_ra(Ip6Addr::must("fe80::a3"), ra(Ip6Addr::must("2001:db8:a3::"), {map_opt(kMap1, 2, 10)}), kIf2);
   auto bus = h.take<SendBu>();
   REQUIRE(!bus.empty());
@@ -573,7 +575,7 @@ TEST_CASE("MCoA secure mode: the IKE SA follows the signalling interface when it
   // The Alternate CoA names the BU's care-of address (the signalling one).
   const auto* acoa = wire::find_option<wire::AlternateCareOfAddressOption>(bus[0].bu.options);
   REQUIRE(acoa != nullptr);
-  CHECK(acoa->address == bus[0].lcoa);
+  CHECK(acoa->care_of_address == bus[0].lcoa);
   h.mcoa_answer(bus[0]);
   h.clear();
   const Ip6Addr sig = bus[0].lcoa;
@@ -593,10 +595,15 @@ TEST_CASE("MCoA: MultipleCoa off with two interfaces registers one binding witho
   auto c = two_cfg();
   c.multiple_coa = MultipleCoaMode::off;
   Two h(c);
-  const SendBu bu = h.both_up();
-  CHECK(bids_of(bu.bu).empty());
+  h.up1();
+  h.up2();
+  const auto bus = h.take<SendBu>();
+  REQUIRE(bus.size() == 1);  // wlan0's; eth0 hearing the same MAP changes nothing
+  CHECK(bids_of(bus[0].bu).empty());
+  CHECK(bus[0].lcoa == kLcoa1);
   CHECK(h.all.size() == 1);
   CHECK(h.all.count({kMap1, kRcoa1, 0}) == 1);
+  CHECK(h.mn.counters().mcoa_bu_sent == 0);
 }
 
 TEST_CASE("MCoA: MultipleCoa on with one interface registers it with a BID option", "[mn][mcoa]") {

@@ -94,7 +94,7 @@
 //     135 and refresh as for a lone binding; a refresh is one bulk BU of
 //     every registered BID, due when refresh_percent of the earliest BID's
 //     lifetime is left; a BID whose lifetime ran out is registered again.
-//   * A member lost (carrier, LCoA, the MAP no longer heard on its link)
+//   * A member lost (carrier, or the MAP no longer heard there; up, no RA yet or no LCoA yet: waits as is)
 //     while another remains: the signalling moves first, then its kernel
 //     binding goes, then a lifetime-0 BU for its BID (if the MAP had or
 //     was being asked for it). The last member is never dropped this way
