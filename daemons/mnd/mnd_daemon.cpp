@@ -235,22 +235,31 @@ void Daemon::perform(const mn::SendBu& a) {
 }
 
 void Daemon::perform(const mn::InstallBinding& a) {
-  const kglue::MnBindingKey k{a.key.map_address, a.key.rcoa};
-  const kglue::MnBindingSettings s{a.settings.lcoa, a.settings.ifindex, a.settings.router, a.settings.tunnel_mtu,
-                                   a.settings.primary};
+  const kglue::MnBindingKey k{a.key.map_address, a.key.rcoa, a.key.bid};
+  kglue::MnBindingSettings s;
+  s.lcoa = a.settings.lcoa;
+  s.ifindex = a.settings.ifindex;
+  s.router = a.settings.router;
+  s.tunnel_mtu = a.settings.tunnel_mtu;
+  s.primary = a.settings.primary;
+  s.signalling = a.settings.signalling;
+  for (const auto& f : a.settings.flows)
+    s.flows.push_back(kglue::MnFlowRule{f.ip_proto, f.sport_lo, f.sport_hi, f.dport_lo, f.dport_hi, f.dscp, f.from,
+                                        f.to});
+  const std::string bid = a.key.bid != 0 ? " BID " + std::to_string(a.key.bid) : std::string();
   auto r = dataplane_->install_mn_binding(k, s);
   if (!r) {
     ++counters_.dataplane_errors;
-    log_.error("cannot install the binding " + a.key.rcoa.str() + " at " + a.key.map_address.str() + ": " +
+    log_.error("cannot install the binding " + a.key.rcoa.str() + bid + " at " + a.key.map_address.str() + ": " +
                dp_error(r.error()));
     return;
   }
-  log_.debug("binding " + a.key.rcoa.str() + " at " + a.key.map_address.str() + " via " + a.settings.lcoa.str() +
-             " on " + r->tunnel + (a.settings.primary ? " (primary)" : ""));
+  log_.debug("binding " + a.key.rcoa.str() + bid + " at " + a.key.map_address.str() + " via " +
+             a.settings.lcoa.str() + " on " + r->tunnel + (a.settings.primary ? " (primary)" : ""));
 }
 
 void Daemon::perform(const mn::RemoveBinding& a) {
-  if (auto s = dataplane_->remove_mn_binding({a.key.map_address, a.key.rcoa}); !s) {
+  if (auto s = dataplane_->remove_mn_binding({a.key.map_address, a.key.rcoa, a.key.bid}); !s) {
     ++counters_.dataplane_errors;
     log_.error("cannot remove the binding " + a.key.rcoa.str() + ": " + dp_error(s.error()));
   }
@@ -279,7 +288,7 @@ void Daemon::perform(const mn::InstallHomeBinding& a) {
   kglue::MnHomeSettings s;
   s.mode = in.mode == mn::HomeMode::at_home ? kglue::MnHomeMode::at_home : kglue::MnHomeMode::away;
   s.coa = in.coa;
-  if (in.via) s.via = kglue::MnBindingKey{in.via->map_address, in.via->rcoa};
+  if (in.via) s.via = kglue::MnBindingKey{in.via->map_address, in.via->rcoa, in.via->bid};
   s.ifindex = in.ifindex;
   s.router = in.router;
   s.prefix_len = in.prefix_len;

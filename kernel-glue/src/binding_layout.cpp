@@ -193,13 +193,39 @@ std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBi
   v.emplace_back(rule(p + kRuleLcoaSignal, host(s.lcoa), table, true));
   v.emplace_back(rule(p + kRuleMainSuppress, kAny, kMainTable, true));
   v.emplace_back(rule(p + kRuleLcoa, host(s.lcoa), via_router ? lcoa_table : kMainTable, false));
-  v.emplace_back(rule(p + kRuleRcoa, host(k.rcoa), table, false));
+  // Multiple CoA flows (issue 15): among the `from LCoA` rules (disjoint
+  // sources, so their order does not matter), after the on-link
+  // suppression, before `from RCoA`.
+  for (const auto& f : mn_flow_rules(k, s)) {
+    RuleObj r = rule(p + kRuleLcoa, host(k.rcoa), table, false);
+    r.dst = f.to.value_or(kAny);
+    r.ip_proto = f.ip_proto;
+    v.emplace_back(r);
+  }
+  // Only the binding carrying the RCoA's own packets (one per RCoA).
+  if (s.signalling) v.emplace_back(rule(p + kRuleRcoa, host(k.rcoa), table, false));
   if (s.primary) v.emplace_back(rule(p + kRulePrimary, kAny, table, false));
   return v;
 }
 
+std::vector<MnFlowRule> mn_flow_rules(const MnBindingKey& k, const MnBindingSettings& s) {
+  std::vector<MnFlowRule> out;
+  for (const auto& f : s.flows) {
+    // RuleObj has no port ranges nor dsfield yet (kglue adds them for the
+    // MAP side): such a flow would match more than it says, so it is left
+    // to the default binding instead.
+    if (f.sport_lo != 0 || f.dport_lo != 0 || f.dscp) continue;
+    // The rule always matches from the RCoA: a From that does not contain
+    // it matches nothing on this node.
+    if (f.from && !f.from->contains(k.rcoa)) continue;
+    if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
+  }
+  return out;
+}
+
 XfrmSet mn_xfrm(const MnBindingKey& k, const MnBindingSettings& s) {
   XfrmSet x;
+  if (!s.signalling) return x;
   x.states.emplace_back(RoStateKey{k.rcoa, k.map_address, RoProto::hao}, RoStateSettings{s.lcoa, false});
   x.policies.emplace_back(PolicyKey{host(k.rcoa), host(k.map_address), 135, PolicyDir::out},
                           PolicySettings{RoProto::hao, k.rcoa, k.map_address});

@@ -15,6 +15,22 @@ using detail::apply_xfrm;
 using detail::KObj;
 using detail::XfrmSet;
 
+namespace {
+
+/// Multiple CoA: the other binding of (map, rcoa) holding the signalling
+/// state (the `from RCoA` rule, the hao state) that `k` takes over.
+template <class Map>
+auto signalling_sibling(Map& mn, const MnBindingKey& k, const MnBindingSettings& s) {
+  if (!s.signalling) return mn.end();
+  for (auto it = mn.begin(); it != mn.end(); ++it)
+    if (it->first.map_address == k.map_address && it->first.rcoa == k.rcoa && it->first.bid != k.bid &&
+        it->second.settings.signalling)
+      return it;
+  return mn.end();
+}
+
+}  // namespace
+
 Status NetlinkDataplane::install_mn_signalling(const MnSignallingSettings& /*s*/) {
   if (mn_signalling_) return wire::Ok{};
   std::string detail;
@@ -32,6 +48,23 @@ wire::Result<MnBindingObjects> NetlinkDataplane::install_mn_binding(const MnBind
         .error();
   }
   std::string detail;
+  // Make-before-break (dataplane.h, MnBindingSettings::signalling): the
+  // new holder's rule and its hao state (an update in place of the same
+  // key) go in first; then the sibling's own `from RCoA` rule goes and its
+  // record forgets the XFRM objects it no longer owns.
+  const auto sibling = signalling_sibling(mn_, k, s);
+  const auto strip_sibling = [&]() {
+    if (sibling == mn_.end()) return;
+    detail::MnState& o = sibling->second;
+    MnBindingSettings os = o.settings;
+    os.signalling = false;
+    std::vector<KObj> objs = detail::mn_objects(opt_.tags, sibling->first, os, o.ifindex, o.table);
+    std::string why;
+    if (Status st = apply_objects(*sock_, opt_.tags.route_protocol, o.objects, objs, why); !st) last_error_ = why;
+    o.objects = std::move(objs);
+    o.xfrm = detail::mn_xfrm(sibling->first, os);
+    o.settings = os;
+  };
   auto it = mn_.find(k);
   if (it != mn_.end()) {
     detail::MnState& b = it->second;
@@ -55,6 +88,7 @@ wire::Result<MnBindingObjects> NetlinkDataplane::install_mn_binding(const MnBind
     b.ifindex = mv->ifindex;
     b.objects = std::move(objs);
     b.xfrm = std::move(x);
+    strip_sibling();
     repoint_home_bindings(k);
     return MnBindingObjects{b.tunnel.name, b.ifindex, b.table};
   }
@@ -80,6 +114,7 @@ wire::Result<MnBindingObjects> NetlinkDataplane::install_mn_binding(const MnBind
     return fail(st.error(), detail).error();
   }
   MnBindingObjects o{b.tunnel.name, b.ifindex, b.table};
+  strip_sibling();
   mn_.emplace(k, std::move(b));
   return o;
 }

@@ -232,6 +232,11 @@ wire::Result<MnBindingObjects> RecordingDataplane::install_mn_binding(const MnBi
     if (recording_) calls_.back().ok = false;
     return *e;
   }
+  // Multiple CoA: as NetlinkDataplane, a binding installed with
+  // `signalling` takes it over from its sibling of the same (map, rcoa).
+  if (s.signalling)
+    for (auto& [key, b] : mn_)
+      if (key.map_address == k.map_address && key.rcoa == k.rcoa && key.bid != k.bid) b.settings.signalling = false;
   auto it = mn_.find(k);
   if (it != mn_.end()) {
     const std::pair<Ip6Addr, Ip6Addr> cur{it->second.settings.lcoa, k.map_address};

@@ -29,7 +29,29 @@ Json mn_status_json(const mn::MnState& s) {
   j["chosen_map"] = opt_addr(s.chosen_map);
   j["selection"] = s.selection == mn::MapSelection::furthest ? "furthest" : "preference";
   j["stopping"] = s.stopping;
+  j["multiple_coa"] = s.multiple_coa;
+  j["flow_policies"] = mn_flows_json(s);
   return j;
+}
+
+// Multiple CoA (issue 15): the FlowPolicy blocks, each with its interface
+// and whether its BID is registered now (then its flows use that tunnel).
+Json mn_flows_json(const mn::MnState& s) {
+  Json a = Json::array();
+  for (const auto& f : s.flow_policies) {
+    Json j;
+    j["bid"] = f.bid;
+    j["interface"] = f.interface;
+    j["active"] = f.active;
+    j["protocol"] = f.match.ip_proto == 0 ? Json() : Json(f.match.ip_proto);
+    j["source_port"] = f.match.sport_lo == 0 ? Json() : Json(Json::array({f.match.sport_lo, f.match.sport_hi}));
+    j["destination_port"] = f.match.dport_lo == 0 ? Json() : Json(Json::array({f.match.dport_lo, f.match.dport_hi}));
+    j["dscp"] = f.match.dscp ? Json(*f.match.dscp) : Json();
+    j["from"] = f.match.from ? Json(f.match.from->str()) : Json();
+    j["to"] = f.match.to ? Json(f.match.to->str()) : Json();
+    a.push_back(std::move(j));
+  }
+  return a;
 }
 
 Json mn_maps_json(const mn::MnState& s) {
@@ -90,6 +112,29 @@ Json mn_bul_json(const mn::MnState& s) {
     j["backoff_ms"] = opt_ms(b.backoff);
     j["bu_sent"] = b.bu_sent;
     j["last_status"] = b.last_status ? Json(*b.last_status) : Json();
+    j["bid"] = b.bid;
+    j["multiple_coa"] = b.multiple_coa;
+    Json bids = Json::array();
+    for (const auto& v : b.bids) {
+      Json e;
+      e["bid"] = v.bid;
+      e["interface"] = v.interface;
+      e["lcoa"] = v.lcoa.str();
+      e["priority"] = v.priority;
+      e["registered"] = v.registered;
+      e["primary"] = v.primary;
+      e["pending"] = v.pending;
+      e["status"] = v.last_status ? Json(*v.last_status) : Json();
+      e["expires_ms"] = opt_ms(v.expires_in);
+      Json fp = Json::array();
+      for (auto k : v.flow_policies) fp.push_back(k);
+      e["flow_policies"] = std::move(fp);
+      bids.push_back(std::move(e));
+    }
+    j["bids"] = std::move(bids);
+    Json leaving = Json::array();
+    for (auto x : b.leaving) leaving.push_back(x);
+    j["leaving"] = std::move(leaving);
     a.push_back(std::move(j));
   }
   return a;
@@ -229,6 +274,17 @@ Json mn_counters_json(const mn::MnCounters& c, const Json& daemon) {
   j["home_ike_reestablished"] = c.home_ike_reestablished;
   j["home_ike_failed"] = c.home_ike_failed;
   j["home_ike_lost"] = c.home_ike_lost;
+  j["mcoa_bu_sent"] = c.mcoa_bu_sent;
+  j["mcoa_bulk_bu_sent"] = c.mcoa_bulk_bu_sent;
+  j["mcoa_bids_registered"] = c.mcoa_bids_registered;
+  j["mcoa_bids_refused"] = c.mcoa_bids_refused;
+  j["mcoa_bids_deregistered"] = c.mcoa_bids_deregistered;
+  j["mcoa_bid_unexpected"] = c.mcoa_bid_unexpected;
+  j["mcoa_interface_losses"] = c.mcoa_interface_losses;
+  j["mcoa_interfaces_joined"] = c.mcoa_interfaces_joined;
+  j["mcoa_primary_changes"] = c.mcoa_primary_changes;
+  j["mcoa_fallbacks"] = c.mcoa_fallbacks;
+  j["mcoa_clearings"] = c.mcoa_clearings;
   if (daemon.is_object())
     for (const auto& [k, v] : daemon.items()) j[k] = v;
   return j;
@@ -244,8 +300,9 @@ Json mnd_show_json(std::string_view what, const mn::MnState& s, const Json& daem
   if (what == "counters") return mn_counters_json(s.counters, daemon);
   if (what == "ike") return mn_ike_json(s);
   if (what == "home") return mn_home_json(s);
+  if (what == "flows") return mn_flows_json(s);
   throw ControlError("unknown \"what\" \"" + std::string(what) +
-                     "\": status, maps, interfaces, bul, tunnel, held, ike, home or counters");
+                     "\": status, maps, interfaces, bul, tunnel, held, ike, home, flows or counters");
 }
 
 }  // namespace hmip::io

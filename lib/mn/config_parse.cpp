@@ -49,7 +49,13 @@ std::string config_summary(const MndConfig& c) {
   std::string names;
   for (const auto& i : c.interfaces) names += (names.empty() ? "" : " ") + i;
   return std::to_string(c.interfaces.size()) + (c.interfaces.size() == 1 ? " interface (" : " interfaces (") +
-         names + "), MAP selection " +
+         names + ")" +
+         (c.mcoa() ? ", Multiple CoA (RFC 5648)" +
+                         (c.flow_policies.empty() ? std::string()
+                                                  : " with " + std::to_string(c.flow_policies.size()) + " flow polic" +
+                                                        (c.flow_policies.size() == 1 ? "y" : "ies"))
+                   : std::string()) +
+         ", MAP selection " +
          (c.selection == MapSelection::furthest ? "furthest (RFC 5380 §9.1)" : "preference (RFC 5380 §7.1)") +
          ", binding lifetime " + std::to_string(c.binding_lifetime) + " s, binding updates: " +
          (c.insecure ? std::string("INSECURE testbed mode, sent without IPsec")
@@ -67,7 +73,35 @@ std::string config_summary(const MndConfig& c) {
 std::string to_conf_text(const MndConfig& c) {
   using core::conf::format_seconds;
   std::string o;
-  for (const auto& i : c.interfaces) o += "Interface " + i + ";\n";
+  for (std::size_t k = 0; k < c.interfaces.size(); ++k) {
+    const bool block = k < c.interface_options.size() &&
+                       (c.interface_options[k].bid != 0 || c.interface_options[k].priority != 0);
+    if (!block) {
+      o += "Interface " + c.interfaces[k] + ";\n";
+      continue;
+    }
+    o += "Interface " + c.interfaces[k] + " {";
+    if (c.interface_options[k].bid != 0) o += " Bid " + std::to_string(c.interface_options[k].bid) + ";";
+    if (c.interface_options[k].priority != 0) o += " Priority " + std::to_string(c.interface_options[k].priority) + ";";
+    o += " };\n";
+  }
+  o += std::string("MultipleCoa ") +
+       (c.multiple_coa == MultipleCoaMode::automatic ? "auto" : c.multiple_coa == MultipleCoaMode::on ? "on" : "off") +
+       ";\n";
+  for (const auto& f : c.flow_policies) {
+    o += "FlowPolicy {\n    Bid " + std::to_string(f.bid) + ";\n";
+    const auto& m = f.match;
+    if (m.ip_proto != 0) o += "    Protocol " + std::to_string(m.ip_proto) + ";\n";
+    const auto range = [](std::uint16_t lo, std::uint16_t hi) {
+      return lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
+    };
+    if (m.sport_lo != 0) o += "    SourcePort " + range(m.sport_lo, m.sport_hi) + ";\n";
+    if (m.dport_lo != 0) o += "    DestinationPort " + range(m.dport_lo, m.dport_hi) + ";\n";
+    if (m.dscp) o += "    Dscp " + std::to_string(*m.dscp) + ";\n";
+    if (m.from) o += "    From " + m.from->str() + ";\n";
+    if (m.to) o += "    To " + m.to->str() + ";\n";
+    o += "};\n";
+  }
   o += std::string("MapSelection ") + (c.selection == MapSelection::furthest ? "furthest" : "preference") + ";\n";
   o += "BindingLifetime " + std::to_string(c.binding_lifetime) + ";\n";
   o += "PreviousMapLifetime " + std::to_string(c.previous_map_lifetime) + ";\n";

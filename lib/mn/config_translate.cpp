@@ -21,14 +21,17 @@ using core::conf::Token;
 /// BU Lifetime: 16 bits of 4-second units (RFC 6275 §6.1.7).
 constexpr std::uint64_t kMaxLifetime = std::uint64_t{0xffff} * 4U;
 
+using core::conf::keywords::kFlowPolicy;
 using core::conf::keywords::kMapdOnly;
 using core::conf::keywords::kMndHome;
 using core::conf::keywords::kMndIke;
+using core::conf::keywords::kMndInterface;
 using core::conf::keywords::kMndTop;
 
-constexpr std::array<KeywordContext, 3> kContexts{KeywordContext{"mnd.conf", kMndTop},
-                                                  KeywordContext{"an Ike block", kMndIke},
-                                                  KeywordContext{"a Home block", kMndHome}};
+constexpr std::array<KeywordContext, 5> kContexts{
+    KeywordContext{"mnd.conf", kMndTop}, KeywordContext{"an Ike block", kMndIke},
+    KeywordContext{"a Home block", kMndHome}, KeywordContext{"an Interface block", kMndInterface},
+    KeywordContext{"a FlowPolicy block", kFlowPolicy}};
 
 class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, MndSources> {
  public:
@@ -51,8 +54,9 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, M
       return core::conf::report_unknown(*this, s, kContexts[0], kContexts, kMapdOnly, "mapd.conf(5)");
     if (k == "Ike") return ike_block(s);
     if (k == "Home") return home_block(s);
-    no_block(s);
+    if (k == "FlowPolicy") return flow_policy(s);
     if (k == "Interface") return interfaces(s);
+    no_block(s);
     duplicate(src_.global, s);
 
     if (k == "MapSelection") {
@@ -77,6 +81,8 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, M
       if (auto v = socket_path(s)) cfg_.control_socket = *v;
     } else if (k == "LogLevel") {
       if (auto v = log_level(s)) cfg_.log_level = *v;
+    } else if (k == "MultipleCoa") {
+      multiple_coa(s);
     } else if (k == "InsecureTestbedSignalling") {
       if (auto v = flag(s)) {
         cfg_.insecure = *v;
@@ -223,10 +229,16 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, M
     return static_cast<std::uint32_t>(*v);
   }
 
+  // `Interface NAME [NAME...];` or `Interface NAME { Bid N; Priority P; };`
+  // (issue 15: one name per block).
   void interfaces(const Statement& s) {
     src_.global.note(s);
     if (s.args.empty()) {
       err(s.keyword, "Interface needs one or more interface names, as in 'Interface wlan0;'");
+      return;
+    }
+    if (s.has_block && s.args.size() != 1) {
+      err(s.args[1], "an Interface block names one interface, as in 'Interface wlan0 { Bid 1; Priority 1; };'");
       return;
     }
     for (const auto& a : s.args) {
@@ -239,7 +251,149 @@ class Translator : public core::conf::ConfigTranslator<ParseResult, MndConfig, M
       }
       cfg_.interfaces.push_back(a.text);
       interface_lines_.push_back(a.line);
+      src_.interfaces.push_back(a);
+      InterfaceOptions o;
+      if (s.has_block) interface_block(s, o);
+      if (o == InterfaceOptions{}) continue;
+      cfg_.interface_options.resize(cfg_.interfaces.size());
+      cfg_.interface_options.back() = o;
     }
+  }
+
+  void interface_block(const Statement& s, InterfaceOptions& o) {
+    core::conf::Seen seen;
+    for (const auto& c : s.block) {
+      const auto& k = c.keyword.text;
+      if (std::find(kMndInterface.begin(), kMndInterface.end(), k) == kMndInterface.end()) {
+        core::conf::report_unknown(*this, c, kContexts[3], kContexts, kMapdOnly, "mapd.conf(5)");
+        continue;
+      }
+      no_block(c);
+      duplicate(seen, c);
+      if (k == "Bid") {
+        if (auto v = number(c, 1, 65535, "")) o.bid = static_cast<std::uint16_t>(*v);
+      } else if (auto v = number(c, 1, 127, " (BID-PRI, RFC 6089: lower is preferred)")) {
+        o.priority = static_cast<std::uint8_t>(*v);  // Priority
+      }
+    }
+  }
+
+  void multiple_coa(const Statement& s) {
+    const Token* a = one_arg(s, "auto, on or off");
+    if (a == nullptr) return;
+    if (core::conf::iequals(a->text, "auto")) {
+      cfg_.multiple_coa = MultipleCoaMode::automatic;
+    } else if (core::conf::iequals(a->text, "on") || core::conf::iequals(a->text, "yes")) {
+      cfg_.multiple_coa = MultipleCoaMode::on;
+    } else if (core::conf::iequals(a->text, "off") || core::conf::iequals(a->text, "no")) {
+      cfg_.multiple_coa = MultipleCoaMode::off;
+    } else {
+      err(*a, "MultipleCoa expects auto (on with two or more Interfaces), on or off, got '" + q(a->text) + "'");
+    }
+  }
+
+  // FlowPolicy { Bid N; Protocol tcp|udp|icmpv6|NUMBER; SourcePort P[-Q];
+  // DestinationPort P[-Q]; Dscp D; From PREFIX; To PREFIX; } (issue 15).
+  void flow_policy(const Statement& s) {
+    if (!s.args.empty()) err(s.args[0], "FlowPolicy takes no argument, only a block: 'FlowPolicy { Bid 2; Protocol udp; };'");
+    if (!s.has_block) {
+      err(s.keyword, "FlowPolicy needs a block, as in 'FlowPolicy { Bid 2; Protocol udp; DestinationPort 5060; };'");
+      return;
+    }
+    FlowPolicyConfig f;
+    f.line = s.line();
+    core::conf::Seen seen;
+    bool ok = true;
+    bool any_match = false;
+    const Token* port_stmt = nullptr;
+    for (const auto& c : s.block) {
+      const auto& k = c.keyword.text;
+      if (std::find(kFlowPolicy.begin(), kFlowPolicy.end(), k) == kFlowPolicy.end()) {
+        core::conf::report_unknown(*this, c, kContexts[4], kContexts, kMapdOnly, "mapd.conf(5)");
+        ok = false;
+        continue;
+      }
+      no_block(c);
+      duplicate(seen, c);
+      if (k == "Bid") {
+        if (auto v = number(c, 1, 65535, "")) f.bid = static_cast<std::uint16_t>(*v);
+        else ok = false;
+        continue;
+      }
+      any_match = true;
+      if (k == "Protocol") {
+        ok = protocol(c, f.match) && ok;
+      } else if (k == "SourcePort" || k == "DestinationPort") {
+        port_stmt = &c.keyword;
+        ok = (k == "SourcePort" ? port_range(c, f.match.sport_lo, f.match.sport_hi)
+                                : port_range(c, f.match.dport_lo, f.match.dport_hi)) && ok;
+      } else if (k == "Dscp") {
+        if (auto v = number(c, 1, 63, " (a kernel rule cannot match DSCP 0: its dsfield 0 means any)"))
+          f.match.dscp = static_cast<std::uint8_t>(*v);
+        else ok = false;
+      } else if (const Token* a = one_arg(c, "an IPv6 prefix, as in 2001:db8:5::/48")) {  // From, To
+        auto p = prefix(*a, k);
+        if (p) (k == "From" ? f.match.from : f.match.to) = *p;
+        else ok = false;
+      } else {
+        ok = false;
+      }
+    }
+    if (seen.find("Bid") == nullptr) {
+      err(s.keyword, "a FlowPolicy needs the BID of the interface its flows use: 'Bid 2;' (an Interface's Bid, "
+                     "by default its position in the file)");
+      ok = false;
+    }
+    if (!any_match) {
+      err(s.keyword, "a FlowPolicy needs at least one of Protocol, SourcePort, DestinationPort, Dscp, From, To "
+                     "(a policy matching everything would replace the default binding)");
+      ok = false;
+    }
+    if (port_stmt != nullptr && f.match.ip_proto != 6 && f.match.ip_proto != 17 && f.match.ip_proto != 132 &&
+        f.match.ip_proto != 33) {
+      err(*port_stmt, "ports need 'Protocol tcp;' or 'Protocol udp;' (or 132 for SCTP, 33 for DCCP) in the same "
+                      "FlowPolicy");
+      ok = false;
+    }
+    if (ok) cfg_.flow_policies.push_back(f);
+  }
+
+  bool protocol(const Statement& c, FlowMatch& m) {
+    const Token* a = one_arg(c, "tcp, udp, icmpv6 or a protocol number 1..255");
+    if (a == nullptr) return false;
+    if (core::conf::iequals(a->text, "tcp")) m.ip_proto = 6;
+    else if (core::conf::iequals(a->text, "udp")) m.ip_proto = 17;
+    else if (core::conf::iequals(a->text, "icmpv6")) m.ip_proto = 58;
+    else if (auto v = number(c, 1, 255, "")) m.ip_proto = static_cast<std::uint8_t>(*v);
+    else return false;
+    return true;
+  }
+
+  // P or P-Q, 1..65535, P <= Q.
+  bool port_range(const Statement& c, std::uint16_t& lo, std::uint16_t& hi) {
+    const Token* a = one_arg(c, "a port or a range, as in 5060 or 5000-5100");
+    if (a == nullptr) return false;
+    const auto dash = a->text.find('-');
+    const auto parse = [](std::string_view t) -> std::optional<std::uint16_t> {
+      if (t.empty() || t.size() > 5) return std::nullopt;
+      unsigned v = 0;
+      for (char ch : t) {
+        if (ch < '0' || ch > '9') return std::nullopt;
+        v = v * 10 + static_cast<unsigned>(ch - '0');
+      }
+      if (v < 1 || v > 65535) return std::nullopt;
+      return static_cast<std::uint16_t>(v);
+    };
+    const std::string_view t = a->text;
+    const auto p = parse(t.substr(0, dash));
+    const auto r = dash == std::string_view::npos ? p : parse(t.substr(dash + 1));
+    if (!p || !r || *r < *p) {
+      err(*a, c.keyword.text + " '" + q(a->text) + "': expected a port 1..65535 or a range P-Q with P <= Q");
+      return false;
+    }
+    lo = *p;
+    hi = *r;
+    return true;
   }
 
   void map_selection(const Statement& s) {

@@ -89,6 +89,47 @@ void check_home(const MndConfig& c, const MndSources& src, core::conf::Diagnosti
                std::to_string(c.binding_lifetime) + " seconds are asked for through a MAP");
 }
 
+// Multiple CoA (issue 15): BIDs unique, FlowPolicy BIDs name an
+// interface, settings that have no effect warned.
+void check_mcoa(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d) {
+  const auto line_of = [&](std::size_t k) { return k < src.interfaces.size() ? src.interfaces[k].line : 0; };
+  for (std::size_t k = 0; k < c.interfaces.size(); ++k)
+    for (std::size_t j = 0; j < k; ++j)
+      if (c.bid_of(j) == c.bid_of(k))
+        d.err(line_of(k), 0,
+              "Interface " + c.interfaces[k] + " has BID " + std::to_string(c.bid_of(k)) + ", as Interface " +
+                  c.interfaces[j] + " (line " + std::to_string(line_of(j)) +
+                  "): each interface needs its own BID (an unpinned one is its position in the file; pin it with "
+                  "'Bid N;')");
+  for (const auto& f : c.flow_policies) {
+    bool known = false;
+    for (std::size_t k = 0; k < c.interfaces.size(); ++k) known = known || c.bid_of(k) == f.bid;
+    if (!known)
+      d.err(f.line, 0, "FlowPolicy: Bid " + std::to_string(f.bid) + " is no Interface's BID (the interfaces have " +
+                           [&] {
+                             std::string l;
+                             for (std::size_t k = 0; k < c.interfaces.size(); ++k)
+                               l += (l.empty() ? "" : ", ") + c.interfaces[k] + " " + std::to_string(c.bid_of(k));
+                             return l;
+                           }() + ")");
+  }
+  if (c.mcoa()) {
+    if (c.home && !c.home->hmipv6)
+      d.warn(src.home.at("Hmipv6", src.home_block),
+             "Multiple CoA applies to the MAP binding only: with Hmipv6 off the home agent gets one care-of address "
+             "(plain-mode Multiple CoA towards the home agent is not implemented)");
+    return;
+  }
+  const Token none;
+  const Token& mc = src.global.at("MultipleCoa", none);
+  for (std::size_t k = 0; k < c.interface_options.size(); ++k)
+    if (c.interface_options[k].bid != 0 || c.interface_options[k].priority != 0)
+      d.warn(line_of(k), 0, "Interface " + c.interfaces[k] + ": Bid and Priority have no effect while Multiple CoA is "
+                            "off (" + (mc.line != 0 ? "MultipleCoa off" : std::string("MultipleCoa auto with one Interface")) + ")");
+  for (const auto& f : c.flow_policies)
+    d.warn(f.line, 0, "FlowPolicy has no effect while Multiple CoA is off: flows need a binding per interface");
+}
+
 }  // namespace
 
 void validate_mnd(const MndConfig& c, const MndSources& src, core::conf::Diagnostics& d) {
@@ -98,6 +139,7 @@ void validate_mnd(const MndConfig& c, const MndSources& src, core::conf::Diagnos
   check_timers(c, src, d);
   check_signalling(c, src, d);
   check_home(c, src, d);
+  check_mcoa(c, src, d);
 }
 
 }  // namespace hmip::mn::config_detail

@@ -18,6 +18,7 @@ struct MndSources {
   core::conf::IkeSources ike;   ///< the Ike block
   core::conf::Seen home;        ///< the Home block's keywords
   core::conf::Token home_block; ///< the Home keyword (line 0: none)
+  std::vector<core::conf::Token> interfaces;  ///< each Interface name, parallel to MndConfig::interfaces
 };
 
 /// Checks the whole file `c` read with `src`; reports to `d`. Errors: no

@@ -84,6 +84,9 @@ void MobileNode::remove_binding(std::size_t idx) {
     home_->pending.reset();
     remove_home();
   }
+  for (const auto& m : bul_[idx].members)  // Multiple CoA: the other members first
+    if (m.bid != bul_[idx].key.bid)
+      actions_.emplace_back(RemoveBinding{BindingKey{bul_[idx].key.map_address, bul_[idx].key.rcoa, m.bid}});
   actions_.emplace_back(RemoveBinding{bul_[idx].key});
   bul_.erase(bul_.begin() + static_cast<std::ptrdiff_t>(idx));
   release_unused(map);
@@ -118,13 +121,15 @@ void MobileNode::service_bul(TimePoint now) {
       auto timeout = b.pending->timeout * 2;
       if (timeout > cfg_.max_bindack_timeout) timeout = std::max(cfg_.max_bindack_timeout, b.pending->timeout);
       ++counters_.bu_retransmitted;
-      send_bu(b, static_cast<std::uint32_t>(b.pending->lifetime_units) * wire::kMhLifetimeUnitSeconds, timeout, now);
+      resend(b, timeout, now);
       continue;
     }
+    if (b.mcoa) mcoa_expire(b, now);
     if (!b.pending && b.role == BindingRole::current && b.refresh_at && *b.refresh_at <= now) {
       b.refresh_at.reset();
-      send_bu(b, current_lifetime(b, now), cfg_.initial_bindack_timeout, now);
+      refresh(b, now);
     }
+    if (b.mcoa) mcoa_flush(b, now);
   }
 }
 
@@ -143,6 +148,15 @@ void MobileNode::handle_mh(TimePoint now, const ReceivedMh& mh) {
           if (!stopping_) handle_brr(mh, now);
         } else if constexpr (std::is_same_v<T, wire::BindingError>) {
           ++counters_.be_received;
+          // RFC 5648: a Binding Error for a BU with BID options means the
+          // MAP does not do Multiple CoA: one regular binding with it.
+          for (std::size_t k = 0; k < bul_.size(); ++k) {
+            const Binding& b = bul_[k];
+            if (!b.mcoa || b.key.map_address != mh.src || !b.pending || b.pending->bids.empty()) continue;
+            if (!m.home_address.is_unspecified() && m.home_address != b.key.rcoa) continue;
+            mcoa_fallback(k, "Binding Error status " + std::to_string(m.status), true, now);
+            break;
+          }
           log(LogLevel::warning,
               "Binding Error from " + mh.src.str() + ", status " + std::to_string(m.status) +
                   (m.status == wire::be_status::kUnrecognizedMhType
@@ -194,12 +208,15 @@ void MobileNode::handle_ba(const ReceivedMh& mh, const wire::BindingAck& ba, Tim
     b.next_seq = static_cast<std::uint16_t>(ba.sequence + 1);
     log(LogLevel::info, "MAP " + b.key.map_address.str() + ": sequence out of window, continuing after " +
                             std::to_string(ba.sequence));
-    send_bu(b, static_cast<std::uint32_t>(b.pending->lifetime_units) * wire::kMhLifetimeUnitSeconds,
-            b.pending->timeout, now);
+    resend(b, b.pending->timeout, now);
     return;
   }
   if (ba.sequence != b.pending->seq) {
     ++counters_.ba_wrong_sequence;
+    return;
+  }
+  if (b.mcoa && (!b.pending->bids.empty() || b.pending->clearing)) {  // Multiple CoA (mn_mcoa.cpp)
+    mcoa_ba(idx, ba, now);
     return;
   }
   b.last_status = ba.status;
@@ -298,6 +315,24 @@ void MobileNode::dad_failed(std::size_t idx, TimePoint now) {
   log(LogLevel::warning, "MAP " + b.key.map_address.str() + ": RCoA " + b.key.rcoa.str() +
                              " is a duplicate (status 134), trying " + nb.key.rcoa.str());
   remove_binding(idx);
+  if (nb.mcoa) {  // every member again, under the new RCoA
+    nb.leaving.clear();
+    for (auto& m : nb.members) {
+      m.registered = false;
+      m.dirty = true;
+      m.expires.reset();
+      m.settings.primary = false;
+    }
+    nb.settings.primary = false;
+    bul_.push_back(std::move(nb));
+    Binding& r = bul_.back();
+    for (const auto& m : r.members)
+      if (m.settings.signalling) mcoa_install(r, m);
+    for (const auto& m : r.members)
+      if (!m.settings.signalling) mcoa_install(r, m);
+    mcoa_flush(r, now);
+    return;
+  }
   actions_.emplace_back(InstallBinding{nb.key, nb.settings});
   bul_.push_back(std::move(nb));
   send_bu(bul_.back(), current_lifetime(bul_.back(), now), cfg_.initial_bindack_timeout_first_reg, now);
@@ -312,7 +347,7 @@ void MobileNode::handle_brr(const ReceivedMh& mh, TimePoint now) {
     if (mh.dst != b.key.rcoa && mh.rh2_home != b.key.rcoa) continue;
     if (b.role != BindingRole::current || !b.registered) break;
     ++counters_.brr_answered;
-    send_bu(b, current_lifetime(b, now), cfg_.initial_bindack_timeout, now);
+    refresh(b, now);
     return;
   }
   ++counters_.brr_ignored;

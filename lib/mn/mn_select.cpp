@@ -79,6 +79,30 @@ std::uint32_t MobileNode::advertised_lifetime(const Ip6Addr& map, TimePoint now)
   return best;
 }
 
+// Where to register with `map` from on interface `k`: it hears `map`
+// (lifetime > 0, R flag suiting the mode, Pref > 0 unless
+// `allow_refresh_only`) and has a usable LCoA (`keep` if it qualifies).
+std::optional<MobileNode::Access> MobileNode::access_on(std::size_t k, const Ip6Addr& map, bool allow_refresh_only,
+                                                        const std::optional<Ip6Addr>& keep) const {
+  const Iface& i = ifaces_[k];
+  const auto m = std::find_if(i.maps.begin(), i.maps.end(), [&](const auto& e) { return e.first == map; });
+  if (m == i.maps.end() || m->second.opt.valid_lifetime == 0 || r_flag_mismatch(m->second.opt.r_flag)) return std::nullopt;
+  if (m->second.opt.pref == 0 && !allow_refresh_only) return std::nullopt;
+  const auto lcoa = lcoa_of(i, keep);
+  if (!lcoa) return std::nullopt;
+  Access a;
+  a.iface = k;
+  a.settings.lcoa = *lcoa;
+  a.settings.ifindex = static_cast<int>(*i.ifindex);
+  a.settings.router = m->second.router;
+  for (const auto& p : i.prefixes)  // the router that advertised the LCoA's prefix
+    if (p.prefix.contains(*lcoa)) a.settings.router = p.router;
+  std::uint32_t mtu = link_of(i)->mtu;
+  if (i.ra_mtu && *i.ra_mtu >= kIpv6MinMtu && (mtu == 0 || *i.ra_mtu < mtu)) mtu = *i.ra_mtu;
+  a.settings.tunnel_mtu = mtu == 0 ? 0 : std::max(mtu - std::min(mtu, kTunnelOverhead), kIpv6MinMtu);
+  return a;
+}
+
 // Where to register with `map` from: an up interface hearing it with a
 // usable LCoA; the current binding's interface first, then config order.
 std::optional<MobileNode::Access> MobileNode::access_for(const Ip6Addr& map, bool allow_refresh_only) const {
@@ -87,23 +111,10 @@ std::optional<MobileNode::Access> MobileNode::access_for(const Ip6Addr& map, boo
     if (b.role == BindingRole::current) cur = &b;
   std::optional<Access> best;
   for (std::size_t k = 0; k < ifaces_.size(); ++k) {
-    const Iface& i = ifaces_[k];
-    const auto m = std::find_if(i.maps.begin(), i.maps.end(), [&](const auto& e) { return e.first == map; });
-    if (m == i.maps.end() || m->second.opt.valid_lifetime == 0 || r_flag_mismatch(m->second.opt.r_flag)) continue;
-    if (m->second.opt.pref == 0 && !allow_refresh_only) continue;
-    const bool is_cur_iface = cur && cur->iface == i.name;
-    const auto lcoa = lcoa_of(i, is_cur_iface ? std::optional<Ip6Addr>(cur->settings.lcoa) : std::nullopt);
-    if (!lcoa) continue;
-    Access a;
-    a.iface = k;
-    a.settings.lcoa = *lcoa;
-    a.settings.ifindex = static_cast<int>(*i.ifindex);
-    a.settings.router = m->second.router;
-    for (const auto& p : i.prefixes)  // the router that advertised the LCoA's prefix
-      if (p.prefix.contains(*lcoa)) a.settings.router = p.router;
-    std::uint32_t mtu = link_of(i)->mtu;
-    if (i.ra_mtu && *i.ra_mtu >= kIpv6MinMtu && (mtu == 0 || *i.ra_mtu < mtu)) mtu = *i.ra_mtu;
-    a.settings.tunnel_mtu = mtu == 0 ? 0 : std::max(mtu - std::min(mtu, kTunnelOverhead), kIpv6MinMtu);
+    const bool is_cur_iface = cur && cur->iface == ifaces_[k].name;
+    const auto a = access_on(k, map, allow_refresh_only,
+                             is_cur_iface ? std::optional<Ip6Addr>(cur->settings.lcoa) : std::nullopt);
+    if (!a) continue;
     if (!best || is_cur_iface) best = a;
     if (is_cur_iface) break;
   }
@@ -168,7 +179,8 @@ void MobileNode::reconcile(TimePoint now) {
 
   if (!sel) {
     if (cur && advertised(cur->key.map_address, true, now)) {  // §7.1: Pref 0 = refresh only
-      if (const auto a = access_for(cur->key.map_address, true)) update_current(*cur, *a, now);
+      if (cur->mcoa) update_mcoa(*cur, now);
+      else if (const auto a = access_for(cur->key.map_address, true)) update_current(*cur, *a, now);
       status_ = "MAP " + cur->key.map_address.str() + " kept with preference 0 (refresh only)";
       return;
     }
@@ -191,7 +203,8 @@ void MobileNode::reconcile(TimePoint now) {
   const Ip6Addr map = cands[*sel].address;
   no_map_logged_ = false;
   if (cur && cur->key.map_address == map) {
-    if (const auto a = access_for(map, true)) update_current(*cur, *a, now);
+    if (cur->mcoa) update_mcoa(*cur, now);
+    else if (const auto a = access_for(map, true)) update_current(*cur, *a, now);
     status_ = (cur->registered ? "registered with MAP " : "registering with MAP ") + map.str();
     return;
   }
@@ -205,7 +218,8 @@ void MobileNode::reconcile(TimePoint now) {
     log(LogLevel::notice, "moving from MAP " + cur->key.map_address.str() + " to MAP " + map.str());
     demote(static_cast<std::size_t>(cur - bul_.data()), a, now);
   }
-  create_current(map, *a, now);
+  if (mcoa_for(map)) create_mcoa(map, mcoa_accesses(map, nullptr), now);
+  else create_current(map, *a, now);
   status_ = (current() != nullptr ? "registering with MAP " : "securing signalling with MAP (IKEv2) ") + map.str();
 }
 
@@ -269,6 +283,9 @@ void MobileNode::create_current(const Ip6Addr& map, const Access& a, TimePoint n
 // packets follow; never refreshed, removed when it expires.
 void MobileNode::demote(std::size_t idx, const std::optional<Access>& a, TimePoint now) {
   Binding& b = bul_[idx];
+  // Multiple CoA: only the signalling member follows the MN (one regular
+  // BU to the previous MAP, which replaces every BID binding, RFC 5648).
+  mcoa_collapse(b);
   if (!b.registered) {
     log(LogLevel::info, "dropping unregistered binding " + b.key.rcoa.str() + " at MAP " + b.key.map_address.str());
     remove_binding(idx);

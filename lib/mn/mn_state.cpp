@@ -95,6 +95,24 @@ MnState MobileNode::state(TimePoint now) const {
     }
     e.bu_sent = b.bu_sent;
     e.last_status = b.last_status;
+    e.bid = b.key.bid;
+    e.multiple_coa = b.mcoa;
+    e.leaving = b.leaving;
+    for (const auto& m : b.members) {
+      BidView v;
+      v.bid = m.bid;
+      v.interface = m.iface;
+      v.lcoa = m.settings.lcoa;
+      v.priority = m.priority;
+      v.registered = m.registered;
+      v.primary = m.settings.signalling;
+      v.pending = b.pending && std::find(b.pending->bids.begin(), b.pending->bids.end(), m.bid) != b.pending->bids.end();
+      v.last_status = m.last_status;
+      v.expires_in = until(now, m.expires);
+      for (std::size_t k = 0; k < cfg_.flow_policies.size(); ++k)
+        if (cfg_.flow_policies[k].bid == m.bid) v.flow_policies.push_back(k);
+      e.bids.push_back(std::move(v));
+    }
     if (b.role == BindingRole::current) {
       st.hmipv6_active = true;
       st.chosen_map = b.key.map_address;
@@ -109,6 +127,18 @@ MnState MobileNode::state(TimePoint now) const {
   for (const auto& [addr, s] : security_)
     st.ike.push_back(IkeView{addr, s.lcoa, s.rcoa, s.deadline ? until(now, *s.deadline) : std::nullopt});
   st.home = home_view(now);
+  st.multiple_coa = cfg_.mcoa();
+  for (const auto& f : cfg_.flow_policies) {
+    FlowPolicyView v;
+    v.bid = f.bid;
+    v.match = f.match;
+    for (std::size_t k = 0; k < cfg_.interfaces.size(); ++k)
+      if (cfg_.bid_of(k) == f.bid) v.interface = cfg_.interfaces[k];
+    for (const auto& b : bul_)
+      if (b.role == BindingRole::current && b.mcoa)
+        for (const auto& m : b.members) v.active = v.active || (m.bid == f.bid && m.registered);
+    st.flow_policies.push_back(std::move(v));
+  }
   if (st.home && stopping_ && home_->pending) st.status = "stopping: deregistering the home address";
   return st;
 }

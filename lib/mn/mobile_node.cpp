@@ -404,6 +404,7 @@ void MobileNode::handle_reload(TimePoint now, MndConfig cfg) {
   }
   const bool policy_changed = cfg.selection != cfg_.selection;
   home_reload(cfg.home);
+  mcoa_refused_.clear();  // MAPs that refused Multiple CoA are asked again
   cfg_ = std::move(cfg);
   log(LogLevel::notice, "configuration reloaded: " + std::to_string(ifaces_.size()) + " interface(s)" +
                             (policy_changed ? ", new MAP selection policy" : ""));
@@ -436,6 +437,7 @@ void MobileNode::stop_map_bindings(TimePoint now) {
   for (std::size_t k = bul_.size(); k-- > 0;) {
     Binding& b = bul_[k];
     if (cfg_.deregister_on_stop && b.role == BindingRole::current && (b.registered || b.pending)) {
+      mcoa_collapse(b);  // a BU without BID option removes every BID (RFC 5648)
       b.role = BindingRole::deregistering;
       b.refresh_at.reset();
       send_bu(b, 0, cfg_.initial_bindack_timeout, now);

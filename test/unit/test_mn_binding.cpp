@@ -29,7 +29,7 @@ TEST_CASE("registration: RS at once, binding installed (not primary) before the 
   const auto inst = h.take<InstallBinding>();
   REQUIRE(inst.size() == 1);
   CHECK(inst[0].key == BindingKey{kMap1, kRcoa1});
-  CHECK(inst[0].settings == BindingSettings{kLcoa1, static_cast<int>(kIf), kAr1, 1460, false});
+  CHECK(inst[0].settings == BindingSettings{kLcoa1, static_cast<int>(kIf), kAr1, 1460, false, true, {}});
   const auto bus = h.take<SendBu>();
   REQUIRE(bus.size() == 1);
   CHECK(bus[0].src == kRcoa1);

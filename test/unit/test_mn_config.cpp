@@ -180,7 +180,7 @@ TEST_CASE("check_config_text is what mnd --check-config prints", "[mnconf]") {
   std::filesystem::remove(copy);
   CHECK(status == 0);
   REQUIRE(ok.size() == 1);
-  CHECK(ok[0] == copy + ": OK, 2 interfaces (wlan0 eth0), MAP selection furthest (RFC 5380 §9.1), binding "
+  CHECK(ok[0] == copy + ": OK, 2 interfaces (wlan0 eth0), Multiple CoA (RFC 5648), MAP selection furthest (RFC 5380 §9.1), binding "
                         "lifetime 600 s, binding updates: IPsec through charon at unix:///run/charon.vici, identity "
                         "mn1@mn.example.net");
   // Its Home block, uncommented, is valid in secure mode (RFC 4877).

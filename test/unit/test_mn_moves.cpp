@@ -57,7 +57,7 @@ TEST_CASE("intra-MAP move: one kernel update and one BU, RCoA unchanged (RFC 538
   const auto inst = h.take<InstallBinding>();
   REQUIRE(inst.size() == 1);
   CHECK(inst[0].key == BindingKey{kMap1, kRcoa1});
-  CHECK(inst[0].settings == BindingSettings{kLcoa2, static_cast<int>(kIf), kAr2, 1460, true});
+  CHECK(inst[0].settings == BindingSettings{kLcoa2, static_cast<int>(kIf), kAr2, 1460, true, true, {}});
   const auto bus = h.take<SendBu>();
   REQUIRE(bus.size() == 1);
   CHECK(bus[0].src == kRcoa1);
@@ -83,7 +83,7 @@ TEST_CASE("inter-MAP move: eager new binding, short BU to the previous MAP, whic
   const auto inst = h.take<InstallBinding>();
   REQUIRE(inst.size() == 2);
   CHECK(inst[0].key == BindingKey{kMap1, kRcoa1});
-  CHECK(inst[0].settings == BindingSettings{kLcoa3, static_cast<int>(kIf), kAr3, 1460, false});
+  CHECK(inst[0].settings == BindingSettings{kLcoa3, static_cast<int>(kIf), kAr3, 1460, false, true, {}});
   CHECK(inst[1].key == BindingKey{kMap2, kRcoa2});
   CHECK_FALSE(inst[1].settings.primary);
   const auto bus = h.take<SendBu>();

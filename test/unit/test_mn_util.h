@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -116,7 +117,11 @@ struct Harness {
   MobileNode mn;
   TimePoint now = kT0;
   std::vector<Action> out;  ///< actions not yet taken by the test
-  std::map<std::pair<Ip6Addr, Ip6Addr>, BindingSettings> kernel;  ///< (map, rcoa) -> settings
+  /// (map, rcoa) -> settings of the binding carrying the RCoA (the
+  /// signalling one: the only one without Multiple CoA), rebuilt from `all`.
+  std::map<std::pair<Ip6Addr, Ip6Addr>, BindingSettings> kernel;
+  /// Every kernel binding: (map, rcoa, bid) -> settings.
+  std::map<std::tuple<Ip6Addr, Ip6Addr, std::uint16_t>, BindingSettings> all;
   std::vector<std::string> violations;
   std::optional<InstallHomeBinding> home_kernel;  ///< the home binding's kernel state
   /// Set: an InstallHomeBinding it returns a reason for fails, and the
@@ -128,12 +133,27 @@ struct Harness {
 
   void drain() {
     while (auto a = mn.poll_action()) {
-      if (const auto* i = std::get_if<InstallBinding>(&*a)) kernel[{i->key.map_address, i->key.rcoa}] = i->settings;
+      if (const auto* i = std::get_if<InstallBinding>(&*a)) {
+        // As kglue: a binding installed with `signalling` takes it over
+        // from its siblings of the same (map, rcoa).
+        if (i->settings.signalling)
+          for (auto& [k, s] : all)
+            if (std::get<0>(k) == i->key.map_address && std::get<1>(k) == i->key.rcoa && std::get<2>(k) != i->key.bid)
+              s.signalling = false;
+        all[{i->key.map_address, i->key.rcoa, i->key.bid}] = i->settings;
+      }
       if (const auto* r = std::get_if<RemoveBinding>(&*a)) {
         if (home_kernel && home_kernel->settings.via == r->key)
           violations.push_back("MAP binding removed under the home binding nested in it");
-        kernel.erase({r->key.map_address, r->key.rcoa});
+        all.erase({r->key.map_address, r->key.rcoa, r->key.bid});
       }
+      kernel.clear();
+      for (const auto& [k, s] : all)
+        if (s.signalling) {
+          if (kernel.count({std::get<0>(k), std::get<1>(k)}))
+            violations.push_back("two bindings of " + std::get<1>(k).str() + " carry its signalling");
+          kernel[{std::get<0>(k), std::get<1>(k)}] = s;
+        }
       if (const auto* i = std::get_if<InstallHomeBinding>(&*a)) {
         if (const auto why = fail_home_install ? fail_home_install(*i) : std::nullopt) {
           out.push_back(*a);
@@ -156,7 +176,7 @@ struct Harness {
           const auto& s = home_kernel->settings;
           const Ip6Addr want = s.mode == HomeMode::at_home ? bu->src : s.coa;
           if (want != bu->lcoa) violations.push_back("home BU names care-of " + bu->lcoa.str() + ", kernel has " + want.str());
-          if (s.via && !kernel.count({s.via->map_address, s.via->rcoa}))
+          if (s.via && !all.count({s.via->map_address, s.via->rcoa, s.via->bid}))
             violations.push_back("home binding nested in a MAP binding that is not installed");
         }
       } else if (sent) {
@@ -182,7 +202,7 @@ struct Harness {
   void clear() { out.clear(); }
   std::size_t primaries() const {
     std::size_t n = 0;
-    for (const auto& [k, s] : kernel) n += s.primary ? 1 : 0;
+    for (const auto& [k, s] : all) n += s.primary ? 1 : 0;
     return n;
   }
 

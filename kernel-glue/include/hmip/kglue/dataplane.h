@@ -208,10 +208,30 @@ struct MapBindingObjects {
 struct MnSignallingSettings {};
 
 /// One MN-MAP binding (one RCoA registered at one MAP through one LCoA).
+/// Multiple CoA (RFC 5648, issue 15): `bid` is the Binding Identifier of
+/// one of the RCoA's care-of addresses (the mnd.conf interface's BID): one
+/// tunnel and table per (map, rcoa, bid); 0 = a regular binding.
 struct MnBindingKey {
   Ip6Addr map_address;
   Ip6Addr rcoa;
+  std::uint16_t bid = 0;
   friend auto operator<=>(const MnBindingKey&, const MnBindingKey&) = default;  // NOLINT(modernize-use-nullptr): see addr.h
+};
+
+/// Multiple CoA: an uplink flow (mnd.conf FlowPolicy) that leaves through
+/// this binding's tunnel: a rule `from RCoA [from] [to] [ipproto] [sport
+/// range] [dport range] [dsfield] lookup <this binding's table>` (the From
+/// prefix, when given, replaces RCoA/128 as the source selector), among
+/// the `from LCoA` rules (priority kRuleLcoa: their sources are disjoint),
+/// so after the on-link suppression and before `from RCoA`. Unset/0 = any.
+struct MnFlowRule {
+  std::uint8_t ip_proto = 0;
+  std::uint16_t sport_lo = 0, sport_hi = 0;
+  std::uint16_t dport_lo = 0, dport_hi = 0;
+  std::optional<std::uint8_t> dscp;  ///< 0..63 (the rule's dsfield is dscp << 2)
+  std::optional<Ip6Prefix> from;
+  std::optional<Ip6Prefix> to;
+  friend bool operator==(const MnFlowRule&, const MnFlowRule&) = default;
 };
 
 struct MnBindingSettings {
@@ -228,6 +248,17 @@ struct MnBindingSettings {
   /// care-of address LCoA, and a SUB OUT policy for protocol 135 RCoA->MAP
   /// with a hao template, so a BU sent from the RCoA leaves from the LCoA
   /// with a Home Address option (and RCoA-keyed ESP can sit on top).
+  /// Multiple CoA: only the binding with `signalling` has these and the
+  /// `from RCoA` rule (exactly one per RCoA: the primary interface's); the
+  /// others have the RCoA on their tunnel (home flag, nodad, deprecated
+  /// unless primary), their table and LCoA rules, and their flow rules.
+  /// A binding installed with `signalling` while another binding of the
+  /// same (map, rcoa) still has it takes it over make-before-break (the hao
+  /// state updated in place, the new `from RCoA` rule added before the old
+  /// one goes); the other's record then no longer holds it.
+  bool signalling = true;
+  /// Multiple CoA: the flows that use this binding (see MnFlowRule).
+  std::vector<MnFlowRule> flows = {};
   friend bool operator==(const MnBindingSettings&, const MnBindingSettings&) = default;
 };
 

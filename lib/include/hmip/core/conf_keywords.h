@@ -36,7 +36,7 @@ inline constexpr std::array<Keyword, 9> kMapdIke{"ViciSocket",    "Identity",   
                                               "CaCertificate", "AuthorizedIdentity", "RcoaPool",    "DpdDelay",
                                               "EapSecrets"};
 
-inline constexpr std::array<Keyword, 15> kMndTop{"Interface",
+inline constexpr std::array<Keyword, 17> kMndTop{"Interface",
                                               "MapSelection",
                                               "BindingLifetime",
                                               "PreviousMapLifetime",
@@ -50,7 +50,12 @@ inline constexpr std::array<Keyword, 15> kMndTop{"Interface",
                                               "LogLevel",
                                               "InsecureTestbedSignalling",
                                               "Ike",
-                                              "Home"};
+                                              "Home",
+                                              "MultipleCoa",
+                                              "FlowPolicy"};
+/// mnd.conf's Interface block (issue 15, Multiple CoA): the interface's BID
+/// and BID-PRI.
+inline constexpr std::array<Keyword, 2> kMndInterface{"Bid", "Priority"};
 inline constexpr std::array<Keyword, 9> kMndIke{"ViciSocket",    "Identity",    "Certificate", "PrivateKey",
                                              "CaCertificate", "MapIdentity", "DpdDelay",    "IkeTimeout",
                                              "EapSecret"};
@@ -86,7 +91,7 @@ consteval auto without() {
 }
 
 inline constexpr auto kMapdAll = join(kMapdTop, kMapdRcoa, kMapdIke, kMapdHomeAgent, kMapdHomePrefix, kFlowPolicy);
-inline constexpr auto kMndAll = join(kMndTop, kMndIke, kMndHome);
+inline constexpr auto kMndAll = join(kMndTop, kMndIke, kMndHome, kMndInterface, kFlowPolicy);
 /// Both files' keywords (read_statements' statement-end heuristic).
 inline constexpr auto kBoth = join(kMapdAll, kMndAll);
 /// mnd.conf's keywords that mapd.conf does not have, and the other way round.

@@ -70,8 +70,61 @@ struct HomeConfig {
   friend bool operator==(const HomeConfig&, const HomeConfig&) = default;
 };
 
+/// The selectors of one FlowPolicy block (mnd.conf(5); the same as
+/// mapd.conf's): mirrors hmip::kglue::MnFlowRule. Unset / 0 = any.
+struct FlowMatch {
+  std::uint8_t ip_proto = 0;                 ///< Protocol (0 = any)
+  std::uint16_t sport_lo = 0, sport_hi = 0;  ///< SourcePort P[-Q] (0/0 = any)
+  std::uint16_t dport_lo = 0, dport_hi = 0;  ///< DestinationPort P[-Q]
+  std::optional<std::uint8_t> dscp;          ///< Dscp 0..63
+  std::optional<Ip6Prefix> from;             ///< From PREFIX (the source: the RCoA or inside it)
+  std::optional<Ip6Prefix> to;               ///< To PREFIX (the correspondent)
+  friend bool operator==(const FlowMatch&, const FlowMatch&) = default;
+};
+
+/// MultipleCoa (RFC 5648 on the MAP binding): auto = on when two or more
+/// Interfaces are configured.
+enum class MultipleCoaMode : std::uint8_t { automatic, on, off };
+
+/// `Interface NAME { Bid N; Priority P; };` (both optional).
+struct InterfaceOptions {
+  std::uint16_t bid = 0;      ///< Bid 1..65535; 0 = not pinned: the interface's 1-based position in the file
+  std::uint8_t priority = 0;  ///< Priority 1..127 = BID-PRI (RFC 6089; lower preferred); 0 = none (worst)
+  friend bool operator==(const InterfaceOptions&, const InterfaceOptions&) = default;
+};
+
+/// `FlowPolicy { Bid N; Protocol ...; ... };`: uplink packets from the
+/// RCoA that match leave through the tunnel of the interface whose BID is
+/// `bid` (while that BID is registered; else the default binding).
+struct FlowPolicyConfig {
+  std::uint16_t bid = 0;
+  FlowMatch match;
+  int line = 0;
+  friend bool operator==(const FlowPolicyConfig&, const FlowPolicyConfig&) = default;
+};
+
 struct MndConfig {
   std::vector<std::string> interfaces;  ///< Interface: access interfaces mnd watches (at least one)
+  /// Interface blocks, parallel to `interfaces` (shorter or empty: the
+  /// rest as `Interface NAME;`; the parser leaves no trailing defaults).
+  std::vector<InterfaceOptions> interface_options;
+  MultipleCoaMode multiple_coa = MultipleCoaMode::automatic;  ///< MultipleCoa auto|on|off
+  std::vector<FlowPolicyConfig> flow_policies;                 ///< FlowPolicy blocks, in order
+
+  /// Multiple CoA in effect (MultipleCoa on, or auto with 2+ Interfaces).
+  [[nodiscard]] bool mcoa() const noexcept {
+    return multiple_coa == MultipleCoaMode::on ||
+           (multiple_coa == MultipleCoaMode::automatic && interfaces.size() >= 2);
+  }
+  /// The BID of interfaces[k]: its pinned Bid, else k + 1 (its position).
+  [[nodiscard]] std::uint16_t bid_of(std::size_t k) const noexcept {
+    if (k < interface_options.size() && interface_options[k].bid != 0) return interface_options[k].bid;
+    return static_cast<std::uint16_t>(k + 1);
+  }
+  /// The BID-PRI of interfaces[k] (0 = none).
+  [[nodiscard]] std::uint8_t priority_of(std::size_t k) const noexcept {
+    return k < interface_options.size() ? interface_options[k].priority : std::uint8_t{0};
+  }
   MapSelection selection = MapSelection::furthest;  ///< MapSelection furthest|preference
 
   /// Lifetime asked for in BUs (seconds; the MAP may grant less).

@@ -56,6 +56,18 @@ struct MnCounters {
   std::uint64_t ike_failed = 0;             ///< setting up failed or timed out (IkeTimeout)
   std::uint64_t ike_lost = 0;               ///< an established protection went away (DPD, MAP restart)
   std::uint64_t ike_reestablished = 0;      ///< re-established from a new LCoA (intra-MAP move)
+  // Multiple CoA (RFC 5648, issue 15)
+  std::uint64_t mcoa_bu_sent = 0;            ///< BUs with BID options (retransmissions included)
+  std::uint64_t mcoa_bulk_bu_sent = 0;       ///< ... with more than one
+  std::uint64_t mcoa_bids_registered = 0;    ///< BIDs accepted (refreshes included)
+  std::uint64_t mcoa_bids_refused = 0;       ///< BIDs refused on their own (BA status 4, or per BID)
+  std::uint64_t mcoa_bids_deregistered = 0;  ///< BIDs whose lifetime-0 BU was answered
+  std::uint64_t mcoa_bid_unexpected = 0;     ///< BID options in a BA for no BID of its BU (ignored)
+  std::uint64_t mcoa_interface_losses = 0;   ///< members lost (carrier, LCoA, MAP no longer heard there)
+  std::uint64_t mcoa_interfaces_joined = 0;  ///< members added to a registration (an interface back or new)
+  std::uint64_t mcoa_primary_changes = 0;    ///< the signalling/primary member moved to another BID
+  std::uint64_t mcoa_fallbacks = 0;          ///< MAPs that do not do Multiple CoA: one regular binding
+  std::uint64_t mcoa_clearings = 0;          ///< 165: regular bindings deregistered before registering BIDs
   // Home registration (the Home block; RFC 6275 §11, RFC 5380 §6.1)
   std::uint64_t home_bu_sent = 0;           ///< every home BU, retransmissions and deregistrations included
   std::uint64_t home_bu_retransmitted = 0;
@@ -123,6 +135,20 @@ enum class BindingRole : std::uint8_t {
 };
 std::string_view to_string(BindingRole r) noexcept;
 
+/// Multiple CoA: one BID of a registration (one interface).
+struct BidView {
+  std::uint16_t bid = 0;
+  std::string interface;
+  Ip6Addr lcoa;
+  std::uint8_t priority = 0;                 ///< BID-PRI (0 = none)
+  bool registered = false;                   ///< the MAP accepted this BID
+  bool primary = false;                      ///< the signalling member (BUs, the RCoA's own packets; the default uplink once registered)
+  bool pending = false;                      ///< in the outstanding BU
+  std::optional<std::uint8_t> last_status;   ///< this BID's status in the last BA
+  std::optional<core::Duration> expires_in;
+  std::vector<std::size_t> flow_policies;    ///< indexes into MnState::flow_policies with this BID
+};
+
 /// One binding update list entry (RFC 6275 §11.1).
 struct BulEntryView {
   Ip6Addr map;
@@ -142,6 +168,18 @@ struct BulEntryView {
   std::optional<core::Duration> backoff;         ///< its current timeout
   std::uint64_t bu_sent = 0;
   std::optional<std::uint8_t> last_status;       ///< of the last matching BA
+  std::uint16_t bid = 0;                         ///< the kernel binding's BID (Multiple CoA: the primary member's)
+  bool multiple_coa = false;                     ///< registered with BID options (RFC 5648)
+  std::vector<BidView> bids;                     ///< Multiple CoA: per BID, in configuration order
+  std::vector<std::uint16_t> leaving;            ///< BIDs whose lifetime-0 BU is due or outstanding
+};
+
+/// A FlowPolicy block of mnd.conf and whether its BID is registered now.
+struct FlowPolicyView {
+  std::uint16_t bid = 0;
+  FlowMatch match;
+  std::string interface;  ///< the interface with that BID
+  bool active = false;    ///< the current binding has that BID registered (the flows use its tunnel)
 };
 
 struct TunnelView {
@@ -228,6 +266,8 @@ struct MnState {
   bool secure = true;                       ///< BUs protected through IKEv2/ESP (not insecure testbed mode)
   std::vector<IkeView> ike;
   std::optional<HomeView> home;             ///< the Home block's binding; nullopt: local mobility mode
+  bool multiple_coa = false;                ///< Multiple CoA in effect (MultipleCoa on, or auto with 2+ Interfaces)
+  std::vector<FlowPolicyView> flow_policies;
   MnCounters counters;
 };
 

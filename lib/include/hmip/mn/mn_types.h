@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "hmip/core/log_level.h"
+#include "hmip/core/prefix.h"
+#include "hmip/mn/config.h"
 #include "hmip/core/time.h"
 #include "hmip/wire/addr.h"
 #include "hmip/wire/mh.h"
@@ -118,10 +120,14 @@ struct ReceivedMh {
   wire::MhMessage msg;
 };
 
-/// Mirrors hmip::kglue::MnBindingKey: one RCoA registered at one MAP.
+/// Mirrors hmip::kglue::MnBindingKey: one RCoA registered at one MAP,
+/// through one care-of address. `bid` is the RFC 5648 Binding Identifier
+/// of a Multiple CoA registration (one key per interface registered; the
+/// interface's Bid in mnd.conf), 0 for a regular binding (no BID option).
 struct BindingKey {
   Ip6Addr map_address;
   Ip6Addr rcoa;
+  std::uint16_t bid = 0;
   friend bool operator==(const BindingKey& x, const BindingKey& y) = default;
 };
 
@@ -133,6 +139,17 @@ struct BindingSettings {
   Ip6Addr router;                ///< default router there (link-local): host route to the MAP
   std::uint32_t tunnel_mtu = 0;  ///< link MTU - 40 (RFC 5380 §11); 0 = kernel default
   bool primary = false;          ///< the RCoA new connections use (one binding at most)
+  /// The binding that carries its RCoA's own packets: the `from RCoA` rule
+  /// and the hao state (the BUs for the RCoA leave from its LCoA). Always
+  /// set for a regular binding (bid 0); among the BIDs of one Multiple CoA
+  /// registration exactly one has it, the primary interface's (RFC 5648:
+  /// the node sends its signalling from its preferred interface). Moving it
+  /// to another BID is make-before-break: the new one is installed first.
+  bool signalling = true;
+  /// Multiple CoA (mnd.conf FlowPolicy blocks naming this binding's BID):
+  /// uplink packets from the RCoA matching one of these leave through this
+  /// binding's tunnel (kglue::MnFlowRule; in configuration order).
+  std::vector<FlowMatch> flows = {};
   friend bool operator==(const BindingSettings&, const BindingSettings&) = default;
 };
 

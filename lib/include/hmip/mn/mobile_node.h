@@ -65,6 +65,69 @@
 //     kMaxDadRetries). Other refusals: the binding is removed and the MAP
 //     held down for kRefusedMapHoldDown; another MAP is used if any.
 //
+// Multiple Care-of Addresses (RFC 5648 with RFC 6089's BID-PRI; mnd.conf
+// MultipleCoa, on by default with 2+ Interfaces; lib/mn/mn_mcoa.cpp):
+//   * One RCoA per MAP as before; one BID per interface (its Bid, default
+//     its 1-based position in the file). Every interface hearing the
+//     chosen MAP (lifetime > 0, R flag suiting the mode; Pref 0 is fine for
+//     a member) with a usable LCoA is a member of the registration, with
+//     its own kernel binding {map, rcoa, bid} (InstallBinding per BID).
+//   * The signalling member: the registered member with the lowest
+//     Priority (none = after every priority; the first in the file on a
+//     tie), before any registration the best member. Its kernel binding
+//     alone has `signalling` (the `from RCoA` rule, the hao state: every BU
+//     leaves from its LCoA, with an Alternate CoA = that LCoA in secure
+//     mode) and, once a BID is registered, `primary`. A change installs the
+//     new one first, then the old one without (make-before-break); secure
+//     mode re-establishes the IKE SA from the new LCoA (SecureMap with the
+//     RCoA, as after an intra-MAP move; the RCoA's CHILD_SA protects BUs
+//     whatever LCoA they leave from). The home binding nests in the
+//     signalling member's binding (HomeSettings::via names its BID).
+//   * BUs: the sequence number is the RCoA's (all BIDs share it), one BU
+//     outstanding per binding. A registration BU carries the BID option
+//     (BID-PRI = Priority) of every member needing it (new, moved, refresh,
+//     expired: bulk when several), each with its LCoA in the CoA field
+//     except a single-BID BU's own care-of address. A deregistration BU
+//     (lifetime 0) carries the BIDs of lost members and no CoA field; it is
+//     never combined with registrations, and supersedes an outstanding
+//     registration BU (whose BIDs go again after its BA). Retransmission,
+//     135 and refresh as for a lone binding; a refresh is one bulk BU of
+//     every registered BID, due when refresh_percent of the earliest BID's
+//     lifetime is left; a BID whose lifetime ran out is registered again.
+//   * A member lost (carrier, or the MAP no longer heard there; up, no RA yet or no LCoA yet: waits as is)
+//     while another remains: the signalling moves first, then its kernel
+//     binding goes, then a lifetime-0 BU for its BID (if the MAP had or
+//     was being asked for it). The last member is never dropped this way
+//     (a lone binding waits for its link as before). An interface back with
+//     an LCoA joins again (a BU with its BID and CoA field).
+//   * BAs (same checks as for a lone binding): BID options present: the
+//     BA's status applies to every BID unless it is 4 (each BID option's
+//     own status); < 128 (not 4) accepts the BID for the BA's lifetime from
+//     when the BU left; a refused BID's kernel binding goes and it is not
+//     registered again for kRefusedMapHoldDown; every BID refused is a
+//     refusal of the binding (hold-down, as now). 134 and other whole
+//     refusals as for a lone binding. Fallbacks (RFC 5648 §5.x, §6): a BA
+//     without BID option (accepted: the MAP registered a regular binding),
+//     164, 166 or a Binding Error from the MAP while a BU with BID options
+//     is outstanding: the MAP is remembered as not doing Multiple CoA (until
+//     a reload), the other members' kernel bindings go and the signalling
+//     member's stays as a regular binding (its kernel key keeps its BID: a
+//     name on this side only), a regular BU at once (not after an accepted
+//     BA). 168: one BID per BU from then on (the next after each BA). 167:
+//     every BID option carries its CoA from then on (167 again: refused).
+//     165: a lifetime-0 BU without BID option clears the MAP's regular
+//     binding, then every member is registered again; a third 165 falls
+//     back.
+//   * An inter-MAP move, MAP failure, hold-down, stop: the binding is
+//     collapsed to its signalling member first (the others' kernel bindings
+//     go); the previous MAP's BU and the stop's deregistration carry no BID
+//     option, which removes every BID of the address at the MAP.
+//   * FlowPolicy blocks: the selectors go with the BID's kernel binding
+//     (BindingSettings::flows), installed while that BID is a member.
+//   * Not done: Multiple CoA towards the home agent in plain mode (Hmipv6
+//     off: one care-of address), simultaneous home and foreign bindings
+//     (the H flag is never set), bulk registration across MAPs.
+//
 // Home registration (the Home block; lib/mn/mn_home.cpp):
 //   * Secure mode (the default; RFC 4877, lib/mn/mn_home_security.cpp):
 //     never a home BU before the first protection with the HA is up. It is
@@ -348,6 +411,23 @@ class MobileNode {
     core::Duration timeout{};
     std::uint16_t lifetime_units = 0;
     unsigned resyncs = 0;
+    /// Multiple CoA: the BIDs whose options it carries (empty: a BU
+    /// without BID option, e.g. the stop's or a fallback's).
+    std::vector<std::uint16_t> bids;
+    bool clearing = false;  ///< 165: the lifetime-0 BU without BID clearing a regular binding
+  };
+  /// Multiple CoA (mn_mcoa.cpp): one BID of a registration, i.e. one
+  /// interface with a care-of address registered for the binding's RCoA.
+  struct Member {
+    std::uint16_t bid = 0;
+    std::string iface;
+    std::uint8_t priority = 0;        ///< BID-PRI (0 = none)
+    std::size_t order = 0;            ///< the interface's position (ties)
+    BindingSettings settings;         ///< kernel state of key {map, rcoa, bid}
+    bool registered = false;          ///< the MAP accepted this BID
+    bool dirty = true;                ///< needs a BU (new, moved, refresh, re-registration)
+    std::optional<TimePoint> expires;
+    std::optional<std::uint8_t> last_status;  ///< this BID's status in the last BA
   };
   struct Binding {
     BindingKey key;
@@ -364,6 +444,17 @@ class MobileNode {
     std::uint64_t bu_sent = 0;
     std::optional<std::uint8_t> last_status;
     unsigned dad_retries = 0;
+    // Multiple CoA (mn_mcoa.cpp). With `mcoa` the binding is registered
+    // with BID options: `members` hold one entry per interface, and key,
+    // settings and iface above mirror the signalling member (the BID
+    // whose kernel state carries the RCoA's own packets and the BUs).
+    bool mcoa = false;
+    std::vector<Member> members;
+    std::vector<std::uint16_t> leaving;  ///< BIDs whose lifetime-0 BU is due (their interface was lost)
+    std::map<std::uint16_t, TimePoint> refused_bids;  ///< BIDs the MAP refused, not registered again until then
+    bool coa_field_always = false;       ///< after 167: every BID option carries its CoA
+    bool one_bid_per_bu = false;         ///< after 168: no bulk registration
+    unsigned clearings = 0;              ///< 165 answered with a clearing BU (at most 2, then fallback)
   };
   /// Secure mode: the protection of signalling with one MAP.
   struct Security {
@@ -469,6 +560,37 @@ class MobileNode {
   void remove_binding(std::size_t idx);
   void hold_down(const Ip6Addr& map, std::string reason, TimePoint now,
                  core::Duration how_long = kRefusedMapHoldDown);
+  // mn_mcoa.cpp: Multiple CoA (RFC 5648) on the current MAP binding
+  [[nodiscard]] bool mcoa_for(const Ip6Addr& map) const { return cfg_.mcoa() && !mcoa_refused_.count(map); }
+  [[nodiscard]] std::optional<Access> access_on(std::size_t k, const Ip6Addr& map, bool allow_refresh_only,
+                                                const std::optional<Ip6Addr>& keep) const;
+  /// Every interface hearing `map` with a usable LCoA, in configuration order.
+  [[nodiscard]] std::vector<Access> mcoa_accesses(const Ip6Addr& map, const Binding* b) const;
+  void create_mcoa(const Ip6Addr& map, const std::vector<Access>& acc, TimePoint now);
+  void update_mcoa(Binding& b, TimePoint now);
+  /// Sends what the members need: lifetime-0 BUs for `leaving`, then a
+  /// (bulk) BU for the dirty members; nothing while a BU is outstanding
+  /// unless it must be superseded.
+  void mcoa_flush(Binding& b, TimePoint now);
+  void send_mcoa_bu(Binding& b, std::vector<std::uint16_t> bids, bool dereg, core::Duration timeout, TimePoint now);
+  /// The outstanding BU again, with a new sequence number (retransmission, 135).
+  void resend(Binding& b, core::Duration timeout, TimePoint now);
+  /// A refresh (timer, BRR) of a current binding.
+  void refresh(Binding& b, TimePoint now);
+  void mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint now);
+  /// RFC 5648: the MAP does not do Multiple CoA (no BID option in its BA,
+  /// 164, 166, a Binding Error): one regular binding from the signalling
+  /// member's LCoA; `send` a BU for it.
+  void mcoa_fallback(std::size_t idx, const std::string& why, bool send, TimePoint now);
+  /// The signalling/primary member: the registered one with the best
+  /// Priority (configuration order breaks ties), else the best one.
+  void mcoa_pick_primary(Binding& b);
+  void mcoa_install(const Binding& b, const Member& m);
+  /// Inter-MAP move, stop: the binding keeps only its signalling member.
+  void mcoa_collapse(Binding& b);
+  void mcoa_expire(Binding& b, TimePoint now);
+  [[nodiscard]] std::uint32_t mcoa_lifetime(const Binding& b, const std::vector<std::uint16_t>& bids, TimePoint now) const;
+  [[nodiscard]] std::vector<FlowMatch> flows_for(std::uint16_t bid) const;
   // mn_security.cpp: secure mode (RFC 5380 §12)
   [[nodiscard]] bool secure() const noexcept { return !cfg_.insecure; }
   /// Whether a MAP's R flag rules it out in this mode.
@@ -554,6 +676,7 @@ class MobileNode {
   std::map<Ip6Addr, Ip6Addr, AddrLess> iid_for_map_;  ///< random identifiers chosen after status 134
   std::set<Ip6Addr, AddrLess> warned_r_flag_;
   std::map<Ip6Addr, Security, AddrLess> security_;  ///< secure mode: by MAP
+  std::set<Ip6Addr, AddrLess> mcoa_refused_;         ///< MAPs that do not do Multiple CoA (fallback; until a reload)
   std::optional<Home> home_;                          ///< with a Home block
   bool no_map_logged_ = false;
   std::string status_ = "waiting for a Router Advertisement";
