@@ -200,6 +200,11 @@ std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBi
     RuleObj r = rule(p + kRuleLcoa, host(k.rcoa), table, false);
     r.dst = f.to.value_or(kAny);
     r.ip_proto = f.ip_proto;
+    r.sport_lo = f.sport_lo;
+    r.sport_hi = f.sport_hi;
+    r.dport_lo = f.dport_lo;
+    r.dport_hi = f.dport_hi;
+    r.dsfield = f.dscp ? static_cast<std::uint8_t>(*f.dscp << 2) : 0;
     v.emplace_back(r);
   }
   // Only the binding carrying the RCoA's own packets (one per RCoA).
@@ -211,10 +216,6 @@ std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBi
 std::vector<MnFlowRule> mn_flow_rules(const MnBindingKey& k, const MnBindingSettings& s) {
   std::vector<MnFlowRule> out;
   for (const auto& f : s.flows) {
-    // RuleObj has no port ranges nor dsfield yet (kglue adds them for the
-    // MAP side): such a flow would match more than it says, so it is left
-    // to the default binding instead.
-    if (f.sport_lo != 0 || f.dport_lo != 0 || f.dscp) continue;
     // The rule always matches from the RCoA: a From that does not contain
     // it matches nothing on this node.
     if (f.from && !f.from->contains(k.rcoa)) continue;

@@ -118,12 +118,12 @@ std::uint32_t mn_table_count(const Tags& tags);
 std::uint32_t mn_lcoa_table(const Tags& tags, std::uint32_t table);
 /// RCoA on the tunnel, table routes and rules (priorities from tags).
 /// Multiple CoA: `from RCoA` only with s.signalling; a rule per flow of
-/// mn_flow_rules at kRuleLcoa (`from RCoA [to] [ipproto] lookup table`).
+/// mn_flow_rules at kRuleLcoa (`from RCoA [to] [ipproto] [sport] [dport]
+/// [tos dscp<<2] lookup table`).
 std::vector<KObj> mn_objects(const Tags& tags, const MnBindingKey& k, const MnBindingSettings& s, int tunnel_ifindex,
                              std::uint32_t table);
-/// The flows of `s` the kernel rules can express now (duplicates merged):
-/// those with ports or a DSCP are left out (RuleObj lacks the fields), as
-/// are those whose From does not contain the RCoA.
+/// The flows of `s` this binding's rules carry (duplicates merged): all but
+/// those whose From does not contain the RCoA (they match nothing here).
 std::vector<MnFlowRule> mn_flow_rules(const MnBindingKey& k, const MnBindingSettings& s);
 /// hao state RCoA->MAP coa LCoA (only with s.signalling); SUB OUT policy RCoA/128->MAP/128 proto 135
 /// with a hao template (RFC 6275 §6.3, RFC 5380 §6.1: the BU to the MAP is

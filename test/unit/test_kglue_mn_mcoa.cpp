@@ -80,9 +80,10 @@ TEST_CASE("kglue MN MCoA: flow rules from the RCoA into the BID's table, among t
   MnFlowRule udp;
   udp.ip_proto = 17;
   udp.to = Ip6Prefix::parse("2001:db8:5::/48");
-  MnFlowRule ports;  // not expressible yet: left to the default binding
+  MnFlowRule ports;  // ports and DSCP go into the rule (FRA_DPORT_RANGE, tos)
   ports.ip_proto = 6;
   ports.dport_lo = ports.dport_hi = 443;
+  ports.dscp = 10;
   MnFlowRule elsewhere;  // a From without the RCoA matches nothing here
   elsewhere.from = Ip6Prefix::parse("2001:db8:77::/64");
   MnFlowRule inside;
@@ -90,20 +91,24 @@ TEST_CASE("kglue MN MCoA: flow rules from the RCoA into the BID's table, among t
   inside.from = Ip6Prefix::parse("2001:db8:99::/64");
   s.flows = {udp, ports, elsewhere, inside, udp};
   const MnBindingKey k{kMap, kRcoa, 2};
-  CHECK(mn_flow_rules(k, s) == std::vector<MnFlowRule>{udp, inside});
+  CHECK(mn_flow_rules(k, s) == std::vector<MnFlowRule>{udp, ports, inside});
   const auto rules = rules_of(mn_objects(tags, k, s, 13, 8));
   std::vector<RuleObj> flows;
   for (const auto& r : rules)
     if (r.src == Ip6Prefix{kRcoa, 128}) flows.push_back(r);
-  REQUIRE(flows.size() == 2);
+  REQUIRE(flows.size() == 3);
   for (const auto& r : flows) {
     CHECK(r.priority == tags.rule_priority_lo + kRuleLcoa);
     CHECK(r.table == 8);
   }
   CHECK(flows[0].ip_proto == 17);
   CHECK(flows[0].dst == *Ip6Prefix::parse("2001:db8:5::/48"));
-  CHECK(flows[1].ip_proto == 58);
-  CHECK(flows[1].dst.len == 0);
+  CHECK(flows[0].dport_lo == 0);
+  CHECK(flows[1].ip_proto == 6);
+  CHECK((flows[1].dport_lo == 443 && flows[1].dport_hi == 443 && flows[1].sport_lo == 0));
+  CHECK(flows[1].dsfield == (10 << 2));
+  CHECK(flows[2].ip_proto == 58);
+  CHECK(flows[2].dst.len == 0);
 }
 
 TEST_CASE("recording dataplane MN MCoA: a binding per BID; installing the signalling BID takes it from its sibling", "[kglue][mcoa]") {
