@@ -461,6 +461,11 @@ inline constexpr core::SourceLimits kRefusalBaLimits{8, core::milliseconds(500),
 /// enough for BRRs every BrrInterval and the node's BU retransmissions, short
 /// enough that a vanished node's binding goes soon.
 inline constexpr Duration kAdoptedLifetime = core::seconds(20);
+/// Multiple CoA backstop: a BU still in flight this long after twice its
+/// role's DAD timeout (DAD, then the installs, which mapd answers at once)
+/// is withdrawn (counted mcoa_txn_abandoned), so that an address never
+/// absorbs its node's BUs forever, whatever went wrong.
+inline constexpr Duration kTxnMargin = core::seconds(5);
 
 class MapAgent {
  public:
@@ -604,6 +609,11 @@ class MapAgent {
     InstallReason reason = InstallReason::create;
     std::string owner;       ///< create: counted in owner_load_ under this (req.owner when it began)
     bool awaiting_dad = false;  ///< Multiple CoA: waits for its address's DAD (Address::dad_deadline)
+    /// A reload changed what its install (already sent) should have carried
+    /// (the rank under a new McoaSelection, MapAddress, the Interface,
+    /// TunnelMtu): re-installed in place (InstallReason::reload) once it is
+    /// committed (map_reload.cpp).
+    bool reinstall_after = false;
   };
   /// What the cache holds per address (the per-address index of BIDs, so
   /// that a BU never scans the cache), keyed BindingKey{address, 0}. Exists
@@ -630,10 +640,14 @@ class MapAgent {
     Ip6Addr sender;  ///< the packet's care-of address (refusals rate-limited by it)
     std::uint16_t sequence = 0;
     std::uint16_t lifetime_units = 0;  ///< granted
+    std::uint16_t asked_lifetime = 0;  ///< the BU's own (a retransmission must match it)
     BindingRole role = BindingRole::map;
     std::vector<BidOutcome> bids;      ///< in option order
     std::size_t outstanding = 0;
     TimePoint received;
+    /// Set when it outlives handle_bu (Address::txn): withdrawn then if still
+    /// in flight (a backstop, TimerQueue::Kind::txn on {addr, 0}).
+    std::optional<TimePoint> deadline;
     bool in_bu = true;  ///< still inside handle_bu: a refusal BA is rate-limited
   };
   /// What handle_bu found out before the Multiple CoA processing.
@@ -671,12 +685,26 @@ class MapAgent {
   /// Sends the BA of `txn` (every BID done) and forgets it.
   void answer(std::uint64_t txn);
   /// Forgets `txn` without a BA (a newer BU deregistered BIDs it was
-  /// registering: its BA would carry an old sequence number); its other
-  /// pending BIDs complete silently.
+  /// registering: its BA would carry an old sequence number; or the
+  /// backstop). Its BIDs still pending: a new one (no binding yet) is
+  /// cancelled, a move or rank change of a bound BID completes without a BA
+  /// (its install is in the kernel's hands; the binding is indexed, so a
+  /// deregistration, the caps and a replacing regular binding see it).
   void withdraw(std::uint64_t txn);
+  /// The backstop timer of the BU in flight for `addr` popped: withdrawn, counted.
+  void on_txn_timer(TimePoint now, const Ip6Addr& addr);
   /// refuse() for a pending registration: a BID of a Multiple CoA BU ends
   /// its BID (finish_bid), anything else gets its BA.
   void refuse_req(const BindingKey& key, const Request& req, std::uint8_t status);
+  /// A pending BID dropped other than by its own outcome: its Multiple CoA
+  /// BU, if still in flight, has it done with `status` (counted in
+  /// bu_refused); a regular request (no txn) gets nothing (its node
+  /// retransmits).
+  void abort_bid(const BindingKey& key, const Request& req, std::uint8_t status);
+  /// The address's last accepted sequence number becomes `seq` if newer (or
+  /// `any`: the address had no binding, or an adopted one whose number is
+  /// unknown); never backwards.
+  void note_sequence(const Ip6Addr& addr, std::uint16_t seq, bool any);
   /// The rank of a binding of `key` (InstallBinding::rank) with recency
   /// `stamp` and BID-PRI `bid_pri` under the current McoaSelection.
   [[nodiscard]] std::uint64_t rank_of(const BindingKey& key, std::uint64_t stamp, std::uint8_t bid_pri) const;
@@ -720,6 +748,11 @@ class MapAgent {
   /// skips the TrustedPrefix check (the file comment says why).
   [[nodiscard]] bool home_link_deregistration(const ReceivedMh& mh, BindingRole role, bool to_home,
                                               const Ip6Addr& coa) const;
+  /// Whether a BU whose Binding Identifier options Multiple CoA processes
+  /// can only deregister `home` (lifetime 0, every option's care-of address
+  /// field absent or `home`): else it loses home_link_deregistration's
+  /// exemption.
+  [[nodiscard]] static bool only_deregisters(const wire::BindingUpdate& bu, const Ip6Addr& home);
   /// The HomeAddress line naming `home`, if any.
   [[nodiscard]] const HomeAddressOwner* home_owner(const Ip6Addr& home) const;
   /// Secure mode: whether the one identity holding `home` in the holder
@@ -750,7 +783,13 @@ class MapAgent {
   /// more than MaxBindingsPerIdentity, TerminateIke it (counted, logged).
   void check_leases(TimePoint now, const ike::IkeSaView& sa);
   Pending& add_pending(const BindingKey& key, const Request& req, InstallReason reason);
-  void erase_pending(PendingMap::iterator it);
+  /// Drops pending entry `it` (its DAD, caps and index) and returns its
+  /// request: the caller ends its BID (commit, refuse_req, abort_bid).
+  Request drop_pending(PendingMap::iterator it);
+  /// drop_pending, then abort_bid with `status`: a BID of a Multiple CoA BU
+  /// still in flight never stays undone (its BA would never go and its
+  /// address would absorb every BU).
+  void erase_pending(PendingMap::iterator it, std::uint8_t status);
   void start_dad(const BindingKey& key, Pending& p, TimePoint deadline);
   /// The DAD of `p` is over (its timer popped or cancelled by the caller).
   void end_dad(Pending& p);
@@ -773,6 +812,8 @@ class MapAgent {
   void service(TimePoint now);
   void on_binding_timer(TimePoint now, const BindingKey& key);
   void on_dad_timer(TimePoint now, const BindingKey& key);
+  /// What a BID's BU learns when its pending entry goes with its binding (`why`).
+  [[nodiscard]] static std::uint8_t removal_status(RemoveReason why) noexcept;
   /// Ends a pending registration whose DAD of `reported` the daemon
   /// stopped; returns its request.
   Request finish_dad(PendingMap::iterator it, const Ip6Addr& reported);
