@@ -12,6 +12,12 @@
 //     retries (adoption stays until its node re-registers).
 //   * A pending registration whose address left its role's prefixes is
 //     refused (132).
+//   * A pending registration whose install is not sent yet (DAD) is
+//     installed with the new settings and (Multiple CoA) its rank under the
+//     new McoaSelection; one already sent whose settings or rank changed is
+//     re-installed in place once committed (Pending::reinstall_after).
+//   * A BID of a Multiple CoA BU in flight whose binding the reload removes
+//     ends in that BU's BA (132 prefix, 129 owner changed).
 //   * New caps (MaxBindings...) apply to the next new RCoA: bindings and
 //     pending registrations beyond a lowered cap are kept.
 //   * Secure mode: a home binding whose home address changed owner
