@@ -497,7 +497,7 @@ void MapAgent::on_txn_timer(TimePoint now, const Ip6Addr& addr) {
   if (a == nullptr || !a->txn) return;
   const std::uint64_t id = *a->txn;
   const auto it = txns_.find(id);
-  if (it == txns_.end()) return;
+  if (it == txns_.end() || !it->second.deadline || *it->second.deadline > now) return;
   it->second.deadline.reset();  // popped
   ++counters_.mcoa_txn_abandoned;
   log_limited(log_refused_, now, LogLevel::warning,
