@@ -136,6 +136,8 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   j["mcoa_regular_replaced"] = c.mcoa_regular_replaced;
   j["mcoa_adopted_replaced"] = c.mcoa_adopted_replaced;
   j["mcoa_rank_reinstalls"] = c.mcoa_rank_reinstalls;
+  j["mcoa_txn_abandoned"] = c.mcoa_txn_abandoned;
+  j["mcoa_bids_cancelled"] = c.mcoa_bids_cancelled;
   j["bu_no_role"] = c.bu_no_role;
   // The home agent role (a subset of the totals above).
   j["home_bu_received"] = c.home_bu_received;
@@ -146,6 +148,7 @@ Json map_counters_json(const map::MapCounters& c, const Json& daemon) {
   j["home_bindings_created"] = c.home_bindings_created;
   j["home_deregistrations"] = c.home_deregistrations;
   j["home_bu_from_home_link"] = c.home_bu_from_home_link;
+  j["home_bu_home_link_bid"] = c.home_bu_home_link_bid;
   j["home_link_local_taken"] = c.home_link_local_taken;
   j["bu_home_not_owner"] = c.bu_home_not_owner;
   j["bindings_created"] = c.bindings_created;

@@ -182,7 +182,18 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
     coa = acoa->care_of_address;  // RFC 6275 §6.2.5
   }
   const bool mcoa = bid_options && cfg_.multiple_coa != MultipleCoaMode::ignore;
-  if (home_link_deregistration(mh, role, to_home, coa)) {
+  bool home_link = home_link_deregistration(mh, role, to_home, coa);
+  if (home_link && mcoa && !only_deregisters(bu, addr)) {
+    // A BID option's care-of address could register the home address
+    // elsewhere: no exemption, so dropped below unless TrustedPrefix holds
+    // the source anyway.
+    home_link = false;
+    ++counters_.home_bu_home_link_bid;
+    log_limited(log_unprotected_, now, LogLevel::warning,
+                "BU from the home link for home address " + addr.str() +
+                    " with Binding Identifier options that do not only deregister: not exempt from TrustedPrefix");
+  }
+  if (home_link) {
     ++counters_.home_bu_from_home_link;  // past TrustedPrefix: the checks below still apply
   } else if (!bu_protected(now, mh, coa, role == BindingRole::home && to_home)) {
     return;
@@ -192,9 +203,13 @@ void MapAgent::handle_bu(TimePoint now, const ReceivedMh& mh, const wire::Bindin
   const Ip6Addr sender = mh.lcoa.value_or(mh.src);  // the wire's care-of address, whatever the options say
   const std::string_view word = roles::address_word(role);
   // A BA answering a Multiple CoA BU carries its BID options (RFC 5648 §6.2).
+  // Their status 0: the BA's status is the outcome (RFC 5648 §6.2).
   std::vector<wire::BindingIdentifierOption> echo;
   if (mcoa)
-    for (const auto* b : wire::options_of<wire::BindingIdentifierOption>(bu.options)) echo.push_back(*b);
+    for (const auto* b : wire::options_of<wire::BindingIdentifierOption>(bu.options)) {
+      echo.push_back(*b);
+      echo.back().status = 0;
+    }
   const auto refuse_with = [&](std::uint8_t status, const std::string& why) {
     log_limited(log_refused_, now, LogLevel::info,
                 "refused BU seq " + std::to_string(bu.sequence) + " for " + std::string(word) + " " + addr.str() +
@@ -336,29 +351,28 @@ void MapAgent::deregister(TimePoint now, const BindingKey& key, const Request& r
   const Address* entry = address_of(key.rcoa);
   if (entry != nullptr && (has_bid_bindings(key.rcoa) || entry->txn || !entry->dad_bids.empty())) {
     // RFC 5648 §6.2: a regular deregistration deletes every binding of the
-    // address; a Multiple CoA BU in flight is withdrawn, its pending BIDs
-    // cancelled.
-    std::vector<BindingKey> cancel;
-    for (const std::uint16_t bid : entry->dad_bids) cancel.push_back(BindingKey{key.rcoa, bid});
-    if (entry->txn) {
-      const std::uint64_t txn = *entry->txn;
-      if (const auto it = txns_.find(txn); it != txns_.end())
-        for (const auto& b : it->second.bids) cancel.push_back(BindingKey{key.rcoa, b.option.bid});
-      withdraw(txn);
-    }
-    for (const auto& k : cancel)
-      if (const auto pit = pending_.find(k); pit != pending_.end() && bindings_.count(k) == 0) erase_pending(pit);
-    const std::vector<std::uint16_t> bids = address_of(key.rcoa) != nullptr ? address_of(key.rcoa)->bids
-                                                                           : std::vector<std::uint16_t>{};
+    // address; a Multiple CoA BU in flight is withdrawn (its new BIDs
+    // cancelled, withdraw()), the bound BIDs removed with what is pending
+    // for them.
+    if (entry->txn) withdraw(*entry->txn);
+    const Address* left = address_of(key.rcoa);
+    // BIDs still waiting for a DAD (none once the BU is withdrawn; kept as a guard).
+    const std::vector<std::uint16_t> waiting = left != nullptr ? left->dad_bids : std::vector<std::uint16_t>{};
+    for (const std::uint16_t bid : waiting)
+      if (const auto pit = pending_.find(BindingKey{key.rcoa, bid}); pit != pending_.end())
+        erase_pending(pit, wire::ba_status::kReasonUnspecified);
+    left = address_of(key.rcoa);
+    const std::vector<std::uint16_t> bids = left != nullptr ? left->bids : std::vector<std::uint16_t>{};
     for (const std::uint16_t bid : bids) {
       if (bid != 0) ++counters_.mcoa_bids_deregistered;
       remove_binding(BindingKey{key.rcoa, bid}, RemoveReason::deregistered);
     }
-    if (const auto pit = pending_.find(key); pit != pending_.end()) erase_pending(pit);
+    if (const auto pit = pending_.find(key); pit != pending_.end()) erase_pending(pit, wire::ba_status::kReasonUnspecified);
   } else if (bindings_.count(key) != 0) {
     remove_binding(key, RemoveReason::deregistered);
   } else if (const auto pit = pending_.find(key); pit != pending_.end()) {
-    erase_pending(pit);  // an install already sent is answered as unmatched -> RemoveBinding
+    // An install already sent is answered as unmatched -> RemoveBinding.
+    erase_pending(pit, wire::ba_status::kReasonUnspecified);
   } else {
     log_limited(log_refused_, now, LogLevel::info,
                 "refused deregistration for " + std::string(roles::address_word(req.role)) + " " + key.rcoa.str() +

@@ -5,6 +5,7 @@
 // map_agent.cpp); map_agent.h lists the decisions.
 #include <algorithm>
 #include <string>
+#include <variant>
 
 #include "hmip/map/map_agent.h"
 #include "roles.h"
@@ -42,6 +43,25 @@ bool MapAgent::home_link_deregistration(const ReceivedMh& mh, BindingRole role, 
   if (mh.lcoa || coa != mh.src || mh.interface.empty()) return false;
   const auto prefix = prefix_of(BindingRole::home, mh.src);
   return prefix && interface_of(BindingRole::home, *prefix) == mh.interface;
+}
+
+// Issue 15 review (security): a Binding Identifier option carries a
+// care-of address of its own, so CoA == source no longer means the BU can
+// only deregister: an on-link node could bind a victim's home address to
+// its own address through one. With Multiple CoA processing the BIDs, the
+// exemption holds only for lifetime 0 (a bulk BU without care-of address
+// fields would otherwise refresh) with every option's field absent or the
+// home address; a malformed option disqualifies it too.
+bool MapAgent::only_deregisters(const wire::BindingUpdate& bu, const Ip6Addr& home) {
+  if (bu.lifetime != 0) return false;
+  return std::all_of(bu.options.begin(), bu.options.end(), [&](const wire::MobilityOption& o) {
+    if (const auto* m = std::get_if<wire::MalformedMobilityOption>(&o))
+      return m->type != wire::mh_opt::kBindingIdentifier;
+    const auto* b = std::get_if<wire::BindingIdentifierOption>(&o);
+    if (b == nullptr || std::holds_alternative<std::monostate>(b->care_of_address)) return true;
+    const auto* a6 = std::get_if<Ip6Addr>(&b->care_of_address);
+    return a6 != nullptr && *a6 == home;
+  });
 }
 
 const HomeAddressOwner* MapAgent::home_owner(const Ip6Addr& home) const {

@@ -51,10 +51,11 @@ const Ip6Addr& MapAgent::own_address(BindingRole role) const { return roles::own
 
 void MapAgent::service(TimePoint now) {
   while (const auto e = timers_.pop_due(now)) {
-    if (e->kind == TimerQueue::Kind::binding)
-      on_binding_timer(now, e->key);
-    else
-      on_dad_timer(now, e->key);
+    switch (e->kind) {
+      case TimerQueue::Kind::binding: on_binding_timer(now, e->key); break;
+      case TimerQueue::Kind::dad: on_dad_timer(now, e->key); break;
+      case TimerQueue::Kind::txn: on_txn_timer(now, e->key.rcoa); break;
+    }
   }
 }
 
@@ -134,6 +135,10 @@ void MapAgent::commit(TimePoint now, const BindingKey& key, const Request& req) 
   const bool moved = !created && b.lcoa != req.lcoa;
   // The address's first binding: its proxy entry is new (an unsolicited NA).
   const bool first = created && !top_of(key.rcoa);
+  // Whether the address's last sequence number is unknown (none bound, or
+  // adopted: any number was let in), so that this one is taken whatever it is.
+  const auto b0 = bindings_.find(BindingKey{key.rcoa, 0});
+  const bool any_sequence = first || b.adopted || (b0 != bindings_.end() && b0->second.adopted);
   if (created) index_binding(key);
   if (created) {
     b.created = now;
@@ -174,7 +179,10 @@ void MapAgent::commit(TimePoint now, const BindingKey& key, const Request& req) 
   b.next_brr.reset();
   if (cfg_.brr_lead > Duration::zero() && b.expires - cfg_.brr_lead > now) b.next_brr = b.expires - cfg_.brr_lead;
   schedule(key, b, now);
-  address_entry(key.rcoa).sequence = req.sequence;
+  // Never backwards: a BID of an older BU may commit after a newer BU of
+  // the address was accepted (a withdrawn BU's move, a deregistration of
+  // other BIDs meanwhile).
+  note_sequence(key.rcoa, req.sequence, any_sequence);
   if (key.bid != 0 && !created) ++counters_.mcoa_bids_refreshed;
   if (req.txn) {
     // A BID of a Multiple CoA BU: its BA waits for the other BIDs.
@@ -209,6 +217,20 @@ void MapAgent::commit(TimePoint now, const BindingKey& key, const Request& req) 
           " s (seq " + std::to_string(req.sequence) + (req.from_neighbour ? ", neighbouring domain)" : ")"));
 }
 
+std::uint8_t MapAgent::removal_status(RemoveReason why) noexcept {
+  switch (why) {
+    case RemoveReason::expired:
+    case RemoveReason::reload_failed: return wire::ba_status::kInsufficientResources;
+    case RemoveReason::prefix_removed: return wire::ba_status::kNotHomeSubnet;
+    case RemoveReason::owner_changed:
+    case RemoveReason::not_adopted: return wire::ba_status::kAdministrativelyProhibited;
+    case RemoveReason::deregistered:
+    case RemoveReason::stale:
+    case RemoveReason::replaced: break;
+  }
+  return wire::ba_status::kReasonUnspecified;
+}
+
 void MapAgent::remove_binding(const BindingKey& key, RemoveReason why) {
   const auto it = bindings_.find(key);
   if (it != bindings_.end()) {
@@ -217,8 +239,13 @@ void MapAgent::remove_binding(const BindingKey& key, RemoveReason why) {
     bindings_.erase(it);
     unindex_binding(key);
   }
-  if (const auto pit = pending_.find(key); pit != pending_.end()) erase_pending(pit);
+  // A move or rank change pending for it goes too; its BU, still in flight,
+  // learns why once the kernel has been told (issue 15 review, P1: a BID
+  // left undone kept its address absorbing every BU).
+  std::optional<Request> cancelled;
+  if (const auto pit = pending_.find(key); pit != pending_.end()) cancelled = drop_pending(pit);
   actions_.emplace_back(RemoveBinding{key, why});
+  if (cancelled) abort_bid(key, *cancelled, removal_status(why));
 }
 
 void MapAgent::send_ba(const BindingKey& key, const Ip6Addr& src, const Ip6Addr& lcoa, std::uint8_t status,
@@ -250,11 +277,19 @@ void MapAgent::handle_dataplane_result(TimePoint now, const BindingKey& key, boo
     return;
   }
   const Pending p = it->second;
-  erase_pending(it);
+  (void)drop_pending(it);  // its BID is ended below (commit, refuse_req)
   // Re-installs (reload, adopt) change the kernel only: no BU to answer.
   const bool reinstall = p.reason == InstallReason::reload || p.reason == InstallReason::adopt;
   if (ok) {
     if (!reinstall) commit(now, key, p.req);
+    // A reload changed what this install carried (map_reload.cpp): again,
+    // in place, with what the binding is now.
+    if (const auto bit = bindings_.find(key);
+        p.reinstall_after && bit != bindings_.end() && pending_.count(key) == 0) {
+      Binding& b = bit->second;
+      if (key.bid != 0) b.rank = rank_of(key, b.stamp, b.bid_pri);
+      send_install(key, add_pending(key, reinstall_request(b), InstallReason::reload));
+    }
     return;
   }
   ++counters_.dataplane_failures;
@@ -321,9 +356,7 @@ MapAgent::Request MapAgent::finish_dad(PendingMap::iterator it, const Ip6Addr& r
     const Ip6Addr ll = wire::link_local_of(it->first.rcoa);
     actions_.emplace_back(StopDad{reported == ll ? it->first.rcoa : ll});
   }
-  Request req = std::move(p.req);
-  erase_pending(it);
-  return req;
+  return drop_pending(it);  // the caller ends its BID (refuse_req)
 }
 
 void MapAgent::handle_dad_failed(TimePoint now, const Ip6Addr& rcoa, std::string_view why) {

@@ -8,6 +8,7 @@
 // costs a hash lookup, not a scan. map_agent.h lists the decisions.
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "hmip/map/map_agent.h"
 #include "roles.h"
@@ -49,7 +50,7 @@ MapAgent::Pending& MapAgent::add_pending(const BindingKey& key, const Request& r
   return p;
 }
 
-void MapAgent::erase_pending(PendingMap::iterator it) {
+MapAgent::Request MapAgent::drop_pending(PendingMap::iterator it) {
   cancel_dad(it->first, it->second);
   if (it->second.awaiting_dad) {
     // Multiple CoA: the last BID waiting for its address's DAD cancels it.
@@ -69,8 +70,16 @@ void MapAgent::erase_pending(PendingMap::iterator it) {
     unload_owner(it->second.owner);
   }
   const Ip6Addr addr = it->first.rcoa;
+  Request req = std::move(it->second.req);
   pending_.erase(it);
   release_address(addr);
+  return req;
+}
+
+void MapAgent::erase_pending(PendingMap::iterator it, std::uint8_t status) {
+  const BindingKey key = it->first;
+  const Request req = drop_pending(it);
+  abort_bid(key, req, status);
 }
 
 void MapAgent::start_dad(const BindingKey& key, Pending& p, TimePoint deadline) {

@@ -12,6 +12,12 @@
 //     retries (adoption stays until its node re-registers).
 //   * A pending registration whose address left its role's prefixes is
 //     refused (132).
+//   * A pending registration whose install is not sent yet (DAD) is
+//     installed with the new settings and (Multiple CoA) its rank under the
+//     new McoaSelection; one already sent whose settings or rank changed is
+//     re-installed in place once committed (Pending::reinstall_after).
+//   * A BID of a Multiple CoA BU in flight whose binding the reload removes
+//     ends in that BU's BA (132 prefix, 129 owner changed).
 //   * New caps (MaxBindings...) apply to the next new RCoA: bindings and
 //     pending registrations beyond a lowered cap are kept.
 //   * Secure mode: a home binding whose home address changed owner
@@ -23,6 +29,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -37,7 +44,7 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
 
   std::vector<BindingKey> removed;
   std::vector<BindingKey> disowned;
-  std::size_t reinstalled = 0;
+  std::unordered_set<BindingKey, BindingKeyHash> reinstalled;  // by this reload, with the new settings
   const auto owner_in = [](const MapdConfig& c, const Ip6Addr& a) -> std::optional<std::string> {
     const HomeAddressOwner* o = c.home_agent ? c.home_agent->owner_of(a) : nullptr;
     return o == nullptr ? std::nullopt : std::optional<std::string>(o->identity);
@@ -62,7 +69,7 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     if (changed && pending_.count(key) == 0) {
       b.rank = rank;
       send_install(key, add_pending(key, reinstall_request(b), InstallReason::reload));
-      ++reinstalled;
+      reinstalled.insert(key);
     }
     if (b.adopted) {
       // Adoption's BRRs go on every BrrInterval whatever BrrLead says.
@@ -76,7 +83,11 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     schedule(key, b, now);
   }
   for (const auto& key : removed) {
-    const bool home = bindings_.at(key).role == BindingRole::home;
+    // A BU in flight answered on the way (remove_binding) may have taken
+    // an adopted regular binding with it.
+    const auto bit = bindings_.find(key);
+    if (bit == bindings_.end()) continue;
+    const bool home = bit->second.role == BindingRole::home;
     log(LogLevel::notice, "reload: " + std::string(roles::address_word(home ? BindingRole::home : BindingRole::map)) +
                               " " + key.rcoa.str() + " is outside every " + (home ? "HomePrefix" : "RcoaPrefix") +
                               " now: binding removed");
@@ -84,6 +95,7 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     remove_binding(key, RemoveReason::prefix_removed);
   }
   for (const auto& key : disowned) {
+    if (bindings_.count(key) == 0) continue;  // went on the way (see above)
     const auto owner = owner_in(cfg_, key.rcoa);
     log(LogLevel::notice, "reload: home address " + key.rcoa.str() + " is " +
                               (owner ? "owned by " + *owner + " now" : "named by no HomeAddress line now") +
@@ -104,6 +116,20 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     }
     // Pending moves and re-installs of removed bindings went with them.
     if (const auto np = prefix_of(p.req.role, key.rcoa)) {
+      // What its install carries under the new configuration: the rank
+      // (McoaSelection), MapAddress, the Interface, TunnelMtu. Not sent
+      // yet (DAD): send_install reads them then. Sent: re-installed in
+      // place once committed (handle_dataplane_result).
+      const std::uint64_t rank = key.bid != 0 ? rank_of(key, p.req.stamp, p.req.bid_pri) : p.req.rank;
+      const bool settings = roles::own_address(old, p.req.role) != own_address(p.req.role) ||
+                            old.tunnel_mtu != cfg_.tunnel_mtu ||
+                            roles::interface_of(old, p.req.role, p.req.prefix) != interface_of(p.req.role, *np);
+      if (reinstalled.count(key) == 0) {  // else sent just now, with the new settings
+        if (p.install_sent)
+          p.reinstall_after = p.reinstall_after || settings || rank != p.req.rank;
+        else
+          p.req.rank = rank;
+      }
       p.req.prefix = *np;
       p.req.src = own_address(p.req.role);
     } else {
@@ -114,7 +140,7 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     const auto it = pending_.find(key);
     if (it == pending_.end()) continue;  // went with another BID's refusal
     const Pending p = it->second;
-    erase_pending(it);
+    (void)drop_pending(it);  // refused below
     log(LogLevel::notice, "reload: pending registration of " + std::string(roles::address_word(p.req.role)) + " " +
                               key.rcoa.str() + " refused (prefix removed)");
     refuse_req(key, p.req, wire::ba_status::kNotHomeSubnet);
@@ -123,7 +149,7 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
     const auto it = pending_.find(key);
     if (it == pending_.end()) continue;  // went with another BID's refusal
     const Pending p = it->second;
-    erase_pending(it);
+    (void)drop_pending(it);  // refused below
     ++counters_.removed_by_reload;
     log(LogLevel::notice, "reload: pending registration of home address " + key.rcoa.str() + " by " + p.req.owner +
                               " refused (its owner changed)");
@@ -131,7 +157,7 @@ void MapAgent::reload(TimePoint now, MapdConfig cfg) {
   }
   log(LogLevel::info, "reloaded: " + std::to_string(bindings_.size()) + " bindings kept, " +
                           std::to_string(removed.size() + disowned.size()) + " removed, " +
-                          std::to_string(reinstalled) +
+                          std::to_string(reinstalled.size()) +
                           " re-installed");
 }
 

@@ -117,21 +117,27 @@ void MapAgent::handle_mcoa_bu(TimePoint now, const wire::BindingUpdate& bu, cons
     log_limited(log_refused_, now, LogLevel::info,
                 "refused Multiple CoA BU seq " + std::to_string(bu.sequence) + " for " + word + " " + c.addr.str() +
                     " from " + c.coa.str() + ": status " + std::to_string(status) + ", " + why);
-    refuse_bu(now, key0, c.src, c.coa, c.sender, status, sequence, c.role, &opts);
+    // The options go back with status 0: the BA's status is the outcome
+    // (RFC 5648 §6.2), not whatever the BU carried in theirs.
+    std::vector<wire::BindingIdentifierOption> echo = opts;
+    for (auto& o : echo) o.status = 0;
+    refuse_bu(now, key0, c.src, c.coa, c.sender, status, sequence, c.role, &echo);
   };
 
   // 1. MCOA MALFORMED (RFC 5648 §6.2) for the whole BU.
   if (malformed) return whole(wire::ba_status::kMcoaMalformed, "a malformed Binding Identifier option", bu.sequence);
-  std::vector<std::uint16_t> seen;
+  std::vector<std::uint16_t> sorted;  // duplicates found in O(k log k)
+  sorted.reserve(opts.size());
   for (const auto& o : opts) {
     if (o.bid == 0) return whole(wire::ba_status::kMcoaMalformed, "BID 0 is reserved (RFC 5648 §5.1)", bu.sequence);
-    if (std::find(seen.begin(), seen.end(), o.bid) != seen.end())
-      return whole(wire::ba_status::kMcoaMalformed, bid_text(o.bid) + " twice", bu.sequence);
-    seen.push_back(o.bid);
     if (const auto* a6 = std::get_if<Ip6Addr>(&o.care_of_address); a6 && !routable(*a6))
       return whole(wire::ba_status::kMcoaMalformed,
                    bid_text(o.bid) + ": care-of address " + a6->str() + " is not unicast routable", bu.sequence);
+    sorted.push_back(o.bid);
   }
+  std::sort(sorted.begin(), sorted.end());
+  if (const auto dup = std::adjacent_find(sorted.begin(), sorted.end()); dup != sorted.end())
+    return whole(wire::ba_status::kMcoaMalformed, bid_text(*dup) + " twice", bu.sequence);
   // 2. MultipleCoa off, BulkRegistration off.
   if (cfg_.multiple_coa == MultipleCoaMode::off)
     return whole(wire::ba_status::kMcoaProhibited, "MultipleCoa is off", bu.sequence);
@@ -164,12 +170,23 @@ void MapAgent::handle_mcoa_bu(TimePoint now, const wire::BindingUpdate& bu, cons
     for (const auto& o : opts) busy = busy || pending_.count(BindingKey{c.addr, o.bid}) != 0;
     if (busy) {
       ++counters_.bu_absorbed;
-      if (in_flight) {
-        Txn& t = txns_.at(*in_flight);
-        const bool same = t.bids.size() == opts.size() &&
+      // A retransmission of the BU in flight (newer, and the same BU:
+      // options, care-of address, lifetime) is the one answered: its
+      // sequence number goes into the BA and the bindings. Anything else
+      // keeps the first one's: the BA acknowledges what is bound.
+      if (const auto tit = in_flight ? txns_.find(*in_flight) : txns_.end(); tit != txns_.end()) {
+        Txn& t = tit->second;
+        const bool same = t.lcoa == c.coa && t.asked_lifetime == bu.lifetime && t.role == c.role &&
+                          t.bids.size() == opts.size() &&
                           std::equal(opts.begin(), opts.end(), t.bids.begin(),
-                                     [](const auto& o, const BidOutcome& b) { return o.bid == b.option.bid; });
-        if (same) t.sequence = bu.sequence;
+                                     [](const auto& o, const BidOutcome& b) { return o == b.option; });
+        if (same && sequence_greater(bu.sequence, t.sequence)) {
+          t.sequence = bu.sequence;
+          for (const auto& b : t.bids)
+            if (const auto pit = pending_.find(BindingKey{c.addr, b.option.bid});
+                pit != pending_.end() && pit->second.req.txn == in_flight)
+              pit->second.req.sequence = bu.sequence;
+        }
       }
       log(LogLevel::debug, "absorbed Multiple CoA BU seq " + std::to_string(bu.sequence) + " for " + word + " " +
                                c.addr.str() + ": a BU for it is in flight");
@@ -191,6 +208,7 @@ void MapAgent::handle_mcoa_bu(TimePoint now, const wire::BindingUpdate& bu, cons
   t.sender = c.sender;
   t.sequence = bu.sequence;
   t.lifetime_units = units;
+  t.asked_lifetime = bu.lifetime;
   t.role = c.role;
   t.received = now;
   for (const auto& o : opts) t.bids.push_back(BidOutcome{o, 0, false, false});
@@ -208,8 +226,6 @@ void MapAgent::handle_mcoa_bu(TimePoint now, const wire::BindingUpdate& bu, cons
     std::uint64_t rank = 0;
   };
   std::vector<Plan> plan(opts.size());
-  std::size_t bid_count = 0;  // the address's BID bindings, new ones of this BU included
-  if (a != nullptr) bid_count = a->bids.size() - (!a->bids.empty() && a->bids.front() == 0 ? 1 : 0);
   for (std::size_t i = 0; i < opts.size(); ++i) {
     const auto& o = opts[i];
     Plan& p = plan[i];
@@ -256,18 +272,27 @@ void MapAgent::handle_mcoa_bu(TimePoint now, const wire::BindingUpdate& bu, cons
       refuse_as(wire::ba_status::kAdministrativelyProhibited, why);
       continue;
     }
-    if (bit == bindings_.end()) {
-      if (bid_count >= cfg_.max_care_of_addresses) {
-        ++counters_.cap_care_of_addresses;
-        refuse_as(wire::ba_status::kInsufficientResources,
-                  "MaxCareOfAddresses " + std::to_string(cfg_.max_care_of_addresses) + " reached");
-        continue;
-      }
-      ++bid_count;
+    if (bit == bindings_.end())
       p.kind = Kind::create;
-    } else {
+    else
       p.kind = bit->second.lcoa == p.coa ? Kind::refresh : Kind::move;
+  }
+  // MaxCareOfAddresses: the address's BID bindings once this BU is done
+  // (those it deregisters no longer count), its new ones in option order.
+  std::size_t bid_count = 0;
+  if (a != nullptr) bid_count = a->bids.size() - (!a->bids.empty() && a->bids.front() == 0 ? 1 : 0);
+  for (std::size_t i = 0; i < plan.size(); ++i)
+    if (plan[i].kind == Kind::dereg && bindings_.count(BindingKey{c.addr, opts[i].bid}) != 0) --bid_count;
+  for (Plan& p : plan) {
+    if (p.kind != Kind::create) continue;
+    if (bid_count >= cfg_.max_care_of_addresses) {
+      ++counters_.cap_care_of_addresses;
+      p.kind = Kind::refused;
+      p.status = wire::ba_status::kInsufficientResources;
+      p.why = "MaxCareOfAddresses " + std::to_string(cfg_.max_care_of_addresses) + " reached";
+      continue;
     }
+    ++bid_count;
   }
 
   // Recency: the bindings this BU creates or moves are the newest, in
@@ -356,18 +381,26 @@ void MapAgent::handle_mcoa_bu(TimePoint now, const wire::BindingUpdate& bu, cons
       start_address_dad(c.addr, c.role, c.prefix, now);
     }
   }
-  // Deregistrations (RFC 5648 §6.2: each BID removed; unknown: 133).
+  // Deregistrations (RFC 5648 §6.2: each BID removed; unknown: 133). A
+  // BID pending for an older BU in flight withdraws that BU (its BA would
+  // carry an older sequence number than this one's; its other new BIDs go
+  // with it, withdraw()).
+  bool deregistered = false;
   for (std::size_t i = 0; i < plan.size(); ++i) {
     Plan& p = plan[i];
     if (p.kind != Kind::dereg) continue;
     const BindingKey key{c.addr, opts[i].bid};
     const auto pit = pending_.find(key);
-    if (pit != pending_.end() && pit->second.req.txn && pit->second.req.txn != id) withdraw(*pit->second.req.txn);
+    const bool was_pending = pit != pending_.end();
+    std::optional<std::uint64_t> older;
+    if (was_pending) {
+      if (pit->second.req.txn && *pit->second.req.txn != id) older = pit->second.req.txn;
+      (void)drop_pending(pit);  // cancelled; its BU (never this one) is withdrawn just below
+    }
+    if (older) withdraw(*older);
     if (bindings_.count(key) != 0) {
       remove_binding(key, RemoveReason::deregistered);
-    } else if (pit != pending_.end()) {
-      erase_pending(pit);
-    } else {
+    } else if (!was_pending) {
       p.kind = Kind::refused;
       p.status = wire::ba_status::kNotHomeAgentForThisMobileNode;
       p.why = "no binding with this BID";
@@ -378,10 +411,15 @@ void MapAgent::handle_mcoa_bu(TimePoint now, const wire::BindingUpdate& bu, cons
     if (c.role == BindingRole::home) ++counters_.home_deregistrations;
     log(LogLevel::info, "deregistered " + word + " " + c.addr.str() + " " + bid_text(opts[i].bid) + " (seq " +
                             std::to_string(bu.sequence) + ")");
+    deregistered = true;
     finish_bid(id, opts[i].bid, wire::ba_status::kAccepted, false);
   }
-  if (const auto* left = address_of(c.addr); left != nullptr && !left->bids.empty())
-    address_entry(c.addr).sequence = bu.sequence;
+  // RFC 6275 §9.5.1: the sequence number of an accepted BU is the last
+  // accepted one; a BU whose every BID is refused is not accepted and
+  // leaves it. Deregistrations take effect here, registrations when they
+  // commit (and answer() once the BA goes).
+  if (const auto* left = address_of(c.addr); deregistered && left != nullptr && !left->bids.empty())
+    note_sequence(c.addr, bu.sequence, adopted0);
   for (std::size_t i = 0; i < plan.size(); ++i) {
     const Plan& p = plan[i];
     if (p.kind != Kind::refused) continue;
@@ -397,9 +435,13 @@ void MapAgent::handle_mcoa_bu(TimePoint now, const wire::BindingUpdate& bu, cons
     if (bindings_.count(key) == 0) continue;  // gone meanwhile (cannot happen: deregistrations name other BIDs)
     commit(now, key, request(i));
   }
-  // Still waiting for DAD or installs: the address has a BU in flight.
+  // Still waiting for DAD or installs: the address has a BU in flight, with
+  // a backstop (kTxnMargin).
   if (const auto it = txns_.find(id); it != txns_.end()) {
-    it->second.in_bu = false;
+    Txn& live = it->second;
+    live.in_bu = false;
+    live.deadline = now + 2 * roles::dad_timeout(cfg_, c.role) + kTxnMargin;
+    timers_.set(key0, TimerQueue::Kind::txn, std::nullopt, live.deadline);
     address_entry(c.addr).txn = id;
   }
 }
@@ -424,11 +466,51 @@ void MapAgent::finish_bid(std::uint64_t txn, std::uint16_t bid, std::uint8_t sta
 void MapAgent::withdraw(std::uint64_t txn) {
   const auto it = txns_.find(txn);
   if (it == txns_.end()) return;
-  const Ip6Addr addr = it->second.addr;
+  const Txn t = std::move(it->second);
   txns_.erase(it);
-  const auto ait = addresses_.find(BindingKey{addr, 0});
-  if (ait != addresses_.end() && ait->second.txn == txn) ait->second.txn.reset();
-  release_address(addr);
+  if (t.deadline) timers_.set(BindingKey{t.addr, 0}, TimerQueue::Kind::txn, t.deadline, std::nullopt);
+  if (const auto ait = addresses_.find(BindingKey{t.addr, 0}); ait != addresses_.end() && ait->second.txn == txn)
+    ait->second.txn.reset();
+  // Its BIDs still pending (issue 15 review, P2: left alive they were
+  // tracked by nothing, and committed after the node had deregistered all).
+  for (const auto& b : t.bids) {
+    if (b.done) continue;
+    const BindingKey key{t.addr, b.option.bid};
+    const auto pit = pending_.find(key);
+    if (pit == pending_.end() || pit->second.req.txn != txn) continue;
+    if (bindings_.count(key) == 0) {
+      // New: cancelled (an install already sent is answered as unmatched
+      // -> RemoveBinding stale; the last BID waiting for a DAD stops it).
+      ++counters_.mcoa_bids_cancelled;
+      log(LogLevel::debug, "cancelled " + bid_text(b.option.bid) + " of " + std::string(roles::address_word(t.role)) +
+                               " " + t.addr.str() + " (its BU seq " + std::to_string(t.sequence) + " was withdrawn)");
+      (void)drop_pending(pit);
+    }
+    // else a move or rank change: completes without a BA (finish_bid
+    // ignores a withdrawn Txn; ids are never reused)
+  }
+  release_address(t.addr);
+}
+
+void MapAgent::on_txn_timer(TimePoint now, const Ip6Addr& addr) {
+  const Address* a = address_of(addr);
+  if (a == nullptr || !a->txn) return;
+  const std::uint64_t id = *a->txn;
+  const auto it = txns_.find(id);
+  if (it == txns_.end() || !it->second.deadline || *it->second.deadline > now) return;
+  it->second.deadline.reset();  // popped
+  ++counters_.mcoa_txn_abandoned;
+  log_limited(log_refused_, now, LogLevel::warning,
+              "withdrew the Multiple CoA BU seq " + std::to_string(it->second.sequence) + " for " +
+                  std::string(roles::address_word(it->second.role)) + " " + addr.str() + ": still in flight " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - it->second.received).count()) +
+                  " s after its arrival (no BA; its node retransmits)");
+  withdraw(id);
+}
+
+void MapAgent::note_sequence(const Ip6Addr& addr, std::uint16_t seq, bool any) {
+  Address& a = address_entry(addr);
+  if (any || sequence_greater(seq, a.sequence)) a.sequence = seq;
 }
 
 // RFC 5648 §6.2: every BID option of the BU goes back in the BA; a status
@@ -439,8 +521,16 @@ void MapAgent::answer(std::uint64_t txn) {
   if (it == txns_.end()) return;
   const Txn t = std::move(it->second);
   txns_.erase(it);
+  if (t.deadline) timers_.set(BindingKey{t.addr, 0}, TimerQueue::Kind::txn, t.deadline, std::nullopt);
   if (const auto ait = addresses_.find(BindingKey{t.addr, 0}); ait != addresses_.end() && ait->second.txn == txn)
     ait->second.txn.reset();
+  // A retransmission may have moved the sequence number answered past the
+  // one its BIDs committed with (never backwards: a newer BU of the
+  // address may have been accepted meanwhile).
+  const bool accepted_any = std::any_of(t.bids.begin(), t.bids.end(),
+                                        [](const BidOutcome& b) { return b.status == wire::ba_status::kAccepted; });
+  if (const Address* a = address_of(t.addr); accepted_any && a != nullptr && !a->bids.empty())
+    note_sequence(t.addr, t.sequence, false);
   const bool same = std::all_of(t.bids.begin(), t.bids.end(),
                                 [&](const BidOutcome& b) { return b.status == t.bids.front().status; });
   const bool registered = std::any_of(t.bids.begin(), t.bids.end(), [](const BidOutcome& b) { return b.registered; });
@@ -481,6 +571,11 @@ void MapAgent::refuse_req(const BindingKey& key, const Request& req, std::uint8_
     refuse(key, req.src, req.lcoa, status, req.sequence, req.role);
     return;
   }
+  abort_bid(key, req, status);
+}
+
+void MapAgent::abort_bid(const BindingKey& key, const Request& req, std::uint8_t status) {
+  if (!req.txn || txns_.count(*req.txn) == 0) return;  // regular, or its BU withdrawn
   ++counters_.bu_refused[status];
   if (req.role == BindingRole::home) ++counters_.home_bu_refused[status];
   finish_bid(*req.txn, key.bid, status, false);
@@ -521,8 +616,7 @@ void MapAgent::end_address_dad(const Ip6Addr& addr, std::optional<std::uint8_t> 
       send_install(key, p);
       continue;
     }
-    const Request req = p.req;
-    erase_pending(pit);
+    const Request req = drop_pending(pit);
     refuse_req(key, req, *status);
   }
   release_address(addr);

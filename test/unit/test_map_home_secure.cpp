@@ -352,3 +352,36 @@ TEST_CASE("home secure: a reload that gives a home address to another identity r
   CHECK_FALSE(h.binding(kHoa));
   CHECK(h.take<InstallBinding>().empty());
 }
+
+TEST_CASE("home secure: a reload changing the owner while a BID's move is installed answers that BU with 129",
+          "[home][reload][ike][mcoa]") {
+  // Issue 15 review, P1: the pending move went with its binding, its BU
+  // was never answered and the home address absorbed every later BU.
+  HaHarness h;
+  h.sas({home_sa("1", kMn1, kRcoa1, kHoa)});
+  wire::BindingIdentifierOption bid;
+  bid.bid = 1;
+  bid.care_of_address = kRcoa1;
+  BuSpec s = hbu(1);
+  s.options.emplace_back(bid);
+  REQUIRE(h.accepted(s));
+  REQUIRE(h.agent.binding({kHoa, 1}, h.now));
+  h.auto_install = false;
+  bid.care_of_address = kRcoa2;
+  s = hbu(2);
+  s.options.emplace_back(bid);
+  h.bu(s);  // a move of BID 1, its install outstanding
+  REQUIRE(h.take<SendBa>().empty());
+  MapdConfig c = secure_ha();
+  c.home_agent->owners[0].identity = "mn3@hmip.test";
+  h.agent.reload(h.now, c);
+  h.drain();
+  const auto all = h.take_all();
+  REQUIRE(all.size() == 2);
+  CHECK(std::get<RemoveBinding>(all[0]).reason == RemoveReason::owner_changed);
+  const auto& ba = std::get<SendBa>(all[1]);
+  CHECK(ba.ba.status == wire::ba_status::kAdministrativelyProhibited);
+  CHECK(ba.ba.sequence == 2);
+  CHECK(h.agent.pending_count() == 0);
+  CHECK_FALSE(h.agent.binding({kHoa, 1}, h.now));
+}

@@ -673,3 +673,313 @@ TEST_CASE("mcoa: a reload removing the prefix refuses the BIDs in DAD with 132, 
   CHECK(h.agent.pending_count() == 0);
   CHECK(h.agent.cap_usage().dad_running == 0);
 }
+
+// ---------------------------------------------------------------------------
+// Regressions from the issue 15 review of the anchor (P1, P2, security, minor).
+
+TEST_CASE("mcoa review: a binding expiring while its move is installed answers that BU with 130",
+          "[map][mcoa][review]") {
+  Harness h;
+  REQUIRE(h.accepted({.seq = 1, .options = {bid_opt(1, kLcoaAr1), bid_opt(2, kLcoaAr2)}}));
+  h.advance(seconds(595));
+  h.actions.clear();
+  h.auto_install = false;
+  h.bu({.seq = 2, .options = {bid_opt(1, kLcoa3)}});  // a move of BID 1, its install outstanding
+  REQUIRE(h.take<SendBa>().empty());
+  h.advance(seconds(10));  // both BIDs expire
+  const SendBa ba = h.only_ba();
+  CHECK(ba.ba.status == wire::ba_status::kInsufficientResources);
+  CHECK(ba.ba.sequence == 2);
+  CHECK(ba.ba.lifetime == 0);
+  CHECK(h.agent.pending_count() == 0);
+  // The kernel's late answer: state nobody wants.
+  h.agent.handle_dataplane_result(h.now, {kRcoa1, 1}, true, "");
+  h.drain();
+  const auto rm = h.take<RemoveBinding>();
+  REQUIRE(rm.size() == 1);
+  CHECK(rm[0].reason == RemoveReason::stale);
+  CHECK_FALSE(bound(h, 1));
+  // The address takes BUs again.
+  h.auto_install = true;
+  REQUIRE(h.accepted({.seq = 3, .options = {bid_opt(1, kLcoaAr1)}}));
+  CHECK(bound(h, 1)->lcoa == kLcoaAr1);
+  REQUIRE(h.accepted({.seq = 4}));  // a regular BU replaces it
+  CHECK(h.binding());
+  CHECK(h.agent.counters().mcoa_txn_abandoned == 0);
+}
+
+TEST_CASE("mcoa review: a reload removing the prefix while a move is installed answers it with 132",
+          "[map][mcoa][review][reload]") {
+  Harness h;
+  REQUIRE(h.accepted({.seq = 1, .options = {bid_opt(1, kLcoaAr1)}}));
+  h.auto_install = false;
+  h.bu({.seq = 2, .options = {bid_opt(1, kLcoa3)}});
+  REQUIRE(h.take<SendBa>().empty());
+  auto c = test_config();
+  c.rcoa_prefixes[0].prefix = *Ip6Prefix::parse("2001:db8:101::/64");
+  h.agent.reload(h.now, c);
+  h.drain();
+  const auto all = h.take_all();
+  REQUIRE(all.size() == 2);
+  CHECK(std::get<RemoveBinding>(all[0]).reason == RemoveReason::prefix_removed);
+  const auto& ba = std::get<SendBa>(all[1]);
+  CHECK(ba.ba.status == wire::ba_status::kNotHomeSubnet);
+  CHECK(ba.ba.sequence == 2);
+  h.agent.reload(h.now, test_config());
+  h.drain();
+  h.actions.clear();
+  h.auto_install = true;
+  REQUIRE(h.accepted({.seq = 10, .options = {bid_opt(1, kLcoaAr1)}}));
+  REQUIRE(h.accepted({.seq = 11}));
+}
+
+TEST_CASE("mcoa review: the backstop withdraws a BU still in flight after 2 x DadTimeout + kTxnMargin",
+          "[map][mcoa][review]") {
+  Harness h;  // DadTimeout 1 s: the backstop at 7 s
+  h.auto_install = false;
+  h.bu({.seq = 1, .options = {bid_opt(1, kLcoaAr1)}});  // the kernel never answers
+  REQUIRE(h.take<SendBa>().empty());
+  h.advance(milliseconds(6900));
+  h.bu({.seq = 2, .options = {bid_opt(1, kLcoaAr1)}});  // the node retransmits: absorbed
+  CHECK(h.take<SendBa>().empty());
+  CHECK(h.agent.counters().mcoa_txn_abandoned == 0);
+  h.advance(milliseconds(200));
+  CHECK(h.agent.counters().mcoa_txn_abandoned == 1);
+  CHECK(h.agent.counters().mcoa_bids_cancelled == 1);
+  CHECK(h.take<SendBa>().empty());  // withdrawn: no BA
+  CHECK(h.agent.pending_count() == 0);
+  h.auto_install = true;
+  REQUIRE(h.accepted({.seq = 3, .options = {bid_opt(1, kLcoaAr1)}}));
+  // A BU answered in time leaves no backstop behind.
+  Harness d(test_config(true));
+  d.bu({.seq = 1, .options = {bid_opt(1, kLcoaAr1)}});
+  d.advance(seconds(1));
+  CHECK(d.only_ba().ba.status == 0);
+  d.advance(seconds(20));
+  CHECK(d.agent.counters().mcoa_txn_abandoned == 0);
+}
+
+TEST_CASE("mcoa review: a withdrawn BU's other new BIDs are cancelled, never bound later", "[map][mcoa][review]") {
+  Harness h;
+  h.auto_install = false;
+  h.bu({.seq = 1, .options = {bid_opt(1, kLcoaAr1), bid_opt(2, kLcoaAr2)}});
+  h.actions.clear();
+  h.bu({.seq = 2, .lifetime = 0, .options = {bid_opt(1)}});  // withdraws seq 1
+  const SendBa ba = h.only_ba();
+  CHECK(ba.ba.status == 0);
+  CHECK(ba.ba.sequence == 2);
+  CHECK(h.agent.pending_count() == 0);  // BID 2 went with its BU
+  CHECK(h.agent.counters().mcoa_bids_cancelled == 1);
+
+  SECTION("a regular deregistration then finds nothing (133); the late installs are removed") {
+    h.bu({.seq = 3, .lifetime = 0});
+    CHECK(h.only_ba().ba.status == wire::ba_status::kNotHomeAgentForThisMobileNode);
+    h.agent.handle_dataplane_result(h.now, {kRcoa1, 1}, true, "");
+    h.agent.handle_dataplane_result(h.now, {kRcoa1, 2}, true, "");
+    h.drain();
+    CHECK(h.take<RemoveBinding>().size() == 2);
+    CHECK(h.agent.binding_count() == 0);
+  }
+  SECTION("a regular BU binds and carries the traffic alone") {
+    h.bu({.lcoa = kLcoa3, .seq = 3});
+    h.agent.handle_dataplane_result(h.now, {kRcoa1, 0}, true, "");
+    h.drain();
+    CHECK(h.only_ba().ba.status == 0);
+    h.agent.handle_dataplane_result(h.now, {kRcoa1, 2}, true, "");
+    h.drain();
+    CHECK_FALSE(bound(h, 2));
+    REQUIRE(h.binding());
+    CHECK(h.binding()->active);
+    CHECK(h.binding()->rank == 0);
+    h.auto_install = true;
+    h.actions.clear();
+    h.bu({.seq = 4, .options = {bid_opt(5, kLcoaAr1)}});
+    CHECK(h.only_ba().ba.status == wire::ba_status::kMcoaNonMcoaBindingExists);
+  }
+  SECTION("MaxCareOfAddresses holds") {
+    h.bu({.seq = 3, .options = {bid_opt(4, kLcoaAr1), bid_opt(5, kLcoaAr2)}});
+    for (const int b : {1, 2, 4, 5}) h.agent.handle_dataplane_result(h.now, {kRcoa1, static_cast<std::uint16_t>(b)}, true, "");
+    h.drain();
+    CHECK_FALSE(bound(h, 1));
+    CHECK_FALSE(bound(h, 2));
+    CHECK(bound(h, 4));
+    CHECK(bound(h, 5));
+  }
+}
+
+TEST_CASE("mcoa review: a withdrawn BU's move of a bound BID completes without a BA; the sequence never goes back",
+          "[map][mcoa][review]") {
+  Harness h;
+  REQUIRE(h.accepted({.seq = 1, .options = {bid_opt(1, kLcoaAr1), bid_opt(2, kLcoaAr2)}}));
+  h.auto_install = false;
+  h.bu({.seq = 2, .options = {bid_opt(2, kLcoa3), bid_opt(3, kLcoaAr1)}});  // moves BID 2, creates BID 3
+  REQUIRE(h.take<SendBa>().empty());
+  h.bu({.seq = 3, .lifetime = 0, .options = {bid_opt(3)}});  // withdraws seq 2
+  CHECK(h.only_ba().ba.status == 0);
+  h.agent.handle_dataplane_result(h.now, {kRcoa1, 2}, true, "");
+  h.drain();
+  CHECK(h.take<SendBa>().empty());
+  CHECK(bound(h, 2)->lcoa == kLcoa3);  // the kernel has it there: so does the cache
+  CHECK(bound(h, 2)->sequence == 2);
+  // The address's last accepted number stays 3, not seq 2's.
+  h.auto_install = true;
+  h.bu({.seq = 3, .options = {bid_opt(1, kLcoaAr1)}});
+  const SendBa ba = h.only_ba();
+  CHECK(ba.ba.status == wire::ba_status::kSequenceNumberOutOfWindow);
+  CHECK(ba.ba.sequence == 3);
+}
+
+TEST_CASE("mcoa review: only a newer identical retransmission takes over the BA's sequence number",
+          "[map][mcoa][review][dad]") {
+  SECTION("another care-of address: the first BU's number, its care-of address bound") {
+    Harness h(test_config(true));
+    h.bu({.seq = 1, .options = {bid_opt(1, kLcoaAr1)}});
+    h.bu({.seq = 2, .options = {bid_opt(1, kLcoa3)}});
+    h.advance(seconds(2));
+    const SendBa ba = h.only_ba();
+    CHECK(ba.ba.sequence == 1);
+    CHECK(ba.ba.status == 0);
+    CHECK(bound(h, 1)->lcoa == kLcoaAr1);
+  }
+  SECTION("another lifetime, or the BU's own care-of address: the same") {
+    Harness h(test_config(true));
+    h.bu({.seq = 1, .options = {bid_opt(1, kLcoaAr1)}});
+    h.bu({.seq = 2, .lifetime = 10, .options = {bid_opt(1, kLcoaAr1)}});
+    h.bu({.lcoa = kLcoaAr2, .seq = 3, .options = {bid_opt(1, kLcoaAr1)}});
+    h.advance(seconds(2));
+    CHECK(h.only_ba().ba.sequence == 1);
+  }
+  SECTION("an older duplicate: the newer number stays") {
+    Harness h(test_config(true));
+    h.bu({.seq = 5, .options = {bid_opt(1, kLcoaAr1)}});
+    h.bu({.seq = 4, .options = {bid_opt(1, kLcoaAr1)}});
+    h.advance(seconds(2));
+    CHECK(h.only_ba().ba.sequence == 5);
+  }
+  SECTION("a newer identical one: its number answered and recorded") {
+    Harness h(test_config(true));
+    h.bu({.seq = 1, .options = {bid_opt(1, kLcoaAr1)}});
+    h.bu({.seq = 2, .options = {bid_opt(1, kLcoaAr1)}});
+    h.advance(seconds(2));
+    CHECK(h.only_ba().ba.sequence == 2);
+    CHECK(bound(h, 1)->sequence == 2);
+    h.bu({.seq = 2, .options = {bid_opt(1, kLcoaAr1)}});
+    CHECK(h.only_ba().ba.status == wire::ba_status::kSequenceNumberOutOfWindow);
+  }
+}
+
+TEST_CASE("mcoa review: insecure mode: a BID option cannot use the home-link deregistration exemption to register",
+          "[map][mcoa][review][home]") {
+  const Ip6Addr ha = Ip6Addr::must("2001:db8:200::1");
+  const Ip6Addr hoa = Ip6Addr::must("2001:db8:200::10");
+  MapdConfig c = test_config();
+  c.map_address = Ip6Addr{};
+  c.rcoa_prefixes.clear();
+  c.lcoa_prefixes.clear();
+  c.neighbour_prefixes.clear();
+  c.home_agent = test_home_agent(ha);
+  c.insecure.trusted_prefixes = {*Ip6Prefix::parse("2001:db8:1::/48")};
+  Harness h(c);
+  // Spoofed on the home link: source the victim's home address, no HAO.
+  const auto home_link = [&](std::uint16_t seq, std::uint16_t lifetime, std::vector<wire::MobilityOption> options) {
+    return BuSpec{.rcoa = hoa, .lcoa = std::nullopt, .seq = seq, .lifetime = lifetime, .h = true, .m = false,
+                  .dst = ha, .options = std::move(options), .iface = "home0"};
+  };
+  h.bu(home_link(1, 150, {bid_opt(1, kLcoaAr2)}));
+  CHECK(h.take<SendBa>().empty());
+  CHECK_FALSE(bound(h, 1, hoa));
+  CHECK(h.agent.counters().home_bu_home_link_bid == 1);
+  CHECK(h.agent.counters().bu_unprotected_dropped == 1);
+  // Lifetime 0 with a care-of address field elsewhere, or a bulk refresh: the same.
+  h.bu(home_link(2, 0, {bid_opt(1, kLcoaAr2)}));
+  h.bu(home_link(3, 150, {bid_opt(1), bid_opt(2)}));
+  CHECK(h.take<SendBa>().empty());
+  CHECK(h.agent.counters().home_bu_home_link_bid == 3);
+  // The node's own registration from a trusted care-of address, then its
+  // deregistration of BID 1 from the home link (field absent or the home address).
+  REQUIRE(h.accepted({.rcoa = hoa, .lcoa = kLcoaAr1, .seq = 4, .h = true, .m = false, .dst = ha,
+                      .options = {bid_opt(1, kLcoaAr1), bid_opt(2, kLcoaAr1)}}));
+  REQUIRE(h.accepted(home_link(5, 0, {bid_opt(1), bid_opt(2, hoa)})));
+  CHECK(h.agent.binding_count() == 0);
+  CHECK(h.agent.counters().home_bu_from_home_link == 1);
+  CHECK(h.agent.counters().home_bu_home_link_bid == 3);
+}
+
+TEST_CASE("mcoa review: a refused BU echoes its BID options with status 0 and leaves the sequence number",
+          "[map][mcoa][review]") {
+  MapdConfig c = test_config();
+  Harness h(c);
+  REQUIRE(h.accepted({.seq = 1, .options = {bid_opt(1, kLcoaAr1)}}));
+  auto odd = bid_opt(2, kLcoaAr2);
+  odd.status = 77;  // what the BU carried: not the outcome
+  // Refused whole in mcoa.cpp (BID 0 elsewhere in the BU), and in handle_bu (an RCoA outside the prefixes).
+  h.bu({.seq = 2, .options = {odd, bid_opt(0)}});
+  SendBa ba = h.only_ba();
+  CHECK(ba.ba.status == wire::ba_status::kMcoaMalformed);
+  REQUIRE(bids_of(ba).size() == 2);
+  CHECK(bids_of(ba)[0].status == 0);
+  h.bu({.rcoa = kRcoaOther, .seq = 2, .options = {odd}});
+  ba = h.only_ba();
+  CHECK(ba.ba.status == wire::ba_status::kNotHomeSubnet);
+  REQUIRE(bids_of(ba).size() == 1);
+  CHECK(bids_of(ba)[0].status == 0);
+  // Every BID refused (169): RFC 6275 §9.5.1, the BU is not accepted, seq 1 stays the last.
+  h.bu({.seq = 7, .options = {bid_opt(3, kLcoa3, 0, true)}});
+  CHECK(h.only_ba().ba.status == wire::ba_status::kMcoaSimultaneousHomeAndForeignProhibited);
+  REQUIRE(h.accepted({.seq = 3, .options = {bid_opt(1, kLcoaAr1)}}));
+}
+
+TEST_CASE("mcoa review: MaxCareOfAddresses does not count a BID the same BU deregisters", "[map][mcoa][review][caps]") {
+  MapdConfig c = test_config();
+  c.max_care_of_addresses = 2;
+  Harness h(c);
+  REQUIRE(h.accepted({.seq = 1, .options = {bid_opt(1, kLcoaAr1), bid_opt(2, kLcoaAr2)}}));
+  REQUIRE(h.accepted({.seq = 2, .options = {bid_opt(1, kRcoa1), bid_opt(3, kLcoa3)}}));
+  CHECK_FALSE(bound(h, 1));
+  CHECK(bound(h, 2));
+  CHECK(bound(h, 3));
+  CHECK(h.agent.counters().cap_care_of_addresses == 0);
+  // Still a cap: a fourth over two bound.
+  h.bu({.seq = 3, .options = {bid_opt(4, kLcoaAr1)}});
+  CHECK(h.only_ba().ba.status == wire::ba_status::kInsufficientResources);
+}
+
+TEST_CASE("mcoa review: a reload with a new McoaSelection re-ranks pending BIDs", "[map][mcoa][review][reload]") {
+  MapdConfig pc = test_config(true);
+  pc.mcoa_selection = McoaSelection::priority;
+  SECTION("waiting for DAD: installed with the new rank") {
+    Harness h(test_config(true));
+    h.bu({.seq = 1, .options = {bid_opt(1, kLcoaAr1, 9), bid_opt(2, kLcoaAr2, 1)}});
+    h.agent.reload(h.now, pc);
+    h.drain();
+    h.advance(seconds(1));
+    CHECK(h.only_ba().ba.status == 0);
+    REQUIRE(h.installs.size() == 2);
+    CHECK(h.installs[0].rank >> 48 == 128 - 9);
+    CHECK(h.installs[1].rank >> 48 == 128 - 1);
+    CHECK(bound(h, 2)->active);
+  }
+  SECTION("installed already: re-installed in place once committed") {
+    Harness h(test_config(true));
+    REQUIRE(h.accepted({.seq = 1, .options = {bid_opt(1, kLcoaAr1, 9)}}) == false);  // DAD
+    h.advance(seconds(1));
+    REQUIRE(h.only_ba().ba.status == 0);
+    h.installs.clear();
+    h.auto_install = false;
+    h.bu({.seq = 2, .options = {bid_opt(1, kLcoa3, 9)}});  // a move, its install outstanding
+    REQUIRE(h.installs.size() == 1);
+    CHECK(h.installs[0].rank >> 48 == 0);  // recent
+    h.agent.reload(h.now, pc);
+    h.drain();
+    CHECK(h.installs.size() == 1);  // nothing while the move is in the kernel's hands
+    h.auto_install = true;
+    h.agent.handle_dataplane_result(h.now, {kRcoa1, 1}, true, "");
+    h.drain();
+    CHECK(h.only_ba().ba.status == 0);
+    REQUIRE(h.installs.size() == 2);
+    CHECK(h.installs[1].reason == InstallReason::reload);
+    CHECK(h.installs[1].rank >> 48 == 128 - 9);
+    CHECK(bound(h, 1)->rank == h.installs[1].rank);
+    CHECK(bound(h, 1)->lcoa == kLcoa3);
+  }
+}

@@ -246,7 +246,9 @@
 //         daemon's IPV6_PKTINFO ifindex). What it lets a node on the home
 //         link do: deregister a home address (sequence number rules and
 //         133 as for any BU), which any trusted care-of address could do
-//         anyway; it cannot create or move a binding. A BU with a HAO, to
+//         anyway; it cannot create or move a binding (with Binding
+//         Identifier options only if it can only deregister: Multiple CoA
+//         below). A BU with a HAO, to
 //         another care-of address, or from another link is checked as
 //         before. Counted: home_bu_from_home_link;
 //       - DAD (HomeDad, HomeDadTimeout) for a new home address on its
@@ -318,7 +320,11 @@
 //         number, as for adoption) and the adopted binding removed
 //         (RemoveReason::replaced) once a BID of it is bound;
 //       - the sequence number is the address's, shared by its BIDs (and by
-//         a regular BU for the address): 135 whole with the last accepted;
+//         a regular BU for the address): 135 whole with the last accepted.
+//         It becomes the BU's when a BID of it is deregistered or bound (a
+//         BU whose every BID is refused is not accepted and leaves it, RFC
+//         6275 §9.5.1), and never goes backwards (a BID of an older BU that
+//         commits after a newer BU was accepted leaves it);
 //       - lifetime 0: each BID removed (bound) or cancelled (pending); an
 //         unknown BID -> that BID 133. A BID whose care-of address field is
 //         the address is deregistered the same way in any BU;
@@ -330,7 +336,8 @@
 //         ACoA are checked by the protection check; a field is not);
 //         coa_refusal -> 129 (existing: the address has any binding);
 //         MaxCareOfAddresses (BID bindings of the address, the BU's new
-//         ones included; an adopted regular one not) -> 130, counted
+//         ones included in option order, those it deregisters not; an
+//         adopted regular one not) -> 130, counted
 //         cap_care_of_addresses; then the caps for each new BID binding
 //         (MaxBindings and the per-node caps count every BID binding,
 //         MaxPendingRegistrations every pending one, MaxConcurrentDad the
@@ -347,7 +354,8 @@
 //         answered, DAD over): all BIDs with one status -> the BA has it and
 //         the options status 0; else BA status 4 (MCOA NOTCOMPLETE) with
 //         each option's own. Every BID option of the BU is copied into it
-//         (bid, H, BID-PRI and care-of address field as received). Its
+//         (bid, H, BID-PRI and care-of address field as received; the status
+//         is the outcome, 0 in a BA refusing the whole BU). Its
 //         lifetime: the granted one if a BID was bound, else 0. It goes to
 //         the BU's care-of address (transient route unless the address's
 //         top-ranked binding is there). A BA refusing the whole BU (every
@@ -355,11 +363,31 @@
 //         refusal; one after DAD or an install is not;
 //       - a BU (with or without BIDs) for an address whose Multiple CoA BU
 //         is in flight (DAD or installs) is absorbed (the node retransmits;
-//         a retransmission with the same BIDs updates the sequence number
-//         the BA answers with), except a deregistration: it proceeds and
-//         withdraws the BU in flight whose BIDs it cancels (no BA for that
-//         one: its sequence number is older than the node's; its other
-//         pending BIDs complete without one);
+//         a newer retransmission of the same BU, the same options, care-of
+//         address and lifetime, becomes the one answered: the BA and the
+//         bindings carry its sequence number; any other keeps the first
+//         one's, which is what gets bound), except a deregistration: it
+//         proceeds and withdraws the BU in flight whose BIDs it cancels (no
+//         BA for that one: its sequence number is older than the node's).
+//         A withdrawn BU's other new BIDs are cancelled (counted
+//         mcoa_bids_cancelled; an install already sent is answered as
+//         unmatched and removed), its moves and rank changes of bound BIDs
+//         complete without a BA (the kernel has them; the binding is
+//         indexed, so deregistrations, caps and a replacing regular
+//         binding see it);
+//       - a BID pending for a BU in flight that goes for another reason
+//         ends that BID in its BA: its binding expiring (130), a reload
+//         removing its prefix (132) or, secure mode, changing its home
+//         address's owner (129); a backstop withdraws a BU still in flight
+//         2 x DadTimeout + kTxnMargin after its arrival (counted
+//         mcoa_txn_abandoned), so an address never absorbs BUs for ever;
+//       - insecure mode: the home-link deregistration exemption (home agent
+//         role, above) holds for a BU with BID options only if it can only
+//         deregister: lifetime 0 and every care-of address field absent or
+//         the home address (else a field could bind the home address
+//         elsewhere); otherwise it goes through the TrustedPrefix check
+//         (dropped, counted home_bu_home_link_bid and
+//         bu_unprotected_dropped);
 //       - L on a BU with BID options is not served for the link-local
 //         address (no proxy, no DAD for it); the home address is;
 //       - a BU without BID option for an address with BID bindings:
@@ -388,7 +416,10 @@
 //         transient route2 state unless it is the top-ranked binding
 //         (SendBrr::bid, SendBrr::transient_route);
 //       - reload: a new McoaSelection re-ranks every BID binding (re-
-//         installed in place where the rank changed); MultipleCoa off or
+//         installed in place where the rank changed) and every pending one
+//         (waiting for DAD: installed with the new rank; already installed:
+//         re-installed in place once committed, as for a new MapAddress,
+//         Interface or TunnelMtu); MultipleCoa off or
 //         ignore keeps the BID bindings (granted lifetimes stand; the
 //         node's next BU with BIDs gets 166, or is a regular BU replacing
 //         them); a lower MaxCareOfAddresses keeps what is bound;
@@ -403,7 +434,8 @@
 //         bindings have their BID). Counters: mcoa_bu_received,
 //         mcoa_bulk_bu, mcoa_bids_registered, mcoa_bids_refreshed (refreshes
 //         and moves), mcoa_bids_deregistered, mcoa_ba_not_complete,
-//         mcoa_regular_replaced, mcoa_adopted_replaced, mcoa_rank_reinstalls;
+//         mcoa_regular_replaced, mcoa_adopted_replaced, mcoa_rank_reinstalls,
+//         mcoa_txn_abandoned, mcoa_bids_cancelled, home_bu_home_link_bid;
 //         a BID's refusal counts in bu_refused under its status (one per
 //         option; a whole-BU refusal once), bu_accepted counts BAs with
 //         status 0.
@@ -461,6 +493,11 @@ inline constexpr core::SourceLimits kRefusalBaLimits{8, core::milliseconds(500),
 /// enough for BRRs every BrrInterval and the node's BU retransmissions, short
 /// enough that a vanished node's binding goes soon.
 inline constexpr Duration kAdoptedLifetime = core::seconds(20);
+/// Multiple CoA backstop: a BU still in flight this long after twice its
+/// role's DAD timeout (DAD, then the installs, which mapd answers at once)
+/// is withdrawn (counted mcoa_txn_abandoned), so that an address never
+/// absorbs its node's BUs forever, whatever went wrong.
+inline constexpr Duration kTxnMargin = core::seconds(5);
 
 class MapAgent {
  public:
@@ -604,6 +641,11 @@ class MapAgent {
     InstallReason reason = InstallReason::create;
     std::string owner;       ///< create: counted in owner_load_ under this (req.owner when it began)
     bool awaiting_dad = false;  ///< Multiple CoA: waits for its address's DAD (Address::dad_deadline)
+    /// A reload changed what its install (already sent) should have carried
+    /// (the rank under a new McoaSelection, MapAddress, the Interface,
+    /// TunnelMtu): re-installed in place (InstallReason::reload) once it is
+    /// committed (map_reload.cpp).
+    bool reinstall_after = false;
   };
   /// What the cache holds per address (the per-address index of BIDs, so
   /// that a BU never scans the cache), keyed BindingKey{address, 0}. Exists
@@ -630,10 +672,14 @@ class MapAgent {
     Ip6Addr sender;  ///< the packet's care-of address (refusals rate-limited by it)
     std::uint16_t sequence = 0;
     std::uint16_t lifetime_units = 0;  ///< granted
+    std::uint16_t asked_lifetime = 0;  ///< the BU's own (a retransmission must match it)
     BindingRole role = BindingRole::map;
     std::vector<BidOutcome> bids;      ///< in option order
     std::size_t outstanding = 0;
     TimePoint received;
+    /// Set when it outlives handle_bu (Address::txn): withdrawn then if still
+    /// in flight (a backstop, TimerQueue::Kind::txn on {addr, 0}).
+    std::optional<TimePoint> deadline;
     bool in_bu = true;  ///< still inside handle_bu: a refusal BA is rate-limited
   };
   /// What handle_bu found out before the Multiple CoA processing.
@@ -671,12 +717,26 @@ class MapAgent {
   /// Sends the BA of `txn` (every BID done) and forgets it.
   void answer(std::uint64_t txn);
   /// Forgets `txn` without a BA (a newer BU deregistered BIDs it was
-  /// registering: its BA would carry an old sequence number); its other
-  /// pending BIDs complete silently.
+  /// registering: its BA would carry an old sequence number; or the
+  /// backstop). Its BIDs still pending: a new one (no binding yet) is
+  /// cancelled, a move or rank change of a bound BID completes without a BA
+  /// (its install is in the kernel's hands; the binding is indexed, so a
+  /// deregistration, the caps and a replacing regular binding see it).
   void withdraw(std::uint64_t txn);
+  /// The backstop timer of the BU in flight for `addr` popped: withdrawn, counted.
+  void on_txn_timer(TimePoint now, const Ip6Addr& addr);
   /// refuse() for a pending registration: a BID of a Multiple CoA BU ends
   /// its BID (finish_bid), anything else gets its BA.
   void refuse_req(const BindingKey& key, const Request& req, std::uint8_t status);
+  /// A pending BID dropped other than by its own outcome: its Multiple CoA
+  /// BU, if still in flight, has it done with `status` (counted in
+  /// bu_refused); a regular request (no txn) gets nothing (its node
+  /// retransmits).
+  void abort_bid(const BindingKey& key, const Request& req, std::uint8_t status);
+  /// The address's last accepted sequence number becomes `seq` if newer (or
+  /// `any`: the address had no binding, or an adopted one whose number is
+  /// unknown); never backwards.
+  void note_sequence(const Ip6Addr& addr, std::uint16_t seq, bool any);
   /// The rank of a binding of `key` (InstallBinding::rank) with recency
   /// `stamp` and BID-PRI `bid_pri` under the current McoaSelection.
   [[nodiscard]] std::uint64_t rank_of(const BindingKey& key, std::uint64_t stamp, std::uint8_t bid_pri) const;
@@ -720,6 +780,11 @@ class MapAgent {
   /// skips the TrustedPrefix check (the file comment says why).
   [[nodiscard]] bool home_link_deregistration(const ReceivedMh& mh, BindingRole role, bool to_home,
                                               const Ip6Addr& coa) const;
+  /// Whether a BU whose Binding Identifier options Multiple CoA processes
+  /// can only deregister `home` (lifetime 0, every option's care-of address
+  /// field absent or `home`): else it loses home_link_deregistration's
+  /// exemption.
+  [[nodiscard]] static bool only_deregisters(const wire::BindingUpdate& bu, const Ip6Addr& home);
   /// The HomeAddress line naming `home`, if any.
   [[nodiscard]] const HomeAddressOwner* home_owner(const Ip6Addr& home) const;
   /// Secure mode: whether the one identity holding `home` in the holder
@@ -750,7 +815,13 @@ class MapAgent {
   /// more than MaxBindingsPerIdentity, TerminateIke it (counted, logged).
   void check_leases(TimePoint now, const ike::IkeSaView& sa);
   Pending& add_pending(const BindingKey& key, const Request& req, InstallReason reason);
-  void erase_pending(PendingMap::iterator it);
+  /// Drops pending entry `it` (its DAD, caps and index) and returns its
+  /// request: the caller ends its BID (commit, refuse_req, abort_bid).
+  Request drop_pending(PendingMap::iterator it);
+  /// drop_pending, then abort_bid with `status`: a BID of a Multiple CoA BU
+  /// still in flight never stays undone (its BA would never go and its
+  /// address would absorb every BU).
+  void erase_pending(PendingMap::iterator it, std::uint8_t status);
   void start_dad(const BindingKey& key, Pending& p, TimePoint deadline);
   /// The DAD of `p` is over (its timer popped or cancelled by the caller).
   void end_dad(Pending& p);
@@ -773,6 +844,8 @@ class MapAgent {
   void service(TimePoint now);
   void on_binding_timer(TimePoint now, const BindingKey& key);
   void on_dad_timer(TimePoint now, const BindingKey& key);
+  /// What a BID's BU learns when its pending entry goes with its binding (`why`).
+  [[nodiscard]] static std::uint8_t removal_status(RemoveReason why) noexcept;
   /// Ends a pending registration whose DAD of `reported` the daemon
   /// stopped; returns its request.
   Request finish_dad(PendingMap::iterator it, const Ip6Addr& reported);

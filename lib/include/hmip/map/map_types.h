@@ -324,6 +324,10 @@ struct MapCounters {
   /// the home address's owner (HomeAddress), or for a home address no
   /// HomeAddress line names: discarded (RFC 4877 §4.3)
   std::uint64_t bu_home_not_owner = 0;
+  /// Insecure mode: BUs from the home link (home_link_deregistration's
+  /// shape) whose Binding Identifier options could do more than deregister:
+  /// not exempt from TrustedPrefix (then counted in bu_unprotected_dropped)
+  std::uint64_t home_bu_home_link_bid = 0;
   std::uint64_t bu_bid_ignored = 0;         ///< MultipleCoa ignore: BUs whose Binding Identifier options were skipped
   /// Multiple CoA (RFC 5648; map_agent.h "Multiple CoA"). BID refusals are
   /// counted in bu_refused by status, one per BID option (a whole BU
@@ -337,6 +341,13 @@ struct MapCounters {
   std::uint64_t mcoa_regular_replaced = 0;  ///< regular BUs (no BID) that replaced an address's BID bindings
   std::uint64_t mcoa_adopted_replaced = 0;  ///< adopted regular bindings replaced by a Multiple CoA registration
   std::uint64_t mcoa_rank_reinstalls = 0;   ///< bindings re-installed in place for a new rank alone
+  /// Multiple CoA BUs still in flight 2 x DAD timeout + kTxnMargin after
+  /// their arrival: withdrawn without a BA (a backstop; should stay 0)
+  std::uint64_t mcoa_txn_abandoned = 0;
+  /// New BIDs of a Multiple CoA BU cancelled because the BU was withdrawn
+  /// (a newer deregistration of some of its BIDs, a regular
+  /// deregistration, the backstop)
+  std::uint64_t mcoa_bids_cancelled = 0;
   std::uint64_t bindings_created = 0;
   std::uint64_t bindings_moved = 0;         ///< LCoA changed
   std::uint64_t bindings_refreshed = 0;

@@ -14,7 +14,7 @@ namespace hmip::map {
 
 class TimerQueue {
  public:
-  enum class Kind : std::uint8_t { binding, dad };
+  enum class Kind : std::uint8_t { binding, dad, txn };  ///< txn: a Multiple CoA BU's backstop (key {address, 0})
   struct Entry {
     TimePoint at;
     Kind kind = Kind::binding;
