@@ -372,6 +372,23 @@ void MobileNode::mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint 
     mcoa_flush(b, now);
     return;
   }
+  // A deregistration (lifetime 0): whatever the MAP answers other than a
+  // fallback (164, 166) or 168 (resent one BID per BU), those BIDs are gone
+  // there (133: it never knew them). Never a refusal of the binding.
+  if (p.lifetime_units == 0 && ba.status != st::kMcoaMalformed && ba.status != st::kMcoaProhibited &&
+      ba.status != st::kMcoaBulkRegistrationProhibited) {
+    b.pending.reset();
+    if (st::accepted(ba.status)) ++counters_.ba_accepted;
+    else ++counters_.ba_refused;
+    for (const auto x : p.bids) {
+      std::erase(b.leaving, x);
+      ++counters_.mcoa_bids_deregistered;
+    }
+    log(LogLevel::info, "MAP " + map.str() + ": " + std::to_string(p.bids.size()) + " BID(s) of " + b.key.rcoa.str() +
+                            " deregistered (status " + std::to_string(ba.status) + ")");
+    mcoa_flush(b, now);
+    return;
+  }
   switch (ba.status) {
     case st::kMcoaMalformed:
     case st::kMcoaProhibited:
@@ -428,16 +445,6 @@ void MobileNode::mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint 
   ++counters_.ba_accepted;
   b.pending.reset();
   const std::uint32_t granted = static_cast<std::uint32_t>(ba.lifetime) * wire::kMhLifetimeUnitSeconds;
-  if (p.lifetime_units == 0) {
-    for (const auto x : p.bids) {
-      std::erase(b.leaving, x);
-      ++counters_.mcoa_bids_deregistered;
-    }
-    log(LogLevel::info, "MAP " + map.str() + ": " + std::to_string(p.bids.size()) + " BID(s) of " + b.key.rcoa.str() +
-                            " deregistered");
-    mcoa_flush(b, now);
-    return;
-  }
   std::vector<Member> refused_members;
   for (const auto* o : opts) {
     if (!contains(p.bids, o->bid)) {

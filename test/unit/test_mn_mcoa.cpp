@@ -285,6 +285,26 @@ TEST_CASE("MCoA: losing the other interface keeps the primary and deregisters it
   CHECK(h.violations.empty());
 }
 
+TEST_CASE("MCoA: a refused BID deregistration (133) only forgets the BID, the binding stays", "[mn][mcoa]") {
+  Two h;
+  h.registered_both();
+  h.set_link(link_on("eth0", kIf2, false, {kLcoa2}));
+  auto bus = h.take<SendBu>();
+  REQUIRE(bus.size() == 1);
+  REQUIRE(bus[0].bu.lifetime == 0);
+  h.clear();
+  h.mcoa_answer(bus[0], wire::ba_status::kNotHomeAgentForThisMobileNode);
+  CHECK(h.entry().leaving.empty());
+  CHECK(h.entry().registered);
+  CHECK(h.mn.state(h.now).held_down.empty());
+  CHECK(h.take<RemoveBinding>().empty());
+  CHECK(h.take<SendBu>().empty());
+  REQUIRE(h.at(1) != nullptr);
+  CHECK(h.at(1)->primary);
+  CHECK(h.mn.counters().mcoa_bids_deregistered == 1);
+  CHECK(h.violations.empty());
+}
+
 TEST_CASE("MCoA: the last interface lost keeps its binding, as a lone binding does", "[mn][mcoa]") {
   Two h;
   h.registered_both();

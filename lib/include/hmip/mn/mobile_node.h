@@ -106,7 +106,10 @@
 //     when the BU left; a refused BID's kernel binding goes and it is not
 //     registered again for kRefusedMapHoldDown; every BID refused is a
 //     refusal of the binding (hold-down, as now). 134 and other whole
-//     refusals as for a lone binding. Fallbacks (RFC 5648 §5.x, §6): a BA
+//     refusals as for a lone binding. The BA to a deregistration (lifetime
+//     0): any status but 164, 166 (fallback) and 168 (one BID per BU) means
+//     its BIDs are gone at the MAP (133: it never knew them): they leave
+//     `leaving`, never a refusal of the binding. Fallbacks (RFC 5648 §5.x, §6): a BA
 //     without BID option (accepted: the MAP registered a regular binding),
 //     164, 166 or a Binding Error from the MAP while a BU with BID options
 //     is outstanding: the MAP is remembered as not doing Multiple CoA (until
