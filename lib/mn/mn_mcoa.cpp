@@ -262,12 +262,18 @@ void MobileNode::mcoa_flush(Binding& b, TimePoint now) {
   if (b.pending && b.pending->clearing) return;  // 165: the registration follows the clearing's BA
   if (!b.leaving.empty()) {
     if (b.pending && b.pending->lifetime_units == 0 &&
-        std::all_of(b.leaving.begin(), b.leaving.end(), [&](std::uint16_t x) { return contains(b.pending->bids, x); }))
+        (b.one_bid_per_bu  // 168: one BID per deregistration too, the next after its BA
+             ? std::any_of(b.pending->bids.begin(), b.pending->bids.end(),
+                           [&](std::uint16_t x) { return contains(b.leaving, x); })
+             : std::all_of(b.leaving.begin(), b.leaving.end(),
+                           [&](std::uint16_t x) { return contains(b.pending->bids, x); })))
       return;  // in flight
     if (b.pending && b.pending->lifetime_units != 0)  // superseded: its BIDs go again after
       for (auto& m : b.members)
         if (contains(b.pending->bids, m.bid)) m.dirty = true;
-    send_mcoa_bu(b, b.leaving, true, cfg_.initial_bindack_timeout, now);
+    std::vector<std::uint16_t> bids = b.leaving;
+    if (b.one_bid_per_bu) bids.resize(1);
+    send_mcoa_bu(b, bids, true, cfg_.initial_bindack_timeout, now);
     return;
   }
   std::vector<std::uint16_t> bids;
@@ -375,8 +381,10 @@ void MobileNode::mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint 
   // A deregistration (lifetime 0): whatever the MAP answers other than a
   // fallback (164, 166) or 168 (resent one BID per BU), those BIDs are gone
   // there (133: it never knew them). Never a refusal of the binding.
+  // 168 to a single BID is nonsense (no bulk): taken as that BID gone too,
+  // or it would be sent again at round-trip rate.
   if (p.lifetime_units == 0 && ba.status != st::kMcoaMalformed && ba.status != st::kMcoaProhibited &&
-      ba.status != st::kMcoaBulkRegistrationProhibited) {
+      (ba.status != st::kMcoaBulkRegistrationProhibited || p.bids.size() <= 1)) {
     b.pending.reset();
     if (st::accepted(ba.status)) ++counters_.ba_accepted;
     else ++counters_.ba_refused;

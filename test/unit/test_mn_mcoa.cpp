@@ -305,6 +305,50 @@ TEST_CASE("MCoA: a refused BID deregistration (133) only forgets the BID, the bi
   CHECK(h.violations.empty());
 }
 
+TEST_CASE("MCoA: 168 answering a bulk deregistration sends one BID per BU, no loop", "[mn][mcoa]") {
+  auto c = two_cfg();
+  c.interfaces = {"wlan0", "eth0", "wwan0"};
+  Two h(c);
+  constexpr unsigned kIf3 = 4;
+  h.set_link(link_on("wlan0", kIf1, true, {kLcoa1}));
+  h.set_link(link_on("eth0", kIf2, true, {kLcoa2}));
+  h.set_link(link_on("wwan0", kIf3, true, {kLcoa3}));
+  h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10)}), kIf1);
+  h.give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10)}), kIf2);
+  h.give_ra(kAr3, ra(kPfx3, {map_opt(kMap1, 2, 10)}), kIf3);
+  auto bus = h.take<SendBu>();
+  REQUIRE(!bus.empty());
+  REQUIRE(bid_numbers(bus.back()) == std::vector<std::uint16_t>{1, 2, 3});
+  h.mcoa_answer(bus.back());
+  h.clear();
+  h.set_link(link_on("eth0", kIf2, false, {kLcoa2}));
+  h.set_link(link_on("wwan0", kIf3, false, {kLcoa3}));
+  bus = h.take<SendBu>();
+  REQUIRE(!bus.empty());
+  REQUIRE(bus.back().bu.lifetime == 0);
+  REQUIRE(bid_numbers(bus.back()) == std::vector<std::uint16_t>{2, 3});
+  h.clear();
+  h.mcoa_answer(bus.back(), wire::ba_status::kMcoaBulkRegistrationProhibited);
+  bus = h.take<SendBu>();
+  REQUIRE(bus.size() == 1);
+  CHECK(bus[0].bu.lifetime == 0);
+  CHECK(bid_numbers(bus[0]) == std::vector<std::uint16_t>{2});
+  h.clear();
+  h.mcoa_answer(bus[0]);
+  bus = h.take<SendBu>();
+  REQUIRE(bus.size() == 1);
+  CHECK(bus[0].bu.lifetime == 0);
+  CHECK(bid_numbers(bus[0]) == std::vector<std::uint16_t>{3});
+  h.clear();
+  // 168 again to the single-BID one: the BID is taken as gone, nothing resent.
+  h.mcoa_answer(bus[0], wire::ba_status::kMcoaBulkRegistrationProhibited);
+  CHECK(h.take<SendBu>().empty());
+  CHECK(h.entry().leaving.empty());
+  CHECK(h.entry().registered);
+  CHECK(h.mn.state(h.now).held_down.empty());
+  CHECK(h.violations.empty());
+}
+
 TEST_CASE("MCoA: the last interface lost keeps its binding, as a lone binding does", "[mn][mcoa]") {
   Two h;
   h.registered_both();

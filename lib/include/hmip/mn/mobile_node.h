@@ -116,7 +116,8 @@
 //     a reload), the other members' kernel bindings go and the signalling
 //     member's stays as a regular binding (its kernel key keeps its BID: a
 //     name on this side only), a regular BU at once (not after an accepted
-//     BA). 168: one BID per BU from then on (the next after each BA). 167:
+//     BA). 168: one BID per BU from then on (the next after each BA;
+//     deregistrations too; 168 to a single-BID deregistration: gone). 167:
 //     every BID option carries its CoA from then on (167 again: refused).
 //     165: a lifetime-0 BU without BID option clears the MAP's regular
 //     binding, then every member is registered again; a third 165 falls
