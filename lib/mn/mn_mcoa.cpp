@@ -140,12 +140,21 @@ void MobileNode::update_mcoa(Binding& b, TimePoint now) {
     return m != i->maps.end() && m->second.opt.valid_lifetime != 0;
   };
   // Lost (carrier, the MAP no longer heard there): only while another
-  // interface remains (the last one is kept as a lone binding is today,
-  // waiting for its link).
+  // interface remains: a member that stays, or an access that can join (not
+  // one whose BID is refused). The last one is kept as a lone binding is
+  // today, waiting for its link.
+  const auto stays = [&](const Member& m) { return has_access(m.iface) || waiting(m.iface); };
+  const bool another_remains =
+      std::any_of(b.members.begin(), b.members.end(), stays) ||
+      std::any_of(acc.begin(), acc.end(), [&](const Access& a) {
+        const std::string& name = ifaces_[a.iface].name;
+        return std::none_of(b.members.begin(), b.members.end(), [&](const Member& m) { return m.iface == name; }) &&
+               b.refused_bids.count(cfg_.bid_of(a.iface)) == 0;
+      });
   std::vector<Member> lost;
-  if (!acc.empty()) {
+  if (another_remains) {
     for (auto it = b.members.begin(); it != b.members.end();) {
-      if (has_access(it->iface) || waiting(it->iface)) {
+      if (stays(*it)) {
         ++it;
         continue;
       }

@@ -360,6 +360,23 @@ TEST_CASE("MCoA: the last interface lost keeps its binding, as a lone binding do
   CHECK(h.at(1) != nullptr);
 }
 
+TEST_CASE("MCoA: the last member is kept when the remaining interface's BID is refused", "[mn][mcoa]") {
+  Two h;
+  const SendBu bu = h.both_up();
+  h.mcoa_answer(bu, wire::ba_status::kMcoaNotComplete, {0, wire::ba_status::kInsufficientResources});
+  REQUIRE(h.entry().bids.size() == 1);
+  h.clear();
+  h.set_link(link_on("wlan0", kIf1, false, {kLcoa1}));
+  CHECK(h.take<RemoveBinding>().empty());
+  CHECK(h.take<SendBu>().empty());
+  REQUIRE(h.at(1) != nullptr);
+  const auto e = h.entry();
+  REQUIRE(e.bids.size() == 1);
+  CHECK(e.bids[0].bid == 1);
+  CHECK(e.leaving.empty());
+  CHECK(h.violations.empty());
+}
+
 TEST_CASE("MCoA: an LCoA change on one interface is a BU for that BID only", "[mn][mcoa]") {
   Two h;
   h.registered_both();

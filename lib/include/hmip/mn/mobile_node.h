@@ -98,7 +98,9 @@
 //     while another remains: the signalling moves first, then its kernel
 //     binding goes, then a lifetime-0 BU for its BID (if the MAP had or
 //     was being asked for it). The last member is never dropped this way
-//     (a lone binding waits for its link as before). An interface back with
+//     (a lone binding waits for its link as before): "another remains"
+//     means a member that stays or an interface that can join (its BID
+//     not refused). An interface back with
 //     an LCoA joins again (a BU with its BID and CoA field).
 //   * BAs (same checks as for a lone binding): BID options present: the
 //     BA's status applies to every BID unless it is 4 (each BID option's
