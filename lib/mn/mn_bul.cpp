@@ -75,7 +75,7 @@ void MobileNode::handle_bu_sent(TimePoint now, const SendBu& bu) {
   }
 }
 
-void MobileNode::remove_binding(std::size_t idx) {
+void MobileNode::remove_binding(std::size_t idx, bool release) {
   const Ip6Addr map = bul_[idx].key.map_address;
   // A home binding nested in this one goes first (kernel-glue: remove or
   // re-point the home binding before the MAP binding it nests in); the
@@ -89,7 +89,7 @@ void MobileNode::remove_binding(std::size_t idx) {
       actions_.emplace_back(RemoveBinding{BindingKey{bul_[idx].key.map_address, bul_[idx].key.rcoa, m.bid}});
   actions_.emplace_back(RemoveBinding{bul_[idx].key});
   bul_.erase(bul_.begin() + static_cast<std::ptrdiff_t>(idx));
-  release_unused(map);
+  if (release) release_unused(map);
 }
 
 void MobileNode::hold_down(const Ip6Addr& map, std::string reason, TimePoint now, core::Duration how_long) {

@@ -82,8 +82,7 @@ void MobileNode::create_mcoa(const Ip6Addr& map, const std::vector<Access>& acc,
   for (std::size_t k = bul_.size(); k-- > 0;) {
     if (bul_[k].key.map_address != map || bul_[k].key.rcoa != rcoa) continue;
     log(LogLevel::info, "MAP " + map.str() + " again: binding for " + rcoa.str() + " taken back (Multiple CoA)");
-    actions_.emplace_back(RemoveBinding{bul_[k].key});
-    bul_.erase(bul_.begin() + static_cast<std::ptrdiff_t>(k));
+    remove_binding(k, false);  // the home binding nesting in it first
   }
   Binding b;
   b.key = BindingKey{map, rcoa, cfg_.bid_of(acc[s].iface)};
@@ -208,6 +207,7 @@ void MobileNode::update_mcoa(Binding& b, TimePoint now) {
   mcoa_pick_primary(b);
   for (const auto& m : lost) {
     ++counters_.mcoa_interface_losses;
+    mcoa_repoint_home(b, BindingKey{b.key.map_address, b.key.rcoa, m.bid});
     actions_.emplace_back(RemoveBinding{BindingKey{b.key.map_address, b.key.rcoa, m.bid}});
     const bool in_flight = b.pending && b.pending->lifetime_units != 0 && contains(b.pending->bids, m.bid);
     if ((m.registered || in_flight) && !contains(b.leaving, m.bid)) b.leaving.push_back(m.bid);
@@ -264,6 +264,13 @@ void MobileNode::mcoa_pick_primary(Binding& b) {
   }
   sync();
   if (moving) reestablish(b.key.map_address, n.settings.lcoa);
+}
+
+void MobileNode::mcoa_repoint_home(const Binding& b, const BindingKey& old) {
+  if (old == b.key || !home_ || !home_->installed_key || home_->installed.via != old) return;
+  HomeSettings s = home_->installed;
+  s.via = b.key;
+  install_home(s);
 }
 
 void MobileNode::mcoa_flush(Binding& b, TimePoint now) {
@@ -501,7 +508,10 @@ void MobileNode::mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint 
   b.granted_s = granted;
   if (b.registered) b.dad_retries = 0;
   mcoa_pick_primary(b);
-  for (const auto& m : refused_members) actions_.emplace_back(RemoveBinding{BindingKey{map, b.key.rcoa, m.bid}});
+  for (const auto& m : refused_members) {
+    mcoa_repoint_home(b, BindingKey{map, b.key.rcoa, m.bid});
+    actions_.emplace_back(RemoveBinding{BindingKey{map, b.key.rcoa, m.bid}});
+  }
   mcoa_expire(b, now);
   if (b.registered)
     log(LogLevel::info, "registered RCoA " + b.key.rcoa.str() + " at MAP " + map.str() + ": " + [&] {

@@ -5,6 +5,7 @@
 // Error), secure mode, refresh, stop.
 #include <algorithm>
 
+#include "test_mn_home_util.h"
 #include "test_mn_util.h"
 
 using namespace hmip;
@@ -266,6 +267,31 @@ TEST_CASE("MCoA: carrier loss on the primary interface moves the uplink first, t
   CHECK_FALSE(h.at(2)->primary);
   CHECK(h.primaries() == 1);
   CHECK(h.violations.empty());
+}
+
+TEST_CASE("MCoA: the home binding is re-pointed to the new signalling member before the old one's kernel binding goes", "[mn][mcoa]") {
+  auto c = home_cfg();
+  c.interfaces = {"wlan0", "eth0"};
+  c.insecure = true;
+  Two h(c);
+  h.registered_both();
+  h.advance(milliseconds(10));
+  REQUIRE(h.home_kernel.has_value());
+  REQUIRE(h.home_kernel->settings.via == BindingKey{kMap1, kRcoa1, 1});
+  h.clear();
+  h.set_link(link_on("wlan0", kIf1, false, {kLcoa1}));
+  CHECK(h.violations.empty());  // never the MAP binding under the home binding
+  REQUIRE(h.home_kernel.has_value());
+  CHECK(h.home_kernel->settings.via == BindingKey{kMap1, kRcoa1, 2});
+  std::size_t home_at = 0, remove1 = 0, k = 0;
+  for (const auto& a : h.out) {
+    ++k;
+    if (const auto* i = std::get_if<InstallHomeBinding>(&a); i && home_at == 0) home_at = k;
+    if (const auto* r = std::get_if<RemoveBinding>(&a); r && r->key.bid == 1) remove1 = k;
+  }
+  REQUIRE(home_at != 0);
+  REQUIRE(remove1 != 0);
+  CHECK(home_at < remove1);
 }
 
 TEST_CASE("MCoA: losing the other interface keeps the primary and deregisters its BID", "[mn][mcoa]") {

@@ -82,7 +82,9 @@
 //     mode re-establishes the IKE SA from the new LCoA (SecureMap with the
 //     RCoA, as after an intra-MAP move; the RCoA's CHILD_SA protects BUs
 //     whatever LCoA they leave from). The home binding nests in the
-//     signalling member's binding (HomeSettings::via names its BID).
+//     signalling member's binding (HomeSettings::via names its BID): it
+//     is re-installed with the new signalling member's key BEFORE the old
+//     key's kernel binding goes (loss, refusal, a binding taken back).
 //   * BUs: the sequence number is the RCoA's (all BIDs share it), one BU
 //     outstanding per binding. A registration BU carries the BID option
 //     (BID-PRI = Priority) of every member needing it (new, moved, refresh,
@@ -563,7 +565,9 @@ class MobileNode {
   void refused(std::size_t idx, std::uint8_t status, TimePoint now);
   void dad_failed(std::size_t idx, TimePoint now);
   void make_primary(Binding& b);
-  void remove_binding(std::size_t idx);
+  /// `release`: false when a binding of the same MAP replaces it at once
+  /// (create_mcoa: the MAP's protection stays).
+  void remove_binding(std::size_t idx, bool release = true);
   void hold_down(const Ip6Addr& map, std::string reason, TimePoint now,
                  core::Duration how_long = kRefusedMapHoldDown);
   // mn_mcoa.cpp: Multiple CoA (RFC 5648) on the current MAP binding
@@ -591,6 +595,9 @@ class MobileNode {
   /// The signalling/primary member: the registered one with the best
   /// Priority (configuration order breaks ties), else the best one.
   void mcoa_pick_primary(Binding& b);
+  /// The home binding nesting in `old` (a member's kernel binding about to
+  /// go) is re-installed with via = b.key first.
+  void mcoa_repoint_home(const Binding& b, const BindingKey& old);
   void mcoa_install(const Binding& b, const Member& m);
   /// Inter-MAP move, stop: the binding keeps only its signalling member.
   void mcoa_collapse(Binding& b);
