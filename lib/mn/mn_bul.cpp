@@ -150,10 +150,17 @@ void MobileNode::handle_mh(TimePoint now, const ReceivedMh& mh) {
           ++counters_.be_received;
           // RFC 5648: a Binding Error for a BU with BID options means the
           // MAP does not do Multiple CoA: one regular binding with it.
-          for (std::size_t k = 0; k < bul_.size(); ++k) {
+          // Only status 2 (unrecognized MH type) naming the RCoA, and not
+          // in secure mode: a Binding Error is never protected.
+          for (std::size_t k = 0; k < bul_.size() && m.status == wire::be_status::kUnrecognizedMhType; ++k) {
             const Binding& b = bul_[k];
             if (!b.mcoa || b.key.map_address != mh.src || !b.pending || b.pending->bids.empty()) continue;
-            if (!m.home_address.is_unspecified() && m.home_address != b.key.rcoa) continue;
+            if (m.home_address != b.key.rcoa) continue;
+            if (secure()) {
+              log(LogLevel::warning, "ignored a Binding Error 2 from MAP " + mh.src.str() +
+                                         " for Multiple CoA: Binding Errors are not protected");
+              break;
+            }
             mcoa_fallback(k, "Binding Error status " + std::to_string(m.status), true, now);
             break;
           }

@@ -17,8 +17,8 @@
 //   * BID options carry their CoA field except a single-BID BU's own
 //     care-of address (the BU's source; after status 167: always).
 //   * Fallbacks (RFC 5648 §5.x, §6.2): a BA without BID option, 164, 166
-//     or a Binding Error: this MAP gets one regular binding from then on
-//     (until a reload); 168: one BID per BU; 167: the CoA field always;
+//     or a Binding Error 2 naming the RCoA (not in secure mode): this MAP
+//     gets one regular binding for kMcoaFallbackHoldDown; 168: one BID per BU; 167: the CoA field always;
 //     165: a lifetime-0 BU without BID, then the registration again (at
 //     most twice, then the fallback).
 #include <algorithm>
@@ -548,7 +548,7 @@ void MobileNode::mcoa_expire(Binding& b, TimePoint now) {
 
 void MobileNode::mcoa_fallback(std::size_t idx, const std::string& why, bool send, TimePoint now) {
   Binding& b = bul_[idx];
-  mcoa_refused_.insert(b.key.map_address);
+  mcoa_refused_[b.key.map_address] = now + kMcoaFallbackHoldDown;
   ++counters_.mcoa_fallbacks;
   log(LogLevel::warning, "MAP " + b.key.map_address.str() + " does not register Multiple CoA (" + why +
                              "): one regular binding from " + b.iface + " (" + b.settings.lcoa.str() + ")");

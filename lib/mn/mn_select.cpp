@@ -218,7 +218,7 @@ void MobileNode::reconcile(TimePoint now) {
     log(LogLevel::notice, "moving from MAP " + cur->key.map_address.str() + " to MAP " + map.str());
     demote(static_cast<std::size_t>(cur - bul_.data()), a, now);
   }
-  if (mcoa_for(map)) create_mcoa(map, mcoa_accesses(map, nullptr), now);
+  if (mcoa_for(map, now)) create_mcoa(map, mcoa_accesses(map, nullptr), now);
   else create_current(map, *a, now);
   status_ = (current() != nullptr ? "registering with MAP " : "securing signalling with MAP (IKEv2) ") + map.str();
 }

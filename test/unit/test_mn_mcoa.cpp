@@ -468,9 +468,9 @@ TEST_CASE("MCoA fallback: a BA without BID option means the MAP registered one r
   CHECK_FALSE(e.multiple_coa);
   CHECK(e.registered);
   CHECK(e.bids.empty());
-  // Its refreshes carry no BID option.
+  // Its refreshes carry no BID option (while the fallback lasts).
   h.clear();
-  h.advance(seconds(600));
+  h.advance(kMcoaFallbackHoldDown - seconds(1));
   bool any = false;
   for (const auto& b : h.take<SendBu>()) {
     any = true;
@@ -489,6 +489,7 @@ TEST_CASE("MCoA fallback: 164, 166 and a Binding Error: one regular BU at once",
       if (which == 0) {
         wire::BindingError be;
         be.status = wire::be_status::kUnrecognizedMhType;
+        be.home_address = kRcoa1;
         h.give_mh(kMap1, std::nullopt, be, kRcoa1);
       } else {
         h.mcoa_answer(bu, static_cast<std::uint8_t>(which));
@@ -510,6 +511,50 @@ TEST_CASE("MCoA fallback: 164, 166 and a Binding Error: one regular BU at once",
       CHECK(h.violations.empty());
     }
   }
+}
+
+TEST_CASE("MCoA fallback: a Binding Error counts only with status 2 naming the RCoA; the fallback expires", "[mn][mcoa]") {
+  Two h;
+  h.both_up();
+  h.clear();
+  wire::BindingError be;
+  be.status = wire::be_status::kUnknownBindingForHomeAddressDestOption;
+  be.home_address = kRcoa1;
+  h.give_mh(kMap1, std::nullopt, be, kRcoa1);
+  be.status = wire::be_status::kUnrecognizedMhType;
+  be.home_address = Ip6Addr{};  // names no RCoA
+  h.give_mh(kMap1, std::nullopt, be, kRcoa1);
+  CHECK(h.mn.counters().mcoa_fallbacks == 0);
+  CHECK(h.take<SendBu>().empty());
+  be.home_address = kRcoa1;
+  h.give_mh(kMap1, std::nullopt, be, kRcoa1);
+  REQUIRE(h.mn.counters().mcoa_fallbacks == 1);
+  CHECK(h.mn.mcoa_fallback_until(kMap1).has_value());
+  CHECK(*h.mn.mcoa_fallback_until(kMap1) == h.now + kMcoaFallbackHoldDown);
+}
+
+TEST_CASE("MCoA secure mode: an unprotected Binding Error does not make the fallback", "[mn][mcoa]") {
+  auto c = secure_cfg();
+  c.interfaces = {"wlan0", "eth0"};
+  Two h(c);
+  h.set_link(link_on("wlan0", kIf1, true, {kLcoa1}));
+  h.set_link(link_on("eth0", kIf2, true, {kLcoa2}));
+  h.give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10, 36000, true)}), kIf2);
+  h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10, 36000, true)}), kIf1);
+  REQUIRE(!h.take<SecureMap>().empty());
+  h.mn.handle_security_up(h.now, kMap1, kLease1);
+  h.drain();
+  auto bus = h.take<SendBu>();
+  REQUIRE(bus.size() == 1);
+  REQUIRE(bid_numbers(bus[0]) == std::vector<std::uint16_t>{1, 2});
+  h.clear();
+  wire::BindingError be;
+  be.status = wire::be_status::kUnrecognizedMhType;
+  be.home_address = kLease1;
+  h.give_mh(kMap1, std::nullopt, be, kLease1);
+  CHECK(h.mn.counters().mcoa_fallbacks == 0);
+  CHECK(h.take<SendBu>().empty());
+  CHECK_FALSE(h.mn.mcoa_fallback_until(kMap1).has_value());
 }
 
 TEST_CASE("MCoA: 168 (bulk registration prohibited) sends one BID per BU", "[mn][mcoa]") {

@@ -38,6 +38,10 @@ inline constexpr core::Duration kRtrSolicitationInterval = core::seconds(4);  //
 /// short enough that a fixed MAP is used again soon, and while held down
 /// another MAP, if any, is used.
 inline constexpr core::Duration kRefusedMapHoldDown = core::seconds(60);
+/// Multiple CoA fallback (RFC 5648: a BA without BID option, 164, 166, a
+/// Binding Error 2): that MAP gets regular bindings for this long, then
+/// Multiple CoA is tried again (a reload also clears it).
+inline constexpr core::Duration kMcoaFallbackHoldDown = core::seconds(600);
 /// How long a MAP with which IKE could not be established (timeout,
 /// authentication refused, no lease) is not selected again. Shorter than a
 /// BA refusal: a MAP that restarts should be used again soon.

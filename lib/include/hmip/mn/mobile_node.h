@@ -116,8 +116,11 @@
 //     `leaving`, never a refusal of the binding. Fallbacks (RFC 5648 §5.x, §6): a BA
 //     without BID option (accepted: the MAP registered a regular binding),
 //     164, 166 or a Binding Error from the MAP while a BU with BID options
-//     is outstanding: the MAP is remembered as not doing Multiple CoA (until
-//     a reload), the other members' kernel bindings go and the signalling
+//     is outstanding: the MAP is remembered as not doing Multiple CoA for
+//     kMcoaFallbackHoldDown (10 min; a reload clears it too). A Binding
+//     Error counts only with status 2 (unrecognized MH type) and home
+//     address == the RCoA, and never in secure mode (a BE is not protected:
+//     anyone could forge it, as for home_be_ignored), the other members' kernel bindings go and the signalling
 //     member's stays as a regular binding (its kernel key keeps its BID: a
 //     name on this side only), a regular BU at once (not after an accepted
 //     BA). 168: one BID per BU from then on (the next after each BA;
@@ -378,6 +381,12 @@ class MobileNode {
 
   [[nodiscard]] MnState state(TimePoint now) const;
   [[nodiscard]] const MnCounters& counters() const noexcept { return counters_; }
+  /// Multiple CoA fallback with `map`: until when regular bindings are used
+  /// (nullopt: never fell back since the last reload).
+  [[nodiscard]] std::optional<TimePoint> mcoa_fallback_until(const Ip6Addr& map) const {
+    const auto it = mcoa_refused_.find(map);
+    return it == mcoa_refused_.end() ? std::nullopt : std::optional<TimePoint>(it->second);
+  }
   [[nodiscard]] const MndConfig& config() const noexcept { return cfg_; }
 
  private:
@@ -571,7 +580,10 @@ class MobileNode {
   void hold_down(const Ip6Addr& map, std::string reason, TimePoint now,
                  core::Duration how_long = kRefusedMapHoldDown);
   // mn_mcoa.cpp: Multiple CoA (RFC 5648) on the current MAP binding
-  [[nodiscard]] bool mcoa_for(const Ip6Addr& map) const { return cfg_.mcoa() && !mcoa_refused_.count(map); }
+  [[nodiscard]] bool mcoa_for(const Ip6Addr& map, TimePoint now) const {
+    const auto it = mcoa_refused_.find(map);
+    return cfg_.mcoa() && (it == mcoa_refused_.end() || it->second <= now);
+  }
   [[nodiscard]] std::optional<Access> access_on(std::size_t k, const Ip6Addr& map, bool allow_refresh_only,
                                                 const std::optional<Ip6Addr>& keep) const;
   /// Every interface hearing `map` with a usable LCoA, in configuration order.
@@ -689,7 +701,7 @@ class MobileNode {
   std::map<Ip6Addr, Ip6Addr, AddrLess> iid_for_map_;  ///< random identifiers chosen after status 134
   std::set<Ip6Addr, AddrLess> warned_r_flag_;
   std::map<Ip6Addr, Security, AddrLess> security_;  ///< secure mode: by MAP
-  std::set<Ip6Addr, AddrLess> mcoa_refused_;         ///< MAPs that do not do Multiple CoA (fallback; until a reload)
+  std::map<Ip6Addr, TimePoint, AddrLess> mcoa_refused_;  ///< MAPs that do not do Multiple CoA: until when (fallback)
   std::optional<Home> home_;                          ///< with a Home block
   bool no_map_logged_ = false;
   std::string status_ = "waiting for a Router Advertisement";
