@@ -280,6 +280,7 @@ Json mn_counters_json(const mn::MnCounters& c, const Json& daemon) {
   j["mcoa_bids_refused"] = c.mcoa_bids_refused;
   j["mcoa_bids_deregistered"] = c.mcoa_bids_deregistered;
   j["mcoa_bid_unexpected"] = c.mcoa_bid_unexpected;
+  j["mcoa_ba_malformed"] = c.mcoa_ba_malformed;
   j["mcoa_interface_losses"] = c.mcoa_interface_losses;
   j["mcoa_interfaces_joined"] = c.mcoa_interfaces_joined;
   j["mcoa_primary_changes"] = c.mcoa_primary_changes;

@@ -453,6 +453,13 @@ void MobileNode::mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint 
       return;
     default: break;
   }
+  if (opts.empty() && ba.status == st::kMcoaNotComplete) {
+    // Status 4 names per-BID statuses: without BID options it is malformed,
+    // not "no Multiple CoA": ignored, the BU is retransmitted (backoff).
+    ++counters_.mcoa_ba_malformed;
+    log(LogLevel::warning, "MAP " + map.str() + ": BA status 4 without Binding Identifier option ignored");
+    return;
+  }
   if (opts.empty() && st::accepted(ba.status)) {
     // RFC 5648 §5.x: no BID option in the BA: the MAP does not know the
     // option and registered a regular binding for the BU's care-of address.

@@ -456,6 +456,22 @@ TEST_CASE("MCoA: every BID refused is a refusal of the binding", "[mn][mcoa]") {
   CHECK(h.mn.state(h.now).held_down.size() == 1);
 }
 
+TEST_CASE("MCoA: status 4 without BID options is malformed: no fallback, the BU is retransmitted", "[mn][mcoa]") {
+  Two h;
+  const SendBu bu = h.both_up();
+  h.clear();
+  h.answer(bu, wire::ba_status::kMcoaNotComplete);
+  CHECK(h.mn.counters().mcoa_fallbacks == 0);
+  CHECK(h.mn.counters().mcoa_ba_malformed == 1);
+  CHECK(h.entry().multiple_coa);
+  CHECK(h.take<SendBu>().empty());
+  h.advance(seconds(5));
+  const auto bus = h.take<SendBu>();
+  REQUIRE(!bus.empty());
+  CHECK(bid_numbers(bus[0]) == std::vector<std::uint16_t>{1, 2});
+  CHECK(h.violations.empty());
+}
+
 TEST_CASE("MCoA fallback: a BA without BID option means the MAP registered one regular binding", "[mn][mcoa]") {
   Two h;
   const SendBu bu = h.both_up();

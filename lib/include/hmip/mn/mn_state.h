@@ -63,6 +63,7 @@ struct MnCounters {
   std::uint64_t mcoa_bids_refused = 0;       ///< BIDs refused on their own (BA status 4, or per BID)
   std::uint64_t mcoa_bids_deregistered = 0;  ///< BIDs whose lifetime-0 BU was answered
   std::uint64_t mcoa_bid_unexpected = 0;     ///< BID options in a BA for no BID of its BU (ignored)
+  std::uint64_t mcoa_ba_malformed = 0;       ///< BA status 4 without BID options (ignored: the BU is resent)
   std::uint64_t mcoa_interface_losses = 0;   ///< members lost (carrier, LCoA, MAP no longer heard there)
   std::uint64_t mcoa_interfaces_joined = 0;  ///< members added to a registration (an interface back or new)
   std::uint64_t mcoa_primary_changes = 0;    ///< the signalling/primary member moved to another BID

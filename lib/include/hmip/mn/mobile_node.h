@@ -114,7 +114,9 @@
 //     0): any status but 164, 166 (fallback) and 168 (one BID per BU) means
 //     its BIDs are gone at the MAP (133: it never knew them): they leave
 //     `leaving`, never a refusal of the binding. Fallbacks (RFC 5648 §5.x, §6): a BA
-//     without BID option (accepted: the MAP registered a regular binding),
+//     without BID option (accepted, not 4: the MAP registered a regular
+//     binding; status 4 without BID option is malformed: ignored and
+//     counted, the BU retransmitted with backoff),
 //     164, 166 or a Binding Error from the MAP while a BU with BID options
 //     is outstanding: the MAP is remembered as not doing Multiple CoA for
 //     kMcoaFallbackHoldDown (10 min; a reload clears it too). A Binding
