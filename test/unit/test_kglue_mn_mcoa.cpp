@@ -55,7 +55,10 @@ TEST_CASE("kglue MN MCoA: only the signalling BID has the from-RCoA rule and the
   CHECK(has_rule(rules_of(sig), tags.rule_priority_lo + kRulePrimary, Ip6Prefix{}, 7));
   CHECK_FALSE(has_rule(rules_of(other), tags.rule_priority_lo + kRulePrimary, Ip6Prefix{}, 8));
   // Both: the RCoA on their tunnel (home flag), their LCoA rules.
-  for (const auto& [objs, tun, lcoa] : {std::tuple{sig, 12, kLcoa}, std::tuple{other, 13, kLcoa2}}) {
+  for (const auto& [objs, tun_b, lcoa_b] : {std::tuple{sig, 12, kLcoa}, std::tuple{other, 13, kLcoa2}}) {
+    // clang 14 cannot capture structured bindings in a lambda: copies.
+    const int tun = tun_b;
+    const Ip6Addr lcoa = lcoa_b;
     const bool addr = std::any_of(objs.begin(), objs.end(), [&](const KObj& o) {
       const auto* a = std::get_if<AddrObj>(&o);
       return a != nullptr && a->ifindex == tun && a->addr == kRcoa && a->home;
