@@ -202,21 +202,27 @@ void MobileNode::update_mcoa(Binding& b, TimePoint now) {
                               ") under MAP " + b.key.map_address.str() + ": RCoA " + b.key.rcoa.str() + " kept");
     if (s.signalling) reestablish(b.key.map_address, s.lcoa);
   }
-  // The uplink moves to the remaining members BEFORE the lost ones' kernel
-  // state goes (make-before-break), then their BIDs are deregistered.
+  // Failover order: the downlink waits for the MAP, so the lifetime-0 BU
+  // for the lost BIDs goes out first, with only what sending it needs
+  // before it (the signalling member's state when the lost one held it:
+  // mcoa_pick_primary also moves the uplink, make-before-break). The lost
+  // members' kernel state goes after, once the home binding no longer
+  // points through them.
   mcoa_pick_primary(b);
+  for (const auto& m : lost) {
+    const bool in_flight = b.pending && b.pending->lifetime_units != 0 && contains(b.pending->bids, m.bid);
+    if ((m.registered || in_flight) && !contains(b.leaving, m.bid)) b.leaving.push_back(m.bid);
+  }
+  mcoa_flush(b, now);
   for (const auto& m : lost) {
     ++counters_.mcoa_interface_losses;
     mcoa_repoint_home(b, BindingKey{b.key.map_address, b.key.rcoa, m.bid});
     actions_.emplace_back(RemoveBinding{BindingKey{b.key.map_address, b.key.rcoa, m.bid}});
-    const bool in_flight = b.pending && b.pending->lifetime_units != 0 && contains(b.pending->bids, m.bid);
-    if ((m.registered || in_flight) && !contains(b.leaving, m.bid)) b.leaving.push_back(m.bid);
     log(LogLevel::notice, "interface " + m.iface + " (BID " + std::to_string(m.bid) + ") lost MAP " +
                               b.key.map_address.str() + ": traffic continues through " + b.iface + " (BID " +
                               std::to_string(b.key.bid) + ")" +
                               (contains(b.leaving, m.bid) ? ", deregistering its BID" : ""));
   }
-  mcoa_flush(b, now);
 }
 
 void MobileNode::mcoa_pick_primary(Binding& b) {
