@@ -212,14 +212,42 @@ TEST_CASE("MCoA: Priority picks the signalling/primary interface and goes in BID
   CHECK(h.violations.empty());
 }
 
-TEST_CASE("MCoA: carrier loss on the primary interface moves the uplink first, then a lifetime-0 BU for its BID leaves through the other", "[mn][mcoa]") {
+TEST_CASE("MCoA: carrier loss on the other interface sends the lifetime-0 BU before any kernel change", "[mn][mcoa]") {
+  Two h;
+  h.registered_both();
+  REQUIRE(h.at(1)->primary);
+  h.set_link(link_on("eth0", kIf2, false, {kLcoa2}));
+  CHECK(h.violations.empty());
+  // The signalling interface stays: nothing the BU needs changes, so it is
+  // the first action; BID 2's kernel state goes after it.
+  std::size_t first_kernel = 0, bu_at = 0, k = 0;
+  for (const auto& a : h.out) {
+    ++k;
+    if ((std::holds_alternative<InstallBinding>(a) || std::holds_alternative<RemoveBinding>(a)) && first_kernel == 0)
+      first_kernel = k;
+    if (std::holds_alternative<SendBu>(a) && bu_at == 0) bu_at = k;
+  }
+  REQUIRE(bu_at != 0);
+  REQUIRE(first_kernel != 0);
+  CHECK(bu_at < first_kernel);
+  auto bus = h.take<SendBu>();
+  REQUIRE(bus.size() == 1);
+  CHECK(bus[0].bu.lifetime == 0);
+  CHECK(bus[0].lcoa == kLcoa1);
+  CHECK(bid_numbers(bus[0]) == std::vector<std::uint16_t>{2});
+  CHECK(h.at(2) == nullptr);
+  CHECK(h.at(1)->primary);
+}
+
+TEST_CASE("MCoA: carrier loss on the primary interface moves the uplink first, then a lifetime-0 BU for its BID leaves through the other, then its kernel state goes", "[mn][mcoa]") {
   Two h;
   h.registered_both();
   REQUIRE(h.at(1)->primary);
   h.set_link(link_on("wlan0", kIf1, false, {kLcoa1}));
   CHECK(h.violations.empty());
-  // Make-before-break: BID 2 takes the signalling and primary, then BID 1's
-  // kernel state goes, then the deregistration.
+  // Make-before-break: BID 2 takes the signalling and primary (the BU needs
+  // it), then the deregistration (the downlink waits for it at the MAP),
+  // then BID 1's kernel state goes.
   std::size_t install2 = 0, remove1 = 0, bu_at = 0, k = 0;
   for (const auto& a : h.out) {
     ++k;
@@ -230,8 +258,8 @@ TEST_CASE("MCoA: carrier loss on the primary interface moves the uplink first, t
   REQUIRE(install2 != 0);
   REQUIRE(remove1 != 0);
   REQUIRE(bu_at != 0);
-  CHECK(install2 < remove1);
-  CHECK(remove1 < bu_at);
+  CHECK(install2 < bu_at);
+  CHECK(bu_at < remove1);
   CHECK(h.at(1) == nullptr);
   CHECK(h.at(2)->primary);
   CHECK(h.at(2)->signalling);
