@@ -3,25 +3,26 @@
 # runs every test. The budget is 30 minutes on 2 cores (CI's hard limit is
 # 90); test/README.md says where the time goes and how to keep inside it.
 #
-#   1. gcc, warnings as errors: the daemons, tools and tests.
-#   2. Host tests of that build: unit tests, the scapy/tshark oracle tests,
-#      the ard namespace scenarios, the VICI client against a real charon.
+#   1. gcc, warnings as errors, -O2 without debug information: the
+#      daemons and the test tools (not the unit tests: they run in stage 4).
+#   2. Host tests of that build: the scapy/tshark oracle tests, the ard
+#      namespace scenarios, the VICI client against a real charon.
 #   3. The kernel data-path suite and the mapd/mnd namespace scenarios, in
 #      ONE boot of the distro-kernel VM when the running kernel lacks
 #      ip6_tunnel/esp6/MIPv6/netem (test/run-vm-suites.sh). Beside it, at the
-#      lowest CPU priority so the VM's timing stays its own: clang-tidy,
-#      then the clang build with ASan+UBSan and libFuzzer (only what stage 4
-#      runs, the unit tests and the fuzzers, and the daemons so that clang's
-#      -Werror sees their code; the probes, oracle tools and benchmarks are
-#      gcc's alone).
-#   4. Under ASan+UBSan: the unit tests again and a bounded libFuzzer run of
-#      every decoder family and configuration parser.
+#      lowest CPU priority so the VM's timing stays its own: clang-tidy
+#      (which also reports clang's own warnings, as errors, on every library
+#      and daemon source), then stage 4.
+#   4. The clang build with ASan+UBSan and libFuzzer (only what it runs: the
+#      unit tests and the fuzzers), the unit tests in a few processes
+#      (test/run-unit-shards.sh) and a bounded libFuzzer run of every decoder
+#      family and configuration parser.
 #
 # Ends with a per-stage time table and one line "tests: N passed, M failed";
 # exits non-zero on any failure.
 #
 # Environment: HMIP_BUILD_DIR (default ./build), HMIP_JOBS (default nproc),
-# HMIP_FUZZ_SECONDS (per fuzzer, default 20), HMIP_SKIP_KERNEL=1 to leave out
+# HMIP_FUZZ_SECONDS (per fuzzer, default 10), HMIP_SKIP_KERNEL=1 to leave out
 # the VM suites (e.g. while iterating on the wire layer).
 set -uo pipefail
 
@@ -29,7 +30,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${HMIP_BUILD_DIR:-$repo/build}
 asan_build=${build}-asan
 jobs=${HMIP_JOBS:-$(nproc)}
-export HMIP_FUZZ_SECONDS=${HMIP_FUZZ_SECONDS:-20}
+export HMIP_FUZZ_SECONDS=${HMIP_FUZZ_SECONDS:-10}
 logs=$build/run-tests
 t_start=$(date +%s)
 
@@ -78,9 +79,15 @@ build_dir() {
 step "build (gcc, -Werror) in $build"
 t0=$(now)
 BUILD_TARGETS=()
-# The tests themselves at -O0 without debug information: they build in
-# half the time, and the code under test keeps the build type's flags.
-if build_dir "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DHMIP_TEST_COMPILE_OPTIONS=-O0;-g0"; then
+# -O2 as RelWithDebInfo but without its -g (a third of the compile time of
+# the Asio-heavy files; nothing here reads the debug information), the test
+# tools at -O0, the unit tests not at all (stage 4 builds and runs them).
+# This configures BUILD for the test command: a developer's build dir
+# passed here afterwards lacks hmip_unit_tests and -g until reconfigured
+# (cmake -DHMIP_UNIT_TESTS=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g -DNDEBUG").
+if build_dir "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DHMIP_TEST_COMPILE_OPTIONS=-O0;-g0" \
+     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG" \
+     -DHMIP_UNIT_TESTS=OFF; then
   gcc_ok=1
 else
   gcc_ok=0
@@ -91,10 +98,10 @@ record "build: gcc" $(($(now) - t0))
 mkdir -p "$logs"
 
 if [ "$gcc_ok" = 1 ]; then
-  step "host tests: unit, oracle, ard scenarios, VICI against charon"
+  step "host tests: oracle, ard scenarios, VICI against charon"
   t0=$(now)
-  run_ctest "$build" -LE 'kernel|vm|lint'
-  record "tests: unit, oracle, topo.ard, ike" $(($(now) - t0))
+  run_ctest "$build" -LE 'kernel|vm|lint|unit'
+  record "tests: oracle, topo.ard, ike" $(($(now) - t0))
 fi
 
 # Stage 3: the VM suites in the foreground; lint and the sanitizer build
@@ -119,12 +126,21 @@ fi
   # than full debug information.
   if CC=clang CXX=clang++ build_dir "$asan_build" -DCMAKE_BUILD_TYPE=Debug \
        -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only -DCMAKE_C_FLAGS_DEBUG=-gline-tables-only \
-       -DHMIP_SANITIZE=ON -DHMIP_FUZZ=ON >"$logs/build-asan.log" 2>&1; then
+       -DHMIP_SANITIZE=ON -DHMIP_FUZZ=ON -DHMIP_UNIT_TESTS=ON >"$logs/build-asan.log" 2>&1; then
     echo "asan 0"
+    echo "asan_secs $(($(now) - t0))"
+    # Stage 4's tests here too: they overlap the VM when it runs longer.
+    t0=$(now)
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    "$repo/test/run-unit-shards.sh" "$asan_build/test/hmip_unit_tests" "$jobs" >"$logs/unit-asan.log" 2>&1
+    echo "unit_line $(tail -n 1 "$logs/unit-asan.log")"
+    (cd "$asan_build" && ctest --output-on-failure -j "$jobs" -L fuzz) >"$logs/fuzz-asan.log" 2>&1
+    echo "sanitizer_secs $(($(now) - t0))"
   else
     echo "asan 1"
+    echo "asan_secs $(($(now) - t0))"
   fi
-  echo "asan_secs $(($(now) - t0))"
 ) >"$logs/beside-vm.status" &
 beside_pid=$!
 
@@ -164,14 +180,28 @@ record "lint: clang-tidy" "$(status_of lint_secs)" "beside the VM suites"
 step "build (clang, ASan+UBSan, libFuzzer) in $asan_build"
 tail -n 5 "$logs/build-asan.log"
 record "build: clang ASan+UBSan (tests, fuzzers)" "$(status_of asan_secs)" \
-  "beside the VM suites (then ${waited} s waited for lint and this build)"
+  "beside the VM suites (then ${waited} s waited for lint, this build and its tests)"
 if [ "$(status_of asan)" = 0 ]; then
-  step "tests under ASan+UBSan: unit and fuzz"
-  t0=$(now)
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  run_ctest "$asan_build" -L 'unit|fuzz'
-  record "tests: unit + fuzz under ASan+UBSan" $(($(now) - t0))
+  step "tests under ASan+UBSan: unit (test/run-unit-shards.sh) and fuzz"
+  cat "$logs/unit-asan.log"
+  line=$(status_of unit_line)
+  if [[ "$line" =~ ^unit:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    add_counts "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+  else
+    echo "run-tests: no unit summary from the ASan build's unit tests" >&2
+    add_counts 0 1
+  fi
+  cat "$logs/fuzz-asan.log"
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$logs/fuzz-asan.log" | tail -n 1)
+  if [ -n "$line" ]; then
+    failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+    all=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+    add_counts $((all - failed)) "$failed"
+  else
+    echo "run-tests: no fuzz summary from the ASan build" >&2
+    add_counts 0 1
+  fi
+  record "tests: unit + fuzz under ASan+UBSan" "$(status_of sanitizer_secs)" "beside the VM suites too"
 else
   cat "$logs/build-asan.log" >&2
   echo "run-tests: clang/sanitizer build failed" >&2

@@ -13,12 +13,14 @@
 # interface comes back and the MN settles before the next round.
 #
 # Usage: test/bench/mcoa-gap.sh [--build-dir DIR] [--direct | --vm]
-#                               [--count N] [--timeout S]
+#                               [--count N] [--interval S] [--timeout S]
 #   --build-dir DIR  CMake build dir with daemons/ard, hmipctl, mapd, mnd
 #                    (default $HMIP_BUILD_DIR or <repo>/build)
 #   --direct / --vm  run here / in the distro-kernel VM (default: here if the
 #                    running kernel has ip6tnl, MIPv6 and netem, else the VM)
 #   --count N        carrier losses per run (default 20)
+#   --interval S     CN's probe interval (default 0.002: the gap's resolution;
+#                    it is a few ms here, so 10 ms probes would hide it)
 #   --timeout S      the VM's time limit (default 1200)
 # Output: DIR/bench/mcoa-gap.log (everything, also the guest console) and
 # DIR/bench/mcoa-gap-{on,off}/ (testbed logs, configurations, handover.png).
@@ -34,12 +36,14 @@ BUILD_DIR=${HMIP_BUILD_DIR:-$REPO/build}
 MODE=auto
 VM_TIMEOUT=${HMIP_VM_TIMEOUT:-1200}
 COUNT=20
+INTERVAL=0.002
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) BUILD_DIR=$2; shift 2 ;;
     --direct) MODE=direct; shift ;;
     --vm) MODE=vm; shift ;;
     --count) COUNT=$2; shift 2 ;;
+    --interval) INTERVAL=$2; shift 2 ;;
     --timeout) VM_TIMEOUT=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "mcoa-gap: unknown argument $1" >&2; exit 2 ;;
@@ -57,7 +61,7 @@ MODE=$(bench_mode "$MODE" mcoa-gap)
 if [ "$MODE" = vm ]; then
   rc=0
   "$REPO/scripts/vm-run.sh" --out "$OUT" --timeout "$VM_TIMEOUT" -- \
-    "$HERE/mcoa-gap.sh" --direct --build-dir "$BUILD_DIR" --count "$COUNT" 2>&1 | tee "$OUT/mcoa-gap.log" || rc=$?
+    "$HERE/mcoa-gap.sh" --direct --build-dir "$BUILD_DIR" --count "$COUNT" --interval "$INTERVAL" 2>&1 | tee "$OUT/mcoa-gap.log" || rc=$?
   exit "$rc"
 fi
 
@@ -69,7 +73,7 @@ for r in on off; do
   mkdir -p "$dir"
   echo "==> hmip-testbed bench --mcoa $r --count $COUNT"
   "$REPO/scripts/testbed/hmip-testbed" --name mcoa bench --build-dir "$BUILD_DIR" --out "$dir" \
-    --count "$COUNT" --mcoa "$r" 2>&1 | tee "$dir/bench.txt" || true
+    --count "$COUNT" --interval "$INTERVAL" --mcoa "$r" 2>&1 | tee "$dir/bench.txt" || true
   # "bench: median interface-loss gap 123.4 ms over 20/20 carrier losses, ..."
   median[$r]=$(sed -n 's/^bench: median interface-loss gap \([0-9.]*\) ms.*/\1/p' "$dir/bench.txt" | tail -n1)
   # "bench: median interface-loss outage 98.7 ms (last packet before -> first after)"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs one libFuzzer target for HMIP_FUZZ_SECONDS (default 20) over its seed
+# Runs one libFuzzer target for HMIP_FUZZ_SECONDS (default 10) over its seed
 # corpus. Usage: run-fuzzer.sh FUZZER SEED_DIR CORPUS_DIR
 set -euo pipefail
 fuzzer=$1 seeds=$2 corpus=$3
-secs=${HMIP_FUZZ_SECONDS:-20}
+secs=${HMIP_FUZZ_SECONDS:-10}
 [ -d "$seeds" ] && [ -n "$(ls -A "$seeds")" ] || { echo "no seeds in $seeds" >&2; exit 1; }
 mkdir -p "$corpus"
 artifacts=$(dirname "$corpus")/artifacts/
