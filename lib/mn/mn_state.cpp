@@ -98,6 +98,8 @@ MnState MobileNode::state(TimePoint now) const {
     e.bid = b.key.bid;
     e.multiple_coa = b.mcoa;
     e.leaving = b.leaving;
+    for (const auto x : b.retired)  // due once the new BIDs are registered
+      if (std::find(e.leaving.begin(), e.leaving.end(), x) == e.leaving.end()) e.leaving.push_back(x);
     for (const auto& m : b.members) {
       BidView v;
       v.bid = m.bid;
