@@ -389,3 +389,46 @@ TEST_CASE("MCoA and regular bindings: a registration never asks for lifetime 0 u
     CHECK(h.primaries() == 1);
   }
 }
+
+TEST_CASE("MCoA reload: the signalling interface no longer configured: the other takes its key in place, the old BIDs are sorted out", "[mn][mcoa]") {
+  auto c = home_cfg();
+  c.interfaces = {"wlan0", "eth0"};
+  c.insecure = true;
+  c.multiple_coa = MultipleCoaMode::on;
+  Two h(c);
+  h.registered_both();
+  h.advance(milliseconds(10));
+  REQUIRE(h.home_kernel.has_value());
+  REQUIRE(h.home_kernel->settings.via == BindingKey{kMap1, kRcoa1, 1});
+  h.clear();
+  c.interfaces = {"eth0"};  // eth0: BID 2 -> 1 (its position); wlan0 (BID 1, signalling) gone
+  h.mn.handle_reload(h.now, c);
+  h.drain();
+  CHECK(h.violations.empty());
+  CHECK(keys_of(h) == std::set<std::uint16_t>{1});
+  REQUIRE(h.at(1) != nullptr);
+  CHECK(h.at(1)->lcoa == kLcoa2);
+  CHECK(h.at(1)->signalling);
+  CHECK(h.at(1)->primary);
+  REQUIRE(h.home_kernel.has_value());
+  CHECK(h.home_kernel->settings.via == BindingKey{kMap1, kRcoa1, 1});
+  auto bus = map_bus(h.take<SendBu>());
+  REQUIRE(bus.size() == 1);
+  CHECK(bus[0].lcoa == kLcoa2);
+  CHECK(bus[0].bu.lifetime > 0);
+  CHECK(bid_numbers(bus[0]) == std::vector<std::uint16_t>{1});
+  h.mcoa_answer(bus[0]);
+  bus = map_bus(h.take<SendBu>());
+  REQUIRE(bus.size() == 1);  // BID 2 (eth0's old one) is no member's now: deregistered
+  CHECK(bus[0].bu.lifetime == 0);
+  CHECK(bid_numbers(bus[0]) == std::vector<std::uint16_t>{2});
+  h.mcoa_answer(bus[0]);
+  const auto e = h.entry();
+  CHECK(e.leaving.empty());
+  REQUIRE(e.bids.size() == 1);
+  CHECK(e.bids[0].interface == "eth0");
+  CHECK(e.bids[0].bid == 1);
+  CHECK(e.bids[0].registered);
+  CHECK(h.mn.counters().mcoa_fallbacks == 0);
+  CHECK(h.violations.empty());
+}
