@@ -104,6 +104,8 @@ void MobileNode::hold_down(const Ip6Addr& map, std::string reason, TimePoint now
 void MobileNode::service_bul(TimePoint now) {
   for (std::size_t k = bul_.size(); k-- > 0;) {
     Binding& b = bul_[k];
+    // A refused BID's time is up: reconcile (update_mcoa) lets it join again.
+    std::erase_if(b.refused_bids, [&](const auto& r) { return r.second <= now; });
     if (b.expires && *b.expires <= now && b.role != BindingRole::deregistering) {
       ++counters_.bindings_expired;
       log(b.role == BindingRole::current ? LogLevel::warning : LogLevel::info,
@@ -318,6 +320,8 @@ void MobileNode::dad_failed(std::size_t idx, TimePoint now) {
   nb.dad_retries = b.dad_retries + 1;
   nb.registered = false;
   nb.pending.reset();
+  nb.clearings = 0;  // a new RCoA: a new binding at the MAP
+  nb.retired.clear();
   nb.settings.primary = false;
   log(LogLevel::warning, "MAP " + b.key.map_address.str() + ": RCoA " + b.key.rcoa.str() +
                              " is a duplicate (status 134), trying " + nb.key.rcoa.str());
@@ -326,6 +330,7 @@ void MobileNode::dad_failed(std::size_t idx, TimePoint now) {
     nb.leaving.clear();
     for (auto& m : nb.members) {
       m.registered = false;
+      m.renumbered = false;
       m.dirty = true;
       m.expires.reset();
       m.settings.primary = false;

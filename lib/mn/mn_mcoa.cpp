@@ -20,7 +20,11 @@
 //     or a Binding Error 2 naming the RCoA (not in secure mode): this MAP
 //     gets one regular binding for kMcoaFallbackHoldDown; 168: one BID per BU; 167: the CoA field always;
 //     165: a lifetime-0 BU without BID, then the registration again (at
-//     most twice, then the fallback).
+//     most twice in a row, then the fallback).
+//   * A reload re-derives every member's BID, Priority and flows from the
+//     new configuration (mcoa_reconfigure): a member with a new BID is
+//     registered under it first, then its old BID is deregistered (if no
+//     member has it now), so no BU carries a BID twice.
 #include <algorithm>
 #include <utility>
 
@@ -37,6 +41,23 @@ bool contains(const std::vector<std::uint16_t>& v, std::uint16_t x) { return std
 
 /// Priority order: BID-PRI 1..127 (lower preferred), none (0) last.
 unsigned rank_of(std::uint8_t priority) { return priority == 0 ? 128U : priority; }
+
+/// For the choice of the signalling member: the MAP holds this member's
+/// care-of address (registered, possibly re-registering after a move), or
+/// held it under the BID a reload just replaced.
+template <class M>
+bool counts_registered(const M& m) {
+  return m.registered || m.renumbered;
+}
+
+/// The signalling choice: `x` is a worse signalling member than `y`
+/// (registered first, then Priority, then the position in the file).
+template <class M>
+bool worse_member(const M& x, const M& y) {
+  if (counts_registered(x) != counts_registered(y)) return !counts_registered(x);
+  if (rank_of(x.priority) != rank_of(y.priority)) return rank_of(x.priority) > rank_of(y.priority);
+  return x.order > y.order;
+}
 
 }  // namespace
 
@@ -57,6 +78,11 @@ std::vector<MobileNode::Access> MobileNode::mcoa_accesses(const Ip6Addr& map, co
     if (auto a = access_on(k, map, true, keep)) out.push_back(*a);
   }
   return out;
+}
+
+bool MobileNode::mcoa_map_holds(const Binding& b, const Member& m) {
+  const bool in_flight = b.pending && b.pending->lifetime_units != 0 && contains(b.pending->bids, m.bid);
+  return m.registered || in_flight;
 }
 
 void MobileNode::mcoa_install(const Binding& b, const Member& m) {
@@ -195,8 +221,11 @@ void MobileNode::update_mcoa(Binding& b, TimePoint now) {
     m->settings = s;
     mcoa_install(b, *m);
     if (!moved) continue;
+    // Still `registered`: the MAP holds the BID (at the old LCoA) until the
+    // BA to the new one, so a moved member keeps its rank and, if it is the
+    // signalling one, the signalling (one reestablish below, no hand-over
+    // to another member and back: review finding 8).
     m->dirty = true;
-    m->registered = false;
     ++counters_.intra_map_moves;
     log(LogLevel::notice, "new LCoA " + s.lcoa.str() + " on " + name + " (BID " + std::to_string(m->bid) +
                               ") under MAP " + b.key.map_address.str() + ": RCoA " + b.key.rcoa.str() + " kept");
@@ -209,10 +238,8 @@ void MobileNode::update_mcoa(Binding& b, TimePoint now) {
   // members' kernel state goes after, once the home binding no longer
   // points through them.
   mcoa_pick_primary(b);
-  for (const auto& m : lost) {
-    const bool in_flight = b.pending && b.pending->lifetime_units != 0 && contains(b.pending->bids, m.bid);
-    if ((m.registered || in_flight) && !contains(b.leaving, m.bid)) b.leaving.push_back(m.bid);
-  }
+  for (const auto& m : lost)
+    if (mcoa_map_holds(b, m) && !contains(b.leaving, m.bid)) b.leaving.push_back(m.bid);
   mcoa_flush(b, now);
   for (const auto& m : lost) {
     ++counters_.mcoa_interface_losses;
@@ -225,18 +252,134 @@ void MobileNode::update_mcoa(Binding& b, TimePoint now) {
   }
 }
 
+// After a reload (review finding R): every member takes its BID, Priority,
+// position and flows from the new configuration, so that a new interface
+// or new Bid values never leave two members with one BID. A member whose
+// BID changed:
+//   * kernel: its binding under the old key goes, then it is installed
+//     under the new key (the old keys go first, because two members may
+//     swap BIDs); the signalling member's is make-before-break: installed
+//     under its new key, the home binding nested in it re-pointed, then the
+//     old key removed;
+//   * MAP: registered under the new BID (dirty, bulk with the others), and
+//     the old BID, if the MAP holds it and no member has it now, is
+//     deregistered once the registration is through (`retired`, then
+//     `leaving`): the MAP always has a binding for the care-of address (RFC
+//     5648 §5: a BU for a BID replaces that BID's binding, so a BID taken
+//     over by another member needs no deregistration);
+//   * until its BA it ranks as registered for the signalling choice
+//     (`renumbered`), so the signalling does not move back and forth.
+// A registration BU outstanding with the old numbering is dropped (its BA
+// would be read with the new one) and sent again. Members of interfaces no
+// longer configured leave like a lost interface (while another member
+// stays). A new Priority goes to the MAP in a BU (BID-PRI). The BIDs the MAP
+// refused (refused_bids) may be tried again, as after a reload the MAPs
+// that refused Multiple CoA are.
+void MobileNode::mcoa_reconfigure(Binding& b, TimePoint now) {
+  if (!b.mcoa || b.role != BindingRole::current || stopping_) return;
+  b.refused_bids.clear();
+  const auto pos = [&](const std::string& name) -> std::optional<std::size_t> {
+    for (std::size_t k = 0; k < ifaces_.size(); ++k)
+      if (ifaces_[k].name == name) return k;
+    return std::nullopt;
+  };
+  const auto key_of = [&](std::uint16_t bid) { return BindingKey{b.key.map_address, b.key.rcoa, bid}; };
+  if (std::none_of(b.members.begin(), b.members.end(), [&](const Member& m) { return pos(m.iface).has_value(); }))
+    return;  // none configured any more: update_mcoa treats them as lost when something else can join
+  const BindingKey s_old = b.key;
+  const bool was_primary = b.settings.primary;
+  std::vector<std::uint16_t> old_bids;  // BIDs the MAP holds (or may) that a member no longer has
+  std::vector<BindingKey> remove;       // kernel keys that go (not the signalling one)
+  std::vector<std::string> reinstall;   // members installed anew (new key or new flows)
+  bool changed = false;  // a BID changed or a member left
+  for (auto it = b.members.begin(); it != b.members.end();) {
+    if (pos(it->iface)) {
+      ++it;
+      continue;
+    }
+    if (mcoa_map_holds(b, *it)) old_bids.push_back(it->bid);
+    if (!it->settings.signalling) remove.push_back(key_of(it->bid));
+    log(LogLevel::notice, "interface " + it->iface + " (BID " + std::to_string(it->bid) +
+                              ") no longer configured: leaving the registration of " + b.key.rcoa.str());
+    it = b.members.erase(it);
+    changed = true;
+  }
+  for (auto& m : b.members) {
+    const std::size_t k = *pos(m.iface);
+    m.order = k;
+    if (cfg_.priority_of(k) != m.priority) {
+      m.priority = cfg_.priority_of(k);
+      m.dirty = true;  // its new BID-PRI goes to the MAP
+    }
+    const std::uint16_t bid = cfg_.bid_of(k);
+    const auto flows = flows_for(bid);
+    if (bid == m.bid) {
+      if (flows != m.settings.flows) {
+        m.settings.flows = flows;
+        reinstall.push_back(m.iface);
+      }
+      continue;
+    }
+    const bool held = mcoa_map_holds(b, m);
+    if (held) old_bids.push_back(m.bid);
+    if (!m.settings.signalling) remove.push_back(key_of(m.bid));
+    log(LogLevel::notice, "interface " + m.iface + ": BID " + std::to_string(m.bid) + " -> " + std::to_string(bid) +
+                              " (reload): registering it under the new BID");
+    m.renumbered = held;
+    m.bid = bid;
+    m.registered = false;
+    m.dirty = true;
+    m.expires.reset();
+    m.last_status.reset();
+    m.settings.flows = flows;
+    reinstall.push_back(m.iface);
+    changed = true;
+  }
+  std::sort(b.members.begin(), b.members.end(), [](const Member& x, const Member& y) { return x.order < y.order; });
+  if (changed && b.pending && b.pending->lifetime_units != 0 && !b.pending->clearing) {
+    for (auto& m : b.members)
+      if (contains(b.pending->bids, m.bid)) m.dirty = true;
+    b.pending.reset();  // read with the new numbering, its BA would be wrong: sent again
+  }
+  // Kernel: the old keys first (two members may swap BIDs) ...
+  for (const auto& k : remove) actions_.emplace_back(RemoveBinding{k});
+  // ... the signalling member under its key (a new one if the old one left
+  // the configuration: the best remaining), make-before-break ...
+  auto sig = std::find_if(b.members.begin(), b.members.end(), [](const Member& m) { return m.settings.signalling; });
+  if (sig == b.members.end()) {
+    sig = b.members.begin();
+    for (auto it = b.members.begin(); it != b.members.end(); ++it)
+      if (worse_member(*sig, *it)) sig = it;
+    sig->settings.signalling = true;
+    sig->settings.primary = was_primary;
+    reinstall.push_back(sig->iface);
+  }
+  const bool sig_new = std::find(reinstall.begin(), reinstall.end(), sig->iface) != reinstall.end();
+  if (sig_new) mcoa_install(b, *sig);
+  b.key.bid = sig->bid;
+  b.settings = sig->settings;
+  b.iface = sig->iface;
+  if (b.key != s_old) {
+    mcoa_repoint_home(b, s_old);
+    actions_.emplace_back(RemoveBinding{s_old});
+  }
+  // ... then the others under their new keys.
+  for (const auto& m : b.members)
+    if (!m.settings.signalling && std::find(reinstall.begin(), reinstall.end(), m.iface) != reinstall.end())
+      mcoa_install(b, m);
+  for (const auto x : old_bids)
+    if (!contains(b.retired, x)) b.retired.push_back(x);
+  mcoa_pick_primary(b);
+  mcoa_flush(b, now);
+}
+
 void MobileNode::mcoa_pick_primary(Binding& b) {
   if (b.members.empty()) return;
   const bool any_registered =
-      std::any_of(b.members.begin(), b.members.end(), [](const Member& m) { return m.registered; });
+      std::any_of(b.members.begin(), b.members.end(), [](const Member& m) { return counts_registered(m); });
   std::size_t best = 0;
-  const auto worse = [&](const Member& x, const Member& y) {  // x worse than y
-    if (x.registered != y.registered) return !x.registered;
-    if (rank_of(x.priority) != rank_of(y.priority)) return rank_of(x.priority) > rank_of(y.priority);
-    return x.order > y.order;
-  };
   for (std::size_t k = 1; k < b.members.size(); ++k)
-    if (worse(b.members[best], b.members[k])) best = k;
+    if (worse_member(b.members[best], b.members[k])) best = k;
   const bool want_primary = any_registered && b.role == BindingRole::current;
   Member& n = b.members[best];
   const auto cur = std::find_if(b.members.begin(), b.members.end(), [](const Member& m) { return m.settings.signalling; });
@@ -282,6 +425,17 @@ void MobileNode::mcoa_repoint_home(const Binding& b, const BindingKey& old) {
 void MobileNode::mcoa_flush(Binding& b, TimePoint now) {
   if (!b.mcoa || b.role != BindingRole::current || stopping_) return;
   if (b.pending && b.pending->clearing) return;  // 165: the registration follows the clearing's BA
+  // BIDs a reload retired: deregistered once the members are registered
+  // under their new BIDs (make-before-break at the MAP), unless a member
+  // has that BID again (its registration replaced the old binding).
+  if (!b.retired.empty() && !b.pending &&
+      std::none_of(b.members.begin(), b.members.end(), [](const Member& m) { return m.dirty; })) {
+    for (const auto x : b.retired)
+      if (!contains(b.leaving, x) &&
+          std::none_of(b.members.begin(), b.members.end(), [&](const Member& m) { return m.bid == x; }))
+        b.leaving.push_back(x);
+    b.retired.clear();
+  }
   if (!b.leaving.empty()) {
     if (b.pending && b.pending->lifetime_units == 0 &&
         (b.one_bid_per_bu  // 168: one BID per deregistration too, the next after its BA
@@ -319,7 +473,7 @@ std::uint32_t MobileNode::mcoa_lifetime(const Binding& b, const std::vector<std:
   std::uint32_t lt = adv == 0 ? cfg_.binding_lifetime : std::min(cfg_.binding_lifetime, adv);
   for (const auto& m : b.members)
     if (contains(bids, m.bid)) lt = std::min(lt, lcoa_lifetime(m.settings.lcoa, now));
-  return lt;
+  return std::max<std::uint32_t>(lt, 1);  // a registration: never 0 (one unit at least)
 }
 
 // One BU with a BID option per `bids` (RFC 5648 §5.3, §5.6; RFC 6089 BID-PRI).
@@ -331,9 +485,13 @@ void MobileNode::send_mcoa_bu(Binding& b, std::vector<std::uint16_t> bids,  // N
   p.seq = b.next_seq++;
   p.sent = now;
   p.timeout = timeout;
-  p.lifetime_units = dereg ? 0 : lifetime_units(mcoa_lifetime(b, bids, now));
+  // A registration never goes with 0 units: the MAP would read it as a
+  // deregistration (mobile_node.h: at least one unit, 4 s).
+  p.lifetime_units = dereg ? 0 : std::max<std::uint16_t>(lifetime_units(mcoa_lifetime(b, bids, now)), 1);
   if (b.pending) p.resyncs = b.pending->resyncs;
-  p.bids = std::move(bids);
+  // Never a BID twice in one BU (the MAP answers 164, a fallback).
+  for (const auto x : bids)
+    if (!contains(p.bids, x)) p.bids.push_back(x);
   b.pending = p;
   b.requested_s = static_cast<std::uint32_t>(p.lifetime_units) * wire::kMhLifetimeUnitSeconds;
   ++b.bu_sent;
@@ -447,7 +605,7 @@ void MobileNode::mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint 
       return;
     case st::kMcoaNonMcoaBindingExists:
       ++counters_.ba_refused;
-      if (++b.clearings > 2) {
+      if (++b.clearings > 2) {  // reset when a registration goes through
         mcoa_fallback(idx, "status 165 again after clearing the regular binding", true, now);
         return;
       }
@@ -483,6 +641,7 @@ void MobileNode::mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint 
   b.pending.reset();
   const std::uint32_t granted = static_cast<std::uint32_t>(ba.lifetime) * wire::kMhLifetimeUnitSeconds;
   std::vector<Member> refused_members;
+  bool any_accepted = false;
   for (const auto* o : opts) {
     if (!contains(p.bids, o->bid)) {
       ++counters_.mcoa_bid_unexpected;
@@ -492,10 +651,12 @@ void MobileNode::mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint 
     if (m == b.members.end()) continue;  // lost meanwhile (its deregistration follows)
     const std::uint8_t s = ba.status == st::kMcoaNotComplete ? o->status : ba.status;
     m->last_status = s;
+    m->renumbered = false;
     if (st::accepted(s) && s != st::kMcoaNotComplete && granted > 0) {
       m->registered = true;
       m->dirty = false;
       m->expires = p.sent + core::seconds(granted);
+      any_accepted = true;
       ++counters_.mcoa_bids_registered;
     } else if (s == st::kMcoaUnknownCoa && !b.coa_field_always) {
       b.coa_field_always = true;  // still dirty: sent again with its CoA
@@ -520,6 +681,9 @@ void MobileNode::mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint 
   b.registered = std::any_of(b.members.begin(), b.members.end(), [](const Member& m) { return m.registered; });
   b.granted_s = granted;
   if (b.registered) b.dad_retries = 0;
+  // The 165 clearings count the ones in a row: a registration that went
+  // through after one starts the count again.
+  if (any_accepted) b.clearings = 0;
   mcoa_pick_primary(b);
   for (const auto& m : refused_members) {
     mcoa_repoint_home(b, BindingKey{map, b.key.rcoa, m.bid});
@@ -585,6 +749,7 @@ void MobileNode::mcoa_collapse(Binding& b) {
   b.mcoa = false;
   b.members.clear();
   b.leaving.clear();
+  b.retired.clear();
   b.refused_bids.clear();
 }
 

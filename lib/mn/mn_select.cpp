@@ -255,7 +255,14 @@ void MobileNode::create_current(const Ip6Addr& map, const Access& a, TimePoint n
   }
   const auto iid = iid_for_map_.find(map);
   const BindingKey key{map, leased ? *leased : form_rcoa(map, iid == iid_for_map_.end() ? a.settings.lcoa : iid->second)};
-  auto it = std::find_if(bul_.begin(), bul_.end(), [&](const Binding& b) { return b.key == key; });
+  // The entry of this MAP and RCoA whatever its BID: after a Multiple CoA
+  // fallback the regular binding keeps its signalling member's kernel key
+  // {map, rcoa, bid} (the BID is only a name on this side), and a return to
+  // the MAP during the fallback hold-down takes that entry back, key and
+  // all, instead of adding a second one for the same RCoA (review finding 6).
+  auto it = std::find_if(bul_.begin(), bul_.end(), [&](const Binding& b) {
+    return b.key.map_address == key.map_address && b.key.rcoa == key.rcoa;
+  });
   if (it == bul_.end()) {
     Binding b;
     b.key = key;
@@ -305,7 +312,8 @@ void MobileNode::demote(std::size_t idx, const std::optional<Access>& a, TimePoi
   if (!new_lcoa) return;
   log(LogLevel::info, "previous MAP " + b.key.map_address.str() + ": forwarding to new LCoA " +
                           b.settings.lcoa.str() + " for " + std::to_string(cfg_.previous_map_lifetime) + " s (RFC 5380 §8)");
-  send_bu(b, std::min(cfg_.previous_map_lifetime, lcoa_lifetime(b.settings.lcoa, now)), cfg_.initial_bindack_timeout, now);
+  send_bu(b, std::max<std::uint32_t>(std::min(cfg_.previous_map_lifetime, lcoa_lifetime(b.settings.lcoa, now)), 1),
+          cfg_.initial_bindack_timeout, now);
 }
 
 // The lifetime to ask for (RFC 6275 §11.7.1: at most the remaining valid
@@ -316,7 +324,9 @@ void MobileNode::demote(std::size_t idx, const std::optional<Access>& a, TimePoi
 std::uint32_t MobileNode::current_lifetime(const Binding& b, TimePoint now) const {
   const std::uint32_t adv = advertised_lifetime(b.key.map_address, now);
   const std::uint32_t lt = adv == 0 ? cfg_.binding_lifetime : std::min(cfg_.binding_lifetime, adv);
-  return std::min(lt, lcoa_lifetime(b.settings.lcoa, now));
+  // A registration: never 0 (it would go out as 0 units, which the MAP
+  // reads as a deregistration): one unit at least.
+  return std::max<std::uint32_t>(std::min(lt, lcoa_lifetime(b.settings.lcoa, now)), 1);
 }
 
 // The remaining valid lifetime of `lcoa` as the routers of its interface

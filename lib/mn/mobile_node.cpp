@@ -380,6 +380,9 @@ std::optional<TimePoint> MobileNode::poll_timeout() const {
     if (b.pending) consider(b.pending->sent + b.pending->timeout);
     else if (b.role == BindingRole::current) consider(b.refresh_at);
     consider(b.expires);
+    // A refused BID may join again then (service_bul forgets it).
+    if (!stopping_)
+      for (const auto& [bid, until] : b.refused_bids) consider(until);
   }
   home_deadlines(t);
   return t;
@@ -415,6 +418,9 @@ void MobileNode::handle_reload(TimePoint now, MndConfig cfg) {
     if (up && !i.up && !stopping_) link_changed(i, now);
     i.up = up;
   }
+  // Multiple CoA: the members take their BIDs, priorities and flows from
+  // the new configuration before anything is sent (mn_mcoa.cpp).
+  for (auto& b : bul_) mcoa_reconfigure(b, now);
   service(now);
 }
 

@@ -6,103 +6,10 @@
 #include <algorithm>
 
 #include "test_mn_home_util.h"
-#include "test_mn_util.h"
+#include "test_mn_mcoa_util.h"
 
 using namespace hmip;
 using namespace hmip::mn_test;
-
-namespace {
-
-constexpr unsigned kIf1 = 2;  // wlan0, BID 1
-constexpr unsigned kIf2 = 3;  // eth0, BID 2
-
-MndConfig two_cfg() {
-  auto c = mn_cfg();
-  c.interfaces = {"wlan0", "eth0"};
-  return c;
-}
-
-LinkState link_on(const std::string& name, unsigned ifindex, bool up, std::vector<Ip6Addr> globals = {}) {
-  LinkState l = link(up, std::move(globals), false, ifindex);
-  l.name = name;
-  return l;
-}
-
-std::vector<wire::BindingIdentifierOption> bids_of(const wire::BindingUpdate& bu) {
-  std::vector<wire::BindingIdentifierOption> v;
-  for (const auto* o : wire::options_of<wire::BindingIdentifierOption>(bu.options)) v.push_back(*o);
-  return v;
-}
-
-std::vector<std::uint16_t> bid_numbers(const SendBu& bu) {
-  std::vector<std::uint16_t> v;
-  for (const auto& o : bids_of(bu.bu)) v.push_back(o.bid);
-  return v;
-}
-
-/// The BA a MAP doing Multiple CoA sends: every BID option copied, each
-/// with its status (0 when all share the BA's).
-wire::BindingAck mcoa_ba(const SendBu& bu, std::uint8_t status, std::vector<std::uint8_t> per_bid = {}) {
-  wire::BindingAck b = ba(bu.bu.sequence, status, bu.bu.lifetime);
-  std::size_t k = 0;
-  for (auto o : bids_of(bu.bu)) {
-    o.status = k < per_bid.size() ? per_bid[k] : 0;
-    ++k;
-    b.options.emplace_back(o);
-  }
-  return b;
-}
-
-struct Two : Harness {
-  explicit Two(MndConfig c = two_cfg()) : Harness(std::move(c)) {}
-  void up1() {
-    set_link(link_on("wlan0", kIf1, true, {kLcoa1}));
-    give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10)}), kIf1);
-  }
-  void up2() {
-    set_link(link_on("eth0", kIf2, true, {kLcoa2}));
-    give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10)}), kIf2);
-  }
-  void mcoa_answer(const SendBu& bu, std::uint8_t status = 0, std::vector<std::uint8_t> per_bid = {}) {
-    give_mh(bu.dst, bu.src, mcoa_ba(bu, status, std::move(per_bid)));
-  }
-  /// Both interfaces up before the first RA is acted on: one bulk BU.
-  SendBu both_up() {
-    set_link(link_on("wlan0", kIf1, true, {kLcoa1}));
-    set_link(link_on("eth0", kIf2, true, {kLcoa2}));
-    // eth0's RA first so the registration does not start with wlan0 alone.
-    give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10)}), kIf2);
-    clear();
-    give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10)}), kIf1);
-    auto bus = take<SendBu>();
-    REQUIRE(!bus.empty());
-    return bus.back();
-  }
-  /// Registered from both interfaces (BIDs 1 and 2, wlan0 primary).
-  void registered_both() {
-    set_link(link_on("wlan0", kIf1, true, {kLcoa1}));
-    set_link(link_on("eth0", kIf2, true, {kLcoa2}));
-    give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10)}), kIf1);
-    give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10)}), kIf2);
-    // The first BU (wlan0 alone) was superseded by a bulk one with both.
-    auto bus = take<SendBu>();
-    REQUIRE(!bus.empty());
-    REQUIRE(bid_numbers(bus.back()) == std::vector<std::uint16_t>{1, 2});
-    mcoa_answer(bus.back());
-    clear();
-  }
-  [[nodiscard]] const BindingSettings* at(std::uint16_t bid) const {
-    const auto it = all.find({kMap1, kRcoa1, bid});
-    return it == all.end() ? nullptr : &it->second;
-  }
-  [[nodiscard]] BulEntryView entry() const {
-    const auto st = mn.state(now);
-    REQUIRE(st.bul.size() == 1);
-    return st.bul[0];
-  }
-};
-
-}  // namespace
 
 TEST_CASE("MultipleCoa auto: on with two Interfaces, off with one", "[mn][mcoa]") {
   auto c = two_cfg();
@@ -245,9 +152,9 @@ TEST_CASE("MCoA: carrier loss on the primary interface moves the uplink first, t
   REQUIRE(h.at(1)->primary);
   h.set_link(link_on("wlan0", kIf1, false, {kLcoa1}));
   CHECK(h.violations.empty());
-  // Make-before-break: BID 2 takes the signalling and primary (the BU needs
-  // it), then the deregistration (the downlink waits for it at the MAP),
-  // then BID 1's kernel state goes.
+  // Make-before-break: BID 2 takes the signalling and primary, then the
+  // deregistration leaves (the downlink waits for the MAP: the fast
+  // failover path), then BID 1's kernel state goes.
   std::size_t install2 = 0, remove1 = 0, bu_at = 0, k = 0;
   for (const auto& a : h.out) {
     ++k;

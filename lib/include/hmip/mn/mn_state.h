@@ -172,7 +172,7 @@ struct BulEntryView {
   std::uint16_t bid = 0;                         ///< the kernel binding's BID (Multiple CoA: the primary member's)
   bool multiple_coa = false;                     ///< registered with BID options (RFC 5648)
   std::vector<BidView> bids;                     ///< Multiple CoA: per BID, in configuration order
-  std::vector<std::uint16_t> leaving;            ///< BIDs whose lifetime-0 BU is due or outstanding
+  std::vector<std::uint16_t> leaving;            ///< BIDs whose lifetime-0 BU is due or outstanding (after a reload that renumbered: due once the new BIDs are registered)
 };
 
 /// A FlowPolicy block of mnd.conf and whether its BID is registered now.

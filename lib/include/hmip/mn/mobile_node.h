@@ -47,7 +47,10 @@
 //   * New binding: InstallBinding (not primary) so the RCoA exists, then a
 //     BU (A, M; lifetime min(BindingLifetime, the MAP option's remaining
 //     lifetime, the LCoA prefix's remaining valid lifetime), rounded down to
-//     4-second units) retransmitted per RFC 6275 §11.8 (initial timeout
+//     4-second units, never 0 units for a registration (0 reads as a
+//     deregistration at the MAP: at least one unit, 4 s, whatever the
+//     configuration; 0 only in deregistrations) retransmitted per RFC 6275
+//     §11.8 (initial timeout
 //     InitialBindackTimeoutFirstReg, doubled up to MaxBindackTimeout, then
 //     at that rate indefinitely; a new sequence number per BU). An accepted
 //     BA makes it primary; its lifetime counts from when that BU was sent;
@@ -97,18 +100,27 @@
 //     every registered BID, due when refresh_percent of the earliest BID's
 //     lifetime is left; a BID whose lifetime ran out is registered again.
 //   * A member lost (carrier, or the MAP no longer heard there; up, no RA yet or no LCoA yet: waits as is)
-//     while another remains: the signalling moves first, then its kernel
-//     binding goes, then a lifetime-0 BU for its BID (if the MAP had or
-//     was being asked for it). The last member is never dropped this way
+//     while another remains: the signalling moves first (make-before-break),
+//     then a lifetime-0 BU for its BID leaves (if the MAP had or was being
+//     asked for it: the downlink waits for the MAP, so this goes before
+//     anything else), then its kernel binding goes (after the home binding
+//     was re-pointed). The last member is never dropped this way
 //     (a lone binding waits for its link as before): "another remains"
 //     means a member that stays or an interface that can join (its BID
 //     not refused). An interface back with
 //     an LCoA joins again (a BU with its BID and CoA field).
+//   * A member's intra-MAP move (new LCoA, same MAP): its kernel binding
+//     with the new LCoA, then a BU for its BID. It stays `registered` (the
+//     MAP holds the BID at the old LCoA until the BA) and so keeps its rank:
+//     the signalling member keeps the signalling (its BU leaves from the new
+//     LCoA, one SecureMap from it in secure mode), never handed to another
+//     member and back.
 //   * BAs (same checks as for a lone binding): BID options present: the
 //     BA's status applies to every BID unless it is 4 (each BID option's
 //     own status); < 128 (not 4) accepts the BID for the BA's lifetime from
 //     when the BU left; a refused BID's kernel binding goes and it is not
-//     registered again for kRefusedMapHoldDown; every BID refused is a
+//     registered again for kRefusedMapHoldDown (its end is a deadline of
+//     poll_timeout: it joins then, nothing else needed); every BID refused is a
 //     refusal of the binding (hold-down, as now). 134 and other whole
 //     refusals as for a lone binding. The BA to a deregistration (lifetime
 //     0): any status but 164, 166 (fallback) and 168 (one BID per BU) means
@@ -129,8 +141,29 @@
 //     deregistrations too; 168 to a single-BID deregistration: gone). 167:
 //     every BID option carries its CoA from then on (167 again: refused).
 //     165: a lifetime-0 BU without BID option clears the MAP's regular
-//     binding, then every member is registered again; a third 165 falls
-//     back.
+//     binding, then every member is registered again; a third 165 in a
+//     row falls back (a BA accepting a BID starts the count again).
+//   * Back at a MAP during its fallback hold-down (the regular binding is
+//     `previous` there, under its kernel key {map, rcoa, bid}): the BUL
+//     entry of that MAP and RCoA is taken back whatever its BID (key kept),
+//     and registers as a regular binding; never a second entry for the
+//     RCoA. After the hold-down a return makes a Multiple CoA binding anew.
+//   * Reload: every member takes its BID, Priority, position and flows from
+//     the new configuration (mcoa_reconfigure). A BID that changed is
+//     registered under the new number first (a bulk BU with CoA fields;
+//     kernel: the old keys go, then the new ones are installed, the
+//     signalling member's make-before-break with the home binding
+//     re-pointed) and the old number, if no member has it now, is
+//     deregistered after that BA (`retired`, then `leaving`: RFC 5648 lets
+//     a BU for a BID replace its binding, so the MAP always has a binding
+//     for each care-of address and a BID taken over needs no
+//     deregistration). Until its BA a renumbered member ranks as registered
+//     for the signalling choice. A registration BU outstanding with the old
+//     numbering is superseded. So no BU carries a BID twice (send_mcoa_bu
+//     also drops a repeated one). A new Priority goes out in a BU (BID-PRI)
+//     and may move the signalling; the refused BIDs are tried again, as the
+//     MAPs that refused Multiple CoA are. Members of interfaces no longer
+//     configured leave as lost ones do.
 //   * An inter-MAP move, MAP failure, hold-down, stop: the binding is
 //     collapsed to its signalling member first (the others' kernel bindings
 //     go); the previous MAP's BU and the stop's deregistration carry no BID
@@ -445,6 +478,9 @@ class MobileNode {
     BindingSettings settings;         ///< kernel state of key {map, rcoa, bid}
     bool registered = false;          ///< the MAP accepted this BID
     bool dirty = true;                ///< needs a BU (new, moved, refresh, re-registration)
+    /// A reload gave it a new BID while the MAP held it under the old one:
+    /// it ranks as registered for the signalling choice until its BA.
+    bool renumbered = false;
     std::optional<TimePoint> expires;
     std::optional<std::uint8_t> last_status;  ///< this BID's status in the last BA
   };
@@ -470,10 +506,14 @@ class MobileNode {
     bool mcoa = false;
     std::vector<Member> members;
     std::vector<std::uint16_t> leaving;  ///< BIDs whose lifetime-0 BU is due (their interface was lost)
+    /// BIDs a reload replaced: deregistered (moved to `leaving`) once the
+    /// members are registered under their new BIDs, unless a member has
+    /// that BID again.
+    std::vector<std::uint16_t> retired;
     std::map<std::uint16_t, TimePoint> refused_bids;  ///< BIDs the MAP refused, not registered again until then
     bool coa_field_always = false;       ///< after 167: every BID option carries its CoA
     bool one_bid_per_bu = false;         ///< after 168: no bulk registration
-    unsigned clearings = 0;              ///< 165 answered with a clearing BU (at most 2, then fallback)
+    unsigned clearings = 0;              ///< 165 answered with a clearing BU in a row (at most 2, then fallback; an accepted BID resets it)
   };
   /// Secure mode: the protection of signalling with one MAP.
   struct Security {
@@ -592,6 +632,12 @@ class MobileNode {
   [[nodiscard]] std::vector<Access> mcoa_accesses(const Ip6Addr& map, const Binding* b) const;
   void create_mcoa(const Ip6Addr& map, const std::vector<Access>& acc, TimePoint now);
   void update_mcoa(Binding& b, TimePoint now);
+  /// After a reload: the members' BIDs, priorities, positions and flows
+  /// from the new configuration (a new BID: registered, then the old one
+  /// deregistered; see mn_mcoa.cpp).
+  void mcoa_reconfigure(Binding& b, TimePoint now);
+  /// The MAP holds `m`'s BID, or may (a registration BU with it is out).
+  [[nodiscard]] static bool mcoa_map_holds(const Binding& b, const Member& m);
   /// Sends what the members need: lifetime-0 BUs for `leaving`, then a
   /// (bulk) BU for the dirty members; nothing while a BU is outstanding
   /// unless it must be superseded.
