@@ -228,6 +228,7 @@ TEST_CASE("plain home MCoA: carrier loss: the lifetime-0 BU for the BID goes bef
     CHECK(h.violations.empty());
 
     // Back with its LCoA: its tunnel first, then a BU for its BID alone.
+    const auto joined0 = h.mn.counters().mcoa_interfaces_joined;
     h.clear();
     h.up2();
     const auto ki = first_index<InstallHomeBinding>(h);
@@ -240,7 +241,7 @@ TEST_CASE("plain home MCoA: carrier loss: the lifetime-0 BU for the BID goes bef
     CHECK(bid_numbers(join) == std::vector<std::uint16_t>{2});
     CHECK(bids_of(join)[0].care_of_address == wire::BindingIdentifierOption::CareOfAddress{kLcoa2});
     CHECK(join.bu.lifetime > 0);
-    CHECK(h.mn.counters().mcoa_interfaces_joined == 1);
+    CHECK(h.mn.counters().mcoa_interfaces_joined == joined0 + 1);
     h.clear();
     h.ha_answer(join);
     CHECK(h.mn.counters().mcoa_bids_registered == 3);
@@ -392,14 +393,17 @@ TEST_CASE("plain home MCoA: HMIPv6 mode unchanged (the RCoA is the one home CoA)
     h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10)}), kIf1);
     h.give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10)}), kIf2);
     // The MAP's (bulk) BU; its BA lets the home BU go.
-    for (int round = 0; round < 3; ++round) {
-      auto bus = map_bus(h.take<SendBu>());
+    std::vector<SendBu> hb;
+    for (int round = 0; round < 3 && hb.empty(); ++round) {
+      const auto all = h.take<SendBu>();
+      hb = home_bus(all);
+      const auto bus = map_bus(all);
       if (bus.empty()) break;
       const auto& m = bus.back();
       h.clear();
       h.give_mh(m.dst, m.src, mcoa_ba(m, 0));
+      if (hb.empty()) hb = home_bus(h.take<SendBu>());
     }
-    const auto hb = home_bus(h.take<SendBu>());
     REQUIRE(hb.size() == 1);
     CHECK(hb[0].lcoa == kRcoa1);
     CHECK(bids_of(hb[0]).empty());
