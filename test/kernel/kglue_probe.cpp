@@ -223,13 +223,13 @@ std::string run(NetlinkDataplane& dp, const std::vector<std::string>& w) {
           std::stringstream ss(w[i].substr(4));
           for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
           if (f.size() < 3 || !addr(f[1])) return "error coa=BID,COA,IFNAME[,ROUTER]";
-          MnHomeCoa c;
-          c.bid = static_cast<std::uint16_t>(std::stoul(f[0]));
-          c.coa = *addr(f[1]);
-          c.ifindex = ifindex(f[2]);
-          if (f.size() > 3 && addr(f[3])) c.router = *addr(f[3]);
-          c.tunnel_mtu = s.tunnel_mtu;
-          s.more_coas.push_back(c);
+          MnHomeCoa extra;
+          extra.bid = static_cast<std::uint16_t>(std::stoul(f[0]));
+          extra.coa = *addr(f[1]);
+          extra.ifindex = ifindex(f[2]);
+          if (f.size() > 3 && addr(f[3])) extra.router = *addr(f[3]);
+          extra.tunnel_mtu = s.tunnel_mtu;
+          s.more_coas.push_back(extra);
         } else {
           s.tunnel_mtu = static_cast<std::uint32_t>(std::stoul(w[i]));
         }
