@@ -30,11 +30,8 @@
 #include <utility>
 
 #include "hmip/mn/mobile_node.h"
-#include "mn_time.h"
 
 namespace hmip::mn {
-
-using detail::lifetime_units;
 
 namespace {
 
