@@ -183,6 +183,24 @@ TEST_CASE("plain home MCoA: per-BID statuses (4 with 0/129, 167, 4 without optio
     REQUIRE(bus.size() == 1);
     CHECK(bids_of(bus[0])[0].care_of_address == wire::BindingIdentifierOption::CareOfAddress{kLcoa1});
   }
+  SECTION("168: one BID per BU from then on") {
+    Plain h;
+    const auto bu = h.both();
+    h.clear();
+    h.ha_answer(bu, wire::ba_status::kMcoaBulkRegistrationProhibited);
+    auto bus = home_bus(h.take<SendBu>());
+    REQUIRE(bus.size() == 1);
+    CHECK(bid_numbers(bus[0]) == std::vector<std::uint16_t>{1});
+    h.ha_answer(bus[0]);
+    bus = home_bus(h.take<SendBu>());
+    REQUIRE(bus.size() == 1);
+    CHECK(bid_numbers(bus[0]) == std::vector<std::uint16_t>{2});
+    h.ha_answer(bus[0]);
+    CHECK(home_bus(h.take<SendBu>()).empty());
+    CHECK(h.mn.counters().mcoa_bids_registered == 2);
+    CHECK(h.hk().more_coas == std::vector<HomeCoa>{extra2()});
+    CHECK(h.violations.empty());
+  }
   SECTION("status 4 without BID options: ignored, the BU retransmitted") {
     Plain h;
     const auto bu = h.both();
