@@ -295,6 +295,7 @@ void Daemon::perform(const mn::InstallHomeBinding& a) {
   s.tunnel_mtu = in.tunnel_mtu;
   s.protect_traffic = in.protect_traffic;
   s.protect_signalling = in.protect_signalling;
+  for (const auto& c : in.more_coas) s.more_coas.push_back(kglue::MnHomeCoa{c.bid, c.coa, c.ifindex, c.router, c.tunnel_mtu});
   const kglue::MnHomeKey k{a.key.home_agent, a.key.home_address};
   auto r = dataplane_->install_mn_home_binding(k, s);
   if (!r) {

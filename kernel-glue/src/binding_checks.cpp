@@ -52,7 +52,23 @@ std::optional<wire::Error> check_mn_home_binding(const MnHomeKey& k, const MnHom
   }
   if (s.via) {
     if (s.via->rcoa != s.coa) return bad("MN home binding: nested, the care-of address must be the via binding's RCoA");
+    if (!s.more_coas.empty()) return bad("MN home binding: extra care-of addresses only in plain mode");
     return std::nullopt;
+  }
+  for (std::size_t i = 0; i < s.more_coas.size(); ++i) {
+    const MnHomeCoa& c = s.more_coas[i];
+    if (c.bid == 0) return bad("MN home binding: an extra care-of address needs a BID (1..65535)");
+    if (!global_unicast(c.coa)) return bad("MN home binding: an extra care-of address must be a global unicast address");
+    if (c.coa == s.coa || c.coa == k.home_agent || c.coa == k.home_address) {
+      return bad("MN home binding: an extra care-of address must differ from the care-of address, home address and "
+                 "home agent");
+    }
+    if (c.ifindex <= 0) return bad("MN home binding: an extra care-of address needs its ifindex (> 0)");
+    for (std::size_t j = 0; j < i; ++j) {
+      if (s.more_coas[j].bid == c.bid || s.more_coas[j].coa == c.coa) {
+        return bad("MN home binding: extra care-of addresses need distinct BIDs and addresses");
+      }
+    }
   }
   if (s.ifindex <= 0) return bad("MN home binding: plain mode needs the care-of address's ifindex (> 0)");
   if (s.router.is_multicast() || s.router.is_loopback()) {

@@ -245,6 +245,10 @@ TunnelObj mn_home_tunnel(const std::string& name, const MnHomeKey& k, const MnHo
   return TunnelObj{name, s.coa, k.home_agent, s.via ? 0 : s.ifindex, s.tunnel_mtu};
 }
 
+TunnelObj mn_home_extra_tunnel(const std::string& name, const MnHomeKey& k, const MnHomeCoa& c) {
+  return TunnelObj{name, c.coa, k.home_agent, c.ifindex, c.tunnel_mtu};
+}
+
 std::vector<KObj> mn_home_objects(const Tags& tags, const MnHomeKey& k, const MnHomeSettings& s, int tunnel_ifindex,
                                   std::uint32_t table, int via_ifindex) {
   std::vector<KObj> v;

@@ -136,6 +136,10 @@ XfrmSet mn_signalling_xfrm();
 /// Home tunnel: local coa, remote home agent; link ifindex in plain mode,
 /// none when nested (the RCoA is on the MAP binding's tunnel).
 TunnelObj mn_home_tunnel(const std::string& name, const MnHomeKey& k, const MnHomeSettings& s);
+/// Multiple CoA: an extra CoA's receive-only home tunnel: local c.coa,
+/// remote home agent, link c.ifindex, c.tunnel_mtu. No address, route or
+/// rule goes with it (dataplane.h MnHomeCoa).
+TunnelObj mn_home_extra_tunnel(const std::string& name, const MnHomeKey& k, const MnHomeCoa& c);
 /// A home binding's objects (dataplane.h, install_mn_home_binding): away,
 /// the HoA on the home tunnel, the home table `table` (default through the
 /// tunnel), its signalling table mn_lcoa_table(table) (HA/128 into the

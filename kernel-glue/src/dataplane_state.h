@@ -45,8 +45,17 @@ struct MnState {
   XfrmSet xfrm;
 };
 
+/// Multiple CoA towards the home agent: one extra CoA's receive-only
+/// tunnel (dataplane.h MnHomeCoa).
+struct MnHomeExtra {
+  MnHomeCoa coa;
+  TunnelObj tunnel;
+  int ifindex = 0;
+};
+
 struct MnHomeState {
-  MnHomeSettings settings;
+  MnHomeSettings settings;  ///< as installed (more_coas: what `more` holds, in order)
+  std::vector<MnHomeExtra> more;  ///< away, plain mode: the extra CoAs' tunnels (pool-tracked: flush, reconcile)
   TunnelObj tunnel;         ///< away: the home tunnel; empty name at home
   int ifindex = 0;          ///< away: the home tunnel's ifindex
   std::uint32_t table = 0;  ///< away: the home table (its signalling table is mn_lcoa_table of it)

@@ -1,7 +1,10 @@
 // NetlinkDataplane: the MN's home registration (issue 14; RFC 6275 §11,
 // RFC 5380 §6.1). What a home binding is made of: binding_layout.h
 // (mn_home_*); the contract: dataplane.h, install_mn_home_binding.
+#include <algorithm>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "binding_layout.h"
 #include "dataplane_state.h"
@@ -22,7 +25,9 @@ namespace {
 
 MnHomeObjects objects_of(const detail::MnHomeState& h) {
   if (h.settings.mode != MnHomeMode::away) return MnHomeObjects{};
-  return MnHomeObjects{h.tunnel.name, h.ifindex, h.table};
+  MnHomeObjects o{h.tunnel.name, h.ifindex, h.table, {}};
+  for (const auto& e : h.more) o.more.push_back(MnHomeCoaObjects{e.coa.bid, e.tunnel.name, e.ifindex});
+  return o;
 }
 
 }  // namespace
@@ -102,13 +107,51 @@ wire::Result<MnHomeObjects> NetlinkDataplane::install_mn_home_binding(const MnHo
     const std::string keep = last_error_;
     if (Status r = release_tunnel(cur->tunnel); r) last_error_ = keep;
   }
+  // Multiple CoA: the extra CoAs' receive-only tunnels, after the primary
+  // (whose tunnel may have just joined a former extra one's device: the
+  // pool shares a device per endpoints, so a swap needs no ordering):
+  // those no longer wanted released, the new ones created. What exists is
+  // recorded even on failure (the caller removes the whole binding then).
+  Status extras = update_home_extras(k, s, cur != nullptr ? cur->more : std::vector<detail::MnHomeExtra>{}, next);
   MnHomeObjects o = objects_of(next);
   if (cur != nullptr) {
     *cur = std::move(next);
   } else {
     home_.emplace(k, std::move(next));
   }
+  if (!extras) return extras.error();
   return o;
+}
+
+Status NetlinkDataplane::update_home_extras(const MnHomeKey& k, const MnHomeSettings& s,
+                                            const std::vector<detail::MnHomeExtra>& old, detail::MnHomeState& next) {
+  const bool plain_away = s.mode == MnHomeMode::away && !s.via;
+  const std::vector<MnHomeCoa> none;
+  const std::vector<MnHomeCoa>& want = plain_away ? s.more_coas : none;
+  Status result = wire::Ok{};
+  next.more.clear();
+  for (const auto& e : old) {
+    if (std::find(want.begin(), want.end(), e.coa) != want.end()) continue;
+    if (Status st = release_tunnel(e.tunnel); !st && result) result = st;
+  }
+  next.settings.more_coas.clear();
+  for (const auto& w : want) {
+    const auto kept = std::find_if(old.begin(), old.end(), [&](const detail::MnHomeExtra& e) { return e.coa == w; });
+    if (kept != old.end()) {
+      next.more.push_back(*kept);
+      next.settings.more_coas.push_back(w);
+      continue;
+    }
+    auto tun = acquire_tunnel(detail::mn_home_extra_tunnel("", k, w));
+    if (!tun) {
+      if (result) result = fail(tun.error(), "MN home binding " + k.home_address.str() + ": the tunnel of BID " +
+                                                 std::to_string(w.bid) + " (" + w.coa.str() + "): " + last_error_);
+      continue;
+    }
+    next.more.push_back(detail::MnHomeExtra{w, tun->first, tun->second});
+    next.settings.more_coas.push_back(w);
+  }
+  return result;
 }
 
 Status NetlinkDataplane::remove_home_state(detail::MnHomeState& h) {
@@ -121,6 +164,9 @@ Status NetlinkDataplane::remove_home_state(detail::MnHomeState& h) {
   if (h.settings.mode == MnHomeMode::away) {
     if (Status st = release_tunnel(h.tunnel); !st && result) result = st;
   }
+  for (const auto& e : h.more)
+    if (Status st = release_tunnel(e.tunnel); !st && result) result = st;
+  h.more.clear();
   return result;
 }
 

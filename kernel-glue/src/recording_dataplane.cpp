@@ -289,9 +289,33 @@ wire::Result<MnHomeObjects> RecordingDataplane::install_mn_home_binding(const Mn
   const bool away = s.mode == MnHomeMode::away;
   if (away && s.via && mn_.count(*s.via) == 0) return refuse(kMnHomeViaMissing);
   const int link = s.via ? 0 : s.ifindex;
+  // Multiple CoA, as NetlinkDataplane: the extra CoAs' receive-only
+  // tunnels after the primary's, kept when unchanged, shared per endpoints.
+  const auto extras = [&](const MnHomeSettings& old_s, const std::vector<MnHomeCoaObjects>& old_o) {
+    std::vector<MnHomeCoaObjects> more;
+    const bool plain_away = away && !s.via;
+    for (std::size_t i = 0; i < old_s.more_coas.size() && i < old_o.size(); ++i) {
+      const auto& c = old_s.more_coas[i];
+      if (!plain_away || std::find(s.more_coas.begin(), s.more_coas.end(), c) == s.more_coas.end())
+        leave_tunnel(c.coa, k.home_agent, c.ifindex);
+    }
+    if (!plain_away) return more;
+    for (const auto& c : s.more_coas) {
+      const auto kept = std::find(old_s.more_coas.begin(), old_s.more_coas.end(), c);
+      const auto idx = static_cast<std::size_t>(kept - old_s.more_coas.begin());
+      if (kept != old_s.more_coas.end() && idx < old_o.size()) {
+        more.push_back(old_o[idx]);
+        continue;
+      }
+      auto [name, ifindex] = place_tunnel(c.coa, k.home_agent, c.ifindex, nullptr, 0);
+      more.push_back(MnHomeCoaObjects{c.bid, name, ifindex});
+    }
+    return more;
+  };
   auto it = home_.find(k);
   if (it != home_.end()) {
     MnHomeBinding& h = it->second;
+    const std::vector<MnHomeCoaObjects> old_more = h.objects.more;
     const bool was_away = h.settings.mode == MnHomeMode::away;
     const int cur_link = h.settings.via ? 0 : h.settings.ifindex;
     if (away) {
@@ -303,11 +327,12 @@ wire::Result<MnHomeObjects> RecordingDataplane::install_mn_home_binding(const Mn
       }
       const std::pair<Ip6Addr, Ip6Addr> cur{h.settings.coa, k.home_agent};
       auto [name, ifindex] = place_tunnel(s.coa, k.home_agent, link, was_away ? &cur : nullptr, cur_link);
-      h.objects = MnHomeObjects{name, ifindex, table};
+      h.objects = MnHomeObjects{name, ifindex, table, {}};
     } else {
       if (was_away) leave_tunnel(h.settings.coa, k.home_agent, cur_link);
       h.objects = MnHomeObjects{};
     }
+    h.objects.more = extras(h.settings, old_more);
     h.settings = s;
     return h.objects;
   }
@@ -318,6 +343,7 @@ wire::Result<MnHomeObjects> RecordingDataplane::install_mn_home_binding(const Mn
     std::tie(o.tunnel, o.tunnel_ifindex) = place_tunnel(s.coa, k.home_agent, link, nullptr, 0);
     o.table = *t;
   }
+  o.more = extras(MnHomeSettings{}, {});
   home_.emplace(k, MnHomeBinding{s, o});
   return o;
 }
@@ -328,6 +354,7 @@ Status RecordingDataplane::remove_mn_home_binding(const MnHomeKey& k) {
   if (it == home_.end()) return wire::Ok{};
   const MnHomeSettings& s = it->second.settings;
   if (s.mode == MnHomeMode::away) leave_tunnel(s.coa, k.home_agent, s.via ? 0 : s.ifindex);
+  for (const auto& c : s.more_coas) leave_tunnel(c.coa, k.home_agent, c.ifindex);
   home_.erase(it);
   return wire::Ok{};
 }

@@ -105,20 +105,29 @@ std::optional<HomeSettings> MobileNode::home_target(TimePoint /*now*/) const {
   for (const auto& i : ifaces_) {
     const auto lcoa = lcoa_of(i, keep);
     if (!lcoa) continue;
-    HomeSettings s;
-    s.coa = *lcoa;
-    s.ifindex = static_cast<int>(*i.ifindex);
-    for (const auto& p : i.prefixes)
-      if (p.prefix.contains(*lcoa)) s.router = p.router;
-    std::uint32_t mtu = link_of(i)->mtu;
-    if (i.ra_mtu && *i.ra_mtu >= kIpv6MinMtu && (mtu == 0 || *i.ra_mtu < mtu)) mtu = *i.ra_mtu;
-    s.tunnel_mtu = tunnel_mtu_inside(mtu, protect);
-    s.protect_traffic = protect;
-    s.protect_signalling = secure();
+    HomeSettings s = plain_home_settings(i, *lcoa);
     if (!best) best = s;
     if (keep && *lcoa == *keep) return s;
   }
   return best;
+}
+
+// Plain Mobile IPv6: the home tunnel from `lcoa` on `i` (its router, the
+// link's MTU or the RA's smaller one, minus the encapsulation).
+HomeSettings MobileNode::plain_home_settings(const Iface& i, const Ip6Addr& lcoa) const {
+  const bool protect = secure() && home_->cfg.protect_traffic;
+  HomeSettings s;
+  s.coa = lcoa;
+  s.ifindex = static_cast<int>(i.ifindex.value_or(0));
+  for (const auto& p : i.prefixes)
+    if (p.prefix.contains(lcoa)) s.router = p.router;
+  const LinkState* l = link_of(i);
+  std::uint32_t mtu = l != nullptr ? l->mtu : 0;
+  if (i.ra_mtu && *i.ra_mtu >= kIpv6MinMtu && (mtu == 0 || *i.ra_mtu < mtu)) mtu = *i.ra_mtu;
+  s.tunnel_mtu = tunnel_mtu_inside(mtu, protect);
+  s.protect_traffic = protect;
+  s.protect_signalling = secure();
+  return s;
 }
 
 // The lifetime of a home BU registering `s`: BindingLifetime of the Home
@@ -163,6 +172,10 @@ void MobileNode::remove_home() {
 // address in a Home Address option; at home it leaves from the home address
 // without one (§11.5.5).
 void MobileNode::send_home_bu(std::uint32_t lifetime_s, core::Duration timeout, bool first, TimePoint now) {
+  actions_.emplace_back(home_bu_base(lifetime_s, timeout, first, now));
+}
+
+SendBu MobileNode::home_bu_base(std::uint32_t lifetime_s, core::Duration timeout, bool first, TimePoint now) {
   Home& h = *home_;
   h.lifetime_wait = false;
   HomePending p;
@@ -196,7 +209,7 @@ void MobileNode::send_home_bu(std::uint32_t lifetime_s, core::Duration timeout, 
   // an Alternate Care-of Address option, which ESP covers, unlike the
   // source and the HAO (RFC 6275 §11.7.1, RFC 4877 §4): the HA binds it.
   if (secure()) s.bu.options.emplace_back(wire::AlternateCareOfAddressOption{p.coa});
-  actions_.emplace_back(std::move(s));
+  return s;
 }
 
 // Every home BU but a deregistration goes through here: only with the home
@@ -208,6 +221,12 @@ void MobileNode::send_home_bu(std::uint32_t lifetime_s, core::Duration timeout, 
 bool MobileNode::send_home_update(core::Duration timeout, bool first, TimePoint now) {
   Home& h = *home_;
   if (!home_installed_away() || !home_protected()) return false;  // secure mode: waits for the protection
+  if (h.mcoa) {  // Multiple CoA: a refresh (timer, BRR, BE 1) of every BID, bulk
+    for (auto& m : h.members) m.dirty = true;
+    h.pending.reset();
+    home_mcoa_flush(now);
+    return h.pending.has_value();
+  }
   const std::uint32_t lt = home_lifetime(h.installed, now);
   if (lt == 0) {
     if (!h.lifetime_wait)
@@ -288,6 +307,7 @@ void MobileNode::service_home(TimePoint now) {
   }
   if (!h.ha) return;  // HomeAgent discover: DHAAD first (away), nothing to deregister (at home)
   if (target->mode == HomeMode::at_home) {
+    home_mcoa_collapse();  // Multiple CoA: the extra CoAs' tunnels go; the deregistration removes every BID
     home_at_home(*target, now);
     return;
   }
@@ -298,6 +318,19 @@ void MobileNode::service_home(TimePoint now) {
   if (!home_protected()) {  // secure mode: no home BU before the first protection
     home_secure(target->coa, now);
     return;
+  }
+  // Plain mode with Multiple CoA (mn_home_mcoa.cpp): every interface's
+  // LCoA, one BID each; never in secure mode (home_mcoa_wanted).
+  if (!target->via && home_mcoa_wanted(now)) {
+    home_mcoa(now);
+    return;
+  }
+  if (h.mcoa) {  // HMIPv6 mode now, MultipleCoa off after a reload: one CoA
+    home_mcoa_collapse();
+    if (!target->via) {  // the same CoA: a regular BU replaces the BIDs at the HA
+      h.pending.reset();
+      h.registered = false;
+    }
   }
   home_register(*target, now);
   // After a move: the home BU is out (protected by the ESP SAs, which do not
@@ -428,7 +461,10 @@ void MobileNode::service_home_bu(TimePoint now) {
     auto timeout = h.pending->timeout * 2;
     if (timeout > cfg_.max_bindack_timeout) timeout = std::max(cfg_.max_bindack_timeout, h.pending->timeout);
     // Recomputed: the MAP's grant has less left now (never above it).
-    if (dereg) {
+    if (!h.pending->bids.empty() || h.pending->clearing) {  // Multiple CoA (mn_home_mcoa.cpp)
+      ++counters_.home_bu_retransmitted;
+      home_mcoa_resend(timeout, now);
+    } else if (dereg) {
       ++counters_.home_bu_retransmitted;
       send_home_dereg(timeout, h.pending->first, now);
     } else if (send_home_update(timeout, h.pending->first, now)) {
@@ -600,6 +636,10 @@ void MobileNode::home_ba(const ReceivedMh& mh, const wire::BindingAck& ba, TimeP
     return;
   }
   h.last_status = ba.status;
+  if (!h.pending->bids.empty() || h.pending->clearing) {  // Multiple CoA (mn_home_mcoa.cpp)
+    home_mcoa_ba(ba, now);
+    return;
+  }
   if (wire::ba_status::accepted(ba.status)) {
     home_accepted(ba, now);
     return;
@@ -645,7 +685,9 @@ void MobileNode::home_resync(const wire::BindingAck& ba, TimePoint now) {
   h.next_seq = static_cast<std::uint16_t>(ba.sequence + 1);
   log(LogLevel::info, "home agent " + h.ha->str() + ": sequence out of window, continuing after " +
                           std::to_string(ba.sequence));
-  if (h.pending->lifetime_units == 0) {
+  if (!h.pending->bids.empty() || h.pending->clearing) {  // Multiple CoA (mn_home_mcoa.cpp)
+    home_mcoa_resend(h.pending->timeout, now);
+  } else if (h.pending->lifetime_units == 0) {
     send_home_dereg(h.pending->timeout, h.pending->first, now);
   } else if (!send_home_update(h.pending->timeout, h.pending->first, now)) {
     h.pending.reset();
@@ -773,6 +815,12 @@ void MobileNode::home_be(const wire::BindingError& be, TimePoint now) {
                                ": Binding Errors are not protected, and the registration runs over IKEv2/ESP");
     return;
   }
+  // RFC 5648 §5.x: a BE 2 naming the home address while a BU with BID
+  // options is outstanding: the HA does not know them; one CoA.
+  if (h.pending && !h.pending->bids.empty() && be.home_address == h.cfg.address) {
+    home_mcoa_fallback("Binding Error status 2", true, now);
+    return;
+  }
   h.pending.reset();
   if (!h.cfg.home_agent) {
     home_next_ha("does not implement Mobile IPv6 (Binding Error 2)", now);
@@ -870,6 +918,7 @@ void MobileNode::home_reload(const std::optional<HomeConfig>& cfg) {
     return;
   }
   home_->cfg.binding_lifetime = cfg->binding_lifetime;  // from the next home BU
+  home_->mcoa_refused_until.reset();                    // an HA that refused Multiple CoA is asked again
   home_->cfg.hmipv6 = cfg->hmipv6;                      // at once
 }
 

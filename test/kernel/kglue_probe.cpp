@@ -17,7 +17,9 @@
 //   mn-bind MAP RCOA LCOA IFNAME ROUTER|- primary|secondary [MTU] -> ok TUNNEL IFINDEX TABLE
 //   mn-unbind MAP RCOA
 //   home-bind HA HOA away COA via MAP RCOA [MTU] [protect]          -> ok TUNNEL IFINDEX TABLE   (nested)
-//   home-bind HA HOA away COA plain IFNAME ROUTER|- [MTU] [protect] -> ok TUNNEL IFINDEX TABLE
+//   home-bind HA HOA away COA plain IFNAME ROUTER|- [MTU] [protect] [coa=BID,COA,IFNAME[,ROUTER]]...
+//                                                        -> ok TUNNEL IFINDEX TABLE [BID:TUNNEL]...
+//     (coa=: Multiple CoA, an extra CoA's receive-only tunnel; MTU before it applies to it too)
 //     (protect: protect_traffic, ProtectTraffic)
 //   home-bind HA HOA home IFNAME PREFIXLEN                -> ok - 0 0
 //   home-unbind HA HOA
@@ -213,15 +215,34 @@ std::string run(NetlinkDataplane& dp, const std::vector<std::string>& w) {
       } else {
         return "error home-bind: via MAP RCOA or plain IFNAME ROUTER";
       }
-      if (w.size() > next && w.back() == "protect") s.protect_traffic = true;
-      if (w.size() > next && w[next] != "protect") s.tunnel_mtu = static_cast<std::uint32_t>(std::stoul(w[next]));
+      for (std::size_t i = next; i < w.size(); ++i) {
+        if (w[i] == "protect") {
+          s.protect_traffic = true;
+        } else if (w[i].rfind("coa=", 0) == 0) {  // coa=BID,COA,IFNAME[,ROUTER]: Multiple CoA
+          std::vector<std::string> f;
+          std::stringstream ss(w[i].substr(4));
+          for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+          if (f.size() < 3 || !addr(f[1])) return "error coa=BID,COA,IFNAME[,ROUTER]";
+          MnHomeCoa extra;
+          extra.bid = static_cast<std::uint16_t>(std::stoul(f[0]));
+          extra.coa = *addr(f[1]);
+          extra.ifindex = ifindex(f[2]);
+          if (f.size() > 3 && addr(f[3])) extra.router = *addr(f[3]);
+          extra.tunnel_mtu = s.tunnel_mtu;
+          s.more_coas.push_back(extra);
+        } else {
+          s.tunnel_mtu = static_cast<std::uint32_t>(std::stoul(w[i]));
+        }
+      }
     } else {
       return "error malformed home-bind";
     }
     auto r = dp.install_mn_home_binding(k, s);
     if (!r) return err(dp, r.error());
+    std::string more;
+    for (const auto& m : r->more) more += " " + std::to_string(m.bid) + ":" + m.tunnel;
     return "ok " + (r->tunnel.empty() ? std::string("-") : r->tunnel) + " " + std::to_string(r->tunnel_ifindex) + " " +
-           std::to_string(r->table);
+           std::to_string(r->table) + more;
   }
   if (c == "home-unbind" && A(1) && A(2)) {
     auto st = dp.remove_mn_home_binding({*A(1), *A(2)});

@@ -23,23 +23,33 @@ Tests, in order:
     ignore`: its BU's BID options go unanswered (BA without them), mnd keeps
     one regular binding (BID 0 at MAP1) and sends no more BID options; CN
     reaches the RCoA.
+  * Multiple CoA towards the home agent in plain Mobile IPv6 mode (Hmipv6
+    off; the HA, mapd in the home-agent role, started here): the HA holds
+    two BIDs of the home address, one per interface's LCoA; a CN -> home
+    address stream; the interface the HA sends it to loses its carrier: a
+    lifetime-0 home BU for its BID leaves by the other interface, the HA
+    keeps only the other BID, and the stream goes on, counted on the MN's
+    home tunnel from the remaining LCoA (rx counters).
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 from handover import MoveMark, format_gaps, handover_gaps
+from hmip_conf import mnd_home_block
 from hmip_plan import MN_IF, MN_IF2, PLAN
 from hmip_topo import Options, mapd_config
 from inter_map import mn_rcoa
 from mh_forge import MH_ONLY_BPF, bas, bids_of, bus
-from mobility import MAP_ADDR, in_prefix
+from mobility import MAP_ADDR, in_prefix, wait_clean
 from probe import ProbeStream
 from topo import until
 
 MAP1 = MAP_ADDR["map1"]
+HA, HOA = PLAN.home.ha, PLAN.home.home_address
 WHERE = {MN_IF: "ar1", MN_IF2: "ar2"}    # each MN interface's AR
 BID = {MN_IF: 1, MN_IF2: 2}               # mnd's default: the position in mnd.conf
 
@@ -159,3 +169,81 @@ def test_fallback_when_the_map_ignores_bids(mc):
     later = [m for c in caps.values() for m in bus(c.packets(), after=first_ba + 0.01) if bids_of(m)]
     assert not later, [(m.time, bids_of(m)) for m in later]
     assert [b["bid"] for b in map_bindings(tb, rcoa)] == [0]
+
+
+def ha_bids(tb, want: dict[int, str], timeout: float = 60.0) -> list[dict]:
+    """Waits until the HA holds exactly the BIDs `want` ({bid: AR whose
+    prefix the LCoA is in}) of the home address, installed."""
+    def ok():
+        bs = [b for b in tb.daemons["mapd-ha"].show("bindings") if b["rcoa"] == HOA]
+        if sorted(b["bid"] for b in bs) != sorted(want) or any(b["install_pending"] for b in bs):
+            return None
+        if not all(in_prefix(b["lcoa"], PLAN.ars[want[b["bid"]]].lcoa_prefix) for b in bs):
+            return None
+        return bs
+    return until(ok, timeout, 0.1, f"the HA's bindings of {HOA}: BIDs {want}")
+
+
+def home_tunnels(tb) -> dict[str, str]:
+    """The MN's ip6tnl devices to the HA: {local address: device}."""
+    out = tb.n("mn").run("ip", "-d", "-o", "link", "show", "type", "ip6tnl")
+    tun = {}
+    for line in out.splitlines():
+        m = re.search(r"^\d+: ([^:@]+)[:@].* remote (\S+) local (\S+)", line)
+        if m and m.group(2) == HA:
+            tun[m.group(3)] = m.group(1)
+    return tun
+
+
+def rx_packets(tb, dev: str) -> int:
+    return int(tb.n("mn").run("cat", f"/sys/class/net/{dev}/statistics/rx_packets").strip())
+
+
+def test_plain_home_mcoa(mc):
+    tb, caps = mc
+    for i, ar in WHERE.items():
+        if tb.attached_to.get(i) is None:
+            tb.attach(ar, iface=i)
+    lcoa = {i: tb.wait_lcoa(ar, iface=i) for i, ar in WHERE.items()}
+    tb.daemons["mnd"].stop()
+    wait_clean(tb.n("mn"), "mnd")
+    tb.start_ha()
+    tb.start_mnd(extra=mnd_home_block(PLAN, hmipv6=False))
+    mnd = tb.daemons["mnd"]
+    bs = ha_bids(tb, {BID[i]: ar for i, ar in WHERE.items()})
+    assert {b["bid"]: b["lcoa"] for b in bs} == {BID[i]: lcoa[i] for i in WHERE}, bs
+    assert len([b for b in bs if b["active"]]) == 1, bs
+    assert not mnd.show("bul"), "a MAP binding in plain Mobile IPv6 mode"
+    # One home tunnel per registered LCoA on the MN.
+    tun = home_tunnels(tb)
+    assert set(tun) == set(lcoa.values()), tun
+    act = next(b for b in bs if b["active"])
+    dead = next(i for i in WHERE if lcoa[i] == act["lcoa"])
+    alive = next(i for i in WHERE if i != dead)
+    probe = ProbeStream(tb.n("cn"), tb.n("mn"), HOA, tb.outdir, name="home-mcoa", interval=0.02).start()
+    try:
+        until(lambda: len(probe.arrivals()) >= 20, 60, 0.1, "the CN stream at the home address")
+        rx0 = rx_packets(tb, tun[lcoa[alive]])
+        mv = tb.detach(dead)
+        ha_bids(tb, {BID[alive]: WHERE[alive]}, 60)
+        until(lambda: len([a for a in probe.arrivals() if a.recv > mv.carrier_down]) >= 20, 60, 0.1,
+              f"the stream to the home address going on after {dead}'s carrier loss")
+        # It came through the home tunnel from the remaining LCoA (the same
+        # device: the receive-only tunnel became the primary's).
+        after = home_tunnels(tb)
+        assert after.get(lcoa[alive]) == tun[lcoa[alive]], (tun, after)
+        assert lcoa[dead] not in after, after
+        got = rx_packets(tb, tun[lcoa[alive]]) - rx0
+        assert got >= 20, f"{got} packets through {tun[lcoa[alive]]} ({alive}) after {dead}'s loss"
+        # mnd's lifetime-0 home BU for the lost BID left by the remaining interface.
+        dereg = [m for m in bus(caps[alive].packets(), after=mv.carrier_down)
+                 if m.hao == HOA and m.dst == HA and int(m.msg.mhtime) == 0
+                 and [b.bid for b in bids_of(m)] == [BID[dead]]]
+        assert dereg and dereg[0].src == lcoa[alive], f"no lifetime-0 home BU for BID {BID[dead]} from {alive}"
+        gaps = handover_gaps(probe.arrivals(), [MoveMark(f"{dead} off", mv.carrier_down, mv.carrier_down)])
+        print(format_gaps(gaps))
+    finally:
+        probe.stop()
+    # Carrier back: its BID registered again.
+    tb.attach(WHERE[dead], iface=dead)
+    ha_bids(tb, {BID[i]: ar for i, ar in WHERE.items()}, 60)

@@ -283,6 +283,26 @@ enum class MnHomeMode : std::uint8_t {
   at_home,  ///< on the home link: the home address is an ordinary address there
 };
 
+/// Multiple CoA towards the home agent in plain mode (RFC 5648, issue 15;
+/// mnd's lib/mn/mn_home_mcoa.cpp): a further care-of address registered
+/// for the home address under its own BID. It gets its own home tunnel
+/// `coa` -> home agent on `ifindex` (tunnel_mtu), which only RECEIVES: the
+/// home agent sends the home address's downlink through whichever BID it
+/// ranks first, and the packets decapsulated there reach the home address
+/// (it is on that tunnel too: nodad, home flag, deprecated, so never chosen
+/// as a source by it). No route or rule points into it: the uplink, the
+/// home BUs and the tunnel's outer packets stay with the primary CoA
+/// (MnHomeSettings::coa). `router` is kept for the record (the outer
+/// packets of a receive-only tunnel need no route).
+struct MnHomeCoa {
+  std::uint16_t bid = 0;
+  Ip6Addr coa;
+  int ifindex = 0;
+  Ip6Addr router;
+  std::uint32_t tunnel_mtu = 0;
+  friend bool operator==(const MnHomeCoa&, const MnHomeCoa&) = default;
+};
+
 /// What a home registration looks like in the kernel. Mirrors
 /// mn::HomeSettings (hmip/mn/mn_types.h).
 struct MnHomeSettings {
@@ -314,13 +334,30 @@ struct MnHomeSettings {
   /// cleartext BA, BRR or Binding Error claiming to come from the home
   /// agent is dropped by the kernel (XfrmInNoPols / XfrmInTmplMismatch).
   bool protect_signalling = false;
+  /// away, plain mode (`via` unset), Multiple CoA: the other BIDs' care-of
+  /// addresses, one receive-only tunnel each (MnHomeCoa). BIDs unique, no
+  /// entry with `coa` == the primary's (check_mn_home_binding refuses
+  /// both: the kernel refuses two ip6tnl with the same endpoints). An
+  /// install that moves the primary CoA onto a former extra one (a swap)
+  /// releases the extra tunnels no longer wanted first, then moves the
+  /// primary tunnel, then creates the new extra tunnels.
+  std::vector<MnHomeCoa> more_coas = {};
   friend bool operator==(const MnHomeSettings&, const MnHomeSettings&) = default;
+};
+
+/// The receive-only tunnel of one MnHomeCoa.
+struct MnHomeCoaObjects {
+  std::uint16_t bid = 0;
+  std::string tunnel;
+  int tunnel_ifindex = 0;
+  friend bool operator==(const MnHomeCoaObjects&, const MnHomeCoaObjects&) = default;
 };
 
 struct MnHomeObjects {
   std::string tunnel;        ///< away: the home tunnel (ip6tnl coa -> home agent); "" at home
   int tunnel_ifindex = 0;
   std::uint32_t table = 0;   ///< away: the home table (default route through the home tunnel); 0 at home
+  std::vector<MnHomeCoaObjects> more = {};  ///< Multiple CoA: the extra CoAs' tunnels, in more_coas order
 };
 
 // ---------------------------------------------------------------------------

@@ -98,6 +98,7 @@ class SysctlSetter;
 struct MapState;
 struct MnState;
 struct MnHomeState;
+struct MnHomeExtra;
 struct XfrmSet;
 struct BaState;
 struct MapFlowState;
@@ -193,6 +194,10 @@ class NetlinkDataplane final : public Dataplane {
   Status relayout_map_bids(const std::set<std::uint16_t>& bids);
   Status remove_mn_state(detail::MnState& b);
   Status remove_home_state(detail::MnHomeState& h);
+  /// Multiple CoA: `next.more` (and next.settings.more_coas) for `s`: the
+  /// tunnels of `old` still wanted kept, the others released, new ones made.
+  Status update_home_extras(const MnHomeKey& k, const MnHomeSettings& s, const std::vector<detail::MnHomeExtra>& old,
+                            detail::MnHomeState& next);
   /// The lowest free table of the lower half of the tag range (MN and home
   /// bindings), or an error.
   wire::Result<std::uint32_t> allocate_mn_table(const std::string& what);

@@ -56,7 +56,8 @@ struct MnCounters {
   std::uint64_t ike_failed = 0;             ///< setting up failed or timed out (IkeTimeout)
   std::uint64_t ike_lost = 0;               ///< an established protection went away (DPD, MAP restart)
   std::uint64_t ike_reestablished = 0;      ///< re-established from a new LCoA (intra-MAP move)
-  // Multiple CoA (RFC 5648, issue 15)
+  // Multiple CoA (RFC 5648, issue 15): MAP registrations and, in plain mode,
+  // the home registration (mn_home_mcoa.cpp) alike (home BUs also count in home_*)
   std::uint64_t mcoa_bu_sent = 0;            ///< BUs with BID options (retransmissions included)
   std::uint64_t mcoa_bulk_bu_sent = 0;       ///< ... with more than one
   std::uint64_t mcoa_bids_registered = 0;    ///< BIDs accepted (refreshes included)
@@ -67,7 +68,7 @@ struct MnCounters {
   std::uint64_t mcoa_interface_losses = 0;   ///< members lost (carrier, LCoA, MAP no longer heard there)
   std::uint64_t mcoa_interfaces_joined = 0;  ///< members added to a registration (an interface back or new)
   std::uint64_t mcoa_primary_changes = 0;    ///< the signalling/primary member moved to another BID
-  std::uint64_t mcoa_fallbacks = 0;          ///< MAPs that do not do Multiple CoA: one regular binding
+  std::uint64_t mcoa_fallbacks = 0;          ///< MAPs (or the HA) that do not do Multiple CoA: one regular binding
   std::uint64_t mcoa_clearings = 0;          ///< 165: regular bindings deregistered before registering BIDs
   // Home registration (the Home block; RFC 6275 §11, RFC 5380 §6.1)
   std::uint64_t home_bu_sent = 0;           ///< every home BU, retransmissions and deregistrations included

@@ -231,6 +231,19 @@ struct HomeKey {
   friend bool operator==(const HomeKey&, const HomeKey&) = default;
 };
 
+/// Multiple CoA towards the home agent in plain mode (RFC 5648; mirrors
+/// hmip::kglue::MnHomeCoa): a further care-of address registered for the
+/// home address under its own BID, whose home tunnel only RECEIVES (the
+/// home agent may send the downlink through any registered BID's CoA).
+struct HomeCoa {
+  std::uint16_t bid = 0;
+  Ip6Addr coa;                   ///< the interface's LCoA: the tunnel's local end
+  int ifindex = 0;               ///< the LCoA's interface
+  Ip6Addr router;                ///< its default router (link-local), :: = none
+  std::uint32_t tunnel_mtu = 0;  ///< as HomeSettings::tunnel_mtu
+  friend bool operator==(const HomeCoa&, const HomeCoa&) = default;
+};
+
 /// Mirrors hmip::kglue::MnHomeSettings (see there for what each field makes
 /// the kernel do).
 struct HomeSettings {
@@ -255,6 +268,11 @@ struct HomeSettings {
   /// Secure mode (away and at home): the kernel carries MH to and from the
   /// home agent only in ESP (kglue::MnHomeSettings::protect_signalling).
   bool protect_signalling = false;
+  /// away, plain mode, Multiple CoA (lib/mn/mn_home_mcoa.cpp): the other
+  /// registered (or being registered) BIDs' care-of addresses, each with a
+  /// receive-only home tunnel; `coa` above is the primary interface's (its
+  /// tunnel carries the uplink and the home BUs). Never lists `coa` itself.
+  std::vector<HomeCoa> more_coas = {};
   friend bool operator==(const HomeSettings&, const HomeSettings&) = default;
 };
 

@@ -170,9 +170,72 @@
 //     option, which removes every BID of the address at the MAP.
 //   * FlowPolicy blocks: the selectors go with the BID's kernel binding
 //     (BindingSettings::flows), installed while that BID is a member.
-//   * Not done: Multiple CoA towards the home agent in plain mode (Hmipv6
-//     off: one care-of address), simultaneous home and foreign bindings
-//     (the H flag is never set), bulk registration across MAPs.
+//   * Not done: simultaneous home and foreign bindings (the H flag is
+//     never set), bulk registration across MAPs, Multiple CoA towards the
+//     home agent in HMIPv6 mode (the RCoA is the one home care-of address:
+//     the MAP's BIDs give the multihoming there) and in secure mode (below).
+//
+// Multiple CoA towards the home agent (plain mode: Hmipv6 off, or no MAP
+// binding; lib/mn/mn_home_mcoa.cpp; the same MultipleCoa rule and
+// Interface Bid/Priority as for MAPs):
+//   * Every interface with a usable LCoA is a member of the home
+//     registration under its BID. The primary member (registered first,
+//     then the lowest Priority, then configuration order) is the home
+//     binding's `coa`: its tunnel carries the uplink and the home BUs (hao
+//     state); every other member is listed in HomeSettings::more_coas and
+//     gets a receive-only home tunnel (kglue MnHomeCoa), so the downlink
+//     arrives through whichever BID the HA ranks first. A new member's
+//     tunnel is installed before the BU that registers it.
+//   * Home BUs: H, A (L as before), the home address's sequence number
+//     (one BU outstanding); a registration carries the BID option (BID-PRI
+//     = Priority) of every member needing it, bulk when several (the CoA
+//     field on each; a single BID whose CoA is the BU's own: none), a
+//     deregistration (lifetime 0) the BIDs of lost members without CoA
+//     field; never both in one BU; a deregistration supersedes an
+//     outstanding registration (its BIDs go again after). Lifetime:
+//     BindingLifetime, at most each registered LCoA's valid lifetime.
+//     Retransmission, 135, BRR and refresh (one bulk BU of every BID, due
+//     at refresh_percent of the earliest BID's lifetime) as for one CoA.
+//   * A member lost (its interface down or without LCoA; up and waiting
+//     for its first RA: kept as is) while another remains: the primary
+//     moves first when it was the lost one (the BU must leave from a
+//     remaining CoA: the lost primary's tunnel is the one that moves), then
+//     the lifetime-0 BU for its BID goes out, THEN its receive tunnel goes
+//     (an InstallHomeBinding without it; never a RemoveHomeBinding). The
+//     last member is never dropped this way (it waits for its link, as one
+//     CoA does). An interface back with an LCoA joins (a BU for its BID).
+//   * BAs (the checks of a home BA): BID options present: the BA's status
+//     applies to every BID unless it is 4 (each option's own status);
+//     accepted BIDs for the granted lifetime from when the BU left; a
+//     refused BID's tunnel goes and it is not asked again for
+//     kRefusedMapHoldDown; every BID refused, or a whole refusal, is a
+//     refusal of the home registration (as for one CoA). Status 4 without
+//     BID options: malformed, ignored and counted (mcoa_ba_malformed), the
+//     BU retransmitted. The BA to a deregistration: anything but 164, 166
+//     and 168 to a bulk one means its BIDs are gone at the HA.
+//   * Fallback to one CoA for kMcoaFallbackHoldDown (a reload clears it):
+//     an accepted BA without BID options (the HA registered a regular
+//     binding of the primary's CoA: kept as such), 164, 166, a Binding
+//     Error 2 naming the home address while a BU with BID options is
+//     outstanding (insecure mode only: secure mode never uses BIDs). The
+//     extra tunnels go; a regular BU goes at once (except after the BA
+//     without BID options). 168: one BID per BU from then on; 167: every
+//     BID option carries its CoA (167 again: a refusal). 165, or starting
+//     BIDs while the HA holds our regular binding (one CoA before, HMIPv6
+//     mode before, the fallback's hold-down over): a lifetime-0 BU without
+//     BID option clears it (RFC 5648 has no other way; the home address
+//     is unreachable for that round trip and the HA's DAD), then every BID
+//     is registered; a third 165 falls back.
+//   * HMIPv6 mode, at home, MultipleCoa off after a reload: the extra
+//     tunnels go and one CoA is registered (a BU without BID option
+//     replaces every BID at the HA; at home the deregistration removes
+//     them all). The stop's deregistration carries no BID option either.
+//   * Secure mode (RFC 4877): not used, one CoA (logged once). The home BU
+//     itself would be protected whatever CoA it names (the home address
+//     <-> HA ESP SAs do not depend on it), but the IKE SA runs from one
+//     care-of address and ProtectTraffic's payload SA is per care-of
+//     address: the other BIDs' tunnels would carry traffic the HA's and
+//     the node's policies drop. Supporting it needs a payload SA per BID.
 //
 // Home registration (the Home block; lib/mn/mn_home.cpp):
 //   * Secure mode (the default; RFC 4877, lib/mn/mn_home_security.cpp):
@@ -534,6 +597,23 @@ class MobileNode {
     unsigned resyncs = 0;
     Ip6Addr coa;           ///< the care-of address it registers (the home address: at home)
     bool first = false;    ///< a first registration (InitialBindackTimeoutFirstReg: the HA runs DAD)
+    /// Multiple CoA (mn_home_mcoa.cpp): the BIDs whose options it carries
+    /// (empty: a BU without BID option).
+    std::vector<std::uint16_t> bids;
+    bool clearing = false;  ///< 165: the lifetime-0 BU without BID clearing the HA's regular binding
+  };
+  /// Multiple CoA towards the HA (plain mode, mn_home_mcoa.cpp): one BID
+  /// of the home registration, i.e. one interface's LCoA.
+  struct HomeMember {
+    std::uint16_t bid = 0;
+    std::string iface;
+    std::uint8_t priority = 0;        ///< BID-PRI (0 = none)
+    std::size_t order = 0;            ///< the interface's position (ties)
+    HomeCoa kernel;                   ///< its care-of address and tunnel settings
+    bool registered = false;          ///< the HA accepted this BID
+    bool dirty = true;                ///< needs a BU (new, moved, refresh, expired)
+    std::optional<TimePoint> expires;
+    std::optional<std::uint8_t> last_status;
   };
   struct Dhaad {
     std::uint16_t id = 0;
@@ -579,6 +659,18 @@ class MobileNode {
     bool ike_held = false;       ///< the hold-down is for a failed IKEv2 setup (it holds at home too)
     bool dereg_due = false;      ///< at home: the deregistration waits for the protection
     bool lifetime_wait = false;  ///< a home BU waits for a lifetime to ask for (none left: never 0 by accident)
+    // Multiple CoA (plain mode, mn_home_mcoa.cpp). With `mcoa` the home
+    // registration carries BID options: `members` one per interface, the
+    // primary one's CoA is installed.coa, the others installed.more_coas.
+    bool mcoa = false;
+    std::vector<HomeMember> members;
+    std::vector<std::uint16_t> leaving;               ///< BIDs whose lifetime-0 BU is due (interface lost)
+    std::map<std::uint16_t, TimePoint> refused_bids;  ///< BIDs the HA refused: not registered again until then
+    bool coa_field_always = false;                    ///< after 167: every BID option carries its CoA
+    bool one_bid_per_bu = false;                      ///< after 168: no bulk registration
+    unsigned clearings = 0;                           ///< 165 answered with a clearing BU (at most 2, then fallback)
+    std::optional<TimePoint> mcoa_refused_until;      ///< the HA does not do Multiple CoA: one CoA until then
+    bool mcoa_secure_logged = false;                  ///< the "secure mode: one CoA" line was logged
   };
 
   // mobile_node.cpp: frame, links, RAs
@@ -704,6 +796,31 @@ class MobileNode {
   /// A deregistration answered, refused or given up: on stop the rest of
   /// the stop follows; at home the protection is no longer needed.
   void home_dereg_done(TimePoint now);
+  // mn_home_mcoa.cpp: Multiple CoA towards the home agent (plain mode)
+  /// The plain-mode home settings of interface `i` with care-of `lcoa`.
+  [[nodiscard]] HomeSettings plain_home_settings(const Iface& i, const Ip6Addr& lcoa) const;
+  /// Whether the plain-mode home registration uses BID options now
+  /// (MultipleCoa, not secure mode, the HA not fallen back); logs why not
+  /// once in secure mode.
+  [[nodiscard]] bool home_mcoa_wanted(TimePoint now);
+  /// The plain-mode registration with BID options: members joined, moved,
+  /// lost; the kernel state and the BUs they need.
+  void home_mcoa(TimePoint now);
+  /// Back to one CoA (HMIPv6 mode, at home, fallback, stop): only the
+  /// primary's kernel state stays; no BU.
+  void home_mcoa_collapse();
+  void home_mcoa_pick_primary();
+  void home_mcoa_install(const std::vector<HomeCoa>& also = {});
+  void home_mcoa_flush(TimePoint now);
+  void send_home_mcoa_bu(std::vector<std::uint16_t> bids, bool dereg, core::Duration timeout, bool first,
+                         TimePoint now);
+  /// The outstanding BID (or clearing) BU again (retransmission, 135).
+  void home_mcoa_resend(core::Duration timeout, TimePoint now);
+  void home_mcoa_ba(const wire::BindingAck& ba, TimePoint now);
+  void home_mcoa_fallback(const std::string& why, bool send, TimePoint now);
+  void home_mcoa_expire(TimePoint now);
+  /// The base of every home BU (mn_home.cpp): flags, sequence, pending.
+  SendBu home_bu_base(std::uint32_t lifetime_s, core::Duration timeout, bool first, TimePoint now);
   // mn_home_security.cpp: protection of the home registration (RFC 4877)
   /// Home BUs may go out: insecure mode, or the protection with the HA is up.
   [[nodiscard]] bool home_protected() const noexcept {
