@@ -289,8 +289,9 @@ enum class MnHomeMode : std::uint8_t {
 /// `coa` -> home agent on `ifindex` (tunnel_mtu), which only RECEIVES: the
 /// home agent sends the home address's downlink through whichever BID it
 /// ranks first, and the packets decapsulated there reach the home address
-/// (it is on that tunnel too: nodad, home flag, deprecated, so never chosen
-/// as a source by it). No route or rule points into it: the uplink, the
+/// (which is NOT on that tunnel: it stays on the primary home tunnel only;
+/// the decapsulated packets are delivered locally to it wherever it is,
+/// kernel case 49). No route or rule points into it: the uplink, the
 /// home BUs and the tunnel's outer packets stay with the primary CoA
 /// (MnHomeSettings::coa). `router` is kept for the record (the outer
 /// packets of a receive-only tunnel need no route).
