@@ -669,3 +669,45 @@ TEST_CASE("plain home MCoA: an unanswered deregistration of a lost BID is given 
   CHECK(h.hk().coa == kLcoa1);
   CHECK(home_bus(h.take<SendBu>()).empty());
 }
+
+// Hmipv6 switched on while a BID BU is out: its BA is answered in plain
+// mode, then the RCoA registration replaces the BIDs (one CoA). (The BA
+// arriving after the collapse itself, home_mcoa_ba's !mcoa guard, needs a
+// MAP binding whose grant has run out: not reproduced here.)
+TEST_CASE("plain home MCoA: Hmipv6 switched on while a BID BU is out: the RCoA registration follows",
+          "[mcoa][home]") {
+  Plain h(plain_two(false));
+  h.set_link(link_on("wlan0", kIf1, true, {kLcoa1}));
+  h.set_link(link_on("eth0", kIf2, true, {kLcoa2}));
+  h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10)}), kIf1);
+  h.give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10)}), kIf2);
+  const auto hb = home_bus(h.take<SendBu>());
+  REQUIRE(!hb.empty());
+  const SendBu bid_bu = hb.back();
+  REQUIRE(bid_numbers(bid_bu) == std::vector<std::uint16_t>{1, 2});
+  // Hmipv6 on while the BID BU is out: the MAP binding first, the home
+  // registration through the RCoA once the MAP's BA is in.
+  h.clear();
+  h.mn.handle_reload(h.now, plain_two(true));
+  h.drain();
+  const auto mb = map_bus(h.take<SendBu>());
+  REQUIRE(!mb.empty());
+  CHECK(home_bus(h.take<SendBu>()).empty());
+  h.clear();
+  h.ha_answer(bid_bu);  // accepted: it says nothing about the RCoA registration
+  CHECK(first_index<RemoveHomeBinding>(h) == npos);
+  CHECK(h.mn.state(h.now).home->status != HomeStatus::held_down);
+  // The MAP's BA: the home BU from the RCoA, without BID option.
+  const auto& m = mb.back();
+  h.clear();
+  h.give_mh(m.dst, m.src, mcoa_ba(m, 0));
+  const auto rb = home_bus(h.take<SendBu>());
+  REQUIRE(!rb.empty());
+  CHECK(rb.back().lcoa == kRcoa1);
+  CHECK(bids_of(rb.back()).empty());
+  h.clear();
+  h.give_mh(rb.back().dst, rb.back().src, ba(rb.back().bu.sequence, 0, rb.back().bu.lifetime), rb.back().lcoa);
+  CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
+  REQUIRE(h.home_kernel);
+  CHECK(h.hk().via);
+}
