@@ -673,4 +673,32 @@ void MobileNode::home_mcoa_fallback(const std::string& why, bool send, TimePoint
   (void)send_home_update(cfg_.initial_bindack_timeout_first_reg, true, now);
 }
 
+void MobileNode::handle_home_extras_failed(TimePoint now, const HomeKey& key, const std::vector<std::uint16_t>& bids,
+                                           const std::string& why) {
+  if (!home_) return;
+  Home& h = *home_;
+  if (!h.mcoa || !h.installed_key || *h.installed_key != key || h.members.size() < 2) return;
+  bool changed = false;
+  for (const auto bid : bids) {
+    // The primary's tunnel is the home binding itself: never one of these.
+    const auto m = std::find_if(h.members.begin() + 1, h.members.end(), [&](const HomeMember& x) { return x.bid == bid; });
+    if (m == h.members.end()) continue;
+    ++counters_.mcoa_bids_refused;
+    h.refused_bids[bid] = now + kRefusedMapHoldDown;
+    const bool in_flight = h.pending && h.pending->lifetime_units != 0 && has(h.pending->bids, bid);
+    if ((m->registered || in_flight) && !has(h.leaving, bid)) h.leaving.push_back(bid);
+    log(LogLevel::warning, "home address " + h.cfg.address.str() + ": no receive tunnel for BID " + std::to_string(bid) +
+                               " (" + m->iface + ", " + m->kernel.coa.str() + "): " + why + "; not registered for " +
+                               std::to_string(std::chrono::duration_cast<core::seconds>(kRefusedMapHoldDown).count()) +
+                               " s");
+    h.members.erase(m);
+    changed = true;
+  }
+  if (!changed) return;
+  home_mcoa_pick_primary();
+  home_mcoa_install();
+  home_mcoa_expire(now);
+  home_mcoa_flush(now);
+}
+
 }  // namespace hmip::mn

@@ -711,3 +711,31 @@ TEST_CASE("plain home MCoA: Hmipv6 switched on while a BID BU is out: the RCoA r
   REQUIRE(h.home_kernel);
   CHECK(h.hk().via);
 }
+
+TEST_CASE("plain home MCoA: an extra CoA's receive tunnel that the kernel could not make holds that BID down only",
+          "[mcoa][home]") {
+  Plain h;
+  h.registered_both();
+  REQUIRE(h.home_kernel);
+  // kglue's MnHomeObjects::failed_bids == {2} (mnd passes it on).
+  h.mn.handle_home_extras_failed(h.now, h.home_kernel->key, {2}, "no tunnel");
+  h.drain();
+  CHECK(first_index<RemoveHomeBinding>(h) == npos);  // the working home binding stays
+  CHECK(h.hk().coa == kLcoa1);
+  CHECK(h.hk().more_coas.empty());
+  const auto kb = first_home_dereg(h);
+  REQUIRE(kb != npos);
+  const auto dereg = std::get<SendBu>(h.out[kb]);
+  CHECK(bid_numbers(dereg) == std::vector<std::uint16_t>{2});
+  h.clear();
+  h.ha_answer(dereg);
+  CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
+  CHECK(home_bus(h.take<SendBu>()).empty());
+  // After the hold-down BID 2 is tried again (its tunnel first).
+  h.clear();
+  h.advance(seconds(60) + core::milliseconds(500));
+  const auto re = home_bus(h.take<SendBu>());
+  REQUIRE(re.size() == 1);
+  CHECK(bid_numbers(re[0]) == std::vector<std::uint16_t>{2});
+  CHECK(h.hk().more_coas == std::vector<HomeCoa>{extra2()});
+}

@@ -481,6 +481,13 @@ class MobileNode {
   /// with a home BU. Call it from within the action loop, right after the
   /// failure.
   void handle_home_install_failed(TimePoint now, const HomeKey& key, const std::string& why);
+  /// An InstallHomeBinding succeeded except for the receive-only tunnels
+  /// of these Multiple CoA BIDs (kglue MnHomeObjects::failed_bids): those
+  /// members are held down (kRefusedMapHoldDown, as a BID the HA refused),
+  /// deregistered if registered, and the rest of the home registration
+  /// stays.
+  void handle_home_extras_failed(TimePoint now, const HomeKey& key, const std::vector<std::uint16_t>& bids,
+                                 const std::string& why);
 
   /// The BU `bu` (a SendBu this core emitted) actually left at `now`. The
   /// daemon performs the actions before it (InstallBinding: creating the
