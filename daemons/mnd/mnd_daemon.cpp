@@ -308,6 +308,15 @@ void Daemon::perform(const mn::InstallHomeBinding& a) {
     core_.handle_home_install_failed(now(), a.key, why);
     return;
   }
+  if (!r->failed_bids.empty()) {
+    // Multiple CoA: some extra CoAs' receive tunnels could not be made; the
+    // rest is installed. The core holds those members down.
+    ++counters_.dataplane_errors;
+    const std::string why = dataplane_->last_error_text();
+    log_.error("home binding " + a.key.home_address.str() + ": " + std::to_string(r->failed_bids.size()) +
+               " extra care-of address tunnel(s) not installed: " + why);
+    core_.handle_home_extras_failed(now(), a.key, r->failed_bids, why);
+  }
   if (s.mode == kglue::MnHomeMode::at_home)
     log_.debug("home address " + a.key.home_address.str() + " on the home link (ifindex " +
                std::to_string(s.ifindex) + ")");

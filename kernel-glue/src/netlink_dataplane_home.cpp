@@ -110,21 +110,24 @@ wire::Result<MnHomeObjects> NetlinkDataplane::install_mn_home_binding(const MnHo
   // Multiple CoA: the extra CoAs' receive-only tunnels, after the primary
   // (whose tunnel may have just joined a former extra one's device: the
   // pool shares a device per endpoints, so a swap needs no ordering):
-  // those no longer wanted released, the new ones created. What exists is
-  // recorded even on failure (the caller removes the whole binding then).
-  Status extras = update_home_extras(k, s, cur != nullptr ? cur->more : std::vector<detail::MnHomeExtra>{}, next);
+  // those no longer wanted released, the new ones created. An extra that
+  // cannot be made is left out and reported (MnHomeObjects::failed_bids,
+  // last_error()): the primary state and the other extras stay.
+  std::vector<std::uint16_t> failed;
+  (void)update_home_extras(k, s, cur != nullptr ? cur->more : std::vector<detail::MnHomeExtra>{}, next, failed);
   MnHomeObjects o = objects_of(next);
+  o.failed_bids = std::move(failed);
   if (cur != nullptr) {
     *cur = std::move(next);
   } else {
     home_.emplace(k, std::move(next));
   }
-  if (!extras) return extras.error();
   return o;
 }
 
 Status NetlinkDataplane::update_home_extras(const MnHomeKey& k, const MnHomeSettings& s,
-                                            const std::vector<detail::MnHomeExtra>& old, detail::MnHomeState& next) {
+                                            const std::vector<detail::MnHomeExtra>& old, detail::MnHomeState& next,
+                                            std::vector<std::uint16_t>& failed) {
   const bool plain_away = s.mode == MnHomeMode::away && !s.via;
   const std::vector<MnHomeCoa> none;
   const std::vector<MnHomeCoa>& want = plain_away ? s.more_coas : none;
@@ -146,6 +149,7 @@ Status NetlinkDataplane::update_home_extras(const MnHomeKey& k, const MnHomeSett
     if (!tun) {
       if (result) result = fail(tun.error(), "MN home binding " + k.home_address.str() + ": the tunnel of BID " +
                                                  std::to_string(w.bid) + " (" + w.coa.str() + "): " + last_error_);
+      failed.push_back(w.bid);
       continue;
     }
     next.more.push_back(detail::MnHomeExtra{w, tun->first, tun->second});

@@ -281,6 +281,11 @@ void MobileNode::service_home(TimePoint now) {
     h.ike_held = false;
     log(LogLevel::info, "home registration: hold-down over, trying again");
   }
+  // Multiple CoA hold-downs over (home_deadlines wakes for them): a refused
+  // BID may join again, an HA that refused Multiple CoA is asked again.
+  for (auto it = h.refused_bids.begin(); it != h.refused_bids.end();)
+    it = it->second <= now ? h.refused_bids.erase(it) : std::next(it);
+  if (h.mcoa_refused_until && *h.mcoa_refused_until <= now) h.mcoa_refused_until.reset();
   service_home_security(now);
   service_home_bu(now);
   if (stopping_ || !home_) return;
@@ -321,10 +326,8 @@ void MobileNode::service_home(TimePoint now) {
   }
   // Plain mode with Multiple CoA (mn_home_mcoa.cpp): every interface's
   // LCoA, one BID each; never in secure mode (home_mcoa_wanted).
-  if (!target->via && home_mcoa_wanted(now)) {
-    home_mcoa(now);
-    return;
-  }
+  // Every BID refused (home_mcoa returns false): one CoA meanwhile.
+  if (!target->via && home_mcoa_wanted(now) && home_mcoa(now)) return;
   if (h.mcoa) {  // HMIPv6 mode now, MultipleCoa off after a reload: one CoA
     home_mcoa_collapse();
     if (!target->via) {  // the same CoA: a regular BU replaces the BIDs at the HA
@@ -445,6 +448,24 @@ void MobileNode::service_home_bu(TimePoint now) {
       return;
     }
     if (h.pending->timeout >= cfg_.max_bindack_timeout) {
+      if (dereg && !h.pending->bids.empty()) {
+        // Multiple CoA: the lifetime-0 BU of lost (or retired) BIDs given
+        // up. Their entries lapse at the HA; the registration of the
+        // others goes on (home_dereg_done is for the home address's own
+        // deregistration, and `leaving` keeping them would resend it for
+        // ever).
+        log(LogLevel::warning, "home agent " + h.ha->str() + " did not answer the deregistration of BID(s) " +
+                                   [&]() {
+                                     std::string l;
+                                     for (const auto x : h.pending->bids) l += (l.empty() ? "" : ",") + std::to_string(x);
+                                     return l;
+                                   }() +
+                                   ": given up (their bindings lapse there)");
+        for (const auto x : h.pending->bids) std::erase(h.leaving, x);
+        h.pending.reset();
+        home_mcoa_flush(now);
+        return;
+      }
       if (dereg) {
         log(LogLevel::warning, "home agent " + h.ha->str() + " did not answer the deregistration: given up");
         h.pending.reset();
@@ -937,6 +958,10 @@ void MobileNode::home_deadlines(std::optional<TimePoint>& t) const {
   consider(h.held_until);
   if (h.dhaad) consider(h.dhaad->sent + h.dhaad->timeout);
   if (h.sec && !h.sec->up_from) consider(h.sec->deadline);
+  // Multiple CoA: a refused BID joins again, Multiple CoA is asked again
+  // (service_home forgets both when due, so a past one does not spin).
+  for (const auto& r : h.refused_bids) consider(r.second);
+  consider(h.mcoa_refused_until);
 }
 
 std::string_view to_string(HomeStatus s) noexcept {

@@ -67,7 +67,7 @@ bool MobileNode::home_mcoa_wanted(TimePoint now) {
   return !h.mcoa_refused_until || *h.mcoa_refused_until <= now;
 }
 
-void MobileNode::home_mcoa(TimePoint now) {
+bool MobileNode::home_mcoa(TimePoint now) {
   Home& h = *home_;
   // The kernel state went under the registration (refusal, next HA, a
   // failed install, HMIPv6 or at home before): start afresh.
@@ -75,6 +75,7 @@ void MobileNode::home_mcoa(TimePoint now) {
     h.mcoa = false;
     h.members.clear();
     h.leaving.clear();
+  h.retired.clear();
   }
   for (auto it = h.refused_bids.begin(); it != h.refused_bids.end();)
     it = it->second <= now ? h.refused_bids.erase(it) : std::next(it);
@@ -100,6 +101,9 @@ void MobileNode::home_mcoa(TimePoint now) {
   const auto member_of = [&](std::size_t k) {
     return std::find_if(h.members.begin(), h.members.end(), [&](const HomeMember& m) { return m.iface == ifaces_[k].name; });
   };
+  const auto bid_taken = [&](std::uint16_t bid) {
+    return std::any_of(h.members.begin(), h.members.end(), [&](const HomeMember& m) { return m.bid == bid; });
+  };
   const auto make = [&](const Acc& a) {
     HomeMember m;
     m.bid = a.c.bid;
@@ -112,10 +116,15 @@ void MobileNode::home_mcoa(TimePoint now) {
 
   if (!h.mcoa) {
     for (const auto& a : acc)
-      if (h.refused_bids.count(a.c.bid) == 0) h.members.push_back(make(a));
-    if (h.members.empty()) return;
+      if (h.refused_bids.count(a.c.bid) == 0 && !bid_taken(a.c.bid)) h.members.push_back(make(a));
+    if (h.members.empty()) {
+      // Every available BID refused (or none usable yet): one CoA until a
+      // refused BID's hold-down is over (home_deadlines wakes then).
+      return !std::any_of(acc.begin(), acc.end(), [&](const Acc& a) { return h.refused_bids.count(a.c.bid) != 0; });
+    }
     h.mcoa = true;
     h.leaving.clear();
+  h.retired.clear();
     h.coa_field_always = false;
     h.one_bid_per_bu = false;
     h.clearings = 0;
@@ -135,7 +144,7 @@ void MobileNode::home_mcoa(TimePoint now) {
     log(LogLevel::info, "registering home address " + h.cfg.address.str() + " with home agent " + h.ha->str() +
                             " (plain Mobile IPv6, Multiple CoA) from " + names);
     home_mcoa_flush(now);
-    return;
+    return true;
   }
 
   // Lost: the interface has no usable LCoA and is not merely waiting for
@@ -170,6 +179,11 @@ void MobileNode::home_mcoa(TimePoint now) {
     const auto m = member_of(a.k);
     if (m == h.members.end()) {
       if (h.refused_bids.count(a.c.bid)) continue;
+      if (bid_taken(a.c.bid)) {  // never two members with one BID (a BU would carry it twice)
+        log(LogLevel::warning, "interface " + ifaces_[a.k].name + ": BID " + std::to_string(a.c.bid) +
+                                   " is another member's: not registered with home agent " + h.ha->str());
+        continue;
+      }
       h.members.push_back(make(a));
       std::sort(h.members.begin(), h.members.end(), [](const HomeMember& x, const HomeMember& y) { return x.order < y.order; });
       ++counters_.mcoa_interfaces_joined;
@@ -188,7 +202,7 @@ void MobileNode::home_mcoa(TimePoint now) {
     log(LogLevel::notice, "home address " + h.cfg.address.str() + ": new care-of address " + a.c.coa.str() + " on " +
                               m->iface + " (BID " + std::to_string(m->bid) + ")");
   }
-  if (h.members.empty()) return;  // only refused BIDs left: waits
+  if (h.members.empty()) return true;  // only refused BIDs left: waits
   // Failover order (RFC 5648 §5.x; the HA routes the downlink to the
   // remaining BIDs once it knows): the primary moves first (the BU leaves
   // from a remaining CoA), the lost non-primary members' tunnels stay
@@ -210,6 +224,7 @@ void MobileNode::home_mcoa(TimePoint now) {
                               h.installed.coa.str() + (has(h.leaving, m.bid) ? ", deregistering its BID" : ""));
   }
   home_mcoa_install();  // the lost members' tunnels go (after the BU above)
+  return true;
 }
 
 // The primary member first in `members` is not kept: it is found each time
@@ -259,6 +274,7 @@ void MobileNode::home_mcoa_collapse() {
   h.mcoa = false;
   h.members.clear();
   h.leaving.clear();
+  h.retired.clear();
   h.refused_bids.clear();
   h.coa_field_always = false;
   h.one_bid_per_bu = false;
@@ -270,10 +286,92 @@ void MobileNode::home_mcoa_collapse() {
   }
 }
 
+// Reload (handle_reload, before service): every member takes its BID,
+// Priority and position from the new configuration, as mcoa_reconfigure
+// does for a MAP binding. A BID that changed is registered under the new
+// number (dirty; the old number, if the HA holds it and no member has it
+// now, goes to `retired`: deregistered after the registration). A new
+// Priority makes the member dirty (its BID-PRI goes out) and may move the
+// primary. An outstanding registration BU with the old numbering is
+// dropped and its BIDs sent again. The refused BIDs are tried again.
+// Members of interfaces no longer configured stay for home_mcoa, which
+// treats them as lost (deregistration first, then the tunnel), unless a
+// member now has their BID (its registration replaces the binding there):
+// then they go at once.
+void MobileNode::home_mcoa_reconfigure(TimePoint now) {
+  if (!home_ || stopping_) return;
+  Home& h = *home_;
+  h.refused_bids.clear();
+  if (!h.mcoa) return;
+  const auto pos = [&](const std::string& name) -> std::optional<std::size_t> {
+    for (std::size_t k = 0; k < ifaces_.size(); ++k)
+      if (ifaces_[k].name == name) return k;
+    return std::nullopt;
+  };
+  const auto held = [&](const HomeMember& m) {
+    return m.registered || (h.pending && h.pending->lifetime_units != 0 && has(h.pending->bids, m.bid));
+  };
+  bool changed = false;
+  for (auto& m : h.members) {
+    const auto k = pos(m.iface);
+    if (!k) continue;
+    m.order = *k;
+    if (cfg_.priority_of(*k) != m.priority) {
+      m.priority = cfg_.priority_of(*k);
+      m.dirty = true;  // its new BID-PRI goes to the HA
+      changed = true;
+    }
+    const std::uint16_t bid = cfg_.bid_of(*k);
+    if (bid == m.bid) continue;
+    if (held(m) && !has(h.retired, m.bid)) h.retired.push_back(m.bid);
+    log(LogLevel::notice, "interface " + m.iface + ": BID " + std::to_string(m.bid) + " -> " + std::to_string(bid) +
+                              " (reload): registering it with home agent " + h.ha->str() + " under the new BID");
+    m.bid = bid;
+    m.kernel.bid = bid;
+    m.dirty = true;  // `registered` stays: the HA holds its CoA (old BID) until the new BA
+    m.last_status.reset();
+    changed = true;
+  }
+  // Unconfigured members whose BID a configured one has now: gone (no
+  // deregistration: the registration under that BID replaces theirs).
+  const auto configured_has = [&](std::uint16_t bid) {
+    return std::any_of(h.members.begin(), h.members.end(),
+                       [&](const HomeMember& x) { return pos(x.iface).has_value() && x.bid == bid; });
+  };
+  std::erase_if(h.members, [&](const HomeMember& m) {
+    if (pos(m.iface) || !configured_has(m.bid)) return false;
+    log(LogLevel::notice, "interface " + m.iface + " (BID " + std::to_string(m.bid) +
+                              ") no longer configured: its BID is another interface's now");
+    changed = true;
+    return true;
+  });
+  std::sort(h.members.begin(), h.members.end(), [](const HomeMember& x, const HomeMember& y) { return x.order < y.order; });
+  if (changed && h.pending && h.pending->lifetime_units != 0 && !h.pending->clearing) {
+    for (auto& m : h.members)
+      if (has(h.pending->bids, m.bid)) m.dirty = true;
+    h.pending.reset();  // read with the new numbering, its BA would be wrong: sent again
+  }
+  if (!changed || h.members.empty()) return;
+  home_mcoa_pick_primary();
+  if (home_installed_away() && !h.installed.via) home_mcoa_install();
+  home_mcoa_flush(now);
+}
+
 void MobileNode::home_mcoa_flush(TimePoint now) {
   Home& h = *home_;
   if (!h.mcoa || stopping_ || !home_installed_away()) return;
   if (h.pending && h.pending->clearing) return;  // the registration follows the clearing's BA
+  // BIDs a reload retired: deregistered once the members are registered
+  // under their new BIDs (make-before-break), unless a member has that BID
+  // again (its registration replaced the old binding at the HA).
+  if (!h.retired.empty() && !h.pending &&
+      std::none_of(h.members.begin(), h.members.end(), [](const HomeMember& m) { return m.dirty; })) {
+    for (const auto x : h.retired)
+      if (!has(h.leaving, x) &&
+          std::none_of(h.members.begin(), h.members.end(), [&](const HomeMember& m) { return m.bid == x; }))
+        h.leaving.push_back(x);
+    h.retired.clear();
+  }
   if (!h.leaving.empty()) {
     if (h.pending && h.pending->lifetime_units == 0 &&
         (h.one_bid_per_bu ? std::any_of(h.pending->bids.begin(), h.pending->bids.end(),
@@ -313,6 +411,10 @@ void MobileNode::home_mcoa_flush(TimePoint now) {
 void MobileNode::send_home_mcoa_bu(std::vector<std::uint16_t> bids,  // NOLINT(performance-unnecessary-value-param)
                                    bool dereg, core::Duration timeout, bool first, TimePoint now) {
   Home& h = *home_;
+  // Never a BID twice in one BU (the HA would read the second as a second
+  // binding or refuse the BU): the first occurrence stays.
+  for (std::size_t k = 0; k < bids.size(); ++k)
+    bids.erase(std::remove(bids.begin() + static_cast<std::ptrdiff_t>(k) + 1, bids.end(), bids[k]), bids.end());
   std::uint32_t lt = 0;
   if (!dereg) {
     lt = h.cfg.binding_lifetime;
@@ -371,6 +473,21 @@ void MobileNode::home_mcoa_ba(const wire::BindingAck& ba, TimePoint now) {
   const HomePending p = *h.pending;
   const auto opts = wire::options_of<wire::BindingIdentifierOption>(ba.options);
   namespace st = wire::ba_status;
+  if (!h.mcoa && !p.clearing) {
+    // Multiple CoA collapsed (HMIPv6 mode, at home, MultipleCoa off) while
+    // this BID BU was out: its BA says nothing about the one-CoA
+    // registration (read as "every BID refused" it would remove the new
+    // home binding). Dropped; a regular BU replaces the BIDs at the HA.
+    ++counters_.home_ba_ignored;
+    h.pending.reset();
+    log(LogLevel::info, "home agent " + h.ha->str() + ": BA (status " + std::to_string(ba.status) +
+                            ") to a BU with BID options after Multiple CoA ended: ignored");
+    if (home_installed_away()) {
+      h.registered = false;
+      (void)send_home_update(cfg_.initial_bindack_timeout_first_reg, true, now);
+    }
+    return;
+  }
   if (p.clearing) {  // the regular binding is gone (133: there was none)
     h.pending.reset();
     h.registered = false;
@@ -456,6 +573,7 @@ void MobileNode::home_mcoa_ba(const wire::BindingAck& ba, TimePoint now) {
     h.mcoa = false;
     h.members.clear();
     h.leaving.clear();
+  h.retired.clear();
     home_refused(ba.status, now);  // the kernel state goes, the registration rests
     return;
   }
@@ -494,6 +612,7 @@ void MobileNode::home_mcoa_ba(const wire::BindingAck& ba, TimePoint now) {
   if (h.members.empty()) {  // every BID refused: a refusal of the registration
     h.mcoa = false;
     h.leaving.clear();
+  h.retired.clear();
     home_refused(ba.status == st::kMcoaNotComplete ? st::kReasonUnspecified : ba.status, now);
     return;
   }
@@ -552,6 +671,34 @@ void MobileNode::home_mcoa_fallback(const std::string& why, bool send, TimePoint
   h.pending.reset();
   h.registered = false;
   (void)send_home_update(cfg_.initial_bindack_timeout_first_reg, true, now);
+}
+
+void MobileNode::handle_home_extras_failed(TimePoint now, const HomeKey& key, const std::vector<std::uint16_t>& bids,
+                                           const std::string& why) {
+  if (!home_) return;
+  Home& h = *home_;
+  if (!h.mcoa || !h.installed_key || *h.installed_key != key || h.members.size() < 2) return;
+  bool changed = false;
+  for (const auto bid : bids) {
+    // The primary's tunnel is the home binding itself: never one of these.
+    const auto m = std::find_if(h.members.begin() + 1, h.members.end(), [&](const HomeMember& x) { return x.bid == bid; });
+    if (m == h.members.end()) continue;
+    ++counters_.mcoa_bids_refused;
+    h.refused_bids[bid] = now + kRefusedMapHoldDown;
+    const bool in_flight = h.pending && h.pending->lifetime_units != 0 && has(h.pending->bids, bid);
+    if ((m->registered || in_flight) && !has(h.leaving, bid)) h.leaving.push_back(bid);
+    log(LogLevel::warning, "home address " + h.cfg.address.str() + ": no receive tunnel for BID " + std::to_string(bid) +
+                               " (" + m->iface + ", " + m->kernel.coa.str() + "): " + why + "; not registered for " +
+                               std::to_string(std::chrono::duration_cast<core::seconds>(kRefusedMapHoldDown).count()) +
+                               " s");
+    h.members.erase(m);
+    changed = true;
+  }
+  if (!changed) return;
+  home_mcoa_pick_primary();
+  home_mcoa_install();
+  home_mcoa_expire(now);
+  home_mcoa_flush(now);
 }
 
 }  // namespace hmip::mn

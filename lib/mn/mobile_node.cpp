@@ -421,6 +421,7 @@ void MobileNode::handle_reload(TimePoint now, MndConfig cfg) {
   // Multiple CoA: the members take their BIDs, priorities and flows from
   // the new configuration before anything is sent (mn_mcoa.cpp).
   for (auto& b : bul_) mcoa_reconfigure(b, now);
+  home_mcoa_reconfigure(now);  // the same for the home registration (mn_home_mcoa.cpp)
   service(now);
 }
 

@@ -6,6 +6,7 @@
 // 165 clearing), secure mode (one CoA) and HMIPv6 mode unchanged (the RCoA
 // stays the one home CoA). Virtual time only.
 #include <algorithm>
+#include <map>
 
 #include "test_mn_home_util.h"
 #include "test_mn_util.h"
@@ -156,9 +157,22 @@ TEST_CASE("plain home MCoA: per-BID statuses (4 with 0/129, 167, 4 without optio
     CHECK(h.mn.counters().mcoa_bids_refused == 1);
     CHECK(h.mn.counters().mcoa_bids_registered == 1);
     CHECK(home_bus(h.take<SendBu>()).empty());
+    // eth0 down and back with an RA: it would join, but BID 2 is held down.
     h.clear();
-    h.set_link(link_on("eth0", kIf2, true, {kLcoa2}));  // nothing changes for BID 2 while held down
+    h.set_link(link_on("eth0", kIf2, false));
+    h.up2();
     CHECK(home_bus(h.take<SendBu>()).empty());
+    CHECK(h.hk().more_coas.empty());
+    // It rejoins when its hold-down is over, the timer alone driving it.
+    h.clear();
+    h.advance(seconds(60) + core::milliseconds(500));  // BID 2 refused 60 s ago; before its BU's retransmission
+    const auto re = home_bus(h.take<SendBu>());
+    REQUIRE(re.size() == 1);
+    CHECK(bid_numbers(re[0]) == std::vector<std::uint16_t>{2});
+    CHECK(re[0].bu.lifetime > 0);
+    h.clear();
+    h.ha_answer(re[0]);
+    CHECK(h.hk().more_coas == std::vector<HomeCoa>{extra2()});
   }
   SECTION("every BID refused: a refusal of the home registration") {
     Plain h;
@@ -169,6 +183,25 @@ TEST_CASE("plain home MCoA: per-BID statuses (4 with 0/129, 167, 4 without optio
     CHECK(h.take<RemoveHomeBinding>().size() == 1);
     CHECK_FALSE(h.home_kernel);
     CHECK(h.mn.state(h.now).home->status == HomeStatus::held_down);
+    // After the hold-down: one CoA (no BID option) while both BIDs are
+    // refused, the timer alone driving it.
+    h.clear();
+    h.advance(seconds(31));
+    auto bus = home_bus(h.take<SendBu>());
+    REQUIRE(bus.size() == 1);
+    CHECK(bids_of(bus[0]).empty());
+    CHECK(bus[0].bu.lifetime > 0);
+    h.clear();
+    h.ha_answer(bus[0]);
+    CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
+    REQUIRE(h.home_kernel);
+    CHECK(h.hk().more_coas.empty());
+    // Their hold-down over: the BIDs are asked for again.
+    h.clear();
+    h.advance(seconds(30));
+    bus = home_bus(h.take<SendBu>());
+    REQUIRE(!bus.empty());
+    CHECK(bid_numbers(bus[0]) == std::vector<std::uint16_t>{1, 2});
   }
   SECTION("167 for a BID: sent again with its CoA field") {
     Plain h;
@@ -471,4 +504,238 @@ TEST_CASE("plain home MCoA: stop deregisters the home address without BID option
   answer_home(h, bus[0]);
   CHECK(h.take<RemoveHomeBinding>().size() == 1);
   CHECK(h.mn.finished());
+}
+
+// ---------------------------------------------------------------------------
+// Reload (home_mcoa_reconfigure): the members take their BIDs and
+// priorities from the new configuration.
+
+namespace {
+
+constexpr unsigned kIf3 = 4;  // a third interface (usb0 / wlan1)
+
+/// The HA's binding cache as the BUs leave it (RFC 5648: a BU for a BID
+/// replaces that BID's binding; lifetime 0 removes the BIDs named).
+struct FakeHa {
+  std::map<std::uint16_t, Ip6Addr> cache;
+  void apply(const SendBu& bu) {
+    for (const auto& o : bids_of(bu)) {
+      if (bu.bu.lifetime == 0) {
+        cache.erase(o.bid);
+        continue;
+      }
+      const auto* c = std::get_if<Ip6Addr>(&o.care_of_address);
+      cache[o.bid] = c ? *c : bu.lcoa;
+    }
+  }
+};
+
+bool no_repeated_bid(const SendBu& bu) {
+  auto v = bid_numbers(bu);
+  std::sort(v.begin(), v.end());
+  return std::adjacent_find(v.begin(), v.end()) == v.end();
+}
+
+/// Answers every home BU (accepted) until none is left; every one in
+/// `every`. At most 20 rounds: more is a BU/BA loop.
+void settle(Plain& h, FakeHa& ha, std::vector<SendBu>& every) {
+  for (int round = 0; round < 20; ++round) {
+    const auto bus = home_bus(h.take<SendBu>());
+    h.clear();
+    if (bus.empty()) return;
+    for (const auto& bu : bus) {
+      every.push_back(bu);
+      ha.apply(bu);
+      h.ha_answer(bu);
+    }
+  }
+  FAIL("home BUs still going after 20 rounds (a BU/BA loop)");
+}
+
+std::map<std::uint16_t, Ip6Addr> more_coas_of(const HomeSettings& s) {
+  std::map<std::uint16_t, Ip6Addr> r;
+  for (const auto& c : s.more_coas) r[c.bid] = c.coa;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("plain home MCoA reload: the first interface removed (wlan0, eth0 -> eth0, wlan1)", "[mcoa][home]") {
+  Plain h;
+  FakeHa ha;
+  std::vector<SendBu> every;
+  const auto bu = h.both();
+  ha.apply(bu);
+  h.clear();
+  h.ha_answer(bu);
+  REQUIRE(ha.cache == std::map<std::uint16_t, Ip6Addr>{{1, kLcoa1}, {2, kLcoa2}});
+  h.clear();
+  auto c = plain_two();
+  c.interfaces = {"eth0", "wlan1"};  // eth0: BID 2 -> 1; wlan1: BID 2
+  h.mn.handle_reload(h.now, c);
+  h.drain();
+  settle(h, ha, every);
+  CHECK(ha.cache == std::map<std::uint16_t, Ip6Addr>{{1, kLcoa2}});  // eth0 under BID 1, BID 2 gone
+  CHECK(h.hk().coa == kLcoa2);
+  CHECK(h.hk().more_coas.empty());
+  h.set_link(link_on("wlan1", kIf3, true, {kLcoa3}));
+  h.give_ra(kAr3, ra(kPfx3, {}), kIf3);
+  settle(h, ha, every);
+  CHECK(ha.cache == std::map<std::uint16_t, Ip6Addr>{{1, kLcoa2}, {2, kLcoa3}});
+  CHECK(h.hk().coa == kLcoa2);
+  CHECK(more_coas_of(h.hk()) == std::map<std::uint16_t, Ip6Addr>{{2, kLcoa3}});
+  CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
+  for (const auto& b : every) CHECK(no_repeated_bid(b));
+}
+
+TEST_CASE("plain home MCoA reload: an interface inserted at the front renumbers the BIDs (make-before-break)",
+          "[mcoa][home]") {
+  Plain h;
+  FakeHa ha;
+  std::vector<SendBu> every;
+  const auto bu = h.both();
+  ha.apply(bu);
+  h.clear();
+  h.ha_answer(bu);
+  h.clear();
+  auto c = plain_two();
+  c.interfaces = {"usb0", "wlan0", "eth0"};  // wlan0: 1 -> 2, eth0: 2 -> 3
+  h.mn.handle_reload(h.now, c);
+  h.drain();
+  settle(h, ha, every);
+  CHECK(ha.cache == std::map<std::uint16_t, Ip6Addr>{{2, kLcoa1}, {3, kLcoa2}});
+  // The new BIDs registered before the old one goes (BID 1 only deregistered).
+  REQUIRE(every.size() >= 2);
+  CHECK(every[0].bu.lifetime > 0);
+  CHECK(bid_numbers(every[0]) == std::vector<std::uint16_t>{2, 3});
+  CHECK(every.back().bu.lifetime == 0);
+  CHECK(bid_numbers(every.back()) == std::vector<std::uint16_t>{1});
+  CHECK(h.hk().coa == kLcoa1);
+  CHECK(more_coas_of(h.hk()) == std::map<std::uint16_t, Ip6Addr>{{3, kLcoa2}});
+  h.set_link(link_on("usb0", kIf3, true, {kLcoa3}));
+  h.give_ra(kAr3, ra(kPfx3, {}), kIf3);
+  settle(h, ha, every);
+  CHECK(ha.cache == std::map<std::uint16_t, Ip6Addr>{{1, kLcoa3}, {2, kLcoa1}, {3, kLcoa2}});
+  CHECK(more_coas_of(h.hk()).size() == 2);
+  CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
+  for (const auto& b : every) CHECK(no_repeated_bid(b));
+}
+
+TEST_CASE("plain home MCoA reload: a new Priority reaches the BID-PRI and moves the primary", "[mcoa][home]") {
+  Plain h;
+  FakeHa ha;
+  std::vector<SendBu> every;
+  const auto bu = h.both();
+  ha.apply(bu);
+  h.clear();
+  h.ha_answer(bu);
+  h.clear();
+  REQUIRE(h.hk().coa == kLcoa1);
+  auto c = plain_two();
+  c.interface_options = {InterfaceOptions{0, 20}, InterfaceOptions{0, 5}};  // eth0 preferred now
+  h.mn.handle_reload(h.now, c);
+  h.drain();
+  settle(h, ha, every);
+  REQUIRE(!every.empty());
+  std::map<std::uint16_t, std::uint8_t> pri;
+  for (const auto& b : every)
+    for (const auto& o : bids_of(b)) pri[o.bid] = o.bid_pri;
+  CHECK(pri == std::map<std::uint16_t, std::uint8_t>{{1, 20}, {2, 5}});
+  CHECK(h.hk().coa == kLcoa2);  // the primary: the best Priority
+  CHECK(more_coas_of(h.hk()) == std::map<std::uint16_t, Ip6Addr>{{1, kLcoa1}});
+  CHECK(ha.cache == std::map<std::uint16_t, Ip6Addr>{{1, kLcoa1}, {2, kLcoa2}});
+  for (const auto& b : every) CHECK(no_repeated_bid(b));
+}
+
+TEST_CASE("plain home MCoA: an unanswered deregistration of a lost BID is given up; the refreshes go on",
+          "[mcoa][home]") {
+  Plain h;
+  h.registered_both();
+  h.set_link(link_on("eth0", kIf2, false));
+  REQUIRE(first_home_dereg(h) != npos);
+  h.clear();
+  h.advance(core::seconds(100));  // retransmitted up to MaxBindackTimeout, then given up
+  CHECK(first_home_dereg(h) != npos);
+  h.clear();
+  h.advance(core::seconds(480));  // past BID 1's refresh (600 s granted)
+  const auto bus = home_bus(h.take<SendBu>());
+  REQUIRE(!bus.empty());
+  for (const auto& b : bus) CHECK(b.bu.lifetime > 0);  // no deregistration of BID 2 any more
+  CHECK(bid_numbers(bus.front()) == std::vector<std::uint16_t>{1});
+  CHECK(bid_numbers(bus.back()) == std::vector<std::uint16_t>{1});
+  h.clear();
+  h.ha_answer(bus.back());  // the last retransmission (its sequence number is the outstanding one)
+  CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
+  CHECK(h.hk().coa == kLcoa1);
+  CHECK(home_bus(h.take<SendBu>()).empty());
+}
+
+// Hmipv6 switched on while a BID BU is out: its BA is answered in plain
+// mode, then the RCoA registration replaces the BIDs (one CoA). (The BA
+// arriving after the collapse itself, home_mcoa_ba's !mcoa guard, needs a
+// MAP binding whose grant has run out: not reproduced here.)
+TEST_CASE("plain home MCoA: Hmipv6 switched on while a BID BU is out: the RCoA registration follows",
+          "[mcoa][home]") {
+  Plain h(plain_two(false));
+  h.set_link(link_on("wlan0", kIf1, true, {kLcoa1}));
+  h.set_link(link_on("eth0", kIf2, true, {kLcoa2}));
+  h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10)}), kIf1);
+  h.give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10)}), kIf2);
+  const auto hb = home_bus(h.take<SendBu>());
+  REQUIRE(!hb.empty());
+  const SendBu bid_bu = hb.back();
+  REQUIRE(bid_numbers(bid_bu) == std::vector<std::uint16_t>{1, 2});
+  // Hmipv6 on while the BID BU is out: the MAP binding first, the home
+  // registration through the RCoA once the MAP's BA is in.
+  h.clear();
+  h.mn.handle_reload(h.now, plain_two(true));
+  h.drain();
+  const auto mb = map_bus(h.take<SendBu>());
+  REQUIRE(!mb.empty());
+  CHECK(home_bus(h.take<SendBu>()).empty());
+  h.clear();
+  h.ha_answer(bid_bu);  // accepted: it says nothing about the RCoA registration
+  CHECK(first_index<RemoveHomeBinding>(h) == npos);
+  CHECK(h.mn.state(h.now).home->status != HomeStatus::held_down);
+  // The MAP's BA: the home BU from the RCoA, without BID option.
+  const auto& m = mb.back();
+  h.clear();
+  h.give_mh(m.dst, m.src, mcoa_ba(m, 0));
+  const auto rb = home_bus(h.take<SendBu>());
+  REQUIRE(!rb.empty());
+  CHECK(rb.back().lcoa == kRcoa1);
+  CHECK(bids_of(rb.back()).empty());
+  h.clear();
+  h.give_mh(rb.back().dst, rb.back().src, ba(rb.back().bu.sequence, 0, rb.back().bu.lifetime), rb.back().lcoa);
+  CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
+  REQUIRE(h.home_kernel);
+  CHECK(h.hk().via);
+}
+
+TEST_CASE("plain home MCoA: an extra CoA's receive tunnel that the kernel could not make holds that BID down only",
+          "[mcoa][home]") {
+  Plain h;
+  h.registered_both();
+  REQUIRE(h.home_kernel);
+  // kglue's MnHomeObjects::failed_bids == {2} (mnd passes it on).
+  h.mn.handle_home_extras_failed(h.now, h.home_kernel->key, {2}, "no tunnel");
+  h.drain();
+  CHECK(first_index<RemoveHomeBinding>(h) == npos);  // the working home binding stays
+  CHECK(h.hk().coa == kLcoa1);
+  CHECK(h.hk().more_coas.empty());
+  const auto kb = first_home_dereg(h);
+  REQUIRE(kb != npos);
+  const auto dereg = std::get<SendBu>(h.out[kb]);
+  CHECK(bid_numbers(dereg) == std::vector<std::uint16_t>{2});
+  h.clear();
+  h.ha_answer(dereg);
+  CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
+  CHECK(home_bus(h.take<SendBu>()).empty());
+  // After the hold-down BID 2 is tried again (its tunnel first).
+  h.clear();
+  h.advance(seconds(60) + core::milliseconds(500));
+  const auto re = home_bus(h.take<SendBu>());
+  REQUIRE(re.size() == 1);
+  CHECK(bid_numbers(re[0]) == std::vector<std::uint16_t>{2});
+  CHECK(h.hk().more_coas == std::vector<HomeCoa>{extra2()});
 }

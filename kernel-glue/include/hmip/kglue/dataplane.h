@@ -289,8 +289,9 @@ enum class MnHomeMode : std::uint8_t {
 /// `coa` -> home agent on `ifindex` (tunnel_mtu), which only RECEIVES: the
 /// home agent sends the home address's downlink through whichever BID it
 /// ranks first, and the packets decapsulated there reach the home address
-/// (it is on that tunnel too: nodad, home flag, deprecated, so never chosen
-/// as a source by it). No route or rule points into it: the uplink, the
+/// (which is NOT on that tunnel: it stays on the primary home tunnel only;
+/// the decapsulated packets are delivered locally to it wherever it is,
+/// kernel case 49). No route or rule points into it: the uplink, the
 /// home BUs and the tunnel's outer packets stay with the primary CoA
 /// (MnHomeSettings::coa). `router` is kept for the record (the outer
 /// packets of a receive-only tunnel need no route).
@@ -358,6 +359,12 @@ struct MnHomeObjects {
   int tunnel_ifindex = 0;
   std::uint32_t table = 0;   ///< away: the home table (default route through the home tunnel); 0 at home
   std::vector<MnHomeCoaObjects> more = {};  ///< Multiple CoA: the extra CoAs' tunnels, in more_coas order
+  /// Multiple CoA: the BIDs of more_coas whose receive-only tunnel could
+  /// not be made (last_error() says why). The install still succeeds: the
+  /// primary state and the other extras are in place (an extra CoA's
+  /// failure never takes the working home binding down); the caller holds
+  /// those members down (mnd: MobileNode::handle_home_extras_failed).
+  std::vector<std::uint16_t> failed_bids = {};
 };
 
 // ---------------------------------------------------------------------------
@@ -516,7 +523,11 @@ class Dataplane {
   /// the new tunnel. Remove (or re-point) the home binding before the MAP
   /// binding it nests in. Updates (new coa or via after an inter-MAP move,
   /// away <-> at_home) are make-before-break; a failed install or update
-  /// rolls back; remove_mn_home_binding() and flush() remove everything,
+  /// rolls back, except for Multiple CoA extras (more_coas): an extra
+  /// CoA's receive tunnel that cannot be made is left out and reported in
+  /// MnHomeObjects::failed_bids while the rest succeeds (one CoA's failure
+  /// never takes the working binding down); remove_mn_home_binding() and
+  /// flush() remove everything,
   /// reconcile() the tagged leftovers.
   virtual wire::Result<MnHomeObjects> install_mn_home_binding(const MnHomeKey& k, const MnHomeSettings& s) = 0;
   virtual Status remove_mn_home_binding(const MnHomeKey& k) = 0;

@@ -195,9 +195,11 @@ class NetlinkDataplane final : public Dataplane {
   Status remove_mn_state(detail::MnState& b);
   Status remove_home_state(detail::MnHomeState& h);
   /// Multiple CoA: `next.more` (and next.settings.more_coas) for `s`: the
-  /// tunnels of `old` still wanted kept, the others released, new ones made.
+  /// tunnels of `old` still wanted kept, the others released, new ones made;
+  /// the BIDs whose new tunnel could not be made are left out and added to
+  /// `failed` (the first error is returned and in last_error()).
   Status update_home_extras(const MnHomeKey& k, const MnHomeSettings& s, const std::vector<detail::MnHomeExtra>& old,
-                            detail::MnHomeState& next);
+                            detail::MnHomeState& next, std::vector<std::uint16_t>& failed);
   /// The lowest free table of the lower half of the tag range (MN and home
   /// bindings), or an error.
   wire::Result<std::uint32_t> allocate_mn_table(const std::string& what);

@@ -212,7 +212,30 @@
 //     refusal of the home registration (as for one CoA). Status 4 without
 //     BID options: malformed, ignored and counted (mcoa_ba_malformed), the
 //     BU retransmitted. The BA to a deregistration: anything but 164, 166
-//     and 168 to a bulk one means its BIDs are gone at the HA.
+//     and 168 to a bulk one means its BIDs are gone at the HA. No answer
+//     to a deregistration of BIDs by MaxBindackTimeout: given up, the BIDs
+//     leave `leaving` (their entries lapse at the HA) and the others'
+//     registrations and refreshes go on. A refused BID's hold-down expiry
+//     is a deadline (it joins again with no other event); every usable BID
+//     refused: one CoA (a regular BU) until the first hold-down is over,
+//     then the BIDs again (165 clears that regular binding). The hold-down
+//     of an HA that refused Multiple CoA is a deadline too.
+//   * Reload (home_mcoa_reconfigure, as mcoa_reconfigure for a MAP): every
+//     member takes its BID, Priority and position from the new
+//     configuration. A renumbered member is registered under its new BID
+//     (it stays `registered` meanwhile: the HA holds its CoA); its old BID,
+//     if the HA holds it and no member has it now, is deregistered after
+//     the registration (`retired`, then `leaving`). A new Priority goes out
+//     as BID-PRI and may move the primary. A registration BU outstanding
+//     with the old numbering is dropped and sent again; the refused BIDs
+//     are tried again. A member of an interface no longer configured
+//     leaves as a lost one (deregistration first), unless a configured
+//     member has its BID now (that registration replaces it: it goes at
+//     once). No two members ever share a BID (a joining interface whose
+//     BID is taken waits, logged) and no BU carries a BID twice.
+//   * A BA to a BU with BID options arriving after Multiple CoA ended
+//     (collapse): ignored, a regular BU sent (never read as "every BID
+//     refused", which would remove the one-CoA home binding).
 //   * Fallback to one CoA for kMcoaFallbackHoldDown (a reload clears it):
 //     an accepted BA without BID options (the HA registered a regular
 //     binding of the primary's CoA: kept as such), 164, 166, a Binding
@@ -458,6 +481,13 @@ class MobileNode {
   /// with a home BU. Call it from within the action loop, right after the
   /// failure.
   void handle_home_install_failed(TimePoint now, const HomeKey& key, const std::string& why);
+  /// An InstallHomeBinding succeeded except for the receive-only tunnels
+  /// of these Multiple CoA BIDs (kglue MnHomeObjects::failed_bids): those
+  /// members are held down (kRefusedMapHoldDown, as a BID the HA refused),
+  /// deregistered if registered, and the rest of the home registration
+  /// stays.
+  void handle_home_extras_failed(TimePoint now, const HomeKey& key, const std::vector<std::uint16_t>& bids,
+                                 const std::string& why);
 
   /// The BU `bu` (a SendBu this core emitted) actually left at `now`. The
   /// daemon performs the actions before it (InstallBinding: creating the
@@ -665,6 +695,10 @@ class MobileNode {
     bool mcoa = false;
     std::vector<HomeMember> members;
     std::vector<std::uint16_t> leaving;               ///< BIDs whose lifetime-0 BU is due (interface lost)
+    /// BIDs a reload replaced (home_mcoa_reconfigure): moved to `leaving`
+    /// once every member is registered under its new BID, unless a member
+    /// has that BID again.
+    std::vector<std::uint16_t> retired;
     std::map<std::uint16_t, TimePoint> refused_bids;  ///< BIDs the HA refused: not registered again until then
     bool coa_field_always = false;                    ///< after 167: every BID option carries its CoA
     bool one_bid_per_bu = false;                      ///< after 168: no bulk registration
@@ -804,11 +838,15 @@ class MobileNode {
   /// once in secure mode.
   [[nodiscard]] bool home_mcoa_wanted(TimePoint now);
   /// The plain-mode registration with BID options: members joined, moved,
-  /// lost; the kernel state and the BUs they need.
-  void home_mcoa(TimePoint now);
+  /// lost; the kernel state and the BUs they need. False: every usable
+  /// BID is refused (held down): the caller registers one CoA meanwhile.
+  [[nodiscard]] bool home_mcoa(TimePoint now);
   /// Back to one CoA (HMIPv6 mode, at home, fallback, stop): only the
   /// primary's kernel state stays; no BU.
   void home_mcoa_collapse();
+  /// Reload: the members' BIDs, priorities and order from the new
+  /// configuration (handle_reload, before service).
+  void home_mcoa_reconfigure(TimePoint now);
   void home_mcoa_pick_primary();
   void home_mcoa_install(const std::vector<HomeCoa>& also = {});
   void home_mcoa_flush(TimePoint now);
