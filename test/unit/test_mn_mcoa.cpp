@@ -485,19 +485,8 @@ TEST_CASE("MCoA fallback: a Binding Error counts only with status 2 naming the R
 }
 
 TEST_CASE("MCoA secure mode: an unprotected Binding Error does not make the fallback", "[mn][mcoa]") {
-  auto c = secure_cfg();
-  c.interfaces = {"wlan0", "eth0"};
-  Two h(c);
-  h.set_link(link_on("wlan0", kIf1, true, {kLcoa1}));
-  h.set_link(link_on("eth0", kIf2, true, {kLcoa2}));
-  h.give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10, 36000, true)}), kIf2);
-  h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10, 36000, true)}), kIf1);
-  REQUIRE(!h.take<SecureMap>().empty());
-  h.mn.handle_security_up(h.now, kMap1, kLease1);
-  h.drain();
-  auto bus = h.take<SendBu>();
-  REQUIRE(bus.size() == 1);
-  REQUIRE(bid_numbers(bus[0]) == std::vector<std::uint16_t>{1, 2});
+  Two h(secure_two_cfg());
+  std::vector<SendBu> bus{h.secure_registering()};
   h.clear();
   wire::BindingError be;
   be.status = wire::be_status::kUnrecognizedMhType;
@@ -660,21 +649,10 @@ TEST_CASE("MCoA: FlowPolicy blocks reach the BID's kernel binding", "[mn][mcoa]"
 }
 
 TEST_CASE("MCoA secure mode: the IKE SA follows the signalling interface when it is lost", "[mn][mcoa]") {
-  auto c = secure_cfg();
-  c.interfaces = {"wlan0", "eth0"};
-  Two h(c);
-  h.set_link(link_on("wlan0", kIf1, true, {kLcoa1}));
-  h.set_link(link_on("eth0", kIf2, true, {kLcoa2}));
-  h.give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10, 36000, true)}), kIf2);
-  h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10, 36000, true)}), kIf1);
-  auto sec = h.take<SecureMap>();
-  REQUIRE(!sec.empty());
-  h.mn.handle_security_up(h.now, kMap1, kLease1);
-  h.drain();
-  auto bus = h.take<SendBu>();
-  REQUIRE(bus.size() == 1);
+  Two h(secure_two_cfg());
+  std::vector<SendBu> bus{h.secure_registering()};
   CHECK(bus[0].src == kLease1);
-  CHECK(bid_numbers(bus[0]) == std::vector<std::uint16_t>{1, 2});
+  std::vector<SecureMap> sec;
   // The Alternate CoA names the BU's care-of address (the signalling one).
   const auto* acoa = wire::find_option<wire::AlternateCareOfAddressOption>(bus[0].bu.options);
   REQUIRE(acoa != nullptr);

@@ -95,19 +95,8 @@ TEST_CASE("MCoA fallback: back at the MAP within its hold-down, its one BUL entr
 }
 
 TEST_CASE("MCoA secure mode: an intra-MAP move of the signalling interface keeps the signalling there: one IKE re-establishment, no hand-over", "[mn][mcoa]") {
-  auto c = secure_cfg();
-  c.interfaces = {"wlan0", "eth0"};
-  Two h(c);
-  h.set_link(link_on("wlan0", kIf1, true, {kLcoa1}));
-  h.set_link(link_on("eth0", kIf2, true, {kLcoa2}));
-  h.give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10, 36000, true)}), kIf2);
-  h.give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10, 36000, true)}), kIf1);
-  REQUIRE(!h.take<SecureMap>().empty());
-  h.mn.handle_security_up(h.now, kMap1, kLease1);
-  h.drain();
-  auto bus = h.take<SendBu>();
-  REQUIRE(bus.size() == 1);
-  REQUIRE(bid_numbers(bus[0]) == std::vector<std::uint16_t>{1, 2});
+  Two h(secure_two_cfg());
+  std::vector<SendBu> bus{h.secure_registering()};
   REQUIRE(bus[0].lcoa == kLcoa1);  // wlan0 signals (first in the file)
   h.mcoa_answer(bus[0]);
   h.clear();

@@ -20,6 +20,13 @@ inline MndConfig two_cfg() {
   return c;
 }
 
+/// secure_cfg() with the two interfaces (Two::secure_registering()).
+inline MndConfig secure_two_cfg() {
+  auto c = secure_cfg();
+  c.interfaces = {"wlan0", "eth0"};
+  return c;
+}
+
 inline LinkState link_on(const std::string& name, unsigned ifindex, bool up, std::vector<Ip6Addr> globals = {}) {
   LinkState l = link(up, std::move(globals), false, ifindex);
   l.name = name;
@@ -75,6 +82,22 @@ struct Two : Harness {
     auto bus = take<SendBu>();
     REQUIRE(!bus.empty());
     return bus.back();
+  }
+  /// Secure mode (a Two made with secure_two_cfg()): both interfaces hear
+  /// MAP1 (R set), the protection comes up with RCoA kLease1; returns the
+  /// one bulk BU (BIDs 1 and 2) that follows, cleared from `out`.
+  SendBu secure_registering() {
+    set_link(link_on("wlan0", kIf1, true, {kLcoa1}));
+    set_link(link_on("eth0", kIf2, true, {kLcoa2}));
+    give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10, 36000, true)}), kIf2);
+    give_ra(kAr1, ra(kPfx1, {map_opt(kMap1, 2, 10, 36000, true)}), kIf1);
+    REQUIRE(!take<SecureMap>().empty());
+    mn.handle_security_up(now, kMap1, kLease1);
+    drain();
+    auto bus = take<SendBu>();
+    REQUIRE(bus.size() == 1);
+    REQUIRE(bid_numbers(bus[0]) == std::vector<std::uint16_t>{1, 2});
+    return bus[0];
   }
   /// Registered from both interfaces (BIDs 1 and 2, wlan0 primary).
   void registered_both() {
