@@ -8,12 +8,14 @@ mn0 is BID 1 and mn1 BID 2). Mobility Headers are captured on mn0 and mn1
 from before mnd starts.
 
 Tests, in order:
-  * the registration: every BU carries BID options and leaves from mn0 (the
-    primary); a bulk BU carries BID 1 and BID 2 with each interface's LCoA
-    and MAP1's BA to it both BID options (status 0); MAP1's cache holds both
-    BIDs. (mnd registers mn0 as soon as it hears MAP1 there; mn1's RA comes
-    tens of ms later, so the first BU may carry BID 1 alone, and the bulk BU
-    follows before its answer: the MAP absorbs it and answers its
+  * the registration: every BU carries BID options and leaves from one of
+    the MN's LCoAs (a BID option without a CoA field is the BID of the LCoA
+    the BU leaves from); a bulk BU carries BID 1 and BID 2 with each
+    interface's LCoA and MAP1's BA to it both BID options (status 0); MAP1's
+    cache holds both BIDs. (mnd registers the interface it hears MAP1 on
+    first, mn0 or mn1 as the ARs' RAs happen to come; the other's RA comes
+    tens of ms later, so the first BU may carry that one BID alone, and the
+    bulk BU follows before its answer: the MAP absorbs it and answers its
     retransmission.)
   * a CN -> RCoA stream; the interface MAP1 sends it to loses its carrier:
     a lifetime-0 BU for its BID leaves by the other interface, MAP1 keeps
@@ -99,7 +101,7 @@ def test_one_bulk_bu_registers_both(mc):
     assert {b["bid"]: b["lcoa"] for b in bs} == {BID[i]: lcoa[i] for i in WHERE}, bs
     assert len([b for b in bs if b["active"]]) == 1, bs
     # The registration as it went over the wire: BUs for the RCoA up to the
-    # first BA that has both BIDs, all from the primary's LCoA with BIDs.
+    # first BA that has both BIDs, each from one of the MN's LCoAs with BIDs.
     both = {BID[i]: lcoa[i] for i in WHERE}
     answers = sorted((b for c in caps.values() for b in bas(c.packets()) if b.rh2 == rcoa and b.bids),
                      key=lambda b: b.time)
@@ -108,8 +110,11 @@ def test_one_bulk_bu_registers_both(mc):
     assert bulk_ba.status == 0 and [x.status for x in bulk_ba.bids] == [0, 0], bulk_ba
     sent = sorted((m for c in caps.values() for m in bus(c.packets()) if m.hao == rcoa and m.time <= bulk_ba.time),
                   key=lambda m: m.time)
-    assert sent and all(m.src == lcoa[MN_IF] and bids_of(m) for m in sent), \
-        [(m.time, m.src, bids_of(m)) for m in sent]
+    bid_of = {lcoa[i]: BID[i] for i in WHERE}
+    assert sent and all(m.src in bid_of and bids_of(m) for m in sent), [(m.time, m.src, bids_of(m)) for m in sent]
+    # RFC 5648: a BID option without a CoA field names the BU's source.
+    bare = [(m.src, b.bid) for m in sent for b in bids_of(m) if b.coa is None]
+    assert all(bid_of[src] == bid for src, bid in bare), bare
     bulk = [m for m in sent if int(m.msg.seq) == bulk_ba.seq]
     assert bulk and {b.bid: b.coa for b in bids_of(bulk[0])} == both, [(m.time, bids_of(m)) for m in sent]
 
