@@ -87,6 +87,8 @@ void MobileNode::remove_binding(std::size_t idx, bool release) {
   for (const auto& m : bul_[idx].members)  // Multiple CoA: the other members first
     if (m.bid != bul_[idx].key.bid)
       actions_.emplace_back(RemoveBinding{BindingKey{bul_[idx].key.map_address, bul_[idx].key.rcoa, m.bid}});
+  for (const auto bid : bul_[idx].drop_after_ba)
+    actions_.emplace_back(RemoveBinding{BindingKey{bul_[idx].key.map_address, bul_[idx].key.rcoa, bid}});
   actions_.emplace_back(RemoveBinding{bul_[idx].key});
   bul_.erase(bul_.begin() + static_cast<std::ptrdiff_t>(idx));
   if (release) release_unused(map);
@@ -276,6 +278,9 @@ void MobileNode::accepted(std::size_t idx, const wire::BindingAck& ba, TimePoint
   }
   b.registered = true;
   b.dad_retries = 0;
+  for (const auto bid : b.drop_after_ba)  // the MAP holds the regular binding now
+    actions_.emplace_back(RemoveBinding{BindingKey{b.key.map_address, b.key.rcoa, bid}});
+  b.drop_after_ba.clear();
   const auto granted = core::seconds(b.granted_s);
   b.expires = sent + granted;
   if (b.role != BindingRole::current) {

@@ -277,6 +277,19 @@ void MobileNode::update_mcoa(Binding& b, TimePoint now) {
 // that refused Multiple CoA are.
 void MobileNode::mcoa_reconfigure(Binding& b, TimePoint now) {
   if (!b.mcoa || b.role != BindingRole::current || stopping_) return;
+  if (!cfg_.mcoa()) {
+    // MultipleCoa off (or auto with one Interface) now: one regular binding
+    // from the signalling member at once. The MAP replaces the BID bindings
+    // with it make-before-break (RFC 5648: a BU without BID option for an
+    // address with BID bindings), so the RCoA stays reachable throughout.
+    log(LogLevel::notice, "Multiple CoA off (reload): one regular binding for " + b.key.rcoa.str() + " from " +
+                              b.iface + " (" + b.settings.lcoa.str() + ")");
+    mcoa_collapse(b, true);
+    b.registered = false;
+    b.pending.reset();
+    send_bu(b, current_lifetime(b, now), cfg_.initial_bindack_timeout_first_reg, now);
+    return;
+  }
   b.refused_bids.clear();
   const auto pos = [&](const std::string& name) -> std::optional<std::size_t> {
     for (std::size_t k = 0; k < ifaces_.size(); ++k)
@@ -737,11 +750,15 @@ void MobileNode::mcoa_fallback(std::size_t idx, const std::string& why, bool sen
 }
 
 // Only the signalling member stays (its kernel record keeps its key: the
-// BID is only a name on this side); the others' kernel state goes.
-void MobileNode::mcoa_collapse(Binding& b) {
+// BID is only a name on this side); the others' kernel state goes, at once
+// or (keep_receiving) after the BA to the regular BU.
+void MobileNode::mcoa_collapse(Binding& b, bool keep_receiving) {
   if (!b.mcoa) return;
-  for (const auto& m : b.members)
-    if (m.bid != b.key.bid) actions_.emplace_back(RemoveBinding{BindingKey{b.key.map_address, b.key.rcoa, m.bid}});
+  for (const auto& m : b.members) {
+    if (m.bid == b.key.bid) continue;
+    if (keep_receiving) b.drop_after_ba.push_back(m.bid);
+    else actions_.emplace_back(RemoveBinding{BindingKey{b.key.map_address, b.key.rcoa, m.bid}});
+  }
   if (!b.settings.flows.empty()) {
     b.settings.flows.clear();
     actions_.emplace_back(InstallBinding{b.key, b.settings});

@@ -421,3 +421,72 @@ TEST_CASE("MCoA reload: the signalling interface no longer configured: the other
   CHECK(h.mn.counters().mcoa_fallbacks == 0);
   CHECK(h.violations.empty());
 }
+
+TEST_CASE("MCoA reload: MultipleCoa off collapses to one regular binding at once; on again waits for a new registration", "[mn][mcoa]") {
+  Two h;
+  h.registered_both();
+  auto c = two_cfg();
+  c.multiple_coa = MultipleCoaMode::off;
+  h.mn.handle_reload(h.now, c);
+  h.drain();
+  // Kernel: the signalling member's binding (its key keeps BID 1, a name
+  // on this side) is the regular one, still the uplink; eth0's stays until
+  // the MAP has the regular binding (it may send through it until then).
+  CHECK(keys_of(h) == std::set<std::uint16_t>{1, 2});
+  REQUIRE(h.at(1) != nullptr);
+  CHECK(h.at(1)->lcoa == kLcoa1);
+  CHECK(h.at(1)->primary);
+  CHECK(h.primaries() == 1);
+  // The MAP: one regular BU (no BID option) from wlan0, which replaces the
+  // BIDs there; nothing deregistered first.
+  auto bus = h.take<SendBu>();
+  REQUIRE(bus.size() == 1);
+  CHECK(bus[0].bu.lifetime > 0);
+  CHECK(bids_of(bus[0].bu).empty());
+  CHECK(bus[0].lcoa == kLcoa1);
+  CHECK(h.at(2)->lcoa == kLcoa2);
+  CHECK_FALSE(h.at(2)->primary);
+  CHECK_FALSE(h.at(2)->signalling);
+  h.give_mh(bus[0].dst, bus[0].src, ba(bus[0].bu.sequence, 0, bus[0].bu.lifetime));
+  CHECK(keys_of(h) == std::set<std::uint16_t>{1});
+  auto e = h.entry();
+  CHECK(e.registered);
+  CHECK_FALSE(e.multiple_coa);
+  CHECK(e.bids.empty());
+  // Refreshes stay regular; eth0 is not registered on its own.
+  h.clear();
+  h.advance(seconds(500));
+  bus = h.take<SendBu>();
+  REQUIRE(!bus.empty());
+  for (const auto& b : bus) CHECK(bids_of(b.bu).empty());
+  h.give_mh(bus.back().dst, bus.back().src, ba(bus.back().bu.sequence, 0, bus.back().bu.lifetime));
+  // On again: the regular binding runs on (RFC 5648 would need it
+  // deregistered first); the refresh carries no BID option either.
+  h.mn.handle_reload(h.now, two_cfg());
+  h.drain();
+  CHECK(h.take<SendBu>().empty());
+  CHECK(keys_of(h) == std::set<std::uint16_t>{1});
+  h.advance(seconds(500));
+  bus = h.take<SendBu>();
+  REQUIRE(!bus.empty());
+  for (const auto& b : bus) CHECK(bids_of(b.bu).empty());
+  CHECK(h.mn.counters().mcoa_fallbacks == 0);
+  CHECK(h.violations.empty());
+}
+
+TEST_CASE("MCoA reload: MultipleCoa off and the binding goes before its BA: the kept member's kernel binding goes with it", "[mn][mcoa]") {
+  Two h;
+  h.registered_both();
+  auto c = two_cfg();
+  c.multiple_coa = MultipleCoaMode::off;
+  h.mn.handle_reload(h.now, c);
+  h.drain();
+  REQUIRE(keys_of(h) == std::set<std::uint16_t>{1, 2});
+  auto bus = h.take<SendBu>();
+  REQUIRE(bus.size() == 1);
+  // MAP1 refuses the regular BU (administratively prohibited): the
+  // binding goes, and nothing of it stays in the kernel.
+  h.give_mh(bus[0].dst, bus[0].src, ba(bus[0].bu.sequence, 129, 0));
+  CHECK(keys_of(h).empty());
+  CHECK(h.violations.empty());
+}

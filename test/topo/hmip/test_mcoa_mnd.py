@@ -21,6 +21,12 @@ Tests, in order:
     a lifetime-0 BU for its BID leaves by the other interface, MAP1 keeps
     only the other BID and the stream goes on; carrier back: that
     interface's BID is registered again (two BIDs in MAP1's cache);
+  * a reload with `MultipleCoa off`: MAP1 holds one regular binding (BID 0)
+    in place of the two BIDs, the BUs since carry no BID option, and a CN
+    stream to the RCoA that MAP1 sends through BID 2 (a FlowPolicy) loses
+    not one packet across it (make-before-break: the MAP installs the
+    regular binding before removing the BIDs, mnd keeps the other
+    interface's tunnel until the BA);
   * fallback (RFC 5648 §5.x): mnd restarted against MAP1 with `MultipleCoa
     ignore`: its BU's BID options go unanswered (BA without them), mnd keeps
     one regular binding (BID 0 at MAP1) and sends no more BID options; CN
@@ -41,7 +47,7 @@ import time
 
 import pytest
 from handover import MoveMark, format_gaps, handover_gaps
-from hmip_conf import mnd_home_block
+from hmip_conf import mnd_config, mnd_home_block
 from hmip_plan import MN_IF, MN_IF2, PLAN
 from hmip_topo import Options, mapd_config
 from inter_map import mn_rcoa
@@ -145,6 +151,49 @@ def test_carrier_loss_keeps_the_stream(mc):
         wait_bids(tb, rcoa, {BID[i]: ar for i, ar in WHERE.items()}, 60)
         until(lambda: [a for a in probe.arrivals() if a.recv > time.time() - 1 and a.recv > back.t_end], 30, 0.1,
               "the stream after the interface came back")
+    finally:
+        probe.stop()
+
+
+def test_reload_multiple_coa_off_keeps_the_stream(mc):
+    tb, caps = mc
+    mnd, mapd = tb.daemons["mnd"], tb.daemons["mapd-map1"]
+    rcoa = rcoa_of(tb)
+    wait_bids(tb, rcoa, {BID[i]: ar for i, ar in WHERE.items()})
+    # The stream goes through BID 2 (mn1), not the signalling interface:
+    # MAP1 may send through that BID until it has the regular binding.
+    mapd.conf.write_text(mapd_config(PLAN, "map1", mapd.sock, "FlowPolicy { Bid 2; Protocol udp; DestinationPort 5555; };\n",
+                                     tb.served_ars("map1")))
+    r = mapd.hmipctl("reload", json_out=False, check=False)
+    assert r.returncode == 0 and "reloaded" in r.stdout, r
+    mapd.wait_show("flows", [{"bid": 2, "bindings": 1}], 10)
+    probe = ProbeStream(tb.n("cn"), tb.n("mn"), rcoa, tb.outdir, name="mcoa-off", interval=0.01, port=5555).start()
+    try:
+        until(lambda: len(probe.arrivals()) >= 20, 60, 0.1, "the CN stream at the RCoA")
+        c0 = mnd.show("counters")
+        t0 = time.time()
+        mnd.conf.write_text(mnd_config(mnd.sock, "MultipleCoa off;\n", None, tb.mn_interfaces()))
+        r = mnd.hmipctl("reload", json_out=False, check=False)
+        assert r.returncode == 0 and "reloaded" in r.stdout, r
+        # MAP1: one regular binding (BID 0) in place of the two BIDs.
+        def regular():
+            v = map_bindings(tb, rcoa)
+            return v if [b["bid"] for b in v] == [0] and not v[0]["install_pending"] else None
+        bs = until(regular, 60, 0.1, "MAP1's regular binding of the RCoA")
+        e = until(lambda: [x for x in mnd.show("bul") if x["rcoa"] == rcoa and x["registered"]
+                           and not x["multiple_coa"]], 30, 0.1, "mnd's regular binding of the RCoA")
+        assert len(e) == 1 and e[0]["bids"] == [], e
+        assert bs[0]["lcoa"] in tb.lcoas(iface=MN_IF) + tb.lcoas(iface=MN_IF2), bs
+        # The wire: BUs for the RCoA since the reload carry no BID option.
+        after = [m for c in caps.values() for m in bus(c.packets(), after=t0) if m.hao == rcoa]
+        assert after and not [m for m in after if bids_of(m)], [(m.time, bids_of(m)) for m in after]
+        # Make-before-break at both ends: not one probe lost across it.
+        t1 = time.time()
+        until(lambda: [a for a in probe.arrivals() if a.recv > t1 + 1.0], 30, 0.1, "the stream after the reload")
+        seqs = sorted(a.seq for a in probe.arrivals() if t0 - 1.0 <= a.sent <= t1 + 0.5)
+        missing = sorted(set(range(seqs[0], seqs[-1] + 1)) - set(seqs))
+        assert not missing, f"{len(missing)} probes lost across the reload: {missing[:20]}"
+        assert mnd.show("counters")["mcoa_fallbacks"] == c0["mcoa_fallbacks"]
     finally:
         probe.stop()
 

@@ -163,7 +163,14 @@
 //     also drops a repeated one). A new Priority goes out in a BU (BID-PRI)
 //     and may move the signalling; the refused BIDs are tried again, as the
 //     MAPs that refused Multiple CoA are. Members of interfaces no longer
-//     configured leave as lost ones do.
+//     configured leave as lost ones do. MultipleCoa off now (or auto with
+//     one Interface): collapsed to the signalling member at once and a
+//     regular BU sent, which the MAP puts in place of the BIDs make-before-
+//     break. The other way (MultipleCoa on now, a regular binding running)
+//     waits for the next new registration (another MAP, a restart): RFC
+//     5648 lets a BU with BIDs in only after the regular binding is
+//     deregistered (165), and the MAP's DAD of the address anew would be an
+//     outage of the RCoA. The same holds when a fallback hold-down ends.
 //   * An inter-MAP move, MAP failure, hold-down, stop: the binding is
 //     collapsed to its signalling member first (the others' kernel bindings
 //     go); the previous MAP's BU and the stop's deregistration carry no BID
@@ -604,6 +611,10 @@ class MobileNode {
     /// that BID again.
     std::vector<std::uint16_t> retired;
     std::map<std::uint16_t, TimePoint> refused_bids;  ///< BIDs the MAP refused, not registered again until then
+    /// Former members' kernel bindings kept receiving until the regular BU
+    /// that replaces their BIDs at the MAP is accepted (MultipleCoa off by
+    /// a reload: the MAP may send through them until then).
+    std::vector<std::uint16_t> drop_after_ba;
     bool coa_field_always = false;       ///< after 167: every BID option carries its CoA
     bool one_bid_per_bu = false;         ///< after 168: no bulk registration
     unsigned clearings = 0;              ///< 165 answered with a clearing BU in a row (at most 2, then fallback; an accepted BID resets it)
@@ -786,7 +797,9 @@ class MobileNode {
   void mcoa_repoint_home(const Binding& b, const BindingKey& old);
   void mcoa_install(const Binding& b, const Member& m);
   /// Inter-MAP move, stop: the binding keeps only its signalling member.
-  void mcoa_collapse(Binding& b);
+  /// `keep_receiving`: the other members' kernel bindings wait in
+  /// drop_after_ba for the regular BU's BA instead of going at once.
+  void mcoa_collapse(Binding& b, bool keep_receiving = false);
   void mcoa_expire(Binding& b, TimePoint now);
   [[nodiscard]] std::uint32_t mcoa_lifetime(const Binding& b, const std::vector<std::uint16_t>& bids, TimePoint now) const;
   [[nodiscard]] std::vector<FlowMatch> flows_for(std::uint16_t bid) const;
