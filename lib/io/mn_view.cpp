@@ -135,6 +135,9 @@ Json mn_bul_json(const mn::MnState& s) {
     Json leaving = Json::array();
     for (auto x : b.leaving) leaving.push_back(x);
     j["leaving"] = std::move(leaving);
+    Json receiving = Json::array();
+    for (auto x : b.receiving) receiving.push_back(x);
+    j["receiving"] = std::move(receiving);
     a.push_back(std::move(j));
   }
   return a;

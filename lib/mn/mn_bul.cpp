@@ -327,6 +327,7 @@ void MobileNode::dad_failed(std::size_t idx, TimePoint now) {
   nb.pending.reset();
   nb.clearings = 0;  // a new RCoA: a new binding at the MAP
   nb.retired.clear();
+  nb.drop_after_ba.clear();  // the old RCoA's, removed with it
   nb.settings.primary = false;
   log(LogLevel::warning, "MAP " + b.key.map_address.str() + ": RCoA " + b.key.rcoa.str() +
                              " is a duplicate (status 134), trying " + nb.key.rcoa.str());

@@ -279,13 +279,16 @@ void MobileNode::mcoa_reconfigure(Binding& b, TimePoint now) {
   if (!b.mcoa || b.role != BindingRole::current || stopping_) return;
   if (!cfg_.mcoa()) {
     // MultipleCoa off (or auto with one Interface) now: one regular binding
-    // from the signalling member at once. The MAP replaces the BID bindings
-    // with it make-before-break (RFC 5648: a BU without BID option for an
-    // address with BID bindings), so the RCoA stays reachable throughout.
+    // from the signalling member at once (one whose interface is still
+    // configured), sent before anything else. The MAP replaces the BID
+    // bindings with it make-before-break (RFC 5648: a BU without BID option
+    // for an address with BID bindings), and the other members keep
+    // receiving until its BA, so the RCoA stays reachable throughout. The
+    // binding stays `registered`: the MAP holds the RCoA meanwhile.
+    mcoa_pick_primary(b, true);
     log(LogLevel::notice, "Multiple CoA off (reload): one regular binding for " + b.key.rcoa.str() + " from " +
                               b.iface + " (" + b.settings.lcoa.str() + ")");
     mcoa_collapse(b, true);
-    b.registered = false;
     b.pending.reset();
     send_bu(b, current_lifetime(b, now), cfg_.initial_bindack_timeout_first_reg, now);
     return;
@@ -386,13 +389,20 @@ void MobileNode::mcoa_reconfigure(Binding& b, TimePoint now) {
   mcoa_flush(b, now);
 }
 
-void MobileNode::mcoa_pick_primary(Binding& b) {
+void MobileNode::mcoa_pick_primary(Binding& b, bool configured_first) {
   if (b.members.empty()) return;
   const bool any_registered =
       std::any_of(b.members.begin(), b.members.end(), [](const Member& m) { return counts_registered(m); });
+  const auto configured = [&](const Member& m) {
+    return !configured_first ||
+           std::any_of(ifaces_.begin(), ifaces_.end(), [&](const Iface& i) { return i.name == m.iface; });
+  };
   std::size_t best = 0;
-  for (std::size_t k = 1; k < b.members.size(); ++k)
-    if (worse_member(b.members[best], b.members[k])) best = k;
+  for (std::size_t k = 1; k < b.members.size(); ++k) {
+    const Member& x = b.members[best];
+    const Member& y = b.members[k];
+    if (configured(x) != configured(y) ? configured(y) : worse_member(x, y)) best = k;
+  }
   const bool want_primary = any_registered && b.role == BindingRole::current;
   Member& n = b.members[best];
   const auto cur = std::find_if(b.members.begin(), b.members.end(), [](const Member& m) { return m.settings.signalling; });
@@ -754,10 +764,22 @@ void MobileNode::mcoa_fallback(std::size_t idx, const std::string& why, bool sen
 // or (keep_receiving) after the BA to the regular BU.
 void MobileNode::mcoa_collapse(Binding& b, bool keep_receiving) {
   if (!b.mcoa) return;
-  for (const auto& m : b.members) {
+  for (auto& m : b.members) {
     if (m.bid == b.key.bid) continue;
-    if (keep_receiving) b.drop_after_ba.push_back(m.bid);
-    else actions_.emplace_back(RemoveBinding{BindingKey{b.key.map_address, b.key.rcoa, m.bid}});
+    const BindingKey k{b.key.map_address, b.key.rcoa, m.bid};
+    mcoa_repoint_home(b, k);  // a home binding nested in it moves to the signalling one first
+    if (!keep_receiving) {
+      actions_.emplace_back(RemoveBinding{k});
+      continue;
+    }
+    // Receive only until the BA: no uplink flow leaves through it any more
+    // (the MAP's ingress check drops it once the BID is replaced).
+    b.drop_after_ba.push_back(m.bid);
+    if (m.settings.flows.empty() && !m.settings.primary && !m.settings.signalling) continue;
+    m.settings.flows.clear();
+    m.settings.primary = false;
+    m.settings.signalling = false;
+    actions_.emplace_back(InstallBinding{k, m.settings});
   }
   if (!b.settings.flows.empty()) {
     b.settings.flows.clear();

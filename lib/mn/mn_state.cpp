@@ -98,6 +98,7 @@ MnState MobileNode::state(TimePoint now) const {
     e.bid = b.key.bid;
     e.multiple_coa = b.mcoa;
     e.leaving = b.leaving;
+    e.receiving = b.drop_after_ba;
     for (const auto x : b.retired)  // due once the new BIDs are registered (unless a member has it again)
       if (std::find(e.leaving.begin(), e.leaving.end(), x) == e.leaving.end() &&
           std::none_of(b.members.begin(), b.members.end(), [&](const Member& m) { return m.bid == x; }))

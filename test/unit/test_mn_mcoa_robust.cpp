@@ -447,8 +447,11 @@ TEST_CASE("MCoA reload: MultipleCoa off collapses to one regular binding at once
   CHECK(h.at(2)->lcoa == kLcoa2);
   CHECK_FALSE(h.at(2)->primary);
   CHECK_FALSE(h.at(2)->signalling);
+  CHECK(h.entry().registered);  // the MAP holds the RCoA meanwhile
+  CHECK(h.entry().receiving == std::vector<std::uint16_t>{2});
   h.give_mh(bus[0].dst, bus[0].src, ba(bus[0].bu.sequence, 0, bus[0].bu.lifetime));
   CHECK(keys_of(h) == std::set<std::uint16_t>{1});
+  CHECK(h.entry().receiving.empty());
   auto e = h.entry();
   CHECK(e.registered);
   CHECK_FALSE(e.multiple_coa);
@@ -488,5 +491,60 @@ TEST_CASE("MCoA reload: MultipleCoa off and the binding goes before its BA: the 
   // binding goes, and nothing of it stays in the kernel.
   h.give_mh(bus[0].dst, bus[0].src, ba(bus[0].bu.sequence, 129, 0));
   CHECK(keys_of(h).empty());
+  CHECK(h.violations.empty());
+}
+
+TEST_CASE("MCoA reload: auto with only the other interface left: the regular binding goes from the one still configured", "[mn][mcoa]") {
+  Two h;
+  h.registered_both();
+  REQUIRE(h.at(1)->signalling);
+  auto c = two_cfg();
+  c.interfaces = {"eth0"};  // auto with one Interface: off; wlan0 no longer configured
+  h.mn.handle_reload(h.now, c);
+  h.drain();
+  // One regular BU, from eth0's LCoA, and no second one (no move after it).
+  auto bus = h.take<SendBu>();
+  REQUIRE(bus.size() == 1);
+  CHECK(bids_of(bus[0].bu).empty());
+  CHECK(bus[0].lcoa == kLcoa2);
+  // Kernel: eth0's binding carries it; wlan0's still receives until the BA.
+  REQUIRE(h.at(2) != nullptr);
+  CHECK(h.at(2)->signalling);
+  CHECK(h.at(2)->primary);
+  REQUIRE(h.at(1) != nullptr);
+  CHECK_FALSE(h.at(1)->signalling);
+  CHECK_FALSE(h.at(1)->primary);
+  CHECK(h.primaries() == 1);
+  CHECK(h.entry().bid == 2);
+  h.give_mh(bus[0].dst, bus[0].src, ba(bus[0].bu.sequence, 0, bus[0].bu.lifetime));
+  CHECK(keys_of(h) == std::set<std::uint16_t>{2});
+  CHECK(h.take<SendBu>().empty());
+  CHECK(h.entry().registered);
+  CHECK(h.violations.empty());
+}
+
+TEST_CASE("MCoA reload: MultipleCoa off takes the uplink flows off the kept member at once", "[mn][mcoa]") {
+  auto c = two_cfg();
+  FlowPolicyConfig f;
+  f.bid = 2;
+  f.match.ip_proto = 17;
+  f.match.dport_lo = f.match.dport_hi = 5060;
+  c.flow_policies.push_back(f);
+  Two h(c);
+  h.registered_both();
+  REQUIRE(h.at(2)->flows.size() == 1);
+  c.multiple_coa = MultipleCoaMode::off;
+  h.mn.handle_reload(h.now, c);
+  h.drain();
+  // Before the BA: eth0's binding receives, but no flow leaves through it
+  // (the MAP's ingress check drops it once the regular binding replaced
+  // BID 2); the signalling one carries no flow either (one binding).
+  REQUIRE(h.at(2) != nullptr);
+  CHECK(h.at(2)->flows.empty());
+  CHECK(h.at(1)->flows.empty());
+  auto bus = h.take<SendBu>();
+  REQUIRE(bus.size() == 1);
+  h.give_mh(bus[0].dst, bus[0].src, ba(bus[0].bu.sequence, 0, bus[0].bu.lifetime));
+  CHECK(keys_of(h) == std::set<std::uint16_t>{1});
   CHECK(h.violations.empty());
 }

@@ -52,7 +52,7 @@ from hmip_plan import MN_IF, MN_IF2, PLAN
 from hmip_topo import Options, mapd_config
 from inter_map import mn_rcoa
 from mh_forge import MH_ONLY_BPF, bas, bids_of, bus
-from mobility import MAP_ADDR, in_prefix, wait_clean
+from mobility import MAP_ADDR, map_bids, wait_clean, wait_map_bids
 from probe import ProbeStream
 from topo import until
 
@@ -79,20 +79,11 @@ def mc(module_testbed):
 
 
 def map_bindings(tb, rcoa: str) -> list[dict]:
-    return [b for b in tb.daemons["mapd-map1"].show("bindings") if b["rcoa"] == rcoa]
+    return map_bids(tb, "map1", rcoa)
 
 
 def wait_bids(tb, rcoa: str, want: dict[int, str], timeout: float = 60.0) -> list[dict]:
-    """Waits until MAP1 holds exactly the BIDs `want` ({bid: AR whose
-    prefix the LCoA is in}) of `rcoa`, installed."""
-    def ok():
-        bs = map_bindings(tb, rcoa)
-        if sorted(b["bid"] for b in bs) != sorted(want) or any(b["install_pending"] for b in bs):
-            return None
-        if not all(in_prefix(b["lcoa"], PLAN.ars[want[b["bid"]]].lcoa_prefix) for b in bs):
-            return None
-        return bs
-    return until(ok, timeout, 0.1, f"MAP1's bindings of {rcoa}: BIDs {want}")
+    return wait_map_bids(tb, "map1", rcoa, want, timeout)
 
 
 def rcoa_of(tb) -> str:
@@ -167,9 +158,16 @@ def test_reload_multiple_coa_off_keeps_the_stream(mc):
     r = mapd.hmipctl("reload", json_out=False, check=False)
     assert r.returncode == 0 and "reloaded" in r.stdout, r
     mapd.wait_show("flows", [{"bid": 2, "bindings": 1}], 10)
+    e = next(x for x in mnd.show("bul") if x["rcoa"] == rcoa)
+    assert [b["bid"] for b in e["bids"] if b["primary"]] == [BID[MN_IF]], e   # the signalling is mn0's
+    lcoa2 = next(b["lcoa"] for b in e["bids"] if b["bid"] == BID[MN_IF2])
+    tun2 = mn_tunnels(tb, MAP1).get(lcoa2)
+    assert tun2, (lcoa2, mn_tunnels(tb, MAP1))
     probe = ProbeStream(tb.n("cn"), tb.n("mn"), rcoa, tb.outdir, name="mcoa-off", interval=0.01, port=5555).start()
     try:
         until(lambda: len(probe.arrivals()) >= 20, 60, 0.1, "the CN stream at the RCoA")
+        rx = rx_packets(tb, tun2)
+        until(lambda: rx_packets(tb, tun2) >= rx + 20, 30, 0.1, f"the stream through mn1's tunnel {tun2}")
         c0 = mnd.show("counters")
         t0 = time.time()
         mnd.conf.write_text(mnd_config(mnd.sock, "MultipleCoa off;\n", None, tb.mn_interfaces()))
@@ -184,14 +182,21 @@ def test_reload_multiple_coa_off_keeps_the_stream(mc):
                            and not x["multiple_coa"]], 30, 0.1, "mnd's regular binding of the RCoA")
         assert len(e) == 1 and e[0]["bids"] == [], e
         assert bs[0]["lcoa"] in tb.lcoas(iface=MN_IF) + tb.lcoas(iface=MN_IF2), bs
-        # The wire: BUs for the RCoA since the reload carry no BID option.
-        after = [m for c in caps.values() for m in bus(c.packets(), after=t0) if m.hao == rcoa]
-        assert after and not [m for m in after if bids_of(m)], [(m.time, bids_of(m)) for m in after]
-        # Make-before-break at both ends: not one probe lost across it.
+        # The wire: from mnd's first BU without BID option on, no BU for
+        # the RCoA carries one.
+        after = sorted((m for c in caps.values() for m in bus(c.packets(), after=t0) if m.hao == rcoa),
+                       key=lambda m: m.time)
+        first = next((m.time for m in after if not bids_of(m)), None)
+        assert first is not None, [(m.time, bids_of(m)) for m in after]
+        assert not [m for m in after if m.time >= first and bids_of(m)], [(m.time, bids_of(m)) for m in after]
+        # Make-before-break at both ends: not one probe lost across it (up
+        # to the first arrival sent after the window).
         t1 = time.time()
-        until(lambda: [a for a in probe.arrivals() if a.recv > t1 + 1.0], 30, 0.1, "the stream after the reload")
-        seqs = sorted(a.seq for a in probe.arrivals() if t0 - 1.0 <= a.sent <= t1 + 0.5)
-        missing = sorted(set(range(seqs[0], seqs[-1] + 1)) - set(seqs))
+        until(lambda: [a for a in probe.arrivals() if a.sent > t1 + 0.5], 30, 0.1, "the stream after the reload")
+        got = probe.arrivals()
+        lo = min(a.seq for a in got if a.sent >= t0 - 1.0)
+        hi = min(a.seq for a in got if a.sent > t1 + 0.5)
+        missing = sorted(set(range(lo, hi)) - {a.seq for a in got})
         assert not missing, f"{len(missing)} probes lost across the reload: {missing[:20]}"
         assert mnd.show("counters")["mcoa_fallbacks"] == c0["mcoa_fallbacks"]
     finally:
@@ -228,23 +233,16 @@ def test_fallback_when_the_map_ignores_bids(mc):
 def ha_bids(tb, want: dict[int, str], timeout: float = 60.0) -> list[dict]:
     """Waits until the HA holds exactly the BIDs `want` ({bid: AR whose
     prefix the LCoA is in}) of the home address, installed."""
-    def ok():
-        bs = [b for b in tb.daemons["mapd-ha"].show("bindings") if b["rcoa"] == HOA]
-        if sorted(b["bid"] for b in bs) != sorted(want) or any(b["install_pending"] for b in bs):
-            return None
-        if not all(in_prefix(b["lcoa"], PLAN.ars[want[b["bid"]]].lcoa_prefix) for b in bs):
-            return None
-        return bs
-    return until(ok, timeout, 0.1, f"the HA's bindings of {HOA}: BIDs {want}")
+    return wait_map_bids(tb, "ha", HOA, want, timeout)
 
 
-def home_tunnels(tb) -> dict[str, str]:
-    """The MN's ip6tnl devices to the HA: {local address: device}."""
+def mn_tunnels(tb, remote: str = HA) -> dict[str, str]:
+    """The MN's ip6tnl devices to `remote` (the HA unless said): {local address: device}."""
     out = tb.n("mn").run("ip", "-d", "-o", "link", "show", "type", "ip6tnl")
     tun = {}
     for line in out.splitlines():
         m = re.search(r"^\d+: ([^:@]+)[:@].* remote (\S+) local (\S+)", line)
-        if m and m.group(2) == HA:
+        if m and m.group(2) == remote:
             tun[m.group(3)] = m.group(1)
     return tun
 
@@ -269,7 +267,7 @@ def test_plain_home_mcoa(mc):
     assert len([b for b in bs if b["active"]]) == 1, bs
     assert not mnd.show("bul"), "a MAP binding in plain Mobile IPv6 mode"
     # One home tunnel per registered LCoA on the MN.
-    tun = home_tunnels(tb)
+    tun = mn_tunnels(tb)
     assert set(tun) == set(lcoa.values()), tun
     act = next(b for b in bs if b["active"])
     dead = next(i for i in WHERE if lcoa[i] == act["lcoa"])
@@ -284,7 +282,7 @@ def test_plain_home_mcoa(mc):
               f"the stream to the home address going on after {dead}'s carrier loss")
         # It came through the home tunnel from the remaining LCoA (the same
         # device: the receive-only tunnel became the primary's).
-        after = home_tunnels(tb)
+        after = mn_tunnels(tb)
         assert after.get(lcoa[alive]) == tun[lcoa[alive]], (tun, after)
         assert lcoa[dead] not in after, after
         got = rx_packets(tb, tun[lcoa[alive]]) - rx0

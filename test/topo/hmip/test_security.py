@@ -20,7 +20,7 @@ import time
 import hmip_secure
 import pytest
 from charon import initiator_conn, start_charon
-from hmip_secure import SecureDomain, map_id
+from hmip_secure import SecureDomain, esp_and_clear_mh, map_id
 from hmip_plan import PLAN
 from hmip_topo import Options
 from mh_forge import local_bu, send_ipv6
@@ -30,32 +30,6 @@ from topo import until
 MAP1, CN = MAP_ADDR["map1"], PLAN.cn
 FG = "2001:db8:1:11::f0"      # a forging / second host on AR1's link (AR1's LCoA prefix)
 MAP_ID, MN_ID, MN2_ID, EVIL_ID = map_id("map1"), hmip_secure.MN_ID, "mn2@hmip.test", "evil@hmip.test"
-
-
-def mh_layers(p):
-    """(cleartext MH seen, ESP seen) in one captured packet."""
-    from scapy.layers.inet6 import MIP6MH_BA, MIP6MH_BE, MIP6MH_BRR, MIP6MH_BU, MIP6MH_Generic
-    clear = any(p.haslayer(c) for c in (MIP6MH_BU, MIP6MH_BA, MIP6MH_BRR, MIP6MH_BE, MIP6MH_Generic))
-    esp, layer = False, p
-    while layer is not None and layer.__class__.__name__ not in ("NoPayload", "Raw", "Padding"):
-        esp = esp or getattr(layer, "nh", None) == 50
-        layer = layer.payload if layer.payload else None
-    return clear, esp
-
-
-def esp_and_clear_mh(packets, a: str, b: str, after: float = 0.0) -> tuple[int, int]:
-    """Counts packets between addresses a and b (either way) carrying ESP,
-    and those carrying a cleartext Mobility Header."""
-    from scapy.layers.inet6 import IPv6
-    esp = clear = 0
-    for t, p in packets:
-        ip = p.getlayer(IPv6)
-        if t < after or ip is None or {ip.src, ip.dst} != {a, b}:
-            continue
-        c, e = mh_layers(ip)
-        esp += e
-        clear += c
-    return esp, clear
 
 
 def ping(tb, node: str, dst: str, count: int = 1, timeout: float = 2.0) -> bool:

@@ -24,6 +24,32 @@ MN_ID = "mn1@hmip.test"
 HA_ID = "ha.hmip.test"
 
 
+def mh_layers(p):
+    """(cleartext MH seen, ESP seen) in one captured packet."""
+    from scapy.layers.inet6 import MIP6MH_BA, MIP6MH_BE, MIP6MH_BRR, MIP6MH_BU, MIP6MH_Generic
+    clear = any(p.haslayer(c) for c in (MIP6MH_BU, MIP6MH_BA, MIP6MH_BRR, MIP6MH_BE, MIP6MH_Generic))
+    esp, layer = False, p
+    while layer is not None and layer.__class__.__name__ not in ("NoPayload", "Raw", "Padding"):
+        esp = esp or getattr(layer, "nh", None) == 50
+        layer = layer.payload if layer.payload else None
+    return clear, esp
+
+
+def esp_and_clear_mh(packets, a: str, b: str, after: float = 0.0) -> tuple[int, int]:
+    """Counts packets between addresses a and b (either way) carrying ESP,
+    and those carrying a cleartext Mobility Header."""
+    from scapy.layers.inet6 import IPv6
+    esp = clear = 0
+    for t, p in packets:
+        ip = p.getlayer(IPv6)
+        if t < after or ip is None or {ip.src, ip.dst} != {a, b}:
+            continue
+        c, e = mh_layers(ip)
+        esp += e
+        clear += c
+    return esp, clear
+
+
 def map_id(map_name: str) -> str:
     return f"{map_name}.hmip.test"
 

@@ -35,6 +35,25 @@ def bul_entry(tb, rcoa: str) -> Optional[dict]:
     return next((b for b in tb.daemons["mnd"].show("bul") if b["rcoa"] == rcoa), None)
 
 
+def map_bids(tb, map_name: str, addr: str) -> list[dict]:
+    """`map_name`'s bindings of address `addr` (RCoA or home address), one
+    per BID (Multiple CoA; a regular binding is BID 0)."""
+    return [b for b in tb.daemons[f"mapd-{map_name}"].show("bindings") if b["rcoa"] == addr]
+
+
+def wait_map_bids(tb, map_name: str, addr: str, want: dict[int, str], timeout: float = 60.0) -> list[dict]:
+    """Waits until `map_name` holds exactly the BIDs `want` ({bid: AR whose
+    LCoA prefix that BID's care-of address is in}) of `addr`, installed."""
+    def ok():
+        bs = map_bids(tb, map_name, addr)
+        if sorted(b["bid"] for b in bs) != sorted(want) or any(b["install_pending"] for b in bs):
+            return None
+        if not all(in_prefix(b["lcoa"], PLAN.ars[want[b["bid"]]].lcoa_prefix) for b in bs):
+            return None
+        return bs
+    return until(ok, timeout, 0.1, f"{map_name}'s bindings of {addr}: BIDs {want}")
+
+
 def _ipv6_layers(p):
     from scapy.layers.inet6 import IPv6
     outer = p.getlayer(IPv6, 1)

@@ -174,6 +174,7 @@ struct BulEntryView {
   bool multiple_coa = false;                     ///< registered with BID options (RFC 5648)
   std::vector<BidView> bids;                     ///< Multiple CoA: per BID, in configuration order
   std::vector<std::uint16_t> leaving;            ///< BIDs whose lifetime-0 BU is due or outstanding (after a reload that renumbered: due once the new BIDs are registered)
+  std::vector<std::uint16_t> receiving;          ///< former members' BIDs whose kernel binding still receives until the BA to the regular BU replacing them (Multiple CoA turned off by a reload)
 };
 
 /// A FlowPolicy block of mnd.conf and whether its BID is registered now.

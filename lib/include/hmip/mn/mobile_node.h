@@ -791,7 +791,9 @@ class MobileNode {
   void mcoa_fallback(std::size_t idx, const std::string& why, bool send, TimePoint now);
   /// The signalling/primary member: the registered one with the best
   /// Priority (configuration order breaks ties), else the best one.
-  void mcoa_pick_primary(Binding& b);
+  /// `configured_first`: a member of an interface the configuration still
+  /// names is preferred to any other (a reload turning Multiple CoA off).
+  void mcoa_pick_primary(Binding& b, bool configured_first = false);
   /// The home binding nesting in `old` (a member's kernel binding about to
   /// go) is re-installed with via = b.key first.
   void mcoa_repoint_home(const Binding& b, const BindingKey& old);
