@@ -148,9 +148,15 @@ std::uint32_t MobileNode::home_lifetime(const HomeSettings& s, TimePoint now) co
 // ---------------------------------------------------------------------------
 // Actions
 
-void MobileNode::install_home(const HomeSettings& s) {
+void MobileNode::install_home(const HomeSettings& target) {
   Home& h = *home_;
   const HomeKey key{*h.ha, h.cfg.address};
+  HomeSettings s = target;
+  // Multiple CoA turned off by a reload (home_mcoa_collapse): the HA may
+  // send through the other care-of addresses until it has the regular BU.
+  if (h.more_coas_until_ba && h.installed_key && *h.installed_key == key && s.mode == HomeMode::away && !s.via &&
+      s.coa == h.installed.coa && s.more_coas.empty())
+    s.more_coas = h.installed.more_coas;
   if (h.installed_key && *h.installed_key == key && h.installed == s) return;
   h.installed_key = key;
   h.installed = s;
@@ -164,6 +170,7 @@ void MobileNode::remove_home() {
   h.installed_key.reset();
   h.installed = HomeSettings{};
   h.lifetime_wait = false;
+  h.more_coas_until_ba = false;
 }
 
 // One home BU (RFC 6275 §11.7.1; RFC 5380 §6.1): H and A set, M clear, from
@@ -329,7 +336,7 @@ void MobileNode::service_home(TimePoint now) {
   // Every BID refused (home_mcoa returns false): one CoA meanwhile.
   if (!target->via && home_mcoa_wanted(now) && home_mcoa(now)) return;
   if (h.mcoa) {  // HMIPv6 mode now, MultipleCoa off after a reload: one CoA
-    home_mcoa_collapse();
+    home_mcoa_collapse(!target->via);  // the same CoA: the other tunnels receive until the BA
     if (!target->via) {  // the same CoA: a regular BU replaces the BIDs at the HA
       h.pending.reset();
       h.registered = false;
@@ -749,6 +756,14 @@ void MobileNode::home_accepted(const wire::BindingAck& ba, TimePoint now) {
   h.granted_s = granted;
   h.registered = true;
   h.expires = p.sent + core::seconds(granted);
+  if (h.more_coas_until_ba) {  // the HA holds the regular binding now: the extra tunnels go
+    h.more_coas_until_ba = false;
+    if (!h.mcoa && home_installed_away() && !h.installed.more_coas.empty()) {
+      HomeSettings s = h.installed;
+      s.more_coas.clear();
+      install_home(s);
+    }
+  }
   const auto left = std::chrono::duration_cast<core::Duration>(core::seconds(granted)) * cfg_.refresh_percent / 100;
   h.refresh_at = *h.expires - left;
   h.refresh_latest = *h.expires - left / 2;

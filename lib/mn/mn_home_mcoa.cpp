@@ -268,7 +268,7 @@ void MobileNode::home_mcoa_install(const std::vector<HomeCoa>& also) {
   }
 }
 
-void MobileNode::home_mcoa_collapse() {
+void MobileNode::home_mcoa_collapse(bool keep_receiving) {
   Home& h = *home_;
   if (!h.mcoa) return;
   h.mcoa = false;
@@ -280,6 +280,10 @@ void MobileNode::home_mcoa_collapse() {
   h.one_bid_per_bu = false;
   h.clearings = 0;
   if (home_installed_away() && !h.installed.more_coas.empty()) {
+    if (keep_receiving) {
+      h.more_coas_until_ba = true;
+      return;
+    }
     HomeSettings s = h.installed;
     s.more_coas.clear();
     install_home(s);

@@ -739,3 +739,29 @@ TEST_CASE("plain home MCoA: an extra CoA's receive tunnel that the kernel could 
   CHECK(bid_numbers(re[0]) == std::vector<std::uint16_t>{2});
   CHECK(h.hk().more_coas == std::vector<HomeCoa>{extra2()});
 }
+
+TEST_CASE("plain home MCoA reload: MultipleCoa off: one regular home BU, the other CoA's tunnel receives until its BA",
+          "[mcoa][home]") {
+  Plain h;
+  h.registered_both();
+  REQUIRE(h.hk().coa == kLcoa1);
+  REQUIRE(more_coas_of(h.hk()) == std::map<std::uint16_t, Ip6Addr>{{2, kLcoa2}});
+  auto c = plain_two();
+  c.multiple_coa = MultipleCoaMode::off;
+  h.mn.handle_reload(h.now, c);
+  h.drain();
+  const auto hb = home_bus(h.take<SendBu>());
+  REQUIRE(hb.size() == 1);
+  CHECK(bids_of(hb[0]).empty());
+  CHECK(hb[0].bu.lifetime > 0);
+  CHECK(hb[0].lcoa == kLcoa1);
+  // The HA may still send through eth0's CoA until it has the regular BU.
+  CHECK(more_coas_of(h.hk()) == std::map<std::uint16_t, Ip6Addr>{{2, kLcoa2}});
+  h.advance(seconds(1));  // a service round before the BA keeps it too
+  CHECK(more_coas_of(h.hk()) == std::map<std::uint16_t, Ip6Addr>{{2, kLcoa2}});
+  h.ha_answer(hb.back());
+  CHECK(h.hk().coa == kLcoa1);
+  CHECK(h.hk().more_coas.empty());
+  CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
+  CHECK(h.violations.empty());
+}

@@ -715,6 +715,9 @@ class MobileNode {
     bool one_bid_per_bu = false;                      ///< after 168: no bulk registration
     unsigned clearings = 0;                           ///< 165 answered with a clearing BU (at most 2, then fallback)
     std::optional<TimePoint> mcoa_refused_until;      ///< the HA does not do Multiple CoA: one CoA until then
+    /// MultipleCoa off by a reload: the extra CoAs' receive tunnels stay
+    /// (install_home keeps them) until the BA to the regular home BU.
+    bool more_coas_until_ba = false;
     bool mcoa_secure_logged = false;                  ///< the "secure mode: one CoA" line was logged
   };
 
@@ -856,9 +859,10 @@ class MobileNode {
   /// lost; the kernel state and the BUs they need. False: every usable
   /// BID is refused (held down): the caller registers one CoA meanwhile.
   [[nodiscard]] bool home_mcoa(TimePoint now);
-  /// Back to one CoA (HMIPv6 mode, at home, fallback, stop): only the
-  /// primary's kernel state stays; no BU.
-  void home_mcoa_collapse();
+  /// Back to one CoA (HMIPv6 mode, at home, fallback, stop, a reload):
+  /// only the primary's kernel state stays (`keep_receiving`: the extra
+  /// CoAs' receive tunnels until the regular BU's BA); no BU.
+  void home_mcoa_collapse(bool keep_receiving = false);
   /// Reload: the members' BIDs, priorities and order from the new
   /// configuration (handle_reload, before service).
   void home_mcoa_reconfigure(TimePoint now);
