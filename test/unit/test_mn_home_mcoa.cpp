@@ -683,7 +683,7 @@ TEST_CASE("plain home MCoA: Hmipv6 switched on while a BID BU is out: the RCoA r
   h.give_ra(kAr2, ra(kPfx2, {map_opt(kMap1, 2, 10)}), kIf2);
   const auto hb = home_bus(h.take<SendBu>());
   REQUIRE(!hb.empty());
-  const SendBu bid_bu = hb.back();
+  const SendBu& bid_bu = hb.back();
   REQUIRE(bid_numbers(bid_bu) == std::vector<std::uint16_t>{1, 2});
   // Hmipv6 on while the BID BU is out: the MAP binding first, the home
   // registration through the RCoA once the MAP's BA is in.
