@@ -624,12 +624,8 @@ TEST_CASE("MCoA: stop deregisters with one BU without BID option", "[mn][mcoa]")
 }
 
 TEST_CASE("MCoA: FlowPolicy blocks reach the BID's kernel binding", "[mn][mcoa]") {
-  auto c = two_cfg();
-  FlowPolicyConfig f;
-  f.bid = 2;
-  f.match.ip_proto = 17;
-  f.match.dport_lo = f.match.dport_hi = 5060;
-  c.flow_policies.push_back(f);
+  const auto c = two_cfg_sip_on_2();
+  const FlowPolicyConfig& f = c.flow_policies[0];
   Two h(c);
   const SendBu bu = h.both_up();
   REQUIRE(h.at(2) != nullptr);

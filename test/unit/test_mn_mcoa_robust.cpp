@@ -425,10 +425,7 @@ TEST_CASE("MCoA reload: the signalling interface no longer configured: the other
 TEST_CASE("MCoA reload: MultipleCoa off collapses to one regular binding at once; on again waits for a new registration", "[mn][mcoa]") {
   Two h;
   h.registered_both();
-  auto c = two_cfg();
-  c.multiple_coa = MultipleCoaMode::off;
-  h.mn.handle_reload(h.now, c);
-  h.drain();
+  auto bu = h.reload_mcoa_off(two_cfg());
   // Kernel: the signalling member's binding (its key keeps BID 1, a name
   // on this side) is the regular one, still the uplink; eth0's stays until
   // the MAP has the regular binding (it may send through it until then).
@@ -439,17 +436,15 @@ TEST_CASE("MCoA reload: MultipleCoa off collapses to one regular binding at once
   CHECK(h.primaries() == 1);
   // The MAP: one regular BU (no BID option) from wlan0, which replaces the
   // BIDs there; nothing deregistered first.
-  auto bus = h.take<SendBu>();
-  REQUIRE(bus.size() == 1);
-  CHECK(bus[0].bu.lifetime > 0);
-  CHECK(bids_of(bus[0].bu).empty());
-  CHECK(bus[0].lcoa == kLcoa1);
+  CHECK(bu.bu.lifetime > 0);
+  CHECK(bids_of(bu.bu).empty());
+  CHECK(bu.lcoa == kLcoa1);
   CHECK(h.at(2)->lcoa == kLcoa2);
   CHECK_FALSE(h.at(2)->primary);
   CHECK_FALSE(h.at(2)->signalling);
   CHECK(h.entry().registered);  // the MAP holds the RCoA meanwhile
   CHECK(h.entry().receiving == std::vector<std::uint16_t>{2});
-  h.give_mh(bus[0].dst, bus[0].src, ba(bus[0].bu.sequence, 0, bus[0].bu.lifetime));
+  h.regular_answer(bu);
   CHECK(keys_of(h) == std::set<std::uint16_t>{1});
   CHECK(h.entry().receiving.empty());
   auto e = h.entry();
@@ -459,10 +454,10 @@ TEST_CASE("MCoA reload: MultipleCoa off collapses to one regular binding at once
   // Refreshes stay regular; eth0 is not registered on its own.
   h.clear();
   h.advance(seconds(500));
-  bus = h.take<SendBu>();
+  auto bus = h.take<SendBu>();
   REQUIRE(!bus.empty());
   for (const auto& b : bus) CHECK(bids_of(b.bu).empty());
-  h.give_mh(bus.back().dst, bus.back().src, ba(bus.back().bu.sequence, 0, bus.back().bu.lifetime));
+  h.regular_answer(bus.back());
   // On again: the regular binding runs on (RFC 5648 would need it
   // deregistered first); the refresh carries no BID option either.
   h.mn.handle_reload(h.now, two_cfg());
@@ -480,16 +475,11 @@ TEST_CASE("MCoA reload: MultipleCoa off collapses to one regular binding at once
 TEST_CASE("MCoA reload: MultipleCoa off and the binding goes before its BA: the kept member's kernel binding goes with it", "[mn][mcoa]") {
   Two h;
   h.registered_both();
-  auto c = two_cfg();
-  c.multiple_coa = MultipleCoaMode::off;
-  h.mn.handle_reload(h.now, c);
-  h.drain();
+  const auto bu = h.reload_mcoa_off(two_cfg());
   REQUIRE(keys_of(h) == std::set<std::uint16_t>{1, 2});
-  auto bus = h.take<SendBu>();
-  REQUIRE(bus.size() == 1);
   // MAP1 refuses the regular BU (administratively prohibited): the
   // binding goes, and nothing of it stays in the kernel.
-  h.give_mh(bus[0].dst, bus[0].src, ba(bus[0].bu.sequence, 129, 0));
+  h.give_mh(bu.dst, bu.src, ba(bu.bu.sequence, 129, 0));
   CHECK(keys_of(h).empty());
   CHECK(h.violations.empty());
 }
@@ -500,6 +490,7 @@ TEST_CASE("MCoA reload: auto with only the other interface left: the regular bin
   REQUIRE(h.at(1)->signalling);
   auto c = two_cfg();
   c.interfaces = {"eth0"};  // auto with one Interface: off; wlan0 no longer configured
+  c.multiple_coa = MultipleCoaMode::automatic;
   h.mn.handle_reload(h.now, c);
   h.drain();
   // One regular BU, from eth0's LCoA, and no second one (no move after it).
@@ -516,7 +507,7 @@ TEST_CASE("MCoA reload: auto with only the other interface left: the regular bin
   CHECK_FALSE(h.at(1)->primary);
   CHECK(h.primaries() == 1);
   CHECK(h.entry().bid == 2);
-  h.give_mh(bus[0].dst, bus[0].src, ba(bus[0].bu.sequence, 0, bus[0].bu.lifetime));
+  h.regular_answer(bus[0]);
   CHECK(keys_of(h) == std::set<std::uint16_t>{2});
   CHECK(h.take<SendBu>().empty());
   CHECK(h.entry().registered);
@@ -524,27 +515,17 @@ TEST_CASE("MCoA reload: auto with only the other interface left: the regular bin
 }
 
 TEST_CASE("MCoA reload: MultipleCoa off takes the uplink flows off the kept member at once", "[mn][mcoa]") {
-  auto c = two_cfg();
-  FlowPolicyConfig f;
-  f.bid = 2;
-  f.match.ip_proto = 17;
-  f.match.dport_lo = f.match.dport_hi = 5060;
-  c.flow_policies.push_back(f);
-  Two h(c);
+  Two h(two_cfg_sip_on_2());
   h.registered_both();
   REQUIRE(h.at(2)->flows.size() == 1);
-  c.multiple_coa = MultipleCoaMode::off;
-  h.mn.handle_reload(h.now, c);
-  h.drain();
+  const auto bu = h.reload_mcoa_off(two_cfg_sip_on_2());
   // Before the BA: eth0's binding receives, but no flow leaves through it
   // (the MAP's ingress check drops it once the regular binding replaced
   // BID 2); the signalling one carries no flow either (one binding).
   REQUIRE(h.at(2) != nullptr);
   CHECK(h.at(2)->flows.empty());
   CHECK(h.at(1)->flows.empty());
-  auto bus = h.take<SendBu>();
-  REQUIRE(bus.size() == 1);
-  h.give_mh(bus[0].dst, bus[0].src, ba(bus[0].bu.sequence, 0, bus[0].bu.lifetime));
+  h.regular_answer(bu);
   CHECK(keys_of(h) == std::set<std::uint16_t>{1});
   CHECK(h.violations.empty());
 }

@@ -20,6 +20,17 @@ inline MndConfig two_cfg() {
   return c;
 }
 
+/// two_cfg() with one FlowPolicy: UDP to port 5060 on BID 2 (eth0).
+inline MndConfig two_cfg_sip_on_2() {
+  auto c = two_cfg();
+  FlowPolicyConfig f;
+  f.bid = 2;
+  f.match.ip_proto = 17;
+  f.match.dport_lo = f.match.dport_hi = 5060;
+  c.flow_policies.push_back(f);
+  return c;
+}
+
 /// secure_cfg() with the two interfaces (Two::secure_registering()).
 inline MndConfig secure_two_cfg() {
   auto c = secure_cfg();
@@ -112,6 +123,18 @@ struct Two : Harness {
     mcoa_answer(bus.back());
     clear();
   }
+  /// A reload with `c` but MultipleCoa off: returns the one BU that follows
+  /// (the regular one), taken from `out`.
+  SendBu reload_mcoa_off(MndConfig c) {
+    c.multiple_coa = MultipleCoaMode::off;
+    mn.handle_reload(now, std::move(c));
+    drain();
+    auto bus = take<SendBu>();
+    REQUIRE(bus.size() == 1);
+    return bus[0];
+  }
+  /// The MAP's BA accepting a regular BU (no BID option).
+  void regular_answer(const SendBu& bu) { give_mh(bu.dst, bu.src, ba(bu.bu.sequence, 0, bu.bu.lifetime)); }
   [[nodiscard]] const BindingSettings* at(std::uint16_t bid) const {
     const auto it = all.find({kMap1, kRcoa1, bid});
     return it == all.end() ? nullptr : &it->second;
