@@ -18,7 +18,7 @@
 //   mn-unbind MAP RCOA
 //   home-bind HA HOA away COA via MAP RCOA [MTU] [protect]          -> ok TUNNEL IFINDEX TABLE   (nested)
 //   home-bind HA HOA away COA plain IFNAME ROUTER|- [MTU] [protect] [coa=BID,COA,IFNAME[,ROUTER]]...
-//                                                        -> ok TUNNEL IFINDEX TABLE [BID:TUNNEL]...
+//                                                        -> ok TUNNEL IFINDEX TABLE [BID:TUNNEL]... [failed:BID,...]
 //     (coa=: Multiple CoA, an extra CoA's receive-only tunnel; MTU before it applies to it too)
 //     (protect: protect_traffic, ProtectTraffic)
 //   home-bind HA HOA home IFNAME PREFIXLEN                -> ok - 0 0
@@ -241,6 +241,8 @@ std::string run(NetlinkDataplane& dp, const std::vector<std::string>& w) {
     if (!r) return err(dp, r.error());
     std::string more;
     for (const auto& m : r->more) more += " " + std::to_string(m.bid) + ":" + m.tunnel;
+    for (std::size_t i = 0; i < r->failed_bids.size(); ++i)
+      more += (i == 0 ? " failed:" : ",") + std::to_string(r->failed_bids[i]);
     return "ok " + (r->tunnel.empty() ? std::string("-") : r->tunnel) + " " + std::to_string(r->tunnel_ifindex) + " " +
            std::to_string(r->table) + more;
   }

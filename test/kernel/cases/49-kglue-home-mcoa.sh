@@ -10,7 +10,9 @@
 # counters) and pass the HA's ingress check; without the extra tunnel the
 # HA's downlink to LCoA2 is lost (what the tunnel is for); the primary
 # swapped with the extra CoA (one install) moves the uplink to link B and
-# keeps receiving on both; flush leaves no tagged object.
+# keeps receiving on both; an extra CoA whose tunnel the kernel refuses
+# (a foreign device with its endpoints) is reported, the rest installed;
+# flush leaves no tagged object.
 #
 #   cn (2001:db8:200::100) --vc/vhc-- ha (HA 2001:db8:200::1; home link)
 #                                      |--vha/va-- mn (LCoA1 2001:db8:2::10)  link A
@@ -110,7 +112,22 @@ kg_use mn
 kg home-bind "$HA" "$HOA" away "$LCOA1" plain va "$R1"
 ip -n "$mn" link show "$XTUN" >/dev/null 2>&1 && hk_fail "the extra tunnel stayed after its CoA went"
 hk_in cn ping -6 -n -c 2 -i 0.2 -W 1 "$HOA" >/dev/null 2>&1 && hk_fail "CN -> HoA works through LCoA2 without its tunnel"
+# --- an extra tunnel the kernel refuses (a foreign ip6tnl holds its
+# endpoints and link: EEXIST): the install succeeds without it, BID 2 is reported
+# failed, the primary's state stays; the foreign device gone, it is made
+hk_in mn ip -6 tunnel add xforeign mode ip6ip6 local "$LCOA2" remote "$HA" dev vb
 kg home-bind "$HA" "$HOA" away "$LCOA1" plain va "$R1" "coa=2,$LCOA2,vb,$R2"
+echo "$KG_REPLY" | grep -q "^ok $HTUN [0-9]* [0-9]* failed:2$" || hk_fail "want BID 2 failed, primary kept: $KG_REPLY"
+[ "$(ip -n "$mn" link show | grep -c hmipn)" = 1 ] || hk_fail "failed extra: want the primary tunnel only: $(ip -n "$mn" link show | grep hmipn)"
+ip -n "$mn" -6 addr show dev "$HTUN" | grep -q "$HOA" || hk_fail "failed extra: the home address left the primary tunnel"
+kg_use ha
+kg mcoa-bind "$HOA" 1 50 "$HA" "$LCOA1" vhc
+expect "$(deliver)" 3 0 "an extra refused by the kernel, BID 1 top: the primary works"
+kg mcoa-bind "$HOA" 1 20 "$HA" "$LCOA1" vhc
+kg_use mn
+hk_in mn ip -6 tunnel del xforeign
+kg home-bind "$HA" "$HOA" away "$LCOA1" plain va "$R1" "coa=2,$LCOA2,vb,$R2"
+echo "$KG_REPLY" | grep -q "failed:" && hk_fail "the extra still failed: $KG_REPLY"
 XTUN=$(echo "$KG_REPLY" | awk '{print $5}' | cut -d: -f2)
 expect "$(deliver)" 0 3 "the extra tunnel back"
 
