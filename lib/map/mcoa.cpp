@@ -463,14 +463,23 @@ void MapAgent::finish_bid(std::uint64_t txn, std::uint16_t bid, std::uint8_t sta
   }
 }
 
-void MapAgent::withdraw(std::uint64_t txn) {
+// The Txn `txn` out of the table, its backstop timer and its address's
+// in-flight mark with it (nullopt: already answered or withdrawn).
+std::optional<MapAgent::Txn> MapAgent::take_txn(std::uint64_t txn) {
   const auto it = txns_.find(txn);
-  if (it == txns_.end()) return;
-  const Txn t = std::move(it->second);
+  if (it == txns_.end()) return std::nullopt;
+  Txn t = std::move(it->second);
   txns_.erase(it);
   if (t.deadline) timers_.set(BindingKey{t.addr, 0}, TimerQueue::Kind::txn, t.deadline, std::nullopt);
   if (const auto ait = addresses_.find(BindingKey{t.addr, 0}); ait != addresses_.end() && ait->second.txn == txn)
     ait->second.txn.reset();
+  return t;
+}
+
+void MapAgent::withdraw(std::uint64_t txn) {
+  const auto taken = take_txn(txn);
+  if (!taken) return;
+  const Txn& t = *taken;
   // Its BIDs still pending (issue 15 review, P2: left alive they were
   // tracked by nothing, and committed after the node had deregistered all).
   for (const auto& b : t.bids) {
@@ -517,13 +526,9 @@ void MapAgent::note_sequence(const Ip6Addr& addr, std::uint16_t seq, bool any) {
 // that differs between BIDs goes in the options with the BA's status 4
 // (MCOA NOTCOMPLETE), else in the BA with the options' status 0.
 void MapAgent::answer(std::uint64_t txn) {
-  const auto it = txns_.find(txn);
-  if (it == txns_.end()) return;
-  const Txn t = std::move(it->second);
-  txns_.erase(it);
-  if (t.deadline) timers_.set(BindingKey{t.addr, 0}, TimerQueue::Kind::txn, t.deadline, std::nullopt);
-  if (const auto ait = addresses_.find(BindingKey{t.addr, 0}); ait != addresses_.end() && ait->second.txn == txn)
-    ait->second.txn.reset();
+  const auto taken = take_txn(txn);
+  if (!taken) return;
+  const Txn& t = *taken;
   // A retransmission may have moved the sequence number answered past the
   // one its BIDs committed with (never backwards: a newer BU of the
   // address may have been accepted meanwhile).

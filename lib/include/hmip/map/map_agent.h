@@ -716,6 +716,9 @@ class MapAgent {
   void finish_bid(std::uint64_t txn, std::uint16_t bid, std::uint8_t status, bool registered);
   /// Sends the BA of `txn` (every BID done) and forgets it.
   void answer(std::uint64_t txn);
+  /// `txn` out of the table with its backstop timer and its address's
+  /// in-flight mark (answer, withdraw); nullopt if already gone.
+  std::optional<Txn> take_txn(std::uint64_t txn);
   /// Forgets `txn` without a BA (a newer BU deregistered BIDs it was
   /// registering: its BA would carry an old sequence number; or the
   /// backstop). Its BIDs still pending: a new one (no binding yet) is
