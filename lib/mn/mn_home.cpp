@@ -153,10 +153,16 @@ void MobileNode::install_home(const HomeSettings& target) {
   const HomeKey key{*h.ha, h.cfg.address};
   HomeSettings s = target;
   // Multiple CoA turned off by a reload (home_mcoa_collapse): the HA may
-  // send through the other care-of addresses until it has the regular BU.
-  if (h.more_coas_until_ba && h.installed_key && *h.installed_key == key && s.mode == HomeMode::away && !s.via &&
-      s.coa == h.installed.coa && s.more_coas.empty())
-    s.more_coas = h.installed.more_coas;
+  // send through the other care-of addresses until it has the regular BU,
+  // so they stay while only that is pending; anything else (another CoA or
+  // HA, HMIPv6 mode, at home, Multiple CoA again) ends the wait.
+  if (h.more_coas_until_ba) {
+    if (!h.mcoa && h.installed_key && *h.installed_key == key && s.mode == HomeMode::away && !s.via &&
+        s.coa == h.installed.coa && s.more_coas.empty())
+      s.more_coas = h.installed.more_coas;
+    else
+      h.more_coas_until_ba = false;
+  }
   if (h.installed_key && *h.installed_key == key && h.installed == s) return;
   h.installed_key = key;
   h.installed = s;

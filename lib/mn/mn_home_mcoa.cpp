@@ -123,8 +123,9 @@ bool MobileNode::home_mcoa(TimePoint now) {
       return !std::any_of(acc.begin(), acc.end(), [&](const Acc& a) { return h.refused_bids.count(a.c.bid) != 0; });
     }
     h.mcoa = true;
+    h.more_coas_until_ba = false;  // Multiple CoA again: its own extra tunnels from now on
     h.leaving.clear();
-  h.retired.clear();
+    h.retired.clear();
     h.coa_field_always = false;
     h.one_bid_per_bu = false;
     h.clearings = 0;

@@ -280,7 +280,8 @@ void MobileNode::mcoa_reconfigure(Binding& b, TimePoint now) {
   if (!cfg_.mcoa()) {
     // MultipleCoa off (or auto with one Interface) now: one regular binding
     // from the signalling member at once (one whose interface is still
-    // configured), sent before anything else. The MAP replaces the BID
+    // configured where there is one: if the MAP does not hold its LCoA yet,
+    // its uplink waits for the BA), sent before anything else. The MAP replaces the BID
     // bindings with it make-before-break (RFC 5648: a BU without BID option
     // for an address with BID bindings), and the other members keep
     // receiving until its BA, so the RCoA stays reachable throughout. The

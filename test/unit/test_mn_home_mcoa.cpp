@@ -765,3 +765,29 @@ TEST_CASE("plain home MCoA reload: MultipleCoa off: one regular home BU, the oth
   CHECK(h.mn.state(h.now).home->status == HomeStatus::registered);
   CHECK(h.violations.empty());
 }
+
+TEST_CASE("plain home MCoA reload: off then on again before the HA answers: a later carrier loss still removes that tunnel",
+          "[mcoa][home]") {
+  Plain h;
+  h.registered_both();
+  auto off = plain_two();
+  off.multiple_coa = MultipleCoaMode::off;
+  h.mn.handle_reload(h.now, off);
+  h.drain();
+  REQUIRE(home_bus(h.take<SendBu>()).size() == 1);  // the regular BU, left unanswered
+  REQUIRE(more_coas_of(h.hk()) == std::map<std::uint16_t, Ip6Addr>{{2, kLcoa2}});
+  // On again: Multiple CoA runs with its own extra tunnels; the wait for
+  // the regular BU's BA is over.
+  h.mn.handle_reload(h.now, plain_two());
+  h.drain();
+  const auto hb = home_bus(h.take<SendBu>());
+  REQUIRE(!hb.empty());
+  REQUIRE(bid_numbers(hb.back()) == std::vector<std::uint16_t>{1, 2});
+  h.ha_answer(hb.back());
+  REQUIRE(more_coas_of(h.hk()) == std::map<std::uint16_t, Ip6Addr>{{2, kLcoa2}});
+  // eth0's carrier goes: its receive tunnel goes with it (not kept back).
+  h.set_link(link_on("eth0", kIf2, false));
+  CHECK(h.hk().coa == kLcoa1);
+  CHECK(h.hk().more_coas.empty());
+  CHECK(h.violations.empty());
+}

@@ -129,7 +129,7 @@ def test_signalling_interface_lost_while_forged(sm):
     probe = ProbeStream(tb.n("cn"), tb.n("mn"), rcoa, tb.outdir, name="mcoa-secure-loss", interval=0.02).start()
     try:
         until(lambda: len(probe.arrivals()) >= 20, 60, 0.1, "the CN stream at the RCoA")
-        c0 = mapd.show("counters")
+        c0, n0 = mapd.show("counters"), mnd.show("counters")
         mv = tb.detach(dead)
         for k in range(5):  # while mnd moves its signalling and protection
             forge(fg, lcoa, rcoa, 50100 + 2 * k)
@@ -138,8 +138,11 @@ def test_signalling_interface_lost_while_forged(sm):
               f"the stream going on after {dead}'s carrier loss")
         wait_map_bids(tb, "map1", rcoa, {BID[alive]: WHERE[alive]}, 60)
         mnd.wait_show("ike", {"maps": [{"map": MAP1, "state": "protected", "rcoa": rcoa, "lcoa": lcoa[alive]}]}, 60)
-        c = mapd.show("counters")
+        c, n = mapd.show("counters"), mnd.show("counters")
         assert c.get("kernel_XfrmInTmplMismatch", 0) >= c0.get("kernel_XfrmInTmplMismatch", 0) + 10, (c0, c)
+        # Nothing forged reached mapd: every BU it took is one mnd sent.
+        assert c["bu_received"] - c0["bu_received"] <= n["bu_sent"] - n0["bu_sent"], (c0, c, n0, n)
+        assert (c["bu_no_ike_sa"], c["bu_ike_contested"]) == (c0["bu_no_ike_sa"], c0["bu_ike_contested"]), (c0, c)
         assert FG not in [b["lcoa"] for b in map_bids(tb, "map1", rcoa)]
         # Carrier back: both BIDs again, still protected.
         tb.attach(WHERE[dead], iface=dead)
