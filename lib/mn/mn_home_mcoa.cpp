@@ -30,15 +30,14 @@
 #include <utility>
 
 #include "hmip/mn/mobile_node.h"
+#include "mcoa_members.h"
 
 namespace hmip::mn {
 
 namespace {
 
-bool has(const std::vector<std::uint16_t>& v, std::uint16_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
-
-/// Priority order: BID-PRI 1..127 (lower preferred), none (0) last.
-unsigned prio_rank(std::uint8_t priority) { return priority == 0 ? 128U : priority; }
+using detail::has_bid;
+using detail::priority_rank;
 
 std::string bid_list(const std::vector<std::uint16_t>& bids) {
   std::string s;
@@ -210,8 +209,8 @@ bool MobileNode::home_mcoa(TimePoint now) {
   // until the lifetime-0 BU is out.
   std::vector<HomeCoa> keep_lost;
   for (const auto& m : lost) {
-    const bool in_flight = h.pending && h.pending->lifetime_units != 0 && has(h.pending->bids, m.bid);
-    if ((m.registered || in_flight) && !has(h.leaving, m.bid)) h.leaving.push_back(m.bid);
+    const bool in_flight = h.pending && h.pending->lifetime_units != 0 && has_bid(h.pending->bids, m.bid);
+    if ((m.registered || in_flight) && !has_bid(h.leaving, m.bid)) h.leaving.push_back(m.bid);
     if (home_installed_away() && m.kernel.coa != h.installed.coa) keep_lost.push_back(m.kernel);
   }
   home_mcoa_pick_primary();
@@ -222,7 +221,7 @@ bool MobileNode::home_mcoa(TimePoint now) {
     ++counters_.mcoa_interface_losses;
     log(LogLevel::notice, "interface " + m.iface + " (BID " + std::to_string(m.bid) + ", " + m.kernel.coa.str() +
                               ") lost: home address " + h.cfg.address.str() + " continues through " +
-                              h.installed.coa.str() + (has(h.leaving, m.bid) ? ", deregistering its BID" : ""));
+                              h.installed.coa.str() + (has_bid(h.leaving, m.bid) ? ", deregistering its BID" : ""));
   }
   home_mcoa_install();  // the lost members' tunnels go (after the BU above)
   return true;
@@ -234,7 +233,7 @@ void MobileNode::home_mcoa_pick_primary() {
   Home& h = *home_;
   std::stable_sort(h.members.begin(), h.members.end(), [](const HomeMember& x, const HomeMember& y) {
     if (x.registered != y.registered) return x.registered;
-    if (prio_rank(x.priority) != prio_rank(y.priority)) return prio_rank(x.priority) < prio_rank(y.priority);
+    if (priority_rank(x.priority) != priority_rank(y.priority)) return priority_rank(x.priority) < priority_rank(y.priority);
     return x.order < y.order;
   });
 }
@@ -314,7 +313,7 @@ void MobileNode::home_mcoa_reconfigure(TimePoint now) {
     return std::nullopt;
   };
   const auto held = [&](const HomeMember& m) {
-    return m.registered || (h.pending && h.pending->lifetime_units != 0 && has(h.pending->bids, m.bid));
+    return m.registered || (h.pending && h.pending->lifetime_units != 0 && has_bid(h.pending->bids, m.bid));
   };
   bool changed = false;
   for (auto& m : h.members) {
@@ -328,7 +327,7 @@ void MobileNode::home_mcoa_reconfigure(TimePoint now) {
     }
     const std::uint16_t bid = cfg_.bid_of(*k);
     if (bid == m.bid) continue;
-    if (held(m) && !has(h.retired, m.bid)) h.retired.push_back(m.bid);
+    if (held(m) && !has_bid(h.retired, m.bid)) h.retired.push_back(m.bid);
     log(LogLevel::notice, "interface " + m.iface + ": BID " + std::to_string(m.bid) + " -> " + std::to_string(bid) +
                               " (reload): registering it with home agent " + h.ha->str() + " under the new BID");
     m.bid = bid;
@@ -353,7 +352,7 @@ void MobileNode::home_mcoa_reconfigure(TimePoint now) {
   std::sort(h.members.begin(), h.members.end(), [](const HomeMember& x, const HomeMember& y) { return x.order < y.order; });
   if (changed && h.pending && h.pending->lifetime_units != 0 && !h.pending->clearing) {
     for (auto& m : h.members)
-      if (has(h.pending->bids, m.bid)) m.dirty = true;
+      if (has_bid(h.pending->bids, m.bid)) m.dirty = true;
     h.pending.reset();  // read with the new numbering, its BA would be wrong: sent again
   }
   if (!changed || h.members.empty()) return;
@@ -366,27 +365,17 @@ void MobileNode::home_mcoa_flush(TimePoint now) {
   Home& h = *home_;
   if (!h.mcoa || stopping_ || !home_installed_away()) return;
   if (h.pending && h.pending->clearing) return;  // the registration follows the clearing's BA
-  // BIDs a reload retired: deregistered once the members are registered
-  // under their new BIDs (make-before-break), unless a member has that BID
-  // again (its registration replaced the old binding at the HA).
-  if (!h.retired.empty() && !h.pending &&
-      std::none_of(h.members.begin(), h.members.end(), [](const HomeMember& m) { return m.dirty; })) {
-    for (const auto x : h.retired)
-      if (!has(h.leaving, x) &&
-          std::none_of(h.members.begin(), h.members.end(), [&](const HomeMember& m) { return m.bid == x; }))
-        h.leaving.push_back(x);
-    h.retired.clear();
-  }
+  if (!h.pending) detail::retire_to_leaving(h.retired, h.leaving, h.members);  // reload: make-before-break at the HA
   if (!h.leaving.empty()) {
     if (h.pending && h.pending->lifetime_units == 0 &&
         (h.one_bid_per_bu ? std::any_of(h.pending->bids.begin(), h.pending->bids.end(),
-                                        [&](std::uint16_t x) { return has(h.leaving, x); })
+                                        [&](std::uint16_t x) { return has_bid(h.leaving, x); })
                           : std::all_of(h.leaving.begin(), h.leaving.end(),
-                                        [&](std::uint16_t x) { return has(h.pending->bids, x); })))
+                                        [&](std::uint16_t x) { return has_bid(h.pending->bids, x); })))
       return;  // in flight
     if (h.pending && h.pending->lifetime_units != 0)  // superseded: its BIDs go again after
       for (auto& m : h.members)
-        if (has(h.pending->bids, m.bid)) m.dirty = true;
+        if (has_bid(h.pending->bids, m.bid)) m.dirty = true;
     std::vector<std::uint16_t> bids = h.leaving;
     if (h.one_bid_per_bu) bids.resize(1);
     send_home_mcoa_bu(bids, true, cfg_.initial_bindack_timeout, false, now);
@@ -397,9 +386,9 @@ void MobileNode::home_mcoa_flush(TimePoint now) {
     if (m.dirty) bids.push_back(m.bid);
   if (h.pending) {
     if (h.pending->lifetime_units == 0 || h.one_bid_per_bu) return;  // after its BA
-    if (std::all_of(bids.begin(), bids.end(), [&](std::uint16_t x) { return has(h.pending->bids, x); })) return;
+    if (std::all_of(bids.begin(), bids.end(), [&](std::uint16_t x) { return has_bid(h.pending->bids, x); })) return;
     for (const auto x : h.pending->bids)
-      if (!has(bids, x) &&
+      if (!has_bid(bids, x) &&
           std::any_of(h.members.begin(), h.members.end(), [&](const HomeMember& m) { return m.bid == x; }))
         bids.push_back(x);
   }
@@ -424,7 +413,7 @@ void MobileNode::send_home_mcoa_bu(std::vector<std::uint16_t> bids,  // NOLINT(p
   if (!dereg) {
     lt = h.cfg.binding_lifetime;
     for (const auto& m : h.members)
-      if (has(bids, m.bid)) lt = std::min(lt, lcoa_lifetime(m.kernel.coa, now));
+      if (has_bid(bids, m.bid)) lt = std::min(lt, lcoa_lifetime(m.kernel.coa, now));
     if (lt == 0) {
       if (!h.lifetime_wait)
         log(LogLevel::info, "home BU for " + h.cfg.address.str() + " (BIDs " + bid_list(bids) +
@@ -529,7 +518,7 @@ void MobileNode::home_mcoa_ba(const wire::BindingAck& ba, TimePoint now) {
       h.one_bid_per_bu = true;
       h.pending.reset();
       for (auto& m : h.members)
-        if (has(p.bids, m.bid)) m.dirty = true;
+        if (has_bid(p.bids, m.bid)) m.dirty = true;
       log(LogLevel::info, "home agent " + h.ha->str() + " prohibits bulk registration (168): one BID per BU");
       home_mcoa_flush(now);
       return;
@@ -539,7 +528,7 @@ void MobileNode::home_mcoa_ba(const wire::BindingAck& ba, TimePoint now) {
       h.pending.reset();
       h.coa_field_always = true;
       for (auto& m : h.members)
-        if (has(p.bids, m.bid)) m.dirty = true;
+        if (has_bid(p.bids, m.bid)) m.dirty = true;
       log(LogLevel::info, "home agent " + h.ha->str() + " did not know a care-of address (167): every BID option "
                           "carries it now");
       home_mcoa_flush(now);
@@ -588,7 +577,7 @@ void MobileNode::home_mcoa_ba(const wire::BindingAck& ba, TimePoint now) {
   const std::uint32_t granted =
       std::min<std::uint32_t>(ba.lifetime, p.lifetime_units) * wire::kMhLifetimeUnitSeconds;
   for (const auto* o : opts) {
-    if (!has(p.bids, o->bid)) {
+    if (!has_bid(p.bids, o->bid)) {
       ++counters_.mcoa_bid_unexpected;
       continue;
     }
@@ -690,8 +679,8 @@ void MobileNode::handle_home_extras_failed(TimePoint now, const HomeKey& key, co
     if (m == h.members.end()) continue;
     ++counters_.mcoa_bids_refused;
     h.refused_bids[bid] = now + kRefusedMapHoldDown;
-    const bool in_flight = h.pending && h.pending->lifetime_units != 0 && has(h.pending->bids, bid);
-    if ((m->registered || in_flight) && !has(h.leaving, bid)) h.leaving.push_back(bid);
+    const bool in_flight = h.pending && h.pending->lifetime_units != 0 && has_bid(h.pending->bids, bid);
+    if ((m->registered || in_flight) && !has_bid(h.leaving, bid)) h.leaving.push_back(bid);
     log(LogLevel::warning, "home address " + h.cfg.address.str() + ": no receive tunnel for BID " + std::to_string(bid) +
                                " (" + m->iface + ", " + m->kernel.coa.str() + "): " + why + "; not registered for " +
                                std::to_string(std::chrono::duration_cast<core::seconds>(kRefusedMapHoldDown).count()) +

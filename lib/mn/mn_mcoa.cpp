@@ -29,18 +29,16 @@
 #include <utility>
 
 #include "hmip/mn/mobile_node.h"
+#include "mcoa_members.h"
 #include "mn_time.h"
 
 namespace hmip::mn {
 
+using detail::has_bid;
 using detail::lifetime_units;
+using detail::priority_rank;
 
 namespace {
-
-bool contains(const std::vector<std::uint16_t>& v, std::uint16_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
-
-/// Priority order: BID-PRI 1..127 (lower preferred), none (0) last.
-unsigned rank_of(std::uint8_t priority) { return priority == 0 ? 128U : priority; }
 
 /// For the choice of the signalling member: the MAP holds this member's
 /// care-of address (registered, possibly re-registering after a move), or
@@ -55,7 +53,7 @@ bool counts_registered(const M& m) {
 template <class M>
 bool worse_member(const M& x, const M& y) {
   if (counts_registered(x) != counts_registered(y)) return !counts_registered(x);
-  if (rank_of(x.priority) != rank_of(y.priority)) return rank_of(x.priority) > rank_of(y.priority);
+  if (priority_rank(x.priority) != priority_rank(y.priority)) return priority_rank(x.priority) > priority_rank(y.priority);
   return x.order > y.order;
 }
 
@@ -81,7 +79,7 @@ std::vector<MobileNode::Access> MobileNode::mcoa_accesses(const Ip6Addr& map, co
 }
 
 bool MobileNode::mcoa_map_holds(const Binding& b, const Member& m) {
-  const bool in_flight = b.pending && b.pending->lifetime_units != 0 && contains(b.pending->bids, m.bid);
+  const bool in_flight = b.pending && b.pending->lifetime_units != 0 && has_bid(b.pending->bids, m.bid);
   return m.registered || in_flight;
 }
 
@@ -95,7 +93,7 @@ void MobileNode::mcoa_install(const Binding& b, const Member& m) {
 void MobileNode::create_mcoa(const Ip6Addr& map, const std::vector<Access>& acc, TimePoint now) {
   std::size_t s = 0;
   for (std::size_t k = 1; k < acc.size(); ++k)
-    if (rank_of(cfg_.priority_of(acc[k].iface)) < rank_of(cfg_.priority_of(acc[s].iface))) s = k;
+    if (priority_rank(cfg_.priority_of(acc[k].iface)) < priority_rank(cfg_.priority_of(acc[s].iface))) s = k;
   std::optional<Ip6Addr> leased;
   if (secure()) {
     leased = secured_rcoa(map, acc[s], now);
@@ -239,7 +237,7 @@ void MobileNode::update_mcoa(Binding& b, TimePoint now) {
   // points through them.
   mcoa_pick_primary(b);
   for (const auto& m : lost)
-    if (mcoa_map_holds(b, m) && !contains(b.leaving, m.bid)) b.leaving.push_back(m.bid);
+    if (mcoa_map_holds(b, m) && !has_bid(b.leaving, m.bid)) b.leaving.push_back(m.bid);
   mcoa_flush(b, now);
   for (const auto& m : lost) {
     ++counters_.mcoa_interface_losses;
@@ -248,7 +246,7 @@ void MobileNode::update_mcoa(Binding& b, TimePoint now) {
     log(LogLevel::notice, "interface " + m.iface + " (BID " + std::to_string(m.bid) + ") lost MAP " +
                               b.key.map_address.str() + ": traffic continues through " + b.iface + " (BID " +
                               std::to_string(b.key.bid) + ")" +
-                              (contains(b.leaving, m.bid) ? ", deregistering its BID" : ""));
+                              (has_bid(b.leaving, m.bid) ? ", deregistering its BID" : ""));
   }
 }
 
@@ -355,7 +353,7 @@ void MobileNode::mcoa_reconfigure(Binding& b, TimePoint now) {
   std::sort(b.members.begin(), b.members.end(), [](const Member& x, const Member& y) { return x.order < y.order; });
   if (changed && b.pending && b.pending->lifetime_units != 0 && !b.pending->clearing) {
     for (auto& m : b.members)
-      if (contains(b.pending->bids, m.bid)) m.dirty = true;
+      if (has_bid(b.pending->bids, m.bid)) m.dirty = true;
     b.pending.reset();  // read with the new numbering, its BA would be wrong: sent again
   }
   // Kernel: the old keys first (two members may swap BIDs) ...
@@ -385,7 +383,7 @@ void MobileNode::mcoa_reconfigure(Binding& b, TimePoint now) {
     if (!m.settings.signalling && std::find(reinstall.begin(), reinstall.end(), m.iface) != reinstall.end())
       mcoa_install(b, m);
   for (const auto x : old_bids)
-    if (!contains(b.retired, x)) b.retired.push_back(x);
+    if (!has_bid(b.retired, x)) b.retired.push_back(x);
   mcoa_pick_primary(b);
   mcoa_flush(b, now);
 }
@@ -449,28 +447,18 @@ void MobileNode::mcoa_repoint_home(const Binding& b, const BindingKey& old) {
 void MobileNode::mcoa_flush(Binding& b, TimePoint now) {
   if (!b.mcoa || b.role != BindingRole::current || stopping_) return;
   if (b.pending && b.pending->clearing) return;  // 165: the registration follows the clearing's BA
-  // BIDs a reload retired: deregistered once the members are registered
-  // under their new BIDs (make-before-break at the MAP), unless a member
-  // has that BID again (its registration replaced the old binding).
-  if (!b.retired.empty() && !b.pending &&
-      std::none_of(b.members.begin(), b.members.end(), [](const Member& m) { return m.dirty; })) {
-    for (const auto x : b.retired)
-      if (!contains(b.leaving, x) &&
-          std::none_of(b.members.begin(), b.members.end(), [&](const Member& m) { return m.bid == x; }))
-        b.leaving.push_back(x);
-    b.retired.clear();
-  }
+  if (!b.pending) detail::retire_to_leaving(b.retired, b.leaving, b.members);  // reload: make-before-break at the MAP
   if (!b.leaving.empty()) {
     if (b.pending && b.pending->lifetime_units == 0 &&
         (b.one_bid_per_bu  // 168: one BID per deregistration too, the next after its BA
              ? std::any_of(b.pending->bids.begin(), b.pending->bids.end(),
-                           [&](std::uint16_t x) { return contains(b.leaving, x); })
+                           [&](std::uint16_t x) { return has_bid(b.leaving, x); })
              : std::all_of(b.leaving.begin(), b.leaving.end(),
-                           [&](std::uint16_t x) { return contains(b.pending->bids, x); })))
+                           [&](std::uint16_t x) { return has_bid(b.pending->bids, x); })))
       return;  // in flight
     if (b.pending && b.pending->lifetime_units != 0)  // superseded: its BIDs go again after
       for (auto& m : b.members)
-        if (contains(b.pending->bids, m.bid)) m.dirty = true;
+        if (has_bid(b.pending->bids, m.bid)) m.dirty = true;
     std::vector<std::uint16_t> bids = b.leaving;
     if (b.one_bid_per_bu) bids.resize(1);
     send_mcoa_bu(b, bids, true, cfg_.initial_bindack_timeout, now);
@@ -481,9 +469,9 @@ void MobileNode::mcoa_flush(Binding& b, TimePoint now) {
     if (m.dirty) bids.push_back(m.bid);
   if (b.pending) {
     if (b.pending->lifetime_units == 0 || b.one_bid_per_bu) return;  // after its BA
-    if (std::all_of(bids.begin(), bids.end(), [&](std::uint16_t x) { return contains(b.pending->bids, x); })) return;
+    if (std::all_of(bids.begin(), bids.end(), [&](std::uint16_t x) { return has_bid(b.pending->bids, x); })) return;
     for (auto x : b.pending->bids)
-      if (!contains(bids, x) && std::any_of(b.members.begin(), b.members.end(), [&](const Member& m) { return m.bid == x; }))
+      if (!has_bid(bids, x) && std::any_of(b.members.begin(), b.members.end(), [&](const Member& m) { return m.bid == x; }))
         bids.push_back(x);
   }
   if (bids.empty()) return;
@@ -496,7 +484,7 @@ std::uint32_t MobileNode::mcoa_lifetime(const Binding& b, const std::vector<std:
   const std::uint32_t adv = advertised_lifetime(b.key.map_address, now);
   std::uint32_t lt = adv == 0 ? cfg_.binding_lifetime : std::min(cfg_.binding_lifetime, adv);
   for (const auto& m : b.members)
-    if (contains(bids, m.bid)) lt = std::min(lt, lcoa_lifetime(m.settings.lcoa, now));
+    if (has_bid(bids, m.bid)) lt = std::min(lt, lcoa_lifetime(m.settings.lcoa, now));
   return std::max<std::uint32_t>(lt, 1);  // a registration: never 0 (one unit at least)
 }
 
@@ -515,7 +503,7 @@ void MobileNode::send_mcoa_bu(Binding& b, std::vector<std::uint16_t> bids,  // N
   if (b.pending) p.resyncs = b.pending->resyncs;
   // Never a BID twice in one BU (the MAP answers 164, a fallback).
   for (const auto x : bids)
-    if (!contains(p.bids, x)) p.bids.push_back(x);
+    if (!has_bid(p.bids, x)) p.bids.push_back(x);
   b.pending = p;
   b.requested_s = static_cast<std::uint32_t>(p.lifetime_units) * wire::kMhLifetimeUnitSeconds;
   ++b.bu_sent;
@@ -624,7 +612,7 @@ void MobileNode::mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint 
       b.coa_field_always = true;
       log(LogLevel::info, "MAP " + map.str() + " did not know a care-of address (167): every BID option carries it now");
       for (auto& m : b.members)
-        if (contains(p.bids, m.bid)) m.dirty = true;
+        if (has_bid(p.bids, m.bid)) m.dirty = true;
       mcoa_flush(b, now);
       return;
     case st::kMcoaNonMcoaBindingExists:
@@ -667,7 +655,7 @@ void MobileNode::mcoa_ba(std::size_t idx, const wire::BindingAck& ba, TimePoint 
   std::vector<Member> refused_members;
   bool any_accepted = false;
   for (const auto* o : opts) {
-    if (!contains(p.bids, o->bid)) {
+    if (!has_bid(p.bids, o->bid)) {
       ++counters_.mcoa_bid_unexpected;
       continue;
     }

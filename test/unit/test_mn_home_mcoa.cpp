@@ -552,6 +552,15 @@ void settle(Plain& h, FakeHa& ha, std::vector<SendBu>& every) {
   FAIL("home BUs still going after 20 rounds (a BU/BA loop)");
 }
 
+/// Both interfaces registered (BIDs 1 and 2), the fake HA holding them; out cleared.
+void registered_at(Plain& h, FakeHa& ha) {
+  const auto bu = h.both();
+  ha.apply(bu);
+  h.clear();
+  h.ha_answer(bu);
+  h.clear();
+}
+
 std::map<std::uint16_t, Ip6Addr> more_coas_of(const HomeSettings& s) {
   std::map<std::uint16_t, Ip6Addr> r;
   for (const auto& c : s.more_coas) r[c.bid] = c.coa;
@@ -564,12 +573,8 @@ TEST_CASE("plain home MCoA reload: the first interface removed (wlan0, eth0 -> e
   Plain h;
   FakeHa ha;
   std::vector<SendBu> every;
-  const auto bu = h.both();
-  ha.apply(bu);
-  h.clear();
-  h.ha_answer(bu);
+  registered_at(h, ha);
   REQUIRE(ha.cache == std::map<std::uint16_t, Ip6Addr>{{1, kLcoa1}, {2, kLcoa2}});
-  h.clear();
   auto c = plain_two();
   c.interfaces = {"eth0", "wlan1"};  // eth0: BID 2 -> 1; wlan1: BID 2
   h.mn.handle_reload(h.now, c);
@@ -593,11 +598,7 @@ TEST_CASE("plain home MCoA reload: an interface inserted at the front renumbers 
   Plain h;
   FakeHa ha;
   std::vector<SendBu> every;
-  const auto bu = h.both();
-  ha.apply(bu);
-  h.clear();
-  h.ha_answer(bu);
-  h.clear();
+  registered_at(h, ha);
   auto c = plain_two();
   c.interfaces = {"usb0", "wlan0", "eth0"};  // wlan0: 1 -> 2, eth0: 2 -> 3
   h.mn.handle_reload(h.now, c);
@@ -625,11 +626,7 @@ TEST_CASE("plain home MCoA reload: a new Priority reaches the BID-PRI and moves 
   Plain h;
   FakeHa ha;
   std::vector<SendBu> every;
-  const auto bu = h.both();
-  ha.apply(bu);
-  h.clear();
-  h.ha_answer(bu);
-  h.clear();
+  registered_at(h, ha);
   REQUIRE(h.hk().coa == kLcoa1);
   auto c = plain_two();
   c.interface_options = {InterfaceOptions{0, 20}, InterfaceOptions{0, 5}};  // eth0 preferred now
